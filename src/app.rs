@@ -1,0 +1,365 @@
+//! The window's application state and the glue between it and the engine:
+//! [`App::logic`](eframe::App::logic) drains engine events into the model, the `*_ui`
+//! functions in [`crate::ui`] draw it and return [`Action`]s, and [`App::perform`] turns
+//! those into commands and state changes. Settings are saved whenever they change.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use crate::codec::{hex, text};
+use crate::config::{Config, ConfigStore, SavedSession, ViewSettings};
+use crate::engine::{EngineError, EngineHandle, EventSink};
+use crate::model::Sessions;
+use crate::protocol::{Command, Event, PeerId, SendTarget, SessionId};
+use crate::spec::{SessionKind, SessionSpec};
+use crate::ui;
+
+/// Most events applied per frame, so a flood cannot stall a frame; the rest wait for the next.
+const MAX_EVENTS_PER_FRAME: usize = 100_000;
+
+/// The UI's two channel ends, and the engine thread if this link owns it.
+pub struct EngineLink {
+    /// Commands to the engine (never blocks).
+    pub commands: mpsc::UnboundedSender<Command>,
+    /// Events from the engine (drained with `try_recv`).
+    pub events: crossbeam_channel::Receiver<Event>,
+    /// Owned so that dropping the link (the app) shuts the engine down.
+    _engine: Option<EngineHandle>,
+}
+
+impl EngineLink {
+    /// Starts an engine whose events wake `ctx`.
+    ///
+    /// # Errors
+    /// [`EngineError`] when the runtime cannot start.
+    pub fn spawn(ctx: &egui::Context) -> Result<Self, EngineError> {
+        let (event_tx, events) = crossbeam_channel::unbounded();
+        let ctx = ctx.clone();
+        let sink = EventSink::new(event_tx, std::sync::Arc::new(move || ctx.request_repaint()));
+        let engine = EngineHandle::spawn(sink)?;
+        Ok(Self {
+            commands: engine.sender(),
+            events,
+            _engine: Some(engine),
+        })
+    }
+
+    /// A link over channels someone else serves (tests that watch the commands).
+    pub fn from_channels(
+        commands: mpsc::UnboundedSender<Command>,
+        events: crossbeam_channel::Receiver<Event>,
+    ) -> Self {
+        Self {
+            commands,
+            events,
+            _engine: None,
+        }
+    }
+
+    fn send(&self, command: Command) {
+        self.commands.send(command).ok(); // engine is gone; the window shows sessions as they were
+    }
+}
+
+/// What the user asked for in one frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Open the create form for a kind.
+    OpenCreateForm(SessionKind),
+    /// Close the create form.
+    CancelCreateForm,
+    /// Create a session and start it.
+    CreateSession(SessionSpec),
+    /// Start (or restart) a session.
+    Start(SessionId),
+    /// Stop a session.
+    Stop(SessionId),
+    /// Remove a session.
+    Delete(SessionId),
+    /// Show a session in the right panel.
+    Select(SessionId),
+    /// Select a session and make one of its peers the send target.
+    SelectPeer(SessionId, PeerId),
+    /// Close one client connection.
+    Disconnect(SessionId, PeerId),
+    /// Send what is in the session's send box.
+    Send(SessionId),
+    /// Empty the session's log.
+    ClearLog(SessionId),
+    /// Hide a notice.
+    DismissNotice(usize),
+}
+
+/// The create-session form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateForm {
+    /// The kind being created.
+    pub kind: SessionKind,
+    /// Host field.
+    pub host: String,
+    /// Port field.
+    pub port: String,
+    /// Why the last submit was refused.
+    pub error: Option<String>,
+}
+
+impl CreateForm {
+    /// A form with the kind's defaults (servers 0.0.0.0:6001, clients 127.0.0.1:6001).
+    pub fn new(kind: SessionKind) -> Self {
+        Self {
+            kind,
+            host: kind.default_host().to_string(),
+            port: "6001".to_string(),
+            error: None,
+        }
+    }
+}
+
+/// Per-session state of the right panel.
+#[derive(Debug, Clone)]
+pub struct SessionView {
+    /// The send box's text.
+    pub send_text: String,
+    /// Where Send goes.
+    pub target: SendTarget,
+    /// The log entry shown in the detail pane.
+    pub selected_entry: Option<u64>,
+    /// Why the send box's content cannot be sent (shown inline).
+    pub send_error: Option<String>,
+}
+
+impl Default for SessionView {
+    fn default() -> Self {
+        Self {
+            send_text: String::new(),
+            target: SendTarget::All,
+            selected_entry: None,
+            send_error: None,
+        }
+    }
+}
+
+/// The application.
+pub struct App {
+    link: EngineLink,
+    /// All sessions and their logs.
+    pub sessions: Sessions,
+    /// The session shown on the right.
+    pub selected: Option<SessionId>,
+    /// Log and send settings.
+    pub view: ViewSettings,
+    /// The create form, when open.
+    pub create_form: Option<CreateForm>,
+    /// Per-session right-panel state.
+    pub views: HashMap<SessionId, SessionView>,
+    /// Messages for the user (settings problems), shown until dismissed.
+    pub notices: Vec<String>,
+    store: Option<ConfigStore>,
+    saved: Option<Config>,
+}
+
+impl App {
+    /// Starts an engine for `ctx`, loads settings from `store`, and creates `startup`
+    /// sessions (started) after the saved ones.
+    ///
+    /// # Errors
+    /// [`EngineError`] when the engine cannot start.
+    pub fn start(
+        ctx: &egui::Context,
+        store: Option<ConfigStore>,
+        startup: Vec<SessionSpec>,
+    ) -> Result<Self, EngineError> {
+        Ok(Self::new(EngineLink::spawn(ctx)?, store, startup))
+    }
+
+    /// An app over an existing link.
+    pub fn new(link: EngineLink, store: Option<ConfigStore>, startup: Vec<SessionSpec>) -> Self {
+        let mut app = Self {
+            link,
+            sessions: Sessions::default(),
+            selected: None,
+            view: ViewSettings::default(),
+            create_form: None,
+            views: HashMap::new(),
+            notices: Vec::new(),
+            store,
+            saved: None,
+        };
+        let loaded = app.store.as_ref().map(ConfigStore::load);
+        if let Some(loaded) = loaded {
+            app.notices.extend(loaded.notice);
+            app.restore(&loaded.config);
+            app.saved = Some(loaded.config);
+        }
+        for spec in startup {
+            let existing = app.sessions.iter().find(|s| s.spec == spec).map(|s| s.id);
+            let id = existing.unwrap_or_else(|| app.sessions.create(spec));
+            app.start_session(id);
+            app.selected = Some(id);
+        }
+        if app.selected.is_none() {
+            app.selected = app.sessions.iter().next().map(|s| s.id);
+        }
+        app
+    }
+
+    fn restore(&mut self, config: &Config) {
+        self.view = config.view;
+        for saved in &config.sessions {
+            match saved.spec.parse::<SessionSpec>() {
+                Ok(spec) => {
+                    let id = self.sessions.create(spec);
+                    if saved.running {
+                        self.start_session(id);
+                    }
+                }
+                Err(e) => self
+                    .notices
+                    .push(format!("Saved session '{}' was skipped: {e}", saved.spec)),
+            }
+        }
+    }
+
+    /// The settings as they are now.
+    pub fn config(&self) -> Config {
+        Config {
+            sessions: self
+                .sessions
+                .iter()
+                .map(|s| SavedSession {
+                    spec: s.spec.to_string(),
+                    running: s.is_active(),
+                })
+                .collect(),
+            view: self.view,
+            ..Config::default()
+        }
+    }
+
+    fn save_if_changed(&mut self) {
+        let Some(store) = &self.store else {
+            return;
+        };
+        let current = self.config();
+        if self.saved.as_ref() == Some(&current) {
+            return;
+        }
+        if let Err(e) = store.save(&current) {
+            self.notices.push(e.to_string());
+        }
+        self.saved = Some(current);
+    }
+
+    /// Applies every pending engine event to the model.
+    pub fn drain_events(&mut self) {
+        for event in self.link.events.try_iter().take(MAX_EVENTS_PER_FRAME) {
+            self.sessions.apply(event);
+        }
+    }
+
+    /// The right-panel state of a session.
+    pub fn view_of(&mut self, id: SessionId) -> &mut SessionView {
+        self.views.entry(id).or_default()
+    }
+
+    fn start_session(&mut self, id: SessionId) {
+        let Some(session) = self.sessions.get_mut(id) else {
+            return;
+        };
+        session.mark_starting();
+        let spec = session.spec.clone();
+        self.link.send(Command::Start { id, spec });
+    }
+
+    /// Carries out what the user asked for.
+    pub fn perform(&mut self, action: Action) {
+        match action {
+            Action::OpenCreateForm(kind) => self.create_form = Some(CreateForm::new(kind)),
+            Action::CancelCreateForm => self.create_form = None,
+            Action::CreateSession(spec) => {
+                self.create_form = None;
+                let id = self.sessions.create(spec);
+                self.start_session(id);
+                self.selected = Some(id);
+            }
+            Action::Start(id) => self.start_session(id),
+            Action::Stop(id) => self.link.send(Command::Stop { id }),
+            Action::Delete(id) => {
+                self.link.send(Command::Stop { id });
+                self.sessions.remove(id);
+                self.views.remove(&id);
+                if self.selected == Some(id) {
+                    self.selected = self.sessions.iter().next().map(|s| s.id);
+                }
+            }
+            Action::Select(id) => self.selected = Some(id),
+            Action::SelectPeer(id, peer) => {
+                self.selected = Some(id);
+                self.view_of(id).target = SendTarget::Peer(peer);
+            }
+            Action::Disconnect(id, peer) => self.link.send(Command::DisconnectPeer { id, peer }),
+            Action::Send(id) => self.send_from_box(id),
+            Action::ClearLog(id) => {
+                if let Some(session) = self.sessions.get_mut(id) {
+                    session.log.clear();
+                }
+                self.view_of(id).selected_entry = None;
+            }
+            Action::DismissNotice(index) => {
+                if index < self.notices.len() {
+                    self.notices.remove(index);
+                }
+            }
+        }
+    }
+
+    /// The bytes the send box would send now, or why it cannot.
+    ///
+    /// # Errors
+    /// A one-line message: invalid hex, unencodable character, or nothing to send.
+    pub fn send_payload(&self, text: &str) -> Result<Vec<u8>, String> {
+        let bytes = if self.view.send_hex {
+            hex::parse_hex(text).map_err(|e| format!("invalid hex: {e}"))?
+        } else {
+            text::encode_strict(text, self.view.send_encoding).map_err(|e| e.to_string())?
+        };
+        if bytes.is_empty() {
+            return Err("nothing to send: the send box is empty".to_string());
+        }
+        Ok(bytes)
+    }
+
+    fn send_from_box(&mut self, id: SessionId) {
+        let text = self.view_of(id).send_text.clone();
+        let payload = self.send_payload(&text);
+        let target = self.view_of(id).target;
+        let view = self.view_of(id);
+        match payload {
+            Ok(bytes) => {
+                view.send_error = None;
+                self.link.send(Command::Send {
+                    id,
+                    target,
+                    data: Bytes::from(bytes),
+                });
+            }
+            Err(message) => view.send_error = Some(message),
+        }
+    }
+}
+
+impl eframe::App for App {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain_events();
+        self.save_if_changed();
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let actions = ui::window_ui(ui, self);
+        for action in actions {
+            self.perform(action);
+        }
+    }
+}

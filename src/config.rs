@@ -1,0 +1,279 @@
+//! What is remembered between runs: the sessions (as spec strings, with whether each was
+//! running) and the view settings, saved as RON in the user's config directory. A file that
+//! cannot be read, or was written by a newer version, is moved aside and reported; it is
+//! never silently overwritten.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::codec::text::TextEncoding;
+
+/// The version written into the file.
+pub const CONFIG_VERSION: u32 = 1;
+
+/// Environment variable that overrides the config directory (tests, portable installs).
+pub const CONFIG_DIR_ENV: &str = "SOCKDBG_CONFIG_DIR";
+
+const FILE_NAME: &str = "config.ron";
+
+/// Everything saved.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// File format version; see [`CONFIG_VERSION`].
+    pub version: u32,
+    /// Sessions in the order of the left panel.
+    pub sessions: Vec<SavedSession>,
+    /// How the log and send box were set.
+    pub view: ViewSettings,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            version: CONFIG_VERSION,
+            sessions: Vec::new(),
+            view: ViewSettings::default(),
+        }
+    }
+}
+
+/// One saved session.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SavedSession {
+    /// The session spec, e.g. `tcp-server:0.0.0.0:6001`.
+    pub spec: String,
+    /// Whether it was running when saved (it is started again on the next run).
+    pub running: bool,
+}
+
+/// Settings of the log view and the send box.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ViewSettings {
+    /// Log shows hex (true) or decoded text (false).
+    pub log_hex: bool,
+    /// Encoding used to decode the log's text.
+    pub log_encoding: TextEncoding,
+    /// Send box takes hex (true) or text (false).
+    pub send_hex: bool,
+    /// Encoding used to encode the send box's text.
+    pub send_encoding: TextEncoding,
+    /// Log follows new entries.
+    pub auto_scroll: bool,
+}
+
+impl Default for ViewSettings {
+    fn default() -> Self {
+        Self {
+            log_hex: false,
+            log_encoding: TextEncoding::Utf8,
+            send_hex: false,
+            send_encoding: TextEncoding::Utf8,
+            auto_scroll: true,
+        }
+    }
+}
+
+/// Why the config could not be saved.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Writing the file failed.
+    #[error("cannot save settings to {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// Serializing failed (should not happen for these types).
+    #[error("cannot encode settings: {0}")]
+    Encode(#[from] ron::Error),
+}
+
+/// What loading found.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The config to use (defaults when the file was missing or unusable).
+    pub config: Config,
+    /// A message for the user when the file was unusable and moved aside.
+    pub notice: Option<String>,
+}
+
+/// The config file's location.
+#[derive(Clone, Debug)]
+pub struct ConfigStore {
+    dir: PathBuf,
+}
+
+impl ConfigStore {
+    /// The store in `dir`.
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// `$SOCKDBG_CONFIG_DIR`, else the platform's config directory (`~/.config/sockdbg`).
+    pub fn default_location() -> Option<Self> {
+        if let Some(dir) = std::env::var_os(CONFIG_DIR_ENV) {
+            return Some(Self::at(dir));
+        }
+        directories::ProjectDirs::from("", "", "sockdbg").map(|d| Self::at(d.config_dir()))
+    }
+
+    /// The config file's path.
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(FILE_NAME)
+    }
+
+    /// Reads the config. A missing file gives defaults; a broken or newer file is renamed
+    /// to `config.ron.broken-<unix time>` and reported in [`Loaded::notice`].
+    pub fn load(&self) -> Loaded {
+        let path = self.path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Loaded {
+                    config: Config::default(),
+                    notice: None,
+                };
+            }
+            Err(e) => return self.set_aside(&path, &format!("cannot read it ({e})")),
+        };
+        match ron::from_str::<Config>(&text) {
+            Ok(config) if config.version > CONFIG_VERSION => self.set_aside(
+                &path,
+                &format!(
+                    "it was written by a newer sockdbg (version {})",
+                    config.version
+                ),
+            ),
+            Ok(config) => Loaded {
+                config,
+                notice: None,
+            },
+            Err(e) => self.set_aside(&path, &format!("it is not valid ({e})")),
+        }
+    }
+
+    fn set_aside(&self, path: &Path, why: &str) -> Loaded {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let aside = path.with_file_name(format!("{FILE_NAME}.broken-{stamp}"));
+        let notice = match std::fs::rename(path, &aside) {
+            Ok(()) => format!(
+                "Settings file {} was not used: {why}. It was moved to {}; starting with defaults.",
+                path.display(),
+                aside.display()
+            ),
+            Err(e) => format!(
+                "Settings file {} was not used: {why}. It could not be moved aside ({e}); settings will not be saved over it.",
+                path.display()
+            ),
+        };
+        Loaded {
+            config: Config::default(),
+            notice: Some(notice),
+        }
+    }
+
+    /// Writes the config atomically (temporary file, then rename).
+    ///
+    /// # Errors
+    /// [`ConfigError`] when the directory or file cannot be written.
+    pub fn save(&self, config: &Config) -> Result<(), ConfigError> {
+        let path = self.path();
+        let text = ron::ser::to_string_pretty(config, ron::ser::PrettyConfig::default())?;
+        let write_error = |source| ConfigError::Write {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&self.dir).map_err(write_error)?;
+        let temp = path.with_extension("ron.tmp");
+        std::fs::write(&temp, text).map_err(write_error)?;
+        std::fs::rename(&temp, &path).map_err(write_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("sockdbg-config-{name}-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        dir
+    }
+
+    #[test]
+    fn round_trips() {
+        let store = ConfigStore::at(temp_dir("roundtrip"));
+        let config = Config {
+            version: CONFIG_VERSION,
+            sessions: vec![SavedSession {
+                spec: "tcp-server:0.0.0.0:6001".into(),
+                running: true,
+            }],
+            view: ViewSettings {
+                log_hex: true,
+                log_encoding: TextEncoding::Gbk,
+                ..ViewSettings::default()
+            },
+        };
+        store.save(&config).expect("save");
+        let loaded = store.load();
+        assert_eq!(loaded.config, config);
+        assert!(loaded.notice.is_none());
+    }
+
+    #[test]
+    fn missing_file_gives_defaults_silently() {
+        let loaded = ConfigStore::at(temp_dir("missing")).load();
+        assert_eq!(loaded.config, Config::default());
+        assert!(loaded.notice.is_none());
+    }
+
+    #[test]
+    fn broken_and_future_files_are_moved_aside_and_reported() {
+        for (name, text) in [
+            ("broken", "(sessions: [ this is not ron"),
+            ("future", "(version: 99)"),
+        ] {
+            let dir = temp_dir(name);
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            let store = ConfigStore::at(&dir);
+            std::fs::write(store.path(), text).expect("write");
+            let loaded = store.load();
+            assert_eq!(loaded.config, Config::default());
+            let notice = loaded.notice.expect("a notice");
+            assert!(notice.contains("moved to"), "{notice}");
+            assert!(!store.path().exists(), "original was moved");
+            let aside: Vec<_> = std::fs::read_dir(&dir)
+                .expect("list")
+                .filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().contains("broken-"))
+                .collect();
+            assert_eq!(aside.len(), 1);
+            assert_eq!(
+                std::fs::read_to_string(aside[0].path()).expect("read"),
+                text
+            );
+        }
+    }
+
+    #[test]
+    fn missing_fields_take_defaults() {
+        let dir = temp_dir("partial");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let store = ConfigStore::at(&dir);
+        std::fs::write(store.path(), "(view: (log_hex: true))").expect("write");
+        let loaded = store.load();
+        assert!(loaded.notice.is_none(), "{:?}", loaded.notice);
+        assert!(loaded.config.view.log_hex);
+        assert!(loaded.config.view.auto_scroll);
+    }
+}

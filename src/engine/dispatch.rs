@@ -1,0 +1,165 @@
+//! Routes commands to session tasks. One task per session; a restart waits for the old task
+//! to release its sockets before the new one binds, so stop/start on one port always works.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::sink::EventSink;
+use super::{tcp_client, tcp_server, udp};
+use crate::protocol::{Command, Event, PeerId, SendTarget, SessionId};
+use crate::spec::{SessionKind, SessionSpec};
+
+/// How long shutdown waits for sessions to close before giving up on them.
+const SESSION_CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// What the dispatcher forwards to a running session.
+#[derive(Debug)]
+pub(super) enum SessionCommand {
+    Send {
+        target: SendTarget,
+        data: bytes::Bytes,
+    },
+    DisconnectPeer(PeerId),
+}
+
+/// How a session task ended.
+pub(super) enum Outcome {
+    /// The user stopped it.
+    Stopped,
+    /// Bind or connect failed; nothing ran.
+    StartFailed(String),
+    /// It ran and then ended by itself (peer closed, socket error).
+    Ended(String),
+}
+
+/// What a session task is given.
+pub(super) struct SessionContext {
+    pub id: SessionId,
+    pub sink: EventSink,
+    pub cancel: CancellationToken,
+}
+
+struct RunningSession {
+    commands: mpsc::UnboundedSender<SessionCommand>,
+    cancel: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+/// Runs until [`Command::Shutdown`] or until every command sender is gone.
+pub(super) async fn run(mut commands: mpsc::UnboundedReceiver<Command>, sink: EventSink) {
+    let mut sessions: HashMap<SessionId, RunningSession> = HashMap::new();
+    while let Some(command) = commands.recv().await {
+        match command {
+            Command::Start { id, spec } => {
+                let previous = sessions.remove(&id);
+                sessions.insert(id, start(id, spec, previous, sink.clone()));
+            }
+            Command::Stop { id } => {
+                if let Some(session) = sessions.get(&id) {
+                    session.cancel.cancel();
+                }
+            }
+            Command::Send { id, target, data } => {
+                forward(&sessions, &sink, id, SessionCommand::Send { target, data });
+            }
+            Command::DisconnectPeer { id, peer } => {
+                forward(&sessions, &sink, id, SessionCommand::DisconnectPeer(peer));
+            }
+            Command::Shutdown => break,
+        }
+    }
+    for session in sessions.values() {
+        session.cancel.cancel();
+    }
+    let tasks = sessions.into_values().map(|s| s.task);
+    let all_closed = futures_join_all(tasks);
+    tokio::time::timeout(SESSION_CLOSE_GRACE, all_closed)
+        .await
+        .ok(); // late ones are dropped with the runtime
+}
+
+async fn futures_join_all(tasks: impl Iterator<Item = JoinHandle<()>>) {
+    for task in tasks {
+        task.await.ok(); // a panicked session already reported nothing more
+    }
+}
+
+fn forward(
+    sessions: &HashMap<SessionId, RunningSession>,
+    sink: &EventSink,
+    id: SessionId,
+    command: SessionCommand,
+) {
+    let delivered = sessions
+        .get(&id)
+        .is_some_and(|s| !s.task.is_finished() && s.commands.send(command).is_ok());
+    if !delivered {
+        sink.warning(id, "not sent: the session is not running (start it first)");
+    }
+}
+
+fn start(
+    id: SessionId,
+    spec: SessionSpec,
+    previous: Option<RunningSession>,
+    sink: EventSink,
+) -> RunningSession {
+    let previous_task = previous.map(|old| {
+        old.cancel.cancel();
+        old.task
+    });
+    let (commands, command_rx) = mpsc::unbounded_channel();
+    let cancel = CancellationToken::new();
+    let context = SessionContext {
+        id,
+        sink,
+        cancel: cancel.clone(),
+    };
+    let task = tokio::spawn(async move {
+        if let Some(old) = previous_task {
+            old.await.ok(); // only its sockets matter, and they are closed either way
+        }
+        run_session(context, spec, command_rx).await;
+    });
+    RunningSession {
+        commands,
+        cancel,
+        task,
+    }
+}
+
+async fn run_session(
+    context: SessionContext,
+    spec: SessionSpec,
+    commands: mpsc::UnboundedReceiver<SessionCommand>,
+) {
+    let id = context.id;
+    let sink = context.sink.clone();
+    // A panic inside a session must not take the engine down: run it as its own task and
+    // turn a panic into an event on this session.
+    let task = tokio::spawn(async move {
+        match spec.kind {
+            SessionKind::TcpServer => tcp_server::run(&context, &spec, commands).await,
+            SessionKind::TcpClient => tcp_client::run(&context, &spec, commands).await,
+            SessionKind::UdpServer => udp::run_server(&context, &spec, commands).await,
+            SessionKind::UdpClient => udp::run_client(&context, &spec, commands).await,
+        }
+    });
+    let outcome = match task.await {
+        Ok(outcome) => outcome,
+        Err(join_error) => Outcome::Ended(format!("internal error: {join_error}")),
+    };
+    let event = match outcome {
+        Outcome::Stopped => Event::Stopped { id, reason: None },
+        Outcome::StartFailed(reason) => Event::StartFailed { id, reason },
+        Outcome::Ended(reason) => Event::Stopped {
+            id,
+            reason: Some(reason),
+        },
+    };
+    sink.send(event);
+}

@@ -1,0 +1,95 @@
+//! The engine: a tokio runtime on its own thread that owns every socket. It takes
+//! [`Command`]s from a non-blocking channel, runs one task per session, and reports
+//! [`Event`]s over a crossbeam channel, waking the UI after each.
+//!
+//! - [`sink`]: the event channel plus the wake-up callback.
+//! - `dispatch`: routes commands to session tasks, restarts in order.
+//! - `tcp_server`, `tcp_client`, `udp`: one task per session kind.
+//! - `peers`: TCP connections of a session, one task each.
+//! - `net`: binding, resolving and describing socket errors.
+
+mod dispatch;
+mod net;
+mod peers;
+pub mod sink;
+mod tcp_client;
+mod tcp_server;
+mod udp;
+
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::protocol::Command;
+pub use sink::EventSink;
+
+/// How long [`EngineHandle::shutdown`] lets sessions close their sockets.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// The UI's handle on the engine thread. Dropping it shuts the engine down.
+pub struct EngineHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The tokio runtime or its thread could not be created.
+    #[error("cannot start the network engine: {0}")]
+    Start(#[from] std::io::Error),
+}
+
+impl EngineHandle {
+    /// Starts the runtime on its own thread. Events go to `sink`.
+    ///
+    /// # Errors
+    /// [`EngineError::Start`] when the runtime or thread cannot be created.
+    pub fn spawn(sink: EventSink) -> Result<Self, EngineError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("sockdbg-io")
+            .enable_all()
+            .build()?;
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let thread = std::thread::Builder::new()
+            .name("sockdbg-engine".into())
+            .spawn(move || {
+                runtime.block_on(dispatch::run(command_rx, sink));
+                runtime.shutdown_timeout(SHUTDOWN_GRACE);
+            })?;
+        Ok(Self {
+            commands,
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues a command. Never blocks.
+    pub fn send(&self, command: Command) {
+        self.commands.send(command).ok(); // engine is gone, nothing to tell
+    }
+
+    /// A sender for commands, for code that outlives a borrow of the handle.
+    pub fn sender(&self) -> mpsc::UnboundedSender<Command> {
+        self.commands.clone()
+    }
+
+    /// Stops every session and waits for the engine thread to end.
+    pub fn shutdown(mut self) {
+        self.stop_thread();
+    }
+
+    fn stop_thread(&mut self) {
+        self.send(Command::Shutdown);
+        if let Some(thread) = self.thread.take() {
+            thread.join().ok(); // a panicked engine has nothing more to clean up
+        }
+    }
+}
+
+impl Drop for EngineHandle {
+    fn drop(&mut self) {
+        self.stop_thread();
+    }
+}

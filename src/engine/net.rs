@@ -1,0 +1,93 @@
+//! Socket plumbing shared by the session kinds: resolving, binding with the right options,
+//! reading into one shared per-thread buffer, and one-line descriptions of socket errors.
+
+use std::cell::RefCell;
+use std::io;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::spec::SessionSpec;
+
+/// Largest read in one go; also the largest UDP datagram (65,507 bytes of payload) fits.
+pub(super) const READ_BUFFER_BYTES: usize = 64 * 1024;
+
+/// Receive buffer asked for on UDP sockets so bursts are not dropped by the kernel.
+pub(super) const UDP_RECV_BUFFER_BYTES: usize = 4 * 1024 * 1024;
+
+/// Pending connections the kernel may queue for a listening socket.
+const LISTEN_BACKLOG: i32 = 1024;
+
+thread_local! {
+    /// One read buffer per IO thread, so an idle connection holds no buffer of its own.
+    static READ_BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0; READ_BUFFER_BYTES]);
+}
+
+/// Runs `read` on this thread's shared buffer and copies out what it read.
+pub(super) fn read_shared<T>(
+    read: impl FnOnce(&mut [u8]) -> io::Result<(usize, T)>,
+) -> io::Result<(Bytes, T)> {
+    READ_BUFFER.with_borrow_mut(|buf| {
+        let (n, extra) = read(buf)?;
+        Ok((Bytes::copy_from_slice(&buf[..n]), extra))
+    })
+}
+
+/// Resolves the spec's host and port to the first address (a name may give several).
+///
+/// # Errors
+/// A one-line reason when the name does not resolve.
+pub(super) async fn resolve(spec: &SessionSpec) -> Result<SocketAddr, String> {
+    let mut addrs = tokio::net::lookup_host((spec.host.as_str(), spec.port))
+        .await
+        .map_err(|e| format!("cannot resolve '{}': {}", spec.host, describe(&e)))?;
+    addrs
+        .next()
+        .ok_or_else(|| format!("'{}' resolves to no address", spec.host))
+}
+
+/// A socket bound to `addr` with SO_REUSEADDR, non-blocking, ready for tokio.
+///
+/// # Errors
+/// The bind error, described for the user.
+pub(super) fn bind_socket(addr: SocketAddr, kind: Type) -> Result<Socket, String> {
+    let protocol = if kind == Type::STREAM {
+        Protocol::TCP
+    } else {
+        Protocol::UDP
+    };
+    let bind_failed = |e: io::Error| format!("cannot bind {addr}: {}", describe(&e));
+    let socket =
+        Socket::new(Domain::for_address(addr), kind, Some(protocol)).map_err(bind_failed)?;
+    socket.set_reuse_address(true).map_err(bind_failed)?;
+    socket.set_nonblocking(true).map_err(bind_failed)?;
+    if kind == Type::DGRAM {
+        // Best effort: the OS may cap it, and a smaller buffer still works.
+        socket.set_recv_buffer_size(UDP_RECV_BUFFER_BYTES).ok();
+    }
+    socket.bind(&addr.into()).map_err(bind_failed)?;
+    if kind == Type::STREAM {
+        socket.listen(LISTEN_BACKLOG).map_err(bind_failed)?;
+    }
+    Ok(socket)
+}
+
+/// A one-line, user-facing description of a socket error.
+pub(super) fn describe(error: &io::Error) -> String {
+    use io::ErrorKind as K;
+    let text = match error.kind() {
+        K::AddrInUse => "address already in use (another program or session has this port)",
+        K::AddrNotAvailable => "address not available on this host",
+        K::PermissionDenied => "permission denied (ports below 1024 need privileges)",
+        K::ConnectionRefused => "connection refused (nothing is listening there)",
+        K::ConnectionReset => "connection reset by peer",
+        K::ConnectionAborted => "connection aborted",
+        K::BrokenPipe => "broken pipe (the peer closed the connection)",
+        K::TimedOut => "timed out",
+        K::HostUnreachable => "host unreachable",
+        K::NetworkUnreachable => "network unreachable",
+        _ => return error.to_string(),
+    };
+    text.to_string()
+}

@@ -1,0 +1,208 @@
+//! The TCP connections of one session: one task per connection that reads into the shared
+//! buffer and writes what the session sends, reporting every byte both ways.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::dispatch::SessionContext;
+use super::net::{describe, read_shared};
+use crate::protocol::{Direction, Event, PeerId, SendTarget, SessionId};
+
+/// Why a connection ended when the user disconnected it.
+pub(super) const DISCONNECTED_BY_USER: &str = "disconnected by user";
+/// Why a connection ended when its session stopped.
+const SESSION_STOPPED: &str = "session stopped";
+
+enum ConnectionCommand {
+    Send(Bytes),
+    Close,
+}
+
+struct Connection {
+    commands: mpsc::UnboundedSender<ConnectionCommand>,
+}
+
+/// A session's live connections.
+pub(super) struct Peers {
+    connections: BTreeMap<PeerId, Connection>,
+    next_peer: u64,
+    tracker: TaskTracker,
+    closed_tx: mpsc::UnboundedSender<(PeerId, String)>,
+}
+
+/// Receives `(peer, reason)` each time a connection task ends; hand it to [`Peers::forget`].
+pub(super) type ClosedReceiver = mpsc::UnboundedReceiver<(PeerId, String)>;
+
+impl Peers {
+    pub(super) fn new() -> (Self, ClosedReceiver) {
+        let (closed_tx, closed_rx) = mpsc::unbounded_channel();
+        let peers = Self {
+            connections: BTreeMap::new(),
+            next_peer: 1,
+            tracker: TaskTracker::new(),
+            closed_tx,
+        };
+        (peers, closed_rx)
+    }
+
+    /// Takes over a freshly opened connection: reports it and starts its task.
+    pub(super) fn add(
+        &mut self,
+        context: &SessionContext,
+        stream: TcpStream,
+        addr: SocketAddr,
+    ) -> PeerId {
+        let peer = PeerId(self.next_peer);
+        self.next_peer += 1;
+        stream.set_nodelay(true).ok(); // only latency is at stake
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        self.connections.insert(peer, Connection { commands });
+        context.sink.send(Event::PeerConnected {
+            id: context.id,
+            peer,
+            addr,
+            at: SystemTime::now(),
+        });
+        let id = context.id;
+        let sink = context.sink.clone();
+        let cancel = context.cancel.child_token();
+        let closed_tx = self.closed_tx.clone();
+        self.tracker.spawn(async move {
+            let reason = run_connection(id, peer, stream, command_rx, &sink, cancel).await;
+            sink.send(Event::PeerDisconnected {
+                id,
+                peer,
+                reason: reason.clone(),
+                at: SystemTime::now(),
+            });
+            closed_tx.send((peer, reason)).ok(); // the session is gone, nothing to tell
+        });
+        peer
+    }
+
+    /// Sends to one peer or to all; reports a target that is gone.
+    pub(super) fn send(&self, context: &SessionContext, target: SendTarget, data: Bytes) {
+        match target {
+            SendTarget::All => {
+                if self.connections.is_empty() {
+                    context
+                        .sink
+                        .warning(context.id, "not sent: no client is connected");
+                }
+                for connection in self.connections.values() {
+                    connection
+                        .commands
+                        .send(ConnectionCommand::Send(data.clone()))
+                        .ok(); // closing; its end is reported
+                }
+            }
+            SendTarget::Peer(peer) => match self.connections.get(&peer) {
+                Some(connection) => {
+                    connection.commands.send(ConnectionCommand::Send(data)).ok(); // closing; its end is reported
+                }
+                None => context.sink.warning(
+                    context.id,
+                    format!("not sent: client #{} is no longer connected", peer.0),
+                ),
+            },
+        }
+    }
+
+    /// Closes one connection at the user's request.
+    pub(super) fn disconnect(&self, peer: PeerId) {
+        if let Some(connection) = self.connections.get(&peer) {
+            connection.commands.send(ConnectionCommand::Close).ok(); // already closing
+        }
+    }
+
+    /// Drops a connection whose task has ended.
+    pub(super) fn forget(&mut self, peer: PeerId) {
+        self.connections.remove(&peer);
+    }
+
+    /// Number of live connections.
+    pub(super) fn len(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// Waits until every connection task has ended (after the session's token was cancelled).
+    pub(super) async fn close_all(self) {
+        self.tracker.close();
+        self.tracker.wait().await;
+    }
+}
+
+async fn run_connection(
+    id: SessionId,
+    peer: PeerId,
+    stream: TcpStream,
+    mut commands: mpsc::UnboundedReceiver<ConnectionCommand>,
+    sink: &super::EventSink,
+    cancel: CancellationToken,
+) -> String {
+    let (reader, mut writer) = stream.into_split();
+    let reading = read_loop(id, peer, &reader, sink);
+    let writing = write_loop(id, peer, &mut writer, &mut commands, sink);
+    let reason = tokio::select! {
+        reason = reading => reason,
+        reason = writing => reason,
+        () = cancel.cancelled() => SESSION_STOPPED.to_string(),
+    };
+    writer.shutdown().await.ok(); // the peer may already be gone
+    reason
+}
+
+async fn read_loop(
+    id: SessionId,
+    peer: PeerId,
+    reader: &OwnedReadHalf,
+    sink: &super::EventSink,
+) -> String {
+    loop {
+        if let Err(e) = reader.readable().await {
+            return describe(&e);
+        }
+        match read_shared(|buf| reader.try_read(buf).map(|n| (n, ()))) {
+            Ok((data, ())) if data.is_empty() => return "closed by peer".to_string(),
+            Ok((data, ())) => sink.traffic(id, peer, Direction::Rx, data),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return describe(&e),
+        }
+    }
+}
+
+async fn write_loop(
+    id: SessionId,
+    peer: PeerId,
+    writer: &mut OwnedWriteHalf,
+    commands: &mut mpsc::UnboundedReceiver<ConnectionCommand>,
+    sink: &super::EventSink,
+) -> String {
+    while let Some(command) = commands.recv().await {
+        match command {
+            ConnectionCommand::Send(data) => {
+                if let Err(e) = writer.write_all(&data).await {
+                    sink.warning(
+                        id,
+                        format!("send to client #{} failed: {}", peer.0, describe(&e)),
+                    );
+                    return describe(&e);
+                }
+                sink.traffic(id, peer, Direction::Tx, data);
+            }
+            ConnectionCommand::Close => return DISCONNECTED_BY_USER.to_string(),
+        }
+    }
+    SESSION_STOPPED.to_string()
+}

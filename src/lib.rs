@@ -1,0 +1,23 @@
+//! sockdbg: a desktop socket debugger (网络调试助手).
+//!
+//! Layout of the crate:
+//! - [`protocol`]: the only types that cross between the UI thread and the engine thread.
+//! - [`spec`]: the session spec syntax (`tcp-server:6001`, `udp-client:[::1]:7000`, ...).
+//! - [`engine`]: the tokio runtime on its own thread that owns every socket.
+//! - [`model`]: sessions and the bounded traffic log, fed by [`protocol::Event`]s; no egui, no tokio.
+//! - [`codec`]: pure byte/text functions (hex, encodings, display escaping).
+//! - [`config`]: saved sessions and view settings (serde + ron).
+//! - [`app`] and [`ui`]: the egui window.
+//! - [`fonts`]: the bundled CJK font.
+//! - [`cli`]: command-line arguments shared by the window and headless modes.
+
+pub mod app;
+pub mod cli;
+pub mod codec;
+pub mod config;
+pub mod engine;
+pub mod fonts;
+pub mod model;
+pub mod protocol;
+pub mod spec;
+pub mod ui;

@@ -1,0 +1,49 @@
+//! The sockdbg binary: parses arguments, then opens the window (or runs headless).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use sockdbg::app::App;
+use sockdbg::cli::Cli;
+use sockdbg::config::ConfigStore;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    run_window(cli)
+}
+
+fn run_window(cli: Cli) -> ExitCode {
+    let store = cli
+        .config_dir
+        .clone()
+        .map(ConfigStore::at)
+        .or_else(ConfigStore::default_location);
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("sockdbg — socket debugger")
+            .with_app_id("sockdbg")
+            .with_inner_size([1100.0, 700.0])
+            .with_min_inner_size([640.0, 400.0]),
+        ..Default::default()
+    };
+    let sessions = cli.sessions;
+    let result = eframe::run_native(
+        "sockdbg",
+        options,
+        Box::new(move |cc| {
+            sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
+            let app = App::start(&cc.egui_ctx, store, sessions)?;
+            Ok(Box::new(app))
+        }),
+    );
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!(
+                "sockdbg: cannot open the window: {e}\n\
+                 No display? Set DISPLAY or WAYLAND_DISPLAY, or run `sockdbg --headless SESSION...`."
+            );
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,416 @@
+//! The traffic log: every received and sent chunk, stored raw with its time, direction and
+//! peer, plus lifecycle notes. Payloads live in large arena chunks and each entry costs one
+//! 32-byte index record, so a million entries stay cheap. Memory is bounded: when the limit
+//! is passed, the oldest chunk and its entries are evicted, and what was evicted is counted.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Default memory bound of one session's log.
+pub const DEFAULT_MAX_BYTES: usize = 512 * 1024 * 1024;
+
+/// Size of one payload arena chunk; a larger payload gets a chunk of its own.
+const CHUNK_BYTES: usize = 1024 * 1024;
+
+/// How many bytes of the previous entry of the same stream are given as decoding context.
+const CONTEXT_BYTES: usize = 64;
+
+/// What an entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    /// Bytes received from a peer.
+    Rx,
+    /// Bytes sent to a peer.
+    Tx,
+    /// A lifecycle note (listening, connected, disconnected); payload is UTF-8 text.
+    Info,
+    /// A problem (send failed, bind failed); payload is UTF-8 text.
+    Error,
+}
+
+impl EntryKind {
+    fn code(self) -> u8 {
+        match self {
+            EntryKind::Rx => 0,
+            EntryKind::Tx => 1,
+            EntryKind::Info => 2,
+            EntryKind::Error => 3,
+        }
+    }
+
+    fn from_code(code: u8) -> Self {
+        match code {
+            0 => EntryKind::Rx,
+            1 => EntryKind::Tx,
+            2 => EntryKind::Info,
+            _ => EntryKind::Error,
+        }
+    }
+
+    /// Whether the payload is traffic (as opposed to a note whose payload is UTF-8 text).
+    pub fn is_traffic(self) -> bool {
+        matches!(self, EntryKind::Rx | EntryKind::Tx)
+    }
+}
+
+/// Peer index meaning "no peer": a note about the whole session.
+pub const NO_PEER: u32 = u32::MAX;
+
+const FLAG_HAS_SUCCESSOR: u8 = 1;
+
+/// One index record: 32 bytes.
+#[derive(Clone, Copy, Debug)]
+struct Meta {
+    at_micros: i64,
+    offset: u64,
+    len: u32,
+    peer: u32,
+    /// Distance back to the previous entry of the same peer and direction; 0 if none.
+    prev_distance: u32,
+    kind: u8,
+    flags: u8,
+}
+
+struct Chunk {
+    start: u64,
+    data: Vec<u8>,
+}
+
+/// One entry, borrowed from the log.
+#[derive(Clone, Copy, Debug)]
+pub struct LogEntry<'a> {
+    /// Sequence number: counts every entry ever pushed, evicted ones included.
+    pub seq: u64,
+    /// What it records.
+    pub kind: EntryKind,
+    /// The session's peer index, or [`NO_PEER`].
+    pub peer: u32,
+    /// Microseconds since the Unix epoch.
+    pub at_micros: i64,
+    /// The exact bytes (traffic) or the note's UTF-8 text.
+    pub bytes: &'a [u8],
+    /// The tail of the previous entry of the same peer and direction, for decoding a
+    /// character split across the two; empty when there is none.
+    pub context: &'a [u8],
+    /// Whether a later entry of the same peer and direction exists.
+    pub has_successor: bool,
+}
+
+/// A bounded, append-only log of entries.
+pub struct TrafficLog {
+    chunks: VecDeque<Chunk>,
+    entries: VecDeque<Meta>,
+    first_seq: u64,
+    next_offset: u64,
+    max_bytes: usize,
+    arena_bytes: usize,
+    evicted_entries: u64,
+    evicted_bytes: u64,
+    last_of_stream: HashMap<(u32, u8), u64>,
+}
+
+impl Default for TrafficLog {
+    fn default() -> Self {
+        Self::new(DEFAULT_MAX_BYTES)
+    }
+}
+
+impl TrafficLog {
+    /// An empty log that holds at most about `max_bytes` (payload arena plus index).
+    pub fn new(max_bytes: usize) -> Self {
+        Self {
+            chunks: VecDeque::new(),
+            entries: VecDeque::new(),
+            first_seq: 0,
+            next_offset: 0,
+            max_bytes,
+            arena_bytes: 0,
+            evicted_entries: 0,
+            evicted_bytes: 0,
+            last_of_stream: HashMap::new(),
+        }
+    }
+
+    /// Appends an entry; returns its sequence number. Evicts the oldest entries if the
+    /// memory bound is passed.
+    pub fn push(&mut self, kind: EntryKind, peer: u32, at: SystemTime, bytes: &[u8]) -> u64 {
+        let seq = self.first_seq + self.entries.len() as u64;
+        let offset = self.store(bytes);
+        let stream = (peer, kind.code());
+        let mut prev_distance = 0;
+        let previous = kind
+            .is_traffic()
+            .then(|| self.last_of_stream.insert(stream, seq))
+            .flatten();
+        if let Some(prev_seq) = previous
+            && let Some(prev) = self.meta_mut(prev_seq)
+        {
+            prev.flags |= FLAG_HAS_SUCCESSOR;
+            prev_distance = u32::try_from(seq - prev_seq).unwrap_or(0);
+        }
+        self.entries.push_back(Meta {
+            at_micros: micros_since_epoch(at),
+            offset,
+            len: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+            peer,
+            prev_distance,
+            kind: kind.code(),
+            flags: 0,
+        });
+        self.evict_to_bound();
+        seq
+    }
+
+    fn store(&mut self, bytes: &[u8]) -> u64 {
+        let fits = self
+            .chunks
+            .back()
+            .is_some_and(|c| c.data.capacity() - c.data.len() >= bytes.len());
+        if !fits {
+            let capacity = CHUNK_BYTES.max(bytes.len());
+            self.chunks.push_back(Chunk {
+                start: self.next_offset,
+                data: Vec::with_capacity(capacity),
+            });
+            self.arena_bytes += capacity;
+        }
+        let offset = self.next_offset;
+        if let Some(chunk) = self.chunks.back_mut() {
+            chunk.data.extend_from_slice(bytes);
+        }
+        self.next_offset += bytes.len() as u64;
+        offset
+    }
+
+    fn evict_to_bound(&mut self) {
+        while self.memory_bytes() > self.max_bytes && self.chunks.len() > 1 {
+            let Some(chunk) = self.chunks.pop_front() else {
+                break;
+            };
+            self.arena_bytes -= chunk.data.capacity();
+            let end = chunk.start + chunk.data.len() as u64;
+            while self.entries.front().is_some_and(|m| m.offset < end) {
+                if let Some(meta) = self.entries.pop_front() {
+                    self.first_seq += 1;
+                    self.evicted_entries += 1;
+                    self.evicted_bytes += u64::from(meta.len);
+                }
+            }
+        }
+    }
+
+    fn meta_mut(&mut self, seq: u64) -> Option<&mut Meta> {
+        let index = usize::try_from(seq.checked_sub(self.first_seq)?).ok()?;
+        self.entries.get_mut(index)
+    }
+
+    /// The bytes at `offset..offset + len`. Chunks are contiguous in offset space and an
+    /// entry never straddles two, so one binary search finds it.
+    fn slice(&self, offset: u64, len: u32) -> &[u8] {
+        if len == 0 {
+            return &[];
+        }
+        let after = self.chunks.partition_point(|c| c.start <= offset);
+        let Some(chunk) = after.checked_sub(1).and_then(|i| self.chunks.get(i)) else {
+            return &[];
+        };
+        let Ok(start) = usize::try_from(offset - chunk.start) else {
+            return &[];
+        };
+        chunk.data.get(start..start + len as usize).unwrap_or(&[])
+    }
+
+    /// The entry with sequence number `seq`, if it is still held.
+    pub fn get(&self, seq: u64) -> Option<LogEntry<'_>> {
+        let index = usize::try_from(seq.checked_sub(self.first_seq)?).ok()?;
+        let meta = self.entries.get(index)?;
+        let bytes = self.slice(meta.offset, meta.len);
+        let context = if meta.prev_distance == 0 {
+            &[][..]
+        } else {
+            let prev_index = index.checked_sub(meta.prev_distance as usize);
+            match prev_index.and_then(|i| self.entries.get(i)) {
+                Some(prev) => {
+                    let tail = prev.len.min(CONTEXT_BYTES as u32);
+                    self.slice(prev.offset + u64::from(prev.len - tail), tail)
+                }
+                None => &[][..],
+            }
+        };
+        Some(LogEntry {
+            seq,
+            kind: EntryKind::from_code(meta.kind),
+            peer: meta.peer,
+            at_micros: meta.at_micros,
+            bytes,
+            context,
+            has_successor: meta.flags & FLAG_HAS_SUCCESSOR != 0,
+        })
+    }
+
+    /// The entry at `index` among those held (0 is the oldest held).
+    pub fn get_by_index(&self, index: usize) -> Option<LogEntry<'_>> {
+        self.get(self.first_seq + index as u64)
+    }
+
+    /// Number of entries held.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no entry is held.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Sequence number of the oldest entry held.
+    pub fn first_seq(&self) -> u64 {
+        self.first_seq
+    }
+
+    /// Entries evicted to respect the memory bound (or cleared).
+    pub fn evicted_entries(&self) -> u64 {
+        self.evicted_entries
+    }
+
+    /// Payload bytes evicted to respect the memory bound (or cleared).
+    pub fn evicted_bytes(&self) -> u64 {
+        self.evicted_bytes
+    }
+
+    /// Memory held: arena capacity plus index records.
+    pub fn memory_bytes(&self) -> usize {
+        self.arena_bytes + self.entries.len() * std::mem::size_of::<Meta>()
+    }
+
+    /// The memory bound.
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// Drops every entry (counted as evicted) and frees the arena.
+    pub fn clear(&mut self) {
+        self.evicted_entries += self.entries.len() as u64;
+        self.evicted_bytes += self.entries.iter().map(|m| u64::from(m.len)).sum::<u64>();
+        self.first_seq += self.entries.len() as u64;
+        self.entries.clear();
+        self.chunks.clear();
+        self.arena_bytes = 0;
+        self.last_of_stream.clear();
+    }
+}
+
+fn micros_since_epoch(at: SystemTime) -> i64 {
+    match at.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_micros()).unwrap_or(i64::MAX),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn push(log: &mut TrafficLog, kind: EntryKind, peer: u32, bytes: &[u8]) -> u64 {
+        log.push(kind, peer, SystemTime::now(), bytes)
+    }
+
+    #[test]
+    fn index_record_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<Meta>(), 32);
+    }
+
+    #[test]
+    fn stores_and_returns_exact_bytes() {
+        let mut log = TrafficLog::default();
+        let a = push(&mut log, EntryKind::Rx, 0, b"hello");
+        let b = push(&mut log, EntryKind::Tx, 0, &[0, 0xff, 0x10]);
+        let c = push(&mut log, EntryKind::Info, NO_PEER, b"listening");
+        let e = push(&mut log, EntryKind::Rx, 1, b"");
+        assert_eq!((a, b, c, e), (0, 1, 2, 3));
+        assert_eq!(log.get(0).map(|e| e.bytes), Some(&b"hello"[..]));
+        assert_eq!(log.get(1).map(|e| e.bytes), Some(&[0, 0xff, 0x10][..]));
+        assert_eq!(log.get(2).map(|e| e.kind), Some(EntryKind::Info));
+        assert_eq!(log.get(3).map(|e| e.bytes.len()), Some(0));
+        assert!(log.get(4).is_none());
+        assert_eq!(log.len(), 4);
+    }
+
+    #[test]
+    fn links_entries_of_the_same_stream_for_decoding_context() {
+        let mut log = TrafficLog::default();
+        push(&mut log, EntryKind::Rx, 0, &[b'a', 0xe4, 0xb8]);
+        push(&mut log, EntryKind::Rx, 1, b"other peer");
+        push(&mut log, EntryKind::Tx, 0, b"sent");
+        push(&mut log, EntryKind::Rx, 0, &[0xad]);
+        let first = log.get(0).expect("held");
+        assert!(first.has_successor);
+        assert!(first.context.is_empty());
+        let last = log.get(3).expect("held");
+        assert_eq!(last.context, &[b'a', 0xe4, 0xb8]);
+        assert!(!last.has_successor);
+        assert!(log.get(2).expect("held").context.is_empty());
+    }
+
+    #[test]
+    fn context_is_the_tail_of_a_long_previous_entry() {
+        let mut log = TrafficLog::default();
+        let long: Vec<u8> = (0..200u8).collect();
+        push(&mut log, EntryKind::Rx, 0, &long);
+        push(&mut log, EntryKind::Rx, 0, b"x");
+        assert_eq!(
+            log.get(1).expect("held").context,
+            &long[200 - CONTEXT_BYTES..]
+        );
+    }
+
+    #[test]
+    fn evicts_oldest_chunks_when_over_the_bound_and_counts_them() {
+        let max = 3 * CHUNK_BYTES;
+        let mut log = TrafficLog::new(max);
+        let payload = vec![7u8; 64 * 1024];
+        let total = 200u64;
+        for i in 0..total {
+            let mut p = payload.clone();
+            p[0] = (i % 251) as u8;
+            push(&mut log, EntryKind::Rx, 0, &p);
+        }
+        assert!(log.memory_bytes() <= max, "{} > {max}", log.memory_bytes());
+        assert!(log.evicted_entries() > 0);
+        assert_eq!(log.evicted_entries() + log.len() as u64, total);
+        assert_eq!(log.first_seq(), log.evicted_entries());
+        for seq in log.first_seq()..total {
+            let entry = log.get(seq).expect("held");
+            assert_eq!(entry.bytes.len(), payload.len());
+            assert_eq!(entry.bytes[0], (seq % 251) as u8, "seq {seq}");
+        }
+        assert!(log.get(0).is_none());
+    }
+
+    #[test]
+    fn huge_payload_gets_its_own_chunk() {
+        let mut log = TrafficLog::default();
+        push(&mut log, EntryKind::Rx, 0, b"small");
+        let big = vec![1u8; CHUNK_BYTES * 2 + 5];
+        push(&mut log, EntryKind::Rx, 0, &big);
+        push(&mut log, EntryKind::Rx, 0, b"after");
+        assert_eq!(log.get(0).expect("held").bytes, b"small");
+        assert_eq!(log.get(1).expect("held").bytes, &big[..]);
+        assert_eq!(log.get(2).expect("held").bytes, b"after");
+    }
+
+    #[test]
+    fn clear_counts_what_was_dropped() {
+        let mut log = TrafficLog::default();
+        push(&mut log, EntryKind::Rx, 0, b"abc");
+        push(&mut log, EntryKind::Rx, 0, b"de");
+        log.clear();
+        assert!(log.is_empty());
+        assert_eq!(log.evicted_entries(), 2);
+        assert_eq!(log.evicted_bytes(), 5);
+        let seq = push(&mut log, EntryKind::Rx, 0, b"new");
+        assert_eq!(seq, 2);
+        assert_eq!(log.get(2).expect("held").bytes, b"new");
+        assert!(log.get(2).expect("held").context.is_empty());
+    }
+}

@@ -1,0 +1,9 @@
+//! What the user sees, as plain data: sessions, their peers and counters, and the bounded
+//! traffic log, all fed by engine [`Event`](crate::protocol::Event)s. No egui, no tokio, so
+//! the window and the headless mode share it.
+
+pub mod log;
+pub mod session;
+
+pub use log::{EntryKind, LogEntry, TrafficLog};
+pub use session::{PeerInfo, Session, SessionState, Sessions};

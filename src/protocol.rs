@@ -1,0 +1,158 @@
+//! The only types that cross between the UI thread and the engine thread: [`Command`]s go
+//! to the engine, [`Event`]s come back. Everything here is owned data: ids, addresses,
+//! [`Bytes`] payloads and timestamps.
+
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+
+use crate::spec::SessionSpec;
+
+/// Identifies one session for its whole life, across stops and restarts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(pub u64);
+
+/// Identifies one peer of a session: a TCP connection, or a UDP source address.
+/// Unique within its session, never reused while the session runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PeerId(pub u64);
+
+/// Where a send goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendTarget {
+    /// Every connected client (servers) or the one remote end (clients).
+    All,
+    /// One peer of the session.
+    Peer(PeerId),
+}
+
+/// UI (or headless driver) -> engine.
+#[derive(Debug)]
+pub enum Command {
+    /// Start (or restart) a session. A running session with the same id is stopped first,
+    /// and the new one binds only after the old one has released its sockets.
+    Start {
+        /// The session's id.
+        id: SessionId,
+        /// What to open.
+        spec: SessionSpec,
+    },
+    /// Stop a session: close its sockets and end its tasks.
+    Stop {
+        /// The session to stop.
+        id: SessionId,
+    },
+    /// Send bytes.
+    Send {
+        /// The session that sends.
+        id: SessionId,
+        /// Which peer(s) get the bytes.
+        target: SendTarget,
+        /// The exact bytes to send.
+        data: Bytes,
+    },
+    /// Close one TCP connection of a server (or forget one UDP peer).
+    DisconnectPeer {
+        /// The session owning the peer.
+        id: SessionId,
+        /// The peer to drop.
+        peer: PeerId,
+    },
+    /// Stop every session and end the engine thread.
+    Shutdown,
+}
+
+/// Which way bytes went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Received from a peer.
+    Rx,
+    /// Sent to a peer.
+    Tx,
+}
+
+/// Engine -> UI. Each names the session it concerns.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// The session is up: listening (servers), bound (UDP) or connecting (TCP client).
+    Started {
+        /// The session.
+        id: SessionId,
+        /// The address actually bound (port 0 resolved).
+        local_addr: SocketAddr,
+    },
+    /// The session could not start: bind or connect failed.
+    StartFailed {
+        /// The session.
+        id: SessionId,
+        /// One line saying why, for the user.
+        reason: String,
+    },
+    /// A TCP connection opened, or a UDP source was seen for the first time.
+    PeerConnected {
+        /// The session.
+        id: SessionId,
+        /// The new peer.
+        peer: PeerId,
+        /// Its address.
+        addr: SocketAddr,
+        /// When.
+        at: SystemTime,
+    },
+    /// A TCP connection closed (or a UDP peer was forgotten).
+    PeerDisconnected {
+        /// The session.
+        id: SessionId,
+        /// The peer that went away.
+        peer: PeerId,
+        /// Why: `closed by peer`, `connection reset by peer`, `disconnected by user`, ...
+        reason: String,
+        /// When.
+        at: SystemTime,
+    },
+    /// Bytes moved (one read, one datagram, or one completed send).
+    Traffic {
+        /// The session.
+        id: SessionId,
+        /// The peer.
+        peer: PeerId,
+        /// Received or sent.
+        dir: Direction,
+        /// The exact bytes.
+        data: Bytes,
+        /// When.
+        at: SystemTime,
+    },
+    /// Something went wrong that does not end the session (a send failed, an ICMP error, ...).
+    Warning {
+        /// The session.
+        id: SessionId,
+        /// One line for the user.
+        message: String,
+        /// When.
+        at: SystemTime,
+    },
+    /// The session ended. `reason` is `None` when the user asked for it.
+    Stopped {
+        /// The session.
+        id: SessionId,
+        /// Why it ended, when the user did not ask for it.
+        reason: Option<String>,
+    },
+}
+
+impl Event {
+    /// The session this event concerns.
+    pub fn session(&self) -> SessionId {
+        match self {
+            Event::Started { id, .. }
+            | Event::StartFailed { id, .. }
+            | Event::PeerConnected { id, .. }
+            | Event::PeerDisconnected { id, .. }
+            | Event::Traffic { id, .. }
+            | Event::Warning { id, .. }
+            | Event::Stopped { id, .. } => *id,
+        }
+    }
+}
