@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use crate::codec::{hex, text};
+use crate::codec::send::encode_payload;
 use crate::config::{Config, ConfigStore, SavedSession, ViewSettings};
 use crate::engine::{EngineError, EngineHandle, EventSink};
 use crate::model::Sessions;
@@ -315,25 +315,9 @@ impl App {
         }
     }
 
-    /// The bytes the send box would send now, or why it cannot.
-    ///
-    /// # Errors
-    /// A one-line message: invalid hex, unencodable character, or nothing to send.
-    pub fn send_payload(&self, text: &str) -> Result<Vec<u8>, String> {
-        let bytes = if self.view.send_hex {
-            hex::parse_hex(text).map_err(|e| format!("invalid hex: {e}"))?
-        } else {
-            text::encode_strict(text, self.view.send_encoding).map_err(|e| e.to_string())?
-        };
-        if bytes.is_empty() {
-            return Err("nothing to send: the send box is empty".to_string());
-        }
-        Ok(bytes)
-    }
-
     fn send_from_box(&mut self, id: SessionId) {
         let text = self.view_of(id).send_text.clone();
-        let payload = self.send_payload(&text);
+        let payload = encode_payload(&text, self.view.send_hex, self.view.send_encoding);
         let target = self.view_of(id).target;
         let view = self.view_of(id);
         match payload {

@@ -3,6 +3,7 @@
 //! cannot. Ctrl+Enter sends.
 
 use crate::app::{Action, App};
+use crate::codec::send::encode_payload;
 use crate::model::Session;
 use crate::protocol::{SendTarget, SessionId};
 use crate::ui::traffic_view::encoding_combo_ui;
@@ -13,14 +14,6 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
     if ui.input_mut(|i| i.consume_shortcut(&send_shortcut)) {
         actions.push(Action::Send(id));
     }
-    let payload = {
-        let text = app
-            .views
-            .get(&id)
-            .map(|v| v.send_text.as_str())
-            .unwrap_or_default();
-        (!text.is_empty()).then(|| app.send_payload(text))
-    };
     let Some(session) = app.sessions.get(id) else {
         return;
     };
@@ -28,9 +21,10 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
     let session_view = app.views.entry(id).or_default();
     ui.add_space(4.0);
     ui.horizontal(|ui| {
-        ui.checkbox(&mut view.send_hex, "Hex");
+        ui.checkbox(&mut view.send_hex, "Hex send")
+            .on_hover_text("Type bytes as hex (31 32 33) instead of text");
         ui.add_enabled_ui(!view.send_hex, |ui| {
-            encoding_combo_ui(ui, "send_encoding", &mut view.send_encoding);
+            encoding_combo_ui(ui, "Encode as", &mut view.send_encoding);
         });
         if session.spec.kind.is_server() {
             target_combo_ui(ui, session, &mut session_view.target);
@@ -57,6 +51,9 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
     if response.changed() {
         session_view.send_error = None;
     }
+    let text = &session_view.send_text;
+    let payload =
+        (!text.is_empty()).then(|| encode_payload(text, view.send_hex, view.send_encoding));
     let status = match (&session_view.send_error, payload) {
         (Some(error), _) => Err(error.clone()),
         (None, Some(Err(error))) => Err(error),
@@ -87,7 +84,7 @@ fn target_combo_ui(ui: &mut egui::Ui, session: &Session, target: &mut SendTarget
             None => format!("#{} (gone)", peer.0),
         },
     };
-    ui.label("To:");
+    let label = ui.label("To:");
     egui::ComboBox::from_id_salt("send_target")
         .selected_text(describe(*target))
         .width(180.0)
@@ -96,5 +93,7 @@ fn target_combo_ui(ui: &mut egui::Ui, session: &Session, target: &mut SendTarget
             for peer in session.connected_peers() {
                 ui.selectable_value(target, SendTarget::Peer(peer.id), peer.addr.to_string());
             }
-        });
+        })
+        .response
+        .labelled_by(label.id);
 }

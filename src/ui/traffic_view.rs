@@ -70,7 +70,7 @@ fn toolbar_ui(
         ui.label("Log:");
         ui.selectable_value(&mut view.log_hex, false, "Text");
         ui.selectable_value(&mut view.log_hex, true, "Hex");
-        encoding_combo_ui(ui, "log_encoding", &mut view.log_encoding);
+        encoding_combo_ui(ui, "Decode as", &mut view.log_encoding);
         ui.checkbox(&mut view.auto_scroll, "Auto-scroll");
         if ui.button("Clear").clicked() {
             actions.push(Action::ClearLog(id));
@@ -86,16 +86,19 @@ fn toolbar_ui(
     });
 }
 
-/// A combo box choosing a text encoding.
-pub fn encoding_combo_ui(ui: &mut egui::Ui, id_salt: &str, encoding: &mut TextEncoding) {
-    egui::ComboBox::from_id_salt(id_salt)
+/// A label and a combo box (named by the label) choosing a text encoding.
+pub fn encoding_combo_ui(ui: &mut egui::Ui, label: &str, encoding: &mut TextEncoding) {
+    let label = ui.label(label);
+    egui::ComboBox::from_id_salt(label.id)
         .selected_text(encoding.label())
         .width(100.0)
         .show_ui(ui, |ui| {
             for candidate in TextEncoding::ALL {
                 ui.selectable_value(encoding, candidate, candidate.label());
             }
-        });
+        })
+        .response
+        .labelled_by(label.id);
 }
 
 /// Draws the visible rows; returns the sequence number of a clicked row.

@@ -1,0 +1,381 @@
+//! UI tests of the everyday workflow: the real `App` driven through egui_kittest (click by
+//! label, type), its real engine, and real loopback peers made with `std::net`.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use sockdbg::app::App;
+use sockdbg::config::ConfigStore;
+use sockdbg::model::{EntryKind, Session, SessionState};
+use sockdbg::spec::SessionSpec;
+
+const DEADLINE: Duration = Duration::from_secs(5);
+
+fn temp_config(name: &str) -> ConfigStore {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("sockdbg-ui-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    ConfigStore::at(dir)
+}
+
+fn harness(store: ConfigStore, startup: Vec<SessionSpec>) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size([1100.0, 700.0])
+        .build_eframe(move |cc| {
+            sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
+            App::start(&cc.egui_ctx, Some(store), startup).expect("engine starts")
+        })
+}
+
+/// Steps the harness until `done` holds, failing after the deadline.
+fn step_until(harness: &mut Harness<'_, App>, what: &str, mut done: impl FnMut(&App) -> bool) {
+    let start = Instant::now();
+    loop {
+        harness.step();
+        if done(harness.state()) {
+            return;
+        }
+        assert!(start.elapsed() < DEADLINE, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn only_session(app: &App) -> &Session {
+    app.sessions.iter().next().expect("a session exists")
+}
+
+fn local_port(session: &Session) -> Option<u16> {
+    match session.state {
+        SessionState::Running { local_addr } => Some(local_addr.port()),
+        _ => None,
+    }
+}
+
+fn has_entry(session: &Session, kind: EntryKind, bytes: &[u8]) -> bool {
+    (0..session.log.len())
+        .filter_map(|i| session.log.get_by_index(i))
+        .any(|e| e.kind == kind && e.bytes == bytes)
+}
+
+/// The first node of `role` whose label contains `text`.
+fn node_with<'h>(harness: &'h Harness<'_, App>, role: Role, text: &str) -> egui_kittest::Node<'h> {
+    harness
+        .get_all_by_role(role)
+        .find(|n| n.accesskit_node().label().is_some_and(|l| l.contains(text)))
+        .unwrap_or_else(|| panic!("no {role:?} labelled with {text:?}"))
+}
+
+fn any_label_contains(harness: &Harness<'_, App>, text: &str) -> bool {
+    harness.query_all_by_label_contains(text).next().is_some()
+}
+
+fn replace_text(harness: &Harness<'_, App>, current_value: &str, new_text: &str) {
+    let field = harness
+        .get_all_by_role(Role::TextInput)
+        .find(|n| n.value().as_deref() == Some(current_value))
+        .unwrap_or_else(|| panic!("no text field holding {current_value:?}"));
+    field.focus();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    field.type_text(new_text);
+}
+
+fn read_exactly(stream: &mut TcpStream, len: usize) -> Vec<u8> {
+    stream.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    let mut buf = vec![0u8; len];
+    stream.read_exact(&mut buf).expect("bytes arrive");
+    buf
+}
+
+fn assert_nothing_arrives(stream: &mut TcpStream) {
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let mut buf = [0u8; 64];
+    match stream.read(&mut buf) {
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+        other => panic!("expected nothing, got {other:?}"),
+    }
+}
+
+fn type_in_send_box(harness: &Harness<'_, App>, text: &str) {
+    let send_box = harness.get_by_role(Role::MultilineTextInput);
+    send_box.focus();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    send_box.type_text(text);
+}
+
+/// A port that was free a moment ago.
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+/// Creates a TCP server on 127.0.0.1 through the form, on a free port; returns the port.
+fn create_tcp_server(harness: &mut Harness<'_, App>) -> u16 {
+    let wanted = free_port();
+    harness.get_by_label("Create TCP Server").click();
+    harness.run_steps(2);
+    replace_text(harness, "0.0.0.0", "127.0.0.1");
+    harness.run_steps(1);
+    replace_text(harness, "6001", &wanted.to_string());
+    harness.run_steps(1);
+    harness.get_by_label("Create").click();
+    let mut port = 0;
+    step_until(harness, "server listening", |app| {
+        app.sessions
+            .iter()
+            .next()
+            .and_then(local_port)
+            .map(|p| port = p)
+            .is_some()
+    });
+    port
+}
+
+#[test]
+fn first_workflow_server_telnet_hex_send_gbk() {
+    let mut harness = harness(temp_config("workflow"), vec![]);
+    harness.run_steps(2);
+    let port = create_tcp_server(&mut harness);
+    assert_eq!(harness.state().sessions.len(), 1);
+
+    let mut peer = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    peer.write_all(b"hello").expect("write");
+    step_until(&mut harness, "rx entry", |app| {
+        has_entry(only_session(app), EntryKind::Rx, b"hello")
+    });
+    harness.run_steps(2);
+    assert!(
+        any_label_contains(&harness, "hello"),
+        "text row shows hello"
+    );
+    assert!(
+        any_label_contains(&harness, &peer.local_addr().expect("addr").to_string()),
+        "client listed"
+    );
+
+    harness.get_by_label("Hex").click();
+    harness.run_steps(2);
+    assert!(harness.state().view.log_hex);
+    assert!(any_label_contains(&harness, "68 65 6C 6C 6F"), "hex row");
+
+    type_in_send_box(&harness, "1234567890");
+    harness.run_steps(1);
+    harness.get_by_label("Send").click();
+    harness.run_steps(1);
+    assert_eq!(read_exactly(&mut peer, 10), b"1234567890");
+    step_until(&mut harness, "tx entry", |app| {
+        has_entry(only_session(app), EntryKind::Tx, b"1234567890")
+    });
+
+    // GBK text: pick GBK in the send box's encoding combo.
+    node_with(&harness, Role::ComboBox, "Encode as").click();
+    harness.run_steps(2);
+    harness.get_by_label("GBK").click();
+    harness.run_steps(2);
+    type_in_send_box(&harness, "中文");
+    harness.run_steps(1);
+    assert!(any_label_contains(&harness, "4 bytes will be sent"));
+    harness.get_by_label("Send").click();
+    harness.run_steps(1);
+    assert_eq!(read_exactly(&mut peer, 4), [0xd6, 0xd0, 0xce, 0xc4]);
+
+    // Unencodable in GBK: reported, nothing sent.
+    type_in_send_box(&harness, "okő");
+    harness.run_steps(1);
+    harness.get_by_label("Send").click();
+    harness.run_steps(2);
+    assert!(any_label_contains(&harness, "cannot be encoded as GBK"));
+    assert_nothing_arrives(&mut peer);
+
+    // Hex input: accepted forms are sent, invalid hex shows an inline error and sends nothing.
+    harness.get_by_label("Hex send").click();
+    harness.run_steps(1);
+    for (input, expected) in [
+        ("31 32 33", &b"123"[..]),
+        ("0x31 0x32", b"12"),
+        ("414243", b"ABC"),
+    ] {
+        type_in_send_box(&harness, input);
+        harness.run_steps(1);
+        harness.get_by_label("Send").click();
+        harness.run_steps(1);
+        assert_eq!(read_exactly(&mut peer, expected.len()), expected, "{input}");
+    }
+    for bad in ["3G", "313"] {
+        type_in_send_box(&harness, bad);
+        harness.run_steps(1);
+        harness.get_by_label("Send").click();
+        harness.run_steps(2);
+        assert!(any_label_contains(&harness, "invalid hex"), "{bad}");
+        assert_nothing_arrives(&mut peer);
+    }
+}
+
+#[test]
+fn traffic_shows_without_input_events_and_ctrl_enter_sends() {
+    let mut harness = harness(
+        temp_config("ctrlenter"),
+        vec!["tcp-server:127.0.0.1:0".parse().expect("spec")],
+    );
+    let mut port = 0;
+    step_until(&mut harness, "listening", |app| {
+        only_session(app).state_text().starts_with("listening") && {
+            port = local_port(only_session(app)).unwrap_or(0);
+            true
+        }
+    });
+    let mut peer = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    step_until(&mut harness, "client listed", |app| {
+        only_session(app).connected_peers().count() == 1
+    });
+    type_in_send_box(&harness, "ping");
+    harness.run_steps(1);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+    harness.run_steps(1);
+    assert_eq!(read_exactly(&mut peer, 4), b"ping");
+    assert_eq!(
+        harness
+            .state()
+            .views
+            .values()
+            .next()
+            .map(|v| v.send_text.as_str()),
+        Some("ping"),
+        "Ctrl+Enter adds no newline"
+    );
+}
+
+#[test]
+fn targeted_send_and_disconnect_from_the_client_list() {
+    let mut harness = harness(
+        temp_config("targets"),
+        vec!["tcp-server:127.0.0.1:0".parse().expect("spec")],
+    );
+    let mut port = 0;
+    step_until(&mut harness, "listening", |app| {
+        port = local_port(only_session(app)).unwrap_or(0);
+        port != 0
+    });
+    let mut first = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let mut second = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    step_until(&mut harness, "two clients", |app| {
+        only_session(app).connected_peers().count() == 2
+    });
+    harness.run_steps(2);
+    let second_addr: SocketAddr = second.local_addr().expect("addr");
+    node_with(&harness, Role::Button, &second_addr.to_string()).click();
+    harness.run_steps(2);
+    type_in_send_box(&harness, "only you");
+    harness.run_steps(1);
+    harness.get_by_label("Send").click();
+    harness.run_steps(1);
+    assert_eq!(read_exactly(&mut second, 8), b"only you");
+    assert_nothing_arrives(&mut first);
+
+    // Back to all clients through the target combo.
+    node_with(&harness, Role::ComboBox, "To:").click();
+    harness.run_steps(2);
+    harness.get_by_label("All clients").click();
+    harness.run_steps(2);
+    type_in_send_box(&harness, "all");
+    harness.run_steps(1);
+    harness.get_by_label("Send").click();
+    harness.run_steps(1);
+    assert_eq!(read_exactly(&mut first, 3), b"all");
+    assert_eq!(read_exactly(&mut second, 3), b"all");
+
+    // Disconnect the first client from the list: its read sees end of stream.
+    let closes = harness.get_all_by_label("Close").count();
+    assert_eq!(closes, 2);
+    harness
+        .get_all_by_label("Close")
+        .next()
+        .expect("close button")
+        .click();
+    harness.run_steps(1);
+    first.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    let mut buf = [0u8; 8];
+    assert_eq!(first.read(&mut buf).expect("eof"), 0);
+    step_until(&mut harness, "one client left", |app| {
+        only_session(app).connected_peers().count() == 1
+    });
+}
+
+#[test]
+fn invalid_form_input_is_refused_inline() {
+    let mut harness = harness(temp_config("form"), vec![]);
+    harness.get_by_label("Create TCP Client").click();
+    harness.run_steps(2);
+    replace_text(&harness, "6001", "70000");
+    harness.run_steps(1);
+    harness.get_by_label("Create").click();
+    harness.run_steps(2);
+    assert!(any_label_contains(&harness, "invalid port '70000'"));
+    assert!(harness.state().sessions.is_empty());
+}
+
+#[test]
+fn port_in_use_and_connection_refused_show_on_the_session() {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let busy = holder.local_addr().expect("addr").port();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let specs = vec![
+        format!("tcp-server:127.0.0.1:{busy}")
+            .parse()
+            .expect("spec"),
+        format!("tcp-client:127.0.0.1:{closed}")
+            .parse()
+            .expect("spec"),
+    ];
+    let mut harness = harness(temp_config("failures"), specs);
+    step_until(&mut harness, "both failed", |app| {
+        app.sessions
+            .iter()
+            .all(|s| matches!(s.state, SessionState::Failed(_)))
+    });
+    harness.run_steps(2);
+    assert!(any_label_contains(&harness, "address already in use"));
+    assert!(any_label_contains(&harness, "connection refused"));
+}
+
+#[test]
+fn stop_restart_delete_and_sessions_come_back_on_next_start() {
+    let store = temp_config("persist");
+    let port = {
+        let mut harness = harness(store.clone(), vec![]);
+        let port = create_tcp_server(&mut harness);
+        harness.get_by_label("Stop").click();
+        step_until(&mut harness, "stopped", |app| {
+            only_session(app).state == SessionState::Stopped
+        });
+        harness.get_by_label("Start").click();
+        step_until(&mut harness, "restarted on the same port", |app| {
+            local_port(only_session(app)) == Some(port)
+        });
+        TcpStream::connect(("127.0.0.1", port)).expect("restarted server accepts");
+        harness.get_by_label("Hex").click();
+        harness.run_steps(2);
+        port
+    };
+    // The app (and its engine) is gone: the port is free again, and the next start restores
+    // the session running and the hex view.
+    let mut harness = harness(store.clone(), vec![]);
+    step_until(&mut harness, "restored and running", |app| {
+        app.sessions.len() == 1 && local_port(only_session(app)) == Some(port)
+    });
+    assert!(harness.state().view.log_hex);
+    harness.get_by_label("Delete").click();
+    harness.run_steps(2);
+    assert!(harness.state().sessions.is_empty());
+    let saved = store.load().config;
+    assert!(saved.sessions.is_empty(), "{saved:?}");
+}
