@@ -196,8 +196,10 @@ impl App {
         for spec in startup {
             let existing = app.sessions.iter().find(|s| s.spec == spec).map(|s| s.id);
             let id = existing.unwrap_or_else(|| app.sessions.create(spec));
-            app.start_session(id);
-            app.selected = Some(id);
+            if app.sessions.get(id).is_some_and(|s| !s.is_active()) {
+                app.start_session(id);
+            }
+            app.selected = app.selected.or(Some(id));
         }
         if app.selected.is_none() {
             app.selected = app.sessions.iter().next().map(|s| s.id);

@@ -6,6 +6,16 @@ use std::fmt::Write;
 
 /// Replaces control characters with visible escapes; text without any is borrowed as is.
 pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    escape(text, false)
+}
+
+/// Like [`escape_controls`], but a `\n` also stays a real line break (after its escape), for
+/// multi-line views of one entry.
+pub fn escape_controls_keep_lines(text: &str) -> Cow<'_, str> {
+    escape(text, true)
+}
+
+fn escape(text: &str, keep_lines: bool) -> Cow<'_, str> {
     if !text.chars().any(char::is_control) {
         return Cow::Borrowed(text);
     }
@@ -13,6 +23,7 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
     for c in text.chars() {
         match c {
             '\r' => out.push_str("\\r"),
+            '\n' if keep_lines => out.push_str("\\n\n"),
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\0' => out.push_str("\\0"),
@@ -43,5 +54,6 @@ mod tests {
             assert_eq!(escape_controls(input), expected, "{input:?}");
         }
         assert!(matches!(escape_controls("plain"), Cow::Borrowed(_)));
+        assert_eq!(escape_controls_keep_lines("a\r\nb\t"), "a\\r\\n\nb\\t");
     }
 }

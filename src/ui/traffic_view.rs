@@ -7,7 +7,7 @@ use egui::text::LayoutJob;
 use egui::{FontId, TextFormat};
 
 use crate::app::{Action, App};
-use crate::codec::display::escape_controls;
+use crate::codec::display::{escape_controls, escape_controls_keep_lines};
 use crate::codec::hex::{hex_dump, push_hex_spaced};
 use crate::codec::text::{TextEncoding, decode_for_display};
 use crate::config::ViewSettings;
@@ -231,7 +231,8 @@ fn detail_ui(ui: &mut egui::Ui, session: &Session, entry: LogEntry<'_>, view: &V
         hex_dump(shown)
     } else {
         let complete = !entry.has_successor && shown.len() == entry.bytes.len();
-        decode_for_display(entry.context, shown, complete, view.log_encoding)
+        let decoded = decode_for_display(entry.context, shown, complete, view.log_encoding);
+        escape_controls_keep_lines(&decoded).into_owned()
     };
     if shown.len() < entry.bytes.len() {
         text.push_str(&format!(
