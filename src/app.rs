@@ -4,6 +4,9 @@
 //! those into commands and state changes. Settings are saved whenever they change.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::mpsc;
@@ -17,7 +20,10 @@ use crate::spec::{SessionKind, SessionSpec};
 use crate::ui;
 
 /// Most events applied per frame, so a flood cannot stall a frame; the rest wait for the next.
-const MAX_EVENTS_PER_FRAME: usize = 100_000;
+pub const MAX_EVENTS_PER_FRAME: usize = 100_000;
+
+/// Shortest time between two repaints caused by traffic (about 60 Hz).
+const REPAINT_INTERVAL: Duration = Duration::from_millis(15);
 
 /// The UI's two channel ends, and the engine thread if this link owns it.
 pub struct EngineLink {
@@ -25,6 +31,8 @@ pub struct EngineLink {
     pub commands: mpsc::UnboundedSender<Command>,
     /// Events from the engine (drained with `try_recv`).
     pub events: crossbeam_channel::Receiver<Event>,
+    /// Set by the engine's waker once it has asked for a repaint; cleared before each drain.
+    wake_pending: Arc<AtomicBool>,
     /// Owned so that dropping the link (the app) shuts the engine down.
     _engine: Option<EngineHandle>,
 }
@@ -37,11 +45,20 @@ impl EngineLink {
     pub fn spawn(ctx: &egui::Context) -> Result<Self, EngineError> {
         let (event_tx, events) = crossbeam_channel::unbounded();
         let ctx = ctx.clone();
-        let sink = EventSink::new(event_tx, std::sync::Arc::new(move || ctx.request_repaint()));
-        let engine = EngineHandle::spawn(sink)?;
+        let wake_pending = Arc::new(AtomicBool::new(false));
+        let pending = Arc::clone(&wake_pending);
+        // One wake-up per frame at most: a flood of events becomes one repaint, at most
+        // one every REPAINT_INTERVAL, instead of a repaint request per packet.
+        let wake = Arc::new(move || {
+            if !pending.swap(true, Ordering::AcqRel) {
+                ctx.request_repaint_after(REPAINT_INTERVAL);
+            }
+        });
+        let engine = EngineHandle::spawn(EventSink::new(event_tx, wake))?;
         Ok(Self {
             commands: engine.sender(),
             events,
+            wake_pending,
             _engine: Some(engine),
         })
     }
@@ -54,6 +71,7 @@ impl EngineLink {
         Self {
             commands,
             events,
+            wake_pending: Arc::new(AtomicBool::new(false)),
             _engine: None,
         }
     }
@@ -254,11 +272,15 @@ impl App {
         self.saved = Some(current);
     }
 
-    /// Applies every pending engine event to the model.
-    pub fn drain_events(&mut self) {
+    /// Applies pending engine events to the model (at most [`MAX_EVENTS_PER_FRAME`]);
+    /// returns whether more are waiting.
+    pub fn drain_events(&mut self) -> bool {
+        // Re-arm the waker first: an event sent after this point wakes the UI again.
+        self.link.wake_pending.store(false, Ordering::Release);
         for event in self.link.events.try_iter().take(MAX_EVENTS_PER_FRAME) {
             self.sessions.apply(event);
         }
+        !self.link.events.is_empty()
     }
 
     /// The right-panel state of a session.
@@ -337,8 +359,10 @@ impl App {
 }
 
 impl eframe::App for App {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        self.drain_events();
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        if self.drain_events() {
+            ctx.request_repaint_after(REPAINT_INTERVAL);
+        }
         self.save_if_changed();
     }
 
