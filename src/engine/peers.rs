@@ -90,31 +90,38 @@ impl Peers {
         peer
     }
 
-    /// Sends to one peer or to all; reports a target that is gone.
+    /// Sends to one peer or to all; reports a target that is gone. A connection whose task
+    /// has ended but is not yet forgotten refuses the bytes, and counts as gone.
     pub(super) fn send(&self, context: &SessionContext, target: SendTarget, data: Bytes) {
         match target {
             SendTarget::All => {
-                if self.connections.is_empty() {
+                let mut queued = 0;
+                for connection in self.connections.values() {
+                    let command = ConnectionCommand::Send(data.clone());
+                    if connection.commands.send(command).is_ok() {
+                        queued += 1;
+                    }
+                }
+                if queued == 0 {
                     context
                         .sink
                         .warning(context.id, "not sent: no client is connected");
                 }
-                for connection in self.connections.values() {
+            }
+            SendTarget::Peer(peer) => {
+                let queued = self.connections.get(&peer).is_some_and(|connection| {
                     connection
                         .commands
-                        .send(ConnectionCommand::Send(data.clone()))
-                        .ok(); // closing; its end is reported
+                        .send(ConnectionCommand::Send(data))
+                        .is_ok()
+                });
+                if !queued {
+                    context.sink.warning(
+                        context.id,
+                        format!("not sent: client #{} is no longer connected", peer.0),
+                    );
                 }
             }
-            SendTarget::Peer(peer) => match self.connections.get(&peer) {
-                Some(connection) => {
-                    connection.commands.send(ConnectionCommand::Send(data)).ok(); // closing; its end is reported
-                }
-                None => context.sink.warning(
-                    context.id,
-                    format!("not sent: client #{} is no longer connected", peer.0),
-                ),
-            },
         }
     }
 
@@ -158,6 +165,18 @@ async fn run_connection(
         reason = writing => reason,
         () = cancel.cancelled() => SESSION_STOPPED.to_string(),
     };
+    // From here on a send is refused (and reported by `Peers::send`); one queued just
+    // before is reported here rather than lost without a word.
+    commands.close();
+    let unsent = std::iter::from_fn(|| commands.try_recv().ok())
+        .filter(|command| matches!(command, ConnectionCommand::Send(_)))
+        .count();
+    if unsent > 0 {
+        sink.warning(
+            id,
+            format!("{unsent} send(s) to client #{} not sent: {reason}", peer.0),
+        );
+    }
     writer.shutdown().await.ok(); // the peer may already be gone
     reason
 }

@@ -39,6 +39,9 @@ pub(super) async fn run(
     peers.add(context, stream, peer_addr);
     let outcome = loop {
         tokio::select! {
+            // Cancellation first: a stop also ends the connection, and that end must not be
+            // mistaken for the server closing it.
+            biased;
             () = context.cancel.cancelled() => break Outcome::Stopped,
             command = commands.recv() => match command {
                 Some(SessionCommand::Send { target: _, data }) => {

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use socket2::Type;
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
@@ -25,6 +26,8 @@ const TARGET_PEER: PeerId = PeerId(1);
 struct UdpPeers {
     by_addr: HashMap<SocketAddr, PeerId>,
     by_id: HashMap<PeerId, SocketAddr>,
+    /// Ids handed out so far; a forgotten peer's id is never given again.
+    issued: u64,
 }
 
 impl UdpPeers {
@@ -32,7 +35,8 @@ impl UdpPeers {
         if let Some(peer) = self.by_addr.get(&addr) {
             return *peer;
         }
-        let peer = PeerId(self.by_addr.len() as u64 + 1);
+        self.issued += 1;
+        let peer = PeerId(self.issued);
         self.by_addr.insert(addr, peer);
         self.by_id.insert(peer, addr);
         context.sink.send(Event::PeerConnected {
@@ -137,13 +141,19 @@ pub(super) async fn run_client(
     loop {
         tokio::select! {
             () = context.cancel.cancelled() => return Outcome::Stopped,
-            ready = socket.readable() => {
-                if let Err(e) = ready {
-                    return Outcome::Ended(describe(&e));
+            ready = socket.ready(Interest::READABLE | Interest::ERROR) => {
+                let ready = match ready {
+                    Ok(ready) => ready,
+                    Err(e) => return Outcome::Ended(describe(&e)),
+                };
+                if ready.is_error() {
+                    report_pending_error(context, &socket);
                 }
-                match read_shared(|buf| socket.try_recv(buf).map(|n| (n, ()))) {
-                    Ok((data, ())) => context.sink.traffic(context.id, TARGET_PEER, Direction::Rx, data),
-                    Err(e) => report_recv_error(context, &e),
+                if ready.is_readable() {
+                    match read_shared(|buf| socket.try_recv(buf).map(|n| (n, ()))) {
+                        Ok((data, ())) => context.sink.traffic(context.id, TARGET_PEER, Direction::Rx, data),
+                        Err(e) => report_recv_error(context, &e),
+                    }
                 }
             }
             command = commands.recv() => match command {
@@ -194,6 +204,20 @@ fn send_datagram(context: &SessionContext, peer: PeerId, result: io::Result<usiz
         Err(e) => context
             .sink
             .warning(context.id, format!("send failed: {}", describe(&e))),
+    }
+}
+
+/// An ICMP error (e.g. port unreachable) on a connected UDP socket makes it ready for
+/// ERROR only, not READABLE. Taking the pending error reports it now; left pending, it would
+/// instead fail (and lose) the next send.
+fn report_pending_error(context: &SessionContext, socket: &UdpSocket) {
+    let taken = socket.try_io(Interest::ERROR, || match socket.take_error() {
+        Ok(Some(error)) | Err(error) => Ok(error),
+        // Nothing pending: tell tokio this readiness is used up, so the loop waits again.
+        Ok(None) => Err(io::ErrorKind::WouldBlock.into()),
+    });
+    if let Ok(error) = taken {
+        report_recv_error(context, &error);
     }
 }
 

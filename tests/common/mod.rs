@@ -1,0 +1,377 @@
+//! Shared helpers for the engine tests: a real engine driven only through `Command`/`Event`,
+//! waits that always end (every wait has a deadline, so a bug fails fast instead of hanging),
+//! and small std-socket helpers with read timeouts. Traffic goes only to loopback.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::collections::VecDeque;
+use std::io::{self, Read};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use crossbeam_channel::Receiver;
+use sockdbg::engine::{EngineHandle, EventSink};
+use sockdbg::protocol::{Command, Direction, Event, PeerId, SendTarget, SessionId};
+use sockdbg::spec::SessionSpec;
+
+/// How long any single wait may take before the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(5);
+
+/// How long to listen for something that must *not* happen.
+pub const QUIET: Duration = Duration::from_millis(300);
+
+/// A running engine plus every event it has sent so far.
+pub struct Engine {
+    handle: Option<EngineHandle>,
+    events: Receiver<Event>,
+    /// Events received but not yet matched by a wait.
+    pending: VecDeque<Event>,
+    /// Every event received, in arrival order (for ordering checks and the model).
+    history: Vec<Event>,
+}
+
+impl Engine {
+    /// Spawns a real engine whose events come back on a crossbeam channel.
+    pub fn spawn() -> Self {
+        let (tx, events) = crossbeam_channel::unbounded();
+        let handle = EngineHandle::spawn(EventSink::without_waker(tx)).expect("engine starts");
+        Self {
+            handle: Some(handle),
+            events,
+            pending: VecDeque::new(),
+            history: Vec::new(),
+        }
+    }
+
+    /// Queues a command.
+    pub fn send(&self, command: Command) {
+        self.handle.as_ref().expect("engine running").send(command);
+    }
+
+    /// Sends `Start` for `spec` (e.g. `tcp-server:127.0.0.1:0`).
+    pub fn start(&self, id: SessionId, spec: &str) {
+        let spec: SessionSpec = spec.parse().expect("valid spec");
+        self.send(Command::Start { id, spec });
+    }
+
+    /// Sends `Stop`.
+    pub fn stop(&self, id: SessionId) {
+        self.send(Command::Stop { id });
+    }
+
+    /// Sends `data` from session `id` to `target`.
+    pub fn send_bytes(&self, id: SessionId, target: SendTarget, data: &[u8]) {
+        self.send(Command::Send {
+            id,
+            target,
+            data: Bytes::copy_from_slice(data),
+        });
+    }
+
+    /// Waits for the first event (pending or new) matching `matches`, consumes and returns it.
+    /// Panics after [`DEADLINE`] naming `what` and listing the unmatched events.
+    pub fn wait_for(&mut self, what: &str, mut matches: impl FnMut(&Event) -> bool) -> Event {
+        if let Some(index) = self.pending.iter().position(&mut matches) {
+            return self.pending.remove(index).expect("index is in range");
+        }
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(event) => {
+                    self.history.push(event.clone());
+                    if matches(&event) {
+                        return event;
+                    }
+                    self.pending.push_back(event);
+                }
+                Err(_) => panic!(
+                    "timed out after {DEADLINE:?} waiting for {what}; unmatched events: {:#?}",
+                    self.pending
+                ),
+            }
+        }
+    }
+
+    /// Asserts that no event matching `matches` arrives within `within` (nor is pending).
+    pub fn assert_no(
+        &mut self,
+        what: &str,
+        within: Duration,
+        mut matches: impl FnMut(&Event) -> bool,
+    ) {
+        self.collect_for(within);
+        if let Some(event) = self.pending.iter().find(|e| matches(e)) {
+            panic!("unexpected {what}: {event:#?}");
+        }
+    }
+
+    /// Receives whatever arrives during `duration` into the pending queue.
+    pub fn collect_for(&mut self, duration: Duration) {
+        let deadline = Instant::now() + duration;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(event) => {
+                    self.history.push(event.clone());
+                    self.pending.push_back(event);
+                }
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Waits for `Started` of session `id` and returns its local address; a `StartFailed`
+    /// fails the test with its reason.
+    pub fn started(&mut self, id: SessionId) -> SocketAddr {
+        let event = self.wait_for("Started or StartFailed", |e| {
+            matches!(e, Event::Started { id: i, .. } | Event::StartFailed { id: i, .. } if *i == id)
+        });
+        match event {
+            Event::Started { local_addr, .. } => local_addr,
+            other => panic!("session {id:?} did not start: {other:?}"),
+        }
+    }
+
+    /// Waits for `StartFailed` of session `id` and returns its reason.
+    pub fn start_failed(&mut self, id: SessionId) -> String {
+        let event = self.wait_for("Started or StartFailed", |e| {
+            matches!(e, Event::Started { id: i, .. } | Event::StartFailed { id: i, .. } if *i == id)
+        });
+        match event {
+            Event::StartFailed { reason, .. } => reason,
+            other => panic!("session {id:?} was expected to fail to start: {other:?}"),
+        }
+    }
+
+    /// Waits for `Stopped` of session `id` and returns its reason.
+    pub fn stopped(&mut self, id: SessionId) -> Option<String> {
+        match self.wait_for(
+            "Stopped",
+            |e| matches!(e, Event::Stopped { id: i, .. } if *i == id),
+        ) {
+            Event::Stopped { reason, .. } => reason,
+            _ => unreachable!("matched Stopped"),
+        }
+    }
+
+    /// Waits for `PeerConnected` from `addr` on session `id` and returns the peer id.
+    pub fn peer_connected(&mut self, id: SessionId, addr: SocketAddr) -> PeerId {
+        let what = format!("PeerConnected from {addr}");
+        match self.wait_for(
+            &what,
+            |e| matches!(e, Event::PeerConnected { id: i, addr: a, .. } if *i == id && *a == addr),
+        ) {
+            Event::PeerConnected { peer, .. } => peer,
+            _ => unreachable!("matched PeerConnected"),
+        }
+    }
+
+    /// Waits for `PeerDisconnected` of `peer` and returns its reason.
+    pub fn peer_disconnected(&mut self, id: SessionId, peer: PeerId) -> String {
+        let what = format!("PeerDisconnected of {peer:?}");
+        match self.wait_for(&what, |e| {
+            matches!(e, Event::PeerDisconnected { id: i, peer: p, .. } if *i == id && *p == peer)
+        }) {
+            Event::PeerDisconnected { reason, .. } => reason,
+            _ => unreachable!("matched PeerDisconnected"),
+        }
+    }
+
+    /// Waits for one `Traffic` event of `peer` in direction `dir` and returns its bytes.
+    pub fn traffic(&mut self, id: SessionId, peer: PeerId, dir: Direction) -> Bytes {
+        let what = format!("Traffic {dir:?} of {peer:?}");
+        match self.wait_for(&what, |e| {
+            matches!(e, Event::Traffic { id: i, peer: p, dir: d, .. } if *i == id && *p == peer && *d == dir)
+        }) {
+            Event::Traffic { data, .. } => data,
+            _ => unreachable!("matched Traffic"),
+        }
+    }
+
+    /// Collects `Traffic` events of `peer` in direction `dir` until `len` bytes have come
+    /// (TCP may split a write into several reads); returns the bytes and the event count.
+    pub fn traffic_bytes(
+        &mut self,
+        id: SessionId,
+        peer: PeerId,
+        dir: Direction,
+        len: usize,
+    ) -> (Vec<u8>, usize) {
+        let mut bytes = Vec::new();
+        let mut events = 0;
+        while bytes.len() < len {
+            bytes.extend_from_slice(&self.traffic(id, peer, dir));
+            events += 1;
+        }
+        (bytes, events)
+    }
+
+    /// Waits for a `Warning` on session `id` and returns its message.
+    pub fn warning(&mut self, id: SessionId) -> String {
+        match self.wait_for(
+            "Warning",
+            |e| matches!(e, Event::Warning { id: i, .. } if *i == id),
+        ) {
+            Event::Warning { message, .. } => message,
+            _ => unreachable!("matched Warning"),
+        }
+    }
+
+    /// Every event received so far, in arrival order.
+    pub fn history(&self) -> &[Event] {
+        &self.history
+    }
+
+    /// Shuts the engine down and returns how long that took.
+    pub fn shutdown(mut self) -> Duration {
+        let begun = Instant::now();
+        if let Some(handle) = self.handle.take() {
+            handle.shutdown();
+        }
+        begun.elapsed()
+    }
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+pub fn free_tcp_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    listener.local_addr().expect("local addr").port()
+}
+
+/// A UDP port on 127.0.0.1 that was free a moment ago.
+pub fn free_udp_port() -> u16 {
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    socket.local_addr().expect("local addr").port()
+}
+
+/// Whether this machine can bind the IPv6 loopback; prints why not when it cannot.
+pub fn ipv6_loopback_available() -> bool {
+    match TcpListener::bind("[::1]:0") {
+        Ok(_) => true,
+        Err(e) => {
+            eprintln!("skipped: cannot bind [::1] on this machine ({e})");
+            false
+        }
+    }
+}
+
+/// A TCP connection to `addr` with read and write timeouts set.
+pub fn tcp_connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect_timeout(&addr, DEADLINE).expect("connect to the engine");
+    stream
+        .set_read_timeout(Some(DEADLINE))
+        .expect("read timeout");
+    stream
+        .set_write_timeout(Some(DEADLINE))
+        .expect("write timeout");
+    stream
+}
+
+/// Accepts one connection within [`DEADLINE`]; the stream gets read and write timeouts.
+pub fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
+    listener
+        .set_nonblocking(true)
+        .expect("nonblocking listener");
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        match listener.accept() {
+            Ok((stream, addr)) => {
+                stream.set_nonblocking(false).expect("blocking stream");
+                stream
+                    .set_read_timeout(Some(DEADLINE))
+                    .expect("read timeout");
+                stream
+                    .set_write_timeout(Some(DEADLINE))
+                    .expect("write timeout");
+                return (stream, addr);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => panic!("no connection accepted within {DEADLINE:?}: {e}"),
+        }
+    }
+}
+
+/// Reads exactly `len` bytes (within the stream's read timeout).
+pub fn read_exactly(stream: &mut TcpStream, len: usize) -> Vec<u8> {
+    let mut buf = vec![0; len];
+    stream
+        .read_exact(&mut buf)
+        .expect("read the expected bytes");
+    buf
+}
+
+/// Asserts that nothing arrives on `stream` within [`QUIET`]; restores the read timeout.
+pub fn assert_tcp_silent(stream: &mut TcpStream) {
+    stream.set_read_timeout(Some(QUIET)).expect("short timeout");
+    let mut buf = [0; 64];
+    match stream.read(&mut buf) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) => {}
+        Ok(n) => panic!("expected silence, read {n} bytes: {:02x?}", &buf[..n]),
+        Err(e) => panic!("expected silence, read failed: {e}"),
+    }
+    stream
+        .set_read_timeout(Some(DEADLINE))
+        .expect("read timeout");
+}
+
+/// Asserts that the peer closed `stream` cleanly: the next read returns 0.
+pub fn assert_tcp_closed(stream: &mut TcpStream) {
+    let mut buf = [0; 64];
+    match stream.read(&mut buf) {
+        Ok(0) => {}
+        Ok(n) => panic!("expected end of stream, read {n} bytes: {:02x?}", &buf[..n]),
+        Err(e) => panic!("expected end of stream, read failed: {e}"),
+    }
+}
+
+/// A UDP socket bound to `ip`:0 with a read timeout.
+pub fn udp_socket(ip: &str) -> UdpSocket {
+    let addr: SocketAddr = format!("{ip}:0").parse().expect("valid address");
+    let socket = UdpSocket::bind(addr).expect("bind a UDP socket");
+    socket
+        .set_read_timeout(Some(DEADLINE))
+        .expect("read timeout");
+    socket
+}
+
+/// Receives one datagram (within the socket's read timeout).
+pub fn recv_datagram(socket: &UdpSocket) -> (Vec<u8>, SocketAddr) {
+    let mut buf = vec![0; 65_536];
+    let (n, from) = socket.recv_from(&mut buf).expect("a datagram arrives");
+    buf.truncate(n);
+    (buf, from)
+}
+
+/// Asserts that no datagram arrives on `socket` within [`QUIET`]; restores the timeout.
+pub fn assert_udp_silent(socket: &UdpSocket) {
+    socket.set_read_timeout(Some(QUIET)).expect("short timeout");
+    let mut buf = [0; 64];
+    match socket.recv_from(&mut buf) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) => {}
+        Ok((n, from)) => panic!("expected silence, got {n} bytes from {from}"),
+        Err(e) => panic!("expected silence, receive failed: {e}"),
+    }
+    socket
+        .set_read_timeout(Some(DEADLINE))
+        .expect("read timeout");
+}
+
+/// Sets SO_LINGER to 0 and drops the stream, so the other end sees a reset.
+pub fn reset(stream: TcpStream) {
+    socket2::SockRef::from(&stream)
+        .set_linger(Some(Duration::ZERO))
+        .expect("set SO_LINGER 0");
+    drop(stream);
+}
