@@ -10,6 +10,7 @@
 //! - [`app`] and [`ui`]: the egui window.
 //! - [`fonts`]: the bundled CJK font.
 //! - [`cli`]: command-line arguments shared by the window and headless modes.
+//! - [`headless`]: `--headless`, the same sessions driven from a terminal, printing the log.
 
 pub mod app;
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod codec;
 pub mod config;
 pub mod engine;
 pub mod fonts;
+pub mod headless;
 pub mod model;
 pub mod protocol;
 pub mod spec;

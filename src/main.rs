@@ -2,14 +2,36 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use sockdbg::app::App;
 use sockdbg::cli::Cli;
 use sockdbg::config::ConfigStore;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return argument_error(&e),
+    };
+    if cli.headless {
+        return sockdbg::headless::run(&cli);
+    }
     run_window(cli)
+}
+
+/// Prints a clap error and exits with clap's code (2 for bad arguments, 0 for --help), adding
+/// the usage line where clap leaves it out (invalid values), so every bad argument shows it.
+fn argument_error(error: &clap::Error) -> ExitCode {
+    let rendered = error.render().to_string();
+    if error.use_stderr() && !rendered.contains("Usage:") {
+        let usage = Cli::command().render_usage();
+        let text = rendered.replace(
+            "\n\nFor more information",
+            &format!("\n\n{usage}\n\nFor more information"),
+        );
+        eprint!("{text}");
+        return ExitCode::from(2);
+    }
+    error.exit()
 }
 
 fn run_window(cli: Cli) -> ExitCode {

@@ -1,0 +1,525 @@
+//! Headless mode: `sockdbg --headless [OPTIONS] SESSION...` runs the very same engine, model
+//! and codec as the window, without a window. Every engine event is applied to
+//! [`Sessions`] exactly as the window applies it, and each new log entry is printed to
+//! stdout (see [`output`]), flushed per line. The driver here reacts to events: it sends the
+//! `--send` payload when a connection opens, echoes for `--echo`, and decides when the run is
+//! over (`--once`, `--duration-ms`, SIGINT/SIGTERM, a session that cannot start).
+//!
+//! Exit codes: [`EXIT_OK`] for a normal end, [`EXIT_FAILED`] when a session cannot run,
+//! [`EXIT_USAGE`] for bad arguments.
+
+pub mod output;
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use clap::CommandFactory;
+use crossbeam_channel::{Receiver, select};
+
+use crate::cli::{Cli, OutputFormat};
+use crate::codec::hex::{HexError, parse_hex};
+use crate::codec::text::{EncodeError, TextEncoding, encode_strict};
+use crate::engine::{EngineHandle, EventSink};
+use crate::model::{Session, Sessions};
+use crate::protocol::{Command, Direction, Event, SendTarget, SessionId};
+use crate::spec::{SessionKind, SessionSpec};
+use output::{Formatter, Lifecycle, Record};
+
+/// Exit code of a normal end: a signal, `--once`, `--duration-ms`, or every session ended.
+pub const EXIT_OK: u8 = 0;
+/// Exit code when a session cannot run (port in use, connection refused, bad host).
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code for bad arguments.
+pub const EXIT_USAGE: u8 = 2;
+
+/// How long a udp-client with `--once` listens for replies after its send when no
+/// `--duration-ms` is given.
+pub const DEFAULT_UDP_LISTEN_MS: u64 = 1000;
+
+/// A headless argument that clap cannot check by itself.
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    /// `--headless` without any SESSION.
+    #[error(
+        "--headless needs at least one SESSION (tcp-server:[HOST:]PORT, tcp-client:HOST:PORT, udp-server:[HOST:]PORT or udp-client:HOST:PORT)"
+    )]
+    NoSession,
+    /// `--send-hex` is not valid hex.
+    #[error("invalid --send-hex: {0}")]
+    SendHex(#[from] HexError),
+    /// `--send-file` cannot be read.
+    #[error("cannot read --send-file '{path}': {source}")]
+    SendFile {
+        /// The path as given.
+        path: PathBuf,
+        /// Why it cannot be read.
+        source: io::Error,
+    },
+    /// `--send` holds a character the chosen `--encoding` cannot represent.
+    #[error("invalid --send: {0}")]
+    SendText(#[from] EncodeError),
+}
+
+/// What a headless run was asked to do, checked before anything is opened.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The sessions to start, in order.
+    pub sessions: Vec<SessionSpec>,
+    /// The bytes sent when a connection opens, if any.
+    pub payload: Option<Bytes>,
+    /// How entries are printed.
+    pub format: OutputFormat,
+    /// How text is decoded (and how `--send` was encoded).
+    pub encoding: TextEncoding,
+    /// Servers send every received chunk back to its sender.
+    pub echo: bool,
+    /// End after the first connection closes (udp-client: after the send and a listen window).
+    pub once: bool,
+    /// `--duration-ms`.
+    pub duration: Option<Duration>,
+    /// No per-entry output.
+    pub quiet: bool,
+    /// Print totals to stderr on exit.
+    pub stats: bool,
+}
+
+impl Plan {
+    /// Checks the headless arguments and prepares the payload.
+    ///
+    /// # Errors
+    /// [`UsageError`] when no session is given, or `--send-hex`, `--send-file` or `--send`
+    /// cannot become bytes.
+    pub fn from_cli(cli: &Cli) -> Result<Self, UsageError> {
+        if cli.sessions.is_empty() {
+            return Err(UsageError::NoSession);
+        }
+        let payload = if let Some(text) = &cli.send {
+            Some(encode_strict(text, cli.encoding)?)
+        } else if let Some(hex) = &cli.send_hex {
+            Some(parse_hex(hex)?)
+        } else if let Some(path) = &cli.send_file {
+            Some(std::fs::read(path).map_err(|source| UsageError::SendFile {
+                path: path.clone(),
+                source,
+            })?)
+        } else {
+            None
+        };
+        Ok(Self {
+            sessions: cli.sessions.clone(),
+            payload: payload.map(Bytes::from),
+            format: cli.format,
+            encoding: cli.encoding,
+            echo: cli.echo,
+            once: cli.once,
+            duration: cli.duration_ms.map(Duration::from_millis),
+            quiet: cli.quiet,
+            stats: cli.stats,
+        })
+    }
+
+    fn has_udp_client(&self) -> bool {
+        self.sessions
+            .iter()
+            .any(|s| s.kind == SessionKind::UdpClient)
+    }
+}
+
+/// Runs `--headless` to its end and returns the process exit code.
+pub fn run(cli: &Cli) -> ExitCode {
+    let plan = match Plan::from_cli(cli) {
+        Ok(plan) => plan,
+        Err(e) => {
+            let kind = match e {
+                UsageError::NoSession => clap::error::ErrorKind::MissingRequiredArgument,
+                _ => clap::error::ErrorKind::InvalidValue,
+            };
+            Cli::command().error(kind, e).print().ok(); // stderr is gone, nothing to tell
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    // Signals are caught before any socket opens, so an early SIGTERM still ends cleanly.
+    let signals = match SignalWatch::install() {
+        Ok(signals) => signals,
+        Err(e) => {
+            eprintln!("sockdbg: cannot watch for signals: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let (event_tx, events) = crossbeam_channel::unbounded();
+    let engine = match EngineHandle::spawn(EventSink::without_waker(event_tx)) {
+        Ok(engine) => engine,
+        Err(e) => {
+            eprintln!("sockdbg: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let stdout = io::stdout().lock();
+    let mut driver = Driver::new(plan, engine, stdout);
+    driver.start_sessions();
+    let end = driver.run_until_end(&events, &signals.received);
+    signals.close();
+    let code = driver.finish(end, &events);
+    ExitCode::from(code)
+}
+
+/// Why the run ended.
+#[derive(Debug)]
+enum End {
+    /// `--once`, `--duration-ms`, a signal, or every session ended by itself.
+    Normal,
+    /// A session could not start; the reason was already printed to stderr.
+    SessionFailed,
+    /// stdout was closed (e.g. `| head -1`): nobody reads any more.
+    OutputClosed,
+    /// Writing to stdout failed for another reason.
+    OutputFailed(io::Error),
+    /// The engine thread is gone (it panicked).
+    EngineGone,
+}
+
+/// Reacts to engine events for one headless run.
+struct Driver<W: Write> {
+    plan: Plan,
+    /// Taken by [`Driver::finish`] to shut the engine down.
+    engine: Option<EngineHandle>,
+    model: Sessions,
+    labels: HashMap<SessionId, String>,
+    formatter: Formatter,
+    out: W,
+    output_open: bool,
+    started_at: Instant,
+    /// `--duration-ms` counted from the start.
+    deadline: Option<Instant>,
+    /// `--once` for a udp-client: the end of its listen window after the send.
+    listen_deadline: Option<Instant>,
+    /// `--once`: UDP sessions whose first exchange happened (a udp-client has its target, a
+    /// udp-server got its first datagram); they end (or start listening) once their sends
+    /// have gone out.
+    udp_exchanged: HashSet<SessionId>,
+    /// `--once`: sends queued on UDP sessions whose outcome has not been reported yet.
+    udp_pending_sends: HashMap<SessionId, u32>,
+}
+
+impl<W: Write> Driver<W> {
+    fn new(plan: Plan, engine: EngineHandle, out: W) -> Self {
+        let started_at = Instant::now();
+        // With --once, a udp-client's --duration-ms is its listen window after the send.
+        let deadline = if plan.once && plan.has_udp_client() {
+            None
+        } else {
+            plan.duration.and_then(|d| started_at.checked_add(d))
+        };
+        let formatter = Formatter {
+            format: plan.format,
+            encoding: plan.encoding,
+            show_session: plan.sessions.len() > 1,
+        };
+        Self {
+            plan,
+            engine: Some(engine),
+            model: Sessions::default(),
+            labels: HashMap::new(),
+            formatter,
+            out,
+            output_open: true,
+            started_at,
+            deadline,
+            listen_deadline: None,
+            udp_exchanged: HashSet::new(),
+            udp_pending_sends: HashMap::new(),
+        }
+    }
+
+    fn start_sessions(&mut self) {
+        for spec in self.plan.sessions.clone() {
+            let id = self.model.create(spec.clone());
+            if let Some(session) = self.model.get_mut(id) {
+                session.mark_starting();
+            }
+            self.labels.insert(id, spec.to_string());
+            self.send(Command::Start { id, spec });
+        }
+    }
+
+    fn send(&self, command: Command) {
+        if let Some(engine) = &self.engine {
+            engine.send(command);
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        match (self.deadline, self.listen_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn run_until_end(&mut self, events: &Receiver<Event>, signals: &Receiver<()>) -> End {
+        loop {
+            let timer = match self.next_deadline() {
+                Some(at) => crossbeam_channel::at(at),
+                None => crossbeam_channel::never(),
+            };
+            select! {
+                recv(events) -> event => match event {
+                    Ok(event) => {
+                        if let Some(end) = self.handle(event) {
+                            return end;
+                        }
+                    }
+                    Err(_) => return End::EngineGone,
+                },
+                recv(signals) -> _ => return End::Normal,
+                recv(timer) -> _ => return End::Normal,
+            }
+        }
+    }
+
+    fn kind_of(&self, id: SessionId) -> Option<SessionKind> {
+        self.model.get(id).map(|s| s.spec.kind)
+    }
+
+    /// Applies one event, prints what it added to the log, and reacts to it. Returns how
+    /// the run ends, if this event ends it.
+    fn handle(&mut self, event: Event) -> Option<End> {
+        let id = event.session();
+        let kind = self.kind_of(id)?;
+        let reaction = self.react(kind, &event);
+        let failure = match &event {
+            Event::StartFailed { reason, .. } => Some(reason.clone()),
+            _ => None,
+        };
+        if let Err(end) = self.apply_and_print(event) {
+            return Some(end);
+        }
+        if let Some(reason) = failure {
+            let label = self.labels.get(&id).map_or("session", String::as_str);
+            eprintln!("sockdbg: {label}: {reason}");
+            return Some(End::SessionFailed);
+        }
+        if reaction.is_some() {
+            return reaction;
+        }
+        let all_ended = self.model.iter().all(|s| !s.is_active());
+        all_ended.then_some(End::Normal)
+    }
+
+    /// Sends what an event calls for (`--send`, `--echo`) and tracks `--once`.
+    fn react(&mut self, kind: SessionKind, event: &Event) -> Option<End> {
+        let once = self.plan.once;
+        let id = event.session();
+        match event {
+            Event::PeerConnected { peer, .. } => {
+                if let Some(data) = self.plan.payload.clone() {
+                    self.send_to_peer(kind, id, SendTarget::Peer(*peer), data);
+                }
+                if once && kind == SessionKind::UdpClient {
+                    self.udp_exchanged.insert(id);
+                }
+            }
+            Event::Traffic {
+                peer,
+                dir: Direction::Rx,
+                data,
+                ..
+            } => {
+                if self.plan.echo && kind.is_server() {
+                    self.send_to_peer(kind, id, SendTarget::Peer(*peer), data.clone());
+                }
+                if once && kind == SessionKind::UdpServer {
+                    self.udp_exchanged.insert(id);
+                }
+            }
+            Event::Traffic {
+                dir: Direction::Tx, ..
+            }
+            | Event::Warning { .. } => {
+                // A send ends with either its traffic or a warning saying why it failed.
+                if let Some(pending) = self.udp_pending_sends.get_mut(&id) {
+                    *pending = pending.saturating_sub(1);
+                }
+            }
+            Event::PeerDisconnected { .. } if once && kind.is_tcp() => return Some(End::Normal),
+            _ => {}
+        }
+        let settled = self.udp_exchanged.contains(&id)
+            && self.udp_pending_sends.get(&id).copied().unwrap_or(0) == 0;
+        if !settled {
+            return None;
+        }
+        match kind {
+            SessionKind::UdpClient => {
+                self.open_listen_window();
+                None
+            }
+            _ => Some(End::Normal),
+        }
+    }
+
+    /// Queues a send; with `--once`, a UDP session's end waits until it has gone out.
+    fn send_to_peer(&mut self, kind: SessionKind, id: SessionId, target: SendTarget, data: Bytes) {
+        self.send(Command::Send { id, target, data });
+        if self.plan.once && !kind.is_tcp() {
+            *self.udp_pending_sends.entry(id).or_default() += 1;
+        }
+    }
+
+    fn open_listen_window(&mut self) {
+        if self.listen_deadline.is_none() {
+            let window = self
+                .plan
+                .duration
+                .unwrap_or(Duration::from_millis(DEFAULT_UDP_LISTEN_MS));
+            self.listen_deadline = Instant::now().checked_add(window);
+        }
+    }
+
+    /// Applies the event to the model and prints the entry it added, if any.
+    fn apply_and_print(&mut self, event: Event) -> Result<(), End> {
+        let id = event.session();
+        let lifecycle = lifecycle_of(&event);
+        let Some(before) = self.model.get(id).map(next_seq) else {
+            return Ok(());
+        };
+        self.model.apply(event);
+        if self.plan.quiet || !self.output_open {
+            return Ok(());
+        }
+        let Some(session) = self.model.get(id) else {
+            return Ok(());
+        };
+        let Some(label) = self.labels.get(&id) else {
+            return Ok(());
+        };
+        for seq in before..next_seq(session) {
+            let Some(entry) = session.log.get(seq) else {
+                continue;
+            };
+            let record = Record {
+                session: label,
+                entry,
+                peer_addr: session.peer_addr(entry.peer),
+                lifecycle,
+            };
+            let mut text = self.formatter.format(&record);
+            text.push('\n');
+            let written = self
+                .out
+                .write_all(text.as_bytes())
+                .and_then(|()| self.out.flush());
+            if let Err(e) = written {
+                self.output_open = false;
+                return Err(if e.kind() == io::ErrorKind::BrokenPipe {
+                    End::OutputClosed
+                } else {
+                    End::OutputFailed(e)
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops the engine, prints what it reported while closing, then the stats.
+    fn finish(mut self, end: End, events: &Receiver<Event>) -> u8 {
+        // Shutdown joins the engine thread, so every closing event is in the channel after.
+        if let Some(engine) = self.engine.take() {
+            engine.shutdown();
+        }
+        while let Ok(event) = events.try_recv() {
+            if self.apply_and_print(event).is_err() {
+                break;
+            }
+        }
+        if self.plan.stats {
+            eprintln!("{}", self.stats_line());
+        }
+        match end {
+            End::Normal | End::OutputClosed => EXIT_OK,
+            End::SessionFailed => EXIT_FAILED,
+            End::OutputFailed(e) => {
+                eprintln!("sockdbg: cannot write to stdout: {e}");
+                EXIT_FAILED
+            }
+            End::EngineGone => {
+                eprintln!("sockdbg: the network engine stopped unexpectedly");
+                EXIT_FAILED
+            }
+        }
+    }
+
+    /// `stats rx_bytes=N rx_packets=N tx_bytes=N tx_packets=N elapsed_ms=N`, summed over
+    /// every session from the model's counters.
+    fn stats_line(&self) -> String {
+        let (mut rx_bytes, mut rx_packets, mut tx_bytes, mut tx_packets) = (0u64, 0u64, 0u64, 0u64);
+        for session in self.model.iter() {
+            rx_bytes += session.counters.rx_bytes;
+            rx_packets += session.counters.rx_packets;
+            tx_bytes += session.counters.tx_bytes;
+            tx_packets += session.counters.tx_packets;
+        }
+        let elapsed_ms = self.started_at.elapsed().as_millis();
+        format!(
+            "stats rx_bytes={rx_bytes} rx_packets={rx_packets} tx_bytes={tx_bytes} tx_packets={tx_packets} elapsed_ms={elapsed_ms}"
+        )
+    }
+}
+
+/// The sequence number the next entry of this session's log will get.
+fn next_seq(session: &Session) -> u64 {
+    session.log.first_seq() + session.log.len() as u64
+}
+
+/// What a lifecycle event is called in the output; `None` for traffic.
+fn lifecycle_of(event: &Event) -> Option<Lifecycle> {
+    match event {
+        Event::Started { .. } => Some(Lifecycle::Listening),
+        Event::PeerConnected { .. } => Some(Lifecycle::Connected),
+        Event::PeerDisconnected { .. } | Event::Stopped { .. } => Some(Lifecycle::Disconnected),
+        Event::StartFailed { .. } | Event::Warning { .. } => Some(Lifecycle::Error),
+        Event::Traffic { .. } => None,
+    }
+}
+
+/// SIGINT and SIGTERM, caught and turned into messages on a channel, so the main loop can
+/// wait on them beside engine events and end cleanly.
+struct SignalWatch {
+    received: Receiver<()>,
+    #[cfg(unix)]
+    handle: signal_hook::iterator::Handle,
+}
+
+impl SignalWatch {
+    #[cfg(unix)]
+    fn install() -> io::Result<Self> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+        let handle = signals.handle();
+        let (tx, received) = crossbeam_channel::bounded(1);
+        std::thread::Builder::new()
+            .name("sockdbg-signals".into())
+            .spawn(move || {
+                for _ in signals.forever() {
+                    tx.try_send(()).ok(); // one pending signal is enough to end the run
+                }
+            })?;
+        Ok(Self { received, handle })
+    }
+
+    #[cfg(not(unix))]
+    fn install() -> io::Result<Self> {
+        // Ctrl-C ends the process the default way where signal-hook's iterator is missing.
+        Ok(Self {
+            received: crossbeam_channel::never(),
+        })
+    }
+
+    fn close(self) {
+        #[cfg(unix)]
+        self.handle.close();
+    }
+}

@@ -1,0 +1,641 @@
+//! End-to-end tests of `sockdbg --headless`: the real binary against real loopback peers made
+//! with std::net in the test. Every wait has a deadline (socket read timeouts, a child that is
+//! killed when it does not exit in time), so a bug fails fast instead of hanging.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sockdbg");
+/// How long any one step may take before the test fails.
+const STEP: Duration = Duration::from_secs(10);
+
+/// A running `sockdbg --headless`, its stdout read line by line on a thread.
+struct Run {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+    stderr: Option<JoinHandle<String>>,
+}
+
+/// How a run ended.
+#[derive(Debug)]
+struct Finished {
+    code: Option<i32>,
+    stdout: Vec<String>,
+    stderr: String,
+}
+
+impl Finished {
+    fn stats(&self) -> Stats {
+        let line = self
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("stats "))
+            .unwrap_or_else(|| panic!("no stats line in stderr: {self:#?}"));
+        Stats::parse(line)
+    }
+
+    fn json(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .iter()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("not JSON ({e}): {l:?}\n{self:#?}"))
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Stats {
+    rx_bytes: u64,
+    rx_packets: u64,
+    tx_bytes: u64,
+    tx_packets: u64,
+    elapsed_ms: u64,
+}
+
+impl Stats {
+    fn parse(line: &str) -> Self {
+        let field = |name: &str| -> u64 {
+            line.split_whitespace()
+                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("no {name}= in {line:?}"))
+        };
+        assert!(line.starts_with("stats rx_bytes="), "{line:?}");
+        Self {
+            rx_bytes: field("rx_bytes"),
+            rx_packets: field("rx_packets"),
+            tx_bytes: field("tx_bytes"),
+            tx_packets: field("tx_packets"),
+            elapsed_ms: field("elapsed_ms"),
+        }
+    }
+}
+
+fn spawn(args: &[&str]) -> Run {
+    let mut child = Command::new(BIN)
+        .arg("--headless")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start sockdbg");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        stderr.read_to_string(&mut text).ok();
+        text
+    });
+    Run {
+        child,
+        lines,
+        seen: Vec::new(),
+        stderr: Some(stderr),
+    }
+}
+
+/// Runs sockdbg to its end (it must end by itself within [`STEP`]).
+fn run_to_end(args: &[&str]) -> Finished {
+    spawn(args).wait_exit()
+}
+
+impl Run {
+    /// Waits for a stdout line that satisfies `wanted` and returns it.
+    fn wait_line(&mut self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + STEP;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if wanted(&line) {
+                        return line;
+                    }
+                }
+                Err(_) => {
+                    self.child.kill().ok();
+                    panic!(
+                        "no line with {what} in time; stdout so far: {:#?}",
+                        self.seen
+                    );
+                }
+            }
+        }
+    }
+
+    /// Waits for the line saying the session is up and returns its local address.
+    fn wait_local_addr(&mut self) -> SocketAddr {
+        let line = self.wait_line("local address", |l| {
+            l.contains("listening on ") || l.contains("bound to ")
+        });
+        let after = line
+            .split_once("listening on ")
+            .or_else(|| line.split_once("bound to "))
+            .map(|(_, rest)| rest)
+            .unwrap_or_default();
+        let addr: String = after
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '"')
+            .collect();
+        addr.parse()
+            .unwrap_or_else(|e| panic!("bad address {addr:?} in {line:?}: {e}"))
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit by itself; kills it and fails if it does not.
+    fn wait_exit(mut self) -> Finished {
+        let deadline = Instant::now() + STEP;
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                _ => {
+                    self.child.kill().ok();
+                    self.child.wait().ok();
+                    panic!("sockdbg did not exit in time; stdout: {:#?}", self.seen);
+                }
+            }
+        };
+        // The reader threads end at EOF, which follows the exit.
+        while let Ok(line) = self.lines.recv_timeout(STEP) {
+            self.seen.push(line);
+        }
+        let stderr = self
+            .stderr
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
+        Finished {
+            code: status.code(),
+            stdout: std::mem::take(&mut self.seen),
+            stderr,
+        }
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect_timeout(&addr, STEP).expect("connect to sockdbg");
+    stream.set_read_timeout(Some(STEP)).expect("timeout");
+    stream
+}
+
+fn read_exact(stream: &mut TcpStream, len: usize) -> Vec<u8> {
+    let mut buf = vec![0; len];
+    stream.read_exact(&mut buf).expect("read from sockdbg");
+    buf
+}
+
+/// Accepts one connection on `listener`, or fails after [`STEP`].
+fn accept(listener: &TcpListener) -> TcpStream {
+    listener.set_nonblocking(true).expect("nonblocking");
+    let deadline = Instant::now() + STEP;
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false).expect("blocking");
+                stream.set_read_timeout(Some(STEP)).expect("timeout");
+                return stream;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("no connection from sockdbg: {e}"),
+        }
+    }
+}
+
+fn udp_socket() -> UdpSocket {
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind udp");
+    socket.set_read_timeout(Some(STEP)).expect("timeout");
+    socket
+}
+
+/// A loopback TCP port with nothing listening on it.
+fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+const GBK_ZHONGWEN: [u8; 4] = [0xd6, 0xd0, 0xce, 0xc4];
+
+#[test]
+fn tcp_server_text_sends_on_connect_echoes_and_ends_once() {
+    let mut run = spawn(&[
+        "tcp-server:127.0.0.1:0",
+        "--send",
+        "hi ",
+        "--echo",
+        "--once",
+        "--stats",
+    ]);
+    let server = run.wait_local_addr();
+    let mut client = connect(server);
+    let me = client.local_addr().expect("addr");
+    assert_eq!(read_exact(&mut client, 3), b"hi ");
+    client.write_all(b"ping\r\n").expect("write");
+    assert_eq!(read_exact(&mut client, 6), b"ping\r\n");
+    run.wait_line("the echo", |l| l.contains(" tx ") && l.contains("ping"));
+    drop(client);
+    let end = run.wait_exit();
+    assert_eq!(end.code, Some(0), "{end:#?}");
+    let out = end.stdout.join("\n");
+    assert!(out.contains(&format!(" -- {me} connected")), "{out}");
+    assert!(out.contains(&format!(" tx {me} 3 hi ")), "{out}");
+    assert!(out.contains(&format!(" rx {me} 6 ping\\r\\n")), "{out}");
+    assert!(out.contains(&format!(" tx {me} 6 ping\\r\\n")), "{out}");
+    assert!(out.contains("disconnected: closed by peer"), "{out}");
+    let first = &end.stdout[0];
+    assert!(
+        first.len() > 27 && first.as_bytes()[26] == b'Z' && first.as_bytes()[10] == b'T',
+        "time is RFC 3339 UTC with microseconds: {first}"
+    );
+    let stats = end.stats();
+    assert_eq!((stats.rx_bytes, stats.tx_bytes), (6, 9), "{end:#?}");
+    assert!(stats.rx_packets >= 1 && stats.tx_packets >= 2, "{stats:?}");
+}
+
+#[test]
+fn tcp_client_jsonl_decodes_and_encodes_gbk() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let server = listener.local_addr().expect("addr");
+    let spec = format!("tcp-client:{server}");
+    let run = spawn(&[
+        &spec,
+        "--format",
+        "jsonl",
+        "--encoding",
+        "gbk",
+        "--send",
+        "中文",
+        "--stats",
+    ]);
+    let mut peer = accept(&listener);
+    assert_eq!(
+        read_exact(&mut peer, 4),
+        GBK_ZHONGWEN,
+        "--send encoded as GBK"
+    );
+    let mut reply = GBK_ZHONGWEN.to_vec();
+    reply.extend_from_slice(&[b'!', 0x81, b'\n']);
+    peer.write_all(&reply).expect("write");
+    std::thread::sleep(Duration::from_millis(100));
+    drop(peer);
+    // The server closed the one connection: the session ended, so the run ends by itself.
+    let end = run.wait_exit();
+    assert_eq!(end.code, Some(0), "{end:#?}");
+    let records = end.json();
+    for r in &records {
+        assert_eq!(r["session"], spec.as_str(), "{r}");
+        let time = r["time"].as_str().expect("time");
+        assert!(time.ends_with('Z') && time.len() == 27, "{time}");
+    }
+    let tx = records
+        .iter()
+        .find(|r| r["dir"] == "tx")
+        .expect("tx record");
+    assert_eq!(tx["text"], "中文");
+    assert_eq!(tx["hex"], "d6d0cec4");
+    assert_eq!(tx["len"], 4);
+    assert_eq!(tx["peer"], server.to_string());
+    let rx: Vec<_> = records.iter().filter(|r| r["dir"] == "rx").collect();
+    let rx_text: String = rx
+        .iter()
+        .map(|r| r["text"].as_str().unwrap_or(""))
+        .collect();
+    let rx_hex: String = rx.iter().map(|r| r["hex"].as_str().unwrap_or("")).collect();
+    assert_eq!(rx_hex, "d6d0cec421810a");
+    assert!(rx_text.starts_with("中文!"), "{rx_text:?}");
+    assert!(
+        rx_text.contains('\u{fffd}'),
+        "invalid GBK is U+FFFD: {rx_text:?}"
+    );
+    let events: Vec<&str> = records
+        .iter()
+        .filter(|r| r["dir"] == "event")
+        .filter_map(|r| r["event"].as_str())
+        .collect();
+    for wanted in ["listening", "connected", "disconnected"] {
+        assert!(events.contains(&wanted), "{wanted} missing from {events:?}");
+    }
+    for r in records.iter().filter(|r| r["dir"] == "event") {
+        assert!(r["detail"].is_string(), "{r}");
+    }
+    let stats = end.stats();
+    assert_eq!(
+        stats.rx_bytes,
+        reply.len() as u64,
+        "equal to what the peer sent"
+    );
+    assert_eq!((stats.tx_bytes, stats.tx_packets), (4, 1));
+}
+
+#[test]
+fn udp_server_hex_echoes_each_datagram_until_sigterm() {
+    let mut run = spawn(&[
+        "udp-server:127.0.0.1:0",
+        "--format",
+        "hex",
+        "--echo",
+        "--stats",
+    ]);
+    let server = run.wait_local_addr();
+    let peer = udp_socket();
+    let me = peer.local_addr().expect("addr");
+    let datagrams: [&[u8]; 2] = [b"hello\x00\xff", &GBK_ZHONGWEN];
+    for datagram in datagrams {
+        peer.send_to(datagram, server).expect("send");
+        let mut buf = [0u8; 64];
+        let (n, from) = peer.recv_from(&mut buf).expect("echo");
+        assert_eq!((&buf[..n], from), (datagram, server));
+    }
+    run.wait_line("the second echo", |l| l.contains(&format!(" tx {me} 4 ")));
+    run.signal("TERM");
+    let end = run.wait_exit();
+    assert_eq!(end.code, Some(0), "SIGTERM is a normal end: {end:#?}");
+    let out = end.stdout.join("\n");
+    assert!(out.contains(&format!(" -- {me} new peer")), "{out}");
+    assert!(out.contains(&format!(" rx {me} 7 hello\\0\\xFF")), "{out}");
+    assert!(
+        out.contains("  00000000  68 65 6C 6C 6F 00 FF") && out.contains("hello.."),
+        "{out}"
+    );
+    assert!(out.contains("  00000000  D6 D0 CE C4"), "{out}");
+    let stats = end.stats();
+    assert_eq!(
+        (
+            stats.rx_bytes,
+            stats.rx_packets,
+            stats.tx_bytes,
+            stats.tx_packets
+        ),
+        (11, 2, 11, 2),
+        "{end:#?}"
+    );
+}
+
+#[test]
+fn udp_client_sends_at_start_and_listens_for_replies_once() {
+    let target = udp_socket();
+    let target_addr = target.local_addr().expect("addr");
+    let spec = format!("udp-client:{target_addr}");
+    let run = spawn(&[
+        &spec,
+        "--send-hex",
+        "70 69 6e 67",
+        "--once",
+        "--duration-ms",
+        "700",
+        "--format",
+        "jsonl",
+        "--stats",
+    ]);
+    let mut buf = [0u8; 64];
+    let (n, from) = target.recv_from(&mut buf).expect("datagram from sockdbg");
+    assert_eq!(&buf[..n], b"ping");
+    target.send_to(&GBK_ZHONGWEN, from).expect("reply");
+    let end = run.wait_exit();
+    assert_eq!(end.code, Some(0), "{end:#?}");
+    let records = end.json();
+    let rx = records
+        .iter()
+        .find(|r| r["dir"] == "rx")
+        .unwrap_or_else(|| panic!("reply not logged: {records:#?}"));
+    assert_eq!(rx["hex"], "d6d0cec4");
+    assert_eq!(rx["text"], "\u{fffd}".repeat(4), "UTF-8 is the default");
+    assert_eq!(rx["peer"], target_addr.to_string());
+    let stats = end.stats();
+    assert_eq!((stats.rx_bytes, stats.tx_bytes), (4, 4), "{end:#?}");
+    assert!(
+        stats.elapsed_ms >= 700,
+        "listened --duration-ms after the send"
+    );
+}
+
+#[test]
+fn tcp_server_once_sends_a_file_and_quiet_prints_nothing() {
+    let path = std::env::temp_dir().join(format!("sockdbg-send-{}.bin", std::process::id()));
+    let payload: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+    std::fs::write(&path, &payload).expect("write payload file");
+    let port = closed_port();
+    let spec = format!("tcp-server:127.0.0.1:{port}");
+    let path_arg = path.to_string_lossy().into_owned();
+    let run = spawn(&[
+        &spec,
+        "--send-file",
+        &path_arg,
+        "--once",
+        "--quiet",
+        "--stats",
+    ]);
+    let deadline = Instant::now() + STEP;
+    let mut client = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(stream) => break stream,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("sockdbg never listened: {e}"),
+        }
+    };
+    client.set_read_timeout(Some(STEP)).expect("timeout");
+    assert_eq!(read_exact(&mut client, payload.len()), payload);
+    client.write_all(b"abc").expect("write");
+    std::thread::sleep(Duration::from_millis(100));
+    drop(client);
+    let end = run.wait_exit();
+    std::fs::remove_file(&path).ok();
+    assert_eq!(end.code, Some(0), "{end:#?}");
+    assert!(end.stdout.is_empty(), "--quiet: {:#?}", end.stdout);
+    let stats = end.stats();
+    assert_eq!(stats.rx_bytes, 3);
+    assert_eq!(stats.tx_bytes, payload.len() as u64);
+}
+
+#[test]
+fn duration_ms_ends_a_server_that_nobody_talks_to() {
+    let started = Instant::now();
+    let end = run_to_end(&["tcp-server:127.0.0.1:0", "--duration-ms", "300", "--stats"]);
+    assert_eq!(end.code, Some(0), "{end:#?}");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(
+        end.stdout[0].contains("listening on 127.0.0.1:"),
+        "{end:#?}"
+    );
+    let stats = end.stats();
+    assert_eq!((stats.rx_bytes, stats.tx_bytes), (0, 0));
+    assert!(stats.elapsed_ms >= 300, "{stats:?}");
+}
+
+#[test]
+fn sigint_ends_cleanly_with_stats() {
+    let mut run = spawn(&["udp-server:127.0.0.1:0", "--stats"]);
+    let server = run.wait_local_addr();
+    let peer = udp_socket();
+    peer.send_to(b"12345", server).expect("send");
+    run.wait_line("the datagram", |l| {
+        l.contains(" rx ") && l.ends_with(" 5 12345")
+    });
+    run.signal("INT");
+    let end = run.wait_exit();
+    assert_eq!(end.code, Some(0), "{end:#?}");
+    assert_eq!(end.stats().rx_bytes, 5);
+}
+
+#[test]
+fn two_sessions_at_once_name_their_session_in_text() {
+    let target = udp_socket();
+    let client_spec = format!("udp-client:{}", target.local_addr().expect("addr"));
+    let mut run = spawn(&["tcp-server:127.0.0.1:0", &client_spec, "--send", "x"]);
+    let server = run.wait_local_addr();
+    let mut buf = [0u8; 8];
+    let (n, _) = target
+        .recv_from(&mut buf)
+        .expect("udp-client sent at start");
+    assert_eq!(&buf[..n], b"x");
+    let mut client = connect(server);
+    assert_eq!(read_exact(&mut client, 1), b"x", "server sent on connect");
+    run.wait_line("the server's send", |l| {
+        l.contains(" tcp-server:127.0.0.1:0 tx ")
+    });
+    run.signal("TERM");
+    let end = run.wait_exit();
+    assert_eq!(end.code, Some(0), "{end:#?}");
+    let out = end.stdout.join("\n");
+    assert!(out.contains(&format!(" {client_spec} tx ")), "{out}");
+}
+
+#[test]
+fn ipv6_loopback_works_when_the_host_has_it() {
+    let Ok(target) = UdpSocket::bind("[::1]:0") else {
+        eprintln!("no ::1 on this host; skipped");
+        return;
+    };
+    target.set_read_timeout(Some(STEP)).expect("timeout");
+    let spec = format!("udp-client:{}", target.local_addr().expect("addr"));
+    let run = spawn(&[&spec, "--send", "v6", "--once", "--duration-ms", "200"]);
+    let mut buf = [0u8; 8];
+    let (n, from) = target.recv_from(&mut buf).expect("datagram over ::1");
+    assert_eq!(&buf[..n], b"v6");
+    assert!(from.is_ipv6());
+    let end = run.wait_exit();
+    assert_eq!(end.code, Some(0), "{end:#?}");
+}
+
+#[test]
+fn port_in_use_exits_1_with_the_reason() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let spec = format!("tcp-server:{}", taken.local_addr().expect("addr"));
+    let end = run_to_end(&[&spec, "--format", "jsonl"]);
+    assert_eq!(end.code, Some(1), "{end:#?}");
+    assert!(end.stderr.contains("in use"), "{end:#?}");
+    let records = end.json();
+    assert!(
+        records.iter().any(|r| r["event"] == "error"),
+        "the failure is also a record: {records:#?}"
+    );
+}
+
+#[test]
+fn refused_connection_and_bad_host_exit_1() {
+    let spec = format!("tcp-client:127.0.0.1:{}", closed_port());
+    let end = run_to_end(&[&spec]);
+    assert_eq!(end.code, Some(1), "{end:#?}");
+    assert!(end.stderr.contains("refused"), "{end:#?}");
+
+    let end = run_to_end(&["tcp-client:no-such-host.invalid:80"]);
+    assert_eq!(end.code, Some(1), "{end:#?}");
+    assert!(end.stderr.contains("no-such-host.invalid"), "{end:#?}");
+}
+
+#[test]
+fn bad_arguments_exit_2_with_usage() {
+    let cases: [&[&str]; 6] = [
+        &[],
+        &["tcp-serv:6001"],
+        &["tcp-client:6001"],
+        &["tcp-server:0", "--format", "xml"],
+        &["tcp-server:0", "--encoding", "latin9"],
+        &["tcp-server:0", "--duration-ms", "soon"],
+    ];
+    for args in cases {
+        let end = run_to_end(args);
+        assert_eq!(end.code, Some(2), "{args:?}: {end:#?}");
+        assert!(end.stderr.contains("Usage"), "{args:?}: {end:#?}");
+        assert!(end.stdout.is_empty(), "{args:?}: {end:#?}");
+    }
+}
+
+#[test]
+fn unusable_send_payloads_exit_2_and_send_nothing() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let spec = format!("tcp-client:{}", listener.local_addr().expect("addr"));
+    let cases: [(&[&str], &str); 4] = [
+        (&["--send-hex", "31 3G"], "--send-hex"),
+        (&["--send-hex", "313"], "--send-hex"),
+        (&["--send", "😀", "--encoding", "gbk"], "GBK"),
+        (
+            &["--send-file", "/nonexistent/sockdbg-payload"],
+            "--send-file",
+        ),
+    ];
+    for (extra, mentions) in cases {
+        let mut args = vec![spec.as_str()];
+        args.extend_from_slice(extra);
+        let end = run_to_end(&args);
+        assert_eq!(end.code, Some(2), "{args:?}: {end:#?}");
+        assert!(end.stderr.contains(mentions), "{args:?}: {end:#?}");
+        assert!(end.stderr.contains("Usage"), "{args:?}: {end:#?}");
+    }
+    listener.set_nonblocking(true).expect("nonblocking");
+    assert!(
+        listener.accept().is_err(),
+        "nothing connected, so nothing was sent"
+    );
+}
+
+#[test]
+fn udp_server_once_ends_after_the_first_datagram_and_its_echo() {
+    let mut run = spawn(&["udp-server:127.0.0.1:0", "--echo", "--once", "--stats"]);
+    let server = run.wait_local_addr();
+    let peer = udp_socket();
+    peer.send_to(b"one", server).expect("send");
+    let mut buf = [0u8; 8];
+    let (n, _) = peer.recv_from(&mut buf).expect("echo");
+    assert_eq!(&buf[..n], b"one");
+    let end = run.wait_exit();
+    assert_eq!(end.code, Some(0), "{end:#?}");
+    let stats = end.stats();
+    assert_eq!((stats.rx_bytes, stats.tx_bytes), (3, 3), "{end:#?}");
+}
