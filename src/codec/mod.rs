@@ -2,10 +2,17 @@
 //! bottom.
 //! - [`hex`]: parse user hex input, format bytes as hex fast.
 //! - [`text`]: encode text strictly into a chosen encoding, decode bytes for display.
-//! - [`send`]: the send pipeline, send-box input to bytes.
+//! - [`escape`]: backslash escapes in send text (`\r \n \t \\ \0 \xNN`).
+//! - [`checksum`]: sum8, xor8, CRC-16/MODBUS, CRC-16/CCITT-FALSE, CRC-32.
+//! - [`send`]: the send pipeline, send-box input to bytes (escapes, encoding, line ending,
+//!   checksum), and [`send::SendOptions`].
+//! - [`reply`]: auto-reply rules and their matching.
 //! - [`display`]: make decoded text safe for one log row (visible control characters).
 
+pub mod checksum;
 pub mod display;
+pub mod escape;
 pub mod hex;
+pub mod reply;
 pub mod send;
 pub mod text;

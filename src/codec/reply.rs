@@ -1,0 +1,666 @@
+//! Auto-reply rules: what received data a rule matches and what it answers. Pure data and
+//! matching; the engine evaluates the rules on every received chunk (one read or datagram),
+//! so replies go out without a round trip through the UI.
+//!
+//! Matching. Text kinds (`Exact`, `Contains`, `StartsWith`, `Regex`) decode the received
+//! bytes with the rule's encoding and ignore one trailing line ending (`\r\n`, `\n` or `\r`),
+//! so `ping` matches what `telnet` sends for `ping`. With `pattern_hex`, the pattern is hex
+//! bytes and `Exact`/`Contains`/`StartsWith` compare raw bytes. `Any` matches everything.
+//!
+//! Replying. `Echo` sends the received bytes back unchanged. `Send` runs the reply through
+//! the send pipeline with the rule's [`SendOptions`] (hex or text, escapes, encoding, line
+//! ending, checksum). In a text reply these placeholders are replaced by the received text
+//! (line ending removed) and are not escape-processed: `{data}` as received, `{upper}` in
+//! upper case, `{lower}` in lower case. The seed programs' behaviours are therefore
+//! `Any => {upper}` (upper-case echo) and `Any => Hello, {data}!`.
+//!
+//! Rules are ordered: the first enabled rule that matches answers; the others are skipped.
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::codec::escape::{Piece, literal, unescape};
+use crate::codec::hex::{parse_hex, to_hex_spaced};
+use crate::codec::send::{SendError, SendOptions, build_payload, encode_pieces, finish_payload};
+use crate::codec::text::{TextEncoding, decode_for_display};
+
+/// How a rule's pattern is compared with received data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MatchKind {
+    /// Every received chunk.
+    Any,
+    /// The whole chunk equals the pattern.
+    #[default]
+    Exact,
+    /// The chunk contains the pattern.
+    Contains,
+    /// The chunk starts with the pattern.
+    StartsWith,
+    /// The decoded text matches the regular expression (text only).
+    Regex,
+}
+
+impl MatchKind {
+    /// Every kind, in the order the window lists them.
+    pub const ALL: [MatchKind; 5] = [
+        MatchKind::Any,
+        MatchKind::Exact,
+        MatchKind::Contains,
+        MatchKind::StartsWith,
+        MatchKind::Regex,
+    ];
+
+    /// The label shown in the window.
+    pub fn label(self) -> &'static str {
+        match self {
+            MatchKind::Any => "anything",
+            MatchKind::Exact => "exactly",
+            MatchKind::Contains => "contains",
+            MatchKind::StartsWith => "starts with",
+            MatchKind::Regex => "regex",
+        }
+    }
+}
+
+/// What a rule answers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ReplyKind {
+    /// The received bytes, unchanged.
+    Echo,
+    /// The rule's reply, through the send pipeline.
+    #[default]
+    Send,
+}
+
+/// One auto-reply rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReplyRule {
+    /// Shown in the log when the rule answers.
+    pub name: String,
+    /// Disabled rules are skipped.
+    pub enabled: bool,
+    /// How the pattern is compared.
+    pub match_kind: MatchKind,
+    /// The pattern is hex bytes rather than text.
+    pub pattern_hex: bool,
+    /// Text, hex or a regular expression, per `match_kind` and `pattern_hex`.
+    pub pattern: String,
+    /// Echo or send `reply`.
+    pub reply_kind: ReplyKind,
+    /// The reply (text template or hex, per `options.hex`).
+    pub reply: String,
+    /// How the reply becomes bytes; its encoding also decodes received text for matching.
+    pub options: SendOptions,
+}
+
+impl Default for ReplyRule {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            enabled: true,
+            match_kind: MatchKind::Exact,
+            pattern_hex: false,
+            pattern: String::new(),
+            reply_kind: ReplyKind::Send,
+            reply: String::new(),
+            options: SendOptions {
+                escapes: true,
+                ..SendOptions::default()
+            },
+        }
+    }
+}
+
+impl ReplyRule {
+    /// A short description for lists and the log: `contains "ping" => "pong"`.
+    pub fn summary(&self) -> String {
+        let pattern = match (self.match_kind, self.pattern_hex) {
+            (MatchKind::Any, _) => "anything".to_string(),
+            (kind, true) => format!("{} hex {}", kind.label(), self.pattern),
+            (kind, false) => format!("{} {:?}", kind.label(), self.pattern),
+        };
+        let reply = match self.reply_kind {
+            ReplyKind::Echo => "echo".to_string(),
+            ReplyKind::Send if self.options.hex => format!("hex {}", self.reply),
+            ReplyKind::Send => format!("{:?}", self.reply),
+        };
+        if self.name.is_empty() {
+            format!("{pattern} => {reply}")
+        } else {
+            format!("{}: {pattern} => {reply}", self.name)
+        }
+    }
+
+    /// Parses the headless `--reply 'MATCH=>REPLY'` form. MATCH is `text:T` (exact),
+    /// `contains:T`, `starts-with:T`, `regex:R`, `hex:HH..` (exact bytes), `hex-contains:HH..`,
+    /// `hex-starts-with:HH..` or `*` (anything); REPLY is `text:T` (a template), `hex:HH..`
+    /// or `echo`. `options` (from `--encoding`, `--escapes`, `--line-ending`, `--checksum`)
+    /// shape the reply like any other send.
+    ///
+    /// # Errors
+    /// A message naming what is wrong with the rule.
+    pub fn parse_cli(spec: &str, options: SendOptions) -> Result<Self, String> {
+        let Some((matcher, reply)) = spec.split_once("=>") else {
+            return Err(format!("'{spec}' has no '=>' (expected MATCH=>REPLY)"));
+        };
+        let mut rule = ReplyRule {
+            name: spec.to_string(),
+            options,
+            ..ReplyRule::default()
+        };
+        let (kind, hex, pattern) = if matcher.trim() == "*" {
+            (MatchKind::Any, false, "")
+        } else {
+            let Some((prefix, pattern)) = matcher.split_once(':') else {
+                return Err(format!(
+                    "match '{matcher}' needs a prefix: text:, contains:, starts-with:, regex:, hex:, hex-contains:, hex-starts-with: or *"
+                ));
+            };
+            match prefix {
+                "text" => (MatchKind::Exact, false, pattern),
+                "contains" => (MatchKind::Contains, false, pattern),
+                "starts-with" => (MatchKind::StartsWith, false, pattern),
+                "regex" => (MatchKind::Regex, false, pattern),
+                "hex" => (MatchKind::Exact, true, pattern),
+                "hex-contains" => (MatchKind::Contains, true, pattern),
+                "hex-starts-with" => (MatchKind::StartsWith, true, pattern),
+                other => return Err(format!("unknown match prefix '{other}:'")),
+            }
+        };
+        rule.match_kind = kind;
+        rule.pattern_hex = hex;
+        rule.pattern = pattern.to_string();
+        if reply.trim() == "echo" {
+            rule.reply_kind = ReplyKind::Echo;
+        } else if let Some(text) = reply.strip_prefix("text:") {
+            rule.options.hex = false;
+            rule.reply = text.to_string();
+        } else if let Some(hex) = reply.strip_prefix("hex:") {
+            rule.options.hex = true;
+            rule.reply = hex.to_string();
+        } else {
+            return Err(format!("reply '{reply}' must be text:..., hex:... or echo"));
+        }
+        RuleSet::compile(std::slice::from_ref(&rule)).map_err(|e| e.to_string())?;
+        Ok(rule)
+    }
+}
+
+/// A rule that cannot be used, with its 1-based position.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("auto-reply rule {number}: {message}")]
+pub struct RuleError {
+    /// 1-based position in the list.
+    pub number: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+enum Matcher {
+    Any,
+    Bytes(MatchKind, Vec<u8>),
+    Text(MatchKind, String),
+    Regex(Regex),
+}
+
+struct CompiledRule {
+    rule: ReplyRule,
+    matcher: Matcher,
+}
+
+/// Rules checked and ready to match (regular expressions compiled, hex parsed).
+#[derive(Default)]
+pub struct RuleSet {
+    rules: Vec<CompiledRule>,
+}
+
+impl std::fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleSet")
+            .field("rules", &self.rules.len())
+            .finish()
+    }
+}
+
+/// What a matching rule answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// 1-based position of the rule.
+    pub number: usize,
+    /// The rule's summary, for the log.
+    pub summary: String,
+    /// The reply bytes, or why they could not be built (e.g. `{data}` not encodable).
+    pub bytes: Result<Vec<u8>, SendError>,
+}
+
+impl RuleSet {
+    /// Checks and compiles `rules` (disabled ones too, so mistakes show early).
+    ///
+    /// # Errors
+    /// [`RuleError`] for an invalid regular expression, invalid hex pattern, a regex on a
+    /// hex pattern, or a fixed reply that cannot be built.
+    pub fn compile(rules: &[ReplyRule]) -> Result<Self, RuleError> {
+        let mut compiled = Vec::with_capacity(rules.len());
+        for (index, rule) in rules.iter().enumerate() {
+            let error = |message: String| RuleError {
+                number: index + 1,
+                message,
+            };
+            let matcher = match (rule.match_kind, rule.pattern_hex) {
+                (MatchKind::Any, _) => Matcher::Any,
+                (MatchKind::Regex, true) => {
+                    return Err(error("a regex matches text, not hex".to_string()));
+                }
+                (MatchKind::Regex, false) => Matcher::Regex(
+                    Regex::new(&rule.pattern).map_err(|e| error(format!("invalid regex: {e}")))?,
+                ),
+                (kind, true) => {
+                    let bytes = parse_hex(&rule.pattern)
+                        .map_err(|e| error(format!("invalid hex pattern: {e}")))?;
+                    Matcher::Bytes(kind, bytes)
+                }
+                (kind, false) => Matcher::Text(kind, rule.pattern.clone()),
+            };
+            if rule.reply_kind == ReplyKind::Send {
+                // A reply that cannot become bytes fails for every match: say so now.
+                expand(rule, "").map_err(|e| error(format!("reply: {e}")))?;
+            }
+            compiled.push(CompiledRule {
+                rule: rule.clone(),
+                matcher,
+            });
+        }
+        Ok(Self { rules: compiled })
+    }
+
+    /// Whether there are no rules.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The answer of the first enabled rule matching `data`, if any.
+    pub fn answer(&self, data: &[u8]) -> Option<Answer> {
+        let mut decoded: Option<(TextEncoding, String)> = None;
+        for (index, compiled) in self.rules.iter().enumerate() {
+            let rule = &compiled.rule;
+            if !rule.enabled {
+                continue;
+            }
+            let encoding = rule.options.encoding;
+            let text = match &decoded {
+                Some((e, text)) if *e == encoding => text.clone(),
+                _ => {
+                    let text = decode_text(data, encoding);
+                    decoded = Some((encoding, text.clone()));
+                    text
+                }
+            };
+            let matched = match &compiled.matcher {
+                Matcher::Any => true,
+                Matcher::Bytes(kind, pattern) => bytes_match(*kind, data, pattern),
+                Matcher::Text(kind, pattern) => text_match(*kind, &text, pattern),
+                Matcher::Regex(regex) => regex.is_match(&text),
+            };
+            if !matched {
+                continue;
+            }
+            let bytes = match rule.reply_kind {
+                ReplyKind::Echo => Ok(data.to_vec()),
+                ReplyKind::Send => expand(rule, &text),
+            };
+            return Some(Answer {
+                number: index + 1,
+                summary: rule.summary(),
+                bytes,
+            });
+        }
+        None
+    }
+}
+
+/// Received bytes as text for matching: decoded, one trailing line ending removed.
+fn decode_text(data: &[u8], encoding: TextEncoding) -> String {
+    let mut text = decode_for_display(&[], data, true, encoding);
+    for ending in ["\r\n", "\n", "\r"] {
+        if let Some(stripped) = text.strip_suffix(ending) {
+            text.truncate(stripped.len());
+            break;
+        }
+    }
+    text
+}
+
+fn bytes_match(kind: MatchKind, data: &[u8], pattern: &[u8]) -> bool {
+    match kind {
+        MatchKind::Any => true,
+        MatchKind::Exact => data == pattern,
+        MatchKind::StartsWith => data.starts_with(pattern),
+        MatchKind::Contains => {
+            pattern.is_empty() || data.windows(pattern.len()).any(|w| w == pattern)
+        }
+        MatchKind::Regex => false,
+    }
+}
+
+fn text_match(kind: MatchKind, text: &str, pattern: &str) -> bool {
+    match kind {
+        MatchKind::Any => true,
+        MatchKind::Exact => text == pattern,
+        MatchKind::StartsWith => text.starts_with(pattern),
+        MatchKind::Contains => text.contains(pattern),
+        MatchKind::Regex => false,
+    }
+}
+
+/// The reply of a `Send` rule for received text `data`.
+fn expand(rule: &ReplyRule, data: &str) -> Result<Vec<u8>, SendError> {
+    let options = &rule.options;
+    if options.hex {
+        return build_payload(&rule.reply, options);
+    }
+    let mut pieces: Vec<Piece> = Vec::new();
+    let mut rest = rule.reply.as_str();
+    let mut column = 1;
+    while !rest.is_empty() {
+        let next = ["{data}", "{upper}", "{lower}"]
+            .iter()
+            .filter_map(|p| rest.find(p).map(|at| (at, *p)))
+            .min();
+        let (literal_part, placeholder) = match next {
+            Some((at, p)) => (&rest[..at], Some(p)),
+            None => (rest, None),
+        };
+        let mut part = if options.escapes {
+            unescape(literal_part)?
+        } else {
+            literal(literal_part)
+        };
+        for piece in &mut part {
+            if let Piece::Text { column: c, .. } = piece {
+                *c += column - 1;
+            }
+        }
+        pieces.extend(part);
+        column += literal_part.chars().count();
+        rest = &rest[literal_part.len()..];
+        if let Some(p) = placeholder {
+            let value = match p {
+                "{upper}" => data.to_uppercase(),
+                "{lower}" => data.to_lowercase(),
+                _ => data.to_string(),
+            };
+            pieces.push(Piece::Text {
+                text: value,
+                column,
+            });
+            column += p.chars().count();
+            rest = &rest[p.len()..];
+        }
+    }
+    let body = encode_pieces(&pieces, options.encoding)?;
+    Ok(finish_payload(body, options))
+}
+
+/// `bytes` as spaced hex, for log lines about replies.
+pub fn describe_bytes(bytes: &[u8]) -> String {
+    const SHOWN: usize = 32;
+    let shown = &bytes[..bytes.len().min(SHOWN)];
+    let mut text = to_hex_spaced(shown);
+    if bytes.len() > SHOWN {
+        text.push_str(" …");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::checksum::Checksum;
+    use crate::codec::send::LineEnding;
+
+    fn rule(kind: MatchKind, pattern: &str, reply: &str) -> ReplyRule {
+        ReplyRule {
+            match_kind: kind,
+            pattern: pattern.into(),
+            reply: reply.into(),
+            ..ReplyRule::default()
+        }
+    }
+
+    fn answer(rules: &[ReplyRule], data: &[u8]) -> Option<Vec<u8>> {
+        let set = RuleSet::compile(rules).expect("valid rules");
+        set.answer(data).map(|a| a.bytes.expect("reply builds"))
+    }
+
+    #[test]
+    fn matches_each_kind() {
+        let table: [(ReplyRule, &[u8], Option<&[u8]>); 12] = [
+            (
+                rule(MatchKind::Exact, "ping", "pong"),
+                b"ping",
+                Some(b"pong"),
+            ),
+            (
+                rule(MatchKind::Exact, "ping", "pong"),
+                b"ping\r\n",
+                Some(b"pong"),
+            ),
+            (rule(MatchKind::Exact, "ping", "pong"), b"ping!", None),
+            (rule(MatchKind::Contains, "in", "x"), b"ping", Some(b"x")),
+            (rule(MatchKind::StartsWith, "pi", "x"), b"ping", Some(b"x")),
+            (rule(MatchKind::StartsWith, "in", "x"), b"ping", None),
+            (
+                rule(MatchKind::Regex, r"^GET /\w+$", "200"),
+                b"GET /a\n",
+                Some(b"200"),
+            ),
+            (
+                rule(MatchKind::Any, "", "{upper}"),
+                b"hello\n",
+                Some(b"HELLO"),
+            ),
+            (
+                rule(MatchKind::Any, "", "Hello, {data}!"),
+                b"bob",
+                Some(b"Hello, bob!"),
+            ),
+            (
+                rule(MatchKind::Any, "", "{lower}\\r\\n"),
+                b"ABC",
+                Some(b"abc\r\n"),
+            ),
+            // Placeholders are not escape-processed: the received backslash stays.
+            (
+                rule(MatchKind::Any, "", "[{data}]"),
+                b"a\\n",
+                Some(b"[a\\n]"),
+            ),
+            (
+                rule(MatchKind::Exact, "中文", "ok"),
+                "中文".as_bytes(),
+                Some(b"ok"),
+            ),
+        ];
+        for (rule, data, expected) in table {
+            assert_eq!(
+                answer(std::slice::from_ref(&rule), data).as_deref(),
+                expected,
+                "{rule:?} on {data:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hex_patterns_and_replies() {
+        let modbus = ReplyRule {
+            match_kind: MatchKind::StartsWith,
+            pattern_hex: true,
+            pattern: "01 03".into(),
+            reply: "01 03 02 00 2A".into(),
+            options: SendOptions {
+                hex: true,
+                checksum: Checksum::Crc16Modbus,
+                ..SendOptions::default()
+            },
+            ..ReplyRule::default()
+        };
+        let reply = answer(std::slice::from_ref(&modbus), &[1, 3, 0, 0, 0, 0x0A]).expect("match");
+        assert_eq!(&reply[..5], &[1, 3, 2, 0, 0x2A]);
+        assert_eq!(reply.len(), 7);
+        assert_eq!(answer(std::slice::from_ref(&modbus), &[2, 3]), None);
+        let contains = ReplyRule {
+            match_kind: MatchKind::Contains,
+            pattern_hex: true,
+            pattern: "FF 00".into(),
+            reply_kind: ReplyKind::Echo,
+            ..ReplyRule::default()
+        };
+        assert_eq!(
+            answer(&[contains.clone()], &[1, 0xFF, 0, 2]),
+            Some(vec![1, 0xFF, 0, 2])
+        );
+        assert_eq!(answer(&[contains], &[1, 0xFF, 2]), None);
+    }
+
+    #[test]
+    fn first_enabled_match_wins() {
+        let mut first = rule(MatchKind::Any, "", "first");
+        let second = rule(MatchKind::Any, "", "second");
+        let rules = [first.clone(), second.clone()];
+        let set = RuleSet::compile(&rules).expect("valid");
+        let hit = set.answer(b"x").expect("match");
+        assert_eq!((hit.number, hit.bytes), (1, Ok(b"first".to_vec())));
+        first.enabled = false;
+        assert_eq!(answer(&[first, second], b"x"), Some(b"second".to_vec()));
+        assert_eq!(answer(&[], b"x"), None);
+    }
+
+    #[test]
+    fn reply_options_apply() {
+        let mut r = rule(MatchKind::Any, "", "OK");
+        r.options.line_ending = LineEnding::CrLf;
+        r.options.checksum = Checksum::Xor8;
+        // The checksum covers the line ending: O ^ K ^ CR ^ LF.
+        let xor = b'O' ^ b'K' ^ b'\r' ^ b'\n';
+        assert_eq!(
+            answer(&[r], b"x"),
+            Some(vec![b'O', b'K', b'\r', b'\n', xor])
+        );
+    }
+
+    #[test]
+    fn bad_rules_are_reported_with_their_number() {
+        let table = [
+            (rule(MatchKind::Regex, "(", "x"), "invalid regex"),
+            (
+                ReplyRule {
+                    pattern_hex: true,
+                    pattern: "0G".into(),
+                    ..ReplyRule::default()
+                },
+                "invalid hex pattern",
+            ),
+            (
+                ReplyRule {
+                    match_kind: MatchKind::Regex,
+                    pattern_hex: true,
+                    ..ReplyRule::default()
+                },
+                "not hex",
+            ),
+            (rule(MatchKind::Any, "", "bad \\q"), "reply: bad escape"),
+        ];
+        for (bad, expected) in table {
+            let rules = [rule(MatchKind::Any, "", "ok"), bad];
+            let error = RuleSet::compile(&rules).expect_err(expected);
+            assert_eq!(error.number, 2);
+            assert!(error.to_string().contains(expected), "{error}");
+        }
+    }
+
+    #[test]
+    fn parses_cli_rules() {
+        let options = SendOptions::default();
+        let table = [
+            (
+                "text:ping=>text:pong",
+                MatchKind::Exact,
+                false,
+                "ping",
+                ReplyKind::Send,
+                false,
+                "pong",
+            ),
+            (
+                "contains:a=>echo",
+                MatchKind::Contains,
+                false,
+                "a",
+                ReplyKind::Echo,
+                false,
+                "",
+            ),
+            (
+                "regex:^x+$=>hex:01 02",
+                MatchKind::Regex,
+                false,
+                "^x+$",
+                ReplyKind::Send,
+                true,
+                "01 02",
+            ),
+            (
+                "hex:01 03=>hex:06",
+                MatchKind::Exact,
+                true,
+                "01 03",
+                ReplyKind::Send,
+                true,
+                "06",
+            ),
+            (
+                "*=>text:Hello, {data}!",
+                MatchKind::Any,
+                false,
+                "",
+                ReplyKind::Send,
+                false,
+                "Hello, {data}!",
+            ),
+            (
+                "text:a=b=>text:c",
+                MatchKind::Exact,
+                false,
+                "a=b",
+                ReplyKind::Send,
+                false,
+                "c",
+            ),
+        ];
+        for (spec, kind, hex, pattern, reply_kind, reply_hex, reply) in table {
+            let rule = ReplyRule::parse_cli(spec, options).expect(spec);
+            assert_eq!(
+                (
+                    rule.match_kind,
+                    rule.pattern_hex,
+                    rule.pattern.as_str(),
+                    rule.reply_kind,
+                    rule.options.hex,
+                    rule.reply.as_str()
+                ),
+                (kind, hex, pattern, reply_kind, reply_hex, reply),
+                "{spec}"
+            );
+        }
+        for bad in [
+            "ping",
+            "foo:x=>echo",
+            "text:x=>pong",
+            "regex:(=>echo",
+            "hex:zz=>echo",
+        ] {
+            assert!(ReplyRule::parse_cli(bad, options).is_err(), "{bad}");
+        }
+    }
+}
