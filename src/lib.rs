@@ -10,9 +10,11 @@
 //! - [`app`] and [`ui`]: the egui window.
 //! - [`fonts`]: the bundled CJK font.
 //! - [`cli`]: command-line arguments shared by the window and headless modes.
+//! - [`capture`]: pcapng capture of every byte, written on its own thread.
 //! - [`headless`]: `--headless`, the same sessions driven from a terminal, printing the log.
 
 pub mod app;
+pub mod capture;
 pub mod cli;
 pub mod codec;
 pub mod config;

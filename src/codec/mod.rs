@@ -7,11 +7,13 @@
 //! - [`send`]: the send pipeline, send-box input to bytes (escapes, encoding, line ending,
 //!   checksum), and [`send::SendOptions`].
 //! - [`reply`]: auto-reply rules and their matching.
+//! - [`framing`]: cut a byte stream into messages (粘包), incrementally.
 //! - [`display`]: make decoded text safe for one log row (visible control characters).
 
 pub mod checksum;
 pub mod display;
 pub mod escape;
+pub mod framing;
 pub mod hex;
 pub mod reply;
 pub mod send;

@@ -2,6 +2,7 @@
 //! traffic log, all fed by engine [`Event`](crate::protocol::Event)s. No egui, no tokio, so
 //! the window and the headless mode share it.
 
+pub mod framed;
 pub mod log;
 pub mod session;
 
