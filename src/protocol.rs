@@ -3,10 +3,12 @@
 //! [`Bytes`] payloads and timestamps.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::SystemTime;
 
 use bytes::Bytes;
 
+use crate::codec::reply::ReplyRule;
 use crate::spec::SessionSpec;
 
 /// Identifies one session for its whole life, across stops and restarts.
@@ -17,6 +19,31 @@ pub struct SessionId(pub u64);
 /// Unique within its session, never reused while the session runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PeerId(pub u64);
+
+/// Identifies one background send (periodic or file) of a session; chosen by the sender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JobId(pub u64);
+
+/// What a session does by itself when peers connect or send: evaluated in the engine so
+/// replies are immediate.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Reactions {
+    /// Sent to each new TCP connection, UDP client target or new UDP server peer.
+    pub on_connect: Option<Bytes>,
+    /// Auto-reply rules, in order; the first enabled match answers.
+    pub rules: Vec<ReplyRule>,
+}
+
+/// How a background send ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// Everything was sent.
+    Completed,
+    /// The user cancelled it (or stopped the session).
+    Cancelled,
+    /// It could not go on (file unreadable, session not running).
+    Failed(String),
+}
 
 /// Where a send goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +85,47 @@ pub enum Command {
         id: SessionId,
         /// The peer to drop.
         peer: PeerId,
+    },
+    /// Send `data` every `interval_ms` (at least 1), `count` times or until cancelled. Timing
+    /// runs in the engine; progress comes back as [`Event::JobProgress`].
+    StartPeriodic {
+        /// The session that sends.
+        id: SessionId,
+        /// Names the job for progress and cancel.
+        job: JobId,
+        /// Which peer(s) get the bytes.
+        target: SendTarget,
+        /// The exact bytes of each send.
+        data: Bytes,
+        /// Time between two sends.
+        interval_ms: u64,
+        /// How many sends; `None` for until cancelled.
+        count: Option<u64>,
+    },
+    /// Stream a file in chunks, never holding more than a few chunks in memory.
+    SendFile {
+        /// The session that sends.
+        id: SessionId,
+        /// Names the job for progress and cancel.
+        job: JobId,
+        /// Which peer(s) get the bytes.
+        target: SendTarget,
+        /// The file.
+        path: PathBuf,
+    },
+    /// Stop a periodic or file send.
+    CancelJob {
+        /// The session running it.
+        id: SessionId,
+        /// The job.
+        job: JobId,
+    },
+    /// Replace the session's on-connect payload and auto-reply rules (kept across restarts).
+    SetReactions {
+        /// The session.
+        id: SessionId,
+        /// The new reactions.
+        reactions: Reactions,
     },
     /// Stop every session and end the engine thread.
     Shutdown,
@@ -133,6 +201,40 @@ pub enum Event {
         /// When.
         at: SystemTime,
     },
+    /// Something the session did by itself, for the log (an auto-reply rule matched, a
+    /// background send started or ended).
+    Note {
+        /// The session.
+        id: SessionId,
+        /// The peer it concerns, if one.
+        peer: Option<PeerId>,
+        /// One line for the user.
+        message: String,
+        /// When.
+        at: SystemTime,
+    },
+    /// A background send made progress (sent at most every ~100 ms).
+    JobProgress {
+        /// The session.
+        id: SessionId,
+        /// The job.
+        job: JobId,
+        /// Sends done (periodic) or bytes sent (file).
+        done: u64,
+        /// The count or file size; `None` for a periodic send that runs until cancelled.
+        total: Option<u64>,
+    },
+    /// A background send ended; no more progress follows.
+    JobEnded {
+        /// The session.
+        id: SessionId,
+        /// The job.
+        job: JobId,
+        /// Sends done or bytes sent, in the end.
+        done: u64,
+        /// Why it ended.
+        outcome: JobOutcome,
+    },
     /// The session ended. `reason` is `None` when the user asked for it.
     Stopped {
         /// The session.
@@ -152,7 +254,10 @@ impl Event {
             | Event::PeerDisconnected { id, .. }
             | Event::Traffic { id, .. }
             | Event::Warning { id, .. }
-            | Event::Stopped { id, .. } => *id,
+            | Event::Stopped { id, .. }
+            | Event::Note { id, .. }
+            | Event::JobProgress { id, .. }
+            | Event::JobEnded { id, .. } => *id,
         }
     }
 }

@@ -2,15 +2,18 @@
 //! to release its sockets before the new one binds, so stop/start on one port always works.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::jobs::{self, JobContext, SendAck};
+use super::reactions::{Reactor, ReactorWatch};
 use super::sink::EventSink;
 use super::{tcp_client, tcp_server, udp};
-use crate::protocol::{Command, Event, PeerId, SendTarget, SessionId};
+use crate::protocol::{Command, Event, JobId, JobOutcome, PeerId, SendTarget, SessionId};
 use crate::spec::{SessionKind, SessionSpec};
 
 /// How long shutdown waits for sessions to close before giving up on them.
@@ -22,6 +25,9 @@ pub(super) enum SessionCommand {
     Send {
         target: SendTarget,
         data: bytes::Bytes,
+        /// Held until the bytes are written everywhere (background sends pace themselves
+        /// with it); `None` for a plain send.
+        ack: Option<SendAck>,
     },
     DisconnectPeer(PeerId),
 }
@@ -41,22 +47,33 @@ pub(super) struct SessionContext {
     pub id: SessionId,
     pub sink: EventSink,
     pub cancel: CancellationToken,
+    /// On-connect payload and auto-reply rules, updated while the session runs.
+    pub reactions: ReactorWatch,
 }
 
 struct RunningSession {
     commands: mpsc::UnboundedSender<SessionCommand>,
     cancel: CancellationToken,
     task: JoinHandle<()>,
+    kind: SessionKind,
+    /// Background sends, by id; a finished job's token is simply never used again.
+    jobs: HashMap<JobId, CancellationToken>,
 }
 
 /// Runs until [`Command::Shutdown`] or until every command sender is gone.
 pub(super) async fn run(mut commands: mpsc::UnboundedReceiver<Command>, sink: EventSink) {
     let mut sessions: HashMap<SessionId, RunningSession> = HashMap::new();
+    // Kept across stops and restarts, so reactions set on a stopped session apply later.
+    let mut reactions: HashMap<SessionId, watch::Sender<Arc<Reactor>>> = HashMap::new();
     while let Some(command) = commands.recv().await {
         match command {
             Command::Start { id, spec } => {
                 let previous = sessions.remove(&id);
-                sessions.insert(id, start(id, spec, previous, sink.clone()));
+                let watch = reactions
+                    .entry(id)
+                    .or_insert_with(|| watch::channel(Arc::default()).0)
+                    .subscribe();
+                sessions.insert(id, start(id, spec, previous, sink.clone(), watch));
             }
             Command::Stop { id } => {
                 if let Some(session) = sessions.get(&id) {
@@ -64,8 +81,53 @@ pub(super) async fn run(mut commands: mpsc::UnboundedReceiver<Command>, sink: Ev
                 }
             }
             Command::Send { id, target, data } => {
-                forward(&sessions, &sink, id, SessionCommand::Send { target, data });
+                let command = SessionCommand::Send {
+                    target,
+                    data,
+                    ack: None,
+                };
+                forward(&sessions, &sink, id, command);
             }
+            Command::StartPeriodic {
+                id,
+                job,
+                target,
+                data,
+                interval_ms,
+                count,
+            } => {
+                if let Some(context) = job_context(&mut sessions, &sink, id, job, target) {
+                    tokio::spawn(jobs::periodic(context, data, interval_ms, count));
+                }
+            }
+            Command::SendFile {
+                id,
+                job,
+                target,
+                path,
+            } => {
+                let chunk_bytes = match sessions.get(&id).map(|s| s.kind.is_tcp()) {
+                    Some(false) => jobs::UDP_FILE_CHUNK_BYTES,
+                    _ => jobs::TCP_FILE_CHUNK_BYTES,
+                };
+                if let Some(context) = job_context(&mut sessions, &sink, id, job, target) {
+                    tokio::spawn(jobs::send_file(context, path, chunk_bytes));
+                }
+            }
+            Command::CancelJob { id, job } => {
+                if let Some(token) = sessions.get(&id).and_then(|s| s.jobs.get(&job)) {
+                    token.cancel();
+                }
+            }
+            Command::SetReactions { id, reactions: new } => match Reactor::build(new) {
+                Ok(reactor) => {
+                    let sender = reactions
+                        .entry(id)
+                        .or_insert_with(|| watch::channel(Arc::default()).0);
+                    sender.send_replace(Arc::new(reactor));
+                }
+                Err(e) => sink.warning(id, format!("{e}; the previous rules stay in effect")),
+            },
             Command::DisconnectPeer { id, peer } => {
                 forward(&sessions, &sink, id, SessionCommand::DisconnectPeer(peer));
             }
@@ -102,11 +164,43 @@ fn forward(
     }
 }
 
+/// A job's context on a running session, or `None` (reported as a failed job) when the
+/// session is not running.
+fn job_context(
+    sessions: &mut HashMap<SessionId, RunningSession>,
+    sink: &EventSink,
+    id: SessionId,
+    job: JobId,
+    target: SendTarget,
+) -> Option<JobContext> {
+    let Some(session) = sessions.get_mut(&id).filter(|s| !s.task.is_finished()) else {
+        sink.send(Event::JobEnded {
+            id,
+            job,
+            done: 0,
+            outcome: JobOutcome::Failed("the session is not running (start it first)".into()),
+        });
+        return None;
+    };
+    let cancel = session.cancel.child_token();
+    session.jobs.insert(job, cancel.clone());
+    Some(JobContext {
+        id,
+        job,
+        sink: sink.clone(),
+        commands: session.commands.clone(),
+        cancel,
+        session_cancel: session.cancel.clone(),
+        target,
+    })
+}
+
 fn start(
     id: SessionId,
     spec: SessionSpec,
     previous: Option<RunningSession>,
     sink: EventSink,
+    reactions: ReactorWatch,
 ) -> RunningSession {
     let previous_task = previous.map(|old| {
         old.cancel.cancel();
@@ -114,10 +208,12 @@ fn start(
     });
     let (commands, command_rx) = mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
+    let kind = spec.kind;
     let context = SessionContext {
         id,
         sink,
         cancel: cancel.clone(),
+        reactions,
     };
     let task = tokio::spawn(async move {
         if let Some(old) = previous_task {
@@ -129,6 +225,8 @@ fn start(
         commands,
         cancel,
         task,
+        kind,
+        jobs: HashMap::new(),
     }
 }
 

@@ -7,10 +7,14 @@
 //! - `tcp_server`, `tcp_client`, `udp`: one task per session kind.
 //! - `peers`: TCP connections of a session, one task each.
 //! - `net`: binding, resolving and describing socket errors.
+//! - `jobs`: periodic and file sends, paced in the engine.
+//! - `reactions`: on-connect payloads and auto-reply rules, evaluated where bytes are read.
 
 mod dispatch;
+mod jobs;
 mod net;
 mod peers;
+mod reactions;
 pub mod sink;
 mod tcp_client;
 mod tcp_server;

@@ -15,7 +15,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::dispatch::SessionContext;
+use super::jobs::SendAck;
 use super::net::{describe, read_shared};
+use super::reactions;
 use crate::protocol::{Direction, Event, PeerId, SendTarget, SessionId};
 
 /// Why a connection ended when the user disconnected it.
@@ -24,7 +26,8 @@ pub(super) const DISCONNECTED_BY_USER: &str = "disconnected by user";
 const SESSION_STOPPED: &str = "session stopped";
 
 enum ConnectionCommand {
-    Send(Bytes),
+    /// Bytes to write; the ack (if any) is dropped once they are written or refused.
+    Send(Bytes, Option<SendAck>),
     Close,
 }
 
@@ -66,6 +69,11 @@ impl Peers {
         self.next_peer += 1;
         stream.set_nodelay(true).ok(); // only latency is at stake
         let (commands, command_rx) = mpsc::unbounded_channel();
+        if let Some(welcome) = reactions::on_connect(context) {
+            commands.send(ConnectionCommand::Send(welcome, None)).ok(); // the receiver is right here
+        }
+        let own_commands = commands.clone();
+        let reactions = context.reactions.clone();
         self.connections.insert(peer, Connection { commands });
         context.sink.send(Event::PeerConnected {
             id: context.id,
@@ -77,8 +85,17 @@ impl Peers {
         let sink = context.sink.clone();
         let cancel = context.cancel.child_token();
         let closed_tx = self.closed_tx.clone();
+        let replies = Replies {
+            context: SessionContext {
+                id,
+                sink: sink.clone(),
+                cancel: cancel.clone(),
+                reactions,
+            },
+            commands: own_commands,
+        };
         self.tracker.spawn(async move {
-            let reason = run_connection(id, peer, stream, command_rx, &sink, cancel).await;
+            let reason = run_connection(id, peer, stream, command_rx, &sink, cancel, replies).await;
             sink.send(Event::PeerDisconnected {
                 id,
                 peer,
@@ -92,12 +109,18 @@ impl Peers {
 
     /// Sends to one peer or to all; reports a target that is gone. A connection whose task
     /// has ended but is not yet forgotten refuses the bytes, and counts as gone.
-    pub(super) fn send(&self, context: &SessionContext, target: SendTarget, data: Bytes) {
+    pub(super) fn send(
+        &self,
+        context: &SessionContext,
+        target: SendTarget,
+        data: Bytes,
+        ack: Option<SendAck>,
+    ) {
         match target {
             SendTarget::All => {
                 let mut queued = 0;
                 for connection in self.connections.values() {
-                    let command = ConnectionCommand::Send(data.clone());
+                    let command = ConnectionCommand::Send(data.clone(), ack.clone());
                     if connection.commands.send(command).is_ok() {
                         queued += 1;
                     }
@@ -112,7 +135,7 @@ impl Peers {
                 let queued = self.connections.get(&peer).is_some_and(|connection| {
                     connection
                         .commands
-                        .send(ConnectionCommand::Send(data))
+                        .send(ConnectionCommand::Send(data, ack))
                         .is_ok()
                 });
                 if !queued {
@@ -149,6 +172,13 @@ impl Peers {
     }
 }
 
+/// What a connection's reader needs to answer auto-reply rules: the session's reactions
+/// and its own connection's command queue, so a reply is written in order with other sends.
+struct Replies {
+    context: SessionContext,
+    commands: mpsc::UnboundedSender<ConnectionCommand>,
+}
+
 async fn run_connection(
     id: SessionId,
     peer: PeerId,
@@ -156,9 +186,10 @@ async fn run_connection(
     mut commands: mpsc::UnboundedReceiver<ConnectionCommand>,
     sink: &super::EventSink,
     cancel: CancellationToken,
+    replies: Replies,
 ) -> String {
     let (reader, mut writer) = stream.into_split();
-    let reading = read_loop(id, peer, &reader, sink);
+    let reading = read_loop(id, peer, &reader, sink, &replies);
     let writing = write_loop(id, peer, &mut writer, &mut commands, sink);
     let reason = tokio::select! {
         reason = reading => reason,
@@ -169,7 +200,7 @@ async fn run_connection(
     // before is reported here rather than lost without a word.
     commands.close();
     let unsent = std::iter::from_fn(|| commands.try_recv().ok())
-        .filter(|command| matches!(command, ConnectionCommand::Send(_)))
+        .filter(|command| matches!(command, ConnectionCommand::Send(..)))
         .count();
     if unsent > 0 {
         sink.warning(
@@ -186,6 +217,7 @@ async fn read_loop(
     peer: PeerId,
     reader: &OwnedReadHalf,
     sink: &super::EventSink,
+    replies: &Replies,
 ) -> String {
     loop {
         if let Err(e) = reader.readable().await {
@@ -193,7 +225,14 @@ async fn read_loop(
         }
         match read_shared(|buf| reader.try_read(buf).map(|n| (n, ()))) {
             Ok((data, ())) if data.is_empty() => return "closed by peer".to_string(),
-            Ok((data, ())) => sink.traffic(id, peer, Direction::Rx, data),
+            Ok((data, ())) => {
+                let reply = reactions::auto_reply(&replies.context, peer, &data);
+                sink.traffic(id, peer, Direction::Rx, data);
+                if let Some(reply) = reply {
+                    let command = ConnectionCommand::Send(reply, None);
+                    replies.commands.send(command).ok(); // closing: the reply is moot
+                }
+            }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return describe(&e),
@@ -210,7 +249,7 @@ async fn write_loop(
 ) -> String {
     while let Some(command) = commands.recv().await {
         match command {
-            ConnectionCommand::Send(data) => {
+            ConnectionCommand::Send(data, _ack) => {
                 if let Err(e) = writer.write_all(&data).await {
                     sink.warning(
                         id,

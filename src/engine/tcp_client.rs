@@ -44,8 +44,8 @@ pub(super) async fn run(
             biased;
             () = context.cancel.cancelled() => break Outcome::Stopped,
             command = commands.recv() => match command {
-                Some(SessionCommand::Send { target: _, data }) => {
-                    peers.send(context, crate::protocol::SendTarget::All, data);
+                Some(SessionCommand::Send { target: _, data, ack }) => {
+                    peers.send(context, crate::protocol::SendTarget::All, data, ack);
                 }
                 Some(SessionCommand::DisconnectPeer(peer)) => peers.disconnect(peer),
                 None => break Outcome::Stopped,

@@ -47,7 +47,9 @@ pub(super) async fn run(
                 }
             },
             command = commands.recv() => match command {
-                Some(SessionCommand::Send { target, data }) => peers.send(context, target, data),
+                Some(SessionCommand::Send { target, data, ack }) => {
+                    peers.send(context, target, data, ack);
+                }
                 Some(SessionCommand::DisconnectPeer(peer)) => peers.disconnect(peer),
                 None => break,
             },

@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::net::{bind_socket, describe, read_shared, resolve};
+use super::reactions;
 use crate::protocol::{Direction, Event, PeerId, SendTarget};
 use crate::spec::SessionSpec;
 
@@ -81,14 +82,20 @@ pub(super) async fn run_server(
                 }
                 match read_shared(|buf| socket.try_recv_from(buf)) {
                     Ok((data, from)) => {
+                        let known = peers.by_addr.contains_key(&from);
                         let peer = peers.peer_for(context, from);
+                        let welcome = if known { None } else { reactions::on_connect(context) };
+                        let reply = reactions::auto_reply(context, peer, &data);
                         context.sink.traffic(context.id, peer, Direction::Rx, data);
+                        for out in welcome.into_iter().chain(reply) {
+                            send_datagram(context, peer, socket.send_to(&out, from).await, &out);
+                        }
                     }
                     Err(e) => report_recv_error(context, &e),
                 }
             }
             command = commands.recv() => match command {
-                Some(SessionCommand::Send { target, data }) => {
+                Some(SessionCommand::Send { target, data, .. }) => {
                     let targets: Vec<(PeerId, SocketAddr)> = match target {
                         SendTarget::All => peers.by_id.iter().map(|(p, a)| (*p, *a)).collect(),
                         SendTarget::Peer(peer) => peers.by_id.get(&peer).map(|a| (peer, *a)).into_iter().collect(),
@@ -138,6 +145,9 @@ pub(super) async fn run_client(
         addr: target,
         at: SystemTime::now(),
     });
+    if let Some(welcome) = reactions::on_connect(context) {
+        send_datagram(context, TARGET_PEER, socket.send(&welcome).await, &welcome);
+    }
     loop {
         tokio::select! {
             () = context.cancel.cancelled() => return Outcome::Stopped,
@@ -151,13 +161,19 @@ pub(super) async fn run_client(
                 }
                 if ready.is_readable() {
                     match read_shared(|buf| socket.try_recv(buf).map(|n| (n, ()))) {
-                        Ok((data, ())) => context.sink.traffic(context.id, TARGET_PEER, Direction::Rx, data),
+                        Ok((data, ())) => {
+                            let reply = reactions::auto_reply(context, TARGET_PEER, &data);
+                            context.sink.traffic(context.id, TARGET_PEER, Direction::Rx, data);
+                            if let Some(reply) = reply {
+                                send_datagram(context, TARGET_PEER, socket.send(&reply).await, &reply);
+                            }
+                        }
                         Err(e) => report_recv_error(context, &e),
                     }
                 }
             }
             command = commands.recv() => match command {
-                Some(SessionCommand::Send { target: _, data }) => {
+                Some(SessionCommand::Send { target: _, data, .. }) => {
                     send_datagram(context, TARGET_PEER, socket.send(&data).await, &data);
                 }
                 Some(SessionCommand::DisconnectPeer(_)) => {}

@@ -481,6 +481,9 @@ fn lifecycle_of(event: &Event) -> Option<Lifecycle> {
         Event::PeerConnected { .. } => Some(Lifecycle::Connected),
         Event::PeerDisconnected { .. } | Event::Stopped { .. } => Some(Lifecycle::Disconnected),
         Event::StartFailed { .. } | Event::Warning { .. } => Some(Lifecycle::Error),
+        Event::Note { .. } | Event::JobProgress { .. } | Event::JobEnded { .. } => {
+            Some(Lifecycle::Note)
+        }
         Event::Traffic { .. } => None,
     }
 }

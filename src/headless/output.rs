@@ -23,6 +23,8 @@ pub enum Lifecycle {
     Disconnected,
     /// A session could not start, or something failed without ending it.
     Error,
+    /// Something the session did by itself: an auto-reply matched, a background send ended.
+    Note,
 }
 
 impl Lifecycle {
@@ -33,6 +35,7 @@ impl Lifecycle {
             Lifecycle::Connected => "connected",
             Lifecycle::Disconnected => "disconnected",
             Lifecycle::Error => "error",
+            Lifecycle::Note => "note",
         }
     }
 }

@@ -227,6 +227,16 @@ impl Session {
             Event::Warning { message, at, .. } => {
                 self.note(EntryKind::Error, NO_PEER, at, &message)
             }
+            Event::Note {
+                peer, message, at, ..
+            } => {
+                let index = peer
+                    .and_then(|p| self.current_peers.get(&p).copied())
+                    .unwrap_or(NO_PEER);
+                self.note(EntryKind::Info, index, at, &message);
+            }
+            // Progress is the window's business (see `app`); the log gets a `Note`.
+            Event::JobProgress { .. } | Event::JobEnded { .. } => {}
             Event::Stopped { reason, .. } => {
                 for index in self.current_peers.drain().map(|(_, i)| i) {
                     if let Some(info) = self.peers.get_mut(index as usize) {

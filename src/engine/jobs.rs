@@ -1,0 +1,266 @@
+//! Background sends: periodic sends and file sends, one task each, timed and paced in the
+//! engine so they keep their rate whatever the window does. Each job hands its bytes to the
+//! session like any send, with a [`SendAck`]: a permit of the job's semaphore that is
+//! released once every connection has written (or dropped) the bytes. So a job never has
+//! more than a few sends in flight: a slow peer slows the job down instead of piling the
+//! file up in memory.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::AsyncReadExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+
+use super::dispatch::SessionCommand;
+use super::net::describe;
+use super::sink::EventSink;
+use crate::protocol::{Event, JobId, JobOutcome, SendTarget, SessionId};
+
+/// Periodic sends queued but not yet written, at most.
+const PERIODIC_IN_FLIGHT: u32 = 16;
+/// File chunks queued but not yet written, at most (so memory stays at a few chunks).
+const FILE_IN_FLIGHT: u32 = 8;
+/// Chunk size of a file sent over TCP.
+pub(super) const TCP_FILE_CHUNK_BYTES: usize = 64 * 1024;
+/// Chunk size (one datagram) of a file sent over UDP: fits a common MTU, so nothing is
+/// fragmented on a real network.
+pub(super) const UDP_FILE_CHUNK_BYTES: usize = 1024;
+/// Shortest time between two progress events of one job.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Held by a queued send; dropping the last clone tells the job the send is done.
+#[derive(Clone, Debug)]
+pub(super) struct SendAck(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
+
+/// What every job is given.
+pub(super) struct JobContext {
+    pub id: SessionId,
+    pub job: JobId,
+    pub sink: EventSink,
+    pub commands: mpsc::UnboundedSender<SessionCommand>,
+    /// Cancelled by the user's cancel or the session's stop.
+    pub cancel: CancellationToken,
+    /// The session's own token, to tell a stopped session from a user's cancel.
+    pub session_cancel: CancellationToken,
+    pub target: SendTarget,
+}
+
+impl JobContext {
+    fn note(&self, message: String) {
+        self.sink.send(Event::Note {
+            id: self.id,
+            peer: None,
+            message,
+            at: SystemTime::now(),
+        });
+    }
+
+    fn cancelled(&self) -> JobOutcome {
+        if self.session_cancel.is_cancelled() {
+            JobOutcome::Failed("the session stopped".to_string())
+        } else {
+            JobOutcome::Cancelled
+        }
+    }
+
+    /// Waits for a free in-flight slot; `None` when the job is cancelled meanwhile.
+    async fn slot(&self, in_flight: &Arc<Semaphore>) -> Option<SendAck> {
+        tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => None,
+            permit = Arc::clone(in_flight).acquire_owned() => permit.ok().map(|p| SendAck(Arc::new(p))),
+        }
+    }
+
+    fn send(&self, data: Bytes, ack: SendAck) -> Result<(), JobOutcome> {
+        let command = SessionCommand::Send {
+            target: self.target,
+            data,
+            ack: Some(ack),
+        };
+        self.commands
+            .send(command)
+            .map_err(|_| JobOutcome::Failed("the session stopped".to_string()))
+    }
+
+    /// Waits until every queued send is written, so the end is reported after the last
+    /// bytes show in the log.
+    async fn drain(&self, in_flight: &Semaphore, slots: u32) {
+        tokio::select! {
+            () = self.cancel.cancelled() => {}
+            _ = in_flight.acquire_many(slots) => {}
+        }
+    }
+
+    fn end(&self, done: u64, outcome: JobOutcome) {
+        self.sink.send(Event::JobEnded {
+            id: self.id,
+            job: self.job,
+            done,
+            outcome,
+        });
+    }
+}
+
+/// Sends progress at most every [`PROGRESS_INTERVAL`].
+struct Progress {
+    last: Instant,
+    total: Option<u64>,
+}
+
+impl Progress {
+    fn new(total: Option<u64>) -> Self {
+        Self {
+            last: Instant::now(),
+            total,
+        }
+    }
+
+    fn report(&mut self, context: &JobContext, done: u64) {
+        if self.last.elapsed() < PROGRESS_INTERVAL {
+            return;
+        }
+        self.last = Instant::now();
+        context.sink.send(Event::JobProgress {
+            id: context.id,
+            job: context.job,
+            done,
+            total: self.total,
+        });
+    }
+}
+
+/// Sends `data` every `interval_ms`, `count` times (or until cancelled).
+pub(super) async fn periodic(
+    context: JobContext,
+    data: Bytes,
+    interval_ms: u64,
+    count: Option<u64>,
+) {
+    let interval_ms = interval_ms.max(1);
+    let mut interval = tokio::time::interval(Duration::from_millis(interval_ms));
+    // Delay, not Burst: after a stall (a busy machine, a suspended laptop, a peer that
+    // stopped reading) the next send waits a full interval again instead of firing the
+    // missed ones back to back, which would flood a device with sends closer than it was
+    // promised. The count, not the clock, decides the end, so no send is lost either way.
+    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let times = count.map_or("until stopped".to_string(), |c| format!("{c} times"));
+    context.note(format!(
+        "periodic send started: {} bytes every {interval_ms} ms, {times}",
+        data.len()
+    ));
+    let in_flight = Arc::new(Semaphore::new(PERIODIC_IN_FLIGHT as usize));
+    let mut progress = Progress::new(count);
+    let mut done = 0u64;
+    let outcome = loop {
+        if count.is_some_and(|c| done >= c) {
+            context.drain(&in_flight, PERIODIC_IN_FLIGHT).await;
+            break if context.cancel.is_cancelled() {
+                context.cancelled()
+            } else {
+                JobOutcome::Completed
+            };
+        }
+        tokio::select! {
+            biased;
+            () = context.cancel.cancelled() => break context.cancelled(),
+            _ = interval.tick() => {}
+        }
+        let Some(ack) = context.slot(&in_flight).await else {
+            break context.cancelled();
+        };
+        if let Err(outcome) = context.send(data.clone(), ack) {
+            break outcome;
+        }
+        done += 1;
+        progress.report(&context, done);
+    };
+    let message = match &outcome {
+        JobOutcome::Completed => format!("periodic send finished: {done} sent"),
+        JobOutcome::Cancelled => format!("periodic send stopped after {done} sends"),
+        JobOutcome::Failed(why) => format!("periodic send ended after {done} sends: {why}"),
+    };
+    context.note(message);
+    context.end(done, outcome);
+}
+
+/// Streams the file at `path` in chunks of `chunk_bytes`.
+pub(super) async fn send_file(context: JobContext, path: PathBuf, chunk_bytes: usize) {
+    let name = path.display().to_string();
+    let (done, outcome) = stream_file(&context, &path, chunk_bytes).await;
+    let message = match &outcome {
+        JobOutcome::Completed => format!("file sent: {name} ({done} bytes)"),
+        JobOutcome::Cancelled => format!("file send cancelled after {done} bytes: {name}"),
+        JobOutcome::Failed(why) => format!("file send failed after {done} bytes: {why}"),
+    };
+    context.note(message);
+    context.end(done, outcome);
+}
+
+async fn stream_file(
+    context: &JobContext,
+    path: &PathBuf,
+    chunk_bytes: usize,
+) -> (u64, JobOutcome) {
+    let name = path.display();
+    let mut file = match tokio::fs::File::open(path).await {
+        Ok(file) => file,
+        Err(e) => {
+            return (
+                0,
+                JobOutcome::Failed(format!("cannot open {name}: {}", describe(&e))),
+            );
+        }
+    };
+    let total = file.metadata().await.map(|m| m.len()).ok();
+    context.note(format!(
+        "sending file {name} ({} bytes)",
+        total.map_or("unknown size".to_string(), |t| t.to_string())
+    ));
+    let in_flight = Arc::new(Semaphore::new(FILE_IN_FLIGHT as usize));
+    let mut progress = Progress::new(total);
+    let mut done = 0u64;
+    loop {
+        let Some(ack) = context.slot(&in_flight).await else {
+            return (done, context.cancelled());
+        };
+        let mut chunk = BytesMut::with_capacity(chunk_bytes);
+        // Fill whole chunks (a read may return less), so TCP sends full-size writes and UDP
+        // full-size datagrams.
+        while chunk.len() < chunk_bytes {
+            let read = tokio::select! {
+                biased;
+                () = context.cancel.cancelled() => return (done, context.cancelled()),
+                read = file.read_buf(&mut chunk) => read,
+            };
+            match read {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    return (
+                        done,
+                        JobOutcome::Failed(format!("cannot read {name}: {}", describe(&e))),
+                    );
+                }
+            }
+        }
+        if chunk.is_empty() {
+            drop(ack); // the drain below waits for every slot, this one included
+            context.drain(&in_flight, FILE_IN_FLIGHT).await;
+            if context.cancel.is_cancelled() {
+                return (done, context.cancelled());
+            }
+            return (done, JobOutcome::Completed);
+        }
+        let len = chunk.len() as u64;
+        if let Err(outcome) = context.send(chunk.freeze(), ack) {
+            return (done, outcome);
+        }
+        done += len;
+        progress.report(context, done);
+    }
+}

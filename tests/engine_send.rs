@@ -1,0 +1,314 @@
+//! Engine tests of issue 5 over real loopback sockets: periodic sends (count and a loose
+//! timing check), a 20 MiB file streamed and compared byte for byte, on-connect payloads and
+//! auto-reply rules (TCP and UDP). Driven only through `Command`/`Event`; every wait has a
+//! deadline.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use common::{DEADLINE, Engine, read_exactly, recv_datagram, tcp_connect, udp_socket};
+use sockdbg::codec::reply::{MatchKind, ReplyRule};
+use sockdbg::codec::send::{LineEnding, SendOptions};
+use sockdbg::protocol::{Command, Event, JobId, JobOutcome, Reactions, SendTarget, SessionId};
+
+fn job_ended(engine: &mut Engine, job: JobId) -> (u64, JobOutcome) {
+    match engine.wait_for(
+        "JobEnded",
+        |e| matches!(e, Event::JobEnded { job: j, .. } if *j == job),
+    ) {
+        Event::JobEnded { done, outcome, .. } => (done, outcome),
+        _ => unreachable!("matched JobEnded"),
+    }
+}
+
+#[test]
+fn periodic_send_sends_count_times_at_about_the_interval() {
+    let mut engine = Engine::spawn();
+    let id = SessionId(1);
+    engine.start(id, "tcp-server:127.0.0.1:0");
+    let addr = engine.started(id);
+    let mut client = tcp_connect(addr);
+    engine.wait_for("PeerConnected", |e| {
+        matches!(e, Event::PeerConnected { .. })
+    });
+    let job = JobId(7);
+    let begun = Instant::now();
+    engine.send(Command::StartPeriodic {
+        id,
+        job,
+        target: SendTarget::All,
+        data: Bytes::from_static(b"tick"),
+        interval_ms: 20,
+        count: Some(10),
+    });
+    let received = read_exactly(&mut client, 40);
+    let elapsed = begun.elapsed();
+    assert_eq!(received, b"tick".repeat(10));
+    assert_eq!(job_ended(&mut engine, job), (10, JobOutcome::Completed));
+    // Nine intervals of 20 ms lie between ten sends; allow a slow CI machine plenty.
+    assert!(
+        elapsed >= Duration::from_millis(170),
+        "too fast: {elapsed:?}"
+    );
+    assert!(elapsed < Duration::from_secs(3), "too slow: {elapsed:?}");
+    common::assert_tcp_silent(&mut client);
+    engine.shutdown();
+}
+
+#[test]
+fn periodic_send_forever_until_cancelled_at_one_ms() {
+    let mut engine = Engine::spawn();
+    let id = SessionId(1);
+    engine.start(id, "tcp-server:127.0.0.1:0");
+    let addr = engine.started(id);
+    let mut client = tcp_connect(addr);
+    engine.wait_for("PeerConnected", |e| {
+        matches!(e, Event::PeerConnected { .. })
+    });
+    let job = JobId(1);
+    engine.send(Command::StartPeriodic {
+        id,
+        job,
+        target: SendTarget::All,
+        data: Bytes::from_static(b"x"),
+        interval_ms: 1,
+        count: None,
+    });
+    engine.wait_for(
+        "progress",
+        |e| matches!(e, Event::JobProgress { done, total: None, .. } if *done > 5),
+    );
+    engine.send(Command::CancelJob { id, job });
+    let (done, outcome) = job_ended(&mut engine, job);
+    assert_eq!(outcome, JobOutcome::Cancelled);
+    assert!(done > 5, "{done}");
+    // Every send queued before the cancel arrives, nothing after it.
+    let mut got = Vec::new();
+    client
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = client.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(
+        got.len() as u64 >= done - 1 && got.len() as u64 <= done,
+        "{} vs {done}",
+        got.len()
+    );
+    engine.shutdown();
+}
+
+#[test]
+fn periodic_send_on_a_stopped_session_fails_cleanly() {
+    let mut engine = Engine::spawn();
+    let job = JobId(3);
+    engine.send(Command::StartPeriodic {
+        id: SessionId(9),
+        job,
+        target: SendTarget::All,
+        data: Bytes::from_static(b"x"),
+        interval_ms: 10,
+        count: Some(3),
+    });
+    let (done, outcome) = job_ended(&mut engine, job);
+    assert_eq!(done, 0);
+    assert!(
+        matches!(outcome, JobOutcome::Failed(ref why) if why.contains("not running")),
+        "{outcome:?}"
+    );
+    engine.shutdown();
+}
+
+#[test]
+fn large_file_arrives_byte_exact() {
+    let dir = std::env::temp_dir().join(format!("sockdbg-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let path = dir.join("big.bin");
+    let size = 20 * 1024 * 1024;
+    let content: Vec<u8> = (0..size)
+        .map(|i: usize| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&path, &content).expect("write the file");
+
+    let mut engine = Engine::spawn();
+    let id = SessionId(1);
+    engine.start(id, "tcp-server:127.0.0.1:0");
+    let addr = engine.started(id);
+    let mut client = tcp_connect(addr);
+    engine.wait_for("PeerConnected", |e| {
+        matches!(e, Event::PeerConnected { .. })
+    });
+    let job = JobId(2);
+    engine.send(Command::SendFile {
+        id,
+        job,
+        target: SendTarget::All,
+        path: path.clone(),
+    });
+    let reader = std::thread::spawn(move || {
+        let mut received = vec![0u8; size];
+        client
+            .read_exact(&mut received)
+            .expect("the whole file arrives");
+        received
+    });
+    // 20 MiB in a debug build on a loaded CI machine: a longer deadline than one event's.
+    let begun = Instant::now();
+    let ended = loop {
+        engine.collect_for(Duration::from_millis(100));
+        let ended = engine.history().iter().find_map(|e| match e {
+            Event::JobEnded {
+                job: j,
+                done,
+                outcome,
+                ..
+            } if *j == job => Some((*done, outcome.clone())),
+            _ => None,
+        });
+        if let Some(ended) = ended {
+            break ended;
+        }
+        assert!(
+            begun.elapsed() < Duration::from_secs(60),
+            "file send did not end in 60 s"
+        );
+    };
+    eprintln!("20 MiB sent in {:?}", begun.elapsed());
+    assert_eq!(ended, (size as u64, JobOutcome::Completed));
+    let received = reader.join().expect("reader thread");
+    assert!(received == content, "received bytes differ from the file");
+    engine.shutdown();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn missing_file_is_reported() {
+    let mut engine = Engine::spawn();
+    let id = SessionId(1);
+    engine.start(id, "tcp-server:127.0.0.1:0");
+    engine.started(id);
+    let job = JobId(4);
+    engine.send(Command::SendFile {
+        id,
+        job,
+        target: SendTarget::All,
+        path: "/nonexistent/sockdbg-test".into(),
+    });
+    let (_, outcome) = job_ended(&mut engine, job);
+    assert!(
+        matches!(outcome, JobOutcome::Failed(ref why) if why.contains("cannot open")),
+        "{outcome:?}"
+    );
+    engine.shutdown();
+}
+
+fn rule(kind: MatchKind, pattern: &str, reply: &str) -> ReplyRule {
+    ReplyRule {
+        match_kind: kind,
+        pattern: pattern.into(),
+        reply: reply.into(),
+        ..ReplyRule::default()
+    }
+}
+
+#[test]
+fn tcp_server_auto_replies_and_welcomes() {
+    let mut engine = Engine::spawn();
+    let id = SessionId(1);
+    let mut hello = rule(MatchKind::Any, "", "Hello, {data}!");
+    hello.options.line_ending = LineEnding::Lf;
+    let reactions = Reactions {
+        on_connect: Some(Bytes::from_static(b"welcome\n")),
+        rules: vec![rule(MatchKind::Exact, "ping", "pong\\n"), hello],
+    };
+    // Set before the start: reactions survive until the session runs.
+    engine.send(Command::SetReactions { id, reactions });
+    engine.start(id, "tcp-server:127.0.0.1:0");
+    let addr = engine.started(id);
+    let mut client = tcp_connect(addr);
+    assert_eq!(read_exactly(&mut client, 8), b"welcome\n");
+    client.write_all(b"ping\r\n").expect("write");
+    assert_eq!(read_exactly(&mut client, 5), b"pong\n");
+    engine.wait_for(
+        "a note naming rule 1",
+        |e| matches!(e, Event::Note { message, .. } if message.contains("auto-reply rule 1")),
+    );
+    client.write_all(b"bob\n").expect("write");
+    assert_eq!(read_exactly(&mut client, 12), b"Hello, bob!\n");
+
+    // Replaced while running: upper-case echo.
+    let upper = rule(MatchKind::Any, "", "{upper}");
+    engine.send(Command::SetReactions {
+        id,
+        reactions: Reactions {
+            on_connect: None,
+            rules: vec![upper],
+        },
+    });
+    std::thread::sleep(Duration::from_millis(50));
+    client.write_all(b"shout").expect("write");
+    assert_eq!(read_exactly(&mut client, 5), b"SHOUT");
+
+    // A bad rule set is refused and the old one stays.
+    let bad = rule(MatchKind::Regex, "(", "x");
+    engine.send(Command::SetReactions {
+        id,
+        reactions: Reactions {
+            on_connect: None,
+            rules: vec![bad],
+        },
+    });
+    let warning = engine.warning(id);
+    assert!(warning.contains("invalid regex"), "{warning}");
+    client.write_all(b"again").expect("write");
+    assert_eq!(read_exactly(&mut client, 5), b"AGAIN");
+    engine.shutdown();
+}
+
+#[test]
+fn udp_server_echo_rule_and_hex_reply() {
+    let mut engine = Engine::spawn();
+    let id = SessionId(1);
+    let modbus = ReplyRule {
+        match_kind: MatchKind::StartsWith,
+        pattern_hex: true,
+        pattern: "01 03".into(),
+        reply: "01 03 02 00 2A".into(),
+        options: SendOptions {
+            hex: true,
+            checksum: sockdbg::codec::checksum::Checksum::Crc16Modbus,
+            ..SendOptions::default()
+        },
+        ..ReplyRule::default()
+    };
+    let echo = ReplyRule {
+        match_kind: MatchKind::Any,
+        reply_kind: sockdbg::codec::reply::ReplyKind::Echo,
+        ..ReplyRule::default()
+    };
+    engine.send(Command::SetReactions {
+        id,
+        reactions: Reactions {
+            on_connect: None,
+            rules: vec![modbus, echo],
+        },
+    });
+    engine.start(id, "udp-server:127.0.0.1:0");
+    let addr = engine.started(id);
+    let socket = udp_socket("127.0.0.1");
+    socket.send_to(b"echo me", addr).expect("send");
+    assert_eq!(recv_datagram(&socket).0, b"echo me");
+    socket.send_to(&[1, 3, 0, 0, 0, 1], addr).expect("send");
+    let (reply, _) = recv_datagram(&socket);
+    assert_eq!(&reply[..5], &[1, 3, 2, 0, 0x2A]);
+    assert_eq!(reply.len(), 7);
+    let _ = DEADLINE;
+    engine.shutdown();
+}
