@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
+use crate::codec::framing::Framing;
 use crate::codec::text::TextEncoding;
 use crate::spec::SessionSpec;
 
@@ -52,6 +53,15 @@ pub struct Cli {
     #[arg(long, value_name = "N")]
     pub duration_ms: Option<u64>,
 
+    /// Print messages instead of reads: raw, idle:MS, delim:HEX[,keep], fixed:N,
+    /// len:u8|u16be|u16le|u32be|u32le[,offset=N][,include-header][,max=N].
+    #[arg(long, value_name = "FRAMING", default_value = "raw", value_parser = parse_framing)]
+    pub framing: Framing,
+
+    /// Write every byte of every session, both ways, to this pcapng file (Wireshark, tshark).
+    #[arg(long, value_name = "FILE.pcapng")]
+    pub capture: Option<PathBuf>,
+
     /// No per-entry output.
     #[arg(long)]
     pub quiet: bool,
@@ -79,6 +89,11 @@ pub enum OutputFormat {
 fn parse_spec(text: &str) -> Result<SessionSpec, String> {
     text.parse()
         .map_err(|e: crate::spec::SpecError| e.to_string())
+}
+
+fn parse_framing(text: &str) -> Result<Framing, String> {
+    text.parse()
+        .map_err(|e: crate::codec::framing::FramingError| e.to_string())
 }
 
 fn parse_encoding(text: &str) -> Result<TextEncoding, String> {

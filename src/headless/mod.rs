@@ -8,6 +8,7 @@
 //! Exit codes: [`EXIT_OK`] for a normal end, [`EXIT_FAILED`] when a session cannot run,
 //! [`EXIT_USAGE`] for bad arguments.
 
+pub mod frames;
 pub mod output;
 
 use std::collections::{HashMap, HashSet};
@@ -85,6 +86,10 @@ pub struct Plan {
     pub quiet: bool,
     /// Print totals to stderr on exit.
     pub stats: bool,
+    /// `--framing`: frames instead of reads.
+    pub framing: crate::codec::framing::Framing,
+    /// `--capture`: the pcapng file.
+    pub capture: Option<PathBuf>,
 }
 
 impl Plan {
@@ -119,6 +124,8 @@ impl Plan {
             duration: cli.duration_ms.map(Duration::from_millis),
             quiet: cli.quiet,
             stats: cli.stats,
+            framing: cli.framing.clone(),
+            capture: cli.capture.clone(),
         })
     }
 
@@ -160,7 +167,10 @@ pub fn run(cli: &Cli) -> ExitCode {
     };
     let stdout = io::stdout().lock();
     let mut driver = Driver::new(plan, engine, stdout);
-    driver.start_sessions();
+    if let Err(e) = driver.start_sessions() {
+        eprintln!("sockdbg: {e}");
+        return ExitCode::from(EXIT_FAILED);
+    }
     let end = driver.run_until_end(&events, &signals.received);
     signals.close();
     let code = driver.finish(end, &events);
@@ -203,6 +213,10 @@ struct Driver<W: Write> {
     udp_exchanged: HashSet<SessionId>,
     /// `--once`: sends queued on UDP sessions whose outcome has not been reported yet.
     udp_pending_sends: HashMap<SessionId, u32>,
+    /// `--framing` other than raw: the frames printed instead of reads.
+    framed: Option<frames::FramedOutput>,
+    /// `--capture`: the pcapng writer thread, fed every event.
+    capture: Option<crate::capture::CaptureThread>,
 }
 
 impl<W: Write> Driver<W> {
@@ -214,6 +228,8 @@ impl<W: Write> Driver<W> {
         } else {
             plan.duration.and_then(|d| started_at.checked_add(d))
         };
+        let framed = (plan.framing != crate::codec::framing::Framing::Raw)
+            .then(|| frames::FramedOutput::new(plan.framing.clone()));
         let formatter = Formatter {
             format: plan.format,
             encoding: plan.encoding,
@@ -232,18 +248,34 @@ impl<W: Write> Driver<W> {
             listen_deadline: None,
             udp_exchanged: HashSet::new(),
             udp_pending_sends: HashMap::new(),
+            framed,
+            capture: None,
         }
     }
 
-    fn start_sessions(&mut self) {
+    /// Creates the sessions, opens `--capture` (before any socket, so it sees every byte),
+    /// then starts them.
+    fn start_sessions(&mut self) -> Result<(), crate::capture::CaptureError> {
+        let mut created = Vec::new();
         for spec in self.plan.sessions.clone() {
             let id = self.model.create(spec.clone());
             if let Some(session) = self.model.get_mut(id) {
                 session.mark_starting();
             }
             self.labels.insert(id, spec.to_string());
+            created.push((id, spec));
+        }
+        if let Some(path) = &self.plan.capture {
+            let sessions: Vec<_> = created
+                .iter()
+                .map(|(id, spec)| (*id, spec.clone(), None))
+                .collect();
+            self.capture = Some(crate::capture::CaptureThread::start(path, None, &sessions)?);
+        }
+        for (id, spec) in created {
             self.send(Command::Start { id, spec });
         }
+        Ok(())
     }
 
     fn send(&self, command: Command) {
@@ -265,6 +297,11 @@ impl<W: Write> Driver<W> {
                 Some(at) => crossbeam_channel::at(at),
                 None => crossbeam_channel::never(),
             };
+            // Idle framing ends frames on silence: wake up to notice it.
+            let idle_tick = match &self.framed {
+                Some(framed) if framed.is_idle() => crossbeam_channel::after(IDLE_TICK),
+                _ => crossbeam_channel::never(),
+            };
             select! {
                 recv(events) -> event => match event {
                     Ok(event) => {
@@ -276,6 +313,11 @@ impl<W: Write> Driver<W> {
                 },
                 recv(signals) -> _ => return End::Normal,
                 recv(timer) -> _ => return End::Normal,
+                recv(idle_tick) -> _ => {
+                    if let Err(end) = self.print_idle_frames(now_micros()) {
+                        return end;
+                    }
+                }
             }
         }
     }
@@ -386,9 +428,15 @@ impl<W: Write> Driver<W> {
         let Some(before) = self.model.get(id).map(next_seq) else {
             return Ok(());
         };
+        if let Some(capture) = &self.capture {
+            capture.feed(&event);
+        }
         self.model.apply(event);
         if self.plan.quiet || !self.output_open {
             return Ok(());
+        }
+        if self.framed.is_some() {
+            return self.print_frames(id, lifecycle, now_micros());
         }
         let Some(session) = self.model.get(id) else {
             return Ok(());
@@ -396,30 +444,75 @@ impl<W: Write> Driver<W> {
         let Some(label) = self.labels.get(&id) else {
             return Ok(());
         };
-        for seq in before..next_seq(session) {
-            let Some(entry) = session.log.get(seq) else {
-                continue;
-            };
-            let record = Record {
-                session: label,
-                entry,
-                peer_addr: session.peer_addr(entry.peer),
-                lifecycle,
-            };
-            let mut text = self.formatter.format(&record);
-            text.push('\n');
-            let written = self
-                .out
-                .write_all(text.as_bytes())
-                .and_then(|()| self.out.flush());
-            if let Err(e) = written {
-                self.output_open = false;
-                return Err(if e.kind() == io::ErrorKind::BrokenPipe {
-                    End::OutputClosed
-                } else {
-                    End::OutputFailed(e)
-                });
-            }
+        let lines: Vec<String> = (before..next_seq(session))
+            .filter_map(|seq| session.log.get(seq))
+            .map(|entry| {
+                self.formatter.format(&Record {
+                    session: label,
+                    entry,
+                    peer_addr: session.peer_addr(entry.peer),
+                    lifecycle,
+                })
+            })
+            .collect();
+        for line in lines {
+            self.write_line(line)?;
+        }
+        Ok(())
+    }
+
+    /// `--framing`: prints the frames (and notes) the session's log completed.
+    fn print_frames(
+        &mut self,
+        id: SessionId,
+        lifecycle: Option<Lifecycle>,
+        now_micros: i64,
+    ) -> Result<(), End> {
+        let (Some(framed), Some(session), Some(label)) = (
+            self.framed.as_mut(),
+            self.model.get(id),
+            self.labels.get(&id),
+        ) else {
+            return Ok(());
+        };
+        let lines: Vec<String> = framed
+            .new_rows(id, session, now_micros)
+            .iter()
+            .map(|(row, bytes)| {
+                frames::frame_record(&self.formatter, label, session, row, bytes, lifecycle)
+            })
+            .collect();
+        for line in lines {
+            self.write_line(line)?;
+        }
+        Ok(())
+    }
+
+    /// `--framing idle:MS`: prints frames whose silence has passed, for every session.
+    fn print_idle_frames(&mut self, now_micros: i64) -> Result<(), End> {
+        if self.plan.quiet || !self.output_open {
+            return Ok(());
+        }
+        let ids: Vec<SessionId> = self.model.iter().map(|s| s.id).collect();
+        for id in ids {
+            self.print_frames(id, None, now_micros)?;
+        }
+        Ok(())
+    }
+
+    fn write_line(&mut self, mut text: String) -> Result<(), End> {
+        text.push('\n');
+        let written = self
+            .out
+            .write_all(text.as_bytes())
+            .and_then(|()| self.out.flush());
+        if let Err(e) = written {
+            self.output_open = false;
+            return Err(if e.kind() == io::ErrorKind::BrokenPipe {
+                End::OutputClosed
+            } else {
+                End::OutputFailed(e)
+            });
         }
         Ok(())
     }
@@ -433,6 +526,23 @@ impl<W: Write> Driver<W> {
         while let Ok(event) = events.try_recv() {
             if self.apply_and_print(event).is_err() {
                 break;
+            }
+        }
+        // The run is over: an idle frame in progress is complete now.
+        if self.print_idle_frames(i64::MAX).is_ok()
+            && let Some(framed) = &self.framed
+            && framed.pending_bytes() > 0
+        {
+            eprintln!(
+                "sockdbg: {} byte(s) at the end of the run did not complete a frame",
+                framed.pending_bytes()
+            );
+        }
+        if let Some(capture) = self.capture.take() {
+            match capture.finish() {
+                Ok(packets) if self.plan.stats => eprintln!("capture packets={packets}"),
+                Ok(_) => {}
+                Err(e) => eprintln!("sockdbg: {e}"),
             }
         }
         if self.plan.stats {
@@ -467,6 +577,16 @@ impl<W: Write> Driver<W> {
             "stats rx_bytes={rx_bytes} rx_packets={rx_packets} tx_bytes={tx_bytes} tx_packets={tx_packets} elapsed_ms={elapsed_ms}"
         )
     }
+}
+
+/// How often `--framing idle:MS` checks for frames whose silence has passed.
+const IDLE_TICK: Duration = Duration::from_millis(5);
+
+/// Now, in microseconds since the Unix epoch (the log's clock).
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 /// The sequence number the next entry of this session's log will get.
