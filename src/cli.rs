@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
+use crate::codec::checksum::Checksum;
 use crate::codec::framing::Framing;
+use crate::codec::send::LineEnding;
 use crate::codec::text::TextEncoding;
 use crate::spec::SessionSpec;
 
@@ -44,6 +46,35 @@ pub struct Cli {
     /// Servers send every received chunk back to its sender.
     #[arg(long)]
     pub echo: bool,
+
+    /// Replace \r \n \t \\ \0 and \xNN in --send text and --reply texts.
+    #[arg(long)]
+    pub escapes: bool,
+
+    /// Appended to --send/--send-hex payloads and --reply replies: none, cr, lf, crlf.
+    #[arg(long, value_name = "END", default_value = "none", value_parser = parse_line_ending)]
+    pub line_ending: LineEnding,
+
+    /// Appended last, over everything before it: none, sum8, xor8, crc16-modbus (low byte
+    /// first), crc16-ccitt, crc32 (high byte first).
+    #[arg(long, value_name = "ALGO", default_value = "none", value_parser = parse_checksum)]
+    pub checksum: Checksum,
+
+    /// Send the --send/--send-hex payload N times after connect, --interval-ms apart
+    /// (0: until the run ends).
+    #[arg(long, value_name = "N")]
+    pub repeat: Option<u64>,
+
+    /// Time between two --repeat sends, in milliseconds (at least 1; default 1000).
+    #[arg(long, value_name = "MS", requires = "repeat")]
+    pub interval_ms: Option<u64>,
+
+    /// Auto-reply rule, repeatable, checked in order: 'MATCH=>REPLY'. MATCH: text:T (exact,
+    /// one trailing line ending ignored), contains:T, starts-with:T, regex:R, hex:HH..,
+    /// hex-contains:HH.., hex-starts-with:HH.. or *. REPLY: text:T, hex:HH.. or echo. In a
+    /// text reply {data}, {upper} and {lower} stand for the received text.
+    #[arg(long, value_name = "MATCH=>REPLY")]
+    pub reply: Vec<String>,
 
     /// Exit when the first connection closes (udp-client: after the send and --duration-ms).
     #[arg(long)]
@@ -94,6 +125,21 @@ fn parse_spec(text: &str) -> Result<SessionSpec, String> {
 fn parse_framing(text: &str) -> Result<Framing, String> {
     text.parse()
         .map_err(|e: crate::codec::framing::FramingError| e.to_string())
+}
+
+fn parse_line_ending(text: &str) -> Result<LineEnding, String> {
+    LineEnding::from_name(text)
+        .ok_or_else(|| format!("unknown line ending '{text}' (expected none, cr, lf or crlf)"))
+}
+
+fn parse_checksum(text: &str) -> Result<Checksum, String> {
+    Checksum::from_name(text).ok_or_else(|| {
+        let names: Vec<&str> = Checksum::ALL.iter().map(|c| c.name()).collect();
+        format!(
+            "unknown checksum '{text}' (expected one of {})",
+            names.join(", ")
+        )
+    })
 }
 
 fn parse_encoding(text: &str) -> Result<TextEncoding, String> {

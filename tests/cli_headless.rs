@@ -639,3 +639,118 @@ fn udp_server_once_ends_after_the_first_datagram_and_its_echo() {
     let stats = end.stats();
     assert_eq!((stats.rx_bytes, stats.tx_bytes), (3, 3), "{end:#?}");
 }
+
+// ---- issue 5: the send pipeline flags, --repeat and --reply ----
+
+#[test]
+fn send_pipeline_flags_apply_in_the_windows_order() {
+    let mut run = spawn(&[
+        "tcp-server:127.0.0.1:0",
+        "--send",
+        "AT\\x01",
+        "--escapes",
+        "--line-ending",
+        "crlf",
+        "--checksum",
+        "sum8",
+        "--once",
+    ]);
+    let server = run.wait_local_addr();
+    let mut client = connect(server);
+    // A T 01 CR LF, then their sum: 0x41 + 0x54 + 0x01 + 0x0D + 0x0A = 0xAD.
+    assert_eq!(read_exact(&mut client, 6), b"AT\x01\r\n\xAD");
+    drop(client);
+    assert_eq!(run.wait_exit().code, Some(0));
+}
+
+#[test]
+fn send_hex_gets_a_modbus_crc() {
+    let mut run = spawn(&[
+        "tcp-server:127.0.0.1:0",
+        "--send-hex",
+        "01 03 00 00 00 0A",
+        "--checksum",
+        "crc16-modbus",
+        "--once",
+    ]);
+    let server = run.wait_local_addr();
+    let mut client = connect(server);
+    assert_eq!(
+        read_exact(&mut client, 8),
+        [0x01, 0x03, 0x00, 0x00, 0x00, 0x0A, 0xC5, 0xCD]
+    );
+    drop(client);
+    assert_eq!(run.wait_exit().code, Some(0));
+}
+
+#[test]
+fn repeat_sends_n_times_spaced_by_the_interval() {
+    let mut run = spawn(&[
+        "tcp-server:127.0.0.1:0",
+        "--send",
+        "t",
+        "--repeat",
+        "5",
+        "--interval-ms",
+        "30",
+        "--once",
+    ]);
+    let server = run.wait_local_addr();
+    let begun = Instant::now();
+    let mut client = connect(server);
+    assert_eq!(read_exact(&mut client, 5), b"ttttt");
+    let elapsed = begun.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(110),
+        "too fast: {elapsed:?}"
+    );
+    run.wait_line("the end note", |l| {
+        l.contains("periodic send finished: 5 sent")
+    });
+    drop(client);
+    assert_eq!(run.wait_exit().code, Some(0));
+}
+
+#[test]
+fn reply_rules_answer_in_order_and_are_logged() {
+    let mut run = spawn(&[
+        "tcp-server:127.0.0.1:0",
+        "--escapes",
+        "--reply",
+        "text:ping=>text:pong\\n",
+        "--reply",
+        "hex:01 03=>hex:06",
+        "--reply",
+        "*=>text:Hello, {data}!",
+        "--once",
+    ]);
+    let server = run.wait_local_addr();
+    let mut client = connect(server);
+    client.write_all(b"ping\r\n").expect("write");
+    assert_eq!(read_exact(&mut client, 5), b"pong\n");
+    client.write_all(&[0x01, 0x03]).expect("write");
+    assert_eq!(read_exact(&mut client, 1), [0x06]);
+    client.write_all(b"bob").expect("write");
+    assert_eq!(read_exact(&mut client, 11), b"Hello, bob!");
+    run.wait_line("a note on rule 3", |l| l.contains("auto-reply rule 3"));
+    drop(client);
+    let end = run.wait_exit();
+    assert_eq!(end.code, Some(0));
+    let out = end.stdout.join("\n");
+    assert!(out.contains("auto-reply rule 1"), "{out}");
+}
+
+#[test]
+fn bad_pipeline_flags_are_usage_errors() {
+    for args in [
+        &["tcp-server:0", "--reply", "nope"][..],
+        &["tcp-server:0", "--reply", "regex:(=>echo"][..],
+        &["tcp-server:0", "--checksum", "md5"][..],
+        &["tcp-server:0", "--line-ending", "lfcr"][..],
+        &["tcp-server:0", "--send", "a\\q", "--escapes"][..],
+    ] {
+        let end = run_to_end(args);
+        assert_eq!(end.code, Some(2), "{args:?}: {end:#?}");
+        assert!(end.stderr.contains("Usage"), "{args:?}: {}", end.stderr);
+    }
+}

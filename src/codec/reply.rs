@@ -435,7 +435,8 @@ mod tests {
 
     #[test]
     fn matches_each_kind() {
-        let table: [(ReplyRule, &[u8], Option<&[u8]>); 12] = [
+        type Case = (ReplyRule, &'static [u8], Option<&'static [u8]>);
+        let table: [Case; 12] = [
             (
                 rule(MatchKind::Exact, "ping", "pong"),
                 b"ping",
@@ -517,7 +518,7 @@ mod tests {
             ..ReplyRule::default()
         };
         assert_eq!(
-            answer(&[contains.clone()], &[1, 0xFF, 0, 2]),
+            answer(std::slice::from_ref(&contains), &[1, 0xFF, 0, 2]),
             Some(vec![1, 0xFF, 0, 2])
         );
         assert_eq!(answer(&[contains], &[1, 0xFF, 2]), None);

@@ -22,11 +22,14 @@ use clap::CommandFactory;
 use crossbeam_channel::{Receiver, select};
 
 use crate::cli::{Cli, OutputFormat};
-use crate::codec::hex::{HexError, parse_hex};
-use crate::codec::text::{EncodeError, TextEncoding, encode_strict};
+use crate::codec::escape::EscapeError;
+use crate::codec::hex::HexError;
+use crate::codec::reply::ReplyRule;
+use crate::codec::send::{SendError, SendOptions, build_payload};
+use crate::codec::text::{EncodeError, TextEncoding};
 use crate::engine::{EngineHandle, EventSink};
 use crate::model::{Session, Sessions};
-use crate::protocol::{Command, Direction, Event, SendTarget, SessionId};
+use crate::protocol::{Command, Direction, Event, JobId, Reactions, SendTarget, SessionId};
 use crate::spec::{SessionKind, SessionSpec};
 use output::{Formatter, Lifecycle, Record};
 
@@ -63,6 +66,24 @@ pub enum UsageError {
     /// `--send` holds a character the chosen `--encoding` cannot represent.
     #[error("invalid --send: {0}")]
     SendText(#[from] EncodeError),
+    /// `--send` has a bad escape (with `--escapes`).
+    #[error("invalid --send: {0}")]
+    SendEscape(EscapeError),
+    /// A `--reply` rule cannot be used.
+    #[error("invalid --reply: {0}")]
+    Reply(String),
+}
+
+impl From<SendError> for UsageError {
+    fn from(error: SendError) -> Self {
+        match error {
+            SendError::Hex(e) => UsageError::SendHex(e),
+            SendError::Encode(e) => UsageError::SendText(e),
+            SendError::Escape(e) => UsageError::SendEscape(e),
+            // Callers turn an empty payload into "nothing to send" before this.
+            SendError::Empty => UsageError::Reply("nothing to send".to_string()),
+        }
+    }
 }
 
 /// What a headless run was asked to do, checked before anything is opened.
@@ -90,6 +111,11 @@ pub struct Plan {
     pub framing: crate::codec::framing::Framing,
     /// `--capture`: the pcapng file.
     pub capture: Option<PathBuf>,
+    /// `--repeat N --interval-ms MS`: the payload is sent N times (`None`: forever) this far
+    /// apart, timed by the engine.
+    pub repeat: Option<(Option<u64>, u64)>,
+    /// `--reply` rules, given to the engine for every session.
+    pub rules: Vec<ReplyRule>,
 }
 
 impl Plan {
@@ -102,10 +128,30 @@ impl Plan {
         if cli.sessions.is_empty() {
             return Err(UsageError::NoSession);
         }
+        // The window's send pipeline, in the window's order: escapes, encoding, line
+        // ending, checksum.
+        let options = SendOptions {
+            hex: false,
+            encoding: cli.encoding,
+            escapes: cli.escapes,
+            line_ending: cli.line_ending,
+            checksum: cli.checksum,
+        };
+        let pipeline =
+            |input: &str, hex: bool| match build_payload(input, &SendOptions { hex, ..options }) {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(SendError::Empty) => Ok(None),
+                Err(e) => Err(UsageError::from(e)),
+            };
+        let rules = cli
+            .reply
+            .iter()
+            .map(|spec| ReplyRule::parse_cli(spec, options).map_err(UsageError::Reply))
+            .collect::<Result<Vec<_>, _>>()?;
         let payload = if let Some(text) = &cli.send {
-            Some(encode_strict(text, cli.encoding)?)
+            pipeline(text, false)?
         } else if let Some(hex) = &cli.send_hex {
-            Some(parse_hex(hex)?)
+            pipeline(hex, true)?
         } else if let Some(path) = &cli.send_file {
             Some(std::fs::read(path).map_err(|source| UsageError::SendFile {
                 path: path.clone(),
@@ -126,6 +172,11 @@ impl Plan {
             stats: cli.stats,
             framing: cli.framing.clone(),
             capture: cli.capture.clone(),
+            repeat: cli.repeat.map(|n| {
+                let count = (n > 0).then_some(n);
+                (count, cli.interval_ms.unwrap_or(1000).max(1))
+            }),
+            rules,
         })
     }
 
@@ -213,6 +264,8 @@ struct Driver<W: Write> {
     udp_exchanged: HashSet<SessionId>,
     /// `--once`: sends queued on UDP sessions whose outcome has not been reported yet.
     udp_pending_sends: HashMap<SessionId, u32>,
+    /// The last `--repeat` job id handed out.
+    next_job: u64,
     /// `--framing` other than raw: the frames printed instead of reads.
     framed: Option<frames::FramedOutput>,
     /// `--capture`: the pcapng writer thread, fed every event.
@@ -248,6 +301,7 @@ impl<W: Write> Driver<W> {
             listen_deadline: None,
             udp_exchanged: HashSet::new(),
             udp_pending_sends: HashMap::new(),
+            next_job: 0,
             framed,
             capture: None,
         }
@@ -273,6 +327,13 @@ impl<W: Write> Driver<W> {
             self.capture = Some(crate::capture::CaptureThread::start(path, None, &sessions)?);
         }
         for (id, spec) in created {
+            if !self.plan.rules.is_empty() {
+                let reactions = Reactions {
+                    on_connect: None,
+                    rules: self.plan.rules.clone(),
+                };
+                self.send(Command::SetReactions { id, reactions });
+            }
             self.send(Command::Start { id, spec });
         }
         Ok(())
@@ -358,7 +419,7 @@ impl<W: Write> Driver<W> {
         match event {
             Event::PeerConnected { peer, .. } => {
                 if let Some(data) = self.plan.payload.clone() {
-                    self.send_to_peer(kind, id, SendTarget::Peer(*peer), data);
+                    self.repeat_to_peer(kind, id, SendTarget::Peer(*peer), data);
                 }
                 if once && kind == SessionKind::UdpClient {
                     self.udp_exchanged.insert(id);
@@ -408,6 +469,34 @@ impl<W: Write> Driver<W> {
         self.send(Command::Send { id, target, data });
         if self.plan.once && !kind.is_tcp() {
             *self.udp_pending_sends.entry(id).or_default() += 1;
+        }
+    }
+
+    /// `--repeat`: the payload N times, timed by the engine like the window's periodic send.
+    fn repeat_to_peer(
+        &mut self,
+        kind: SessionKind,
+        id: SessionId,
+        target: SendTarget,
+        data: Bytes,
+    ) {
+        let Some((count, interval_ms)) = self.plan.repeat else {
+            return self.send_to_peer(kind, id, target, data);
+        };
+        self.next_job += 1;
+        let job = JobId(self.next_job);
+        self.send(Command::StartPeriodic {
+            id,
+            job,
+            target,
+            data,
+            interval_ms,
+            count,
+        });
+        if self.plan.once && !kind.is_tcp() {
+            // Forever never settles; --duration-ms ends such a run.
+            *self.udp_pending_sends.entry(id).or_default() +=
+                u32::try_from(count.unwrap_or(u64::from(u32::MAX))).unwrap_or(u32::MAX);
         }
     }
 
