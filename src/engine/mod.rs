@@ -9,6 +9,7 @@
 //! - `net`: binding, resolving and describing socket errors.
 //! - `jobs`: periodic and file sends, paced in the engine.
 //! - `reactions`: on-connect payloads and auto-reply rules, evaluated where bytes are read.
+//! - `udp_drops`: the kernel's word on UDP receive buffers and dropped datagrams.
 
 mod dispatch;
 mod jobs;
@@ -19,6 +20,7 @@ pub mod sink;
 mod tcp_client;
 mod tcp_server;
 mod udp;
+mod udp_drops;
 
 use std::thread::JoinHandle;
 use std::time::Duration;

@@ -10,8 +10,9 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::spec::SessionSpec;
 
-/// Largest read in one go; also the largest UDP datagram (65,507 bytes of payload) fits.
-pub(super) const READ_BUFFER_BYTES: usize = 64 * 1024;
+/// Largest read in one go (big reads keep floods cheap: one event per 256 KiB); the largest
+/// UDP datagram (65,507 bytes of payload) fits too.
+pub(super) const READ_BUFFER_BYTES: usize = 256 * 1024;
 
 /// Receive buffer asked for on UDP sockets so bursts are not dropped by the kernel.
 pub(super) const UDP_RECV_BUFFER_BYTES: usize = 4 * 1024 * 1024;

@@ -12,12 +12,17 @@ use socket2::Type;
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
+use tokio::time::MissedTickBehavior;
 
 use super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::net::{bind_socket, describe, read_shared, resolve};
 use super::reactions;
+use super::udp_drops::{DROP_POLL_INTERVAL, DropMonitor};
 use crate::protocol::{Direction, Event, PeerId, SendTarget};
 use crate::spec::SessionSpec;
+
+/// Most datagrams read per wake-up before the loop looks at commands again.
+const DATAGRAMS_PER_WAKEUP: usize = 256;
 
 /// The peer id of a UDP client's one target.
 const TARGET_PEER: PeerId = PeerId(1);
@@ -72,6 +77,9 @@ pub(super) async fn run_server(
         Err(reason) => return Outcome::StartFailed(reason),
     };
     report_started(context, &socket, spec);
+    let mut drops = DropMonitor::new(context, &socket);
+    let mut drop_poll = tokio::time::interval(DROP_POLL_INTERVAL);
+    drop_poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut peers = UdpPeers::default();
     loop {
         tokio::select! {
@@ -80,20 +88,27 @@ pub(super) async fn run_server(
                 if let Err(e) = ready {
                     return Outcome::Ended(describe(&e));
                 }
-                match read_shared(|buf| socket.try_recv_from(buf)) {
-                    Ok((data, from)) => {
-                        let known = peers.by_addr.contains_key(&from);
-                        let peer = peers.peer_for(context, from);
-                        let welcome = if known { None } else { reactions::on_connect(context) };
-                        let reply = reactions::auto_reply(context, peer, &data);
-                        context.sink.traffic(context.id, peer, Direction::Rx, data);
-                        for out in welcome.into_iter().chain(reply) {
-                            send_datagram(context, peer, socket.send_to(&out, from).await, &out);
+                // Drain what is queued (bounded, so commands still get their turn).
+                for _ in 0..DATAGRAMS_PER_WAKEUP {
+                    match read_shared(|buf| socket.try_recv_from(buf)) {
+                        Ok((data, from)) => {
+                            let known = peers.by_addr.contains_key(&from);
+                            let peer = peers.peer_for(context, from);
+                            let welcome = if known { None } else { reactions::on_connect(context) };
+                            let reply = reactions::auto_reply(context, peer, &data);
+                            context.sink.traffic(context.id, peer, Direction::Rx, data);
+                            for out in welcome.into_iter().chain(reply) {
+                                send_datagram(context, peer, socket.send_to(&out, from).await, &out);
+                            }
+                        }
+                        Err(e) => {
+                            report_recv_error(context, &e);
+                            break;
                         }
                     }
-                    Err(e) => report_recv_error(context, &e),
                 }
             }
+            _ = drop_poll.tick() => drops.check(context),
             command = commands.recv() => match command {
                 Some(SessionCommand::Send { target, data, .. }) => {
                     let targets: Vec<(PeerId, SocketAddr)> = match target {

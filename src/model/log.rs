@@ -1,6 +1,6 @@
 //! The traffic log: every received and sent chunk, stored raw with its time, direction and
 //! peer, plus lifecycle notes. Payloads live in large arena chunks and each entry costs one
-//! 32-byte index record, so a million entries stay cheap. Memory is bounded: when the limit
+//! 28-byte index record, so a million entries stay cheap. Memory is bounded: when the limit
 //! is passed, the oldest chunk and its entries are evicted, and what was evicted is counted.
 
 use std::collections::{HashMap, VecDeque};
@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub const DEFAULT_MAX_BYTES: usize = 512 * 1024 * 1024;
 
 /// Size of one payload arena chunk; a larger payload gets a chunk of its own.
-const CHUNK_BYTES: usize = 1024 * 1024;
+const CHUNK_BYTES: usize = 4 * 1024 * 1024;
 
 /// How many bytes of the previous entry of the same stream are given as decoding context.
 const CONTEXT_BYTES: usize = 64;
@@ -58,15 +58,18 @@ pub const NO_PEER: u32 = u32::MAX;
 
 const FLAG_HAS_SUCCESSOR: u8 = 1;
 
-/// One index record: 32 bytes.
+/// One index record: 28 bytes (packed to 4-byte alignment, so no padding). Fields are
+/// only ever copied out, never borrowed, as packed fields must be.
 #[derive(Clone, Copy, Debug)]
+#[repr(C, packed(4))]
 struct Meta {
     at_micros: i64,
     offset: u64,
     len: u32,
     peer: u32,
-    /// Distance back to the previous entry of the same peer and direction; 0 if none.
-    prev_distance: u32,
+    /// Distance back to the previous entry of the same peer and direction; 0 if none or
+    /// farther than `u16::MAX` entries (then the two are decoded independently).
+    prev_distance: u16,
     kind: u8,
     flags: u8,
 }
@@ -142,11 +145,14 @@ impl TrafficLog {
             .is_traffic()
             .then(|| self.last_of_stream.insert(stream, seq))
             .flatten();
+        // Link the two only when the distance fits: a predecessor flagged as continued must
+        // hand its unfinished character to this entry, or it would be shown by neither.
         if let Some(prev_seq) = previous
+            && let Ok(distance) = u16::try_from(seq - prev_seq)
             && let Some(prev) = self.meta_mut(prev_seq)
         {
             prev.flags |= FLAG_HAS_SUCCESSOR;
-            prev_distance = u32::try_from(seq - prev_seq).unwrap_or(0);
+            prev_distance = distance;
         }
         self.entries.push_back(Meta {
             at_micros: micros_since_epoch(at),
@@ -168,11 +174,29 @@ impl TrafficLog {
             .is_some_and(|c| c.data.capacity() - c.data.len() >= bytes.len());
         if !fits {
             let capacity = CHUNK_BYTES.max(bytes.len());
+            // Make room before allocating, and reuse an evicted chunk's buffer when it is
+            // big enough: under a flood this keeps the arena's pages warm instead of
+            // returning them to the OS and faulting fresh ones in.
+            let mut recycled = None;
+            while self.memory_bytes() + capacity > self.max_bytes && !self.chunks.is_empty() {
+                if let Some(data) = self.evict_front_chunk()
+                    && data.capacity() >= capacity
+                {
+                    recycled = Some(data);
+                }
+            }
+            let data = match recycled {
+                Some(mut data) => {
+                    data.clear();
+                    data
+                }
+                None => Vec::with_capacity(capacity),
+            };
+            self.arena_bytes += data.capacity();
             self.chunks.push_back(Chunk {
                 start: self.next_offset,
-                data: Vec::with_capacity(capacity),
+                data,
             });
-            self.arena_bytes += capacity;
         }
         let offset = self.next_offset;
         if let Some(chunk) = self.chunks.back_mut() {
@@ -182,21 +206,26 @@ impl TrafficLog {
         offset
     }
 
+    /// Index records alone can pass the bound (many tiny entries): evict whole chunks.
     fn evict_to_bound(&mut self) {
         while self.memory_bytes() > self.max_bytes && self.chunks.len() > 1 {
-            let Some(chunk) = self.chunks.pop_front() else {
-                break;
-            };
-            self.arena_bytes -= chunk.data.capacity();
-            let end = chunk.start + chunk.data.len() as u64;
-            while self.entries.front().is_some_and(|m| m.offset < end) {
-                if let Some(meta) = self.entries.pop_front() {
-                    self.first_seq += 1;
-                    self.evicted_entries += 1;
-                    self.evicted_bytes += u64::from(meta.len);
-                }
+            self.evict_front_chunk();
+        }
+    }
+
+    /// Drops the oldest chunk and the entries stored in it; returns its buffer.
+    fn evict_front_chunk(&mut self) -> Option<Vec<u8>> {
+        let chunk = self.chunks.pop_front()?;
+        self.arena_bytes -= chunk.data.capacity();
+        let end = chunk.start + chunk.data.len() as u64;
+        while self.entries.front().is_some_and(|m| m.offset < end) {
+            if let Some(meta) = self.entries.pop_front() {
+                self.first_seq += 1;
+                self.evicted_entries += 1;
+                self.evicted_bytes += u64::from(meta.len);
             }
         }
+        Some(chunk.data)
     }
 
     fn meta_mut(&mut self, seq: u64) -> Option<&mut Meta> {
@@ -316,8 +345,8 @@ mod tests {
     }
 
     #[test]
-    fn index_record_is_32_bytes() {
-        assert_eq!(std::mem::size_of::<Meta>(), 32);
+    fn index_record_is_28_bytes() {
+        assert_eq!(std::mem::size_of::<Meta>(), 28);
     }
 
     #[test]
