@@ -2,7 +2,7 @@
 //! their state and counters; a server's peers are listed under it.
 
 use crate::app::{Action, App, CreateForm};
-use crate::model::{Session, SessionState};
+use crate::model::{PeerInfo, Session, SessionState};
 use crate::protocol::SendTarget;
 use crate::spec::{SessionKind, SessionSpec};
 use crate::ui::format::byte_count;
@@ -140,6 +140,10 @@ fn session_row_ui(
     });
 }
 
+/// Peers listed without a scroll bar; more go in a scrolled list that lays out only the
+/// rows on screen, so ten thousand clients cost the same per frame as ten.
+const PEERS_SHOWN_INLINE: usize = 8;
+
 fn peers_ui(
     ui: &mut egui::Ui,
     session: &Session,
@@ -151,32 +155,55 @@ fn peers_ui(
     } else {
         "peers"
     };
-    let peers: Vec<_> = session.connected_peers().collect();
+    let peers: Vec<&PeerInfo> = session.connected_peers().collect();
     ui.label(egui::RichText::new(format!("{} {noun}", peers.len())).small());
-    for peer in peers {
-        ui.horizontal(|ui| {
-            let chosen = target == Some(SendTarget::Peer(peer.id));
-            let text = format!(
-                "{}  RX {} TX {}",
-                peer.addr,
-                byte_count(peer.rx_bytes),
-                byte_count(peer.tx_bytes)
-            );
-            let label = ui.add(egui::Button::selectable(
-                chosen,
-                egui::RichText::new(text).monospace().small(),
-            ));
-            if label.clicked() {
-                actions.push(Action::SelectPeer(session.id, peer.id));
-            }
-            let (button, tip) = if session.spec.kind.is_tcp() {
-                ("Close", "Disconnect this client")
-            } else {
-                ("Forget", "Forget this peer")
-            };
-            if ui.small_button(button).on_hover_text(tip).clicked() {
-                actions.push(Action::Disconnect(session.id, peer.id));
+    if peers.len() <= PEERS_SHOWN_INLINE {
+        for peer in peers {
+            peer_row_ui(ui, session, peer, target, actions);
+        }
+        return;
+    }
+    let row_height = ui.spacing().interact_size.y;
+    egui::ScrollArea::vertical()
+        .id_salt(("peers", session.id.0))
+        .max_height(row_height * PEERS_SHOWN_INLINE as f32)
+        .auto_shrink([false, true])
+        .show_rows(ui, row_height, peers.len(), |ui, rows| {
+            for peer in &peers[rows] {
+                peer_row_ui(ui, session, peer, target, actions);
             }
         });
-    }
+}
+
+fn peer_row_ui(
+    ui: &mut egui::Ui,
+    session: &Session,
+    peer: &PeerInfo,
+    target: Option<SendTarget>,
+    actions: &mut Vec<Action>,
+) {
+    ui.horizontal(|ui| {
+        let chosen = target == Some(SendTarget::Peer(peer.id));
+        let text = format!(
+            "{}  RX {} TX {}",
+            peer.addr,
+            byte_count(peer.rx_bytes),
+            byte_count(peer.tx_bytes)
+        );
+        let label = ui.add(egui::Button::selectable(
+            chosen,
+            egui::RichText::new(text).monospace().small(),
+        ));
+        if label.clicked() {
+            actions.push(Action::SelectPeer(session.id, peer.id));
+        }
+        let (button, tip) = if session.spec.kind.is_tcp() {
+            ("Close", "Disconnect this client")
+        } else {
+            ("Forget", "Forget this peer")
+        };
+        if ui.small_button(button).on_hover_text(tip).clicked() {
+            actions.push(Action::Disconnect(session.id, peer.id));
+        }
+    });
 }
