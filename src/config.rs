@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::codec::checksum::Checksum;
+use crate::codec::reply::ReplyRule;
+use crate::codec::send::{LineEnding, SendOptions};
 use crate::codec::text::TextEncoding;
 
 /// The version written into the file.
@@ -27,6 +30,8 @@ pub struct Config {
     pub sessions: Vec<SavedSession>,
     /// How the log and send box were set.
     pub view: ViewSettings,
+    /// Quick commands shown for every session.
+    pub quick_commands: Vec<QuickCommand>,
 }
 
 impl Default for Config {
@@ -35,8 +40,44 @@ impl Default for Config {
             version: CONFIG_VERSION,
             sessions: Vec::new(),
             view: ViewSettings::default(),
+            quick_commands: Vec::new(),
         }
     }
+}
+
+/// A named payload sent with one click, with its own mode, encoding, line ending and
+/// checksum.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct QuickCommand {
+    /// The button's label.
+    pub name: String,
+    /// Text or hex, per `options.hex`.
+    pub payload: String,
+    /// How `payload` becomes bytes.
+    pub options: SendOptions,
+}
+
+/// A payload sent to each new client (servers) or on connect (clients), like a banner.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OnConnect {
+    /// Whether it is sent.
+    pub enabled: bool,
+    /// Text or hex, per `options.hex`.
+    pub payload: String,
+    /// How `payload` becomes bytes.
+    pub options: SendOptions,
+}
+
+/// A list of quick commands as exported to (and imported from) its own RON file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct QuickCommandFile {
+    /// File format version; see [`CONFIG_VERSION`].
+    pub version: u32,
+    /// The commands, in order.
+    pub quick_commands: Vec<QuickCommand>,
 }
 
 /// One saved session.
@@ -47,6 +88,12 @@ pub struct SavedSession {
     pub spec: String,
     /// Whether it was running when saved (it is started again on the next run).
     pub running: bool,
+    /// Quick commands of this session only.
+    pub quick_commands: Vec<QuickCommand>,
+    /// Auto-reply rules, in order.
+    pub auto_reply: Vec<ReplyRule>,
+    /// The on-connect payload.
+    pub on_connect: OnConnect,
 }
 
 /// Settings of the log view and the send box.
@@ -63,6 +110,25 @@ pub struct ViewSettings {
     pub send_encoding: TextEncoding,
     /// Log follows new entries.
     pub auto_scroll: bool,
+    /// Send box replaces `\r \n \t \\ \0 \xNN` in text.
+    pub send_escapes: bool,
+    /// Appended to what the send box sends.
+    pub send_line_ending: LineEnding,
+    /// Appended last to what the send box sends.
+    pub send_checksum: Checksum,
+}
+
+impl ViewSettings {
+    /// The send box's pipeline settings.
+    pub fn send_options(&self) -> SendOptions {
+        SendOptions {
+            hex: self.send_hex,
+            encoding: self.send_encoding,
+            escapes: self.send_escapes,
+            line_ending: self.send_line_ending,
+            checksum: self.send_checksum,
+        }
+    }
 }
 
 impl Default for ViewSettings {
@@ -73,6 +139,9 @@ impl Default for ViewSettings {
             send_hex: false,
             send_encoding: TextEncoding::Utf8,
             auto_scroll: true,
+            send_escapes: true,
+            send_line_ending: LineEnding::None,
+            send_checksum: Checksum::None,
         }
     }
 }
@@ -217,17 +286,84 @@ mod tests {
             sessions: vec![SavedSession {
                 spec: "tcp-server:0.0.0.0:6001".into(),
                 running: true,
+                ..SavedSession::default()
             }],
             view: ViewSettings {
                 log_hex: true,
                 log_encoding: TextEncoding::Gbk,
                 ..ViewSettings::default()
             },
+            ..Config::default()
         };
         store.save(&config).expect("save");
         let loaded = store.load();
         assert_eq!(loaded.config, config);
         assert!(loaded.notice.is_none());
+    }
+
+    #[test]
+    fn quick_commands_rules_and_on_connect_round_trip() {
+        use crate::codec::reply::{MatchKind, ReplyKind};
+        let store = ConfigStore::at(temp_dir("send-tools"));
+        let modbus = SendOptions {
+            hex: true,
+            checksum: Checksum::Crc16Modbus,
+            ..SendOptions::default()
+        };
+        let config = Config {
+            quick_commands: vec![QuickCommand {
+                name: "read regs".into(),
+                payload: "01 03 00 00 00 0A".into(),
+                options: modbus,
+            }],
+            sessions: vec![SavedSession {
+                spec: "tcp-server:0.0.0.0:6001".into(),
+                running: false,
+                quick_commands: vec![QuickCommand {
+                    name: "AT".into(),
+                    payload: "AT\\r\\n中文".into(),
+                    options: SendOptions {
+                        escapes: true,
+                        encoding: TextEncoding::Gbk,
+                        line_ending: LineEnding::CrLf,
+                        ..SendOptions::default()
+                    },
+                }],
+                auto_reply: vec![
+                    ReplyRule {
+                        name: "greet".into(),
+                        match_kind: MatchKind::Any,
+                        reply: "Hello, {data}!".into(),
+                        ..ReplyRule::default()
+                    },
+                    ReplyRule {
+                        enabled: false,
+                        match_kind: MatchKind::Regex,
+                        pattern: "^x+$".into(),
+                        reply_kind: ReplyKind::Echo,
+                        ..ReplyRule::default()
+                    },
+                ],
+                on_connect: OnConnect {
+                    enabled: true,
+                    payload: "welcome\\n".into(),
+                    options: SendOptions {
+                        escapes: true,
+                        ..SendOptions::default()
+                    },
+                },
+            }],
+            view: ViewSettings {
+                send_line_ending: LineEnding::Lf,
+                send_checksum: Checksum::Crc32,
+                ..ViewSettings::default()
+            },
+            ..Config::default()
+        };
+        store.save(&config).expect("save");
+        let loaded = store.load();
+        assert!(loaded.notice.is_none(), "{:?}", loaded.notice);
+        assert_eq!(loaded.config, config);
     }
 
     #[test]

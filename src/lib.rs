@@ -7,7 +7,8 @@
 //! - [`model`]: sessions and the bounded traffic log, fed by [`protocol::Event`]s; no egui, no tokio.
 //! - [`codec`]: pure byte/text functions (hex, encodings, display escaping).
 //! - [`config`]: saved sessions and view settings (serde + ron).
-//! - [`app`] and [`ui`]: the egui window.
+//! - [`app`] and [`ui`]: the egui window; [`send_tools`]: its per-session power-send state
+//!   (history, periodic and file sends, quick commands, auto-reply rules).
 //! - [`fonts`]: the bundled CJK font.
 //! - [`cli`]: command-line arguments shared by the window and headless modes.
 //! - [`capture`]: pcapng capture of every byte, written on its own thread.
@@ -23,5 +24,6 @@ pub mod fonts;
 pub mod headless;
 pub mod model;
 pub mod protocol;
+pub mod send_tools;
 pub mod spec;
 pub mod ui;

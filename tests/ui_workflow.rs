@@ -180,7 +180,7 @@ fn first_workflow_server_telnet_hex_send_gbk() {
     harness.run_steps(2);
     type_in_send_box(&harness, "中文");
     harness.run_steps(1);
-    assert!(any_label_contains(&harness, "4 bytes will be sent"));
+    assert!(any_label_contains(&harness, "4 bytes: D6 D0 CE C4"));
     harness.get_by_label("Send").click();
     harness.run_steps(1);
     assert_eq!(read_exactly(&mut peer, 4), [0xd6, 0xd0, 0xce, 0xc4]);

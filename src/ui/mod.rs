@@ -4,11 +4,14 @@
 //!
 //! - [`session_list`]: the left panel (create buttons, form, sessions and their peers).
 //! - [`traffic_view`]: the log of the selected session and the entry detail.
-//! - [`send_box`]: the send box with its hex/encoding/target choices.
+//! - [`send_box`]: the send box: pipeline choices, targets, byte preview, history,
+//!   periodic and file sends.
+//! - [`quick_commands`]: quick commands, on-connect payload and auto-reply rules.
 //! - [`status_bar`]: totals at the bottom of the window.
 //! - [`format`]: shared text formatting (times, sizes, colors).
 
 pub mod format;
+pub mod quick_commands;
 pub mod send_box;
 pub mod session_list;
 pub mod status_bar;
@@ -60,9 +63,16 @@ fn session_panel_ui(
     id: crate::protocol::SessionId,
     actions: &mut Vec<Action>,
 ) {
+    egui::Panel::right("send_tools")
+        .resizable(true)
+        .default_size(300.0)
+        .min_size(220.0)
+        .show(ui, |ui| {
+            quick_commands::send_tools_ui(ui, app, id, actions);
+        });
     egui::Panel::bottom("send_box")
         .resizable(true)
-        .default_size(130.0)
+        .default_size(190.0)
         .min_size(100.0)
         .show(ui, |ui| {
             send_box::send_box_ui(ui, app, id, actions);

@@ -1,12 +1,21 @@
-//! The send box: what to send (text or hex), how to encode it, where it goes (for servers:
-//! all clients or one), and an inline line saying how many bytes Send will emit or why it
-//! cannot. Ctrl+Enter sends.
+//! The send box: what to send (text or hex) and how (encoding, escapes, line ending,
+//! checksum), where it goes (servers: all clients, one, or several), a live preview of the
+//! exact bytes Send will emit (or the error, inline), history on Up/Down, and the periodic
+//! and file sends. Ctrl+Enter sends.
+
+use egui::RichText;
 
 use crate::app::{Action, App};
-use crate::codec::send::encode_payload;
+use crate::codec::checksum::Checksum;
+use crate::codec::hex::to_hex_spaced;
+use crate::codec::send::{LineEnding, SendOptions, build_payload};
+use crate::codec::text::TextEncoding;
 use crate::model::Session;
-use crate::protocol::{SendTarget, SessionId};
-use crate::ui::traffic_view::encoding_combo_ui;
+use crate::protocol::{PeerId, SendTarget, SessionId};
+use crate::send_tools::{JobView, SendTools, ToolAction};
+
+/// Most bytes shown in a preview line; the count always covers them all.
+const PREVIEW_BYTES: usize = 48;
 
 /// Draws the send box of session `id`.
 pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
@@ -20,14 +29,23 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
     let view = &mut app.view;
     let session_view = app.views.entry(id).or_default();
     ui.add_space(4.0);
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.checkbox(&mut view.send_hex, "Hex send")
             .on_hover_text("Type bytes as hex (31 32 33) instead of text");
         ui.add_enabled_ui(!view.send_hex, |ui| {
-            encoding_combo_ui(ui, "Encode as", &mut view.send_encoding);
+            encoding_ui(ui, "Encode as", &mut view.send_encoding, "send_encoding");
+            ui.checkbox(&mut view.send_escapes, "Escapes")
+                .on_hover_text("Replace \\r \\n \\t \\\\ \\0 and \\xNN (one raw byte) in the text");
         });
+        line_ending_ui(ui, &mut view.send_line_ending, "send_line_ending");
+        checksum_ui(ui, &mut view.send_checksum, "send_checksum");
         if session.spec.kind.is_server() {
-            target_combo_ui(ui, session, &mut session_view.target);
+            target_ui(
+                ui,
+                session,
+                &mut session_view.target,
+                &mut session_view.tools,
+            );
         }
         let send = ui
             .add_enabled(session.is_active(), egui::Button::new("Send"))
@@ -38,62 +56,364 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
         }
     });
     let hint = if view.send_hex {
-        "hex bytes, e.g. 31 32 33 or 0x31 0x32"
+        "hex bytes, e.g. 31 32 33 or 0x31 0x32 (Up/Down: history)"
     } else {
-        "text to send"
+        "text to send (Up/Down: history)"
     };
+    let edit_id = ui.make_persistent_id(("send_text", id));
+    history_keys_ui(
+        ui,
+        edit_id,
+        &mut session_view.send_text,
+        &mut session_view.tools,
+    );
     let edit = egui::TextEdit::multiline(&mut session_view.send_text)
+        .id(edit_id)
         .hint_text(hint)
         .font(egui::TextStyle::Monospace)
-        .desired_rows(3)
+        .desired_rows(2)
         .desired_width(f32::INFINITY);
     let response = ui.add(edit);
     if response.changed() {
         session_view.send_error = None;
+        session_view.tools.history_pos = None;
     }
-    let text = &session_view.send_text;
-    let payload =
-        (!text.is_empty()).then(|| encode_payload(text, view.send_hex, view.send_encoding));
-    let status = match (&session_view.send_error, payload) {
-        (Some(error), _) => Err(error.clone()),
-        (None, Some(Err(error))) => Err(error),
-        (None, Some(Ok(bytes))) => Ok(format!("{} bytes will be sent", bytes.len())),
-        (None, None) => Ok(String::new()),
+    let options = view.send_options();
+    match &session_view.send_error {
+        Some(error) => {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        None => preview_ui(ui, &session_view.send_text, &options),
+    }
+    let active = session.is_active();
+    periodic_ui(ui, id, active, &mut session_view.tools, actions);
+    file_ui(ui, id, active, &mut session_view.tools, actions);
+    if let Some(error) = &session_view.tools.tools_error {
+        ui.colored_label(ui.visuals().error_fg_color, error);
+    }
+}
+
+/// Up/Down in a send box that holds one line walk through the history (in a multi-line
+/// text they move the cursor as usual).
+fn history_keys_ui(ui: &mut egui::Ui, edit_id: egui::Id, text: &mut String, tools: &mut SendTools) {
+    let focused = ui.memory(|m| m.has_focus(edit_id));
+    if !focused || text.contains('\n') {
+        return;
+    }
+    for (key, older) in [(egui::Key::ArrowUp, true), (egui::Key::ArrowDown, false)] {
+        if ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, key))
+            && let Some(recalled) = tools.recall(older)
+        {
+            *text = recalled;
+            let mut state = egui::TextEdit::load_state(ui.ctx(), edit_id).unwrap_or_default();
+            let end = egui::text::CCursor::new(text.chars().count());
+            state
+                .cursor
+                .set_char_range(Some(egui::text::CCursorRange::one(end)));
+            state.store(ui.ctx(), edit_id);
+        }
+    }
+}
+
+/// The exact bytes `input` becomes with `options`, or why it cannot be sent.
+pub fn preview_text(input: &str, options: &SendOptions) -> Result<String, String> {
+    if input.is_empty() && options.line_ending == LineEnding::None {
+        return Ok(String::new());
+    }
+    let bytes = build_payload(input, options).map_err(|e| e.to_string())?;
+    let shown = &bytes[..bytes.len().min(PREVIEW_BYTES)];
+    let more = if bytes.len() > PREVIEW_BYTES {
+        " …"
+    } else {
+        ""
     };
-    match status {
-        Ok(text) => ui.label(egui::RichText::new(text).weak()),
+    let noun = if bytes.len() == 1 { "byte" } else { "bytes" };
+    Ok(format!(
+        "{} {noun}: {}{more}",
+        bytes.len(),
+        to_hex_spaced(shown)
+    ))
+}
+
+/// One line under an input: the bytes it makes, or its error in the error color.
+pub fn preview_ui(ui: &mut egui::Ui, input: &str, options: &SendOptions) {
+    match preview_text(input, options) {
+        Ok(text) => ui.label(RichText::new(text).monospace().weak()),
         Err(error) => ui.colored_label(ui.visuals().error_fg_color, error),
     };
 }
 
-fn target_combo_ui(ui: &mut egui::Ui, session: &Session, target: &mut SendTarget) {
+/// A labelled encoding choice; returns whether it changed.
+pub fn encoding_ui(
+    ui: &mut egui::Ui,
+    label: &str,
+    encoding: &mut TextEncoding,
+    salt: impl std::hash::Hash + std::fmt::Debug,
+) -> bool {
+    let before = *encoding;
+    let label = ui.label(label);
+    egui::ComboBox::from_id_salt(("encoding", salt))
+        .selected_text(encoding.label())
+        .width(90.0)
+        .show_ui(ui, |ui| {
+            for candidate in TextEncoding::ALL {
+                ui.selectable_value(encoding, candidate, candidate.label());
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    before != *encoding
+}
+
+/// A line-ending choice; returns whether it changed.
+pub fn line_ending_ui(
+    ui: &mut egui::Ui,
+    ending: &mut LineEnding,
+    salt: impl std::hash::Hash + std::fmt::Debug,
+) -> bool {
+    let before = *ending;
+    let label = ui.label("Line end");
+    egui::ComboBox::from_id_salt(("line_ending", salt))
+        .selected_text(ending.label())
+        .width(110.0)
+        .show_ui(ui, |ui| {
+            for candidate in LineEnding::ALL {
+                ui.selectable_value(ending, candidate, candidate.label());
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    before != *ending
+}
+
+/// A checksum choice; returns whether it changed.
+pub fn checksum_ui(
+    ui: &mut egui::Ui,
+    checksum: &mut Checksum,
+    salt: impl std::hash::Hash + std::fmt::Debug,
+) -> bool {
+    let before = *checksum;
+    let label = ui.label("Checksum");
+    egui::ComboBox::from_id_salt(("checksum", salt))
+        .selected_text(checksum.label())
+        .width(140.0)
+        .show_ui(ui, |ui| {
+            for candidate in Checksum::ALL {
+                ui.selectable_value(checksum, candidate, candidate.label());
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    before != *checksum
+}
+
+/// Every pipeline setting of a stored payload (quick command, on-connect, reply); returns
+/// whether any changed.
+pub fn send_options_ui(
+    ui: &mut egui::Ui,
+    options: &mut SendOptions,
+    salt: impl std::hash::Hash + std::fmt::Debug + Copy,
+) -> bool {
+    let mut changed = false;
+    ui.horizontal_wrapped(|ui| {
+        changed |= ui.checkbox(&mut options.hex, "Hex bytes").changed();
+        ui.add_enabled_ui(!options.hex, |ui| {
+            changed |= encoding_ui(ui, "Text as", &mut options.encoding, salt);
+            changed |= ui.checkbox(&mut options.escapes, "Escapes").changed();
+        });
+        changed |= line_ending_ui(ui, &mut options.line_ending, salt);
+        changed |= checksum_ui(ui, &mut options.checksum, salt);
+    });
+    changed
+}
+
+fn progress_text(jobs: &JobView, unit: &str) -> String {
+    let (done, total) = jobs.progress();
+    let state = jobs.outcome_text().unwrap_or_else(|| "running".to_string());
+    match total {
+        Some(total) => format!("{done} / {total} {unit} ({state})"),
+        None => format!("{done} {unit} ({state})"),
+    }
+}
+
+fn periodic_ui(
+    ui: &mut egui::Ui,
+    id: SessionId,
+    active: bool,
+    tools: &mut SendTools,
+    actions: &mut Vec<Action>,
+) {
+    ui.horizontal_wrapped(|ui| {
+        let label = ui.label("Every");
+        ui.add(egui::TextEdit::singleline(&mut tools.periodic_interval_ms).desired_width(50.0))
+            .labelled_by(label.id)
+            .on_hover_text("Interval in milliseconds (at least 1)");
+        let label = ui.label("ms, times");
+        ui.add(egui::TextEdit::singleline(&mut tools.periodic_count).desired_width(50.0))
+            .labelled_by(label.id)
+            .on_hover_text("How many sends; 0 sends until stopped");
+        if tools.periodic.running() {
+            if ui.button("Stop periodic").clicked() {
+                actions.push(Action::Tool(id, ToolAction::StopPeriodic));
+            }
+        } else if ui
+            .add_enabled(active, egui::Button::new("Start periodic"))
+            .on_hover_text("Send the send box's content repeatedly; the engine keeps the time")
+            .on_disabled_hover_text("Start the session first")
+            .clicked()
+        {
+            actions.push(Action::Tool(id, ToolAction::StartPeriodic));
+        }
+        if !tools.periodic.jobs.is_empty() {
+            ui.label(RichText::new(progress_text(&tools.periodic, "sent")).weak());
+        }
+    });
+}
+
+fn file_ui(
+    ui: &mut egui::Ui,
+    id: SessionId,
+    active: bool,
+    tools: &mut SendTools,
+    actions: &mut Vec<Action>,
+) {
+    ui.horizontal_wrapped(|ui| {
+        let label = ui.label("File");
+        ui.add(
+            egui::TextEdit::singleline(&mut tools.file_path)
+                .hint_text("path of a file to send")
+                .desired_width(220.0),
+        )
+        .labelled_by(label.id);
+        let browse = ui.add_enabled(tools.picking.is_none(), egui::Button::new("Browse…"));
+        if browse.clicked() {
+            actions.push(Action::Tool(id, ToolAction::PickFile));
+        }
+        if tools.file.running() {
+            let (done, total) = tools.file.progress();
+            let fraction = total
+                .filter(|t| *t > 0)
+                .map_or(0.0, |t| done as f32 / t as f32);
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .desired_width(160.0)
+                    .text(progress_text(&tools.file, "bytes")),
+            );
+            if ui.button("Cancel file").clicked() {
+                actions.push(Action::Tool(id, ToolAction::CancelFile));
+            }
+        } else {
+            let send = ui
+                .add_enabled(active, egui::Button::new("Send file"))
+                .on_hover_text("Stream the file in chunks; the UI stays responsive")
+                .on_disabled_hover_text("Start the session first");
+            if send.clicked() {
+                actions.push(Action::Tool(id, ToolAction::SendFile));
+            }
+            if !tools.file.jobs.is_empty() {
+                ui.label(RichText::new(progress_text(&tools.file, "bytes")).weak());
+            }
+        }
+    });
+}
+
+fn target_ui(ui: &mut egui::Ui, session: &Session, target: &mut SendTarget, tools: &mut SendTools) {
     let noun = if session.spec.kind.is_tcp() {
         "clients"
     } else {
         "peers"
     };
-    let describe = |target: SendTarget| match target {
+    let connected: Vec<(PeerId, String)> = session
+        .connected_peers()
+        .map(|p| (p.id, p.addr.to_string()))
+        .collect();
+    tools
+        .multi_peers
+        .retain(|p| connected.iter().any(|(c, _)| c == p));
+    let describe = |target: SendTarget, multi: usize| match target {
+        _ if multi > 1 => format!("{multi} {noun}"),
         SendTarget::All => format!("All {noun}"),
-        SendTarget::Peer(peer) => match session
-            .peers
-            .iter()
-            .rev()
-            .find(|p| p.id == peer && p.connected)
-        {
-            Some(info) => info.addr.to_string(),
+        SendTarget::Peer(peer) => match connected.iter().find(|(p, _)| *p == peer) {
+            Some((_, addr)) => addr.clone(),
             None => format!("#{} (gone)", peer.0),
         },
     };
     let label = ui.label("To:");
+    let selected_text = describe(*target, tools.multi_peers.len());
     egui::ComboBox::from_id_salt("send_target")
-        .selected_text(describe(*target))
+        .selected_text(selected_text)
         .width(180.0)
         .show_ui(ui, |ui| {
-            ui.selectable_value(target, SendTarget::All, describe(SendTarget::All));
-            for peer in session.connected_peers() {
-                ui.selectable_value(target, SendTarget::Peer(peer.id), peer.addr.to_string());
+            if ui
+                .selectable_label(
+                    *target == SendTarget::All && tools.multi_peers.len() < 2,
+                    describe(SendTarget::All, 0),
+                )
+                .clicked()
+            {
+                *target = SendTarget::All;
+                tools.multi_peers.clear();
+            }
+            for (peer, addr) in &connected {
+                let only = *target == SendTarget::Peer(*peer) && tools.multi_peers.len() < 2;
+                if ui.selectable_label(only, addr).clicked() {
+                    *target = SendTarget::Peer(*peer);
+                    tools.multi_peers.clear();
+                }
+            }
+            if connected.len() > 1 {
+                ui.separator();
+                ui.label(RichText::new("Several:").weak());
+                for (peer, addr) in &connected {
+                    let mut checked = tools.multi_peers.contains(peer);
+                    if ui.checkbox(&mut checked, format!("also {addr}")).changed() {
+                        if checked {
+                            if let SendTarget::Peer(current) = *target {
+                                tools.multi_peers.insert(current);
+                            }
+                            tools.multi_peers.insert(*peer);
+                        } else {
+                            tools.multi_peers.remove(peer);
+                        }
+                        *target = match tools.multi_peers.iter().next() {
+                            Some(first) => SendTarget::Peer(*first),
+                            None => SendTarget::All,
+                        };
+                    }
+                }
             }
         })
         .response
         .labelled_by(label.id);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preview_shows_bytes_or_the_error() {
+        let crlf = SendOptions {
+            escapes: true,
+            line_ending: LineEnding::CrLf,
+            ..SendOptions::default()
+        };
+        assert_eq!(
+            preview_text("AT", &crlf).as_deref(),
+            Ok("4 bytes: 41 54 0D 0A")
+        );
+        assert_eq!(preview_text("", &SendOptions::default()).as_deref(), Ok(""));
+        assert_eq!(
+            preview_text("\\x01", &crlf).as_deref(),
+            Ok("3 bytes: 01 0D 0A")
+        );
+        let long = "a".repeat(100);
+        let text = preview_text(&long, &SendOptions::default()).expect("valid");
+        assert!(
+            text.starts_with("100 bytes: 61 61") && text.ends_with(" …"),
+            "{text}"
+        );
+        let error = preview_text("\\q", &crlf).expect_err("bad escape");
+        assert!(error.contains("column 1"), "{error}");
+    }
 }

@@ -1,0 +1,316 @@
+//! The send tools panel on the right of a session: quick commands (the session's own and
+//! the global ones: one click sends, edit, reorder, delete, import/export as RON), the
+//! on-connect payload, and the auto-reply rules (ordered, each can be disabled; evaluated
+//! by the engine, which logs every match).
+
+use egui::RichText;
+
+use crate::app::{Action, App};
+use crate::codec::reply::{MatchKind, ReplyKind, ReplyRule};
+use crate::config::QuickCommand;
+use crate::protocol::SessionId;
+use crate::send_tools::ToolAction;
+use crate::ui::send_box::{preview_ui, send_options_ui};
+
+/// What the reply templates may use, shown beside the rules.
+const PLACEHOLDER_HELP: &str = "In a text reply, {data} is the received text (one trailing line ending removed), {upper} and {lower} the same in upper or lower case. Examples: anything => {upper} (upper-case echo); anything => Hello, {data}!";
+
+/// Draws the tools panel of session `id`.
+pub fn send_tools_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
+    let active = app.sessions.get(id).is_some_and(|s| s.is_active());
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.heading("Quick commands");
+        let editing = app.views.entry(id).or_default().tools.editing;
+        quick_list_ui(
+            ui,
+            id,
+            false,
+            active,
+            &mut app.quick_commands,
+            editing,
+            actions,
+        );
+        let tools = &mut app.views.entry(id).or_default().tools;
+        quick_list_ui(
+            ui,
+            id,
+            true,
+            active,
+            &mut tools.quick_commands,
+            editing,
+            actions,
+        );
+        ui.horizontal_wrapped(|ui| {
+            if ui
+                .button("Add to session")
+                .on_hover_text(
+                    "Save the send box's content and settings as a quick command of this session",
+                )
+                .clicked()
+            {
+                actions.push(Action::Tool(id, ToolAction::AddQuick { global: false }));
+            }
+            if ui
+                .button("Add global")
+                .on_hover_text("Save the send box's content as a quick command of every session")
+                .clicked()
+            {
+                actions.push(Action::Tool(id, ToolAction::AddQuick { global: true }));
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            let label = ui.label("RON file");
+            ui.add(
+                egui::TextEdit::singleline(&mut tools.quick_file_path)
+                    .hint_text("commands.ron")
+                    .desired_width(140.0),
+            )
+            .labelled_by(label.id);
+            let path = std::path::PathBuf::from(tools.quick_file_path.trim());
+            let has_path = !tools.quick_file_path.trim().is_empty();
+            if ui
+                .add_enabled(has_path, egui::Button::new("Import"))
+                .clicked()
+            {
+                actions.push(Action::Tool(id, ToolAction::ImportQuick(path.clone())));
+            }
+            if ui
+                .add_enabled(has_path, egui::Button::new("Export"))
+                .clicked()
+            {
+                actions.push(Action::Tool(id, ToolAction::ExportQuick(path)));
+            }
+        });
+        ui.separator();
+        ui.heading("On connect");
+        let mut changed = ui
+            .checkbox(
+                &mut tools.on_connect.enabled,
+                "Send to each new client / on connect",
+            )
+            .changed();
+        let label = ui.label("Payload");
+        changed |= ui
+            .add(
+                egui::TextEdit::singleline(&mut tools.on_connect.payload)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id)
+            .changed();
+        changed |= send_options_ui(ui, &mut tools.on_connect.options, ("on_connect", id));
+        if tools.on_connect.enabled {
+            preview_ui(ui, &tools.on_connect.payload, &tools.on_connect.options);
+        }
+        ui.separator();
+        ui.heading("Auto-reply");
+        ui.label(RichText::new(PLACEHOLDER_HELP).weak().small());
+        changed |= rules_ui(ui, id, &mut tools.rules);
+        if ui.button("Add rule").clicked() {
+            tools.rules.push(ReplyRule::default());
+            changed = true;
+        }
+        if let Some(error) = &tools.reactions_error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        if changed {
+            actions.push(Action::Tool(id, ToolAction::ApplyReactions));
+        }
+    });
+}
+
+fn quick_list_ui(
+    ui: &mut egui::Ui,
+    id: SessionId,
+    session_list: bool,
+    active: bool,
+    commands: &mut [QuickCommand],
+    editing: Option<(bool, usize)>,
+    actions: &mut Vec<Action>,
+) {
+    let global = !session_list;
+    let title = if global { "Global" } else { "This session" };
+    ui.label(RichText::new(title).strong());
+    if commands.is_empty() {
+        ui.label(RichText::new("none yet").weak());
+    }
+    let count = commands.len();
+    for (index, command) in commands.iter_mut().enumerate() {
+        ui.push_id(("quick", global, index), |ui| {
+            ui.horizontal(|ui| {
+                let name = if command.name.is_empty() {
+                    "(unnamed)"
+                } else {
+                    command.name.as_str()
+                };
+                let send = ui
+                    .add_enabled(active, egui::Button::new(name))
+                    .on_hover_text(format!("Send: {}", command.payload))
+                    .on_disabled_hover_text("Start the session to send");
+                if send.clicked() {
+                    actions.push(Action::Tool(id, ToolAction::SendQuick { global, index }));
+                }
+                if ui.small_button("Edit").clicked() {
+                    edit_toggle(actions, id, global, index, editing);
+                }
+                if ui
+                    .add_enabled(index > 0, egui::Button::new("Up").small())
+                    .clicked()
+                {
+                    actions.push(Action::Tool(
+                        id,
+                        ToolAction::MoveQuick {
+                            global,
+                            index,
+                            up: true,
+                        },
+                    ));
+                }
+                if ui
+                    .add_enabled(index + 1 < count, egui::Button::new("Down").small())
+                    .clicked()
+                {
+                    actions.push(Action::Tool(
+                        id,
+                        ToolAction::MoveQuick {
+                            global,
+                            index,
+                            up: false,
+                        },
+                    ));
+                }
+                if ui.small_button("Delete").clicked() {
+                    actions.push(Action::Tool(id, ToolAction::DeleteQuick { global, index }));
+                }
+            });
+            if editing == Some((global, index)) {
+                egui::Frame::group(ui.style()).show(ui, |ui| {
+                    let label = ui.label("Name");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut command.name).desired_width(f32::INFINITY),
+                    )
+                    .labelled_by(label.id);
+                    let label = ui.label("Payload");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut command.payload)
+                            .font(egui::TextStyle::Monospace)
+                            .desired_width(f32::INFINITY),
+                    )
+                    .labelled_by(label.id);
+                    send_options_ui(ui, &mut command.options, ("quick_options", global, index));
+                    preview_ui(ui, &command.payload, &command.options);
+                    if ui.button("Done").clicked() {
+                        edit_toggle(actions, id, global, index, editing);
+                    }
+                });
+            }
+        });
+    }
+}
+
+/// Editing is plain UI state; it travels as an action so the panel's borrows stay simple.
+fn edit_toggle(
+    actions: &mut Vec<Action>,
+    id: SessionId,
+    global: bool,
+    index: usize,
+    editing: Option<(bool, usize)>,
+) {
+    let next = if editing == Some((global, index)) {
+        None
+    } else {
+        Some((global, index))
+    };
+    actions.push(Action::Tool(id, ToolAction::EditQuick(next)));
+}
+
+fn rules_ui(ui: &mut egui::Ui, id: SessionId, rules: &mut Vec<ReplyRule>) -> bool {
+    let mut changed = false;
+    let mut remove = None;
+    let mut swap = None;
+    let count = rules.len();
+    for (index, rule) in rules.iter_mut().enumerate() {
+        ui.push_id(("rule", id, index), |ui| {
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    changed |= ui
+                        .checkbox(&mut rule.enabled, format!("Rule {}", index + 1))
+                        .changed();
+                    let label = ui.label("when data");
+                    let before = rule.match_kind;
+                    egui::ComboBox::from_id_salt("match_kind")
+                        .selected_text(rule.match_kind.label())
+                        .width(90.0)
+                        .show_ui(ui, |ui| {
+                            for kind in MatchKind::ALL {
+                                ui.selectable_value(&mut rule.match_kind, kind, kind.label());
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                    changed |= before != rule.match_kind;
+                    if rule.match_kind != MatchKind::Any {
+                        if rule.match_kind != MatchKind::Regex {
+                            changed |= ui.checkbox(&mut rule.pattern_hex, "hex").changed();
+                        }
+                        let label = ui.label("pattern");
+                        changed |= ui
+                            .add(egui::TextEdit::singleline(&mut rule.pattern).desired_width(120.0))
+                            .labelled_by(label.id)
+                            .changed();
+                    }
+                });
+                ui.horizontal_wrapped(|ui| {
+                    let label = ui.label("reply");
+                    let before = rule.reply_kind;
+                    egui::ComboBox::from_id_salt("reply_kind")
+                        .selected_text(match rule.reply_kind {
+                            ReplyKind::Echo => "echo",
+                            ReplyKind::Send => "send",
+                        })
+                        .width(60.0)
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(&mut rule.reply_kind, ReplyKind::Send, "send");
+                            ui.selectable_value(&mut rule.reply_kind, ReplyKind::Echo, "echo");
+                        })
+                        .response
+                        .labelled_by(label.id);
+                    changed |= before != rule.reply_kind;
+                    if rule.reply_kind == ReplyKind::Send {
+                        let label = ui.label("text");
+                        changed |= ui
+                            .add(egui::TextEdit::singleline(&mut rule.reply).desired_width(140.0))
+                            .labelled_by(label.id)
+                            .changed();
+                    }
+                    if ui
+                        .add_enabled(index > 0, egui::Button::new("Up").small())
+                        .clicked()
+                    {
+                        swap = Some((index, index - 1));
+                    }
+                    if ui
+                        .add_enabled(index + 1 < count, egui::Button::new("Down").small())
+                        .clicked()
+                    {
+                        swap = Some((index, index + 1));
+                    }
+                    if ui.small_button("Delete").clicked() {
+                        remove = Some(index);
+                    }
+                });
+                if rule.reply_kind == ReplyKind::Send {
+                    changed |= send_options_ui(ui, &mut rule.options, ("rule_options", id, index));
+                }
+            });
+        });
+    }
+    if let Some((a, b)) = swap {
+        rules.swap(a, b);
+        changed = true;
+    }
+    if let Some(index) = remove {
+        rules.remove(index);
+        changed = true;
+    }
+    changed
+}
