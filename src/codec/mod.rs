@@ -8,10 +8,12 @@
 //!   checksum), and [`send::SendOptions`].
 //! - [`reply`]: auto-reply rules and their matching.
 //! - [`framing`]: cut a byte stream into messages (粘包), incrementally.
+//! - [`dump`]: hex dump with a decoded text column; bytes as C and Python literals.
 //! - [`display`]: make decoded text safe for one log row (visible control characters).
 
 pub mod checksum;
 pub mod display;
+pub mod dump;
 pub mod escape;
 pub mod framing;
 pub mod hex;

@@ -58,7 +58,7 @@ impl TextEncoding {
             .find(|e| e.label().to_ascii_lowercase().replace(['-', '_'], "") == wanted)
     }
 
-    fn encoding(self) -> &'static Encoding {
+    pub(crate) fn encoding(self) -> &'static Encoding {
         match self {
             TextEncoding::Utf8 => encoding_rs::UTF_8,
             TextEncoding::Gbk => encoding_rs::GBK,

@@ -5,6 +5,8 @@
 pub mod framed;
 pub mod log;
 pub mod session;
+pub mod stats;
+pub mod view;
 
 pub use log::{EntryKind, LogEntry, TrafficLog};
 pub use session::{PeerInfo, Session, SessionState, Sessions};

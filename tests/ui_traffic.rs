@@ -1,0 +1,241 @@
+//! UI tests of looking at traffic: filter, search with next/previous, pause while capture goes
+//! on, framing a length-prefixed stream, and a capture started from the window. The real
+//! `App` through egui_kittest, its real engine, and real loopback peers.
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use sockdbg::app::App;
+use sockdbg::config::ConfigStore;
+use sockdbg::model::{EntryKind, Session, SessionState};
+
+const DEADLINE: Duration = Duration::from_secs(5);
+
+fn harness(name: &str) -> Harness<'static, App> {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("sockdbg-uitraffic-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let store = ConfigStore::at(dir);
+    let startup = vec!["tcp-server:127.0.0.1:0".parse().expect("spec")];
+    Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_eframe(move |cc| {
+            sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
+            App::start(&cc.egui_ctx, Some(store), startup).expect("engine starts")
+        })
+}
+
+fn step_until(harness: &mut Harness<'_, App>, what: &str, mut done: impl FnMut(&App) -> bool) {
+    let start = Instant::now();
+    loop {
+        harness.step();
+        if done(harness.state()) {
+            return;
+        }
+        assert!(start.elapsed() < DEADLINE, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn only_session(app: &App) -> &Session {
+    app.sessions.iter().next().expect("a session exists")
+}
+
+fn rx_count(app: &App) -> usize {
+    let log = &only_session(app).log;
+    (0..log.len())
+        .filter_map(|i| log.get_by_index(i))
+        .filter(|e| e.kind == EntryKind::Rx)
+        .count()
+}
+
+/// Starts the app, connects a peer; returns both.
+fn connected(name: &str) -> (Harness<'static, App>, TcpStream) {
+    let mut harness = harness(name);
+    let mut port = 0;
+    step_until(&mut harness, "listening", |app| {
+        if let SessionState::Running { local_addr } = only_session(app).state {
+            port = local_addr.port();
+        }
+        port != 0
+    });
+    let peer = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    peer.set_nodelay(true).expect("nodelay");
+    step_until(&mut harness, "peer listed", |app| {
+        only_session(app).connected_peers().count() == 1
+    });
+    (harness, peer)
+}
+
+/// Sends each message as its own read (waits until the log has it).
+fn send_reads(harness: &mut Harness<'_, App>, peer: &mut TcpStream, messages: &[&[u8]]) {
+    for m in messages {
+        let before = rx_count(harness.state());
+        peer.write_all(m).expect("write");
+        step_until(harness, "read logged", |app| rx_count(app) > before);
+    }
+    harness.run_steps(2);
+}
+
+fn node_with<'a>(harness: &'a Harness<'_, App>, role: Role, text: &str) -> egui_kittest::Node<'a> {
+    harness
+        .get_all_by_role(role)
+        .find(|n| n.accesskit_node().label().is_some_and(|l| l == text))
+        .unwrap_or_else(|| panic!("no {role:?} labelled {text:?}"))
+}
+
+fn type_into(harness: &mut Harness<'_, App>, label: &str, text: &str) {
+    let field = node_with(harness, Role::TextInput, label);
+    field.focus();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.key_press(egui::Key::Backspace);
+    if !text.is_empty() {
+        node_with(harness, Role::TextInput, label).type_text(text);
+    }
+    harness.run_steps(3);
+}
+
+fn any_label_contains(harness: &Harness<'_, App>, text: &str) -> bool {
+    harness.query_all_by_label_contains(text).next().is_some()
+}
+
+fn shown_rows(app: &App) -> usize {
+    let session = only_session(app);
+    app.traffic
+        .get(&session.id)
+        .map_or(0, |t| t.log_view.shown_count(&session.log))
+}
+
+#[test]
+fn filter_search_next_previous_and_pause() {
+    let (mut harness, mut peer) = connected("filter");
+    send_reads(
+        &mut harness,
+        &mut peer,
+        &[b"alpha one", b"beta two", b"gamma alpha"],
+    );
+    assert!(any_label_contains(&harness, "beta two"));
+
+    // Filter: only rows containing "alpha" (either case) are shown.
+    type_into(&mut harness, "Filter", "ALPHA");
+    step_until(&mut harness, "filter applied", |app| shown_rows(app) == 2);
+    assert!(!any_label_contains(&harness, "beta two"), "filtered out");
+    assert!(any_label_contains(&harness, "gamma alpha"));
+    assert!(any_label_contains(&harness, "2 rows shown"));
+    // Hex filter: 62 65 74 61 is "beta".
+    type_into(&mut harness, "Filter", "62 65 74 61");
+    node_with(&harness, Role::CheckBox, "Filter as hex").click();
+    harness.run_steps(3);
+    step_until(&mut harness, "hex filter", |app| shown_rows(app) == 1);
+    assert!(any_label_contains(&harness, "beta two"));
+    node_with(&harness, Role::CheckBox, "Filter as hex").click();
+    type_into(&mut harness, "Filter", "");
+    step_until(&mut harness, "filter cleared", |app| shown_rows(app) >= 5);
+
+    // Search: two hits, stepped through with Next and Previous (wrapping).
+    type_into(&mut harness, "Search", "alpha");
+    assert!(any_label_contains(&harness, "2 matches"));
+    harness.get_by_label("Next").click();
+    harness.run_steps(3);
+    assert!(any_label_contains(&harness, "1 of 2 matches"));
+    let first = selected(&harness);
+    harness.get_by_label("Next").click();
+    harness.run_steps(3);
+    assert!(any_label_contains(&harness, "2 of 2 matches"));
+    assert!(selected(&harness) > first);
+    harness.get_by_label("Next").click();
+    harness.run_steps(3);
+    assert_eq!(selected(&harness), first, "wraps to the first hit");
+    harness.get_by_label("Previous").click();
+    harness.run_steps(3);
+    assert!(any_label_contains(&harness, "2 of 2 matches"));
+
+    // Pause: new traffic is logged but not shown; its count is.
+    harness.get_by_label("Pause").click();
+    harness.run_steps(2);
+    send_reads(&mut harness, &mut peer, &[b"delta while paused"]);
+    assert!(any_label_contains(&harness, "1 new"));
+    assert!(!any_label_contains(&harness, "delta while paused"));
+    harness.get_by_label("Resume").click();
+    harness.run_steps(3);
+    assert!(any_label_contains(&harness, "delta while paused"));
+}
+
+fn selected(harness: &Harness<'_, App>) -> u64 {
+    harness
+        .state()
+        .views
+        .values()
+        .next()
+        .and_then(|v| v.selected_entry)
+        .expect("a row is selected")
+}
+
+#[test]
+fn length_prefixed_framing_shows_messages_and_capture_writes_pcapng() {
+    let (mut harness, mut peer) = connected("framing");
+    let mut stream = Vec::new();
+    for m in [&b"first"[..], b"second", b"third"] {
+        stream.extend_from_slice(&(m.len() as i32).to_le_bytes());
+        stream.extend_from_slice(m);
+    }
+    // Capture from the window: start it before the traffic.
+    let pcap = std::env::temp_dir().join(format!("sockdbg-ui-{}.pcapng", std::process::id()));
+    type_into(&mut harness, "Capture file", &pcap.display().to_string());
+    harness.get_by_label("Start capture").click();
+    harness.run_steps(2);
+    assert!(any_label_contains(&harness, "capturing to"));
+
+    // One write, then half a message split over two more reads.
+    send_reads(
+        &mut harness,
+        &mut peer,
+        &[&stream, b"\x04\x00\x00\x00fo", b"ur"],
+    );
+    node_with(&harness, Role::ComboBox, "Framing").click();
+    harness.run_steps(2);
+    harness.get_by_label("Length prefix").click();
+    harness.run_steps(3);
+    step_until(&mut harness, "four frames", |app| {
+        let session = only_session(app);
+        let Some(t) = app.traffic.get(&session.id) else {
+            return false;
+        };
+        let lv = &t.log_view;
+        (0..lv.shown_count(&session.log))
+            .filter_map(|i| lv.shown_id(&session.log, i))
+            .filter_map(|id| lv.row(&session.log, id, 64))
+            .filter(|r| r.kind == EntryKind::Rx)
+            .count()
+            == 4
+    });
+    harness.run_steps(2);
+    assert!(any_label_contains(&harness, "second"));
+    assert!(
+        any_label_contains(&harness, "2 reads"),
+        "a frame over two reads"
+    );
+
+    harness.get_by_label("Stop capture").click();
+    harness.run_steps(2);
+    let file = std::fs::read(&pcap).expect("capture written");
+    let mut reader = pcap_file::pcapng::PcapNgReader::new(&file[..]).expect("pcapng");
+    let mut payload = Vec::new();
+    while let Some(block) = reader.next_block() {
+        if let pcap_file::pcapng::Block::EnhancedPacket(p) = block.expect("block") {
+            let sliced = etherparse::SlicedPacket::from_ethernet(&p.data).expect("packet");
+            if let Some(etherparse::TransportSlice::Tcp(tcp)) = sliced.transport {
+                payload.extend_from_slice(tcp.payload());
+            }
+        }
+    }
+    let mut expected = stream.clone();
+    expected.extend_from_slice(b"\x04\x00\x00\x00four");
+    assert_eq!(payload, expected);
+    std::fs::remove_file(&pcap).ok();
+}
