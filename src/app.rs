@@ -8,14 +8,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use crate::codec::send::encode_payload;
-use crate::config::{Config, ConfigStore, SavedSession, ViewSettings};
+use crate::config::{Config, ConfigStore, QuickCommand, SavedSession, ViewSettings};
 use crate::engine::{EngineError, EngineHandle, EventSink};
 use crate::model::Sessions;
 use crate::protocol::{Command, Event, PeerId, SendTarget, SessionId};
+use crate::send_tools::{SendTools, ToolAction};
 use crate::spec::{SessionKind, SessionSpec};
 use crate::ui;
 
@@ -110,6 +109,8 @@ pub enum Action {
     DismissNotice(usize),
     /// Something in a session's log view: capture, ...
     Traffic(SessionId, ui::traffic_view::TrafficAction),
+    /// A send-tools action (quick commands, periodic/file send, auto-reply) of a session.
+    Tool(SessionId, ToolAction),
 }
 
 /// The create-session form.
@@ -138,7 +139,7 @@ impl CreateForm {
 }
 
 /// Per-session state of the right panel.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SessionView {
     /// The send box's text.
     pub send_text: String,
@@ -148,6 +149,8 @@ pub struct SessionView {
     pub selected_entry: Option<u64>,
     /// Why the send box's content cannot be sent (shown inline).
     pub send_error: Option<String>,
+    /// History, periodic/file sends, quick commands, auto-reply.
+    pub tools: SendTools,
 }
 
 impl Default for SessionView {
@@ -157,6 +160,7 @@ impl Default for SessionView {
             target: SendTarget::All,
             selected_entry: None,
             send_error: None,
+            tools: SendTools::default(),
         }
     }
 }
@@ -180,6 +184,8 @@ pub struct App {
     pub traffic: HashMap<SessionId, ui::traffic_view::TrafficState>,
     /// Log preferences of this window (timestamps, statistics panel).
     pub log_prefs: ui::traffic_view::LogPrefs,
+    /// Quick commands shown for every session.
+    pub quick_commands: Vec<QuickCommand>,
     store: Option<ConfigStore>,
     saved: Option<Config>,
 }
@@ -210,6 +216,7 @@ impl App {
             notices: Vec::new(),
             traffic: HashMap::new(),
             log_prefs: ui::traffic_view::LogPrefs::default(),
+            quick_commands: Vec::new(),
             store,
             saved: None,
         };
@@ -235,10 +242,13 @@ impl App {
 
     fn restore(&mut self, config: &Config) {
         self.view = config.view;
+        self.quick_commands = config.quick_commands.clone();
         for saved in &config.sessions {
             match saved.spec.parse::<SessionSpec>() {
                 Ok(spec) => {
                     let id = self.sessions.create(spec);
+                    self.view_of(id).tools = SendTools::from_saved(saved);
+                    self.apply_reactions(id);
                     if saved.running {
                         self.start_session(id);
                     }
@@ -256,12 +266,19 @@ impl App {
             sessions: self
                 .sessions
                 .iter()
-                .map(|s| SavedSession {
-                    spec: s.spec.to_string(),
-                    running: s.is_active(),
+                .map(|s| {
+                    let tools = self.views.get(&s.id).map(|v| &v.tools);
+                    SavedSession {
+                        spec: s.spec.to_string(),
+                        running: s.is_active(),
+                        quick_commands: tools.map(|t| t.quick_commands.clone()).unwrap_or_default(),
+                        auto_reply: tools.map(|t| t.rules.clone()).unwrap_or_default(),
+                        on_connect: tools.map(|t| t.on_connect.clone()).unwrap_or_default(),
+                    }
                 })
                 .collect(),
             view: self.view,
+            quick_commands: self.quick_commands.clone(),
             ..Config::default()
         }
     }
@@ -286,6 +303,7 @@ impl App {
         // Re-arm the waker first: an event sent after this point wakes the UI again.
         self.link.wake_pending.store(false, Ordering::Release);
         for event in self.link.events.try_iter().take(MAX_EVENTS_PER_FRAME) {
+            crate::send_tools::track(&mut self.views, &event);
             // Capture is fed from the event stream, so it keeps what the log may evict.
             if let Some(capture) = self
                 .traffic
@@ -302,6 +320,11 @@ impl App {
     /// The right-panel state of a session.
     pub fn view_of(&mut self, id: SessionId) -> &mut SessionView {
         self.views.entry(id).or_default()
+    }
+
+    /// Queues a command for the engine.
+    pub(crate) fn command(&self, command: Command) {
+        self.link.send(command);
     }
 
     fn start_session(&mut self, id: SessionId) {
@@ -356,26 +379,13 @@ impl App {
                     self.notices.remove(index);
                 }
             }
+            Action::Tool(id, action) => self.perform_tool(id, action),
             Action::Traffic(id, action) => ui::traffic_view::perform(self, id, action),
         }
     }
 
     fn send_from_box(&mut self, id: SessionId) {
-        let text = self.view_of(id).send_text.clone();
-        let payload = encode_payload(&text, self.view.send_hex, self.view.send_encoding);
-        let target = self.view_of(id).target;
-        let view = self.view_of(id);
-        match payload {
-            Ok(bytes) => {
-                view.send_error = None;
-                self.link.send(Command::Send {
-                    id,
-                    target,
-                    data: Bytes::from(bytes),
-                });
-            }
-            Err(message) => view.send_error = Some(message),
-        }
+        self.send_box_payload(id);
     }
 }
 
@@ -384,6 +394,7 @@ impl eframe::App for App {
         if self.drain_events() {
             ctx.request_repaint_after(REPAINT_INTERVAL);
         }
+        self.poll_file_dialogs();
         self.save_if_changed();
     }
 
