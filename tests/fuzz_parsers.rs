@@ -1,0 +1,87 @@
+//! Property tests (proptest) over every parser that user input, the network or a file can
+//! reach: none may panic, and what they accept must round-trip. A short run is part of
+//! `cargo test`; a longer one: `PROPTEST_CASES=100000 cargo test --release --test fuzz_parsers`.
+
+use std::time::SystemTime;
+
+use proptest::prelude::*;
+use sockdbg::codec::hex::{hex_dump, parse_hex, to_hex_spaced};
+use sockdbg::codec::text::{TextEncoding, decode_for_display, decode_replacing, encode_strict};
+use sockdbg::config::ConfigStore;
+use sockdbg::model::{EntryKind, TrafficLog};
+use sockdbg::spec::SessionSpec;
+
+fn any_encoding() -> impl Strategy<Value = TextEncoding> {
+    prop::sample::select(TextEncoding::ALL.to_vec())
+}
+
+proptest! {
+    #[test]
+    fn hex_parser_never_panics_and_round_trips(input in ".{0,64}", bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+        let _ = parse_hex(&input);
+        prop_assert_eq!(parse_hex(&to_hex_spaced(&bytes)), Ok(bytes.clone()));
+        prop_assert_eq!(parse_hex(&hex::encode(&bytes)), Ok(bytes.clone()));
+        let dump = hex_dump(&bytes);
+        prop_assert_eq!(dump.lines().count(), bytes.len().div_ceil(16));
+    }
+
+    #[test]
+    fn spec_parser_never_panics_and_round_trips(input in ".{0,40}", port in 1u16.., host in "[a-z]{1,10}(\\.[a-z]{1,5}){0,2}") {
+        let _ = input.parse::<SessionSpec>();
+        for kind in ["tcp-server", "tcp-client", "udp-server", "udp-client"] {
+            let text = format!("{kind}:{host}:{port}");
+            let spec: SessionSpec = text.parse().map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+            prop_assert_eq!(spec.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn decoding_never_panics_and_keeps_split_text_whole(text in "\\PC{0,40}", split in 0usize..200, encoding in any_encoding()) {
+        // Whatever the encoding can represent, split anywhere, displays whole across entries.
+        if let Ok(bytes) = encode_strict(&text, encoding) {
+            let at = split.min(bytes.len());
+            let (a, b) = bytes.split_at(at);
+            let first = decode_for_display(&[], a, false, encoding);
+            let second = decode_for_display(a, b, true, encoding);
+            prop_assert_eq!(format!("{first}{second}"), text.clone());
+            prop_assert_eq!(decode_replacing(&bytes, encoding), text);
+        }
+    }
+
+    #[test]
+    fn decoding_arbitrary_bytes_never_panics(context in prop::collection::vec(any::<u8>(), 0..8), bytes in prop::collection::vec(any::<u8>(), 0..64), complete: bool, encoding in any_encoding()) {
+        let _ = decode_for_display(&context, &bytes, complete, encoding);
+        let _ = decode_replacing(&bytes, encoding);
+    }
+
+    #[test]
+    fn config_loader_never_panics(text in ".{0,200}") {
+        let dir = std::env::temp_dir().join(format!("sockdbg-fuzz-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let store = ConfigStore::at(&dir);
+        std::fs::write(store.path(), &text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let loaded = store.load();
+        // Either it was used, or it was moved aside and reported: never both, never lost.
+        if loaded.notice.is_some() {
+            prop_assert!(!store.path().exists());
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn log_store_returns_exactly_what_was_pushed(sizes in prop::collection::vec(0usize..5000, 1..200), max_kib in 16usize..20_000) {
+        let mut log = TrafficLog::new(max_kib * 1024);
+        let now = SystemTime::now();
+        for (i, size) in sizes.iter().enumerate() {
+            let payload: Vec<u8> = (0..*size).map(|j| (i + j) as u8).collect();
+            log.push(EntryKind::Rx, (i % 3) as u32, now, &payload);
+        }
+        prop_assert_eq!(log.evicted_entries() + log.len() as u64, sizes.len() as u64);
+        for seq in log.first_seq()..sizes.len() as u64 {
+            let entry = log.get(seq).ok_or_else(|| TestCaseError::fail(format!("seq {seq} missing")))?;
+            let i = seq as usize;
+            let expected: Vec<u8> = (0..sizes[i]).map(|j| (i + j) as u8).collect();
+            prop_assert_eq!(entry.bytes, &expected[..]);
+        }
+    }
+}
