@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -22,6 +23,10 @@ use crate::protocol::{Direction, Event, PeerId, SendTarget, SessionId};
 
 /// Why a connection ended when the user disconnected it.
 pub(super) const DISCONNECTED_BY_USER: &str = "disconnected by user";
+/// Why a connection ended when the peer closed it (its FIN arrived).
+const CLOSED_BY_PEER: &str = "closed by peer";
+/// How long queued sends may take to drain after the peer's FIN.
+const FLUSH_AFTER_FIN: Duration = Duration::from_secs(2);
 /// Why a connection ended when its session stopped.
 const SESSION_STOPPED: &str = "session stopped";
 
@@ -196,9 +201,15 @@ async fn run_connection(
         reason = writing => reason,
         () = cancel.cancelled() => SESSION_STOPPED.to_string(),
     };
-    // From here on a send is refused (and reported by `Peers::send`); one queued just
-    // before is reported here rather than lost without a word.
+    // From here on a send is refused (and reported by `Peers::send`).
     commands.close();
+    if reason == CLOSED_BY_PEER {
+        // The peer only said it has finished sending (it may still read, as `nc -N` or a
+        // request/response client does): what was queued before its FIN, such as an echo
+        // or an auto-reply to its last bytes, still goes out before we close.
+        flush_queued(id, peer, &mut writer, &mut commands, sink).await;
+    }
+    // Whatever is left could not be sent: reported rather than lost without a word.
     let unsent = std::iter::from_fn(|| commands.try_recv().ok())
         .filter(|command| matches!(command, ConnectionCommand::Send(..)))
         .count();
@@ -210,6 +221,25 @@ async fn run_connection(
     }
     writer.shutdown().await.ok(); // the peer may already be gone
     reason
+}
+
+/// Writes the sends already queued, within [`FLUSH_AFTER_FIN`].
+async fn flush_queued(
+    id: SessionId,
+    peer: PeerId,
+    writer: &mut OwnedWriteHalf,
+    commands: &mut mpsc::UnboundedReceiver<ConnectionCommand>,
+    sink: &super::EventSink,
+) {
+    let flushing = async {
+        while let Ok(ConnectionCommand::Send(data, _ack)) = commands.try_recv() {
+            if writer.write_all(&data).await.is_err() {
+                return;
+            }
+            sink.traffic(id, peer, Direction::Tx, data);
+        }
+    };
+    tokio::time::timeout(FLUSH_AFTER_FIN, flushing).await.ok(); // leftovers are reported
 }
 
 async fn read_loop(
@@ -224,7 +254,7 @@ async fn read_loop(
             return describe(&e);
         }
         match read_shared(|buf| reader.try_read(buf).map(|n| (n, ()))) {
-            Ok((data, ())) if data.is_empty() => return "closed by peer".to_string(),
+            Ok((data, ())) if data.is_empty() => return CLOSED_BY_PEER.to_string(),
             Ok((data, ())) => {
                 let reply = reactions::auto_reply(&replies.context, peer, &data);
                 sink.traffic(id, peer, Direction::Rx, data);
