@@ -37,8 +37,13 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
             ui.checkbox(&mut view.send_escapes, "Escapes")
                 .on_hover_text("Replace \\r \\n \\t \\\\ \\0 and \\xNN (one raw byte) in the text");
         });
-        line_ending_ui(ui, &mut view.send_line_ending, "send_line_ending");
-        checksum_ui(ui, &mut view.send_checksum, "send_checksum");
+        line_ending_ui(
+            ui,
+            "Line end",
+            &mut view.send_line_ending,
+            "send_line_ending",
+        );
+        checksum_ui(ui, "Checksum", &mut view.send_checksum, "send_checksum");
         if session.spec.kind.is_server() {
             target_ui(
                 ui,
@@ -168,11 +173,12 @@ pub fn encoding_ui(
 /// A line-ending choice; returns whether it changed.
 pub fn line_ending_ui(
     ui: &mut egui::Ui,
+    label: &str,
     ending: &mut LineEnding,
     salt: impl std::hash::Hash + std::fmt::Debug,
 ) -> bool {
     let before = *ending;
-    let label = ui.label("Line end");
+    let label = ui.label(label);
     egui::ComboBox::from_id_salt(("line_ending", salt))
         .selected_text(ending.label())
         .width(110.0)
@@ -189,11 +195,12 @@ pub fn line_ending_ui(
 /// A checksum choice; returns whether it changed.
 pub fn checksum_ui(
     ui: &mut egui::Ui,
+    label: &str,
     checksum: &mut Checksum,
     salt: impl std::hash::Hash + std::fmt::Debug,
 ) -> bool {
     let before = *checksum;
-    let label = ui.label("Checksum");
+    let label = ui.label(label);
     egui::ComboBox::from_id_salt(("checksum", salt))
         .selected_text(checksum.label())
         .width(140.0)
@@ -221,8 +228,8 @@ pub fn send_options_ui(
             changed |= encoding_ui(ui, "Text as", &mut options.encoding, salt);
             changed |= ui.checkbox(&mut options.escapes, "Escapes").changed();
         });
-        changed |= line_ending_ui(ui, &mut options.line_ending, salt);
-        changed |= checksum_ui(ui, &mut options.checksum, salt);
+        changed |= line_ending_ui(ui, "Ends with", &mut options.line_ending, salt);
+        changed |= checksum_ui(ui, "Check", &mut options.checksum, salt);
     });
     changed
 }

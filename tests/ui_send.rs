@@ -1,0 +1,361 @@
+//! UI tests of the send tools (issue 5) on the real `App`, over fake engine channels so the
+//! test sees exactly which commands the window sends: the live byte preview and its inline
+//! errors, history on Up/Down, quick commands (add, edit, send, reorder, delete, saved),
+//! periodic send commands and their progress, auto-reply rules handed to the engine.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use sockdbg::app::{App, EngineLink};
+use sockdbg::config::ConfigStore;
+use sockdbg::protocol::{Command, Event, JobOutcome, SendTarget, SessionId};
+use sockdbg::spec::SessionSpec;
+use tokio::sync::mpsc;
+
+struct Fixture {
+    harness: Harness<'static, App>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    events: crossbeam_channel::Sender<Event>,
+    id: SessionId,
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sockdbg-ui-send-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    dir
+}
+
+/// A window with one running TCP server, over channels the test holds.
+fn fixture(name: &str) -> Fixture {
+    let dir = temp_dir(name);
+    fixture_in(dir)
+}
+
+fn fixture_in(dir: PathBuf) -> Fixture {
+    let (command_tx, commands) = mpsc::unbounded_channel();
+    let (events, event_rx) = crossbeam_channel::unbounded();
+    let store = ConfigStore::at(&dir);
+    let spec: SessionSpec = "tcp-server:127.0.0.1:6001".parse().expect("spec");
+    let mut harness = Harness::builder()
+        .with_size([1200.0, 800.0])
+        .build_eframe(move |cc| {
+            sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
+            App::new(
+                EngineLink::from_channels(command_tx, event_rx),
+                Some(store),
+                vec![spec],
+            )
+        });
+    let id = harness
+        .state()
+        .sessions
+        .iter()
+        .next()
+        .expect("a session")
+        .id;
+    let local_addr: SocketAddr = "127.0.0.1:6001".parse().expect("addr");
+    events
+        .send(Event::Started { id, local_addr })
+        .expect("send event");
+    harness.run_steps(3);
+    let mut fixture = Fixture {
+        harness,
+        commands,
+        events,
+        id,
+    };
+    fixture.drain_commands();
+    fixture
+}
+
+impl Fixture {
+    fn drain_commands(&mut self) -> Vec<Command> {
+        std::iter::from_fn(|| self.commands.try_recv().ok()).collect()
+    }
+
+    fn sent_bytes(&mut self) -> Vec<Vec<u8>> {
+        self.drain_commands()
+            .into_iter()
+            .filter_map(|c| match c {
+                Command::Send { data, .. } => Some(data.to_vec()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn type_in_send_box(&mut self, text: &str) {
+        let send_box = self.harness.get_by_role(Role::MultilineTextInput);
+        send_box.focus();
+        self.harness
+            .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        self.harness
+            .get_by_role(Role::MultilineTextInput)
+            .type_text(text);
+        self.harness.run_steps(2);
+    }
+
+    fn label_contains(&self, text: &str) -> bool {
+        self.harness
+            .query_all_by_label_contains(text)
+            .next()
+            .is_some()
+    }
+
+    fn click(&mut self, label: &str) {
+        self.harness.get_by_label(label).click();
+        self.harness.run_steps(2);
+    }
+
+    fn pick(&mut self, combo: &str, choice: &str) {
+        self.harness
+            .get_all_by_role(Role::ComboBox)
+            .find(|n| {
+                n.accesskit_node()
+                    .label()
+                    .is_some_and(|l| l.contains(combo))
+            })
+            .unwrap_or_else(|| panic!("no combo {combo:?}"))
+            .click();
+        self.harness.run_steps(2);
+        self.harness.get_by_label(choice).click();
+        self.harness.run_steps(2);
+    }
+}
+
+#[test]
+fn preview_shows_exact_bytes_and_errors_inline() {
+    let mut f = fixture("preview");
+    f.type_in_send_box("AT\\x01");
+    assert!(
+        f.label_contains("3 bytes: 41 54 01"),
+        "escapes are on by default"
+    );
+    f.pick("Line end", "CRLF (\\r\\n)");
+    assert!(f.label_contains("5 bytes: 41 54 01 0D 0A"));
+    f.pick("Checksum", "SUM8");
+    // 0x41 + 0x54 + 0x01 + 0x0D + 0x0A = 0xAD
+    assert!(f.label_contains("6 bytes: 41 54 01 0D 0A AD"));
+    f.click("Send");
+    assert_eq!(f.sent_bytes(), vec![b"AT\x01\r\n\xAD".to_vec()]);
+
+    f.type_in_send_box("bad \\q");
+    assert!(f.label_contains("bad escape: unknown escape '\\q' at column 5"));
+    f.click("Send");
+    assert!(f.sent_bytes().is_empty(), "an invalid payload is not sent");
+
+    f.click("Hex send");
+    f.type_in_send_box("01 03 00 00 00 0A");
+    // The line ending applies to hex too (the preview says so): take it off.
+    assert!(f.label_contains("9 bytes: 01 03 00 00 00 0A 0D 0A"));
+    f.pick("Line end", "No line ending");
+    f.pick("Checksum", "CRC-16/MODBUS (LE)");
+    assert!(f.label_contains("8 bytes: 01 03 00 00 00 0A C5 CD"));
+    f.type_in_send_box("01 0G");
+    assert!(f.label_contains("invalid hex: 'G' at column 5"));
+}
+
+#[test]
+fn history_recalls_previous_sends_with_up_and_down() {
+    let mut f = fixture("history");
+    for text in ["first", "second"] {
+        f.type_in_send_box(text);
+        f.click("Send");
+    }
+    f.type_in_send_box("");
+    f.harness.get_by_role(Role::MultilineTextInput).focus();
+    f.harness.run_steps(1);
+    f.harness.key_press(egui::Key::ArrowUp);
+    f.harness.run_steps(2);
+    let view = |f: &Fixture| {
+        f.harness
+            .state()
+            .views
+            .get(&f.id)
+            .map(|v| v.send_text.clone())
+    };
+    assert_eq!(view(&f).as_deref(), Some("second"));
+    f.harness.key_press(egui::Key::ArrowUp);
+    f.harness.run_steps(2);
+    assert_eq!(view(&f).as_deref(), Some("first"));
+    f.harness.key_press(egui::Key::ArrowDown);
+    f.harness.run_steps(2);
+    assert_eq!(view(&f).as_deref(), Some("second"));
+}
+
+#[test]
+fn quick_commands_add_edit_send_reorder_delete_and_persist() {
+    let dir = temp_dir("quick");
+    let mut f = fixture_in(dir.clone());
+    f.type_in_send_box("PING");
+    f.click("Add to session");
+    // The new command opens in its editor, named after its text.
+    assert!(f.label_contains("Done"));
+    f.click("Done");
+    f.type_in_send_box("");
+    f.click("PING");
+    assert_eq!(f.sent_bytes(), vec![b"PING".to_vec()]);
+
+    f.click("Hex send");
+    f.type_in_send_box("01 03 00 00 00 0A");
+    f.pick("Checksum", "CRC-16/MODBUS (LE)");
+    f.click("Add global");
+    f.click("Done");
+    let global = f.harness.state().quick_commands.clone();
+    assert_eq!(global.len(), 1);
+    assert_eq!(global[0].name, "01 03 00 00 00 0A");
+    f.click("01 03 00 00 00 0A");
+    assert_eq!(
+        f.sent_bytes(),
+        vec![vec![0x01, 0x03, 0x00, 0x00, 0x00, 0x0A, 0xC5, 0xCD]]
+    );
+
+    // A second session command, then reorder and delete.
+    f.click("Hex send");
+    f.type_in_send_box("QUIT");
+    f.click("Add to session");
+    f.click("Done");
+    let names = |f: &Fixture| -> Vec<String> {
+        f.harness.state().views[&f.id]
+            .tools
+            .quick_commands
+            .iter()
+            .map(|c| c.name.clone())
+            .collect()
+    };
+    assert_eq!(names(&f), ["PING", "QUIT"]);
+    let up_buttons: Vec<_> = f.harness.query_all_by_label("Up").collect();
+    // The last "Up" among quick commands belongs to QUIT (global list has one, disabled).
+    up_buttons.last().expect("an Up button").click();
+    f.harness.run_steps(2);
+    assert_eq!(names(&f), ["QUIT", "PING"]);
+    // Settings are saved as they change: a new window finds them.
+    f.harness.run_steps(2);
+    drop(f);
+    let f2 = fixture_in(dir.clone());
+    assert_eq!(names(&f2), ["QUIT", "PING"]);
+    assert_eq!(f2.harness.state().quick_commands.len(), 1);
+    drop(f2);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn periodic_send_goes_to_the_engine_and_shows_progress() {
+    let mut f = fixture("periodic");
+    f.type_in_send_box("tick");
+    let field = f
+        .harness
+        .get_all_by_role(Role::TextInput)
+        .find(|n| n.value().as_deref() == Some("1000"))
+        .expect("interval field");
+    field.focus();
+    f.harness
+        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    f.harness
+        .get_all_by_role(Role::TextInput)
+        .find(|n| n.value().as_deref() == Some("1000"))
+        .expect("interval field")
+        .type_text("5");
+    f.harness.run_steps(1);
+    let count = f
+        .harness
+        .get_all_by_role(Role::TextInput)
+        .find(|n| n.value().as_deref() == Some("0"))
+        .expect("count field");
+    count.focus();
+    f.harness
+        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    f.harness
+        .get_all_by_role(Role::TextInput)
+        .find(|n| n.value().as_deref() == Some("0"))
+        .expect("count field")
+        .type_text("20");
+    f.harness.run_steps(1);
+    f.click("Start periodic");
+    let started = f.drain_commands().into_iter().find_map(|c| match c {
+        Command::StartPeriodic {
+            job,
+            target,
+            data,
+            interval_ms,
+            count,
+            ..
+        } => Some((job, target, data.to_vec(), interval_ms, count)),
+        _ => None,
+    });
+    let (job, target, data, interval_ms, count) = started.expect("a StartPeriodic command");
+    assert_eq!(
+        (target, data.as_slice(), interval_ms, count),
+        (SendTarget::All, &b"tick"[..], 5, Some(20))
+    );
+    let id = f.id;
+    f.events
+        .send(Event::JobProgress {
+            id,
+            job,
+            done: 7,
+            total: Some(20),
+        })
+        .expect("event");
+    f.harness.run_steps(2);
+    assert!(f.label_contains("7 / 20 sent (running)"));
+    f.click("Stop periodic");
+    assert!(
+        f.drain_commands()
+            .iter()
+            .any(|c| matches!(c, Command::CancelJob { job: j, .. } if *j == job))
+    );
+    f.events
+        .send(Event::JobEnded {
+            id,
+            job,
+            done: 9,
+            outcome: JobOutcome::Cancelled,
+        })
+        .expect("event");
+    f.harness.run_steps(2);
+    assert!(f.label_contains("9 / 20 sent (stopped)"));
+    assert!(f.label_contains("Start periodic"));
+}
+
+#[test]
+fn auto_reply_rules_are_handed_to_the_engine_and_errors_shown() {
+    let mut f = fixture("rules");
+    f.click("Add rule");
+    let reactions = f.drain_commands().into_iter().find_map(|c| match c {
+        Command::SetReactions { reactions, .. } => Some(reactions),
+        _ => None,
+    });
+    assert_eq!(reactions.expect("SetReactions").rules.len(), 1);
+    // A bad regex is shown inline and not sent to the engine.
+    f.harness
+        .state_mut()
+        .views
+        .get_mut(&f.id)
+        .expect("view")
+        .tools
+        .rules[0]
+        .match_kind = sockdbg::codec::reply::MatchKind::Regex;
+    f.harness
+        .state_mut()
+        .views
+        .get_mut(&f.id)
+        .expect("view")
+        .tools
+        .rules[0]
+        .pattern = "(".into();
+    let id = f.id;
+    f.harness.state_mut().perform(sockdbg::app::Action::Tool(
+        id,
+        sockdbg::send_tools::ToolAction::ApplyReactions,
+    ));
+    f.harness.run_steps(2);
+    assert!(f.label_contains("auto-reply rule 1: invalid regex"));
+    assert!(
+        !f.drain_commands()
+            .iter()
+            .any(|c| matches!(c, Command::SetReactions { .. }))
+    );
+}
