@@ -186,6 +186,8 @@ fn length_prefixed_framing_shows_messages_and_capture_writes_pcapng() {
     }
     // Capture from the window: start it before the traffic.
     let pcap = std::env::temp_dir().join(format!("sockdbg-ui-{}.pcapng", std::process::id()));
+    harness.get_by_label("Capture and export").click();
+    harness.run_steps(2);
     type_into(&mut harness, "Capture file", &pcap.display().to_string());
     harness.get_by_label("Start capture").click();
     harness.run_steps(2);
@@ -238,4 +240,29 @@ fn length_prefixed_framing_shows_messages_and_capture_writes_pcapng() {
     expected.extend_from_slice(b"\x04\x00\x00\x00four");
     assert_eq!(payload, expected);
     std::fs::remove_file(&pcap).ok();
+
+    // Export the frames (only RX rows, through the filter) as JSON lines, off the UI thread.
+    harness.get_by_label("RX only").click();
+    harness.run_steps(2);
+    node_with(&harness, Role::ComboBox, "Export as").click();
+    harness.run_steps(2);
+    harness.get_by_label("JSON lines").click();
+    harness.run_steps(2);
+    node_with(&harness, Role::CheckBox, "Filtered rows only").click();
+    let export = std::env::temp_dir().join(format!("sockdbg-ui-{}.jsonl", std::process::id()));
+    type_into(&mut harness, "Export file", &export.display().to_string());
+    harness.get_by_label("Export log").click();
+    step_until(&mut harness, "export done", |app| {
+        app.traffic
+            .values()
+            .any(|t| matches!(t.export_result, Some(Ok(_))))
+    });
+    let text = std::fs::read_to_string(&export).expect("exported");
+    let frames: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(frames.len(), 4, "{text}");
+    assert_eq!(frames[3]["hex"], "04000000666f7572");
+    std::fs::remove_file(&export).ok();
 }

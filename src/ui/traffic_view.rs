@@ -22,6 +22,7 @@ use crate::codec::framing::{DEFAULT_MAX_FRAME, Framing, LengthPrefix, LengthWidt
 use crate::codec::hex::{parse_hex, push_hex_spaced, to_hex_spaced};
 use crate::codec::text::{TextEncoding, decode_for_display};
 use crate::config::ViewSettings;
+use crate::export::{ExportFormat, ExportJob, ExportRow};
 use crate::model::log::NO_PEER;
 use crate::model::stats::RateHistory;
 use crate::model::view::{DirectionFilter, LogView, Row};
@@ -194,6 +195,48 @@ pub struct TrafficState {
     pub rates: RateHistory,
     /// Per peer (by index): totals over time.
     pub peer_rates: HashMap<u32, RateHistory>,
+    /// The export form.
+    pub export_form: ExportForm,
+    /// The export running, with the rows it covers.
+    pub export: Option<(ExportJob, ExportRows)>,
+    /// How the last export ended (or why it could not start).
+    pub export_result: Option<Result<String, String>>,
+}
+
+/// The export form's fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportForm {
+    /// What the file holds.
+    pub format: ExportFormat,
+    /// Only the rows the filter shows (else every row).
+    pub filtered_only: bool,
+    /// Where it goes.
+    pub path: String,
+}
+
+/// The rows an export covers, fixed when it starts.
+#[derive(Clone, Debug)]
+pub enum ExportRows {
+    /// Row ids `first..end`.
+    Range(u64, u64),
+    /// These row ids (the filtered view when the export started).
+    List(Vec<u64>),
+}
+
+impl ExportRows {
+    fn len(&self) -> u64 {
+        match self {
+            ExportRows::Range(first, end) => end - first,
+            ExportRows::List(ids) => ids.len() as u64,
+        }
+    }
+
+    fn id(&self, index: u64) -> Option<u64> {
+        match self {
+            ExportRows::Range(first, end) => Some(first + index).filter(|id| id < end),
+            ExportRows::List(ids) => ids.get(usize::try_from(index).ok()?).copied(),
+        }
+    }
 }
 
 impl Default for TrafficState {
@@ -212,6 +255,16 @@ impl Default for TrafficState {
             capture_error: None,
             rates: RateHistory::default(),
             peer_rates: HashMap::new(),
+            export_form: ExportForm {
+                format: ExportFormat::Text,
+                filtered_only: false,
+                path: std::env::temp_dir()
+                    .join("sockdbg-export.txt")
+                    .display()
+                    .to_string(),
+            },
+            export: None,
+            export_result: None,
         }
     }
 }
@@ -223,6 +276,10 @@ pub enum TrafficAction {
     StartCapture(PathBuf),
     /// Stop capturing.
     StopCapture,
+    /// Export the log with the export form's settings.
+    Export,
+    /// Stop an export early.
+    CancelExport,
 }
 
 /// Carries out a [`TrafficAction`] on session `id`.
@@ -247,6 +304,39 @@ pub fn perform(app: &mut App, id: SessionId, action: TrafficAction) {
                     state.capture_error = None;
                 }
                 Err(e) => state.capture_error = Some(e.to_string()),
+            }
+        }
+        TrafficAction::Export => {
+            let lv = &state.log_view;
+            let rows = if state.export_form.filtered_only {
+                let count = lv.shown_count(&session.log);
+                ExportRows::List(
+                    (0..count)
+                        .filter_map(|i| lv.shown_id(&session.log, i))
+                        .collect(),
+                )
+            } else {
+                let (first, end) = lv.row_range(&session.log);
+                ExportRows::Range(first, end)
+            };
+            let path = PathBuf::from(state.export_form.path.trim());
+            match ExportJob::start(
+                &path,
+                state.export_form.format,
+                app.view.log_encoding,
+                session.spec.to_string(),
+                rows.len(),
+            ) {
+                Ok(job) => {
+                    state.export = Some((job, rows));
+                    state.export_result = None;
+                }
+                Err(e) => state.export_result = Some(Err(e.to_string())),
+            }
+        }
+        TrafficAction::CancelExport => {
+            if let Some((job, _)) = &mut state.export {
+                job.cancel();
             }
         }
         TrafficAction::StopCapture => {
@@ -285,6 +375,10 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
         .log_view
         .update(&session.log, view.log_encoding, now_micros());
     sample_rates(state, session);
+    feed_export(state, session);
+    if state.export.is_some() {
+        ui.ctx().request_repaint();
+    }
     if busy {
         ui.ctx().request_repaint();
     } else if let Some(framed) = state.log_view.framed()
@@ -302,7 +396,7 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
     toolbar_ui(ui, view, prefs, session, state, id, actions);
     framing_ui(ui, state, &mut session_view.selected_entry);
     filter_bar_ui(ui, session, state, &mut session_view.selected_entry);
-    capture_ui(ui, state, id, actions);
+    save_ui(ui, state, id, actions);
     ui.separator();
     if prefs.show_stats {
         egui::Panel::right("traffic_stats")
@@ -331,6 +425,29 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
     }
 }
 
+/// Hands the running export its next rows (a bounded amount per frame) and collects its end.
+fn feed_export(state: &mut TrafficState, session: &Session) {
+    let Some((job, rows)) = &mut state.export else {
+        return;
+    };
+    let lv = &state.log_view;
+    job.feed(|index| {
+        let row = lv.row(&session.log, rows.id(index)?, usize::MAX)?;
+        Some(ExportRow {
+            kind: row.kind,
+            peer_addr: session.peer_addr(row.peer),
+            at_micros: row.at_micros,
+            bytes: row.bytes.into_owned(),
+        })
+    });
+    let outcome = job.poll().cloned();
+    if let Some(outcome) = outcome {
+        let path = job.path().display().to_string();
+        state.export_result = Some(outcome.map(|rows| format!("exported {rows} rows to {path}")));
+        state.export = None;
+    }
+}
+
 fn sample_rates(state: &mut TrafficState, session: &Session) {
     let t = steady_seconds();
     state
@@ -353,7 +470,9 @@ fn sample_rates(state: &mut TrafficState, session: &Session) {
 fn header_ui(ui: &mut egui::Ui, session: &Session, state: &TrafficState) {
     ui.horizontal(|ui| {
         ui.heading(session.title());
-        ui.label(session.state_text());
+        // Long failure reasons must not widen the panel: they are cut, and shown whole in
+        // the session list.
+        ui.add(egui::Label::new(session.state_text()).truncate());
         if let Some(capture) = &state.capture {
             ui.label(
                 egui::RichText::new(format!(
@@ -557,7 +676,11 @@ fn filter_bar_ui(
             })
             .response
             .labelled_by(label.id);
-        ui.separator();
+        if !lv.filter.is_empty() {
+            ui.label(egui::RichText::new(format!("{} rows shown", lv.shown_count(log))).weak());
+        }
+    });
+    ui.horizontal_wrapped(|ui| {
         labelled_field(ui, "Search", &mut lv.search.text, 120.0);
         ui.checkbox(&mut lv.search.hex, "Search as hex");
         let mut step = None;
@@ -582,14 +705,83 @@ fn filter_bar_ui(
             };
             ui.label(text);
         }
-        if !lv.filter.is_empty() {
-            ui.label(egui::RichText::new(format!("{} rows shown", lv.shown_count(log))).weak());
-        }
         if lv.matching_behind(log) {
             ui.spinner();
         }
         if let Some(error) = &lv.pattern_error {
             ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+    });
+}
+
+fn save_ui(ui: &mut egui::Ui, state: &mut TrafficState, id: SessionId, actions: &mut Vec<Action>) {
+    egui::CollapsingHeader::new("Capture and export")
+        .id_salt("save_section")
+        .default_open(false)
+        .show(ui, |ui| {
+            capture_ui(ui, state, id, actions);
+            export_ui(ui, state, id, actions);
+        });
+}
+
+fn export_ui(
+    ui: &mut egui::Ui,
+    state: &mut TrafficState,
+    id: SessionId,
+    actions: &mut Vec<Action>,
+) {
+    ui.horizontal_wrapped(|ui| {
+        let form = &mut state.export_form;
+        let label = ui.label("Export as");
+        let before = form.format;
+        egui::ComboBox::from_id_salt(label.id)
+            .selected_text(form.format.label())
+            .width(150.0)
+            .show_ui(ui, |ui| {
+                for format in ExportFormat::ALL {
+                    ui.selectable_value(&mut form.format, format, format.label());
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        if form.format != before {
+            // Follow the format with the file's extension, when it still has a known one.
+            let known = ExportFormat::ALL
+                .iter()
+                .find(|f| form.path.ends_with(&format!(".{}", f.extension())));
+            if let Some(old) = known {
+                let stem = form.path.len() - old.extension().len();
+                form.path.replace_range(stem.., form.format.extension());
+            }
+        }
+        ui.checkbox(&mut form.filtered_only, "Filtered rows only");
+        labelled_field(ui, "Export file", &mut form.path, 260.0);
+        match &mut state.export {
+            Some((job, _)) => {
+                let progress = job.progress();
+                ui.add(
+                    egui::ProgressBar::new(progress)
+                        .desired_width(160.0)
+                        .show_percentage(),
+                );
+                if ui.button("Cancel export").clicked() {
+                    actions.push(Action::Traffic(id, TrafficAction::CancelExport));
+                }
+            }
+            None => {
+                if ui.button("Export log").clicked() {
+                    actions.push(Action::Traffic(id, TrafficAction::Export));
+                }
+            }
+        }
+        match &state.export_result {
+            Some(Ok(message)) => {
+                ui.label(message);
+            }
+            Some(Err(message)) => {
+                ui.colored_label(ui.visuals().error_fg_color, message);
+            }
+            None => {}
         }
     });
 }
