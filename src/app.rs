@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::config::{Config, ConfigStore, QuickCommand, SavedSession, ViewSettings};
-use crate::engine::{EngineError, EngineHandle, EventSink};
+use crate::engine::{EngineError, EngineHandle, EventSink, InFlight};
 use crate::model::Sessions;
 use crate::protocol::{Command, Event, PeerId, SendTarget, SessionId};
 use crate::send_tools::{SendTools, ToolAction};
@@ -32,6 +32,9 @@ pub struct EngineLink {
     pub events: crossbeam_channel::Receiver<Event>,
     /// Set by the engine's waker once it has asked for a repaint; cleared before each drain.
     wake_pending: Arc<AtomicBool>,
+    /// Received bytes not yet applied: told back so the engine's readers pause when the
+    /// window falls behind instead of piling bytes up in the channel.
+    in_flight: InFlight,
     /// Owned so that dropping the link (the app) shuts the engine down.
     _engine: Option<EngineHandle>,
 }
@@ -53,11 +56,14 @@ impl EngineLink {
                 ctx.request_repaint_after(REPAINT_INTERVAL);
             }
         });
-        let engine = EngineHandle::spawn(EventSink::new(event_tx, wake))?;
+        let in_flight = InFlight::default();
+        let sink = EventSink::new(event_tx, wake).with_in_flight(in_flight.clone());
+        let engine = EngineHandle::spawn(sink)?;
         Ok(Self {
             commands: engine.sender(),
             events,
             wake_pending,
+            in_flight,
             _engine: Some(engine),
         })
     }
@@ -71,6 +77,7 @@ impl EngineLink {
             commands,
             events,
             wake_pending: Arc::new(AtomicBool::new(false)),
+            in_flight: InFlight::default(),
             _engine: None,
         }
     }
@@ -303,6 +310,7 @@ impl App {
         // Re-arm the waker first: an event sent after this point wakes the UI again.
         self.link.wake_pending.store(false, Ordering::Release);
         for event in self.link.events.try_iter().take(MAX_EVENTS_PER_FRAME) {
+            self.link.in_flight.taken(event.received_len());
             crate::send_tools::track(&mut self.views, &event);
             // Capture is fed from the event stream, so it keeps what the log may evict.
             if let Some(capture) = self

@@ -245,6 +245,18 @@ pub enum Event {
 }
 
 impl Event {
+    /// Bytes this event brings in from a peer (`Rx` traffic), else 0.
+    pub fn received_len(&self) -> usize {
+        match self {
+            Event::Traffic {
+                dir: Direction::Rx,
+                data,
+                ..
+            } => data.len(),
+            _ => 0,
+        }
+    }
+
     /// The session this event concerns.
     pub fn session(&self) -> SessionId {
         match self {

@@ -28,7 +28,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::protocol::Command;
-pub use sink::EventSink;
+pub use sink::{EventSink, InFlight};
 
 /// How long [`EngineHandle::shutdown`] lets sessions close their sockets.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::spec::SessionSpec;
@@ -21,7 +21,7 @@ pub(super) const UDP_RECV_BUFFER_BYTES: usize = 4 * 1024 * 1024;
 const LISTEN_BACKLOG: i32 = 1024;
 
 thread_local! {
-    /// One read buffer per IO thread, so an idle connection holds no buffer of its own.
+    /// One datagram buffer per IO thread, so an idle UDP session holds no buffer of its own.
     static READ_BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0; READ_BUFFER_BYTES]);
 }
 
@@ -33,6 +33,21 @@ pub(super) fn read_shared<T>(
         let (n, extra) = read(buf)?;
         Ok((Bytes::copy_from_slice(&buf[..n]), extra))
     })
+}
+
+/// Reads with `read` into a buffer allocated only now that the socket is readable (an idle
+/// connection holds none). A big read is handed on without a copy; one that fills less than
+/// half the buffer is copied out at its size, so a few bytes never pin a large buffer.
+pub(super) fn read_fresh(
+    read: impl FnOnce(&mut BytesMut) -> io::Result<usize>,
+) -> io::Result<Bytes> {
+    let mut buf = BytesMut::with_capacity(READ_BUFFER_BYTES);
+    let n = read(&mut buf)?;
+    if n * 2 < buf.capacity() {
+        Ok(Bytes::copy_from_slice(&buf[..n]))
+    } else {
+        Ok(buf.freeze())
+    }
 }
 
 /// Resolves the spec's host and port to the first address (a name may give several).

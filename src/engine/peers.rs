@@ -1,9 +1,15 @@
 //! The TCP connections of one session: one task per connection that reads into the shared
 //! buffer and writes what the session sends, reporting every byte both ways.
+//!
+//! Each connection's send queue is bounded by bytes ([`SEND_QUEUE_LIMIT_BYTES`]): a peer that
+//! stops reading makes further sends refused with a warning instead of growing memory. The
+//! user's disconnect is a signal beside the queue, so it works even while a write is stuck.
 
 use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use std::time::SystemTime;
 
@@ -17,7 +23,7 @@ use tokio_util::task::TaskTracker;
 
 use super::dispatch::SessionContext;
 use super::jobs::SendAck;
-use super::net::{describe, read_shared};
+use super::net::{describe, read_fresh};
 use super::reactions;
 use crate::protocol::{Direction, Event, PeerId, SendTarget, SessionId};
 
@@ -25,19 +31,74 @@ use crate::protocol::{Direction, Event, PeerId, SendTarget, SessionId};
 pub(super) const DISCONNECTED_BY_USER: &str = "disconnected by user";
 /// Why a connection ended when the peer closed it (its FIN arrived).
 const CLOSED_BY_PEER: &str = "closed by peer";
-/// How long queued sends may take to drain after the peer's FIN.
+/// How long queued sends may take to drain after the peer's FIN or the user's disconnect.
 const FLUSH_AFTER_FIN: Duration = Duration::from_secs(2);
+/// Bytes queued for one connection but not yet written (the peer is slow or not reading),
+/// beyond which a plain send is refused. A single send larger than this still goes when
+/// nothing else is queued. Background sends are not refused: their job already bounds its
+/// sends in flight and waits for them, so the queue stays within this plus a few chunks.
+pub(super) const SEND_QUEUE_LIMIT_BYTES: usize = 4 * 1024 * 1024;
 /// Why a connection ended when its session stopped.
 const SESSION_STOPPED: &str = "session stopped";
 
-enum ConnectionCommand {
-    /// Bytes to write; the ack (if any) is dropped once they are written or refused.
-    Send(Bytes, Option<SendAck>),
-    Close,
+/// Bytes to write; the ack (if any) is dropped once they are written or refused.
+struct Outgoing(Bytes, Option<SendAck>);
+
+/// The sending end of one connection's queue, with the bytes it holds.
+#[derive(Clone)]
+struct SendQueue {
+    outgoing: mpsc::UnboundedSender<Outgoing>,
+    queued_bytes: Arc<AtomicUsize>,
+}
+
+/// Why a send was not queued.
+enum Refused {
+    /// The connection is closing or closed.
+    Closed,
+    /// The peer is not reading fast enough: this many bytes already wait.
+    Full(usize),
+}
+
+impl SendQueue {
+    fn new() -> (Self, mpsc::UnboundedReceiver<Outgoing>) {
+        let (outgoing, receiver) = mpsc::unbounded_channel();
+        let queue = Self {
+            outgoing,
+            queued_bytes: Arc::new(AtomicUsize::new(0)),
+        };
+        (queue, receiver)
+    }
+
+    /// Queues `data`, unless the queue is over [`SEND_QUEUE_LIMIT_BYTES`] (plain sends only)
+    /// or the connection is closing.
+    fn push(&self, data: Bytes, ack: Option<SendAck>) -> Result<(), Refused> {
+        let len = data.len();
+        let queued = self.queued_bytes.load(Ordering::Relaxed);
+        if ack.is_none() && queued > 0 && queued.saturating_add(len) > SEND_QUEUE_LIMIT_BYTES {
+            return Err(Refused::Full(queued));
+        }
+        self.queued_bytes.fetch_add(len, Ordering::Relaxed);
+        self.outgoing.send(Outgoing(data, ack)).map_err(|_| {
+            self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
+            Refused::Closed
+        })
+    }
+}
+
+/// One line for sends refused because `queued` bytes already wait for a peer.
+fn queue_full_message(peers: &str, queued: usize) -> String {
+    format!(
+        "not sent to {peers}: {} KiB already queued because it is not reading \
+         (limit {} KiB); send again once it reads",
+        queued / 1024,
+        SEND_QUEUE_LIMIT_BYTES / 1024
+    )
 }
 
 struct Connection {
-    commands: mpsc::UnboundedSender<ConnectionCommand>,
+    queue: SendQueue,
+    /// Cancelled when the user disconnects this peer.
+    close: CancellationToken,
 }
 
 /// A session's live connections.
@@ -73,13 +134,20 @@ impl Peers {
         let peer = PeerId(self.next_peer);
         self.next_peer += 1;
         stream.set_nodelay(true).ok(); // only latency is at stake
-        let (commands, command_rx) = mpsc::unbounded_channel();
+        let (queue, command_rx) = SendQueue::new();
         if let Some(welcome) = reactions::on_connect(context) {
-            commands.send(ConnectionCommand::Send(welcome, None)).ok(); // the receiver is right here
+            queue.push(welcome, None).ok(); // the queue is empty and its receiver right here
         }
-        let own_commands = commands.clone();
+        let own_queue = queue.clone();
         let reactions = context.reactions.clone();
-        self.connections.insert(peer, Connection { commands });
+        let close = CancellationToken::new();
+        self.connections.insert(
+            peer,
+            Connection {
+                queue,
+                close: close.clone(),
+            },
+        );
         context.sink.send(Event::PeerConnected {
             id: context.id,
             peer,
@@ -97,10 +165,12 @@ impl Peers {
                 cancel: cancel.clone(),
                 reactions,
             },
-            commands: own_commands,
+            queue: own_queue,
         };
         self.tracker.spawn(async move {
-            let reason = run_connection(id, peer, stream, command_rx, &sink, cancel, replies).await;
+            let signals = Signals { cancel, close };
+            let reason =
+                run_connection(id, peer, stream, command_rx, &sink, signals, replies).await;
             sink.send(Event::PeerDisconnected {
                 id,
                 peer,
@@ -124,30 +194,44 @@ impl Peers {
         match target {
             SendTarget::All => {
                 let mut queued = 0;
-                for connection in self.connections.values() {
-                    let command = ConnectionCommand::Send(data.clone(), ack.clone());
-                    if connection.commands.send(command).is_ok() {
-                        queued += 1;
+                let mut full: Vec<PeerId> = Vec::new();
+                let mut most_queued = 0;
+                for (peer, connection) in &self.connections {
+                    match connection.queue.push(data.clone(), ack.clone()) {
+                        Ok(()) => queued += 1,
+                        Err(Refused::Full(bytes)) => {
+                            full.push(*peer);
+                            most_queued = most_queued.max(bytes);
+                        }
+                        Err(Refused::Closed) => {}
                     }
                 }
-                if queued == 0 {
+                if !full.is_empty() {
+                    context.sink.warning(
+                        context.id,
+                        queue_full_message(&describe_peers(&full), most_queued),
+                    );
+                } else if queued == 0 {
                     context
                         .sink
                         .warning(context.id, "not sent: no client is connected");
                 }
             }
             SendTarget::Peer(peer) => {
-                let queued = self.connections.get(&peer).is_some_and(|connection| {
-                    connection
-                        .commands
-                        .send(ConnectionCommand::Send(data, ack))
-                        .is_ok()
-                });
-                if !queued {
-                    context.sink.warning(
+                let pushed = self
+                    .connections
+                    .get(&peer)
+                    .map_or(Err(Refused::Closed), |c| c.queue.push(data, ack));
+                match pushed {
+                    Ok(()) => {}
+                    Err(Refused::Full(bytes)) => context.sink.warning(
+                        context.id,
+                        queue_full_message(&describe_peers(&[peer]), bytes),
+                    ),
+                    Err(Refused::Closed) => context.sink.warning(
                         context.id,
                         format!("not sent: client #{} is no longer connected", peer.0),
-                    );
+                    ),
                 }
             }
         }
@@ -156,7 +240,7 @@ impl Peers {
     /// Closes one connection at the user's request.
     pub(super) fn disconnect(&self, peer: PeerId) {
         if let Some(connection) = self.connections.get(&peer) {
-            connection.commands.send(ConnectionCommand::Close).ok(); // already closing
+            connection.close.cancel();
         }
     }
 
@@ -177,69 +261,122 @@ impl Peers {
     }
 }
 
+/// `client #1`, or `3 clients (#1, #2, #5)` with at most a few ids.
+fn describe_peers(peers: &[PeerId]) -> String {
+    const SHOWN: usize = 5;
+    match peers {
+        [one] => format!("client #{}", one.0),
+        _ => {
+            let ids: Vec<String> = peers
+                .iter()
+                .take(SHOWN)
+                .map(|p| format!("#{}", p.0))
+                .collect();
+            let more = if peers.len() > SHOWN { ", ..." } else { "" };
+            format!("{} clients ({}{more})", peers.len(), ids.join(", "))
+        }
+    }
+}
+
 /// What a connection's reader needs to answer auto-reply rules: the session's reactions
-/// and its own connection's command queue, so a reply is written in order with other sends.
+/// and its own connection's send queue, so a reply is written in order with other sends.
 struct Replies {
     context: SessionContext,
-    commands: mpsc::UnboundedSender<ConnectionCommand>,
+    queue: SendQueue,
+}
+
+/// What ends a connection from outside: the session's stop, or the user's disconnect.
+struct Signals {
+    cancel: CancellationToken,
+    close: CancellationToken,
+}
+
+/// Which side of a connection ended it first.
+enum Ended {
+    /// The reader: the peer's FIN or a read error.
+    Reading(String),
+    /// The writer: a write error.
+    Writing(String),
+    /// The user disconnected the peer.
+    Closed,
+    /// The session stopped.
+    Stopped,
 }
 
 async fn run_connection(
     id: SessionId,
     peer: PeerId,
     stream: TcpStream,
-    mut commands: mpsc::UnboundedReceiver<ConnectionCommand>,
+    mut commands: mpsc::UnboundedReceiver<Outgoing>,
     sink: &super::EventSink,
-    cancel: CancellationToken,
+    signals: Signals,
     replies: Replies,
 ) -> String {
     let (reader, mut writer) = stream.into_split();
-    let reading = read_loop(id, peer, &reader, sink, &replies);
-    let writing = write_loop(id, peer, &mut writer, &mut commands, sink);
-    let reason = tokio::select! {
-        reason = reading => reason,
-        reason = writing => reason,
-        () = cancel.cancelled() => SESSION_STOPPED.to_string(),
+    let queued_bytes = Arc::clone(&replies.queue.queued_bytes);
+    // Set when no more sends are coming: the writer then ends once the queue is empty.
+    let finish = CancellationToken::new();
+    let reason = {
+        let reading = read_loop(id, peer, &reader, sink, &replies);
+        let writing = write_loop(
+            id,
+            peer,
+            &mut writer,
+            &mut commands,
+            sink,
+            &finish,
+            &queued_bytes,
+        );
+        tokio::pin!(reading, writing);
+        let ended = tokio::select! {
+            reason = &mut reading => Ended::Reading(reason),
+            reason = &mut writing => Ended::Writing(reason),
+            () = signals.close.cancelled() => Ended::Closed,
+            () = signals.cancel.cancelled() => Ended::Stopped,
+        };
+        let flush = match &ended {
+            // The peer only said it has finished sending (it may still read, as `nc -N` or
+            // a request/response client does): what was queued before its FIN, such as an
+            // echo or an auto-reply to its last bytes, still goes out before we close.
+            // Likewise a send the user made just before disconnecting. The writer is not
+            // interrupted mid-write, so the peer never gets the head of one send followed
+            // by another.
+            Ended::Reading(reason) => reason == CLOSED_BY_PEER,
+            Ended::Closed => true,
+            Ended::Writing(_) | Ended::Stopped => false,
+        };
+        if flush {
+            finish.cancel();
+            tokio::select! {
+                _ = tokio::time::timeout(FLUSH_AFTER_FIN, &mut writing) => {}
+                () = signals.cancel.cancelled() => {}
+            }
+        }
+        match ended {
+            Ended::Reading(reason) | Ended::Writing(reason) => reason,
+            Ended::Closed => DISCONNECTED_BY_USER.to_string(),
+            Ended::Stopped => SESSION_STOPPED.to_string(),
+        }
     };
     // From here on a send is refused (and reported by `Peers::send`).
     commands.close();
-    if reason == CLOSED_BY_PEER {
-        // The peer only said it has finished sending (it may still read, as `nc -N` or a
-        // request/response client does): what was queued before its FIN, such as an echo
-        // or an auto-reply to its last bytes, still goes out before we close.
-        flush_queued(id, peer, &mut writer, &mut commands, sink).await;
-    }
     // Whatever is left could not be sent: reported rather than lost without a word.
-    let unsent = std::iter::from_fn(|| commands.try_recv().ok())
-        .filter(|command| matches!(command, ConnectionCommand::Send(..)))
-        .count();
+    let (mut unsent, mut unsent_bytes) = (0usize, 0usize);
+    while let Ok(Outgoing(data, _ack)) = commands.try_recv() {
+        unsent += 1;
+        unsent_bytes += data.len();
+    }
     if unsent > 0 {
         sink.warning(
             id,
-            format!("{unsent} send(s) to client #{} not sent: {reason}", peer.0),
+            format!(
+                "{unsent} send(s) ({unsent_bytes} bytes) to client #{} not sent: {reason}",
+                peer.0
+            ),
         );
     }
     writer.shutdown().await.ok(); // the peer may already be gone
     reason
-}
-
-/// Writes the sends already queued, within [`FLUSH_AFTER_FIN`].
-async fn flush_queued(
-    id: SessionId,
-    peer: PeerId,
-    writer: &mut OwnedWriteHalf,
-    commands: &mut mpsc::UnboundedReceiver<ConnectionCommand>,
-    sink: &super::EventSink,
-) {
-    let flushing = async {
-        while let Ok(ConnectionCommand::Send(data, _ack)) = commands.try_recv() {
-            if writer.write_all(&data).await.is_err() {
-                return;
-            }
-            sink.traffic(id, peer, Direction::Tx, data);
-        }
-    };
-    tokio::time::timeout(FLUSH_AFTER_FIN, flushing).await.ok(); // leftovers are reported
 }
 
 async fn read_loop(
@@ -250,17 +387,21 @@ async fn read_loop(
     replies: &Replies,
 ) -> String {
     loop {
+        sink.wait_for_room().await;
         if let Err(e) = reader.readable().await {
             return describe(&e);
         }
-        match read_shared(|buf| reader.try_read(buf).map(|n| (n, ()))) {
-            Ok((data, ())) if data.is_empty() => return CLOSED_BY_PEER.to_string(),
-            Ok((data, ())) => {
+        match read_fresh(|buf| reader.try_read_buf(buf)) {
+            Ok(data) if data.is_empty() => return CLOSED_BY_PEER.to_string(),
+            Ok(data) => {
+                // Logged in order: what came in, which rule matched, what went out.
+                sink.traffic(id, peer, Direction::Rx, data.clone());
                 let reply = reactions::auto_reply(&replies.context, peer, &data);
-                sink.traffic(id, peer, Direction::Rx, data);
                 if let Some(reply) = reply {
-                    let command = ConnectionCommand::Send(reply, None);
-                    replies.commands.send(command).ok(); // closing: the reply is moot
+                    if let Err(Refused::Full(queued)) = replies.queue.push(reply, None) {
+                        let message = queue_full_message(&describe_peers(&[peer]), queued);
+                        sink.warning(id, format!("auto-reply {message}"));
+                    } // Refused::Closed: closing, the reply is moot
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -274,23 +415,30 @@ async fn write_loop(
     id: SessionId,
     peer: PeerId,
     writer: &mut OwnedWriteHalf,
-    commands: &mut mpsc::UnboundedReceiver<ConnectionCommand>,
+    commands: &mut mpsc::UnboundedReceiver<Outgoing>,
     sink: &super::EventSink,
+    finish: &CancellationToken,
+    queued_bytes: &AtomicUsize,
 ) -> String {
-    while let Some(command) = commands.recv().await {
-        match command {
-            ConnectionCommand::Send(data, _ack) => {
-                if let Err(e) = writer.write_all(&data).await {
-                    sink.warning(
-                        id,
-                        format!("send to client #{} failed: {}", peer.0, describe(&e)),
-                    );
-                    return describe(&e);
-                }
-                sink.traffic(id, peer, Direction::Tx, data);
-            }
-            ConnectionCommand::Close => return DISCONNECTED_BY_USER.to_string(),
+    loop {
+        let next = tokio::select! {
+            biased;
+            next = commands.recv() => next,
+            // Only what is already queued; then the loop ends.
+            () = finish.cancelled() => commands.try_recv().ok(),
+        };
+        let Some(Outgoing(data, _ack)) = next else {
+            return SESSION_STOPPED.to_string();
+        };
+        let written = writer.write_all(&data).await;
+        queued_bytes.fetch_sub(data.len(), Ordering::Relaxed);
+        if let Err(e) = written {
+            sink.warning(
+                id,
+                format!("send to client #{} failed: {}", peer.0, describe(&e)),
+            );
+            return describe(&e);
         }
+        sink.traffic(id, peer, Direction::Tx, data);
     }
-    SESSION_STOPPED.to_string()
 }

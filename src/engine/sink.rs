@@ -1,8 +1,11 @@
 //! Where engine events go: a crossbeam channel to the UI (or headless driver) plus a
-//! callback that wakes the receiver, e.g. `egui::Context::request_repaint`.
+//! callback that wakes the receiver, e.g. `egui::Context::request_repaint`, and an optional
+//! [`InFlight`] gauge through which a slow receiver slows TCP reads down (flow control)
+//! instead of letting received bytes pile up in the channel.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
@@ -11,17 +14,71 @@ use crate::protocol::{Direction, Event, PeerId, SessionId};
 /// A callback that wakes whoever drains the events.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
+/// Most received bytes that may wait in the channel before TCP readers pause.
+pub const IN_FLIGHT_BUDGET_BYTES: usize = 64 * 1024 * 1024;
+
+/// How often a paused reader looks again.
+const IN_FLIGHT_RECHECK: Duration = Duration::from_millis(1);
+
+/// Received bytes sent to the receiver and not yet taken in by it. The receiver calls
+/// [`InFlight::taken`] for each `Rx` traffic event it has applied. Cheap to clone.
+#[derive(Clone, Debug, Default)]
+pub struct InFlight {
+    bytes: Arc<AtomicUsize>,
+}
+
+impl InFlight {
+    /// The receiver has taken in `len` received bytes.
+    pub fn taken(&self, len: usize) {
+        self.bytes
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |b| {
+                Some(b.saturating_sub(len))
+            })
+            .ok(); // the closure never refuses
+    }
+
+    /// Bytes waiting now.
+    pub fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::Acquire)
+    }
+
+    fn add(&self, len: usize) {
+        self.bytes.fetch_add(len, Ordering::AcqRel);
+    }
+}
+
 /// The engine's end of the event channel. Cheap to clone.
 #[derive(Clone)]
 pub struct EventSink {
     events: crossbeam_channel::Sender<Event>,
     wake: Waker,
+    in_flight: Option<InFlight>,
 }
 
 impl EventSink {
     /// Events go to `events`; `wake` is called after each one.
     pub fn new(events: crossbeam_channel::Sender<Event>, wake: Waker) -> Self {
-        Self { events, wake }
+        Self {
+            events,
+            wake,
+            in_flight: None,
+        }
+    }
+
+    /// Counts received bytes in `in_flight`; TCP readers pause while more than
+    /// [`IN_FLIGHT_BUDGET_BYTES`] wait there. The receiver must call [`InFlight::taken`].
+    pub fn with_in_flight(mut self, in_flight: InFlight) -> Self {
+        self.in_flight = Some(in_flight);
+        self
+    }
+
+    /// Waits while the receiver is behind by more than the budget (no-op without a gauge).
+    pub async fn wait_for_room(&self) {
+        if let Some(in_flight) = &self.in_flight {
+            while in_flight.bytes() > IN_FLIGHT_BUDGET_BYTES {
+                tokio::time::sleep(IN_FLIGHT_RECHECK).await;
+            }
+        }
     }
 
     /// A sink whose receiver polls by itself and needs no wake-up (tests, headless).
@@ -38,6 +95,11 @@ impl EventSink {
 
     /// Reports bytes that moved.
     pub fn traffic(&self, id: SessionId, peer: PeerId, dir: Direction, data: Bytes) {
+        if dir == Direction::Rx
+            && let Some(in_flight) = &self.in_flight
+        {
+            in_flight.add(data.len());
+        }
         self.send(Event::Traffic {
             id,
             peer,

@@ -27,7 +27,7 @@ use crate::codec::hex::HexError;
 use crate::codec::reply::ReplyRule;
 use crate::codec::send::{SendError, SendOptions, build_payload};
 use crate::codec::text::{EncodeError, TextEncoding};
-use crate::engine::{EngineHandle, EventSink};
+use crate::engine::{EngineHandle, EventSink, InFlight};
 use crate::model::{Session, Sessions};
 use crate::protocol::{Command, Direction, Event, JobId, Reactions, SendTarget, SessionId};
 use crate::spec::{SessionKind, SessionSpec};
@@ -209,7 +209,9 @@ pub fn run(cli: &Cli) -> ExitCode {
         }
     };
     let (event_tx, events) = crossbeam_channel::unbounded();
-    let engine = match EngineHandle::spawn(EventSink::without_waker(event_tx)) {
+    let in_flight = InFlight::default();
+    let sink = EventSink::without_waker(event_tx).with_in_flight(in_flight.clone());
+    let engine = match EngineHandle::spawn(sink) {
         Ok(engine) => engine,
         Err(e) => {
             eprintln!("sockdbg: {e}");
@@ -218,6 +220,7 @@ pub fn run(cli: &Cli) -> ExitCode {
     };
     let stdout = io::stdout().lock();
     let mut driver = Driver::new(plan, engine, stdout);
+    driver.in_flight = in_flight;
     if let Err(e) = driver.start_sessions() {
         eprintln!("sockdbg: {e}");
         return ExitCode::from(EXIT_FAILED);
@@ -268,6 +271,8 @@ struct Driver<W: Write> {
     next_job: u64,
     /// `--framing` other than raw: the frames printed instead of reads.
     framed: Option<frames::FramedOutput>,
+    /// Received bytes not yet applied, told back to the engine (flow control).
+    in_flight: InFlight,
     /// `--capture`: the pcapng writer thread, fed every event.
     capture: Option<crate::capture::CaptureThread>,
 }
@@ -291,6 +296,7 @@ impl<W: Write> Driver<W> {
         Self {
             plan,
             engine: Some(engine),
+            in_flight: InFlight::default(),
             model: Sessions::default(),
             labels: HashMap::new(),
             formatter,
@@ -512,6 +518,7 @@ impl<W: Write> Driver<W> {
 
     /// Applies the event to the model and prints the entry it added, if any.
     fn apply_and_print(&mut self, event: Event) -> Result<(), End> {
+        self.in_flight.taken(event.received_len());
         let id = event.session();
         let lifecycle = lifecycle_of(&event);
         let Some(before) = self.model.get(id).map(next_seq) else {
