@@ -145,7 +145,6 @@ impl ReplyRule {
             return Err(format!("'{spec}' has no '=>' (expected MATCH=>REPLY)"));
         };
         let mut rule = ReplyRule {
-            name: spec.to_string(),
             options,
             ..ReplyRule::default()
         };

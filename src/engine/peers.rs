@@ -397,11 +397,12 @@ async fn read_loop(
                 // Logged in order: what came in, which rule matched, what went out.
                 sink.traffic(id, peer, Direction::Rx, data.clone());
                 let reply = reactions::auto_reply(&replies.context, peer, &data);
-                if let Some(reply) = reply {
-                    if let Err(Refused::Full(queued)) = replies.queue.push(reply, None) {
-                        let message = queue_full_message(&describe_peers(&[peer]), queued);
-                        sink.warning(id, format!("auto-reply {message}"));
-                    } // Refused::Closed: closing, the reply is moot
+                // Refused::Closed: closing, the reply is moot.
+                if let Some(reply) = reply
+                    && let Err(Refused::Full(queued)) = replies.queue.push(reply, None)
+                {
+                    let message = queue_full_message(&describe_peers(&[peer]), queued);
+                    sink.warning(id, format!("auto-reply {message}"));
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}

@@ -95,8 +95,8 @@ pub(super) async fn run_server(
                             let known = peers.by_addr.contains_key(&from);
                             let peer = peers.peer_for(context, from);
                             let welcome = if known { None } else { reactions::on_connect(context) };
+                            context.sink.traffic(context.id, peer, Direction::Rx, data.clone());
                             let reply = reactions::auto_reply(context, peer, &data);
-                            context.sink.traffic(context.id, peer, Direction::Rx, data);
                             for out in welcome.into_iter().chain(reply) {
                                 send_datagram(context, peer, socket.send_to(&out, from).await, &out);
                             }
@@ -177,8 +177,8 @@ pub(super) async fn run_client(
                 if ready.is_readable() {
                     match read_shared(|buf| socket.try_recv(buf).map(|n| (n, ()))) {
                         Ok((data, ())) => {
+                            context.sink.traffic(context.id, TARGET_PEER, Direction::Rx, data.clone());
                             let reply = reactions::auto_reply(context, TARGET_PEER, &data);
-                            context.sink.traffic(context.id, TARGET_PEER, Direction::Rx, data);
                             if let Some(reply) = reply {
                                 send_datagram(context, TARGET_PEER, socket.send(&reply).await, &reply);
                             }

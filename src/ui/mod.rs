@@ -65,14 +65,15 @@ fn session_panel_ui(
 ) {
     egui::Panel::right("send_tools")
         .resizable(true)
-        .default_size(300.0)
-        .min_size(220.0)
+        .default_size(330.0)
+        .min_size(240.0)
+        .max_size(520.0)
         .show(ui, |ui| {
             quick_commands::send_tools_ui(ui, app, id, actions);
         });
     egui::Panel::bottom("send_box")
         .resizable(true)
-        .default_size(190.0)
+        .default_size(215.0)
         .min_size(100.0)
         .show(ui, |ui| {
             send_box::send_box_ui(ui, app, id, actions);

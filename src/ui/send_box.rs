@@ -29,14 +29,17 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
     let view = &mut app.view;
     let session_view = app.views.entry(id).or_default();
     ui.add_space(4.0);
-    ui.horizontal_wrapped(|ui| {
+    // Fixed rows rather than one wrapped row, so a label never wraps away from its combo.
+    ui.horizontal(|ui| {
         ui.checkbox(&mut view.send_hex, "Hex send")
             .on_hover_text("Type bytes as hex (31 32 33) instead of text");
         ui.add_enabled_ui(!view.send_hex, |ui| {
-            encoding_ui(ui, "Encode as", &mut view.send_encoding, "send_encoding");
             ui.checkbox(&mut view.send_escapes, "Escapes")
                 .on_hover_text("Replace \\r \\n \\t \\\\ \\0 and \\xNN (one raw byte) in the text");
+            encoding_ui(ui, "Encode as", &mut view.send_encoding, "send_encoding");
         });
+    });
+    ui.horizontal(|ui| {
         line_ending_ui(
             ui,
             "Line end",
@@ -44,6 +47,8 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
             "send_line_ending",
         );
         checksum_ui(ui, "Checksum", &mut view.send_checksum, "send_checksum");
+    });
+    ui.horizontal(|ui| {
         if session.spec.kind.is_server() {
             target_ui(
                 ui,
@@ -181,7 +186,7 @@ pub fn line_ending_ui(
     let label = ui.label(label);
     egui::ComboBox::from_id_salt(("line_ending", salt))
         .selected_text(ending.label())
-        .width(110.0)
+        .width(100.0)
         .show_ui(ui, |ui| {
             for candidate in LineEnding::ALL {
                 ui.selectable_value(ending, candidate, candidate.label());
@@ -203,7 +208,7 @@ pub fn checksum_ui(
     let label = ui.label(label);
     egui::ComboBox::from_id_salt(("checksum", salt))
         .selected_text(checksum.label())
-        .width(140.0)
+        .width(125.0)
         .show_ui(ui, |ui| {
             for candidate in Checksum::ALL {
                 ui.selectable_value(checksum, candidate, candidate.label());
@@ -222,12 +227,14 @@ pub fn send_options_ui(
     salt: impl std::hash::Hash + std::fmt::Debug + Copy,
 ) -> bool {
     let mut changed = false;
-    ui.horizontal_wrapped(|ui| {
+    ui.horizontal(|ui| {
         changed |= ui.checkbox(&mut options.hex, "Hex bytes").changed();
         ui.add_enabled_ui(!options.hex, |ui| {
-            changed |= encoding_ui(ui, "Text as", &mut options.encoding, salt);
             changed |= ui.checkbox(&mut options.escapes, "Escapes").changed();
+            changed |= encoding_ui(ui, "Text as", &mut options.encoding, salt);
         });
+    });
+    ui.horizontal(|ui| {
         changed |= line_ending_ui(ui, "Ends with", &mut options.line_ending, salt);
         changed |= checksum_ui(ui, "Check", &mut options.checksum, salt);
     });
@@ -289,10 +296,14 @@ fn file_ui(
         ui.add(
             egui::TextEdit::singleline(&mut tools.file_path)
                 .hint_text("path of a file to send")
-                .desired_width(220.0),
+                .desired_width(170.0),
         )
         .labelled_by(label.id);
-        let browse = ui.add_enabled(tools.picking.is_none(), egui::Button::new("Browse…"));
+        let browse = ui
+            .add_enabled(tools.picking.is_none(), egui::Button::new("Browse…"))
+            .on_hover_text(
+                "Native file dialog (through the desktop portal); if none opens, type the path",
+            );
         if browse.clicked() {
             actions.push(Action::Tool(id, ToolAction::PickFile));
         }
