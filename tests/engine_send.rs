@@ -312,3 +312,30 @@ fn udp_server_echo_rule_and_hex_reply() {
     let _ = DEADLINE;
     engine.shutdown();
 }
+
+#[test]
+fn periodic_send_to_nobody_ends_with_the_reason_instead_of_a_warning_flood() {
+    let mut engine = Engine::spawn();
+    let id = SessionId(1);
+    engine.start(id, "tcp-server:127.0.0.1:0");
+    engine.started(id);
+    let job = JobId(5);
+    engine.send(Command::StartPeriodic {
+        id,
+        job,
+        target: SendTarget::All,
+        data: Bytes::from_static(b"x"),
+        interval_ms: 1,
+        count: None,
+    });
+    let (done, outcome) = job_ended(&mut engine, job);
+    assert_eq!(
+        outcome,
+        JobOutcome::Failed("not sent: no client is connected".into())
+    );
+    assert!(done <= 2, "{done}");
+    engine.assert_no("a warning", common::QUIET, |e| {
+        matches!(e, Event::Warning { .. })
+    });
+    engine.shutdown();
+}

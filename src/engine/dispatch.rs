@@ -192,6 +192,7 @@ fn job_context(
         cancel,
         session_cancel: session.cancel.clone(),
         target,
+        refusal: Arc::default(),
     })
 }
 

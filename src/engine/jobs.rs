@@ -6,7 +6,7 @@
 //! file up in memory.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
@@ -34,7 +34,19 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Held by a queued send; dropping the last clone tells the job the send is done.
 #[derive(Clone, Debug)]
-pub(super) struct SendAck(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
+pub(super) struct SendAck {
+    _permit: Arc<OwnedSemaphorePermit>,
+    refusal: Arc<OnceLock<String>>,
+}
+
+impl SendAck {
+    /// Records why a job's send went nowhere (no client connected, client gone). The job
+    /// ends with this reason at its next step, instead of the session logging one warning
+    /// per tick: a 1 ms periodic send to nobody would flood the log.
+    pub(super) fn refuse(&self, why: &str) {
+        self.refusal.get_or_init(|| why.to_string());
+    }
+}
 
 /// What every job is given.
 pub(super) struct JobContext {
@@ -47,9 +59,18 @@ pub(super) struct JobContext {
     /// The session's own token, to tell a stopped session from a user's cancel.
     pub session_cancel: CancellationToken,
     pub target: SendTarget,
+    /// Set by the session when a send of this job reached no one.
+    pub refusal: Arc<OnceLock<String>>,
 }
 
 impl JobContext {
+    /// Why the job must stop because its sends reach no one, if they do not.
+    fn refused(&self) -> Option<JobOutcome> {
+        self.refusal
+            .get()
+            .map(|why| JobOutcome::Failed(why.clone()))
+    }
+
     fn note(&self, message: String) {
         self.sink.send(Event::Note {
             id: self.id,
@@ -72,7 +93,10 @@ impl JobContext {
         tokio::select! {
             biased;
             () = self.cancel.cancelled() => None,
-            permit = Arc::clone(in_flight).acquire_owned() => permit.ok().map(|p| SendAck(Arc::new(p))),
+            permit = Arc::clone(in_flight).acquire_owned() => permit.ok().map(|p| SendAck {
+                _permit: Arc::new(p),
+                refusal: Arc::clone(&self.refusal),
+            }),
         }
     }
 
@@ -162,13 +186,16 @@ pub(super) async fn periodic(
             break if context.cancel.is_cancelled() {
                 context.cancelled()
             } else {
-                JobOutcome::Completed
+                context.refused().unwrap_or(JobOutcome::Completed)
             };
         }
         tokio::select! {
             biased;
             () = context.cancel.cancelled() => break context.cancelled(),
             _ = interval.tick() => {}
+        }
+        if let Some(outcome) = context.refused() {
+            break outcome;
         }
         let Some(ack) = context.slot(&in_flight).await else {
             break context.cancelled();
@@ -254,7 +281,13 @@ async fn stream_file(
             if context.cancel.is_cancelled() {
                 return (done, context.cancelled());
             }
+            if let Some(outcome) = context.refused() {
+                return (done, outcome);
+            }
             return (done, JobOutcome::Completed);
+        }
+        if let Some(outcome) = context.refused() {
+            return (done, outcome);
         }
         let len = chunk.len() as u64;
         if let Err(outcome) = context.send(chunk.freeze(), ack) {

@@ -212,26 +212,31 @@ impl Peers {
                         queue_full_message(&describe_peers(&full), most_queued),
                     );
                 } else if queued == 0 {
-                    context
-                        .sink
-                        .warning(context.id, "not sent: no client is connected");
+                    let why = "not sent: no client is connected";
+                    match &ack {
+                        Some(ack) => ack.refuse(why),
+                        None => context.sink.warning(context.id, why),
+                    }
                 }
             }
             SendTarget::Peer(peer) => {
                 let pushed = self
                     .connections
                     .get(&peer)
-                    .map_or(Err(Refused::Closed), |c| c.queue.push(data, ack));
+                    .map_or(Err(Refused::Closed), |c| c.queue.push(data, ack.clone()));
                 match pushed {
                     Ok(()) => {}
                     Err(Refused::Full(bytes)) => context.sink.warning(
                         context.id,
                         queue_full_message(&describe_peers(&[peer]), bytes),
                     ),
-                    Err(Refused::Closed) => context.sink.warning(
-                        context.id,
-                        format!("not sent: client #{} is no longer connected", peer.0),
-                    ),
+                    Err(Refused::Closed) => {
+                        let why = format!("not sent: client #{} is no longer connected", peer.0);
+                        match &ack {
+                            Some(ack) => ack.refuse(&why),
+                            None => context.sink.warning(context.id, why),
+                        }
+                    }
                 }
             }
         }

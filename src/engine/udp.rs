@@ -110,13 +110,17 @@ pub(super) async fn run_server(
             }
             _ = drop_poll.tick() => drops.check(context),
             command = commands.recv() => match command {
-                Some(SessionCommand::Send { target, data, .. }) => {
+                Some(SessionCommand::Send { target, data, ack }) => {
                     let targets: Vec<(PeerId, SocketAddr)> = match target {
                         SendTarget::All => peers.by_id.iter().map(|(p, a)| (*p, *a)).collect(),
                         SendTarget::Peer(peer) => peers.by_id.get(&peer).map(|a| (peer, *a)).into_iter().collect(),
                     };
                     if targets.is_empty() {
-                        context.sink.warning(context.id, "not sent: no peer has sent a datagram to this server yet");
+                        let why = "not sent: no peer has sent a datagram to this server yet";
+                        match &ack {
+                            Some(ack) => ack.refuse(why),
+                            None => context.sink.warning(context.id, why),
+                        }
                     }
                     for (peer, addr) in targets {
                         send_datagram(context, peer, socket.send_to(&data, addr).await, &data);
