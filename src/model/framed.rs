@@ -32,9 +32,13 @@ pub struct FrameRow {
     pub payload_len: u64,
     /// How many log entries (reads) the frame spans.
     pub reads: u32,
-    /// Set when these bytes were skipped: why.
-    pub invalid: Option<FramingError>,
+    /// Set when these bytes were skipped: why (boxed: rare, and rows must stay small).
+    pub invalid: Option<Box<FramingError>>,
 }
+
+/// Most rows a view holds; older ones are dropped (and counted) past it, so tiny frames in a
+/// full log cannot take more memory than the log itself.
+pub const MAX_ROWS: usize = 4_000_000;
 
 #[derive(Debug)]
 struct Stream {
@@ -53,6 +57,8 @@ pub struct FramedView {
     first_row: u64,
     /// The next log entry to frame.
     next_seq: u64,
+    /// Rows dropped from the front (evicted log entries, or past [`MAX_ROWS`]).
+    dropped_rows: u64,
     units: Vec<Unit>,
 }
 
@@ -65,6 +71,7 @@ impl FramedView {
             rows: VecDeque::new(),
             first_row: 0,
             next_seq: 0,
+            dropped_rows: 0,
             units: Vec::new(),
         }
     }
@@ -77,6 +84,12 @@ impl FramedView {
     /// Id of the first row held.
     pub fn first_row(&self) -> u64 {
         self.first_row
+    }
+
+    /// Rows dropped from the front: their bytes were evicted from the log, or the view held
+    /// [`MAX_ROWS`].
+    pub fn dropped_rows(&self) -> u64 {
+        self.dropped_rows
     }
 
     /// Rows held.
@@ -163,9 +176,11 @@ impl FramedView {
             .rows
             .front()
             .is_some_and(|row| row.start_seq < log.first_seq())
+            || self.rows.len() > MAX_ROWS
         {
             self.rows.pop_front();
             self.first_row += 1;
+            self.dropped_rows += 1;
         }
         self.next_seq >= end
     }
@@ -201,7 +216,7 @@ impl FramedView {
                 payload_len: unit.payload_end() - unit.start,
                 reads: u32::try_from(last_index - first_index + 1).unwrap_or(u32::MAX),
                 invalid: match unit.kind {
-                    UnitKind::Invalid(reason) => Some(reason),
+                    UnitKind::Invalid(reason) => Some(Box::new(reason)),
                     UnitKind::Frame { .. } => None,
                 },
             });
@@ -274,6 +289,15 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn a_row_stays_small() {
+        assert!(
+            std::mem::size_of::<FrameRow>() <= 64,
+            "{}",
+            std::mem::size_of::<FrameRow>()
+        );
     }
 
     #[test]

@@ -14,11 +14,13 @@ use crate::model::framed::FramedView;
 use crate::model::log::{EntryKind, NO_PEER, TrafficLog};
 
 /// Rows a filter or search examines per update.
-const MATCH_BUDGET_ROWS: usize = 50_000;
+const MATCH_BUDGET_ROWS: usize = 20_000;
 /// Log entries framed per update.
-const FRAME_BUDGET_ENTRIES: usize = 200_000;
+const FRAME_BUDGET_ENTRIES: usize = 50_000;
 /// Bytes of a row examined by a filter or search (larger frames are matched on their start).
 pub const MATCH_MAX_BYTES: usize = 1024 * 1024;
+/// Bytes a filter or search examines per update, at most (plus one row).
+const MATCH_BUDGET_BYTES: usize = 16 * 1024 * 1024;
 
 /// Which way a filter lets through.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -270,11 +272,17 @@ impl LogView {
             matches.scanned = matches.scanned.max(first);
         }
         let from = self.filtered.scanned.min(self.hits.scanned);
-        let stop = end.min(from.saturating_add(MATCH_BUDGET_ROWS as u64));
+        let mut stop = end.min(from.saturating_add(MATCH_BUDGET_ROWS as u64));
+        let mut examined = 0usize;
         for id in from..stop {
+            if examined > MATCH_BUDGET_BYTES {
+                stop = id;
+                break;
+            }
             let Some(row) = self.row(log, id, MATCH_MAX_BYTES) else {
                 continue;
             };
+            examined += row.bytes.len();
             let passes = self.passes(&row, filter_bytes.as_deref());
             if filter_on && passes && id >= self.filtered.scanned {
                 self.filtered.ids.push_back(id);
@@ -489,6 +497,34 @@ mod tests {
             view.update(&log, encoding, 0);
             assert_eq!(shown(&view, &log), expected, "{filter:?}");
         }
+    }
+
+    #[test]
+    fn work_per_update_is_bounded_on_a_big_log() {
+        let mut log = TrafficLog::default();
+        let now = SystemTime::now();
+        let entries = FRAME_BUDGET_ENTRIES * 2 + 10;
+        for i in 0..entries {
+            let bytes: &[u8] = if i % 2 == 0 { b"ab\n" } else { b"x" };
+            log.push(EntryKind::Rx, 0, now, bytes);
+        }
+        let mut view = LogView::default();
+        view.set_framing("delim:0a".parse().expect("framing"));
+        view.search.text = "x".into();
+        assert!(view.update(&log, TextEncoding::Utf8, 0), "more to do");
+        let framed = view.framed().expect("framed");
+        assert!(
+            framed.backlog(&log) > 0,
+            "one update frames a bounded number of entries"
+        );
+        let mut calls = 1;
+        while view.update(&log, TextEncoding::Utf8, 0) {
+            calls += 1;
+            assert!(calls < 100, "catches up");
+        }
+        assert!(calls >= 2);
+        // "ab\n" then "x": every frame after the first starts with x; the last x is pending.
+        assert_eq!(view.hit_count(&log), entries / 2 - 1);
     }
 
     #[test]

@@ -201,6 +201,17 @@ pub struct TrafficState {
     pub export: Option<(ExportJob, ExportRows)>,
     /// How the last export ended (or why it could not start).
     pub export_result: Option<Result<String, String>>,
+    /// A file dialog open on its own thread, and which field it fills.
+    pub picking: Option<(PathField, std::sync::mpsc::Receiver<Option<PathBuf>>)>,
+}
+
+/// A path field a file dialog can fill.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathField {
+    /// The capture file.
+    Capture,
+    /// The export file.
+    Export,
 }
 
 /// The export form's fields.
@@ -265,6 +276,7 @@ impl Default for TrafficState {
             },
             export: None,
             export_result: None,
+            picking: None,
         }
     }
 }
@@ -280,6 +292,8 @@ pub enum TrafficAction {
     Export,
     /// Stop an export early.
     CancelExport,
+    /// Choose a file for a path field with a save dialog.
+    Browse(PathField),
 }
 
 /// Carries out a [`TrafficAction`] on session `id`.
@@ -334,6 +348,37 @@ pub fn perform(app: &mut App, id: SessionId, action: TrafficAction) {
                 Err(e) => state.export_result = Some(Err(e.to_string())),
             }
         }
+        TrafficAction::Browse(field) => {
+            let current = match field {
+                PathField::Capture => &state.capture_path,
+                PathField::Export => &state.export_form.path,
+            };
+            let current = PathBuf::from(current.trim());
+            let (tx, rx) = std::sync::mpsc::channel();
+            // The dialog blocks until closed: it runs on a thread of its own.
+            let spawned = std::thread::Builder::new()
+                .name("sockdbg-save-dialog".into())
+                .spawn(move || {
+                    let mut dialog = rfd::FileDialog::new().set_title("Save as");
+                    if let Some(name) = current.file_name() {
+                        dialog = dialog.set_file_name(name.to_string_lossy());
+                    }
+                    if let Some(dir) = current.parent().filter(|d| d.is_dir()) {
+                        dialog = dialog.set_directory(dir);
+                    }
+                    tx.send(dialog.save_file()).ok(); // the window closed meanwhile
+                });
+            match spawned {
+                Ok(_) => state.picking = Some((field, rx)),
+                Err(e) => {
+                    let message = format!("cannot open a file dialog ({e}); type the path");
+                    match field {
+                        PathField::Capture => state.capture_error = Some(message),
+                        PathField::Export => state.export_result = Some(Err(message)),
+                    }
+                }
+            }
+        }
         TrafficAction::CancelExport => {
             if let Some((job, _)) = &mut state.export {
                 job.cancel();
@@ -376,6 +421,11 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
         .update(&session.log, view.log_encoding, now_micros());
     sample_rates(state, session);
     feed_export(state, session);
+    poll_dialog(state);
+    if state.picking.is_some() {
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(100));
+    }
     if state.export.is_some() {
         ui.ctx().request_repaint();
     }
@@ -423,6 +473,26 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
             Some(row)
         };
     }
+}
+
+/// Fills a path field when its file dialog has closed.
+fn poll_dialog(state: &mut TrafficState) {
+    let Some((field, rx)) = &state.picking else {
+        return;
+    };
+    let picked = match rx.try_recv() {
+        Ok(picked) => picked,
+        Err(std::sync::mpsc::TryRecvError::Empty) => return,
+        Err(std::sync::mpsc::TryRecvError::Disconnected) => None,
+    };
+    if let Some(path) = picked {
+        let path = path.display().to_string();
+        match field {
+            PathField::Capture => state.capture_path = path,
+            PathField::Export => state.export_form.path = path,
+        }
+    }
+    state.picking = None;
 }
 
 /// Hands the running export its next rows (a bounded amount per frame) and collects its end.
@@ -756,6 +826,18 @@ fn export_ui(
         }
         ui.checkbox(&mut form.filtered_only, "Filtered rows only");
         labelled_field(ui, "Export file", &mut form.path, 260.0);
+        if ui
+            .add_enabled(
+                state.picking.is_none(),
+                egui::Button::new("Choose export file…"),
+            )
+            .clicked()
+        {
+            actions.push(Action::Traffic(
+                id,
+                TrafficAction::Browse(PathField::Export),
+            ));
+        }
         match &mut state.export {
             Some((job, _)) => {
                 let progress = job.progress();
@@ -796,6 +878,18 @@ fn capture_ui(
         let capturing = state.capture.is_some();
         ui.add_enabled_ui(!capturing, |ui| {
             labelled_field(ui, "Capture file", &mut state.capture_path, 260.0);
+            if ui
+                .add_enabled(
+                    state.picking.is_none(),
+                    egui::Button::new("Choose capture file…"),
+                )
+                .clicked()
+            {
+                actions.push(Action::Traffic(
+                    id,
+                    TrafficAction::Browse(PathField::Capture),
+                ));
+            }
         });
         if capturing {
             if ui.button("Stop capture").clicked() {
