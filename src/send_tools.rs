@@ -23,6 +23,13 @@ use crate::protocol::{
 /// Most send-box entries remembered for Up/Down.
 pub const HISTORY_LEN: usize = 100;
 
+/// What a file dialog answered: the path, or `None` with whether it closed too fast for a
+/// person to have cancelled it (then no dialog could open: no desktop portal).
+pub type Picked = (Option<PathBuf>, bool);
+
+/// A dialog closed faster than this without a file never showed up.
+const DIALOG_NEVER_SHOWN: std::time::Duration = std::time::Duration::from_millis(400);
+
 /// Progress of one background send (one job per target).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct JobView {
@@ -84,7 +91,7 @@ pub struct SendTools {
     /// The file send, once started.
     pub file: JobView,
     /// A file dialog running on its own thread.
-    pub picking: Option<std::sync::mpsc::Receiver<Option<PathBuf>>>,
+    pub picking: Option<std::sync::mpsc::Receiver<Picked>>,
     /// This session's own quick commands.
     pub quick_commands: Vec<QuickCommand>,
     /// Index of the quick command being edited (`(global, index)`).
@@ -447,8 +454,10 @@ impl App {
                 let spawned = std::thread::Builder::new()
                     .name("sockdbg-file-dialog".into())
                     .spawn(move || {
+                        let opened = std::time::Instant::now();
                         let picked = rfd::FileDialog::new().set_title("File to send").pick_file();
-                        tx.send(picked).ok(); // the window closed meanwhile
+                        let never_shown = picked.is_none() && opened.elapsed() < DIALOG_NEVER_SHOWN;
+                        tx.send((picked, never_shown)).ok(); // the window closed meanwhile
                     });
                 match spawned {
                     Ok(_) => self.view_of(id).tools.picking = Some(rx),
@@ -558,9 +567,14 @@ impl App {
                 continue;
             };
             match rx.try_recv() {
-                Ok(picked) => {
+                Ok((picked, never_shown)) => {
                     if let Some(path) = picked {
                         view.tools.file_path = path.display().to_string();
+                    } else if never_shown {
+                        view.tools.tools_error = Some(
+                            "no file dialog could open here (no desktop portal?); type the path instead"
+                                .to_string(),
+                        );
                     }
                     view.tools.picking = None;
                 }
