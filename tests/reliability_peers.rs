@@ -1,0 +1,342 @@
+//! Reliability of TCP peers (issue 7) over real loopback sockets: a reset mid-transfer, a
+//! half-close, 1,000 connect/disconnect cycles and an RST storm of 200 clients without leaks
+//! (file descriptors, threads, connected peers and memory counted before and after), and a
+//! client that never reads while we send 100 MiB (bounded send queue, visible backpressure).
+//!
+//! The tests of this file count the process's file descriptors, so they take one lock and
+//! run one at a time; every wait has a deadline and every loop a fixed bound.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use common::{DEADLINE, Engine, assert_tcp_closed, read_exactly, reset, tcp_connect};
+use sockdbg::codec::reply::{MatchKind, ReplyRule};
+use sockdbg::model::Sessions;
+use sockdbg::protocol::{Command, Direction, Event, PeerId, Reactions, SendTarget, SessionId};
+
+const SERVER: SessionId = SessionId(1);
+const OTHER: SessionId = SessionId(2);
+const MIB: usize = 1024 * 1024;
+
+/// Tests here count process-wide resources: one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, |dir| dir.count())
+}
+
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |dir| dir.count())
+}
+
+fn rss_kib() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Waits (with a deadline) until the process holds `baseline` descriptors again.
+fn assert_fds_back_to(baseline: usize) {
+    let deadline = Instant::now() + DEADLINE;
+    while open_fds() > baseline && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(open_fds(), baseline, "file descriptors leaked");
+}
+
+/// The model's count of connected peers of the server, from every event seen so far.
+fn connected_in_model(engine: &Engine) -> usize {
+    let mut sessions = Sessions::default();
+    let id = sessions.create("tcp-server:127.0.0.1:0".parse().expect("valid spec"));
+    assert_eq!(id, SERVER);
+    for event in engine.history() {
+        if event.session() == SERVER {
+            sessions.apply(event.clone());
+        }
+    }
+    sessions
+        .get(SERVER)
+        .map_or(0, |session| session.connected_peers().count())
+}
+
+/// The engine still answers: a new session starts and stops.
+fn assert_engine_answers(engine: &mut Engine) {
+    engine.start(OTHER, "udp-server:127.0.0.1:0");
+    engine.started(OTHER);
+    engine.stop(OTHER);
+    assert_eq!(engine.stopped(OTHER), None);
+}
+
+fn any_peer_connected(engine: &mut Engine) -> (PeerId, SocketAddr) {
+    match engine.wait_for(
+        "PeerConnected",
+        |e| matches!(e, Event::PeerConnected { id, .. } if *id == SERVER),
+    ) {
+        Event::PeerConnected { peer, addr, .. } => (peer, addr),
+        _ => unreachable!("matched PeerConnected"),
+    }
+}
+
+fn any_peer_disconnected(engine: &mut Engine) -> String {
+    match engine.wait_for(
+        "PeerDisconnected",
+        |e| matches!(e, Event::PeerDisconnected { id, .. } if *id == SERVER),
+    ) {
+        Event::PeerDisconnected { reason, .. } => reason,
+        _ => unreachable!("matched PeerDisconnected"),
+    }
+}
+
+fn warnings_containing(engine: &Engine, text: &str) -> Vec<String> {
+    engine
+        .history()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Warning { message, .. } if message.contains(text) => Some(message.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn reset_mid_transfer_ends_only_that_peer_with_a_reason() {
+    let _serial = serial();
+    let mut engine = Engine::spawn();
+    engine.start(SERVER, "tcp-server:127.0.0.1:0");
+    let addr = engine.started(SERVER);
+    let mut client = tcp_connect(addr);
+    let (peer, _) = any_peer_connected(&mut engine);
+    // Both ways at once: the client sends 1 MiB, the engine sends it 8 MiB it never reads.
+    client.write_all(&vec![0x55; MIB]).expect("write");
+    engine.send(Command::Send {
+        id: SERVER,
+        target: SendTarget::Peer(peer),
+        data: Bytes::from(vec![0xAA; 8 * MIB]),
+    });
+    engine.traffic(SERVER, peer, Direction::Rx);
+    reset(client);
+    let reason = engine.peer_disconnected(SERVER, peer);
+    assert!(
+        reason.contains("reset") || reason.contains("broken pipe"),
+        "{reason}"
+    );
+    // The session goes on serving.
+    let mut next = tcp_connect(addr);
+    let (next_peer, _) = any_peer_connected(&mut engine);
+    engine.send_bytes(SERVER, SendTarget::Peer(next_peer), b"still here");
+    assert_eq!(read_exactly(&mut next, 10), b"still here");
+    assert!(
+        !engine
+            .history()
+            .iter()
+            .any(|e| matches!(e, Event::Stopped { .. })),
+        "the session must keep running"
+    );
+    engine.shutdown();
+}
+
+#[test]
+fn half_close_still_gets_replies_queued_before_the_fin() {
+    let _serial = serial();
+    let mut engine = Engine::spawn();
+    let reactions = Reactions {
+        on_connect: None,
+        rules: vec![ReplyRule {
+            match_kind: MatchKind::Exact,
+            pattern: "ping".into(),
+            reply: "pong".into(),
+            ..ReplyRule::default()
+        }],
+    };
+    engine.send(Command::SetReactions {
+        id: SERVER,
+        reactions,
+    });
+    engine.start(SERVER, "tcp-server:127.0.0.1:0");
+    let addr = engine.started(SERVER);
+    let mut client = tcp_connect(addr);
+    let (peer, _) = any_peer_connected(&mut engine);
+    client.write_all(b"ping").expect("write");
+    client.shutdown(Shutdown::Write).expect("half-close");
+    assert_eq!(read_exactly(&mut client, 4), b"pong");
+    assert_tcp_closed(&mut client);
+    assert_eq!(engine.peer_disconnected(SERVER, peer), "closed by peer");
+    engine.shutdown();
+}
+
+#[test]
+fn a_send_just_before_a_disconnect_still_goes_out_first() {
+    let _serial = serial();
+    let mut engine = Engine::spawn();
+    engine.start(SERVER, "tcp-server:127.0.0.1:0");
+    let addr = engine.started(SERVER);
+    let mut client = tcp_connect(addr);
+    let (peer, _) = any_peer_connected(&mut engine);
+    engine.send_bytes(SERVER, SendTarget::Peer(peer), b"bye");
+    engine.send(Command::DisconnectPeer { id: SERVER, peer });
+    assert_eq!(read_exactly(&mut client, 3), b"bye");
+    assert_tcp_closed(&mut client);
+    assert_eq!(
+        engine.peer_disconnected(SERVER, peer),
+        "disconnected by user"
+    );
+    engine.shutdown();
+}
+
+#[test]
+fn a_thousand_connect_disconnect_cycles_leak_nothing() {
+    const CYCLES: usize = 1000;
+    const WARMUP: usize = 50;
+    let _serial = serial();
+    let mut engine = Engine::spawn();
+    engine.start(SERVER, "tcp-server:127.0.0.1:0");
+    let addr = engine.started(SERVER);
+    let cycle = |engine: &mut Engine, n: usize| {
+        for i in 0..n {
+            let mut client = tcp_connect(addr);
+            if i % 2 == 0 {
+                client.write_all(b"hello").expect("write");
+                drop(client); // FIN
+            } else {
+                reset(client); // RST
+            }
+        }
+        for _ in 0..n {
+            any_peer_disconnected(engine);
+        }
+    };
+    cycle(&mut engine, WARMUP);
+    let (fds, thread_count, rss) = (open_fds(), threads(), rss_kib());
+    let begun = Instant::now();
+    cycle(&mut engine, CYCLES);
+    eprintln!("{CYCLES} cycles in {:?}", begun.elapsed());
+    assert_fds_back_to(fds);
+    assert_eq!(threads(), thread_count, "threads leaked");
+    assert_eq!(connected_in_model(&engine), 0, "peers still listed");
+    let grown_kib = rss_kib().saturating_sub(rss);
+    assert!(grown_kib < 16 * 1024, "memory grew by {grown_kib} KiB");
+    assert_engine_answers(&mut engine);
+    engine.shutdown();
+}
+
+#[test]
+fn an_rst_storm_of_200_clients_mid_transfer_leaks_nothing() {
+    const CLIENTS: usize = 200;
+    let _serial = serial();
+    let mut engine = Engine::spawn();
+    engine.start(SERVER, "tcp-server:127.0.0.1:0");
+    let addr = engine.started(SERVER);
+    let (fds, thread_count) = (open_fds(), threads());
+    let clients: Vec<_> = (0..CLIENTS).map(|_| tcp_connect(addr)).collect();
+    for _ in 0..CLIENTS {
+        any_peer_connected(&mut engine);
+    }
+    assert_eq!(connected_in_model(&engine), CLIENTS);
+    // Mid-transfer: 256 KiB to every client, which none of them reads.
+    engine.send(Command::Send {
+        id: SERVER,
+        target: SendTarget::All,
+        data: Bytes::from(vec![0x42; 256 * 1024]),
+    });
+    for client in clients {
+        reset(client);
+    }
+    for _ in 0..CLIENTS {
+        let reason = any_peer_disconnected(&mut engine);
+        assert!(
+            reason.contains("reset") || reason.contains("broken pipe"),
+            "{reason}"
+        );
+    }
+    assert_fds_back_to(fds);
+    assert_eq!(threads(), thread_count, "threads leaked");
+    assert_eq!(connected_in_model(&engine), 0, "peers still listed");
+    assert_engine_answers(&mut engine);
+    engine.shutdown();
+}
+
+#[test]
+fn a_client_that_never_reads_gets_a_bounded_queue_and_visible_backpressure() {
+    const SENDS: usize = 100; // 100 MiB in all
+    let _serial = serial();
+    let mut engine = Engine::spawn();
+    engine.start(SERVER, "tcp-server:127.0.0.1:0");
+    let addr = engine.started(SERVER);
+    let mut client = tcp_connect(addr);
+    let (peer, _) = any_peer_connected(&mut engine);
+    let chunk = Bytes::from(vec![0xAB; MIB]);
+    let begun = Instant::now();
+    for _ in 0..SENDS {
+        engine.send(Command::Send {
+            id: SERVER,
+            target: SendTarget::Peer(peer),
+            data: chunk.clone(),
+        });
+    }
+    // Queuing commands never blocks the sender (the UI thread).
+    assert!(
+        begun.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        begun.elapsed()
+    );
+    // The engine keeps answering while the peer is stuck.
+    assert_engine_answers(&mut engine);
+    engine.collect_for(Duration::from_millis(500));
+    let refusals = warnings_containing(&engine, "not reading");
+    let accepted = SENDS - refusals.len();
+    eprintln!("accepted {accepted} MiB, refused {}", refusals.len());
+    assert!(
+        accepted <= 40,
+        "{accepted} MiB queued for a peer that reads nothing"
+    );
+    assert!(
+        refusals
+            .iter()
+            .all(|m| m.contains("client #1") && m.contains("KiB already queued")),
+        "{refusals:#?}"
+    );
+    // Once the client reads, what was accepted arrives whole and in order, and new sends
+    // are accepted again.
+    let mut received = vec![0; accepted * MIB];
+    client
+        .read_exact(&mut received)
+        .expect("read what was queued");
+    assert!(received.iter().all(|&b| b == 0xAB), "stream corrupted");
+    engine.send_bytes(SERVER, SendTarget::Peer(peer), b"tail");
+    assert_eq!(read_exactly(&mut client, 4), b"tail");
+
+    // Stuck again, the user's disconnect still ends the connection promptly and says how
+    // much was not sent.
+    for _ in 0..20 {
+        engine.send(Command::Send {
+            id: SERVER,
+            target: SendTarget::Peer(peer),
+            data: chunk.clone(),
+        });
+    }
+    engine.collect_for(Duration::from_millis(300));
+    engine.send(Command::DisconnectPeer { id: SERVER, peer });
+    assert_eq!(
+        engine.peer_disconnected(SERVER, peer),
+        "disconnected by user"
+    );
+    let unsent = engine.wait_for("unsent warning", |e| {
+        matches!(e, Event::Warning { message, .. } if message.contains("not sent: disconnected by user"))
+    });
+    eprintln!("{unsent:?}");
+    engine.shutdown();
+}
