@@ -278,7 +278,11 @@ pub fn track(views: &mut HashMap<SessionId, SessionView>, event: &Event) {
             job,
             done,
             outcome,
-        } => (*id, *job, (*done, None, Some(outcome.clone()))),
+        } => {
+            // A completed job sent all there was, even if it ended before any progress.
+            let total = (*outcome == JobOutcome::Completed).then_some(*done);
+            (*id, *job, (*done, total, Some(outcome.clone())))
+        }
         _ => return,
     };
     let Some(view) = views.get_mut(&id) else {

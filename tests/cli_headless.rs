@@ -748,6 +748,7 @@ fn bad_pipeline_flags_are_usage_errors() {
         &["tcp-server:0", "--checksum", "md5"][..],
         &["tcp-server:0", "--line-ending", "lfcr"][..],
         &["tcp-server:0", "--send", "a\\q", "--escapes"][..],
+        &["tcp-server:0", "--repeat", "3"][..],
     ] {
         let end = run_to_end(args);
         assert_eq!(end.code, Some(2), "{args:?}: {end:#?}");

@@ -359,3 +359,49 @@ fn auto_reply_rules_are_handed_to_the_engine_and_errors_shown() {
             .any(|c| matches!(c, Command::SetReactions { .. }))
     );
 }
+
+#[test]
+fn quick_commands_export_and_import_as_ron() {
+    use sockdbg::app::Action;
+    use sockdbg::send_tools::ToolAction;
+    let dir = temp_dir("export");
+    let mut f = fixture_in(dir.clone());
+    f.type_in_send_box("AT\\r\\n");
+    f.click("Add to session");
+    f.click("Done");
+    let file = dir.join("commands.ron");
+    let id = f.id;
+    let state = f.harness.state_mut();
+    state.perform(Action::Tool(id, ToolAction::ExportQuick(file.clone())));
+    let text = std::fs::read_to_string(&file).expect("exported");
+    assert!(
+        text.contains("quick_commands") && text.contains("AT\\\\r\\\\n"),
+        "{text}"
+    );
+    state.perform(Action::Tool(
+        id,
+        ToolAction::DeleteQuick {
+            global: false,
+            index: 0,
+        },
+    ));
+    assert!(state.views[&id].tools.quick_commands.is_empty());
+    state.perform(Action::Tool(id, ToolAction::ImportQuick(file.clone())));
+    let imported = &state.views[&id].tools.quick_commands;
+    assert_eq!(imported.len(), 1);
+    assert_eq!(imported[0].payload, "AT\\r\\n");
+    assert!(imported[0].options.escapes);
+    // A broken file is reported inline, not imported.
+    std::fs::write(&file, "(quick_commands: [ nope").expect("write");
+    state.perform(Action::Tool(id, ToolAction::ImportQuick(file)));
+    let tools = &state.views[&id].tools;
+    assert_eq!(tools.quick_commands.len(), 1);
+    assert!(
+        tools
+            .tools_error
+            .as_deref()
+            .is_some_and(|e| e.contains("cannot import"))
+    );
+    drop(f);
+    std::fs::remove_dir_all(&dir).ok();
+}

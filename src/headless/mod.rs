@@ -69,6 +69,9 @@ pub enum UsageError {
     /// `--send` has a bad escape (with `--escapes`).
     #[error("invalid --send: {0}")]
     SendEscape(EscapeError),
+    /// `--repeat` without anything to repeat.
+    #[error("--repeat needs a payload: --send, --send-hex or --send-file")]
+    Repeat,
     /// A `--reply` rule cannot be used.
     #[error("invalid --reply: {0}")]
     Reply(String),
@@ -148,6 +151,13 @@ impl Plan {
             .iter()
             .map(|spec| ReplyRule::parse_cli(spec, options).map_err(UsageError::Reply))
             .collect::<Result<Vec<_>, _>>()?;
+        if cli.repeat.is_some()
+            && cli.send.is_none()
+            && cli.send_hex.is_none()
+            && cli.send_file.is_none()
+        {
+            return Err(UsageError::Repeat);
+        }
         let payload = if let Some(text) = &cli.send {
             pipeline(text, false)?
         } else if let Some(hex) = &cli.send_hex {

@@ -19,101 +19,111 @@ const PLACEHOLDER_HELP: &str = "In a text reply, {data} is the received text (on
 pub fn send_tools_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
     let active = app.sessions.get(id).is_some_and(|s| s.is_active());
     egui::ScrollArea::vertical().show(ui, |ui| {
-        ui.heading("Quick commands");
         let editing = app.views.entry(id).or_default().tools.editing;
-        quick_list_ui(
-            ui,
-            id,
-            false,
-            active,
-            &mut app.quick_commands,
-            editing,
-            actions,
-        );
+        let quick_commands = &mut app.quick_commands;
         let tools = &mut app.views.entry(id).or_default().tools;
-        quick_list_ui(
-            ui,
-            id,
-            true,
-            active,
-            &mut tools.quick_commands,
-            editing,
-            actions,
-        );
-        ui.horizontal_wrapped(|ui| {
-            if ui
-                .button("Add to session")
-                .on_hover_text(
-                    "Save the send box's content and settings as a quick command of this session",
-                )
-                .clicked()
-            {
-                actions.push(Action::Tool(id, ToolAction::AddQuick { global: false }));
-            }
-            if ui
-                .button("Add global")
-                .on_hover_text("Save the send box's content as a quick command of every session")
-                .clicked()
-            {
-                actions.push(Action::Tool(id, ToolAction::AddQuick { global: true }));
-            }
-        });
-        ui.horizontal_wrapped(|ui| {
-            let label = ui.label("RON file");
-            ui.add(
-                egui::TextEdit::singleline(&mut tools.quick_file_path)
-                    .hint_text("commands.ron")
-                    .desired_width(140.0),
-            )
-            .labelled_by(label.id);
-            let path = std::path::PathBuf::from(tools.quick_file_path.trim());
-            let has_path = !tools.quick_file_path.trim().is_empty();
-            if ui
-                .add_enabled(has_path, egui::Button::new("Import"))
-                .clicked()
-            {
-                actions.push(Action::Tool(id, ToolAction::ImportQuick(path.clone())));
-            }
-            if ui
-                .add_enabled(has_path, egui::Button::new("Export"))
-                .clicked()
-            {
-                actions.push(Action::Tool(id, ToolAction::ExportQuick(path)));
-            }
-        });
-        ui.separator();
-        ui.heading("On connect");
-        let mut changed = ui
-            .checkbox(
-                &mut tools.on_connect.enabled,
-                "Send to each new client / on connect",
-            )
-            .changed();
-        let label = ui.label("Payload");
-        changed |= ui
-            .add(
-                egui::TextEdit::singleline(&mut tools.on_connect.payload)
-                    .desired_width(f32::INFINITY),
-            )
-            .labelled_by(label.id)
-            .changed();
-        changed |= send_options_ui(ui, &mut tools.on_connect.options, ("on_connect", id));
-        if tools.on_connect.enabled {
-            preview_ui(ui, &tools.on_connect.payload, &tools.on_connect.options);
-        }
-        ui.separator();
-        ui.heading("Auto-reply");
-        ui.label(RichText::new(PLACEHOLDER_HELP).weak().small());
-        changed |= rules_ui(ui, id, &mut tools.rules);
-        if ui.button("Add rule").clicked() {
-            tools.rules.push(ReplyRule::default());
-            changed = true;
-        }
-        if let Some(error) = &tools.reactions_error {
-            ui.colored_label(ui.visuals().error_fg_color, error);
-        }
+        egui::CollapsingHeader::new("Quick commands")
+            .default_open(true)
+            .show(ui, |ui| {
+                quick_list_ui(ui, id, false, active, quick_commands, editing, actions);
+                quick_list_ui(
+                    ui,
+                    id,
+                    true,
+                    active,
+                    &mut tools.quick_commands,
+                    editing,
+                    actions,
+                );
+                quick_buttons_ui(ui, id, &mut tools.quick_file_path, actions);
+            });
+        let mut changed = false;
+        egui::CollapsingHeader::new("On connect")
+            .default_open(true)
+            .show(ui, |ui| {
+                changed |= ui
+                    .checkbox(
+                        &mut tools.on_connect.enabled,
+                        "Send to each new client / on connect",
+                    )
+                    .changed();
+                let label = ui.label("Payload");
+                changed |= ui
+                    .add(
+                        egui::TextEdit::singleline(&mut tools.on_connect.payload)
+                            .desired_width(f32::INFINITY),
+                    )
+                    .labelled_by(label.id)
+                    .changed();
+                changed |= send_options_ui(ui, &mut tools.on_connect.options, ("on_connect", id));
+                if tools.on_connect.enabled {
+                    preview_ui(ui, &tools.on_connect.payload, &tools.on_connect.options);
+                }
+            });
+        egui::CollapsingHeader::new("Auto-reply")
+            .default_open(true)
+            .show(ui, |ui| {
+                ui.label(RichText::new(PLACEHOLDER_HELP).weak().small());
+                changed |= rules_ui(ui, id, &mut tools.rules);
+                if ui.button("Add rule").clicked() {
+                    tools.rules.push(ReplyRule::default());
+                    changed = true;
+                }
+                if let Some(error) = &tools.reactions_error {
+                    ui.colored_label(ui.visuals().error_fg_color, error);
+                }
+            });
         if changed {
             actions.push(Action::Tool(id, ToolAction::ApplyReactions));
+        }
+    });
+}
+
+fn quick_buttons_ui(
+    ui: &mut egui::Ui,
+    id: SessionId,
+    quick_file_path: &mut String,
+    actions: &mut Vec<Action>,
+) {
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .button("Add to session")
+            .on_hover_text(
+                "Save the send box's content and settings as a quick command of this session",
+            )
+            .clicked()
+        {
+            actions.push(Action::Tool(id, ToolAction::AddQuick { global: false }));
+        }
+        if ui
+            .button("Add global")
+            .on_hover_text("Save the send box's content as a quick command of every session")
+            .clicked()
+        {
+            actions.push(Action::Tool(id, ToolAction::AddQuick { global: true }));
+        }
+    });
+    ui.horizontal(|ui| {
+        let label = ui.label("RON file");
+        ui.add(
+            egui::TextEdit::singleline(quick_file_path)
+                .hint_text("commands.ron")
+                .desired_width(130.0),
+        )
+        .labelled_by(label.id);
+        let path = std::path::PathBuf::from(quick_file_path.trim());
+        let has_path = !quick_file_path.trim().is_empty();
+        if ui
+            .add_enabled(has_path, egui::Button::new("Import"))
+            .clicked()
+        {
+            actions.push(Action::Tool(id, ToolAction::ImportQuick(path.clone())));
+        }
+        if ui
+            .add_enabled(has_path, egui::Button::new("Export"))
+            .clicked()
+        {
+            actions.push(Action::Tool(id, ToolAction::ExportQuick(path)));
         }
     });
 }
