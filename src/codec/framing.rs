@@ -24,8 +24,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// Default largest frame accepted (length-prefixed and delimiter framing): 1 MiB.
-pub const DEFAULT_MAX_FRAME: u64 = 1024 * 1024;
+/// Default largest frame accepted (length-prefixed and delimiter framing): 64 KiB. Small
+/// enough that text or garbage rarely passes for a u32 length while resynchronizing; set
+/// `max=` for protocols with larger messages.
+pub const DEFAULT_MAX_FRAME: u64 = 64 * 1024;
 
 /// Width and byte order of a length field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

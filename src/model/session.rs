@@ -42,6 +42,10 @@ pub struct PeerInfo {
     pub rx_bytes: u64,
     /// Bytes sent to it.
     pub tx_bytes: u64,
+    /// Reads or datagrams received from it.
+    pub rx_packets: u64,
+    /// Sends to it completed.
+    pub tx_packets: u64,
 }
 
 /// Totals of one session.
@@ -166,6 +170,8 @@ impl Session {
                     disconnect_reason: None,
                     rx_bytes: 0,
                     tx_bytes: 0,
+                    rx_packets: 0,
+                    tx_packets: 0,
                 });
                 self.current_peers.insert(peer, index);
                 let text = if self.spec.kind.is_tcp() {
@@ -210,6 +216,7 @@ impl Session {
                         self.counters.rx_packets += 1;
                         if let Some(info) = info {
                             info.rx_bytes += len;
+                            info.rx_packets += 1;
                         }
                         EntryKind::Rx
                     }
@@ -218,6 +225,7 @@ impl Session {
                         self.counters.tx_packets += 1;
                         if let Some(info) = info {
                             info.tx_bytes += len;
+                            info.tx_packets += 1;
                         }
                         EntryKind::Tx
                     }
@@ -396,6 +404,7 @@ mod tests {
             vec![addr(5001)]
         );
         assert_eq!(s.peers[1].rx_bytes, 5);
+        assert_eq!((s.peers[1].rx_packets, s.peers[0].tx_packets), (1, 1));
         let rx = (0..s.log.len())
             .filter_map(|i| s.log.get_by_index(i))
             .find(|e| e.kind == EntryKind::Rx)

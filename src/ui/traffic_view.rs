@@ -449,11 +449,13 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
     save_ui(ui, state, id, actions);
     ui.separator();
     if prefs.show_stats {
-        egui::Panel::right("traffic_stats")
+        // A window of its own: the log keeps its width.
+        egui::Window::new(format!("Statistics: {}", session.title()))
+            .id(egui::Id::unique(("traffic_stats", id.0)))
+            .open(&mut prefs.show_stats)
+            .default_width(300.0)
             .resizable(true)
-            .default_size(300.0)
-            .min_size(220.0)
-            .show(ui, |ui| stats_ui(ui, session, state));
+            .show(ui.ctx(), |ui| stats_ui(ui, session, state));
     }
     let selected = session_view
         .selected_entry
@@ -688,10 +690,8 @@ fn framing_ui(ui: &mut egui::Ui, state: &mut TrafficState, selected: &mut Option
         if let Some(framed) = state.log_view.framed() {
             let pending = framed.pending_bytes();
             if pending > 0 {
-                ui.label(
-                    egui::RichText::new(format!("{pending} B waiting for the rest of a frame"))
-                        .weak(),
-                );
+                ui.label(egui::RichText::new(format!("{pending} B pending")).weak())
+                    .on_hover_text("Bytes received that do not complete a frame yet");
             }
         }
         if let Some(error) = &state.framing_error {
@@ -995,6 +995,22 @@ fn peer_text(session: &Session, peer: u32) -> String {
         .map_or_else(|| "-".to_string(), |a| a.to_string())
 }
 
+/// The peer as its row shows it: only `:port` when every peer of the session has the same
+/// IP (the usual case on a bench), so the content keeps the room.
+fn short_peer_text(session: &Session, peer: u32, same_ip: bool) -> String {
+    match session.peer_addr(peer) {
+        Some(addr) if same_ip => format!(":{}", addr.port()),
+        _ => peer_text(session, peer),
+    }
+}
+
+/// Whether all the session's peers share one IP address.
+fn peers_share_ip(session: &Session) -> bool {
+    let mut ips = session.peers.iter().map(|p| p.addr.ip());
+    let first = ips.next();
+    first.is_some() && ips.all(|ip| Some(ip) == first)
+}
+
 /// The one-line text of an entry's content, as shown in its row.
 pub fn row_content(entry: &LogEntry<'_>, hex: bool, encoding: TextEncoding) -> String {
     content_text(
@@ -1067,23 +1083,33 @@ fn row_job(
         }
     }
     add(&format!("{}  ", kind_label(row.kind)), color);
-    add(&format!("{:<22}", peer_text(session, row.peer)), weak);
+    // The peer column is as wide as the longest address of the session, not more.
+    let same_ip = peers_share_ip(session);
+    let peer_width = (0..session.peers.len())
+        .map(|i| short_peer_text(session, u32::try_from(i).unwrap_or(NO_PEER), same_ip).len())
+        .max()
+        .unwrap_or(1)
+        .min(47);
+    add(
+        &format!(
+            "{:<width$}  ",
+            short_peer_text(session, row.peer, same_ip),
+            width = peer_width
+        ),
+        weak,
+    );
     if row.kind.is_traffic() {
-        add(&format!("{:>8}  ", format!("{} B", row.len)), weak);
-        if framed {
-            // Frame boundaries: how many reads a frame was assembled from.
-            let reads = if row.reads > 1 {
-                format!("{} reads  ", row.reads)
-            } else {
-                "1 read   ".to_string()
-            };
-            add(&reads, weak);
-        }
+        add(&format!("{:>7}  ", format!("{} B", row.len)), weak);
     } else {
-        add("          ", weak);
+        add("         ", weak);
     }
-    if let Some(reason) = &row.invalid {
-        add(&format!("[invalid: {reason}]  "), visuals.error_fg_color);
+    if row.invalid.is_some() {
+        // Skipped while resynchronizing; the detail pane says why.
+        add("[invalid] ", visuals.error_fg_color);
+    }
+    if framed && row.reads > 1 {
+        // Frame boundaries: this frame was assembled from several reads.
+        add(&format!("[{} reads] ", row.reads), weak);
     }
     let content_color = if row.kind.is_traffic() { strong } else { color };
     add(
@@ -1122,6 +1148,12 @@ fn detail_ui(ui: &mut egui::Ui, session: &Session, row: &Row<'_>, view: &ViewSet
             byte_count(row.len),
             clock_time(row.at_micros)
         ));
+        if let Some(reason) = &row.invalid {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("skipped while resynchronizing: {reason}"),
+            );
+        }
         if ui.small_button("Copy hex").clicked() {
             ui.ctx().copy_text(to_hex_spaced(bytes));
         }
@@ -1261,13 +1293,15 @@ fn stats_ui(ui: &mut egui::Ui, session: &Session, state: &TrafficState) {
                         };
                         ui.label(name);
                         ui.label(format!(
-                            "{} · {}",
+                            "{} in {} · {}",
                             byte_count(peer.rx_bytes),
+                            peer.rx_packets,
                             rate_text(rates.0)
                         ));
                         ui.label(format!(
-                            "{} · {}",
+                            "{} in {} · {}",
                             byte_count(peer.tx_bytes),
+                            peer.tx_packets,
                             rate_text(rates.1)
                         ));
                         ui.end_row();
