@@ -1,6 +1,7 @@
 //! The session spec syntax shared by the command line, the config file and the window:
 //! `tcp-server:[HOST:]PORT`, `tcp-client:HOST:PORT`, `udp-server:[HOST:]PORT`,
-//! `udp-client:HOST:PORT`, where HOST may be a name, an IPv4 address or `[v6]`.
+//! `udp-client:HOST:PORT`, where HOST may be a name, an IPv4 address or `[v6]`. A TCP client
+//! may end with `,timeout=MS`, its connect timeout in milliseconds.
 
 use std::fmt;
 use std::str::FromStr;
@@ -78,7 +79,13 @@ pub struct SessionSpec {
     pub host: String,
     /// Port number; 0 lets the OS choose for servers.
     pub port: u16,
+    /// How long a TCP client's connect may take; `None` for the default (10 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_timeout_ms: Option<u64>,
 }
+
+/// The shortest and longest connect timeout a spec may ask for.
+pub const CONNECT_TIMEOUT_MS_RANGE: std::ops::RangeInclusive<u64> = 1..=3_600_000;
 
 /// Why a spec or a host/port form could not be understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -100,6 +107,9 @@ pub enum SpecError {
     /// A client cannot connect to port 0.
     #[error("a client needs a port between 1 and 65535")]
     ClientPortZero,
+    /// The `,timeout=MS` suffix is malformed, out of range, or not on a TCP client.
+    #[error("invalid connect timeout '{0}' (a tcp-client may end with ,timeout=MS, 1-3600000)")]
+    InvalidTimeout(String),
 }
 
 impl SessionSpec {
@@ -128,6 +138,7 @@ impl SessionSpec {
             kind,
             host: host.to_string(),
             port,
+            connect_timeout_ms: None,
         })
     }
 
@@ -154,7 +165,11 @@ fn validate_host(host: &str) -> Result<(), SpecError> {
 
 impl fmt::Display for SessionSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.kind.prefix(), self.address())
+        write!(f, "{}:{}", self.kind.prefix(), self.address())?;
+        if let Some(ms) = self.connect_timeout_ms {
+            write!(f, ",timeout={ms}")?;
+        }
+        Ok(())
     }
 }
 
@@ -163,6 +178,10 @@ impl FromStr for SessionSpec {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
+        let (text, timeout) = match text.rsplit_once(",timeout=") {
+            Some((spec, ms)) => (spec, Some(ms)),
+            None => (text, None),
+        };
         let (prefix, rest) = text
             .split_once(':')
             .ok_or_else(|| SpecError::UnknownKind(text.to_string()))?;
@@ -176,7 +195,19 @@ impl FromStr for SessionSpec {
             None if kind.is_server() => kind.default_host(),
             None => return Err(SpecError::MissingHost(kind.prefix())),
         };
-        Self::from_form(kind, host, port)
+        let mut spec = Self::from_form(kind, host, port)?;
+        if let Some(ms_text) = timeout {
+            let ms = ms_text
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|ms| {
+                    CONNECT_TIMEOUT_MS_RANGE.contains(ms) && kind == SessionKind::TcpClient
+                })
+                .ok_or_else(|| SpecError::InvalidTimeout(ms_text.to_string()))?;
+            spec.connect_timeout_ms = Some(ms);
+        }
+        Ok(spec)
     }
 }
 
@@ -206,6 +237,30 @@ mod tests {
             kind,
             host: host.to_string(),
             port,
+            connect_timeout_ms: None,
+        }
+    }
+
+    #[test]
+    fn connect_timeout_suffix() {
+        let parsed: SessionSpec = "tcp-client:[::1]:80,timeout=250".parse().expect("valid");
+        assert_eq!(parsed.connect_timeout_ms, Some(250));
+        assert_eq!(parsed.to_string(), "tcp-client:[::1]:80,timeout=250");
+        for bad in [
+            "tcp-client:h:80,timeout=",
+            "tcp-client:h:80,timeout=0",
+            "tcp-client:h:80,timeout=-5",
+            "tcp-client:h:80,timeout=99999999999999999999",
+            "tcp-server:0,timeout=100",
+            "udp-client:h:80,timeout=100",
+        ] {
+            assert!(
+                matches!(
+                    bad.parse::<SessionSpec>(),
+                    Err(SpecError::InvalidTimeout(_))
+                ),
+                "{bad}"
+            );
         }
     }
 

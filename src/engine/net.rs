@@ -89,9 +89,15 @@ pub(super) fn bind_socket(addr: SocketAddr, kind: Type) -> Result<Socket, String
     Ok(socket)
 }
 
+/// `EAFNOSUPPORT` on Linux: the address family (IPv6, typically) is switched off.
+const ADDRESS_FAMILY_UNSUPPORTED: i32 = 97;
+
 /// A one-line, user-facing description of a socket error.
 pub(super) fn describe(error: &io::Error) -> String {
     use io::ErrorKind as K;
+    if cfg!(target_os = "linux") && error.raw_os_error() == Some(ADDRESS_FAMILY_UNSUPPORTED) {
+        return "address family not supported (IPv6 may be disabled on this host)".to_string();
+    }
     let text = match error.kind() {
         K::AddrInUse => "address already in use (another program or session has this port)",
         K::AddrNotAvailable => "address not available on this host",
@@ -106,4 +112,42 @@ pub(super) fn describe(error: &io::Error) -> String {
         _ => return error.to_string(),
     };
     text.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describes_each_fault_in_one_line() {
+        use io::ErrorKind as K;
+        let table = [
+            (io::Error::from(K::AddrInUse), "already in use"),
+            (
+                io::Error::from(K::AddrNotAvailable),
+                "not available on this host",
+            ),
+            (
+                io::Error::from(K::PermissionDenied),
+                "below 1024 need privileges",
+            ),
+            (
+                io::Error::from(K::ConnectionRefused),
+                "nothing is listening",
+            ),
+            (io::Error::from(K::ConnectionReset), "reset by peer"),
+            (io::Error::from(K::HostUnreachable), "host unreachable"),
+            (
+                io::Error::from(K::NetworkUnreachable),
+                "network unreachable",
+            ),
+            (io::Error::from(K::TimedOut), "timed out"),
+            (io::Error::from_raw_os_error(97), "IPv6 may be disabled"),
+        ];
+        for (error, expected) in table {
+            let text = describe(&error);
+            assert!(text.contains(expected), "{error:?}: {text}");
+            assert!(!text.contains('\n'), "{text}");
+        }
+    }
 }

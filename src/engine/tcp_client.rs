@@ -12,7 +12,7 @@ use super::peers::Peers;
 use crate::protocol::Event;
 use crate::spec::SessionSpec;
 
-/// How long a connect may take before it is reported as timed out.
+/// How long a connect may take before it is reported as timed out, unless the spec says.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(super) async fn run(
@@ -65,12 +65,16 @@ pub(super) async fn run(
 
 async fn connect(spec: &SessionSpec) -> Result<TcpStream, String> {
     let addr = resolve(spec).await?;
-    match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
+    let limit = spec
+        .connect_timeout_ms
+        .map_or(CONNECT_TIMEOUT, Duration::from_millis);
+    match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
         Ok(Ok(stream)) => Ok(stream),
         Ok(Err(e)) => Err(format!("cannot connect to {addr}: {}", describe(&e))),
         Err(_) => Err(format!(
-            "cannot connect to {addr}: timed out after {} s",
-            CONNECT_TIMEOUT.as_secs()
+            "cannot connect to {addr}: timed out after {} ms (no answer; the host may be \
+             down or a firewall drops the connection)",
+            limit.as_millis()
         )),
     }
 }

@@ -1,0 +1,142 @@
+//! Reliability of binding and connecting (issue 7): each failure ends the start with one line
+//! that says why, on the session that failed, and nothing else is affected. Only loopback is
+//! contacted; 192.0.2.1 (TEST-NET-1) is only bound, which sends nothing.
+
+mod common;
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use common::{DEADLINE, Engine, free_tcp_port};
+use sockdbg::protocol::SessionId;
+
+const FIRST: SessionId = SessionId(1);
+const SECOND: SessionId = SessionId(2);
+
+fn assert_one_line(reason: &str) {
+    assert!(!reason.is_empty() && !reason.contains('\n'), "{reason:?}");
+}
+
+#[test]
+fn binding_an_address_not_on_this_host_says_so() {
+    let mut engine = Engine::spawn();
+    engine.start(FIRST, "tcp-server:192.0.2.1:0");
+    engine.start(SECOND, "udp-server:192.0.2.1:0");
+    for id in [FIRST, SECOND] {
+        let reason = engine.start_failed(id);
+        assert_one_line(&reason);
+        assert!(reason.contains("cannot bind 192.0.2.1:0"), "{reason}");
+        assert!(reason.contains("not available on this host"), "{reason}");
+    }
+    engine.shutdown();
+}
+
+#[test]
+fn a_privileged_port_without_permission_says_so() {
+    // Root (or a lowered ip_unprivileged_port_start) may bind it: then there is nothing to test.
+    if TcpListener::bind("127.0.0.1:1").is_ok() {
+        eprintln!("skipped: this process may bind port 1 (root or unprivileged ports)");
+        return;
+    }
+    let mut engine = Engine::spawn();
+    engine.start(FIRST, "tcp-server:127.0.0.1:1");
+    let reason = engine.start_failed(FIRST);
+    assert_one_line(&reason);
+    assert!(reason.contains("permission denied"), "{reason}");
+    engine.shutdown();
+}
+
+#[test]
+fn a_name_that_does_not_resolve_says_so() {
+    let mut engine = Engine::spawn();
+    engine.start(FIRST, "tcp-client:no-such-host.invalid:80");
+    engine.start(SECOND, "udp-client:no-such-host.invalid:80");
+    for id in [FIRST, SECOND] {
+        let reason = engine.start_failed(id);
+        assert_one_line(&reason);
+        assert!(
+            reason.contains("cannot resolve 'no-such-host.invalid'"),
+            "{reason}"
+        );
+    }
+    engine.shutdown();
+}
+
+#[test]
+fn a_refused_connect_says_so_and_a_retry_works() {
+    let port = free_tcp_port();
+    let mut engine = Engine::spawn();
+    engine.start(FIRST, &format!("tcp-client:127.0.0.1:{port}"));
+    let reason = engine.start_failed(FIRST);
+    assert_one_line(&reason);
+    assert!(reason.contains("connection refused"), "{reason}");
+    // The same session starts once something listens.
+    let listener = TcpListener::bind(("127.0.0.1", port)).expect("listen");
+    engine.start(FIRST, &format!("tcp-client:127.0.0.1:{port}"));
+    engine.started(FIRST);
+    drop(listener);
+    engine.shutdown();
+}
+
+/// A loopback listener that accepts nothing and whose accept queue is full, so the kernel
+/// drops further SYNs and a connect to it never completes; the streams keep it full.
+fn listener_that_drops_syns() -> Option<(socket2::Socket, SocketAddr, Vec<TcpStream>)> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    let addr: SocketAddr = "127.0.0.1:0".parse().expect("valid address");
+    socket.bind(&addr.into()).expect("bind");
+    socket.listen(0).expect("listen");
+    let addr = socket
+        .local_addr()
+        .expect("local addr")
+        .as_socket()
+        .expect("an IP address");
+    let mut held = Vec::new();
+    for _ in 0..16 {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(stream) => held.push(stream),
+            Err(_) => return Some((socket, addr, held)),
+        }
+    }
+    None // this kernel keeps accepting: cannot make a connect hang on loopback
+}
+
+#[test]
+fn a_connect_that_never_completes_times_out_after_the_configured_time() {
+    let Some((_listener, addr, _held)) = listener_that_drops_syns() else {
+        eprintln!("skipped: the kernel does not drop SYNs to a full accept queue");
+        return;
+    };
+    let mut engine = Engine::spawn();
+    let begun = Instant::now();
+    engine.start(FIRST, &format!("tcp-client:{addr},timeout=300"));
+    let reason = engine.start_failed(FIRST);
+    let took = begun.elapsed();
+    assert_one_line(&reason);
+    assert!(reason.contains("timed out after 300 ms"), "{reason}");
+    assert!(
+        took >= Duration::from_millis(250) && took < DEADLINE,
+        "{took:?}"
+    );
+    engine.shutdown();
+}
+
+#[test]
+fn a_stop_during_a_hanging_connect_is_prompt() {
+    let Some((_listener, addr, _held)) = listener_that_drops_syns() else {
+        eprintln!("skipped: the kernel does not drop SYNs to a full accept queue");
+        return;
+    };
+    let mut engine = Engine::spawn();
+    engine.start(FIRST, &format!("tcp-client:{addr}"));
+    std::thread::sleep(Duration::from_millis(100));
+    let begun = Instant::now();
+    engine.stop(FIRST);
+    assert_eq!(engine.stopped(FIRST), None);
+    assert!(
+        begun.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        begun.elapsed()
+    );
+    engine.shutdown();
+}
