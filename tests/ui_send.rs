@@ -405,3 +405,79 @@ fn quick_commands_export_and_import_as_ron() {
     drop(f);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn several_selected_clients_each_get_the_send_and_their_own_jobs() {
+    use sockdbg::app::Action;
+    use sockdbg::protocol::PeerId;
+    use sockdbg::send_tools::ToolAction;
+    let mut f = fixture("several");
+    let id = f.id;
+    for (peer, port) in [(1, 50001), (2, 50002), (3, 50003)] {
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+        f.events
+            .send(Event::PeerConnected {
+                id,
+                peer: PeerId(peer),
+                addr,
+                at: std::time::SystemTime::now(),
+            })
+            .expect("event");
+    }
+    f.harness.run_steps(2);
+    f.type_in_send_box("hi");
+    {
+        let view = f.harness.state_mut().views.get_mut(&id).expect("view");
+        view.tools.multi_peers = [PeerId(1), PeerId(3)].into_iter().collect();
+        view.target = SendTarget::Peer(PeerId(1));
+    }
+    f.harness.run_steps(2);
+    let named = f.harness.get_all_by_role(Role::ComboBox).any(|n| {
+        let node = n.accesskit_node();
+        [node.label(), node.value()]
+            .into_iter()
+            .flatten()
+            .any(|t| t.contains("2 clients"))
+    });
+    let combos: Vec<String> = f
+        .harness
+        .get_all_by_role(Role::ComboBox)
+        .map(|n| {
+            format!(
+                "{:?}/{:?}",
+                n.accesskit_node().label(),
+                n.accesskit_node().value()
+            )
+        })
+        .collect();
+    assert!(
+        named || f.label_contains("2 clients"),
+        "the To: list names the selection: {combos:?}"
+    );
+    f.click("Send");
+    let targets: Vec<SendTarget> = f
+        .drain_commands()
+        .into_iter()
+        .filter_map(|c| match c {
+            Command::Send { target, .. } => Some(target),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        targets,
+        [SendTarget::Peer(PeerId(1)), SendTarget::Peer(PeerId(3))]
+    );
+    f.harness
+        .state_mut()
+        .perform(Action::Tool(id, ToolAction::StartPeriodic));
+    let jobs: Vec<_> = f
+        .drain_commands()
+        .into_iter()
+        .filter_map(|c| match c {
+            Command::StartPeriodic { job, target, .. } => Some((job, target)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(jobs.len(), 2);
+    assert_ne!(jobs[0].0, jobs[1].0, "one job per client");
+}
