@@ -164,6 +164,15 @@ fn filter_search_next_previous_and_pause() {
     harness.get_by_label("Resume").click();
     harness.run_steps(3);
     assert!(any_label_contains(&harness, "delta while paused"));
+
+    // The selected row ("gamma alpha") as a hex dump: offset, hex, decoded text.
+    harness.get_by_label("Hex").click();
+    harness.run_steps(3);
+    assert!(
+        any_label_contains(&harness, "00000000  67 61 6D 6D 61 20 61 6C"),
+        "hex dump of the selected row"
+    );
+    assert!(any_label_contains(&harness, " gamma alpha"));
 }
 
 fn selected(harness: &Harness<'_, App>) -> u64 {

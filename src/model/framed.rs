@@ -11,7 +11,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use crate::codec::framing::{Decoder, Framing, FramingError, Unit, UnitKind};
-use crate::model::log::{EntryKind, TrafficLog};
+use crate::model::log::{EntryKind, NO_PEER, TrafficLog};
 
 /// One row of the framed view: a frame, bytes skipped while resynchronizing, or a note.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +35,9 @@ pub struct FrameRow {
     /// Set when these bytes were skipped: why (boxed: rare, and rows must stay small).
     pub invalid: Option<Box<FramingError>>,
 }
+
+/// Bytes before a frame given as decoding context (as the log gives for reads).
+const CONTEXT_BYTES: usize = 64;
 
 /// Most rows a view holds; older ones are dropped (and counted) past it, so tiny frames in a
 /// full log cannot take more memory than the log itself.
@@ -136,6 +139,16 @@ impl FramedView {
                 continue;
             };
             if !entry.kind.is_traffic() {
+                // A note about a peer (disconnected) or the session (stopped): no more bytes
+                // will come on those streams, so an idle frame in progress is complete now,
+                // and shows before the note.
+                for (key, stream) in &mut self.streams {
+                    if key.0 == entry.peer || entry.peer == NO_PEER {
+                        self.units.clear();
+                        stream.decoder.flush_idle(i64::MAX, &mut self.units);
+                        Self::emit(&mut self.rows, stream, *key, &mut self.units);
+                    }
+                }
                 self.rows.push_back(FrameRow {
                     kind: entry.kind,
                     peer: entry.peer,
@@ -231,6 +244,47 @@ impl FramedView {
         {
             stream.pieces.pop_front();
         }
+    }
+
+    /// The bytes just before a frame in its stream (within its first read, else the tail of
+    /// the read before), so a character split across two frames decodes whole.
+    pub fn row_context<'a>(&self, log: &'a TrafficLog, row: &FrameRow) -> &'a [u8] {
+        if !row.kind.is_traffic() {
+            return &[];
+        }
+        let Some(entry) = log.get(row.start_seq) else {
+            return &[];
+        };
+        let offset = row.start_offset as usize;
+        if offset == 0 {
+            return entry.context;
+        }
+        let from = offset.saturating_sub(CONTEXT_BYTES);
+        entry.bytes.get(from..offset).unwrap_or_default()
+    }
+
+    /// Whether the stream has bytes after the frame's payload (so a character cut at its end
+    /// may finish there).
+    pub fn row_has_successor(&self, log: &TrafficLog, row: &FrameRow) -> bool {
+        if !row.kind.is_traffic() {
+            return false;
+        }
+        let Some(last) = log.get(row.end_seq) else {
+            return false;
+        };
+        if last.has_successor {
+            return true;
+        }
+        let mut through_last = 0u64;
+        for seq in row.start_seq..=row.end_seq {
+            if let Some(e) = log.get(seq)
+                && e.peer == row.peer
+                && e.kind == row.kind
+            {
+                through_last += e.bytes.len() as u64;
+            }
+        }
+        through_last.saturating_sub(u64::from(row.start_offset)) > row.payload_len
     }
 
     /// The first `limit` bytes of a row's payload (whole notes), read back from the log.
@@ -344,6 +398,47 @@ mod tests {
         let p = payloads(&view, &log);
         assert_eq!(p[0].2, b"abcd");
         assert_eq!(p[1].2, b"ef");
+    }
+
+    #[test]
+    fn an_idle_frame_ends_before_its_peer_disconnects() {
+        use EntryKind::{Info, Rx};
+        let log = log_with(&[
+            (Rx, 0, b"ab", 0),
+            (Rx, 1, b"cd", 1),
+            (Info, 0, b"disconnected", 2),
+        ]);
+        let mut view = FramedView::new(Framing::Idle { gap_ms: 1000 });
+        view.sync(&log, 3_000, 100);
+        assert_eq!(
+            payloads(&view, &log),
+            vec![
+                (Rx, 0, b"ab".to_vec(), false),
+                (Info, 0, b"disconnected".to_vec(), false)
+            ]
+        );
+        assert_eq!(view.pending_bytes(), 2, "the other peer's frame goes on");
+    }
+
+    #[test]
+    fn a_character_split_across_frames_decodes_whole() {
+        use crate::codec::text::{TextEncoding, decode_for_display};
+        use EntryKind::Rx;
+        let log = log_with(&[(Rx, 0, b"a\xe4\xb8", 0), (Rx, 0, b"\xad b", 100)]);
+        let mut view = FramedView::new(Framing::Idle { gap_ms: 10 });
+        view.sync(&log, 1_000_000, 100);
+        let (first, second) = (view.get(0).expect("row"), view.get(1).expect("row"));
+        assert!(view.row_has_successor(&log, first));
+        let shown = |row: &FrameRow| {
+            decode_for_display(
+                view.row_context(&log, row),
+                &view.row_bytes(&log, row, 64),
+                !view.row_has_successor(&log, row),
+                TextEncoding::Utf8,
+            )
+        };
+        assert_eq!(shown(first), "a");
+        assert_eq!(shown(second), "中 b");
     }
 
     #[test]
