@@ -17,6 +17,20 @@ use crate::send_tools::{JobView, SendTools, ToolAction};
 /// Most bytes shown in a preview line; the count always covers them all.
 const PREVIEW_BYTES: usize = 48;
 
+/// Send text longer than this is not put in the editor (laying out megabytes of text takes
+/// about a second per frame): it is summarized, can be cleared or replaced, and its preview
+/// is computed once instead of every frame.
+pub const LARGE_SEND_TEXT_BYTES: usize = 64 * 1024;
+
+/// The preview of a large send text, computed once per text and options.
+#[derive(Clone)]
+struct LargePreview {
+    text_ptr: usize,
+    text_len: usize,
+    options: SendOptions,
+    preview: Result<String, String>,
+}
+
 /// Draws the send box of session `id`.
 pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
     let send_shortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::Enter);
@@ -77,6 +91,16 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
         &mut session_view.send_text,
         &mut session_view.tools,
     );
+    if take_large_paste(ui, edit_id, &mut session_view.send_text) {
+        session_view.send_error = None;
+    }
+    if session_view.send_text.len() > LARGE_SEND_TEXT_BYTES {
+        large_text_ui(ui, edit_id, session_view, &view.send_options());
+        let active = session.is_active();
+        periodic_ui(ui, id, active, &mut session_view.tools, actions);
+        file_ui(ui, id, active, &mut session_view.tools, actions);
+        return;
+    }
     let edit = egui::TextEdit::multiline(&mut session_view.send_text)
         .id(edit_id)
         .hint_text(hint)
@@ -100,6 +124,78 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
     file_ui(ui, id, active, &mut session_view.tools, actions);
     if let Some(error) = &session_view.tools.tools_error {
         ui.colored_label(ui.visuals().error_fg_color, error);
+    }
+}
+
+/// Takes a paste into the focused send box that would make its text large, before the
+/// editor lays it out; returns whether it took one.
+fn take_large_paste(ui: &mut egui::Ui, edit_id: egui::Id, text: &mut String) -> bool {
+    if !ui.memory(|m| m.has_focus(edit_id)) && text.len() <= LARGE_SEND_TEXT_BYTES {
+        return false;
+    }
+    let current = text.len();
+    let mut taken = false;
+    ui.input_mut(|input| {
+        input.events.retain(|event| match event {
+            egui::Event::Paste(pasted) if current + pasted.len() > LARGE_SEND_TEXT_BYTES => {
+                text.push_str(pasted);
+                taken = true;
+                false
+            }
+            _ => true,
+        });
+    });
+    taken
+}
+
+/// A large send text: its size, its (cached) preview and a way to clear it.
+fn large_text_ui(
+    ui: &mut egui::Ui,
+    edit_id: egui::Id,
+    session_view: &mut crate::app::SessionView,
+    options: &SendOptions,
+) {
+    let summary = format!(
+        "{} bytes of text: too large to edit here (paste appends)",
+        session_view.send_text.len()
+    );
+    ui.horizontal(|ui| {
+        ui.label(summary);
+        if ui.button("Clear text").clicked() {
+            session_view.send_text.clear();
+            session_view.send_error = None;
+        }
+    });
+    let text = &session_view.send_text;
+    if text.len() <= LARGE_SEND_TEXT_BYTES {
+        return;
+    }
+    let cache_id = edit_id.with("large_preview");
+    let cached: Option<LargePreview> = ui.data(|d| d.get_temp(cache_id));
+    let fresh = cached.filter(|c| {
+        c.text_ptr == text.as_ptr() as usize && c.text_len == text.len() && c.options == *options
+    });
+    let preview = match fresh {
+        Some(cached) => cached.preview,
+        None => {
+            let preview = preview_text(text, options);
+            let entry = LargePreview {
+                text_ptr: text.as_ptr() as usize,
+                text_len: text.len(),
+                options: *options,
+                preview: preview.clone(),
+            };
+            ui.data_mut(|d| d.insert_temp(cache_id, entry));
+            preview
+        }
+    };
+    match (session_view.send_error.clone(), preview) {
+        (Some(error), _) | (None, Err(error)) => {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        (None, Ok(text)) => {
+            ui.label(RichText::new(text).monospace().weak());
+        }
     }
 }
 

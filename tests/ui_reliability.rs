@@ -1,0 +1,86 @@
+//! UI reliability (issue 7): a 10 MiB paste into the send box keeps the window responsive.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use sockdbg::app::{App, EngineLink};
+use sockdbg::config::ConfigStore;
+use sockdbg::protocol::{Command, Event};
+use sockdbg::spec::SessionSpec;
+use tokio::sync::mpsc;
+
+#[test]
+fn a_ten_mib_send_text_keeps_frames_fast() {
+    let dir = std::env::temp_dir().join(format!("sockdbg-ui-rel-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let (command_tx, mut commands) = mpsc::unbounded_channel::<Command>();
+    let (events, event_rx) = crossbeam_channel::unbounded();
+    let store = ConfigStore::at(&dir);
+    let spec: SessionSpec = "tcp-server:127.0.0.1:6001".parse().expect("spec");
+    let mut harness = Harness::builder()
+        .with_size([1200.0, 800.0])
+        .build_eframe(move |cc| {
+            sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
+            App::new(
+                EngineLink::from_channels(command_tx, event_rx),
+                Some(store),
+                vec![spec],
+            )
+        });
+    let id = harness
+        .state()
+        .sessions
+        .iter()
+        .next()
+        .expect("a session")
+        .id;
+    let local_addr: SocketAddr = "127.0.0.1:6001".parse().expect("addr");
+    events
+        .send(Event::Started { id, local_addr })
+        .expect("send");
+    harness.run_steps(3);
+    harness.state_mut().views.entry(id).or_default().send_text = "A".repeat(10 * 1024 * 1024);
+    harness.step(); // the one frame that encodes the preview
+    let mut slowest = Duration::ZERO;
+    for _ in 0..5 {
+        let begun = Instant::now();
+        harness.step();
+        slowest = slowest.max(begun.elapsed());
+    }
+    // Before the fix a frame took ~1 s in release with 10 MiB in the editor.
+    assert!(
+        slowest < Duration::from_millis(150),
+        "slowest frame {slowest:?}"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("10485760 bytes of text")
+            .is_some(),
+        "the large text is summarized"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("10485760 bytes: 41 41")
+            .is_some(),
+        "the preview counts every byte"
+    );
+    harness.get_by_label("Send").click();
+    harness.run_steps(2);
+    let sent = std::iter::from_fn(|| commands.try_recv().ok()).find_map(|c| match c {
+        Command::Send { data, .. } => Some(data.len()),
+        _ => None,
+    });
+    assert_eq!(sent, Some(10 * 1024 * 1024));
+    // Clear brings the editor back.
+    harness.get_by_label("Clear text").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .state()
+            .views
+            .get(&id)
+            .is_some_and(|v| v.send_text.is_empty())
+    );
+}
