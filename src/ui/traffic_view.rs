@@ -461,10 +461,13 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
         .selected_entry
         .and_then(|row| state.log_view.row(&session.log, row, DETAIL_MAX_BYTES));
     if let Some(row) = selected {
+        // The log keeps at least about half of the height for its rows.
+        let room = ui.available_height();
         egui::Panel::bottom("entry_detail")
             .resizable(true)
-            .default_size(200.0)
+            .default_size((room * 0.45).clamp(60.0, 220.0))
             .min_size(60.0)
+            .max_size((room * 0.6).max(60.0))
             .show(ui, |ui| detail_ui(ui, session, &row, view));
     }
     let clicked = rows_ui(ui, session, view, prefs, state, session_view.selected_entry);
@@ -614,7 +617,7 @@ fn toolbar_ui(
         } else {
             format!("{} entries", log.len())
         };
-        ui.label(egui::RichText::new(count).weak());
+        ui.add(egui::Label::new(egui::RichText::new(count).weak()).extend());
     });
 }
 
@@ -932,6 +935,7 @@ fn rows_ui(
     let mut clicked = None;
     let mut area = egui::ScrollArea::vertical()
         .auto_shrink([false, false])
+        .min_scrolled_height(2.0 * row_height)
         .stick_to_bottom(view.auto_scroll && lv.paused_at.is_none());
     if let Some(target) = state.scroll_to.take()
         && let Some(index) = lv.shown_index(log, target)
@@ -1187,7 +1191,8 @@ fn detail_ui(ui: &mut egui::Ui, session: &Session, row: &Row<'_>, view: &ViewSet
                     let text = format!(" {}", line.text);
                     let color = kind_color(row.kind, ui.visuals());
                     job.append(&text, 0.0, TextFormat::simple(font.clone(), color));
-                    ui.label(job);
+                    // One dump row per line; the area scrolls sideways when narrow.
+                    ui.add(egui::Label::new(job).extend());
                 }
                 if truncated {
                     ui.label(format!("… first {} shown", byte_count(bytes.len() as u64)));
