@@ -224,6 +224,12 @@ impl Engine {
         &self.history
     }
 
+    /// Forgets every event received so far (long tests keep their memory flat).
+    pub fn clear_history(&mut self) {
+        self.history.clear();
+        self.pending.clear();
+    }
+
     /// Shuts the engine down and returns how long that took.
     pub fn shutdown(mut self) -> Duration {
         let begun = Instant::now();
