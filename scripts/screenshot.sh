@@ -18,7 +18,7 @@ if [ -z "$bin" ]; then
   if [ -x target/release/sockdbg ]; then bin=target/release/sockdbg; else bin=target/debug/sockdbg; fi
 fi
 display=:$((90 + RANDOM % 100))
-Xvfb "$display" -screen 0 1100x700x24 -nolisten tcp >/dev/null 2>&1 &
+Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb_pid=$!
 cfg=$(mktemp -d)
 cleanup() { kill "${app_pid:-}" 2>/dev/null || true; kill "$xvfb_pid" 2>/dev/null || true; rm -rf "$cfg"; }

@@ -94,6 +94,9 @@ pub struct SavedSession {
     pub auto_reply: Vec<ReplyRule>,
     /// The on-connect payload.
     pub on_connect: OnConnect,
+    /// How the log frames its bytes, as `--framing` writes it (`raw`, `len:u32le`, ...);
+    /// empty means raw.
+    pub framing: String,
 }
 
 /// Settings of the log view and the send box.
@@ -116,6 +119,8 @@ pub struct ViewSettings {
     pub send_line_ending: LineEnding,
     /// Appended last to what the send box sends.
     pub send_checksum: Checksum,
+    /// The quick commands / on-connect / auto-reply panel is open.
+    pub send_tools_open: bool,
 }
 
 impl ViewSettings {
@@ -142,6 +147,7 @@ impl Default for ViewSettings {
             send_escapes: true,
             send_line_ending: LineEnding::None,
             send_checksum: Checksum::None,
+            send_tools_open: true,
         }
     }
 }

@@ -52,7 +52,7 @@ fn run_window(cli: Cli) -> ExitCode {
         viewport: egui::ViewportBuilder::default()
             .with_title("sockdbg — socket debugger")
             .with_app_id("sockdbg")
-            .with_inner_size([1100.0, 700.0])
+            .with_inner_size([1280.0, 800.0])
             .with_min_inner_size([640.0, 400.0]),
         ..Default::default()
     };

@@ -63,14 +63,18 @@ fn session_panel_ui(
     id: crate::protocol::SessionId,
     actions: &mut Vec<Action>,
 ) {
+    // The log is the heart of the window: the tools panel stays narrow and can be closed
+    // (the Tools toggle beside Send, or dragging its edge).
+    let mut tools_open = app.view.send_tools_open;
     egui::Panel::right("send_tools")
         .resizable(true)
-        .default_size(330.0)
-        .min_size(240.0)
+        .default_size(270.0)
+        .min_size(220.0)
         .max_size(520.0)
-        .show(ui, |ui| {
+        .show_collapsible(ui, &mut tools_open, |ui| {
             quick_commands::send_tools_ui(ui, app, id, actions);
         });
+    app.view.send_tools_open = tools_open;
     egui::Panel::bottom("send_box")
         .resizable(true)
         .default_size(215.0)

@@ -78,6 +78,8 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
         if send.clicked() {
             actions.push(Action::Send(id));
         }
+        ui.toggle_value(&mut view.send_tools_open, "Tools")
+            .on_hover_text("Quick commands, on-connect payload and auto-reply rules");
     });
     let hint = if view.send_hex {
         "hex bytes, e.g. 31 32 33 or 0x31 0x32 (Up/Down: history)"
