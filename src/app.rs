@@ -255,6 +255,7 @@ impl App {
                 Ok(spec) => {
                     let id = self.sessions.create(spec);
                     self.view_of(id).tools = SendTools::from_saved(saved);
+                    ui::traffic_view::restore_framing(self, id, &saved.framing);
                     self.apply_reactions(id);
                     if saved.running {
                         self.start_session(id);
@@ -281,6 +282,11 @@ impl App {
                         quick_commands: tools.map(|t| t.quick_commands.clone()).unwrap_or_default(),
                         auto_reply: tools.map(|t| t.rules.clone()).unwrap_or_default(),
                         on_connect: tools.map(|t| t.on_connect.clone()).unwrap_or_default(),
+                        framing: self
+                            .traffic
+                            .get(&s.id)
+                            .map(|t| t.log_view.framing().to_string())
+                            .unwrap_or_default(),
                     }
                 })
                 .collect(),

@@ -358,6 +358,7 @@ mod tests {
                         ..SendOptions::default()
                     },
                 },
+                framing: "len:u32le,offset=2".into(),
             }],
             view: ViewSettings {
                 send_line_ending: LineEnding::Lf,

@@ -275,3 +275,40 @@ fn length_prefixed_framing_shows_messages_and_capture_writes_pcapng() {
     assert_eq!(frames[3]["hex"], "04000000666f7572");
     std::fs::remove_file(&export).ok();
 }
+
+#[test]
+fn framing_is_saved_per_session_and_restored() {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("sockdbg-uitraffic-persist-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let build = |dir: PathBuf| {
+        Harness::builder()
+            .with_size([1280.0, 800.0])
+            .build_eframe(move |cc| {
+                sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
+                let startup = vec!["tcp-server:127.0.0.1:0".parse().expect("spec")];
+                App::start(&cc.egui_ctx, Some(ConfigStore::at(dir)), startup)
+                    .expect("engine starts")
+            })
+    };
+    {
+        let mut harness = build(dir.clone());
+        harness.run_steps(2);
+        node_with(&harness, Role::ComboBox, "Framing").click();
+        harness.run_steps(2);
+        harness.get_by_label("Delimiter").click();
+        harness.run_steps(2);
+        type_into(&mut harness, "Delimiter hex", "0a");
+        harness.run_steps(2);
+        let saved = ConfigStore::at(&dir).load().config;
+        assert_eq!(saved.sessions[0].framing, "delim:0a", "{saved:?}");
+    }
+    let mut harness = build(dir.clone());
+    harness.run_steps(2);
+    let app = harness.state();
+    let session = only_session(app);
+    let framing = app.traffic.get(&session.id).map(|t| t.log_view.framing());
+    assert_eq!(framing.map(|f| f.to_string()).as_deref(), Some("delim:0a"));
+    assert!(any_label_contains(&harness, "Delimiter"));
+    std::fs::remove_dir_all(&dir).ok();
+}

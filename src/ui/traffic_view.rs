@@ -133,6 +133,40 @@ impl FramingMode {
 }
 
 impl FramingDraft {
+    /// The fields for `framing` (other fields keep their defaults).
+    pub fn from_framing(framing: &Framing) -> Self {
+        let mut draft = Self::default();
+        match framing {
+            Framing::Raw => {}
+            Framing::Idle { gap_ms } => {
+                draft.mode = FramingMode::Idle;
+                draft.gap_ms = gap_ms.to_string();
+            }
+            Framing::Delimiter {
+                delimiter,
+                keep,
+                max_frame,
+            } => {
+                draft.mode = FramingMode::Delimiter;
+                draft.delimiter = to_hex_spaced(delimiter).to_ascii_lowercase();
+                draft.keep = *keep;
+                draft.max_frame = max_frame.to_string();
+            }
+            Framing::Fixed { len } => {
+                draft.mode = FramingMode::Fixed;
+                draft.fixed_len = len.to_string();
+            }
+            Framing::Length(p) => {
+                draft.mode = FramingMode::Length;
+                draft.width = p.width;
+                draft.offset = p.offset.to_string();
+                draft.include_header = p.include_header;
+                draft.max_frame = p.max_frame.to_string();
+            }
+        }
+        draft
+    }
+
     /// The framing the fields describe.
     ///
     /// # Errors
@@ -294,6 +328,22 @@ pub enum TrafficAction {
     CancelExport,
     /// Choose a file for a path field with a save dialog.
     Browse(PathField),
+}
+
+/// Sets a restored session's framing from its saved text (`len:u32le`, ...); an unreadable
+/// one is reported as a notice and the session shows raw reads.
+pub fn restore_framing(app: &mut App, id: SessionId, saved: &str) {
+    if saved.trim().is_empty() {
+        return;
+    }
+    match saved.parse::<Framing>() {
+        Ok(framing) => {
+            let state = app.traffic.entry(id).or_default();
+            state.framing_draft = FramingDraft::from_framing(&framing);
+            state.log_view.set_framing(framing);
+        }
+        Err(e) => app.notices.push(format!("Saved framing was not used: {e}")),
+    }
 }
 
 /// Carries out a [`TrafficAction`] on session `id`.
@@ -1313,4 +1363,32 @@ fn stats_ui(ui: &mut egui::Ui, session: &Session, state: &TrafficState) {
                     }
                 });
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framing_form_round_trips_every_mode() {
+        for text in [
+            "raw",
+            "idle:50",
+            "delim:0d0a",
+            "delim:0a,keep,max=10",
+            "fixed:8",
+            "len:u32le",
+            "len:u16be,offset=2,include-header,max=100",
+        ] {
+            let framing: Framing = text.parse().expect("valid");
+            let draft = FramingDraft::from_framing(&framing);
+            assert_eq!(draft.framing(), Ok(framing), "{text}");
+        }
+        let bad = FramingDraft {
+            mode: FramingMode::Fixed,
+            fixed_len: "0".into(),
+            ..FramingDraft::default()
+        };
+        assert!(bad.framing().is_err());
+    }
 }
