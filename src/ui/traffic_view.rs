@@ -686,6 +686,7 @@ pub fn encoding_combo_ui(ui: &mut egui::Ui, label: &str, encoding: &mut TextEnco
         .labelled_by(label.id);
 }
 
+/// A label and the text field it names.
 fn labelled_field(ui: &mut egui::Ui, label: &str, text: &mut String, width: f32) -> bool {
     let label = ui.label(label);
     ui.add(egui::TextEdit::singleline(text).desired_width(width))
@@ -780,11 +781,11 @@ fn filter_bar_ui(
         ui.selectable_value(dir, DirectionFilter::All, "All");
         ui.selectable_value(dir, DirectionFilter::Rx, "RX only");
         ui.selectable_value(dir, DirectionFilter::Tx, "TX only");
-        let label = ui.label("Peer");
         let peer_text = |index: Option<u32>| match index.and_then(|i| session.peer_addr(i)) {
             Some(addr) => addr.to_string(),
             None => "All peers".to_string(),
         };
+        let label = ui.label("Peer");
         egui::ComboBox::from_id_salt(label.id)
             .selected_text(peer_text(lv.filter.peer))
             .width(150.0)
