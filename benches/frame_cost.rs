@@ -11,6 +11,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use sockdbg::app::{App, EngineLink};
 use sockdbg::protocol::{Direction, Event, PeerId, SessionId};
 
+/// The window runs with mimalloc (see src/main.rs); measure the frame with it too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const HELD: usize = 1_000_000;
 /// Under `cargo test --all-targets` (no `--bench` argument) the bench only checks it runs.
 const HELD_WHEN_TESTED: usize = 10_000;
