@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::config::{Config, ConfigStore, QuickCommand, SavedSession, ViewSettings};
+use crate::config::{Config, ConfigStore, QuickCommand, SavedSession, ThemeChoice, ViewSettings};
 use crate::engine::{EngineError, EngineHandle, EventSink, InFlight};
+use crate::i18n::Language;
 use crate::model::Sessions;
 use crate::protocol::{Command, Event, PeerId, SendTarget, SessionId};
 use crate::send_tools::{SendTools, ToolAction};
@@ -118,6 +119,22 @@ pub enum Action {
     Traffic(SessionId, ui::traffic_view::TrafficAction),
     /// A send-tools action (quick commands, periodic/file send, auto-reply) of a session.
     Tool(SessionId, ToolAction),
+    /// Ask before deleting a session (the Delete key, the context menu).
+    ConfirmDelete(SessionId),
+    /// Close the delete confirmation without deleting.
+    CancelDelete,
+    /// Create a stopped copy of a session at the end of the list.
+    Duplicate(SessionId),
+    /// Open the rename field of a session.
+    BeginRename(SessionId),
+    /// Close the rename field, keeping the old name.
+    CancelRename,
+    /// Give a session a display name (empty: show its address).
+    Rename(SessionId, String),
+    /// Switch the theme.
+    SetTheme(ThemeChoice),
+    /// Switch the UI language.
+    SetLanguage(Language),
 }
 
 /// The create-session form.
@@ -158,6 +175,8 @@ pub struct SessionView {
     pub send_error: Option<String>,
     /// History, periodic/file sends, quick commands, auto-reply.
     pub tools: SendTools,
+    /// The name shown in the session list instead of the address; empty means none.
+    pub name: String,
 }
 
 impl Default for SessionView {
@@ -168,6 +187,7 @@ impl Default for SessionView {
             selected_entry: None,
             send_error: None,
             tools: SendTools::default(),
+            name: String::new(),
         }
     }
 }
@@ -193,6 +213,14 @@ pub struct App {
     pub log_prefs: ui::traffic_view::LogPrefs,
     /// Quick commands shown for every session.
     pub quick_commands: Vec<QuickCommand>,
+    /// The session whose deletion waits for a confirmation.
+    pub confirm_delete: Option<SessionId>,
+    /// The session being renamed and the name typed so far.
+    pub renaming: Option<(SessionId, String)>,
+    /// This machine's addresses (no loopback), shown in the first-run hint; read once.
+    pub local_addresses: Vec<std::net::IpAddr>,
+    /// Total receive/send rates shown in the status bar.
+    pub rates: ui::status_bar::RateMeter,
     store: Option<ConfigStore>,
     saved: Option<Config>,
 }
@@ -224,6 +252,10 @@ impl App {
             traffic: HashMap::new(),
             log_prefs: ui::traffic_view::LogPrefs::default(),
             quick_commands: Vec::new(),
+            confirm_delete: None,
+            renaming: None,
+            local_addresses: local_addresses(),
+            rates: ui::status_bar::RateMeter::default(),
             store,
             saved: None,
         };
@@ -255,6 +287,7 @@ impl App {
                 Ok(spec) => {
                     let id = self.sessions.create(spec);
                     self.view_of(id).tools = SendTools::from_saved(saved);
+                    self.view_of(id).name.clone_from(&saved.name);
                     ui::traffic_view::restore_framing(self, id, &saved.framing);
                     self.apply_reactions(id);
                     if saved.running {
@@ -286,6 +319,11 @@ impl App {
                             .traffic
                             .get(&s.id)
                             .map(|t| t.log_view.framing().to_string())
+                            .unwrap_or_default(),
+                        name: self
+                            .views
+                            .get(&s.id)
+                            .map(|v| v.name.clone())
                             .unwrap_or_default(),
                     }
                 })
@@ -364,6 +402,7 @@ impl App {
             Action::Start(id) => self.start_session(id),
             Action::Stop(id) => self.link.send(Command::Stop { id }),
             Action::Delete(id) => {
+                self.confirm_delete = None;
                 self.link.send(Command::Stop { id });
                 self.sessions.remove(id);
                 self.views.remove(&id);
@@ -394,13 +433,81 @@ impl App {
                 }
             }
             Action::Tool(id, action) => self.perform_tool(id, action),
+            Action::ConfirmDelete(id) => self.confirm_delete = Some(id),
+            Action::CancelDelete => self.confirm_delete = None,
+            Action::Duplicate(id) => self.duplicate(id),
+            Action::BeginRename(id) => {
+                let name = self.views.get(&id).map(|v| v.name.clone());
+                self.renaming = Some((id, name.unwrap_or_default()));
+            }
+            Action::CancelRename => self.renaming = None,
+            Action::Rename(id, name) => {
+                self.view_of(id).name = name.trim().to_string();
+                self.renaming = None;
+            }
+            Action::SetTheme(theme) => self.view.theme = theme,
+            Action::SetLanguage(language) => self.view.language = Some(language),
             Action::Traffic(id, action) => ui::traffic_view::perform(self, id, action),
         }
+    }
+
+    /// A stopped copy of a session with its send tools, framing and name ("name (copy)").
+    fn duplicate(&mut self, id: SessionId) {
+        let Some(spec) = self.sessions.get(id).map(|s| s.spec.clone()) else {
+            return;
+        };
+        let copy = self.sessions.create(spec);
+        if let Some(view) = self.views.get(&id) {
+            let saved = SavedSession {
+                quick_commands: view.tools.quick_commands.clone(),
+                auto_reply: view.tools.rules.clone(),
+                on_connect: view.tools.on_connect.clone(),
+                ..SavedSession::default()
+            };
+            let name = if view.name.is_empty() {
+                String::new()
+            } else {
+                format!("{} (2)", view.name)
+            };
+            let copy_view = self.view_of(copy);
+            copy_view.tools = SendTools::from_saved(&saved);
+            copy_view.name = name;
+            self.apply_reactions(copy);
+        }
+        if let Some(framing) = self
+            .traffic
+            .get(&id)
+            .map(|t| t.log_view.framing().to_string())
+        {
+            ui::traffic_view::restore_framing(self, copy, &framing);
+        }
+        self.selected = Some(copy);
+    }
+
+    /// The language of the window (English until one is chosen).
+    pub fn language(&self) -> Language {
+        self.view.language.unwrap_or_default()
     }
 
     fn send_from_box(&mut self, id: SessionId) {
         self.send_box_payload(id);
     }
+}
+
+/// The machine's non-loopback interface addresses, IPv4 first; empty when they cannot be
+/// read. Only read, never used to send anything.
+fn local_addresses() -> Vec<std::net::IpAddr> {
+    let mut addresses: Vec<std::net::IpAddr> = if_addrs::get_if_addrs()
+        .map(|list| {
+            list.into_iter()
+                .filter(|i| !i.is_loopback())
+                .map(|i| i.ip())
+                .collect()
+        })
+        .unwrap_or_default();
+    addresses.sort_by_key(|a| (a.is_ipv6(), *a));
+    addresses.dedup();
+    addresses
 }
 
 impl eframe::App for App {
@@ -413,6 +520,12 @@ impl eframe::App for App {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let size = ui
+            .ctx()
+            .input(|i| i.viewport().inner_rect.map(|r| r.size()));
+        if let Some(size) = size.filter(|s| s.x >= 1.0 && s.y >= 1.0) {
+            self.view.window_size = Some((size.x.round() as u32, size.y.round() as u32));
+        }
         let actions = ui::window_ui(ui, self);
         for action in actions {
             self.perform(action);

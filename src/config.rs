@@ -97,6 +97,8 @@ pub struct SavedSession {
     /// How the log frames its bytes, as `--framing` writes it (`raw`, `len:u32le`, ...);
     /// empty means raw.
     pub framing: String,
+    /// The name shown in the session list instead of the spec; empty means none.
+    pub name: String,
 }
 
 /// Settings of the log view and the send box.
@@ -121,6 +123,29 @@ pub struct ViewSettings {
     pub send_checksum: Checksum,
     /// The quick commands / on-connect / auto-reply panel is open.
     pub send_tools_open: bool,
+    /// Light, dark, or as the system says.
+    pub theme: ThemeChoice,
+    /// The UI language; `None` until chosen (the binary then takes the system locale's).
+    pub language: Option<crate::i18n::Language>,
+    /// The window's inner size in points when it was last seen, restored on the next start.
+    pub window_size: Option<(u32, u32)>,
+}
+
+/// The window's theme.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ThemeChoice {
+    /// Follow the system's light/dark setting.
+    #[default]
+    System,
+    /// Always light.
+    Light,
+    /// Always dark.
+    Dark,
+}
+
+impl ThemeChoice {
+    /// All choices, in menu order.
+    pub const ALL: [Self; 3] = [Self::System, Self::Light, Self::Dark];
 }
 
 impl ViewSettings {
@@ -148,6 +173,9 @@ impl Default for ViewSettings {
             send_line_ending: LineEnding::None,
             send_checksum: Checksum::None,
             send_tools_open: true,
+            theme: ThemeChoice::System,
+            language: None,
+            window_size: None,
         }
     }
 }
@@ -325,6 +353,7 @@ mod tests {
             sessions: vec![SavedSession {
                 spec: "tcp-server:0.0.0.0:6001".into(),
                 running: false,
+                name: "PLC 调试".into(),
                 quick_commands: vec![QuickCommand {
                     name: "AT".into(),
                     payload: "AT\\r\\n中文".into(),
@@ -363,6 +392,9 @@ mod tests {
             view: ViewSettings {
                 send_line_ending: LineEnding::Lf,
                 send_checksum: Checksum::Crc32,
+                theme: ThemeChoice::Dark,
+                language: Some(crate::i18n::Language::Chinese),
+                window_size: Some((1024, 700)),
                 ..ViewSettings::default()
             },
             ..Config::default()

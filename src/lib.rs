@@ -24,6 +24,7 @@ pub mod engine;
 pub mod export;
 pub mod fonts;
 pub mod headless;
+pub mod i18n;
 pub mod model;
 pub mod protocol;
 pub mod send_tools;

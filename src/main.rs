@@ -6,6 +6,7 @@ use clap::{CommandFactory, Parser};
 use sockdbg::app::App;
 use sockdbg::cli::Cli;
 use sockdbg::config::ConfigStore;
+use sockdbg::i18n::Language;
 
 /// mimalloc keeps freed memory for reuse instead of returning it to the OS at once: under a
 /// flood of 256 KiB reads, glibc's malloc spent a fifth of the time in page faults.
@@ -42,18 +43,40 @@ fn argument_error(error: &clap::Error) -> ExitCode {
     error.exit()
 }
 
+/// The window and desktop icon (`assets/icon.png`, 256x256).
+const ICON_PNG: &[u8] = include_bytes!("../assets/icon.png");
+
+/// The window size saved last time, read without touching the file (the app loads it, and
+/// reports a broken one, right after).
+fn saved_window_size(store: &ConfigStore) -> Option<(u32, u32)> {
+    let text = std::fs::read_to_string(store.path()).ok()?;
+    let config: sockdbg::config::Config = ron::from_str(&text).ok()?;
+    let (width, height) = config.view.window_size?;
+    // A size from a bigger monitor still opens; a tiny one is ignored.
+    (width >= 640 && height >= 400).then_some((width.min(7680), height.min(4320)))
+}
+
 fn run_window(cli: Cli) -> ExitCode {
     let store = cli
         .config_dir
         .clone()
         .map(ConfigStore::at)
         .or_else(ConfigStore::default_location);
+    let (width, height) = store
+        .as_ref()
+        .and_then(saved_window_size)
+        .unwrap_or((1280, 800));
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("sockdbg — socket debugger")
+        .with_app_id("sockdbg")
+        .with_inner_size([width as f32, height as f32])
+        .with_min_inner_size([640.0, 400.0]);
+    match eframe::icon_data::from_png_bytes(ICON_PNG) {
+        Ok(icon) => viewport = viewport.with_icon(std::sync::Arc::new(icon)),
+        Err(e) => eprintln!("sockdbg: the window icon could not be decoded: {e}"),
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("sockdbg — socket debugger")
-            .with_app_id("sockdbg")
-            .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([640.0, 400.0]),
+        viewport,
         ..Default::default()
     };
     let sessions = cli.sessions;
@@ -62,7 +85,11 @@ fn run_window(cli: Cli) -> ExitCode {
         options,
         Box::new(move |cc| {
             sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
-            let app = App::start(&cc.egui_ctx, store, sessions)?;
+            let mut app = App::start(&cc.egui_ctx, store, sessions)?;
+            // First start: speak the system locale's language (a choice in Settings is kept).
+            if app.view.language.is_none() {
+                app.view.language = Some(Language::from_environment());
+            }
             Ok(Box::new(app))
         }),
     );

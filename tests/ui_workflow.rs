@@ -374,6 +374,10 @@ fn stop_restart_delete_and_sessions_come_back_on_next_start() {
     });
     assert!(harness.state().view.log_hex);
     harness.get_by_label("Delete").click();
+    // The click lands on the second frame; the dialog shows from the next one.
+    harness.run_steps(4);
+    assert_eq!(harness.state().sessions.len(), 1, "Delete asks first");
+    harness.get_by_label("Delete session").click();
     harness.run_steps(2);
     assert!(harness.state().sessions.is_empty());
     let saved = store.load().config;

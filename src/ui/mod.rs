@@ -18,10 +18,56 @@ pub mod status_bar;
 pub mod traffic_view;
 
 use crate::app::{Action, App};
+use crate::config::ThemeChoice;
+use crate::i18n::{Language, Text, tr, trf};
+
+fn language_id() -> egui::Id {
+    egui::Id::unique("sockdbg_language")
+}
+
+/// The language the window shows now (kept in the context, so every `*_ui` finds it).
+pub fn language(ctx: &egui::Context) -> Language {
+    ctx.data(|d| d.get_temp(language_id())).unwrap_or_default()
+}
+
+/// `key` in the window's language.
+pub fn t(ui: &egui::Ui, key: Text) -> &'static str {
+    tr(language(ui.ctx()), key)
+}
+
+/// `key` in the window's language with its placeholders filled.
+pub fn tf(ui: &egui::Ui, key: Text, args: &[&dyn std::fmt::Display]) -> String {
+    trf(language(ui.ctx()), key, args)
+}
+
+/// egui's preference for a theme choice.
+pub fn theme_preference(theme: ThemeChoice) -> egui::ThemePreference {
+    match theme {
+        ThemeChoice::System => egui::ThemePreference::System,
+        ThemeChoice::Light => egui::ThemePreference::Light,
+        ThemeChoice::Dark => egui::ThemePreference::Dark,
+    }
+}
+
+/// The search field of the log view; Ctrl+F focuses it.
+pub fn log_search_id() -> egui::Id {
+    egui::Id::unique("log_search")
+}
 
 /// Lays out the whole window.
 pub fn window_ui(ui: &mut egui::Ui, app: &mut App) -> Vec<Action> {
     let mut actions = Vec::new();
+    let ctx = ui.ctx().clone();
+    ctx.data_mut(|d| d.insert_temp(language_id(), app.language()));
+    let theme = theme_preference(app.view.theme);
+    if ctx.options(|o| o.theme_preference) != theme {
+        ctx.set_theme(theme);
+    }
+    shortcuts(&ctx, app, &mut actions);
+    app.rates.sample(&app.sessions);
+    if app.rates.running() {
+        ctx.request_repaint_after(std::time::Duration::from_secs(1));
+    }
     egui::Panel::bottom("status_bar").show(ui, |ui| {
         status_bar::status_bar_ui(ui, app);
     });
@@ -36,10 +82,109 @@ pub fn window_ui(ui: &mut egui::Ui, app: &mut App) -> Vec<Action> {
         notices_ui(ui, &app.notices, &mut actions);
         match app.selected.filter(|id| app.sessions.get(*id).is_some()) {
             Some(id) => session_panel_ui(ui, app, id, &mut actions),
-            None => empty_state_ui(ui),
+            None => empty_state_ui(ui, &app.local_addresses),
         }
     });
+    confirm_delete_ui(&ctx, app, &mut actions);
     actions
+}
+
+/// Ctrl+N new session, Ctrl+L clear log, Ctrl+F search, Delete remove (after confirming).
+/// Taken before the panels draw, so text fields do not see them.
+fn shortcuts(ctx: &egui::Context, app: &App, actions: &mut Vec<Action>) {
+    use egui::{Key, KeyboardShortcut, Modifiers};
+    let new = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
+    let clear = KeyboardShortcut::new(Modifiers::COMMAND, Key::L);
+    let search = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
+    let selected = app.selected.filter(|id| app.sessions.get(*id).is_some());
+    if ctx.input_mut(|i| i.consume_shortcut(&new)) {
+        let kind = app
+            .create_form
+            .as_ref()
+            .map_or(crate::spec::SessionKind::TcpServer, |f| f.kind);
+        actions.push(Action::OpenCreateForm(kind));
+    }
+    if ctx.input_mut(|i| i.consume_shortcut(&clear))
+        && let Some(id) = selected
+    {
+        actions.push(Action::ClearLog(id));
+    }
+    if ctx.input_mut(|i| i.consume_shortcut(&search)) {
+        ctx.memory_mut(|m| m.request_focus(log_search_id()));
+    }
+    // Delete edits text while a field has the keyboard; only otherwise does it delete.
+    let typing = ctx.memory(|m| m.focused().is_some()) && ctx.egui_wants_keyboard_input();
+    if !typing
+        && app.confirm_delete.is_none()
+        && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Delete))
+        && let Some(id) = selected
+    {
+        actions.push(Action::ConfirmDelete(id));
+    }
+}
+
+/// The small modal that asks before a session is deleted.
+fn confirm_delete_ui(ctx: &egui::Context, app: &App, actions: &mut Vec<Action>) {
+    let Some(id) = app.confirm_delete else {
+        return;
+    };
+    let Some(session) = app.sessions.get(id) else {
+        actions.push(Action::CancelDelete);
+        return;
+    };
+    let name = app
+        .views
+        .get(&id)
+        .map(|v| v.name.clone())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| session.title());
+    let modal = egui::Modal::new(egui::Id::unique("confirm_delete")).show(ctx, |ui| {
+        ui.set_max_width(360.0);
+        ui.heading(t(ui, Text::ConfirmDeleteTitle));
+        ui.label(tf(ui, Text::ConfirmDeleteBody, &[&name]));
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            let delete = ui.button(t(ui, Text::DeleteSession));
+            if delete.clicked() || ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                actions.push(Action::Delete(id));
+            }
+            if ui.button(t(ui, Text::Cancel)).clicked() {
+                actions.push(Action::CancelDelete);
+            }
+        });
+    });
+    // Escape cancels; a click beside the dialog does not (the click that opened it could
+    // land there).
+    let escape = ctx.input(|i| i.key_pressed(egui::Key::Escape));
+    if escape && modal.is_top_modal && !actions.contains(&Action::Delete(id)) {
+        actions.push(Action::CancelDelete);
+    }
+}
+
+/// The settings menu: theme and language, both applied at once and saved.
+pub fn settings_menu_ui(ui: &mut egui::Ui, app: &App, actions: &mut Vec<Action>) {
+    ui.menu_button(t(ui, Text::Settings), |ui| {
+        ui.label(egui::RichText::new(t(ui, Text::Theme)).strong());
+        for (theme, key) in
+            ThemeChoice::ALL
+                .into_iter()
+                .zip([Text::ThemeSystem, Text::ThemeLight, Text::ThemeDark])
+        {
+            if ui.radio(app.view.theme == theme, t(ui, key)).clicked() {
+                actions.push(Action::SetTheme(theme));
+            }
+        }
+        ui.separator();
+        ui.label(egui::RichText::new(t(ui, Text::LanguageLabel)).strong());
+        for language in Language::ALL {
+            if ui
+                .radio(app.language() == language, language.native_name())
+                .clicked()
+            {
+                actions.push(Action::SetLanguage(language));
+            }
+        }
+    });
 }
 
 fn notices_ui(ui: &mut egui::Ui, notices: &[String], actions: &mut Vec<Action>) {
@@ -49,7 +194,7 @@ fn notices_ui(ui: &mut egui::Ui, notices: &[String], actions: &mut Vec<Action>) 
             .show(ui, |ui| {
                 ui.horizontal_wrapped(|ui| {
                     ui.label(egui::RichText::new(notice).color(ui.visuals().warn_fg_color));
-                    if ui.button("Dismiss").clicked() {
+                    if ui.button(t(ui, Text::Dismiss)).clicked() {
                         actions.push(Action::DismissNotice(index));
                     }
                 });
@@ -85,12 +230,22 @@ fn session_panel_ui(
     traffic_view::traffic_view_ui(ui, app, id, actions);
 }
 
-fn empty_state_ui(ui: &mut egui::Ui) {
+fn empty_state_ui(ui: &mut egui::Ui, addresses: &[std::net::IpAddr]) {
     ui.vertical_centered(|ui| {
-        ui.add_space(ui.available_height() * 0.3);
-        ui.heading("No session selected");
-        ui.label("Create one on the left: a TCP Server on port 6001, then connect to it with");
+        ui.add_space(ui.available_height() * 0.2);
+        ui.heading(t(ui, Text::NoSession));
+        ui.label(t(ui, Text::FirstRunHint));
         ui.monospace("telnet 127.0.0.1 6001");
-        ui.label("or  nc 127.0.0.1 6001  and type: every byte shows up here.");
+        ui.label(t(ui, Text::FirstRunHint2));
+        ui.add_space(12.0);
+        ui.label(t(ui, Text::FromDevice));
+        if addresses.is_empty() {
+            ui.label(egui::RichText::new(t(ui, Text::NoAddresses)).weak());
+        }
+        for address in addresses {
+            ui.monospace(address.to_string());
+        }
+        ui.add_space(12.0);
+        ui.label(egui::RichText::new(t(ui, Text::Shortcuts)).weak());
     });
 }

@@ -10,9 +10,11 @@ use crate::codec::checksum::Checksum;
 use crate::codec::hex::to_hex_spaced;
 use crate::codec::send::{LineEnding, SendOptions, build_payload};
 use crate::codec::text::TextEncoding;
+use crate::i18n::Text;
 use crate::model::Session;
 use crate::protocol::{PeerId, SendTarget, SessionId};
 use crate::send_tools::{JobView, SendTools, ToolAction};
+use crate::ui::t;
 
 /// Most bytes shown in a preview line; the count always covers them all.
 const PREVIEW_BYTES: usize = 48;
@@ -45,22 +47,32 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
     ui.add_space(4.0);
     // Fixed rows rather than one wrapped row, so a label never wraps away from its combo.
     ui.horizontal(|ui| {
-        ui.checkbox(&mut view.send_hex, "Hex send")
-            .on_hover_text("Type bytes as hex (31 32 33) instead of text");
+        ui.checkbox(&mut view.send_hex, t(ui, Text::HexSend))
+            .on_hover_text(t(ui, Text::HexSendTip));
         ui.add_enabled_ui(!view.send_hex, |ui| {
-            ui.checkbox(&mut view.send_escapes, "Escapes")
+            ui.checkbox(&mut view.send_escapes, t(ui, Text::Escapes))
                 .on_hover_text("Replace \\r \\n \\t \\\\ \\0 and \\xNN (one raw byte) in the text");
-            encoding_ui(ui, "Encode as", &mut view.send_encoding, "send_encoding");
+            encoding_ui(
+                ui,
+                t(ui, Text::EncodeAs),
+                &mut view.send_encoding,
+                "send_encoding",
+            );
         });
     });
     ui.horizontal(|ui| {
         line_ending_ui(
             ui,
-            "Line end",
+            t(ui, Text::LineEnd),
             &mut view.send_line_ending,
             "send_line_ending",
         );
-        checksum_ui(ui, "Checksum", &mut view.send_checksum, "send_checksum");
+        checksum_ui(
+            ui,
+            t(ui, Text::Checksum),
+            &mut view.send_checksum,
+            "send_checksum",
+        );
     });
     ui.horizontal(|ui| {
         if session.spec.kind.is_server() {
@@ -72,19 +84,19 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
             );
         }
         let send = ui
-            .add_enabled(session.is_active(), egui::Button::new("Send"))
-            .on_hover_text("Send (Ctrl+Enter)")
-            .on_disabled_hover_text("Start the session to send");
+            .add_enabled(session.is_active(), egui::Button::new(t(ui, Text::Send)))
+            .on_hover_text(t(ui, Text::SendTip))
+            .on_disabled_hover_text(t(ui, Text::StartToSend));
         if send.clicked() {
             actions.push(Action::Send(id));
         }
-        ui.toggle_value(&mut view.send_tools_open, "Tools")
-            .on_hover_text("Quick commands, on-connect payload and auto-reply rules");
+        ui.toggle_value(&mut view.send_tools_open, t(ui, Text::Tools))
+            .on_hover_text(t(ui, Text::ToolsTip));
     });
     let hint = if view.send_hex {
-        "hex bytes, e.g. 31 32 33 or 0x31 0x32 (Up/Down: history)"
+        t(ui, Text::HexHint)
     } else {
-        "text to send (Up/Down: history)"
+        t(ui, Text::TextHint)
     };
     let edit_id = ui.make_persistent_id(("send_text", id));
     history_keys_ui(
@@ -163,7 +175,7 @@ fn large_text_ui(
     );
     ui.horizontal(|ui| {
         ui.label(summary);
-        if ui.button("Clear text").clicked() {
+        if ui.button(t(ui, Text::ClearText)).clicked() {
             session_view.send_text.clear();
             session_view.send_error = None;
         }
@@ -454,7 +466,7 @@ fn target_ui(ui: &mut egui::Ui, session: &Session, target: &mut SendTarget, tool
             None => format!("#{} (gone)", peer.0),
         },
     };
-    let label = ui.label("To:");
+    let label = ui.label(t(ui, Text::To));
     let selected_text = describe(*target, tools.multi_peers.len());
     egui::ComboBox::from_id_salt("send_target")
         .selected_text(selected_text)

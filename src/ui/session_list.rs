@@ -1,20 +1,65 @@
-//! The left panel: the four create buttons, the create form, and the list of sessions with
-//! their state and counters; a server's peers are listed under it.
+//! The left panel: the settings menu, the four create buttons, the create form, and the list
+//! of sessions with their name, state, counters and connection counts (a context menu on each
+//! starts, stops, duplicates, renames or deletes it); a server's peers are listed under it.
 
 use crate::app::{Action, App, CreateForm};
+use crate::i18n::{Language, Text, tr, trf};
 use crate::model::{PeerInfo, Session, SessionState};
-use crate::protocol::SendTarget;
+use crate::protocol::{SendTarget, SessionId};
 use crate::spec::{SessionKind, SessionSpec};
 use crate::ui::format::byte_count;
+use crate::ui::{t, tf};
+
+/// A session kind's name in `language` (`TCP Server`, `TCP 服务器`).
+pub fn kind_name(language: Language, kind: SessionKind) -> &'static str {
+    let key = match kind {
+        SessionKind::TcpServer => Text::KindTcpServer,
+        SessionKind::TcpClient => Text::KindTcpClient,
+        SessionKind::UdpServer => Text::KindUdpServer,
+        SessionKind::UdpClient => Text::KindUdpClient,
+    };
+    tr(language, key)
+}
+
+/// A session's state in `language` (`listening on 0.0.0.0:6001`).
+pub fn state_text(language: Language, session: &Session) -> String {
+    let tf = |key, arg: &dyn std::fmt::Display| trf(language, key, &[arg]);
+    match &session.state {
+        SessionState::Stopped => tr(language, Text::StateStopped).to_string(),
+        SessionState::Starting if session.spec.kind == SessionKind::TcpClient => {
+            tr(language, Text::StateConnecting).to_string()
+        }
+        SessionState::Starting => tr(language, Text::StateStarting).to_string(),
+        SessionState::Running { local_addr } => match session.spec.kind {
+            SessionKind::TcpServer => tf(Text::StateListening, local_addr),
+            SessionKind::TcpClient => tf(Text::StateConnectedFrom, local_addr),
+            SessionKind::UdpServer => tf(Text::StateBound, local_addr),
+            SessionKind::UdpClient => tf(Text::StateReady, local_addr),
+        },
+        SessionState::Failed(reason) => tf(Text::StateFailed, reason),
+        SessionState::Ended(reason) => tf(Text::StateEnded, reason),
+    }
+}
 
 /// Draws the left panel.
 pub fn session_list_ui(ui: &mut egui::Ui, app: &mut App, actions: &mut Vec<Action>) {
     ui.add_space(4.0);
-    ui.heading("sockdbg");
+    ui.horizontal(|ui| {
+        ui.heading("sockdbg");
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            crate::ui::settings_menu_ui(ui, app, actions);
+        });
+    });
     ui.add_space(4.0);
+    let language = crate::ui::language(ui.ctx());
     for kind in SessionKind::ALL {
-        let button = egui::Button::new(format!("Create {}", kind.label()));
-        if ui.add_sized([ui.available_width(), 22.0], button).clicked() {
+        let label = trf(language, Text::CreateKind, &[&kind_name(language, kind)]);
+        let button = egui::Button::new(label);
+        if ui
+            .add_sized([ui.available_width(), 22.0], button)
+            .on_hover_text(t(ui, Text::NewSessionTip))
+            .clicked()
+        {
             actions.push(Action::OpenCreateForm(kind));
         }
     }
@@ -27,25 +72,33 @@ pub fn session_list_ui(ui: &mut egui::Ui, app: &mut App, actions: &mut Vec<Actio
         .auto_shrink([false, false])
         .show(ui, |ui| {
             for session in app.sessions.iter() {
-                let target = app.views.get(&session.id).map(|v| v.target);
-                session_row_ui(
-                    ui,
-                    session,
-                    app.selected == Some(session.id),
-                    target,
-                    actions,
-                );
+                let view = app.views.get(&session.id);
+                let row = Row {
+                    selected: app.selected == Some(session.id),
+                    target: view.map(|v| v.target),
+                    name: view.map_or("", |v| v.name.as_str()),
+                };
+                let renaming = match &mut app.renaming {
+                    Some((id, text)) if *id == session.id => Some(text),
+                    _ => None,
+                };
+                session_row_ui(ui, session, &row, renaming, actions);
             }
         });
 }
 
 fn create_form_ui(ui: &mut egui::Ui, form: &mut CreateForm, actions: &mut Vec<Action>) {
     egui::Frame::group(ui.style()).show(ui, |ui| {
-        ui.strong(format!("New {}", form.kind.label()));
+        let language = crate::ui::language(ui.ctx());
+        ui.strong(trf(
+            language,
+            Text::NewKind,
+            &[&kind_name(language, form.kind)],
+        ));
         let host_label = if form.kind.is_server() {
-            "Local IP"
+            t(ui, Text::LocalIp)
         } else {
-            "Remote host"
+            t(ui, Text::RemoteHost)
         };
         let mut submit = false;
         egui::Grid::new("create_form")
@@ -54,7 +107,7 @@ fn create_form_ui(ui: &mut egui::Ui, form: &mut CreateForm, actions: &mut Vec<Ac
                 ui.label(host_label);
                 let host = ui.add(egui::TextEdit::singleline(&mut form.host).desired_width(140.0));
                 ui.end_row();
-                ui.label("Port");
+                ui.label(t(ui, Text::Port));
                 let port = ui.add(egui::TextEdit::singleline(&mut form.port).desired_width(70.0));
                 ui.end_row();
                 let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
@@ -64,8 +117,8 @@ fn create_form_ui(ui: &mut egui::Ui, form: &mut CreateForm, actions: &mut Vec<Ac
             ui.colored_label(ui.visuals().error_fg_color, error);
         }
         ui.horizontal(|ui| {
-            submit |= ui.button("Create").clicked();
-            if ui.button("Cancel").clicked() {
+            submit |= ui.button(t(ui, Text::Create)).clicked();
+            if ui.button(t(ui, Text::Cancel)).clicked() {
                 actions.push(Action::CancelCreateForm);
             }
         });
@@ -89,54 +142,145 @@ fn state_color(session: &Session, visuals: &egui::Visuals) -> egui::Color32 {
     }
 }
 
+/// What the list knows of a session beside the model.
+struct Row<'a> {
+    selected: bool,
+    target: Option<SendTarget>,
+    name: &'a str,
+}
+
 fn session_row_ui(
     ui: &mut egui::Ui,
     session: &Session,
-    selected: bool,
-    target: Option<SendTarget>,
+    row: &Row<'_>,
+    renaming: Option<&mut String>,
     actions: &mut Vec<Action>,
 ) {
     let id = session.id;
+    let language = crate::ui::language(ui.ctx());
     ui.push_id(id.0, |ui| {
-        let title = ui.add(egui::Button::selectable(
-            selected,
-            egui::RichText::new(session.title()).strong(),
-        ));
-        if title.clicked() {
-            actions.push(Action::Select(id));
+        let address_title = format!(
+            "{} {}",
+            kind_name(language, session.spec.kind),
+            session.spec.address()
+        );
+        if let Some(text) = renaming {
+            rename_ui(ui, id, text, actions);
+        } else {
+            let title_text = if row.name.is_empty() {
+                address_title.clone()
+            } else {
+                row.name.to_string()
+            };
+            let title = ui
+                .add(egui::Button::selectable(
+                    row.selected,
+                    egui::RichText::new(title_text).strong(),
+                ))
+                .on_hover_text(format!("{address_title}\n{}", t(ui, Text::RenameTip)));
+            if title.clicked() {
+                actions.push(Action::Select(id));
+            }
+            if title.double_clicked() {
+                actions.push(Action::BeginRename(id));
+            }
+            title.context_menu(|ui| session_menu_ui(ui, session, actions));
         }
         ui.indent("state", |ui| {
-            ui.colored_label(state_color(session, ui.visuals()), session.state_text());
+            if !row.name.is_empty() {
+                ui.label(egui::RichText::new(&address_title).small().weak());
+            }
+            ui.colored_label(
+                state_color(session, ui.visuals()),
+                state_text(language, session),
+            );
             ui.label(
-                egui::RichText::new(format!(
-                    "RX {}  TX {}",
-                    byte_count(session.counters.rx_bytes),
-                    byte_count(session.counters.tx_bytes)
+                egui::RichText::new(tf(
+                    ui,
+                    Text::Totals,
+                    &[
+                        &byte_count(session.counters.rx_bytes),
+                        &byte_count(session.counters.tx_bytes),
+                    ],
                 ))
                 .small(),
             );
             ui.horizontal(|ui| {
-                let (start, stop) = if session.spec.kind == SessionKind::TcpClient {
-                    ("Connect", "Disconnect")
-                } else {
-                    ("Start", "Stop")
-                };
+                let (start, stop) = start_stop_labels(session);
                 if session.is_active() {
-                    if ui.small_button(stop).clicked() {
+                    if ui.small_button(t(ui, stop)).clicked() {
                         actions.push(Action::Stop(id));
                     }
-                } else if ui.small_button(start).clicked() {
+                } else if ui.small_button(t(ui, start)).clicked() {
                     actions.push(Action::Start(id));
                 }
-                if ui.small_button("Delete").clicked() {
-                    actions.push(Action::Delete(id));
+                if ui
+                    .small_button(t(ui, Text::Delete))
+                    .on_hover_text(t(ui, Text::DeleteTip))
+                    .clicked()
+                {
+                    actions.push(Action::ConfirmDelete(id));
                 }
             });
             if session.spec.kind.is_server() {
-                peers_ui(ui, session, target, actions);
+                peers_ui(ui, session, row.target, actions);
             }
         });
         ui.add_space(6.0);
+    });
+}
+
+fn start_stop_labels(session: &Session) -> (Text, Text) {
+    if session.spec.kind == SessionKind::TcpClient {
+        (Text::Connect, Text::Disconnect)
+    } else {
+        (Text::Start, Text::Stop)
+    }
+}
+
+/// The session's context menu: start/stop, duplicate, rename, delete.
+fn session_menu_ui(ui: &mut egui::Ui, session: &Session, actions: &mut Vec<Action>) {
+    let id = session.id;
+    let (start, stop) = start_stop_labels(session);
+    if session.is_active() {
+        if ui.button(t(ui, stop)).clicked() {
+            actions.push(Action::Stop(id));
+        }
+    } else if ui.button(t(ui, start)).clicked() {
+        actions.push(Action::Start(id));
+    }
+    if ui.button(t(ui, Text::Duplicate)).clicked() {
+        actions.push(Action::Duplicate(id));
+    }
+    if ui.button(t(ui, Text::Rename)).clicked() {
+        actions.push(Action::BeginRename(id));
+    }
+    ui.separator();
+    if ui.button(t(ui, Text::Delete)).clicked() {
+        actions.push(Action::ConfirmDelete(id));
+    }
+}
+
+/// The name field shown in place of the title while renaming: Enter or OK keeps the name,
+/// Escape keeps the old one.
+fn rename_ui(ui: &mut egui::Ui, id: SessionId, text: &mut String, actions: &mut Vec<Action>) {
+    ui.horizontal(|ui| {
+        let field = ui.add(
+            egui::TextEdit::singleline(text)
+                .hint_text(t(ui, Text::NameHint))
+                .desired_width(ui.available_width() - 40.0),
+        );
+        let field_id = field.id;
+        if !field.has_focus() && !field.lost_focus() {
+            ui.memory_mut(|m| m.request_focus(field_id));
+        }
+        let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let escape = ui.input(|i| i.key_pressed(egui::Key::Escape));
+        if ui.button(t(ui, Text::RenameDone)).clicked() || enter {
+            actions.push(Action::Rename(id, text.clone()));
+        } else if escape {
+            actions.push(Action::CancelRename);
+        }
     });
 }
 
@@ -151,12 +295,17 @@ fn peers_ui(
     actions: &mut Vec<Action>,
 ) {
     let noun = if session.spec.kind.is_tcp() {
-        "clients"
+        Text::ClientsCount
     } else {
-        "peers"
+        Text::PeersCount
     };
     let peers: Vec<&PeerInfo> = session.connected_peers().collect();
-    ui.label(egui::RichText::new(format!("{} {noun}", peers.len())).small());
+    ui.label(egui::RichText::new(tf(ui, noun, &[&peers.len()])).small())
+        .on_hover_text(tf(
+            ui,
+            Text::ConnectionsTotal,
+            &[&peers.len(), &session.peers.len()],
+        ));
     if peers.len() <= PEERS_SHOWN_INLINE {
         for peer in peers {
             peer_row_ui(ui, session, peer, target, actions);
@@ -198,11 +347,15 @@ fn peer_row_ui(
             actions.push(Action::SelectPeer(session.id, peer.id));
         }
         let (button, tip) = if session.spec.kind.is_tcp() {
-            ("Close", "Disconnect this client")
+            (Text::Close, Text::CloseTip)
         } else {
-            ("Forget", "Forget this peer")
+            (Text::Forget, Text::ForgetTip)
         };
-        if ui.small_button(button).on_hover_text(tip).clicked() {
+        if ui
+            .small_button(t(ui, button))
+            .on_hover_text(t(ui, tip))
+            .clicked()
+        {
             actions.push(Action::Disconnect(session.id, peer.id));
         }
     });

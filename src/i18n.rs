@@ -1,0 +1,227 @@
+//! The UI's words in English and 简体中文: one typed table, [`Text`] keys with both
+//! languages written side by side, so a key without a translation does not compile. Strings
+//! with values use `{0}`, `{1}` placeholders, filled by [`trf`].
+
+use serde::{Deserialize, Serialize};
+
+/// A UI language.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Language {
+    /// English (the default).
+    #[default]
+    English,
+    /// 简体中文.
+    Chinese,
+}
+
+impl Language {
+    /// All languages, in menu order.
+    pub const ALL: [Self; 2] = [Self::English, Self::Chinese];
+
+    /// The language's own name, as shown in the menu.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Self::English => "English",
+            Self::Chinese => "简体中文",
+        }
+    }
+
+    /// The language a locale string names (`zh_CN.UTF-8` is Chinese, anything else English).
+    pub fn from_locale(locale: &str) -> Self {
+        if locale.to_ascii_lowercase().starts_with("zh") {
+            Self::Chinese
+        } else {
+            Self::English
+        }
+    }
+
+    /// The system locale's language, from `LC_ALL`, `LC_MESSAGES` or `LANG` (first set wins).
+    pub fn from_environment() -> Self {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|name| std::env::var(name).ok())
+            .find(|value| !value.is_empty())
+            .map_or(Self::English, |locale| Self::from_locale(&locale))
+    }
+}
+
+macro_rules! texts {
+    ($($key:ident => $en:literal, $zh:literal;)*) => {
+        /// A UI string's key.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Text {
+            $(
+                #[doc = $en]
+                $key,
+            )*
+        }
+
+        impl Text {
+            /// Every key.
+            pub const ALL: &'static [Text] = &[$(Text::$key,)*];
+
+            /// The English and Chinese strings.
+            const fn pair(self) -> [&'static str; 2] {
+                match self {
+                    $(Text::$key => [$en, $zh],)*
+                }
+            }
+        }
+    };
+}
+
+texts! {
+    // Settings
+    Settings => "Settings", "设置";
+    Theme => "Theme", "主题";
+    ThemeSystem => "Follow system", "跟随系统";
+    ThemeLight => "Light", "浅色";
+    ThemeDark => "Dark", "深色";
+    LanguageLabel => "Language", "语言";
+    // Session list
+    CreateKind => "Create {0}", "新建 {0}";
+    NewKind => "New {0}", "新建 {0}";
+    LocalIp => "Local IP", "本地 IP";
+    RemoteHost => "Remote host", "远程主机";
+    Port => "Port", "端口";
+    Create => "Create", "创建";
+    Cancel => "Cancel", "取消";
+    Connect => "Connect", "连接";
+    Disconnect => "Disconnect", "断开";
+    Start => "Start", "启动";
+    Stop => "Stop", "停止";
+    Delete => "Delete", "删除";
+    Duplicate => "Duplicate", "复制";
+    Rename => "Rename…", "重命名…";
+    RenameDone => "OK", "确定";
+    NameHint => "display name (empty: the address)", "显示名称（留空则显示地址）";
+    ClientsCount => "{0} clients", "{0} 个客户端";
+    PeersCount => "{0} peers", "{0} 个对端";
+    ConnectionsTotal => "{0} connected, {1} in total", "当前 {0} 个连接，累计 {1} 个";
+    Close => "Close", "关闭";
+    CloseTip => "Disconnect this client", "断开此客户端";
+    Forget => "Forget", "忘记";
+    ForgetTip => "Forget this peer", "忘记此对端";
+    NewSessionTip => "New session (Ctrl+N)", "新建会话（Ctrl+N）";
+    DeleteTip => "Delete this session (Delete key)", "删除此会话（Delete 键）";
+    DeleteSession => "Delete session", "删除会话";
+    ConfirmDeleteTitle => "Delete session?", "删除会话？";
+    ConfirmDeleteBody => "Delete {0}? Its log is discarded.", "删除 {0}？其日志将被清除。";
+    KindTcpServer => "TCP Server", "TCP 服务器";
+    KindTcpClient => "TCP Client", "TCP 客户端";
+    KindUdpServer => "UDP Server", "UDP 服务器";
+    KindUdpClient => "UDP Client", "UDP 客户端";
+    StateStopped => "stopped", "已停止";
+    StateConnecting => "connecting…", "连接中…";
+    StateStarting => "starting…", "启动中…";
+    StateListening => "listening on {0}", "正在监听 {0}";
+    StateConnectedFrom => "connected from {0}", "已连接，本地地址 {0}";
+    StateBound => "bound to {0}", "已绑定 {0}";
+    StateReady => "ready on {0}", "就绪，本地地址 {0}";
+    StateFailed => "failed: {0}", "失败：{0}";
+    StateEnded => "disconnected: {0}", "已断开：{0}";
+    RenameTip => "Double-click or right-click to rename", "双击或右键可重命名";
+    // Notices
+    Dismiss => "Dismiss", "关闭";
+    // Status bar
+    SessionsCount => "{0} sessions", "{0} 个会话";
+    Totals => "RX {0}  TX {1}", "接收 {0}  发送 {1}";
+    Rates => "RX {0}/s  TX {1}/s", "接收 {0}/s  发送 {1}/s";
+    LogHeld => "log: {0} entries held ({1}), {2} dropped", "日志：保留 {0} 条（{1}），丢弃 {2} 条";
+    // Empty state
+    NoSession => "No session selected", "未选择会话";
+    FirstRunHint => "Create one on the left: a TCP Server on port 6001, then connect to it with", "在左侧新建一个会话：例如端口 6001 的 TCP 服务器，然后用以下命令连接";
+    FirstRunHint2 => "or  nc 127.0.0.1 6001  and type: every byte shows up here.", "或  nc 127.0.0.1 6001  并输入：每个字节都会显示在这里。";
+    FromDevice => "From another device, use one of this machine's addresses:", "从其他设备连接时，请使用本机的以下地址之一：";
+    NoAddresses => "no network addresses found", "未找到网络地址";
+    Shortcuts => "Shortcuts: Ctrl+N new session, Ctrl+Enter send, Ctrl+L clear log, Ctrl+F search, Delete remove session", "快捷键：Ctrl+N 新建会话，Ctrl+Enter 发送，Ctrl+L 清空日志，Ctrl+F 搜索，Delete 删除会话";
+    // Send box
+    HexSend => "Hex send", "十六进制发送";
+    HexSendTip => "Type bytes as hex (31 32 33) instead of text", "以十六进制输入字节（31 32 33），而非文本";
+    Escapes => "Escapes", "转义";
+    EncodeAs => "Encode as", "编码";
+    LineEnd => "Line end", "行尾";
+    Checksum => "Checksum", "校验";
+    Send => "Send", "发送";
+    SendTip => "Send (Ctrl+Enter)", "发送（Ctrl+Enter）";
+    StartToSend => "Start the session to send", "启动会话后才能发送";
+    Tools => "Tools", "工具";
+    ToolsTip => "Quick commands, on-connect payload and auto-reply rules", "快捷指令、连接时发送和自动回复规则";
+    HexHint => "hex bytes, e.g. 31 32 33 or 0x31 0x32 (Up/Down: history)", "十六进制字节，如 31 32 33 或 0x31 0x32（上/下键：历史）";
+    TextHint => "text to send (Up/Down: history)", "要发送的文本（上/下键：历史）";
+    ClearText => "Clear text", "清空文本";
+    To => "To:", "发往：";
+    // Log
+    ClearLogTip => "Clear the log (Ctrl+L)", "清空日志（Ctrl+L）";
+    SearchTip => "Search the log (Ctrl+F)", "搜索日志（Ctrl+F）";
+}
+
+/// The string of `key` in `language`.
+pub fn tr(language: Language, key: Text) -> &'static str {
+    let [en, zh] = key.pair();
+    match language {
+        Language::English => en,
+        Language::Chinese => zh,
+    }
+}
+
+/// The string of `key` in `language` with `{0}`, `{1}`, ... replaced by `args`.
+pub fn trf(language: Language, key: Text, args: &[&dyn std::fmt::Display]) -> String {
+    let mut text = tr(language, key).to_string();
+    for (index, arg) in args.iter().enumerate() {
+        text = text.replace(&format!("{{{index}}}"), &arg.to_string());
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placeholders(text: &str) -> Vec<usize> {
+        (0..10)
+            .filter(|i| text.contains(&format!("{{{i}}}")))
+            .collect()
+    }
+
+    #[test]
+    fn every_key_has_both_languages_with_the_same_placeholders() {
+        for &key in Text::ALL {
+            let en = tr(Language::English, key);
+            let zh = tr(Language::Chinese, key);
+            assert!(!en.trim().is_empty(), "{key:?} has no English");
+            assert!(!zh.trim().is_empty(), "{key:?} has no Chinese");
+            assert_eq!(placeholders(en), placeholders(zh), "{key:?}");
+        }
+    }
+
+    #[test]
+    fn chinese_strings_are_translated() {
+        // Only words every language shares (OK) may be equal.
+        for &key in Text::ALL {
+            let en = tr(Language::English, key);
+            let zh = tr(Language::Chinese, key);
+            assert!(en != zh, "{key:?} is not translated: {zh}");
+        }
+    }
+
+    #[test]
+    fn fills_placeholders() {
+        assert_eq!(
+            trf(Language::English, Text::Totals, &[&"1 B", &"2 B"]),
+            "RX 1 B  TX 2 B"
+        );
+        assert_eq!(
+            trf(Language::Chinese, Text::SessionsCount, &[&3]),
+            "3 个会话"
+        );
+    }
+
+    #[test]
+    fn locale_chooses_the_language() {
+        assert_eq!(Language::from_locale("zh_CN.UTF-8"), Language::Chinese);
+        assert_eq!(Language::from_locale("zh_TW"), Language::Chinese);
+        assert_eq!(Language::from_locale("en_US.UTF-8"), Language::English);
+        assert_eq!(Language::from_locale("C"), Language::English);
+    }
+}

@@ -1,0 +1,212 @@
+//! UI tests of the settings and conveniences of issue 8: the language switch (labels change
+//! at once and the choice is saved), the theme, keyboard shortcuts (Ctrl+N, Ctrl+L, Delete
+//! with its confirmation), and the session context menu (rename, duplicate).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use sockdbg::app::App;
+use sockdbg::config::{ConfigStore, ThemeChoice};
+use sockdbg::i18n::Language;
+use sockdbg::model::SessionState;
+use sockdbg::spec::SessionSpec;
+
+const DEADLINE: Duration = Duration::from_secs(5);
+
+fn temp_config(name: &str) -> ConfigStore {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("sockdbg-ui-settings-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    ConfigStore::at(dir)
+}
+
+fn harness(store: ConfigStore, startup: Vec<SessionSpec>) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size([1100.0, 700.0])
+        .build_eframe(move |cc| {
+            sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
+            App::start(&cc.egui_ctx, Some(store), startup).expect("engine starts")
+        })
+}
+
+fn step_until(harness: &mut Harness<'_, App>, what: &str, mut done: impl FnMut(&App) -> bool) {
+    let start = Instant::now();
+    loop {
+        harness.step();
+        if done(harness.state()) {
+            return;
+        }
+        assert!(start.elapsed() < DEADLINE, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn has_label(harness: &Harness<'_, App>, text: &str) -> bool {
+    harness.query_by_label(text).is_some()
+}
+
+fn server_spec() -> SessionSpec {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    format!("tcp-server:127.0.0.1:{port}")
+        .parse()
+        .expect("valid spec")
+}
+
+fn running_harness(name: &str) -> (Harness<'static, App>, ConfigStore) {
+    let store = temp_config(name);
+    let mut harness = harness(store.clone(), vec![server_spec()]);
+    step_until(&mut harness, "server running", |app| {
+        app.sessions
+            .iter()
+            .all(|s| matches!(s.state, SessionState::Running { .. }))
+    });
+    harness.run_steps(2);
+    (harness, store)
+}
+
+#[test]
+fn english_is_the_default_whatever_the_machine_locale() {
+    let (harness, _store) = running_harness("default-language");
+    assert_eq!(harness.state().language(), Language::English);
+    assert!(has_label(&harness, "Create TCP Server"));
+}
+
+#[test]
+fn switching_language_changes_labels_at_once_and_is_saved() {
+    let (mut harness, store) = running_harness("language");
+    harness.get_by_label("Settings").click();
+    harness.run_steps(2);
+    harness.get_by_label("简体中文").click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().language(), Language::Chinese);
+    assert!(
+        has_label(&harness, "新建 TCP 服务器"),
+        "create button in Chinese"
+    );
+    assert!(has_label(&harness, "发送"), "send button in Chinese");
+    assert!(!has_label(&harness, "Create TCP Server"));
+    assert!(
+        harness
+            .query_all_by_label_contains("正在监听")
+            .next()
+            .is_some(),
+        "session state in Chinese"
+    );
+    assert_eq!(
+        store.load().config.view.language,
+        Some(Language::Chinese),
+        "saved"
+    );
+    // And back.
+    harness.get_by_label("设置").click();
+    harness.run_steps(2);
+    harness.get_by_label("English").click();
+    harness.run_steps(3);
+    assert!(has_label(&harness, "Create TCP Server"));
+    assert!(!has_label(&harness, "新建 TCP 服务器"));
+}
+
+#[test]
+fn theme_choice_applies_and_is_saved() {
+    let (mut harness, store) = running_harness("theme");
+    for (label, theme, dark) in [
+        ("Dark", ThemeChoice::Dark, true),
+        ("Light", ThemeChoice::Light, false),
+    ] {
+        harness.get_by_label("Settings").click();
+        harness.run_steps(2);
+        harness.get_by_label(label).click();
+        harness.run_steps(3);
+        assert_eq!(harness.state().view.theme, theme);
+        assert_eq!(harness.ctx.theme() == egui::Theme::Dark, dark, "{label}");
+        assert_eq!(store.load().config.view.theme, theme);
+    }
+}
+
+#[test]
+fn ctrl_n_opens_the_create_form_and_ctrl_l_clears_the_log() {
+    let (mut harness, _store) = running_harness("ctrl-n-l");
+    assert!(harness.state().create_form.is_none());
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::N);
+    harness.run_steps(2);
+    assert!(
+        harness.state().create_form.is_some(),
+        "Ctrl+N opens the form"
+    );
+    assert!(has_label(&harness, "New TCP Server"));
+
+    let log_len = |app: &App| app.sessions.iter().next().map_or(0, |s| s.log.len());
+    assert!(log_len(harness.state()) > 0, "the start is logged");
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
+    harness.run_steps(2);
+    assert_eq!(log_len(harness.state()), 0, "Ctrl+L clears the log");
+}
+
+#[test]
+fn delete_key_asks_before_removing_the_session() {
+    let (mut harness, store) = running_harness("delete-key");
+    harness.key_press(egui::Key::Delete);
+    harness.run_steps(2);
+    assert!(
+        harness.state().confirm_delete.is_some(),
+        "a confirmation opens"
+    );
+    assert_eq!(harness.state().sessions.len(), 1, "nothing deleted yet");
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(2);
+    assert!(harness.state().confirm_delete.is_none());
+    assert_eq!(harness.state().sessions.len(), 1, "cancel keeps it");
+
+    harness.key_press(egui::Key::Delete);
+    harness.run_steps(2);
+    harness.get_by_label("Delete session").click();
+    harness.run_steps(2);
+    assert!(harness.state().sessions.is_empty(), "confirmed: deleted");
+    assert!(store.load().config.sessions.is_empty());
+}
+
+#[test]
+fn context_menu_renames_and_duplicates_and_names_are_saved() {
+    let (mut harness, store) = running_harness("context-menu");
+    let title = harness.state().sessions.iter().next().expect("one").title();
+    // The list's title comes first (the log view repeats it).
+    harness
+        .get_all_by_label(&title)
+        .next()
+        .expect("title in the list")
+        .click_secondary();
+    harness.run_steps(2);
+    harness.get_by_label("Rename…").click();
+    harness.run_steps(2);
+    assert!(harness.state().renaming.is_some());
+    // The rename field is the left panel's only text field, so the first one.
+    harness
+        .get_all_by_role(egui::accesskit::Role::TextInput)
+        .next()
+        .expect("rename field")
+        .type_text("PLC 调试");
+    harness.run_steps(1);
+    harness.get_by_label("OK").click();
+    harness.run_steps(2);
+    assert!(has_label(&harness, "PLC 调试"), "the list shows the name");
+    assert_eq!(store.load().config.sessions[0].name, "PLC 调试");
+
+    harness
+        .get_all_by_label("PLC 调试")
+        .next()
+        .expect("name in the list")
+        .click_secondary();
+    harness.run_steps(2);
+    harness.get_by_label("Duplicate").click();
+    harness.run_steps(2);
+    let app = harness.state();
+    assert_eq!(app.sessions.len(), 2);
+    let copy = app.sessions.iter().nth(1).expect("copy");
+    assert_eq!(copy.state, SessionState::Stopped, "the copy is not started");
+    assert_eq!(app.selected, Some(copy.id));
+}
