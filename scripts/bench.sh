@@ -13,7 +13,7 @@ runs=${RUNS:-3}
 
 tcp_race() {
   command -v socat >/dev/null || { echo "socat is needed: apt-get install socat"; exit 1; }
-  cargo build --release --quiet
+  [ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet
   local bin=target/release/sockdbg
   # Same sender for both receivers: socat reading /dev/zero in 256 KiB blocks.
   send() { socat -u -b 262144 "OPEN:/dev/zero,readbytes=$size" "TCP:127.0.0.1:$1" 2>/dev/null || true; }
