@@ -8,12 +8,11 @@ use egui::RichText;
 use crate::app::{Action, App};
 use crate::codec::reply::{MatchKind, ReplyKind, ReplyRule};
 use crate::config::QuickCommand;
+use crate::i18n::Text;
 use crate::protocol::SessionId;
 use crate::send_tools::ToolAction;
 use crate::ui::send_box::{preview_ui, send_options_ui};
-
-/// What the reply templates may use, shown beside the rules.
-const PLACEHOLDER_HELP: &str = "In a text reply, {data} is the received text (one trailing line ending removed), {upper} and {lower} the same in upper or lower case. Examples: anything => {upper} (upper-case echo); anything => Hello, {data}!";
+use crate::ui::t;
 
 /// Draws the tools panel of session `id`.
 pub fn send_tools_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
@@ -22,7 +21,7 @@ pub fn send_tools_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &
         let editing = app.views.entry(id).or_default().tools.editing;
         let quick_commands = &mut app.quick_commands;
         let tools = &mut app.views.entry(id).or_default().tools;
-        egui::CollapsingHeader::new("Quick commands")
+        egui::CollapsingHeader::new(t(ui, Text::QuickCommands))
             .default_open(true)
             .show(ui, |ui| {
                 quick_list_ui(ui, id, false, active, quick_commands, editing, actions);
@@ -38,16 +37,13 @@ pub fn send_tools_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &
                 quick_buttons_ui(ui, id, &mut tools.quick_file_path, actions);
             });
         let mut changed = false;
-        egui::CollapsingHeader::new("On connect")
+        egui::CollapsingHeader::new(t(ui, Text::OnConnect))
             .default_open(true)
             .show(ui, |ui| {
                 changed |= ui
-                    .checkbox(
-                        &mut tools.on_connect.enabled,
-                        "Send to each new client / on connect",
-                    )
+                    .checkbox(&mut tools.on_connect.enabled, t(ui, Text::SendOnConnect))
                     .changed();
-                let label = ui.label("Payload");
+                let label = ui.label(t(ui, Text::Payload));
                 changed |= ui
                     .add(
                         egui::TextEdit::singleline(&mut tools.on_connect.payload)
@@ -60,12 +56,12 @@ pub fn send_tools_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &
                     preview_ui(ui, &tools.on_connect.payload, &tools.on_connect.options);
                 }
             });
-        egui::CollapsingHeader::new("Auto-reply")
+        egui::CollapsingHeader::new(t(ui, Text::AutoReply))
             .default_open(true)
             .show(ui, |ui| {
-                ui.label(RichText::new(PLACEHOLDER_HELP).weak().small());
+                ui.label(RichText::new(t(ui, Text::PlaceholderHelp)).weak().small());
                 changed |= rules_ui(ui, id, &mut tools.rules);
-                if ui.button("Add rule").clicked() {
+                if ui.button(t(ui, Text::AddRule)).clicked() {
                     tools.rules.push(ReplyRule::default());
                     changed = true;
                 }
@@ -87,24 +83,22 @@ fn quick_buttons_ui(
 ) {
     ui.horizontal_wrapped(|ui| {
         if ui
-            .button("Add to session")
-            .on_hover_text(
-                "Save the send box's content and settings as a quick command of this session",
-            )
+            .button(t(ui, Text::AddToSession))
+            .on_hover_text(t(ui, Text::AddToSessionTip))
             .clicked()
         {
             actions.push(Action::Tool(id, ToolAction::AddQuick { global: false }));
         }
         if ui
-            .button("Add global")
-            .on_hover_text("Save the send box's content as a quick command of every session")
+            .button(t(ui, Text::AddGlobal))
+            .on_hover_text(t(ui, Text::AddGlobalTip))
             .clicked()
         {
             actions.push(Action::Tool(id, ToolAction::AddQuick { global: true }));
         }
     });
     ui.horizontal(|ui| {
-        let label = ui.label("RON file");
+        let label = ui.label(t(ui, Text::RonFile));
         ui.add(
             egui::TextEdit::singleline(quick_file_path)
                 .hint_text("commands.ron")
@@ -114,13 +108,13 @@ fn quick_buttons_ui(
         let path = std::path::PathBuf::from(quick_file_path.trim());
         let has_path = !quick_file_path.trim().is_empty();
         if ui
-            .add_enabled(has_path, egui::Button::new("Import"))
+            .add_enabled(has_path, egui::Button::new(t(ui, Text::Import)))
             .clicked()
         {
             actions.push(Action::Tool(id, ToolAction::ImportQuick(path.clone())));
         }
         if ui
-            .add_enabled(has_path, egui::Button::new("Export"))
+            .add_enabled(has_path, egui::Button::new(t(ui, Text::Export)))
             .clicked()
         {
             actions.push(Action::Tool(id, ToolAction::ExportQuick(path)));
@@ -138,10 +132,14 @@ fn quick_list_ui(
     actions: &mut Vec<Action>,
 ) {
     let global = !session_list;
-    let title = if global { "Global" } else { "This session" };
+    let title = if global {
+        t(ui, Text::Global)
+    } else {
+        t(ui, Text::ThisSession)
+    };
     ui.label(RichText::new(title).strong());
     if commands.is_empty() {
-        ui.label(RichText::new("none yet").weak());
+        ui.label(RichText::new(t(ui, Text::NoneYet)).weak());
     }
     let count = commands.len();
     for (index, command) in commands.iter_mut().enumerate() {
@@ -154,16 +152,16 @@ fn quick_list_ui(
                 };
                 let send = ui
                     .add_enabled(active, egui::Button::new(name))
-                    .on_hover_text(format!("Send: {}", command.payload))
-                    .on_disabled_hover_text("Start the session to send");
+                    .on_hover_text(crate::ui::tf(ui, Text::SendPayloadTip, &[&command.payload]))
+                    .on_disabled_hover_text(t(ui, Text::StartToSend));
                 if send.clicked() {
                     actions.push(Action::Tool(id, ToolAction::SendQuick { global, index }));
                 }
-                if ui.small_button("Edit").clicked() {
+                if ui.small_button(t(ui, Text::Edit)).clicked() {
                     edit_toggle(actions, id, global, index, editing);
                 }
                 if ui
-                    .add_enabled(index > 0, egui::Button::new("Up").small())
+                    .add_enabled(index > 0, egui::Button::new(t(ui, Text::Up)).small())
                     .clicked()
                 {
                     actions.push(Action::Tool(
@@ -176,7 +174,10 @@ fn quick_list_ui(
                     ));
                 }
                 if ui
-                    .add_enabled(index + 1 < count, egui::Button::new("Down").small())
+                    .add_enabled(
+                        index + 1 < count,
+                        egui::Button::new(t(ui, Text::Down)).small(),
+                    )
                     .clicked()
                 {
                     actions.push(Action::Tool(
@@ -188,18 +189,18 @@ fn quick_list_ui(
                         },
                     ));
                 }
-                if ui.small_button("Delete").clicked() {
+                if ui.small_button(t(ui, Text::Delete)).clicked() {
                     actions.push(Action::Tool(id, ToolAction::DeleteQuick { global, index }));
                 }
             });
             if editing == Some((global, index)) {
                 egui::Frame::group(ui.style()).show(ui, |ui| {
-                    let label = ui.label("Name");
+                    let label = ui.label(t(ui, Text::Name));
                     ui.add(
                         egui::TextEdit::singleline(&mut command.name).desired_width(f32::INFINITY),
                     )
                     .labelled_by(label.id);
-                    let label = ui.label("Payload");
+                    let label = ui.label(t(ui, Text::Payload));
                     ui.add(
                         egui::TextEdit::singleline(&mut command.payload)
                             .font(egui::TextStyle::Monospace)
@@ -208,7 +209,7 @@ fn quick_list_ui(
                     .labelled_by(label.id);
                     send_options_ui(ui, &mut command.options, ("quick_options", global, index));
                     preview_ui(ui, &command.payload, &command.options);
-                    if ui.button("Done").clicked() {
+                    if ui.button(t(ui, Text::Done)).clicked() {
                         edit_toggle(actions, id, global, index, editing);
                     }
                 });
@@ -243,9 +244,12 @@ fn rules_ui(ui: &mut egui::Ui, id: SessionId, rules: &mut Vec<ReplyRule>) -> boo
             egui::Frame::group(ui.style()).show(ui, |ui| {
                 ui.horizontal_wrapped(|ui| {
                     changed |= ui
-                        .checkbox(&mut rule.enabled, format!("Rule {}", index + 1))
+                        .checkbox(
+                            &mut rule.enabled,
+                            crate::ui::tf(ui, Text::Rule, &[&(index + 1)]),
+                        )
                         .changed();
-                    let label = ui.label("when data");
+                    let label = ui.label(t(ui, Text::WhenData));
                     let before = rule.match_kind;
                     egui::ComboBox::from_id_salt("match_kind")
                         .selected_text(rule.match_kind.label())
@@ -262,7 +266,7 @@ fn rules_ui(ui: &mut egui::Ui, id: SessionId, rules: &mut Vec<ReplyRule>) -> boo
                         if rule.match_kind != MatchKind::Regex {
                             changed |= ui.checkbox(&mut rule.pattern_hex, "hex").changed();
                         }
-                        let label = ui.label("pattern");
+                        let label = ui.label(t(ui, Text::Pattern));
                         changed |= ui
                             .add(egui::TextEdit::singleline(&mut rule.pattern).desired_width(120.0))
                             .labelled_by(label.id)
@@ -270,7 +274,7 @@ fn rules_ui(ui: &mut egui::Ui, id: SessionId, rules: &mut Vec<ReplyRule>) -> boo
                     }
                 });
                 ui.horizontal_wrapped(|ui| {
-                    let label = ui.label("reply");
+                    let label = ui.label(t(ui, Text::ReplyLabel));
                     let before = rule.reply_kind;
                     egui::ComboBox::from_id_salt("reply_kind")
                         .selected_text(match rule.reply_kind {
@@ -286,25 +290,28 @@ fn rules_ui(ui: &mut egui::Ui, id: SessionId, rules: &mut Vec<ReplyRule>) -> boo
                         .labelled_by(label.id);
                     changed |= before != rule.reply_kind;
                     if rule.reply_kind == ReplyKind::Send {
-                        let label = ui.label("text");
+                        let label = ui.label(t(ui, Text::TextLabel));
                         changed |= ui
                             .add(egui::TextEdit::singleline(&mut rule.reply).desired_width(140.0))
                             .labelled_by(label.id)
                             .changed();
                     }
                     if ui
-                        .add_enabled(index > 0, egui::Button::new("Up").small())
+                        .add_enabled(index > 0, egui::Button::new(t(ui, Text::Up)).small())
                         .clicked()
                     {
                         swap = Some((index, index - 1));
                     }
                     if ui
-                        .add_enabled(index + 1 < count, egui::Button::new("Down").small())
+                        .add_enabled(
+                            index + 1 < count,
+                            egui::Button::new(t(ui, Text::Down)).small(),
+                        )
                         .clicked()
                     {
                         swap = Some((index, index + 1));
                     }
-                    if ui.small_button("Delete").clicked() {
+                    if ui.small_button(t(ui, Text::Delete)).clicked() {
                         remove = Some(index);
                     }
                 });

@@ -10,7 +10,7 @@ use crate::codec::checksum::Checksum;
 use crate::codec::hex::to_hex_spaced;
 use crate::codec::send::{LineEnding, SendOptions, build_payload};
 use crate::codec::text::TextEncoding;
-use crate::i18n::Text;
+use crate::i18n::{Text, tr, trf};
 use crate::model::Session;
 use crate::protocol::{PeerId, SendTarget, SessionId};
 use crate::send_tools::{JobView, SendTools, ToolAction};
@@ -51,7 +51,7 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
             .on_hover_text(t(ui, Text::HexSendTip));
         ui.add_enabled_ui(!view.send_hex, |ui| {
             ui.checkbox(&mut view.send_escapes, t(ui, Text::Escapes))
-                .on_hover_text("Replace \\r \\n \\t \\\\ \\0 and \\xNN (one raw byte) in the text");
+                .on_hover_text(t(ui, Text::EscapesTip));
             encoding_ui(
                 ui,
                 t(ui, Text::EncodeAs),
@@ -338,15 +338,19 @@ pub fn send_options_ui(
 ) -> bool {
     let mut changed = false;
     ui.horizontal(|ui| {
-        changed |= ui.checkbox(&mut options.hex, "Hex bytes").changed();
+        changed |= ui
+            .checkbox(&mut options.hex, t(ui, Text::HexBytes))
+            .changed();
         ui.add_enabled_ui(!options.hex, |ui| {
-            changed |= ui.checkbox(&mut options.escapes, "Escapes").changed();
-            changed |= encoding_ui(ui, "Text as", &mut options.encoding, salt);
+            changed |= ui
+                .checkbox(&mut options.escapes, t(ui, Text::Escapes))
+                .changed();
+            changed |= encoding_ui(ui, t(ui, Text::TextAs), &mut options.encoding, salt);
         });
     });
     ui.horizontal(|ui| {
-        changed |= line_ending_ui(ui, "Ends with", &mut options.line_ending, salt);
-        changed |= checksum_ui(ui, "Check", &mut options.checksum, salt);
+        changed |= line_ending_ui(ui, t(ui, Text::EndsWith), &mut options.line_ending, salt);
+        changed |= checksum_ui(ui, t(ui, Text::Check), &mut options.checksum, salt);
     });
     changed
 }
@@ -368,22 +372,22 @@ fn periodic_ui(
     actions: &mut Vec<Action>,
 ) {
     ui.horizontal_wrapped(|ui| {
-        let label = ui.label("Every");
+        let label = ui.label(t(ui, Text::Every));
         ui.add(egui::TextEdit::singleline(&mut tools.periodic_interval_ms).desired_width(50.0))
             .labelled_by(label.id)
-            .on_hover_text("Interval in milliseconds (at least 1)");
-        let label = ui.label("ms, times");
+            .on_hover_text(t(ui, Text::IntervalTip));
+        let label = ui.label(t(ui, Text::MsTimes));
         ui.add(egui::TextEdit::singleline(&mut tools.periodic_count).desired_width(50.0))
             .labelled_by(label.id)
-            .on_hover_text("How many sends; 0 sends until stopped");
+            .on_hover_text(t(ui, Text::TimesTip));
         if tools.periodic.running() {
-            if ui.button("Stop periodic").clicked() {
+            if ui.button(t(ui, Text::StopPeriodic)).clicked() {
                 actions.push(Action::Tool(id, ToolAction::StopPeriodic));
             }
         } else if ui
-            .add_enabled(active, egui::Button::new("Start periodic"))
-            .on_hover_text("Send the send box's content repeatedly; the engine keeps the time")
-            .on_disabled_hover_text("Start the session first")
+            .add_enabled(active, egui::Button::new(t(ui, Text::StartPeriodic)))
+            .on_hover_text(t(ui, Text::PeriodicTip))
+            .on_disabled_hover_text(t(ui, Text::StartFirst))
             .clicked()
         {
             actions.push(Action::Tool(id, ToolAction::StartPeriodic));
@@ -402,18 +406,19 @@ fn file_ui(
     actions: &mut Vec<Action>,
 ) {
     ui.horizontal_wrapped(|ui| {
-        let label = ui.label("File");
+        let label = ui.label(t(ui, Text::FileLabel));
         ui.add(
             egui::TextEdit::singleline(&mut tools.file_path)
-                .hint_text("path of a file to send")
+                .hint_text(t(ui, Text::FileHint))
                 .desired_width(170.0),
         )
         .labelled_by(label.id);
         let browse = ui
-            .add_enabled(tools.picking.is_none(), egui::Button::new("Browse…"))
-            .on_hover_text(
-                "Native file dialog (through the desktop portal); if none opens, type the path",
-            );
+            .add_enabled(
+                tools.picking.is_none(),
+                egui::Button::new(t(ui, Text::Browse)),
+            )
+            .on_hover_text(t(ui, Text::BrowseTip));
         if browse.clicked() {
             actions.push(Action::Tool(id, ToolAction::PickFile));
         }
@@ -427,14 +432,14 @@ fn file_ui(
                     .desired_width(160.0)
                     .text(progress_text(&tools.file, "bytes")),
             );
-            if ui.button("Cancel file").clicked() {
+            if ui.button(t(ui, Text::CancelFile)).clicked() {
                 actions.push(Action::Tool(id, ToolAction::CancelFile));
             }
         } else {
             let send = ui
-                .add_enabled(active, egui::Button::new("Send file"))
-                .on_hover_text("Stream the file in chunks; the UI stays responsive")
-                .on_disabled_hover_text("Start the session first");
+                .add_enabled(active, egui::Button::new(t(ui, Text::SendFile)))
+                .on_hover_text(t(ui, Text::FileTip))
+                .on_disabled_hover_text(t(ui, Text::StartFirst));
             if send.clicked() {
                 actions.push(Action::Tool(id, ToolAction::SendFile));
             }
@@ -446,10 +451,11 @@ fn file_ui(
 }
 
 fn target_ui(ui: &mut egui::Ui, session: &Session, target: &mut SendTarget, tools: &mut SendTools) {
-    let noun = if session.spec.kind.is_tcp() {
-        "clients"
+    let language = crate::ui::language(ui.ctx());
+    let (count_key, all_key) = if session.spec.kind.is_tcp() {
+        (Text::ClientsCount, Text::AllClients)
     } else {
-        "peers"
+        (Text::PeersCount, Text::AllPeers)
     };
     let connected: Vec<(PeerId, String)> = session
         .connected_peers()
@@ -459,8 +465,8 @@ fn target_ui(ui: &mut egui::Ui, session: &Session, target: &mut SendTarget, tool
         .multi_peers
         .retain(|p| connected.iter().any(|(c, _)| c == p));
     let describe = |target: SendTarget, multi: usize| match target {
-        _ if multi > 1 => format!("{multi} {noun}"),
-        SendTarget::All => format!("All {noun}"),
+        _ if multi > 1 => trf(language, count_key, &[&multi]),
+        SendTarget::All => tr(language, all_key).to_string(),
         SendTarget::Peer(peer) => match connected.iter().find(|(p, _)| *p == peer) {
             Some((_, addr)) => addr.clone(),
             None => format!("#{} (gone)", peer.0),
@@ -491,10 +497,13 @@ fn target_ui(ui: &mut egui::Ui, session: &Session, target: &mut SendTarget, tool
             }
             if connected.len() > 1 {
                 ui.separator();
-                ui.label(RichText::new("Several:").weak());
+                ui.label(RichText::new(t(ui, Text::Several)).weak());
                 for (peer, addr) in &connected {
                     let mut checked = tools.multi_peers.contains(peer);
-                    if ui.checkbox(&mut checked, format!("also {addr}")).changed() {
+                    if ui
+                        .checkbox(&mut checked, trf(language, Text::AlsoPeer, &[addr]))
+                        .changed()
+                    {
                         if checked {
                             if let SendTarget::Peer(current) = *target {
                                 tools.multi_peers.insert(current);
