@@ -129,6 +129,30 @@ pub struct ViewSettings {
     pub language: Option<crate::i18n::Language>,
     /// The window's inner size in points when it was last seen, restored on the next start.
     pub window_size: Option<(u32, u32)>,
+    /// Sizes of the resizable panels.
+    pub panels: PanelSizes,
+}
+
+/// Sizes of the resizable panels in points, as the user left them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PanelSizes {
+    /// The session list's width.
+    pub sessions_width: u32,
+    /// The send tools panel's width.
+    pub tools_width: u32,
+    /// The send box's height.
+    pub send_box_height: u32,
+}
+
+impl Default for PanelSizes {
+    fn default() -> Self {
+        Self {
+            sessions_width: 280,
+            tools_width: 270,
+            send_box_height: 215,
+        }
+    }
 }
 
 /// The window's theme.
@@ -176,6 +200,7 @@ impl Default for ViewSettings {
             theme: ThemeChoice::System,
             language: None,
             window_size: None,
+            panels: PanelSizes::default(),
         }
     }
 }

@@ -210,3 +210,26 @@ fn context_menu_renames_and_duplicates_and_names_are_saved() {
     assert_eq!(copy.state, SessionState::Stopped, "the copy is not started");
     assert_eq!(app.selected, Some(copy.id));
 }
+
+#[test]
+fn panel_sizes_are_remembered() {
+    let store = temp_config("panels");
+    let mut config = sockdbg::config::Config::default();
+    config.view.panels.sessions_width = 360;
+    config.view.panels.send_box_height = 260;
+    store.save(&config).expect("saved");
+    let first = {
+        let mut harness = harness(store.clone(), vec![server_spec()]);
+        harness.run_steps(4);
+        harness.state().view.panels
+    };
+    assert!(
+        first.sessions_width.abs_diff(360) <= 2,
+        "sessions panel opens as saved: {first:?}"
+    );
+    // What a run leaves is what the next one opens with.
+    let mut harness = harness(store.clone(), vec![]);
+    harness.run_steps(4);
+    let second = harness.state().view.panels;
+    assert_eq!(first, second);
+}

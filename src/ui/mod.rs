@@ -71,13 +71,14 @@ pub fn window_ui(ui: &mut egui::Ui, app: &mut App) -> Vec<Action> {
     egui::Panel::bottom("status_bar").show(ui, |ui| {
         status_bar::status_bar_ui(ui, app);
     });
-    egui::Panel::left("sessions")
+    let sessions_panel = egui::Panel::left("sessions")
         .resizable(true)
-        .default_size(280.0)
+        .default_size(app.view.panels.sessions_width as f32)
         .min_size(200.0)
         .show(ui, |ui| {
             session_list::session_list_ui(ui, app, &mut actions);
         });
+    app.view.panels.sessions_width = panel_extent(sessions_panel.response.rect.width());
     egui::CentralPanel::default_margins().show(ui, |ui| {
         notices_ui(ui, &app.notices, &mut actions);
         match app.selected.filter(|id| app.sessions.get(*id).is_some()) {
@@ -211,23 +212,36 @@ fn session_panel_ui(
     // The log is the heart of the window: the tools panel stays narrow and can be closed
     // (the Tools toggle beside Send, or dragging its edge).
     let mut tools_open = app.view.send_tools_open;
-    egui::Panel::right("send_tools")
+    let tools_panel = egui::Panel::right("send_tools")
         .resizable(true)
-        .default_size(270.0)
+        .default_size(app.view.panels.tools_width as f32)
         .min_size(220.0)
         .max_size(520.0)
         .show_collapsible(ui, &mut tools_open, |ui| {
             quick_commands::send_tools_ui(ui, app, id, actions);
         });
+    // Only a fully open panel has its real width (it animates while opening and closing).
+    if tools_open
+        && app.view.send_tools_open
+        && let Some(panel) = tools_panel
+    {
+        app.view.panels.tools_width = panel_extent(panel.response.rect.width());
+    }
     app.view.send_tools_open = tools_open;
-    egui::Panel::bottom("send_box")
+    let send_panel = egui::Panel::bottom("send_box")
         .resizable(true)
-        .default_size(215.0)
+        .default_size(app.view.panels.send_box_height as f32)
         .min_size(100.0)
         .show(ui, |ui| {
             send_box::send_box_ui(ui, app, id, actions);
         });
+    app.view.panels.send_box_height = panel_extent(send_panel.response.rect.height());
     traffic_view::traffic_view_ui(ui, app, id, actions);
+}
+
+/// A panel's size as saved: whole points, never zero.
+fn panel_extent(points: f32) -> u32 {
+    points.round().max(50.0) as u32
 }
 
 fn empty_state_ui(ui: &mut egui::Ui, addresses: &[std::net::IpAddr]) {
