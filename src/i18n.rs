@@ -204,6 +204,8 @@ texts! {
     AllPeers => "All peers", "所有对端";
     AlsoPeer => "also {0}", "同时发往 {0}";
     PlaceholderHelp => "In a text reply, {data} is the received text (one trailing line ending removed), {upper} and {lower} the same in upper or lower case. Examples: anything => {upper} (upper-case echo); anything => Hello, {data}!", "文本回复中，{data} 为收到的文本（去掉末尾一个换行），{upper} 和 {lower} 为其大写或小写形式。示例：任意数据 => {upper}（大写回显）；任意数据 => Hello, {data}!";
+    NoLineEnding => "No line ending", "无行尾";
+    NoChecksum => "No checksum", "无校验";
     // Log
     ClearLogTip => "Clear the log (Ctrl+L)", "清空日志（Ctrl+L）";
     SearchTip => "Search the log (Ctrl+F)", "搜索日志（Ctrl+F）";

@@ -285,6 +285,22 @@ pub fn encoding_ui(
     before != *encoding
 }
 
+/// A line ending's name; "none" is translated, the rest are the same in every language.
+fn line_ending_label(ui: &egui::Ui, ending: LineEnding) -> &'static str {
+    match ending {
+        LineEnding::None => t(ui, Text::NoLineEnding),
+        other => other.label(),
+    }
+}
+
+/// A checksum's name; "none" is translated, the algorithm names are the same everywhere.
+fn checksum_label(ui: &egui::Ui, checksum: Checksum) -> &'static str {
+    match checksum {
+        Checksum::None => t(ui, Text::NoChecksum),
+        other => other.label(),
+    }
+}
+
 /// A line-ending choice; returns whether it changed.
 pub fn line_ending_ui(
     ui: &mut egui::Ui,
@@ -295,11 +311,12 @@ pub fn line_ending_ui(
     let before = *ending;
     let label = ui.label(label);
     egui::ComboBox::from_id_salt(("line_ending", salt))
-        .selected_text(ending.label())
+        .selected_text(line_ending_label(ui, *ending))
         .width(100.0)
         .show_ui(ui, |ui| {
             for candidate in LineEnding::ALL {
-                ui.selectable_value(ending, candidate, candidate.label());
+                let text = line_ending_label(ui, candidate);
+                ui.selectable_value(ending, candidate, text);
             }
         })
         .response
@@ -317,11 +334,12 @@ pub fn checksum_ui(
     let before = *checksum;
     let label = ui.label(label);
     egui::ComboBox::from_id_salt(("checksum", salt))
-        .selected_text(checksum.label())
+        .selected_text(checksum_label(ui, *checksum))
         .width(125.0)
         .show_ui(ui, |ui| {
             for candidate in Checksum::ALL {
-                ui.selectable_value(checksum, candidate, candidate.label());
+                let text = checksum_label(ui, candidate);
+                ui.selectable_value(checksum, candidate, text);
             }
         })
         .response
