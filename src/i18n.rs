@@ -207,6 +207,37 @@ texts! {
     NoLineEnding => "No line ending", "无行尾";
     NoChecksum => "No checksum", "无校验";
     // Log
+    LogLabel => "Log:", "日志：";
+    TextMode => "Text", "文本";
+    HexMode => "Hex", "十六进制";
+    DecodeAs => "Decode as", "解码";
+    Time => "Time", "时间";
+    TimeOff => "Off", "关";
+    TimeAbsolute => "Absolute", "绝对";
+    TimeRelative => "Relative", "相对";
+    AutoScroll => "Auto-scroll", "自动滚动";
+    Pause => "Pause", "暂停";
+    Resume => "Resume", "继续";
+    PauseTip => "Freeze the rows shown; capture goes on", "冻结显示的行；抓包继续";
+    Clear => "Clear", "清空";
+    Statistics => "Statistics", "统计";
+    Framing => "Framing", "分帧";
+    Filter => "Filter", "过滤";
+    FilterAsHex => "Filter as hex", "按十六进制过滤";
+    DirAll => "All", "全部";
+    RxOnly => "RX only", "仅接收";
+    TxOnly => "TX only", "仅发送";
+    Peer => "Peer", "对端";
+    Search => "Search", "搜索";
+    SearchAsHex => "Search as hex", "按十六进制搜索";
+    Previous => "Previous", "上一个";
+    Next => "Next", "下一个";
+    CaptureAndExport => "Capture and export", "抓包与导出";
+    StartCapture => "Start capture", "开始抓包";
+    StopCapture => "Stop capture", "停止抓包";
+    ExportLog => "Export log", "导出日志";
+    CopyHex => "Copy hex", "复制十六进制";
+    CopyText => "Copy text", "复制文本";
     ClearLogTip => "Clear the log (Ctrl+L)", "清空日志（Ctrl+L）";
     SearchTip => "Search the log (Ctrl+F)", "搜索日志（Ctrl+F）";
 }
