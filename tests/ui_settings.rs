@@ -171,6 +171,22 @@ fn delete_key_asks_before_removing_the_session() {
 }
 
 #[test]
+fn delete_key_in_a_text_field_edits_text() {
+    let (mut harness, _store) = running_harness("delete-in-field");
+    let send_box = harness.get_by_role(egui::accesskit::Role::MultilineTextInput);
+    send_box.focus();
+    send_box.type_text("abc");
+    harness.run_steps(2);
+    harness.key_press(egui::Key::Delete);
+    harness.run_steps(2);
+    assert!(
+        harness.state().confirm_delete.is_none(),
+        "no dialog while typing"
+    );
+    assert_eq!(harness.state().sessions.len(), 1);
+}
+
+#[test]
 fn context_menu_renames_and_duplicates_and_names_are_saved() {
     let (mut harness, store) = running_harness("context-menu");
     let title = harness.state().sessions.iter().next().expect("one").title();
