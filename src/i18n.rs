@@ -98,6 +98,7 @@ texts! {
     ClientsCount => "{0} clients", "{0} 个客户端";
     PeersCount => "{0} peers", "{0} 个对端";
     ConnectionsTotal => "{0} connected, {1} in total", "当前 {0} 个连接，累计 {1} 个";
+    EverConnected => " ({0} in total)", "（累计 {0} 个）";
     Close => "Close", "关闭";
     CloseTip => "Disconnect this client", "断开此客户端";
     Forget => "Forget", "忘记";

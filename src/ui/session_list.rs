@@ -300,7 +300,11 @@ fn peers_ui(
         Text::PeersCount
     };
     let peers: Vec<&PeerInfo> = session.connected_peers().collect();
-    ui.label(egui::RichText::new(tf(ui, noun, &[&peers.len()])).small())
+    let mut count = tf(ui, noun, &[&peers.len()]);
+    if session.peers.len() > peers.len() {
+        count.push_str(&tf(ui, Text::EverConnected, &[&session.peers.len()]));
+    }
+    ui.label(egui::RichText::new(count).small())
         .on_hover_text(tf(
             ui,
             Text::ConnectionsTotal,
