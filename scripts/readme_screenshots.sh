@@ -20,7 +20,7 @@ shot() { # NAME CONFIG HOOK
 
 focus='xdotool search --name sockdbg windowfocus'
 shot window-text.png '(version: 1, view: (log_hex: false, log_encoding: Gbk))' \
-  "python3 scripts/demo_peers.py 6001 6 /dev/null & sleep 2.5; $focus; xdotool mousemove 700 280 click 1; sleep 0.5"
+  "python3 scripts/demo_peers.py 6001 6 /dev/null & sleep 2.5; $focus; xdotool mousemove 700 281 click 1; sleep 0.5"
 shot window-hex.png '(version: 1, view: (log_hex: true, log_encoding: Gbk))' \
-  "python3 scripts/demo_peers.py 6001 6 /dev/null & sleep 2.5; $focus; xdotool mousemove 600 560 click 1; xdotool type --delay 30 '1234567890'; xdotool key ctrl+Return; sleep 0.5"
+  "python3 scripts/demo_peers.py 6001 6 /dev/null & sleep 2.5; $focus; xdotool mousemove 580 683 click 1; xdotool type --delay 30 '1234567890'; xdotool key ctrl+Return; sleep 0.5"
 echo "screenshots in $out"
