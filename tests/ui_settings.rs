@@ -89,6 +89,8 @@ fn switching_language_changes_labels_at_once_and_is_saved() {
         "create button in Chinese"
     );
     assert!(has_label(&harness, "发送"), "send button in Chinese");
+    assert!(has_label(&harness, "搜索"), "log view in Chinese");
+    assert!(has_label(&harness, "快捷指令"), "send tools in Chinese");
     assert!(!has_label(&harness, "Create TCP Server"));
     assert!(
         harness
@@ -145,6 +147,28 @@ fn ctrl_n_opens_the_create_form_and_ctrl_l_clears_the_log() {
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
     harness.run_steps(2);
     assert_eq!(log_len(harness.state()), 0, "Ctrl+L clears the log");
+}
+
+#[test]
+fn ctrl_f_focuses_the_log_search_field() {
+    let (mut harness, _store) = running_harness("ctrl-f");
+    let focused =
+        |h: &Harness<'_, App>| h.ctx.memory(|m| m.has_focus(sockdbg::ui::log_search_id()));
+    assert!(!focused(&harness));
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    harness.run_steps(2);
+    assert!(
+        focused(&harness),
+        "Ctrl+F puts the cursor in the search field"
+    );
+    harness.get_by_label("Search").type_text("abc");
+    harness.run_steps(2);
+    assert!(
+        harness
+            .get_all_by_role(egui::accesskit::Role::TextInput)
+            .any(|n| n.value().as_deref() == Some("abc")),
+        "typing goes to the search field"
+    );
 }
 
 #[test]

@@ -23,12 +23,14 @@ use crate::codec::hex::{parse_hex, push_hex_spaced, to_hex_spaced};
 use crate::codec::text::{TextEncoding, decode_for_display};
 use crate::config::ViewSettings;
 use crate::export::{ExportFormat, ExportJob, ExportRow};
+use crate::i18n::Text;
 use crate::model::log::NO_PEER;
 use crate::model::stats::RateHistory;
 use crate::model::view::{DirectionFilter, LogView, Row};
 use crate::model::{EntryKind, LogEntry, Session};
 use crate::protocol::SessionId;
 use crate::ui::format::{byte_count, clock_time, kind_color, kind_label};
+use crate::ui::t;
 
 /// Bytes of a row shown in it as hex (the detail pane shows more).
 const ROW_HEX_BYTES: usize = 128;
@@ -594,10 +596,15 @@ fn sample_rates(state: &mut TrafficState, session: &Session) {
 
 fn header_ui(ui: &mut egui::Ui, session: &Session, state: &TrafficState) {
     ui.horizontal(|ui| {
-        ui.heading(session.title());
+        let language = crate::ui::language(ui.ctx());
+        ui.heading(format!(
+            "{} {}",
+            crate::ui::session_list::kind_name(language, session.spec.kind),
+            session.spec.address()
+        ));
         // Long failure reasons must not widen the panel: they are cut, and shown whole in
         // the session list.
-        ui.add(egui::Label::new(session.state_text()).truncate());
+        ui.add(egui::Label::new(crate::ui::session_list::state_text(language, session)).truncate());
         if let Some(capture) = &state.capture {
             ui.label(
                 egui::RichText::new(format!(
@@ -621,32 +628,40 @@ fn toolbar_ui(
     actions: &mut Vec<Action>,
 ) {
     ui.horizontal_wrapped(|ui| {
-        ui.label("Log:");
-        ui.selectable_value(&mut view.log_hex, false, "Text");
-        ui.selectable_value(&mut view.log_hex, true, "Hex");
-        encoding_combo_ui(ui, "Decode as", &mut view.log_encoding);
-        let label = ui.label("Time");
+        ui.label(t(ui, Text::LogLabel));
+        ui.selectable_value(&mut view.log_hex, false, t(ui, Text::TextMode));
+        ui.selectable_value(&mut view.log_hex, true, t(ui, Text::HexMode));
+        encoding_combo_ui(ui, t(ui, Text::DecodeAs), &mut view.log_encoding);
+        let label = ui.label(t(ui, Text::Time));
         egui::ComboBox::from_id_salt(label.id)
             .selected_text(match prefs.timestamps {
-                TimestampMode::Off => "Off",
-                TimestampMode::Absolute => "Absolute",
-                TimestampMode::Relative => "Relative",
+                TimestampMode::Off => t(ui, Text::TimeOff),
+                TimestampMode::Absolute => t(ui, Text::TimeAbsolute),
+                TimestampMode::Relative => t(ui, Text::TimeRelative),
             })
             .width(80.0)
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut prefs.timestamps, TimestampMode::Off, "Off");
-                ui.selectable_value(&mut prefs.timestamps, TimestampMode::Absolute, "Absolute");
-                ui.selectable_value(&mut prefs.timestamps, TimestampMode::Relative, "Relative");
+                for (mode, key) in [
+                    (TimestampMode::Off, Text::TimeOff),
+                    (TimestampMode::Absolute, Text::TimeAbsolute),
+                    (TimestampMode::Relative, Text::TimeRelative),
+                ] {
+                    ui.selectable_value(&mut prefs.timestamps, mode, t(ui, key));
+                }
             })
             .response
             .labelled_by(label.id);
-        ui.checkbox(&mut view.auto_scroll, "Auto-scroll");
+        ui.checkbox(&mut view.auto_scroll, t(ui, Text::AutoScroll));
         let log = &session.log;
         let paused = state.log_view.paused_at.is_some();
-        let pause_text = if paused { "Resume" } else { "Pause" };
+        let pause_text = if paused {
+            t(ui, Text::Resume)
+        } else {
+            t(ui, Text::Pause)
+        };
         if ui
             .selectable_label(paused, pause_text)
-            .on_hover_text("Freeze the rows shown; capture goes on")
+            .on_hover_text(t(ui, Text::PauseTip))
             .clicked()
         {
             state.log_view.set_paused(log, !paused);
@@ -657,10 +672,14 @@ fn toolbar_ui(
                     .color(ui.visuals().warn_fg_color),
             );
         }
-        if ui.button("Clear").clicked() {
+        if ui
+            .button(t(ui, Text::Clear))
+            .on_hover_text(t(ui, Text::ClearLogTip))
+            .clicked()
+        {
             actions.push(Action::ClearLog(id));
         }
-        ui.toggle_value(&mut prefs.show_stats, "Statistics");
+        ui.toggle_value(&mut prefs.show_stats, t(ui, Text::Statistics));
         let dropped = log.evicted_entries();
         let count = if dropped > 0 {
             format!("{} entries ({dropped} dropped)", log.len())
@@ -775,22 +794,23 @@ fn filter_bar_ui(
     let log = &session.log;
     let lv = &mut state.log_view;
     ui.horizontal_wrapped(|ui| {
-        labelled_field(ui, "Filter", &mut lv.filter.pattern.text, 120.0);
-        ui.checkbox(&mut lv.filter.pattern.hex, "Filter as hex");
+        labelled_field(ui, t(ui, Text::Filter), &mut lv.filter.pattern.text, 120.0);
+        ui.checkbox(&mut lv.filter.pattern.hex, t(ui, Text::FilterAsHex));
         let dir = &mut lv.filter.direction;
-        ui.selectable_value(dir, DirectionFilter::All, "All");
-        ui.selectable_value(dir, DirectionFilter::Rx, "RX only");
-        ui.selectable_value(dir, DirectionFilter::Tx, "TX only");
+        ui.selectable_value(dir, DirectionFilter::All, t(ui, Text::DirAll));
+        ui.selectable_value(dir, DirectionFilter::Rx, t(ui, Text::RxOnly));
+        ui.selectable_value(dir, DirectionFilter::Tx, t(ui, Text::TxOnly));
+        let all_peers = t(ui, Text::AllPeers);
         let peer_text = |index: Option<u32>| match index.and_then(|i| session.peer_addr(i)) {
             Some(addr) => addr.to_string(),
-            None => "All peers".to_string(),
+            None => all_peers.to_string(),
         };
-        let label = ui.label("Peer");
+        let label = ui.label(t(ui, Text::Peer));
         egui::ComboBox::from_id_salt(label.id)
             .selected_text(peer_text(lv.filter.peer))
             .width(150.0)
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut lv.filter.peer, None, "All peers");
+                ui.selectable_value(&mut lv.filter.peer, None, all_peers);
                 for (index, peer) in session.peers.iter().enumerate() {
                     let Ok(index) = u32::try_from(index) else {
                         continue;
@@ -805,13 +825,21 @@ fn filter_bar_ui(
         }
     });
     ui.horizontal_wrapped(|ui| {
-        labelled_field(ui, "Search", &mut lv.search.text, 120.0);
-        ui.checkbox(&mut lv.search.hex, "Search as hex");
+        // Ctrl+F focuses this field (see `ui::log_search_id`).
+        let label = ui.label(t(ui, Text::Search));
+        ui.add(
+            egui::TextEdit::singleline(&mut lv.search.text)
+                .id(crate::ui::log_search_id())
+                .desired_width(120.0),
+        )
+        .labelled_by(label.id)
+        .on_hover_text(t(ui, Text::SearchTip));
+        ui.checkbox(&mut lv.search.hex, t(ui, Text::SearchAsHex));
         let mut step = None;
-        if ui.button("Previous").clicked() {
+        if ui.button(t(ui, Text::Previous)).clicked() {
             step = Some(false);
         }
-        if ui.button("Next").clicked() {
+        if ui.button(t(ui, Text::Next)).clicked() {
             step = Some(true);
         }
         if let Some(forward) = step
@@ -839,7 +867,7 @@ fn filter_bar_ui(
 }
 
 fn save_ui(ui: &mut egui::Ui, state: &mut TrafficState, id: SessionId, actions: &mut Vec<Action>) {
-    egui::CollapsingHeader::new("Capture and export")
+    egui::CollapsingHeader::new(t(ui, Text::CaptureAndExport))
         .id_salt("save_section")
         .default_open(false)
         .show(ui, |ui| {
@@ -946,11 +974,11 @@ fn capture_ui(
             }
         });
         if capturing {
-            if ui.button("Stop capture").clicked() {
+            if ui.button(t(ui, Text::StopCapture)).clicked() {
                 actions.push(Action::Traffic(id, TrafficAction::StopCapture));
             }
         } else if ui
-            .button("Start capture")
+            .button(t(ui, Text::StartCapture))
             .on_hover_text("Write every byte, both ways, to a pcapng file for Wireshark")
             .clicked()
         {
@@ -1209,10 +1237,10 @@ fn detail_ui(ui: &mut egui::Ui, session: &Session, row: &Row<'_>, view: &ViewSet
                 format!("skipped while resynchronizing: {reason}"),
             );
         }
-        if ui.small_button("Copy hex").clicked() {
+        if ui.small_button(t(ui, Text::CopyHex)).clicked() {
             ui.ctx().copy_text(to_hex_spaced(bytes));
         }
-        if ui.small_button("Copy text").clicked() {
+        if ui.small_button(t(ui, Text::CopyText)).clicked() {
             let text = decode_for_display(row.context, bytes, true, view.log_encoding);
             ui.ctx().copy_text(text);
         }
