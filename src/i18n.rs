@@ -208,6 +208,8 @@ texts! {
     NoLineEnding => "No line ending", "无行尾";
     NoChecksum => "No checksum", "无校验";
     // Log
+    Entries => "{0} entries", "{0} 条";
+    EntriesDropped => "{0} entries ({1} dropped)", "{0} 条（丢弃 {1} 条）";
     LogLabel => "Log:", "日志：";
     TextMode => "Text", "文本";
     HexMode => "Hex", "十六进制";

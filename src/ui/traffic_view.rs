@@ -682,9 +682,9 @@ fn toolbar_ui(
         ui.toggle_value(&mut prefs.show_stats, t(ui, Text::Statistics));
         let dropped = log.evicted_entries();
         let count = if dropped > 0 {
-            format!("{} entries ({dropped} dropped)", log.len())
+            crate::ui::tf(ui, Text::EntriesDropped, &[&log.len(), &dropped])
         } else {
-            format!("{} entries", log.len())
+            crate::ui::tf(ui, Text::Entries, &[&log.len()])
         };
         ui.add(egui::Label::new(egui::RichText::new(count).weak()).extend());
     });
@@ -717,7 +717,7 @@ fn framing_ui(ui: &mut egui::Ui, state: &mut TrafficState, selected: &mut Option
     let draft = &mut state.framing_draft;
     let before = draft.clone();
     ui.horizontal_wrapped(|ui| {
-        let label = ui.label("Framing");
+        let label = ui.label(t(ui, Text::Framing));
         egui::ComboBox::from_id_salt(label.id)
             .selected_text(draft.mode.label())
             .width(110.0)
