@@ -230,3 +230,72 @@ fn headless_frames_as_jsonl_and_captures_every_byte_to_pcapng() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn sigterm_with_a_connection_open_still_flushes_every_byte_to_the_capture() {
+    let port = free_tcp_port();
+    let dir = std::env::temp_dir().join(format!("sockdbg-sigterm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let pcap = dir.join("sigterm.pcapng");
+    let mut child = Command::new(BIN)
+        .args([
+            "--headless",
+            &format!("tcp-server:127.0.0.1:{port}"),
+            "--echo",
+            "--quiet",
+            "--capture",
+        ])
+        .arg(&pcap)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sockdbg runs");
+    let deadline = Instant::now() + DEADLINE;
+    let mut client = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(stream) => break stream,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => {
+                child.kill().ok();
+                panic!("server did not come up: {e}");
+            }
+        }
+    };
+    client.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    let sent = b"captured before SIGTERM \x00\xff";
+    client.write_all(sent).expect("write");
+    // The echo proves the engine read it; the capture must hold it after the signal.
+    let mut echoed = vec![0; sent.len()];
+    client.read_exact(&mut echoed).expect("echo");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let finished = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline + DEADLINE {
+            child.kill().ok();
+            panic!("sockdbg did not exit on SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(finished.code(), Some(0), "SIGTERM is a normal end");
+    let packets = tcp_payloads(&pcap);
+    let received: Vec<u8> = packets
+        .iter()
+        .filter(|(_, dst, _)| *dst == port)
+        .flat_map(|(_, _, p)| p.clone())
+        .collect();
+    let echoed_back: Vec<u8> = packets
+        .iter()
+        .filter(|(src, _, _)| *src == port)
+        .flat_map(|(_, _, p)| p.clone())
+        .collect();
+    assert_eq!(received, sent);
+    assert_eq!(echoed_back, sent);
+    drop(client);
+    std::fs::remove_dir_all(&dir).ok();
+}
