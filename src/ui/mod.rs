@@ -218,7 +218,14 @@ fn session_panel_ui(
         .min_size(220.0)
         .max_size(520.0)
         .show_collapsible(ui, &mut tools_open, |ui| {
-            quick_commands::send_tools_ui(ui, app, id, actions);
+            // Scrolled, so wide rows cannot push the panel wider than the user made it
+            // (in a small window it would otherwise cover the log).
+            egui::ScrollArea::both()
+                .id_salt("send_tools_scroll")
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    quick_commands::send_tools_ui(ui, app, id, actions);
+                });
         });
     // Only a fully open panel has its real width (it animates while opening and closing).
     if tools_open
