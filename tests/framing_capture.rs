@@ -99,6 +99,48 @@ fn tcp_payloads(path: &std::path::Path) -> Vec<(u16, u16, Vec<u8>)> {
     out
 }
 
+/// Connects to the headless server on `port`, retrying until it listens (killing it and
+/// failing after the deadline).
+fn connect_when_up(child: &mut std::process::Child, port: u16) -> TcpStream {
+    let deadline = Instant::now() + DEADLINE;
+    let stream = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(stream) => break stream,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => {
+                child.kill().ok();
+                panic!("server did not come up: {e}");
+            }
+        }
+    };
+    stream.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    stream
+}
+
+/// Waits for the child to exit (killing it and failing after the deadline, saying `why`).
+fn wait_exit(child: &mut std::process::Child, why: &str) -> std::process::ExitStatus {
+    let deadline = Instant::now() + 2 * DEADLINE;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            child.kill().ok();
+            panic!("sockdbg did not exit {why}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Payload bytes of the capture's TCP packets going to (`to_port`) or from the port.
+fn stream_bytes(packets: &[(u16, u16, Vec<u8>)], port: u16, to_port: bool) -> Vec<u8> {
+    packets
+        .iter()
+        .filter(|(src, dst, _)| if to_port { *dst == port } else { *src == port })
+        .flat_map(|(_, _, p)| p.clone())
+        .collect()
+}
+
 #[test]
 fn headless_frames_as_jsonl_and_captures_every_byte_to_pcapng() {
     let port = free_tcp_port();
@@ -123,15 +165,7 @@ fn headless_frames_as_jsonl_and_captures_every_byte_to_pcapng() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("sockdbg runs");
-    let deadline = Instant::now() + DEADLINE;
-    let mut client = loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(stream) => break stream,
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => panic!("server did not come up: {e}"),
-        }
-    };
-    client.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    let mut client = connect_when_up(&mut child, port);
     let sent = packed(&[b"one", b"\x00\xff binary", b"three"]);
     let mut garbage_then_frame = b"\xff\xff\xff\xff".to_vec();
     garbage_then_frame.extend(packed(&[b"ok"]));
@@ -143,16 +177,7 @@ fn headless_frames_as_jsonl_and_captures_every_byte_to_pcapng() {
     let mut echoed = vec![0; garbage_then_frame.len()];
     client.read_exact(&mut echoed).expect("echo");
     drop(client);
-    let finished = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if Instant::now() > deadline + DEADLINE {
-            child.kill().ok();
-            panic!("sockdbg did not exit after the connection closed");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let finished = wait_exit(&mut child, "after the connection closed");
     let mut stdout = String::new();
     let mut stderr = String::new();
     child
@@ -194,20 +219,10 @@ fn headless_frames_as_jsonl_and_captures_every_byte_to_pcapng() {
 
     // The capture: every byte both ways, in order, byte for byte.
     let packets = tcp_payloads(&pcap);
-    let received: Vec<u8> = packets
-        .iter()
-        .filter(|(_, dst, _)| *dst == port)
-        .flat_map(|(_, _, p)| p.clone())
-        .collect();
-    let sent_back: Vec<u8> = packets
-        .iter()
-        .filter(|(src, _, _)| *src == port)
-        .flat_map(|(_, _, p)| p.clone())
-        .collect();
     let mut all = sent.clone();
     all.extend(&garbage_then_frame);
-    assert_eq!(received, all);
-    assert_eq!(sent_back, all);
+    assert_eq!(stream_bytes(&packets, port, true), all);
+    assert_eq!(stream_bytes(&packets, port, false), all);
 
     match Command::new("tshark")
         .args(["-r"])
@@ -250,18 +265,7 @@ fn sigterm_with_a_connection_open_still_flushes_every_byte_to_the_capture() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("sockdbg runs");
-    let deadline = Instant::now() + DEADLINE;
-    let mut client = loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(stream) => break stream,
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => {
-                child.kill().ok();
-                panic!("server did not come up: {e}");
-            }
-        }
-    };
-    client.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    let mut client = connect_when_up(&mut child, port);
     let sent = b"captured before SIGTERM \x00\xff";
     client.write_all(sent).expect("write");
     // The echo proves the engine read it; the capture must hold it after the signal.
@@ -272,30 +276,11 @@ fn sigterm_with_a_connection_open_still_flushes_every_byte_to_the_capture() {
         .status()
         .expect("kill runs");
     assert!(killed.success());
-    let finished = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if Instant::now() > deadline + DEADLINE {
-            child.kill().ok();
-            panic!("sockdbg did not exit on SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let finished = wait_exit(&mut child, "on SIGTERM");
     assert_eq!(finished.code(), Some(0), "SIGTERM is a normal end");
     let packets = tcp_payloads(&pcap);
-    let received: Vec<u8> = packets
-        .iter()
-        .filter(|(_, dst, _)| *dst == port)
-        .flat_map(|(_, _, p)| p.clone())
-        .collect();
-    let echoed_back: Vec<u8> = packets
-        .iter()
-        .filter(|(src, _, _)| *src == port)
-        .flat_map(|(_, _, p)| p.clone())
-        .collect();
-    assert_eq!(received, sent);
-    assert_eq!(echoed_back, sent);
+    assert_eq!(stream_bytes(&packets, port, true), sent);
+    assert_eq!(stream_bytes(&packets, port, false), sent);
     drop(client);
     std::fs::remove_dir_all(&dir).ok();
 }
