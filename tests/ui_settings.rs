@@ -2,9 +2,6 @@
 //! at once and the choice is saved), the theme, keyboard shortcuts (Ctrl+N, Ctrl+L, Delete
 //! with its confirmation), and the session context menu (rename, duplicate).
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
-
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use sockdbg::app::App;
@@ -12,36 +9,9 @@ use sockdbg::config::{ConfigStore, ThemeChoice};
 use sockdbg::i18n::Language;
 use sockdbg::model::SessionState;
 use sockdbg::spec::SessionSpec;
+use ui_support::{harness, step_until, temp_config};
 
-const DEADLINE: Duration = Duration::from_secs(5);
-
-fn temp_config(name: &str) -> ConfigStore {
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("sockdbg-ui-settings-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    ConfigStore::at(dir)
-}
-
-fn harness(store: ConfigStore, startup: Vec<SessionSpec>) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size([1100.0, 700.0])
-        .build_eframe(move |cc| {
-            sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
-            App::start(&cc.egui_ctx, Some(store), startup).expect("engine starts")
-        })
-}
-
-fn step_until(harness: &mut Harness<'_, App>, what: &str, mut done: impl FnMut(&App) -> bool) {
-    let start = Instant::now();
-    loop {
-        harness.step();
-        if done(harness.state()) {
-            return;
-        }
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
+mod ui_support;
 
 fn has_label(harness: &Harness<'_, App>, text: &str) -> bool {
     harness.query_by_label(text).is_some()

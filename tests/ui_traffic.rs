@@ -5,45 +5,20 @@
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use sockdbg::app::App;
 use sockdbg::config::ConfigStore;
-use sockdbg::model::{EntryKind, Session, SessionState};
+use sockdbg::model::{EntryKind, SessionState};
+use ui_support::{only_session, step_until, temp_config};
 
-const DEADLINE: Duration = Duration::from_secs(5);
+mod ui_support;
 
 fn harness(name: &str) -> Harness<'static, App> {
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("sockdbg-uitraffic-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    let store = ConfigStore::at(dir);
     let startup = vec!["tcp-server:127.0.0.1:0".parse().expect("spec")];
-    Harness::builder()
-        .with_size([1280.0, 800.0])
-        .build_eframe(move |cc| {
-            sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
-            App::start(&cc.egui_ctx, Some(store), startup).expect("engine starts")
-        })
-}
-
-fn step_until(harness: &mut Harness<'_, App>, what: &str, mut done: impl FnMut(&App) -> bool) {
-    let start = Instant::now();
-    loop {
-        harness.step();
-        if done(harness.state()) {
-            return;
-        }
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-fn only_session(app: &App) -> &Session {
-    app.sessions.iter().next().expect("a session exists")
+    ui_support::harness(temp_config(&format!("traffic-{name}")), startup)
 }
 
 fn rx_count(app: &App) -> usize {

@@ -3,51 +3,16 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use sockdbg::app::App;
-use sockdbg::config::ConfigStore;
 use sockdbg::model::{EntryKind, Session, SessionState};
-use sockdbg::spec::SessionSpec;
+use ui_support::{DEADLINE, harness, only_session, step_until, temp_config};
 
-const DEADLINE: Duration = Duration::from_secs(5);
-
-fn temp_config(name: &str) -> ConfigStore {
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("sockdbg-ui-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    ConfigStore::at(dir)
-}
-
-fn harness(store: ConfigStore, startup: Vec<SessionSpec>) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size([1100.0, 700.0])
-        .build_eframe(move |cc| {
-            sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
-            App::start(&cc.egui_ctx, Some(store), startup).expect("engine starts")
-        })
-}
-
-/// Steps the harness until `done` holds, failing after the deadline.
-fn step_until(harness: &mut Harness<'_, App>, what: &str, mut done: impl FnMut(&App) -> bool) {
-    let start = Instant::now();
-    loop {
-        harness.step();
-        if done(harness.state()) {
-            return;
-        }
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-fn only_session(app: &App) -> &Session {
-    app.sessions.iter().next().expect("a session exists")
-}
+mod ui_support;
 
 fn local_port(session: &Session) -> Option<u16> {
     match session.state {

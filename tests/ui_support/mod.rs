@@ -1,0 +1,53 @@
+//! Shared helpers for the kittest UI tests: a fresh settings directory, the real `App`
+//! (with its real engine) in a harness with the bundled CJK font, and a bounded wait that
+//! steps the harness until a condition holds.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use sockdbg::app::App;
+use sockdbg::config::ConfigStore;
+use sockdbg::model::Session;
+use sockdbg::spec::SessionSpec;
+
+/// How long any wait may take before the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(5);
+
+/// An empty settings directory private to this test binary and `name`.
+pub fn temp_config(name: &str) -> ConfigStore {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("sockdbg-ui-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    ConfigStore::at(dir)
+}
+
+/// The real app at the window's default size, with `startup` sessions created and started.
+pub fn harness(store: ConfigStore, startup: Vec<SessionSpec>) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_eframe(move |cc| {
+            sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
+            App::start(&cc.egui_ctx, Some(store), startup).expect("engine starts")
+        })
+}
+
+/// Steps the harness until `done` holds, failing after [`DEADLINE`].
+pub fn step_until(harness: &mut Harness<'_, App>, what: &str, mut done: impl FnMut(&App) -> bool) {
+    let start = Instant::now();
+    loop {
+        harness.step();
+        if done(harness.state()) {
+            return;
+        }
+        assert!(start.elapsed() < DEADLINE, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The app's only (first) session.
+pub fn only_session(app: &App) -> &Session {
+    app.sessions.iter().next().expect("a session exists")
+}
