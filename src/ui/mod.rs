@@ -8,8 +8,10 @@
 //!   periodic and file sends.
 //! - [`quick_commands`]: quick commands, on-connect payload and auto-reply rules.
 //! - [`status_bar`]: totals at the bottom of the window.
+//! - [`choice`]: the labelled combo box for a fixed set of values.
 //! - [`format`]: shared text formatting (times, sizes, colors).
 
+pub mod choice;
 pub mod format;
 pub mod quick_commands;
 pub mod send_box;

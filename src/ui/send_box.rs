@@ -14,6 +14,7 @@ use crate::i18n::{Text, tr, trf};
 use crate::model::Session;
 use crate::protocol::{PeerId, SendTarget, SessionId};
 use crate::send_tools::{JobView, SendTools, ToolAction};
+use crate::ui::choice::choice_ui;
 use crate::ui::t;
 
 /// Most bytes shown in a preview line; the count always covers them all.
@@ -270,19 +271,16 @@ pub fn encoding_ui(
     encoding: &mut TextEncoding,
     salt: impl std::hash::Hash + std::fmt::Debug,
 ) -> bool {
-    let before = *encoding;
-    let label = ui.label(label);
-    egui::ComboBox::from_id_salt(("encoding", salt))
-        .selected_text(encoding.label())
-        .width(90.0)
-        .show_ui(ui, |ui| {
-            for candidate in TextEncoding::ALL {
-                ui.selectable_value(encoding, candidate, candidate.label());
-            }
-        })
-        .response
-        .labelled_by(label.id);
-    before != *encoding
+    let all = TextEncoding::ALL;
+    choice_ui(
+        ui,
+        label,
+        encoding,
+        &all,
+        |_, e| e.label(),
+        90.0,
+        ("encoding", salt),
+    )
 }
 
 /// A line ending's name; "none" is translated, the rest are the same in every language.
@@ -308,20 +306,16 @@ pub fn line_ending_ui(
     ending: &mut LineEnding,
     salt: impl std::hash::Hash + std::fmt::Debug,
 ) -> bool {
-    let before = *ending;
-    let label = ui.label(label);
-    egui::ComboBox::from_id_salt(("line_ending", salt))
-        .selected_text(line_ending_label(ui, *ending))
-        .width(100.0)
-        .show_ui(ui, |ui| {
-            for candidate in LineEnding::ALL {
-                let text = line_ending_label(ui, candidate);
-                ui.selectable_value(ending, candidate, text);
-            }
-        })
-        .response
-        .labelled_by(label.id);
-    before != *ending
+    let all = LineEnding::ALL;
+    choice_ui(
+        ui,
+        label,
+        ending,
+        &all,
+        line_ending_label,
+        100.0,
+        ("line_ending", salt),
+    )
 }
 
 /// A checksum choice; returns whether it changed.
@@ -331,20 +325,16 @@ pub fn checksum_ui(
     checksum: &mut Checksum,
     salt: impl std::hash::Hash + std::fmt::Debug,
 ) -> bool {
-    let before = *checksum;
-    let label = ui.label(label);
-    egui::ComboBox::from_id_salt(("checksum", salt))
-        .selected_text(checksum_label(ui, *checksum))
-        .width(125.0)
-        .show_ui(ui, |ui| {
-            for candidate in Checksum::ALL {
-                let text = checksum_label(ui, candidate);
-                ui.selectable_value(checksum, candidate, text);
-            }
-        })
-        .response
-        .labelled_by(label.id);
-    before != *checksum
+    let all = Checksum::ALL;
+    choice_ui(
+        ui,
+        label,
+        checksum,
+        &all,
+        checksum_label,
+        125.0,
+        ("checksum", salt),
+    )
 }
 
 /// Every pipeline setting of a stored payload (quick command, on-connect, reply); returns

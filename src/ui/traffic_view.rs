@@ -30,6 +30,7 @@ use crate::model::view::{DirectionFilter, LogView, Row};
 use crate::model::{EntryKind, LogEntry, Session};
 use crate::protocol::SessionId;
 use crate::ui::format::{byte_count, clock_time, kind_color, kind_label};
+use crate::ui::send_box::encoding_ui;
 use crate::ui::t;
 
 /// Bytes of a row shown in it as hex (the detail pane shows more).
@@ -631,7 +632,7 @@ fn toolbar_ui(
         ui.label(t(ui, Text::LogLabel));
         ui.selectable_value(&mut view.log_hex, false, t(ui, Text::TextMode));
         ui.selectable_value(&mut view.log_hex, true, t(ui, Text::HexMode));
-        encoding_combo_ui(ui, t(ui, Text::DecodeAs), &mut view.log_encoding);
+        encoding_ui(ui, t(ui, Text::DecodeAs), &mut view.log_encoding, "log");
         let label = ui.label(t(ui, Text::Time));
         egui::ComboBox::from_id_salt(label.id)
             .selected_text(match prefs.timestamps {
@@ -688,21 +689,6 @@ fn toolbar_ui(
         };
         ui.add(egui::Label::new(egui::RichText::new(count).weak()).extend());
     });
-}
-
-/// A label and a combo box (named by the label) choosing a text encoding.
-pub fn encoding_combo_ui(ui: &mut egui::Ui, label: &str, encoding: &mut TextEncoding) {
-    let label = ui.label(label);
-    egui::ComboBox::from_id_salt(label.id)
-        .selected_text(encoding.label())
-        .width(100.0)
-        .show_ui(ui, |ui| {
-            for candidate in TextEncoding::ALL {
-                ui.selectable_value(encoding, candidate, candidate.label());
-            }
-        })
-        .response
-        .labelled_by(label.id);
 }
 
 /// A label and the text field it names.
