@@ -1,46 +1,19 @@
 //! UI reliability (issue 7): a 10 MiB paste into the send box keeps the window responsive.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use sockdbg::app::{App, EngineLink};
 use sockdbg::config::ConfigStore;
-use sockdbg::protocol::{Command, Event};
-use sockdbg::spec::SessionSpec;
-use tokio::sync::mpsc;
+use sockdbg::protocol::Command;
+
+mod ui_support;
 
 #[test]
 fn a_ten_mib_send_text_keeps_frames_fast() {
     let dir = std::env::temp_dir().join(format!("sockdbg-ui-rel-{}", std::process::id()));
     std::fs::remove_dir_all(&dir).ok();
-    let (command_tx, mut commands) = mpsc::unbounded_channel::<Command>();
-    let (events, event_rx) = crossbeam_channel::unbounded();
-    let store = ConfigStore::at(&dir);
-    let spec: SessionSpec = "tcp-server:127.0.0.1:6001".parse().expect("spec");
-    let mut harness = Harness::builder()
-        .with_size([1200.0, 800.0])
-        .build_eframe(move |cc| {
-            sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
-            App::new(
-                EngineLink::from_channels(command_tx, event_rx),
-                Some(store),
-                vec![spec],
-            )
-        });
-    let id = harness
-        .state()
-        .sessions
-        .iter()
-        .next()
-        .expect("a session")
-        .id;
-    let local_addr: SocketAddr = "127.0.0.1:6001".parse().expect("addr");
-    events
-        .send(Event::Started { id, local_addr })
-        .expect("send");
-    harness.run_steps(3);
+    let (mut harness, mut commands, _events, id) =
+        ui_support::app_over_channels(ConfigStore::at(&dir));
     harness.state_mut().views.entry(id).or_default().send_text = "A".repeat(10 * 1024 * 1024);
     harness.step(); // the one frame that encodes the preview
     let mut slowest = Duration::ZERO;

@@ -9,11 +9,12 @@ use std::path::PathBuf;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use sockdbg::app::{App, EngineLink};
+use sockdbg::app::App;
 use sockdbg::config::ConfigStore;
 use sockdbg::protocol::{Command, Event, JobOutcome, SendTarget, SessionId};
-use sockdbg::spec::SessionSpec;
 use tokio::sync::mpsc;
+
+mod ui_support;
 
 struct Fixture {
     harness: Harness<'static, App>,
@@ -35,32 +36,7 @@ fn fixture(name: &str) -> Fixture {
 }
 
 fn fixture_in(dir: PathBuf) -> Fixture {
-    let (command_tx, commands) = mpsc::unbounded_channel();
-    let (events, event_rx) = crossbeam_channel::unbounded();
-    let store = ConfigStore::at(&dir);
-    let spec: SessionSpec = "tcp-server:127.0.0.1:6001".parse().expect("spec");
-    let mut harness = Harness::builder()
-        .with_size([1200.0, 800.0])
-        .build_eframe(move |cc| {
-            sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
-            App::new(
-                EngineLink::from_channels(command_tx, event_rx),
-                Some(store),
-                vec![spec],
-            )
-        });
-    let id = harness
-        .state()
-        .sessions
-        .iter()
-        .next()
-        .expect("a session")
-        .id;
-    let local_addr: SocketAddr = "127.0.0.1:6001".parse().expect("addr");
-    events
-        .send(Event::Started { id, local_addr })
-        .expect("send event");
-    harness.run_steps(3);
+    let (harness, commands, events, id) = ui_support::app_over_channels(ConfigStore::at(&dir));
     let mut fixture = Fixture {
         harness,
         commands,

@@ -8,9 +8,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use sockdbg::app::App;
+use sockdbg::app::{App, EngineLink};
 use sockdbg::config::ConfigStore;
 use sockdbg::model::Session;
+use sockdbg::protocol::{Command, Event, SessionId};
 use sockdbg::spec::SessionSpec;
 
 /// How long any wait may take before the test fails.
@@ -50,4 +51,37 @@ pub fn step_until(harness: &mut Harness<'_, App>, what: &str, mut done: impl FnM
 /// The app's only (first) session.
 pub fn only_session(app: &App) -> &Session {
     app.sessions.iter().next().expect("a session exists")
+}
+
+/// The real app over channels the test holds instead of an engine: one TCP server session
+/// (`tcp-server:127.0.0.1:6001`), told by a fake `Started` that it listens. Returns the
+/// harness, the commands the app sends, the sender of events to it, and the session's id.
+pub fn app_over_channels(
+    store: ConfigStore,
+) -> (
+    Harness<'static, App>,
+    tokio::sync::mpsc::UnboundedReceiver<Command>,
+    crossbeam_channel::Sender<Event>,
+    SessionId,
+) {
+    let (command_tx, commands) = tokio::sync::mpsc::unbounded_channel();
+    let (events, event_rx) = crossbeam_channel::unbounded();
+    let spec: SessionSpec = "tcp-server:127.0.0.1:6001".parse().expect("spec");
+    let mut harness = Harness::builder()
+        .with_size([1200.0, 800.0])
+        .build_eframe(move |cc| {
+            sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
+            App::new(
+                EngineLink::from_channels(command_tx, event_rx),
+                Some(store),
+                vec![spec],
+            )
+        });
+    let id = only_session(harness.state()).id;
+    let local_addr = "127.0.0.1:6001".parse().expect("addr");
+    events
+        .send(Event::Started { id, local_addr })
+        .expect("send event");
+    harness.run_steps(3);
+    (harness, commands, events, id)
 }
