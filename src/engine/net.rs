@@ -63,7 +63,8 @@ pub(super) async fn resolve(spec: &SessionSpec) -> Result<SocketAddr, String> {
         .ok_or_else(|| format!("'{}' resolves to no address", spec.host))
 }
 
-/// A socket bound to `addr` with SO_REUSEADDR, non-blocking, ready for tokio.
+/// A socket bound to `addr` with SO_REUSEADDR (and SO_BROADCAST for UDP), non-blocking,
+/// ready for tokio.
 ///
 /// # Errors
 /// The bind error, described for the user.
@@ -81,6 +82,9 @@ pub(super) fn bind_socket(addr: SocketAddr, kind: Type) -> Result<Socket, String
     if kind == Type::DGRAM {
         // Best effort: the OS may cap it, and a smaller buffer still works.
         socket.set_recv_buffer_size(UDP_RECV_BUFFER_BYTES).ok();
+        // Without SO_BROADCAST the kernel refuses sends to a broadcast address (EACCES).
+        // IPv6 has no broadcast; the option is harmless there.
+        socket.set_broadcast(true).ok();
     }
     socket.bind(&addr.into()).map_err(bind_failed)?;
     if kind == Type::STREAM {

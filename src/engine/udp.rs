@@ -1,10 +1,14 @@
 //! UDP sessions. The server binds a port, lists each source address as a peer the first time
-//! it sends, and replies to one peer or all. The client sends to one target (a connected
-//! socket) and logs its replies; ICMP "port unreachable" is reported but never ends it.
+//! it sends, and replies to one peer or all. The client sends to one target and logs its
+//! replies. A unicast target gets a connected socket (replies from elsewhere are filtered by
+//! the kernel, and ICMP "port unreachable" is reported but never ends the session); a
+//! broadcast or multicast target is not connected, so every responder's reply is logged,
+//! each responder listed as a peer with its source address. The pieces shared with the
+//! multicast group session (`udp_group`) live here too.
 
 use std::collections::HashMap;
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -22,14 +26,14 @@ use crate::protocol::{Direction, Event, PeerId, SendTarget};
 use crate::spec::SessionSpec;
 
 /// Most datagrams read per wake-up before the loop looks at commands again.
-const DATAGRAMS_PER_WAKEUP: usize = 256;
+pub(super) const DATAGRAMS_PER_WAKEUP: usize = 256;
 
-/// The peer id of a UDP client's one target.
+/// The peer id of a UDP client's one target (the first address it announces).
 const TARGET_PEER: PeerId = PeerId(1);
 
-/// Source addresses seen by a UDP server, each given a peer id on first sight.
+/// Source addresses seen by a UDP session, each given a peer id on first sight.
 #[derive(Default)]
-struct UdpPeers {
+pub(super) struct UdpPeers {
     by_addr: HashMap<SocketAddr, PeerId>,
     by_id: HashMap<PeerId, SocketAddr>,
     /// Ids handed out so far; a forgotten peer's id is never given again.
@@ -37,7 +41,8 @@ struct UdpPeers {
 }
 
 impl UdpPeers {
-    fn peer_for(&mut self, context: &SessionContext, addr: SocketAddr) -> PeerId {
+    /// The peer id of `addr`, announced with `PeerConnected` the first time it is seen.
+    pub(super) fn peer_for(&mut self, context: &SessionContext, addr: SocketAddr) -> PeerId {
         if let Some(peer) = self.by_addr.get(&addr) {
             return *peer;
         }
@@ -54,7 +59,23 @@ impl UdpPeers {
         peer
     }
 
-    fn forget(&mut self, context: &SessionContext, peer: PeerId) {
+    /// Whether `addr` has been seen (and not forgotten).
+    pub(super) fn knows(&self, addr: SocketAddr) -> bool {
+        self.by_addr.contains_key(&addr)
+    }
+
+    /// The address of `peer`, if it is known.
+    pub(super) fn addr_of(&self, peer: PeerId) -> Option<SocketAddr> {
+        self.by_id.get(&peer).copied()
+    }
+
+    /// Every known peer with its address.
+    pub(super) fn all(&self) -> Vec<(PeerId, SocketAddr)> {
+        self.by_id.iter().map(|(p, a)| (*p, *a)).collect()
+    }
+
+    /// Forgets `peer` (its id is never given again) and says so with `PeerDisconnected`.
+    pub(super) fn forget(&mut self, context: &SessionContext, peer: PeerId) {
         if let Some(addr) = self.by_id.remove(&peer) {
             self.by_addr.remove(&addr);
             context.sink.send(Event::PeerDisconnected {
@@ -92,7 +113,7 @@ pub(super) async fn run_server(
                 for _ in 0..DATAGRAMS_PER_WAKEUP {
                     match read_shared(|buf| socket.try_recv_from(buf)) {
                         Ok((data, from)) => {
-                            let known = peers.by_addr.contains_key(&from);
+                            let known = peers.knows(from);
                             let peer = peers.peer_for(context, from);
                             let welcome = if known { None } else { reactions::on_connect(context) };
                             context.sink.traffic(context.id, peer, Direction::Rx, data.clone());
@@ -112,8 +133,8 @@ pub(super) async fn run_server(
             command = commands.recv() => match command {
                 Some(SessionCommand::Send { target, data, ack }) => {
                     let targets: Vec<(PeerId, SocketAddr)> = match target {
-                        SendTarget::All => peers.by_id.iter().map(|(p, a)| (*p, *a)).collect(),
-                        SendTarget::Peer(peer) => peers.by_id.get(&peer).map(|a| (peer, *a)).into_iter().collect(),
+                        SendTarget::All => peers.all(),
+                        SendTarget::Peer(peer) => peers.addr_of(peer).map(|a| (peer, a)).into_iter().collect(),
                     };
                     if targets.is_empty() {
                         let why = "not sent: no peer has sent a datagram to this server yet";
@@ -154,18 +175,32 @@ pub(super) async fn run_client(
         Ok(socket) => socket,
         Err(reason) => return Outcome::StartFailed(reason),
     };
-    if let Err(e) = socket.connect(target).await {
-        return Outcome::StartFailed(format!("cannot reach {target}: {}", describe(&e)));
+    // Replies to a broadcast or multicast come from the responders' own addresses, which a
+    // connected socket would drop; only a unicast target is connected.
+    let connected = !reaches_many(target.ip());
+    if connected {
+        if let Err(e) = socket.connect(target).await {
+            return Outcome::StartFailed(format!("cannot reach {target}: {}", describe(&e)));
+        }
     }
     report_started(context, &socket, spec);
-    context.sink.send(Event::PeerConnected {
-        id: context.id,
-        peer: TARGET_PEER,
-        addr: target,
-        at: SystemTime::now(),
-    });
+    let mut peers = UdpPeers::default();
+    let target_peer = peers.peer_for(context, target);
+    debug_assert_eq!(target_peer, TARGET_PEER);
+    let send_to_target = async |data: &Bytes| {
+        if connected {
+            socket.send(data).await
+        } else {
+            socket.send_to(data, target).await
+        }
+    };
     if let Some(welcome) = reactions::on_connect(context) {
-        send_datagram(context, TARGET_PEER, socket.send(&welcome).await, &welcome);
+        send_datagram(
+            context,
+            TARGET_PEER,
+            send_to_target(&welcome).await,
+            &welcome,
+        );
     }
     loop {
         tokio::select! {
@@ -179,27 +214,80 @@ pub(super) async fn run_client(
                     report_pending_error(context, &socket);
                 }
                 if ready.is_readable() {
-                    match read_shared(|buf| socket.try_recv(buf).map(|n| (n, ()))) {
-                        Ok((data, ())) => {
-                            context.sink.traffic(context.id, TARGET_PEER, Direction::Rx, data.clone());
-                            let reply = reactions::auto_reply(context, TARGET_PEER, &data);
-                            if let Some(reply) = reply {
-                                send_datagram(context, TARGET_PEER, socket.send(&reply).await, &reply);
+                    for _ in 0..DATAGRAMS_PER_WAKEUP {
+                        match read_shared(|buf| socket.try_recv_from(buf)) {
+                            Ok((data, from)) => {
+                                let peer = peers.peer_for(context, from);
+                                context.sink.traffic(context.id, peer, Direction::Rx, data.clone());
+                                if let Some(reply) = reactions::auto_reply(context, peer, &data) {
+                                    let sent = if peer == TARGET_PEER {
+                                        send_to_target(&reply).await
+                                    } else {
+                                        socket.send_to(&reply, from).await
+                                    };
+                                    send_datagram(context, peer, sent, &reply);
+                                }
+                            }
+                            Err(e) => {
+                                report_recv_error(context, &e);
+                                break;
                             }
                         }
-                        Err(e) => report_recv_error(context, &e),
                     }
                 }
             }
             command = commands.recv() => match command {
-                Some(SessionCommand::Send { target: _, data, .. }) => {
-                    send_datagram(context, TARGET_PEER, socket.send(&data).await, &data);
+                Some(SessionCommand::Send { target: SendTarget::Peer(peer), data, .. })
+                    if peer != TARGET_PEER && !connected =>
+                {
+                    // A reply to one responder of a broadcast goes to it alone.
+                    match peers.addr_of(peer) {
+                        Some(addr) => send_datagram(context, peer, socket.send_to(&data, addr).await, &data),
+                        None => context.sink.warning(context.id, "not sent: that responder was forgotten"),
+                    }
                 }
-                Some(SessionCommand::DisconnectPeer(_)) => {}
+                Some(SessionCommand::Send { data, .. }) => {
+                    send_datagram(context, TARGET_PEER, send_to_target(&data).await, &data);
+                }
+                Some(SessionCommand::DisconnectPeer(peer)) => {
+                    if peer != TARGET_PEER {
+                        peers.forget(context, peer);
+                    }
+                }
                 None => return Outcome::Stopped,
             },
         }
     }
+}
+
+/// Whether datagrams to `ip` may be answered from other addresses: a multicast group, the
+/// limited broadcast `255.255.255.255`, or the broadcast address of a local IPv4 subnet
+/// (given by the interface, or its address with every host bit set).
+pub(super) fn reaches_many(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V6(v6) => v6.is_multicast(),
+        IpAddr::V4(v4) if v4.is_multicast() || v4.is_broadcast() => true,
+        IpAddr::V4(v4) => if_addrs::get_if_addrs()
+            .unwrap_or_default()
+            .iter()
+            .any(|interface| match &interface.addr {
+                if_addrs::IfAddr::V4(addr) => {
+                    addr.broadcast == Some(v4)
+                        || subnet_broadcast(addr.ip, addr.prefixlen) == Some(v4)
+                }
+                if_addrs::IfAddr::V6(_) => false,
+            }),
+    }
+}
+
+/// The broadcast address of `ip`'s subnet of `prefix_len` bits; none for /31 and /32, which
+/// have no broadcast address.
+fn subnet_broadcast(ip: Ipv4Addr, prefix_len: u8) -> Option<Ipv4Addr> {
+    if prefix_len >= 31 {
+        return None;
+    }
+    let host_bits = u32::MAX >> prefix_len;
+    Some(Ipv4Addr::from(u32::from(ip) | host_bits))
 }
 
 async fn bind(spec: &SessionSpec) -> Result<UdpSocket, String> {
@@ -208,7 +296,7 @@ async fn bind(spec: &SessionSpec) -> Result<UdpSocket, String> {
     UdpSocket::from_std(socket.into()).map_err(|e| format!("cannot bind {addr}: {}", describe(&e)))
 }
 
-fn report_started(context: &SessionContext, socket: &UdpSocket, spec: &SessionSpec) {
+pub(super) fn report_started(context: &SessionContext, socket: &UdpSocket, spec: &SessionSpec) {
     let local_addr = socket
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], spec.port)));
@@ -218,7 +306,12 @@ fn report_started(context: &SessionContext, socket: &UdpSocket, spec: &SessionSp
     });
 }
 
-fn send_datagram(context: &SessionContext, peer: PeerId, result: io::Result<usize>, data: &Bytes) {
+pub(super) fn send_datagram(
+    context: &SessionContext,
+    peer: PeerId,
+    result: io::Result<usize>,
+    data: &Bytes,
+) {
     match result {
         Ok(n) if n == data.len() => {
             context
@@ -256,7 +349,7 @@ fn report_pending_error(context: &SessionContext, socket: &UdpSocket) {
     }
 }
 
-fn report_recv_error(context: &SessionContext, error: &io::Error) {
+pub(super) fn report_recv_error(context: &SessionContext, error: &io::Error) {
     match error.kind() {
         io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => {}
         io::ErrorKind::ConnectionRefused => context.sink.warning(
@@ -266,5 +359,42 @@ fn report_recv_error(context: &SessionContext, error: &io::Error) {
         _ => context
             .sink
             .warning(context.id, format!("receive failed: {}", describe(error))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subnet_broadcast_sets_every_host_bit() {
+        let table = [
+            ([192, 168, 1, 20], 24, Some([192, 168, 1, 255])),
+            ([10, 1, 2, 3], 8, Some([10, 255, 255, 255])),
+            ([172, 16, 5, 1], 20, Some([172, 16, 15, 255])),
+            ([127, 0, 0, 1], 8, Some([127, 255, 255, 255])),
+            ([0, 0, 0, 0], 0, Some([255, 255, 255, 255])),
+            ([10, 0, 0, 1], 31, None),
+            ([10, 0, 0, 1], 32, None),
+        ];
+        for (ip, prefix, expected) in table {
+            assert_eq!(
+                subnet_broadcast(Ipv4Addr::from(ip), prefix),
+                expected.map(Ipv4Addr::from),
+                "{ip:?}/{prefix}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_one_to_many_targets_stay_unconnected() {
+        assert!(reaches_many(Ipv4Addr::BROADCAST.into()));
+        assert!(reaches_many(Ipv4Addr::new(239, 1, 2, 3).into()));
+        assert!(reaches_many("ff02::1".parse().expect("v6")));
+        // The loopback interface (127.0.0.1/8) has a subnet broadcast address.
+        assert!(reaches_many(Ipv4Addr::new(127, 255, 255, 255).into()));
+        assert!(!reaches_many(Ipv4Addr::LOCALHOST.into()));
+        assert!(!reaches_many(Ipv6Addr::LOCALHOST.into()));
+        assert!(!reaches_many(Ipv4Addr::new(192, 0, 2, 7).into()));
     }
 }
