@@ -9,6 +9,8 @@
 //! - `net`: binding, resolving and describing socket errors.
 //! - `jobs`: periodic and file sends, paced in the engine.
 //! - `reactions`: on-connect payloads and auto-reply rules, evaluated where bytes are read.
+//! - `tls`: TLS acceptors and connectors (given or generated certificates), handshake notes.
+//! - `tls_server`, `tls_client`: TLS sessions; their connections run in `peers` like TCP.
 //! - `udp_drops`: the kernel's word on UDP receive buffers and dropped datagrams.
 
 mod dispatch;
@@ -19,6 +21,7 @@ mod reactions;
 pub mod sink;
 mod tcp_client;
 mod tcp_server;
+mod tls;
 mod udp;
 mod udp_drops;
 

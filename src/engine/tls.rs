@@ -1,0 +1,584 @@
+//! TLS for the sessions that need it (TLS server and client, WebSocket over TLS): building a
+//! server's acceptor (a given PEM certificate and key, or a generated self-signed one) and a
+//! client's connector (system roots, a given CA, or no verification at all), and turning a
+//! finished handshake or a failed one into one line for the log.
+//!
+//! Everything here uses the ring provider explicitly, so no process-wide default provider has
+//! to be installed.
+
+use std::fmt::Write as _;
+use std::io;
+use std::net::{IpAddr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{
+    AlertDescription, CertificateError, ClientConfig, CommonState, DigitallySignedStruct,
+    RootCertStore, ServerConfig, SignatureScheme, SupportedCipherSuite,
+};
+use tokio_rustls::{TlsAcceptor, TlsConnector};
+
+use crate::spec::SessionSpec;
+
+/// How long a TLS handshake may take once the TCP connection is up.
+pub(super) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The crypto provider every config here uses.
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A TLS acceptor for a server session, and one line for the log saying which certificate it
+/// presents. With `cert=FILE` (and `key=FILE`, or a key in the same file) the PEM chain and key
+/// are loaded; without, a self-signed certificate is generated for `localhost`, `127.0.0.1`,
+/// `::1` and this machine's host name, and its PEM is written to the temp directory (named by
+/// `spec.port`, so pass the bound port) where a client can use it as `ca=FILE`.
+///
+/// # Errors
+/// One line when a file cannot be read, holds no certificate or key, or the key does not
+/// belong to the certificate.
+pub(super) fn acceptor(spec: &SessionSpec) -> Result<(TlsAcceptor, String), String> {
+    let (chain, key, note) = match (&spec.options.cert, &spec.options.key) {
+        (Some(cert), key) => {
+            let key_path = key.as_deref().unwrap_or(cert);
+            let chain = load_chain(cert)?;
+            let key = load_key(key_path)?;
+            let note = format!(
+                "TLS certificate from {}: {}",
+                cert.display(),
+                certificate_summary(&chain[0])
+            );
+            (chain, key, note)
+        }
+        (None, Some(_)) => {
+            return Err("key=FILE needs cert=FILE (the certificate that goes with it)".into());
+        }
+        (None, None) => generate_self_signed(spec.port)?,
+    };
+    let config = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup failed: {e}"))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| match e {
+            rustls::Error::InconsistentKeys(_) => {
+                "the key does not belong to the certificate (check cert=FILE and key=FILE)"
+                    .to_string()
+            }
+            other => format!("cannot use this certificate and key: {other}"),
+        })?;
+    Ok((TlsAcceptor::from(Arc::new(config)), note))
+}
+
+/// A TLS connector for a client session and the name it checks the server's certificate
+/// against (and sends as SNI): the spec's host, a DNS name or an IP address. It trusts the
+/// system's roots, or only `ca=FILE`, or (with `insecure`) any certificate.
+///
+/// # Errors
+/// One line when the host is not a valid server name, the CA file cannot be read, or no
+/// trusted root is available.
+pub(super) fn connector(spec: &SessionSpec) -> Result<(TlsConnector, ServerName<'static>), String> {
+    let host = spec.host.trim_start_matches('[').trim_end_matches(']');
+    let name = ServerName::try_from(host.to_string())
+        .map_err(|_| format!("'{host}' is not a valid TLS server name"))?;
+    let builder = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup failed: {e}"))?;
+    let config = if spec.options.insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider())))
+            .with_no_client_auth()
+    } else {
+        let roots = match &spec.options.ca {
+            Some(ca) => ca_roots(ca)?,
+            None => system_roots()?,
+        };
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    Ok((TlsConnector::from(Arc::new(config)), name))
+}
+
+/// One line about a finished handshake: protocol version, cipher suite, ALPN protocol if one
+/// was agreed, and the peer's certificate (subject, issuer, expiry) if it sent one. Pass the
+/// connection, e.g. `stream.get_ref().1`.
+pub(super) fn describe_session(state: &CommonState) -> String {
+    let mut line = String::from("TLS established: ");
+    line.push_str(&state.protocol_version().map_or_else(
+        || "unknown version".to_string(),
+        |v| protocol_name(v).to_string(),
+    ));
+    if let Some(suite) = state.negotiated_cipher_suite() {
+        let _ = write!(line, ", {}", suite_name(suite));
+    }
+    if let Some(alpn) = state.alpn_protocol() {
+        let _ = write!(line, ", ALPN {}", String::from_utf8_lossy(alpn));
+    }
+    match state.peer_certificates().and_then(<[_]>::first) {
+        Some(cert) => {
+            let _ = write!(line, "; peer certificate: {}", certificate_summary(cert));
+        }
+        None => line.push_str("; no peer certificate"),
+    }
+    line
+}
+
+/// One line for a TLS handshake (or TLS read) that failed, with a hint where one helps. `io`
+/// errors from tokio-rustls carry the rustls error inside; others are described as socket
+/// errors.
+pub(super) fn describe_error(error: &io::Error) -> String {
+    let Some(tls) = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    else {
+        return match error.kind() {
+            io::ErrorKind::UnexpectedEof => {
+                "the peer closed the connection during the handshake (it may not speak TLS, \
+                 or it rejected our certificate or settings)"
+                    .to_string()
+            }
+            _ => super::net::describe(error),
+        };
+    };
+    describe_tls_error(tls)
+}
+
+/// One line for a rustls error, with a hint for the usual causes.
+fn describe_tls_error(error: &rustls::Error) -> String {
+    use rustls::Error as E;
+    match error {
+        E::InvalidCertificate(cert) => describe_certificate_error(cert),
+        E::InvalidMessage(_) | E::InappropriateMessage { .. } => format!(
+            "the peer does not speak TLS or sent a malformed message ({error}); check that \
+             it is a TLS port"
+        ),
+        E::AlertReceived(alert) => describe_alert(*alert),
+        E::PeerIncompatible(_) => format!(
+            "no common TLS version or cipher suite with the peer ({error}); it may only \
+             offer an old protocol"
+        ),
+        E::NoCertificatesPresented => "the peer presented no certificate".to_string(),
+        other => other.to_string(),
+    }
+}
+
+const TRUST_HINT: &str = "give ca=FILE with the CA that signed it, or use insecure";
+
+fn describe_certificate_error(error: &CertificateError) -> String {
+    use CertificateError as C;
+    match error {
+        C::UnknownIssuer => {
+            format!(
+                "certificate not trusted (UnknownIssuer: no trusted CA signed it); {TRUST_HINT}"
+            )
+        }
+        C::BadSignature => {
+            format!("certificate signature is not valid (BadSignature); {TRUST_HINT}")
+        }
+        C::NotValidForName => format!(
+            "certificate is not valid for this host name (NotValidForName); connect by a \
+             name the certificate lists, or use insecure"
+        ),
+        C::NotValidForNameContext {
+            expected,
+            presented,
+        } => format!(
+            "certificate is not valid for {} (it lists {}); connect by a name the \
+             certificate lists, or use insecure",
+            server_name_text(expected),
+            if presented.is_empty() {
+                "no names".to_string()
+            } else {
+                presented.join(", ")
+            }
+        ),
+        C::Expired | C::ExpiredContext { .. } => {
+            format!("certificate has expired ({error}); use insecure to accept it anyway")
+        }
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            format!("certificate is not valid yet ({error}); check the clock, or use insecure")
+        }
+        C::Revoked => "certificate has been revoked".to_string(),
+        other => format!("certificate rejected ({other:?}); {TRUST_HINT}"),
+    }
+}
+
+fn describe_alert(alert: AlertDescription) -> String {
+    use AlertDescription as A;
+    match alert {
+        A::BadCertificate | A::UnknownCA | A::CertificateUnknown | A::UnsupportedCertificate => {
+            format!(
+                "the peer rejected our certificate (alert {alert:?}); it must trust it (for \
+                 a generated one, give the client the PEM file named when the server started)"
+            )
+        }
+        A::ProtocolVersion | A::HandshakeFailure | A::InsufficientSecurity => format!(
+            "the peer refused the handshake (alert {alert:?}): no TLS version or cipher \
+             suite in common"
+        ),
+        A::UnrecognisedName => {
+            format!("the peer does not know the host name we asked for (alert {alert:?})")
+        }
+        A::CertificateRequired => {
+            "the peer requires a client certificate (alert CertificateRequired); not supported"
+                .to_string()
+        }
+        other => format!("the peer sent alert {other:?}"),
+    }
+}
+
+fn server_name_text(name: &ServerName<'_>) -> String {
+    match name {
+        ServerName::DnsName(dns) => dns.as_ref().to_string(),
+        ServerName::IpAddress(ip) => IpAddr::from(*ip).to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// `TLS 1.3` for `TLSv1_3`.
+fn protocol_name(version: rustls::ProtocolVersion) -> String {
+    use rustls::ProtocolVersion as V;
+    match version {
+        V::TLSv1_3 => "TLS 1.3".to_string(),
+        V::TLSv1_2 => "TLS 1.2".to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn suite_name(suite: SupportedCipherSuite) -> String {
+    format!("{:?}", suite.suite())
+}
+
+/// Subject, issuer and expiry of a DER certificate, e.g. `subject CN=localhost, issuer
+/// CN=localhost (self-signed), valid until 2027-11-30`.
+fn certificate_summary(der: &CertificateDer<'_>) -> String {
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(der.as_ref()) else {
+        return "(not a parsable X.509 certificate)".to_string();
+    };
+    let subject = cert.subject().to_string();
+    let issuer = cert.issuer().to_string();
+    let subject = if subject.is_empty() {
+        "(empty)".to_string()
+    } else {
+        subject
+    };
+    let issued_by = if cert.subject() == cert.issuer() {
+        "self-signed".to_string()
+    } else {
+        format!("issuer {issuer}")
+    };
+    let not_after = cert.validity().not_after.timestamp();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let expired = if not_after < now { " (EXPIRED)" } else { "" };
+    format!(
+        "subject {subject}, {issued_by}, valid until {}{expired}",
+        utc_date(not_after)
+    )
+}
+
+/// `2027-11-30 12:00 UTC` for seconds since 1970 (civil-from-days, proleptic Gregorian).
+fn utc_date(unix_secs: i64) -> String {
+    let days = unix_secs.div_euclid(86_400);
+    let secs = unix_secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        secs / 3600,
+        secs % 3600 / 60
+    )
+}
+
+/// `AB:CD:...` SHA-256 of `der`, as `openssl x509 -fingerprint -sha256` prints it.
+fn sha256_fingerprint(der: &[u8]) -> String {
+    let SupportedCipherSuite::Tls13(suite) =
+        rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256
+    else {
+        return "(unavailable)".to_string();
+    };
+    let digest = suite.common.hash_provider.hash(der);
+    digest
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn load_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let shown = path.display();
+    let chain = CertificateDer::pem_file_iter(path)
+        .map_err(|e| format!("cannot read certificate {shown}: {}", pem_error(&e)))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("cannot read certificate {shown}: {}", pem_error(&e)))?;
+    if chain.is_empty() {
+        return Err(format!(
+            "no certificate in {shown} (expected PEM: -----BEGIN CERTIFICATE-----)"
+        ));
+    }
+    Ok(chain)
+}
+
+fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
+    PrivateKeyDer::from_pem_file(path).map_err(|e| match e {
+        rustls::pki_types::pem::Error::NoItemsFound => format!(
+            "no private key in {} (expected PEM: -----BEGIN PRIVATE KEY----- or an RSA/EC \
+             key); give key=FILE",
+            path.display()
+        ),
+        other => format!("cannot read key {}: {}", path.display(), pem_error(&other)),
+    })
+}
+
+fn pem_error(error: &rustls::pki_types::pem::Error) -> String {
+    match error {
+        rustls::pki_types::pem::Error::Io(e) => super::net::describe(e),
+        other => format!("not valid PEM ({other})"),
+    }
+}
+
+/// Trust only the certificates in `path`.
+fn ca_roots(path: &Path) -> Result<RootCertStore, String> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| format!("cannot read ca={}: {}", path.display(), pem_error(&e)))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("cannot read ca={}: {}", path.display(), pem_error(&e)))?;
+    let mut roots = RootCertStore::empty();
+    let (added, _ignored) = roots.add_parsable_certificates(certs);
+    if added == 0 {
+        return Err(format!(
+            "no usable certificate in ca={} (expected PEM: -----BEGIN CERTIFICATE-----)",
+            path.display()
+        ));
+    }
+    Ok(roots)
+}
+
+/// The system's trusted roots, read once per run.
+fn system_roots() -> Result<RootCertStore, String> {
+    static ROOTS: OnceLock<Result<RootCertStore, String>> = OnceLock::new();
+    ROOTS
+        .get_or_init(|| {
+            let found = rustls_native_certs::load_native_certs();
+            let mut roots = RootCertStore::empty();
+            let (added, _ignored) = roots.add_parsable_certificates(found.certs);
+            if added == 0 {
+                let why = found
+                    .errors
+                    .first()
+                    .map_or_else(String::new, |e| format!(" ({e})"));
+                return Err(format!(
+                    "no system CA certificates found{why}; give ca=FILE or use insecure"
+                ));
+            }
+            Ok(roots)
+        })
+        .clone()
+}
+
+/// Distinguishes generated-certificate files of servers on port 0 in one process.
+static GENERATED: AtomicU64 = AtomicU64::new(0);
+
+/// A self-signed certificate for the local names, its key, and the note saying where its PEM
+/// went and its fingerprint.
+fn generate_self_signed(
+    port: u16,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>, String), String> {
+    let generation_failed = |e: rcgen::Error| format!("cannot generate a certificate: {e}");
+    let mut names = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        Ipv6Addr::LOCALHOST.to_string(),
+    ];
+    if let Some(host) = host_name()
+        && !names.contains(&host)
+    {
+        names.push(host);
+    }
+    let mut params = rcgen::CertificateParams::new(names.clone()).or_else(|_| {
+        // A host name rcgen refuses (odd characters) is left out rather than failing.
+        names.truncate(3);
+        rcgen::CertificateParams::new(names.clone())
+    });
+    if let Ok(params) = &mut params {
+        let mut dn = rcgen::DistinguishedName::new();
+        dn.push(rcgen::DnType::CommonName, "sockdbg self-signed");
+        dn.push(rcgen::DnType::OrganizationName, "sockdbg");
+        params.distinguished_name = dn;
+    }
+    let params = params.map_err(generation_failed)?;
+    let key_pair = rcgen::KeyPair::generate().map_err(generation_failed)?;
+    let cert = params.self_signed(&key_pair).map_err(generation_failed)?;
+    let der = cert.der().clone();
+    let key = PrivateKeyDer::Pkcs8(key_pair.serialize_der().into());
+    let fingerprint = sha256_fingerprint(der.as_ref());
+    let path = generated_cert_path(port);
+    let written = std::fs::write(&path, cert.pem());
+    let names = names.join(", ");
+    let note = match written {
+        Ok(()) => format!(
+            "TLS: generated a self-signed certificate for {names}; SHA-256 fingerprint \
+             {fingerprint}; its PEM is at {} (give it to a client as ca={0})",
+            path.display()
+        ),
+        Err(e) => format!(
+            "TLS: generated a self-signed certificate for {names}; SHA-256 fingerprint \
+             {fingerprint}; could not write its PEM to {}: {}",
+            path.display(),
+            super::net::describe(&e)
+        ),
+    };
+    Ok((vec![der], key, note))
+}
+
+/// `<temp>/sockdbg-<port>-cert.pem`; for port 0 a name unique to this process and server.
+fn generated_cert_path(port: u16) -> PathBuf {
+    let name = if port == 0 {
+        let n = GENERATED.fetch_add(1, Ordering::Relaxed);
+        format!("sockdbg-{}-{n}-cert.pem", std::process::id())
+    } else {
+        format!("sockdbg-{port}-cert.pem")
+    };
+    std::env::temp_dir().join(name)
+}
+
+/// This machine's host name, if the OS tells it without a system call crate.
+fn host_name() -> Option<String> {
+    let from_file = |path: &str| std::fs::read_to_string(path).ok();
+    from_file("/proc/sys/kernel/hostname")
+        .or_else(|| from_file("/etc/hostname"))
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+}
+
+/// Accepts any server certificate (the `insecure` option) but still checks the handshake's
+/// signatures with the provider's algorithms, so the connection is at least encrypted to the
+/// holder of the certificate's key.
+#[derive(Debug)]
+struct AcceptAnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_civil_utc() {
+        let table = [
+            (0, "1970-01-01 00:00 UTC"),
+            (951_782_400, "2000-02-29 00:00 UTC"),
+            (1_796_083_200 + 3_600 * 13 + 60 * 7, "2026-12-01 13:07 UTC"),
+            (-86_400, "1969-12-31 00:00 UTC"),
+        ];
+        for (secs, expected) in table {
+            assert_eq!(utc_date(secs), expected, "{secs}");
+        }
+    }
+
+    #[test]
+    fn a_generated_certificate_names_the_local_addresses() {
+        let (chain, _key, note) = generate_self_signed(0).expect("generated");
+        let summary = certificate_summary(&chain[0]);
+        assert!(summary.contains("CN=sockdbg self-signed"), "{summary}");
+        assert!(summary.contains("self-signed"), "{summary}");
+        assert!(note.contains("SHA-256 fingerprint"), "{note}");
+        assert!(note.contains("ca="), "{note}");
+        let (_, cert) = x509_parser::parse_x509_certificate(chain[0].as_ref()).expect("x509");
+        let sans = cert
+            .subject_alternative_name()
+            .expect("parsable")
+            .expect("present")
+            .value
+            .general_names
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(sans.contains("localhost"), "{sans}");
+        assert!(sans.contains("IPAddress(7f:00:00:01)"), "{sans}");
+    }
+
+    #[test]
+    fn fingerprints_are_sha256_in_openssl_style() {
+        // SHA-256 of the empty string.
+        assert!(sha256_fingerprint(b"").starts_with("E3:B0:C4:42:98:FC:1C:14"));
+        assert_eq!(sha256_fingerprint(b"").len(), 32 * 3 - 1);
+    }
+
+    #[test]
+    fn certificate_errors_say_what_to_do() {
+        let untrusted = describe_tls_error(&rustls::Error::InvalidCertificate(
+            CertificateError::UnknownIssuer,
+        ));
+        assert!(untrusted.contains("not trusted"), "{untrusted}");
+        assert!(untrusted.contains("ca=FILE"), "{untrusted}");
+        assert!(untrusted.contains("insecure"), "{untrusted}");
+        let expired = describe_tls_error(&rustls::Error::InvalidCertificate(
+            CertificateError::Expired,
+        ));
+        assert!(expired.contains("expired"), "{expired}");
+        let alert = describe_tls_error(&rustls::Error::AlertReceived(AlertDescription::UnknownCA));
+        assert!(alert.contains("rejected our certificate"), "{alert}");
+    }
+}
