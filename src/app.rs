@@ -146,6 +146,9 @@ pub struct CreateForm {
     pub host: String,
     /// Port field.
     pub port: String,
+    /// Options field, written as in a spec (`insecure,timeout=3000`); shown only for kinds
+    /// that take options.
+    pub options: String,
     /// Why the last submit was refused.
     pub error: Option<String>,
 }
@@ -157,6 +160,7 @@ impl CreateForm {
             kind,
             host: kind.default_host().to_string(),
             port: "6001".to_string(),
+            options: String::new(),
             error: None,
         }
     }

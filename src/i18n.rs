@@ -83,6 +83,11 @@ texts! {
     NewKind => "New {0}", "新建 {0}";
     LocalIp => "Local IP", "本地 IP";
     RemoteHost => "Remote host", "远程主机";
+    GroupAddress => "Group", "组播地址";
+    Options => "Options", "选项";
+    OptionsTip => "Comma-separated, as in a session spec: {0}", "逗号分隔，写法同会话描述：{0}";
+    MoreKinds => "More transports…", "更多协议…";
+    MoreKindsTip => "UDP multicast group, TLS and WebSocket sessions", "UDP 组播、TLS 与 WebSocket 会话";
     Port => "Port", "端口";
     Create => "Create", "创建";
     Cancel => "Cancel", "取消";
@@ -112,6 +117,11 @@ texts! {
     KindTcpClient => "TCP Client", "TCP 客户端";
     KindUdpServer => "UDP Server", "UDP 服务器";
     KindUdpClient => "UDP Client", "UDP 客户端";
+    KindUdpGroup => "UDP Group", "UDP 组播";
+    KindTlsServer => "TLS Server", "TLS 服务器";
+    KindTlsClient => "TLS Client", "TLS 客户端";
+    KindWsServer => "WebSocket Server", "WebSocket 服务器";
+    KindWsClient => "WebSocket Client", "WebSocket 客户端";
     StateStopped => "stopped", "已停止";
     StateConnecting => "connecting…", "连接中…";
     StateStarting => "starting…", "启动中…";
@@ -119,6 +129,7 @@ texts! {
     StateConnectedFrom => "connected from {0}", "已连接，本地地址 {0}";
     StateBound => "bound to {0}", "已绑定 {0}";
     StateReady => "ready on {0}", "就绪，本地地址 {0}";
+    StateJoined => "joined, bound to {0}", "已加入组播，绑定 {0}";
     StateFailed => "failed: {0}", "失败：{0}";
     StateEnded => "disconnected: {0}", "已断开：{0}";
     RenameTip => "Double-click or right-click to rename", "双击或右键可重命名";

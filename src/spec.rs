@@ -1,14 +1,31 @@
 //! The session spec syntax shared by the command line, the config file and the window:
-//! `tcp-server:[HOST:]PORT`, `tcp-client:HOST:PORT`, `udp-server:[HOST:]PORT`,
-//! `udp-client:HOST:PORT`, where HOST may be a name, an IPv4 address or `[v6]`. A TCP client
-//! may end with `,timeout=MS`, its connect timeout in milliseconds.
+//! `KIND:ADDRESS[/PATH][,OPTION[=VALUE]]...`.
+//!
+//! Kinds: `tcp-server:[HOST:]PORT`, `tcp-client:HOST:PORT`, `udp-server:[HOST:]PORT`,
+//! `udp-client:HOST:PORT` (a broadcast address such as `255.255.255.255` works),
+//! `udp-group:GROUP:PORT` (a multicast group, IPv4 or `[ff..]` IPv6), `tls-server:[HOST:]PORT`,
+//! `tls-client:HOST:PORT`, `ws-server:[HOST:]PORT[/PATH]` and `ws-client:HOST:PORT[/PATH]`,
+//! which may also be written `ws://HOST:PORT/PATH` or `wss://HOST:PORT/PATH`. HOST may be a
+//! name, an IPv4 address or `[v6]`.
+//!
+//! Options (each kind accepts the ones that mean something for it, see [`OptionKey`]):
+//! `timeout=MS` (clients' connect timeout), `cert=FILE` and `key=FILE` (TLS servers: PEM
+//! certificate chain and key; without them a self-signed certificate is generated),
+//! `ca=FILE` (TLS clients: trust this PEM CA instead of the system roots), `insecure` (TLS
+//! clients: accept any certificate, for device testing), `tls` (WebSocket over TLS),
+//! `proto=NAME` (WebSocket subprotocol), `binary` (WebSocket: send every message as Binary,
+//! not only bytes that are not UTF-8), `path=/P` (WebSocket path, same as `/P` after the
+//! port), `iface=ADDR|INDEX` (multicast interface), `ttl=N` (multicast TTL or hop limit),
+//! `loop=on|off` (multicast loopback). A value ends at the next `,`.
 
 use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// The four kinds of session a user can create.
+/// The kinds of session a user can create.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SessionKind {
     /// Listens for TCP connections and lists each client.
@@ -17,17 +34,32 @@ pub enum SessionKind {
     TcpClient,
     /// Binds a UDP port and logs each datagram with its source.
     UdpServer,
-    /// Sends datagrams to one target and logs its replies.
+    /// Sends datagrams to one target (which may be a broadcast address) and logs replies.
     UdpClient,
+    /// Joins a multicast group, receives what is sent to it and sends to it.
+    UdpGroup,
+    /// Listens for TLS connections (a given or a generated certificate).
+    TlsServer,
+    /// Connects to a TLS server.
+    TlsClient,
+    /// Accepts WebSocket connections; each message is a log entry.
+    WsServer,
+    /// Connects to a WebSocket server; each message is a log entry.
+    WsClient,
 }
 
 impl SessionKind {
     /// Every kind, in the order the window offers them.
-    pub const ALL: [SessionKind; 4] = [
+    pub const ALL: [SessionKind; 9] = [
         SessionKind::TcpServer,
         SessionKind::TcpClient,
         SessionKind::UdpServer,
         SessionKind::UdpClient,
+        SessionKind::UdpGroup,
+        SessionKind::TlsServer,
+        SessionKind::TlsClient,
+        SessionKind::WsServer,
+        SessionKind::WsClient,
     ];
 
     /// The spec prefix, e.g. `tcp-server`.
@@ -37,40 +69,311 @@ impl SessionKind {
             SessionKind::TcpClient => "tcp-client",
             SessionKind::UdpServer => "udp-server",
             SessionKind::UdpClient => "udp-client",
+            SessionKind::UdpGroup => "udp-group",
+            SessionKind::TlsServer => "tls-server",
+            SessionKind::TlsClient => "tls-client",
+            SessionKind::WsServer => "ws-server",
+            SessionKind::WsClient => "ws-client",
         }
     }
 
-    /// A human label, e.g. `TCP Server`.
+    /// A human label in English, e.g. `TCP Server` (the window translates its own).
     pub fn label(self) -> &'static str {
         match self {
             SessionKind::TcpServer => "TCP Server",
             SessionKind::TcpClient => "TCP Client",
             SessionKind::UdpServer => "UDP Server",
             SessionKind::UdpClient => "UDP Client",
+            SessionKind::UdpGroup => "UDP Group",
+            SessionKind::TlsServer => "TLS Server",
+            SessionKind::TlsClient => "TLS Client",
+            SessionKind::WsServer => "WebSocket Server",
+            SessionKind::WsClient => "WebSocket Client",
         }
     }
 
-    /// Servers bind a local address; clients name a remote one.
+    /// Servers bind a local address and may leave the host out; every other kind names the
+    /// address it talks to (a multicast group is named, not defaulted).
     pub fn is_server(self) -> bool {
-        matches!(self, SessionKind::TcpServer | SessionKind::UdpServer)
+        matches!(
+            self,
+            SessionKind::TcpServer
+                | SessionKind::UdpServer
+                | SessionKind::TlsServer
+                | SessionKind::WsServer
+        )
     }
 
-    /// TCP kinds have connections; UDP kinds have datagrams.
+    /// Kinds that run over TCP connections (plain, TLS or WebSocket): they have peers that
+    /// connect and disconnect. The others exchange UDP datagrams.
     pub fn is_tcp(self) -> bool {
-        matches!(self, SessionKind::TcpServer | SessionKind::TcpClient)
+        !self.is_udp()
+    }
+
+    /// Kinds that exchange UDP datagrams.
+    pub fn is_udp(self) -> bool {
+        matches!(
+            self,
+            SessionKind::UdpServer | SessionKind::UdpClient | SessionKind::UdpGroup
+        )
+    }
+
+    /// Kinds whose traffic is WebSocket messages rather than a byte stream.
+    pub fn is_websocket(self) -> bool {
+        matches!(self, SessionKind::WsServer | SessionKind::WsClient)
     }
 
     /// The host a new session of this kind proposes in the create form.
     pub fn default_host(self) -> &'static str {
-        if self.is_server() {
-            "0.0.0.0"
-        } else {
-            "127.0.0.1"
+        match self {
+            SessionKind::UdpGroup => "239.1.2.3",
+            kind if kind.is_server() => "0.0.0.0",
+            _ => "127.0.0.1",
+        }
+    }
+
+    /// The options this kind accepts, in the order they are written.
+    pub fn options(self) -> &'static [OptionKey] {
+        use OptionKey::*;
+        match self {
+            SessionKind::TcpServer | SessionKind::UdpServer | SessionKind::UdpClient => &[],
+            SessionKind::TcpClient => &[Timeout],
+            SessionKind::UdpGroup => &[Iface, Ttl, Loop],
+            SessionKind::TlsServer => &[Cert, Key],
+            SessionKind::TlsClient => &[Timeout, Ca, Insecure],
+            SessionKind::WsServer => &[Path, Proto, Binary, Tls, Cert, Key],
+            SessionKind::WsClient => &[Path, Proto, Binary, Timeout, Tls, Ca, Insecure],
         }
     }
 }
 
-/// What a session is: its kind and the address it binds (servers) or reaches (clients).
+/// One option a spec may carry after the address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OptionKey {
+    /// `timeout=MS`: how long a connect may take.
+    Timeout,
+    /// `cert=FILE`: a TLS server's PEM certificate chain.
+    Cert,
+    /// `key=FILE`: a TLS server's PEM private key.
+    Key,
+    /// `ca=FILE`: a PEM CA a TLS client trusts instead of the system roots.
+    Ca,
+    /// `insecure`: a TLS client accepts any certificate.
+    Insecure,
+    /// `tls`: WebSocket over TLS (`wss`).
+    Tls,
+    /// `path=/P`: the WebSocket request path.
+    Path,
+    /// `proto=NAME`: the WebSocket subprotocol.
+    Proto,
+    /// `binary`: every WebSocket send goes as a Binary message, even valid UTF-8.
+    Binary,
+    /// `iface=ADDR|INDEX`: the interface a multicast group is joined on.
+    Iface,
+    /// `ttl=N`: multicast TTL (IPv4) or hop limit (IPv6).
+    Ttl,
+    /// `loop=on|off`: whether our own multicast datagrams come back to us.
+    Loop,
+}
+
+impl OptionKey {
+    /// Every option key.
+    pub const ALL: [OptionKey; 12] = [
+        OptionKey::Timeout,
+        OptionKey::Cert,
+        OptionKey::Key,
+        OptionKey::Ca,
+        OptionKey::Insecure,
+        OptionKey::Tls,
+        OptionKey::Path,
+        OptionKey::Proto,
+        OptionKey::Binary,
+        OptionKey::Iface,
+        OptionKey::Ttl,
+        OptionKey::Loop,
+    ];
+
+    /// The word written in a spec, e.g. `timeout`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OptionKey::Timeout => "timeout",
+            OptionKey::Cert => "cert",
+            OptionKey::Key => "key",
+            OptionKey::Ca => "ca",
+            OptionKey::Insecure => "insecure",
+            OptionKey::Tls => "tls",
+            OptionKey::Path => "path",
+            OptionKey::Proto => "proto",
+            OptionKey::Binary => "binary",
+            OptionKey::Iface => "iface",
+            OptionKey::Ttl => "ttl",
+            OptionKey::Loop => "loop",
+        }
+    }
+
+    /// How the option is written, e.g. `timeout=MS`, as shown in hints and errors.
+    pub fn syntax(self) -> &'static str {
+        match self {
+            OptionKey::Timeout => "timeout=MS",
+            OptionKey::Cert => "cert=FILE",
+            OptionKey::Key => "key=FILE",
+            OptionKey::Ca => "ca=FILE",
+            OptionKey::Insecure => "insecure",
+            OptionKey::Tls => "tls",
+            OptionKey::Path => "path=/PATH",
+            OptionKey::Proto => "proto=NAME",
+            OptionKey::Binary => "binary",
+            OptionKey::Iface => "iface=ADDR|INDEX",
+            OptionKey::Ttl => "ttl=N",
+            OptionKey::Loop => "loop=on|off",
+        }
+    }
+
+    /// Flags take no value.
+    fn is_flag(self) -> bool {
+        matches!(
+            self,
+            OptionKey::Insecure | OptionKey::Tls | OptionKey::Binary
+        )
+    }
+}
+
+/// The options of a session beyond its kind and address. Every field is `None`/`false`
+/// unless the spec set it; which kinds use which is [`SessionKind::options`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SpecOptions {
+    /// How long a client's connect may take; `None` for the default (10 s).
+    pub connect_timeout_ms: Option<u64>,
+    /// A TLS server's PEM certificate chain; `None` generates a self-signed one.
+    pub cert: Option<PathBuf>,
+    /// A TLS server's PEM private key (required with `cert`).
+    pub key: Option<PathBuf>,
+    /// A PEM CA a TLS client trusts instead of the system roots.
+    pub ca: Option<PathBuf>,
+    /// A TLS client accepts any certificate (device testing).
+    pub insecure: bool,
+    /// WebSocket over TLS (`wss://`).
+    pub tls: bool,
+    /// The WebSocket request path, starting with `/`; `None` is `/` (a server accepts any).
+    pub path: Option<String>,
+    /// The WebSocket subprotocol offered (client) or accepted (server).
+    pub subprotocol: Option<String>,
+    /// WebSocket sends always go as Binary messages; otherwise valid UTF-8 goes as Text.
+    pub binary: bool,
+    /// The interface a multicast group is joined on: an IPv4 address, or an IPv6 interface
+    /// index or name; `None` lets the OS choose.
+    pub iface: Option<String>,
+    /// Multicast TTL (IPv4) or hop limit (IPv6); `None` keeps the OS default (1).
+    pub ttl: Option<u32>,
+    /// Whether our own multicast datagrams come back to us; `None` keeps the default (on).
+    pub loopback: Option<bool>,
+}
+
+impl SpecOptions {
+    /// True when no option is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Sets one option from its text (`value` is `None` for a bare flag).
+    fn set(&mut self, key: OptionKey, value: Option<&str>) -> Result<(), BadValue> {
+        let invalid = || BadValue::Malformed;
+        if key.is_flag() {
+            if value.is_some() {
+                return Err(invalid());
+            }
+        } else if key != OptionKey::Timeout && value.is_none_or(str::is_empty) {
+            return Err(invalid());
+        }
+        let text = value.unwrap_or_default().trim();
+        match key {
+            OptionKey::Timeout => {
+                let ms = text
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|ms| CONNECT_TIMEOUT_MS_RANGE.contains(ms))
+                    .ok_or_else(|| BadValue::Timeout(text.to_string()))?;
+                self.connect_timeout_ms = Some(ms);
+            }
+            OptionKey::Cert => self.cert = Some(PathBuf::from(text)),
+            OptionKey::Key => self.key = Some(PathBuf::from(text)),
+            OptionKey::Ca => self.ca = Some(PathBuf::from(text)),
+            OptionKey::Insecure => self.insecure = true,
+            OptionKey::Tls => self.tls = true,
+            OptionKey::Binary => self.binary = true,
+            OptionKey::Path => {
+                if !text.starts_with('/') || text.contains([' ', ',']) {
+                    return Err(invalid());
+                }
+                self.path = Some(text.to_string());
+            }
+            OptionKey::Proto => {
+                if text.contains([' ', ',']) {
+                    return Err(invalid());
+                }
+                self.subprotocol = Some(text.to_string());
+            }
+            OptionKey::Iface => self.iface = Some(text.to_string()),
+            OptionKey::Ttl => {
+                let ttl = text
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|ttl| *ttl <= 255)
+                    .ok_or_else(invalid)?;
+                self.ttl = Some(ttl);
+            }
+            OptionKey::Loop => {
+                self.loopback = Some(match text {
+                    "on" | "1" | "true" => true,
+                    "off" | "0" | "false" => false,
+                    _ => return Err(invalid()),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The options as `key=value` words, in [`OptionKey::ALL`] order, leaving out `path`
+    /// (written after the port) and `tls` for a WebSocket client (written as `wss://`).
+    fn words(&self, kind: SessionKind) -> Vec<String> {
+        let mut words = Vec::new();
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        for key in OptionKey::ALL {
+            let value = match key {
+                OptionKey::Timeout => self.connect_timeout_ms.map(|ms| ms.to_string()),
+                OptionKey::Cert => path(&self.cert),
+                OptionKey::Key => path(&self.key),
+                OptionKey::Ca => path(&self.ca),
+                OptionKey::Insecure => self.insecure.then(String::new),
+                OptionKey::Tls => (self.tls && kind != SessionKind::WsClient).then(String::new),
+                OptionKey::Path => None,
+                OptionKey::Proto => self.subprotocol.clone(),
+                OptionKey::Binary => self.binary.then(String::new),
+                OptionKey::Iface => self.iface.clone(),
+                OptionKey::Ttl => self.ttl.map(|t| t.to_string()),
+                OptionKey::Loop => self.loopback.map(|on| if on { "on" } else { "off" }.into()),
+            };
+            match value {
+                Some(v) if key.is_flag() => words.push(format!("{}{v}", key.name())),
+                Some(v) => words.push(format!("{}={v}", key.name())),
+                None => {}
+            }
+        }
+        words
+    }
+}
+
+/// Why an option's value was refused.
+enum BadValue {
+    /// A `timeout=` outside [`CONNECT_TIMEOUT_MS_RANGE`] or not a number.
+    Timeout(String),
+    /// Any other malformed value, or a value on a flag.
+    Malformed,
+}
+
+/// What a session is: its kind, the address it binds (servers) or reaches (clients), and
+/// its options.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SessionSpec {
     /// The kind of session.
@@ -79,9 +382,9 @@ pub struct SessionSpec {
     pub host: String,
     /// Port number; 0 lets the OS choose for servers.
     pub port: u16,
-    /// How long a TCP client's connect may take; `None` for the default (10 s).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connect_timeout_ms: Option<u64>,
+    /// Everything else the spec said.
+    #[serde(default, skip_serializing_if = "SpecOptions::is_empty")]
+    pub options: SpecOptions,
 }
 
 /// The shortest and longest connect timeout a spec may ask for.
@@ -92,7 +395,8 @@ pub const CONNECT_TIMEOUT_MS_RANGE: std::ops::RangeInclusive<u64> = 1..=3_600_00
 pub enum SpecError {
     /// The part before the first `:` is not a known kind.
     #[error(
-        "unknown session kind '{0}' (expected tcp-server, tcp-client, udp-server or udp-client)"
+        "unknown session kind '{0}' (expected tcp-server, tcp-client, udp-server, udp-client, \
+         udp-group, tls-server, tls-client, ws-server, ws-client, ws:// or wss://)"
     )]
     UnknownKind(String),
     /// The port is missing, not a number, or out of range.
@@ -107,9 +411,28 @@ pub enum SpecError {
     /// A client cannot connect to port 0.
     #[error("a client needs a port between 1 and 65535")]
     ClientPortZero,
-    /// The `,timeout=MS` suffix is malformed, out of range, or not on a TCP client.
-    #[error("invalid connect timeout '{0}' (a tcp-client may end with ,timeout=MS, 1-3600000)")]
+    /// The `timeout=MS` option is malformed or out of range.
+    #[error("invalid connect timeout '{0}' (timeout=MS, 1-3600000)")]
     InvalidTimeout(String),
+    /// An option is unknown, malformed, or not one this kind accepts.
+    #[error("invalid option '{option}' for {kind} (accepted: {accepted})")]
+    InvalidOption {
+        /// The option as written.
+        option: String,
+        /// The session kind's prefix.
+        kind: &'static str,
+        /// The options the kind accepts, as written in a spec.
+        accepted: String,
+    },
+    /// A multicast group session named an address that is not a multicast group.
+    #[error("'{0}' is not a multicast group (224.0.0.0/4 or ff00::/8)")]
+    NotMulticast(String),
+    /// A TLS server was given a certificate without its key, or a key without a certificate.
+    #[error("cert=FILE and key=FILE go together")]
+    CertWithoutKey,
+    /// A path was written after the port of a kind that has none.
+    #[error("{0} takes no /path (only WebSocket sessions do)")]
+    UnexpectedPath(&'static str),
 }
 
 impl SessionSpec {
@@ -118,6 +441,20 @@ impl SessionSpec {
     /// # Errors
     /// [`SpecError`] when the host is empty or malformed, or the port is not a valid number.
     pub fn from_form(kind: SessionKind, host: &str, port: &str) -> Result<Self, SpecError> {
+        Self::from_form_with_options(kind, host, port, "")
+    }
+
+    /// Builds a spec from the create form's host, port and options fields; `options` is
+    /// written as in a spec (`insecure,ca=ca.pem`), with or without a leading comma.
+    ///
+    /// # Errors
+    /// [`SpecError`] when a field is malformed or an option does not fit the kind.
+    pub fn from_form_with_options(
+        kind: SessionKind,
+        host: &str,
+        port: &str,
+        options: &str,
+    ) -> Result<Self, SpecError> {
         let host = host.trim();
         let host = host
             .strip_prefix('[')
@@ -134,11 +471,53 @@ impl SessionSpec {
         if !kind.is_server() && port == 0 {
             return Err(SpecError::ClientPortZero);
         }
-        Ok(Self {
+        if kind == SessionKind::UdpGroup
+            && !host.parse::<IpAddr>().is_ok_and(|ip| ip.is_multicast())
+        {
+            return Err(SpecError::NotMulticast(host.to_string()));
+        }
+        let mut spec = Self {
             kind,
             host: host.to_string(),
             port,
-            connect_timeout_ms: None,
+            options: SpecOptions::default(),
+        };
+        for word in options.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            spec.apply_option(word)?;
+        }
+        if spec.options.cert.is_some() != spec.options.key.is_some() {
+            return Err(SpecError::CertWithoutKey);
+        }
+        Ok(spec)
+    }
+
+    fn apply_option(&mut self, word: &str) -> Result<(), SpecError> {
+        let (name, value) = match word.split_once('=') {
+            Some((name, value)) => (name.trim(), Some(value)),
+            None => (word, None),
+        };
+        let accepted = self.kind.options();
+        let wrong = || SpecError::InvalidOption {
+            option: word.to_string(),
+            kind: self.kind.prefix(),
+            accepted: if accepted.is_empty() {
+                "none".to_string()
+            } else {
+                accepted
+                    .iter()
+                    .map(|k| k.syntax())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        };
+        let key = accepted
+            .iter()
+            .copied()
+            .find(|k| k.name() == name)
+            .ok_or_else(wrong)?;
+        self.options.set(key, value).map_err(|bad| match bad {
+            BadValue::Timeout(text) => SpecError::InvalidTimeout(text),
+            BadValue::Malformed => wrong(),
         })
     }
 
@@ -150,11 +529,28 @@ impl SessionSpec {
             format!("{}:{}", self.host, self.port)
         }
     }
+
+    /// The options as written after the address (`insecure,ca=ca.pem`), without the path;
+    /// what the create form's options field shows for this spec.
+    pub fn options_text(&self) -> String {
+        let mut words = self.options.words(self.kind);
+        if let Some(path) = &self.options.path {
+            words.insert(0, format!("path={path}"));
+        }
+        words.join(",")
+    }
+
+    /// The WebSocket URL a client connects to (`ws://host:port/path` or `wss://...`).
+    pub fn ws_url(&self) -> String {
+        let scheme = if self.options.tls { "wss" } else { "ws" };
+        let path = self.options.path.as_deref().unwrap_or("/");
+        format!("{scheme}://{}{path}", self.address())
+    }
 }
 
 fn validate_host(host: &str) -> Result<(), SpecError> {
     let bad = host.is_empty()
-        || host.contains(['[', ']', ' ', '/'])
+        || host.contains(['[', ']', ' ', '/', ','])
         || (host.contains(':') && host.parse::<std::net::Ipv6Addr>().is_err());
     if bad {
         Err(SpecError::InvalidHost(host.to_string()))
@@ -165,9 +561,16 @@ fn validate_host(host: &str) -> Result<(), SpecError> {
 
 impl fmt::Display for SessionSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.kind.prefix(), self.address())?;
-        if let Some(ms) = self.connect_timeout_ms {
-            write!(f, ",timeout={ms}")?;
+        if self.kind == SessionKind::WsClient {
+            write!(f, "{}", self.ws_url())?;
+        } else {
+            write!(f, "{}:{}", self.kind.prefix(), self.address())?;
+            if let Some(path) = &self.options.path {
+                write!(f, "{path}")?;
+            }
+        }
+        for word in self.options.words(self.kind) {
+            write!(f, ",{word}")?;
         }
         Ok(())
     }
@@ -178,36 +581,57 @@ impl FromStr for SessionSpec {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
-        let (text, timeout) = match text.rsplit_once(",timeout=") {
-            Some((spec, ms)) => (spec, Some(ms)),
-            None => (text, None),
+        let (main, options) = text.split_once(',').unwrap_or((text, ""));
+        let (kind, rest, mut extra) = if let Some(rest) = main.strip_prefix("ws://") {
+            (SessionKind::WsClient, rest, String::new())
+        } else if let Some(rest) = main.strip_prefix("wss://") {
+            (SessionKind::WsClient, rest, "tls".to_string())
+        } else {
+            let (prefix, rest) = main
+                .split_once(':')
+                .ok_or_else(|| SpecError::UnknownKind(main.to_string()))?;
+            let kind = SessionKind::ALL
+                .into_iter()
+                .find(|k| k.prefix() == prefix)
+                .ok_or_else(|| SpecError::UnknownKind(prefix.to_string()))?;
+            (kind, rest, String::new())
         };
-        let (prefix, rest) = text
-            .split_once(':')
-            .ok_or_else(|| SpecError::UnknownKind(text.to_string()))?;
-        let kind = SessionKind::ALL
-            .into_iter()
-            .find(|k| k.prefix() == prefix)
-            .ok_or_else(|| SpecError::UnknownKind(prefix.to_string()))?;
+        let (rest, path) = split_path(rest);
+        if let Some(path) = path {
+            if !kind.is_websocket() {
+                return Err(SpecError::UnexpectedPath(kind.prefix()));
+            }
+            if path != "/" || kind == SessionKind::WsServer {
+                extra = join_options(&extra, &format!("path={path}"));
+            }
+        }
         let (host, port) = split_host_port(rest)?;
         let host = match host {
             Some(h) => h,
             None if kind.is_server() => kind.default_host(),
             None => return Err(SpecError::MissingHost(kind.prefix())),
         };
-        let mut spec = Self::from_form(kind, host, port)?;
-        if let Some(ms_text) = timeout {
-            let ms = ms_text
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|ms| {
-                    CONNECT_TIMEOUT_MS_RANGE.contains(ms) && kind == SessionKind::TcpClient
-                })
-                .ok_or_else(|| SpecError::InvalidTimeout(ms_text.to_string()))?;
-            spec.connect_timeout_ms = Some(ms);
+        Self::from_form_with_options(kind, host, port, &join_options(&extra, options))
+    }
+}
+
+fn join_options(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_string(),
+        (_, true) => a.to_string(),
+        _ => format!("{a},{b}"),
+    }
+}
+
+/// Splits `ADDRESS/PATH` at the first `/` after any `[v6]` bracket.
+fn split_path(rest: &str) -> (&str, Option<&str>) {
+    let search_from = rest.find(']').unwrap_or(0);
+    match rest[search_from..].find('/') {
+        Some(at) => {
+            let at = search_from + at;
+            (&rest[..at], Some(&rest[at..]))
         }
-        Ok(spec)
+        None => (rest, None),
     }
 }
 
@@ -237,22 +661,20 @@ mod tests {
             kind,
             host: host.to_string(),
             port,
-            connect_timeout_ms: None,
+            options: SpecOptions::default(),
         }
     }
 
     #[test]
     fn connect_timeout_suffix() {
         let parsed: SessionSpec = "tcp-client:[::1]:80,timeout=250".parse().expect("valid");
-        assert_eq!(parsed.connect_timeout_ms, Some(250));
+        assert_eq!(parsed.options.connect_timeout_ms, Some(250));
         assert_eq!(parsed.to_string(), "tcp-client:[::1]:80,timeout=250");
         for bad in [
             "tcp-client:h:80,timeout=",
             "tcp-client:h:80,timeout=0",
             "tcp-client:h:80,timeout=-5",
             "tcp-client:h:80,timeout=99999999999999999999",
-            "tcp-server:0,timeout=100",
-            "udp-client:h:80,timeout=100",
         ] {
             assert!(
                 matches!(
@@ -262,6 +684,123 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn options_only_where_the_kind_takes_them() {
+        for bad in [
+            "tcp-server:0,timeout=100",
+            "udp-client:h:80,timeout=100",
+            "tcp-client:h:80,insecure",
+            "tls-client:h:443,insecure=yes",
+            "tls-client:h:443,bogus",
+            "udp-group:239.1.2.3:5000,ttl=256",
+            "udp-group:239.1.2.3:5000,loop=maybe",
+            "ws-server:80,path=nochild",
+            "ws-client:h:80,proto=a b",
+            "ws-client:h:80,binary=yes",
+            "tcp-client:h:80,binary",
+        ] {
+            let error = bad.parse::<SessionSpec>().expect_err(bad);
+            assert!(
+                matches!(error, SpecError::InvalidOption { .. }),
+                "{bad}: {error:?}"
+            );
+        }
+        let error = "udp-client:h:80,timeout=100"
+            .parse::<SessionSpec>()
+            .expect_err("udp has no timeout");
+        assert_eq!(
+            error.to_string(),
+            "invalid option 'timeout=100' for udp-client (accepted: none)"
+        );
+        assert_eq!(
+            "tls-server:443,cert=a.pem".parse::<SessionSpec>(),
+            Err(SpecError::CertWithoutKey)
+        );
+        assert_eq!(
+            "udp-group:10.0.0.1:5000".parse::<SessionSpec>(),
+            Err(SpecError::NotMulticast("10.0.0.1".into()))
+        );
+        assert_eq!(
+            "tcp-server:80/x".parse::<SessionSpec>(),
+            Err(SpecError::UnexpectedPath("tcp-server"))
+        );
+    }
+
+    #[test]
+    fn transports_parse_and_round_trip() {
+        let table = [
+            (
+                "udp-client:255.255.255.255:9",
+                "udp-client:255.255.255.255:9",
+            ),
+            (
+                "udp-group:239.1.2.3:5000,iface=127.0.0.1,ttl=4,loop=off",
+                "udp-group:239.1.2.3:5000,iface=127.0.0.1,ttl=4,loop=off",
+            ),
+            ("udp-group:[ff02::1234]:5000", "udp-group:[ff02::1234]:5000"),
+            ("tls-server:8443", "tls-server:0.0.0.0:8443"),
+            (
+                "tls-server:8443,key=k.pem,cert=c.pem",
+                "tls-server:0.0.0.0:8443,cert=c.pem,key=k.pem",
+            ),
+            (
+                "tls-client:example.com:443,insecure,timeout=500",
+                "tls-client:example.com:443,timeout=500,insecure",
+            ),
+            ("ws-server:8080/chat", "ws-server:0.0.0.0:8080/chat"),
+            ("ws-server:8080", "ws-server:0.0.0.0:8080"),
+            (
+                "ws-server:[::1]:8080/a/b,proto=mqtt",
+                "ws-server:[::1]:8080/a/b,proto=mqtt",
+            ),
+            ("ws://127.0.0.1:8080/chat", "ws://127.0.0.1:8080/chat"),
+            ("ws-client:127.0.0.1:8080", "ws://127.0.0.1:8080/"),
+            ("wss://[::1]:443/", "wss://[::1]:443/"),
+            ("wss://h:443/x,ca=ca.pem", "wss://h:443/x,ca=ca.pem"),
+            ("ws-server:8443/s,tls", "ws-server:0.0.0.0:8443/s,tls"),
+            (
+                "ws-server:80/s,binary,proto=p",
+                "ws-server:0.0.0.0:80/s,proto=p,binary",
+            ),
+            ("ws://h:80/x,binary", "ws://h:80/x,binary"),
+        ];
+        for (text, canonical) in table {
+            let parsed: SessionSpec = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(parsed.to_string(), canonical, "{text}");
+            assert_eq!(canonical.parse::<SessionSpec>(), Ok(parsed), "{canonical}");
+        }
+        let wss: SessionSpec = "wss://h:443/x".parse().expect("valid");
+        assert_eq!(wss.kind, SessionKind::WsClient);
+        assert!(wss.options.tls);
+        assert_eq!(wss.options.path.as_deref(), Some("/x"));
+        assert_eq!(wss.ws_url(), "wss://h:443/x");
+    }
+
+    #[test]
+    fn form_options_field() {
+        let spec = SessionSpec::from_form_with_options(
+            SessionKind::TlsClient,
+            "device.local",
+            "8883",
+            " ,insecure, timeout=300 ",
+        )
+        .expect("valid");
+        assert!(spec.options.insecure);
+        assert_eq!(spec.options.connect_timeout_ms, Some(300));
+        assert_eq!(spec.options_text(), "timeout=300,insecure");
+        let ws: SessionSpec = "ws-server:80/chat,proto=x".parse().expect("valid");
+        assert_eq!(ws.options_text(), "path=/chat,proto=x");
+        assert_eq!(
+            SessionSpec::from_form_with_options(
+                SessionKind::WsServer,
+                "0.0.0.0",
+                "80",
+                &ws.options_text()
+            ),
+            Ok(ws)
+        );
     }
 
     #[test]

@@ -225,7 +225,7 @@ impl<W: Write> PcapngCapture<W> {
         };
         if flow.tcp {
             // Who opened the connection sends the SYN.
-            let local_opens = kind == SessionKind::TcpClient;
+            let local_opens = !kind.is_server();
             let (first, second) = if local_opens {
                 (Direction::Tx, Direction::Rx)
             } else {

@@ -66,6 +66,7 @@ pub(super) async fn run(
 async fn connect(spec: &SessionSpec) -> Result<TcpStream, String> {
     let addr = resolve(spec).await?;
     let limit = spec
+        .options
         .connect_timeout_ms
         .map_or(CONNECT_TIMEOUT, Duration::from_millis);
     match tokio::time::timeout(limit, TcpStream::connect(addr)).await {

@@ -109,15 +109,20 @@ impl Session {
     pub fn state_text(&self) -> String {
         match &self.state {
             SessionState::Stopped => "stopped".to_string(),
-            SessionState::Starting if self.spec.kind == SessionKind::TcpClient => {
+            SessionState::Starting if self.spec.kind.is_tcp() && !self.spec.kind.is_server() => {
                 "connecting…".to_string()
             }
             SessionState::Starting => "starting…".to_string(),
             SessionState::Running { local_addr } => match self.spec.kind {
-                SessionKind::TcpServer => format!("listening on {local_addr}"),
-                SessionKind::TcpClient => format!("connected from {local_addr}"),
+                SessionKind::TcpServer | SessionKind::TlsServer | SessionKind::WsServer => {
+                    format!("listening on {local_addr}")
+                }
+                SessionKind::TcpClient | SessionKind::TlsClient | SessionKind::WsClient => {
+                    format!("connected from {local_addr}")
+                }
                 SessionKind::UdpServer => format!("bound to {local_addr}"),
                 SessionKind::UdpClient => format!("ready on {local_addr}"),
+                SessionKind::UdpGroup => format!("joined, bound to {local_addr}"),
             },
             SessionState::Failed(reason) => format!("failed: {reason}"),
             SessionState::Ended(reason) => format!("disconnected: {reason}"),

@@ -10,6 +10,9 @@ use crate::spec::{SessionKind, SessionSpec};
 use crate::ui::format::byte_count;
 use crate::ui::{t, tf};
 
+/// How many of [`SessionKind::ALL`] get a button of their own; the rest are in a menu.
+const BASIC_KINDS: usize = 4;
+
 /// A session kind's name in `language` (`TCP Server`, `TCP 服务器`).
 pub fn kind_name(language: Language, kind: SessionKind) -> &'static str {
     let key = match kind {
@@ -17,6 +20,11 @@ pub fn kind_name(language: Language, kind: SessionKind) -> &'static str {
         SessionKind::TcpClient => Text::KindTcpClient,
         SessionKind::UdpServer => Text::KindUdpServer,
         SessionKind::UdpClient => Text::KindUdpClient,
+        SessionKind::UdpGroup => Text::KindUdpGroup,
+        SessionKind::TlsServer => Text::KindTlsServer,
+        SessionKind::TlsClient => Text::KindTlsClient,
+        SessionKind::WsServer => Text::KindWsServer,
+        SessionKind::WsClient => Text::KindWsClient,
     };
     tr(language, key)
 }
@@ -26,15 +34,20 @@ pub fn state_text(language: Language, session: &Session) -> String {
     let tf = |key, arg: &dyn std::fmt::Display| trf(language, key, &[arg]);
     match &session.state {
         SessionState::Stopped => tr(language, Text::StateStopped).to_string(),
-        SessionState::Starting if session.spec.kind == SessionKind::TcpClient => {
+        SessionState::Starting if session.spec.kind.is_tcp() && !session.spec.kind.is_server() => {
             tr(language, Text::StateConnecting).to_string()
         }
         SessionState::Starting => tr(language, Text::StateStarting).to_string(),
         SessionState::Running { local_addr } => match session.spec.kind {
-            SessionKind::TcpServer => tf(Text::StateListening, local_addr),
-            SessionKind::TcpClient => tf(Text::StateConnectedFrom, local_addr),
+            SessionKind::TcpServer | SessionKind::TlsServer | SessionKind::WsServer => {
+                tf(Text::StateListening, local_addr)
+            }
+            SessionKind::TcpClient | SessionKind::TlsClient | SessionKind::WsClient => {
+                tf(Text::StateConnectedFrom, local_addr)
+            }
             SessionKind::UdpServer => tf(Text::StateBound, local_addr),
             SessionKind::UdpClient => tf(Text::StateReady, local_addr),
+            SessionKind::UdpGroup => tf(Text::StateJoined, local_addr),
         },
         SessionState::Failed(reason) => tf(Text::StateFailed, reason),
         SessionState::Ended(reason) => tf(Text::StateEnded, reason),
@@ -52,7 +65,8 @@ pub fn session_list_ui(ui: &mut egui::Ui, app: &mut App, actions: &mut Vec<Actio
     });
     ui.add_space(4.0);
     let language = crate::ui::language(ui.ctx());
-    for kind in SessionKind::ALL {
+    let (basic, more) = SessionKind::ALL.split_at(BASIC_KINDS);
+    for &kind in basic {
         let label = trf(language, Text::CreateKind, &[&kind_name(language, kind)]);
         let button = egui::Button::new(label);
         if ui
@@ -63,6 +77,17 @@ pub fn session_list_ui(ui: &mut egui::Ui, app: &mut App, actions: &mut Vec<Actio
             actions.push(Action::OpenCreateForm(kind));
         }
     }
+    ui.menu_button(t(ui, Text::MoreKinds), |ui| {
+        for &kind in more {
+            let label = trf(language, Text::CreateKind, &[&kind_name(language, kind)]);
+            if ui.button(label).clicked() {
+                actions.push(Action::OpenCreateForm(kind));
+                ui.close();
+            }
+        }
+    })
+    .response
+    .on_hover_text(t(ui, Text::MoreKindsTip));
     if let Some(form) = &mut app.create_form {
         ui.add_space(4.0);
         create_form_ui(ui, form, actions);
@@ -97,9 +122,12 @@ fn create_form_ui(ui: &mut egui::Ui, form: &mut CreateForm, actions: &mut Vec<Ac
         ));
         let host_label = if form.kind.is_server() {
             t(ui, Text::LocalIp)
+        } else if form.kind == SessionKind::UdpGroup {
+            t(ui, Text::GroupAddress)
         } else {
             t(ui, Text::RemoteHost)
         };
+        let accepted = form.kind.options();
         let mut submit = false;
         egui::Grid::new("create_form")
             .num_columns(2)
@@ -112,6 +140,21 @@ fn create_form_ui(ui: &mut egui::Ui, form: &mut CreateForm, actions: &mut Vec<Ac
                 ui.end_row();
                 let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
                 submit |= (host.lost_focus() || port.lost_focus()) && enter;
+                if !accepted.is_empty() {
+                    let syntax: Vec<&str> = accepted.iter().map(|k| k.syntax()).collect();
+                    let syntax = syntax.join(", ");
+                    let label = ui.label(t(ui, Text::Options));
+                    let options = ui
+                        .add(
+                            egui::TextEdit::singleline(&mut form.options)
+                                .hint_text(&syntax)
+                                .desired_width(140.0),
+                        )
+                        .labelled_by(label.id)
+                        .on_hover_text(tf(ui, Text::OptionsTip, &[&syntax]));
+                    ui.end_row();
+                    submit |= options.lost_focus() && enter;
+                }
             });
         if let Some(error) = &form.error {
             ui.colored_label(ui.visuals().error_fg_color, error);
@@ -123,7 +166,12 @@ fn create_form_ui(ui: &mut egui::Ui, form: &mut CreateForm, actions: &mut Vec<Ac
             }
         });
         if submit {
-            match SessionSpec::from_form(form.kind, &form.host, &form.port) {
+            match SessionSpec::from_form_with_options(
+                form.kind,
+                &form.host,
+                &form.port,
+                &form.options,
+            ) {
                 Ok(spec) => actions.push(Action::CreateSession(spec)),
                 Err(e) => form.error = Some(e.to_string()),
             }
