@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::jobs::{self, JobContext, SendAck};
 use super::reactions::{Reactor, ReactorWatch};
 use super::sink::EventSink;
-use super::{tcp_client, tcp_server, udp};
+use super::{tcp_client, tcp_server, udp, udp_group, ws};
 use crate::protocol::{Command, Event, JobId, JobOutcome, PeerId, SendTarget, SessionId};
 use crate::spec::{SessionKind, SessionSpec};
 
@@ -246,6 +246,13 @@ async fn run_session(
             SessionKind::TcpClient => tcp_client::run(&context, &spec, commands).await,
             SessionKind::UdpServer => udp::run_server(&context, &spec, commands).await,
             SessionKind::UdpClient => udp::run_client(&context, &spec, commands).await,
+            SessionKind::WsServer => ws::run_server(&context, &spec, commands).await,
+            SessionKind::WsClient => ws::run_client(&context, &spec, commands).await,
+            SessionKind::UdpGroup => udp_group::run(&context, &spec, commands).await,
+            SessionKind::TlsServer | SessionKind::TlsClient => {
+                drop(commands);
+                Outcome::StartFailed(format!("{} is not available yet", spec.kind.label()))
+            }
         }
     });
     let outcome = match task.await {

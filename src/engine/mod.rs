@@ -12,6 +12,8 @@
 //! - `tls`: TLS acceptors and connectors (given or generated certificates), handshake notes.
 //! - `tls_server`, `tls_client`: TLS sessions; their connections run in `peers` like TCP.
 //! - `udp_drops`: the kernel's word on UDP receive buffers and dropped datagrams.
+//! - `udp_group`: multicast group sessions: join, rejoin on interface changes, send to the group.
+//! - `ws`: WebSocket server and client sessions (one message per log entry).
 
 mod dispatch;
 mod jobs;
@@ -24,6 +26,8 @@ mod tcp_server;
 mod tls;
 mod udp;
 mod udp_drops;
+mod udp_group;
+mod ws;
 
 use std::thread::JoinHandle;
 use std::time::Duration;

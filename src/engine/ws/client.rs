@@ -1,0 +1,187 @@
+//! The WebSocket client session (`ws://`, `wss://`): connects within the spec's timeout,
+//! upgrades (TLS first for `wss`), notes the HTTP status and the subprotocol, then runs the
+//! one connection until the server closes it, it fails, or the user stops the session. A
+//! refused upgrade (404, 403, ...) is one line naming the status.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::error::{ProtocolError, SubProtocolError};
+use tokio_tungstenite::tungstenite::http::{HeaderValue, header};
+
+use super::super::dispatch::{Outcome, SessionCommand, SessionContext};
+use super::super::net::{describe, resolve};
+use super::super::tcp_client::CONNECT_TIMEOUT;
+use super::connection::{Io, WsPeers, WsStream};
+use super::{config, describe_error};
+use crate::protocol::{Event, SendTarget};
+use crate::spec::SessionSpec;
+
+/// Most bytes of a refusal's body shown in its line.
+const REFUSAL_BODY_SHOWN: usize = 120;
+
+/// An open WebSocket and what the session reports about it.
+struct Opened {
+    ws: WsStream,
+    local_addr: SocketAddr,
+    peer_addr: SocketAddr,
+    /// How the upgrade went: status and subprotocol.
+    note: String,
+}
+
+/// Runs a `ws-client` session.
+pub(in crate::engine) async fn run(
+    context: &SessionContext,
+    spec: &SessionSpec,
+    mut commands: mpsc::UnboundedReceiver<SessionCommand>,
+) -> Outcome {
+    let opened = tokio::select! {
+        () = context.cancel.cancelled() => return Outcome::Stopped,
+        result = open(spec) => match result {
+            Ok(opened) => opened,
+            Err(reason) => return Outcome::StartFailed(reason),
+        },
+    };
+    context.sink.send(Event::Started {
+        id: context.id,
+        local_addr: opened.local_addr,
+    });
+    let (mut peers, mut closed) = WsPeers::new(spec.options.binary);
+    peers.add(context, opened.ws, opened.peer_addr, opened.note);
+    let outcome = loop {
+        tokio::select! {
+            // Cancellation first: a stop also ends the connection, and that end must not be
+            // mistaken for the server closing it.
+            biased;
+            () = context.cancel.cancelled() => break Outcome::Stopped,
+            command = commands.recv() => match command {
+                Some(SessionCommand::Send { target: _, data, ack }) => {
+                    peers.send(context, SendTarget::All, data, ack);
+                }
+                Some(SessionCommand::DisconnectPeer(peer)) => peers.disconnect(peer),
+                None => break Outcome::Stopped,
+            },
+            Some((peer, reason)) = closed.recv() => {
+                peers.forget(peer);
+                if peers.len() == 0 {
+                    break Outcome::Ended(reason);
+                }
+            }
+        }
+    };
+    context.cancel.cancel();
+    peers.close_all().await;
+    outcome
+}
+
+/// Connects, then upgrades, each step within the spec's timeout.
+async fn open(spec: &SessionSpec) -> Result<Opened, String> {
+    let url = spec.ws_url();
+    let limit = spec
+        .options
+        .connect_timeout_ms
+        .map_or(CONNECT_TIMEOUT, Duration::from_millis);
+    let addr = resolve(spec).await?;
+    let stream = match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => return Err(format!("cannot connect to {addr}: {}", describe(&e))),
+        Err(_) => {
+            return Err(format!(
+                "cannot connect to {addr}: timed out after {} ms (no answer; the host may be \
+                 down or a firewall drops the connection)",
+                limit.as_millis()
+            ));
+        }
+    };
+    stream.set_nodelay(true).ok(); // only latency is at stake
+    let (Ok(local_addr), Ok(peer_addr)) = (stream.local_addr(), stream.peer_addr()) else {
+        return Err("connection closed while opening".to_string());
+    };
+    match tokio::time::timeout(limit, upgrade(spec, &url, stream)).await {
+        Ok(Ok((ws, note))) => Ok(Opened {
+            ws,
+            local_addr,
+            peer_addr,
+            note,
+        }),
+        Ok(Err(reason)) => Err(reason),
+        Err(_) => Err(format!(
+            "WebSocket upgrade with {url} timed out after {} ms (the server accepted the \
+             connection but did not answer the upgrade)",
+            limit.as_millis()
+        )),
+    }
+}
+
+/// TLS (for `wss`) and the HTTP upgrade over `stream`.
+async fn upgrade(
+    spec: &SessionSpec,
+    url: &str,
+    stream: TcpStream,
+) -> Result<(WsStream, String), String> {
+    if spec.options.tls {
+        return Err("wss is not available yet (the TLS layer is missing)".to_string());
+    }
+    let io: Box<dyn Io> = Box::new(stream);
+    let mut request = url
+        .into_client_request()
+        .map_err(|e| format!("cannot make a WebSocket request for {url}: {e}"))?;
+    if let Some(proto) = &spec.options.subprotocol {
+        let value = HeaderValue::from_str(proto)
+            .map_err(|_| format!("proto={proto} cannot be sent in an HTTP header"))?;
+        request
+            .headers_mut()
+            .insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+    }
+    let result = tokio_tungstenite::client_async_with_config(request, io, Some(config())).await;
+    match result {
+        Ok((ws, response)) => {
+            let status = response.status();
+            let protocol = response
+                .headers()
+                .get(header::SEC_WEBSOCKET_PROTOCOL)
+                .and_then(|v| v.to_str().ok())
+                .map_or("no subprotocol".to_string(), |p| format!("subprotocol {p}"));
+            let note = format!(
+                "WebSocket {url}: HTTP {} {}, {protocol}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("")
+            );
+            Ok((ws, note))
+        }
+        Err(WsError::Http(response)) => {
+            let status = response.status();
+            let body = response
+                .body()
+                .as_deref()
+                .map(String::from_utf8_lossy)
+                .and_then(|b| b.lines().next().map(str::trim).map(str::to_string))
+                .filter(|line| !line.is_empty())
+                .map(|line| {
+                    let shown: String = line.chars().take(REFUSAL_BODY_SHOWN).collect();
+                    format!(": {shown}")
+                })
+                .unwrap_or_default();
+            Err(format!(
+                "WebSocket upgrade refused by {url}: HTTP {} {}{body}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("")
+            ))
+        }
+        Err(WsError::Protocol(ProtocolError::SecWebSocketSubProtocolError(
+            SubProtocolError::NoSubProtocol,
+        ))) => Err(format!(
+            "WebSocket upgrade with {url} failed: the server accepted no subprotocol (asked \
+             for {})",
+            spec.options.subprotocol.as_deref().unwrap_or("")
+        )),
+        Err(e) => Err(format!(
+            "WebSocket upgrade with {url} failed: {}",
+            describe_error(&e)
+        )),
+    }
+}

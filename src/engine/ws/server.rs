@@ -1,0 +1,243 @@
+//! The WebSocket server session: listens, upgrades each accepted connection (TLS first when
+//! the spec says `tls`), checks the request path (another path gets HTTP 404), picks the
+//! subprotocol, and hands the WebSocket to [`WsPeers`] as a peer of the session. Upgrades
+//! run in their own tasks, bounded by [`HANDSHAKE_TIMEOUT`], so a slow client never holds
+//! up the accept loop.
+
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime};
+
+use socket2::Type;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, header};
+use tokio_util::task::TaskTracker;
+
+use super::super::dispatch::{Outcome, SessionCommand, SessionContext};
+use super::super::net::{bind_socket, describe, resolve};
+use super::connection::{Io, WsPeers, WsStream};
+use super::{config, describe_error};
+use crate::protocol::Event;
+use crate::spec::SessionSpec;
+
+/// How long a client may take from its TCP connect to the end of the upgrade.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin.
+const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
+
+/// A WebSocket ready to become a peer: the stream, the client's address and one line on
+/// how the upgrade went.
+type Upgraded = (WsStream, SocketAddr, String);
+
+/// What the server checks and answers in an upgrade request.
+#[derive(Clone)]
+struct Rules {
+    /// The only path served; `None` serves any.
+    path: Option<String>,
+    /// The subprotocol to accept; `None` accepts the first the client offers.
+    subprotocol: Option<String>,
+}
+
+/// Runs a `ws-server` session until stopped.
+pub(in crate::engine) async fn run(
+    context: &SessionContext,
+    spec: &SessionSpec,
+    mut commands: mpsc::UnboundedReceiver<SessionCommand>,
+) -> Outcome {
+    if spec.options.tls {
+        return Outcome::StartFailed(
+            "ws-server with tls is not available yet (the TLS layer is missing)".to_string(),
+        );
+    }
+    let listener = match listen(spec).await {
+        Ok(listener) => listener,
+        Err(reason) => return Outcome::StartFailed(reason),
+    };
+    let local_addr = listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], spec.port)));
+    context.sink.send(Event::Started {
+        id: context.id,
+        local_addr,
+    });
+    let rules = Rules {
+        path: spec.options.path.clone(),
+        subprotocol: spec.options.subprotocol.clone(),
+    };
+    let (mut peers, mut closed) = WsPeers::new(spec.options.binary);
+    let (upgraded_tx, mut upgraded) = mpsc::unbounded_channel::<Upgraded>();
+    let upgrades = TaskTracker::new();
+    loop {
+        tokio::select! {
+            () = context.cancel.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, addr)) => {
+                    stream.set_nodelay(true).ok(); // only latency is at stake
+                    let cancel = context.cancel.clone();
+                    let sink = context.sink.clone();
+                    let id = context.id;
+                    let rules = rules.clone();
+                    let upgraded_tx = upgraded_tx.clone();
+                    upgrades.spawn(async move {
+                        let upgrading = upgrade(stream, addr, rules);
+                        let result = tokio::select! {
+                            () = cancel.cancelled() => return,
+                            result = tokio::time::timeout(HANDSHAKE_TIMEOUT, upgrading) => result,
+                        };
+                        match result {
+                            Ok(Ok(ready)) => {
+                                upgraded_tx.send(ready).ok(); // the session is stopping
+                            }
+                            Ok(Err(Rejected::Refused(why))) => sink.send(Event::Note {
+                                id,
+                                peer: None,
+                                message: why,
+                                at: SystemTime::now(),
+                            }),
+                            Ok(Err(Rejected::Failed(why))) => sink.warning(id, why),
+                            Err(_) => sink.warning(id, format!(
+                                "WebSocket client {addr} did not finish its upgrade within {} s; \
+                                 connection dropped",
+                                HANDSHAKE_TIMEOUT.as_secs()
+                            )),
+                        }
+                    });
+                }
+                Err(e) => {
+                    context.sink.warning(context.id, format!("accept failed: {}", describe(&e)));
+                    tokio::time::sleep(ACCEPT_RETRY_DELAY).await;
+                }
+            },
+            Some((ws, addr, opened)) = upgraded.recv() => {
+                peers.add(context, ws, addr, opened);
+            }
+            command = commands.recv() => match command {
+                Some(SessionCommand::Send { target, data, ack }) => {
+                    peers.send(context, target, data, ack);
+                }
+                Some(SessionCommand::DisconnectPeer(peer)) => peers.disconnect(peer),
+                None => break,
+            },
+            Some((peer, _)) = closed.recv() => peers.forget(peer),
+        }
+    }
+    drop(listener);
+    context.cancel.cancel();
+    upgrades.close();
+    upgrades.wait().await;
+    drop(upgraded); // upgraded but not yet a peer: closed with the session
+    peers.close_all().await;
+    Outcome::Stopped
+}
+
+async fn listen(spec: &SessionSpec) -> Result<TcpListener, String> {
+    let addr = resolve(spec).await?;
+    let socket = bind_socket(addr, Type::STREAM)?;
+    TcpListener::from_std(socket.into())
+        .map_err(|e| format!("cannot listen on {addr}: {}", describe(&e)))
+}
+
+/// What the upgrade callback saw and decided, for the note.
+#[derive(Default)]
+struct Seen {
+    path: String,
+    /// The subprotocols the client offered, in its order.
+    offered: Vec<String>,
+    chosen: Option<String>,
+    /// Set when the request was answered with an error status.
+    refused: Option<String>,
+}
+
+/// The WebSocket upgrade of one accepted connection.
+async fn upgrade(stream: TcpStream, addr: SocketAddr, rules: Rules) -> Result<Upgraded, Rejected> {
+    let io: Box<dyn Io> = Box::new(stream);
+    let mut seen = Seen::default();
+    let callback =
+        |request: &Request, response: Response| answer(&rules, &mut seen, request, response);
+    let result =
+        tokio_tungstenite::accept_hdr_async_with_config(io, callback, Some(config())).await;
+    match result {
+        Ok(ws) => {
+            let protocol = match (&seen.chosen, &rules.subprotocol) {
+                (Some(chosen), _) => format!("subprotocol {chosen}"),
+                (None, Some(wanted)) if seen.offered.is_empty() => {
+                    format!("no subprotocol (the client offered none, {wanted} was wanted)")
+                }
+                (None, Some(wanted)) => format!(
+                    "no subprotocol (the client offered {}, not {wanted})",
+                    seen.offered.join(", ")
+                ),
+                (None, None) => "no subprotocol".to_string(),
+            };
+            let opened = format!(
+                "WebSocket client {addr} connected to {}, {protocol}",
+                seen.path
+            );
+            Ok((ws, addr, opened))
+        }
+        Err(WsError::Http(_)) => Err(Rejected::Refused(format!(
+            "refused a WebSocket upgrade from {addr} to {} {}",
+            seen.path,
+            seen.refused.unwrap_or_default()
+        ))),
+        Err(e) => Err(Rejected::Failed(format!(
+            "WebSocket upgrade from {addr} failed: {}",
+            describe_error(&e)
+        ))),
+    }
+}
+
+/// Why an accepted connection did not become a peer.
+enum Rejected {
+    /// We answered with an error status, as the rules say: a note.
+    Refused(String),
+    /// The client did not speak WebSocket properly, or the connection failed: a warning.
+    Failed(String),
+}
+
+/// Checks an upgrade request against the rules: a path that is not served gets 404, and
+/// the subprotocol is chosen (the wanted one if offered; without one wanted, the client's
+/// first, so any client gets in).
+fn answer(
+    rules: &Rules,
+    seen: &mut Seen,
+    request: &Request,
+    mut response: Response,
+) -> Result<Response, ErrorResponse> {
+    seen.path = request.uri().path().to_string();
+    seen.offered = request
+        .headers()
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
+    if let Some(served) = &rules.path
+        && *served != seen.path
+    {
+        let body = format!(
+            "no WebSocket endpoint at {}; this server serves {served}\n",
+            seen.path
+        );
+        seen.refused = Some(format!("with HTTP 404 (this server serves {served})"));
+        let mut refusal = ErrorResponse::new(Some(body));
+        *refusal.status_mut() = StatusCode::NOT_FOUND;
+        return Err(refusal);
+    }
+    seen.chosen = match &rules.subprotocol {
+        Some(wanted) => seen.offered.iter().find(|p| *p == wanted).cloned(),
+        None => seen.offered.first().cloned(),
+    };
+    if let Some(chosen) = &seen.chosen
+        && let Ok(value) = HeaderValue::from_str(chosen)
+    {
+        response
+            .headers_mut()
+            .insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+    }
+    Ok(response)
+}
