@@ -1,0 +1,271 @@
+//! The framing form: a draft of the framing a session's log shows, its fields and checks, and
+//! restoring a saved framing.
+
+use super::*;
+
+/// The framing form's fields, as typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FramingDraft {
+    /// The mode picked.
+    pub mode: FramingMode,
+    /// Idle gap, ms.
+    pub gap_ms: String,
+    /// Delimiter, hex.
+    pub delimiter: String,
+    /// Keep the delimiter in the payload.
+    pub keep: bool,
+    /// Fixed length.
+    pub fixed_len: String,
+    /// Length field width.
+    pub width: LengthWidth,
+    /// Bytes before the length field.
+    pub offset: String,
+    /// The length counts the header.
+    pub include_header: bool,
+    /// Largest frame.
+    pub max_frame: String,
+}
+
+impl Default for FramingDraft {
+    fn default() -> Self {
+        Self {
+            mode: FramingMode::Raw,
+            gap_ms: "50".into(),
+            delimiter: "0d 0a".into(),
+            keep: false,
+            fixed_len: "8".into(),
+            width: LengthWidth::U32Le,
+            offset: "0".into(),
+            include_header: false,
+            max_frame: DEFAULT_MAX_FRAME.to_string(),
+        }
+    }
+}
+
+/// The framing modes offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FramingMode {
+    /// Reads as they came.
+    Raw,
+    /// Merge until silence.
+    Idle,
+    /// Delimiter.
+    Delimiter,
+    /// Fixed length.
+    Fixed,
+    /// Length prefix.
+    Length,
+}
+
+impl FramingMode {
+    const ALL: [FramingMode; 5] = [
+        FramingMode::Raw,
+        FramingMode::Idle,
+        FramingMode::Delimiter,
+        FramingMode::Fixed,
+        FramingMode::Length,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            FramingMode::Raw => "Raw reads",
+            FramingMode::Idle => "Idle gap",
+            FramingMode::Delimiter => "Delimiter",
+            FramingMode::Fixed => "Fixed length",
+            FramingMode::Length => "Length prefix",
+        }
+    }
+}
+
+impl FramingDraft {
+    /// The fields for `framing` (other fields keep their defaults).
+    pub fn from_framing(framing: &Framing) -> Self {
+        let mut draft = Self::default();
+        match framing {
+            Framing::Raw => {}
+            Framing::Idle { gap_ms } => {
+                draft.mode = FramingMode::Idle;
+                draft.gap_ms = gap_ms.to_string();
+            }
+            Framing::Delimiter {
+                delimiter,
+                keep,
+                max_frame,
+            } => {
+                draft.mode = FramingMode::Delimiter;
+                draft.delimiter = to_hex_spaced(delimiter).to_ascii_lowercase();
+                draft.keep = *keep;
+                draft.max_frame = max_frame.to_string();
+            }
+            Framing::Fixed { len } => {
+                draft.mode = FramingMode::Fixed;
+                draft.fixed_len = len.to_string();
+            }
+            Framing::Length(p) => {
+                draft.mode = FramingMode::Length;
+                draft.width = p.width;
+                draft.offset = p.offset.to_string();
+                draft.include_header = p.include_header;
+                draft.max_frame = p.max_frame.to_string();
+            }
+        }
+        draft
+    }
+
+    /// The framing the fields describe.
+    ///
+    /// # Errors
+    /// A message naming the field that is wrong.
+    pub fn framing(&self) -> Result<Framing, String> {
+        let number = |text: &str, what: &str| {
+            text.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("{what} must be a number"))
+        };
+        Ok(match self.mode {
+            FramingMode::Raw => Framing::Raw,
+            FramingMode::Idle => Framing::Idle {
+                gap_ms: number(&self.gap_ms, "the gap")?,
+            },
+            FramingMode::Delimiter => {
+                let delimiter =
+                    parse_hex(&self.delimiter).map_err(|e| format!("delimiter: {e}"))?;
+                if delimiter.is_empty() {
+                    return Err("the delimiter is empty".into());
+                }
+                Framing::Delimiter {
+                    delimiter,
+                    keep: self.keep,
+                    max_frame: number(&self.max_frame, "max")?,
+                }
+            }
+            FramingMode::Fixed => match number(&self.fixed_len, "the length")? {
+                0 => return Err("the length must be at least 1".into()),
+                len => Framing::Fixed { len },
+            },
+            FramingMode::Length => Framing::Length(LengthPrefix {
+                width: self.width,
+                offset: usize::try_from(number(&self.offset, "the offset")?)
+                    .map_err(|_| "the offset is too large".to_string())?,
+                include_header: self.include_header,
+                max_frame: number(&self.max_frame, "max")?,
+            }),
+        })
+    }
+}
+
+/// Sets a restored session's framing from its saved text (`len:u32le`, ...); an unreadable
+/// one is reported as a notice and the session shows raw reads.
+pub fn restore_framing(app: &mut App, id: SessionId, saved: &str) {
+    if saved.trim().is_empty() {
+        return;
+    }
+    match saved.parse::<Framing>() {
+        Ok(framing) => {
+            let state = app.traffic.entry(id).or_default();
+            state.framing_draft = FramingDraft::from_framing(&framing);
+            state.log_view.set_framing(framing);
+        }
+        Err(e) => app.notices.push(format!("Saved framing was not used: {e}")),
+    }
+}
+
+pub(super) fn framing_ui(ui: &mut egui::Ui, state: &mut TrafficState, selected: &mut Option<u64>) {
+    let draft = &mut state.framing_draft;
+    let before = draft.clone();
+    ui.horizontal_wrapped(|ui| {
+        let label = ui.label(t(ui, Text::Framing));
+        egui::ComboBox::from_id_salt(label.id)
+            .selected_text(draft.mode.label())
+            .width(110.0)
+            .show_ui(ui, |ui| {
+                for mode in FramingMode::ALL {
+                    ui.selectable_value(&mut draft.mode, mode, mode.label());
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        match draft.mode {
+            FramingMode::Raw => {
+                ui.label(egui::RichText::new("each read as it came").weak());
+            }
+            FramingMode::Idle => {
+                labelled_field(ui, "Gap ms", &mut draft.gap_ms, 50.0);
+            }
+            FramingMode::Delimiter => {
+                labelled_field(ui, "Delimiter hex", &mut draft.delimiter, 80.0);
+                ui.checkbox(&mut draft.keep, "Keep delimiter");
+                labelled_field(ui, "Max", &mut draft.max_frame, 70.0);
+            }
+            FramingMode::Fixed => {
+                labelled_field(ui, "Bytes", &mut draft.fixed_len, 50.0);
+            }
+            FramingMode::Length => {
+                let label = ui.label("Field");
+                egui::ComboBox::from_id_salt(label.id)
+                    .selected_text(draft.width.name())
+                    .width(70.0)
+                    .show_ui(ui, |ui| {
+                        for width in LengthWidth::ALL {
+                            ui.selectable_value(&mut draft.width, width, width.name());
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                labelled_field(ui, "Offset", &mut draft.offset, 30.0);
+                ui.checkbox(&mut draft.include_header, "Length includes header");
+                labelled_field(ui, "Max", &mut draft.max_frame, 70.0);
+            }
+        }
+        if let Some(framed) = state.log_view.framed() {
+            let pending = framed.pending_bytes();
+            if pending > 0 {
+                ui.label(egui::RichText::new(format!("{pending} B pending")).weak())
+                    .on_hover_text("Bytes received that do not complete a frame yet");
+            }
+        }
+        if let Some(error) = &state.framing_error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+    });
+    if *draft != before {
+        match draft.framing() {
+            Ok(framing) => {
+                state.framing_error = None;
+                if framing != state.log_view.framing() {
+                    state.log_view.set_framing(framing);
+                    *selected = None;
+                }
+            }
+            Err(e) => state.framing_error = Some(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framing_form_round_trips_every_mode() {
+        for text in [
+            "raw",
+            "idle:50",
+            "delim:0d0a",
+            "delim:0a,keep,max=10",
+            "fixed:8",
+            "len:u32le",
+            "len:u16be,offset=2,include-header,max=100",
+        ] {
+            let framing: Framing = text.parse().expect("valid");
+            let draft = FramingDraft::from_framing(&framing);
+            assert_eq!(draft.framing(), Ok(framing), "{text}");
+        }
+        let bad = FramingDraft {
+            mode: FramingMode::Fixed,
+            fixed_len: "0".into(),
+            ..FramingDraft::default()
+        };
+        assert!(bad.framing().is_err());
+    }
+}

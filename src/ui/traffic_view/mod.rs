@@ -1,0 +1,522 @@
+//! The right panel's log: toolbars (display, framing, filter and search, capture), one row
+//! per read or frame drawn only for the rows on screen, a statistics side panel, and a detail
+//! pane with the selected row as a hex dump or text, with copy buttons.
+//!
+//! Bytes are decoded when drawn, so switching hex/text, the encoding or the framing
+//! re-renders the whole history. Framing, filtering and search run incrementally in
+//! [`LogView::update`] (a bounded amount of work per frame), and only visible rows are laid
+//! out, so a frame costs about the same with a hundred entries or ten million.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use egui::text::LayoutJob;
+use egui::{FontId, TextFormat};
+
+use crate::app::{Action, App};
+use crate::capture::CaptureThread;
+use crate::codec::display::{escape_controls, escape_controls_keep_lines};
+use crate::codec::dump::{c_literal, dump_rows, python_literal};
+use crate::codec::framing::{DEFAULT_MAX_FRAME, Framing, LengthPrefix, LengthWidth};
+use crate::codec::hex::{parse_hex, push_hex_spaced, to_hex_spaced};
+use crate::codec::text::{TextEncoding, decode_for_display};
+use crate::config::ViewSettings;
+use crate::export::{ExportFormat, ExportJob, ExportRow};
+use crate::i18n::Text;
+use crate::model::log::NO_PEER;
+use crate::model::stats::RateHistory;
+use crate::model::view::{DirectionFilter, LogView, Row};
+use crate::model::{EntryKind, LogEntry, Session};
+use crate::protocol::SessionId;
+use crate::ui::format::{byte_count, clock_time, kind_color, kind_label};
+use crate::ui::send_box::encoding_ui;
+use crate::ui::t;
+
+mod detail;
+mod framing_form;
+mod rows;
+mod saving;
+mod stats;
+
+use detail::detail_ui;
+use framing_form::framing_ui;
+pub use framing_form::{FramingDraft, FramingMode, restore_framing};
+pub use rows::row_content;
+use rows::rows_ui;
+pub use saving::{ExportForm, ExportRows, PathField};
+use saving::{feed_export, poll_dialog, save_ui};
+use stats::{sample_rates, stats_ui};
+
+/// Bytes of a row shown in it as hex (the detail pane shows more).
+const ROW_HEX_BYTES: usize = 128;
+/// Bytes of a row decoded for it as text.
+const ROW_TEXT_BYTES: usize = 512;
+/// Bytes of a row shown in the detail pane.
+const DETAIL_MAX_BYTES: usize = 256 * 1024;
+
+/// How row times are shown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TimestampMode {
+    /// Not shown.
+    Off,
+    /// Local time of day with milliseconds.
+    #[default]
+    Absolute,
+    /// Seconds since the previous row shown.
+    Relative,
+}
+
+/// Window-wide log preferences that are not saved.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogPrefs {
+    /// How row times are shown.
+    pub timestamps: TimestampMode,
+    /// Whether the statistics panel is open.
+    pub show_stats: bool,
+}
+
+/// Per-session state of the log view: what it shows, its forms, capture and rates.
+pub struct TrafficState {
+    /// Framing, filter, search, pause.
+    pub log_view: LogView,
+    /// The framing form.
+    pub framing_draft: FramingDraft,
+    /// Why the framing form cannot be used.
+    pub framing_error: Option<String>,
+    /// A row to scroll to on the next frame.
+    pub scroll_to: Option<u64>,
+    /// The capture file field.
+    pub capture_path: String,
+    /// The running capture.
+    pub capture: Option<CaptureThread>,
+    /// Why the last capture failed to start or write.
+    pub capture_error: Option<String>,
+    /// Session totals over time.
+    pub rates: RateHistory,
+    /// Per peer (by index): totals over time.
+    pub peer_rates: HashMap<u32, RateHistory>,
+    /// The export form.
+    pub export_form: ExportForm,
+    /// The export running, with the rows it covers.
+    pub export: Option<(ExportJob, ExportRows)>,
+    /// How the last export ended (or why it could not start).
+    pub export_result: Option<Result<String, String>>,
+    /// A file dialog open on its own thread, and which field it fills.
+    pub picking: Option<(PathField, std::sync::mpsc::Receiver<Option<PathBuf>>)>,
+}
+
+impl Default for TrafficState {
+    fn default() -> Self {
+        let capture_path = std::env::temp_dir()
+            .join("sockdbg-capture.pcapng")
+            .display()
+            .to_string();
+        Self {
+            log_view: LogView::default(),
+            framing_draft: FramingDraft::default(),
+            framing_error: None,
+            scroll_to: None,
+            capture_path,
+            capture: None,
+            capture_error: None,
+            rates: RateHistory::default(),
+            peer_rates: HashMap::new(),
+            export_form: ExportForm {
+                format: ExportFormat::Text,
+                filtered_only: false,
+                path: std::env::temp_dir()
+                    .join("sockdbg-export.txt")
+                    .display()
+                    .to_string(),
+            },
+            export: None,
+            export_result: None,
+            picking: None,
+        }
+    }
+}
+
+/// What the user asked for in the log view.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrafficAction {
+    /// Start capturing the session to a pcapng file.
+    StartCapture(PathBuf),
+    /// Stop capturing.
+    StopCapture,
+    /// Export the log with the export form's settings.
+    Export,
+    /// Stop an export early.
+    CancelExport,
+    /// Choose a file for a path field with a save dialog.
+    Browse(PathField),
+}
+
+/// Carries out a [`TrafficAction`] on session `id`.
+pub fn perform(app: &mut App, id: SessionId, action: TrafficAction) {
+    let Some(session) = app.sessions.get(id) else {
+        return;
+    };
+    let state = app.traffic.entry(id).or_default();
+    match action {
+        TrafficAction::StartCapture(path) => {
+            let local = match &session.state {
+                crate::model::SessionState::Running { local_addr } => Some(*local_addr),
+                _ => None,
+            };
+            match CaptureThread::start(&path, Some(id), &[(id, session.spec.clone(), local)]) {
+                Ok(capture) => {
+                    // Connections already open get a handshake so Wireshark follows them.
+                    for peer in session.connected_peers() {
+                        capture.feed_peer(id, peer.id, peer.addr);
+                    }
+                    state.capture = Some(capture);
+                    state.capture_error = None;
+                }
+                Err(e) => state.capture_error = Some(e.to_string()),
+            }
+        }
+        TrafficAction::Export => {
+            let lv = &state.log_view;
+            let rows = if state.export_form.filtered_only {
+                let count = lv.shown_count(&session.log);
+                ExportRows::List(
+                    (0..count)
+                        .filter_map(|i| lv.shown_id(&session.log, i))
+                        .collect(),
+                )
+            } else {
+                let (first, end) = lv.row_range(&session.log);
+                ExportRows::Range(first, end)
+            };
+            let path = PathBuf::from(state.export_form.path.trim());
+            match ExportJob::start(
+                &path,
+                state.export_form.format,
+                app.view.log_encoding,
+                session.spec.to_string(),
+                rows.len(),
+            ) {
+                Ok(job) => {
+                    state.export = Some((job, rows));
+                    state.export_result = None;
+                }
+                Err(e) => state.export_result = Some(Err(e.to_string())),
+            }
+        }
+        TrafficAction::Browse(field) => {
+            let current = match field {
+                PathField::Capture => &state.capture_path,
+                PathField::Export => &state.export_form.path,
+            };
+            let current = PathBuf::from(current.trim());
+            let (tx, rx) = std::sync::mpsc::channel();
+            // The dialog blocks until closed: it runs on a thread of its own.
+            let spawned = std::thread::Builder::new()
+                .name("sockdbg-save-dialog".into())
+                .spawn(move || {
+                    let mut dialog = rfd::FileDialog::new().set_title("Save as");
+                    if let Some(name) = current.file_name() {
+                        dialog = dialog.set_file_name(name.to_string_lossy());
+                    }
+                    if let Some(dir) = current.parent().filter(|d| d.is_dir()) {
+                        dialog = dialog.set_directory(dir);
+                    }
+                    tx.send(dialog.save_file()).ok(); // the window closed meanwhile
+                });
+            match spawned {
+                Ok(_) => state.picking = Some((field, rx)),
+                Err(e) => {
+                    let message = format!("cannot open a file dialog ({e}); type the path");
+                    match field {
+                        PathField::Capture => state.capture_error = Some(message),
+                        PathField::Export => state.export_result = Some(Err(message)),
+                    }
+                }
+            }
+        }
+        TrafficAction::CancelExport => {
+            if let Some((job, _)) = &mut state.export {
+                job.cancel();
+            }
+        }
+        TrafficAction::StopCapture => {
+            if let Some(capture) = state.capture.take()
+                && let Err(e) = capture.finish()
+            {
+                state.capture_error = Some(e.to_string());
+            }
+        }
+    }
+}
+
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// Seconds on a steady clock, for rates.
+fn steady_seconds() -> f64 {
+    use std::sync::OnceLock;
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64()
+}
+
+/// Draws the log of session `id` (toolbars, rows, statistics, detail pane).
+pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
+    let Some(session) = app.sessions.get(id) else {
+        return;
+    };
+    let view = &mut app.view;
+    let prefs = &mut app.log_prefs;
+    let session_view = app.views.entry(id).or_default();
+    let state = app.traffic.entry(id).or_default();
+    let busy = state
+        .log_view
+        .update(&session.log, view.log_encoding, now_micros());
+    sample_rates(state, session);
+    feed_export(state, session);
+    poll_dialog(state);
+    if state.picking.is_some() {
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(100));
+    }
+    if state.export.is_some() {
+        ui.ctx().request_repaint();
+    }
+    if busy {
+        ui.ctx().request_repaint();
+    } else if let Some(framed) = state.log_view.framed()
+        && matches!(framed.framing(), Framing::Idle { .. })
+        && framed.pending_bytes() > 0
+    {
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(20));
+    }
+    if state.capture.is_some() || prefs.show_stats {
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(250));
+    }
+    header_ui(ui, session, state);
+    toolbar_ui(ui, view, prefs, session, state, id, actions);
+    framing_ui(ui, state, &mut session_view.selected_entry);
+    filter_bar_ui(ui, session, state, &mut session_view.selected_entry);
+    save_ui(ui, state, id, actions);
+    ui.separator();
+    if prefs.show_stats {
+        // A window of its own: the log keeps its width.
+        egui::Window::new(format!("Statistics: {}", session.title()))
+            .id(egui::Id::unique(("traffic_stats", id.0)))
+            .open(&mut prefs.show_stats)
+            .default_width(300.0)
+            .resizable(true)
+            .show(ui.ctx(), |ui| stats_ui(ui, session, state));
+    }
+    let selected = session_view
+        .selected_entry
+        .and_then(|row| state.log_view.row(&session.log, row, DETAIL_MAX_BYTES));
+    if let Some(row) = selected {
+        // The log keeps at least about half of the height for its rows.
+        let room = ui.available_height();
+        egui::Panel::bottom("entry_detail")
+            .resizable(true)
+            .default_size((room * 0.45).clamp(60.0, 220.0))
+            .min_size(60.0)
+            .max_size((room * 0.6).max(60.0))
+            .show(ui, |ui| detail_ui(ui, session, &row, view));
+    }
+    let clicked = rows_ui(ui, session, view, prefs, state, session_view.selected_entry);
+    if let Some(row) = clicked {
+        session_view.selected_entry = if session_view.selected_entry == Some(row) {
+            None
+        } else {
+            Some(row)
+        };
+    }
+}
+
+fn header_ui(ui: &mut egui::Ui, session: &Session, state: &TrafficState) {
+    ui.horizontal(|ui| {
+        let language = crate::ui::language(ui.ctx());
+        ui.heading(format!(
+            "{} {}",
+            crate::ui::session_list::kind_name(language, session.spec.kind),
+            session.spec.address()
+        ));
+        // Long failure reasons must not widen the panel: they are cut, and shown whole in
+        // the session list.
+        ui.add(egui::Label::new(crate::ui::session_list::state_text(language, session)).truncate());
+        if let Some(capture) = &state.capture {
+            ui.label(
+                egui::RichText::new(format!(
+                    "capturing to {} ({} packets)",
+                    capture.path().display(),
+                    capture.packets()
+                ))
+                .color(ui.visuals().warn_fg_color),
+            );
+        }
+    });
+}
+
+fn toolbar_ui(
+    ui: &mut egui::Ui,
+    view: &mut ViewSettings,
+    prefs: &mut LogPrefs,
+    session: &Session,
+    state: &mut TrafficState,
+    id: SessionId,
+    actions: &mut Vec<Action>,
+) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(t(ui, Text::LogLabel));
+        ui.selectable_value(&mut view.log_hex, false, t(ui, Text::TextMode));
+        ui.selectable_value(&mut view.log_hex, true, t(ui, Text::HexMode));
+        encoding_ui(ui, t(ui, Text::DecodeAs), &mut view.log_encoding, "log");
+        let label = ui.label(t(ui, Text::Time));
+        egui::ComboBox::from_id_salt(label.id)
+            .selected_text(match prefs.timestamps {
+                TimestampMode::Off => t(ui, Text::TimeOff),
+                TimestampMode::Absolute => t(ui, Text::TimeAbsolute),
+                TimestampMode::Relative => t(ui, Text::TimeRelative),
+            })
+            .width(80.0)
+            .show_ui(ui, |ui| {
+                for (mode, key) in [
+                    (TimestampMode::Off, Text::TimeOff),
+                    (TimestampMode::Absolute, Text::TimeAbsolute),
+                    (TimestampMode::Relative, Text::TimeRelative),
+                ] {
+                    ui.selectable_value(&mut prefs.timestamps, mode, t(ui, key));
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        ui.checkbox(&mut view.auto_scroll, t(ui, Text::AutoScroll));
+        let log = &session.log;
+        let paused = state.log_view.paused_at.is_some();
+        let pause_text = if paused {
+            t(ui, Text::Resume)
+        } else {
+            t(ui, Text::Pause)
+        };
+        if ui
+            .selectable_label(paused, pause_text)
+            .on_hover_text(t(ui, Text::PauseTip))
+            .clicked()
+        {
+            state.log_view.set_paused(log, !paused);
+        }
+        if paused {
+            ui.label(
+                egui::RichText::new(format!("{} new", state.log_view.new_while_paused(log)))
+                    .color(ui.visuals().warn_fg_color),
+            );
+        }
+        if ui
+            .button(t(ui, Text::Clear))
+            .on_hover_text(t(ui, Text::ClearLogTip))
+            .clicked()
+        {
+            actions.push(Action::ClearLog(id));
+        }
+        ui.toggle_value(&mut prefs.show_stats, t(ui, Text::Statistics));
+        let dropped = log.evicted_entries();
+        let count = if dropped > 0 {
+            crate::ui::tf(ui, Text::EntriesDropped, &[&log.len(), &dropped])
+        } else {
+            crate::ui::tf(ui, Text::Entries, &[&log.len()])
+        };
+        ui.add(egui::Label::new(egui::RichText::new(count).weak()).extend());
+    });
+}
+
+/// A label and the text field it names.
+fn labelled_field(ui: &mut egui::Ui, label: &str, text: &mut String, width: f32) -> bool {
+    let label = ui.label(label);
+    ui.add(egui::TextEdit::singleline(text).desired_width(width))
+        .labelled_by(label.id)
+        .changed()
+}
+
+fn filter_bar_ui(
+    ui: &mut egui::Ui,
+    session: &Session,
+    state: &mut TrafficState,
+    selected: &mut Option<u64>,
+) {
+    let log = &session.log;
+    let lv = &mut state.log_view;
+    ui.horizontal_wrapped(|ui| {
+        labelled_field(ui, t(ui, Text::Filter), &mut lv.filter.pattern.text, 120.0);
+        ui.checkbox(&mut lv.filter.pattern.hex, t(ui, Text::FilterAsHex));
+        let dir = &mut lv.filter.direction;
+        ui.selectable_value(dir, DirectionFilter::All, t(ui, Text::DirAll));
+        ui.selectable_value(dir, DirectionFilter::Rx, t(ui, Text::RxOnly));
+        ui.selectable_value(dir, DirectionFilter::Tx, t(ui, Text::TxOnly));
+        let all_peers = t(ui, Text::AllPeers);
+        let peer_text = |index: Option<u32>| match index.and_then(|i| session.peer_addr(i)) {
+            Some(addr) => addr.to_string(),
+            None => all_peers.to_string(),
+        };
+        let label = ui.label(t(ui, Text::Peer));
+        egui::ComboBox::from_id_salt(label.id)
+            .selected_text(peer_text(lv.filter.peer))
+            .width(150.0)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut lv.filter.peer, None, all_peers);
+                for (index, peer) in session.peers.iter().enumerate() {
+                    let Ok(index) = u32::try_from(index) else {
+                        continue;
+                    };
+                    ui.selectable_value(&mut lv.filter.peer, Some(index), peer.addr.to_string());
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        if !lv.filter.is_empty() {
+            ui.label(egui::RichText::new(format!("{} rows shown", lv.shown_count(log))).weak());
+        }
+    });
+    ui.horizontal_wrapped(|ui| {
+        // Ctrl+F focuses this field (see `ui::log_search_id`).
+        let label = ui.label(t(ui, Text::Search));
+        ui.add(
+            egui::TextEdit::singleline(&mut lv.search.text)
+                .id(crate::ui::log_search_id())
+                .desired_width(120.0),
+        )
+        .labelled_by(label.id)
+        .on_hover_text(t(ui, Text::SearchTip));
+        ui.checkbox(&mut lv.search.hex, t(ui, Text::SearchAsHex));
+        let mut step = None;
+        if ui.button(t(ui, Text::Previous)).clicked() {
+            step = Some(false);
+        }
+        if ui.button(t(ui, Text::Next)).clicked() {
+            step = Some(true);
+        }
+        if let Some(forward) = step
+            && let Some(hit) = lv.next_hit(log, *selected, forward)
+        {
+            *selected = Some(hit);
+            state.scroll_to = Some(hit);
+        }
+        if lv.searching() {
+            let total = lv.hit_count(log);
+            let position = selected.and_then(|s| lv.hit_position(s));
+            let text = match position {
+                Some(p) => format!("{p} of {total} matches"),
+                None => format!("{total} matches"),
+            };
+            ui.label(text);
+        }
+        if lv.matching_behind(log) {
+            ui.spinner();
+        }
+        if let Some(error) = &lv.pattern_error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+    });
+}

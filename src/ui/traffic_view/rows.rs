@@ -1,0 +1,217 @@
+//! The log rows: only the rows on screen are laid out, each as time, direction, peer and
+//! content (hex or decoded text), coloured by direction.
+
+use super::*;
+
+/// Draws the visible rows; returns the id of a clicked row.
+pub(super) fn rows_ui(
+    ui: &mut egui::Ui,
+    session: &Session,
+    view: &ViewSettings,
+    prefs: &LogPrefs,
+    state: &mut TrafficState,
+    selected: Option<u64>,
+) -> Option<u64> {
+    let font = FontId::monospace(13.0);
+    let row_height = ui.fonts_mut(|f| f.row_height(&font));
+    let log = &session.log;
+    let lv = &state.log_view;
+    let count = lv.shown_count(log);
+    let mut clicked = None;
+    let mut area = egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .min_scrolled_height(2.0 * row_height)
+        .stick_to_bottom(view.auto_scroll && lv.paused_at.is_none());
+    if let Some(target) = state.scroll_to.take()
+        && let Some(index) = lv.shown_index(log, target)
+    {
+        let spacing = ui.spacing().item_spacing.y;
+        let offset = (index as f32 * (row_height + spacing) - 3.0 * row_height).max(0.0);
+        area = area.vertical_scroll_offset(offset).stick_to_bottom(false);
+    }
+    let framed = lv.framed().is_some();
+    area.show_rows(ui, row_height, count, |ui, rows| {
+        let mut previous_at = rows
+            .start
+            .checked_sub(1)
+            .and_then(|i| lv.shown_id(log, i))
+            .and_then(|id| lv.row(log, id, 0))
+            .map(|r| r.at_micros);
+        for index in rows {
+            let Some(row) = lv
+                .shown_id(log, index)
+                .and_then(|id| lv.row(log, id, ROW_TEXT_BYTES.max(ROW_HEX_BYTES)))
+            else {
+                continue;
+            };
+            let job = row_job(
+                session,
+                &row,
+                view,
+                prefs,
+                previous_at,
+                framed,
+                ui.visuals(),
+                &font,
+            );
+            previous_at = Some(row.at_micros);
+            let label = egui::Label::new(job).truncate().sense(egui::Sense::click());
+            let response = ui.add(label);
+            let fill = if selected == Some(row.id) {
+                Some(ui.visuals().selection.bg_fill.gamma_multiply(0.4))
+            } else if lv.is_hit(row.id) {
+                Some(ui.visuals().warn_fg_color.gamma_multiply(0.25))
+            } else {
+                None
+            };
+            if let Some(fill) = fill {
+                ui.painter().rect_filled(response.rect, 2.0, fill);
+            }
+            if response.clicked() {
+                clicked = Some(row.id);
+            }
+        }
+    });
+    clicked
+}
+
+pub(super) fn peer_text(session: &Session, peer: u32) -> String {
+    if peer == NO_PEER {
+        return "-".to_string();
+    }
+    session
+        .peer_addr(peer)
+        .map_or_else(|| "-".to_string(), |a| a.to_string())
+}
+
+/// The peer as its row shows it: only `:port` when every peer of the session has the same
+/// IP (the usual case on a bench), so the content keeps the room.
+pub(super) fn short_peer_text(session: &Session, peer: u32, same_ip: bool) -> String {
+    match session.peer_addr(peer) {
+        Some(addr) if same_ip => format!(":{}", addr.port()),
+        _ => peer_text(session, peer),
+    }
+}
+
+/// Whether all the session's peers share one IP address.
+pub(super) fn peers_share_ip(session: &Session) -> bool {
+    let mut ips = session.peers.iter().map(|p| p.addr.ip());
+    let first = ips.next();
+    first.is_some() && ips.all(|ip| Some(ip) == first)
+}
+
+/// The one-line text of an entry's content, as shown in its row.
+pub fn row_content(entry: &LogEntry<'_>, hex: bool, encoding: TextEncoding) -> String {
+    content_text(
+        entry.kind,
+        entry.bytes,
+        entry.bytes.len() as u64,
+        entry.context,
+        entry.has_successor,
+        hex,
+        encoding,
+    )
+}
+
+pub(super) fn content_text(
+    kind: EntryKind,
+    bytes: &[u8],
+    len: u64,
+    context: &[u8],
+    has_successor: bool,
+    hex: bool,
+    encoding: TextEncoding,
+) -> String {
+    if !kind.is_traffic() {
+        return String::from_utf8_lossy(bytes).into_owned();
+    }
+    if hex {
+        let shown = &bytes[..bytes.len().min(ROW_HEX_BYTES)];
+        let mut text = String::new();
+        push_hex_spaced(&mut text, shown);
+        if (shown.len() as u64) < len {
+            text.push_str(" …");
+        }
+        return text;
+    }
+    let shown = &bytes[..bytes.len().min(ROW_TEXT_BYTES)];
+    let truncated = (shown.len() as u64) < len;
+    let complete = !has_successor && !truncated;
+    let decoded = decode_for_display(context, shown, complete, encoding);
+    let mut text = escape_controls(&decoded).into_owned();
+    if truncated {
+        text.push_str(" …");
+    }
+    text
+}
+
+#[allow(clippy::too_many_arguments)] // one row's inputs, all read-only
+pub(super) fn row_job(
+    session: &Session,
+    row: &Row<'_>,
+    view: &ViewSettings,
+    prefs: &LogPrefs,
+    previous_at: Option<i64>,
+    framed: bool,
+    visuals: &egui::Visuals,
+    font: &FontId,
+) -> LayoutJob {
+    let weak = visuals.weak_text_color();
+    let strong = visuals.text_color();
+    let color = kind_color(row.kind, visuals);
+    let mut job = LayoutJob::default();
+    let mut add = |text: &str, color: egui::Color32| {
+        job.append(text, 0.0, TextFormat::simple(font.clone(), color));
+    };
+    match prefs.timestamps {
+        TimestampMode::Off => {}
+        TimestampMode::Absolute => add(&format!("{}  ", clock_time(row.at_micros)), weak),
+        TimestampMode::Relative => {
+            let delta = previous_at.map_or(0, |p| row.at_micros.saturating_sub(p));
+            add(&format!("{:>+11.6}  ", delta as f64 / 1e6), weak);
+        }
+    }
+    add(&format!("{}  ", kind_label(row.kind)), color);
+    // The peer column is as wide as the longest address of the session, not more.
+    let same_ip = peers_share_ip(session);
+    let peer_width = (0..session.peers.len())
+        .map(|i| short_peer_text(session, u32::try_from(i).unwrap_or(NO_PEER), same_ip).len())
+        .max()
+        .unwrap_or(1)
+        .min(47);
+    add(
+        &format!(
+            "{:<width$}  ",
+            short_peer_text(session, row.peer, same_ip),
+            width = peer_width
+        ),
+        weak,
+    );
+    if row.kind.is_traffic() {
+        add(&format!("{:>7}  ", format!("{} B", row.len)), weak);
+    } else {
+        add("         ", weak);
+    }
+    if row.invalid.is_some() {
+        // Skipped while resynchronizing; the detail pane says why.
+        add("[invalid] ", visuals.error_fg_color);
+    }
+    if framed && row.reads > 1 {
+        // Frame boundaries: this frame was assembled from several reads.
+        add(&format!("[{} reads] ", row.reads), weak);
+    }
+    let content_color = if row.kind.is_traffic() { strong } else { color };
+    add(
+        &content_text(
+            row.kind,
+            &row.bytes,
+            row.len,
+            row.context,
+            row.has_successor,
+            view.log_hex,
+            view.log_encoding,
+        ),
+        content_color,
+    );
+    job
+}

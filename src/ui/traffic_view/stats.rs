@@ -1,0 +1,113 @@
+//! Statistics of a session and its peers: byte and packet totals each way, current rates and
+//! a live rate plot.
+
+use super::*;
+
+pub(super) fn sample_rates(state: &mut TrafficState, session: &Session) {
+    let t = steady_seconds();
+    state
+        .rates
+        .sample(t, session.counters.rx_bytes, session.counters.tx_bytes);
+    for (index, peer) in session.peers.iter().enumerate() {
+        let Ok(index) = u32::try_from(index) else {
+            continue;
+        };
+        if peer.connected || state.peer_rates.contains_key(&index) {
+            state
+                .peer_rates
+                .entry(index)
+                .or_default()
+                .sample(t, peer.rx_bytes, peer.tx_bytes);
+        }
+    }
+}
+
+pub(super) fn rate_text(bytes_per_s: f64) -> String {
+    format!("{}/s", byte_count(bytes_per_s.max(0.0) as u64))
+}
+
+pub(super) fn stats_ui(ui: &mut egui::Ui, session: &Session, state: &TrafficState) {
+    ui.heading("Statistics");
+    let c = &session.counters;
+    let (rx_rate, tx_rate) = state.rates.current();
+    egui::Grid::new("session_stats")
+        .striped(true)
+        .num_columns(3)
+        .show(ui, |ui| {
+            ui.label("");
+            ui.strong("RX");
+            ui.strong("TX");
+            ui.end_row();
+            ui.label("Bytes");
+            ui.label(byte_count(c.rx_bytes));
+            ui.label(byte_count(c.tx_bytes));
+            ui.end_row();
+            ui.label("Packets");
+            ui.label(c.rx_packets.to_string());
+            ui.label(c.tx_packets.to_string());
+            ui.end_row();
+            ui.label("Rate");
+            ui.label(rate_text(rx_rate));
+            ui.label(rate_text(tx_rate));
+            ui.end_row();
+        });
+    let now = steady_seconds();
+    let (rx, tx) = state.rates.points(now);
+    let rx_color = kind_color(EntryKind::Rx, ui.visuals());
+    let tx_color = kind_color(EntryKind::Tx, ui.visuals());
+    egui_plot::Plot::new("rate_plot")
+        .height(120.0)
+        .include_x(-crate::model::stats::HISTORY_S)
+        .include_x(0.0)
+        .include_y(0.0)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .legend(egui_plot::Legend::default())
+        .x_axis_label("seconds")
+        .y_axis_label("bytes/s")
+        .show(ui, |plot| {
+            plot.line(egui_plot::Line::new("RX", rx).color(rx_color));
+            plot.line(egui_plot::Line::new("TX", tx).color(tx_color));
+        });
+    ui.separator();
+    ui.strong("Per peer");
+    egui::ScrollArea::vertical()
+        .id_salt("peer_stats")
+        .show(ui, |ui| {
+            egui::Grid::new("peer_stats_grid")
+                .striped(true)
+                .num_columns(3)
+                .show(ui, |ui| {
+                    ui.strong("Peer");
+                    ui.strong("RX");
+                    ui.strong("TX");
+                    ui.end_row();
+                    for (index, peer) in session.peers.iter().enumerate() {
+                        let rates = u32::try_from(index)
+                            .ok()
+                            .and_then(|i| state.peer_rates.get(&i))
+                            .map_or((0.0, 0.0), RateHistory::current);
+                        let name = if peer.connected {
+                            peer.addr.to_string()
+                        } else {
+                            format!("{} (gone)", peer.addr)
+                        };
+                        ui.label(name);
+                        ui.label(format!(
+                            "{} in {} · {}",
+                            byte_count(peer.rx_bytes),
+                            peer.rx_packets,
+                            rate_text(rates.0)
+                        ));
+                        ui.label(format!(
+                            "{} in {} · {}",
+                            byte_count(peer.tx_bytes),
+                            peer.tx_packets,
+                            rate_text(rates.1)
+                        ));
+                        ui.end_row();
+                    }
+                });
+        });
+}
