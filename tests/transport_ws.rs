@@ -625,3 +625,68 @@ fn headless_prints_websocket_messages_as_jsonl() {
         "{records:#?}"
     );
 }
+
+/// Waits for the `PeerConnected` of session `id` and returns the peer.
+fn peer_of(engine: &mut Engine, id: SessionId) -> PeerId {
+    any_peer(engine, id).0
+}
+
+#[test]
+fn wss_both_ways_with_a_generated_certificate() {
+    const SECOND: SessionId = SessionId(3);
+    const STRICT: SessionId = SessionId(4);
+    let mut engine = Engine::spawn();
+    engine.start(SERVER, "ws-server:127.0.0.1:0/s,tls,proto=p");
+    let addr = engine.started(SERVER);
+    let generated = note(&mut engine, SERVER, "generated a self-signed certificate");
+    let pem = generated
+        .split_once("its PEM is at ")
+        .and_then(|(_, rest)| rest.split_once(" (give"))
+        .map(|(path, _)| path.to_string())
+        .unwrap_or_else(|| panic!("no PEM path in {generated:?}"));
+
+    // insecure: any certificate is accepted.
+    engine.start(CLIENT, &format!("wss://{addr}/s,insecure,proto=p"));
+    engine.started(CLIENT);
+    let client_peer = peer_of(&mut engine, CLIENT);
+    let server_peer = peer_of(&mut engine, SERVER);
+    note(&mut engine, CLIENT, "TLS established");
+    let opened = note(&mut engine, CLIENT, "HTTP 101");
+    assert!(opened.starts_with(&format!("WebSocket wss://{addr}/s")), "{opened}");
+    assert!(opened.contains("subprotocol p"), "{opened}");
+    note(&mut engine, SERVER, "TLS established");
+    note(&mut engine, SERVER, "connected to /s, subprotocol p");
+
+    engine.send_bytes(CLIENT, SendTarget::All, "über TLS".as_bytes());
+    assert_eq!(engine.traffic(SERVER, server_peer, Direction::Rx), "über TLS".as_bytes());
+    engine.send_bytes(SERVER, SendTarget::Peer(server_peer), b"\x00\x01\xff");
+    assert_eq!(engine.traffic(CLIENT, client_peer, Direction::Rx), &b"\x00\x01\xff"[..]);
+
+    // ca=the generated PEM: verified for real.
+    engine.start(SECOND, &format!("wss://{addr}/s,ca={pem}"));
+    engine.started(SECOND);
+    peer_of(&mut engine, SECOND);
+
+    // Another server's certificate as ca: not trusted, in one line with the way out.
+    const OTHER: SessionId = SessionId(5);
+    engine.start(OTHER, "ws-server:127.0.0.1:0,tls");
+    engine.started(OTHER);
+    let other = note(&mut engine, OTHER, "generated a self-signed certificate");
+    let other_pem = other
+        .split_once("its PEM is at ")
+        .and_then(|(_, rest)| rest.split_once(" (give"))
+        .map(|(path, _)| path.to_string())
+        .unwrap_or_else(|| panic!("no PEM path in {other:?}"));
+    engine.start(STRICT, &format!("wss://{addr}/s,ca={other_pem}"));
+    let reason = engine.start_failed(STRICT);
+    assert!(reason.starts_with("TLS handshake with"), "{reason}");
+    assert!(!reason.contains('\n') && reason.contains("insecure"), "{reason}");
+
+    // Stopping the server closes both clients with 1000; they end with that reason.
+    engine.stop(SERVER);
+    assert_eq!(engine.stopped(SERVER), None);
+    let ended = engine.stopped(CLIENT).unwrap_or_default();
+    assert_eq!(ended, "closed by peer: 1000 normal");
+    let ended = engine.stopped(SECOND).unwrap_or_default();
+    assert_eq!(ended, "closed by peer: 1000 normal");
+}

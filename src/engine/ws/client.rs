@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::http::{HeaderValue, header};
 use super::super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::super::net::{describe, resolve};
 use super::super::tcp_client::CONNECT_TIMEOUT;
+use super::super::tls;
 use super::connection::{Io, WsPeers, WsStream};
 use super::{config, describe_error};
 use crate::protocol::{Event, SendTarget};
@@ -29,8 +30,8 @@ struct Opened {
     ws: WsStream,
     local_addr: SocketAddr,
     peer_addr: SocketAddr,
-    /// How the upgrade went: status and subprotocol.
-    note: String,
+    /// How the upgrade went: TLS, then status and subprotocol, a line each.
+    notes: Vec<String>,
 }
 
 /// Runs a `ws-client` session.
@@ -51,7 +52,7 @@ pub(in crate::engine) async fn run(
         local_addr: opened.local_addr,
     });
     let (mut peers, mut closed) = WsPeers::new(spec.options.binary);
-    peers.add(context, opened.ws, opened.peer_addr, opened.note);
+    peers.add(context, opened.ws, opened.peer_addr, opened.notes);
     let outcome = loop {
         tokio::select! {
             // Cancellation first: a stop also ends the connection, and that end must not be
@@ -102,16 +103,16 @@ async fn open(spec: &SessionSpec) -> Result<Opened, String> {
         return Err("connection closed while opening".to_string());
     };
     match tokio::time::timeout(limit, upgrade(spec, &url, stream)).await {
-        Ok(Ok((ws, note))) => Ok(Opened {
+        Ok(Ok((ws, notes))) => Ok(Opened {
             ws,
             local_addr,
             peer_addr,
-            note,
+            notes,
         }),
         Ok(Err(reason)) => Err(reason),
         Err(_) => Err(format!(
             "WebSocket upgrade with {url} timed out after {} ms (the server accepted the \
-             connection but did not answer the upgrade)",
+             connection but did not finish the upgrade)",
             limit.as_millis()
         )),
     }
@@ -122,11 +123,26 @@ async fn upgrade(
     spec: &SessionSpec,
     url: &str,
     stream: TcpStream,
-) -> Result<(WsStream, String), String> {
-    if spec.options.tls {
-        return Err("wss is not available yet (the TLS layer is missing)".to_string());
-    }
-    let io: Box<dyn Io> = Box::new(stream);
+) -> Result<(WsStream, Vec<String>), String> {
+    let mut notes = Vec::new();
+    let io: Box<dyn Io> = if spec.options.tls {
+        let (connector, name) = tls::connector(spec)?;
+        match connector.connect(name, stream).await {
+            Ok(stream) => {
+                notes.push(tls::describe_session(stream.get_ref().1));
+                Box::new(stream)
+            }
+            Err(e) => {
+                return Err(format!(
+                    "TLS handshake with {} failed: {}",
+                    spec.address(),
+                    tls::describe_error(&e)
+                ));
+            }
+        }
+    } else {
+        Box::new(stream)
+    };
     let mut request = url
         .into_client_request()
         .map_err(|e| format!("cannot make a WebSocket request for {url}: {e}"))?;
@@ -146,12 +162,12 @@ async fn upgrade(
                 .get(header::SEC_WEBSOCKET_PROTOCOL)
                 .and_then(|v| v.to_str().ok())
                 .map_or("no subprotocol".to_string(), |p| format!("subprotocol {p}"));
-            let note = format!(
+            notes.push(format!(
                 "WebSocket {url}: HTTP {} {}, {protocol}",
                 status.as_u16(),
                 status.canonical_reason().unwrap_or("")
-            );
-            Ok((ws, note))
+            ));
+            Ok((ws, notes))
         }
         Err(WsError::Http(response)) => {
             let status = response.status();

@@ -152,14 +152,14 @@ impl WsPeers {
         (peers, closed_rx)
     }
 
-    /// Takes over an open WebSocket: reports it, notes `opened` (how the upgrade went) and
-    /// starts its task.
+    /// Takes over an open WebSocket: reports it, notes `opened` (how the upgrade went, a
+    /// line each) and starts its task.
     pub(super) fn add(
         &mut self,
         context: &SessionContext,
         ws: WsStream,
         addr: SocketAddr,
-        opened: String,
+        opened: Vec<String>,
     ) -> PeerId {
         let peer = PeerId(self.next_peer);
         self.next_peer += 1;
@@ -188,7 +188,9 @@ impl WsPeers {
             sink: context.sink.clone(),
             binary: self.binary,
         };
-        link.note(opened);
+        for line in opened {
+            link.note(line);
+        }
         let replies = Replies {
             context: SessionContext {
                 id: context.id,

@@ -13,10 +13,12 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, header};
+use tokio_rustls::TlsAcceptor;
 use tokio_util::task::TaskTracker;
 
 use super::super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::super::net::{bind_socket, describe, resolve};
+use super::super::tls;
 use super::connection::{Io, WsPeers, WsStream};
 use super::{config, describe_error};
 use crate::protocol::Event;
@@ -27,9 +29,9 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin.
 const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
 
-/// A WebSocket ready to become a peer: the stream, the client's address and one line on
-/// how the upgrade went.
-type Upgraded = (WsStream, SocketAddr, String);
+/// A WebSocket ready to become a peer: the stream, the client's address and the lines on
+/// how the upgrade went (TLS, then WebSocket).
+type Upgraded = (WsStream, SocketAddr, Vec<String>);
 
 /// What the server checks and answers in an upgrade request.
 #[derive(Clone)]
@@ -46,11 +48,6 @@ pub(in crate::engine) async fn run(
     spec: &SessionSpec,
     mut commands: mpsc::UnboundedReceiver<SessionCommand>,
 ) -> Outcome {
-    if spec.options.tls {
-        return Outcome::StartFailed(
-            "ws-server with tls is not available yet (the TLS layer is missing)".to_string(),
-        );
-    }
     let listener = match listen(spec).await {
         Ok(listener) => listener,
         Err(reason) => return Outcome::StartFailed(reason),
@@ -58,9 +55,24 @@ pub(in crate::engine) async fn run(
     let local_addr = listener
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], spec.port)));
+    // The acceptor comes after the bind: a generated certificate is named by the real port.
+    let acceptor = if spec.options.tls {
+        let mut bound = spec.clone();
+        bound.port = local_addr.port();
+        match tls::acceptor(&bound) {
+            Ok(acceptor) => Some(acceptor),
+            Err(reason) => return Outcome::StartFailed(reason),
+        }
+    } else {
+        None
+    };
     context.sink.send(Event::Started {
         id: context.id,
         local_addr,
+    });
+    let acceptor = acceptor.map(|(acceptor, note)| {
+        session_note(context, note);
+        acceptor
     });
     let rules = Rules {
         path: spec.options.path.clone(),
@@ -80,8 +92,9 @@ pub(in crate::engine) async fn run(
                     let id = context.id;
                     let rules = rules.clone();
                     let upgraded_tx = upgraded_tx.clone();
+                    let acceptor = acceptor.clone();
                     upgrades.spawn(async move {
-                        let upgrading = upgrade(stream, addr, rules);
+                        let upgrading = upgrade(stream, addr, acceptor, rules);
                         let result = tokio::select! {
                             () = cancel.cancelled() => return,
                             result = tokio::time::timeout(HANDSHAKE_TIMEOUT, upgrading) => result,
@@ -132,6 +145,16 @@ pub(in crate::engine) async fn run(
     Outcome::Stopped
 }
 
+/// A line on the session itself (not one of its peers).
+fn session_note(context: &SessionContext, message: String) {
+    context.sink.send(Event::Note {
+        id: context.id,
+        peer: None,
+        message,
+        at: SystemTime::now(),
+    });
+}
+
 async fn listen(spec: &SessionSpec) -> Result<TcpListener, String> {
     let addr = resolve(spec).await?;
     let socket = bind_socket(addr, Type::STREAM)?;
@@ -151,8 +174,31 @@ struct Seen {
 }
 
 /// The WebSocket upgrade of one accepted connection.
-async fn upgrade(stream: TcpStream, addr: SocketAddr, rules: Rules) -> Result<Upgraded, Rejected> {
-    let io: Box<dyn Io> = Box::new(stream);
+async fn upgrade(
+    stream: TcpStream,
+    addr: SocketAddr,
+    acceptor: Option<TlsAcceptor>,
+    rules: Rules,
+) -> Result<Upgraded, Rejected> {
+    let mut opened = Vec::new();
+    let io: Box<dyn Io> = match acceptor {
+        Some(acceptor) => match acceptor.accept(stream).await {
+            Ok(stream) => {
+                opened.push(format!(
+                    "{addr}: {}",
+                    tls::describe_session(stream.get_ref().1)
+                ));
+                Box::new(stream)
+            }
+            Err(e) => {
+                return Err(Rejected::Failed(format!(
+                    "TLS handshake with {addr} failed: {}",
+                    tls::describe_error(&e)
+                )));
+            }
+        },
+        None => Box::new(stream),
+    };
     let mut seen = Seen::default();
     let callback =
         |request: &Request, response: Response| answer(&rules, &mut seen, request, response);
@@ -171,10 +217,10 @@ async fn upgrade(stream: TcpStream, addr: SocketAddr, rules: Rules) -> Result<Up
                 ),
                 (None, None) => "no subprotocol".to_string(),
             };
-            let opened = format!(
+            opened.push(format!(
                 "WebSocket client {addr} connected to {}, {protocol}",
                 seen.path
-            );
+            ));
             Ok((ws, addr, opened))
         }
         Err(WsError::Http(_)) => Err(Rejected::Refused(format!(
