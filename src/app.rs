@@ -173,8 +173,10 @@ pub struct SessionView {
     pub send_text: String,
     /// Where Send goes.
     pub target: SendTarget,
-    /// The log entry shown in the detail pane.
+    /// The log entry shown in the detail pane (the anchor of a range selection).
     pub selected_entry: Option<u64>,
+    /// The other end of a Shift+click range selection; `None` when one entry is selected.
+    pub selection_extent: Option<u64>,
     /// Why the send box's content cannot be sent (shown inline).
     pub send_error: Option<String>,
     /// History, periodic/file sends, quick commands, auto-reply.
@@ -189,6 +191,7 @@ impl Default for SessionView {
             send_text: String::new(),
             target: SendTarget::All,
             selected_entry: None,
+            selection_extent: None,
             send_error: None,
             tools: SendTools::default(),
             name: String::new(),
@@ -429,7 +432,9 @@ impl App {
                 if let Some(traffic) = self.traffic.get_mut(&id) {
                     traffic.log_view.log_cleared();
                 }
-                self.view_of(id).selected_entry = None;
+                let view = self.view_of(id);
+                view.selected_entry = None;
+                view.selection_extent = None;
             }
             Action::DismissNotice(index) => {
                 if index < self.notices.len() {

@@ -252,6 +252,7 @@ texts! {
     ExportLog => "Export log", "导出日志";
     CopyHex => "Copy hex", "复制十六进制";
     CopyText => "Copy text", "复制文本";
+    CopyDump => "Copy dump", "复制转储";
     ClearLogTip => "Clear the log (Ctrl+L)", "清空日志（Ctrl+L）";
     SearchTip => "Search the log (Ctrl+F)", "搜索日志（Ctrl+F）";
 }

@@ -287,3 +287,58 @@ fn framing_is_saved_per_session_and_restored() {
     assert!(any_label_contains(&harness, "Delimiter"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn shift_click_selects_a_range_shown_as_one_hex_dump() {
+    let (mut harness, mut peer) = connected("range");
+    send_reads(
+        &mut harness,
+        &mut peer,
+        &[b"alpha-1", "中文-2".as_bytes(), b"gamma-3"],
+    );
+    harness.state_mut().view.log_hex = false;
+    harness.run_steps(2);
+    harness
+        .query_all_by_label_contains("alpha-1")
+        .next()
+        .expect("first row")
+        .click();
+    harness.run_steps(2);
+    harness
+        .query_all_by_label_contains("gamma-3")
+        .next()
+        .expect("last row")
+        .click_modifiers(egui::Modifiers::SHIFT);
+    harness.run_steps(3);
+    let id = only_session(harness.state()).id;
+    let view = &harness.state().views[&id];
+    assert!(view.selected_entry.is_some() && view.selection_extent.is_some());
+    assert!(
+        any_label_contains(&harness, "3 entries"),
+        "range summary shown"
+    );
+    harness.state_mut().view.log_hex = true;
+    harness.run_steps(3);
+    // 中文 in UTF-8, with its text column decoded whole.
+    assert!(any_label_contains(&harness, "E4 B8 AD E6 96 87"));
+    assert!(
+        any_label_contains(&harness, "中 文 -2"),
+        "text column keeps characters whole"
+    );
+    assert!(
+        any_label_contains(&harness, "67 61 6D 6D 61"),
+        "gamma's bytes"
+    );
+    // A plain click goes back to one selected row (the log rows come after the detail pane).
+    harness.state_mut().view.log_hex = false;
+    harness.run_steps(2);
+    harness
+        .query_all_by_label_contains("alpha-1")
+        .last()
+        .expect("first row")
+        .click();
+    harness.run_steps(2);
+    let view = &harness.state().views[&id];
+    assert!(view.selection_extent.is_none());
+    assert!(!any_label_contains(&harness, "3 entries"));
+}

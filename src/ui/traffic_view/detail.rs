@@ -97,3 +97,244 @@ pub(super) fn detail_ui(ui: &mut egui::Ui, session: &Session, row: &Row<'_>, vie
             );
         });
 }
+
+/// The most rows a range selection shows in the detail pane (its bytes are capped too).
+const SELECTION_MAX_ROWS: usize = 10_000;
+
+/// A Shift+click range of rows, as positions in the rows shown (first ≤ last).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Selection {
+    /// Position of the first selected row among the shown rows.
+    pub first: usize,
+    /// Position of the last selected row among the shown rows.
+    pub last: usize,
+}
+
+impl Selection {
+    /// The range between `anchor` and `extent` when both rows are shown; `None` for a single
+    /// row or when either end is hidden by the filter or gone from the log.
+    pub fn range(
+        lv: &LogView,
+        log: &crate::model::log::TrafficLog,
+        anchor: Option<u64>,
+        extent: Option<u64>,
+    ) -> Option<Self> {
+        let a = lv.shown_index(log, anchor?)?;
+        let b = lv.shown_index(log, extent?)?;
+        Some(Self {
+            first: a.min(b),
+            last: a.max(b),
+        })
+    }
+
+    /// How many rows the range covers.
+    pub fn len(self) -> usize {
+        self.last - self.first + 1
+    }
+}
+
+/// What the rows highlight as selected.
+#[derive(Clone, Copy, Debug)]
+pub struct Marked {
+    /// The selected (or anchor) row id.
+    pub anchor: Option<u64>,
+    /// The range selection, if any.
+    pub range: Option<Selection>,
+}
+
+impl Marked {
+    /// Whether the row `id` at shown position `index` is selected.
+    pub fn contains(&self, id: u64, index: usize) -> bool {
+        match self.range {
+            Some(range) => (range.first..=range.last).contains(&index),
+            None => self.anchor == Some(id),
+        }
+    }
+}
+
+/// One line of a range selection's detail.
+pub(super) enum DetailLine {
+    /// An entry's heading: its number, direction, peer, size and time.
+    Heading(String, EntryKind),
+    /// A hex dump row of the entry above.
+    Dump(crate::codec::dump::DumpRow, EntryKind),
+    /// The entry above as text (one line of it).
+    Text(String, EntryKind),
+}
+
+/// The detail of a range selection, built once per selection and display settings.
+pub(super) struct SelectionDetail {
+    key: (usize, usize, Option<u64>, bool, TextEncoding),
+    lines: Vec<DetailLine>,
+    summary: String,
+    /// Hex of each entry, one per line (for Copy hex).
+    hex: String,
+    /// Text of each entry, one per line (for Copy text).
+    text: String,
+    /// The whole detail as plain text (for Copy dump).
+    dump: String,
+}
+
+fn selection_detail(
+    session: &Session,
+    lv: &LogView,
+    range: Selection,
+    view: &ViewSettings,
+) -> SelectionDetail {
+    let log = &session.log;
+    let mut lines = Vec::new();
+    let (mut hex, mut text, mut dump) = (String::new(), String::new(), String::new());
+    let (mut rx, mut tx, mut shown_bytes, mut rows) = (0u64, 0u64, 0usize, 0usize);
+    for index in range.first..=range.last {
+        if rows >= SELECTION_MAX_ROWS || shown_bytes >= DETAIL_MAX_BYTES {
+            break;
+        }
+        let budget = DETAIL_MAX_BYTES - shown_bytes;
+        let Some(row) = lv
+            .shown_id(log, index)
+            .and_then(|id| lv.row(log, id, budget))
+        else {
+            continue;
+        };
+        rows += 1;
+        match row.kind {
+            EntryKind::Rx => rx += row.len,
+            EntryKind::Tx => tx += row.len,
+            EntryKind::Info | EntryKind::Error => {}
+        }
+        let bytes: &[u8] = &row.bytes;
+        shown_bytes += bytes.len();
+        let heading = format!(
+            "#{}  {} {}  ·  {}  ·  {}",
+            row.id,
+            kind_label(row.kind),
+            peer_text(session, row.peer),
+            byte_count(row.len),
+            clock_time(row.at_micros)
+        );
+        dump.push_str(&heading);
+        dump.push('\n');
+        lines.push(DetailLine::Heading(heading, row.kind));
+        if !row.kind.is_traffic() {
+            let note = String::from_utf8_lossy(bytes).into_owned();
+            dump.push_str(&note);
+            dump.push('\n');
+            lines.push(DetailLine::Text(note, row.kind));
+            continue;
+        }
+        hex.push_str(&to_hex_spaced(bytes));
+        hex.push('\n');
+        let decoded = decode_for_display(row.context, bytes, true, view.log_encoding);
+        text.push_str(&escape_controls(&decoded));
+        text.push('\n');
+        if view.log_hex {
+            for line in dump_rows(bytes, view.log_encoding) {
+                dump.push_str(&format!(
+                    "{:08X}  {} {}\n",
+                    line.offset, line.hex, line.text
+                ));
+                lines.push(DetailLine::Dump(line, row.kind));
+            }
+        } else {
+            for line in escape_controls_keep_lines(&decoded).lines() {
+                dump.push_str(line);
+                dump.push('\n');
+                lines.push(DetailLine::Text(line.to_string(), row.kind));
+            }
+        }
+    }
+    let mut summary = format!(
+        "{} entries  ·  RX {}  ·  TX {}",
+        range.len(),
+        byte_count(rx),
+        byte_count(tx)
+    );
+    if rows < range.len() {
+        summary.push_str(&format!(
+            "  ·  first {rows} shown ({} limit)",
+            byte_count(DETAIL_MAX_BYTES as u64)
+        ));
+    }
+    SelectionDetail {
+        key: (0, 0, None, false, TextEncoding::Utf8),
+        lines,
+        summary,
+        hex,
+        text,
+        dump,
+    }
+}
+
+/// The detail pane for a range selection: every selected entry under its heading, as a hex
+/// dump (each entry's text column decoded on its own, so characters stay whole) or as text.
+pub(super) fn selection_detail_ui(
+    ui: &mut egui::Ui,
+    session: &Session,
+    state: &mut TrafficState,
+    range: Selection,
+    view: &ViewSettings,
+) {
+    let lv = &state.log_view;
+    let last_id = lv.shown_id(&session.log, range.last);
+    let key = (
+        range.first,
+        range.last,
+        last_id,
+        view.log_hex,
+        view.log_encoding,
+    );
+    let cached = state.selection_detail.take().filter(|d| d.key == key);
+    let detail = cached.unwrap_or_else(|| {
+        let mut built = selection_detail(session, lv, range, view);
+        built.key = key;
+        built
+    });
+    ui.horizontal_wrapped(|ui| {
+        ui.strong(&detail.summary);
+        if ui.small_button(t(ui, Text::CopyHex)).clicked() {
+            ui.ctx().copy_text(detail.hex.clone());
+        }
+        if ui.small_button(t(ui, Text::CopyText)).clicked() {
+            ui.ctx().copy_text(detail.text.clone());
+        }
+        if ui.small_button(t(ui, Text::CopyDump)).clicked() {
+            ui.ctx().copy_text(detail.dump.clone());
+        }
+    });
+    let font = FontId::monospace(13.0);
+    let row_height = ui.fonts_mut(|f| f.row_height(&font));
+    egui::ScrollArea::both()
+        .id_salt("selection_dump")
+        .auto_shrink([false, false])
+        .show_rows(ui, row_height, detail.lines.len(), |ui, rows| {
+            let weak = ui.visuals().weak_text_color();
+            let strong = ui.visuals().text_color();
+            for line in detail.lines.get(rows).unwrap_or_default() {
+                let mut job = LayoutJob::default();
+                match line {
+                    DetailLine::Heading(text, kind) => {
+                        let color = kind_color(*kind, ui.visuals());
+                        job.append(text, 0.0, TextFormat::simple(font.clone(), color));
+                    }
+                    DetailLine::Dump(dump, kind) => {
+                        let offset = format!("{:08X}  ", dump.offset);
+                        job.append(&offset, 0.0, TextFormat::simple(font.clone(), weak));
+                        job.append(&dump.hex, 0.0, TextFormat::simple(font.clone(), strong));
+                        let color = kind_color(*kind, ui.visuals());
+                        let text = format!(" {}", dump.text);
+                        job.append(&text, 0.0, TextFormat::simple(font.clone(), color));
+                    }
+                    DetailLine::Text(text, kind) => {
+                        let color = if kind.is_traffic() {
+                            strong
+                        } else {
+                            kind_color(*kind, ui.visuals())
+                        };
+                        job.append(text, 0.0, TextFormat::simple(font.clone(), color));
+                    }
+                }
+                ui.add(egui::Label::new(job).extend());
+            }
+        });
+    state.selection_detail = Some(detail);
+}

@@ -39,7 +39,8 @@ mod rows;
 mod saving;
 mod stats;
 
-use detail::detail_ui;
+pub use detail::{Marked, Selection};
+use detail::{detail_ui, selection_detail_ui};
 use framing_form::framing_ui;
 pub use framing_form::{FramingDraft, FramingMode, restore_framing};
 pub use rows::row_content;
@@ -102,6 +103,8 @@ pub struct TrafficState {
     pub export: Option<(ExportJob, ExportRows)>,
     /// How the last export ended (or why it could not start).
     pub export_result: Option<Result<String, String>>,
+    /// The detail of the last range selection shown, kept while it stays the same.
+    selection_detail: Option<detail::SelectionDetail>,
     /// A file dialog open on its own thread, and which field it fills.
     pub picking: Option<(PathField, std::sync::mpsc::Receiver<Option<PathBuf>>)>,
 }
@@ -132,6 +135,7 @@ impl Default for TrafficState {
             },
             export: None,
             export_result: None,
+            selection_detail: None,
             picking: None,
         }
     }
@@ -313,10 +317,19 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
             .resizable(true)
             .show(ui.ctx(), |ui| stats_ui(ui, session, state));
     }
-    let selected = session_view
-        .selected_entry
-        .and_then(|row| state.log_view.row(&session.log, row, DETAIL_MAX_BYTES));
-    if let Some(row) = selected {
+    let range = Selection::range(
+        &state.log_view,
+        &session.log,
+        session_view.selected_entry,
+        session_view.selection_extent,
+    );
+    let single = match range {
+        Some(_) => None,
+        None => session_view
+            .selected_entry
+            .and_then(|row| state.log_view.row(&session.log, row, DETAIL_MAX_BYTES)),
+    };
+    if range.is_some() || single.is_some() {
         // The log keeps at least about half of the height for its rows.
         let room = ui.available_height();
         egui::Panel::bottom("entry_detail")
@@ -324,15 +337,32 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
             .default_size((room * 0.45).clamp(60.0, 220.0))
             .min_size(60.0)
             .max_size((room * 0.6).max(60.0))
-            .show(ui, |ui| detail_ui(ui, session, &row, view));
+            .show(ui, |ui| match (&single, range) {
+                (Some(row), _) => detail_ui(ui, session, row, view),
+                (None, Some(range)) => selection_detail_ui(ui, session, state, range, view),
+                (None, None) => {}
+            });
     }
-    let clicked = rows_ui(ui, session, view, prefs, state, session_view.selected_entry);
-    if let Some(row) = clicked {
-        session_view.selected_entry = if session_view.selected_entry == Some(row) {
-            None
-        } else {
-            Some(row)
-        };
+    let marked = Marked {
+        anchor: session_view.selected_entry,
+        range,
+    };
+    let clicked = rows_ui(ui, session, view, prefs, state, marked);
+    if let Some((row, extend)) = clicked {
+        select_row(session_view, row, extend);
+    }
+}
+
+/// A click on a log row: a plain click selects it (or clears the selection when it was the
+/// only selected row); a Shift+click extends the selection from the anchor to it.
+fn select_row(view: &mut crate::app::SessionView, row: u64, extend: bool) {
+    if extend && view.selected_entry.is_some() {
+        view.selection_extent = Some(row).filter(|r| Some(*r) != view.selected_entry);
+    } else if view.selected_entry == Some(row) && view.selection_extent.is_none() {
+        view.selected_entry = None;
+    } else {
+        view.selected_entry = Some(row);
+        view.selection_extent = None;
     }
 }
 

@@ -3,15 +3,15 @@
 
 use super::*;
 
-/// Draws the visible rows; returns the id of a clicked row.
+/// Draws the visible rows; returns the id of a clicked row and whether Shift was held.
 pub(super) fn rows_ui(
     ui: &mut egui::Ui,
     session: &Session,
     view: &ViewSettings,
     prefs: &LogPrefs,
     state: &mut TrafficState,
-    selected: Option<u64>,
-) -> Option<u64> {
+    marked: Marked,
+) -> Option<(u64, bool)> {
     let font = FontId::monospace(13.0);
     let row_height = ui.fonts_mut(|f| f.row_height(&font));
     let log = &session.log;
@@ -57,7 +57,7 @@ pub(super) fn rows_ui(
             previous_at = Some(row.at_micros);
             let label = egui::Label::new(job).truncate().sense(egui::Sense::click());
             let response = ui.add(label);
-            let fill = if selected == Some(row.id) {
+            let fill = if marked.contains(row.id, index) {
                 Some(ui.visuals().selection.bg_fill.gamma_multiply(0.4))
             } else if lv.is_hit(row.id) {
                 Some(ui.visuals().warn_fg_color.gamma_multiply(0.25))
@@ -68,7 +68,7 @@ pub(super) fn rows_ui(
                 ui.painter().rect_filled(response.rect, 2.0, fill);
             }
             if response.clicked() {
-                clicked = Some(row.id);
+                clicked = Some((row.id, ui.input(|i| i.modifiers.shift)));
             }
         }
     });
