@@ -6,6 +6,9 @@
 //! (the same, plus a refused upgrade, `binary`, an upgrade that never comes), and the
 //! headless binary printing messages as jsonl. Every wait has a deadline.
 
+// The test servers' upgrade callbacks have the shape tungstenite gives them.
+#![allow(clippy::result_large_err)]
+
 mod common;
 
 use std::net::SocketAddr;
@@ -652,15 +655,24 @@ fn wss_both_ways_with_a_generated_certificate() {
     let server_peer = peer_of(&mut engine, SERVER);
     note(&mut engine, CLIENT, "TLS established");
     let opened = note(&mut engine, CLIENT, "HTTP 101");
-    assert!(opened.starts_with(&format!("WebSocket wss://{addr}/s")), "{opened}");
+    assert!(
+        opened.starts_with(&format!("WebSocket wss://{addr}/s")),
+        "{opened}"
+    );
     assert!(opened.contains("subprotocol p"), "{opened}");
     note(&mut engine, SERVER, "TLS established");
     note(&mut engine, SERVER, "connected to /s, subprotocol p");
 
     engine.send_bytes(CLIENT, SendTarget::All, "über TLS".as_bytes());
-    assert_eq!(engine.traffic(SERVER, server_peer, Direction::Rx), "über TLS".as_bytes());
+    assert_eq!(
+        engine.traffic(SERVER, server_peer, Direction::Rx),
+        "über TLS".as_bytes()
+    );
     engine.send_bytes(SERVER, SendTarget::Peer(server_peer), b"\x00\x01\xff");
-    assert_eq!(engine.traffic(CLIENT, client_peer, Direction::Rx), &b"\x00\x01\xff"[..]);
+    assert_eq!(
+        engine.traffic(CLIENT, client_peer, Direction::Rx),
+        &b"\x00\x01\xff"[..]
+    );
 
     // ca=the generated PEM: verified for real.
     engine.start(SECOND, &format!("wss://{addr}/s,ca={pem}"));
@@ -680,7 +692,10 @@ fn wss_both_ways_with_a_generated_certificate() {
     engine.start(STRICT, &format!("wss://{addr}/s,ca={other_pem}"));
     let reason = engine.start_failed(STRICT);
     assert!(reason.starts_with("TLS handshake with"), "{reason}");
-    assert!(!reason.contains('\n') && reason.contains("insecure"), "{reason}");
+    assert!(
+        !reason.contains('\n') && reason.contains("insecure"),
+        "{reason}"
+    );
 
     // Stopping the server closes both clients with 1000; they end with that reason.
     engine.stop(SERVER);
@@ -689,4 +704,63 @@ fn wss_both_ways_with_a_generated_certificate() {
     assert_eq!(ended, "closed by peer: 1000 normal");
     let ended = engine.stopped(SECOND).unwrap_or_default();
     assert_eq!(ended, "closed by peer: 1000 normal");
+}
+
+#[test]
+fn a_file_goes_as_64_kib_messages_and_a_peer_that_does_not_read_gets_sends_refused() {
+    let rt = runtime();
+    let mut engine = Engine::spawn();
+    engine.start(SERVER, "ws-server:127.0.0.1:0,binary");
+    let addr = engine.started(SERVER);
+    let (mut peer, _) = client(&rt, addr, "/", None).expect("upgrade");
+    let id = engine.peer_connected(SERVER, peer.local_addr);
+
+    let size = 200 * 1024 + 17;
+    let content: Vec<u8> = (0..size).map(|i| (i * 7 % 256) as u8).collect();
+    let path = std::env::temp_dir().join(format!("sockdbg-ws-file-{}", std::process::id()));
+    std::fs::write(&path, &content).expect("write the test file");
+    let job = JobId(9);
+    engine.send(Command::SendFile {
+        id: SERVER,
+        job,
+        target: SendTarget::All,
+        path: path.clone(),
+    });
+    let mut received = Vec::new();
+    let mut messages = 0;
+    while received.len() < size {
+        received.extend_from_slice(&binary(peer.next()));
+        messages += 1;
+    }
+    std::fs::remove_file(&path).ok();
+    assert!(received == content, "the file arrives byte for byte");
+    assert_eq!(messages, 4, "64 KiB per message");
+    match engine.wait_for("JobEnded", |e| matches!(e, Event::JobEnded { .. })) {
+        Event::JobEnded { done, outcome, .. } => {
+            assert_eq!((done, outcome), (size as u64, JobOutcome::Completed));
+        }
+        _ => unreachable!("matched JobEnded"),
+    }
+
+    // The client stops reading: after a few MiB queue up, a plain send is refused.
+    let chunk = vec![b'x'; 1024 * 1024];
+    let mut refused = None;
+    for _ in 0..64 {
+        engine.send_bytes(SERVER, SendTarget::Peer(id), &chunk);
+        engine.collect_for(Duration::from_millis(20));
+        refused = engine.history().iter().find_map(|e| match e {
+            Event::Warning { message, .. } if message.contains("already queued") => {
+                Some(message.clone())
+            }
+            _ => None,
+        });
+        if refused.is_some() {
+            break;
+        }
+    }
+    let refused = refused.expect("a send is refused once the queue is full");
+    assert!(
+        refused.contains("client #1") && refused.contains("not reading"),
+        "{refused}"
+    );
 }

@@ -10,10 +10,10 @@ use std::time::{Duration, SystemTime};
 use socket2::Type;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, header};
-use tokio_rustls::TlsAcceptor;
 use tokio_util::task::TaskTracker;
 
 use super::super::dispatch::{Outcome, SessionCommand, SessionContext};
@@ -200,6 +200,7 @@ async fn upgrade(
         None => Box::new(stream),
     };
     let mut seen = Seen::default();
+    #[allow(clippy::result_large_err)] // the shape tungstenite's upgrade callback must have
     let callback =
         |request: &Request, response: Response| answer(&rules, &mut seen, request, response);
     let result =
@@ -246,6 +247,7 @@ enum Rejected {
 /// Checks an upgrade request against the rules: a path that is not served gets 404, and
 /// the subprotocol is chosen (the wanted one if offered; without one wanted, the client's
 /// first, so any client gets in).
+#[allow(clippy::result_large_err)] // the shape tungstenite's upgrade callback must have
 fn answer(
     rules: &Rules,
     seen: &mut Seen,
