@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::jobs::{self, JobContext, SendAck};
 use super::reactions::{Reactor, ReactorWatch};
 use super::sink::EventSink;
-use super::{tcp_client, tcp_server, udp, udp_group, ws};
+use super::{tcp_client, tcp_server, tls_client, tls_server, udp, udp_group, ws};
 use crate::protocol::{Command, Event, JobId, JobOutcome, PeerId, SendTarget, SessionId};
 use crate::spec::{SessionKind, SessionSpec};
 
@@ -249,10 +249,8 @@ async fn run_session(
             SessionKind::WsServer => ws::run_server(&context, &spec, commands).await,
             SessionKind::WsClient => ws::run_client(&context, &spec, commands).await,
             SessionKind::UdpGroup => udp_group::run(&context, &spec, commands).await,
-            SessionKind::TlsServer | SessionKind::TlsClient => {
-                drop(commands);
-                Outcome::StartFailed(format!("{} is not available yet", spec.kind.label()))
-            }
+            SessionKind::TlsServer => tls_server::run(&context, &spec, commands).await,
+            SessionKind::TlsClient => tls_client::run(&context, &spec, commands).await,
         }
     });
     let outcome = match task.await {

@@ -24,6 +24,8 @@ pub mod sink;
 mod tcp_client;
 mod tcp_server;
 mod tls;
+mod tls_client;
+mod tls_server;
 mod udp;
 mod udp_drops;
 mod udp_group;

@@ -1,29 +1,34 @@
 //! The TCP connections of one session: one task per connection that reads into the shared
-//! buffer and writes what the session sends, reporting every byte both ways.
+//! buffer and writes what the session sends, reporting every byte both ways. A connection is
+//! plain TCP (read straight from the socket, the fast path) or TLS (read through tokio-rustls,
+//! so the log holds the decrypted application bytes).
 //!
 //! Each connection's send queue is bounded by bytes ([`SEND_QUEUE_LIMIT_BYTES`]): a peer that
 //! stops reading makes further sends refused with a warning instead of growing memory. The
 //! user's disconnect is a signal beside the queue, so it works even while a write is stuck.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 use std::time::SystemTime;
 
-use bytes::Bytes;
-use tokio::io::AsyncWriteExt;
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::dispatch::SessionContext;
 use super::jobs::SendAck;
-use super::net::{describe, read_fresh};
+use super::net::{READ_BUFFER_BYTES, describe, read_fresh};
 use super::reactions;
 use crate::protocol::{Direction, Event, PeerId, SendTarget, SessionId};
 
@@ -31,6 +36,14 @@ use crate::protocol::{Direction, Event, PeerId, SendTarget, SessionId};
 pub(super) const DISCONNECTED_BY_USER: &str = "disconnected by user";
 /// Why a connection ended when the peer closed it (its FIN arrived).
 const CLOSED_BY_PEER: &str = "closed by peer";
+/// Why a TLS connection ended when the peer closed it properly (close_notify, then FIN).
+const CLOSED_BY_PEER_TLS: &str = "closed by peer (TLS close_notify)";
+/// Why a TLS connection ended when the TCP connection closed without a close_notify first.
+const CLOSED_WITHOUT_CLOSE_NOTIFY: &str =
+    "peer closed without close_notify (the connection was cut, or the peer skips the TLS close)";
+/// One read of a TLS connection: the largest TLS record's plaintext. Idle connections keep
+/// this much; a flood is gathered into reads of up to [`READ_BUFFER_BYTES`].
+const TLS_READ_BYTES: usize = 16 * 1024;
 /// How long queued sends may take to drain after the peer's FIN or the user's disconnect.
 const FLUSH_AFTER_FIN: Duration = Duration::from_secs(2);
 /// Bytes queued for one connection but not yet written (the peer is slow or not reading),
@@ -40,6 +53,19 @@ const FLUSH_AFTER_FIN: Duration = Duration::from_secs(2);
 pub(super) const SEND_QUEUE_LIMIT_BYTES: usize = 4 * 1024 * 1024;
 /// Why a connection ended when its session stopped.
 const SESSION_STOPPED: &str = "session stopped";
+
+/// What a connection runs over.
+pub(super) enum Stream {
+    /// Plain TCP, read with `try_read` into a buffer allocated only when data is there.
+    Tcp(TcpStream),
+    /// A TLS stream whose handshake is done; read and written through tokio-rustls.
+    Tls(Box<dyn ByteStream>),
+}
+
+/// A bidirectional byte stream a connection task can own.
+pub(super) trait ByteStream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> ByteStream for T {}
 
 /// Bytes to write; the ack (if any) is dropped once they are written or refused.
 struct Outgoing(Bytes, Option<SendAck>);
@@ -124,16 +150,28 @@ impl Peers {
         (peers, closed_rx)
     }
 
-    /// Takes over a freshly opened connection: reports it and starts its task.
+    /// Takes over a freshly opened TCP connection: reports it and starts its task.
     pub(super) fn add(
         &mut self,
         context: &SessionContext,
         stream: TcpStream,
         addr: SocketAddr,
     ) -> PeerId {
+        stream.set_nodelay(true).ok(); // only latency is at stake
+        self.add_stream(context, Stream::Tcp(stream), addr, None)
+    }
+
+    /// Takes over a connection of any kind: reports it, then `note` (e.g. the TLS handshake's
+    /// outcome) on it, then starts its task, so the note comes before any of its traffic.
+    pub(super) fn add_stream(
+        &mut self,
+        context: &SessionContext,
+        stream: Stream,
+        addr: SocketAddr,
+        note: Option<String>,
+    ) -> PeerId {
         let peer = PeerId(self.next_peer);
         self.next_peer += 1;
-        stream.set_nodelay(true).ok(); // only latency is at stake
         let (queue, command_rx) = SendQueue::new();
         if let Some(welcome) = reactions::on_connect(context) {
             queue.push(welcome, None).ok(); // the queue is empty and its receiver right here
@@ -154,6 +192,14 @@ impl Peers {
             addr,
             at: SystemTime::now(),
         });
+        if let Some(message) = note {
+            context.sink.send(Event::Note {
+                id: context.id,
+                peer: Some(peer),
+                message,
+                at: SystemTime::now(),
+            });
+        }
         let id = context.id;
         let sink = context.sink.clone();
         let cancel = context.cancel.child_token();
@@ -169,8 +215,12 @@ impl Peers {
         };
         self.tracker.spawn(async move {
             let signals = Signals { cancel, close };
-            let reason =
-                run_connection(id, peer, stream, command_rx, &sink, signals, replies).await;
+            let link = Link {
+                id,
+                peer,
+                sink: &sink,
+            };
+            let reason = run_stream(link, stream, command_rx, signals, replies).await;
             sink.send(Event::PeerDisconnected {
                 id,
                 peer,
@@ -308,21 +358,50 @@ enum Ended {
     Stopped,
 }
 
-async fn run_connection(
+/// Who a connection task reports as.
+#[derive(Clone, Copy)]
+struct Link<'a> {
     id: SessionId,
     peer: PeerId,
-    stream: TcpStream,
-    mut commands: mpsc::UnboundedReceiver<Outgoing>,
-    sink: &super::EventSink,
+    sink: &'a super::EventSink,
+}
+
+/// Splits the stream and runs the connection with the reader that suits it.
+async fn run_stream(
+    link: Link<'_>,
+    stream: Stream,
+    commands: mpsc::UnboundedReceiver<Outgoing>,
     signals: Signals,
     replies: Replies,
 ) -> String {
-    let (reader, mut writer) = stream.into_split();
+    let Link { id, peer, sink } = link;
+    match stream {
+        Stream::Tcp(stream) => {
+            let (reader, writer) = stream.into_split();
+            let reading = read_loop(id, peer, &reader, sink, &replies);
+            run_connection(link, reading, writer, commands, signals, &replies).await
+        }
+        Stream::Tls(stream) => {
+            let (mut reader, writer) = tokio::io::split(stream);
+            let reading = read_stream_loop(link, &mut reader, &replies);
+            run_connection(link, reading, writer, commands, signals, &replies).await
+        }
+    }
+}
+
+async fn run_connection<W: AsyncWrite + Unpin>(
+    link: Link<'_>,
+    reading: impl Future<Output = String>,
+    mut writer: W,
+    mut commands: mpsc::UnboundedReceiver<Outgoing>,
+    signals: Signals,
+    replies: &Replies,
+) -> String {
+    let Link { id, peer, sink } = link;
     let queued_bytes = Arc::clone(&replies.queue.queued_bytes);
     // Set when no more sends are coming: the writer then ends once the queue is empty.
     let finish = CancellationToken::new();
     let reason = {
-        let reading = read_loop(id, peer, &reader, sink, &replies);
         let writing = write_loop(
             id,
             peer,
@@ -346,7 +425,7 @@ async fn run_connection(
             // Likewise a send the user made just before disconnecting. The writer is not
             // interrupted mid-write, so the peer never gets the head of one send followed
             // by another.
-            Ended::Reading(reason) => reason == CLOSED_BY_PEER,
+            Ended::Reading(reason) => peer_finished_sending(reason),
             Ended::Closed => true,
             Ended::Writing(_) | Ended::Stopped => false,
         };
@@ -384,6 +463,14 @@ async fn run_connection(
     reason
 }
 
+/// The peer closed its side in order (FIN, with or without a TLS close_notify), so it may still
+/// read what is queued for it.
+fn peer_finished_sending(reason: &str) -> bool {
+    reason == CLOSED_BY_PEER
+        || reason == CLOSED_BY_PEER_TLS
+        || reason == CLOSED_WITHOUT_CLOSE_NOTIFY
+}
+
 async fn read_loop(
     id: SessionId,
     peer: PeerId,
@@ -398,18 +485,7 @@ async fn read_loop(
         }
         match read_fresh(|buf| reader.try_read_buf(buf)) {
             Ok(data) if data.is_empty() => return CLOSED_BY_PEER.to_string(),
-            Ok(data) => {
-                // Logged in order: what came in, which rule matched, what went out.
-                sink.traffic(id, peer, Direction::Rx, data.clone());
-                let reply = reactions::auto_reply(&replies.context, peer, &data);
-                // Refused::Closed: closing, the reply is moot.
-                if let Some(reply) = reply
-                    && let Err(Refused::Full(queued)) = replies.queue.push(reply, None)
-                {
-                    let message = queue_full_message(&describe_peers(&[peer]), queued);
-                    sink.warning(id, format!("auto-reply {message}"));
-                }
-            }
+            Ok(data) => received(Link { id, peer, sink }, replies, data),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return describe(&e),
@@ -417,10 +493,103 @@ async fn read_loop(
     }
 }
 
-async fn write_loop(
+/// Logs what came in, then answers it if an auto-reply rule matches.
+fn received(link: Link<'_>, replies: &Replies, data: Bytes) {
+    let Link { id, peer, sink } = link;
+    // Logged in order: what came in, which rule matched, what went out.
+    sink.traffic(id, peer, Direction::Rx, data.clone());
+    let reply = reactions::auto_reply(&replies.context, peer, &data);
+    // Refused::Closed: closing, the reply is moot.
+    if let Some(reply) = reply
+        && let Err(Refused::Full(queued)) = replies.queue.push(reply, None)
+    {
+        let message = queue_full_message(&describe_peers(&[peer]), queued);
+        sink.warning(id, format!("auto-reply {message}"));
+    }
+}
+
+/// The read loop of a TLS connection: reads decrypted bytes through `AsyncRead`, one TLS
+/// record at a time while idle, and gathers what is already decrypted into one entry of up to
+/// [`READ_BUFFER_BYTES`] during a flood.
+async fn read_stream_loop<R: AsyncRead + Unpin>(
+    link: Link<'_>,
+    reader: &mut R,
+    replies: &Replies,
+) -> String {
+    let mut chunk = vec![0; TLS_READ_BYTES];
+    loop {
+        link.sink.wait_for_room().await;
+        let n = match reader.read(&mut chunk).await {
+            Ok(0) => return CLOSED_BY_PEER_TLS.to_string(),
+            Ok(n) => n,
+            Err(e) => return stream_read_error(&e),
+        };
+        if n < chunk.len() {
+            received(link, replies, Bytes::copy_from_slice(&chunk[..n]));
+            continue;
+        }
+        // A full record: more may be decrypted already. Take it now, without waiting.
+        let mut gathered = BytesMut::with_capacity(READ_BUFFER_BYTES);
+        gathered.extend_from_slice(&chunk[..n]);
+        let mut ended = None;
+        while gathered.len() + chunk.len() <= READ_BUFFER_BYTES {
+            match read_now(reader, &mut chunk).await {
+                None => break,
+                Some(Ok(0)) => {
+                    ended = Some(CLOSED_BY_PEER_TLS.to_string());
+                    break;
+                }
+                Some(Ok(n)) => gathered.extend_from_slice(&chunk[..n]),
+                Some(Err(e)) => {
+                    ended = Some(stream_read_error(&e));
+                    break;
+                }
+            }
+        }
+        let data = if gathered.len() * 2 < gathered.capacity() {
+            Bytes::copy_from_slice(&gathered)
+        } else {
+            gathered.freeze()
+        };
+        received(link, replies, data);
+        if let Some(reason) = ended {
+            return reason;
+        }
+    }
+}
+
+/// Reads what `reader` has ready now; `None` when it would have to wait.
+async fn read_now<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    buf: &mut [u8],
+) -> Option<io::Result<usize>> {
+    std::future::poll_fn(|cx| {
+        let mut read_buf = ReadBuf::new(buf);
+        Poll::Ready(match Pin::new(&mut *reader).poll_read(cx, &mut read_buf) {
+            Poll::Ready(Ok(())) => Some(Ok(read_buf.filled().len())),
+            Poll::Ready(Err(e)) => Some(Err(e)),
+            Poll::Pending => None,
+        })
+    })
+    .await
+}
+
+/// Why a TLS read failed: tokio-rustls reports a TCP close without close_notify as
+/// `UnexpectedEof`; a TLS error (a bad record, an alert) is described as such.
+fn stream_read_error(error: &io::Error) -> String {
+    let tls_error = error
+        .get_ref()
+        .is_some_and(|inner| inner.is::<rustls::Error>());
+    if error.kind() == io::ErrorKind::UnexpectedEof && !tls_error {
+        return CLOSED_WITHOUT_CLOSE_NOTIFY.to_string();
+    }
+    super::tls::describe_error(error)
+}
+
+async fn write_loop<W: AsyncWrite + Unpin>(
     id: SessionId,
     peer: PeerId,
-    writer: &mut OwnedWriteHalf,
+    writer: &mut W,
     commands: &mut mpsc::UnboundedReceiver<Outgoing>,
     sink: &super::EventSink,
     finish: &CancellationToken,
@@ -436,7 +605,11 @@ async fn write_loop(
         let Some(Outgoing(data, _ack)) = next else {
             return SESSION_STOPPED.to_string();
         };
-        let written = writer.write_all(&data).await;
+        // A no-op for TCP; TLS may hold the last record until flushed.
+        let written = match writer.write_all(&data).await {
+            Ok(()) => writer.flush().await,
+            Err(e) => Err(e),
+        };
         queued_bytes.fetch_sub(data.len(), Ordering::Relaxed);
         if let Err(e) = written {
             sink.warning(

@@ -1,6 +1,8 @@
 //! The TCP client session: connects (with a timeout), then runs the one connection until
-//! the peer closes it, it fails, or the user stops the session.
+//! the peer closes it, it fails, or the user stops the session. The TLS client shares the
+//! part after the connect ([`serve`]).
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
@@ -8,7 +10,7 @@ use tokio::sync::mpsc;
 
 use super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::net::{describe, resolve};
-use super::peers::Peers;
+use super::peers::{Peers, Stream};
 use crate::protocol::Event;
 use crate::spec::SessionSpec;
 
@@ -18,9 +20,12 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub(super) async fn run(
     context: &SessionContext,
     spec: &SessionSpec,
-    mut commands: mpsc::UnboundedReceiver<SessionCommand>,
+    commands: mpsc::UnboundedReceiver<SessionCommand>,
 ) -> Outcome {
-    let connecting = connect(spec);
+    let connecting = async {
+        let addr = resolve(spec).await?;
+        connect(addr, connect_limit(spec)).await
+    };
     let stream = tokio::select! {
         () = context.cancel.cancelled() => return Outcome::Stopped,
         result = connecting => match result {
@@ -31,12 +36,31 @@ pub(super) async fn run(
     let (Ok(local_addr), Ok(peer_addr)) = (stream.local_addr(), stream.peer_addr()) else {
         return Outcome::StartFailed("connection closed while opening".to_string());
     };
+    serve(
+        context,
+        commands,
+        Stream::Tcp(stream),
+        (local_addr, peer_addr),
+        None,
+    )
+    .await
+}
+
+/// Runs a client's one open connection: reports `Started`, lists the server as its peer (with
+/// `note` on it), and forwards sends until the connection ends or the user stops the session.
+pub(super) async fn serve(
+    context: &SessionContext,
+    mut commands: mpsc::UnboundedReceiver<SessionCommand>,
+    stream: Stream,
+    (local_addr, peer_addr): (SocketAddr, SocketAddr),
+    note: Option<String>,
+) -> Outcome {
     context.sink.send(Event::Started {
         id: context.id,
         local_addr,
     });
     let (mut peers, mut closed) = Peers::new();
-    peers.add(context, stream, peer_addr);
+    peers.add_stream(context, stream, peer_addr, note);
     let outcome = loop {
         tokio::select! {
             // Cancellation first: a stop also ends the connection, and that end must not be
@@ -63,14 +87,23 @@ pub(super) async fn run(
     outcome
 }
 
-async fn connect(spec: &SessionSpec) -> Result<TcpStream, String> {
-    let addr = resolve(spec).await?;
-    let limit = spec
-        .options
+/// The connect timeout the spec asks for, or [`CONNECT_TIMEOUT`].
+pub(super) fn connect_limit(spec: &SessionSpec) -> Duration {
+    spec.options
         .connect_timeout_ms
-        .map_or(CONNECT_TIMEOUT, Duration::from_millis);
+        .map_or(CONNECT_TIMEOUT, Duration::from_millis)
+}
+
+/// Opens a TCP connection to `addr` (Nagle off) unless `limit` passes first.
+///
+/// # Errors
+/// One line: the connect error, or the timeout with what it may mean.
+pub(super) async fn connect(addr: SocketAddr, limit: Duration) -> Result<TcpStream, String> {
     match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
-        Ok(Ok(stream)) => Ok(stream),
+        Ok(Ok(stream)) => {
+            stream.set_nodelay(true).ok(); // only latency is at stake
+            Ok(stream)
+        }
         Ok(Err(e)) => Err(format!("cannot connect to {addr}: {}", describe(&e))),
         Err(_) => Err(format!(
             "cannot connect to {addr}: timed out after {} ms (no answer; the host may be \

@@ -15,7 +15,7 @@ use crate::protocol::Event;
 use crate::spec::SessionSpec;
 
 /// Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin.
-const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
+pub(super) const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
 
 pub(super) async fn run(
     context: &SessionContext,
@@ -62,7 +62,11 @@ pub(super) async fn run(
     Outcome::Stopped
 }
 
-async fn listen(spec: &SessionSpec) -> Result<TcpListener, String> {
+/// A listening socket on the spec's address (SO_REUSEADDR, a deep backlog).
+///
+/// # Errors
+/// The resolve, bind or listen error, described for the user.
+pub(super) async fn listen(spec: &SessionSpec) -> Result<TcpListener, String> {
     let addr = resolve(spec).await?;
     let socket = bind_socket(addr, Type::STREAM)?;
     TcpListener::from_std(socket.into())

@@ -129,6 +129,32 @@ pub(super) fn describe_session(state: &CommonState) -> String {
     line
 }
 
+/// One line about a client's finished handshake, as the server saw it: protocol version,
+/// cipher suite, ALPN, and the host name the client asked for (SNI), if any.
+pub(super) fn describe_server_session(connection: &rustls::ServerConnection) -> String {
+    let mut line = String::from("TLS established: ");
+    line.push_str(&connection.protocol_version().map_or_else(
+        || "unknown version".to_string(),
+        |v| protocol_name(v).to_string(),
+    ));
+    if let Some(suite) = connection.negotiated_cipher_suite() {
+        let _ = write!(line, ", {}", suite_name(suite));
+    }
+    if let Some(alpn) = connection.alpn_protocol() {
+        let _ = write!(line, ", ALPN {}", String::from_utf8_lossy(alpn));
+    }
+    match connection.server_name() {
+        Some(name) => {
+            let _ = write!(line, "; the client asked for {name}");
+        }
+        None => line.push_str("; the client sent no server name (SNI)"),
+    }
+    if let Some(cert) = connection.peer_certificates().and_then(<[_]>::first) {
+        let _ = write!(line, "; client certificate: {}", certificate_summary(cert));
+    }
+    line
+}
+
 /// One line for a TLS handshake (or TLS read) that failed, with a hint where one helps. `io`
 /// errors from tokio-rustls carry the rustls error inside; others are described as socket
 /// errors.
@@ -195,7 +221,11 @@ fn describe_certificate_error(error: &CertificateError) -> String {
             if presented.is_empty() {
                 "no names".to_string()
             } else {
-                presented.join(", ")
+                presented
+                    .iter()
+                    .map(|name| presented_name(name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             }
         ),
         C::Expired | C::ExpiredContext { .. } => {
@@ -207,6 +237,13 @@ fn describe_certificate_error(error: &CertificateError) -> String {
         C::Revoked => "certificate has been revoked".to_string(),
         other => format!("certificate rejected ({other:?}); {TRUST_HINT}"),
     }
+}
+
+/// `localhost` for rustls's `DnsName("localhost")`; other forms unchanged.
+fn presented_name(name: &str) -> &str {
+    name.split_once("(\"")
+        .and_then(|(_, rest)| rest.strip_suffix("\")"))
+        .unwrap_or(name)
 }
 
 fn describe_alert(alert: AlertDescription) -> String {

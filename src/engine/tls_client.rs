@@ -1,0 +1,63 @@
+//! The TLS client session: connects and completes the TLS handshake within the connect
+//! timeout, notes what was negotiated and who the server's certificate names, then runs the
+//! one connection like the TCP client.
+
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+
+use super::dispatch::{Outcome, SessionCommand, SessionContext};
+use super::net::resolve;
+use super::peers::Stream;
+use super::tcp_client::{connect, connect_limit, serve};
+use super::tls;
+use crate::spec::SessionSpec;
+
+pub(super) async fn run(
+    context: &SessionContext,
+    spec: &SessionSpec,
+    commands: mpsc::UnboundedReceiver<SessionCommand>,
+) -> Outcome {
+    let (connector, name) = match tls::connector(spec) {
+        Ok(made) => made,
+        Err(reason) => return Outcome::StartFailed(reason),
+    };
+    let limit = connect_limit(spec);
+    let connecting = async {
+        let started = Instant::now();
+        let addr = resolve(spec).await?;
+        let tcp = connect(addr, limit).await?;
+        let (Ok(local_addr), Ok(peer_addr)) = (tcp.local_addr(), tcp.peer_addr()) else {
+            return Err("connection closed while opening".to_string());
+        };
+        let left = limit.saturating_sub(started.elapsed());
+        match tokio::time::timeout(left, connector.connect(name, tcp)).await {
+            Ok(Ok(stream)) => Ok((stream, local_addr, peer_addr)),
+            Ok(Err(e)) => Err(format!(
+                "TLS handshake with {addr} failed: {}",
+                tls::describe_error(&e)
+            )),
+            Err(_) => Err(format!(
+                "TLS handshake with {addr} timed out after {} ms (the server did not answer \
+                 our TLS hello; is it a plain TCP port?)",
+                limit.as_millis()
+            )),
+        }
+    };
+    let (stream, local_addr, peer_addr) = tokio::select! {
+        () = context.cancel.cancelled() => return Outcome::Stopped,
+        result = connecting => match result {
+            Ok(connected) => connected,
+            Err(reason) => return Outcome::StartFailed(reason),
+        },
+    };
+    let note = tls::describe_session(stream.get_ref().1);
+    serve(
+        context,
+        commands,
+        Stream::Tls(Box::new(stream)),
+        (local_addr, peer_addr),
+        Some(note),
+    )
+    .await
+}

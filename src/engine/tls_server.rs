@@ -1,0 +1,133 @@
+//! The TLS server session: listens like the TCP server, runs each client's TLS handshake in a
+//! task of its own (with a timeout, so a slow or non-TLS client cannot hold up the others),
+//! and lists each client that completed it as a peer, exactly like a TCP client.
+
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::dispatch::{Outcome, SessionCommand, SessionContext};
+use super::net::describe;
+use super::peers::{Peers, Stream};
+use super::sink::EventSink;
+use super::tcp_server::{ACCEPT_RETRY_DELAY, listen};
+use super::tls::{self, HANDSHAKE_TIMEOUT};
+use crate::protocol::{Event, SessionId};
+use crate::spec::SessionSpec;
+
+/// A client whose handshake is done, with its address and the note about it.
+type Established = (TlsStream<TcpStream>, SocketAddr, String);
+
+pub(super) async fn run(
+    context: &SessionContext,
+    spec: &SessionSpec,
+    mut commands: mpsc::UnboundedReceiver<SessionCommand>,
+) -> Outcome {
+    let listener = match listen(spec).await {
+        Ok(listener) => listener,
+        Err(reason) => return Outcome::StartFailed(reason),
+    };
+    let local_addr = listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], spec.port)));
+    // Named by the port actually bound, so a generated certificate's file says which server.
+    let mut bound = spec.clone();
+    bound.port = local_addr.port();
+    let (acceptor, certificate_note) = match tls::acceptor(&bound) {
+        Ok(made) => made,
+        Err(reason) => return Outcome::StartFailed(reason),
+    };
+    context.sink.send(Event::Started {
+        id: context.id,
+        local_addr,
+    });
+    context.sink.send(Event::Note {
+        id: context.id,
+        peer: None,
+        message: certificate_note,
+        at: SystemTime::now(),
+    });
+    let (mut peers, mut closed) = Peers::new();
+    let handshakes = TaskTracker::new();
+    let (established_tx, mut established) = mpsc::unbounded_channel::<Established>();
+    loop {
+        tokio::select! {
+            () = context.cancel.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, addr)) => {
+                    let handshake = handshake(
+                        context.id,
+                        context.sink.clone(),
+                        acceptor.clone(),
+                        (stream, addr),
+                        context.cancel.child_token(),
+                        established_tx.clone(),
+                    );
+                    handshakes.spawn(handshake);
+                }
+                Err(e) => {
+                    context.sink.warning(context.id, format!("accept failed: {}", describe(&e)));
+                    tokio::time::sleep(ACCEPT_RETRY_DELAY).await;
+                }
+            },
+            Some((stream, addr, note)) = established.recv() => {
+                peers.add_stream(context, Stream::Tls(Box::new(stream)), addr, Some(note));
+            }
+            command = commands.recv() => match command {
+                Some(SessionCommand::Send { target, data, ack }) => {
+                    peers.send(context, target, data, ack);
+                }
+                Some(SessionCommand::DisconnectPeer(peer)) => peers.disconnect(peer),
+                None => break,
+            },
+            Some((peer, _)) = closed.recv() => peers.forget(peer),
+        }
+    }
+    drop(listener);
+    context.cancel.cancel();
+    handshakes.close();
+    handshakes.wait().await;
+    peers.close_all().await;
+    Outcome::Stopped
+}
+
+/// One client's handshake: hands the established stream to the session, or reports in one
+/// line why the client was dropped.
+async fn handshake(
+    id: SessionId,
+    sink: EventSink,
+    acceptor: TlsAcceptor,
+    (stream, addr): (TcpStream, SocketAddr),
+    cancel: CancellationToken,
+    established: mpsc::UnboundedSender<Established>,
+) {
+    stream.set_nodelay(true).ok(); // only latency is at stake
+    let accepting = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+    let result = tokio::select! {
+        () = cancel.cancelled() => return,
+        result = accepting => result,
+    };
+    let why = match result {
+        Ok(Ok(stream)) => {
+            let note = tls::describe_server_session(stream.get_ref().1);
+            established.send((stream, addr, note)).ok(); // the session is stopping
+            return;
+        }
+        Ok(Err(e)) => tls::describe_error(&e),
+        Err(_) => format!(
+            "timed out after {} s (the client sent no TLS handshake; is it a plain TCP \
+             client?)",
+            HANDSHAKE_TIMEOUT.as_secs()
+        ),
+    };
+    sink.warning(
+        id,
+        format!("TLS handshake with {addr} failed: {why}; client dropped"),
+    );
+}

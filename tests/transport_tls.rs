@@ -1,0 +1,429 @@
+//! Engine tests for the TLS session kinds over real loopback sockets, driven only through
+//! `Command`/`Event`: a server with a generated certificate and an `insecure` client moving
+//! bytes both ways (1 MiB included), trust through `ca=` the server's written PEM and its
+//! refusal without it, a server with certificate and key files, a name mismatch, plain TCP
+//! clients and servers on the wrong side of a TLS session, and close_notify versus an abrupt
+//! close as the server reports them.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use common::{DEADLINE, Engine, accept, tcp_connect};
+use rustls::pki_types::ServerName;
+use rustls::pki_types::pem::PemObject;
+use sockdbg::protocol::{Direction, Event, PeerId, SendTarget, SessionId};
+
+const SERVER: SessionId = SessionId(1);
+const CLIENT: SessionId = SessionId(2);
+const OTHER_CLIENT: SessionId = SessionId(3);
+
+/// Waits for a `Note` on session `id` containing `text` and returns it.
+fn note(engine: &mut Engine, id: SessionId, text: &str) -> (Option<PeerId>, String) {
+    let what = format!("a note containing {text:?}");
+    match engine.wait_for(
+        &what,
+        |e| matches!(e, Event::Note { id: i, message, .. } if *i == id && message.contains(text)),
+    ) {
+        Event::Note { peer, message, .. } => (peer, message),
+        _ => unreachable!("matched Note"),
+    }
+}
+
+/// Waits for a `Warning` on session `id` containing `text` and returns it.
+fn warning_with(engine: &mut Engine, id: SessionId, text: &str) -> String {
+    let what = format!("a warning containing {text:?}");
+    match engine.wait_for(&what, |e| {
+        matches!(e, Event::Warning { id: i, message, .. } if *i == id && message.contains(text))
+    }) {
+        Event::Warning { message, .. } => message,
+        _ => unreachable!("matched Warning"),
+    }
+}
+
+/// Waits for any `PeerConnected` on session `id`: its peer id and address.
+fn any_peer(engine: &mut Engine, id: SessionId) -> (PeerId, SocketAddr) {
+    match engine.wait_for(
+        "PeerConnected",
+        |e| matches!(e, Event::PeerConnected { id: i, .. } if *i == id),
+    ) {
+        Event::PeerConnected { peer, addr, .. } => (peer, addr),
+        _ => unreachable!("matched PeerConnected"),
+    }
+}
+
+/// Starts a TLS server with a generated certificate on 127.0.0.1: its address and the path
+/// of the PEM the note says it wrote.
+fn start_generated_server(engine: &mut Engine) -> (SocketAddr, PathBuf) {
+    engine.start(SERVER, "tls-server:127.0.0.1:0");
+    let addr = engine.started(SERVER);
+    let (peer, message) = note(engine, SERVER, "generated a self-signed certificate");
+    assert_eq!(peer, None, "the certificate note is about the session");
+    assert!(message.contains("SHA-256 fingerprint"), "{message}");
+    let path = message
+        .split("its PEM is at ")
+        .nth(1)
+        .and_then(|rest| rest.split(" (give it").next())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("the note names the PEM file: {message}"));
+    assert!(path.exists(), "{} was written", path.display());
+    (addr, path)
+}
+
+/// Starts the TLS client session `id` with `spec`, waits until it is connected, and returns
+/// its local address, its peer (the server), and its handshake note.
+fn start_client(engine: &mut Engine, id: SessionId, spec: &str) -> (SocketAddr, PeerId, String) {
+    engine.start(id, spec);
+    let local_addr = engine.started(id);
+    let (peer, _) = any_peer(engine, id);
+    let (noted_peer, message) = note(engine, id, "TLS established");
+    assert_eq!(
+        noted_peer,
+        Some(peer),
+        "the handshake note is on the server peer"
+    );
+    (local_addr, peer, message)
+}
+
+fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+#[test]
+fn a_generated_certificate_and_an_insecure_client_move_bytes_exactly_both_ways() {
+    let mut engine = Engine::spawn();
+    let (server_addr, _pem) = start_generated_server(&mut engine);
+    let (client_addr, server_peer, handshake) = start_client(
+        &mut engine,
+        CLIENT,
+        &format!("tls-client:127.0.0.1:{},insecure", server_addr.port()),
+    );
+    assert!(handshake.contains("TLS 1.3"), "{handshake}");
+    assert!(handshake.contains("TLS13_"), "{handshake}");
+    assert!(
+        handshake.contains("subject CN=sockdbg self-signed"),
+        "{handshake}"
+    );
+    assert!(handshake.contains("valid until"), "{handshake}");
+    // The server lists the client by its address, like a TCP client.
+    let client_peer = engine.peer_connected(SERVER, client_addr);
+    let (_, server_side) = note(&mut engine, SERVER, "TLS established");
+    assert!(server_side.contains("TLS 1.3"), "{server_side}");
+
+    engine.send_bytes(CLIENT, SendTarget::All, b"hello\x00\xff\r\n");
+    let (rx, _) = engine.traffic_bytes(SERVER, client_peer, Direction::Rx, 9);
+    assert_eq!(rx, b"hello\x00\xff\r\n");
+    assert_eq!(
+        engine.traffic(CLIENT, server_peer, Direction::Tx),
+        &b"hello\x00\xff\r\n"[..]
+    );
+
+    let big = pattern(1024 * 1024, 7);
+    engine.send_bytes(SERVER, SendTarget::Peer(client_peer), &big);
+    let (rx, events) = engine.traffic_bytes(CLIENT, server_peer, Direction::Rx, big.len());
+    assert!(rx == big, "1 MiB from the server arrives byte-exact");
+    assert!(
+        events < 200,
+        "reads are gathered: {events} events for 1 MiB"
+    );
+
+    let big = pattern(1024 * 1024, 99);
+    engine.send_bytes(CLIENT, SendTarget::All, &big);
+    let (rx, _) = engine.traffic_bytes(SERVER, client_peer, Direction::Rx, big.len());
+    assert!(rx == big, "1 MiB from the client arrives byte-exact");
+
+    // Stopping the client closes with close_notify, and the server says so.
+    engine.stop(CLIENT);
+    assert_eq!(engine.stopped(CLIENT), None);
+    assert_eq!(
+        engine.peer_disconnected(SERVER, client_peer),
+        "closed by peer (TLS close_notify)"
+    );
+    engine.shutdown();
+}
+
+#[test]
+fn a_client_trusts_the_servers_written_pem_and_refuses_it_otherwise() {
+    let mut engine = Engine::spawn();
+    let (server_addr, pem) = start_generated_server(&mut engine);
+    let port = server_addr.port();
+
+    // Trusting the PEM the server wrote works, by name and by address.
+    let (_, _, handshake) = start_client(
+        &mut engine,
+        CLIENT,
+        &format!("tls-client:localhost:{port},ca={}", pem.display()),
+    );
+    assert!(handshake.contains("CN=sockdbg self-signed"), "{handshake}");
+    let (_, _, _) = start_client(
+        &mut engine,
+        OTHER_CLIENT,
+        &format!("tls-client:127.0.0.1:{port},ca={}", pem.display()),
+    );
+
+    // Without it the system roots do not know the certificate.
+    engine.start(CLIENT, &format!("tls-client:127.0.0.1:{port}"));
+    let reason = engine.start_failed(CLIENT);
+    assert!(
+        reason.contains("not trusted (UnknownIssuer") || reason.contains("no system CA"),
+        "{reason}"
+    );
+    assert!(reason.contains("ca=FILE"), "{reason}");
+    assert!(reason.contains("insecure"), "{reason}");
+    assert!(!reason.contains('\n'), "{reason}");
+
+    // Nor does an unrelated CA.
+    let dir = temp_dir("unrelated-ca");
+    let (other_pem, _) = write_self_signed(&dir, "unrelated.example", &["localhost"]);
+    engine.start(
+        CLIENT,
+        &format!("tls-client:127.0.0.1:{port},ca={}", other_pem.display()),
+    );
+    let reason = engine.start_failed(CLIENT);
+    assert!(
+        reason.starts_with("TLS handshake with 127.0.0.1:"),
+        "{reason}"
+    );
+    assert!(reason.contains("not trusted (UnknownIssuer"), "{reason}");
+    // Each refused client was one failed handshake on the server, which keeps serving.
+    warning_with(&mut engine, SERVER, "rejected our certificate");
+    engine.shutdown();
+}
+
+#[test]
+fn a_server_presents_its_certificate_and_key_files_and_the_name_is_checked() {
+    let dir = temp_dir("files");
+    let (cert, key) = write_self_signed(&dir, "test-server.example", &["localhost"]);
+    let mut engine = Engine::spawn();
+    engine.start(
+        SERVER,
+        &format!(
+            "tls-server:127.0.0.1:0,cert={},key={}",
+            cert.display(),
+            key.display()
+        ),
+    );
+    let port = engine.started(SERVER).port();
+    let (_, message) = note(&mut engine, SERVER, "TLS certificate from");
+    assert!(message.contains("CN=test-server.example"), "{message}");
+
+    let (_, _, handshake) = start_client(
+        &mut engine,
+        CLIENT,
+        &format!("tls-client:localhost:{port},ca={}", cert.display()),
+    );
+    assert!(
+        handshake.contains("peer certificate: subject CN=test-server.example"),
+        "{handshake}"
+    );
+    assert!(handshake.contains("self-signed"), "{handshake}");
+
+    // The certificate names only localhost: connecting by address is a name mismatch.
+    engine.start(
+        OTHER_CLIENT,
+        &format!("tls-client:127.0.0.1:{port},ca={}", cert.display()),
+    );
+    let reason = engine.start_failed(OTHER_CLIENT);
+    assert!(
+        reason.contains("not valid for 127.0.0.1 (it lists localhost)"),
+        "{reason}"
+    );
+    assert!(reason.contains("insecure"), "{reason}");
+
+    // A key that does not belong to the certificate is refused at start.
+    let (_, other_key) = write_self_signed(&dir, "other.example", &["localhost"]);
+    engine.start(
+        SessionId(9),
+        &format!(
+            "tls-server:127.0.0.1:0,cert={},key={}",
+            cert.display(),
+            other_key.display()
+        ),
+    );
+    let reason = engine.start_failed(SessionId(9));
+    assert!(reason.contains("does not belong"), "{reason}");
+    // A missing file is named.
+    engine.start(
+        SessionId(10),
+        &format!(
+            "tls-server:127.0.0.1:0,cert={},key={}",
+            dir.join("missing.pem").display(),
+            key.display()
+        ),
+    );
+    let reason = engine.start_failed(SessionId(10));
+    assert!(reason.contains("missing.pem"), "{reason}");
+    engine.shutdown();
+}
+
+#[test]
+fn a_plain_tcp_client_is_dropped_and_the_server_keeps_serving() {
+    let mut engine = Engine::spawn();
+    let (server_addr, _pem) = start_generated_server(&mut engine);
+
+    // One client that never says anything must not hold up the others.
+    let _silent = tcp_connect(server_addr);
+
+    // A plain client speaking HTTP: one line on the session, then it is dropped.
+    let mut plain = tcp_connect(server_addr);
+    let plain_addr = plain.local_addr().expect("local addr");
+    plain
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("plain client writes");
+    let message = warning_with(&mut engine, SERVER, "TLS handshake with");
+    assert!(
+        message.starts_with(&format!("TLS handshake with {plain_addr} failed: ")),
+        "{message}"
+    );
+    assert!(message.contains("does not speak TLS"), "{message}");
+    let mut rest = Vec::new();
+    plain.read_to_end(&mut rest).ok(); // an alert, then the close (or a reset)
+    assert!(rest.len() < 64, "at most an alert: {rest:02x?}");
+
+    // A TLS client is still served.
+    let (client_addr, server_peer, _) = start_client(
+        &mut engine,
+        CLIENT,
+        &format!("tls-client:127.0.0.1:{},insecure", server_addr.port()),
+    );
+    let client_peer = engine.peer_connected(SERVER, client_addr);
+    engine.send_bytes(SERVER, SendTarget::All, b"still here");
+    let (rx, _) = engine.traffic_bytes(CLIENT, server_peer, Direction::Rx, 10);
+    assert_eq!(rx, b"still here");
+    engine.assert_no("a peer for a plain client", common::QUIET, |e| {
+        matches!(e, Event::PeerConnected { id, peer, .. } if *id == SERVER && *peer != client_peer)
+    });
+    engine.shutdown();
+}
+
+#[test]
+fn a_tls_client_to_a_plain_tcp_server_fails_with_a_clear_line() {
+    // A server that greets in plain text.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let greeter = std::thread::spawn(move || {
+        let (mut stream, _) = accept(&listener);
+        stream.write_all(b"220 plain text banner\r\n").ok();
+        let mut sink = [0; 1024];
+        stream.read(&mut sink).ok();
+    });
+    let mut engine = Engine::spawn();
+    engine.start(CLIENT, &format!("tls-client:127.0.0.1:{port},insecure"));
+    let reason = engine.start_failed(CLIENT);
+    assert!(
+        reason.starts_with(&format!("TLS handshake with 127.0.0.1:{port} failed")),
+        "{reason}"
+    );
+    assert!(reason.contains("does not speak TLS"), "{reason}");
+    greeter.join().expect("greeter ends");
+
+    // A server that says nothing: the connect timeout covers the handshake.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    engine.start(
+        OTHER_CLIENT,
+        &format!("tls-client:127.0.0.1:{port},insecure,timeout=500"),
+    );
+    let (_held, _) = accept(&listener);
+    let reason = engine.start_failed(OTHER_CLIENT);
+    assert!(reason.contains("timed out after 500 ms"), "{reason}");
+    assert!(reason.contains("plain TCP port"), "{reason}");
+    engine.shutdown();
+}
+
+#[test]
+fn the_server_tells_a_close_notify_from_an_abrupt_close() {
+    let mut engine = Engine::spawn();
+    let (server_addr, pem) = start_generated_server(&mut engine);
+
+    // A proper close: close_notify, then FIN.
+    let mut tls = rustls_client(server_addr, &pem);
+    tls.write_all(b"bye properly").expect("write");
+    tls.flush().expect("flush");
+    let (peer, _) = any_peer(&mut engine, SERVER);
+    let (rx, _) = engine.traffic_bytes(SERVER, peer, Direction::Rx, 12);
+    assert_eq!(rx, b"bye properly");
+    tls.conn.send_close_notify();
+    tls.flush().expect("flush close_notify");
+    tls.sock
+        .shutdown(std::net::Shutdown::Write)
+        .expect("shutdown");
+    assert_eq!(
+        engine.peer_disconnected(SERVER, peer),
+        "closed by peer (TLS close_notify)"
+    );
+
+    // An abrupt close: the TCP connection ends without close_notify.
+    let mut tls = rustls_client(server_addr, &pem);
+    tls.write_all(b"cut").expect("write");
+    tls.flush().expect("flush");
+    let (peer, _) = any_peer(&mut engine, SERVER);
+    let (rx, _) = engine.traffic_bytes(SERVER, peer, Direction::Rx, 3);
+    assert_eq!(rx, b"cut");
+    tls.sock
+        .shutdown(std::net::Shutdown::Both)
+        .expect("shutdown");
+    let reason = engine.peer_disconnected(SERVER, peer);
+    assert!(reason.contains("without close_notify"), "{reason}");
+    engine.shutdown();
+}
+
+/// A blocking rustls client connected to `addr`, trusting `pem`, with timeouts.
+fn rustls_client(
+    addr: SocketAddr,
+    pem: &Path,
+) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_file_iter(pem).expect("pem") {
+        roots.add(cert.expect("cert")).expect("root");
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = ServerName::try_from("localhost").expect("name");
+    let conn = rustls::ClientConnection::new(Arc::new(config), name).expect("client");
+    let sock = tcp_connect(addr);
+    sock.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    let mut stream = rustls::StreamOwned::new(conn, sock);
+    while stream.conn.is_handshaking() {
+        stream
+            .conn
+            .complete_io(&mut stream.sock)
+            .expect("handshake completes");
+    }
+    stream
+}
+
+/// A fresh directory for this test's files.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sockdbg-tls-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Writes a self-signed certificate with common name `cn` for `names` and its key into
+/// `dir`; returns the two paths.
+fn write_self_signed(dir: &Path, cn: &str, names: &[&str]) -> (PathBuf, PathBuf) {
+    let mut params =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .expect("params");
+    let mut dn = rcgen::DistinguishedName::new();
+    dn.push(rcgen::DnType::CommonName, cn);
+    params.distinguished_name = dn;
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("cert");
+    let cert_path = dir.join(format!("{cn}-cert.pem"));
+    let key_path = dir.join(format!("{cn}-key.pem"));
+    std::fs::write(&cert_path, cert.pem()).expect("write cert");
+    std::fs::write(&key_path, key.serialize_pem()).expect("write key");
+    (cert_path, key_path)
+}
