@@ -764,3 +764,27 @@ fn a_file_goes_as_64_kib_messages_and_a_peer_that_does_not_read_gets_sends_refus
         "{refused}"
     );
 }
+
+#[test]
+fn a_client_that_vanishes_without_a_close_frame_is_reported_so() {
+    let rt = runtime();
+    let mut engine = Engine::spawn();
+    engine.start(SERVER, "ws-server:127.0.0.1:0");
+    let addr = engine.started(SERVER);
+    let (peer, _) = client(&rt, addr, "/", None).expect("upgrade");
+    let id = engine.peer_connected(SERVER, peer.local_addr);
+    drop(peer); // the TCP connection closes, no close frame first
+    assert_eq!(
+        engine.peer_disconnected(SERVER, id),
+        "connection closed without a close frame"
+    );
+    // A plain HTTP request is no WebSocket upgrade: one warning, no peer.
+    let mut http = common::tcp_connect(addr);
+    std::io::Write::write_all(&mut http, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").expect("write");
+    let warning = engine.warning(SERVER);
+    assert!(
+        warning.starts_with("WebSocket upgrade from 127.0.0.1:"),
+        "{warning}"
+    );
+    assert!(!warning.contains('\n'), "{warning}");
+}

@@ -184,10 +184,7 @@ async fn upgrade(
     let io: Box<dyn Io> = match acceptor {
         Some(acceptor) => match acceptor.accept(stream).await {
             Ok(stream) => {
-                opened.push(format!(
-                    "{addr}: {}",
-                    tls::describe_session(stream.get_ref().1)
-                ));
+                opened.push(tls::describe_session(stream.get_ref().1));
                 Box::new(stream)
             }
             Err(e) => {
@@ -219,7 +216,7 @@ async fn upgrade(
                 (None, None) => "no subprotocol".to_string(),
             };
             opened.push(format!(
-                "WebSocket client {addr} connected to {}, {protocol}",
+                "WebSocket client connected to {}, {protocol}",
                 seen.path
             ));
             Ok((ws, addr, opened))
