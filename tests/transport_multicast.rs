@@ -159,6 +159,33 @@ fn inner_ipv4_group_on_loopback() {
     let peer = engine.peer_connected(A, sender_addr);
     assert_eq!(engine.traffic(A, peer, Direction::Rx), &b"again"[..]);
     engine.shutdown();
+
+    // Headless: a group session sends its payload to the group once, and prints what the
+    // group carries (here its own datagram, which lo loops back) with the source.
+    let member = group_member(port, Ipv4Addr::LOCALHOST);
+    let spec = format!("udp-group:239.1.2.3:{port},iface=127.0.0.1");
+    let records = headless(
+        &[
+            &spec,
+            "--send",
+            "hello group",
+            "--once",
+            "--duration-ms",
+            "500",
+        ],
+        || {
+            let (data, _) = recv_datagram(&member);
+            assert_eq!(data, b"hello group");
+        },
+    );
+    let tx = records_in(&records, "tx");
+    assert_eq!(tx.len(), 1, "{records:#?}");
+    assert_eq!(tx[0]["peer"], group.to_string());
+    let rx = records_in(&records, "rx");
+    assert_eq!(rx.len(), 1, "{records:#?}");
+    assert_eq!(rx[0]["peer"], format!("127.0.0.1:{port}"));
+    assert_eq!(rx[0]["text"], "hello group");
+    assert_udp_silent(&member);
 }
 
 #[test]
@@ -353,6 +380,36 @@ fn inner_broadcast_client_lists_every_responder() {
         assert_eq!(engine.stopped(id), None);
     }
     engine.shutdown();
+
+    // Headless: the payload goes to the broadcast once (responders get no copies of their
+    // own), and both replies are printed with their sources.
+    let spec = format!("udp-client:10.255.0.255:{port}");
+    let records = headless(
+        &[&spec, "--send", "ping", "--once", "--duration-ms", "500"],
+        || {
+            for (listen, reply) in &responders {
+                let (data, from) = recv_datagram(listen);
+                assert_eq!(data, b"ping");
+                reply.send_to(b"pong", from).expect("reply");
+            }
+        },
+    );
+    assert_eq!(records_in(&records, "tx").len(), 1, "{records:#?}");
+    let mut sources: Vec<String> = records_in(&records, "rx")
+        .iter()
+        .map(|r| r["peer"].as_str().expect("peer").to_string())
+        .collect();
+    sources.sort();
+    let mut expected: Vec<String> = responders
+        .iter()
+        .map(|(_, reply)| reply.local_addr().expect("addr").to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(sources, expected, "{records:#?}");
+    for (listen, reply) in &responders {
+        assert_udp_silent(listen);
+        assert_udp_silent(reply);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -368,7 +425,8 @@ fn in_private_network(name: &str) {
         return;
     };
     let exe = std::env::current_exe().expect("this test binary");
-    let mut child = Command::new(&unshare[0])
+    let mut command = Command::new(unshare[0]);
+    command
         .args(&unshare[1..])
         .arg(exe)
         .args([
@@ -378,28 +436,8 @@ fn in_private_network(name: &str) {
             "--nocapture",
             "--test-threads=1",
         ])
-        .env(NETNS_ENV, "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the namespaced test");
-    let readers = [
-        read_all(child.stdout.take().expect("stdout")),
-        read_all(child.stderr.take().expect("stderr")),
-    ];
-    let deadline = Instant::now() + INNER_DEADLINE;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the namespaced test") {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            child.kill().ok(); // it may have ended just now
-            child.wait().ok();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let [stdout, stderr] = readers.map(|r| r.join().expect("reader thread"));
+        .env(NETNS_ENV, "1");
+    let (status, stdout, stderr) = Running::spawn(command).finish(INNER_DEADLINE);
     let output = format!("--- stdout\n{stdout}\n--- stderr\n{stderr}");
     let Some(status) = status else {
         panic!("{name} did not end within {INNER_DEADLINE:?}\n{output}");
@@ -409,6 +447,77 @@ fn in_private_network(name: &str) {
         stdout.contains(&format!("test {name} ... ok")),
         "{name} did not run\n{output}"
     );
+}
+
+/// A child process whose stdout and stderr are read on threads (so it never blocks on a
+/// full pipe).
+struct Running {
+    child: std::process::Child,
+    stdout: std::thread::JoinHandle<String>,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+impl Running {
+    fn spawn(mut command: Command) -> Self {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the child process");
+        Self {
+            stdout: read_all(child.stdout.take().expect("stdout")),
+            stderr: read_all(child.stderr.take().expect("stderr")),
+            child,
+        }
+    }
+
+    /// Waits for the exit (`None` when it had to be killed after `within`) and returns the
+    /// output.
+    fn finish(mut self, within: Duration) -> (Option<std::process::ExitStatus>, String, String) {
+        let deadline = Instant::now() + within;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for the child") {
+                break Some(status);
+            }
+            if Instant::now() > deadline {
+                self.child.kill().ok(); // it may have ended just now
+                self.child.wait().ok();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let stdout = self.stdout.join().expect("stdout reader");
+        let stderr = self.stderr.join().expect("stderr reader");
+        (status, stdout, stderr)
+    }
+}
+
+/// Runs `sockdbg --headless ARGS` to its end (within [`DEADLINE`]) while `meanwhile` plays
+/// the other side; returns the JSON lines it printed (`--format jsonl` is added).
+fn headless(args: &[&str], meanwhile: impl FnOnce()) -> Vec<serde_json::Value> {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sockdbg"));
+    command
+        .arg("--headless")
+        .args(args)
+        .args(["--format", "jsonl"]);
+    let running = Running::spawn(command);
+    meanwhile();
+    let (status, stdout, stderr) = running.finish(DEADLINE);
+    let output = format!("--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "sockdbg --headless {args:?}: {status:?}\n{output}"
+    );
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// The records of `records` in direction `dir` (`rx` or `tx`).
+fn records_in<'a>(records: &'a [serde_json::Value], dir: &str) -> Vec<&'a serde_json::Value> {
+    records.iter().filter(|r| r["dir"] == dir).collect()
 }
 
 /// The `unshare` command line that makes a new network namespace here, or `None` (with a
@@ -543,6 +652,24 @@ fn responder(port: u16, reply_ip: &str) -> (UdpSocket, UdpSocket) {
     listen.set_read_timeout(Some(DEADLINE)).expect("timeout");
     let reply = common::udp_socket(reply_ip);
     (listen, reply)
+}
+
+/// A plain socket that shares `port` and is a member of 239.1.2.3 on `iface`.
+fn group_member(port: u16, iface: Ipv4Addr) -> UdpSocket {
+    let socket = socket2::Socket::new(
+        socket2::Domain::IPV4,
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )
+    .expect("socket");
+    socket.set_reuse_address(true).expect("reuse");
+    socket
+        .bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)).into())
+        .expect("bind the group port");
+    socket.join_multicast_v4(&GROUP_V4, &iface).expect("join");
+    let socket: UdpSocket = socket.into();
+    socket.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    socket
 }
 
 /// Waits for a datagram on session `id` from any address with source port `port`; returns

@@ -178,10 +178,8 @@ pub(super) async fn run_client(
     // Replies to a broadcast or multicast come from the responders' own addresses, which a
     // connected socket would drop; only a unicast target is connected.
     let connected = !reaches_many(target.ip());
-    if connected {
-        if let Err(e) = socket.connect(target).await {
-            return Outcome::StartFailed(format!("cannot reach {target}: {}", describe(&e)));
-        }
+    if connected && let Err(e) = socket.connect(target).await {
+        return Outcome::StartFailed(format!("cannot reach {target}: {}", describe(&e)));
     }
     report_started(context, &socket, spec);
     let mut peers = UdpPeers::default();

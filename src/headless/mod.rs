@@ -191,10 +191,14 @@ impl Plan {
     }
 
     fn has_udp_client(&self) -> bool {
-        self.sessions
-            .iter()
-            .any(|s| s.kind == SessionKind::UdpClient)
+        self.sessions.iter().any(|s| sends_to_one_address(s.kind))
     }
+}
+
+/// Kinds that send to one address (a udp-client's target, which may be a broadcast, or a
+/// udp-group's group) and hear from any: with `--once` they send, then listen for a while.
+fn sends_to_one_address(kind: SessionKind) -> bool {
+    matches!(kind, SessionKind::UdpClient | SessionKind::UdpGroup)
 }
 
 /// Runs `--headless` to its end and returns the process exit code.
@@ -277,6 +281,9 @@ struct Driver<W: Write> {
     udp_exchanged: HashSet<SessionId>,
     /// `--once`: sends queued on UDP sessions whose outcome has not been reported yet.
     udp_pending_sends: HashMap<SessionId, u32>,
+    /// Sessions that have announced their first peer (for a udp-client or udp-group, its
+    /// target or group).
+    peers_seen: HashSet<SessionId>,
     /// The last `--repeat` job id handed out.
     next_job: u64,
     /// `--framing` other than raw: the frames printed instead of reads.
@@ -317,6 +324,7 @@ impl<W: Write> Driver<W> {
             listen_deadline: None,
             udp_exchanged: HashSet::new(),
             udp_pending_sends: HashMap::new(),
+            peers_seen: HashSet::new(),
             next_job: 0,
             framed,
             capture: None,
@@ -434,10 +442,14 @@ impl<W: Write> Driver<W> {
         let id = event.session();
         match event {
             Event::PeerConnected { peer, .. } => {
-                if let Some(data) = self.plan.payload.clone() {
+                // A udp-client's or udp-group's first peer is its target (or group); the
+                // others are responders, which get no copy of the payload.
+                let first = self.peers_seen.insert(id);
+                let is_target = first || !sends_to_one_address(kind);
+                if let Some(data) = self.plan.payload.clone().filter(|_| is_target) {
                     self.repeat_to_peer(kind, id, SendTarget::Peer(*peer), data);
                 }
-                if once && kind == SessionKind::UdpClient {
+                if once && sends_to_one_address(kind) {
                     self.udp_exchanged.insert(id);
                 }
             }
@@ -471,13 +483,11 @@ impl<W: Write> Driver<W> {
         if !settled {
             return None;
         }
-        match kind {
-            SessionKind::UdpClient => {
-                self.open_listen_window();
-                None
-            }
-            _ => Some(End::Normal),
+        if sends_to_one_address(kind) {
+            self.open_listen_window();
+            return None;
         }
+        Some(End::Normal)
     }
 
     /// Queues a send; with `--once`, a UDP session's end waits until it has gone out.
