@@ -216,8 +216,6 @@ pub struct App {
     pub notices: Vec<String>,
     /// Per-session log view state: framing, filter, search, pause, capture, rates.
     pub traffic: HashMap<SessionId, ui::traffic_view::TrafficState>,
-    /// Log preferences of this window (timestamps, statistics panel).
-    pub log_prefs: ui::traffic_view::LogPrefs,
     /// Quick commands shown for every session.
     pub quick_commands: Vec<QuickCommand>,
     /// The session whose deletion waits for a confirmation.
@@ -230,6 +228,9 @@ pub struct App {
     pub rates: ui::status_bar::RateMeter,
     store: Option<ConfigStore>,
     saved: Option<Config>,
+    /// When the config was last written, to space out saves while a window or panel is
+    /// being dragged to a new size.
+    last_save: Option<std::time::Instant>,
 }
 
 impl App {
@@ -257,7 +258,6 @@ impl App {
             views: HashMap::new(),
             notices: Vec::new(),
             traffic: HashMap::new(),
-            log_prefs: ui::traffic_view::LogPrefs::default(),
             quick_commands: Vec::new(),
             confirm_delete: None,
             renaming: None,
@@ -265,6 +265,7 @@ impl App {
             rates: ui::status_bar::RateMeter::default(),
             store,
             saved: None,
+            last_save: None,
         };
         let loaded = app.store.as_ref().map(ConfigStore::load);
         if let Some(loaded) = loaded {
@@ -341,7 +342,7 @@ impl App {
         }
     }
 
-    fn save_if_changed(&mut self) {
+    fn save_if_changed(&mut self, ctx: &egui::Context) {
         let Some(store) = &self.store else {
             return;
         };
@@ -349,10 +350,21 @@ impl App {
         if self.saved.as_ref() == Some(&current) {
             return;
         }
+        // A drag resizes the window or a panel on every frame: a size change alone is
+        // written at most every SIZE_SAVE_INTERVAL (the last size always lands).
+        let since = self.last_save.map(|at| at.elapsed());
+        if let Some(since) = since.filter(|s| *s < SIZE_SAVE_INTERVAL)
+            && let Some(saved) = &self.saved
+            && only_sizes_differ(saved, &current)
+        {
+            ctx.request_repaint_after(SIZE_SAVE_INTERVAL - since);
+            return;
+        }
         if let Err(e) = store.save(&current) {
             self.notices.push(e.to_string());
         }
         self.saved = Some(current);
+        self.last_save = Some(std::time::Instant::now());
     }
 
     /// Applies pending engine events to the model (at most [`MAX_EVENTS_PER_FRAME`]);
@@ -519,13 +531,27 @@ fn local_addresses() -> Vec<std::net::IpAddr> {
     addresses
 }
 
+/// How often a change of window or panel size alone is written to the config.
+const SIZE_SAVE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Whether two configs differ only in the window size and panel sizes.
+fn only_sizes_differ(a: &Config, b: &Config) -> bool {
+    let without_sizes = |c: &Config| {
+        let mut c = c.clone();
+        c.view.window_size = None;
+        c.view.panels = crate::config::PanelSizes::default();
+        c
+    };
+    without_sizes(a) == without_sizes(b)
+}
+
 impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         if self.drain_events() {
             ctx.request_repaint_after(REPAINT_INTERVAL);
         }
         self.poll_file_dialogs();
-        self.save_if_changed();
+        self.save_if_changed(ctx);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {

@@ -131,6 +131,10 @@ pub struct ViewSettings {
     pub window_size: Option<(u32, u32)>,
     /// Sizes of the resizable panels.
     pub panels: PanelSizes,
+    /// How log row times are shown.
+    pub timestamps: TimestampMode,
+    /// Whether the statistics window is open.
+    pub show_stats: bool,
 }
 
 /// Sizes of the resizable panels in points, as the user left them.
@@ -153,6 +157,18 @@ impl Default for PanelSizes {
             send_box_height: 215,
         }
     }
+}
+
+/// How log row times are shown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TimestampMode {
+    /// Not shown.
+    Off,
+    /// Local time of day with milliseconds.
+    #[default]
+    Absolute,
+    /// Seconds since the previous row shown.
+    Relative,
 }
 
 /// The window's theme.
@@ -201,6 +217,8 @@ impl Default for ViewSettings {
             language: None,
             window_size: None,
             panels: PanelSizes::default(),
+            timestamps: TimestampMode::Absolute,
+            show_stats: false,
         }
     }
 }
@@ -350,6 +368,8 @@ mod tests {
             view: ViewSettings {
                 log_hex: true,
                 log_encoding: TextEncoding::Gbk,
+                timestamps: TimestampMode::Relative,
+                show_stats: true,
                 ..ViewSettings::default()
             },
             ..Config::default()

@@ -243,3 +243,33 @@ fn panel_sizes_are_remembered() {
     let second = harness.state().view.panels;
     assert_eq!(first, second);
 }
+
+#[test]
+fn a_resize_drag_ends_with_its_last_size_saved() {
+    let store = temp_config("resize-drag");
+    let mut harness = harness(store.clone(), vec![]);
+    harness.run_steps(3);
+    // A drag: a new size on every frame, faster than sizes are written.
+    for width in [900.0, 940.0, 980.0, 1020.0, 1060.0] {
+        let size = egui::vec2(width, 700.0);
+        harness.set_size(size);
+        // What a real window reports as its inner size (kittest has no window).
+        let viewport = harness
+            .input_mut()
+            .viewports
+            .entry(egui::ViewportId::ROOT)
+            .or_default();
+        viewport.inner_rect = Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size));
+        harness.run_steps(1);
+    }
+    let started = std::time::Instant::now();
+    while store.load().config.view.window_size != Some((1060, 700)) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "the last size was never saved: {:?}",
+            store.load().config.view.window_size
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        harness.run_steps(1);
+    }
+}

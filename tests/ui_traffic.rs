@@ -342,3 +342,68 @@ fn shift_click_selects_a_range_shown_as_one_hex_dump() {
     assert!(view.selection_extent.is_none());
     assert!(!any_label_contains(&harness, "3 entries"));
 }
+
+#[test]
+fn a_session_not_shown_keeps_framing_and_rates_current() {
+    // Two distinct specs (the same spec twice is one session).
+    let specs = vec![
+        "tcp-server:127.0.0.1:0".parse().expect("spec"),
+        "tcp-server:[::1]:0".parse().expect("spec"),
+    ];
+    let mut harness = ui_support::harness(temp_config("traffic-background"), specs);
+    let mut ports = Vec::new();
+    step_until(&mut harness, "both listening", |app| {
+        ports = app
+            .sessions
+            .iter()
+            .filter_map(|s| match s.state {
+                SessionState::Running { local_addr } => Some(local_addr.port()),
+                _ => None,
+            })
+            .collect();
+        ports.len() == 2
+    });
+    let ids: Vec<_> = harness.state().sessions.iter().map(|s| s.id).collect();
+    let (shown, hidden) = (ids[0], ids[1]);
+    harness.state_mut().selected = Some(shown);
+    harness
+        .state_mut()
+        .traffic
+        .entry(hidden)
+        .or_default()
+        .log_view
+        .set_framing("len:u32le".parse().expect("framing"));
+    harness.run_steps(2);
+    // The seed tutorial's client: three length-prefixed messages in one write.
+    let mut wire = Vec::new();
+    for message in [&b"one"[..], b"two!", b"three"] {
+        wire.extend((message.len() as u32).to_le_bytes());
+        wire.extend(message);
+    }
+    let mut peer = TcpStream::connect(("::1", ports[1])).expect("connect");
+    peer.write_all(&wire).expect("write");
+    step_until(
+        &mut harness,
+        "hidden session framed three messages",
+        // Each frame holds its 4-byte header and the message.
+        |app| rx_frame_lengths(app, hidden) == [7, 8, 9],
+    );
+    step_until(&mut harness, "hidden session's rate sampled", |app| {
+        app.traffic
+            .get(&hidden)
+            .is_some_and(|t| t.rates.points(f64::MAX).0.iter().any(|p| p[1] > 0.0))
+    });
+    assert_eq!(harness.state().selected, Some(shown));
+}
+
+/// Payload lengths of the received frames in a session's framed view.
+fn rx_frame_lengths(app: &App, id: sockdbg::protocol::SessionId) -> Vec<u64> {
+    let Some(framed) = app.traffic.get(&id).and_then(|t| t.log_view.framed()) else {
+        return Vec::new();
+    };
+    (framed.first_row()..framed.first_row() + framed.len() as u64)
+        .filter_map(|row| framed.get(row))
+        .filter(|row| row.kind == EntryKind::Rx)
+        .map(|row| row.payload_len)
+        .collect()
+}

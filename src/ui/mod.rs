@@ -67,6 +67,7 @@ pub fn window_ui(ui: &mut egui::Ui, app: &mut App) -> Vec<Action> {
     }
     shortcuts(&ctx, app, &mut actions);
     app.rates.sample(&app.sessions);
+    traffic_view::background(&ctx, app);
     if app.rates.running() {
         ctx.request_repaint_after(std::time::Duration::from_secs(1));
     }

@@ -21,7 +21,7 @@ use crate::codec::dump::{c_literal, dump_rows, python_literal};
 use crate::codec::framing::{DEFAULT_MAX_FRAME, Framing, LengthPrefix, LengthWidth};
 use crate::codec::hex::{parse_hex, push_hex_spaced, to_hex_spaced};
 use crate::codec::text::{TextEncoding, decode_for_display};
-use crate::config::ViewSettings;
+use crate::config::{TimestampMode, ViewSettings};
 use crate::export::{ExportFormat, ExportJob, ExportRow};
 use crate::i18n::Text;
 use crate::model::log::NO_PEER;
@@ -55,27 +55,6 @@ const ROW_HEX_BYTES: usize = 128;
 const ROW_TEXT_BYTES: usize = 512;
 /// Bytes of a row shown in the detail pane.
 const DETAIL_MAX_BYTES: usize = 256 * 1024;
-
-/// How row times are shown.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum TimestampMode {
-    /// Not shown.
-    Off,
-    /// Local time of day with milliseconds.
-    #[default]
-    Absolute,
-    /// Seconds since the previous row shown.
-    Relative,
-}
-
-/// Window-wide log preferences that are not saved.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LogPrefs {
-    /// How row times are shown.
-    pub timestamps: TimestampMode,
-    /// Whether the statistics panel is open.
-    pub show_stats: bool,
-}
 
 /// Per-session state of the log view: what it shows, its forms, capture and rates.
 pub struct TrafficState {
@@ -267,52 +246,59 @@ fn steady_seconds() -> f64 {
     START.get_or_init(Instant::now).elapsed().as_secs_f64()
 }
 
+/// Advances every session's log view, shown or not: framing, filter and search catch up
+/// with new entries, rates are sampled, a running export gets its next rows and file
+/// dialogs are polled. Asks `ctx` for the next frame when one of them has more to do.
+pub fn background(ctx: &egui::Context, app: &mut App) {
+    let now = now_micros();
+    for session in app.sessions.iter() {
+        let state = app.traffic.entry(session.id).or_default();
+        let busy = state
+            .log_view
+            .update(&session.log, app.view.log_encoding, now);
+        sample_rates(state, session);
+        feed_export(state, session);
+        poll_dialog(state);
+        if busy || state.export.is_some() {
+            ctx.request_repaint();
+        } else if let Some(framed) = state.log_view.framed()
+            && matches!(framed.framing(), Framing::Idle { .. })
+            && framed.pending_bytes() > 0
+        {
+            ctx.request_repaint_after(std::time::Duration::from_millis(20));
+        }
+        if state.picking.is_some() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+        if state.capture.is_some() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(250));
+        }
+    }
+}
+
 /// Draws the log of session `id` (toolbars, rows, statistics, detail pane).
 pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
     let Some(session) = app.sessions.get(id) else {
         return;
     };
     let view = &mut app.view;
-    let prefs = &mut app.log_prefs;
     let session_view = app.views.entry(id).or_default();
     let state = app.traffic.entry(id).or_default();
-    let busy = state
-        .log_view
-        .update(&session.log, view.log_encoding, now_micros());
-    sample_rates(state, session);
-    feed_export(state, session);
-    poll_dialog(state);
-    if state.picking.is_some() {
-        ui.ctx()
-            .request_repaint_after(std::time::Duration::from_millis(100));
-    }
-    if state.export.is_some() {
-        ui.ctx().request_repaint();
-    }
-    if busy {
-        ui.ctx().request_repaint();
-    } else if let Some(framed) = state.log_view.framed()
-        && matches!(framed.framing(), Framing::Idle { .. })
-        && framed.pending_bytes() > 0
-    {
-        ui.ctx()
-            .request_repaint_after(std::time::Duration::from_millis(20));
-    }
-    if state.capture.is_some() || prefs.show_stats {
+    if view.show_stats {
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(250));
     }
     header_ui(ui, session, state);
-    toolbar_ui(ui, view, prefs, session, state, id, actions);
+    toolbar_ui(ui, view, session, state, id, actions);
     framing_ui(ui, state, &mut session_view.selected_entry);
     filter_bar_ui(ui, session, state, &mut session_view.selected_entry);
     save_ui(ui, state, id, actions);
     ui.separator();
-    if prefs.show_stats {
+    if view.show_stats {
         // A window of its own: the log keeps its width.
         egui::Window::new(format!("Statistics: {}", session.title()))
             .id(egui::Id::unique(("traffic_stats", id.0)))
-            .open(&mut prefs.show_stats)
+            .open(&mut view.show_stats)
             .default_width(300.0)
             .resizable(true)
             .show(ui.ctx(), |ui| stats_ui(ui, session, state));
@@ -347,7 +333,7 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
         anchor: session_view.selected_entry,
         range,
     };
-    let clicked = rows_ui(ui, session, view, prefs, state, marked);
+    let clicked = rows_ui(ui, session, view, state, marked);
     if let Some((row, extend)) = clicked {
         select_row(session_view, row, extend);
     }
@@ -393,7 +379,6 @@ fn header_ui(ui: &mut egui::Ui, session: &Session, state: &TrafficState) {
 fn toolbar_ui(
     ui: &mut egui::Ui,
     view: &mut ViewSettings,
-    prefs: &mut LogPrefs,
     session: &Session,
     state: &mut TrafficState,
     id: SessionId,
@@ -406,7 +391,7 @@ fn toolbar_ui(
         encoding_ui(ui, t(ui, Text::DecodeAs), &mut view.log_encoding, "log");
         let label = ui.label(t(ui, Text::Time));
         egui::ComboBox::from_id_salt(label.id)
-            .selected_text(match prefs.timestamps {
+            .selected_text(match view.timestamps {
                 TimestampMode::Off => t(ui, Text::TimeOff),
                 TimestampMode::Absolute => t(ui, Text::TimeAbsolute),
                 TimestampMode::Relative => t(ui, Text::TimeRelative),
@@ -418,7 +403,7 @@ fn toolbar_ui(
                     (TimestampMode::Absolute, Text::TimeAbsolute),
                     (TimestampMode::Relative, Text::TimeRelative),
                 ] {
-                    ui.selectable_value(&mut prefs.timestamps, mode, t(ui, key));
+                    ui.selectable_value(&mut view.timestamps, mode, t(ui, key));
                 }
             })
             .response
@@ -451,7 +436,7 @@ fn toolbar_ui(
         {
             actions.push(Action::ClearLog(id));
         }
-        ui.toggle_value(&mut prefs.show_stats, t(ui, Text::Statistics));
+        ui.toggle_value(&mut view.show_stats, t(ui, Text::Statistics));
         let dropped = log.evicted_entries();
         let count = if dropped > 0 {
             crate::ui::tf(ui, Text::EntriesDropped, &[&log.len(), &dropped])

@@ -8,7 +8,6 @@ pub(super) fn rows_ui(
     ui: &mut egui::Ui,
     session: &Session,
     view: &ViewSettings,
-    prefs: &LogPrefs,
     state: &mut TrafficState,
     marked: Marked,
 ) -> Option<(u64, bool)> {
@@ -48,7 +47,6 @@ pub(super) fn rows_ui(
                 session,
                 &row,
                 view,
-                prefs,
                 previous_at,
                 framed,
                 ui.visuals(),
@@ -150,7 +148,6 @@ pub(super) fn row_job(
     session: &Session,
     row: &Row<'_>,
     view: &ViewSettings,
-    prefs: &LogPrefs,
     previous_at: Option<i64>,
     framed: bool,
     visuals: &egui::Visuals,
@@ -163,7 +160,7 @@ pub(super) fn row_job(
     let mut add = |text: &str, color: egui::Color32| {
         job.append(text, 0.0, TextFormat::simple(font.clone(), color));
     };
-    match prefs.timestamps {
+    match view.timestamps {
         TimestampMode::Off => {}
         TimestampMode::Absolute => add(&format!("{}  ", clock_time(row.at_micros)), weak),
         TimestampMode::Relative => {
