@@ -8,11 +8,13 @@
 //!
 //! Covered: an IPv4 group on loopback (no multicast route refused with a clear reason, two
 //! sessions on one port both receive a plain sender's datagram and a session's own send, leave
-//! on stop, restart on the same port); the `loop=` option on a veth interface (off: the sender
-//! does not hear itself, on: it does); rejoin after the interface's addresses change; an IPv6
-//! group `[ff15::1234]` on a veth interface joined by name and by index (lo cannot carry IPv6
+//! on stop, restart on the same port, `sockdbg --headless` in a group); the `loop=` option on a
+//! veth interface (off: the sender does not hear itself, on: it does); rejoin after the
+//! interface's addresses change and after it lost its carrier and came back; an IPv6 group
+//! `[ff15::1234]` on a veth interface joined by name and by index (lo cannot carry IPv6
 //! multicast: the kernel drops it on input); a broadcast client (subnet and limited broadcast)
-//! that lists the replies of two responders and answers one of them alone.
+//! that lists the replies of two responders and answers one of them alone, in the engine and
+//! in `sockdbg --headless`.
 
 mod common;
 
@@ -242,14 +244,21 @@ fn inner_ipv4_group_loop_option_and_rejoin() {
     // The joined interface changes (a new address): both sessions join again and say so.
     ip("addr add 10.1.1.9/24 dev va");
     for id in [A, B] {
-        let note = engine.wait_for(
-            "a rejoin note",
-            |e| matches!(e, Event::Note { id: i, .. } if *i == id),
+        assert_eq!(note(&mut engine, id), "rejoined 239.1.2.3 on va");
+    }
+    // The interface loses its carrier (its peer goes down): both sessions leave and say
+    // why; when it is back up they join again.
+    ip("link set vb down");
+    for id in [A, B] {
+        let warning = engine.warning(id);
+        assert_eq!(
+            warning,
+            "left 239.1.2.3: va is down; joins again when it can"
         );
-        let Event::Note { message, .. } = note else {
-            unreachable!("matched Note")
-        };
-        assert_eq!(message, "rejoined 239.1.2.3 on va");
+    }
+    ip("link set vb up");
+    for id in [A, B] {
+        assert_eq!(note(&mut engine, id), "rejoined 239.1.2.3 on va");
     }
     engine.send_bytes(B, SendTarget::All, b"still here");
     for (id, peer) in [A, B].into_iter().zip(peers) {
@@ -652,6 +661,17 @@ fn responder(port: u16, reply_ip: &str) -> (UdpSocket, UdpSocket) {
     listen.set_read_timeout(Some(DEADLINE)).expect("timeout");
     let reply = common::udp_socket(reply_ip);
     (listen, reply)
+}
+
+/// Waits for a `Note` on session `id` and returns its message.
+fn note(engine: &mut Engine, id: SessionId) -> String {
+    match engine.wait_for(
+        "a note",
+        |e| matches!(e, Event::Note { id: i, .. } if *i == id),
+    ) {
+        Event::Note { message, .. } => message,
+        _ => unreachable!("matched Note"),
+    }
 }
 
 /// A plain socket that shares `port` and is a member of 239.1.2.3 on `iface`.

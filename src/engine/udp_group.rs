@@ -228,8 +228,8 @@ fn open_socket(group: IpAddr, spec: &SessionSpec, point: &JoinPoint) -> Result<S
         .map_err(|e| failed("open a UDP socket", e))?;
     // Best effort: the OS may cap it, and a smaller buffer still works.
     socket.set_recv_buffer_size(UDP_RECV_BUFFER_BYTES).ok();
-    match (group, point) {
-        (IpAddr::V4(_), point) => {
+    match group {
+        IpAddr::V4(_) => {
             // Linux delivers every group joined by anyone on this port unless told otherwise.
             #[cfg(target_os = "linux")]
             socket.set_multicast_all_v4(false).ok();
@@ -249,7 +249,7 @@ fn open_socket(group: IpAddr, spec: &SessionSpec, point: &JoinPoint) -> Result<S
                     .map_err(|e| failed(&format!("send from {}", point.v4_addr), e))?;
             }
         }
-        (IpAddr::V6(_), point) => {
+        IpAddr::V6(_) => {
             socket.set_only_v6(true).ok(); // the IPv4 side of the port stays free
             #[cfg(target_os = "linux")]
             socket.set_multicast_all_v6(false).ok();
@@ -276,14 +276,18 @@ fn open_socket(group: IpAddr, spec: &SessionSpec, point: &JoinPoint) -> Result<S
     Ok(socket)
 }
 
-/// Joins `group` on `point`.
+/// Joins `group` on `point`. Already being a member there (a leave that failed because the
+/// interface was gone, then came back) counts as joined.
 fn join(socket: &UdpSocket, group: IpAddr, point: &JoinPoint) -> Result<(), String> {
     let socket = socket2::SockRef::from(socket);
     let joined = match group {
         IpAddr::V4(g) => socket.join_multicast_v4(&g, &point.v4_addr),
         IpAddr::V6(g) => socket.join_multicast_v6(&g, point.index),
     };
-    joined.map_err(|e| describe_join(group, point, &e))
+    match joined {
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Ok(()),
+        other => other.map_err(|e| describe_join(group, point, &e)),
+    }
 }
 
 /// Leaves `group` on `point`; the membership may already be gone with its interface.
@@ -319,7 +323,8 @@ struct Membership {
 
 impl Membership {
     /// Reads the interface list; when the joined interface changed (or the group is not
-    /// joined), leaves and joins again, and says so.
+    /// joined), leaves and joins again, and says so. A named interface that went down is
+    /// left (with a warning) and joined again when it is back up.
     fn check(&mut self, context: &SessionContext, socket: &UdpSocket) {
         let interfaces = host_interfaces();
         let now = interface_state(&self.point, &interfaces);
@@ -331,8 +336,15 @@ impl Membership {
             leave(socket, self.group, &self.point);
             self.joined = false;
         }
-        let rejoined = resolve_join_point(self.group, self.iface.as_deref(), &interfaces)
-            .and_then(|point| join(socket, self.group, &point).map(|()| point));
+        let rejoined =
+            resolve_join_point(self.group, self.iface.as_deref(), &interfaces).and_then(|point| {
+                // A named interface that is down (no carrier) is joined when it is back up.
+                let state = interface_state(&point, &interfaces);
+                if point.name.is_some() && !state.iter().any(|(_, _, up)| *up) {
+                    return Err(format!("{} is down", point.label()));
+                }
+                join(socket, self.group, &point).map(|()| point)
+            });
         match rejoined {
             Ok(point) => {
                 send_from(socket, &point);
