@@ -766,7 +766,7 @@ fn a_file_goes_as_64_kib_messages_and_a_peer_that_does_not_read_gets_sends_refus
 }
 
 #[test]
-fn a_client_that_vanishes_without_a_close_frame_is_reported_so() {
+fn a_vanished_client_a_plain_http_request_and_tls_to_a_plain_server_are_told_apart() {
     let rt = runtime();
     let mut engine = Engine::spawn();
     engine.start(SERVER, "ws-server:127.0.0.1:0");
@@ -778,13 +778,29 @@ fn a_client_that_vanishes_without_a_close_frame_is_reported_so() {
         engine.peer_disconnected(SERVER, id),
         "connection closed without a close frame"
     );
-    // A plain HTTP request is no WebSocket upgrade: one warning, no peer.
+    // A plain HTTP request is no WebSocket upgrade: answered with 426, one note, no peer.
     let mut http = common::tcp_connect(addr);
-    std::io::Write::write_all(&mut http, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").expect("write");
+    std::io::Write::write_all(&mut http, b"GET /page HTTP/1.1\r\nHost: x\r\n\r\n").expect("write");
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut http, &mut answer).expect("an answer, then the end");
+    assert!(
+        answer.starts_with("HTTP/1.1 426 Upgrade Required\r\n"),
+        "{answer}"
+    );
+    assert!(answer.contains("WebSocket endpoint"), "{answer}");
+    let noted = note(&mut engine, SERVER, "answered a plain HTTP request");
+    assert!(noted.contains("(GET /page HTTP/1.1) with 426"), "{noted}");
+
+    // TLS to a server without tls: said so.
+    let mut tls = common::tcp_connect(addr);
+    std::io::Write::write_all(&mut tls, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+        .expect("write");
     let warning = engine.warning(SERVER);
     assert!(
-        warning.starts_with("WebSocket upgrade from 127.0.0.1:"),
+        warning.contains("speaks TLS but this server has no tls option"),
         "{warning}"
     );
-    assert!(!warning.contains('\n'), "{warning}");
+    engine.assert_no("a peer", QUIET, |e| {
+        matches!(e, Event::PeerConnected { .. })
+    });
 }

@@ -7,10 +7,12 @@
 //! - `connection`: the live connections of one session (send queue, read and write loops,
 //!   close handshake), like `peers` for plain TCP.
 //! - `server`: listening, the HTTP upgrade (path check, subprotocol) and the accept loop.
+//! - `http`: a plain HTTP request (no upgrade) answered with 426 instead of a closed socket.
 //! - `client`: connect, upgrade and run the one connection.
 
 mod client;
 mod connection;
+mod http;
 mod server;
 
 use bytes::Bytes;

@@ -20,6 +20,7 @@ use super::super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::super::net::{bind_socket, describe, resolve};
 use super::super::tls;
 use super::connection::{Io, WsPeers, WsStream};
+use super::http;
 use super::{config, describe_error};
 use crate::protocol::Event;
 use crate::spec::SessionSpec;
@@ -196,6 +197,7 @@ async fn upgrade(
         },
         None => Box::new(stream),
     };
+    let io = plain_http_answered(io, addr, &rules).await?;
     let mut seen = Seen::default();
     #[allow(clippy::result_large_err)] // the shape tungstenite's upgrade callback must have
     let callback =
@@ -239,6 +241,48 @@ enum Rejected {
     Refused(String),
     /// The client did not speak WebSocket properly, or the connection failed: a warning.
     Failed(String),
+}
+
+/// Reads the request head; one that is no WebSocket upgrade is answered (426) here and
+/// reported, else the stream is handed on with the head to be read again.
+async fn plain_http_answered(
+    mut io: Box<dyn Io>,
+    addr: SocketAddr,
+    rules: &Rules,
+) -> Result<Box<dyn Io>, Rejected> {
+    /// Most characters of a request line shown.
+    const LINE_SHOWN: usize = 80;
+    let head = http::read_head(&mut io).await.map_err(|e| {
+        Rejected::Failed(format!(
+            "WebSocket upgrade from {addr} failed: {}",
+            describe(&e)
+        ))
+    })?;
+    if head.asks_for_websocket() {
+        return Ok(Box::new(http::Rewind::new(head, io)));
+    }
+    if head.is_tls() {
+        return Err(Rejected::Failed(format!(
+            "{addr} speaks TLS but this server has no tls option: add ,tls to the server or \
+             connect with ws:// instead of wss://"
+        )));
+    }
+    let line = head.request_line();
+    if line.is_empty() {
+        return Err(Rejected::Failed(format!(
+            "{addr} closed the connection without sending a WebSocket upgrade request"
+        )));
+    }
+    let hint = rules
+        .path
+        .as_ref()
+        .map_or_else(String::new, |path| format!(" at {path}"));
+    http::answer_upgrade_required(&mut io, &hint).await.ok(); // it may be gone already
+    let shown: String = line.escape_debug().take(LINE_SHOWN).collect();
+    Err(Rejected::Refused(format!(
+        "answered a plain HTTP request from {addr} ({shown}) with 426 Upgrade Required: it \
+         asked for no WebSocket upgrade"
+    )))
 }
 
 /// Checks an upgrade request against the rules: a path that is not served gets 404, and
