@@ -11,6 +11,7 @@
 //!   (history, periodic and file sends, quick commands, auto-reply rules).
 //! - [`fonts`]: the bundled CJK font.
 //! - [`cli`]: command-line arguments shared by the window and headless modes.
+//! - [`file_dialog`]: native open/save dialogs on their own threads.
 //! - [`export`]: the log to a file (text, hex dump, jsonl, raw bytes), off the UI thread.
 //! - [`capture`]: pcapng capture of every byte, written on its own thread.
 //! - [`headless`]: `--headless`, the same sessions driven from a terminal, printing the log.
@@ -22,6 +23,7 @@ pub mod codec;
 pub mod config;
 pub mod engine;
 pub mod export;
+pub mod file_dialog;
 pub mod fonts;
 pub mod headless;
 pub mod i18n;

@@ -23,13 +23,6 @@ use crate::protocol::{
 /// Most send-box entries remembered for Up/Down.
 pub const HISTORY_LEN: usize = 100;
 
-/// What a file dialog answered: the path, or `None` with whether it closed too fast for a
-/// person to have cancelled it (then no dialog could open: no desktop portal).
-pub type Picked = (Option<PathBuf>, bool);
-
-/// A dialog closed faster than this without a file never showed up.
-const DIALOG_NEVER_SHOWN: std::time::Duration = std::time::Duration::from_millis(400);
-
 /// Progress of one background send (one job per target).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct JobView {
@@ -91,7 +84,7 @@ pub struct SendTools {
     /// The file send, once started.
     pub file: JobView,
     /// A file dialog running on its own thread.
-    pub picking: Option<std::sync::mpsc::Receiver<Picked>>,
+    pub picking: Option<crate::file_dialog::PendingDialog>,
     /// This session's own quick commands.
     pub quick_commands: Vec<QuickCommand>,
     /// Index of the quick command being edited (`(global, index)`).
@@ -453,23 +446,12 @@ impl App {
                 }
             }
             ToolAction::PickFile => {
-                let (tx, rx) = std::sync::mpsc::channel();
-                // The dialog blocks its thread until closed: never the UI thread.
-                let spawned = std::thread::Builder::new()
-                    .name("sockdbg-file-dialog".into())
-                    .spawn(move || {
-                        let opened = std::time::Instant::now();
-                        let picked = rfd::FileDialog::new().set_title("File to send").pick_file();
-                        let never_shown = picked.is_none() && opened.elapsed() < DIALOG_NEVER_SHOWN;
-                        tx.send((picked, never_shown)).ok(); // the window closed meanwhile
-                    });
-                match spawned {
-                    Ok(_) => self.view_of(id).tools.picking = Some(rx),
-                    Err(e) => {
-                        self.view_of(id).tools.tools_error = Some(format!(
-                            "cannot open a file dialog ({e}); type the path instead"
-                        ));
-                    }
+                let kind = crate::file_dialog::DialogKind::Open {
+                    title: "File to send".to_string(),
+                };
+                match crate::file_dialog::PendingDialog::spawn(kind) {
+                    Ok(dialog) => self.view_of(id).tools.picking = Some(dialog),
+                    Err(message) => self.view_of(id).tools.tools_error = Some(message),
                 }
             }
             ToolAction::SendFile => {
@@ -567,28 +549,17 @@ impl App {
     /// Picks up a file dialog's answer, if it has come.
     pub(crate) fn poll_file_dialogs(&mut self) {
         for view in self.views.values_mut() {
-            let Some(rx) = &view.tools.picking else {
+            let Some(answer) = view.tools.picking.as_ref().and_then(|d| d.poll()) else {
                 continue;
             };
-            match rx.try_recv() {
-                Ok((picked, never_shown)) => {
-                    if let Some(path) = picked {
-                        view.tools.file_path = path.display().to_string();
-                    } else if never_shown {
-                        view.tools.tools_error = Some(
-                            "no file dialog could open here (no desktop portal?); type the path instead"
-                                .to_string(),
-                        );
-                    }
-                    view.tools.picking = None;
+            view.tools.picking = None;
+            match answer {
+                crate::file_dialog::Answer::Picked(path) => {
+                    view.tools.file_path = path.display().to_string();
                 }
-                Err(std::sync::mpsc::TryRecvError::Empty) => {}
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                    view.tools.picking = None;
-                    view.tools.tools_error = Some(
-                        "no file dialog is available here (no desktop portal?); type the path instead"
-                            .to_string(),
-                    );
+                crate::file_dialog::Answer::Cancelled => {}
+                crate::file_dialog::Answer::Unavailable(message) => {
+                    view.tools.tools_error = Some(message);
                 }
             }
         }

@@ -23,6 +23,7 @@ use crate::codec::hex::{parse_hex, push_hex_spaced, to_hex_spaced};
 use crate::codec::text::{TextEncoding, decode_for_display};
 use crate::config::{TimestampMode, ViewSettings};
 use crate::export::{ExportFormat, ExportJob, ExportRow};
+use crate::file_dialog::{DialogKind, PendingDialog};
 use crate::i18n::Text;
 use crate::model::log::NO_PEER;
 use crate::model::stats::RateHistory;
@@ -85,7 +86,7 @@ pub struct TrafficState {
     /// The detail of the last range selection shown, kept while it stays the same.
     selection_detail: Option<detail::SelectionDetail>,
     /// A file dialog open on its own thread, and which field it fills.
-    pub picking: Option<(PathField, std::sync::mpsc::Receiver<Option<PathBuf>>)>,
+    pub picking: Option<(PathField, PendingDialog)>,
 }
 
 impl Default for TrafficState {
@@ -193,29 +194,16 @@ pub fn perform(app: &mut App, id: SessionId, action: TrafficAction) {
                 PathField::Export => &state.export_form.path,
             };
             let current = PathBuf::from(current.trim());
-            let (tx, rx) = std::sync::mpsc::channel();
-            // The dialog blocks until closed: it runs on a thread of its own.
-            let spawned = std::thread::Builder::new()
-                .name("sockdbg-save-dialog".into())
-                .spawn(move || {
-                    let mut dialog = rfd::FileDialog::new().set_title("Save as");
-                    if let Some(name) = current.file_name() {
-                        dialog = dialog.set_file_name(name.to_string_lossy());
-                    }
-                    if let Some(dir) = current.parent().filter(|d| d.is_dir()) {
-                        dialog = dialog.set_directory(dir);
-                    }
-                    tx.send(dialog.save_file()).ok(); // the window closed meanwhile
-                });
-            match spawned {
-                Ok(_) => state.picking = Some((field, rx)),
-                Err(e) => {
-                    let message = format!("cannot open a file dialog ({e}); type the path");
-                    match field {
-                        PathField::Capture => state.capture_error = Some(message),
-                        PathField::Export => state.export_result = Some(Err(message)),
-                    }
-                }
+            let kind = DialogKind::Save {
+                title: "Save as".to_string(),
+                current,
+            };
+            match PendingDialog::spawn(kind) {
+                Ok(dialog) => state.picking = Some((field, dialog)),
+                Err(message) => match field {
+                    PathField::Capture => state.capture_error = Some(message),
+                    PathField::Export => state.export_result = Some(Err(message)),
+                },
             }
         }
         TrafficAction::CancelExport => {

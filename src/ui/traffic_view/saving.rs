@@ -2,6 +2,7 @@
 //! form, and the file dialogs that fill their path fields.
 
 use super::*;
+use crate::file_dialog::Answer;
 
 /// A path field a file dialog can fill.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,22 +51,28 @@ impl ExportRows {
 
 /// Fills a path field when its file dialog has closed.
 pub(super) fn poll_dialog(state: &mut TrafficState) {
-    let Some((field, rx)) = &state.picking else {
+    let Some((field, dialog)) = &state.picking else {
         return;
     };
-    let picked = match rx.try_recv() {
-        Ok(picked) => picked,
-        Err(std::sync::mpsc::TryRecvError::Empty) => return,
-        Err(std::sync::mpsc::TryRecvError::Disconnected) => None,
+    let Some(answer) = dialog.poll() else {
+        return;
     };
-    if let Some(path) = picked {
-        let path = path.display().to_string();
-        match field {
-            PathField::Capture => state.capture_path = path,
-            PathField::Export => state.export_form.path = path,
-        }
-    }
+    let field = *field;
     state.picking = None;
+    match answer {
+        Answer::Picked(path) => {
+            let path = path.display().to_string();
+            match field {
+                PathField::Capture => state.capture_path = path,
+                PathField::Export => state.export_form.path = path,
+            }
+        }
+        Answer::Cancelled => {}
+        Answer::Unavailable(message) => match field {
+            PathField::Capture => state.capture_error = Some(message),
+            PathField::Export => state.export_result = Some(Err(message)),
+        },
+    }
 }
 
 /// Hands the running export its next rows (a bounded amount per frame) and collects its end.
