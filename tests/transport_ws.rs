@@ -804,3 +804,32 @@ fn a_vanished_client_a_plain_http_request_and_tls_to_a_plain_server_are_told_apa
         matches!(e, Event::PeerConnected { .. })
     });
 }
+
+#[test]
+fn on_connect_and_auto_reply_go_as_messages() {
+    use sockdbg::codec::reply::{MatchKind, ReplyRule};
+    use sockdbg::protocol::Reactions;
+
+    let rt = runtime();
+    let mut engine = Engine::spawn();
+    let reactions = Reactions {
+        on_connect: Some(Bytes::from_static(b"welcome")),
+        rules: vec![ReplyRule {
+            match_kind: MatchKind::Exact,
+            pattern: "ping".into(),
+            reply: "pong".into(),
+            ..ReplyRule::default()
+        }],
+    };
+    engine.send(Command::SetReactions {
+        id: SERVER,
+        reactions,
+    });
+    engine.start(SERVER, "ws-server:127.0.0.1:0");
+    let addr = engine.started(SERVER);
+    let (mut peer, _) = client(&rt, addr, "/", None).expect("upgrade");
+    assert_eq!(text(peer.next()), "welcome");
+    peer.send(Message::text("ping"));
+    assert_eq!(text(peer.next()), "pong");
+    note(&mut engine, SERVER, "auto-reply rule 1");
+}
