@@ -262,6 +262,44 @@ fn a_server_presents_its_certificate_and_key_files_and_the_name_is_checked() {
 }
 
 #[test]
+fn a_self_signed_ca_certificate_given_as_ca_is_trusted_as_is() {
+    let dir = temp_dir("ca-as-server");
+    let (cert, key) = write_certificate(&dir, "device.example", &["localhost"], true);
+    let mut engine = Engine::spawn();
+    engine.start(
+        SERVER,
+        &format!(
+            "tls-server:127.0.0.1:0,cert={},key={}",
+            cert.display(),
+            key.display()
+        ),
+    );
+    let port = engine.started(SERVER).port();
+    // webpki refuses a CA certificate as a server's, but one named in ca= is trusted as is.
+    let (_, server_peer, handshake) = start_client(
+        &mut engine,
+        CLIENT,
+        &format!("tls-client:localhost:{port},ca={}", cert.display()),
+    );
+    assert!(handshake.contains("CN=device.example"), "{handshake}");
+    engine.send_bytes(SERVER, SendTarget::All, b"ok");
+    let (rx, _) = engine.traffic_bytes(CLIENT, server_peer, Direction::Rx, 2);
+    assert_eq!(rx, b"ok");
+    // Trusted as is, but only for the names it lists.
+    engine.start(
+        SessionId(9),
+        &format!("tls-client:127.0.0.1:{port},ca={}", cert.display()),
+    );
+    let reason = engine.start_failed(SessionId(9));
+    assert!(reason.contains("not valid for 127.0.0.1"), "{reason}");
+    // Without ca= the line says what to do.
+    engine.start(OTHER_CLIENT, &format!("tls-client:localhost:{port}"));
+    let reason = engine.start_failed(OTHER_CLIENT);
+    assert!(reason.contains("ca=FILE"), "{reason}");
+    engine.shutdown();
+}
+
+#[test]
 fn a_plain_tcp_client_is_dropped_and_the_server_keeps_serving() {
     let mut engine = Engine::spawn();
     let (server_addr, _pem) = start_generated_server(&mut engine);
@@ -413,12 +451,21 @@ fn temp_dir(name: &str) -> PathBuf {
 /// Writes a self-signed certificate with common name `cn` for `names` and its key into
 /// `dir`; returns the two paths.
 fn write_self_signed(dir: &Path, cn: &str, names: &[&str]) -> (PathBuf, PathBuf) {
+    write_certificate(dir, cn, names, false)
+}
+
+/// Like [`write_self_signed`]; with `is_ca` the certificate says `CA:TRUE`, as one made with
+/// `openssl req -x509` does.
+fn write_certificate(dir: &Path, cn: &str, names: &[&str], is_ca: bool) -> (PathBuf, PathBuf) {
     let mut params =
         rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
             .expect("params");
     let mut dn = rcgen::DistinguishedName::new();
     dn.push(rcgen::DnType::CommonName, cn);
     params.distinguished_name = dn;
+    if is_ca {
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    }
     let key = rcgen::KeyPair::generate().expect("key");
     let cert = params.self_signed(&key).expect("cert");
     let cert_path = dir.join(format!("{cn}-cert.pem"));

@@ -95,12 +95,22 @@ pub(super) fn connector(spec: &SessionSpec) -> Result<(TlsConnector, ServerName<
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider())))
             .with_no_client_auth()
+    } else if let Some(ca) = &spec.options.ca {
+        let (roots, pinned) = ca_roots(ca)?;
+        let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider(),
+        )
+        .build()
+        .map_err(|e| format!("cannot use ca={}: {e}", ca.display()))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(TrustCaFile { webpki, pinned }))
+            .with_no_client_auth()
     } else {
-        let roots = match &spec.options.ca {
-            Some(ca) => ca_roots(ca)?,
-            None => system_roots()?,
-        };
-        builder.with_root_certificates(roots).with_no_client_auth()
+        builder
+            .with_root_certificates(system_roots()?)
+            .with_no_client_auth()
     };
     Ok((TlsConnector::from(Arc::new(config)), name))
 }
@@ -235,6 +245,11 @@ fn describe_certificate_error(error: &CertificateError) -> String {
             format!("certificate is not valid yet ({error}); check the clock, or use insecure")
         }
         C::Revoked => "certificate has been revoked".to_string(),
+        other if format!("{other:?}").contains("CaUsedAsEndEntity") => format!(
+            "the server's certificate is a CA certificate (CA:TRUE), which is not accepted as \
+             a server certificate; give that certificate itself as ca=FILE (it is then \
+             trusted for the names it lists), or use insecure"
+        ),
         other => format!("certificate rejected ({other:?}); {TRUST_HINT}"),
     }
 }
@@ -389,21 +404,21 @@ fn pem_error(error: &rustls::pki_types::pem::Error) -> String {
     }
 }
 
-/// Trust only the certificates in `path`.
-fn ca_roots(path: &Path) -> Result<RootCertStore, String> {
+/// Trust only the certificates in `path`: as roots, and each as itself (see [`TrustCaFile`]).
+fn ca_roots(path: &Path) -> Result<(RootCertStore, Vec<CertificateDer<'static>>), String> {
     let certs = CertificateDer::pem_file_iter(path)
         .map_err(|e| format!("cannot read ca={}: {}", path.display(), pem_error(&e)))?
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("cannot read ca={}: {}", path.display(), pem_error(&e)))?;
     let mut roots = RootCertStore::empty();
-    let (added, _ignored) = roots.add_parsable_certificates(certs);
+    let (added, _ignored) = roots.add_parsable_certificates(certs.iter().cloned());
     if added == 0 {
         return Err(format!(
             "no usable certificate in ca={} (expected PEM: -----BEGIN CERTIFICATE-----)",
             path.display()
         ));
     }
-    Ok(roots)
+    Ok((roots, certs))
 }
 
 /// The system's trusted roots, read once per run.
@@ -503,6 +518,73 @@ fn host_name() -> Option<String> {
         .or_else(|| std::env::var("COMPUTERNAME").ok())
         .map(|name| name.trim().to_string())
         .filter(|name| !name.is_empty())
+}
+
+/// The `ca=FILE` trust: a chain up to a certificate in the file, checked by webpki (name,
+/// expiry, signatures); or else a server certificate that is itself in the file, accepted if
+/// it names the host (its expiry is not checked then). The second case is what a device's self-signed certificate needs when it was made as
+/// a CA (`openssl req -x509` sets `CA:TRUE`), which webpki refuses as a server certificate.
+#[derive(Debug)]
+struct TrustCaFile {
+    webpki: Arc<rustls::client::WebPkiServerVerifier>,
+    pinned: Vec<CertificateDer<'static>>,
+}
+
+impl ServerCertVerifier for TrustCaFile {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let verified = self.webpki.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
+        let pinned = self
+            .pinned
+            .iter()
+            .any(|c| c.as_ref() == end_entity.as_ref());
+        match verified {
+            // The chain is what failed (no issuer, or a CA as server certificate): the
+            // certificate itself is trusted, but its names must still fit.
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::UnknownIssuer | CertificateError::Other(_),
+            )) if pinned => {
+                let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
+                rustls::client::verify_server_name(&parsed, server_name)?;
+                Ok(ServerCertVerified::assertion())
+            }
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.webpki.supported_verify_schemes()
+    }
 }
 
 /// Accepts any server certificate (the `insecure` option) but still checks the handshake's
