@@ -127,8 +127,8 @@ impl Selection {
         })
     }
 
-    /// How many rows the range covers.
-    pub fn len(self) -> usize {
+    /// How many rows the range covers (at least one).
+    pub fn rows(self) -> usize {
         self.last - self.first + 1
     }
 }
@@ -245,11 +245,11 @@ fn selection_detail(
     }
     let mut summary = format!(
         "{} entries  ·  RX {}  ·  TX {}",
-        range.len(),
+        range.rows(),
         byte_count(rx),
         byte_count(tx)
     );
-    if rows < range.len() {
+    if rows < range.rows() {
         summary.push_str(&format!(
             "  ·  first {rows} shown ({} limit)",
             byte_count(DETAIL_MAX_BYTES as u64)
