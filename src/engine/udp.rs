@@ -235,13 +235,19 @@ pub(super) async fn run_client(
                 }
             }
             command = commands.recv() => match command {
-                Some(SessionCommand::Send { target: SendTarget::Peer(peer), data, .. })
+                Some(SessionCommand::Send { target: SendTarget::Peer(peer), data, ack })
                     if peer != TARGET_PEER && !connected =>
                 {
                     // A reply to one responder of a broadcast goes to it alone.
                     match peers.addr_of(peer) {
                         Some(addr) => send_datagram(context, peer, socket.send_to(&data, addr).await, &data),
-                        None => context.sink.warning(context.id, "not sent: that responder was forgotten"),
+                        None => {
+                            let why = "not sent: that responder was forgotten";
+                            match &ack {
+                                Some(ack) => ack.refuse(why),
+                                None => context.sink.warning(context.id, why),
+                            }
+                        }
                     }
                 }
                 Some(SessionCommand::Send { data, .. }) => {
