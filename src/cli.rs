@@ -15,7 +15,10 @@ use crate::spec::SessionSpec;
 #[command(version, about, long_about = None)]
 pub struct Cli {
     /// Sessions to create and start: tcp-server:[HOST:]PORT, tcp-client:HOST:PORT,
-    /// udp-server:[HOST:]PORT, udp-client:HOST:PORT (HOST may be [v6]).
+    /// udp-server:[HOST:]PORT, udp-client:HOST:PORT, udp-group:GROUP:PORT,
+    /// tls-server:[HOST:]PORT, tls-client:HOST:PORT, ws-server:[HOST:]PORT[/PATH],
+    /// ws://HOST:PORT/PATH, wss://HOST:PORT/PATH; options follow after commas
+    /// (e.g. tls-client:host:443,insecure). HOST may be [v6].
     #[arg(value_name = "SESSION", value_parser = parse_spec)]
     pub sessions: Vec<SessionSpec>,
 

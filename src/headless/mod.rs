@@ -49,7 +49,7 @@ pub const DEFAULT_UDP_LISTEN_MS: u64 = 1000;
 pub enum UsageError {
     /// `--headless` without any SESSION.
     #[error(
-        "--headless needs at least one SESSION (tcp-server:[HOST:]PORT, tcp-client:HOST:PORT, udp-server:[HOST:]PORT or udp-client:HOST:PORT)"
+        "--headless needs at least one SESSION (tcp-server:[HOST:]PORT, tcp-client:HOST:PORT, udp-server:[HOST:]PORT, udp-client:HOST:PORT, udp-group:GROUP:PORT, tls-server:[HOST:]PORT, tls-client:HOST:PORT, ws-server:[HOST:]PORT[/PATH] or ws://HOST:PORT/PATH)"
     )]
     NoSession,
     /// `--send-hex` is not valid hex.
