@@ -21,7 +21,8 @@ pub(super) const UDP_RECV_BUFFER_BYTES: usize = 4 * 1024 * 1024;
 const LISTEN_BACKLOG: i32 = 1024;
 
 thread_local! {
-    /// One datagram buffer per IO thread, so an idle UDP session holds no buffer of its own.
+    /// One read buffer per IO thread (UDP datagrams, TLS reads), so an idle session or
+    /// connection holds no buffer of its own.
     static READ_BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0; READ_BUFFER_BYTES]);
 }
 

@@ -19,7 +19,7 @@ use std::time::Duration;
 use std::time::SystemTime;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::sync::mpsc;
@@ -28,7 +28,7 @@ use tokio_util::task::TaskTracker;
 
 use super::dispatch::SessionContext;
 use super::jobs::SendAck;
-use super::net::{READ_BUFFER_BYTES, describe, read_fresh};
+use super::net::{READ_BUFFER_BYTES, describe, read_fresh, read_shared};
 use super::reactions;
 use crate::protocol::{Direction, Event, PeerId, SendTarget, SessionId};
 
@@ -41,8 +41,8 @@ const CLOSED_BY_PEER_TLS: &str = "closed by peer (TLS close_notify)";
 /// Why a TLS connection ended when the TCP connection closed without a close_notify first.
 const CLOSED_WITHOUT_CLOSE_NOTIFY: &str =
     "peer closed without close_notify (the connection was cut, or the peer skips the TLS close)";
-/// One read of a TLS connection: the largest TLS record's plaintext. Idle connections keep
-/// this much; a flood is gathered into reads of up to [`READ_BUFFER_BYTES`].
+/// The largest TLS record's plaintext: a read this big suggests more is already decrypted,
+/// and it is gathered into one entry of up to [`READ_BUFFER_BYTES`].
 const TLS_READ_BYTES: usize = 16 * 1024;
 /// How long queued sends may take to drain after the peer's FIN or the user's disconnect.
 const FLUSH_AFTER_FIN: Duration = Duration::from_secs(2);
@@ -508,38 +508,46 @@ fn received(link: Link<'_>, replies: &Replies, data: Bytes) {
     }
 }
 
-/// The read loop of a TLS connection: reads decrypted bytes through `AsyncRead`, one TLS
-/// record at a time while idle, and gathers what is already decrypted into one entry of up to
-/// [`READ_BUFFER_BYTES`] during a flood.
+/// The read loop of a TLS connection: reads decrypted bytes through `AsyncRead` into the IO
+/// thread's shared buffer (an idle connection holds no buffer of its own), and gathers what
+/// is already decrypted into one entry of up to [`READ_BUFFER_BYTES`] during a flood.
 async fn read_stream_loop<R: AsyncRead + Unpin>(
     link: Link<'_>,
     reader: &mut R,
     replies: &Replies,
 ) -> String {
-    let mut chunk = vec![0; TLS_READ_BYTES];
     loop {
         link.sink.wait_for_room().await;
-        let n = match reader.read(&mut chunk).await {
-            Ok(0) => return CLOSED_BY_PEER_TLS.to_string(),
-            Ok(n) => n,
+        let first = match std::future::poll_fn(|cx| poll_read_shared(reader, cx, usize::MAX)).await
+        {
+            Ok(data) if data.is_empty() => return CLOSED_BY_PEER_TLS.to_string(),
+            Ok(data) => data,
             Err(e) => return stream_read_error(&e),
         };
-        if n < chunk.len() {
-            received(link, replies, Bytes::copy_from_slice(&chunk[..n]));
+        if first.len() < TLS_READ_BYTES {
+            received(link, replies, first);
             continue;
         }
-        // A full record: more may be decrypted already. Take it now, without waiting.
+        // A full record or more: more may be decrypted already. Take it now, without waiting.
         let mut gathered = BytesMut::with_capacity(READ_BUFFER_BYTES);
-        gathered.extend_from_slice(&chunk[..n]);
+        gathered.extend_from_slice(&first);
         let mut ended = None;
-        while gathered.len() + chunk.len() <= READ_BUFFER_BYTES {
-            match read_now(reader, &mut chunk).await {
+        while gathered.len() < READ_BUFFER_BYTES {
+            let room = READ_BUFFER_BYTES - gathered.len();
+            let now = std::future::poll_fn(|cx| {
+                Poll::Ready(match poll_read_shared(reader, cx, room) {
+                    Poll::Ready(result) => Some(result),
+                    Poll::Pending => None,
+                })
+            })
+            .await;
+            match now {
                 None => break,
-                Some(Ok(0)) => {
+                Some(Ok(data)) if data.is_empty() => {
                     ended = Some(CLOSED_BY_PEER_TLS.to_string());
                     break;
                 }
-                Some(Ok(n)) => gathered.extend_from_slice(&chunk[..n]),
+                Some(Ok(data)) => gathered.extend_from_slice(&data),
                 Some(Err(e)) => {
                     ended = Some(stream_read_error(&e));
                     break;
@@ -558,20 +566,27 @@ async fn read_stream_loop<R: AsyncRead + Unpin>(
     }
 }
 
-/// Reads what `reader` has ready now; `None` when it would have to wait.
-async fn read_now<R: AsyncRead + Unpin>(
+/// Polls `reader` once into this thread's shared buffer (at most `max` bytes) and copies out
+/// what it read; empty at the end of the stream.
+fn poll_read_shared<R: AsyncRead + Unpin>(
     reader: &mut R,
-    buf: &mut [u8],
-) -> Option<io::Result<usize>> {
-    std::future::poll_fn(|cx| {
-        let mut read_buf = ReadBuf::new(buf);
-        Poll::Ready(match Pin::new(&mut *reader).poll_read(cx, &mut read_buf) {
-            Poll::Ready(Ok(())) => Some(Ok(read_buf.filled().len())),
-            Poll::Ready(Err(e)) => Some(Err(e)),
-            Poll::Pending => None,
-        })
-    })
-    .await
+    cx: &mut std::task::Context<'_>,
+    max: usize,
+) -> Poll<io::Result<Bytes>> {
+    let polled = read_shared(|buf| {
+        let limit = max.min(buf.len());
+        let mut read_buf = ReadBuf::new(&mut buf[..limit]);
+        match Pin::new(&mut *reader).poll_read(cx, &mut read_buf) {
+            Poll::Ready(Ok(())) => Ok((read_buf.filled().len(), true)),
+            Poll::Ready(Err(e)) => Err(e),
+            Poll::Pending => Ok((0, false)),
+        }
+    });
+    match polled {
+        Ok((data, true)) => Poll::Ready(Ok(data)),
+        Ok((_, false)) => Poll::Pending,
+        Err(e) => Poll::Ready(Err(e)),
+    }
 }
 
 /// Why a TLS read failed: tokio-rustls reports a TCP close without close_notify as

@@ -217,10 +217,10 @@ fn describe_certificate_error(error: &CertificateError) -> String {
         C::BadSignature => {
             format!("certificate signature is not valid (BadSignature); {TRUST_HINT}")
         }
-        C::NotValidForName => format!(
-            "certificate is not valid for this host name (NotValidForName); connect by a \
-             name the certificate lists, or use insecure"
-        ),
+        C::NotValidForName => "certificate is not valid for this host name \
+                               (NotValidForName); connect by a name the certificate lists, \
+                               or use insecure"
+            .to_string(),
         C::NotValidForNameContext {
             expected,
             presented,
@@ -245,11 +245,12 @@ fn describe_certificate_error(error: &CertificateError) -> String {
             format!("certificate is not valid yet ({error}); check the clock, or use insecure")
         }
         C::Revoked => "certificate has been revoked".to_string(),
-        other if format!("{other:?}").contains("CaUsedAsEndEntity") => format!(
+        other if format!("{other:?}").contains("CaUsedAsEndEntity") => {
             "the server's certificate is a CA certificate (CA:TRUE), which is not accepted as \
              a server certificate; give that certificate itself as ca=FILE (it is then \
              trusted for the names it lists), or use insecure"
-        ),
+                .to_string()
+        }
         other => format!("certificate rejected ({other:?}); {TRUST_HINT}"),
     }
 }
@@ -480,7 +481,7 @@ fn generate_self_signed(
     let key = PrivateKeyDer::Pkcs8(key_pair.serialize_der().into());
     let fingerprint = sha256_fingerprint(der.as_ref());
     let path = generated_cert_path(port);
-    let written = std::fs::write(&path, cert.pem());
+    let written = write_fresh(&path, cert.pem().as_bytes());
     let names = names.join(", ");
     let note = match written {
         Ok(()) => format!(
@@ -496,6 +497,22 @@ fn generate_self_signed(
         ),
     };
     Ok((vec![der], key, note))
+}
+
+/// Writes `contents` to a file created anew at `path`: an old file (or a symlink someone
+/// planted in the shared temp directory) is removed, never written through.
+fn write_fresh(path: &Path, contents: &[u8]) -> io::Result<()> {
+    use std::io::Write as _;
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    file.write_all(contents)
 }
 
 /// `<temp>/sockdbg-<port>-cert.pem`; for port 0 a name unique to this process and server.
