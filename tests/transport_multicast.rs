@@ -11,10 +11,10 @@
 //! on stop, restart on the same port, `sockdbg --headless` in a group); the `loop=` option on a
 //! veth interface (off: the sender does not hear itself, on: it does); rejoin after the
 //! interface's addresses change and after it lost its carrier and came back; an IPv6 group
-//! `[ff15::1234]` on a veth interface joined by name and by index (lo cannot carry IPv6
-//! multicast: the kernel drops it on input); a broadcast client (subnet and limited broadcast)
-//! that lists the replies of two responders and answers one of them alone, in the engine and
-//! in `sockdbg --headless`.
+//! `[ff15::1234]` on a veth interface joined by name and by index, and a link-local
+//! `[ff02::1234]` (lo cannot carry IPv6 multicast: the kernel drops it on input); a broadcast
+//! client (subnet and limited broadcast) that lists the replies of two responders and answers
+//! one of them alone, in the engine and in `sockdbg --headless`.
 
 mod common;
 
@@ -333,6 +333,19 @@ fn inner_ipv6_group_on_a_veth_interface() {
         let (_, data) = wait_rx_from_port(&mut engine, id, port);
         assert_eq!(data, &b"from A"[..]);
     }
+
+    // A link-local group (ff02::) works the same on the named interface.
+    let link_port = free_udp_port();
+    let link_group: std::net::Ipv6Addr = "ff02::1234".parse().expect("group");
+    engine.start(
+        CLIENT,
+        &format!("udp-group:[ff02::1234]:{link_port},iface=va"),
+    );
+    engine.started(CLIENT);
+    engine.peer_connected(CLIENT, SocketAddr::from((link_group, link_port)));
+    engine.send_bytes(CLIENT, SendTarget::All, b"link-local");
+    let (_, data) = wait_rx_from_port(&mut engine, CLIENT, link_port);
+    assert_eq!(data, &b"link-local"[..]);
     engine.shutdown();
 }
 
