@@ -302,9 +302,14 @@ impl App {
                         self.start_session(id);
                     }
                 }
-                Err(e) => self
-                    .notices
-                    .push(format!("Saved session '{}' was skipped: {e}", saved.spec)),
+                Err(e) => {
+                    let notice = crate::i18n::trf(
+                        self.language(),
+                        crate::i18n::Text::SavedSessionSkipped,
+                        &[&saved.spec, &e],
+                    );
+                    self.notices.push(notice);
+                }
             }
         }
     }
@@ -361,7 +366,9 @@ impl App {
             return;
         }
         if let Err(e) = store.save(&current) {
-            self.notices.push(e.to_string());
+            let notice =
+                crate::i18n::trf(self.language(), crate::i18n::Text::ConfigSaveFailed, &[&e]);
+            self.notices.push(notice);
         }
         self.saved = Some(current);
         self.last_save = Some(std::time::Instant::now());

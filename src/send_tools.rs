@@ -15,6 +15,7 @@ use bytes::Bytes;
 use crate::app::{App, SessionView};
 use crate::codec::reply::{ReplyRule, RuleSet};
 use crate::codec::send::{SendOptions, build_payload};
+use crate::i18n::{Language, Text, tr, trf};
 use crate::config::{CONFIG_VERSION, OnConnect, QuickCommand, QuickCommandFile, SavedSession};
 use crate::protocol::{
     Command, Event, JobId, JobOutcome, PeerId, Reactions, SendTarget, SessionId,
@@ -43,8 +44,9 @@ impl JobView {
         (done, total)
     }
 
-    /// One line on how it ended, once every job has.
-    pub fn outcome_text(&self) -> Option<String> {
+    /// One line on how it ended, once every job has, in `language` (an engine's failure
+    /// reason stays as the engine wrote it).
+    pub fn outcome_text(&self, language: Language) -> Option<String> {
         if self.running() || self.jobs.is_empty() {
             return None;
         }
@@ -57,9 +59,9 @@ impl JobView {
             .values()
             .any(|(_, _, end)| *end == Some(JobOutcome::Cancelled));
         Some(match (failed, cancelled) {
-            (Some(why), _) => format!("failed: {why}"),
-            (None, true) => "stopped".to_string(),
-            (None, false) => "done".to_string(),
+            (Some(why), _) => trf(language, Text::JobFailed, &[&why]),
+            (None, true) => tr(language, Text::JobStopped).to_string(),
+            (None, false) => tr(language, Text::JobDone).to_string(),
         })
     }
 }
@@ -176,12 +178,17 @@ impl SendTools {
     /// The reactions to hand to the engine, or why they cannot be used.
     ///
     /// # Errors
-    /// A message naming the bad rule or the on-connect payload's problem.
-    pub fn reactions(&self) -> Result<Reactions, String> {
-        RuleSet::compile(&self.rules).map_err(|e| e.to_string())?;
+    /// A message in `language` naming the bad rule or the on-connect payload's problem.
+    pub fn reactions(&self, language: Language) -> Result<Reactions, String> {
+        RuleSet::compile(&self.rules).map_err(|e| {
+            trf(language, Text::RuleErrorText, &[&e.number, &e.message])
+        })?;
         let on_connect = if self.on_connect.enabled {
             let bytes = build_payload(&self.on_connect.payload, &self.on_connect.options)
-                .map_err(|e| format!("on-connect payload: {e}"))?;
+                .map_err(|e| {
+                    let why = crate::ui::send_box::send_error_text(language, &e);
+                    trf(language, Text::OnConnectError, &[&why])
+                })?;
             Some(Bytes::from(bytes))
         } else {
             None
@@ -293,6 +300,7 @@ pub fn track(views: &mut HashMap<SessionId, SessionView>, event: &Event) {
 impl App {
     /// Sends the send box's content through the pipeline to every target and remembers it.
     pub(crate) fn send_box_payload(&mut self, id: SessionId) {
+        let language = self.language();
         let options = self.view.send_options();
         let view = self.view_of(id);
         let text = view.send_text.clone();
@@ -307,14 +315,15 @@ impl App {
                     self.command(Command::Send { id, target, data });
                 }
             }
-            Err(e) => view.send_error = Some(e.to_string()),
+            Err(e) => view.send_error = Some(crate::ui::send_box::send_error_text(language, &e)),
         }
     }
 
     /// Hands the session's reactions to the engine, or shows why they cannot be used.
     pub(crate) fn apply_reactions(&mut self, id: SessionId) {
+        let language = self.language();
         let tools = &mut self.view_of(id).tools;
-        match tools.reactions() {
+        match tools.reactions(language) {
             Ok(reactions) => {
                 tools.reactions_error = None;
                 self.command(Command::SetReactions { id, reactions });
@@ -325,6 +334,7 @@ impl App {
 
     /// Carries out a send-tools action for session `id`.
     pub(crate) fn perform_tool(&mut self, id: SessionId, action: ToolAction) {
+        let language = self.language();
         self.view_of(id).tools.tools_error = None;
         match action {
             ToolAction::SendQuick { global, index } => {
@@ -345,8 +355,12 @@ impl App {
                         }
                     }
                     Err(e) => {
-                        self.view_of(id).tools.tools_error =
-                            Some(format!("quick command '{}': {e}", command.name));
+                        let why = crate::ui::send_box::send_error_text(language, &e);
+                        self.view_of(id).tools.tools_error = Some(trf(
+                            language,
+                            Text::QuickCommandError,
+                            &[&command.name, &why],
+                        ));
                     }
                 }
             }
@@ -363,7 +377,7 @@ impl App {
                     .collect();
                 let command = QuickCommand {
                     name: if name.is_empty() {
-                        "command".to_string()
+                        tr(language, Text::DefaultCommandName).to_string()
                     } else {
                         name
                     },
@@ -410,7 +424,7 @@ impl App {
                     .and_then(|text| std::fs::write(&path, text).map_err(|e| e.to_string()));
                 if let Err(e) = written {
                     self.view_of(id).tools.tools_error =
-                        Some(format!("cannot export to {}: {e}", path.display()));
+                        Some(trf(language, Text::CannotExportTo, &[&path.display(), &e]));
                 }
             }
             ToolAction::ImportQuick(path) => {
@@ -427,7 +441,7 @@ impl App {
                         .extend(file.quick_commands),
                     Err(e) => {
                         self.view_of(id).tools.tools_error =
-                            Some(format!("cannot import {}: {e}", path.display()));
+                            Some(trf(language, Text::CannotImport, &[&path.display(), &e]));
                     }
                 }
             }
@@ -447,18 +461,21 @@ impl App {
             }
             ToolAction::PickFile => {
                 let kind = crate::file_dialog::DialogKind::Open {
-                    title: "File to send".to_string(),
+                    title: tr(language, Text::FileToSend).to_string(),
                 };
                 match crate::file_dialog::PendingDialog::spawn(kind) {
                     Ok(dialog) => self.view_of(id).tools.picking = Some(dialog),
-                    Err(message) => self.view_of(id).tools.tools_error = Some(message),
+                    Err(message) => {
+                        self.view_of(id).tools.tools_error =
+                            Some(trf(language, Text::DialogUnavailable, &[&message]));
+                    }
                 }
             }
             ToolAction::SendFile => {
                 let view = self.view_of(id);
                 let path = PathBuf::from(view.tools.file_path.trim());
                 if view.tools.file_path.trim().is_empty() {
-                    view.tools.tools_error = Some("choose a file to send first".to_string());
+                    view.tools.tools_error = Some(tr(language, Text::ChooseFileFirst).to_string());
                     return;
                 }
                 view.tools.file = JobView::default();
@@ -496,13 +513,13 @@ impl App {
     }
 
     fn start_periodic(&mut self, id: SessionId) {
+        let language = self.language();
         let options: SendOptions = self.view.send_options();
         let view = self.view_of(id);
         let interval_ms = match view.tools.periodic_interval_ms.trim().parse::<u64>() {
             Ok(ms) if ms >= 1 => ms,
             _ => {
-                view.tools.tools_error =
-                    Some("interval: a whole number of milliseconds, at least 1".to_string());
+                view.tools.tools_error = Some(tr(language, Text::BadInterval).to_string());
                 return;
             }
         };
@@ -512,8 +529,7 @@ impl App {
                 Ok(0) => None,
                 Ok(n) => Some(n),
                 Err(_) => {
-                    view.tools.tools_error =
-                        Some("count: a whole number (0 sends until stopped)".to_string());
+                    view.tools.tools_error = Some(tr(language, Text::BadCount).to_string());
                     return;
                 }
             },
@@ -521,7 +537,7 @@ impl App {
         let data = match build_payload(&view.send_text, &options) {
             Ok(bytes) => Bytes::from(bytes),
             Err(e) => {
-                view.send_error = Some(e.to_string());
+                view.send_error = Some(crate::ui::send_box::send_error_text(language, &e));
                 return;
             }
         };
@@ -548,6 +564,7 @@ impl App {
 
     /// Picks up a file dialog's answer, if it has come.
     pub(crate) fn poll_file_dialogs(&mut self) {
+        let language = self.language();
         for view in self.views.values_mut() {
             let Some(answer) = view.tools.picking.as_ref().and_then(|d| d.poll()) else {
                 continue;
@@ -559,7 +576,8 @@ impl App {
                 }
                 crate::file_dialog::Answer::Cancelled => {}
                 crate::file_dialog::Answer::Unavailable(message) => {
-                    view.tools.tools_error = Some(message);
+                    view.tools.tools_error =
+                        Some(trf(language, Text::DialogUnavailable, &[&message]));
                 }
             }
         }
@@ -596,9 +614,9 @@ mod tests {
             .insert(JobId(2), (10, Some(10), Some(JobOutcome::Completed)));
         assert!(view.running());
         assert_eq!(view.progress(), (15, Some(20)));
-        assert_eq!(view.outcome_text(), None);
+        assert_eq!(view.outcome_text(Language::English), None);
         view.jobs
             .insert(JobId(1), (5, Some(10), Some(JobOutcome::Cancelled)));
-        assert_eq!(view.outcome_text().as_deref(), Some("stopped"));
+        assert_eq!(view.outcome_text(Language::English).as_deref(), Some("stopped"));
     }
 }

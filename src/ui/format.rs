@@ -1,6 +1,7 @@
 //! Small formatting helpers shared by the panels: local times with milliseconds, byte counts,
 //! peer addresses, and the colors of each entry kind.
 
+use crate::i18n::{Language, Text, tr};
 use crate::model::EntryKind;
 
 /// `12:34:56.789` in local time, from microseconds since the Unix epoch.
@@ -29,11 +30,11 @@ pub fn byte_count(bytes: u64) -> String {
     }
 }
 
-/// The short label of an entry kind as shown in the log.
-pub fn kind_label(kind: EntryKind) -> &'static str {
+/// The short label of an entry kind as shown in the log (`RX`/`收`, `TX`/`发`).
+pub fn kind_label(language: Language, kind: EntryKind) -> &'static str {
     match kind {
-        EntryKind::Rx => "RX",
-        EntryKind::Tx => "TX",
+        EntryKind::Rx => tr(language, Text::KindRx),
+        EntryKind::Tx => tr(language, Text::KindTx),
         EntryKind::Info => "--",
         EntryKind::Error => "!!",
     }

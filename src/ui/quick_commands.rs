@@ -146,7 +146,7 @@ fn quick_list_ui(
         ui.push_id(("quick", global, index), |ui| {
             ui.horizontal(|ui| {
                 let name = if command.name.is_empty() {
-                    "(unnamed)"
+                    t(ui, Text::Unnamed)
                 } else {
                     command.name.as_str()
                 };
@@ -252,11 +252,12 @@ fn rules_ui(ui: &mut egui::Ui, id: SessionId, rules: &mut Vec<ReplyRule>) -> boo
                     let label = ui.label(t(ui, Text::WhenData));
                     let before = rule.match_kind;
                     egui::ComboBox::from_id_salt("match_kind")
-                        .selected_text(rule.match_kind.label())
+                        .selected_text(match_kind_label(ui, rule.match_kind))
                         .width(90.0)
                         .show_ui(ui, |ui| {
                             for kind in MatchKind::ALL {
-                                ui.selectable_value(&mut rule.match_kind, kind, kind.label());
+                                let text = match_kind_label(ui, kind);
+                                ui.selectable_value(&mut rule.match_kind, kind, text);
                             }
                         })
                         .response
@@ -264,7 +265,7 @@ fn rules_ui(ui: &mut egui::Ui, id: SessionId, rules: &mut Vec<ReplyRule>) -> boo
                     changed |= before != rule.match_kind;
                     if rule.match_kind != MatchKind::Any {
                         if rule.match_kind != MatchKind::Regex {
-                            changed |= ui.checkbox(&mut rule.pattern_hex, "hex").changed();
+                            changed |= ui.checkbox(&mut rule.pattern_hex, t(ui, Text::PatternHex)).changed();
                         }
                         let label = ui.label(t(ui, Text::Pattern));
                         changed |= ui
@@ -278,13 +279,14 @@ fn rules_ui(ui: &mut egui::Ui, id: SessionId, rules: &mut Vec<ReplyRule>) -> boo
                     let before = rule.reply_kind;
                     egui::ComboBox::from_id_salt("reply_kind")
                         .selected_text(match rule.reply_kind {
-                            ReplyKind::Echo => "echo",
-                            ReplyKind::Send => "send",
+                            ReplyKind::Echo => t(ui, Text::ReplyEcho),
+                            ReplyKind::Send => t(ui, Text::ReplySend),
                         })
                         .width(60.0)
                         .show_ui(ui, |ui| {
-                            ui.selectable_value(&mut rule.reply_kind, ReplyKind::Send, "send");
-                            ui.selectable_value(&mut rule.reply_kind, ReplyKind::Echo, "echo");
+                            let (send, echo) = (t(ui, Text::ReplySend), t(ui, Text::ReplyEcho));
+                            ui.selectable_value(&mut rule.reply_kind, ReplyKind::Send, send);
+                            ui.selectable_value(&mut rule.reply_kind, ReplyKind::Echo, echo);
                         })
                         .response
                         .labelled_by(label.id);
@@ -330,4 +332,16 @@ fn rules_ui(ui: &mut egui::Ui, id: SessionId, rules: &mut Vec<ReplyRule>) -> boo
         changed = true;
     }
     changed
+}
+
+/// A match kind's name in the window's language ([`MatchKind::label`] is the English one).
+fn match_kind_label(ui: &egui::Ui, kind: MatchKind) -> &'static str {
+    let key = match kind {
+        MatchKind::Any => Text::MatchAny,
+        MatchKind::Exact => Text::MatchExact,
+        MatchKind::Contains => Text::MatchContains,
+        MatchKind::StartsWith => Text::MatchStartsWith,
+        MatchKind::Regex => Text::MatchRegex,
+    };
+    t(ui, key)
 }

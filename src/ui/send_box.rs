@@ -8,9 +8,11 @@ use egui::RichText;
 use crate::app::{Action, App};
 use crate::codec::checksum::Checksum;
 use crate::codec::hex::to_hex_spaced;
-use crate::codec::send::{LineEnding, SendOptions, build_payload};
+use crate::codec::escape::EscapeError;
+use crate::codec::hex::HexError;
+use crate::codec::send::{LineEnding, SendError, SendOptions, build_payload};
 use crate::codec::text::TextEncoding;
-use crate::i18n::{Text, tr, trf};
+use crate::i18n::{Language, Text, tr, trf};
 use crate::model::Session;
 use crate::protocol::{PeerId, SendTarget, SessionId};
 use crate::send_tools::{JobView, SendTools, ToolAction};
@@ -31,6 +33,7 @@ struct LargePreview {
     text_ptr: usize,
     text_len: usize,
     options: SendOptions,
+    language: Language,
     preview: Result<String, String>,
 }
 
@@ -170,10 +173,7 @@ fn large_text_ui(
     session_view: &mut crate::app::SessionView,
     options: &SendOptions,
 ) {
-    let summary = format!(
-        "{} bytes of text: too large to edit here (paste appends)",
-        session_view.send_text.len()
-    );
+    let summary = crate::ui::tf(ui, Text::LargeText, &[&session_view.send_text.len()]);
     ui.horizontal(|ui| {
         ui.label(summary);
         if ui.button(t(ui, Text::ClearText)).clicked() {
@@ -186,18 +186,22 @@ fn large_text_ui(
         return;
     }
     let cache_id = edit_id.with("large_preview");
+    let language = crate::ui::language(ui.ctx());
     let cached: Option<LargePreview> = ui.data(|d| d.get_temp(cache_id));
     let fresh = cached.filter(|c| {
-        c.text_ptr == text.as_ptr() as usize && c.text_len == text.len() && c.options == *options
+        c.text_ptr == text.as_ptr() as usize && c.text_len == text.len()
+            && c.options == *options
+            && c.language == language
     });
     let preview = match fresh {
         Some(cached) => cached.preview,
         None => {
-            let preview = preview_text(text, options);
+            let preview = preview_text(language, text, options);
             let entry = LargePreview {
                 text_ptr: text.as_ptr() as usize,
                 text_len: text.len(),
                 options: *options,
+                language,
                 preview: preview.clone(),
             };
             ui.data_mut(|d| d.insert_temp(cache_id, entry));
@@ -236,29 +240,67 @@ fn history_keys_ui(ui: &mut egui::Ui, edit_id: egui::Id, text: &mut String, tool
     }
 }
 
-/// The exact bytes `input` becomes with `options`, or why it cannot be sent.
-pub fn preview_text(input: &str, options: &SendOptions) -> Result<String, String> {
+/// The exact bytes `input` becomes with `options`, or why it cannot be sent, in `language`.
+pub fn preview_text(
+    language: Language,
+    input: &str,
+    options: &SendOptions,
+) -> Result<String, String> {
     if input.is_empty() && options.line_ending == LineEnding::None {
         return Ok(String::new());
     }
-    let bytes = build_payload(input, options).map_err(|e| e.to_string())?;
+    let bytes = build_payload(input, options).map_err(|e| send_error_text(language, &e))?;
     let shown = &bytes[..bytes.len().min(PREVIEW_BYTES)];
     let more = if bytes.len() > PREVIEW_BYTES {
         " …"
     } else {
         ""
     };
-    let noun = if bytes.len() == 1 { "byte" } else { "bytes" };
-    Ok(format!(
-        "{} {noun}: {}{more}",
-        bytes.len(),
-        to_hex_spaced(shown)
-    ))
+    let key = if bytes.len() == 1 {
+        Text::PreviewByte
+    } else {
+        Text::PreviewBytes
+    };
+    let hex = format!("{}{more}", to_hex_spaced(shown));
+    Ok(trf(language, key, &[&bytes.len(), &hex]))
+}
+
+/// Why a payload cannot be built, in `language` (the codec's own message is English).
+pub fn send_error_text(language: Language, error: &SendError) -> String {
+    let hex_text = |e: &HexError| match e {
+        HexError::InvalidChar { ch, column } => trf(language, Text::HexNotDigit, &[ch, column]),
+        HexError::OddDigits { group, column } => {
+            trf(language, Text::HexOddDigits, &[group, column])
+        }
+    };
+    match error {
+        SendError::Hex(e) => trf(language, Text::InvalidHex, &[&hex_text(e)]),
+        SendError::Escape(e) => {
+            let text = match e {
+                EscapeError::Unknown { ch, column } => {
+                    trf(language, Text::EscapeUnknown, &[ch, column])
+                }
+                EscapeError::BadHexByte { column } => {
+                    trf(language, Text::EscapeBadHex, &[column])
+                }
+                EscapeError::Trailing { column } => {
+                    trf(language, Text::EscapeTrailing, &[column])
+                }
+            };
+            trf(language, Text::BadEscape, &[&text])
+        }
+        SendError::Encode(e) => trf(
+            language,
+            Text::CannotEncode,
+            &[&e.ch, &format!("{:04X}", e.code), &e.position, &e.encoding],
+        ),
+        SendError::Empty => tr(language, Text::NothingToSend).to_string(),
+    }
 }
 
 /// One line under an input: the bytes it makes, or its error in the error color.
 pub fn preview_ui(ui: &mut egui::Ui, input: &str, options: &SendOptions) {
-    match preview_text(input, options) {
+    match preview_text(crate::ui::language(ui.ctx()), input, options) {
         Ok(text) => ui.label(RichText::new(text).monospace().weak()),
         Err(error) => ui.colored_label(ui.visuals().error_fg_color, error),
     };
@@ -363,12 +405,20 @@ pub fn send_options_ui(
     changed
 }
 
-fn progress_text(jobs: &JobView, unit: &str) -> String {
+/// `3 / 10 sent (running)` for a periodic send, `512 / 1024 bytes (done)` for a file.
+fn progress_text(language: Language, jobs: &JobView, file: bool) -> String {
     let (done, total) = jobs.progress();
-    let state = jobs.outcome_text().unwrap_or_else(|| "running".to_string());
+    let state = jobs
+        .outcome_text(language)
+        .unwrap_or_else(|| tr(language, Text::JobRunning).to_string());
+    let (key, open_key) = if file {
+        (Text::FileProgress, Text::FileProgressOpen)
+    } else {
+        (Text::PeriodicProgress, Text::PeriodicProgressOpen)
+    };
     match total {
-        Some(total) => format!("{done} / {total} {unit} ({state})"),
-        None => format!("{done} {unit} ({state})"),
+        Some(total) => trf(language, key, &[&done, &total, &state]),
+        None => trf(language, open_key, &[&done, &state]),
     }
 }
 
@@ -401,7 +451,7 @@ fn periodic_ui(
             actions.push(Action::Tool(id, ToolAction::StartPeriodic));
         }
         if !tools.periodic.jobs.is_empty() {
-            ui.label(RichText::new(progress_text(&tools.periodic, "sent")).weak());
+            ui.label(RichText::new(progress_text(crate::ui::language(ui.ctx()), &tools.periodic, false)).weak());
         }
     });
 }
@@ -438,7 +488,7 @@ fn file_ui(
             ui.add(
                 egui::ProgressBar::new(fraction)
                     .desired_width(160.0)
-                    .text(progress_text(&tools.file, "bytes")),
+                    .text(progress_text(crate::ui::language(ui.ctx()), &tools.file, true)),
             );
             if ui.button(t(ui, Text::CancelFile)).clicked() {
                 actions.push(Action::Tool(id, ToolAction::CancelFile));
@@ -452,7 +502,7 @@ fn file_ui(
                 actions.push(Action::Tool(id, ToolAction::SendFile));
             }
             if !tools.file.jobs.is_empty() {
-                ui.label(RichText::new(progress_text(&tools.file, "bytes")).weak());
+                ui.label(RichText::new(progress_text(crate::ui::language(ui.ctx()), &tools.file, true)).weak());
             }
         }
     });
@@ -477,7 +527,7 @@ fn target_ui(ui: &mut egui::Ui, session: &Session, target: &mut SendTarget, tool
         SendTarget::All => tr(language, all_key).to_string(),
         SendTarget::Peer(peer) => match connected.iter().find(|(p, _)| *p == peer) {
             Some((_, addr)) => addr.clone(),
-            None => format!("#{} (gone)", peer.0),
+            None => trf(language, Text::TargetGone, &[&peer.0]),
         },
     };
     let label = ui.label(t(ui, Text::To));
@@ -544,21 +594,44 @@ mod tests {
             ..SendOptions::default()
         };
         assert_eq!(
-            preview_text("AT", &crlf).as_deref(),
+            preview_text(Language::English, "AT", &crlf).as_deref(),
             Ok("4 bytes: 41 54 0D 0A")
         );
-        assert_eq!(preview_text("", &SendOptions::default()).as_deref(), Ok(""));
+        assert_eq!(preview_text(Language::English, "", &SendOptions::default()).as_deref(), Ok(""));
         assert_eq!(
-            preview_text("\\x01", &crlf).as_deref(),
+            preview_text(Language::English, "\\x01", &crlf).as_deref(),
             Ok("3 bytes: 01 0D 0A")
         );
         let long = "a".repeat(100);
-        let text = preview_text(&long, &SendOptions::default()).expect("valid");
+        let text = preview_text(Language::English, &long, &SendOptions::default()).expect("valid");
         assert!(
             text.starts_with("100 bytes: 61 61") && text.ends_with(" …"),
             "{text}"
         );
-        let error = preview_text("\\q", &crlf).expect_err("bad escape");
+        let error = preview_text(Language::English, "\\q", &crlf).expect_err("bad escape");
         assert!(error.contains("column 1"), "{error}");
+        let zh = preview_text(Language::Chinese, "AT", &crlf).expect("valid");
+        assert_eq!(zh, "4 字节：41 54 0D 0A");
+    }
+
+    #[test]
+    fn send_errors_read_as_the_codec_says_in_english() {
+        // The English text is the codec's own message, so headless and window agree.
+        let cases = [
+            SendError::Hex(HexError::InvalidChar { ch: 'g', column: 3 }),
+            SendError::Hex(HexError::OddDigits {
+                group: "123".into(),
+                column: 1,
+            }),
+            SendError::Escape(EscapeError::Unknown { ch: 'q', column: 2 }),
+            SendError::Escape(EscapeError::BadHexByte { column: 4 }),
+            SendError::Escape(EscapeError::Trailing { column: 5 }),
+            SendError::Empty,
+        ];
+        for error in cases {
+            assert_eq!(send_error_text(Language::English, &error), error.to_string());
+            let zh = send_error_text(Language::Chinese, &error);
+            assert!(zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{zh}");
+        }
     }
 }

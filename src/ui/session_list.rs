@@ -173,7 +173,7 @@ fn create_form_ui(ui: &mut egui::Ui, form: &mut CreateForm, actions: &mut Vec<Ac
                 &form.options,
             ) {
                 Ok(spec) => actions.push(Action::CreateSession(spec)),
-                Err(e) => form.error = Some(e.to_string()),
+                Err(e) => form.error = Some(trf(language, Text::FormError, &[&e])),
             }
         }
     });
@@ -385,11 +385,14 @@ fn peer_row_ui(
 ) {
     ui.horizontal(|ui| {
         let chosen = target == Some(SendTarget::Peer(peer.id));
-        let text = format!(
-            "{}  RX {} TX {}",
-            peer.addr,
-            byte_count(peer.rx_bytes),
-            byte_count(peer.tx_bytes)
+        let text = tf(
+            ui,
+            Text::PeerTotals,
+            &[
+                &peer.addr,
+                &byte_count(peer.rx_bytes),
+                &byte_count(peer.tx_bytes),
+            ],
         );
         let label = ui.add(egui::Button::selectable(
             chosen,

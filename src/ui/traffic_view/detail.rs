@@ -5,15 +5,18 @@ use super::rows::peer_text;
 use super::*;
 
 pub(super) fn detail_ui(ui: &mut egui::Ui, session: &Session, row: &Row<'_>, view: &ViewSettings) {
-    let direction = match row.kind {
-        EntryKind::Rx => "received from",
-        EntryKind::Tx => "sent to",
-        EntryKind::Info | EntryKind::Error => "note about",
-    };
+    let direction = t(
+        ui,
+        match row.kind {
+            EntryKind::Rx => Text::ReceivedFrom,
+            EntryKind::Tx => Text::SentTo,
+            EntryKind::Info | EntryKind::Error => Text::NoteAbout,
+        },
+    );
     let bytes: &[u8] = &row.bytes;
     ui.horizontal_wrapped(|ui| {
         let reads = if row.reads > 1 {
-            format!("  ·  {} reads", row.reads)
+            crate::ui::tf(ui, Text::ReadsSuffix, &[&row.reads])
         } else {
             String::new()
         };
@@ -28,7 +31,7 @@ pub(super) fn detail_ui(ui: &mut egui::Ui, session: &Session, row: &Row<'_>, vie
         if let Some(reason) = &row.invalid {
             ui.colored_label(
                 ui.visuals().error_fg_color,
-                format!("skipped while resynchronizing: {reason}"),
+                crate::ui::tf(ui, Text::SkippedResync, &[reason]),
             );
         }
         if ui.small_button(t(ui, Text::CopyHex)).clicked() {
@@ -38,10 +41,10 @@ pub(super) fn detail_ui(ui: &mut egui::Ui, session: &Session, row: &Row<'_>, vie
             let text = decode_for_display(row.context, bytes, true, view.log_encoding);
             ui.ctx().copy_text(text);
         }
-        if ui.small_button("Copy C").clicked() {
+        if ui.small_button(t(ui, Text::CopyC)).clicked() {
             ui.ctx().copy_text(c_literal(bytes));
         }
-        if ui.small_button("Copy Python").clicked() {
+        if ui.small_button(t(ui, Text::CopyPython)).clicked() {
             ui.ctx().copy_text(python_literal(bytes));
         }
     });
@@ -68,7 +71,8 @@ pub(super) fn detail_ui(ui: &mut egui::Ui, session: &Session, row: &Row<'_>, vie
                     ui.add(egui::Label::new(job).extend());
                 }
                 if truncated {
-                    ui.label(format!("… first {} shown", byte_count(bytes.len() as u64)));
+                    let shown = byte_count(bytes.len() as u64);
+                    ui.label(crate::ui::tf(ui, Text::FirstShown, &[&shown]));
                 }
             });
         return;
@@ -80,10 +84,11 @@ pub(super) fn detail_ui(ui: &mut egui::Ui, session: &Session, row: &Row<'_>, vie
         String::from_utf8_lossy(bytes).into_owned()
     };
     if truncated {
-        text.push_str(&format!(
-            "\n… first {} of {} shown",
-            byte_count(bytes.len() as u64),
-            byte_count(row.len)
+        text.push('\n');
+        text.push_str(&crate::ui::tf(
+            ui,
+            Text::FirstOfShown,
+            &[&byte_count(bytes.len() as u64), &byte_count(row.len)],
         ));
     }
     egui::ScrollArea::both()
@@ -164,7 +169,7 @@ pub(super) enum DetailLine {
 
 /// The detail of a range selection, built once per selection and display settings.
 pub(super) struct SelectionDetail {
-    key: (usize, usize, Option<u64>, bool, TextEncoding),
+    key: (usize, usize, Option<u64>, bool, TextEncoding, Language),
     lines: Vec<DetailLine>,
     summary: String,
     /// Hex of each entry, one per line (for Copy hex).
@@ -180,6 +185,7 @@ fn selection_detail(
     lv: &LogView,
     range: Selection,
     view: &ViewSettings,
+    language: Language,
 ) -> SelectionDetail {
     let log = &session.log;
     let mut lines = Vec::new();
@@ -207,7 +213,7 @@ fn selection_detail(
         let heading = format!(
             "#{}  {} {}  ·  {}  ·  {}",
             row.id,
-            kind_label(row.kind),
+            kind_label(language, row.kind),
             peer_text(session, row.peer),
             byte_count(row.len),
             clock_time(row.at_micros)
@@ -243,20 +249,20 @@ fn selection_detail(
             }
         }
     }
-    let mut summary = format!(
-        "{} entries  ·  RX {}  ·  TX {}",
-        range.rows(),
-        byte_count(rx),
-        byte_count(tx)
+    let mut summary = trf(
+        language,
+        Text::SelectionSummary,
+        &[&range.rows(), &byte_count(rx), &byte_count(tx)],
     );
     if rows < range.rows() {
-        summary.push_str(&format!(
-            "  ·  first {rows} shown ({} limit)",
-            byte_count(DETAIL_MAX_BYTES as u64)
+        summary.push_str(&trf(
+            language,
+            Text::SelectionLimited,
+            &[&rows, &byte_count(DETAIL_MAX_BYTES as u64)],
         ));
     }
     SelectionDetail {
-        key: (0, 0, None, false, TextEncoding::Utf8),
+        key: (0, 0, None, false, TextEncoding::Utf8, language),
         lines,
         summary,
         hex,
@@ -276,16 +282,18 @@ pub(super) fn selection_detail_ui(
 ) {
     let lv = &state.log_view;
     let last_id = lv.shown_id(&session.log, range.last);
+    let language = crate::ui::language(ui.ctx());
     let key = (
         range.first,
         range.last,
         last_id,
         view.log_hex,
         view.log_encoding,
+        language,
     );
     let cached = state.selection_detail.take().filter(|d| d.key == key);
     let detail = cached.unwrap_or_else(|| {
-        let mut built = selection_detail(session, lv, range, view);
+        let mut built = selection_detail(session, lv, range, view, language);
         built.key = key;
         built
     });

@@ -66,14 +66,16 @@ impl FramingMode {
         FramingMode::Length,
     ];
 
-    fn label(self) -> &'static str {
-        match self {
-            FramingMode::Raw => "Raw reads",
-            FramingMode::Idle => "Idle gap",
-            FramingMode::Delimiter => "Delimiter",
-            FramingMode::Fixed => "Fixed length",
-            FramingMode::Length => "Length prefix",
-        }
+    /// The mode's name in `language`.
+    pub fn label(self, language: Language) -> &'static str {
+        let key = match self {
+            FramingMode::Raw => Text::FramingRaw,
+            FramingMode::Idle => Text::FramingIdle,
+            FramingMode::Delimiter => Text::FramingDelimiter,
+            FramingMode::Fixed => Text::FramingFixed,
+            FramingMode::Length => Text::FramingLength,
+        };
+        tr(language, key)
     }
 }
 
@@ -115,40 +117,46 @@ impl FramingDraft {
     /// The framing the fields describe.
     ///
     /// # Errors
-    /// A message naming the field that is wrong.
-    pub fn framing(&self) -> Result<Framing, String> {
-        let number = |text: &str, what: &str| {
+    /// A message in `language` naming the field that is wrong.
+    pub fn framing(&self, language: Language) -> Result<Framing, String> {
+        let number = |text: &str, what: Text| {
             text.trim()
                 .parse::<u64>()
-                .map_err(|_| format!("{what} must be a number"))
+                .map_err(|_| trf(language, Text::MustBeNumber, &[&tr(language, what)]))
         };
+        let error = |key: Text| tr(language, key).to_string();
         Ok(match self.mode {
             FramingMode::Raw => Framing::Raw,
             FramingMode::Idle => Framing::Idle {
-                gap_ms: number(&self.gap_ms, "the gap")?,
+                gap_ms: number(&self.gap_ms, Text::TheGap)?,
             },
             FramingMode::Delimiter => {
-                let delimiter =
-                    parse_hex(&self.delimiter).map_err(|e| format!("delimiter: {e}"))?;
+                let delimiter = parse_hex(&self.delimiter).map_err(|e| {
+                    let why = crate::ui::send_box::send_error_text(
+                        language,
+                        &crate::codec::send::SendError::Hex(e),
+                    );
+                    trf(language, Text::DelimiterError, &[&why])
+                })?;
                 if delimiter.is_empty() {
-                    return Err("the delimiter is empty".into());
+                    return Err(error(Text::DelimiterEmpty));
                 }
                 Framing::Delimiter {
                     delimiter,
                     keep: self.keep,
-                    max_frame: number(&self.max_frame, "max")?,
+                    max_frame: number(&self.max_frame, Text::TheMax)?,
                 }
             }
-            FramingMode::Fixed => match number(&self.fixed_len, "the length")? {
-                0 => return Err("the length must be at least 1".into()),
+            FramingMode::Fixed => match number(&self.fixed_len, Text::TheLength)? {
+                0 => return Err(error(Text::LengthAtLeastOne)),
                 len => Framing::Fixed { len },
             },
             FramingMode::Length => Framing::Length(LengthPrefix {
                 width: self.width,
-                offset: usize::try_from(number(&self.offset, "the offset")?)
-                    .map_err(|_| "the offset is too large".to_string())?,
+                offset: usize::try_from(number(&self.offset, Text::TheOffset)?)
+                    .map_err(|_| error(Text::OffsetTooLarge))?,
                 include_header: self.include_header,
-                max_frame: number(&self.max_frame, "max")?,
+                max_frame: number(&self.max_frame, Text::TheMax)?,
             }),
         })
     }
@@ -166,42 +174,46 @@ pub fn restore_framing(app: &mut App, id: SessionId, saved: &str) {
             state.framing_draft = FramingDraft::from_framing(&framing);
             state.log_view.set_framing(framing);
         }
-        Err(e) => app.notices.push(format!("Saved framing was not used: {e}")),
+        Err(e) => {
+            let notice = trf(app.language(), Text::SavedFramingUnused, &[&e]);
+            app.notices.push(notice);
+        }
     }
 }
 
 pub(super) fn framing_ui(ui: &mut egui::Ui, state: &mut TrafficState, selected: &mut Option<u64>) {
     let draft = &mut state.framing_draft;
     let before = draft.clone();
+    let language = crate::ui::language(ui.ctx());
     ui.horizontal_wrapped(|ui| {
         let label = ui.label(t(ui, Text::Framing));
         egui::ComboBox::from_id_salt(label.id)
-            .selected_text(draft.mode.label())
+            .selected_text(draft.mode.label(language))
             .width(110.0)
             .show_ui(ui, |ui| {
                 for mode in FramingMode::ALL {
-                    ui.selectable_value(&mut draft.mode, mode, mode.label());
+                    ui.selectable_value(&mut draft.mode, mode, mode.label(language));
                 }
             })
             .response
             .labelled_by(label.id);
         match draft.mode {
             FramingMode::Raw => {
-                ui.label(egui::RichText::new("each read as it came").weak());
+                ui.label(egui::RichText::new(t(ui, Text::RawReadsHint)).weak());
             }
             FramingMode::Idle => {
-                labelled_field(ui, "Gap ms", &mut draft.gap_ms, 50.0);
+                labelled_field(ui, t(ui, Text::GapMs), &mut draft.gap_ms, 50.0);
             }
             FramingMode::Delimiter => {
-                labelled_field(ui, "Delimiter hex", &mut draft.delimiter, 80.0);
-                ui.checkbox(&mut draft.keep, "Keep delimiter");
-                labelled_field(ui, "Max", &mut draft.max_frame, 70.0);
+                labelled_field(ui, t(ui, Text::DelimiterHex), &mut draft.delimiter, 80.0);
+                ui.checkbox(&mut draft.keep, t(ui, Text::KeepDelimiter));
+                labelled_field(ui, t(ui, Text::MaxFrame), &mut draft.max_frame, 70.0);
             }
             FramingMode::Fixed => {
-                labelled_field(ui, "Bytes", &mut draft.fixed_len, 50.0);
+                labelled_field(ui, t(ui, Text::FixedBytes), &mut draft.fixed_len, 50.0);
             }
             FramingMode::Length => {
-                let label = ui.label("Field");
+                let label = ui.label(t(ui, Text::LengthField));
                 egui::ComboBox::from_id_salt(label.id)
                     .selected_text(draft.width.name())
                     .width(70.0)
@@ -212,16 +224,17 @@ pub(super) fn framing_ui(ui: &mut egui::Ui, state: &mut TrafficState, selected: 
                     })
                     .response
                     .labelled_by(label.id);
-                labelled_field(ui, "Offset", &mut draft.offset, 30.0);
-                ui.checkbox(&mut draft.include_header, "Length includes header");
-                labelled_field(ui, "Max", &mut draft.max_frame, 70.0);
+                labelled_field(ui, t(ui, Text::Offset), &mut draft.offset, 30.0);
+                ui.checkbox(&mut draft.include_header, t(ui, Text::IncludesHeader));
+                labelled_field(ui, t(ui, Text::MaxFrame), &mut draft.max_frame, 70.0);
             }
         }
         if let Some(framed) = state.log_view.framed() {
             let pending = framed.pending_bytes();
             if pending > 0 {
-                ui.label(egui::RichText::new(format!("{pending} B pending")).weak())
-                    .on_hover_text("Bytes received that do not complete a frame yet");
+                let text = crate::ui::tf(ui, Text::Pending, &[&pending]);
+                ui.label(egui::RichText::new(text).weak())
+                    .on_hover_text(t(ui, Text::PendingTip));
             }
         }
         if let Some(error) = &state.framing_error {
@@ -229,7 +242,7 @@ pub(super) fn framing_ui(ui: &mut egui::Ui, state: &mut TrafficState, selected: 
         }
     });
     if *draft != before {
-        match draft.framing() {
+        match draft.framing(language) {
             Ok(framing) => {
                 state.framing_error = None;
                 if framing != state.log_view.framing() {
@@ -259,13 +272,20 @@ mod tests {
         ] {
             let framing: Framing = text.parse().expect("valid");
             let draft = FramingDraft::from_framing(&framing);
-            assert_eq!(draft.framing(), Ok(framing), "{text}");
+            assert_eq!(draft.framing(Language::English), Ok(framing), "{text}");
         }
         let bad = FramingDraft {
             mode: FramingMode::Fixed,
             fixed_len: "0".into(),
             ..FramingDraft::default()
         };
-        assert!(bad.framing().is_err());
+        assert_eq!(
+            bad.framing(Language::English),
+            Err("the length must be at least 1".to_string())
+        );
+        assert_eq!(
+            bad.framing(Language::Chinese),
+            Err("长度至少为 1".to_string())
+        );
     }
 }

@@ -24,7 +24,7 @@ use crate::codec::text::{TextEncoding, decode_for_display};
 use crate::config::{TimestampMode, ViewSettings};
 use crate::export::{ExportFormat, ExportJob, ExportRow};
 use crate::file_dialog::{DialogKind, PendingDialog};
-use crate::i18n::Text;
+use crate::i18n::{Language, Text, tr, trf};
 use crate::model::log::NO_PEER;
 use crate::model::stats::RateHistory;
 use crate::model::view::{DirectionFilter, LogView, Row};
@@ -138,6 +138,7 @@ pub enum TrafficAction {
 
 /// Carries out a [`TrafficAction`] on session `id`.
 pub fn perform(app: &mut App, id: SessionId, action: TrafficAction) {
+    let language = app.language();
     let Some(session) = app.sessions.get(id) else {
         return;
     };
@@ -157,7 +158,9 @@ pub fn perform(app: &mut App, id: SessionId, action: TrafficAction) {
                     state.capture = Some(capture);
                     state.capture_error = None;
                 }
-                Err(e) => state.capture_error = Some(e.to_string()),
+                Err(e) => {
+                    state.capture_error = Some(trf(language, Text::CaptureFailed, &[&e]));
+                }
             }
         }
         TrafficAction::Export => {
@@ -185,7 +188,9 @@ pub fn perform(app: &mut App, id: SessionId, action: TrafficAction) {
                     state.export = Some((job, rows));
                     state.export_result = None;
                 }
-                Err(e) => state.export_result = Some(Err(e.to_string())),
+                Err(e) => {
+                    state.export_result = Some(Err(trf(language, Text::ExportFailed, &[&e])));
+                }
             }
         }
         TrafficAction::Browse(field) => {
@@ -195,15 +200,18 @@ pub fn perform(app: &mut App, id: SessionId, action: TrafficAction) {
             };
             let current = PathBuf::from(current.trim());
             let kind = DialogKind::Save {
-                title: "Save as".to_string(),
+                title: tr(language, Text::SaveAs).to_string(),
                 current,
             };
             match PendingDialog::spawn(kind) {
                 Ok(dialog) => state.picking = Some((field, dialog)),
-                Err(message) => match field {
-                    PathField::Capture => state.capture_error = Some(message),
-                    PathField::Export => state.export_result = Some(Err(message)),
-                },
+                Err(message) => {
+                    let message = trf(language, Text::DialogUnavailable, &[&message]);
+                    match field {
+                        PathField::Capture => state.capture_error = Some(message),
+                        PathField::Export => state.export_result = Some(Err(message)),
+                    }
+                }
             }
         }
         TrafficAction::CancelExport => {
@@ -215,7 +223,7 @@ pub fn perform(app: &mut App, id: SessionId, action: TrafficAction) {
             if let Some(capture) = state.capture.take()
                 && let Err(e) = capture.finish()
             {
-                state.capture_error = Some(e.to_string());
+                state.capture_error = Some(trf(language, Text::CaptureFailed, &[&e]));
             }
         }
     }
@@ -239,14 +247,15 @@ fn steady_seconds() -> f64 {
 /// dialogs are polled. Asks `ctx` for the next frame when one of them has more to do.
 pub fn background(ctx: &egui::Context, app: &mut App) {
     let now = now_micros();
+    let language = app.language();
     for session in app.sessions.iter() {
         let state = app.traffic.entry(session.id).or_default();
         let busy = state
             .log_view
             .update(&session.log, app.view.log_encoding, now);
         sample_rates(state, session);
-        feed_export(state, session);
-        poll_dialog(state);
+        feed_export(state, session, language);
+        poll_dialog(state, language);
         if busy || state.export.is_some() {
             ctx.request_repaint();
         } else if let Some(framed) = state.log_view.framed()
@@ -284,7 +293,7 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
     ui.separator();
     if view.show_stats {
         // A window of its own: the log keeps its width.
-        egui::Window::new(format!("Statistics: {}", session.title()))
+        egui::Window::new(crate::ui::tf(ui, Text::StatisticsOf, &[&session.title()]))
             .id(egui::Id::unique(("traffic_stats", id.0)))
             .open(&mut view.show_stats)
             .default_width(300.0)
@@ -353,10 +362,10 @@ fn header_ui(ui: &mut egui::Ui, session: &Session, state: &TrafficState) {
         ui.add(egui::Label::new(crate::ui::session_list::state_text(language, session)).truncate());
         if let Some(capture) = &state.capture {
             ui.label(
-                egui::RichText::new(format!(
-                    "capturing to {} ({} packets)",
-                    capture.path().display(),
-                    capture.packets()
+                egui::RichText::new(crate::ui::tf(
+                    ui,
+                    Text::Capturing,
+                    &[&capture.path().display(), &capture.packets()],
                 ))
                 .color(ui.visuals().warn_fg_color),
             );
@@ -413,7 +422,11 @@ fn toolbar_ui(
         }
         if paused {
             ui.label(
-                egui::RichText::new(format!("{} new", state.log_view.new_while_paused(log)))
+                egui::RichText::new(crate::ui::tf(
+                    ui,
+                    Text::NewWhilePaused,
+                    &[&state.log_view.new_while_paused(log)],
+                ))
                     .color(ui.visuals().warn_fg_color),
             );
         }
@@ -479,7 +492,8 @@ fn filter_bar_ui(
             .response
             .labelled_by(label.id);
         if !lv.filter.is_empty() {
-            ui.label(egui::RichText::new(format!("{} rows shown", lv.shown_count(log))).weak());
+            let shown = crate::ui::tf(ui, Text::RowsShown, &[&lv.shown_count(log)]);
+            ui.label(egui::RichText::new(shown).weak());
         }
     });
     ui.horizontal_wrapped(|ui| {
@@ -510,8 +524,8 @@ fn filter_bar_ui(
             let total = lv.hit_count(log);
             let position = selected.and_then(|s| lv.hit_position(s));
             let text = match position {
-                Some(p) => format!("{p} of {total} matches"),
-                None => format!("{total} matches"),
+                Some(p) => crate::ui::tf(ui, Text::MatchPosition, &[&p, &total]),
+                None => crate::ui::tf(ui, Text::Matches, &[&total]),
             };
             ui.label(text);
         }
@@ -519,6 +533,7 @@ fn filter_bar_ui(
             ui.spinner();
         }
         if let Some(error) = &lv.pattern_error {
+            let error = crate::ui::tf(ui, Text::PatternError, &[error]);
             ui.colored_label(ui.visuals().error_fg_color, error);
         }
     });

@@ -29,6 +29,7 @@ pub(super) fn rows_ui(
         area = area.vertical_scroll_offset(offset).stick_to_bottom(false);
     }
     let framed = lv.framed().is_some();
+    let language = crate::ui::language(ui.ctx());
     area.show_rows(ui, row_height, count, |ui, rows| {
         let mut previous_at = rows
             .start
@@ -51,6 +52,7 @@ pub(super) fn rows_ui(
                 framed,
                 ui.visuals(),
                 &font,
+                language,
             );
             previous_at = Some(row.at_micros);
             let label = egui::Label::new(job).truncate().sense(egui::Sense::click());
@@ -152,6 +154,7 @@ pub(super) fn row_job(
     framed: bool,
     visuals: &egui::Visuals,
     font: &FontId,
+    language: Language,
 ) -> LayoutJob {
     let weak = visuals.weak_text_color();
     let strong = visuals.text_color();
@@ -168,7 +171,7 @@ pub(super) fn row_job(
             add(&format!("{:>+11.6}  ", delta as f64 / 1e6), weak);
         }
     }
-    add(&format!("{}  ", kind_label(row.kind)), color);
+    add(&format!("{}  ", kind_label(language, row.kind)), color);
     // The peer column is as wide as the longest address of the session, not more.
     let same_ip = peers_share_ip(session);
     let peer_width = (0..session.peers.len())
@@ -191,11 +194,11 @@ pub(super) fn row_job(
     }
     if row.invalid.is_some() {
         // Skipped while resynchronizing; the detail pane says why.
-        add("[invalid] ", visuals.error_fg_color);
+        add(tr(language, Text::InvalidTag), visuals.error_fg_color);
     }
     if framed && row.reads > 1 {
         // Frame boundaries: this frame was assembled from several reads.
-        add(&format!("[{} reads] ", row.reads), weak);
+        add(&trf(language, Text::ReadsTag, &[&row.reads]), weak);
     }
     let content_color = if row.kind.is_traffic() { strong } else { color };
     add(

@@ -50,7 +50,7 @@ impl ExportRows {
 }
 
 /// Fills a path field when its file dialog has closed.
-pub(super) fn poll_dialog(state: &mut TrafficState) {
+pub(super) fn poll_dialog(state: &mut TrafficState, language: Language) {
     let Some((field, dialog)) = &state.picking else {
         return;
     };
@@ -68,15 +68,18 @@ pub(super) fn poll_dialog(state: &mut TrafficState) {
             }
         }
         Answer::Cancelled => {}
-        Answer::Unavailable(message) => match field {
-            PathField::Capture => state.capture_error = Some(message),
-            PathField::Export => state.export_result = Some(Err(message)),
-        },
+        Answer::Unavailable(message) => {
+            let message = trf(language, Text::DialogUnavailable, &[&message]);
+            match field {
+                PathField::Capture => state.capture_error = Some(message),
+                PathField::Export => state.export_result = Some(Err(message)),
+            }
+        }
     }
 }
 
 /// Hands the running export its next rows (a bounded amount per frame) and collects its end.
-pub(super) fn feed_export(state: &mut TrafficState, session: &Session) {
+pub(super) fn feed_export(state: &mut TrafficState, session: &Session, language: Language) {
     let Some((job, rows)) = &mut state.export else {
         return;
     };
@@ -93,7 +96,11 @@ pub(super) fn feed_export(state: &mut TrafficState, session: &Session) {
     let outcome = job.poll().cloned();
     if let Some(outcome) = outcome {
         let path = job.path().display().to_string();
-        state.export_result = Some(outcome.map(|rows| format!("exported {rows} rows to {path}")));
+        state.export_result = Some(
+            outcome
+                .map(|rows| trf(language, Text::Exported, &[&rows, &path]))
+                .map_err(|e| trf(language, Text::ExportFailed, &[&e])),
+        );
         state.export = None;
     }
 }
@@ -121,14 +128,15 @@ pub(super) fn export_ui(
 ) {
     ui.horizontal_wrapped(|ui| {
         let form = &mut state.export_form;
-        let label = ui.label("Export as");
+        let label = ui.label(t(ui, Text::ExportAs));
         let before = form.format;
         egui::ComboBox::from_id_salt(label.id)
-            .selected_text(form.format.label())
+            .selected_text(export_format_label(ui, form.format))
             .width(150.0)
             .show_ui(ui, |ui| {
                 for format in ExportFormat::ALL {
-                    ui.selectable_value(&mut form.format, format, format.label());
+                    let text = export_format_label(ui, format);
+                    ui.selectable_value(&mut form.format, format, text);
                 }
             })
             .response
@@ -143,12 +151,12 @@ pub(super) fn export_ui(
                 form.path.replace_range(stem.., form.format.extension());
             }
         }
-        ui.checkbox(&mut form.filtered_only, "Filtered rows only");
-        labelled_field(ui, "Export file", &mut form.path, 260.0);
+        ui.checkbox(&mut form.filtered_only, t(ui, Text::FilteredOnly));
+        labelled_field(ui, t(ui, Text::ExportFile), &mut form.path, 260.0);
         if ui
             .add_enabled(
                 state.picking.is_none(),
-                egui::Button::new("Choose export file…"),
+                egui::Button::new(t(ui, Text::ChooseExportFile)),
             )
             .clicked()
         {
@@ -165,12 +173,12 @@ pub(super) fn export_ui(
                         .desired_width(160.0)
                         .show_percentage(),
                 );
-                if ui.button("Cancel export").clicked() {
+                if ui.button(t(ui, Text::CancelExport)).clicked() {
                     actions.push(Action::Traffic(id, TrafficAction::CancelExport));
                 }
             }
             None => {
-                if ui.button("Export log").clicked() {
+                if ui.button(t(ui, Text::ExportLog)).clicked() {
                     actions.push(Action::Traffic(id, TrafficAction::Export));
                 }
             }
@@ -196,11 +204,11 @@ pub(super) fn capture_ui(
     ui.horizontal_wrapped(|ui| {
         let capturing = state.capture.is_some();
         ui.add_enabled_ui(!capturing, |ui| {
-            labelled_field(ui, "Capture file", &mut state.capture_path, 260.0);
+            labelled_field(ui, t(ui, Text::CaptureFile), &mut state.capture_path, 260.0);
             if ui
                 .add_enabled(
                     state.picking.is_none(),
-                    egui::Button::new("Choose capture file…"),
+                    egui::Button::new(t(ui, Text::ChooseCaptureFile)),
                 )
                 .clicked()
             {
@@ -216,7 +224,7 @@ pub(super) fn capture_ui(
             }
         } else if ui
             .button(t(ui, Text::StartCapture))
-            .on_hover_text("Write every byte, both ways, to a pcapng file for Wireshark")
+            .on_hover_text(t(ui, Text::CaptureTip))
             .clicked()
         {
             actions.push(Action::Traffic(
@@ -227,9 +235,25 @@ pub(super) fn capture_ui(
         let error = state
             .capture_error
             .clone()
-            .or_else(|| state.capture.as_ref().and_then(CaptureThread::error));
+            .or_else(|| {
+                let error = state.capture.as_ref().and_then(CaptureThread::error)?;
+                Some(crate::ui::tf(ui, Text::CaptureFailed, &[&error]))
+            });
         if let Some(error) = error {
             ui.colored_label(ui.visuals().error_fg_color, error);
         }
     });
+}
+
+/// An export format's name in the window's language ([`ExportFormat::label`] is the
+/// English one, used by the headless mode).
+fn export_format_label(ui: &egui::Ui, format: ExportFormat) -> &'static str {
+    let key = match format {
+        ExportFormat::Text => Text::FormatText,
+        ExportFormat::HexDump => Text::FormatHexDump,
+        ExportFormat::Jsonl => Text::FormatJsonl,
+        ExportFormat::RawRx => Text::FormatRawRx,
+        ExportFormat::RawTx => Text::FormatRawTx,
+    };
+    t(ui, key)
 }

@@ -27,7 +27,7 @@ pub(super) fn rate_text(bytes_per_s: f64) -> String {
 }
 
 pub(super) fn stats_ui(ui: &mut egui::Ui, session: &Session, state: &TrafficState) {
-    ui.heading("Statistics");
+    ui.heading(t(ui, Text::Statistics));
     let c = &session.counters;
     let (rx_rate, tx_rate) = state.rates.current();
     egui::Grid::new("session_stats")
@@ -35,18 +35,18 @@ pub(super) fn stats_ui(ui: &mut egui::Ui, session: &Session, state: &TrafficStat
         .num_columns(3)
         .show(ui, |ui| {
             ui.label("");
-            ui.strong("RX");
-            ui.strong("TX");
+            ui.strong(t(ui, Text::StatRx));
+            ui.strong(t(ui, Text::StatTx));
             ui.end_row();
-            ui.label("Bytes");
+            ui.label(t(ui, Text::StatBytes));
             ui.label(byte_count(c.rx_bytes));
             ui.label(byte_count(c.tx_bytes));
             ui.end_row();
-            ui.label("Packets");
+            ui.label(t(ui, Text::StatPackets));
             ui.label(c.rx_packets.to_string());
             ui.label(c.tx_packets.to_string());
             ui.end_row();
-            ui.label("Rate");
+            ui.label(t(ui, Text::StatRate));
             ui.label(rate_text(rx_rate));
             ui.label(rate_text(tx_rate));
             ui.end_row();
@@ -64,14 +64,16 @@ pub(super) fn stats_ui(ui: &mut egui::Ui, session: &Session, state: &TrafficStat
         .allow_zoom(false)
         .allow_scroll(false)
         .legend(egui_plot::Legend::default())
-        .x_axis_label("seconds")
-        .y_axis_label("bytes/s")
+        .x_axis_label(t(ui, Text::Seconds))
+        .y_axis_label(t(ui, Text::BytesPerSecond))
         .show(ui, |plot| {
-            plot.line(egui_plot::Line::new("RX", rx).color(rx_color));
-            plot.line(egui_plot::Line::new("TX", tx).color(tx_color));
+            let language = crate::ui::language(plot.ctx());
+            let (rx_name, tx_name) = (tr(language, Text::StatRx), tr(language, Text::StatTx));
+            plot.line(egui_plot::Line::new(rx_name, rx).color(rx_color));
+            plot.line(egui_plot::Line::new(tx_name, tx).color(tx_color));
         });
     ui.separator();
-    ui.strong("Per peer");
+    ui.strong(t(ui, Text::PerPeer));
     egui::ScrollArea::vertical()
         .id_salt("peer_stats")
         .show(ui, |ui| {
@@ -79,9 +81,9 @@ pub(super) fn stats_ui(ui: &mut egui::Ui, session: &Session, state: &TrafficStat
                 .striped(true)
                 .num_columns(3)
                 .show(ui, |ui| {
-                    ui.strong("Peer");
-                    ui.strong("RX");
-                    ui.strong("TX");
+                    ui.strong(t(ui, Text::Peer));
+                    ui.strong(t(ui, Text::StatRx));
+                    ui.strong(t(ui, Text::StatTx));
                     ui.end_row();
                     for (index, peer) in session.peers.iter().enumerate() {
                         let rates = u32::try_from(index)
@@ -91,20 +93,26 @@ pub(super) fn stats_ui(ui: &mut egui::Ui, session: &Session, state: &TrafficStat
                         let name = if peer.connected {
                             peer.addr.to_string()
                         } else {
-                            format!("{} (gone)", peer.addr)
+                            crate::ui::tf(ui, Text::PeerGone, &[&peer.addr])
                         };
                         ui.label(name);
-                        ui.label(format!(
-                            "{} in {} · {}",
-                            byte_count(peer.rx_bytes),
-                            peer.rx_packets,
-                            rate_text(rates.0)
+                        ui.label(crate::ui::tf(
+                            ui,
+                            Text::PeerStat,
+                            &[
+                                &byte_count(peer.rx_bytes),
+                                &peer.rx_packets,
+                                &rate_text(rates.0),
+                            ],
                         ));
-                        ui.label(format!(
-                            "{} in {} · {}",
-                            byte_count(peer.tx_bytes),
-                            peer.tx_packets,
-                            rate_text(rates.1)
+                        ui.label(crate::ui::tf(
+                            ui,
+                            Text::PeerStat,
+                            &[
+                                &byte_count(peer.tx_bytes),
+                                &peer.tx_packets,
+                                &rate_text(rates.1),
+                            ],
                         ));
                         ui.end_row();
                     }
