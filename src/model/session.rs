@@ -179,12 +179,14 @@ impl Session {
                     tx_packets: 0,
                 });
                 self.current_peers.insert(peer, index);
-                let text = if self.spec.kind.is_tcp() {
-                    "connected"
-                } else if self.spec.kind.is_server() {
-                    "new peer"
-                } else {
-                    "target"
+                // A UDP client's or group's first peer is what it sends to; every later one
+                // is a source heard from (a broadcast responder, a group member).
+                let first = self.current_peers.len() == 1;
+                let text = match self.spec.kind {
+                    kind if kind.is_tcp() => "connected",
+                    SessionKind::UdpClient if first => "target",
+                    SessionKind::UdpGroup if first => "group",
+                    _ => "new peer",
                 };
                 self.note(EntryKind::Info, index, at, text);
             }
@@ -421,6 +423,41 @@ mod tests {
         let s = sessions.get(id).expect("exists");
         assert_eq!(s.state, SessionState::Stopped);
         assert_eq!(s.connected_peers().count(), 0);
+    }
+
+    #[test]
+    fn a_udp_clients_target_and_responders_are_told_apart() {
+        for (spec, first) in [
+            ("udp-client:255.255.255.255:9", "target"),
+            ("udp-group:239.1.2.3:5000", "group"),
+        ] {
+            let mut sessions = Sessions::default();
+            let id = sessions.create(spec.parse().expect("valid"));
+            let at = SystemTime::now();
+            sessions.apply(Event::Started {
+                id,
+                local_addr: addr(0),
+            });
+            for (peer, port) in [(1, 9), (2, 5001), (3, 5002)] {
+                sessions.apply(Event::PeerConnected {
+                    id,
+                    peer: PeerId(peer),
+                    addr: addr(port),
+                    at,
+                });
+            }
+            let s = sessions.get(id).expect("exists");
+            let notes: Vec<Vec<u8>> = (0..s.log.len())
+                .filter_map(|i| s.log.get_by_index(i))
+                .filter(|e| e.peer != NO_PEER)
+                .map(|e| e.bytes.to_vec())
+                .collect();
+            assert_eq!(
+                notes,
+                [first.as_bytes(), b"new peer", b"new peer"],
+                "{spec}"
+            );
+        }
     }
 
     #[test]
