@@ -15,8 +15,8 @@ use bytes::Bytes;
 use crate::app::{App, SessionView};
 use crate::codec::reply::{ReplyRule, RuleSet};
 use crate::codec::send::{SendOptions, build_payload};
-use crate::i18n::{Language, Text, tr, trf};
 use crate::config::{CONFIG_VERSION, OnConnect, QuickCommand, QuickCommandFile, SavedSession};
+use crate::i18n::{Language, Text, tr, trf};
 use crate::protocol::{
     Command, Event, JobId, JobOutcome, PeerId, Reactions, SendTarget, SessionId,
 };
@@ -180,12 +180,11 @@ impl SendTools {
     /// # Errors
     /// A message in `language` naming the bad rule or the on-connect payload's problem.
     pub fn reactions(&self, language: Language) -> Result<Reactions, String> {
-        RuleSet::compile(&self.rules).map_err(|e| {
-            trf(language, Text::RuleErrorText, &[&e.number, &e.message])
-        })?;
+        RuleSet::compile(&self.rules)
+            .map_err(|e| trf(language, Text::RuleErrorText, &[&e.number, &e.message]))?;
         let on_connect = if self.on_connect.enabled {
-            let bytes = build_payload(&self.on_connect.payload, &self.on_connect.options)
-                .map_err(|e| {
+            let bytes =
+                build_payload(&self.on_connect.payload, &self.on_connect.options).map_err(|e| {
                     let why = crate::ui::send_box::send_error_text(language, &e);
                     trf(language, Text::OnConnectError, &[&why])
                 })?;
@@ -617,6 +616,9 @@ mod tests {
         assert_eq!(view.outcome_text(Language::English), None);
         view.jobs
             .insert(JobId(1), (5, Some(10), Some(JobOutcome::Cancelled)));
-        assert_eq!(view.outcome_text(Language::English).as_deref(), Some("stopped"));
+        assert_eq!(
+            view.outcome_text(Language::English).as_deref(),
+            Some("stopped")
+        );
     }
 }

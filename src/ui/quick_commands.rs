@@ -265,7 +265,9 @@ fn rules_ui(ui: &mut egui::Ui, id: SessionId, rules: &mut Vec<ReplyRule>) -> boo
                     changed |= before != rule.match_kind;
                     if rule.match_kind != MatchKind::Any {
                         if rule.match_kind != MatchKind::Regex {
-                            changed |= ui.checkbox(&mut rule.pattern_hex, t(ui, Text::PatternHex)).changed();
+                            changed |= ui
+                                .checkbox(&mut rule.pattern_hex, t(ui, Text::PatternHex))
+                                .changed();
                         }
                         let label = ui.label(t(ui, Text::Pattern));
                         changed |= ui

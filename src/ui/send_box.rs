@@ -7,9 +7,9 @@ use egui::RichText;
 
 use crate::app::{Action, App};
 use crate::codec::checksum::Checksum;
-use crate::codec::hex::to_hex_spaced;
 use crate::codec::escape::EscapeError;
 use crate::codec::hex::HexError;
+use crate::codec::hex::to_hex_spaced;
 use crate::codec::send::{LineEnding, SendError, SendOptions, build_payload};
 use crate::codec::text::TextEncoding;
 use crate::i18n::{Language, Text, tr, trf};
@@ -189,7 +189,8 @@ fn large_text_ui(
     let language = crate::ui::language(ui.ctx());
     let cached: Option<LargePreview> = ui.data(|d| d.get_temp(cache_id));
     let fresh = cached.filter(|c| {
-        c.text_ptr == text.as_ptr() as usize && c.text_len == text.len()
+        c.text_ptr == text.as_ptr() as usize
+            && c.text_len == text.len()
             && c.options == *options
             && c.language == language
     });
@@ -280,12 +281,8 @@ pub fn send_error_text(language: Language, error: &SendError) -> String {
                 EscapeError::Unknown { ch, column } => {
                     trf(language, Text::EscapeUnknown, &[ch, column])
                 }
-                EscapeError::BadHexByte { column } => {
-                    trf(language, Text::EscapeBadHex, &[column])
-                }
-                EscapeError::Trailing { column } => {
-                    trf(language, Text::EscapeTrailing, &[column])
-                }
+                EscapeError::BadHexByte { column } => trf(language, Text::EscapeBadHex, &[column]),
+                EscapeError::Trailing { column } => trf(language, Text::EscapeTrailing, &[column]),
             };
             trf(language, Text::BadEscape, &[&text])
         }
@@ -451,7 +448,14 @@ fn periodic_ui(
             actions.push(Action::Tool(id, ToolAction::StartPeriodic));
         }
         if !tools.periodic.jobs.is_empty() {
-            ui.label(RichText::new(progress_text(crate::ui::language(ui.ctx()), &tools.periodic, false)).weak());
+            ui.label(
+                RichText::new(progress_text(
+                    crate::ui::language(ui.ctx()),
+                    &tools.periodic,
+                    false,
+                ))
+                .weak(),
+            );
         }
     });
 }
@@ -488,7 +492,11 @@ fn file_ui(
             ui.add(
                 egui::ProgressBar::new(fraction)
                     .desired_width(160.0)
-                    .text(progress_text(crate::ui::language(ui.ctx()), &tools.file, true)),
+                    .text(progress_text(
+                        crate::ui::language(ui.ctx()),
+                        &tools.file,
+                        true,
+                    )),
             );
             if ui.button(t(ui, Text::CancelFile)).clicked() {
                 actions.push(Action::Tool(id, ToolAction::CancelFile));
@@ -502,7 +510,14 @@ fn file_ui(
                 actions.push(Action::Tool(id, ToolAction::SendFile));
             }
             if !tools.file.jobs.is_empty() {
-                ui.label(RichText::new(progress_text(crate::ui::language(ui.ctx()), &tools.file, true)).weak());
+                ui.label(
+                    RichText::new(progress_text(
+                        crate::ui::language(ui.ctx()),
+                        &tools.file,
+                        true,
+                    ))
+                    .weak(),
+                );
             }
         }
     });
@@ -597,7 +612,10 @@ mod tests {
             preview_text(Language::English, "AT", &crlf).as_deref(),
             Ok("4 bytes: 41 54 0D 0A")
         );
-        assert_eq!(preview_text(Language::English, "", &SendOptions::default()).as_deref(), Ok(""));
+        assert_eq!(
+            preview_text(Language::English, "", &SendOptions::default()).as_deref(),
+            Ok("")
+        );
         assert_eq!(
             preview_text(Language::English, "\\x01", &crlf).as_deref(),
             Ok("3 bytes: 01 0D 0A")
@@ -629,9 +647,15 @@ mod tests {
             SendError::Empty,
         ];
         for error in cases {
-            assert_eq!(send_error_text(Language::English, &error), error.to_string());
+            assert_eq!(
+                send_error_text(Language::English, &error),
+                error.to_string()
+            );
             let zh = send_error_text(Language::Chinese, &error);
-            assert!(zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{zh}");
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{zh}"
+            );
         }
     }
 }

@@ -288,7 +288,13 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
     header_ui(ui, session, state);
     toolbar_ui(ui, view, session, state, id, actions);
     framing_ui(ui, state, &mut session_view.selected_entry);
-    filter_bar_ui(ui, session, state, &mut session_view.selected_entry);
+    filter_bar_ui(
+        ui,
+        session,
+        state,
+        &mut session_view.selected_entry,
+        view.log_encoding,
+    );
     save_ui(ui, state, id, actions);
     ui.separator();
     if view.show_stats {
@@ -427,7 +433,7 @@ fn toolbar_ui(
                     Text::NewWhilePaused,
                     &[&state.log_view.new_while_paused(log)],
                 ))
-                    .color(ui.visuals().warn_fg_color),
+                .color(ui.visuals().warn_fg_color),
             );
         }
         if ui
@@ -461,6 +467,7 @@ fn filter_bar_ui(
     session: &Session,
     state: &mut TrafficState,
     selected: &mut Option<u64>,
+    encoding: TextEncoding,
 ) {
     let log = &session.log;
     let lv = &mut state.log_view;
@@ -533,8 +540,29 @@ fn filter_bar_ui(
             ui.spinner();
         }
         if let Some(error) = &lv.pattern_error {
-            let error = crate::ui::tf(ui, Text::PatternError, &[error]);
+            let language = crate::ui::language(ui.ctx());
+            let error = pattern_error_text(language, lv, encoding)
+                .unwrap_or_else(|| trf(language, Text::PatternError, &[error]));
             ui.colored_label(ui.visuals().error_fg_color, error);
         }
     });
+}
+
+/// Why the filter or search pattern cannot be used, in `language` (the log view's own
+/// message is English, for the headless mode).
+fn pattern_error_text(language: Language, lv: &LogView, encoding: TextEncoding) -> Option<String> {
+    use crate::codec::send::SendError;
+    [&lv.filter.pattern, &lv.search]
+        .into_iter()
+        .filter(|p| !p.text.is_empty())
+        .find_map(|pattern| {
+            let error = if pattern.hex {
+                SendError::Hex(parse_hex(&pattern.text).err()?)
+            } else {
+                let text = crate::codec::text::encode_strict(&pattern.text, encoding);
+                SendError::Encode(text.err()?)
+            };
+            let why = crate::ui::send_box::send_error_text(language, &error);
+            Some(trf(language, Text::PatternError, &[&why]))
+        })
 }

@@ -232,13 +232,10 @@ pub(super) fn capture_ui(
                 TrafficAction::StartCapture(PathBuf::from(state.capture_path.trim())),
             ));
         }
-        let error = state
-            .capture_error
-            .clone()
-            .or_else(|| {
-                let error = state.capture.as_ref().and_then(CaptureThread::error)?;
-                Some(crate::ui::tf(ui, Text::CaptureFailed, &[&error]))
-            });
+        let error = state.capture_error.clone().or_else(|| {
+            let error = state.capture.as_ref().and_then(CaptureThread::error)?;
+            Some(crate::ui::tf(ui, Text::CaptureFailed, &[&error]))
+        });
         if let Some(error) = error {
             ui.colored_label(ui.visuals().error_fg_color, error);
         }

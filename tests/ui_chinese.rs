@@ -1,0 +1,654 @@
+//! UI test of issue 8's 简体中文: with the language set to Chinese, every part of the window
+//! that has text is opened in turn (a running TCP server with a connected loopback peer and
+//! traffic selected in the log, the send tools, the framing/filter/save bars with a capture
+//! and an export, the statistics window, every create form and the "More transports" menu,
+//! the settings menu, inline errors), and every accessibility node's label and value is
+//! checked: text with ASCII letters must hold Chinese characters, or be one of the
+//! technical tokens or data this file lists (addresses, hex, the log's own data and the
+//! engine's notes, which stay as the engine wrote them).
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use sockdbg::app::{Action, App};
+use sockdbg::i18n::Language;
+use sockdbg::model::{EntryKind, SessionState};
+use sockdbg::protocol::SessionId;
+use sockdbg::spec::{SessionKind, SessionSpec};
+use sockdbg::ui::traffic_view::FramingMode;
+use ui_support::{DEADLINE, harness, only_session, step_until, temp_config};
+
+mod ui_support;
+
+/// What the peer sends and the window sends back: data, shown as received.
+const PEER_DATA: &str = "ping 123\r\n";
+const REPLY_DATA: &str = "pong 456";
+
+/// Technical names that stay as they are in every language: protocols, encodings,
+/// checksums, line endings, file formats, units, spec syntax, the program's name, keys,
+/// and each language's own name in the language menu.
+const TECHNICAL: &[&str] = &[
+    "WebSocket",
+    "TCP",
+    "UDP",
+    "TLS",
+    "UTF-8",
+    "GB18030",
+    "GBK",
+    "Big5",
+    "Shift_JIS",
+    "EUC-KR",
+    "Windows-1252",
+    "CRC-16/MODBUS (LE)",
+    "CRC-16/CCITT-FALSE",
+    "CRC-32",
+    "SUM8",
+    "XOR8",
+    "CRLF",
+    "CR",
+    "LF",
+    "\\r",
+    "\\n",
+    "pcapng",
+    "jsonl",
+    "u16be",
+    "u16le",
+    "u32be",
+    "u32le",
+    "u8",
+    "KiB",
+    "MiB",
+    "GiB",
+    "sockdbg",
+    "English",
+];
+
+fn is_cjk(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
+        || ('\u{3000}'..='\u{303f}').contains(&c)
+        || ('\u{ff00}'..='\u{ffef}').contains(&c)
+}
+
+/// A word that is a byte in hex (`0D`, `4f`) or a hex dump offset (`00000000`).
+fn is_hex_word(word: &str) -> bool {
+    let hex = !word.is_empty() && word.chars().all(|c| c.is_ascii_hexdigit());
+    let digit = word.chars().any(|c| c.is_ascii_digit());
+    let upper = word.chars().all(|c| !c.is_ascii_lowercase());
+    hex && (word.len() == 2 || word.len() == 8) && (digit || upper)
+}
+
+/// egui's own screen-reader names of its frame parts (panel and window edges, a window's
+/// close and collapse buttons): read by screen readers only, never drawn, and not ours to
+/// translate.
+const EGUI_INTERNAL: &[&str] = &["Resize panel", "Close window", "Hide"];
+
+/// Whether a label or value may show in a Chinese window: it has Chinese characters, or no
+/// ASCII letters, or holds listed data, or only technical tokens, paths, units (`B`, `ms`,
+/// `/s`) and hex besides.
+fn acceptable(text: &str, data: &[String]) -> bool {
+    if text.chars().any(is_cjk) || !text.chars().any(|c| c.is_ascii_alphabetic()) {
+        return true;
+    }
+    if EGUI_INTERNAL.contains(&text) || text.starts_with("Resize window ") {
+        return true;
+    }
+    // Data: equal to a short item, or holding a longer one (a log row around its bytes).
+    if data
+        .iter()
+        .any(|d| text == d || (d.len() >= 4 && text.contains(d.as_str())))
+    {
+        return true;
+    }
+    let rest: Vec<&str> = text
+        .split_whitespace()
+        .filter(|word| !word.starts_with('/')) // a file path
+        .collect();
+    let mut rest = rest.join(" ");
+    for token in TECHNICAL {
+        rest = rest.replace(token, " ");
+    }
+    rest.split_whitespace()
+        .flat_map(|word| word.split(|c: char| !c.is_ascii_alphanumeric()))
+        .filter(|word| word.chars().any(|c| c.is_ascii_alphabetic()))
+        .all(|word| is_hex_word(word) || word == "B" || word == "ms" || word == "s")
+}
+
+/// The data the window shows as it is: what went over the wire and the engine's notes.
+fn data_of(app: &App, id: SessionId) -> Vec<String> {
+    let mut data = vec![
+        PEER_DATA.trim_end().to_string(),
+        REPLY_DATA.to_string(),
+        "ping".to_string(),
+        "pong".to_string(),
+        // Typed by this test into fields: a bad offset, bad hex, a bad escape.
+        "x".to_string(),
+        "zz".to_string(),
+        "\\q".to_string(),
+        // The auto-reply rule's reply, typed as a user would.
+        "{upper}".to_string(),
+    ];
+    if let Some(session) = app.sessions.get(id) {
+        let log = &session.log;
+        for index in 0..log.len() {
+            if let Some(entry) = log.get_by_index(index)
+                && !entry.kind.is_traffic()
+            {
+                data.push(String::from_utf8_lossy(entry.bytes).into_owned());
+            }
+        }
+    }
+    data
+}
+
+/// Every label and value in the window now that is not acceptable, tagged with `phase`.
+fn offenders(harness: &Harness<'_, App>, phase: &str, data: &[String]) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for node in harness.root().children_recursive() {
+        let node = node.accesskit_node();
+        // A wrapped label's rows: the label itself carries the whole text.
+        if node.role() == egui::accesskit::Role::TextRun {
+            continue;
+        }
+        for text in [node.label(), node.value()].into_iter().flatten() {
+            if !acceptable(&text, data) {
+                found.insert(format!("[{phase}] {text:?}"));
+            }
+        }
+    }
+    found
+}
+
+/// Fails unless some label or value in the window contains `needle` (so each phase really
+/// shows the part it walks).
+fn assert_shows(harness: &Harness<'_, App>, needle: &str) {
+    let shown = harness.root().children_recursive().any(|node| {
+        let node = node.accesskit_node();
+        [node.label(), node.value()]
+            .into_iter()
+            .flatten()
+            .any(|text| text.contains(needle))
+    });
+    if !shown {
+        let all: Vec<String> = harness
+            .root()
+            .children_recursive()
+            .map(|n| {
+                let n = n.accesskit_node();
+                format!("{:?} {:?} {:?}", n.role(), n.label(), n.value())
+            })
+            .collect();
+        panic!(
+            "the window does not show {needle:?}; it shows:\n{}",
+            all.join("\n")
+        );
+    }
+}
+
+fn server_spec() -> SessionSpec {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    format!("tcp-server:127.0.0.1:{port}")
+        .parse()
+        .expect("valid spec")
+}
+
+fn click(harness: &mut Harness<'_, App>, label: &str) {
+    harness.get_by_label(label).click();
+    harness.run_steps(3);
+}
+
+/// Opens the combo box whose label contains `combo` and picks `choice`.
+fn pick(harness: &mut Harness<'_, App>, combo: &str, choice: &str) {
+    harness
+        .get_all_by_role(egui::accesskit::Role::ComboBox)
+        .find(|n| {
+            n.accesskit_node()
+                .label()
+                .is_some_and(|l| l.contains(combo))
+        })
+        .unwrap_or_else(|| panic!("no combo {combo:?}"))
+        .click();
+    harness.run_steps(3);
+    harness.get_by_label(choice).click();
+    harness.run_steps(3);
+}
+
+/// Reads from `peer` until `want` bytes came, within the deadline.
+fn read_exactly(peer: &mut TcpStream, want: usize) -> Vec<u8> {
+    let start = Instant::now();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 256];
+    while got.len() < want {
+        assert!(start.elapsed() < DEADLINE, "peer read timed out: {got:?}");
+        match peer.read(&mut buf) {
+            Ok(0) => panic!("server closed the connection"),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(e) => panic!("peer read: {e}"),
+        }
+    }
+    got
+}
+
+#[test]
+fn the_chinese_window_has_no_english_left() {
+    let store = temp_config("chinese-everywhere");
+    let mut harness = harness(store, vec![server_spec()]);
+    step_until(&mut harness, "server running", |app| {
+        matches!(only_session(app).state, SessionState::Running { .. })
+    });
+    let id = only_session(harness.state()).id;
+    let SessionState::Running { local_addr } = only_session(harness.state()).state else {
+        unreachable!("waited for it")
+    };
+    let server: SocketAddr = local_addr;
+
+    // The walker sees English: in the English window it finds plenty.
+    let english = offenders(&harness, "english", &data_of(harness.state(), id));
+    assert!(
+        english.iter().any(|o| o.contains("\"Send\"")),
+        "the check finds English labels: {english:?}"
+    );
+
+    click(&mut harness, "Settings");
+    click(&mut harness, "简体中文");
+    assert_eq!(harness.state().language(), Language::Chinese);
+    let mut all = BTreeSet::new();
+    let mut walk = |harness: &mut Harness<'static, App>, phase: &str| {
+        harness.run_steps(3);
+        let data = data_of(harness.state(), id);
+        all.extend(offenders(harness, phase, &data));
+    };
+
+    // A connected peer, traffic both ways.
+    let mut peer = TcpStream::connect_timeout(&server, DEADLINE).expect("peer connects");
+    peer.set_read_timeout(Some(Duration::from_millis(50)))
+        .expect("timeout");
+    peer.write_all(PEER_DATA.as_bytes()).expect("peer writes");
+    step_until(&mut harness, "peer data received", |app| {
+        only_session(app).counters.rx_bytes == PEER_DATA.len() as u64
+    });
+    harness.state_mut().views.entry(id).or_default().send_text = REPLY_DATA.to_string();
+    harness.run_steps(2);
+    click(&mut harness, "发送");
+    assert_eq!(
+        read_exactly(&mut peer, REPLY_DATA.len()),
+        REPLY_DATA.as_bytes()
+    );
+    step_until(&mut harness, "reply logged", |app| {
+        only_session(app).counters.tx_bytes == REPLY_DATA.len() as u64
+    });
+    walk(&mut harness, "session");
+    assert_shows(&harness, "收");
+    assert_shows(&harness, "发");
+    assert_shows(&harness, "正在监听");
+    assert_shows(&harness, "1 个客户端");
+    assert_shows(&harness, "接收 ");
+
+    // The settings menu.
+    click(&mut harness, "设置");
+    walk(&mut harness, "settings menu");
+    assert_shows(&harness, "跟随系统");
+    assert_shows(&harness, "简体中文");
+    click(&mut harness, "设置");
+
+    // Every create form, the basic ones by their buttons, the rest from the menu.
+    for kind in SessionKind::ALL {
+        let language = harness.state().language();
+        let name = sockdbg::ui::session_list::kind_name(language, kind);
+        // The first four kinds have buttons of their own.
+        if SessionKind::ALL[..4].contains(&kind) {
+            click(&mut harness, &format!("新建 {name}"));
+        } else {
+            click(&mut harness, "更多协议…");
+            walk(&mut harness, "more transports menu");
+            click(&mut harness, &format!("新建 {name}"));
+        }
+        assert!(
+            harness
+                .state()
+                .create_form
+                .as_ref()
+                .is_some_and(|f| f.kind == kind),
+            "create form of {kind:?} open"
+        );
+        walk(&mut harness, &format!("create form {kind:?}"));
+        assert_shows(&harness, &format!("新建 {name}"));
+        // A form error, then close.
+        if let Some(form) = harness.state_mut().create_form.as_mut() {
+            form.port = "x".to_string();
+        }
+        harness.run_steps(1);
+        click(&mut harness, "创建");
+        walk(&mut harness, &format!("create form error {kind:?}"));
+        assert_shows(&harness, "无法创建会话");
+        click(&mut harness, "取消");
+    }
+
+    // Send tools: quick command being edited, on-connect payload, an auto-reply rule.
+    harness.state_mut().view.send_tools_open = true;
+    harness.run_steps(3);
+    click(&mut harness, "添加到本会话");
+    walk(&mut harness, "quick command editor");
+    assert_shows(&harness, "名称");
+    assert_shows(&harness, "文本编码");
+    harness
+        .state_mut()
+        .views
+        .entry(id)
+        .or_default()
+        .tools
+        .on_connect
+        .enabled = true;
+    // (The rule is added through the state: its button is below the panel's fold.)
+    {
+        let tools = &mut harness.state_mut().views.entry(id).or_default().tools;
+        tools.rules.push(sockdbg::codec::reply::ReplyRule {
+            match_kind: sockdbg::codec::reply::MatchKind::Contains,
+            pattern: "ping".to_string(),
+            reply_kind: sockdbg::codec::reply::ReplyKind::Send,
+            reply: "{upper}".to_string(),
+            ..Default::default()
+        });
+    }
+    harness.state_mut().perform(Action::Tool(
+        id,
+        sockdbg::send_tools::ToolAction::ApplyReactions,
+    ));
+    walk(&mut harness, "send tools");
+    assert_shows(&harness, "包含");
+    assert_shows(&harness, "发送");
+    assert_shows(&harness, "没有可发送的内容");
+    // A bad regex: the rule's error line.
+    {
+        let tools = &mut harness.state_mut().views.entry(id).or_default().tools;
+        if let Some(rule) = tools.rules.first_mut() {
+            rule.match_kind = sockdbg::codec::reply::MatchKind::Regex;
+            rule.pattern = "(".to_string();
+        }
+    }
+    harness.state_mut().perform(Action::Tool(
+        id,
+        sockdbg::send_tools::ToolAction::ApplyReactions,
+    ));
+    walk(&mut harness, "auto-reply error");
+    assert_shows(&harness, "自动回复规则 1");
+    harness
+        .state_mut()
+        .views
+        .entry(id)
+        .or_default()
+        .tools
+        .rules
+        .clear();
+    harness.state_mut().perform(Action::Tool(
+        id,
+        sockdbg::send_tools::ToolAction::ApplyReactions,
+    ));
+
+    // Periodic and file sends with their progress, and the tools' errors.
+    {
+        let tools = &mut harness.state_mut().views.entry(id).or_default().tools;
+        tools.periodic_interval_ms = "0".to_string();
+    }
+    click(&mut harness, "开始定时发送");
+    walk(&mut harness, "periodic error");
+    assert_shows(&harness, "间隔：须为整数毫秒");
+    {
+        let tools = &mut harness.state_mut().views.entry(id).or_default().tools;
+        tools.periodic_interval_ms = "5".to_string();
+        tools.periodic_count = "2".to_string();
+    }
+    click(&mut harness, "开始定时发送");
+    step_until(&mut harness, "periodic send done", |app| {
+        app.views
+            .get(&id)
+            .is_some_and(|v| !v.tools.periodic.jobs.is_empty() && !v.tools.periodic.running())
+    });
+    read_exactly(&mut peer, 2 * REPLY_DATA.len());
+    click(&mut harness, "发送文件");
+    walk(&mut harness, "file error");
+    assert_shows(&harness, "请先选择要发送的文件");
+    let file = std::env::temp_dir().join(format!("sockdbg-zh-{}.bin", std::process::id()));
+    std::fs::write(&file, b"0123456789").expect("temp file");
+    harness
+        .state_mut()
+        .views
+        .entry(id)
+        .or_default()
+        .tools
+        .file_path = file.display().to_string();
+    click(&mut harness, "发送文件");
+    step_until(&mut harness, "file sent", |app| {
+        app.views
+            .get(&id)
+            .is_some_and(|v| !v.tools.file.jobs.is_empty() && !v.tools.file.running())
+    });
+    read_exactly(&mut peer, 10);
+    walk(&mut harness, "periodic and file progress");
+    assert_shows(&harness, "已发送 2 / 2 次（完成）");
+    assert_shows(&harness, "10 / 10 字节（完成）");
+    std::fs::remove_file(&file).ok();
+
+    // Inline send errors.
+    harness.state_mut().view.send_hex = true;
+    harness.state_mut().views.entry(id).or_default().send_text = "zz".to_string();
+    walk(&mut harness, "send box hex error");
+    assert_shows(&harness, "十六进制无效");
+    harness.state_mut().view.send_hex = false;
+    harness.state_mut().views.entry(id).or_default().send_text = "\\q".to_string();
+    harness.state_mut().view.send_escapes = true;
+    walk(&mut harness, "send box escape error");
+    assert_shows(&harness, "无法识别");
+    harness.state_mut().views.entry(id).or_default().send_text = REPLY_DATA.to_string();
+
+    // The detail pane: a received entry as text and as a hex dump, then a range.
+    let rx_row = {
+        let log = &only_session(harness.state()).log;
+        (0..log.len())
+            .filter_map(|i| log.get_by_index(i))
+            .find(|e| e.kind == EntryKind::Rx)
+            .map(|e| e.seq)
+            .expect("a received entry")
+    };
+    let last_row = {
+        let log = &only_session(harness.state()).log;
+        log.get_by_index(log.len() - 1)
+            .map(|e| e.seq)
+            .expect("entries")
+    };
+    harness
+        .state_mut()
+        .views
+        .entry(id)
+        .or_default()
+        .selected_entry = Some(rx_row);
+    walk(&mut harness, "detail text");
+    assert_shows(&harness, "接收自");
+    assert_shows(&harness, "复制为 C 数组");
+    assert_shows(&harness, "复制为 Python");
+    harness.state_mut().view.log_hex = true;
+    walk(&mut harness, "detail hex");
+    assert_shows(&harness, "00000000");
+    harness
+        .state_mut()
+        .views
+        .entry(id)
+        .or_default()
+        .selection_extent = Some(last_row);
+    walk(&mut harness, "range detail hex");
+    assert_shows(&harness, "复制转储");
+    harness.state_mut().view.log_hex = false;
+    walk(&mut harness, "range detail text");
+    harness
+        .state_mut()
+        .views
+        .entry(id)
+        .or_default()
+        .selection_extent = None;
+
+    // Framing modes, with a form error; filter, search and pause.
+    for mode in [
+        FramingMode::Raw,
+        FramingMode::Idle,
+        FramingMode::Delimiter,
+        FramingMode::Fixed,
+        FramingMode::Length,
+    ] {
+        harness
+            .state_mut()
+            .traffic
+            .entry(id)
+            .or_default()
+            .framing_draft
+            .mode = mode;
+        walk(&mut harness, &format!("framing {mode:?}"));
+    }
+    pick(&mut harness, "分帧", "固定长度");
+    assert!(
+        harness.state().traffic[&id].log_view.framed().is_some(),
+        "fixed-length framing applied"
+    );
+    walk(&mut harness, "framed, bytes pending");
+    assert_shows(&harness, "待成帧");
+    pick(&mut harness, "分帧", "长度前缀");
+    let offset = harness.get_by_label("偏移");
+    offset.focus();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.get_by_label("偏移").type_text("x");
+    harness.run_steps(3);
+    assert!(
+        harness.state().traffic[&id].framing_error.is_some(),
+        "the framing form reports the bad offset"
+    );
+    walk(&mut harness, "framing error");
+    assert_shows(&harness, "偏移必须是数字");
+    pick(&mut harness, "分帧", "原始读取");
+    {
+        let lv = &mut harness.state_mut().traffic.entry(id).or_default().log_view;
+        lv.filter.pattern.text = "ping".to_string();
+        lv.search.text = "ping".to_string();
+    }
+    click(&mut harness, "下一个");
+    click(&mut harness, "暂停");
+    walk(&mut harness, "filter, search, pause");
+    assert_shows(&harness, "显示 1 行");
+    assert_shows(&harness, "共 1 个匹配");
+    assert_shows(&harness, "继续");
+    {
+        let lv = &mut harness.state_mut().traffic.entry(id).or_default().log_view;
+        lv.filter.pattern.text = "zz".to_string();
+        lv.filter.pattern.hex = true;
+    }
+    walk(&mut harness, "filter error");
+    assert_shows(&harness, "过滤或搜索内容无效");
+    {
+        let lv = &mut harness.state_mut().traffic.entry(id).or_default().log_view;
+        lv.filter.pattern.text.clear();
+        lv.filter.pattern.hex = false;
+        lv.search.text.clear();
+    }
+    click(&mut harness, "继续");
+
+    // Capture and export, running and done.
+    click(&mut harness, "抓包与导出");
+    walk(&mut harness, "save bar");
+    assert_shows(&harness, "导出格式");
+    assert_shows(&harness, "抓包文件");
+    let dir = std::env::temp_dir();
+    let pid = std::process::id();
+    {
+        let state = harness.state_mut().traffic.entry(id).or_default();
+        state.capture_path = dir
+            .join(format!("sockdbg-zh-{pid}.pcapng"))
+            .display()
+            .to_string();
+        state.export_form.path = dir
+            .join(format!("sockdbg-zh-{pid}.txt"))
+            .display()
+            .to_string();
+    }
+    click(&mut harness, "开始抓包");
+    walk(&mut harness, "capturing");
+    assert_shows(&harness, "正在抓包到");
+    click(&mut harness, "停止抓包");
+    click(&mut harness, "导出日志");
+    step_until(&mut harness, "export done", |app| {
+        app.traffic
+            .get(&id)
+            .is_some_and(|t| t.export.is_none() && t.export_result.is_some())
+    });
+    walk(&mut harness, "exported");
+    assert_shows(&harness, "已导出");
+    {
+        let state = harness.state_mut().traffic.entry(id).or_default();
+        state.export_form.path = "/nonexistent-dir/x.txt".to_string();
+    }
+    click(&mut harness, "导出日志");
+    step_until(&mut harness, "export failed", |app| {
+        app.traffic
+            .get(&id)
+            .is_some_and(|t| t.export.is_none() && matches!(t.export_result, Some(Err(_))))
+    });
+    walk(&mut harness, "export error");
+    assert_shows(&harness, "导出失败");
+    std::fs::remove_file(dir.join(format!("sockdbg-zh-{pid}.pcapng"))).ok();
+    std::fs::remove_file(dir.join(format!("sockdbg-zh-{pid}.txt"))).ok();
+
+    // The statistics window.
+    click(&mut harness, "统计");
+    walk(&mut harness, "statistics");
+    assert_shows(&harness, "统计：");
+    assert_shows(&harness, "包数");
+    assert_shows(&harness, "各对端");
+
+    // The peer leaves: the log and lists say so.
+    drop(peer);
+    step_until(&mut harness, "peer gone", |app| {
+        only_session(app).connected_peers().next().is_none()
+    });
+    walk(&mut harness, "peer gone");
+    assert_shows(&harness, "（已断开）");
+
+    assert!(
+        all.is_empty(),
+        "English left in the Chinese window ({}):\n{}",
+        all.len(),
+        all.into_iter().collect::<Vec<_>>().join("\n")
+    );
+}
+
+#[test]
+fn the_allowlist_takes_tokens_and_data_but_not_words() {
+    let data = vec!["hello there".to_string()];
+    for ok in [
+        "发送",
+        "UTF-8",
+        "CRC-16/MODBUS (LE)",
+        "127.0.0.1:5000",
+        "0D 0A",
+        "12 B",
+        "/tmp/sockdbg-capture.pcapng",
+        "RX hello there",
+        "00000000  68 65 6C",
+    ] {
+        assert!(acceptable(ok, &data), "{ok}");
+    }
+    for bad in [
+        "Send",
+        "Copy C",
+        "12 rows shown",
+        "Raw reads",
+        "exported 3 rows to /tmp/x",
+    ] {
+        assert!(!acceptable(bad, &data), "{bad}");
+    }
+}
