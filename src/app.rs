@@ -306,7 +306,10 @@ impl App {
                     let notice = crate::i18n::trf(
                         self.language(),
                         crate::i18n::Text::SavedSessionSkipped,
-                        &[&saved.spec, &e],
+                        &[
+                            &saved.spec,
+                            &ui::session_list::spec_error_text(self.language(), &e),
+                        ],
                     );
                     self.notices.push(notice);
                 }

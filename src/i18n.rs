@@ -189,9 +189,9 @@ texts! {
     Pattern => "pattern", "模式";
     ReplyLabel => "reply", "回复";
     TextLabel => "text", "文本";
-    HexBytes => "Hex bytes", "十六进制字节";
-    TextAs => "Text as", "文本编码";
-    EndsWith => "Ends with", "结尾";
+    HexBytes => "Hex bytes", "十六进制";
+    TextAs => "Text as", "编码";
+    EndsWith => "Ends with", "行尾";
     Check => "Check", "校验";
     Every => "Every", "每隔";
     MsTimes => "ms, times", "毫秒，次数";
@@ -369,6 +369,11 @@ texts! {
     ReplySend => "send", "发送";
     ReplyEcho => "echo", "回显";
     RuleErrorText => "auto-reply rule {0}: {1}", "自动回复规则 {0}：{1}";
+    RegexOnHex => "a regex matches text, not hex", "正则只能匹配文本，不能匹配十六进制";
+    InvalidRegex => "invalid regex: {0}", "正则表达式无效：{0}";
+    InvalidHexPattern => "invalid hex pattern: {0}", "十六进制模式无效：{0}";
+    ReplyError => "reply: {0}", "回复：{0}";
+    CaptureFileError => "capture file {0}: {1}", "抓包文件 {0}：{1}";
     OnConnectError => "on-connect payload: {0}", "连接时发送的内容：{0}";
     QuickCommandError => "quick command '{0}': {1}", "快捷指令“{0}”：{1}";
     CannotExportTo => "cannot export to {0}: {1}", "无法导出到 {0}：{1}";
@@ -381,6 +386,16 @@ texts! {
     SavedSessionSkipped => "Saved session '{0}' was skipped: {1}", "已跳过保存的会话“{0}”：{1}";
     ConfigSaveFailed => "{0}", "无法保存设置：{0}";
     FormError => "{0}", "无法创建会话：{0}";
+    SpecUnknownKind => "unknown session kind '{0}' (expected tcp-server, tcp-client, udp-server, udp-client, udp-group, tls-server, tls-client, ws-server, ws-client, ws:// or wss://)", "未知的会话类型“{0}”（可用：tcp-server、tcp-client、udp-server、udp-client、udp-group、tls-server、tls-client、ws-server、ws-client、ws:// 或 wss://）";
+    SpecInvalidPort => "invalid port '{0}' (expected 0-65535)", "端口“{0}”无效（应为 0-65535）";
+    SpecMissingHost => "{0} needs HOST:PORT", "{0} 需要 主机:端口";
+    SpecInvalidHost => "invalid host '{0}'", "主机“{0}”无效";
+    SpecClientPortZero => "a client needs a port between 1 and 65535", "客户端的端口须在 1 到 65535 之间";
+    SpecInvalidTimeout => "invalid connect timeout '{0}' (timeout=MS, 1-3600000)", "连接超时“{0}”无效（timeout=毫秒数，1-3600000）";
+    SpecInvalidOption => "invalid option '{0}' for {1} (accepted: {2})", "选项“{0}”不适用于 {1}（可用：{2}）";
+    SpecNotMulticast => "'{0}' is not a multicast group (224.0.0.0/4 or ff00::/8)", "“{0}”不是组播地址（224.0.0.0/4 或 ff00::/8）";
+    SpecCertWithoutKey => "cert=FILE and key=FILE go together", "cert=FILE 与 key=FILE 须同时给出";
+    SpecUnexpectedPath => "{0} takes no /path (only WebSocket sessions do)", "{0} 不接受 /路径（仅 WebSocket 会话可以）";
     PeerTotals => "{0}  RX {1} TX {2}", "{0}  收 {1} 发 {2}";
 }
 

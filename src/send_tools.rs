@@ -181,7 +181,7 @@ impl SendTools {
     /// A message in `language` naming the bad rule or the on-connect payload's problem.
     pub fn reactions(&self, language: Language) -> Result<Reactions, String> {
         RuleSet::compile(&self.rules)
-            .map_err(|e| trf(language, Text::RuleErrorText, &[&e.number, &e.message]))?;
+            .map_err(|e| crate::ui::quick_commands::rule_error_text(language, &self.rules, &e))?;
         let on_connect = if self.on_connect.enabled {
             let bytes =
                 build_payload(&self.on_connect.payload, &self.on_connect.options).map_err(|e| {

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use sockdbg::app::{Action, App};
-use sockdbg::i18n::Language;
+use sockdbg::i18n::{Language, Text, tr};
 use sockdbg::model::{EntryKind, SessionState};
 use sockdbg::protocol::SessionId;
 use sockdbg::spec::{SessionKind, SessionSpec};
@@ -96,11 +96,7 @@ fn acceptable(text: &str, data: &[String]) -> bool {
     if EGUI_INTERNAL.contains(&text) || text.starts_with("Resize window ") {
         return true;
     }
-    // Data: equal to a short item, or holding a longer one (a log row around its bytes).
-    if data
-        .iter()
-        .any(|d| text == d || (d.len() >= 4 && text.contains(d.as_str())))
-    {
+    if is_data(text, data) {
         return true;
     }
     let rest: Vec<&str> = text
@@ -117,6 +113,40 @@ fn acceptable(text: &str, data: &[String]) -> bool {
         .all(|word| is_hex_word(word) || word == "B" || word == "ms" || word == "s")
 }
 
+/// Data: equal to a short item, or holding a longer one (a log row around its bytes).
+fn is_data(text: &str, data: &[String]) -> bool {
+    data.iter()
+        .any(|d| text == d || (d.len() >= 4 && text.contains(d.as_str())))
+}
+
+/// The English strings of the UI table, cut at their placeholders: pieces of four letters
+/// or more that no Chinese string keeps (`Delete` stays as the key's name, `TCP` as is).
+fn english_pieces() -> Vec<String> {
+    let chinese: Vec<&str> = Text::ALL
+        .iter()
+        .map(|&key| tr(Language::Chinese, key))
+        .collect();
+    let mut pieces: Vec<String> = Text::ALL
+        .iter()
+        .flat_map(|&key| {
+            let mut english = tr(Language::English, key).to_string();
+            for index in 0..10 {
+                english = english.replace(&format!("{{{index}}}"), "\u{0}");
+            }
+            english
+                .split('\u{0}')
+                .map(|piece| piece.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .filter(|piece| piece.chars().filter(char::is_ascii_alphabetic).count() >= 4)
+        .filter(|piece| !TECHNICAL.contains(&piece.as_str()))
+        .filter(|piece| !chinese.iter().any(|zh| zh.contains(piece.as_str())))
+        .collect();
+    pieces.sort();
+    pieces.dedup();
+    pieces
+}
+
 /// The data the window shows as it is: what went over the wire and the engine's notes.
 fn data_of(app: &App, id: SessionId) -> Vec<String> {
     let mut data = vec![
@@ -130,6 +160,7 @@ fn data_of(app: &App, id: SessionId) -> Vec<String> {
         "\\q".to_string(),
         // The auto-reply rule's reply, typed as a user would.
         "{upper}".to_string(),
+        "{upper}\\q".to_string(),
     ];
     if let Some(session) = app.sessions.get(id) {
         let log = &session.log;
@@ -146,6 +177,7 @@ fn data_of(app: &App, id: SessionId) -> Vec<String> {
 
 /// Every label and value in the window now that is not acceptable, tagged with `phase`.
 fn offenders(harness: &Harness<'_, App>, phase: &str, data: &[String]) -> BTreeSet<String> {
+    let pieces = english_pieces();
     let mut found = BTreeSet::new();
     for node in harness.root().children_recursive() {
         let node = node.accesskit_node();
@@ -154,8 +186,16 @@ fn offenders(harness: &Harness<'_, App>, phase: &str, data: &[String]) -> BTreeS
             continue;
         }
         for text in [node.label(), node.value()].into_iter().flatten() {
+            if is_data(&text, data)
+                || EGUI_INTERNAL.contains(&text.as_str())
+                || text.starts_with("Resize window ")
+            {
+                continue;
+            }
             if !acceptable(&text, data) {
                 found.insert(format!("[{phase}] {text:?}"));
+            } else if let Some(piece) = pieces.iter().find(|p| text.contains(p.as_str())) {
+                found.insert(format!("[{phase}] {text:?} holds English {piece:?}"));
             }
         }
     }
@@ -339,7 +379,7 @@ fn the_chinese_window_has_no_english_left() {
     click(&mut harness, "添加到本会话");
     walk(&mut harness, "quick command editor");
     assert_shows(&harness, "名称");
-    assert_shows(&harness, "文本编码");
+    assert_shows(&harness, "编码");
     harness
         .state_mut()
         .views
@@ -367,12 +407,12 @@ fn the_chinese_window_has_no_english_left() {
     assert_shows(&harness, "包含");
     assert_shows(&harness, "发送");
     assert_shows(&harness, "没有可发送的内容");
-    // A bad regex: the rule's error line.
+    // A bad hex pattern: the rule's error line.
     {
         let tools = &mut harness.state_mut().views.entry(id).or_default().tools;
         if let Some(rule) = tools.rules.first_mut() {
-            rule.match_kind = sockdbg::codec::reply::MatchKind::Regex;
-            rule.pattern = "(".to_string();
+            rule.pattern_hex = true;
+            rule.pattern = "zz".to_string();
         }
     }
     harness.state_mut().perform(Action::Tool(
@@ -380,7 +420,26 @@ fn the_chinese_window_has_no_english_left() {
         sockdbg::send_tools::ToolAction::ApplyReactions,
     ));
     walk(&mut harness, "auto-reply error");
-    assert_shows(&harness, "自动回复规则 1");
+    assert_shows(
+        &harness,
+        "自动回复规则 1：十六进制模式无效：第 1 列的“z”不是十六进制数字",
+    );
+    // A reply that cannot be built.
+    {
+        let tools = &mut harness.state_mut().views.entry(id).or_default().tools;
+        if let Some(rule) = tools.rules.first_mut() {
+            rule.pattern_hex = false;
+            rule.pattern = "ping".to_string();
+            rule.reply = "{upper}\\q".to_string();
+            rule.options.escapes = true;
+        }
+    }
+    harness.state_mut().perform(Action::Tool(
+        id,
+        sockdbg::send_tools::ToolAction::ApplyReactions,
+    ));
+    walk(&mut harness, "auto-reply reply error");
+    assert_shows(&harness, "自动回复规则 1：回复：转义错误：第 8 列");
     harness
         .state_mut()
         .views
@@ -599,7 +658,14 @@ fn the_chinese_window_has_no_english_left() {
             .is_some_and(|t| t.export.is_none() && matches!(t.export_result, Some(Err(_))))
     });
     walk(&mut harness, "export error");
-    assert_shows(&harness, "导出失败");
+    {
+        let state = harness.state_mut().traffic.entry(id).or_default();
+        state.capture_path = "/nonexistent-dir/x.pcapng".to_string();
+    }
+    click(&mut harness, "开始抓包");
+    walk(&mut harness, "capture error");
+    assert_shows(&harness, "抓包文件 /nonexistent-dir/x.pcapng：");
+    assert_shows(&harness, "无法导出到 /nonexistent-dir/x.txt：");
     std::fs::remove_file(dir.join(format!("sockdbg-zh-{pid}.pcapng"))).ok();
     std::fs::remove_file(dir.join(format!("sockdbg-zh-{pid}.txt"))).ok();
 

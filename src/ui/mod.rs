@@ -141,7 +141,7 @@ fn confirm_delete_ui(ctx: &egui::Context, app: &App, actions: &mut Vec<Action>) 
         .get(&id)
         .map(|v| v.name.clone())
         .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| session.title());
+        .unwrap_or_else(|| session_list::session_title(app.language(), session));
     let modal = egui::Modal::new(egui::Id::unique("confirm_delete")).show(ctx, |ui| {
         ui.set_max_width(360.0);
         ui.heading(t(ui, Text::ConfirmDeleteTitle));

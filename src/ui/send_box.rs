@@ -266,16 +266,20 @@ pub fn preview_text(
     Ok(trf(language, key, &[&bytes.len(), &hex]))
 }
 
-/// Why a payload cannot be built, in `language` (the codec's own message is English).
-pub fn send_error_text(language: Language, error: &SendError) -> String {
-    let hex_text = |e: &HexError| match e {
+/// Why typed hex cannot be parsed, in `language` (the codec's own message is English).
+pub fn hex_error_text(language: Language, error: &HexError) -> String {
+    match error {
         HexError::InvalidChar { ch, column } => trf(language, Text::HexNotDigit, &[ch, column]),
         HexError::OddDigits { group, column } => {
             trf(language, Text::HexOddDigits, &[group, column])
         }
-    };
+    }
+}
+
+/// Why a payload cannot be built, in `language` (the codec's own message is English).
+pub fn send_error_text(language: Language, error: &SendError) -> String {
     match error {
-        SendError::Hex(e) => trf(language, Text::InvalidHex, &[&hex_text(e)]),
+        SendError::Hex(e) => trf(language, Text::InvalidHex, &[&hex_error_text(language, e)]),
         SendError::Escape(e) => {
             let text = match e {
                 EscapeError::Unknown { ch, column } => {

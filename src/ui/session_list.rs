@@ -6,7 +6,7 @@ use crate::app::{Action, App, CreateForm};
 use crate::i18n::{Language, Text, tr, trf};
 use crate::model::{PeerInfo, Session, SessionState};
 use crate::protocol::{SendTarget, SessionId};
-use crate::spec::{SessionKind, SessionSpec};
+use crate::spec::{SessionKind, SessionSpec, SpecError};
 use crate::ui::format::byte_count;
 use crate::ui::{t, tf};
 
@@ -27,6 +27,40 @@ pub fn kind_name(language: Language, kind: SessionKind) -> &'static str {
         SessionKind::WsClient => Text::KindWsClient,
     };
     tr(language, key)
+}
+
+/// Why a spec or the create form cannot be used, in `language` (the spec module's message
+/// is the English one).
+pub fn spec_error_text(language: Language, error: &SpecError) -> String {
+    let f = |key, args: &[&dyn std::fmt::Display]| trf(language, key, args);
+    #[allow(unreachable_patterns)] // a kind of error added later shows in English
+    match error {
+        SpecError::UnknownKind(kind) => f(Text::SpecUnknownKind, &[kind]),
+        SpecError::InvalidPort(port) => f(Text::SpecInvalidPort, &[port]),
+        SpecError::MissingHost(kind) => f(Text::SpecMissingHost, &[kind]),
+        SpecError::InvalidHost(host) => f(Text::SpecInvalidHost, &[host]),
+        SpecError::ClientPortZero => f(Text::SpecClientPortZero, &[]),
+        SpecError::InvalidTimeout(timeout) => f(Text::SpecInvalidTimeout, &[timeout]),
+        SpecError::InvalidOption {
+            option,
+            kind,
+            accepted,
+        } => f(Text::SpecInvalidOption, &[option, kind, accepted]),
+        SpecError::NotMulticast(group) => f(Text::SpecNotMulticast, &[group]),
+        SpecError::CertWithoutKey => f(Text::SpecCertWithoutKey, &[]),
+        SpecError::UnexpectedPath(kind) => f(Text::SpecUnexpectedPath, &[kind]),
+        other => other.to_string(),
+    }
+}
+
+/// A session's kind and address in `language` (`TCP 服务器 0.0.0.0:6001`); the model's
+/// [`Session::title`] is the English one.
+pub fn session_title(language: Language, session: &Session) -> String {
+    format!(
+        "{} {}",
+        kind_name(language, session.spec.kind),
+        session.spec.address()
+    )
 }
 
 /// A session's state in `language` (`listening on 0.0.0.0:6001`).
@@ -173,7 +207,10 @@ fn create_form_ui(ui: &mut egui::Ui, form: &mut CreateForm, actions: &mut Vec<Ac
                 &form.options,
             ) {
                 Ok(spec) => actions.push(Action::CreateSession(spec)),
-                Err(e) => form.error = Some(trf(language, Text::FormError, &[&e])),
+                Err(e) => {
+                    let why = spec_error_text(language, &e);
+                    form.error = Some(trf(language, Text::FormError, &[&why]));
+                }
             }
         }
     });
@@ -414,4 +451,40 @@ fn peer_row_ui(
             actions.push(Action::Disconnect(session.id, peer.id));
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_errors_in_english_are_the_spec_modules_own() {
+        let cases = [
+            SpecError::UnknownKind("x".into()),
+            SpecError::InvalidPort("x".into()),
+            SpecError::MissingHost("tcp-client"),
+            SpecError::InvalidHost("[".into()),
+            SpecError::ClientPortZero,
+            SpecError::InvalidTimeout("0".into()),
+            SpecError::InvalidOption {
+                option: "ttl=x".into(),
+                kind: "udp-group",
+                accepted: "iface=NAME".into(),
+            },
+            SpecError::NotMulticast("10.0.0.1".into()),
+            SpecError::CertWithoutKey,
+            SpecError::UnexpectedPath("tcp-server"),
+        ];
+        for error in cases {
+            assert_eq!(
+                spec_error_text(Language::English, &error),
+                error.to_string()
+            );
+            let zh = spec_error_text(Language::Chinese, &error);
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{zh}"
+            );
+        }
+    }
 }

@@ -47,7 +47,7 @@ pub use framing_form::{FramingDraft, FramingMode, restore_framing};
 pub use rows::row_content;
 use rows::rows_ui;
 pub use saving::{ExportForm, ExportRows, PathField};
-use saving::{feed_export, poll_dialog, save_ui};
+use saving::{capture_error_text, export_error_text, feed_export, poll_dialog, save_ui};
 use stats::{sample_rates, stats_ui};
 
 /// Bytes of a row shown in it as hex (the detail pane shows more).
@@ -159,7 +159,7 @@ pub fn perform(app: &mut App, id: SessionId, action: TrafficAction) {
                     state.capture_error = None;
                 }
                 Err(e) => {
-                    state.capture_error = Some(trf(language, Text::CaptureFailed, &[&e]));
+                    state.capture_error = Some(capture_error_text(language, &path, &e.to_string()));
                 }
             }
         }
@@ -189,7 +189,8 @@ pub fn perform(app: &mut App, id: SessionId, action: TrafficAction) {
                     state.export_result = None;
                 }
                 Err(e) => {
-                    state.export_result = Some(Err(trf(language, Text::ExportFailed, &[&e])));
+                    let message = export_error_text(language, &path, &e.to_string());
+                    state.export_result = Some(Err(message));
                 }
             }
         }
@@ -220,10 +221,11 @@ pub fn perform(app: &mut App, id: SessionId, action: TrafficAction) {
             }
         }
         TrafficAction::StopCapture => {
-            if let Some(capture) = state.capture.take()
-                && let Err(e) = capture.finish()
-            {
-                state.capture_error = Some(trf(language, Text::CaptureFailed, &[&e]));
+            if let Some(capture) = state.capture.take() {
+                let path = capture.path().to_path_buf();
+                if let Err(e) = capture.finish() {
+                    state.capture_error = Some(capture_error_text(language, &path, &e.to_string()));
+                }
             }
         }
     }
@@ -299,7 +301,8 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
     ui.separator();
     if view.show_stats {
         // A window of its own: the log keeps its width.
-        egui::Window::new(crate::ui::tf(ui, Text::StatisticsOf, &[&session.title()]))
+        let title = crate::ui::session_list::session_title(crate::ui::language(ui.ctx()), session);
+        egui::Window::new(crate::ui::tf(ui, Text::StatisticsOf, &[&title]))
             .id(egui::Id::unique(("traffic_stats", id.0)))
             .open(&mut view.show_stats)
             .default_width(300.0)

@@ -95,11 +95,11 @@ pub(super) fn feed_export(state: &mut TrafficState, session: &Session, language:
     });
     let outcome = job.poll().cloned();
     if let Some(outcome) = outcome {
-        let path = job.path().display().to_string();
+        let path = job.path();
         state.export_result = Some(
             outcome
-                .map(|rows| trf(language, Text::Exported, &[&rows, &path]))
-                .map_err(|e| trf(language, Text::ExportFailed, &[&e])),
+                .map(|rows| trf(language, Text::Exported, &[&rows, &path.display()]))
+                .map_err(|e| export_error_text(language, path, &e)),
         );
         state.export = None;
     }
@@ -233,8 +233,10 @@ pub(super) fn capture_ui(
             ));
         }
         let error = state.capture_error.clone().or_else(|| {
-            let error = state.capture.as_ref().and_then(CaptureThread::error)?;
-            Some(crate::ui::tf(ui, Text::CaptureFailed, &[&error]))
+            let capture = state.capture.as_ref()?;
+            let error = capture.error()?;
+            let language = crate::ui::language(ui.ctx());
+            Some(capture_error_text(language, capture.path(), &error))
         });
         if let Some(error) = error {
             ui.colored_label(ui.visuals().error_fg_color, error);
@@ -253,4 +255,37 @@ fn export_format_label(ui: &egui::Ui, format: ExportFormat) -> &'static str {
         ExportFormat::RawTx => Text::FormatRawTx,
     };
     t(ui, key)
+}
+
+/// An export error in `language`: the export module's English `cannot export to PATH:
+/// REASON` is said again with the path and the system's reason (which stays as the system
+/// wrote it); any other message is shown as it is, after a translated heading.
+pub(super) fn export_error_text(
+    language: Language,
+    path: &std::path::Path,
+    message: &str,
+) -> String {
+    let prefix = format!("cannot export to {}: ", path.display());
+    match message.strip_prefix(&prefix) {
+        Some(reason) => trf(language, Text::CannotExportTo, &[&path.display(), &reason]),
+        None => trf(language, Text::ExportFailed, &[&message]),
+    }
+}
+
+/// A capture error in `language`, like [`export_error_text`] for the capture module's
+/// `capture file PATH: REASON`.
+pub(super) fn capture_error_text(
+    language: Language,
+    path: &std::path::Path,
+    message: &str,
+) -> String {
+    let prefix = format!("capture file {}: ", path.display());
+    match message.strip_prefix(&prefix) {
+        Some(reason) => trf(
+            language,
+            Text::CaptureFileError,
+            &[&path.display(), &reason],
+        ),
+        None => trf(language, Text::CaptureFailed, &[&message]),
+    }
 }
