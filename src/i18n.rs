@@ -269,7 +269,7 @@ texts! {
     // Detail pane
     ReceivedFrom => "received from", "接收自";
     SentTo => "sent to", "发送至";
-    NoteAbout => "note about", "提示，来自";
+    NoteAbout => "note about", "提示";
     ReadsSuffix => "  ·  {0} reads", "  ·  {0} 次读取";
     SkippedResync => "skipped while resynchronizing: {0}", "重新同步时跳过：{0}";
     CopyC => "Copy C", "复制为 C 数组";
@@ -335,7 +335,8 @@ texts! {
     CaptureTip => "Write every byte, both ways, to a pcapng file for Wireshark", "将双向的每个字节写入 pcapng 文件，可用 Wireshark 打开";
     CaptureFailed => "{0}", "抓包失败：{0}";
     SaveAs => "Save as", "另存为";
-    DialogUnavailable => "{0}", "无法打开文件对话框，请直接输入路径（{0}）";
+    DialogUnavailable => "no file dialog could open here (no desktop portal?); type the path instead", "此处无法打开文件对话框（没有桌面门户？），请直接输入路径";
+    DialogError => "{0}", "无法打开文件对话框：{0}";
     // Send box and tools
     LargeText => "{0} bytes of text: too large to edit here (paste appends)", "文本共 {0} 字节：太大，无法在此编辑（粘贴会追加）";
     PreviewByte => "{0} byte: {1}", "{0} 字节：{1}";

@@ -466,7 +466,7 @@ impl App {
                     Ok(dialog) => self.view_of(id).tools.picking = Some(dialog),
                     Err(message) => {
                         self.view_of(id).tools.tools_error =
-                            Some(trf(language, Text::DialogUnavailable, &[&message]));
+                            Some(crate::ui::dialog_error_text(language, &message));
                     }
                 }
             }
@@ -575,8 +575,7 @@ impl App {
                 }
                 crate::file_dialog::Answer::Cancelled => {}
                 crate::file_dialog::Answer::Unavailable(message) => {
-                    view.tools.tools_error =
-                        Some(trf(language, Text::DialogUnavailable, &[&message]));
+                    view.tools.tools_error = Some(crate::ui::dialog_error_text(language, &message));
                 }
             }
         }

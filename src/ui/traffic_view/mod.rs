@@ -207,7 +207,7 @@ pub fn perform(app: &mut App, id: SessionId, action: TrafficAction) {
             match PendingDialog::spawn(kind) {
                 Ok(dialog) => state.picking = Some((field, dialog)),
                 Err(message) => {
-                    let message = trf(language, Text::DialogUnavailable, &[&message]);
+                    let message = crate::ui::dialog_error_text(language, &message);
                     match field {
                         PathField::Capture => state.capture_error = Some(message),
                         PathField::Export => state.export_result = Some(Err(message)),

@@ -69,7 +69,7 @@ pub(super) fn poll_dialog(state: &mut TrafficState, language: Language) {
         }
         Answer::Cancelled => {}
         Answer::Unavailable(message) => {
-            let message = trf(language, Text::DialogUnavailable, &[&message]);
+            let message = crate::ui::dialog_error_text(language, &message);
             match field {
                 PathField::Capture => state.capture_error = Some(message),
                 PathField::Export => state.export_result = Some(Err(message)),
