@@ -153,7 +153,7 @@ impl Default for PanelSizes {
     fn default() -> Self {
         Self {
             sessions_width: 280,
-            tools_width: 270,
+            tools_width: 300,
             send_box_height: 215,
         }
     }
