@@ -214,6 +214,8 @@ texts! {
     Several => "Several:", "多个：";
     AllClients => "All clients", "所有客户端";
     AllPeers => "All peers", "所有对端";
+    SendToTarget => "{0} (target)", "{0}（目标）";
+    SendToGroup => "{0} (group)", "{0}（组播组）";
     AlsoPeer => "also {0}", "同时发往 {0}";
     PlaceholderHelp => "In a text reply, {data} is the received text (one trailing line ending removed), {upper} and {lower} the same in upper or lower case. Examples: anything => {upper} (upper-case echo); anything => Hello, {data}!", "文本回复中，{data} 为收到的文本（去掉末尾一个换行），{upper} 和 {lower} 为其大写或小写形式。示例：任意数据 => {upper}（大写回显）；任意数据 => Hello, {data}!";
     NoLineEnding => "No line ending", "无行尾";

@@ -457,3 +457,54 @@ fn several_selected_clients_each_get_the_send_and_their_own_jobs() {
     assert_eq!(jobs.len(), 2);
     assert_ne!(jobs[0].0, jobs[1].0, "one job per client");
 }
+
+#[test]
+fn a_broadcast_client_can_answer_one_responder_or_send_to_its_target() {
+    use sockdbg::protocol::PeerId;
+    let (harness, commands, events, id) = ui_support::app_over_channels_with(
+        ConfigStore::at(temp_dir("broadcast")),
+        "udp-client:255.255.255.255:9",
+    );
+    let mut f = Fixture {
+        harness,
+        commands,
+        events,
+        id,
+    };
+    // The engine lists the target first, then each responder heard from.
+    for (peer, addr) in [(1, "255.255.255.255:9"), (2, "10.0.0.7:9")] {
+        f.events
+            .send(Event::PeerConnected {
+                id,
+                peer: PeerId(peer),
+                addr: addr.parse().expect("addr"),
+                at: std::time::SystemTime::now(),
+            })
+            .expect("event");
+    }
+    f.harness.run_steps(2);
+    f.drain_commands();
+    f.type_in_send_box("who");
+    f.click("Send");
+    f.pick("To", "10.0.0.7:9");
+    f.type_in_send_box("you");
+    f.click("Send");
+    f.pick("To", "255.255.255.255:9 (target)");
+    f.click("Send");
+    let targets: Vec<SendTarget> = f
+        .drain_commands()
+        .into_iter()
+        .filter_map(|c| match c {
+            Command::Send { target, .. } => Some(target),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            SendTarget::All,
+            SendTarget::Peer(PeerId(2)),
+            SendTarget::All
+        ]
+    );
+}

@@ -16,6 +16,7 @@ use crate::i18n::{Language, Text, tr, trf};
 use crate::model::Session;
 use crate::protocol::{PeerId, SendTarget, SessionId};
 use crate::send_tools::{JobView, SendTools, ToolAction};
+use crate::spec::SessionKind;
 use crate::ui::choice::choice_ui;
 use crate::ui::t;
 
@@ -79,7 +80,7 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
         );
     });
     ui.horizontal(|ui| {
-        if session.spec.kind.is_server() {
+        if session.spec.kind.is_server() || heard_from_several(session) {
             target_ui(
                 ui,
                 session,
@@ -527,6 +528,15 @@ fn file_ui(
     });
 }
 
+/// Whether a UDP client or group has heard from sources besides its target (broadcast
+/// responders, group members), so the user may answer one of them alone.
+fn heard_from_several(session: &Session) -> bool {
+    matches!(
+        session.spec.kind,
+        SessionKind::UdpClient | SessionKind::UdpGroup
+    ) && session.connected_peers().nth(1).is_some()
+}
+
 fn target_ui(ui: &mut egui::Ui, session: &Session, target: &mut SendTarget, tools: &mut SendTools) {
     let language = crate::ui::language(ui.ctx());
     let (count_key, all_key) = if session.spec.kind.is_tcp() {
@@ -534,16 +544,28 @@ fn target_ui(ui: &mut egui::Ui, session: &Session, target: &mut SendTarget, tool
     } else {
         (Text::PeersCount, Text::AllPeers)
     };
+    // A UDP client's or group's "all" is its target or group (its first peer); the others
+    // are sources it heard from, each of which can be answered alone.
+    let to_target = match session.spec.kind {
+        SessionKind::UdpClient => Some(Text::SendToTarget),
+        SessionKind::UdpGroup => Some(Text::SendToGroup),
+        _ => None,
+    };
     let connected: Vec<(PeerId, String)> = session
         .connected_peers()
+        .skip(usize::from(to_target.is_some()))
         .map(|p| (p.id, p.addr.to_string()))
         .collect();
+    let all_text = match to_target {
+        Some(key) => trf(language, key, &[&session.spec.address()]),
+        None => tr(language, all_key).to_string(),
+    };
     tools
         .multi_peers
         .retain(|p| connected.iter().any(|(c, _)| c == p));
     let describe = |target: SendTarget, multi: usize| match target {
         _ if multi > 1 => trf(language, count_key, &[&multi]),
-        SendTarget::All => tr(language, all_key).to_string(),
+        SendTarget::All => all_text.clone(),
         SendTarget::Peer(peer) => match connected.iter().find(|(p, _)| *p == peer) {
             Some((_, addr)) => addr.clone(),
             None => trf(language, Text::TargetGone, &[&peer.0]),

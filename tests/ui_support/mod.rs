@@ -53,20 +53,27 @@ pub fn only_session(app: &App) -> &Session {
     app.sessions.iter().next().expect("a session exists")
 }
 
-/// The real app over channels the test holds instead of an engine: one TCP server session
-/// (`tcp-server:127.0.0.1:6001`), told by a fake `Started` that it listens. Returns the
-/// harness, the commands the app sends, the sender of events to it, and the session's id.
-pub fn app_over_channels(
-    store: ConfigStore,
-) -> (
+/// What [`app_over_channels`] returns: the harness, the commands the app sends, the sender
+/// of events to it, and the session's id.
+pub type OverChannels = (
     Harness<'static, App>,
     tokio::sync::mpsc::UnboundedReceiver<Command>,
     crossbeam_channel::Sender<Event>,
     SessionId,
-) {
+);
+
+/// The real app over channels the test holds instead of an engine: one TCP server session
+/// (`tcp-server:127.0.0.1:6001`), told by a fake `Started` that it listens.
+pub fn app_over_channels(store: ConfigStore) -> OverChannels {
+    app_over_channels_with(store, "tcp-server:127.0.0.1:6001")
+}
+
+/// [`app_over_channels`] with one session of `spec`, started on 127.0.0.1:6001.
+#[allow(dead_code)] // not every test binary uses every helper
+pub fn app_over_channels_with(store: ConfigStore, spec: &str) -> OverChannels {
     let (command_tx, commands) = tokio::sync::mpsc::unbounded_channel();
     let (events, event_rx) = crossbeam_channel::unbounded();
-    let spec: SessionSpec = "tcp-server:127.0.0.1:6001".parse().expect("spec");
+    let spec: SessionSpec = spec.parse().expect("spec");
     let mut harness = Harness::builder()
         .with_size([1200.0, 800.0])
         .build_eframe(move |cc| {
