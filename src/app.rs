@@ -533,6 +533,8 @@ fn local_addresses() -> Vec<std::net::IpAddr> {
             list.into_iter()
                 .filter(|i| !i.is_loopback())
                 .map(|i| i.ip())
+                // fe80:: addresses need an interface scope to be reached: not one to give out.
+                .filter(|ip| !matches!(ip, std::net::IpAddr::V6(v6) if v6.is_unicast_link_local()))
                 .collect()
         })
         .unwrap_or_default();
