@@ -220,7 +220,17 @@ impl Peers {
                 peer,
                 sink: &sink,
             };
-            let reason = run_stream(link, stream, command_rx, signals, replies).await;
+            let reason = match stream {
+                Stream::Tcp(stream) => {
+                    let halves = stream.into_split();
+                    run_connection(link, halves, command_rx, signals, replies).await
+                }
+                // Boxed, so a plain TCP connection's task is no larger for TLS's sake.
+                Stream::Tls(stream) => {
+                    let halves = tokio::io::split(stream);
+                    Box::pin(run_connection(link, halves, command_rx, signals, replies)).await
+                }
+            };
             sink.send(Event::PeerDisconnected {
                 id,
                 peer,
@@ -366,42 +376,50 @@ struct Link<'a> {
     sink: &'a super::EventSink,
 }
 
-/// Splits the stream and runs the connection with the reader that suits it.
-async fn run_stream(
-    link: Link<'_>,
-    stream: Stream,
-    commands: mpsc::UnboundedReceiver<Outgoing>,
-    signals: Signals,
-    replies: Replies,
-) -> String {
-    let Link { id, peer, sink } = link;
-    match stream {
-        Stream::Tcp(stream) => {
-            let (reader, writer) = stream.into_split();
-            let reading = read_loop(id, peer, &reader, sink, &replies);
-            run_connection(link, reading, writer, commands, signals, &replies).await
-        }
-        Stream::Tls(stream) => {
-            let (mut reader, writer) = tokio::io::split(stream);
-            let reading = read_stream_loop(link, &mut reader, &replies);
-            run_connection(link, reading, writer, commands, signals, &replies).await
-        }
+/// The read side of a connection: runs the read loop that suits it.
+trait ReadSide {
+    fn read_loop<'a>(
+        &'a mut self,
+        link: Link<'a>,
+        replies: &'a Replies,
+    ) -> impl Future<Output = String> + Send + 'a;
+}
+
+impl ReadSide for OwnedReadHalf {
+    fn read_loop<'a>(
+        &'a mut self,
+        link: Link<'a>,
+        replies: &'a Replies,
+    ) -> impl Future<Output = String> + Send + 'a {
+        read_loop(link.id, link.peer, self, link.sink, replies)
     }
 }
 
-async fn run_connection<W: AsyncWrite + Unpin>(
+impl<S: AsyncRead + Send + Unpin> ReadSide for tokio::io::ReadHalf<S> {
+    fn read_loop<'a>(
+        &'a mut self,
+        link: Link<'a>,
+        replies: &'a Replies,
+    ) -> impl Future<Output = String> + Send + 'a {
+        read_stream_loop(link, self, replies)
+    }
+}
+
+/// Runs one connection until it ends; returns why. Each kind of stream gets its own task
+/// type, so a plain TCP connection's task (memory per client) is no larger for TLS's sake.
+async fn run_connection<R: ReadSide, W: AsyncWrite + Unpin>(
     link: Link<'_>,
-    reading: impl Future<Output = String>,
-    mut writer: W,
+    (mut reader, mut writer): (R, W),
     mut commands: mpsc::UnboundedReceiver<Outgoing>,
     signals: Signals,
-    replies: &Replies,
+    replies: Replies,
 ) -> String {
     let Link { id, peer, sink } = link;
     let queued_bytes = Arc::clone(&replies.queue.queued_bytes);
     // Set when no more sends are coming: the writer then ends once the queue is empty.
     let finish = CancellationToken::new();
     let reason = {
+        let reading = reader.read_loop(link, &replies);
         let writing = write_loop(
             id,
             peer,
