@@ -1,9 +1,10 @@
 //! Engine tests for the TLS session kinds over real loopback sockets, driven only through
 //! `Command`/`Event`: a server with a generated certificate and an `insecure` client moving
 //! bytes both ways (1 MiB included), trust through `ca=` the server's written PEM and its
-//! refusal without it, a server with certificate and key files, a name mismatch, plain TCP
-//! clients and servers on the wrong side of a TLS session, and close_notify versus an abrupt
-//! close as the server reports them.
+//! refusal without it, a server with certificate and key files, a name mismatch, a CA
+//! certificate used as a server's, an expired certificate, IPv6, plain TCP clients and
+//! servers on the wrong side of a TLS session, and close_notify versus an abrupt close as the
+//! server reports them.
 
 mod common;
 
@@ -63,14 +64,19 @@ fn start_generated_server(engine: &mut Engine) -> (SocketAddr, PathBuf) {
     let (peer, message) = note(engine, SERVER, "generated a self-signed certificate");
     assert_eq!(peer, None, "the certificate note is about the session");
     assert!(message.contains("SHA-256 fingerprint"), "{message}");
-    let path = message
+    let path = pem_path(&message);
+    assert!(path.exists(), "{} was written", path.display());
+    (addr, path)
+}
+
+/// The PEM file a generated-certificate note names.
+fn pem_path(message: &str) -> PathBuf {
+    message
         .split("its PEM is at ")
         .nth(1)
         .and_then(|rest| rest.split(" (give it").next())
         .map(PathBuf::from)
-        .unwrap_or_else(|| panic!("the note names the PEM file: {message}"));
-    assert!(path.exists(), "{} was written", path.display());
-    (addr, path)
+        .unwrap_or_else(|| panic!("the note names the PEM file: {message}"))
 }
 
 /// Starts the TLS client session `id` with `spec`, waits until it is connected, and returns
@@ -264,7 +270,7 @@ fn a_server_presents_its_certificate_and_key_files_and_the_name_is_checked() {
 #[test]
 fn a_self_signed_ca_certificate_given_as_ca_is_trusted_as_is() {
     let dir = temp_dir("ca-as-server");
-    let (cert, key) = write_certificate(&dir, "device.example", &["localhost"], true);
+    let (cert, key) = write_certificate(&dir, "device.example", &["localhost"], Made::AsCa);
     let mut engine = Engine::spawn();
     engine.start(
         SERVER,
@@ -297,6 +303,60 @@ fn a_self_signed_ca_certificate_given_as_ca_is_trusted_as_is() {
     engine.start(OTHER_CLIENT, &format!("tls-client:localhost:{port}"));
     let reason = engine.start_failed(OTHER_CLIENT);
     assert!(reason.contains("ca=FILE"), "{reason}");
+    engine.shutdown();
+}
+
+#[test]
+fn an_expired_certificate_is_refused_with_a_hint() {
+    let dir = temp_dir("expired");
+    let (cert, key) = write_certificate(&dir, "old.example", &["localhost"], Made::Expired);
+    let mut engine = Engine::spawn();
+    engine.start(
+        SERVER,
+        &format!(
+            "tls-server:127.0.0.1:0,cert={},key={}",
+            cert.display(),
+            key.display()
+        ),
+    );
+    let port = engine.started(SERVER).port();
+    let (_, message) = note(&mut engine, SERVER, "TLS certificate from");
+    assert!(message.contains("valid until 2001-01-01"), "{message}");
+    assert!(message.contains("(EXPIRED)"), "{message}");
+    engine.start(
+        CLIENT,
+        &format!("tls-client:localhost:{port},ca={}", cert.display()),
+    );
+    let reason = engine.start_failed(CLIENT);
+    assert!(reason.contains("certificate has expired"), "{reason}");
+    assert!(reason.contains("insecure"), "{reason}");
+    // insecure accepts it, and the note shows the expiry.
+    let (_, _, handshake) = start_client(
+        &mut engine,
+        OTHER_CLIENT,
+        &format!("tls-client:localhost:{port},insecure"),
+    );
+    assert!(handshake.contains("(EXPIRED)"), "{handshake}");
+    engine.shutdown();
+}
+
+#[test]
+fn a_client_connects_over_ipv6_by_address() {
+    if !common::ipv6_loopback_available() {
+        return;
+    }
+    let mut engine = Engine::spawn();
+    engine.start(SERVER, "tls-server:[::1]:0");
+    let port = engine.started(SERVER).port();
+    let (_, message) = note(&mut engine, SERVER, "its PEM is at ");
+    let pem = pem_path(&message);
+    // The generated certificate names ::1, and the name check uses the address.
+    let (_, _, handshake) = start_client(
+        &mut engine,
+        CLIENT,
+        &format!("tls-client:[::1]:{port},ca={}", pem.display()),
+    );
+    assert!(handshake.contains("TLS 1.3"), "{handshake}");
     engine.shutdown();
 }
 
@@ -453,20 +513,34 @@ fn temp_dir(name: &str) -> PathBuf {
 /// Writes a self-signed certificate with common name `cn` for `names` and its key into
 /// `dir`; returns the two paths.
 fn write_self_signed(dir: &Path, cn: &str, names: &[&str]) -> (PathBuf, PathBuf) {
-    write_certificate(dir, cn, names, false)
+    write_certificate(dir, cn, names, Made::Plain)
 }
 
-/// Like [`write_self_signed`]; with `is_ca` the certificate says `CA:TRUE`, as one made with
-/// `openssl req -x509` does.
-fn write_certificate(dir: &Path, cn: &str, names: &[&str], is_ca: bool) -> (PathBuf, PathBuf) {
+/// How a test certificate is made.
+#[derive(PartialEq)]
+enum Made {
+    Plain,
+    /// `CA:TRUE`, as `openssl req -x509` makes it.
+    AsCa,
+    /// Valid only until 2001.
+    Expired,
+}
+
+/// Like [`write_self_signed`], made as `made` says.
+fn write_certificate(dir: &Path, cn: &str, names: &[&str], made: Made) -> (PathBuf, PathBuf) {
     let mut params =
         rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
             .expect("params");
     let mut dn = rcgen::DistinguishedName::new();
     dn.push(rcgen::DnType::CommonName, cn);
     params.distinguished_name = dn;
-    if is_ca {
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    match made {
+        Made::Plain => {}
+        Made::AsCa => params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained),
+        Made::Expired => {
+            params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+        }
     }
     let key = rcgen::KeyPair::generate().expect("key");
     let cert = params.self_signed(&key).expect("cert");
