@@ -473,6 +473,30 @@ fn the_server_tells_a_close_notify_from_an_abrupt_close() {
     engine.shutdown();
 }
 
+#[test]
+fn a_server_stops_promptly_while_its_tls_client_reads_nothing() {
+    let mut engine = Engine::spawn();
+    let (server_addr, pem) = start_generated_server(&mut engine);
+    let _stalled = rustls_client(server_addr, &pem);
+    let (peer, _) = any_peer(&mut engine, SERVER);
+    // More than the socket buffers hold: the writer is stuck until the client reads.
+    engine.send_bytes(
+        SERVER,
+        SendTarget::Peer(peer),
+        &pattern(16 * 1024 * 1024, 1),
+    );
+    std::thread::sleep(common::QUIET);
+    let begun = std::time::Instant::now();
+    engine.stop(SERVER);
+    assert_eq!(engine.stopped(SERVER), None);
+    assert!(
+        begun.elapsed() < std::time::Duration::from_secs(2),
+        "stopping took {:?}",
+        begun.elapsed()
+    );
+    engine.shutdown();
+}
+
 /// A blocking rustls client connected to `addr`, trusting `pem`, with timeouts.
 fn rustls_client(
     addr: SocketAddr,

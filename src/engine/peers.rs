@@ -51,6 +51,8 @@ const FLUSH_AFTER_FIN: Duration = Duration::from_secs(2);
 /// nothing else is queued. Background sends are not refused: their job already bounds its
 /// sends in flight and waits for them, so the queue stays within this plus a few chunks.
 pub(super) const SEND_QUEUE_LIMIT_BYTES: usize = 4 * 1024 * 1024;
+/// How long closing the write side may take (a TLS close_notify behind unread data).
+const SHUTDOWN_WRITE_LIMIT: Duration = Duration::from_millis(500);
 /// Why a connection ended when its session stopped.
 const SESSION_STOPPED: &str = "session stopped";
 
@@ -477,7 +479,11 @@ async fn run_connection<R: ReadSide, W: AsyncWrite + Unpin>(
             ),
         );
     }
-    writer.shutdown().await.ok(); // the peer may already be gone
+    // TCP shuts down at once; TLS first writes what it holds and its close_notify, which
+    // waits on a peer that reads nothing, so it gets a bounded time. The peer may be gone.
+    tokio::time::timeout(SHUTDOWN_WRITE_LIMIT, writer.shutdown())
+        .await
+        .ok();
     reason
 }
 
