@@ -58,7 +58,7 @@ fn any_peer(engine: &mut Engine, id: SessionId) -> (PeerId, SocketAddr) {
 
 /// Starts a TLS server with a generated certificate on 127.0.0.1: its address and the path
 /// of the PEM the note says it wrote.
-fn start_generated_server(engine: &mut Engine) -> (SocketAddr, PathBuf) {
+fn start_generated_server(engine: &mut Engine) -> (SocketAddr, Scratch) {
     engine.start(SERVER, "tls-server:127.0.0.1:0");
     let addr = engine.started(SERVER);
     let (peer, message) = note(engine, SERVER, "generated a self-signed certificate");
@@ -66,7 +66,7 @@ fn start_generated_server(engine: &mut Engine) -> (SocketAddr, PathBuf) {
     assert!(message.contains("SHA-256 fingerprint"), "{message}");
     let path = pem_path(&message);
     assert!(path.exists(), "{} was written", path.display());
-    (addr, path)
+    (addr, Scratch(path))
 }
 
 /// The PEM file a generated-certificate note names.
@@ -349,7 +349,7 @@ fn a_client_connects_over_ipv6_by_address() {
     engine.start(SERVER, "tls-server:[::1]:0");
     let port = engine.started(SERVER).port();
     let (_, message) = note(&mut engine, SERVER, "its PEM is at ");
-    let pem = pem_path(&message);
+    let pem = Scratch(pem_path(&message));
     // The generated certificate names ::1, and the name check uses the address.
     let (_, _, handshake) = start_client(
         &mut engine,
@@ -527,11 +527,31 @@ fn rustls_client(
     stream
 }
 
+/// A file or directory the test made, removed when the test ends (pass or fail).
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if self.0.is_dir() {
+            std::fs::remove_dir_all(&self.0).ok(); // best effort: it is in the temp dir
+        } else {
+            std::fs::remove_file(&self.0).ok();
+        }
+    }
+}
+
 /// A fresh directory for this test's files.
-fn temp_dir(name: &str) -> PathBuf {
+fn temp_dir(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("sockdbg-tls-test-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    Scratch(dir)
 }
 
 /// Writes a self-signed certificate with common name `cn` for `names` and its key into
