@@ -380,6 +380,10 @@ fn a_plain_tcp_client_is_dropped_and_the_server_keeps_serving() {
         "{message}"
     );
     assert!(message.contains("does not speak TLS"), "{message}");
+    assert!(
+        message.contains(r#"sent "GET / HTTP/1.1\r\nHost: x"#),
+        "{message}"
+    );
     let mut rest = Vec::new();
     plain.read_to_end(&mut rest).ok(); // an alert, then the close (or a reset)
     assert!(rest.len() < 64, "at most an alert: {rest:02x?}");

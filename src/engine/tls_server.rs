@@ -97,6 +97,33 @@ pub(super) async fn run(
     Outcome::Stopped
 }
 
+/// A TLS connection starts with a handshake record (content type 22).
+const HANDSHAKE_RECORD: u8 = 0x16;
+/// How much of a non-TLS client's first bytes the error line shows.
+const SHOWN_BYTES: usize = 40;
+
+/// Looks at the client's first bytes (without taking them) so a client that speaks something
+/// else is named as such with what it sent, then runs the TLS handshake.
+async fn accept(acceptor: &TlsAcceptor, stream: TcpStream) -> Result<TlsStream<TcpStream>, String> {
+    let mut first = [0; SHOWN_BYTES];
+    let n = stream.peek(&mut first).await.map_err(|e| describe(&e))?;
+    let Some(&kind) = first[..n].first() else {
+        return Err("the client closed the connection before sending anything".to_string());
+    };
+    if kind != HANDSHAKE_RECORD {
+        return Err(format!(
+            "the client does not speak TLS: it sent \"{}\"{} (plain text or another protocol \
+             on a TLS port)",
+            first[..n].escape_ascii(),
+            if n == SHOWN_BYTES { "..." } else { "" }
+        ));
+    }
+    acceptor
+        .accept(stream)
+        .await
+        .map_err(|e| tls::describe_error(&e))
+}
+
 /// One client's handshake: hands the established stream to the session, or reports in one
 /// line why the client was dropped.
 async fn handshake(
@@ -108,7 +135,7 @@ async fn handshake(
     established: mpsc::UnboundedSender<Established>,
 ) {
     stream.set_nodelay(true).ok(); // only latency is at stake
-    let accepting = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+    let accepting = tokio::time::timeout(HANDSHAKE_TIMEOUT, accept(&acceptor, stream));
     let result = tokio::select! {
         () = cancel.cancelled() => return,
         result = accepting => result,
@@ -119,7 +146,7 @@ async fn handshake(
             established.send((stream, addr, note)).ok(); // the session is stopping
             return;
         }
-        Ok(Err(e)) => tls::describe_error(&e),
+        Ok(Err(why)) => why,
         Err(_) => format!(
             "timed out after {} s (the client sent no TLS handshake; is it a plain TCP \
              client?)",
