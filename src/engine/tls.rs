@@ -78,7 +78,9 @@ pub(super) fn acceptor(spec: &SessionSpec) -> Result<(TlsAcceptor, String), Stri
 
 /// A TLS connector for a client session and the name it checks the server's certificate
 /// against (and sends as SNI): the spec's host, a DNS name or an IP address. It trusts the
-/// system's roots, or only `ca=FILE`, or (with `insecure`) any certificate.
+/// system's roots, or only `ca=FILE` (a chain up to a certificate in it, or a certificate in
+/// it itself, see [`TrustCaFile`]), or (with `insecure`, which wins over `ca=`) any
+/// certificate.
 ///
 /// # Errors
 /// One line when the host is not a valid server name, the CA file cannot be read, or no
