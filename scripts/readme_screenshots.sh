@@ -3,7 +3,10 @@
 #   assets/screenshots/window-text.png  GBK text from two clients, an entry's detail open
 #   assets/screenshots/window-hex.png   the same log as hex in the light theme, after a send
 #   assets/screenshots/window-zh.png    the Chinese UI
-# Needs: xvfb imagemagick xdotool python3 (Debian packages). Uses ports 6001 and 7001.
+#   assets/screenshots/window-transports.png  WebSocket, TLS and multicast sessions
+# Needs: xvfb imagemagick xdotool python3 (Debian packages). Uses ports 6001, 7001, 6080,
+# 6443 and 5000 (group 239.1.2.3 on 127.0.0.1; the machine needs a multicast route on lo or
+# another interface, else that session shows why it could not join).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet
@@ -12,11 +15,14 @@ mkdir -p "$out"
 cfg=$(mktemp -d)
 trap 'rm -rf "$cfg"' EXIT
 
-shot() { # NAME CONFIG HOOK
+shot() { # NAME CONFIG HOOK [SESSIONS...]
+  local name=$1 config=$2 hook=$3
+  shift 3
+  [ $# -gt 0 ] || set -- tcp-server:6001 udp-server:127.0.0.1:7001
   rm -rf "$cfg"/*
-  printf '%s\n' "$2" > "$cfg/config.ron"
-  SOCKDBG_BIN=target/release/sockdbg SOCKDBG_CONFIG_DIR=$cfg SCREENSHOT_HOOK="$3" \
-    scripts/screenshot.sh "$out/$1" 3 -- tcp-server:6001 udp-server:127.0.0.1:7001
+  printf '%s\n' "$config" > "$cfg/config.ron"
+  SOCKDBG_BIN=target/release/sockdbg SOCKDBG_CONFIG_DIR=$cfg SCREENSHOT_HOOK="$hook" \
+    scripts/screenshot.sh "$out/$name" 3 -- "$@"
 }
 
 focus='xdotool search --name sockdbg windowfocus'
@@ -27,4 +33,11 @@ shot window-hex.png '(version: 1, view: (log_hex: true, log_encoding: Gbk, theme
   "$peers; $focus; xdotool mousemove 580 683 click 1; xdotool type --delay 30 '1234567890'; xdotool key ctrl+Return; sleep 0.5"
 shot window-zh.png '(version: 1, view: (log_encoding: Gbk, theme: Dark, language: Some(Chinese)))' \
   "$peers; $focus; xdotool mousemove 700 281 click 1; sleep 0.5"
+bin=target/release/sockdbg
+ws_peers="$bin --headless ws://127.0.0.1:6080/chat --send '{\"op\":\"hello\",\"text\":\"你好\"}' --duration-ms 1500 >/dev/null 2>&1 &
+  $bin --headless wss://127.0.0.1:6443/secure,insecure --send 'ping over TLS' --duration-ms 1500 >/dev/null 2>&1 &
+  sleep 2"
+shot window-transports.png '(version: 1, view: (theme: Light, language: Some(English)))' \
+  "$ws_peers; $focus; xdotool mousemove 700 245 click 1; sleep 0.5" \
+  ws-server:127.0.0.1:6080/chat ws-server:127.0.0.1:6443/secure,tls 'udp-group:239.1.2.3:5000,iface=127.0.0.1'
 echo "screenshots in $out"
