@@ -16,7 +16,9 @@
 //! `proto=NAME` (WebSocket subprotocol), `binary` (WebSocket: send every message as Binary,
 //! not only bytes that are not UTF-8), `path=/P` (WebSocket path, same as `/P` after the
 //! port), `iface=ADDR|INDEX` (multicast interface), `ttl=N` (multicast TTL or hop limit),
-//! `loop=on|off` (multicast loopback). A value ends at the next `,`.
+//! `loop=on|off` (multicast loopback), `half-open` (TCP and TLS sessions: a connection whose
+//! peer has finished sending stays open for our sends until it is disconnected). A value ends
+//! at the next `,`.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -136,11 +138,12 @@ impl SessionKind {
     pub fn options(self) -> &'static [OptionKey] {
         use OptionKey::*;
         match self {
-            SessionKind::TcpServer | SessionKind::UdpServer | SessionKind::UdpClient => &[],
-            SessionKind::TcpClient => &[Timeout],
+            SessionKind::UdpServer | SessionKind::UdpClient => &[],
+            SessionKind::TcpServer => &[HalfOpen],
+            SessionKind::TcpClient => &[Timeout, HalfOpen],
             SessionKind::UdpGroup => &[Iface, Ttl, Loop],
-            SessionKind::TlsServer => &[Cert, Key],
-            SessionKind::TlsClient => &[Timeout, Ca, Insecure],
+            SessionKind::TlsServer => &[Cert, Key, HalfOpen],
+            SessionKind::TlsClient => &[Timeout, Ca, Insecure, HalfOpen],
             SessionKind::WsServer => &[Path, Proto, Binary, Tls, Cert, Key],
             SessionKind::WsClient => &[Path, Proto, Binary, Timeout, Tls, Ca, Insecure],
         }
@@ -174,11 +177,14 @@ pub enum OptionKey {
     Ttl,
     /// `loop=on|off`: whether our own multicast datagrams come back to us.
     Loop,
+    /// `half-open`: a TCP or TLS connection stays open for our sends after the peer has
+    /// finished sending (its FIN), until the user disconnects it or a write fails.
+    HalfOpen,
 }
 
 impl OptionKey {
     /// Every option key.
-    pub const ALL: [OptionKey; 12] = [
+    pub const ALL: [OptionKey; 13] = [
         OptionKey::Timeout,
         OptionKey::Cert,
         OptionKey::Key,
@@ -191,6 +197,7 @@ impl OptionKey {
         OptionKey::Iface,
         OptionKey::Ttl,
         OptionKey::Loop,
+        OptionKey::HalfOpen,
     ];
 
     /// The word written in a spec, e.g. `timeout`.
@@ -208,6 +215,7 @@ impl OptionKey {
             OptionKey::Iface => "iface",
             OptionKey::Ttl => "ttl",
             OptionKey::Loop => "loop",
+            OptionKey::HalfOpen => "half-open",
         }
     }
 
@@ -226,6 +234,7 @@ impl OptionKey {
             OptionKey::Iface => "iface=ADDR|INDEX",
             OptionKey::Ttl => "ttl=N",
             OptionKey::Loop => "loop=on|off",
+            OptionKey::HalfOpen => "half-open",
         }
     }
 
@@ -233,7 +242,7 @@ impl OptionKey {
     fn is_flag(self) -> bool {
         matches!(
             self,
-            OptionKey::Insecure | OptionKey::Tls | OptionKey::Binary
+            OptionKey::Insecure | OptionKey::Tls | OptionKey::Binary | OptionKey::HalfOpen
         )
     }
 }
@@ -268,6 +277,10 @@ pub struct SpecOptions {
     pub ttl: Option<u32>,
     /// Whether our own multicast datagrams come back to us; `None` keeps the default (on).
     pub loopback: Option<bool>,
+    /// TCP and TLS: after the peer has finished sending (FIN), its connection stays open for
+    /// our sends until the user disconnects it, the session stops or a write fails; without
+    /// it, what is queued is flushed and the connection closes.
+    pub keep_half_open: bool,
 }
 
 impl SpecOptions {
@@ -302,6 +315,7 @@ impl SpecOptions {
             OptionKey::Insecure => self.insecure = true,
             OptionKey::Tls => self.tls = true,
             OptionKey::Binary => self.binary = true,
+            OptionKey::HalfOpen => self.keep_half_open = true,
             OptionKey::Path => {
                 if !text.starts_with('/') || text.contains([' ', ',']) {
                     return Err(invalid());
@@ -353,6 +367,7 @@ impl SpecOptions {
                 OptionKey::Iface => self.iface.clone(),
                 OptionKey::Ttl => self.ttl.map(|t| t.to_string()),
                 OptionKey::Loop => self.loopback.map(|on| if on { "on" } else { "off" }.into()),
+                OptionKey::HalfOpen => self.keep_half_open.then(String::new),
             };
             match value {
                 Some(v) if key.is_flag() => words.push(format!("{}{v}", key.name())),
@@ -700,6 +715,9 @@ mod tests {
             "ws-client:h:80,proto=a b",
             "ws-client:h:80,binary=yes",
             "tcp-client:h:80,binary",
+            "tcp-server:80,half-open=yes",
+            "udp-server:80,half-open",
+            "ws-server:80,half-open",
         ] {
             let error = bad.parse::<SessionSpec>().expect_err(bad);
             assert!(
@@ -765,6 +783,22 @@ mod tests {
                 "ws-server:0.0.0.0:80/s,proto=p,binary",
             ),
             ("ws://h:80/x,binary", "ws://h:80/x,binary"),
+            (
+                "tcp-server:7000,half-open",
+                "tcp-server:0.0.0.0:7000,half-open",
+            ),
+            (
+                "tcp-client:h:7000,half-open,timeout=300",
+                "tcp-client:h:7000,timeout=300,half-open",
+            ),
+            (
+                "tls-server:8443,half-open",
+                "tls-server:0.0.0.0:8443,half-open",
+            ),
+            (
+                "tls-client:h:443,half-open,insecure",
+                "tls-client:h:443,insecure,half-open",
+            ),
         ];
         for (text, canonical) in table {
             let parsed: SessionSpec = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));

@@ -20,6 +20,7 @@ mod jobs;
 mod net;
 mod peers;
 mod reactions;
+mod registry;
 pub mod sink;
 mod tcp_client;
 mod tcp_server;

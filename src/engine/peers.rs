@@ -1,39 +1,36 @@
-//! The TCP connections of one session: one task per connection that reads into the shared
-//! buffer and writes what the session sends, reporting every byte both ways. A connection is
-//! plain TCP (read straight from the socket, the fast path) or TLS (read through tokio-rustls,
-//! so the log holds the decrypted application bytes).
+//! The TCP and TLS connections of a session: the task of each one, which reads into the
+//! shared buffer and writes what the session sends, reporting every byte both ways. A
+//! connection is plain TCP (read straight from the socket, the fast path) or TLS (read
+//! through tokio-rustls, so the log holds the decrypted application bytes). The send queue,
+//! the disconnect signal and the list of connections are the [`Registry`]'s.
 //!
-//! Each connection's send queue is bounded by bytes ([`SEND_QUEUE_LIMIT_BYTES`]): a peer that
-//! stops reading makes further sends refused with a warning instead of growing memory. The
-//! user's disconnect is a signal beside the queue, so it works even while a write is stuck.
+//! When the peer finishes sending (its FIN, or a TLS close_notify), what was queued is
+//! flushed and the connection closes, unless the session has `half-open`: then it stays open
+//! for our sends until the user disconnects it, the session stops or a write fails.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::Duration;
-use std::time::SystemTime;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use super::dispatch::SessionContext;
-use super::jobs::SendAck;
 use super::net::{READ_BUFFER_BYTES, describe, read_fresh, read_shared};
-use super::reactions;
-use crate::protocol::{Direction, Event, PeerId, SendTarget, SessionId};
+use super::registry::{
+    Commands, DISCONNECTED_BY_USER, Opened, Outgoing, Registry, Replies, SESSION_STOPPED, Signals,
+    next_outgoing, note, refuse_unsent,
+};
+use crate::protocol::{Direction, PeerId, SessionId};
+use crate::spec::SessionSpec;
 
-/// Why a connection ended when the user disconnected it.
-pub(super) const DISCONNECTED_BY_USER: &str = "disconnected by user";
 /// Why a connection ended when the peer closed it (its FIN arrived).
 const CLOSED_BY_PEER: &str = "closed by peer";
 /// Why a TLS connection ended when the peer closed it properly (close_notify, then FIN).
@@ -46,15 +43,8 @@ const CLOSED_WITHOUT_CLOSE_NOTIFY: &str =
 const TLS_READ_BYTES: usize = 16 * 1024;
 /// How long queued sends may take to drain after the peer's FIN or the user's disconnect.
 const FLUSH_AFTER_FIN: Duration = Duration::from_secs(2);
-/// Bytes queued for one connection but not yet written (the peer is slow or not reading),
-/// beyond which a plain send is refused. A single send larger than this still goes when
-/// nothing else is queued. Background sends are not refused: their job already bounds its
-/// sends in flight and waits for them, so the queue stays within this plus a few chunks.
-pub(super) const SEND_QUEUE_LIMIT_BYTES: usize = 4 * 1024 * 1024;
 /// How long closing the write side may take (a TLS close_notify behind unread data).
 const SHUTDOWN_WRITE_LIMIT: Duration = Duration::from_millis(500);
-/// Why a connection ended when its session stopped.
-const SESSION_STOPPED: &str = "session stopped";
 
 /// What a connection runs over.
 pub(super) enum Stream {
@@ -69,293 +59,64 @@ pub(super) trait ByteStream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 
 impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> ByteStream for T {}
 
-/// Bytes to write; the ack (if any) is dropped once they are written or refused.
-struct Outgoing(Bytes, Option<SendAck>);
-
-/// The sending end of one connection's queue, with the bytes it holds.
-#[derive(Clone)]
-struct SendQueue {
-    outgoing: mpsc::UnboundedSender<Outgoing>,
-    queued_bytes: Arc<AtomicUsize>,
+/// What a connection does once its peer has finished sending.
+#[derive(Clone, Copy)]
+pub(super) struct AfterFin {
+    /// Stay open for our sends (the spec's `half-open`) instead of flushing and closing.
+    keep_open: bool,
+    /// What the peer is, for the note: `client` or `server`.
+    peer_noun: &'static str,
 }
 
-/// Why a send was not queued.
-enum Refused {
-    /// The connection is closing or closed.
-    Closed,
-    /// The peer is not reading fast enough: this many bytes already wait.
-    Full(usize),
-}
-
-impl SendQueue {
-    fn new() -> (Self, mpsc::UnboundedReceiver<Outgoing>) {
-        let (outgoing, receiver) = mpsc::unbounded_channel();
-        let queue = Self {
-            outgoing,
-            queued_bytes: Arc::new(AtomicUsize::new(0)),
-        };
-        (queue, receiver)
-    }
-
-    /// Queues `data`, unless the queue is over [`SEND_QUEUE_LIMIT_BYTES`] (plain sends only)
-    /// or the connection is closing.
-    fn push(&self, data: Bytes, ack: Option<SendAck>) -> Result<(), Refused> {
-        let len = data.len();
-        let queued = self.queued_bytes.load(Ordering::Relaxed);
-        if ack.is_none() && queued > 0 && queued.saturating_add(len) > SEND_QUEUE_LIMIT_BYTES {
-            return Err(Refused::Full(queued));
+impl AfterFin {
+    /// As `spec` says, for connections whose peers are `peer_noun`s.
+    pub(super) fn of(spec: &SessionSpec, peer_noun: &'static str) -> Self {
+        Self {
+            keep_open: spec.options.keep_half_open,
+            peer_noun,
         }
-        self.queued_bytes.fetch_add(len, Ordering::Relaxed);
-        self.outgoing.send(Outgoing(data, ack)).map_err(|_| {
-            self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
-            Refused::Closed
-        })
     }
 }
 
-/// One line for sends refused because `queued` bytes already wait for a peer.
-fn queue_full_message(peers: &str, queued: usize) -> String {
-    format!(
-        "not sent to {peers}: {} KiB already queued because it is not reading \
-         (limit {} KiB); send again once it reads",
-        queued / 1024,
-        SEND_QUEUE_LIMIT_BYTES / 1024
-    )
-}
-
-struct Connection {
-    queue: SendQueue,
-    /// Cancelled when the user disconnects this peer.
-    close: CancellationToken,
-}
-
-/// A session's live connections.
-pub(super) struct Peers {
-    connections: BTreeMap<PeerId, Connection>,
-    next_peer: u64,
-    tracker: TaskTracker,
-    closed_tx: mpsc::UnboundedSender<(PeerId, String)>,
-}
-
-/// Receives `(peer, reason)` each time a connection task ends; hand it to [`Peers::forget`].
-pub(super) type ClosedReceiver = mpsc::UnboundedReceiver<(PeerId, String)>;
-
-impl Peers {
-    pub(super) fn new() -> (Self, ClosedReceiver) {
-        let (closed_tx, closed_rx) = mpsc::unbounded_channel();
-        let peers = Self {
-            connections: BTreeMap::new(),
-            next_peer: 1,
-            tracker: TaskTracker::new(),
-            closed_tx,
+/// Takes over an open connection: lists it as a peer, then `note` (e.g. the TLS handshake's
+/// outcome) on it, then starts its task, so the note comes before any of its traffic.
+pub(super) fn add(
+    registry: &mut Registry,
+    context: &SessionContext,
+    (stream, addr): (Stream, SocketAddr),
+    note: Option<String>,
+    after_fin: AfterFin,
+) -> PeerId {
+    if let Stream::Tcp(tcp) = &stream {
+        tcp.set_nodelay(true).ok(); // only latency is at stake
+    }
+    let id = context.id;
+    let sink = context.sink.clone();
+    registry.start(context, addr, note, move |opened: Opened| async move {
+        let link = Link {
+            id,
+            peer: opened.peer,
+            sink: &sink,
+            after_fin,
         };
-        (peers, closed_rx)
-    }
-
-    /// Takes over a freshly opened TCP connection: reports it and starts its task.
-    pub(super) fn add(
-        &mut self,
-        context: &SessionContext,
-        stream: TcpStream,
-        addr: SocketAddr,
-    ) -> PeerId {
-        stream.set_nodelay(true).ok(); // only latency is at stake
-        self.add_stream(context, Stream::Tcp(stream), addr, None)
-    }
-
-    /// Takes over a connection of any kind: reports it, then `note` (e.g. the TLS handshake's
-    /// outcome) on it, then starts its task, so the note comes before any of its traffic.
-    pub(super) fn add_stream(
-        &mut self,
-        context: &SessionContext,
-        stream: Stream,
-        addr: SocketAddr,
-        note: Option<String>,
-    ) -> PeerId {
-        let peer = PeerId(self.next_peer);
-        self.next_peer += 1;
-        let (queue, command_rx) = SendQueue::new();
-        if let Some(welcome) = reactions::on_connect(context) {
-            queue.push(welcome, None).ok(); // the queue is empty and its receiver right here
-        }
-        let own_queue = queue.clone();
-        let reactions = context.reactions.clone();
-        let close = CancellationToken::new();
-        self.connections.insert(
-            peer,
-            Connection {
-                queue,
-                close: close.clone(),
-            },
-        );
-        context.sink.send(Event::PeerConnected {
-            id: context.id,
-            peer,
-            addr,
-            at: SystemTime::now(),
-        });
-        if let Some(message) = note {
-            context.sink.send(Event::Note {
-                id: context.id,
-                peer: Some(peer),
-                message,
-                at: SystemTime::now(),
-            });
-        }
-        let id = context.id;
-        let sink = context.sink.clone();
-        let cancel = context.cancel.child_token();
-        let closed_tx = self.closed_tx.clone();
-        let replies = Replies {
-            context: SessionContext {
-                id,
-                sink: sink.clone(),
-                cancel: cancel.clone(),
-                reactions,
-            },
-            queue: own_queue,
-        };
-        self.tracker.spawn(async move {
-            let signals = Signals { cancel, close };
-            let link = Link {
-                id,
-                peer,
-                sink: &sink,
-            };
-            let reason = match stream {
-                Stream::Tcp(stream) => {
-                    let halves = stream.into_split();
-                    run_connection(link, halves, command_rx, signals, replies).await
-                }
-                // Boxed, so a plain TCP connection's task is no larger for TLS's sake.
-                Stream::Tls(stream) => {
-                    let halves = tokio::io::split(stream);
-                    Box::pin(run_connection(link, halves, command_rx, signals, replies)).await
-                }
-            };
-            sink.send(Event::PeerDisconnected {
-                id,
-                peer,
-                reason: reason.clone(),
-                at: SystemTime::now(),
-            });
-            closed_tx.send((peer, reason)).ok(); // the session is gone, nothing to tell
-        });
-        peer
-    }
-
-    /// Sends to one peer or to all; reports a target that is gone. A connection whose task
-    /// has ended but is not yet forgotten refuses the bytes, and counts as gone.
-    pub(super) fn send(
-        &self,
-        context: &SessionContext,
-        target: SendTarget,
-        data: Bytes,
-        ack: Option<SendAck>,
-    ) {
-        match target {
-            SendTarget::All => {
-                let mut queued = 0;
-                let mut full: Vec<PeerId> = Vec::new();
-                let mut most_queued = 0;
-                for (peer, connection) in &self.connections {
-                    match connection.queue.push(data.clone(), ack.clone()) {
-                        Ok(()) => queued += 1,
-                        Err(Refused::Full(bytes)) => {
-                            full.push(*peer);
-                            most_queued = most_queued.max(bytes);
-                        }
-                        Err(Refused::Closed) => {}
-                    }
-                }
-                if !full.is_empty() {
-                    context.sink.warning(
-                        context.id,
-                        queue_full_message(&describe_peers(&full), most_queued),
-                    );
-                } else if queued == 0 {
-                    let why = "not sent: no client is connected";
-                    match &ack {
-                        Some(ack) => ack.refuse(why),
-                        None => context.sink.warning(context.id, why),
-                    }
-                }
+        let Opened {
+            commands,
+            signals,
+            replies,
+            ..
+        } = opened;
+        match stream {
+            Stream::Tcp(stream) => {
+                let halves = stream.into_split();
+                run_connection(link, halves, commands, signals, replies).await
             }
-            SendTarget::Peer(peer) => {
-                let pushed = self
-                    .connections
-                    .get(&peer)
-                    .map_or(Err(Refused::Closed), |c| c.queue.push(data, ack.clone()));
-                match pushed {
-                    Ok(()) => {}
-                    Err(Refused::Full(bytes)) => context.sink.warning(
-                        context.id,
-                        queue_full_message(&describe_peers(&[peer]), bytes),
-                    ),
-                    Err(Refused::Closed) => {
-                        let why = format!("not sent: client #{} is no longer connected", peer.0);
-                        match &ack {
-                            Some(ack) => ack.refuse(&why),
-                            None => context.sink.warning(context.id, why),
-                        }
-                    }
-                }
+            // Boxed, so a plain TCP connection's task is no larger for TLS's sake.
+            Stream::Tls(stream) => {
+                let halves = tokio::io::split(stream);
+                Box::pin(run_connection(link, halves, commands, signals, replies)).await
             }
         }
-    }
-
-    /// Closes one connection at the user's request.
-    pub(super) fn disconnect(&self, peer: PeerId) {
-        if let Some(connection) = self.connections.get(&peer) {
-            connection.close.cancel();
-        }
-    }
-
-    /// Drops a connection whose task has ended.
-    pub(super) fn forget(&mut self, peer: PeerId) {
-        self.connections.remove(&peer);
-    }
-
-    /// Number of live connections.
-    pub(super) fn len(&self) -> usize {
-        self.connections.len()
-    }
-
-    /// Waits until every connection task has ended (after the session's token was cancelled).
-    pub(super) async fn close_all(self) {
-        self.tracker.close();
-        self.tracker.wait().await;
-    }
-}
-
-/// `client #1`, or `3 clients (#1, #2, #5)` with at most a few ids.
-fn describe_peers(peers: &[PeerId]) -> String {
-    const SHOWN: usize = 5;
-    match peers {
-        [one] => format!("client #{}", one.0),
-        _ => {
-            let ids: Vec<String> = peers
-                .iter()
-                .take(SHOWN)
-                .map(|p| format!("#{}", p.0))
-                .collect();
-            let more = if peers.len() > SHOWN { ", ..." } else { "" };
-            format!("{} clients ({}{more})", peers.len(), ids.join(", "))
-        }
-    }
-}
-
-/// What a connection's reader needs to answer auto-reply rules: the session's reactions
-/// and its own connection's send queue, so a reply is written in order with other sends.
-struct Replies {
-    context: SessionContext,
-    queue: SendQueue,
-}
-
-/// What ends a connection from outside: the session's stop, or the user's disconnect.
-struct Signals {
-    cancel: CancellationToken,
-    close: CancellationToken,
+    })
 }
 
 /// Which side of a connection ended it first.
@@ -376,6 +137,7 @@ struct Link<'a> {
     id: SessionId,
     peer: PeerId,
     sink: &'a super::EventSink,
+    after_fin: AfterFin,
 }
 
 /// The read side of a connection: runs the read loop that suits it.
@@ -393,7 +155,7 @@ impl ReadSide for OwnedReadHalf {
         link: Link<'a>,
         replies: &'a Replies,
     ) -> impl Future<Output = String> + Send + 'a {
-        read_loop(link.id, link.peer, self, link.sink, replies)
+        read_loop(link, self, replies)
     }
 }
 
@@ -412,32 +174,53 @@ impl<S: AsyncRead + Send + Unpin> ReadSide for tokio::io::ReadHalf<S> {
 async fn run_connection<R: ReadSide, W: AsyncWrite + Unpin>(
     link: Link<'_>,
     (mut reader, mut writer): (R, W),
-    mut commands: mpsc::UnboundedReceiver<Outgoing>,
+    mut commands: Commands,
     signals: Signals,
     replies: Replies,
 ) -> String {
-    let Link { id, peer, sink } = link;
-    let queued_bytes = Arc::clone(&replies.queue.queued_bytes);
+    let Link {
+        id,
+        peer,
+        sink,
+        after_fin,
+    } = link;
+    let queued_bytes = replies.queue.queued_bytes();
     // Set when no more sends are coming: the writer then ends once the queue is empty.
     let finish = CancellationToken::new();
     let reason = {
         let reading = reader.read_loop(link, &replies);
-        let writing = write_loop(
-            id,
-            peer,
-            &mut writer,
-            &mut commands,
-            sink,
-            &finish,
-            &queued_bytes,
-        );
+        let writing = write_loop(link, &mut writer, &mut commands, &finish, &queued_bytes);
         tokio::pin!(reading, writing);
-        let ended = tokio::select! {
+        let mut ended = tokio::select! {
             reason = &mut reading => Ended::Reading(reason),
             reason = &mut writing => Ended::Writing(reason),
             () = signals.close.cancelled() => Ended::Closed,
             () = signals.cancel.cancelled() => Ended::Stopped,
         };
+        if let Ended::Reading(reason) = &ended
+            && after_fin.keep_open
+            && peer_finished_sending(reason)
+        {
+            // `half-open`: the peer only said it has finished sending; we keep sending
+            // until the user disconnects it, the session stops or a write fails.
+            let noun = after_fin.peer_noun;
+            note(
+                sink,
+                id,
+                Some(peer),
+                format!(
+                    "{noun} finished sending (half-closed); still open for sending until you \
+                     disconnect it"
+                ),
+            );
+            ended = tokio::select! {
+                reason = &mut writing => {
+                    Ended::Writing(format!("{noun} gone after its half-close: {reason}"))
+                }
+                () = signals.close.cancelled() => Ended::Closed,
+                () = signals.cancel.cancelled() => Ended::Stopped,
+            };
+        }
         let flush = match &ended {
             // The peer only said it has finished sending (it may still read, as `nc -N` or
             // a request/response client does): what was queued before its FIN, such as an
@@ -462,23 +245,7 @@ async fn run_connection<R: ReadSide, W: AsyncWrite + Unpin>(
             Ended::Stopped => SESSION_STOPPED.to_string(),
         }
     };
-    // From here on a send is refused (and reported by `Peers::send`).
-    commands.close();
-    // Whatever is left could not be sent: reported rather than lost without a word.
-    let (mut unsent, mut unsent_bytes) = (0usize, 0usize);
-    while let Ok(Outgoing(data, _ack)) = commands.try_recv() {
-        unsent += 1;
-        unsent_bytes += data.len();
-    }
-    if unsent > 0 {
-        sink.warning(
-            id,
-            format!(
-                "{unsent} send(s) ({unsent_bytes} bytes) to client #{} not sent: {reason}",
-                peer.0
-            ),
-        );
-    }
+    refuse_unsent(&mut commands, (sink, id, peer), "send(s)", &reason);
     // TCP shuts down at once; TLS first writes what it holds and its close_notify, which
     // waits on a peer that reads nothing, so it gets a bounded time. The peer may be gone.
     tokio::time::timeout(SHUTDOWN_WRITE_LIMIT, writer.shutdown())
@@ -495,13 +262,8 @@ fn peer_finished_sending(reason: &str) -> bool {
         || reason == CLOSED_WITHOUT_CLOSE_NOTIFY
 }
 
-async fn read_loop(
-    id: SessionId,
-    peer: PeerId,
-    reader: &OwnedReadHalf,
-    sink: &super::EventSink,
-    replies: &Replies,
-) -> String {
+async fn read_loop(link: Link<'_>, reader: &OwnedReadHalf, replies: &Replies) -> String {
+    let sink = link.sink;
     loop {
         sink.wait_for_room().await;
         if let Err(e) = reader.readable().await {
@@ -509,7 +271,7 @@ async fn read_loop(
         }
         match read_fresh(|buf| reader.try_read_buf(buf)) {
             Ok(data) if data.is_empty() => return CLOSED_BY_PEER.to_string(),
-            Ok(data) => received(Link { id, peer, sink }, replies, data),
+            Ok(data) => received(link, replies, data),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return describe(&e),
@@ -519,17 +281,10 @@ async fn read_loop(
 
 /// Logs what came in, then answers it if an auto-reply rule matches.
 fn received(link: Link<'_>, replies: &Replies, data: Bytes) {
-    let Link { id, peer, sink } = link;
     // Logged in order: what came in, which rule matched, what went out.
-    sink.traffic(id, peer, Direction::Rx, data.clone());
-    let reply = reactions::auto_reply(&replies.context, peer, &data);
-    // Refused::Closed: closing, the reply is moot.
-    if let Some(reply) = reply
-        && let Err(Refused::Full(queued)) = replies.queue.push(reply, None)
-    {
-        let message = queue_full_message(&describe_peers(&[peer]), queued);
-        sink.warning(id, format!("auto-reply {message}"));
-    }
+    link.sink
+        .traffic(link.id, link.peer, Direction::Rx, data.clone());
+    replies.answer(link.peer, &data);
 }
 
 /// The read loop of a TLS connection: reads decrypted bytes through `AsyncRead` into the IO
@@ -626,22 +381,15 @@ fn stream_read_error(error: &io::Error) -> String {
 }
 
 async fn write_loop<W: AsyncWrite + Unpin>(
-    id: SessionId,
-    peer: PeerId,
+    link: Link<'_>,
     writer: &mut W,
-    commands: &mut mpsc::UnboundedReceiver<Outgoing>,
-    sink: &super::EventSink,
+    commands: &mut Commands,
     finish: &CancellationToken,
     queued_bytes: &AtomicUsize,
 ) -> String {
+    let Link { id, peer, sink, .. } = link;
     loop {
-        let next = tokio::select! {
-            biased;
-            next = commands.recv() => next,
-            // Only what is already queued; then the loop ends.
-            () = finish.cancelled() => commands.try_recv().ok(),
-        };
-        let Some(Outgoing(data, _ack)) = next else {
+        let Some(Outgoing(data, _ack)) = next_outgoing(commands, finish).await else {
             return SESSION_STOPPED.to_string();
         };
         // A no-op for TCP; TLS may hold the last record until flushed.

@@ -10,7 +10,8 @@ use tokio::sync::mpsc;
 
 use super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::net::{describe, resolve};
-use super::peers::{Peers, Stream};
+use super::peers::{self, AfterFin, Stream};
+use super::registry::{ClosedReceiver, Registry};
 use crate::protocol::Event;
 use crate::spec::SessionSpec;
 
@@ -36,54 +37,59 @@ pub(super) async fn run(
     let (Ok(local_addr), Ok(peer_addr)) = (stream.local_addr(), stream.peer_addr()) else {
         return Outcome::StartFailed("connection closed while opening".to_string());
     };
-    serve(
-        context,
-        commands,
-        Stream::Tcp(stream),
-        (local_addr, peer_addr),
-        None,
-    )
-    .await
+    let connection = (Stream::Tcp(stream), peer_addr);
+    serve(context, spec, commands, connection, local_addr, None).await
 }
 
 /// Runs a client's one open connection: reports `Started`, lists the server as its peer (with
 /// `note` on it), and forwards sends until the connection ends or the user stops the session.
 pub(super) async fn serve(
     context: &SessionContext,
-    mut commands: mpsc::UnboundedReceiver<SessionCommand>,
-    stream: Stream,
-    (local_addr, peer_addr): (SocketAddr, SocketAddr),
+    spec: &SessionSpec,
+    commands: mpsc::UnboundedReceiver<SessionCommand>,
+    connection: (Stream, SocketAddr),
+    local_addr: SocketAddr,
     note: Option<String>,
 ) -> Outcome {
     context.sink.send(Event::Started {
         id: context.id,
         local_addr,
     });
-    let (mut peers, mut closed) = Peers::new();
-    peers.add_stream(context, stream, peer_addr, note);
+    let (mut registry, closed) = Registry::new();
+    let after_fin = AfterFin::of(spec, "server");
+    peers::add(&mut registry, context, connection, note, after_fin);
+    serve_one(context, commands, registry, closed).await
+}
+
+/// Forwards a client session's sends to its one connection (in `registry`) until the
+/// connection ends (the session ends with its reason) or the user stops the session.
+pub(super) async fn serve_one(
+    context: &SessionContext,
+    mut commands: mpsc::UnboundedReceiver<SessionCommand>,
+    mut registry: Registry,
+    mut closed: ClosedReceiver,
+) -> Outcome {
     let outcome = loop {
         tokio::select! {
             // Cancellation first: a stop also ends the connection, and that end must not be
             // mistaken for the server closing it.
             biased;
             () = context.cancel.cancelled() => break Outcome::Stopped,
-            command = commands.recv() => match command {
-                Some(SessionCommand::Send { target: _, data, ack }) => {
-                    peers.send(context, crate::protocol::SendTarget::All, data, ack);
+            command = commands.recv() => {
+                if !registry.command(context, command, true) {
+                    break Outcome::Stopped;
                 }
-                Some(SessionCommand::DisconnectPeer(peer)) => peers.disconnect(peer),
-                None => break Outcome::Stopped,
-            },
+            }
             Some((peer, reason)) = closed.recv() => {
-                peers.forget(peer);
-                if peers.len() == 0 {
+                registry.forget(peer);
+                if registry.len() == 0 {
                     break Outcome::Ended(reason);
                 }
             }
         }
     };
     context.cancel.cancel();
-    peers.close_all().await;
+    registry.close_all().await;
     outcome
 }
 

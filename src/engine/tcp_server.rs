@@ -1,74 +1,162 @@
 //! The TCP server session: listens, accepts clients (each listed as a peer), and sends to
-//! one client or all of them.
+//! one client or all of them. Its accept loop ([`accept_loop`]) serves the TLS and WebSocket
+//! servers too, each saying what becomes of an accepted connection ([`Admit`]).
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use socket2::Type;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
+use tokio_util::task::TaskTracker;
 
 use super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::net::{bind_socket, describe, resolve};
-use super::peers::Peers;
+use super::peers::{self, AfterFin, Stream};
+use super::registry::{Registry, note};
 use crate::protocol::Event;
 use crate::spec::SessionSpec;
 
 /// Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin.
-pub(super) const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
+const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
 
 pub(super) async fn run(
     context: &SessionContext,
     spec: &SessionSpec,
-    mut commands: mpsc::UnboundedReceiver<SessionCommand>,
+    commands: mpsc::UnboundedReceiver<SessionCommand>,
 ) -> Outcome {
-    let listener = match listen(spec).await {
-        Ok(listener) => listener,
+    let admit = PlainTcp(AfterFin::of(spec, "client"));
+    serve(context, spec, commands, |_| Ok((admit, None))).await
+}
+
+/// Runs a server session: listens on the spec's address, makes what admits its connections
+/// with `prepare` (given the address bound; it may fail, or add a note on the session),
+/// reports `Started`, then runs the [`accept_loop`] until the session stops.
+pub(super) async fn serve<A: Admit>(
+    context: &SessionContext,
+    spec: &SessionSpec,
+    commands: mpsc::UnboundedReceiver<SessionCommand>,
+    prepare: impl FnOnce(SocketAddr) -> Result<(A, Option<String>), String>,
+) -> Outcome {
+    let (listener, local_addr) = match listen(spec).await {
+        Ok(listening) => listening,
         Err(reason) => return Outcome::StartFailed(reason),
     };
-    let local_addr = listener
-        .local_addr()
-        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], spec.port)));
+    let (admit, message) = match prepare(local_addr) {
+        Ok(prepared) => prepared,
+        Err(reason) => return Outcome::StartFailed(reason),
+    };
     context.sink.send(Event::Started {
         id: context.id,
         local_addr,
     });
-    let (mut peers, mut closed) = Peers::new();
+    if let Some(message) = message {
+        note(&context.sink, context.id, None, message);
+    }
+    accept_loop(context, listener, commands, admit).await
+}
+
+/// Each accepted client is a peer at once.
+struct PlainTcp(AfterFin);
+
+impl Admit for PlainTcp {
+    type Ready = std::convert::Infallible;
+
+    fn accepted(
+        &self,
+        context: &SessionContext,
+        registry: &mut Registry,
+        (stream, addr): (TcpStream, SocketAddr),
+        _: Handshakes<'_, Self::Ready>,
+    ) {
+        peers::add(registry, context, (Stream::Tcp(stream), addr), None, self.0);
+    }
+
+    fn admit(&self, _: &SessionContext, _: &mut Registry, ready: Self::Ready) {
+        match ready {}
+    }
+}
+
+/// Where a server's handshakes run, and where each hands its connection once done.
+pub(super) struct Handshakes<'a, R> {
+    pub(super) tasks: &'a TaskTracker,
+    pub(super) ready: &'a mpsc::UnboundedSender<R>,
+}
+
+/// What a server does with each connection it accepts.
+pub(super) trait Admit {
+    /// A connection ready to become a peer, after whatever handshake the kind runs.
+    type Ready: Send + 'static;
+
+    /// Takes a freshly accepted connection: lists it as a peer in `registry` at once, or
+    /// starts its handshake in `handshakes`, which hands it on when done.
+    fn accepted(
+        &self,
+        context: &SessionContext,
+        registry: &mut Registry,
+        accepted: (TcpStream, SocketAddr),
+        handshakes: Handshakes<'_, Self::Ready>,
+    );
+
+    /// Lists a connection whose handshake is done as a peer of the session.
+    fn admit(&self, context: &SessionContext, registry: &mut Registry, ready: Self::Ready);
+}
+
+/// Accepts connections on `listener` (a failed accept is reported, then retried after a
+/// pause), hands each to `admit`, carries out the session's sends and disconnects, and when
+/// the session stops closes the listener, the handshakes under way and every connection.
+async fn accept_loop<A: Admit>(
+    context: &SessionContext,
+    listener: TcpListener,
+    mut commands: mpsc::UnboundedReceiver<SessionCommand>,
+    admit: A,
+) -> Outcome {
+    let (mut registry, mut closed) = Registry::new();
+    let tasks = TaskTracker::new();
+    let (ready_tx, mut ready) = mpsc::unbounded_channel::<A::Ready>();
     loop {
         tokio::select! {
             () = context.cancel.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, addr)) => {
-                    peers.add(context, stream, addr);
+                Ok(accepted) => {
+                    let handshakes = Handshakes { tasks: &tasks, ready: &ready_tx };
+                    admit.accepted(context, &mut registry, accepted, handshakes);
                 }
                 Err(e) => {
                     context.sink.warning(context.id, format!("accept failed: {}", describe(&e)));
                     tokio::time::sleep(ACCEPT_RETRY_DELAY).await;
                 }
             },
-            command = commands.recv() => match command {
-                Some(SessionCommand::Send { target, data, ack }) => {
-                    peers.send(context, target, data, ack);
+            Some(done) = ready.recv() => admit.admit(context, &mut registry, done),
+            command = commands.recv() => {
+                if !registry.command(context, command, false) {
+                    break;
                 }
-                Some(SessionCommand::DisconnectPeer(peer)) => peers.disconnect(peer),
-                None => break,
-            },
-            Some((peer, _)) = closed.recv() => peers.forget(peer),
+            }
+            Some((peer, _)) = closed.recv() => registry.forget(peer),
         }
     }
     drop(listener);
     context.cancel.cancel();
-    peers.close_all().await;
+    tasks.close();
+    tasks.wait().await;
+    drop(ready); // handshaken but not yet a peer: closed with the session
+    registry.close_all().await;
     Outcome::Stopped
 }
 
-/// A listening socket on the spec's address (SO_REUSEADDR, a deep backlog).
+/// A listening socket on the spec's address (SO_REUSEADDR, a deep backlog), and the address
+/// it is bound to.
 ///
 /// # Errors
 /// The resolve, bind or listen error, described for the user.
-pub(super) async fn listen(spec: &SessionSpec) -> Result<TcpListener, String> {
+async fn listen(spec: &SessionSpec) -> Result<(TcpListener, SocketAddr), String> {
     let addr = resolve(spec).await?;
     let socket = bind_socket(addr, Type::STREAM)?;
-    TcpListener::from_std(socket.into())
-        .map_err(|e| format!("cannot listen on {addr}: {}", describe(&e)))
+    let listener = TcpListener::from_std(socket.into())
+        .map_err(|e| format!("cannot listen on {addr}: {}", describe(&e)))?;
+    let local_addr = listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], spec.port)));
+    Ok((listener, local_addr))
 }

@@ -52,12 +52,6 @@ pub(super) async fn run(
         },
     };
     let note = tls::describe_session(stream.get_ref().1);
-    serve(
-        context,
-        commands,
-        Stream::Tls(Box::new(stream)),
-        (local_addr, peer_addr),
-        Some(note),
-    )
-    .await
+    let connection = (Stream::Tls(Box::new(stream)), peer_addr);
+    serve(context, spec, commands, connection, local_addr, Some(note)).await
 }

@@ -3,22 +3,21 @@
 //! and lists each client that completed it as a peer, exactly like a TCP client.
 
 use std::net::SocketAddr;
-use std::time::SystemTime;
 
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::net::describe;
-use super::peers::{Peers, Stream};
+use super::peers::{self, AfterFin, Stream};
+use super::registry::Registry;
 use super::sink::EventSink;
-use super::tcp_server::{ACCEPT_RETRY_DELAY, listen};
+use super::tcp_server::{Admit, Handshakes, serve};
 use super::tls::{self, HANDSHAKE_TIMEOUT};
-use crate::protocol::{Event, SessionId};
+use crate::protocol::SessionId;
 use crate::spec::SessionSpec;
 
 /// A client whose handshake is done, with its address and the note about it.
@@ -27,74 +26,65 @@ type Established = (TlsStream<TcpStream>, SocketAddr, String);
 pub(super) async fn run(
     context: &SessionContext,
     spec: &SessionSpec,
-    mut commands: mpsc::UnboundedReceiver<SessionCommand>,
+    commands: mpsc::UnboundedReceiver<SessionCommand>,
 ) -> Outcome {
-    let listener = match listen(spec).await {
-        Ok(listener) => listener,
-        Err(reason) => return Outcome::StartFailed(reason),
-    };
-    let local_addr = listener
-        .local_addr()
-        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], spec.port)));
-    // Named by the port actually bound, so a generated certificate's file says which server.
-    let mut bound = spec.clone();
-    bound.port = local_addr.port();
-    let (acceptor, certificate_note) = match tls::acceptor(&bound) {
-        Ok(made) => made,
-        Err(reason) => return Outcome::StartFailed(reason),
-    };
-    context.sink.send(Event::Started {
-        id: context.id,
-        local_addr,
-    });
-    context.sink.send(Event::Note {
-        id: context.id,
-        peer: None,
-        message: certificate_note,
-        at: SystemTime::now(),
-    });
-    let (mut peers, mut closed) = Peers::new();
-    let handshakes = TaskTracker::new();
-    let (established_tx, mut established) = mpsc::unbounded_channel::<Established>();
-    loop {
-        tokio::select! {
-            () = context.cancel.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, addr)) => {
-                    let handshake = handshake(
-                        context.id,
-                        context.sink.clone(),
-                        acceptor.clone(),
-                        (stream, addr),
-                        context.cancel.child_token(),
-                        established_tx.clone(),
-                    );
-                    handshakes.spawn(handshake);
-                }
-                Err(e) => {
-                    context.sink.warning(context.id, format!("accept failed: {}", describe(&e)));
-                    tokio::time::sleep(ACCEPT_RETRY_DELAY).await;
-                }
+    let after_fin = AfterFin::of(spec, "client");
+    serve(context, spec, commands, |local_addr| {
+        // Named by the port actually bound, so a generated certificate's file says which
+        // server.
+        let mut bound = spec.clone();
+        bound.port = local_addr.port();
+        let (acceptor, certificate_note) = tls::acceptor(&bound)?;
+        Ok((
+            Tls {
+                acceptor,
+                after_fin,
             },
-            Some((stream, addr, note)) = established.recv() => {
-                peers.add_stream(context, Stream::Tls(Box::new(stream)), addr, Some(note));
-            }
-            command = commands.recv() => match command {
-                Some(SessionCommand::Send { target, data, ack }) => {
-                    peers.send(context, target, data, ack);
-                }
-                Some(SessionCommand::DisconnectPeer(peer)) => peers.disconnect(peer),
-                None => break,
-            },
-            Some((peer, _)) = closed.recv() => peers.forget(peer),
-        }
+            Some(certificate_note),
+        ))
+    })
+    .await
+}
+
+/// Each accepted client's TLS handshake runs in a task of its own; a client that completed
+/// it is a peer.
+struct Tls {
+    acceptor: TlsAcceptor,
+    after_fin: AfterFin,
+}
+
+impl Admit for Tls {
+    type Ready = Established;
+
+    fn accepted(
+        &self,
+        context: &SessionContext,
+        _: &mut Registry,
+        accepted: (TcpStream, SocketAddr),
+        handshakes: Handshakes<'_, Established>,
+    ) {
+        let handshake = handshake(
+            context.id,
+            context.sink.clone(),
+            self.acceptor.clone(),
+            accepted,
+            context.cancel.child_token(),
+            handshakes.ready.clone(),
+        );
+        handshakes.tasks.spawn(handshake);
     }
-    drop(listener);
-    context.cancel.cancel();
-    handshakes.close();
-    handshakes.wait().await;
-    peers.close_all().await;
-    Outcome::Stopped
+
+    fn admit(&self, context: &SessionContext, registry: &mut Registry, ready: Established) {
+        let (stream, addr, note) = ready;
+        let stream = Stream::Tls(Box::new(stream));
+        peers::add(
+            registry,
+            context,
+            (stream, addr),
+            Some(note),
+            self.after_fin,
+        );
+    }
 }
 
 /// A TLS connection starts with a handshake record (content type 22).

@@ -4,7 +4,6 @@
 //! refused upgrade (404, 403, ...) is one line naming the status.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -14,12 +13,13 @@ use tokio_tungstenite::tungstenite::error::{ProtocolError, SubProtocolError};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, header};
 
 use super::super::dispatch::{Outcome, SessionCommand, SessionContext};
-use super::super::net::{describe, resolve};
-use super::super::tcp_client::CONNECT_TIMEOUT;
+use super::super::net::resolve;
+use super::super::registry::Registry;
+use super::super::tcp_client::{connect, connect_limit, serve_one};
 use super::super::tls;
-use super::connection::{Io, WsPeers, WsStream};
+use super::connection::{self, Io, WsStream};
 use super::{config, describe_error};
-use crate::protocol::{Event, SendTarget};
+use crate::protocol::Event;
 use crate::spec::SessionSpec;
 
 /// Most bytes of a refusal's body shown in its line.
@@ -38,7 +38,7 @@ struct Opened {
 pub(in crate::engine) async fn run(
     context: &SessionContext,
     spec: &SessionSpec,
-    mut commands: mpsc::UnboundedReceiver<SessionCommand>,
+    commands: mpsc::UnboundedReceiver<SessionCommand>,
 ) -> Outcome {
     let opened = tokio::select! {
         () = context.cancel.cancelled() => return Outcome::Stopped,
@@ -51,54 +51,24 @@ pub(in crate::engine) async fn run(
         id: context.id,
         local_addr: opened.local_addr,
     });
-    let (mut peers, mut closed) = WsPeers::new(spec.options.binary);
-    peers.add(context, opened.ws, opened.peer_addr, opened.notes);
-    let outcome = loop {
-        tokio::select! {
-            // Cancellation first: a stop also ends the connection, and that end must not be
-            // mistaken for the server closing it.
-            biased;
-            () = context.cancel.cancelled() => break Outcome::Stopped,
-            command = commands.recv() => match command {
-                Some(SessionCommand::Send { target: _, data, ack }) => {
-                    peers.send(context, SendTarget::All, data, ack);
-                }
-                Some(SessionCommand::DisconnectPeer(peer)) => peers.disconnect(peer),
-                None => break Outcome::Stopped,
-            },
-            Some((peer, reason)) = closed.recv() => {
-                peers.forget(peer);
-                if peers.len() == 0 {
-                    break Outcome::Ended(reason);
-                }
-            }
-        }
-    };
-    context.cancel.cancel();
-    peers.close_all().await;
-    outcome
+    let (mut registry, closed) = Registry::new();
+    let ws = (opened.ws, opened.peer_addr);
+    connection::add(
+        &mut registry,
+        context,
+        ws,
+        opened.notes,
+        spec.options.binary,
+    );
+    serve_one(context, commands, registry, closed).await
 }
 
 /// Connects, then upgrades, each step within the spec's timeout.
 async fn open(spec: &SessionSpec) -> Result<Opened, String> {
     let url = spec.ws_url();
-    let limit = spec
-        .options
-        .connect_timeout_ms
-        .map_or(CONNECT_TIMEOUT, Duration::from_millis);
+    let limit = connect_limit(spec);
     let addr = resolve(spec).await?;
-    let stream = match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(e)) => return Err(format!("cannot connect to {addr}: {}", describe(&e))),
-        Err(_) => {
-            return Err(format!(
-                "cannot connect to {addr}: timed out after {} ms (no answer; the host may be \
-                 down or a firewall drops the connection)",
-                limit.as_millis()
-            ));
-        }
-    };
-    stream.set_nodelay(true).ok(); // only latency is at stake
+    let stream = connect(addr, limit).await?;
     let (Ok(local_addr), Ok(peer_addr)) = (stream.local_addr(), stream.peer_addr()) else {
         return Err("connection closed while opening".to_string());
     };

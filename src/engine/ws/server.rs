@@ -1,34 +1,31 @@
 //! The WebSocket server session: listens, upgrades each accepted connection (TLS first when
 //! the spec says `tls`), checks the request path (another path gets HTTP 404), picks the
-//! subprotocol, and hands the WebSocket to [`WsPeers`] as a peer of the session. Upgrades
-//! run in their own tasks, bounded by [`HANDSHAKE_TIMEOUT`], so a slow client never holds
-//! up the accept loop.
+//! subprotocol, and lists the WebSocket as a peer of the session. Upgrades run in their own
+//! tasks, bounded by [`HANDSHAKE_TIMEOUT`], so a slow client never holds up the accept loop
+//! (the TCP server's, shared).
 
 use std::net::SocketAddr;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use socket2::Type;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, header};
-use tokio_util::task::TaskTracker;
 
 use super::super::dispatch::{Outcome, SessionCommand, SessionContext};
-use super::super::net::{bind_socket, describe, resolve};
+use super::super::net::describe;
+use super::super::registry::{Registry, note};
+use super::super::tcp_server::{Admit, Handshakes, serve};
 use super::super::tls;
-use super::connection::{Io, WsPeers, WsStream};
+use super::connection::{self, Io, WsStream};
 use super::http;
 use super::{config, describe_error};
-use crate::protocol::Event;
 use crate::spec::SessionSpec;
 
 /// How long a client may take from its TCP connect to the end of the upgrade.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin.
-const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
 
 /// A WebSocket ready to become a peer: the stream, the client's address and the lines on
 /// how the upgrade went (TLS, then WebSocket).
@@ -47,120 +44,88 @@ struct Rules {
 pub(in crate::engine) async fn run(
     context: &SessionContext,
     spec: &SessionSpec,
-    mut commands: mpsc::UnboundedReceiver<SessionCommand>,
+    commands: mpsc::UnboundedReceiver<SessionCommand>,
 ) -> Outcome {
-    let listener = match listen(spec).await {
-        Ok(listener) => listener,
-        Err(reason) => return Outcome::StartFailed(reason),
-    };
-    let local_addr = listener
-        .local_addr()
-        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], spec.port)));
-    // The acceptor comes after the bind: a generated certificate is named by the real port.
-    let acceptor = if spec.options.tls {
-        let mut bound = spec.clone();
-        bound.port = local_addr.port();
-        match tls::acceptor(&bound) {
-            Ok(acceptor) => Some(acceptor),
-            Err(reason) => return Outcome::StartFailed(reason),
-        }
-    } else {
-        None
-    };
-    context.sink.send(Event::Started {
-        id: context.id,
-        local_addr,
-    });
-    let acceptor = acceptor.map(|(acceptor, note)| {
-        session_note(context, note);
-        acceptor
-    });
     let rules = Rules {
         path: spec.options.path.clone(),
         subprotocol: spec.options.subprotocol.clone(),
     };
-    let (mut peers, mut closed) = WsPeers::new(spec.options.binary);
-    let (upgraded_tx, mut upgraded) = mpsc::unbounded_channel::<Upgraded>();
-    let upgrades = TaskTracker::new();
-    loop {
-        tokio::select! {
-            () = context.cancel.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, addr)) => {
-                    stream.set_nodelay(true).ok(); // only latency is at stake
-                    let cancel = context.cancel.clone();
-                    let sink = context.sink.clone();
-                    let id = context.id;
-                    let rules = rules.clone();
-                    let upgraded_tx = upgraded_tx.clone();
-                    let acceptor = acceptor.clone();
-                    upgrades.spawn(async move {
-                        let upgrading = upgrade(stream, addr, acceptor, rules);
-                        let result = tokio::select! {
-                            () = cancel.cancelled() => return,
-                            result = tokio::time::timeout(HANDSHAKE_TIMEOUT, upgrading) => result,
-                        };
-                        match result {
-                            Ok(Ok(ready)) => {
-                                upgraded_tx.send(ready).ok(); // the session is stopping
-                            }
-                            Ok(Err(Rejected::Refused(why))) => sink.send(Event::Note {
-                                id,
-                                peer: None,
-                                message: why,
-                                at: SystemTime::now(),
-                            }),
-                            Ok(Err(Rejected::Failed(why))) => sink.warning(id, why),
-                            Err(_) => sink.warning(id, format!(
-                                "WebSocket client {addr} did not finish its upgrade within {} s; \
-                                 connection dropped",
-                                HANDSHAKE_TIMEOUT.as_secs()
-                            )),
-                        }
-                    });
+    let binary = spec.options.binary;
+    serve(context, spec, commands, |local_addr| {
+        // The acceptor comes after the bind: a generated certificate is named by the real
+        // port.
+        let (acceptor, message) = if spec.options.tls {
+            let mut bound = spec.clone();
+            bound.port = local_addr.port();
+            let (acceptor, message) = tls::acceptor(&bound)?;
+            (Some(acceptor), Some(message))
+        } else {
+            (None, None)
+        };
+        let upgrades = Upgrades {
+            acceptor,
+            rules,
+            binary,
+        };
+        Ok((upgrades, message))
+    })
+    .await
+}
+
+/// Each accepted connection is upgraded in a task of its own, bounded by
+/// [`HANDSHAKE_TIMEOUT`]; one that became a WebSocket is a peer.
+struct Upgrades {
+    acceptor: Option<TlsAcceptor>,
+    rules: Rules,
+    /// Every send goes as a Binary message (the spec's `binary`).
+    binary: bool,
+}
+
+impl Admit for Upgrades {
+    type Ready = Upgraded;
+
+    fn accepted(
+        &self,
+        context: &SessionContext,
+        _: &mut Registry,
+        (stream, addr): (TcpStream, SocketAddr),
+        handshakes: Handshakes<'_, Upgraded>,
+    ) {
+        stream.set_nodelay(true).ok(); // only latency is at stake
+        let cancel = context.cancel.clone();
+        let sink = context.sink.clone();
+        let id = context.id;
+        let rules = self.rules.clone();
+        let upgraded_tx = handshakes.ready.clone();
+        let acceptor = self.acceptor.clone();
+        handshakes.tasks.spawn(async move {
+            let upgrading = upgrade(stream, addr, acceptor, rules);
+            let result = tokio::select! {
+                () = cancel.cancelled() => return,
+                result = tokio::time::timeout(HANDSHAKE_TIMEOUT, upgrading) => result,
+            };
+            match result {
+                Ok(Ok(ready)) => {
+                    upgraded_tx.send(ready).ok(); // the session is stopping
                 }
-                Err(e) => {
-                    context.sink.warning(context.id, format!("accept failed: {}", describe(&e)));
-                    tokio::time::sleep(ACCEPT_RETRY_DELAY).await;
-                }
-            },
-            Some((ws, addr, opened)) = upgraded.recv() => {
-                peers.add(context, ws, addr, opened);
+                Ok(Err(Rejected::Refused(why))) => note(&sink, id, None, why),
+                Ok(Err(Rejected::Failed(why))) => sink.warning(id, why),
+                Err(_) => sink.warning(
+                    id,
+                    format!(
+                        "WebSocket client {addr} did not finish its upgrade within {} s; \
+                         connection dropped",
+                        HANDSHAKE_TIMEOUT.as_secs()
+                    ),
+                ),
             }
-            command = commands.recv() => match command {
-                Some(SessionCommand::Send { target, data, ack }) => {
-                    peers.send(context, target, data, ack);
-                }
-                Some(SessionCommand::DisconnectPeer(peer)) => peers.disconnect(peer),
-                None => break,
-            },
-            Some((peer, _)) = closed.recv() => peers.forget(peer),
-        }
+        });
     }
-    drop(listener);
-    context.cancel.cancel();
-    upgrades.close();
-    upgrades.wait().await;
-    drop(upgraded); // upgraded but not yet a peer: closed with the session
-    peers.close_all().await;
-    Outcome::Stopped
-}
 
-/// A line on the session itself (not one of its peers).
-fn session_note(context: &SessionContext, message: String) {
-    context.sink.send(Event::Note {
-        id: context.id,
-        peer: None,
-        message,
-        at: SystemTime::now(),
-    });
-}
-
-async fn listen(spec: &SessionSpec) -> Result<TcpListener, String> {
-    let addr = resolve(spec).await?;
-    let socket = bind_socket(addr, Type::STREAM)?;
-    TcpListener::from_std(socket.into())
-        .map_err(|e| format!("cannot listen on {addr}: {}", describe(&e)))
+    fn admit(&self, context: &SessionContext, registry: &mut Registry, ready: Upgraded) {
+        let (ws, addr, opened) = ready;
+        connection::add(registry, context, (ws, addr), opened, self.binary);
+    }
 }
 
 /// What the upgrade callback saw and decided, for the note.
@@ -185,7 +150,7 @@ async fn upgrade(
     let io: Box<dyn Io> = match acceptor {
         Some(acceptor) => match acceptor.accept(stream).await {
             Ok(stream) => {
-                opened.push(tls::describe_session(stream.get_ref().1));
+                opened.push(tls::describe_server_session(stream.get_ref().1));
                 Box::new(stream)
             }
             Err(e) => {

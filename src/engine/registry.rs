@@ -1,0 +1,421 @@
+//! The live connections of one session, whatever they carry: TCP and TLS byte streams
+//! ([`super::peers`]) and WebSocket message streams ([`super::ws`]) alike. The registry owns
+//! each connection's bounded send queue, its close signal and its task; a kind only supplies
+//! the task that drives its connection.
+//!
+//! Each connection's send queue is bounded by bytes ([`SEND_QUEUE_LIMIT_BYTES`]): a peer that
+//! stops reading makes further sends refused with a warning instead of growing memory. The
+//! user's disconnect is a signal beside the queue, so it works even while a write is stuck.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::dispatch::{SessionCommand, SessionContext};
+use super::jobs::SendAck;
+use super::reactions;
+use super::sink::EventSink;
+use crate::protocol::{Event, PeerId, SendTarget, SessionId};
+
+/// Why a connection ended when the user disconnected it.
+pub(super) const DISCONNECTED_BY_USER: &str = "disconnected by user";
+/// Why a connection ended when its session stopped.
+pub(super) const SESSION_STOPPED: &str = "session stopped";
+/// Bytes queued for one connection but not yet written (the peer is slow or not reading),
+/// beyond which a plain send is refused. A single send larger than this still goes when
+/// nothing else is queued. Background sends are not refused: their job already bounds its
+/// sends in flight and waits for them, so the queue stays within this plus a few chunks.
+pub(super) const SEND_QUEUE_LIMIT_BYTES: usize = 4 * 1024 * 1024;
+
+/// Bytes to write (one message, for a WebSocket); the ack (if any) is dropped once they are
+/// written or refused.
+pub(super) struct Outgoing(pub(super) Bytes, pub(super) Option<SendAck>);
+
+/// The receiving end of a connection's send queue, owned by its task.
+pub(super) type Commands = mpsc::UnboundedReceiver<Outgoing>;
+
+/// The sending end of one connection's queue, with the bytes it holds.
+#[derive(Clone)]
+pub(super) struct SendQueue {
+    outgoing: mpsc::UnboundedSender<Outgoing>,
+    queued_bytes: Arc<AtomicUsize>,
+}
+
+/// Why a send was not queued.
+pub(super) enum Refused {
+    /// The connection is closing or closed.
+    Closed,
+    /// The peer is not reading fast enough: this many bytes already wait.
+    Full(usize),
+}
+
+impl SendQueue {
+    fn new() -> (Self, Commands) {
+        let (outgoing, receiver) = mpsc::unbounded_channel();
+        let queue = Self {
+            outgoing,
+            queued_bytes: Arc::new(AtomicUsize::new(0)),
+        };
+        (queue, receiver)
+    }
+
+    /// Queues `data`, unless the queue is over [`SEND_QUEUE_LIMIT_BYTES`] (plain sends only)
+    /// or the connection is closing.
+    pub(super) fn push(&self, data: Bytes, ack: Option<SendAck>) -> Result<(), Refused> {
+        let len = data.len();
+        let queued = self.queued_bytes.load(Ordering::Relaxed);
+        if ack.is_none() && queued > 0 && queued.saturating_add(len) > SEND_QUEUE_LIMIT_BYTES {
+            return Err(Refused::Full(queued));
+        }
+        self.queued_bytes.fetch_add(len, Ordering::Relaxed);
+        self.outgoing.send(Outgoing(data, ack)).map_err(|_| {
+            self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
+            Refused::Closed
+        })
+    }
+
+    /// The count of bytes queued, which the writer lowers as it writes.
+    pub(super) fn queued_bytes(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.queued_bytes)
+    }
+}
+
+/// One line for sends refused because `queued` bytes already wait for a peer.
+fn queue_full_message(peers: &str, queued: usize) -> String {
+    format!(
+        "not sent to {peers}: {} KiB already queued because it is not reading \
+         (limit {} KiB); send again once it reads",
+        queued / 1024,
+        SEND_QUEUE_LIMIT_BYTES / 1024
+    )
+}
+
+/// `client #1`, or `3 clients (#1, #2, #5)` with at most a few ids.
+fn describe_peers(peers: &[PeerId]) -> String {
+    const SHOWN: usize = 5;
+    match peers {
+        [one] => format!("client #{}", one.0),
+        _ => {
+            let ids: Vec<String> = peers
+                .iter()
+                .take(SHOWN)
+                .map(|p| format!("#{}", p.0))
+                .collect();
+            let more = if peers.len() > SHOWN { ", ..." } else { "" };
+            format!("{} clients ({}{more})", peers.len(), ids.join(", "))
+        }
+    }
+}
+
+/// What a connection's reader needs to answer auto-reply rules: the session's reactions
+/// and its own connection's send queue, so a reply is written in order with other sends.
+pub(super) struct Replies {
+    pub(super) context: SessionContext,
+    pub(super) queue: SendQueue,
+}
+
+impl Replies {
+    /// Answers `data` that came from `peer` if an auto-reply rule matches; call it right
+    /// after logging `data`, so the log reads: what came in, which rule matched, what went out.
+    pub(super) fn answer(&self, peer: PeerId, data: &Bytes) {
+        let reply = reactions::auto_reply(&self.context, peer, data);
+        // Refused::Closed: closing, the reply is moot.
+        if let Some(reply) = reply
+            && let Err(Refused::Full(queued)) = self.queue.push(reply, None)
+        {
+            let message = queue_full_message(&describe_peers(&[peer]), queued);
+            self.context
+                .sink
+                .warning(self.context.id, format!("auto-reply {message}"));
+        }
+    }
+}
+
+/// What ends a connection from outside: the session's stop, or the user's disconnect.
+pub(super) struct Signals {
+    pub(super) cancel: CancellationToken,
+    pub(super) close: CancellationToken,
+}
+
+/// Everything a new connection's task takes over.
+pub(super) struct Opened {
+    pub(super) peer: PeerId,
+    pub(super) commands: Commands,
+    pub(super) signals: Signals,
+    pub(super) replies: Replies,
+}
+
+struct Connection {
+    queue: SendQueue,
+    /// Cancelled when the user disconnects this peer.
+    close: CancellationToken,
+}
+
+/// Receives `(peer, reason)` each time a connection task ends; hand it to
+/// [`Registry::forget`].
+pub(super) type ClosedReceiver = mpsc::UnboundedReceiver<(PeerId, String)>;
+
+/// A session's live connections.
+pub(super) struct Registry {
+    connections: BTreeMap<PeerId, Connection>,
+    next_peer: u64,
+    tracker: TaskTracker,
+    closed_tx: mpsc::UnboundedSender<(PeerId, String)>,
+}
+
+impl Registry {
+    pub(super) fn new() -> (Self, ClosedReceiver) {
+        let (closed_tx, closed_rx) = mpsc::unbounded_channel();
+        let registry = Self {
+            connections: BTreeMap::new(),
+            next_peer: 1,
+            tracker: TaskTracker::new(),
+            closed_tx,
+        };
+        (registry, closed_rx)
+    }
+
+    /// Lists a new connection: reports it, then `notes` on it (e.g. the TLS handshake's
+    /// outcome), queues the session's welcome message, and runs the task `driver` makes for
+    /// it. When that task ends with its reason, the peer is reported disconnected and handed
+    /// to the session's [`ClosedReceiver`].
+    pub(super) fn start<D, F>(
+        &mut self,
+        context: &SessionContext,
+        addr: SocketAddr,
+        notes: impl IntoIterator<Item = String>,
+        driver: D,
+    ) -> PeerId
+    where
+        D: FnOnce(Opened) -> F,
+        F: Future<Output = String> + Send + 'static,
+    {
+        let opened = self.open(context, addr, notes);
+        let peer = opened.peer;
+        let (id, sink) = (context.id, context.sink.clone());
+        let closed_tx = self.closed_tx.clone();
+        let task = driver(opened);
+        self.tracker.spawn(async move {
+            let reason = task.await;
+            sink.send(Event::PeerDisconnected {
+                id,
+                peer,
+                reason: reason.clone(),
+                at: SystemTime::now(),
+            });
+            closed_tx.send((peer, reason)).ok(); // the session is gone, nothing to tell
+        });
+        peer
+    }
+
+    fn open(
+        &mut self,
+        context: &SessionContext,
+        addr: SocketAddr,
+        notes: impl IntoIterator<Item = String>,
+    ) -> Opened {
+        let peer = PeerId(self.next_peer);
+        self.next_peer += 1;
+        let (queue, commands) = SendQueue::new();
+        if let Some(welcome) = reactions::on_connect(context) {
+            queue.push(welcome, None).ok(); // the queue is empty and its receiver right here
+        }
+        let close = CancellationToken::new();
+        self.connections.insert(
+            peer,
+            Connection {
+                queue: queue.clone(),
+                close: close.clone(),
+            },
+        );
+        context.sink.send(Event::PeerConnected {
+            id: context.id,
+            peer,
+            addr,
+            at: SystemTime::now(),
+        });
+        for message in notes {
+            note(&context.sink, context.id, Some(peer), message);
+        }
+        let cancel = context.cancel.child_token();
+        let replies = Replies {
+            context: SessionContext {
+                id: context.id,
+                sink: context.sink.clone(),
+                cancel: cancel.clone(),
+                reactions: context.reactions.clone(),
+            },
+            queue,
+        };
+        Opened {
+            peer,
+            commands,
+            signals: Signals { cancel, close },
+            replies,
+        }
+    }
+
+    /// Carries out a send or a disconnect from the user; a client session (`to_all`) sends
+    /// to its one connection whatever the target. Returns false when the session's command
+    /// channel has closed (`None`).
+    pub(super) fn command(
+        &self,
+        context: &SessionContext,
+        command: Option<SessionCommand>,
+        to_all: bool,
+    ) -> bool {
+        match command {
+            Some(SessionCommand::Send { target, data, ack }) => {
+                let target = if to_all { SendTarget::All } else { target };
+                self.send(context, target, data, ack);
+                true
+            }
+            Some(SessionCommand::DisconnectPeer(peer)) => {
+                self.disconnect(peer);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sends to one peer or to all; reports a target that is gone. A connection whose task
+    /// has ended but is not yet forgotten refuses the bytes, and counts as gone.
+    pub(super) fn send(
+        &self,
+        context: &SessionContext,
+        target: SendTarget,
+        data: Bytes,
+        ack: Option<SendAck>,
+    ) {
+        match target {
+            SendTarget::All => {
+                let mut queued = 0;
+                let mut full: Vec<PeerId> = Vec::new();
+                let mut most_queued = 0;
+                for (peer, connection) in &self.connections {
+                    match connection.queue.push(data.clone(), ack.clone()) {
+                        Ok(()) => queued += 1,
+                        Err(Refused::Full(bytes)) => {
+                            full.push(*peer);
+                            most_queued = most_queued.max(bytes);
+                        }
+                        Err(Refused::Closed) => {}
+                    }
+                }
+                if !full.is_empty() {
+                    context.sink.warning(
+                        context.id,
+                        queue_full_message(&describe_peers(&full), most_queued),
+                    );
+                } else if queued == 0 {
+                    let why = "not sent: no client is connected";
+                    match &ack {
+                        Some(ack) => ack.refuse(why),
+                        None => context.sink.warning(context.id, why),
+                    }
+                }
+            }
+            SendTarget::Peer(peer) => {
+                let pushed = self
+                    .connections
+                    .get(&peer)
+                    .map_or(Err(Refused::Closed), |c| c.queue.push(data, ack.clone()));
+                match pushed {
+                    Ok(()) => {}
+                    Err(Refused::Full(bytes)) => context.sink.warning(
+                        context.id,
+                        queue_full_message(&describe_peers(&[peer]), bytes),
+                    ),
+                    Err(Refused::Closed) => {
+                        let why = format!("not sent: client #{} is no longer connected", peer.0);
+                        match &ack {
+                            Some(ack) => ack.refuse(&why),
+                            None => context.sink.warning(context.id, why),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Closes one connection at the user's request.
+    pub(super) fn disconnect(&self, peer: PeerId) {
+        if let Some(connection) = self.connections.get(&peer) {
+            connection.close.cancel();
+        }
+    }
+
+    /// Drops a connection whose task has ended.
+    pub(super) fn forget(&mut self, peer: PeerId) {
+        self.connections.remove(&peer);
+    }
+
+    /// Number of live connections.
+    pub(super) fn len(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// Waits until every connection task has ended (after the session's token was cancelled).
+    pub(super) async fn close_all(self) {
+        self.tracker.close();
+        self.tracker.wait().await;
+    }
+}
+
+/// An informational line on the session, or on one of its peers.
+pub(super) fn note(sink: &EventSink, id: SessionId, peer: Option<PeerId>, message: String) {
+    sink.send(Event::Note {
+        id,
+        peer,
+        message,
+        at: SystemTime::now(),
+    });
+}
+
+/// Closes a connection's queue once its task is done writing (a later send is refused and
+/// reported by [`Registry::send`]) and reports what was left in it, rather than losing it
+/// without a word; `what` names the unit (`send(s)`, `message(s)`).
+pub(super) fn refuse_unsent(
+    commands: &mut Commands,
+    (sink, id, peer): (&EventSink, SessionId, PeerId),
+    what: &str,
+    reason: &str,
+) {
+    commands.close();
+    let (mut unsent, mut unsent_bytes) = (0usize, 0usize);
+    while let Ok(Outgoing(data, _ack)) = commands.try_recv() {
+        unsent += 1;
+        unsent_bytes += data.len();
+    }
+    if unsent > 0 {
+        sink.warning(
+            id,
+            format!(
+                "{unsent} {what} ({unsent_bytes} bytes) to client #{} not sent: {reason}",
+                peer.0
+            ),
+        );
+    }
+}
+
+/// The next send for a connection's writer: waits for one, or once `finish` is set takes
+/// only what is already queued. `None` when there is nothing more to write.
+pub(super) async fn next_outgoing(
+    commands: &mut Commands,
+    finish: &CancellationToken,
+) -> Option<Outgoing> {
+    tokio::select! {
+        biased;
+        next = commands.recv() => next,
+        // Only what is already queued; then the loop ends.
+        () = finish.cancelled() => commands.try_recv().ok(),
+    }
+}
