@@ -3,8 +3,8 @@
 //! bytes both ways (1 MiB included), trust through `ca=` the server's written PEM and its
 //! refusal without it, a server with certificate and key files, a name mismatch, a CA
 //! certificate used as a server's, an expired certificate, IPv6, plain TCP clients and
-//! servers on the wrong side of a TLS session, and close_notify versus an abrupt close as the
-//! server reports them.
+//! servers on the wrong side of a TLS session, close_notify versus an abrupt close as the
+//! server reports them, and a `half-open` server sending after the client's close_notify.
 
 mod common;
 
@@ -474,6 +474,47 @@ fn the_server_tells_a_close_notify_from_an_abrupt_close() {
         .expect("shutdown");
     let reason = engine.peer_disconnected(SERVER, peer);
     assert!(reason.contains("without close_notify"), "{reason}");
+    engine.shutdown();
+}
+
+#[test]
+fn a_half_open_server_keeps_sending_after_the_clients_close_notify() {
+    let mut engine = Engine::spawn();
+    engine.start(SERVER, "tls-server:127.0.0.1:0,half-open");
+    let server_addr = engine.started(SERVER);
+    let (_, message) = note(&mut engine, SERVER, "generated a self-signed certificate");
+    let pem = Scratch(pem_path(&message));
+    let mut tls = rustls_client(server_addr, &pem);
+    tls.write_all(b"request").expect("write");
+    tls.flush().expect("flush");
+    let (peer, _) = any_peer(&mut engine, SERVER);
+    let (rx, _) = engine.traffic_bytes(SERVER, peer, Direction::Rx, 7);
+    assert_eq!(rx, b"request");
+    // TLS 1.3 half-close: the client says it has finished sending, and keeps reading.
+    tls.conn.send_close_notify();
+    tls.flush().expect("flush close_notify");
+    let (noted, message) = note(&mut engine, SERVER, "finished sending");
+    assert_eq!(noted, Some(peer));
+    assert_eq!(
+        message,
+        "client finished sending (half-closed); still open for sending until you disconnect it"
+    );
+    for piece in [&b"one,"[..], b"two,", b"three"] {
+        engine.send_bytes(SERVER, SendTarget::Peer(peer), piece);
+    }
+    let mut got = vec![0; 13];
+    tls.read_exact(&mut got)
+        .expect("the sends after close_notify arrive");
+    assert_eq!(got, b"one,two,three");
+    // The user ends it: our close_notify, and the client sees a clean end.
+    engine.send(sockdbg::protocol::Command::DisconnectPeer { id: SERVER, peer });
+    assert_eq!(
+        engine.peer_disconnected(SERVER, peer),
+        "disconnected by user"
+    );
+    let mut rest = Vec::new();
+    tls.read_to_end(&mut rest).expect("a clean end");
+    assert!(rest.is_empty(), "{rest:?}");
     engine.shutdown();
 }
 
