@@ -100,8 +100,8 @@ texts! {
     Rename => "Rename…", "重命名…";
     RenameDone => "OK", "确定";
     NameHint => "display name (empty: the address)", "显示名称（留空则显示地址）";
-    ClientsCount => "{0} clients", "{0} 个客户端";
-    PeersCount => "{0} peers", "{0} 个对端";
+    ClientsCount => "{0} client{|s}", "{0} 个客户端";
+    PeersCount => "{0} peer{|s}", "{0} 个对端";
     ConnectionsTotal => "{0} connected, {1} in total", "当前 {0} 个连接，累计 {1} 个";
     EverConnected => " ({0} in total)", "（累计 {0} 个）";
     Close => "Close", "关闭";
@@ -136,10 +136,10 @@ texts! {
     // Notices
     Dismiss => "Dismiss", "关闭";
     // Status bar
-    SessionsCount => "{0} sessions", "{0} 个会话";
+    SessionsCount => "{0} session{|s}", "{0} 个会话";
     Totals => "RX {0}  TX {1}", "接收 {0}  发送 {1}";
     Rates => "RX {0}/s  TX {1}/s", "接收 {0}/s  发送 {1}/s";
-    LogHeld => "log: {0} entries held ({1}), {2} dropped", "日志：保留 {0} 条（{1}），丢弃 {2} 条";
+    LogHeld => "log: {0} entr{y|ies} held ({1}), {2} dropped", "日志：保留 {0} 条（{1}），丢弃 {2} 条";
     // Empty state
     NoSession => "No session selected", "未选择会话";
     FirstRunHint => "Create one on the left: a TCP Server on port 6001, then connect to it with", "在左侧新建一个会话：例如端口 6001 的 TCP 服务器，然后用以下命令连接";
@@ -221,8 +221,8 @@ texts! {
     NoLineEnding => "No line ending", "无行尾";
     NoChecksum => "No checksum", "无校验";
     // Log
-    Entries => "{0} entries", "{0} 条";
-    EntriesDropped => "{0} entries ({1} dropped)", "{0} 条（丢弃 {1} 条）";
+    Entries => "{0} entr{y|ies}", "{0} 条";
+    EntriesDropped => "{0} entr{y|ies} ({1} dropped)", "{0} 条（丢弃 {1} 条）";
     LogLabel => "Log:", "日志：";
     TextMode => "Text", "文本";
     HexMode => "Hex", "十六进制";
@@ -263,9 +263,9 @@ texts! {
     InvalidTag => "[invalid] ", "[无效] ";
     ReadsTag => "[{0} reads] ", "[{0} 次读取] ";
     NewWhilePaused => "{0} new", "{0} 条新数据";
-    RowsShown => "{0} rows shown", "显示 {0} 行";
+    RowsShown => "{0} row{|s} shown", "显示 {0} 行";
     MatchPosition => "{0} of {1} matches", "第 {0} 个，共 {1} 个匹配";
-    Matches => "{0} matches", "{0} 个匹配";
+    Matches => "{0} match{|es}", "{0} 个匹配";
     PatternError => "{0}", "过滤或搜索内容无效：{0}";
     Capturing => "capturing to {0} ({1} packets)", "正在抓包到 {0}（{1} 个包）";
     // Detail pane
@@ -330,7 +330,7 @@ texts! {
     ExportFile => "Export file", "导出文件";
     ChooseExportFile => "Choose export file…", "选择导出文件…";
     CancelExport => "Cancel export", "取消导出";
-    Exported => "exported {0} rows to {1}", "已导出 {0} 行到 {1}";
+    Exported => "exported {0} row{|s} to {1}", "已导出 {0} 行到 {1}";
     ExportFailed => "{0}", "导出失败：{0}";
     CaptureFile => "Capture file", "抓包文件";
     ChooseCaptureFile => "Choose capture file…", "选择抓包文件…";
@@ -342,7 +342,7 @@ texts! {
     // Send box and tools
     LargeText => "{0} bytes of text: too large to edit here (paste appends)", "文本共 {0} 字节：太大，无法在此编辑（粘贴会追加）";
     PreviewByte => "{0} byte: {1}", "{0} 字节：{1}";
-    PreviewBytes => "{0} bytes: {1}", "{0} 字节：{1}";
+    PreviewBytes => "{0} byte{|s}: {1}", "{0} 字节：{1}";
     InvalidHex => "invalid hex: {0}", "十六进制无效：{0}";
     HexNotDigit => "'{0}' at column {1} is not a hex digit", "第 {1} 列的“{0}”不是十六进制数字";
     HexOddDigits => "'{0}' at column {1} has an odd number of hex digits", "第 {1} 列的“{0}”十六进制位数为奇数";
@@ -412,12 +412,37 @@ pub fn tr(language: Language, key: Text) -> &'static str {
 }
 
 /// The string of `key` in `language` with `{0}`, `{1}`, ... replaced by `args`.
+///
+/// An English string may say `{one|many}` for a word that follows the first value's number:
+/// `"{0} client{|s}"` gives `1 client` and `2 clients`.
 pub fn trf(language: Language, key: Text, args: &[&dyn std::fmt::Display]) -> String {
-    let mut text = tr(language, key).to_string();
+    let template = tr(language, key);
+    let first = args.first().map(|a| a.to_string());
+    let mut text = choose_plural(template, first.as_deref() == Some("1"));
     for (index, arg) in args.iter().enumerate() {
         text = text.replace(&format!("{{{index}}}"), &arg.to_string());
     }
     text
+}
+
+/// Replaces each `{one|many}` in `template` by one of its two words.
+fn choose_plural(template: &str, one: bool) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
+        let inner = &rest[open + 1..close];
+        out.push_str(&rest[..open]);
+        match inner.split_once('|') {
+            Some((singular, plural)) => out.push_str(if one { singular } else { plural }),
+            None => out.push_str(&rest[open..=close]),
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -428,6 +453,17 @@ mod tests {
         (0..10)
             .filter(|i| text.contains(&format!("{{{i}}}")))
             .collect()
+    }
+
+    #[test]
+    fn english_counts_agree_with_their_number() {
+        let en = |key, n: usize| trf(Language::English, key, &[&n]);
+        assert_eq!(en(Text::SessionsCount, 1), "1 session");
+        assert_eq!(en(Text::SessionsCount, 2), "2 sessions");
+        assert_eq!(en(Text::Entries, 1), "1 entry");
+        assert_eq!(en(Text::Entries, 0), "0 entries");
+        assert_eq!(en(Text::ClientsCount, 11), "11 clients");
+        assert_eq!(trf(Language::Chinese, Text::Entries, &[&1]), "1 条");
     }
 
     #[test]

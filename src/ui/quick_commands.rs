@@ -99,7 +99,7 @@ fn quick_buttons_ui(
             actions.push(Action::Tool(id, ToolAction::AddQuick { global: true }));
         }
     });
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let label = ui.label(t(ui, Text::RonFile));
         ui.add(
             egui::TextEdit::singleline(quick_file_path)

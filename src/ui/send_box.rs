@@ -389,7 +389,8 @@ pub fn send_options_ui(
     salt: impl std::hash::Hash + std::fmt::Debug + Copy,
 ) -> bool {
     let mut changed = false;
-    ui.horizontal(|ui| {
+    // Wrapped: in the narrow tools panel the choices go on a second line instead of being cut.
+    ui.horizontal_wrapped(|ui| {
         changed |= ui
             .checkbox(&mut options.hex, t(ui, Text::HexBytes))
             .changed();
@@ -400,7 +401,7 @@ pub fn send_options_ui(
             changed |= encoding_ui(ui, t(ui, Text::TextAs), &mut options.encoding, salt);
         });
     });
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         changed |= line_ending_ui(ui, t(ui, Text::EndsWith), &mut options.line_ending, salt);
         changed |= checksum_ui(ui, t(ui, Text::Check), &mut options.checksum, salt);
     });
