@@ -5,7 +5,8 @@
 use std::time::SystemTime;
 
 use proptest::prelude::*;
-use sockdbg::codec::hex::{hex_dump, parse_hex, to_hex_spaced};
+use sockdbg::codec::dump::dump_text;
+use sockdbg::codec::hex::{parse_hex, to_hex_spaced};
 use sockdbg::codec::text::{TextEncoding, decode_for_display, decode_replacing, encode_strict};
 use sockdbg::config::ConfigStore;
 use sockdbg::model::{EntryKind, TrafficLog};
@@ -17,18 +18,18 @@ fn any_encoding() -> impl Strategy<Value = TextEncoding> {
 
 proptest! {
     #[test]
-    fn hex_parser_never_panics_and_round_trips(input in ".{0,64}", bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+    fn hex_parser_never_panics_and_round_trips(input in ".{0,64}", bytes in prop::collection::vec(any::<u8>(), 0..64), encoding in any_encoding()) {
         let _ = parse_hex(&input);
         prop_assert_eq!(parse_hex(&to_hex_spaced(&bytes)), Ok(bytes.clone()));
         prop_assert_eq!(parse_hex(&hex::encode(&bytes)), Ok(bytes.clone()));
-        let dump = hex_dump(&bytes);
+        let dump = dump_text(&bytes, encoding);
         prop_assert_eq!(dump.lines().count(), bytes.len().div_ceil(16));
     }
 
     #[test]
     fn spec_parser_never_panics_and_round_trips(input in ".{0,40}", port in 1u16.., host in "[a-z]{1,10}(\\.[a-z]{1,5}){0,2}") {
         let _ = input.parse::<SessionSpec>();
-        for kind in ["tcp-server", "tcp-client", "udp-server", "udp-client"] {
+        for kind in ["tcp-server", "tcp-client", "udp-server", "udp-client", "tls-server", "tls-client", "ws-server"] {
             let text = format!("{kind}:{host}:{port}");
             let spec: SessionSpec = text.parse().map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
             prop_assert_eq!(spec.to_string(), text);

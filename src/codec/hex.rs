@@ -101,35 +101,6 @@ pub fn to_hex_spaced(bytes: &[u8]) -> String {
     out
 }
 
-/// Bytes per row of [`hex_dump`].
-pub const DUMP_ROW_BYTES: usize = 16;
-
-/// A classic dump: `0000  68 65 6C 6C 6F ...  hello`, 16 bytes a row, with offsets and a
-/// column of printable ASCII (`.` for anything else).
-pub fn hex_dump(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() / DUMP_ROW_BYTES * 80 + 80);
-    for (row, chunk) in bytes.chunks(DUMP_ROW_BYTES).enumerate() {
-        if row > 0 {
-            out.push('\n');
-        }
-        let offset = row * DUMP_ROW_BYTES;
-        out.push_str(&format!("{offset:08X}  "));
-        let before = out.len();
-        push_hex_spaced(&mut out, chunk);
-        let width = DUMP_ROW_BYTES * 3 - 1;
-        let written = out.len() - before;
-        out.extend(std::iter::repeat_n(' ', width - written + 2));
-        out.extend(chunk.iter().map(|&b| {
-            if b.is_ascii_graphic() || b == b' ' {
-                char::from(b)
-            } else {
-                '.'
-            }
-        }));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,23 +153,6 @@ mod tests {
             Err(HexError::InvalidChar { ch: 'Z', column: 6 })
         );
         assert!(parse_hex("1").is_err());
-    }
-
-    #[test]
-    fn dumps_rows_of_sixteen_with_ascii() {
-        let bytes: Vec<u8> = b"hello, world! 0123\x00\xff".to_vec();
-        let dump = hex_dump(&bytes);
-        let lines: Vec<&str> = dump.lines().collect();
-        assert_eq!(lines.len(), 2);
-        assert_eq!(
-            lines[0],
-            "00000000  68 65 6C 6C 6F 2C 20 77 6F 72 6C 64 21 20 30 31  hello, world! 01"
-        );
-        assert_eq!(
-            lines[1],
-            format!("00000010  32 33 00 FF{}  23..", " ".repeat(36))
-        );
-        assert_eq!(hex_dump(&[]), "");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::cli::OutputFormat;
 use crate::codec::display::escape_controls;
-use crate::codec::hex::hex_dump;
+use crate::codec::dump::dump_text;
 use crate::codec::text::{TextEncoding, decode_for_display, decode_replacing};
 use crate::model::{EntryKind, LogEntry};
 
@@ -95,7 +95,8 @@ impl Formatter {
             OutputFormat::Hex => {
                 let mut out = self.text_line(record);
                 if record.entry.kind.is_traffic() && !record.entry.bytes.is_empty() {
-                    for row in hex_dump(record.entry.bytes).lines() {
+                    // The text column decodes with --encoding, characters kept whole.
+                    for row in dump_text(record.entry.bytes, self.encoding).lines() {
                         out.push_str("\n  ");
                         out.push_str(row);
                     }
@@ -304,6 +305,19 @@ mod tests {
             f.format(&r),
             "2026-11-22T01:15:06.123456Z tcp-server:0.0.0.0:6001 !! - cannot bind"
         );
+    }
+
+    #[test]
+    fn hex_dump_text_column_decodes_with_the_encoding() {
+        let gbk = b"\xd6\xd0\xce\xc4 ok"; // 中文 ok in GBK
+        let f = formatter(OutputFormat::Hex, TextEncoding::Gbk);
+        let out = f.format(&record(entry(EntryKind::Rx, gbk), None));
+        let dump = out.lines().nth(1).expect("dump row");
+        assert!(
+            dump.starts_with("  00000000  D6 D0 CE C4 20 6F 6B"),
+            "{out}"
+        );
+        assert!(dump.ends_with(" 中文 ok"), "{out}");
     }
 
     #[test]
