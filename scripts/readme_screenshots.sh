@@ -28,7 +28,7 @@ shot() { # NAME CONFIG HOOK [SESSIONS...]
 focus='xdotool search --name sockdbg windowfocus'
 peers='python3 scripts/demo_peers.py 6001 6 /dev/null & sleep 2.5'
 shot window-text.png '(version: 1, view: (log_encoding: Gbk, theme: Dark, language: Some(English)))' \
-  "$peers; $focus; xdotool mousemove 700 281 click 1; sleep 0.5"
+  "$peers; $focus; xdotool mousemove 700 258 click 1; sleep 0.5"
 shot window-hex.png '(version: 1, view: (log_hex: true, log_encoding: Gbk, theme: Light, language: Some(English)))' \
   "$peers; $focus; xdotool mousemove 580 683 click 1; xdotool type --delay 30 '1234567890'; xdotool key ctrl+Return; sleep 0.5"
 shot window-zh.png '(version: 1, view: (log_encoding: Gbk, theme: Dark, language: Some(Chinese)))' \
