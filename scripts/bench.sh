@@ -3,8 +3,9 @@
 #
 #   scripts/bench.sh            # all: tcp ingest vs socat, udp flood, 10k clients, store, frame
 #   scripts/bench.sh tcp        # only the TCP ingest race
+#   scripts/bench.sh tls        # TLS ingest: sockdbg tls-server against socat OPENSSL-LISTEN
 #
-# Needs socat (Debian package `socat`). Results are printed; BENCHMARKS.md records a run.
+# Needs socat (Debian package `socat`); `tls` also openssl (to make the anchor's certificate). Results are printed; BENCHMARKS.md records a run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -45,8 +46,46 @@ tcp_race() {
   done
 }
 
+tls_race() {
+  command -v socat >/dev/null && command -v openssl >/dev/null || { echo "socat and openssl are needed"; exit 1; }
+  [ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet
+  local bin=target/release/sockdbg dir
+  dir=$(mktemp -d)
+  # One certificate for both receivers, so both do the same handshake and cipher (TLS 1.3).
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
+    -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
+  send() { socat -u -b 262144 "OPEN:/dev/zero,readbytes=$size" "OPENSSL:127.0.0.1:$1,verify=0" 2>/dev/null || true; }
+  free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+  for run in $(seq "$runs"); do
+    port=$(free_port)
+    start=$(date +%s.%N)
+    socat -u -b 262144 "OPENSSL-LISTEN:$port,bind=127.0.0.1,reuseaddr,cert=$dir/cert.pem,key=$dir/key.pem,verify=0" OPEN:/dev/null &
+    anchor=$!
+    sleep 0.3
+    send "$port"
+    wait "$anchor" || true
+    socat_s=$(echo "$(date +%s.%N) - $start - 0.3" | bc)
+
+    port=$(free_port)
+    start=$(date +%s.%N)
+    "$bin" --headless "tls-server:127.0.0.1:$port,cert=$dir/cert.pem,key=$dir/key.pem" --once --quiet --stats 2>"$dir/stats.txt" &
+    receiver=$!
+    sleep 0.3
+    send "$port"
+    wait "$receiver" || true
+    sockdbg_s=$(echo "$(date +%s.%N) - $start - 0.3" | bc)
+    rx=$(sed -n 's/.*rx_bytes=\([0-9]*\).*/\1/p' "$dir/stats.txt")
+    printf 'tls ingest run %s: %s bytes; socat %.2f s (%.2f GB/s); sockdbg %.2f s (%.2f GB/s); ratio %.2fx; rx_bytes %s %s\n' \
+      "$run" "$size" "$socat_s" "$(echo "$size/$socat_s/1000000000" | bc -l)" \
+      "$sockdbg_s" "$(echo "$size/$sockdbg_s/1000000000" | bc -l)" \
+      "$(echo "$socat_s/$sockdbg_s" | bc -l)" "$rx" "$([ "$rx" = "$size" ] && echo '(exact)' || echo '(MISMATCH)')"
+  done
+  rm -rf "$dir"
+}
+
 case "$what" in
   tcp) tcp_race ;;
+  tls) tls_race ;;
   udp|clients) cargo bench --bench net_load -- "$what" ;;
   store) cargo bench --bench log_store ;;
   frame) cargo bench --bench frame_cost ;;
@@ -56,5 +95,5 @@ case "$what" in
     cargo bench --bench log_store
     cargo bench --bench frame_cost
     ;;
-  *) echo "usage: scripts/bench.sh [all|tcp|udp|clients|store|frame]"; exit 2 ;;
+  *) echo "usage: scripts/bench.sh [all|tcp|tls|udp|clients|store|frame]"; exit 2 ;;
 esac
