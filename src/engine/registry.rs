@@ -83,8 +83,8 @@ impl SendQueue {
     }
 
     /// The count of bytes queued, which the writer lowers as it writes.
-    pub(super) fn queued_bytes(&self) -> Arc<AtomicUsize> {
-        Arc::clone(&self.queued_bytes)
+    pub(super) fn queued_bytes(&self) -> &AtomicUsize {
+        &self.queued_bytes
     }
 }
 
@@ -151,6 +151,34 @@ pub(super) struct Opened {
     pub(super) commands: Commands,
     pub(super) signals: Signals,
     pub(super) replies: Replies,
+    pub(super) end: End,
+}
+
+/// How a connection's task reports its end: hand the reason to [`End::report`].
+pub(super) struct End {
+    id: SessionId,
+    peer: PeerId,
+    sink: EventSink,
+    closed_tx: mpsc::UnboundedSender<(PeerId, String)>,
+}
+
+impl End {
+    /// The sink the connection reports through.
+    pub(super) fn sink(&self) -> &EventSink {
+        &self.sink
+    }
+
+    /// Reports the peer disconnected with `reason` and hands it to the session's
+    /// [`ClosedReceiver`].
+    pub(super) fn report(self, reason: String) {
+        self.sink.send(Event::PeerDisconnected {
+            id: self.id,
+            peer: self.peer,
+            reason: reason.clone(),
+            at: SystemTime::now(),
+        });
+        self.closed_tx.send((self.peer, reason)).ok(); // the session is gone, nothing to tell
+    }
 }
 
 struct Connection {
@@ -185,8 +213,9 @@ impl Registry {
 
     /// Lists a new connection: reports it, then `notes` on it (e.g. the TLS handshake's
     /// outcome), queues the session's welcome message, and runs the task `driver` makes for
-    /// it. When that task ends with its reason, the peer is reported disconnected and handed
-    /// to the session's [`ClosedReceiver`].
+    /// it, which ends by reporting why through [`Opened::end`]. The task is spawned as the
+    /// driver made it, not wrapped: a future awaited inside another is stored twice, and a
+    /// plain TCP connection's memory counts (10,000 clients).
     pub(super) fn start<D, F>(
         &mut self,
         context: &SessionContext,
@@ -196,23 +225,11 @@ impl Registry {
     ) -> PeerId
     where
         D: FnOnce(Opened) -> F,
-        F: Future<Output = String> + Send + 'static,
+        F: Future<Output = ()> + Send + 'static,
     {
         let opened = self.open(context, addr, notes);
         let peer = opened.peer;
-        let (id, sink) = (context.id, context.sink.clone());
-        let closed_tx = self.closed_tx.clone();
-        let task = driver(opened);
-        self.tracker.spawn(async move {
-            let reason = task.await;
-            sink.send(Event::PeerDisconnected {
-                id,
-                peer,
-                reason: reason.clone(),
-                at: SystemTime::now(),
-            });
-            closed_tx.send((peer, reason)).ok(); // the session is gone, nothing to tell
-        });
+        self.tracker.spawn(driver(opened));
         peer
     }
 
@@ -255,11 +272,18 @@ impl Registry {
             },
             queue,
         };
+        let end = End {
+            id: context.id,
+            peer,
+            sink: context.sink.clone(),
+            closed_tx: self.closed_tx.clone(),
+        };
         Opened {
             peer,
             commands,
             signals: Signals { cancel, close },
             replies,
+            end,
         }
     }
 

@@ -56,7 +56,7 @@ pub(super) async fn serve(
         local_addr,
     });
     let (mut registry, closed) = Registry::new();
-    let after_fin = AfterFin::of(spec, "server");
+    let after_fin = AfterFin::of(spec, true);
     peers::add(&mut registry, context, connection, note, after_fin);
     serve_one(context, commands, registry, closed).await
 }

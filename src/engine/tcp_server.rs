@@ -25,7 +25,7 @@ pub(super) async fn run(
     spec: &SessionSpec,
     commands: mpsc::UnboundedReceiver<SessionCommand>,
 ) -> Outcome {
-    let admit = PlainTcp(AfterFin::of(spec, "client"));
+    let admit = PlainTcp(AfterFin::of(spec, false));
     serve(context, spec, commands, |_| Ok((admit, None))).await
 }
 

@@ -28,7 +28,7 @@ pub(super) async fn run(
     spec: &SessionSpec,
     commands: mpsc::UnboundedReceiver<SessionCommand>,
 ) -> Outcome {
-    let after_fin = AfterFin::of(spec, "client");
+    let after_fin = AfterFin::of(spec, false);
     serve(context, spec, commands, |local_addr| {
         // Named by the port actually bound, so a generated certificate's file says which
         // server.

@@ -52,19 +52,23 @@ pub(super) fn add(
     binary: bool,
 ) -> PeerId {
     registry.start(context, addr, opened, move |opened: Opened| {
-        let link = Link {
-            id: context.id,
-            peer: opened.peer,
-            sink: context.sink.clone(),
-            binary,
-        };
         let Opened {
+            peer,
             commands,
             signals,
             replies,
-            ..
+            end,
         } = opened;
-        async move { run_connection(&link, ws, commands, signals, replies).await }
+        let link = Link {
+            id: context.id,
+            peer,
+            sink: end.sink().clone(),
+            binary,
+        };
+        async move {
+            let reason = run_connection(&link, ws, commands, signals, replies).await;
+            end.report(reason);
+        }
     })
 }
 
@@ -123,7 +127,7 @@ async fn run_connection(
     let finish = CancellationToken::new();
     let ended = {
         let reading = read_loop(link, &mut reader, &replies);
-        let writing = write_loop(link, &mut writer, &mut commands, &finish, &queued_bytes);
+        let writing = write_loop(link, &mut writer, &mut commands, &finish, queued_bytes);
         tokio::pin!(reading, writing);
         let ended = tokio::select! {
             end = &mut reading => Ended::Reading(end),
