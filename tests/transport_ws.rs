@@ -660,7 +660,13 @@ fn wss_both_ways_with_a_generated_certificate() {
         "{opened}"
     );
     assert!(opened.contains("subprotocol p"), "{opened}");
-    note(&mut engine, SERVER, "TLS established");
+    // The server's line is about the client (its SNI), not "no peer certificate".
+    let tls_line = note(&mut engine, SERVER, "TLS established");
+    assert!(
+        tls_line.contains("the client sent no server name (SNI)"),
+        "{tls_line}"
+    );
+    assert!(!tls_line.contains("no peer certificate"), "{tls_line}");
     note(&mut engine, SERVER, "connected to /s, subprotocol p");
 
     engine.send_bytes(CLIENT, SendTarget::All, "über TLS".as_bytes());
