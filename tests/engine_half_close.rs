@@ -7,7 +7,7 @@
 mod common;
 
 use std::io::Write;
-use std::net::{Shutdown, TcpListener};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
 use common::{Engine, QUIET, accept, assert_tcp_closed, read_exactly, tcp_connect};
@@ -81,13 +81,30 @@ fn send_until_gone(engine: &mut Engine, id: SessionId, peer: PeerId, target: Sen
     panic!("{SENDS_UNTIL_GONE} sends to a closed peer did not end its connection");
 }
 
+/// Starts server session [`SERVER`] with `half-open` and connects a client: the server's
+/// address, the client, and its peer id.
+fn half_open_server(engine: &mut Engine) -> (SocketAddr, TcpStream, PeerId) {
+    engine.start(SERVER, "tcp-server:127.0.0.1:0,half-open");
+    let addr = engine.started(SERVER);
+    let client = tcp_connect(addr);
+    (addr, client, any_peer(engine, SERVER))
+}
+
+/// Starts client session [`CLIENT`] with `options` to a listener of the test's: the server
+/// side of its connection and the engine's peer id for it.
+fn client_session(engine: &mut Engine, options: &str) -> (TcpStream, PeerId) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    engine.start(CLIENT, &format!("tcp-client:{addr}{options}"));
+    engine.started(CLIENT);
+    let (server, _) = accept(&listener);
+    (server, any_peer(engine, CLIENT))
+}
+
 #[test]
 fn a_server_keeps_sending_to_a_half_closed_client_until_it_is_gone() {
     let mut engine = Engine::spawn();
-    engine.start(SERVER, "tcp-server:127.0.0.1:0,half-open");
-    let addr = engine.started(SERVER);
-    let mut client = tcp_connect(addr);
-    let peer = any_peer(&mut engine, SERVER);
+    let (addr, mut client, peer) = half_open_server(&mut engine);
     // A python-seed-style client: its request, then shutdown(SHUT_WR).
     client.write_all(b"request").expect("write");
     client.shutdown(Shutdown::Write).expect("half-close");
@@ -110,7 +127,7 @@ fn a_server_keeps_sending_to_a_half_closed_client_until_it_is_gone() {
             if *id == SERVER && message.starts_with("send to client #1 failed: "))
     });
     assert!(failed, "the failed send is reported");
-    // The session serves on; the next client is not half-closed.
+    // The session serves on.
     let _next = tcp_connect(addr);
     let next = any_peer(&mut engine, SERVER);
     assert_ne!(next, peer);
@@ -122,10 +139,7 @@ fn a_server_keeps_sending_to_a_half_closed_client_until_it_is_gone() {
 #[test]
 fn a_half_closed_client_is_closed_when_the_user_disconnects_it() {
     let mut engine = Engine::spawn();
-    engine.start(SERVER, "tcp-server:127.0.0.1:0,half-open");
-    let addr = engine.started(SERVER);
-    let mut client = tcp_connect(addr);
-    let peer = any_peer(&mut engine, SERVER);
+    let (addr, mut client, peer) = half_open_server(&mut engine);
     client.shutdown(Shutdown::Write).expect("half-close");
     assert_eq!(peer_note(&mut engine, SERVER, peer), CLIENT_HALF_CLOSED);
     engine.send_bytes(SERVER, SendTarget::All, b"last words");
@@ -141,13 +155,8 @@ fn a_half_closed_client_is_closed_when_the_user_disconnects_it() {
 
 #[test]
 fn a_client_session_keeps_sending_to_a_half_closed_server_until_it_is_gone() {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("address");
     let mut engine = Engine::spawn();
-    engine.start(CLIENT, &format!("tcp-client:{addr},half-open"));
-    engine.started(CLIENT);
-    let (mut server, _) = accept(&listener);
-    let peer = any_peer(&mut engine, CLIENT);
+    let (mut server, peer) = client_session(&mut engine, ",half-open");
     server.write_all(b"banner").expect("write");
     server.shutdown(Shutdown::Write).expect("half-close");
     assert_eq!(engine.traffic(CLIENT, peer, Direction::Rx), &b"banner"[..]);
@@ -167,13 +176,8 @@ fn a_client_session_keeps_sending_to_a_half_closed_server_until_it_is_gone() {
 
 #[test]
 fn without_the_option_a_client_session_ends_at_the_servers_fin() {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("address");
     let mut engine = Engine::spawn();
-    engine.start(CLIENT, &format!("tcp-client:{addr}"));
-    engine.started(CLIENT);
-    let (server, _) = accept(&listener);
-    let peer = any_peer(&mut engine, CLIENT);
+    let (server, peer) = client_session(&mut engine, "");
     server.shutdown(Shutdown::Write).expect("half-close");
     assert_eq!(engine.peer_disconnected(CLIENT, peer), "closed by peer");
     assert_eq!(engine.stopped(CLIENT), Some("closed by peer".to_string()));

@@ -446,12 +446,7 @@ fn the_server_tells_a_close_notify_from_an_abrupt_close() {
     let (server_addr, pem) = start_generated_server(&mut engine);
 
     // A proper close: close_notify, then FIN.
-    let mut tls = rustls_client(server_addr, &pem);
-    tls.write_all(b"bye properly").expect("write");
-    tls.flush().expect("flush");
-    let (peer, _) = any_peer(&mut engine, SERVER);
-    let (rx, _) = engine.traffic_bytes(SERVER, peer, Direction::Rx, 12);
-    assert_eq!(rx, b"bye properly");
+    let (mut tls, peer) = client_that_sent(&mut engine, server_addr, &pem, b"bye properly");
     tls.conn.send_close_notify();
     tls.flush().expect("flush close_notify");
     tls.sock
@@ -463,12 +458,7 @@ fn the_server_tells_a_close_notify_from_an_abrupt_close() {
     );
 
     // An abrupt close: the TCP connection ends without close_notify.
-    let mut tls = rustls_client(server_addr, &pem);
-    tls.write_all(b"cut").expect("write");
-    tls.flush().expect("flush");
-    let (peer, _) = any_peer(&mut engine, SERVER);
-    let (rx, _) = engine.traffic_bytes(SERVER, peer, Direction::Rx, 3);
-    assert_eq!(rx, b"cut");
+    let (tls, peer) = client_that_sent(&mut engine, server_addr, &pem, b"cut");
     tls.sock
         .shutdown(std::net::Shutdown::Both)
         .expect("shutdown");
@@ -484,12 +474,7 @@ fn a_half_open_server_keeps_sending_after_the_clients_close_notify() {
     let server_addr = engine.started(SERVER);
     let (_, message) = note(&mut engine, SERVER, "generated a self-signed certificate");
     let pem = Scratch(pem_path(&message));
-    let mut tls = rustls_client(server_addr, &pem);
-    tls.write_all(b"request").expect("write");
-    tls.flush().expect("flush");
-    let (peer, _) = any_peer(&mut engine, SERVER);
-    let (rx, _) = engine.traffic_bytes(SERVER, peer, Direction::Rx, 7);
-    assert_eq!(rx, b"request");
+    let (mut tls, peer) = client_that_sent(&mut engine, server_addr, &pem, b"request");
     // TLS 1.3 half-close: the client says it has finished sending, and keeps reading.
     tls.conn.send_close_notify();
     tls.flush().expect("flush close_notify");
@@ -540,6 +525,26 @@ fn a_server_stops_promptly_while_its_tls_client_reads_nothing() {
         begun.elapsed()
     );
     engine.shutdown();
+}
+
+/// A rustls client of the server at `addr` that has sent `first`, and its peer id on the
+/// server once the server has logged those bytes.
+fn client_that_sent(
+    engine: &mut Engine,
+    addr: SocketAddr,
+    pem: &Path,
+    first: &[u8],
+) -> (
+    rustls::StreamOwned<rustls::ClientConnection, TcpStream>,
+    PeerId,
+) {
+    let mut tls = rustls_client(addr, pem);
+    tls.write_all(first).expect("write");
+    tls.flush().expect("flush");
+    let (peer, _) = any_peer(engine, SERVER);
+    let (rx, _) = engine.traffic_bytes(SERVER, peer, Direction::Rx, first.len());
+    assert_eq!(rx, first);
+    (tls, peer)
 }
 
 /// A blocking rustls client connected to `addr`, trusting `pem`, with timeouts.
