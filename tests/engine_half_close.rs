@@ -139,7 +139,7 @@ fn a_server_keeps_sending_to_a_half_closed_client_until_it_is_gone() {
 #[test]
 fn a_half_closed_client_is_closed_when_the_user_disconnects_it() {
     let mut engine = Engine::spawn();
-    let (addr, mut client, peer) = half_open_server(&mut engine);
+    let (_, mut client, peer) = half_open_server(&mut engine);
     client.shutdown(Shutdown::Write).expect("half-close");
     assert_eq!(peer_note(&mut engine, SERVER, peer), CLIENT_HALF_CLOSED);
     engine.send_bytes(SERVER, SendTarget::All, b"last words");
