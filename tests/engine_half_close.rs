@@ -1,8 +1,8 @@
 //! Engine tests for the `half-open` option over real loopback sockets, driven only through
 //! `Command`/`Event`: after the peer finishes sending (its FIN), a TCP server's client and a
 //! TCP client's server stay open for our sends, which arrive whole; the connection then ends
-//! when the user disconnects it, or when a send fails because the peer has gone, with that
-//! reason. Without the option, the FIN still ends the connection (see `reliability_peers`).
+//! when the user disconnects it, the session stops, or a send fails because the peer has
+//! gone, with that reason. Without the option, the FIN still ends the connection (see `reliability_peers`).
 
 mod common;
 
@@ -181,5 +181,18 @@ fn without_the_option_a_client_session_ends_at_the_servers_fin() {
     server.shutdown(Shutdown::Write).expect("half-close");
     assert_eq!(engine.peer_disconnected(CLIENT, peer), "closed by peer");
     assert_eq!(engine.stopped(CLIENT), Some("closed by peer".to_string()));
+    engine.shutdown();
+}
+
+#[test]
+fn stopping_the_session_closes_a_half_closed_client() {
+    let mut engine = Engine::spawn();
+    let (_, mut client, peer) = half_open_server(&mut engine);
+    client.shutdown(Shutdown::Write).expect("half-close");
+    assert_eq!(peer_note(&mut engine, SERVER, peer), CLIENT_HALF_CLOSED);
+    engine.stop(SERVER);
+    assert_eq!(engine.peer_disconnected(SERVER, peer), "session stopped");
+    assert_eq!(engine.stopped(SERVER), None);
+    assert_tcp_closed(&mut client);
     engine.shutdown();
 }
