@@ -4,7 +4,7 @@
 //! refusal without it, a server with certificate and key files, a name mismatch, a CA
 //! certificate used as a server's, an expired certificate, IPv6, plain TCP clients and
 //! servers on the wrong side of a TLS session, close_notify versus an abrupt close as the
-//! server reports them, and a `half-open` server sending after the client's close_notify.
+//! server reports them, and `half-open` sessions sending after the peer's close_notify.
 
 mod common;
 
@@ -500,6 +500,63 @@ fn a_half_open_server_keeps_sending_after_the_clients_close_notify() {
     let mut rest = Vec::new();
     tls.read_to_end(&mut rest).expect("a clean end");
     assert!(rest.is_empty(), "{rest:?}");
+    engine.shutdown();
+}
+
+#[test]
+fn a_half_open_client_keeps_sending_after_the_servers_close_notify() {
+    let dir = temp_dir("half-open-client");
+    let (cert, key) = write_self_signed(&dir, "localhost", &["localhost"]);
+    let chain: Vec<_> = rustls::pki_types::CertificateDer::pem_file_iter(&cert)
+        .expect("cert pem")
+        .map(|c| c.expect("cert"))
+        .collect();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(&key).expect("key pem");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .expect("server config");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let mut engine = Engine::spawn();
+    engine.start(CLIENT, &format!("tls-client:{addr},insecure,half-open"));
+    let (sock, _) = accept(&listener);
+    let conn = rustls::ServerConnection::new(Arc::new(config)).expect("server connection");
+    let mut server = rustls::StreamOwned::new(conn, sock);
+    while server.conn.is_handshaking() {
+        server
+            .conn
+            .complete_io(&mut server.sock)
+            .expect("handshake completes");
+    }
+    engine.started(CLIENT);
+    let (peer, _) = any_peer(&mut engine, CLIENT);
+    server.write_all(b"banner").expect("write");
+    server.conn.send_close_notify();
+    server.flush().expect("flush close_notify");
+    let (rx, _) = engine.traffic_bytes(CLIENT, peer, Direction::Rx, 6);
+    assert_eq!(rx, b"banner");
+    let (noted, message) = note(&mut engine, CLIENT, "finished sending");
+    assert_eq!(noted, Some(peer));
+    assert_eq!(
+        message,
+        "server finished sending (half-closed); still open for sending until you disconnect it"
+    );
+    for piece in [&b"one,"[..], b"two,", b"three"] {
+        engine.send_bytes(CLIENT, SendTarget::All, piece);
+    }
+    let mut got = vec![0; 13];
+    server
+        .read_exact(&mut got)
+        .expect("the sends after close_notify arrive");
+    assert_eq!(got, b"one,two,three");
+    engine.stop(CLIENT);
+    assert_eq!(engine.peer_disconnected(CLIENT, peer), "session stopped");
+    assert_eq!(engine.stopped(CLIENT), None);
     engine.shutdown();
 }
 
