@@ -37,17 +37,6 @@ fn peer_note(engine: &mut Engine, id: SessionId, peer: PeerId) -> String {
     }
 }
 
-/// Waits for any `PeerConnected` on session `id` and returns the peer id.
-fn any_peer(engine: &mut Engine, id: SessionId) -> PeerId {
-    match engine.wait_for(
-        "PeerConnected",
-        |e| matches!(e, Event::PeerConnected { id: i, .. } if *i == id),
-    ) {
-        Event::PeerConnected { peer, .. } => peer,
-        _ => unreachable!("matched PeerConnected"),
-    }
-}
-
 /// True once `peer` of session `id` has been reported disconnected.
 fn disconnected(engine: &Engine, id: SessionId, peer: PeerId) -> Option<String> {
     engine.history().iter().find_map(|e| match e {
@@ -87,7 +76,16 @@ fn half_open_server(engine: &mut Engine) -> (SocketAddr, TcpStream, PeerId) {
     engine.start(SERVER, "tcp-server:127.0.0.1:0,half-open");
     let addr = engine.started(SERVER);
     let client = tcp_connect(addr);
-    (addr, client, any_peer(engine, SERVER))
+    let peer = engine.peer_connected(SERVER, client.local_addr().expect("client address"));
+    (addr, client, peer)
+}
+
+/// A client of a `half-open` server that has shut its write side, once the server noted it.
+fn half_closed_client(engine: &mut Engine) -> (TcpStream, PeerId) {
+    let (_, client, peer) = half_open_server(engine);
+    client.shutdown(Shutdown::Write).expect("half-close");
+    assert_eq!(peer_note(engine, SERVER, peer), CLIENT_HALF_CLOSED);
+    (client, peer)
 }
 
 /// Starts client session [`CLIENT`] with `options` to a listener of the test's: the server
@@ -98,7 +96,7 @@ fn client_session(engine: &mut Engine, options: &str) -> (TcpStream, PeerId) {
     engine.start(CLIENT, &format!("tcp-client:{addr}{options}"));
     engine.started(CLIENT);
     let (server, _) = accept(&listener);
-    (server, any_peer(engine, CLIENT))
+    (server, engine.peer_connected(CLIENT, addr))
 }
 
 #[test]
@@ -128,8 +126,8 @@ fn a_server_keeps_sending_to_a_half_closed_client_until_it_is_gone() {
     });
     assert!(failed, "the failed send is reported");
     // The session serves on.
-    let _next = tcp_connect(addr);
-    let next = any_peer(&mut engine, SERVER);
+    let next_client = tcp_connect(addr);
+    let next = engine.peer_connected(SERVER, next_client.local_addr().expect("address"));
     assert_ne!(next, peer);
     engine.stop(SERVER);
     assert_eq!(engine.stopped(SERVER), None);
@@ -139,9 +137,7 @@ fn a_server_keeps_sending_to_a_half_closed_client_until_it_is_gone() {
 #[test]
 fn a_half_closed_client_is_closed_when_the_user_disconnects_it() {
     let mut engine = Engine::spawn();
-    let (_, mut client, peer) = half_open_server(&mut engine);
-    client.shutdown(Shutdown::Write).expect("half-close");
-    assert_eq!(peer_note(&mut engine, SERVER, peer), CLIENT_HALF_CLOSED);
+    let (mut client, peer) = half_closed_client(&mut engine);
     engine.send_bytes(SERVER, SendTarget::All, b"last words");
     engine.send(Command::DisconnectPeer { id: SERVER, peer });
     assert_eq!(
@@ -187,9 +183,7 @@ fn without_the_option_a_client_session_ends_at_the_servers_fin() {
 #[test]
 fn stopping_the_session_closes_a_half_closed_client() {
     let mut engine = Engine::spawn();
-    let (_, mut client, peer) = half_open_server(&mut engine);
-    client.shutdown(Shutdown::Write).expect("half-close");
-    assert_eq!(peer_note(&mut engine, SERVER, peer), CLIENT_HALF_CLOSED);
+    let (mut client, peer) = half_closed_client(&mut engine);
     engine.stop(SERVER);
     assert_eq!(engine.peer_disconnected(SERVER, peer), "session stopped");
     assert_eq!(engine.stopped(SERVER), None);

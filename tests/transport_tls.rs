@@ -478,15 +478,12 @@ fn a_half_open_server_keeps_sending_after_the_clients_close_notify() {
     // TLS 1.3 half-close: the client says it has finished sending, and keeps reading.
     tls.conn.send_close_notify();
     tls.flush().expect("flush close_notify");
-    let (noted, message) = note(&mut engine, SERVER, "finished sending");
-    assert_eq!(noted, Some(peer));
-    assert_eq!(
-        message,
-        "client finished sending (half-closed); still open for sending until you disconnect it"
+    half_closed_then_three_sends(
+        &mut engine,
+        (SERVER, peer),
+        "client",
+        SendTarget::Peer(peer),
     );
-    for piece in [&b"one,"[..], b"two,", b"three"] {
-        engine.send_bytes(SERVER, SendTarget::Peer(peer), piece);
-    }
     let mut got = vec![0; 13];
     tls.read_exact(&mut got)
         .expect("the sends after close_notify arrive");
@@ -526,13 +523,7 @@ fn a_half_open_client_keeps_sending_after_the_servers_close_notify() {
     engine.start(CLIENT, &format!("tls-client:{addr},insecure,half-open"));
     let (sock, _) = accept(&listener);
     let conn = rustls::ServerConnection::new(Arc::new(config)).expect("server connection");
-    let mut server = rustls::StreamOwned::new(conn, sock);
-    while server.conn.is_handshaking() {
-        server
-            .conn
-            .complete_io(&mut server.sock)
-            .expect("handshake completes");
-    }
+    let mut server = handshaken(conn, sock);
     engine.started(CLIENT);
     let (peer, _) = any_peer(&mut engine, CLIENT);
     server.write_all(b"banner").expect("write");
@@ -540,15 +531,7 @@ fn a_half_open_client_keeps_sending_after_the_servers_close_notify() {
     server.flush().expect("flush close_notify");
     let (rx, _) = engine.traffic_bytes(CLIENT, peer, Direction::Rx, 6);
     assert_eq!(rx, b"banner");
-    let (noted, message) = note(&mut engine, CLIENT, "finished sending");
-    assert_eq!(noted, Some(peer));
-    assert_eq!(
-        message,
-        "server finished sending (half-closed); still open for sending until you disconnect it"
-    );
-    for piece in [&b"one,"[..], b"two,", b"three"] {
-        engine.send_bytes(CLIENT, SendTarget::All, piece);
-    }
+    half_closed_then_three_sends(&mut engine, (CLIENT, peer), "server", SendTarget::All);
     let mut got = vec![0; 13];
     server
         .read_exact(&mut got)
@@ -582,6 +565,27 @@ fn a_server_stops_promptly_while_its_tls_client_reads_nothing() {
         begun.elapsed()
     );
     engine.shutdown();
+}
+
+/// Checks the `half-open` note on `peer` (a `noun`) of session `id`, then sends three pieces
+/// to `target`: `one,two,three` in all.
+fn half_closed_then_three_sends(
+    engine: &mut Engine,
+    (id, peer): (SessionId, PeerId),
+    noun: &str,
+    target: SendTarget,
+) {
+    let (noted, message) = note(engine, id, "finished sending");
+    assert_eq!(noted, Some(peer));
+    assert_eq!(
+        message,
+        format!(
+            "{noun} finished sending (half-closed); still open for sending until you disconnect it"
+        )
+    );
+    for piece in [&b"one,"[..], b"two,", b"three"] {
+        engine.send_bytes(id, target, piece);
+    }
 }
 
 /// A rustls client of the server at `addr` that has sent `first`, and its peer id on the
@@ -624,6 +628,15 @@ fn rustls_client(
     let conn = rustls::ClientConnection::new(Arc::new(config), name).expect("client");
     let sock = tcp_connect(addr);
     sock.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    handshaken(conn, sock)
+}
+
+/// A blocking TLS stream over `sock` whose handshake (either side) is done.
+fn handshaken<C, S>(conn: C, sock: TcpStream) -> rustls::StreamOwned<C, TcpStream>
+where
+    C: std::ops::DerefMut + std::ops::Deref<Target = rustls::ConnectionCommon<S>>,
+    S: rustls::SideData,
+{
     let mut stream = rustls::StreamOwned::new(conn, sock);
     while stream.conn.is_handshaking() {
         stream
