@@ -12,54 +12,22 @@ what=${1:-all}
 size=${SIZE_BYTES:-1073741824}   # 1 GiB
 runs=${RUNS:-3}
 
-tcp_race() {
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# race NAME ANCHOR_LISTEN SENDER_CONNECT SPEC: the same sender (socat reading /dev/zero in
+# 256 KiB blocks, connecting with SENDER_CONNECT) feeds first socat listening with
+# ANCHOR_LISTEN, then `sockdbg --headless SPEC`; PORT in the three is replaced by a free port.
+race() {
+  local name=$1 anchor_listen=$2 sender_connect=$3 spec=$4 bin=target/release/sockdbg
   command -v socat >/dev/null || { echo "socat is needed: apt-get install socat"; exit 1; }
   [ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet
-  local bin=target/release/sockdbg
-  # Same sender for both receivers: socat reading /dev/zero in 256 KiB blocks.
-  send() { socat -u -b 262144 "OPEN:/dev/zero,readbytes=$size" "TCP:127.0.0.1:$1" 2>/dev/null || true; }
-  free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+  local stats
+  stats=$(mktemp)
+  send() { socat -u -b 262144 "OPEN:/dev/zero,readbytes=$size" "${sender_connect//PORT/$1}" 2>/dev/null || true; }
   for run in $(seq "$runs"); do
     port=$(free_port)
     start=$(date +%s.%N)
-    socat -u -b 262144 "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" OPEN:/dev/null &
-    anchor=$!
-    sleep 0.3
-    send "$port"
-    wait "$anchor"
-    socat_s=$(echo "$(date +%s.%N) - $start - 0.3" | bc)
-
-    port=$(free_port)
-    start=$(date +%s.%N)
-    "$bin" --headless "tcp-server:127.0.0.1:$port" --once --quiet --stats 2>/tmp/sockdbg-bench-stats.txt &
-    receiver=$!
-    sleep 0.3
-    send "$port"
-    wait "$receiver"
-    sockdbg_s=$(echo "$(date +%s.%N) - $start - 0.3" | bc)
-    stats=$(cat /tmp/sockdbg-bench-stats.txt)
-    rx=$(sed -n 's/.*rx_bytes=\([0-9]*\).*/\1/p' /tmp/sockdbg-bench-stats.txt)
-    printf 'tcp ingest run %s: %s bytes; socat %.2f s (%.2f GB/s); sockdbg %.2f s (%.2f GB/s); ratio %.2fx; rx_bytes %s %s\n' \
-      "$run" "$size" "$socat_s" "$(echo "$size/$socat_s/1000000000" | bc -l)" \
-      "$sockdbg_s" "$(echo "$size/$sockdbg_s/1000000000" | bc -l)" \
-      "$(echo "$socat_s/$sockdbg_s" | bc -l)" "$rx" "$([ "$rx" = "$size" ] && echo '(exact)' || echo "(MISMATCH: $stats)")"
-  done
-}
-
-tls_race() {
-  command -v socat >/dev/null && command -v openssl >/dev/null || { echo "socat and openssl are needed"; exit 1; }
-  [ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet
-  local bin=target/release/sockdbg dir
-  dir=$(mktemp -d)
-  # One certificate for both receivers, so both do the same handshake and cipher (TLS 1.3).
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
-    -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
-  send() { socat -u -b 262144 "OPEN:/dev/zero,readbytes=$size" "OPENSSL:127.0.0.1:$1,verify=0" 2>/dev/null || true; }
-  free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-  for run in $(seq "$runs"); do
-    port=$(free_port)
-    start=$(date +%s.%N)
-    socat -u -b 262144 "OPENSSL-LISTEN:$port,bind=127.0.0.1,reuseaddr,cert=$dir/cert.pem,key=$dir/key.pem,verify=0" OPEN:/dev/null &
+    socat -u -b 262144 "${anchor_listen//PORT/$port}" OPEN:/dev/null &
     anchor=$!
     sleep 0.3
     send "$port"
@@ -68,18 +36,34 @@ tls_race() {
 
     port=$(free_port)
     start=$(date +%s.%N)
-    "$bin" --headless "tls-server:127.0.0.1:$port,cert=$dir/cert.pem,key=$dir/key.pem" --once --quiet --stats 2>"$dir/stats.txt" &
+    "$bin" --headless "${spec//PORT/$port}" --once --quiet --stats 2>"$stats" &
     receiver=$!
     sleep 0.3
     send "$port"
     wait "$receiver" || true
     sockdbg_s=$(echo "$(date +%s.%N) - $start - 0.3" | bc)
-    rx=$(sed -n 's/.*rx_bytes=\([0-9]*\).*/\1/p' "$dir/stats.txt")
-    printf 'tls ingest run %s: %s bytes; socat %.2f s (%.2f GB/s); sockdbg %.2f s (%.2f GB/s); ratio %.2fx; rx_bytes %s %s\n' \
-      "$run" "$size" "$socat_s" "$(echo "$size/$socat_s/1000000000" | bc -l)" \
+    rx=$(sed -n 's/.*rx_bytes=\([0-9]*\).*/\1/p' "$stats")
+    printf '%s ingest run %s: %s bytes; socat %.2f s (%.2f GB/s); sockdbg %.2f s (%.2f GB/s); ratio %.2fx; rx_bytes %s %s\n' \
+      "$name" "$run" "$size" "$socat_s" "$(echo "$size/$socat_s/1000000000" | bc -l)" \
       "$sockdbg_s" "$(echo "$size/$sockdbg_s/1000000000" | bc -l)" \
-      "$(echo "$socat_s/$sockdbg_s" | bc -l)" "$rx" "$([ "$rx" = "$size" ] && echo '(exact)' || echo '(MISMATCH)')"
+      "$(echo "$socat_s/$sockdbg_s" | bc -l)" "$rx" "$([ "$rx" = "$size" ] && echo '(exact)' || echo "(MISMATCH: $(cat "$stats"))")"
   done
+  rm -f "$stats"
+}
+
+tcp_race() {
+  race tcp "TCP-LISTEN:PORT,bind=127.0.0.1,reuseaddr" "TCP:127.0.0.1:PORT" "tcp-server:127.0.0.1:PORT"
+}
+
+tls_race() {
+  command -v openssl >/dev/null || { echo "openssl is needed to make the certificate"; exit 1; }
+  local dir
+  dir=$(mktemp -d)
+  # One certificate for both receivers, so both do the same handshake and cipher (TLS 1.3).
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
+    -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
+  race tls "OPENSSL-LISTEN:PORT,bind=127.0.0.1,reuseaddr,cert=$dir/cert.pem,key=$dir/key.pem,verify=0" \
+    "OPENSSL:127.0.0.1:PORT,verify=0" "tls-server:127.0.0.1:PORT,cert=$dir/cert.pem,key=$dir/key.pem"
   rm -rf "$dir"
 }
 
