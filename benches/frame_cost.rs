@@ -54,6 +54,7 @@ fn app_with_full_log() -> (App, SessionId) {
     app.sessions.apply(Event::Started {
         id,
         local_addr: "127.0.0.1:6001".parse().expect("addr"),
+        at: std::time::SystemTime::now(),
     });
     app.sessions.apply(Event::PeerConnected {
         id,

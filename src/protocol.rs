@@ -149,6 +149,8 @@ pub enum Event {
         id: SessionId,
         /// The address actually bound (port 0 resolved).
         local_addr: SocketAddr,
+        /// When it came up (before any peer of it connects).
+        at: SystemTime,
     },
     /// The session could not start: bind or connect failed.
     StartFailed {

@@ -41,7 +41,11 @@ impl Fixture {
         );
         let local_addr: SocketAddr = ([127, 0, 0, 1], PORT).into();
         let mut fixture = Self { app, events, id };
-        fixture.event(Event::Started { id, local_addr });
+        fixture.event(Event::Started {
+            id,
+            local_addr,
+            at: std::time::SystemTime::now(),
+        });
         fixture
     }
 

@@ -376,3 +376,48 @@ fn shutdown_is_prompt_and_releases_ports() {
     let rebound = TcpListener::bind(addr);
     assert!(rebound.is_ok(), "port {addr} still held: {rebound:?}");
 }
+
+#[test]
+fn a_client_is_started_before_its_connection_is_listed_in_time_too() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let mut engine = Engine::spawn();
+    engine.start(CLIENT, &format!("tcp-client:{addr}"));
+    let _accepted = accept(&listener);
+    engine.started(CLIENT);
+    engine.wait_for(
+        "the client's connection listed",
+        |e| matches!(e, Event::PeerConnected { id, .. } if *id == CLIENT),
+    );
+    let started_at = engine.history().iter().find_map(|e| match e {
+        Event::Started { id, at, .. } if *id == CLIENT => Some(*at),
+        _ => None,
+    });
+    let connected_at = engine.history().iter().find_map(|e| match e {
+        Event::PeerConnected { id, at, .. } if *id == CLIENT => Some(*at),
+        _ => None,
+    });
+    let (Some(started_at), Some(connected_at)) = (started_at, connected_at) else {
+        panic!("both events are in the history");
+    };
+    // The log shows "connected from ..." above the server's "connected", and so must the times.
+    assert!(
+        started_at <= connected_at,
+        "{started_at:?} > {connected_at:?}"
+    );
+    let mut sessions = Sessions::default();
+    let id = sessions.create(format!("tcp-client:{addr}").parse().expect("spec"));
+    for event in engine.history().iter().filter(|e| e.session() == CLIENT) {
+        let mut event = event.clone();
+        if let Event::Started { id: i, .. } | Event::PeerConnected { id: i, .. } = &mut event {
+            *i = id;
+        }
+        sessions.apply(event);
+    }
+    let log = &sessions.get(id).expect("session").log;
+    let times: Vec<i64> = (0..log.len())
+        .filter_map(|i| log.get_by_index(i))
+        .map(|e| e.at_micros)
+        .collect();
+    assert!(times.len() >= 2 && times.is_sorted(), "{times:?}");
+}

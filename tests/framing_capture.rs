@@ -49,6 +49,7 @@ fn three_length_prefixed_messages_in_one_write_are_three_frames() {
     sessions.apply(Event::Started {
         id,
         local_addr: local,
+        at: std::time::SystemTime::now(),
     });
     let mut client = tcp_connect(local);
     client.write_all(&packed(&messages)).expect("one write");

@@ -33,6 +33,7 @@ fn thousands_of_clients_and_entries_lay_out_only_visible_rows() {
         .send(Event::Started {
             id,
             local_addr: "127.0.0.1:6001".parse().expect("addr"),
+            at: std::time::SystemTime::now(),
         })
         .expect("send");
     for n in 0..CLIENTS {

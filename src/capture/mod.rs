@@ -560,6 +560,7 @@ mod tests {
             Event::Started {
                 id,
                 local_addr: addr("0.0.0.0:6001"),
+                at: std::time::SystemTime::now(),
             },
             Event::PeerConnected {
                 id,

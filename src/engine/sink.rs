@@ -109,6 +109,15 @@ impl EventSink {
         });
     }
 
+    /// Reports the session up on `local_addr`, stamped now (so it sorts before its peers).
+    pub fn started(&self, id: SessionId, local_addr: std::net::SocketAddr) {
+        self.send(Event::Started {
+            id,
+            local_addr,
+            at: SystemTime::now(),
+        });
+    }
+
     /// Reports a problem that does not end the session.
     pub fn warning(&self, id: SessionId, message: impl Into<String>) {
         self.send(Event::Warning {

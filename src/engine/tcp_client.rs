@@ -12,7 +12,6 @@ use super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::net::{describe, resolve};
 use super::peers::{self, AfterFin, Stream};
 use super::registry::{ClosedReceiver, Registry};
-use crate::protocol::Event;
 use crate::spec::SessionSpec;
 
 /// How long a connect may take before it is reported as timed out, unless the spec says.
@@ -51,10 +50,7 @@ pub(super) async fn serve(
     local_addr: SocketAddr,
     note: Option<String>,
 ) -> Outcome {
-    context.sink.send(Event::Started {
-        id: context.id,
-        local_addr,
-    });
+    context.sink.started(context.id, local_addr);
     let (mut registry, closed) = Registry::new();
     let after_fin = AfterFin::of(spec, true);
     peers::add(&mut registry, context, connection, note, after_fin);

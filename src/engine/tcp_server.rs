@@ -14,7 +14,6 @@ use super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::net::{bind_socket, describe, resolve};
 use super::peers::{self, AfterFin, Stream};
 use super::registry::{Registry, note};
-use crate::protocol::Event;
 use crate::spec::SessionSpec;
 
 /// Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin.
@@ -46,10 +45,7 @@ pub(super) async fn serve<A: Admit>(
         Ok(prepared) => prepared,
         Err(reason) => return Outcome::StartFailed(reason),
     };
-    context.sink.send(Event::Started {
-        id: context.id,
-        local_addr,
-    });
+    context.sink.started(context.id, local_addr);
     if let Some(message) = message {
         note(&context.sink, context.id, None, message);
     }

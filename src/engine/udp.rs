@@ -304,10 +304,7 @@ pub(super) fn report_started(context: &SessionContext, socket: &UdpSocket, spec:
     let local_addr = socket
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], spec.port)));
-    context.sink.send(Event::Started {
-        id: context.id,
-        local_addr,
-    });
+    context.sink.started(context.id, local_addr);
 }
 
 pub(super) fn send_datagram(

@@ -156,11 +156,11 @@ impl Session {
     fn apply(&mut self, event: Event) {
         let now = SystemTime::now();
         match event {
-            Event::Started { local_addr, .. } => {
+            Event::Started { local_addr, at, .. } => {
                 self.state = SessionState::Running { local_addr };
                 self.current_peers.clear();
                 let text = self.state_text();
-                self.note(EntryKind::Info, NO_PEER, now, &text);
+                self.note(EntryKind::Info, NO_PEER, at, &text);
             }
             Event::StartFailed { reason, .. } => {
                 self.note(EntryKind::Error, NO_PEER, now, &reason);
@@ -362,6 +362,7 @@ mod tests {
         sessions.apply(Event::Started {
             id,
             local_addr: addr(6001),
+            at: std::time::SystemTime::now(),
         });
         sessions.apply(Event::PeerConnected {
             id,
@@ -437,6 +438,7 @@ mod tests {
             sessions.apply(Event::Started {
                 id,
                 local_addr: addr(0),
+                at: std::time::SystemTime::now(),
             });
             for (peer, port) in [(1, 9), (2, 5001), (3, 5002)] {
                 sessions.apply(Event::PeerConnected {
@@ -468,6 +470,7 @@ mod tests {
         sessions.apply(Event::Started {
             id,
             local_addr: addr(6001),
+            at: std::time::SystemTime::now(),
         });
         sessions.apply(Event::PeerConnected {
             id,
@@ -479,6 +482,7 @@ mod tests {
         sessions.apply(Event::Started {
             id,
             local_addr: addr(6001),
+            at: std::time::SystemTime::now(),
         });
         sessions.apply(Event::PeerConnected {
             id,

@@ -87,7 +87,11 @@ pub fn app_over_channels_with(store: ConfigStore, spec: &str) -> OverChannels {
     let id = only_session(harness.state()).id;
     let local_addr = "127.0.0.1:6001".parse().expect("addr");
     events
-        .send(Event::Started { id, local_addr })
+        .send(Event::Started {
+            id,
+            local_addr,
+            at: std::time::SystemTime::now(),
+        })
         .expect("send event");
     harness.run_steps(3);
     (harness, commands, events, id)

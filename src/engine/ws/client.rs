@@ -19,7 +19,6 @@ use super::super::tcp_client::{connect, connect_limit, serve_one};
 use super::super::tls;
 use super::connection::{self, Io, WsStream};
 use super::{config, describe_error};
-use crate::protocol::Event;
 use crate::spec::SessionSpec;
 
 /// Most bytes of a refusal's body shown in its line.
@@ -47,10 +46,7 @@ pub(in crate::engine) async fn run(
             Err(reason) => return Outcome::StartFailed(reason),
         },
     };
-    context.sink.send(Event::Started {
-        id: context.id,
-        local_addr: opened.local_addr,
-    });
+    context.sink.started(context.id, opened.local_addr);
     let (mut registry, closed) = Registry::new();
     let ws = (opened.ws, opened.peer_addr);
     connection::add(
