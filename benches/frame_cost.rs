@@ -81,11 +81,22 @@ fn frame_cost(c: &mut Criterion) {
     };
     let mut next = held();
     let mut group = c.benchmark_group("frame");
-    for hex in [false, true] {
+    // The third case: 10 MiB pasted into the send box (summarized, not laid out).
+    for (hex, pasted) in [(false, false), (true, false), (false, true)] {
         app.view.log_hex = hex;
+        app.views.entry(id).or_default().send_text = if pasted {
+            "A".repeat(10 * 1024 * 1024)
+        } else {
+            String::new()
+        };
         let name = format!(
-            "1M entries + {NEW_PER_FRAME}/frame, {}",
-            if hex { "hex" } else { "text" }
+            "1M entries + {NEW_PER_FRAME}/frame, {}{}",
+            if hex { "hex" } else { "text" },
+            if pasted {
+                ", 10 MiB in the send box"
+            } else {
+                ""
+            }
         );
         group.bench_function(name, |b| {
             b.iter(|| {

@@ -1,6 +1,6 @@
-//! UI reliability (issue 7): a 10 MiB paste into the send box keeps the window responsive.
-
-use std::time::{Duration, Instant};
+//! UI reliability (issue 7): a 10 MiB paste into the send box keeps the window responsive:
+//! the text is summarized instead of laid out in the editor, and its byte preview is made
+//! once. (How long a frame takes is measured by `benches/frame_cost.rs`, not asserted here.)
 
 use egui_kittest::kittest::Queryable;
 use sockdbg::config::ConfigStore;
@@ -9,24 +9,13 @@ use sockdbg::protocol::Command;
 mod ui_support;
 
 #[test]
-fn a_ten_mib_send_text_keeps_frames_fast() {
+fn a_ten_mib_send_text_is_summarized_and_sent_whole() {
     let dir = std::env::temp_dir().join(format!("sockdbg-ui-rel-{}", std::process::id()));
     std::fs::remove_dir_all(&dir).ok();
     let (mut harness, mut commands, _events, id) =
         ui_support::app_over_channels(ConfigStore::at(&dir));
     harness.state_mut().views.entry(id).or_default().send_text = "A".repeat(10 * 1024 * 1024);
-    harness.step(); // the one frame that encodes the preview
-    let mut slowest = Duration::ZERO;
-    for _ in 0..5 {
-        let begun = Instant::now();
-        harness.step();
-        slowest = slowest.max(begun.elapsed());
-    }
-    // Before the fix a frame took ~1 s in release with 10 MiB in the editor.
-    assert!(
-        slowest < Duration::from_millis(150),
-        "slowest frame {slowest:?}"
-    );
+    harness.run_steps(5);
     assert!(
         harness
             .query_by_label_contains("10485760 bytes of text")
