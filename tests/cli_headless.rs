@@ -618,6 +618,15 @@ fn unusable_send_payloads_exit_2_and_send_nothing() {
         assert!(end.stderr.contains(mentions), "{args:?}: {end:#?}");
         assert!(end.stderr.contains("Usage"), "{args:?}: {end:#?}");
     }
+    // The path is named, and a directory is refused up front too.
+    for path in ["/nonexistent/sockdbg-payload", "/"] {
+        let end = run_to_end(&[&spec, "--send-file", path]);
+        assert_eq!(end.code, Some(2), "{path}: {end:#?}");
+        assert!(
+            end.stderr.contains(&format!("'{path}'")),
+            "{path}: {end:#?}"
+        );
+    }
     listener.set_nonblocking(true).expect("nonblocking");
     assert!(
         listener.accept().is_err(),
@@ -754,4 +763,213 @@ fn bad_pipeline_flags_are_usage_errors() {
         assert_eq!(end.code, Some(2), "{args:?}: {end:#?}");
         assert!(end.stderr.contains("Usage"), "{args:?}: {}", end.stderr);
     }
+}
+
+/// Deterministic pseudo-random bytes (xorshift64), so a file can be written and checked in
+/// pieces without holding it whole in the test.
+struct Noise(u64);
+
+impl Noise {
+    fn fill(&mut self, buf: &mut [u8]) {
+        for byte in buf {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            *byte = (self.0 >> 24) as u8;
+        }
+    }
+}
+
+/// FNV-1a 64, to compare what was sent with what arrived.
+fn fnv1a(hash: &mut u64, bytes: &[u8]) {
+    for &b in bytes {
+        *hash ^= u64::from(b);
+        *hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+}
+
+const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// A field of `/proc/PID/status` (VmRSS, VmHWM) in KiB.
+fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+}
+
+/// Waits until something listens on 127.0.0.1:`port` (read from /proc/net/tcp, so no probe
+/// connection is made: a headless server would send its file to it).
+fn wait_listening(port: u16) {
+    let local = format!("0100007F:{port:04X}");
+    let deadline = Instant::now() + STEP;
+    loop {
+        let table = std::fs::read_to_string("/proc/net/tcp").expect("read /proc/net/tcp");
+        let listening = table.lines().skip(1).any(|l| {
+            let fields: Vec<&str> = l.split_whitespace().collect();
+            fields.get(1) == Some(&local.as_str()) && fields.get(3) == Some(&"0A")
+        });
+        if listening {
+            return;
+        }
+        assert!(Instant::now() < deadline, "nothing listened on port {port}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A tcp-server with `--send-file FILE --once --quiet --stats` on a free port, started once
+/// it listens.
+fn spawn_file_server(path: &str) -> (Run, u16) {
+    let port = closed_port();
+    let spec = format!("tcp-server:127.0.0.1:{port}");
+    let run = spawn(&[&spec, "--send-file", path, "--once", "--quiet", "--stats"]);
+    wait_listening(port);
+    (run, port)
+}
+
+#[test]
+fn send_file_streams_32_mib_byte_exact_in_bounded_memory() {
+    const SIZE: usize = 32 * 1024 * 1024;
+    const PIECE: usize = 64 * 1024;
+    // Above what a 32 MiB file costs when read whole (the file itself, before the log's copy
+    // of it, is already 32 MiB), and roomy for what streaming holds: the headless log's
+    // 12 MiB bound plus a few 64 KiB chunks in flight.
+    const BOUND_KIB: u64 = 24 * 1024;
+    let dir = std::env::temp_dir();
+    let big = dir.join(format!("sockdbg-big-{}.bin", std::process::id()));
+    let tiny = dir.join(format!("sockdbg-tiny-{}.bin", std::process::id()));
+    let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
+    let mut sent_hash = FNV_START;
+    {
+        let mut file = std::fs::File::create(&big).expect("create big file");
+        let mut piece = vec![0u8; PIECE];
+        for _ in 0..SIZE / PIECE {
+            noise.fill(&mut piece);
+            fnv1a(&mut sent_hash, &piece);
+            file.write_all(&piece).expect("write big file");
+        }
+    }
+    std::fs::write(&tiny, b"x").expect("write tiny file");
+
+    // The same server with a 1-byte file: the memory a run needs without the file.
+    let (reference, _) = spawn_file_server(&tiny.to_string_lossy());
+    let baseline_kib = proc_status_kib(reference.child.id(), "VmRSS");
+    drop(reference);
+
+    let (run, port) = spawn_file_server(&big.to_string_lossy());
+    let pid = run.child.id();
+    let listening_kib = proc_status_kib(pid, "VmRSS");
+    let mut client = connect(SocketAddr::from(([127, 0, 0, 1], port)));
+    let mut check = Noise(0x9e37_79b9_7f4a_7c15);
+    let mut got_hash = FNV_START;
+    let (mut got, mut buf, mut want) = (0usize, vec![0u8; PIECE], vec![0u8; PIECE]);
+    let mut first_difference = None;
+    while got < SIZE {
+        let n = client.read(&mut buf).expect("read the file from sockdbg");
+        assert!(n > 0, "sockdbg closed after {got} of {SIZE} bytes");
+        let n = n.min(SIZE - got);
+        check.fill(&mut want[..n]);
+        if first_difference.is_none() && buf[..n] != want[..n] {
+            first_difference = Some(got);
+        }
+        fnv1a(&mut got_hash, &buf[..n]);
+        got += n;
+    }
+    // Still running (--once waits for the client's close): its peak so far is the send's.
+    let peak_kib = proc_status_kib(pid, "VmHWM");
+    drop(client);
+    let end = run.wait_exit();
+    std::fs::remove_file(&big).ok();
+    std::fs::remove_file(&tiny).ok();
+    eprintln!(
+        "32 MiB --send-file: reference VmRSS {baseline_kib} KiB, at listening {listening_kib} KiB, \
+         peak VmHWM {peak_kib} KiB (+{} KiB)",
+        peak_kib.saturating_sub(baseline_kib)
+    );
+    assert_eq!(first_difference, None, "bytes differ from offset");
+    assert_eq!(got_hash, sent_hash);
+    assert_eq!(end.code, Some(0), "{end:#?}");
+    assert_eq!(end.stats().tx_bytes, SIZE as u64, "{end:#?}");
+    assert!(
+        peak_kib < baseline_kib + BOUND_KIB,
+        "peak {peak_kib} KiB, more than {BOUND_KIB} KiB above the {baseline_kib} KiB baseline"
+    );
+}
+
+#[test]
+fn send_file_that_vanishes_before_a_client_exits_1_naming_it() {
+    let path = std::env::temp_dir().join(format!("sockdbg-vanish-{}.bin", std::process::id()));
+    std::fs::write(&path, b"soon gone").expect("write payload file");
+    let path_arg = path.to_string_lossy().into_owned();
+    let (run, port) = spawn_file_server(&path_arg);
+    std::fs::remove_file(&path).expect("remove payload file");
+    let _client = connect(SocketAddr::from(([127, 0, 0, 1], port)));
+    let end = run.wait_exit();
+    assert_eq!(end.code, Some(1), "{end:#?}");
+    let errors: Vec<&str> = end
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("sockdbg:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{end:#?}");
+    assert!(errors[0].contains("--send-file"), "{end:#?}");
+    assert!(errors[0].contains(&path_arg), "{end:#?}");
+    assert_eq!(end.stats().tx_bytes, 0, "{end:#?}");
+}
+
+#[test]
+fn send_file_over_udp_goes_as_1024_byte_datagrams() {
+    let path = std::env::temp_dir().join(format!("sockdbg-udp-{}.bin", std::process::id()));
+    let payload: Vec<u8> = (0..=255u8).cycle().take(2500).collect();
+    std::fs::write(&path, &payload).expect("write payload file");
+    let target = udp_socket();
+    let spec = format!("udp-client:{}", target.local_addr().expect("addr"));
+    let path_arg = path.to_string_lossy().into_owned();
+    let run = spawn(&[
+        &spec,
+        "--send-file",
+        &path_arg,
+        "--once",
+        "--duration-ms",
+        "300",
+        "--quiet",
+        "--stats",
+    ]);
+    let mut received = Vec::new();
+    let mut sizes = Vec::new();
+    let mut buf = [0u8; 4096];
+    while received.len() < payload.len() {
+        let (n, _) = target.recv_from(&mut buf).expect("datagram from sockdbg");
+        sizes.push(n);
+        received.extend_from_slice(&buf[..n]);
+    }
+    let end = run.wait_exit();
+    std::fs::remove_file(&path).ok();
+    assert_eq!(sizes, [1024, 1024, 452]);
+    assert_eq!(received, payload);
+    assert_eq!(end.code, Some(0), "{end:#?}");
+    let stats = end.stats();
+    assert_eq!((stats.tx_bytes, stats.tx_packets), (2500, 3), "{end:#?}");
+}
+
+#[test]
+fn send_file_read_error_exits_1_with_one_line_naming_the_file() {
+    // /proc/self/mem opens (sockdbg's own memory) but reading offset 0 fails with EIO: a
+    // read error after the up-front check, as a failing disk would give part-way.
+    let (run, port) = spawn_file_server("/proc/self/mem");
+    let _client = connect(SocketAddr::from(([127, 0, 0, 1], port)));
+    let end = run.wait_exit();
+    assert_eq!(end.code, Some(1), "{end:#?}");
+    let errors: Vec<&str> = end
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("sockdbg:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{end:#?}");
+    assert!(
+        errors[0].contains("--send-file: cannot read /proc/self/mem"),
+        "{end:#?}"
+    );
 }

@@ -5,6 +5,12 @@
 //! `--send` payload when a connection opens, echoes for `--echo`, and decides when the run is
 //! over (`--once`, `--duration-ms`, SIGINT/SIGTERM, a session that cannot start).
 //!
+//! `--send-file` is streamed, never read whole: each target (each new client of a server, a
+//! client's connection, a UDP target) gets its own engine file job ([`Command::SendFile`]),
+//! paced by acks like the window's "Send file", so memory stays at a few chunks whatever the
+//! file's size. The log kept for printing is bounded too ([`HEADLESS_LOG_MAX_BYTES`]): an
+//! entry is printed when it is added and not needed after.
+//!
 //! Exit codes: [`EXIT_OK`] for a normal end, [`EXIT_FAILED`] when a session cannot run,
 //! [`EXIT_USAGE`] for bad arguments.
 
@@ -29,7 +35,9 @@ use crate::codec::send::{SendError, SendOptions, build_payload};
 use crate::codec::text::{EncodeError, TextEncoding};
 use crate::engine::{EngineHandle, EventSink, InFlight};
 use crate::model::{Session, Sessions};
-use crate::protocol::{Command, Direction, Event, JobId, Reactions, SendTarget, SessionId};
+use crate::protocol::{
+    Command, Direction, Event, JobId, JobOutcome, Reactions, SendTarget, SessionId,
+};
 use crate::spec::{SessionKind, SessionSpec};
 use output::{Formatter, Lifecycle, Record};
 
@@ -39,6 +47,11 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code for bad arguments.
 pub const EXIT_USAGE: u8 = 2;
+
+/// Memory bound of one session's log in headless mode without `--framing`: each entry is
+/// printed as soon as it is added, so only the entry before it (decoding context for a
+/// character split across two reads) must stay. Three 4 MiB arena chunks at most.
+pub const HEADLESS_LOG_MAX_BYTES: usize = 12 * 1024 * 1024;
 
 /// How long a udp-client with `--once` listens for replies after its send when no
 /// `--duration-ms` is given.
@@ -55,7 +68,7 @@ pub enum UsageError {
     /// `--send-hex` is not valid hex.
     #[error("invalid --send-hex: {0}")]
     SendHex(#[from] HexError),
-    /// `--send-file` cannot be read.
+    /// `--send-file` cannot be opened for reading (or is a directory).
     #[error("cannot read --send-file '{path}': {source}")]
     SendFile {
         /// The path as given.
@@ -89,13 +102,23 @@ impl From<SendError> for UsageError {
     }
 }
 
+/// What is sent when a connection opens.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    /// `--send` or `--send-hex`, after the send pipeline; also `--send-file` with `--repeat`,
+    /// which sends the file's bytes N times and so reads it whole (see [`Plan::from_cli`]).
+    Bytes(Bytes),
+    /// `--send-file`: streamed by an engine file job per target, in chunks.
+    File(PathBuf),
+}
+
 /// What a headless run was asked to do, checked before anything is opened.
 #[derive(Debug, Clone)]
 pub struct Plan {
     /// The sessions to start, in order.
     pub sessions: Vec<SessionSpec>,
-    /// The bytes sent when a connection opens, if any.
-    pub payload: Option<Bytes>,
+    /// What is sent when a connection opens, if anything.
+    pub payload: Option<Payload>,
     /// How entries are printed.
     pub format: OutputFormat,
     /// How text is decoded (and how `--send` was encoded).
@@ -125,8 +148,10 @@ impl Plan {
     /// Checks the headless arguments and prepares the payload.
     ///
     /// # Errors
-    /// [`UsageError`] when no session is given, or `--send-hex`, `--send-file` or `--send`
-    /// cannot become bytes.
+    /// [`UsageError`] when no session is given, `--send-hex` or `--send` cannot become
+    /// bytes, or `--send-file` cannot be opened for reading. The file itself is not read here
+    /// (it is streamed per target), except with `--repeat`, whose periodic send repeats one
+    /// in-memory payload.
     pub fn from_cli(cli: &Cli) -> Result<Self, UsageError> {
         if cli.sessions.is_empty() {
             return Err(UsageError::NoSession);
@@ -159,20 +184,28 @@ impl Plan {
             return Err(UsageError::Repeat);
         }
         let payload = if let Some(text) = &cli.send {
-            pipeline(text, false)?
+            pipeline(text, false)?.map(|b| Payload::Bytes(Bytes::from(b)))
         } else if let Some(hex) = &cli.send_hex {
-            pipeline(hex, true)?
+            pipeline(hex, true)?.map(|b| Payload::Bytes(Bytes::from(b)))
         } else if let Some(path) = &cli.send_file {
-            Some(std::fs::read(path).map_err(|source| UsageError::SendFile {
+            let usage = |source| UsageError::SendFile {
                 path: path.clone(),
                 source,
-            })?)
+            };
+            check_readable(path).map_err(usage)?;
+            if cli.repeat.is_some() {
+                Some(Payload::Bytes(Bytes::from(
+                    std::fs::read(path).map_err(usage)?,
+                )))
+            } else {
+                Some(Payload::File(path.clone()))
+            }
         } else {
             None
         };
         Ok(Self {
             sessions: cli.sessions.clone(),
-            payload: payload.map(Bytes::from),
+            payload,
             format: cli.format,
             encoding: cli.encoding,
             echo: cli.echo,
@@ -193,6 +226,19 @@ impl Plan {
     fn has_udp_client(&self) -> bool {
         self.sessions.iter().any(|s| sends_to_one_address(s.kind))
     }
+}
+
+/// Checks up front that `path` opens for reading and is not a directory, so a missing or
+/// unreadable `--send-file` is a usage error before any session starts. Reads nothing.
+fn check_readable(path: &std::path::Path) -> io::Result<()> {
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            "is a directory",
+        ));
+    }
+    Ok(())
 }
 
 /// Kinds that send to one address (a udp-client's target, which may be a broadcast, or a
@@ -258,6 +304,8 @@ enum End {
     OutputFailed(io::Error),
     /// The engine thread is gone (it panicked).
     EngineGone,
+    /// `--send-file` could not be opened or read part-way; the reason was already printed.
+    SendFileFailed,
 }
 
 /// Reacts to engine events for one headless run.
@@ -281,6 +329,9 @@ struct Driver<W: Write> {
     udp_exchanged: HashSet<SessionId>,
     /// `--once`: sends queued on UDP sessions whose outcome has not been reported yet.
     udp_pending_sends: HashMap<SessionId, u32>,
+    /// `--send-file` jobs still running, and their session (a UDP session with `--once`
+    /// settles only when its file jobs have ended).
+    file_jobs: HashMap<JobId, SessionId>,
     /// Sessions that have announced their first peer (for a udp-client or udp-group, its
     /// target or group).
     peers_seen: HashSet<SessionId>,
@@ -305,6 +356,13 @@ impl<W: Write> Driver<W> {
         };
         let framed = (plan.framing != crate::codec::framing::Framing::Raw)
             .then(|| frames::FramedOutput::new(plan.framing.clone()));
+        // Raw output prints each entry as it is added, so a small log does. Framing cuts
+        // frames out of the log, and a frame must still be there when it completes.
+        let model = if framed.is_some() {
+            Sessions::default()
+        } else {
+            Sessions::new(HEADLESS_LOG_MAX_BYTES)
+        };
         let formatter = Formatter {
             format: plan.format,
             encoding: plan.encoding,
@@ -314,7 +372,7 @@ impl<W: Write> Driver<W> {
             plan,
             engine: Some(engine),
             in_flight: InFlight::default(),
-            model: Sessions::default(),
+            model,
             labels: HashMap::new(),
             formatter,
             out,
@@ -324,6 +382,7 @@ impl<W: Write> Driver<W> {
             listen_deadline: None,
             udp_exchanged: HashSet::new(),
             udp_pending_sends: HashMap::new(),
+            file_jobs: HashMap::new(),
             peers_seen: HashSet::new(),
             next_job: 0,
             framed,
@@ -416,6 +475,8 @@ impl<W: Write> Driver<W> {
     fn handle(&mut self, event: Event) -> Option<End> {
         let id = event.session();
         let kind = self.kind_of(id)?;
+        // Before `react`, which forgets an ended file job.
+        let file_failure = self.file_failure(&event);
         let reaction = self.react(kind, &event);
         let failure = match &event {
             Event::StartFailed { reason, .. } => Some(reason.clone()),
@@ -428,6 +489,11 @@ impl<W: Write> Driver<W> {
             let label = self.labels.get(&id).map_or("session", String::as_str);
             eprintln!("sockdbg: {label}: {reason}");
             return Some(End::SessionFailed);
+        }
+        if let Some(why) = file_failure {
+            let label = self.labels.get(&id).map_or("session", String::as_str);
+            eprintln!("sockdbg: {label}: --send-file: {why}");
+            return Some(End::SendFileFailed);
         }
         if reaction.is_some() {
             return reaction;
@@ -446,8 +512,14 @@ impl<W: Write> Driver<W> {
                 // others are responders, which get no copy of the payload.
                 let first = self.peers_seen.insert(id);
                 let is_target = first || !sends_to_one_address(kind);
-                if let Some(data) = self.plan.payload.clone().filter(|_| is_target) {
-                    self.repeat_to_peer(kind, id, SendTarget::Peer(*peer), data);
+                match self.plan.payload.clone().filter(|_| is_target) {
+                    Some(Payload::Bytes(data)) => {
+                        self.repeat_to_peer(kind, id, SendTarget::Peer(*peer), data);
+                    }
+                    Some(Payload::File(path)) => {
+                        self.send_file_to_peer(id, SendTarget::Peer(*peer), path);
+                    }
+                    None => {}
                 }
                 if once && sends_to_one_address(kind) {
                     self.udp_exchanged.insert(id);
@@ -475,11 +547,15 @@ impl<W: Write> Driver<W> {
                     *pending = pending.saturating_sub(1);
                 }
             }
+            Event::JobEnded { job, .. } => {
+                self.file_jobs.remove(job);
+            }
             Event::PeerDisconnected { .. } if once && kind.is_tcp() => return Some(End::Normal),
             _ => {}
         }
         let settled = self.udp_exchanged.contains(&id)
-            && self.udp_pending_sends.get(&id).copied().unwrap_or(0) == 0;
+            && self.udp_pending_sends.get(&id).copied().unwrap_or(0) == 0
+            && !self.file_jobs.values().any(|&session| session == id);
         if !settled {
             return None;
         }
@@ -496,6 +572,39 @@ impl<W: Write> Driver<W> {
         if self.plan.once && !kind.is_tcp() {
             *self.udp_pending_sends.entry(id).or_default() += 1;
         }
+    }
+
+    /// `--send-file`: one engine file job for this target, streaming the file in chunks
+    /// (64 KiB writes over TCP, one 1024-byte datagram per chunk over UDP).
+    fn send_file_to_peer(&mut self, id: SessionId, target: SendTarget, path: PathBuf) {
+        self.next_job += 1;
+        let job = JobId(self.next_job);
+        self.file_jobs.insert(job, id);
+        self.send(Command::SendFile {
+            id,
+            job,
+            target,
+            path,
+        });
+    }
+
+    /// Why a `--send-file` job failed because of the file (it vanished, or a read failed
+    /// part-way), if this event says so. A job that failed because its peer went away or the
+    /// session stopped is not a file problem: the run goes on as after any closed connection.
+    fn file_failure(&self, event: &Event) -> Option<String> {
+        let Event::JobEnded {
+            job,
+            outcome: JobOutcome::Failed(why),
+            ..
+        } = event
+        else {
+            return None;
+        };
+        if !self.file_jobs.contains_key(job) {
+            return None;
+        }
+        // The engine's file job words its own file errors this way (engine/jobs.rs).
+        (why.starts_with("cannot open ") || why.starts_with("cannot read ")).then(|| why.clone())
     }
 
     /// `--repeat`: the payload N times, timed by the engine like the window's periodic send.
@@ -666,7 +775,7 @@ impl<W: Write> Driver<W> {
         }
         match end {
             End::Normal | End::OutputClosed => EXIT_OK,
-            End::SessionFailed => EXIT_FAILED,
+            End::SessionFailed | End::SendFileFailed => EXIT_FAILED,
             End::OutputFailed(e) => {
                 eprintln!("sockdbg: cannot write to stdout: {e}");
                 EXIT_FAILED
