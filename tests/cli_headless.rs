@@ -973,3 +973,57 @@ fn send_file_read_error_exits_1_with_one_line_naming_the_file() {
         "{end:#?}"
     );
 }
+
+#[test]
+fn send_file_with_repeat_streams_it_n_times_spaced_by_the_interval() {
+    let path = std::env::temp_dir().join(format!("sockdbg-repeat-{}.bin", std::process::id()));
+    let payload: Vec<u8> = (0..=255u8).cycle().take(100_000).collect();
+    std::fs::write(&path, &payload).expect("write payload file");
+    let path_arg = path.to_string_lossy().into_owned();
+    let mut run = spawn(&[
+        "tcp-server:127.0.0.1:0",
+        "--send-file",
+        &path_arg,
+        "--repeat",
+        "3",
+        "--interval-ms",
+        "80",
+        "--once",
+        "--stats",
+    ]);
+    let server = run.wait_local_addr();
+    let begun = Instant::now();
+    let mut client = connect(server);
+    for copy in 0..3 {
+        assert_eq!(
+            read_exact(&mut client, payload.len()),
+            payload,
+            "copy {copy}"
+        );
+    }
+    let elapsed = begun.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(160),
+        "too fast: {elapsed:?}"
+    );
+    // No fourth copy follows.
+    client
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    let mut extra = [0u8; 1];
+    assert!(
+        client.read(&mut extra).is_err(),
+        "a fourth copy started (or the server closed)"
+    );
+    drop(client);
+    let end = run.wait_exit();
+    std::fs::remove_file(&path).ok();
+    assert_eq!(end.code, Some(0), "{end:#?}");
+    let sent_notes = end
+        .stdout
+        .iter()
+        .filter(|l| l.contains("file sent: "))
+        .count();
+    assert_eq!(sent_notes, 3, "{end:#?}");
+    assert_eq!(end.stats().tx_bytes, 3 * payload.len() as u64, "{end:#?}");
+}

@@ -105,10 +105,10 @@ impl From<SendError> for UsageError {
 /// What is sent when a connection opens.
 #[derive(Debug, Clone)]
 pub enum Payload {
-    /// `--send` or `--send-hex`, after the send pipeline; also `--send-file` with `--repeat`,
-    /// which sends the file's bytes N times and so reads it whole (see [`Plan::from_cli`]).
+    /// `--send` or `--send-hex`, after the send pipeline.
     Bytes(Bytes),
-    /// `--send-file`: streamed by an engine file job per target, in chunks.
+    /// `--send-file`: streamed by an engine file job per target, in chunks. With `--repeat`
+    /// the next job starts `--interval-ms` after the previous one completed.
     File(PathBuf),
 }
 
@@ -149,9 +149,8 @@ impl Plan {
     ///
     /// # Errors
     /// [`UsageError`] when no session is given, `--send-hex` or `--send` cannot become
-    /// bytes, or `--send-file` cannot be opened for reading. The file itself is not read here
-    /// (it is streamed per target), except with `--repeat`, whose periodic send repeats one
-    /// in-memory payload.
+    /// bytes, or `--send-file` cannot be opened for reading. The file itself is not read here:
+    /// it is streamed per target.
     pub fn from_cli(cli: &Cli) -> Result<Self, UsageError> {
         if cli.sessions.is_empty() {
             return Err(UsageError::NoSession);
@@ -193,13 +192,7 @@ impl Plan {
                 source,
             };
             check_readable(path).map_err(usage)?;
-            if cli.repeat.is_some() {
-                Some(Payload::Bytes(Bytes::from(
-                    std::fs::read(path).map_err(usage)?,
-                )))
-            } else {
-                Some(Payload::File(path.clone()))
-            }
+            Some(Payload::File(path.clone()))
         } else {
             None
         };
@@ -291,6 +284,17 @@ pub fn run(cli: &Cli) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// One `--send-file` send to one target.
+#[derive(Debug, Clone)]
+struct FileSend {
+    id: SessionId,
+    /// The client, connection or UDP target it goes to.
+    peer: crate::protocol::PeerId,
+    path: PathBuf,
+    /// `--repeat`: sends left after this one; `None` until the run ends.
+    left: Option<u64>,
+}
+
 /// Why the run ended.
 #[derive(Debug)]
 enum End {
@@ -329,9 +333,11 @@ struct Driver<W: Write> {
     udp_exchanged: HashSet<SessionId>,
     /// `--once`: sends queued on UDP sessions whose outcome has not been reported yet.
     udp_pending_sends: HashMap<SessionId, u32>,
-    /// `--send-file` jobs still running, and their session (a UDP session with `--once`
-    /// settles only when its file jobs have ended).
-    file_jobs: HashMap<JobId, SessionId>,
+    /// `--send-file` jobs still running (a UDP session with `--once` settles only when its
+    /// file jobs have ended and no repeat is scheduled).
+    file_jobs: HashMap<JobId, FileSend>,
+    /// `--send-file --repeat`: file sends waiting for their interval, and when they start.
+    file_repeats: Vec<(Instant, FileSend)>,
     /// Sessions that have announced their first peer (for a udp-client or udp-group, its
     /// target or group).
     peers_seen: HashSet<SessionId>,
@@ -383,6 +389,7 @@ impl<W: Write> Driver<W> {
             udp_exchanged: HashSet::new(),
             udp_pending_sends: HashMap::new(),
             file_jobs: HashMap::new(),
+            file_repeats: Vec::new(),
             peers_seen: HashSet::new(),
             next_job: 0,
             framed,
@@ -428,10 +435,31 @@ impl<W: Write> Driver<W> {
         }
     }
 
-    fn next_deadline(&self) -> Option<Instant> {
+    /// When the run ends by time (`--duration-ms`, a udp-client's listen window).
+    fn end_deadline(&self) -> Option<Instant> {
         match (self.deadline, self.listen_deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
+        }
+    }
+
+    /// The next time the driver must wake up: the end, or a file send's repeat.
+    fn next_deadline(&self) -> Option<Instant> {
+        let repeat = self.file_repeats.iter().map(|(at, _)| *at).min();
+        match (self.end_deadline(), repeat) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Starts the `--send-file --repeat` sends whose interval has passed.
+    fn start_due_repeats(&mut self, now: Instant) {
+        let (due, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.file_repeats)
+            .into_iter()
+            .partition(|(at, _)| *at <= now);
+        self.file_repeats = waiting;
+        for (_, send) in due {
+            self.start_file_job(send);
         }
     }
 
@@ -456,7 +484,13 @@ impl<W: Write> Driver<W> {
                     Err(_) => return End::EngineGone,
                 },
                 recv(signals) -> _ => return End::Normal,
-                recv(timer) -> _ => return End::Normal,
+                recv(timer) -> _ => {
+                    let now = Instant::now();
+                    if self.end_deadline().is_some_and(|at| at <= now) {
+                        return End::Normal;
+                    }
+                    self.start_due_repeats(now);
+                }
                 recv(idle_tick) -> _ => {
                     if let Err(end) = self.print_idle_frames(now_micros()) {
                         return end;
@@ -517,7 +551,17 @@ impl<W: Write> Driver<W> {
                         self.repeat_to_peer(kind, id, SendTarget::Peer(*peer), data);
                     }
                     Some(Payload::File(path)) => {
-                        self.send_file_to_peer(id, SendTarget::Peer(*peer), path);
+                        // --repeat N sends the file N times (0: until the run ends).
+                        let left = match self.plan.repeat {
+                            Some((count, _)) => count.map(|n| n.saturating_sub(1)),
+                            None => Some(0),
+                        };
+                        self.start_file_job(FileSend {
+                            id,
+                            peer: *peer,
+                            path,
+                            left,
+                        });
                     }
                     None => {}
                 }
@@ -547,15 +591,24 @@ impl<W: Write> Driver<W> {
                     *pending = pending.saturating_sub(1);
                 }
             }
-            Event::JobEnded { job, .. } => {
-                self.file_jobs.remove(job);
+            Event::JobEnded { job, outcome, .. } => {
+                if let Some(send) = self.file_jobs.remove(job) {
+                    self.repeat_file(send, outcome);
+                }
             }
-            Event::PeerDisconnected { .. } if once && kind.is_tcp() => return Some(End::Normal),
+            Event::PeerDisconnected { peer, .. } => {
+                self.file_repeats
+                    .retain(|(_, send)| (send.id, send.peer) != (id, *peer));
+                if once && kind.is_tcp() {
+                    return Some(End::Normal);
+                }
+            }
             _ => {}
         }
         let settled = self.udp_exchanged.contains(&id)
             && self.udp_pending_sends.get(&id).copied().unwrap_or(0) == 0
-            && !self.file_jobs.values().any(|&session| session == id);
+            && !self.file_jobs.values().any(|send| send.id == id)
+            && !self.file_repeats.iter().any(|(_, send)| send.id == id);
         if !settled {
             return None;
         }
@@ -576,16 +629,32 @@ impl<W: Write> Driver<W> {
 
     /// `--send-file`: one engine file job for this target, streaming the file in chunks
     /// (64 KiB writes over TCP, one 1024-byte datagram per chunk over UDP).
-    fn send_file_to_peer(&mut self, id: SessionId, target: SendTarget, path: PathBuf) {
+    fn start_file_job(&mut self, send: FileSend) {
         self.next_job += 1;
         let job = JobId(self.next_job);
-        self.file_jobs.insert(job, id);
         self.send(Command::SendFile {
-            id,
+            id: send.id,
             job,
-            target,
-            path,
+            target: SendTarget::Peer(send.peer),
+            path: send.path.clone(),
         });
+        self.file_jobs.insert(job, send);
+    }
+
+    /// `--send-file --repeat`: schedules the next send of a file job that completed, if
+    /// repeats are left. A job that failed or was cancelled is not repeated.
+    fn repeat_file(&mut self, send: FileSend, outcome: &JobOutcome) {
+        let Some((_, interval_ms)) = self.plan.repeat else {
+            return;
+        };
+        if *outcome != JobOutcome::Completed || send.left == Some(0) {
+            return;
+        }
+        let Some(at) = Instant::now().checked_add(Duration::from_millis(interval_ms)) else {
+            return;
+        };
+        let left = send.left.map(|n| n.saturating_sub(1));
+        self.file_repeats.push((at, FileSend { left, ..send }));
     }
 
     /// Why a `--send-file` job failed because of the file (it vanished, or a read failed
