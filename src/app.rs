@@ -577,5 +577,6 @@ impl eframe::App for App {
         for action in actions {
             self.perform(action);
         }
+        self.sync_reply_framing();
     }
 }

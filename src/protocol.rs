@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 
+use crate::codec::framing::Framing;
 use crate::codec::reply::ReplyRule;
 use crate::spec::SessionSpec;
 
@@ -126,6 +127,15 @@ pub enum Command {
         id: SessionId,
         /// The new reactions.
         reactions: Reactions,
+    },
+    /// Set how a session's auto-reply cuts received bytes into messages (the framing of its
+    /// log, `len:u32le`, ...): rules then match once per complete frame. Kept, like the
+    /// reactions, across stops and restarts.
+    SetReplyFraming {
+        /// The session.
+        id: SessionId,
+        /// The framing; [`Framing::Raw`] matches each read.
+        framing: Framing,
     },
     /// Stop every session and end the engine thread.
     Shutdown,

@@ -2,7 +2,8 @@
 //! several selected clients, periodic and file sends (timed and streamed by the engine; the
 //! window only shows their progress), quick commands (per session, plus the global ones in
 //! [`App::quick_commands`]), on-connect payload and auto-reply rules (evaluated by the
-//! engine; the window edits them and hands them over with `Command::SetReactions`).
+//! engine; the window edits them and hands them over with `Command::SetReactions`, and the
+//! log's framing, which auto-reply matches frames by, with `Command::SetReplyFraming`).
 //!
 //! Every payload goes through [`build_payload`], the same pipeline as the send box preview
 //! and the headless mode.
@@ -13,6 +14,7 @@ use std::path::PathBuf;
 use bytes::Bytes;
 
 use crate::app::{App, SessionView};
+use crate::codec::framing::Framing;
 use crate::codec::reply::{ReplyRule, RuleSet};
 use crate::codec::send::{SendOptions, build_payload};
 use crate::config::{CONFIG_VERSION, OnConnect, QuickCommand, QuickCommandFile, SavedSession};
@@ -101,6 +103,8 @@ pub struct SendTools {
     pub tools_error: Option<String>,
     /// Path field for quick command import/export.
     pub quick_file_path: String,
+    /// The framing last handed to the engine for auto-reply (the log's framing).
+    reply_framing: Framing,
     next_job: u64,
 }
 
@@ -123,6 +127,7 @@ impl Default for SendTools {
             reactions_error: None,
             tools_error: None,
             quick_file_path: String::new(),
+            reply_framing: Framing::Raw,
             next_job: 0,
         }
     }
@@ -328,6 +333,25 @@ impl App {
                 self.command(Command::SetReactions { id, reactions });
             }
             Err(e) => tools.reactions_error = Some(e),
+        }
+    }
+
+    /// Hands each session's log framing to the engine for auto-reply when it changed (set
+    /// in the framing form or restored), so rules match the messages the log shows.
+    pub(crate) fn sync_reply_framing(&mut self) {
+        let mut changed = Vec::new();
+        for (id, state) in &self.traffic {
+            let framing = state.log_view.framing();
+            let Some(view) = self.views.get_mut(id) else {
+                continue;
+            };
+            if view.tools.reply_framing != framing {
+                view.tools.reply_framing = framing.clone();
+                changed.push((*id, framing));
+            }
+        }
+        for (id, framing) in changed {
+            self.command(Command::SetReplyFraming { id, framing });
         }
     }
 

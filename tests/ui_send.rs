@@ -337,6 +337,35 @@ fn auto_reply_rules_are_handed_to_the_engine_and_errors_shown() {
 }
 
 #[test]
+fn changing_the_framing_hands_it_to_the_engine_for_auto_reply() {
+    let mut f = fixture("reply-framing");
+    let framing_sent = |commands: Vec<Command>| {
+        commands.into_iter().find_map(|c| match c {
+            Command::SetReplyFraming { id, framing } => Some((id, framing.to_string())),
+            _ => None,
+        })
+    };
+    // Nothing is sent while the framing stays raw.
+    f.harness.run_steps(2);
+    assert_eq!(framing_sent(f.drain_commands()), None);
+    f.harness
+        .get_all_by_role(Role::ComboBox)
+        .find(|n| n.accesskit_node().label().is_some_and(|l| l == "Framing"))
+        .expect("the framing choice")
+        .click();
+    f.harness.run_steps(2);
+    f.harness.get_by_label("Length prefix").click();
+    f.harness.run_steps(3);
+    let id = f.id;
+    let sent = framing_sent(f.drain_commands()).expect("SetReplyFraming");
+    assert_eq!(sent.0, id);
+    assert!(sent.1.starts_with("len:"), "{}", sent.1);
+    // Sent once per change, not every frame.
+    f.harness.run_steps(3);
+    assert_eq!(framing_sent(f.drain_commands()), None);
+}
+
+#[test]
 fn quick_commands_export_and_import_as_ron() {
     use sockdbg::app::Action;
     use sockdbg::send_tools::ToolAction;

@@ -124,10 +124,18 @@ pub(super) async fn run(mut commands: mpsc::UnboundedReceiver<Command>, sink: Ev
                     let sender = reactions
                         .entry(id)
                         .or_insert_with(|| watch::channel(Arc::default()).0);
-                    sender.send_replace(Arc::new(reactor));
+                    let framing = sender.borrow().framing().clone();
+                    sender.send_replace(Arc::new(reactor.with_framing(framing)));
                 }
                 Err(e) => sink.warning(id, format!("{e}; the previous rules stay in effect")),
             },
+            Command::SetReplyFraming { id, framing } => {
+                let sender = reactions
+                    .entry(id)
+                    .or_insert_with(|| watch::channel(Arc::default()).0);
+                let reactor = Reactor::clone(&sender.borrow()).with_framing(framing);
+                sender.send_replace(Arc::new(reactor));
+            }
             Command::DisconnectPeer { id, peer } => {
                 forward(&sessions, &sink, id, SessionCommand::DisconnectPeer(peer));
             }

@@ -21,6 +21,7 @@ mod net;
 mod peers;
 mod reactions;
 mod registry;
+mod reply_frames;
 pub mod sink;
 mod tcp_client;
 mod tcp_server;

@@ -2,22 +2,29 @@
 //! dispatcher keeps one [`watch`] channel per session, so rules set while a session is
 //! stopped apply when it starts, and a change reaches running connections at once. Rules are
 //! evaluated right where bytes are read, so a reply goes out without a round trip to the UI.
+//! With the session's framing (delimiter, fixed, length) rules match once per complete frame
+//! (see [`super::reply_frames`]): per connection for a stream, per datagram or WebSocket
+//! message otherwise; raw and idle framing match each read.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use bytes::Bytes;
 use tokio::sync::watch;
 
 use super::dispatch::SessionContext;
+use super::reply_frames::{FrameCutter, cut_message, cuts};
+use crate::codec::framing::Framing;
 use crate::codec::reply::{RuleError, RuleSet, describe_bytes};
 use crate::protocol::{Event, PeerId, Reactions};
 
 /// Compiled reactions of one session.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct Reactor {
     on_connect: Option<Bytes>,
-    rules: RuleSet,
+    rules: Arc<RuleSet>,
+    /// How auto-reply cuts what peers send into messages (the session's log framing).
+    framing: Framing,
 }
 
 /// The receiving end a session reads its reactions from.
@@ -31,8 +38,86 @@ impl Reactor {
     pub(super) fn build(reactions: Reactions) -> Result<Self, RuleError> {
         Ok(Self {
             on_connect: reactions.on_connect.filter(|data| !data.is_empty()),
-            rules: RuleSet::compile(&reactions.rules)?,
+            rules: Arc::new(RuleSet::compile(&reactions.rules)?),
+            framing: Framing::Raw,
         })
+    }
+
+    /// This reactor with `framing` for auto-reply.
+    pub(super) fn with_framing(mut self, framing: Framing) -> Self {
+        self.framing = framing;
+        self
+    }
+
+    /// The framing auto-reply cuts received bytes with.
+    pub(super) fn framing(&self) -> &Framing {
+        &self.framing
+    }
+}
+
+/// Auto-reply state of one stream (a TCP or TLS connection): its frame cutter, made when
+/// the session's framing cuts and there are rules, remade when the framing changes.
+#[derive(Debug, Default)]
+pub(super) struct StreamFrames(Mutex<Option<FrameCutter>>);
+
+/// The auto-replies to `data` read from `peer`'s stream: one per complete frame a rule
+/// matches (with raw or idle framing, the read itself is the message).
+pub(super) fn auto_replies_stream(
+    context: &SessionContext,
+    peer: PeerId,
+    frames: &StreamFrames,
+    data: &[u8],
+) -> Vec<Bytes> {
+    let messages = {
+        let reactor = context.reactions.borrow();
+        let mut cutter = frames.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if reactor.rules.is_empty() || !cuts(&reactor.framing) {
+            // Nothing to match, or each read is a message: no bytes kept. A cutter made
+            // later starts at the next read.
+            *cutter = None;
+            None
+        } else {
+            let cutter = match &mut *cutter {
+                Some(c) if c.framing() == &reactor.framing => c,
+                slot => slot.insert(FrameCutter::new(reactor.framing.clone())),
+            };
+            Some(cutter.push(data))
+        }
+    };
+    match messages {
+        None => auto_reply(context, peer, data).into_iter().collect(),
+        Some(messages) => messages
+            .iter()
+            .filter_map(|message| auto_reply(context, peer, message))
+            .collect(),
+    }
+}
+
+/// The auto-replies to one datagram or WebSocket message from `peer`: the message is cut
+/// by the session's framing on its own (a frame never spans two messages), one reply per
+/// complete frame a rule matches.
+pub(super) fn auto_replies_message(
+    context: &SessionContext,
+    peer: PeerId,
+    data: &[u8],
+) -> Vec<Bytes> {
+    let messages = {
+        let reactor = context.reactions.borrow();
+        if reactor.rules.is_empty() {
+            return Vec::new();
+        }
+        if cuts(&reactor.framing) {
+            Some(cut_message(&reactor.framing, data))
+        } else {
+            None
+        }
+    };
+    match messages {
+        None => auto_reply(context, peer, data).into_iter().collect(),
+        Some(messages) => messages
+            .iter()
+            .filter_map(|message| auto_reply(context, peer, message))
+            .collect(),
     }
 }
 
@@ -43,7 +128,7 @@ pub(super) fn on_connect(context: &SessionContext) -> Option<Bytes> {
 
 /// The auto-reply to `data` received from `peer`, if a rule matches; the match is logged
 /// (as a note), and a reply that cannot be built is reported instead of sent.
-pub(super) fn auto_reply(context: &SessionContext, peer: PeerId, data: &[u8]) -> Option<Bytes> {
+fn auto_reply(context: &SessionContext, peer: PeerId, data: &[u8]) -> Option<Bytes> {
     let answer = {
         let reactor = context.reactions.borrow();
         if reactor.rules.is_empty() {

@@ -120,21 +120,36 @@ fn describe_peers(peers: &[PeerId]) -> String {
 pub(super) struct Replies {
     pub(super) context: SessionContext,
     pub(super) queue: SendQueue,
+    /// The connection's frame cutter for auto-reply (see [`reactions::StreamFrames`]).
+    pub(super) frames: reactions::StreamFrames,
 }
 
 impl Replies {
     /// Answers `data` that came from `peer` if an auto-reply rule matches; call it right
     /// after logging `data`, so the log reads: what came in, which rule matched, what went out.
+    /// With the session's framing, rules match once per complete frame of the stream.
     pub(super) fn answer(&self, peer: PeerId, data: &Bytes) {
-        let reply = reactions::auto_reply(&self.context, peer, data);
-        // Refused::Closed: closing, the reply is moot.
-        if let Some(reply) = reply
-            && let Err(Refused::Full(queued)) = self.queue.push(reply, None)
-        {
-            let message = queue_full_message(&describe_peers(&[peer]), queued);
-            self.context
-                .sink
-                .warning(self.context.id, format!("auto-reply {message}"));
+        let replies = reactions::auto_replies_stream(&self.context, peer, &self.frames, data);
+        self.queue_replies(peer, replies);
+    }
+
+    /// Answers one whole message (a WebSocket message) that came from `peer`: cut by the
+    /// session's framing on its own, never joined with the next message.
+    pub(super) fn answer_message(&self, peer: PeerId, data: &Bytes) {
+        let replies = reactions::auto_replies_message(&self.context, peer, data);
+        self.queue_replies(peer, replies);
+    }
+
+    fn queue_replies(&self, peer: PeerId, replies: Vec<Bytes>) {
+        for reply in replies {
+            // Refused::Closed: closing, the reply is moot.
+            if let Err(Refused::Full(queued)) = self.queue.push(reply, None) {
+                let message = queue_full_message(&describe_peers(&[peer]), queued);
+                self.context
+                    .sink
+                    .warning(self.context.id, format!("auto-reply {message}"));
+                break;
+            }
         }
     }
 }
@@ -271,6 +286,7 @@ impl Registry {
                 reactions: context.reactions.clone(),
             },
             queue,
+            frames: reactions::StreamFrames::default(),
         };
         let end = End {
             id: context.id,

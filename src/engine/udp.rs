@@ -117,7 +117,7 @@ pub(super) async fn run_server(
                             let peer = peers.peer_for(context, from);
                             let welcome = if known { None } else { reactions::on_connect(context) };
                             context.sink.traffic(context.id, peer, Direction::Rx, data.clone());
-                            let reply = reactions::auto_reply(context, peer, &data);
+                            let reply = reactions::auto_replies_message(context, peer, &data);
                             for out in welcome.into_iter().chain(reply) {
                                 send_datagram(context, peer, socket.send_to(&out, from).await, &out);
                             }
@@ -217,7 +217,7 @@ pub(super) async fn run_client(
                             Ok((data, from)) => {
                                 let peer = peers.peer_for(context, from);
                                 context.sink.traffic(context.id, peer, Direction::Rx, data.clone());
-                                if let Some(reply) = reactions::auto_reply(context, peer, &data) {
+                                for reply in reactions::auto_replies_message(context, peer, &data) {
                                     let sent = if peer == TARGET_PEER {
                                         send_to_target(&reply).await
                                     } else {

@@ -441,7 +441,7 @@ pub(super) async fn run(
                             let peer = peers.peer_for(context, from);
                             context.sink.traffic(context.id, peer, Direction::Rx, data.clone());
                             // An auto-reply answers the source, not the whole group.
-                            if let Some(reply) = reactions::auto_reply(context, peer, &data) {
+                            for reply in reactions::auto_replies_message(context, peer, &data) {
                                 send_datagram(context, peer, socket.send_to(&reply, from).await, &reply);
                             }
                         }

@@ -268,7 +268,7 @@ fn received(link: &Link, replies: &Replies, message: Message) {
     // Logged in order: what came in, which rule matched, what went out.
     link.sink
         .traffic(link.id, link.peer, Direction::Rx, data.clone());
-    replies.answer(link.peer, &data);
+    replies.answer_message(link.peer, &data);
 }
 
 async fn read_loop(link: &Link, reader: &mut Reader, replies: &Replies) -> ReadEnd {
