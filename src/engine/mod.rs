@@ -9,6 +9,7 @@
 //! - `net`: binding, resolving and describing socket errors.
 //! - `jobs`: periodic and file sends, paced in the engine.
 //! - `reactions`: on-connect payloads and auto-reply rules, evaluated where bytes are read.
+//! - `reply_frames`: auto-reply's cut of received bytes into the session's frames.
 //! - `tls`: TLS acceptors and connectors (given or generated certificates), handshake notes.
 //! - `tls_server`, `tls_client`: TLS sessions; their connections run in `peers` like TCP.
 //! - `udp_drops`: the kernel's word on UDP receive buffers and dropped datagrams.
