@@ -63,8 +63,8 @@ pub struct Cli {
     #[arg(long, value_name = "ALGO", default_value = "none", value_parser = parse_checksum)]
     pub checksum: Checksum,
 
-    /// Send the --send/--send-hex payload N times after connect, --interval-ms apart
-    /// (0: until the run ends).
+    /// Send the --send/--send-hex payload (or stream --send-file) N times after connect,
+    /// --interval-ms apart (0: until the run ends).
     #[arg(long, value_name = "N")]
     pub repeat: Option<u64>,
 

@@ -750,6 +750,27 @@ fn reply_rules_answer_in_order_and_are_logged() {
 }
 
 #[test]
+fn reply_rules_with_framing_answer_each_message_of_a_sticky_write() {
+    let mut run = spawn(&[
+        "tcp-server:127.0.0.1:0",
+        "--framing",
+        "delim:0a",
+        "--reply",
+        "text:ping=>text:pong;",
+        "--once",
+    ]);
+    let server = run.wait_local_addr();
+    let mut client = connect(server);
+    // Three requests in one write (粘包), then one split across two writes.
+    client.write_all(b"ping\nping\nping\npi").expect("write");
+    assert_eq!(read_exact(&mut client, 15), b"pong;pong;pong;");
+    client.write_all(b"ng\n").expect("write");
+    assert_eq!(read_exact(&mut client, 5), b"pong;");
+    drop(client);
+    assert_eq!(run.wait_exit().code, Some(0));
+}
+
+#[test]
 fn bad_pipeline_flags_are_usage_errors() {
     for args in [
         &["tcp-server:0", "--reply", "nope"][..],

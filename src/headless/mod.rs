@@ -423,6 +423,9 @@ impl<W: Write> Driver<W> {
                     rules: self.plan.rules.clone(),
                 };
                 self.send(Command::SetReactions { id, reactions });
+                // --auto-reply with --framing matches each frame, as the window does.
+                let framing = self.plan.framing.clone();
+                self.send(Command::SetReplyFraming { id, framing });
             }
             self.send(Command::Start { id, spec });
         }
