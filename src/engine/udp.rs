@@ -26,7 +26,7 @@ use crate::protocol::{Direction, Event, PeerId, SendTarget};
 use crate::spec::SessionSpec;
 
 /// Most datagrams read per wake-up before the loop looks at commands again.
-pub(super) const DATAGRAMS_PER_WAKEUP: usize = 256;
+const DATAGRAMS_PER_WAKEUP: usize = 256;
 
 /// The peer id of a UDP client's one target (the first address it announces).
 const TARGET_PEER: PeerId = PeerId(1);
@@ -109,25 +109,7 @@ pub(super) async fn run_server(
                 if let Err(e) = ready {
                     return Outcome::Ended(describe(&e));
                 }
-                // Drain what is queued (bounded, so commands still get their turn).
-                for _ in 0..DATAGRAMS_PER_WAKEUP {
-                    match read_shared(|buf| socket.try_recv_from(buf)) {
-                        Ok((data, from)) => {
-                            let known = peers.knows(from);
-                            let peer = peers.peer_for(context, from);
-                            let welcome = if known { None } else { reactions::on_connect(context) };
-                            context.sink.traffic(context.id, peer, Direction::Rx, data.clone());
-                            let reply = reactions::auto_replies_message(context, peer, &data);
-                            for out in welcome.into_iter().chain(reply) {
-                                send_datagram(context, peer, socket.send_to(&out, from).await, &out);
-                            }
-                        }
-                        Err(e) => {
-                            report_recv_error(context, &e);
-                            break;
-                        }
-                    }
-                }
+                receive_burst(context, &socket, &mut peers, Greet::NewSources).await;
             }
             _ = drop_poll.tick() => drops.check(context),
             command = commands.recv() => match command {
@@ -300,6 +282,48 @@ async fn bind(spec: &SessionSpec) -> Result<UdpSocket, String> {
     UdpSocket::from_std(socket.into()).map_err(|e| format!("cannot bind {addr}: {}", describe(&e)))
 }
 
+/// Whether a source heard from for the first time gets the on-connect payload.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Greet {
+    /// Yes (a UDP server greets each new client).
+    NewSources,
+    /// No (a group was greeted once, at the start).
+    Nobody,
+}
+
+/// Takes in what is queued on `socket` (at most [`DATAGRAMS_PER_WAKEUP`], so commands still
+/// get their turn): logs each datagram with its source and answers that source alone with
+/// the on-connect payload (per `greet`) and the auto-replies.
+pub(super) async fn receive_burst(
+    context: &SessionContext,
+    socket: &UdpSocket,
+    peers: &mut UdpPeers,
+    greet: Greet,
+) {
+    for _ in 0..DATAGRAMS_PER_WAKEUP {
+        match read_shared(|buf| socket.try_recv_from(buf)) {
+            Ok((data, from)) => {
+                let new = !peers.knows(from);
+                let peer = peers.peer_for(context, from);
+                let welcome = (new && greet == Greet::NewSources)
+                    .then(|| reactions::on_connect(context))
+                    .flatten();
+                context
+                    .sink
+                    .traffic(context.id, peer, Direction::Rx, data.clone());
+                let reply = reactions::auto_replies_message(context, peer, &data);
+                for out in welcome.into_iter().chain(reply) {
+                    send_datagram(context, peer, socket.send_to(&out, from).await, &out);
+                }
+            }
+            Err(e) => {
+                report_recv_error(context, &e);
+                break;
+            }
+        }
+    }
+}
+
 pub(super) fn report_started(context: &SessionContext, socket: &UdpSocket, spec: &SessionSpec) {
     let local_addr = socket
         .local_addr()
@@ -350,7 +374,7 @@ fn report_pending_error(context: &SessionContext, socket: &UdpSocket) {
     }
 }
 
-pub(super) fn report_recv_error(context: &SessionContext, error: &io::Error) {
+fn report_recv_error(context: &SessionContext, error: &io::Error) {
     match error.kind() {
         io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => {}
         io::ErrorKind::ConnectionRefused => context.sink.warning(

@@ -15,13 +15,11 @@ use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
 use super::dispatch::{Outcome, SessionCommand, SessionContext};
-use super::net::{UDP_RECV_BUFFER_BYTES, describe, read_shared};
+use super::net::{UDP_RECV_BUFFER_BYTES, describe};
 use super::reactions;
-use super::udp::{
-    DATAGRAMS_PER_WAKEUP, UdpPeers, report_recv_error, report_started, send_datagram,
-};
+use super::udp::{Greet, UdpPeers, receive_burst, report_started, send_datagram};
 use super::udp_drops::{DROP_POLL_INTERVAL, DropMonitor};
-use crate::protocol::{Direction, Event, SendTarget};
+use crate::protocol::{Event, SendTarget};
 use crate::spec::SessionSpec;
 
 /// How often the interface list is read to notice that the joined interface changed.
@@ -435,22 +433,8 @@ pub(super) async fn run(
                 if let Err(e) = ready {
                     return Outcome::Ended(describe(&e));
                 }
-                for _ in 0..DATAGRAMS_PER_WAKEUP {
-                    match read_shared(|buf| socket.try_recv_from(buf)) {
-                        Ok((data, from)) => {
-                            let peer = peers.peer_for(context, from);
-                            context.sink.traffic(context.id, peer, Direction::Rx, data.clone());
-                            // An auto-reply answers the source, not the whole group.
-                            for reply in reactions::auto_replies_message(context, peer, &data) {
-                                send_datagram(context, peer, socket.send_to(&reply, from).await, &reply);
-                            }
-                        }
-                        Err(e) => {
-                            report_recv_error(context, &e);
-                            break;
-                        }
-                    }
-                }
+                // An auto-reply answers the source, not the whole group.
+                receive_burst(context, &socket, &mut peers, Greet::Nobody).await;
             }
             _ = drop_poll.tick() => drops.check(context),
             _ = interface_poll.tick() => membership.check(context, &socket),
