@@ -167,9 +167,23 @@ pub(super) enum DetailLine {
     Text(String, EntryKind),
 }
 
+/// What a range selection's detail is made from: the rows between its two ends as the
+/// filter and framing show them, and how they are displayed.
+#[derive(Clone, Debug, PartialEq)]
+struct DetailKey {
+    first_id: Option<u64>,
+    last_id: Option<u64>,
+    rows: usize,
+    filter: crate::model::view::RowFilter,
+    framing: Framing,
+    hex: bool,
+    encoding: TextEncoding,
+    language: Language,
+}
+
 /// The detail of a range selection, built once per selection and display settings.
 pub(super) struct SelectionDetail {
-    key: (usize, usize, Option<u64>, bool, TextEncoding, Language),
+    key: DetailKey,
     lines: Vec<DetailLine>,
     summary: String,
     /// Hex of each entry, one per line (for Copy hex).
@@ -185,8 +199,9 @@ fn selection_detail(
     lv: &LogView,
     range: Selection,
     view: &ViewSettings,
-    language: Language,
+    key: DetailKey,
 ) -> SelectionDetail {
+    let language = key.language;
     let log = &session.log;
     let mut lines = Vec::new();
     let (mut hex, mut text, mut dump) = (String::new(), String::new(), String::new());
@@ -262,7 +277,7 @@ fn selection_detail(
         ));
     }
     SelectionDetail {
-        key: (0, 0, None, false, TextEncoding::Utf8, language),
+        key,
         lines,
         summary,
         hex,
@@ -281,22 +296,18 @@ pub(super) fn selection_detail_ui(
     view: &ViewSettings,
 ) {
     let lv = &state.log_view;
-    let last_id = lv.shown_id(&session.log, range.last);
-    let language = crate::ui::language(ui.ctx());
-    let key = (
-        range.first,
-        range.last,
-        last_id,
-        view.log_hex,
-        view.log_encoding,
-        language,
-    );
+    let key = DetailKey {
+        first_id: lv.shown_id(&session.log, range.first),
+        last_id: lv.shown_id(&session.log, range.last),
+        rows: range.rows(),
+        filter: lv.filter.clone(),
+        framing: lv.framing(),
+        hex: view.log_hex,
+        encoding: view.log_encoding,
+        language: crate::ui::language(ui.ctx()),
+    };
     let cached = state.selection_detail.take().filter(|d| d.key == key);
-    let detail = cached.unwrap_or_else(|| {
-        let mut built = selection_detail(session, lv, range, view, language);
-        built.key = key;
-        built
-    });
+    let detail = cached.unwrap_or_else(|| selection_detail(session, lv, range, view, key));
     ui.horizontal_wrapped(|ui| {
         ui.strong(&detail.summary);
         if ui.small_button(t(ui, Text::CopyHex)).clicked() {
