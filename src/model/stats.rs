@@ -19,14 +19,15 @@ pub struct RateHistory {
 }
 
 impl RateHistory {
-    /// Records the counters at time `t_s` (seconds on any steady clock).
-    pub fn sample(&mut self, t_s: f64, rx_bytes: u64, tx_bytes: u64) {
+    /// Records the counters at time `t_s` (seconds on any steady clock); returns false when
+    /// the last sample is too recent and nothing was recorded.
+    pub fn sample(&mut self, t_s: f64, rx_bytes: u64, tx_bytes: u64) -> bool {
         if self
             .samples
             .back()
             .is_some_and(|(last, _, _)| t_s - last < SAMPLE_EVERY_S)
         {
-            return;
+            return false;
         }
         self.samples.push_back((t_s, rx_bytes, tx_bytes));
         while self
@@ -36,6 +37,7 @@ impl RateHistory {
         {
             self.samples.pop_front();
         }
+        true
     }
 
     /// Bytes per second received and sent over about the last second.
@@ -88,8 +90,8 @@ mod tests {
     fn rates_from_counters() {
         let mut h = RateHistory::default();
         assert_eq!(h.current(), (0.0, 0.0));
-        h.sample(0.0, 0, 0);
-        h.sample(0.1, 50, 0); // too soon: skipped
+        assert!(h.sample(0.0, 0, 0));
+        assert!(!h.sample(0.1, 50, 0), "too soon: skipped");
         h.sample(0.5, 500, 100);
         h.sample(1.0, 1000, 200);
         assert_eq!(h.current(), (1000.0, 200.0));

@@ -3,11 +3,15 @@
 
 use super::*;
 
+/// Samples the session's and its peers' counters, at most every
+/// [`crate::model::stats::SAMPLE_EVERY_S`]: this runs every frame for every session, so
+/// between samples it touches no peer (a server may list thousands).
 pub(super) fn sample_rates(state: &mut TrafficState, session: &Session) {
     let t = steady_seconds();
-    state
-        .rates
-        .sample(t, session.counters.rx_bytes, session.counters.tx_bytes);
+    let counters = &session.counters;
+    if !state.rates.sample(t, counters.rx_bytes, counters.tx_bytes) {
+        return;
+    }
     for (index, peer) in session.peers.iter().enumerate() {
         let Ok(index) = u32::try_from(index) else {
             continue;
