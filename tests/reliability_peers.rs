@@ -9,7 +9,7 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr};
+use std::net::Shutdown;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,7 @@ use bytes::Bytes;
 use common::{DEADLINE, Engine, assert_tcp_closed, read_exactly, reset, tcp_connect};
 use sockdbg::codec::reply::{MatchKind, ReplyRule};
 use sockdbg::model::Sessions;
-use sockdbg::protocol::{Command, Direction, Event, PeerId, Reactions, SendTarget, SessionId};
+use sockdbg::protocol::{Command, Direction, Event, Reactions, SendTarget, SessionId};
 
 const SERVER: SessionId = SessionId(1);
 const OTHER: SessionId = SessionId(2);
@@ -122,16 +122,6 @@ fn assert_engine_answers(engine: &mut Engine) {
     assert_eq!(engine.stopped(OTHER), None);
 }
 
-fn any_peer_connected(engine: &mut Engine) -> (PeerId, SocketAddr) {
-    match engine.wait_for(
-        "PeerConnected",
-        |e| matches!(e, Event::PeerConnected { id, .. } if *id == SERVER),
-    ) {
-        Event::PeerConnected { peer, addr, .. } => (peer, addr),
-        _ => unreachable!("matched PeerConnected"),
-    }
-}
-
 fn any_peer_disconnected(engine: &mut Engine) -> String {
     match engine.wait_for(
         "PeerDisconnected",
@@ -160,7 +150,7 @@ fn reset_mid_transfer_ends_only_that_peer_with_a_reason() {
     engine.start(SERVER, "tcp-server:127.0.0.1:0");
     let addr = engine.started(SERVER);
     let mut client = tcp_connect(addr);
-    let (peer, _) = any_peer_connected(&mut engine);
+    let (peer, _) = engine.any_peer(SERVER);
     // Both ways at once: the client sends 1 MiB, the engine sends it 8 MiB it never reads.
     client.write_all(&vec![0x55; MIB]).expect("write");
     engine.send(Command::Send {
@@ -177,7 +167,7 @@ fn reset_mid_transfer_ends_only_that_peer_with_a_reason() {
     );
     // The session goes on serving.
     let mut next = tcp_connect(addr);
-    let (next_peer, _) = any_peer_connected(&mut engine);
+    let (next_peer, _) = engine.any_peer(SERVER);
     engine.send_bytes(SERVER, SendTarget::Peer(next_peer), b"still here");
     assert_eq!(read_exactly(&mut next, 10), b"still here");
     assert!(
@@ -210,7 +200,7 @@ fn half_close_still_gets_replies_queued_before_the_fin() {
     engine.start(SERVER, "tcp-server:127.0.0.1:0");
     let addr = engine.started(SERVER);
     let mut client = tcp_connect(addr);
-    let (peer, _) = any_peer_connected(&mut engine);
+    let (peer, _) = engine.any_peer(SERVER);
     client.write_all(b"ping").expect("write");
     client.shutdown(Shutdown::Write).expect("half-close");
     assert_eq!(read_exactly(&mut client, 4), b"pong");
@@ -226,7 +216,7 @@ fn a_send_just_before_a_disconnect_still_goes_out_first() {
     engine.start(SERVER, "tcp-server:127.0.0.1:0");
     let addr = engine.started(SERVER);
     let mut client = tcp_connect(addr);
-    let (peer, _) = any_peer_connected(&mut engine);
+    let (peer, _) = engine.any_peer(SERVER);
     engine.send_bytes(SERVER, SendTarget::Peer(peer), b"bye");
     engine.send(Command::DisconnectPeer { id: SERVER, peer });
     assert_eq!(read_exactly(&mut client, 3), b"bye");
@@ -284,7 +274,7 @@ fn an_rst_storm_of_200_clients_mid_transfer_leaks_nothing() {
     let (fds, thread_count) = (open_fds(), settled_threads());
     let clients: Vec<_> = (0..CLIENTS).map(|_| tcp_connect(addr)).collect();
     for _ in 0..CLIENTS {
-        any_peer_connected(&mut engine);
+        engine.any_peer(SERVER);
     }
     assert_eq!(connected_in_model(&engine), CLIENTS);
     // Mid-transfer: 256 KiB to every client, which none of them reads.
@@ -318,7 +308,7 @@ fn a_client_that_never_reads_gets_a_bounded_queue_and_visible_backpressure() {
     engine.start(SERVER, "tcp-server:127.0.0.1:0");
     let addr = engine.started(SERVER);
     let mut client = tcp_connect(addr);
-    let (peer, _) = any_peer_connected(&mut engine);
+    let (peer, _) = engine.any_peer(SERVER);
     let chunk = Bytes::from(vec![0xAB; MIB]);
     let begun = Instant::now();
     for _ in 0..SENDS {

@@ -22,46 +22,12 @@ const SERVER: SessionId = SessionId(1);
 const CLIENT: SessionId = SessionId(2);
 const OTHER_CLIENT: SessionId = SessionId(3);
 
-/// Waits for a `Note` on session `id` containing `text` and returns it.
-fn note(engine: &mut Engine, id: SessionId, text: &str) -> (Option<PeerId>, String) {
-    let what = format!("a note containing {text:?}");
-    match engine.wait_for(
-        &what,
-        |e| matches!(e, Event::Note { id: i, message, .. } if *i == id && message.contains(text)),
-    ) {
-        Event::Note { peer, message, .. } => (peer, message),
-        _ => unreachable!("matched Note"),
-    }
-}
-
-/// Waits for a `Warning` on session `id` containing `text` and returns it.
-fn warning_with(engine: &mut Engine, id: SessionId, text: &str) -> String {
-    let what = format!("a warning containing {text:?}");
-    match engine.wait_for(&what, |e| {
-        matches!(e, Event::Warning { id: i, message, .. } if *i == id && message.contains(text))
-    }) {
-        Event::Warning { message, .. } => message,
-        _ => unreachable!("matched Warning"),
-    }
-}
-
-/// Waits for any `PeerConnected` on session `id`: its peer id and address.
-fn any_peer(engine: &mut Engine, id: SessionId) -> (PeerId, SocketAddr) {
-    match engine.wait_for(
-        "PeerConnected",
-        |e| matches!(e, Event::PeerConnected { id: i, .. } if *i == id),
-    ) {
-        Event::PeerConnected { peer, addr, .. } => (peer, addr),
-        _ => unreachable!("matched PeerConnected"),
-    }
-}
-
 /// Starts a TLS server with a generated certificate on 127.0.0.1: its address and the path
 /// of the PEM the note says it wrote.
 fn start_generated_server(engine: &mut Engine) -> (SocketAddr, Scratch) {
     engine.start(SERVER, "tls-server:127.0.0.1:0");
     let addr = engine.started(SERVER);
-    let (peer, message) = note(engine, SERVER, "generated a self-signed certificate");
+    let (peer, message) = engine.note_with(SERVER, "generated a self-signed certificate");
     assert_eq!(peer, None, "the certificate note is about the session");
     assert!(message.contains("SHA-256 fingerprint"), "{message}");
     let path = pem_path(&message);
@@ -84,8 +50,8 @@ fn pem_path(message: &str) -> PathBuf {
 fn start_client(engine: &mut Engine, id: SessionId, spec: &str) -> (SocketAddr, PeerId, String) {
     engine.start(id, spec);
     let local_addr = engine.started(id);
-    let (peer, _) = any_peer(engine, id);
-    let (noted_peer, message) = note(engine, id, "TLS established");
+    let (peer, _) = engine.any_peer(id);
+    let (noted_peer, message) = engine.note_with(id, "TLS established");
     assert_eq!(
         noted_peer,
         Some(peer),
@@ -118,7 +84,7 @@ fn a_generated_certificate_and_an_insecure_client_move_bytes_exactly_both_ways()
     assert!(handshake.contains("valid until"), "{handshake}");
     // The server lists the client by its address, like a TCP client.
     let client_peer = engine.peer_connected(SERVER, client_addr);
-    let (_, server_side) = note(&mut engine, SERVER, "TLS established");
+    let (_, server_side) = engine.note_with(SERVER, "TLS established");
     assert!(server_side.contains("TLS 1.3"), "{server_side}");
 
     engine.send_bytes(CLIENT, SendTarget::All, b"hello\x00\xff\r\n");
@@ -197,7 +163,7 @@ fn a_client_trusts_the_servers_written_pem_and_refuses_it_otherwise() {
     );
     assert!(reason.contains("not trusted (UnknownIssuer"), "{reason}");
     // Each refused client was one failed handshake on the server, which keeps serving.
-    warning_with(&mut engine, SERVER, "rejected our certificate");
+    engine.warning_with(SERVER, "rejected our certificate");
     engine.shutdown();
 }
 
@@ -215,7 +181,7 @@ fn a_server_presents_its_certificate_and_key_files_and_the_name_is_checked() {
         ),
     );
     let port = engine.started(SERVER).port();
-    let (_, message) = note(&mut engine, SERVER, "TLS certificate from");
+    let (_, message) = engine.note_with(SERVER, "TLS certificate from");
     assert!(message.contains("CN=test-server.example"), "{message}");
 
     let (_, _, handshake) = start_client(
@@ -288,7 +254,7 @@ fn a_self_signed_ca_certificate_given_as_ca_is_trusted_as_is() {
         &format!("tls-client:localhost:{port},ca={}", cert.display()),
     );
     assert!(handshake.contains("CN=device.example"), "{handshake}");
-    any_peer(&mut engine, SERVER); // the server's side of the handshake is done too
+    engine.any_peer(SERVER); // the server's side of the handshake is done too
     engine.send_bytes(SERVER, SendTarget::All, b"ok");
     let (rx, _) = engine.traffic_bytes(CLIENT, server_peer, Direction::Rx, 2);
     assert_eq!(rx, b"ok");
@@ -320,7 +286,7 @@ fn an_expired_certificate_is_refused_with_a_hint() {
         ),
     );
     let port = engine.started(SERVER).port();
-    let (_, message) = note(&mut engine, SERVER, "TLS certificate from");
+    let (_, message) = engine.note_with(SERVER, "TLS certificate from");
     assert!(message.contains("valid until 2001-01-01"), "{message}");
     assert!(message.contains("(EXPIRED)"), "{message}");
     engine.start(
@@ -348,7 +314,7 @@ fn a_client_connects_over_ipv6_by_address() {
     let mut engine = Engine::spawn();
     engine.start(SERVER, "tls-server:[::1]:0");
     let port = engine.started(SERVER).port();
-    let (_, message) = note(&mut engine, SERVER, "its PEM is at ");
+    let (_, message) = engine.note_with(SERVER, "its PEM is at ");
     let pem = Scratch(pem_path(&message));
     // The generated certificate names ::1, and the name check uses the address.
     let (_, _, handshake) = start_client(
@@ -374,7 +340,7 @@ fn a_plain_tcp_client_is_dropped_and_the_server_keeps_serving() {
     plain
         .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         .expect("plain client writes");
-    let message = warning_with(&mut engine, SERVER, "TLS handshake with");
+    let message = engine.warning_with(SERVER, "TLS handshake with");
     assert!(
         message.starts_with(&format!("TLS handshake with {plain_addr} failed: ")),
         "{message}"
@@ -472,7 +438,7 @@ fn a_half_open_server_keeps_sending_after_the_clients_close_notify() {
     let mut engine = Engine::spawn();
     engine.start(SERVER, "tls-server:127.0.0.1:0,half-open");
     let server_addr = engine.started(SERVER);
-    let (_, message) = note(&mut engine, SERVER, "generated a self-signed certificate");
+    let (_, message) = engine.note_with(SERVER, "generated a self-signed certificate");
     let pem = Scratch(pem_path(&message));
     let (mut tls, peer) = client_that_sent(&mut engine, server_addr, &pem, b"request");
     // TLS 1.3 half-close: the client says it has finished sending, and keeps reading.
@@ -525,7 +491,7 @@ fn a_half_open_client_keeps_sending_after_the_servers_close_notify() {
     let conn = rustls::ServerConnection::new(Arc::new(config)).expect("server connection");
     let mut server = handshaken(conn, sock);
     engine.started(CLIENT);
-    let (peer, _) = any_peer(&mut engine, CLIENT);
+    let (peer, _) = engine.any_peer(CLIENT);
     server.write_all(b"banner").expect("write");
     server.conn.send_close_notify();
     server.flush().expect("flush close_notify");
@@ -548,7 +514,7 @@ fn a_server_stops_promptly_while_its_tls_client_reads_nothing() {
     let mut engine = Engine::spawn();
     let (server_addr, pem) = start_generated_server(&mut engine);
     let _stalled = rustls_client(server_addr, &pem);
-    let (peer, _) = any_peer(&mut engine, SERVER);
+    let (peer, _) = engine.any_peer(SERVER);
     // More than the socket buffers hold: the writer is stuck until the client reads.
     engine.send_bytes(
         SERVER,
@@ -575,7 +541,7 @@ fn half_closed_then_three_sends(
     noun: &str,
     target: SendTarget,
 ) {
-    let (noted, message) = note(engine, id, "finished sending");
+    let (noted, message) = engine.note_with(id, "finished sending");
     assert_eq!(noted, Some(peer));
     assert_eq!(
         message,
@@ -602,7 +568,7 @@ fn client_that_sent(
     let mut tls = rustls_client(addr, pem);
     tls.write_all(first).expect("write");
     tls.flush().expect("flush");
-    let (peer, _) = any_peer(engine, SERVER);
+    let (peer, _) = engine.any_peer(SERVER);
     let (rx, _) = engine.traffic_bytes(SERVER, peer, Direction::Rx, first.len());
     assert_eq!(rx, first);
     (tls, peer)

@@ -119,29 +119,6 @@ fn client<'a>(
     })
 }
 
-/// Waits for a note on `id` containing `text` and returns it.
-fn note(engine: &mut Engine, id: SessionId, text: &str) -> String {
-    let what = format!("a note containing {text:?}");
-    match engine.wait_for(
-        &what,
-        |e| matches!(e, Event::Note { id: i, message, .. } if *i == id && message.contains(text)),
-    ) {
-        Event::Note { message, .. } => message,
-        _ => unreachable!("matched Note"),
-    }
-}
-
-/// Waits for the `PeerConnected` of session `id` and returns the peer and its address.
-fn any_peer(engine: &mut Engine, id: SessionId) -> (PeerId, SocketAddr) {
-    match engine.wait_for(
-        "PeerConnected",
-        |e| matches!(e, Event::PeerConnected { id: i, .. } if *i == id),
-    ) {
-        Event::PeerConnected { peer, addr, .. } => (peer, addr),
-        _ => unreachable!("matched PeerConnected"),
-    }
-}
-
 fn text(message: Option<Message>) -> String {
     match message {
         Some(Message::Text(text)) => text.as_str().to_string(),
@@ -182,7 +159,7 @@ fn server_exchanges_text_and_binary_answers_ping_and_shows_the_close_code() {
         Some(&b"chat"[..])
     );
     let id = engine.peer_connected(SERVER, peer.local_addr);
-    let opened = note(&mut engine, SERVER, "connected to /chat");
+    let opened = engine.note_with(SERVER, "connected to /chat").1;
     assert!(opened.contains("subprotocol chat"), "{opened}");
 
     // In: one message, one entry, its payload exactly (text and binary alike).
@@ -219,7 +196,7 @@ fn server_exchanges_text_and_binary_answers_ping_and_shows_the_close_code() {
         Some(Message::Pong(payload)) => assert_eq!(payload, &b"abc"[..]),
         other => panic!("expected a pong, got {other:?}"),
     }
-    note(&mut engine, SERVER, "ping (3 bytes), answered with pong");
+    engine.note_with(SERVER, "ping (3 bytes), answered with pong");
 
     // The client's close: code and reason shown, answered, the peer gone.
     peer.send(Message::Close(Some(CloseFrame {
@@ -228,11 +205,7 @@ fn server_exchanges_text_and_binary_answers_ping_and_shows_the_close_code() {
     })));
     assert_eq!(close_code(peer.next()), (1001, "bye".to_string()));
     assert!(peer.next().is_none(), "the server ends the connection");
-    note(
-        &mut engine,
-        SERVER,
-        "peer closed: 1001 going away (\"bye\")",
-    );
+    engine.note_with(SERVER, "peer closed: 1001 going away (\"bye\")");
     let reason = engine.peer_disconnected(SERVER, id);
     assert_eq!(reason, "closed by peer: 1001 going away (\"bye\")");
 
@@ -251,7 +224,7 @@ fn server_refuses_another_path_with_404_and_takes_any_path_without_one() {
         Err(e) => panic!("expected HTTP 404, got {e}"),
         Ok(_) => panic!("expected HTTP 404, the upgrade worked"),
     }
-    let refused = note(&mut engine, SERVER, "refused a WebSocket upgrade");
+    let refused = engine.note_with(SERVER, "refused a WebSocket upgrade").1;
     assert!(
         refused.contains("/nope") && refused.contains("404") && refused.contains("/chat"),
         "{refused}"
@@ -273,11 +246,7 @@ fn server_refuses_another_path_with_404_and_takes_any_path_without_one() {
         Some(&b"first"[..])
     );
     engine.peer_connected(CLIENT, peer.local_addr);
-    note(
-        &mut engine,
-        CLIENT,
-        "connected to /whatever, subprotocol first",
-    );
+    engine.note_with(CLIENT, "connected to /whatever, subprotocol first");
 }
 
 #[test]
@@ -320,12 +289,8 @@ fn server_sends_per_peer_disconnects_with_close_1000_and_stop_closes_all() {
         engine.peer_disconnected(SERVER, peer_a),
         "disconnected by user"
     );
-    note(
-        &mut engine,
-        SERVER,
-        "sent close: 1000 normal (disconnected by user)",
-    );
-    note(&mut engine, SERVER, "peer answered close: 1000 normal");
+    engine.note_with(SERVER, "sent close: 1000 normal (disconnected by user)");
+    engine.note_with(SERVER, "peer answered close: 1000 normal");
     engine.send_bytes(SERVER, SendTarget::Peer(peer_a), b"late");
     assert!(engine.warning(SERVER).contains("no longer connected"));
 
@@ -448,9 +413,9 @@ fn client_exchanges_messages_notes_ping_and_ends_on_the_servers_close() {
     engine.start(CLIENT, &format!("ws://{addr}/x,proto=chat"));
     let mut server = served(&rt, task);
     engine.started(CLIENT);
-    let (id, peer_addr) = any_peer(&mut engine, CLIENT);
+    let (id, peer_addr) = engine.any_peer(CLIENT);
     assert_eq!(peer_addr, server.local_addr);
-    let opened = note(&mut engine, CLIENT, "HTTP 101");
+    let opened = engine.note_with(CLIENT, "HTTP 101").1;
     assert!(
         opened.contains("Switching Protocols") && opened.contains("subprotocol chat"),
         "{opened}"
@@ -475,9 +440,9 @@ fn client_exchanges_messages_notes_ping_and_ends_on_the_servers_close() {
         Some(Message::Pong(payload)) => assert_eq!(payload, &b"12345"[..]),
         other => panic!("expected a pong, got {other:?}"),
     }
-    note(&mut engine, CLIENT, "ping (5 bytes), answered with pong");
+    engine.note_with(CLIENT, "ping (5 bytes), answered with pong");
     server.send(Message::Pong(Bytes::from_static(b"x")));
-    note(&mut engine, CLIENT, "pong (1 bytes)");
+    engine.note_with(CLIENT, "pong (1 bytes)");
 
     server.send(Message::Close(Some(CloseFrame {
         code: CloseCode::Normal,
@@ -485,7 +450,7 @@ fn client_exchanges_messages_notes_ping_and_ends_on_the_servers_close() {
     })));
     assert_eq!(close_code(server.next()).0, 1000);
     drop(server); // the server ends the TCP connection after the handshake
-    note(&mut engine, CLIENT, "peer closed: 1000 normal");
+    engine.note_with(CLIENT, "peer closed: 1000 normal");
     assert_eq!(
         engine.stopped(CLIENT).as_deref(),
         Some("closed by peer: 1000 normal")
@@ -500,8 +465,8 @@ fn client_stop_sends_close_1000_and_binary_forces_binary_messages() {
     engine.start(CLIENT, &format!("ws://{addr}/,binary"));
     let mut server = served(&rt, task);
     engine.started(CLIENT);
-    let (id, _) = any_peer(&mut engine, CLIENT);
-    note(&mut engine, CLIENT, "no subprotocol");
+    let (id, _) = engine.any_peer(CLIENT);
+    engine.note_with(CLIENT, "no subprotocol");
     engine.send_bytes(CLIENT, SendTarget::All, b"plain text");
     assert_eq!(binary(server.next()), &b"plain text"[..]);
     assert_eq!(
@@ -513,12 +478,8 @@ fn client_stop_sends_close_1000_and_binary_forces_binary_messages() {
     assert_eq!(close_code(server.next()).0, 1000);
     // tokio-tungstenite answered while reading; the client closes the TCP connection then.
     assert!(server.next().is_none());
-    note(
-        &mut engine,
-        CLIENT,
-        "sent close: 1000 normal (session stopped)",
-    );
-    note(&mut engine, CLIENT, "peer answered close: 1000 normal");
+    engine.note_with(CLIENT, "sent close: 1000 normal (session stopped)");
+    engine.note_with(CLIENT, "peer answered close: 1000 normal");
     assert_eq!(engine.stopped(CLIENT), None);
 }
 
@@ -631,7 +592,7 @@ fn headless_prints_websocket_messages_as_jsonl() {
 
 /// Waits for the `PeerConnected` of session `id` and returns the peer.
 fn peer_of(engine: &mut Engine, id: SessionId) -> PeerId {
-    any_peer(engine, id).0
+    engine.any_peer(id).0
 }
 
 #[test]
@@ -641,7 +602,9 @@ fn wss_both_ways_with_a_generated_certificate() {
     let mut engine = Engine::spawn();
     engine.start(SERVER, "ws-server:127.0.0.1:0/s,tls,proto=p");
     let addr = engine.started(SERVER);
-    let generated = note(&mut engine, SERVER, "generated a self-signed certificate");
+    let generated = engine
+        .note_with(SERVER, "generated a self-signed certificate")
+        .1;
     let pem = generated
         .split_once("its PEM is at ")
         .and_then(|(_, rest)| rest.split_once(" (give"))
@@ -653,21 +616,21 @@ fn wss_both_ways_with_a_generated_certificate() {
     engine.started(CLIENT);
     let client_peer = peer_of(&mut engine, CLIENT);
     let server_peer = peer_of(&mut engine, SERVER);
-    note(&mut engine, CLIENT, "TLS established");
-    let opened = note(&mut engine, CLIENT, "HTTP 101");
+    engine.note_with(CLIENT, "TLS established");
+    let opened = engine.note_with(CLIENT, "HTTP 101").1;
     assert!(
         opened.starts_with(&format!("WebSocket wss://{addr}/s")),
         "{opened}"
     );
     assert!(opened.contains("subprotocol p"), "{opened}");
     // The server's line is about the client (its SNI), not "no peer certificate".
-    let tls_line = note(&mut engine, SERVER, "TLS established");
+    let tls_line = engine.note_with(SERVER, "TLS established").1;
     assert!(
         tls_line.contains("the client sent no server name (SNI)"),
         "{tls_line}"
     );
     assert!(!tls_line.contains("no peer certificate"), "{tls_line}");
-    note(&mut engine, SERVER, "connected to /s, subprotocol p");
+    engine.note_with(SERVER, "connected to /s, subprotocol p");
 
     engine.send_bytes(CLIENT, SendTarget::All, "über TLS".as_bytes());
     assert_eq!(
@@ -689,7 +652,9 @@ fn wss_both_ways_with_a_generated_certificate() {
     const OTHER: SessionId = SessionId(5);
     engine.start(OTHER, "ws-server:127.0.0.1:0,tls");
     engine.started(OTHER);
-    let other = note(&mut engine, OTHER, "generated a self-signed certificate");
+    let other = engine
+        .note_with(OTHER, "generated a self-signed certificate")
+        .1;
     let other_pem = other
         .split_once("its PEM is at ")
         .and_then(|(_, rest)| rest.split_once(" (give"))
@@ -794,7 +759,7 @@ fn a_vanished_client_a_plain_http_request_and_tls_to_a_plain_server_are_told_apa
         "{answer}"
     );
     assert!(answer.contains("WebSocket endpoint"), "{answer}");
-    let noted = note(&mut engine, SERVER, "answered a plain HTTP request");
+    let noted = engine.note_with(SERVER, "answered a plain HTTP request").1;
     assert!(noted.contains("(GET /page HTTP/1.1) with 426"), "{noted}");
 
     // TLS to a server without tls: said so.
@@ -837,5 +802,5 @@ fn on_connect_and_auto_reply_go_as_messages() {
     assert_eq!(text(peer.next()), "welcome");
     peer.send(Message::text("ping"));
     assert_eq!(text(peer.next()), "pong");
-    note(&mut engine, SERVER, "auto-reply rule 1");
+    engine.note_with(SERVER, "auto-reply rule 1");
 }

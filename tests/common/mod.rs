@@ -168,6 +168,44 @@ impl Engine {
         }
     }
 
+    /// Waits for any `PeerConnected` on session `id`: its peer id and address.
+    #[allow(dead_code)] // not every test binary uses every helper
+    pub fn any_peer(&mut self, id: SessionId) -> (PeerId, SocketAddr) {
+        match self.wait_for(
+            "PeerConnected",
+            |e| matches!(e, Event::PeerConnected { id: i, .. } if *i == id),
+        ) {
+            Event::PeerConnected { peer, addr, .. } => (peer, addr),
+            _ => unreachable!("matched PeerConnected"),
+        }
+    }
+
+    /// Waits for a `Note` on session `id` containing `text`: the peer it is about, if any,
+    /// and the note.
+    #[allow(dead_code)]
+    pub fn note_with(&mut self, id: SessionId, text: &str) -> (Option<PeerId>, String) {
+        let what = format!("a note containing {text:?}");
+        match self.wait_for(
+            &what,
+            |e| matches!(e, Event::Note { id: i, message, .. } if *i == id && message.contains(text)),
+        ) {
+            Event::Note { peer, message, .. } => (peer, message),
+            _ => unreachable!("matched Note"),
+        }
+    }
+
+    /// Waits for a `Warning` on session `id` containing `text` and returns it.
+    #[allow(dead_code)]
+    pub fn warning_with(&mut self, id: SessionId, text: &str) -> String {
+        let what = format!("a warning containing {text:?}");
+        match self.wait_for(&what, |e| {
+            matches!(e, Event::Warning { id: i, message, .. } if *i == id && message.contains(text))
+        }) {
+            Event::Warning { message, .. } => message,
+            _ => unreachable!("matched Warning"),
+        }
+    }
+
     /// Waits for `PeerDisconnected` of `peer` and returns its reason.
     pub fn peer_disconnected(&mut self, id: SessionId, peer: PeerId) -> String {
         let what = format!("PeerDisconnected of {peer:?}");
