@@ -73,6 +73,17 @@ impl Fixture {
         self.harness.run_steps(2);
     }
 
+    /// Where each send since the last drain went.
+    fn sent_targets(&mut self) -> Vec<SendTarget> {
+        self.drain_commands()
+            .into_iter()
+            .filter_map(|c| match c {
+                Command::Send { target, .. } => Some(target),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn label_contains(&self, text: &str) -> bool {
         self.harness
             .query_all_by_label_contains(text)
@@ -460,14 +471,7 @@ fn several_selected_clients_each_get_the_send_and_their_own_jobs() {
         "the To: list names the selection: {combos:?}"
     );
     f.click("Send");
-    let targets: Vec<SendTarget> = f
-        .drain_commands()
-        .into_iter()
-        .filter_map(|c| match c {
-            Command::Send { target, .. } => Some(target),
-            _ => None,
-        })
-        .collect();
+    let targets = f.sent_targets();
     assert_eq!(
         targets,
         [SendTarget::Peer(PeerId(1)), SendTarget::Peer(PeerId(3))]
@@ -520,14 +524,7 @@ fn a_broadcast_client_can_answer_one_responder_or_send_to_its_target() {
     f.click("Send");
     f.pick("To", "255.255.255.255:9 (target)");
     f.click("Send");
-    let targets: Vec<SendTarget> = f
-        .drain_commands()
-        .into_iter()
-        .filter_map(|c| match c {
-            Command::Send { target, .. } => Some(target),
-            _ => None,
-        })
-        .collect();
+    let targets = f.sent_targets();
     assert_eq!(
         targets,
         [
