@@ -42,8 +42,10 @@ pub enum JobOutcome {
     Completed,
     /// The user cancelled it (or stopped the session).
     Cancelled,
-    /// It could not go on (file unreadable, session not running).
+    /// It could not go on (session not running, peer gone).
     Failed(String),
+    /// A file send's file could not be opened or read; the reason names the file.
+    FileFailed(String),
 }
 
 /// Where a send goes.

@@ -53,7 +53,7 @@ impl JobView {
             return None;
         }
         let failed = self.jobs.values().find_map(|(_, _, end)| match end {
-            Some(JobOutcome::Failed(why)) => Some(why.clone()),
+            Some(JobOutcome::Failed(why) | JobOutcome::FileFailed(why)) => Some(why.clone()),
             _ => None,
         });
         let cancelled = self

@@ -203,7 +203,7 @@ fn missing_file_is_reported() {
     });
     let (_, outcome) = job_ended(&mut engine, job);
     assert!(
-        matches!(outcome, JobOutcome::Failed(ref why) if why.contains("cannot open")),
+        matches!(outcome, JobOutcome::FileFailed(ref why) if why.contains("cannot open")),
         "{outcome:?}"
     );
     engine.shutdown();

@@ -209,7 +209,9 @@ pub(super) async fn periodic(
     let message = match &outcome {
         JobOutcome::Completed => format!("periodic send finished: {done} sent"),
         JobOutcome::Cancelled => format!("periodic send stopped after {done} sends"),
-        JobOutcome::Failed(why) => format!("periodic send ended after {done} sends: {why}"),
+        JobOutcome::Failed(why) | JobOutcome::FileFailed(why) => {
+            format!("periodic send ended after {done} sends: {why}")
+        }
     };
     context.note(message);
     context.end(done, outcome);
@@ -222,7 +224,9 @@ pub(super) async fn send_file(context: JobContext, path: PathBuf, chunk_bytes: u
     let message = match &outcome {
         JobOutcome::Completed => format!("file sent: {name} ({done} bytes)"),
         JobOutcome::Cancelled => format!("file send cancelled after {done} bytes: {name}"),
-        JobOutcome::Failed(why) => format!("file send failed after {done} bytes: {why}"),
+        JobOutcome::Failed(why) | JobOutcome::FileFailed(why) => {
+            format!("file send failed after {done} bytes: {why}")
+        }
     };
     context.note(message);
     context.end(done, outcome);
@@ -239,7 +243,7 @@ async fn stream_file(
         Err(e) => {
             return (
                 0,
-                JobOutcome::Failed(format!("cannot open {name}: {}", describe(&e))),
+                JobOutcome::FileFailed(format!("cannot open {name}: {}", describe(&e))),
             );
         }
     };
@@ -270,7 +274,7 @@ async fn stream_file(
                 Err(e) => {
                     return (
                         done,
-                        JobOutcome::Failed(format!("cannot read {name}: {}", describe(&e))),
+                        JobOutcome::FileFailed(format!("cannot read {name}: {}", describe(&e))),
                     );
                 }
             }

@@ -666,17 +666,13 @@ impl<W: Write> Driver<W> {
     fn file_failure(&self, event: &Event) -> Option<String> {
         let Event::JobEnded {
             job,
-            outcome: JobOutcome::Failed(why),
+            outcome: JobOutcome::FileFailed(why),
             ..
         } = event
         else {
             return None;
         };
-        if !self.file_jobs.contains_key(job) {
-            return None;
-        }
-        // The engine's file job words its own file errors this way (engine/jobs.rs).
-        (why.starts_with("cannot open ") || why.starts_with("cannot read ")).then(|| why.clone())
+        self.file_jobs.contains_key(job).then(|| why.clone())
     }
 
     /// `--repeat`: the payload N times, timed by the engine like the window's periodic send.
