@@ -55,8 +55,19 @@ pub(super) fn rows_ui(
                 language,
             );
             previous_at = Some(row.at_micros);
-            let label = egui::Label::new(job).truncate().sense(egui::Sense::click());
-            let response = ui.add(label);
+            // The whole width of the row takes the click, not only its text (a short row's
+            // text ends long before the panel does). The label itself is not text-selectable,
+            // so a Shift+click extends the row selection rather than a text selection.
+            let text = ui.add(egui::Label::new(job).truncate().selectable(false));
+            let row_rect = egui::Rect::from_min_max(
+                text.rect.min,
+                egui::pos2(ui.max_rect().right(), text.rect.max.y),
+            );
+            let response = ui.interact(
+                row_rect,
+                ui.scope_id().with(("log_row", row.id)),
+                egui::Sense::click(),
+            );
             let fill = if marked.contains(row.id, index) {
                 Some(ui.visuals().selection.bg_fill.gamma_multiply(0.4))
             } else if lv.is_hit(row.id) {
