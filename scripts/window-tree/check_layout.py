@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Checks a window's widget tree (a `tree.sh` dump, JSON lines) for what a user would see
+as broken layout, which kittest cannot see because it lays out at one size:
+
+- outside:  a widget lies (partly) outside the window;
+- border:   a widget reaches across a panel border (the "Resize panel" separators), i.e. it
+            is cut by the panel that holds it or drawn over its neighbour;
+- overlap:  two widgets cover each other;
+- small:    text below the body size (tiny labels, small buttons);
+- wrapped:  a short label broken onto a second line (squeezed).
+
+Usage: check_layout.py TREE.jsonl [--allow KIND:SUBSTRING ...] [--json]
+Prints one line per problem and exits 1 if there is any, 0 otherwise. `--allow` exempts a
+problem kind for widgets whose name contains SUBSTRING (for a known, deliberate case).
+Rows of a scrolled list are exempt from `outside` vertically when their parent shows a
+scroll bar (they scroll into view).
+"""
+import argparse
+import json
+import sys
+
+# Roles a user reads or clicks; containers and helper nodes are not checked.
+CHECKED_ROLES = {
+    "label", "push button", "toggle button", "check box", "radio button", "combo box",
+    "entry", "text", "link", "menu item", "spin button", "slider", "password text",
+    "heading", "image",
+}
+BUTTON_ROLES = {"push button", "toggle button", "check box", "radio button", "combo box"}
+# Body text is ~14 px, a label row 15-16 px high, a button 18-20 px.
+MIN_LABEL_HEIGHT = 13
+MIN_BUTTON_HEIGHT = 18
+# A label this high holds at least two lines.
+WRAPPED_HEIGHT = 27
+SHORT_TEXT = 24
+# Overlaps and crossings smaller than this (px) are rounding, not a problem.
+SLACK = 2
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def has_box(n):
+    return n.get("x") is not None and n.get("w") is not None and n["w"] > 0 and n["h"] > 0
+
+
+def label_of(n):
+    name = (n.get("name") or n.get("text") or "").replace("\n", " ")
+    return f'{n["role"]} "{name[:48]}" at {n["x"]},{n["y"]} {n["w"]}x{n["h"]}'
+
+
+def overlap_1d(a0, a1, b0, b1):
+    return min(a1, b1) - max(a0, b0)
+
+
+def check(nodes):
+    frame = next((n for n in nodes if n["role"] == "frame" and has_box(n)), None)
+    if frame is None:
+        return [("setup", "no window frame in the tree")]
+    fx, fy, fw, fh = frame["x"], frame["y"], frame["w"], frame["h"]
+    shown = [n for n in nodes if has_box(n) and n.get("showing", True)]
+    widgets = [n for n in shown if n["role"] in CHECKED_ROLES]
+    separators = [n for n in shown if n["role"] == "separator" and n.get("name") == "Resize panel"]
+    scrolled_parents = {n["parent"] for n in shown if n["role"] == "scroll bar"}
+    problems = []
+
+    for n in widgets:
+        x0, y0, x1, y1 = n["x"], n["y"], n["x"] + n["w"], n["y"] + n["h"]
+        horizontal_out = x0 < fx - SLACK or x1 > fx + fw + SLACK
+        vertical_out = y0 < fy - SLACK or y1 > fy + fh + SLACK
+        if n["parent"] in scrolled_parents:
+            vertical_out = False
+        if horizontal_out or vertical_out:
+            problems.append(("outside", label_of(n)))
+
+    for n in widgets:
+        x0, y0, x1, y1 = n["x"], n["y"], n["x"] + n["w"], n["y"] + n["h"]
+        for s in separators:
+            sx0, sy0, sx1, sy1 = s["x"], s["y"], s["x"] + s["w"], s["y"] + s["h"]
+            if s["h"] >= s["w"]:  # vertical border at the separator's middle
+                mid = (sx0 + sx1) / 2
+                crosses = x0 < mid - SLACK and x1 > mid + SLACK
+                beside = overlap_1d(y0, y1, sy0, sy1) > SLACK
+            else:
+                mid = (sy0 + sy1) / 2
+                crosses = y0 < mid - SLACK and y1 > mid + SLACK
+                beside = overlap_1d(x0, x1, sx0, sx1) > SLACK
+            if crosses and beside:
+                problems.append(("border", f"{label_of(n)} crosses the panel border at {mid:.0f}"))
+
+    for i, a in enumerate(widgets):
+        for b in widgets[i + 1:]:
+            dx = overlap_1d(a["x"], a["x"] + a["w"], b["x"], b["x"] + b["w"])
+            dy = overlap_1d(a["y"], a["y"] + a["h"], b["y"], b["y"] + b["h"])
+            if dx > SLACK and dy > SLACK:
+                problems.append(("overlap", f"{label_of(a)} and {label_of(b)}"))
+
+    for n in widgets:
+        name = n.get("name") or n.get("text") or ""
+        if not name.strip():
+            continue
+        if n["role"] == "label" and n["h"] < MIN_LABEL_HEIGHT:
+            problems.append(("small", label_of(n)))
+        elif n["role"] in BUTTON_ROLES and n["h"] < MIN_BUTTON_HEIGHT - SLACK - 1:
+            problems.append(("small", label_of(n)))
+        if n["role"] == "label" and n["h"] >= WRAPPED_HEIGHT and len(name) <= SHORT_TEXT:
+            problems.append(("wrapped", label_of(n)))
+    return problems
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("tree")
+    parser.add_argument("--allow", action="append", default=[], metavar="KIND:SUBSTRING")
+    parser.add_argument("--json", action="store_true", help="print problems as JSON lines")
+    args = parser.parse_args()
+    allowed = [tuple(a.split(":", 1)) for a in args.allow if ":" in a]
+    problems = [
+        (kind, text) for kind, text in check(load(args.tree))
+        if not any(kind == k and s in text for k, s in allowed)
+    ]
+    for kind, text in problems:
+        if args.json:
+            print(json.dumps({"kind": kind, "problem": text}, ensure_ascii=False))
+        else:
+            print(f"{kind}: {text}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

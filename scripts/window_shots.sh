@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Real-window screenshots and layout checks, at 800x600, 1280x800 and 1920x1080, in English and
+# Chinese: the window with a framed TCP server and two live clients (GBK text, a split UTF-8
+# character, a length-prefixed message), a UDP server and a refused TCP client, quick commands
+# and an auto-reply rule, an entry's detail open; then the same with the Settings menu open.
+#
+#   scripts/window_shots.sh [OUTDIR]        (default: target/window-shots)
+#
+# For each SIZE and LANG it writes OUTDIR/SIZE-LANG.png and .jsonl (the widget tree, read over
+# AT-SPI by scripts/window-tree/tree.sh) and OUTDIR/SIZE-LANG-settings.png, then runs
+# scripts/window-tree/check_layout.py on the tree (outside the window, across a panel border,
+# overlapping, text below body size, squeezed labels) and prints its findings. Exit 1 if any
+# check found a problem, so it can gate a change.
+#
+# Environment: SOCKDBG_BIN (default target/release/sockdbg, built if missing), SIZES, LANGS
+# (default "en zh"), KEEP_GOING=1 to go on after a failed run.
+# Needs Debian packages: xvfb xdotool imagemagick dbus at-spi2-core gir1.2-atspi-2.0 python3-gi.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-target/window-shots}
+sizes=${SIZES:-800x600 1280x800 1920x1080}
+langs=${LANGS:-en zh}
+bin=${SOCKDBG_BIN:-target/release/sockdbg}
+if [ ! -x "$bin" ]; then cargo build --release --quiet || exit 2; fi
+mkdir -p "$out"
+tree=scripts/window-tree
+failed=0
+base_port=${BASE_PORT:-6300}
+run=0
+for size in $sizes; do
+  for lang in $langs; do
+    run=$((run + 1))
+    tcp=$((base_port + run * 10)); udp=$((tcp + 1))
+    name=$size-$lang
+    cfg=$(mktemp -d)
+    case $lang in zh) language=Chinese; locale=zh_CN.UTF-8 ;; *) language=English; locale=C.UTF-8 ;; esac
+    cat > "$cfg/config.ron" <<RON
+(version: 1,
+ view: (language: Some($language), log_encoding: Gbk),
+ quick_commands: [(name: "Read all", payload: "READ ALL\\\\r\\\\n", options: (escapes: true))],
+ sessions: [
+  (spec: "tcp-server:127.0.0.1:$tcp", running: true, framing: "delim:0a", name: "",
+   quick_commands: [
+    (name: "AT+GMR", payload: "AT+GMR\\\\r\\\\n", options: (escapes: true)),
+    (name: "Modbus read holding registers", payload: "01 03 00 00 00 0A", options: (hex: true, checksum: Crc16Modbus)),
+   ],
+   auto_reply: [(name: "ping", enabled: true, match_kind: Contains, pattern: "ping", reply_kind: Send, reply: "pong\\\\r\\\\n", options: (escapes: true))]),
+  (spec: "udp-server:127.0.0.1:$udp", running: true),
+  (spec: "tcp-client:127.0.0.1:1", running: true),
+ ])
+RON
+    LANG=$locale LC_ALL=$locale "$tree/tree.sh" --timeout 30 --ready "127.0.0.1:$tcp" \
+      --hook-bg "python3 scripts/demo_peers.py $tcp 60 /dev/null" \
+      --hook "/usr/bin/python3 $tree/shots_hook.py $out/$name hello" \
+      --screenshot "$out/$name-settings.png" \
+      "$size" "$out/$name-settings.jsonl" -- "$bin" --config-dir "$cfg" >/dev/null
+    rc=$?
+    rm -rf "$cfg"
+    if [ $rc != 0 ] || [ ! -s "$out/$name.jsonl" ]; then
+      echo "== $name: the window run failed (tree.sh exit $rc)"; failed=1
+      [ -n "${KEEP_GOING:-}" ] || exit 1
+      continue
+    fi
+    if problems=$(python3 "$tree/check_layout.py" "$out/$name.jsonl"); then
+      echo "== $name: layout ok ($out/$name.png, $out/$name-settings.png)"
+    else
+      echo "== $name: layout problems ($out/$name.png)"; echo "$problems" | sed 's/^/   /'; failed=1
+    fi
+  done
+done
+exit $failed
