@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::config::{Config, ConfigStore, QuickCommand, SavedSession, ThemeChoice, ViewSettings};
-use crate::engine::{EngineError, EngineHandle, EventSink, InFlight};
+use crate::engine::{EngineError, EngineHandle, EngineSettings, EventSink, InFlight};
 use crate::i18n::Language;
 use crate::model::Sessions;
 use crate::protocol::{Command, Event, PeerId, SendTarget, SessionId};
@@ -45,7 +45,7 @@ impl EngineLink {
     ///
     /// # Errors
     /// [`EngineError`] when the runtime cannot start.
-    pub fn spawn(ctx: &egui::Context) -> Result<Self, EngineError> {
+    pub fn spawn(ctx: &egui::Context, settings: EngineSettings) -> Result<Self, EngineError> {
         let (event_tx, events) = crossbeam_channel::unbounded();
         let ctx = ctx.clone();
         let wake_pending = Arc::new(AtomicBool::new(false));
@@ -59,7 +59,7 @@ impl EngineLink {
         });
         let in_flight = InFlight::default();
         let sink = EventSink::new(event_tx, wake).with_in_flight(in_flight.clone());
-        let engine = EngineHandle::spawn(sink)?;
+        let engine = EngineHandle::spawn_with(sink, settings)?;
         Ok(Self {
             commands: engine.sender(),
             events,
@@ -244,7 +244,11 @@ impl App {
         store: Option<ConfigStore>,
         startup: Vec<SessionSpec>,
     ) -> Result<Self, EngineError> {
-        Ok(Self::new(EngineLink::spawn(ctx)?, store, startup))
+        // Generated files (a TLS server's certificate) go next to the settings.
+        let settings = EngineSettings {
+            files_dir: crate::private_files::generated_dir(store.as_ref()),
+        };
+        Ok(Self::new(EngineLink::spawn(ctx, settings)?, store, startup))
     }
 
     /// An app over an existing link.

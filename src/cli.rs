@@ -104,7 +104,8 @@ pub struct Cli {
     #[arg(long)]
     pub stats: bool,
 
-    /// Directory of the settings file (default: the platform's config directory).
+    /// Directory of the settings file and of generated TLS certificates (DIR/certs; default:
+    /// the platform's config directory).
     #[arg(long, value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
 }

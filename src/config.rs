@@ -268,6 +268,11 @@ impl ConfigStore {
         directories::ProjectDirs::from("", "", "sockdbg").map(|d| Self::at(d.config_dir()))
     }
 
+    /// The directory the settings file is in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The config file's path.
     pub fn path(&self) -> PathBuf {
         self.dir.join(FILE_NAME)

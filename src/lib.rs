@@ -14,6 +14,7 @@
 //! - [`file_dialog`]: native open/save dialogs on their own threads.
 //! - [`export`]: the log to a file (text, hex dump, jsonl, raw bytes), off the UI thread.
 //! - [`capture`]: pcapng capture of every byte, written on its own thread.
+//! - [`private_files`]: owner-only files sockdbg generates (a TLS server's certificate).
 //! - [`headless`]: `--headless`, the same sessions driven from a terminal, printing the log.
 
 pub mod app;
@@ -28,6 +29,7 @@ pub mod fonts;
 pub mod headless;
 pub mod i18n;
 pub mod model;
+pub mod private_files;
 pub mod protocol;
 pub mod send_tools;
 pub mod spec;

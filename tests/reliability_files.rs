@@ -64,3 +64,90 @@ fn a_config_path_that_is_a_directory_gives_defaults_and_a_message() {
     assert_eq!(loaded.config, Config::default());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+mod common;
+
+/// The PEM path a generated-certificate note names.
+fn pem_path(note: &str) -> PathBuf {
+    note.split("its PEM is at ")
+        .nth(1)
+        .and_then(|rest| rest.split(" (give it").next())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("the note names the PEM file: {note}"))
+}
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path).expect("metadata").mode() & 0o777
+}
+
+/// Issue 14: a generated TLS certificate used to go to `/tmp/sockdbg-PORT-cert.pem`, a name
+/// another local user can take first. It now goes owner-only into sockdbg's own directory;
+/// a symlink planted at the old name or at the new one is not written through.
+#[cfg(unix)]
+#[test]
+fn a_generated_certificate_is_private_and_never_written_through_a_symlink() {
+    use common::Engine;
+    use sockdbg::protocol::SessionId;
+    use std::os::unix::fs::symlink;
+
+    let id = SessionId(1);
+    let root = tempfile::tempdir().expect("temp dir");
+    let dir = root.path().join("certs");
+    let victim = root.path().join("victim");
+    std::fs::write(&victim, b"precious").expect("victim");
+    let port = common::free_tcp_port();
+    let name = format!("sockdbg-{port}-cert.pem");
+    std::fs::create_dir(&dir).expect("files dir");
+    symlink(&victim, dir.join(&name)).expect("plant at the new name");
+    let old = std::env::temp_dir().join(&name);
+    std::fs::remove_file(&old).ok();
+    symlink(&victim, &old).expect("plant at the old name");
+
+    let mut engine = Engine::spawn_with_files_dir(&dir);
+    engine.start(id, &format!("tls-server:127.0.0.1:{port}"));
+    engine.started(id);
+    let (_, note) = engine.note_with(id, "generated a self-signed certificate");
+    let path = pem_path(&note);
+    assert_eq!(path, dir.join(&name), "{note}");
+    assert_eq!(std::fs::read(&victim).expect("victim"), b"precious");
+    assert!(
+        std::fs::symlink_metadata(&old)
+            .expect("old name")
+            .is_symlink(),
+        "the old name in the temp directory is not touched"
+    );
+    let pem = std::fs::read_to_string(&path).expect("the PEM");
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+    assert_eq!(mode(&path), 0o600, "the PEM is the user's alone");
+    assert_eq!(mode(&dir), 0o700, "so is its directory");
+    engine.shutdown();
+    std::fs::remove_file(&old).ok();
+}
+
+/// `--config-dir` says where generated files go, headless as in the window.
+#[test]
+fn headless_writes_a_generated_certificate_under_its_config_dir() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sockdbg"))
+        .args([
+            "--headless",
+            "tls-server:127.0.0.1:0",
+            "--duration-ms",
+            "300",
+        ])
+        .arg("--config-dir")
+        .arg(root.path())
+        .output()
+        .expect("run sockdbg");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    let note = stdout
+        .lines()
+        .find(|l| l.contains("its PEM is at "))
+        .unwrap_or_else(|| panic!("a certificate note: {stdout}"));
+    let path = pem_path(note);
+    assert!(path.starts_with(root.path().join("certs")), "{note}");
+    assert!(path.exists(), "{note}");
+}

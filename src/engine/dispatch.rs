@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::EngineSettings;
 use super::jobs::{self, JobContext, SendAck};
 use super::reactions::{Reactor, ReactorWatch};
 use super::sink::EventSink;
@@ -61,7 +62,11 @@ struct RunningSession {
 }
 
 /// Runs until [`Command::Shutdown`] or until every command sender is gone.
-pub(super) async fn run(mut commands: mpsc::UnboundedReceiver<Command>, sink: EventSink) {
+pub(super) async fn run(
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    sink: EventSink,
+    settings: Arc<EngineSettings>,
+) {
     let mut sessions: HashMap<SessionId, RunningSession> = HashMap::new();
     // Kept across stops and restarts, so reactions set on a stopped session apply later.
     let mut reactions: HashMap<SessionId, watch::Sender<Arc<Reactor>>> = HashMap::new();
@@ -73,7 +78,13 @@ pub(super) async fn run(mut commands: mpsc::UnboundedReceiver<Command>, sink: Ev
                     .entry(id)
                     .or_insert_with(|| watch::channel(Arc::default()).0)
                     .subscribe();
-                sessions.insert(id, start(id, spec, previous, sink.clone(), watch));
+                let context = SessionContext {
+                    id,
+                    sink: sink.clone(),
+                    cancel: CancellationToken::new(),
+                    reactions: watch,
+                };
+                sessions.insert(id, start(context, spec, previous, settings.clone()));
             }
             Command::Stop { id } => {
                 if let Some(session) = sessions.get(&id) {
@@ -205,30 +216,23 @@ fn job_context(
 }
 
 fn start(
-    id: SessionId,
+    context: SessionContext,
     spec: SessionSpec,
     previous: Option<RunningSession>,
-    sink: EventSink,
-    reactions: ReactorWatch,
+    settings: Arc<EngineSettings>,
 ) -> RunningSession {
     let previous_task = previous.map(|old| {
         old.cancel.cancel();
         old.task
     });
     let (commands, command_rx) = mpsc::unbounded_channel();
-    let cancel = CancellationToken::new();
+    let cancel = context.cancel.clone();
     let kind = spec.kind;
-    let context = SessionContext {
-        id,
-        sink,
-        cancel: cancel.clone(),
-        reactions,
-    };
     let task = tokio::spawn(async move {
         if let Some(old) = previous_task {
             old.await.ok(); // only its sockets matter, and they are closed either way
         }
-        run_session(context, spec, command_rx).await;
+        run_session(context, spec, command_rx, settings).await;
     });
     RunningSession {
         commands,
@@ -243,21 +247,23 @@ async fn run_session(
     context: SessionContext,
     spec: SessionSpec,
     commands: mpsc::UnboundedReceiver<SessionCommand>,
+    settings: Arc<EngineSettings>,
 ) {
     let id = context.id;
     let sink = context.sink.clone();
     // A panic inside a session must not take the engine down: run it as its own task and
     // turn a panic into an event on this session.
     let task = tokio::spawn(async move {
+        let files_dir = settings.files_dir.as_deref();
         match spec.kind {
             SessionKind::TcpServer => tcp_server::run(&context, &spec, commands).await,
             SessionKind::TcpClient => tcp_client::run(&context, &spec, commands).await,
             SessionKind::UdpServer => udp::run_server(&context, &spec, commands).await,
             SessionKind::UdpClient => udp::run_client(&context, &spec, commands).await,
-            SessionKind::WsServer => ws::run_server(&context, &spec, commands).await,
+            SessionKind::WsServer => ws::run_server(&context, &spec, commands, files_dir).await,
             SessionKind::WsClient => ws::run_client(&context, &spec, commands).await,
             SessionKind::UdpGroup => udp_group::run(&context, &spec, commands).await,
-            SessionKind::TlsServer => tls_server::run(&context, &spec, commands).await,
+            SessionKind::TlsServer => tls_server::run(&context, &spec, commands, files_dir).await,
             SessionKind::TlsClient => tls_client::run(&context, &spec, commands).await,
         }
     });

@@ -34,6 +34,8 @@ mod udp_drops;
 mod udp_group;
 mod ws;
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -44,6 +46,25 @@ pub use sink::{EventSink, InFlight};
 
 /// How long [`EngineHandle::shutdown`] lets sessions close their sockets.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// What the engine is told once, when it starts.
+#[derive(Clone, Debug, Default)]
+pub struct EngineSettings {
+    /// Where the engine writes files it generates (a TLS server's self-signed certificate),
+    /// owner-only (see [`crate::private_files`]); `None` writes none, and says so.
+    pub files_dir: Option<PathBuf>,
+}
+
+impl EngineSettings {
+    /// Generated files go to the default config directory's `certs` (`$SOCKDBG_CONFIG_DIR`,
+    /// else the platform's), as for a window or headless run without `--config-dir`.
+    pub fn from_environment() -> Self {
+        let store = crate::config::ConfigStore::default_location();
+        Self {
+            files_dir: crate::private_files::generated_dir(store.as_ref()),
+        }
+    }
+}
 
 /// The UI's handle on the engine thread. Dropping it shuts the engine down.
 pub struct EngineHandle {
@@ -60,11 +81,20 @@ pub enum EngineError {
 }
 
 impl EngineHandle {
-    /// Starts the runtime on its own thread. Events go to `sink`.
+    /// Starts the runtime on its own thread with [`EngineSettings::from_environment`].
+    /// Events go to `sink`.
     ///
     /// # Errors
     /// [`EngineError::Start`] when the runtime or thread cannot be created.
     pub fn spawn(sink: EventSink) -> Result<Self, EngineError> {
+        Self::spawn_with(sink, EngineSettings::from_environment())
+    }
+
+    /// Starts the runtime on its own thread with `settings`. Events go to `sink`.
+    ///
+    /// # Errors
+    /// [`EngineError::Start`] when the runtime or thread cannot be created.
+    pub fn spawn_with(sink: EventSink, settings: EngineSettings) -> Result<Self, EngineError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("sockdbg-io")
@@ -74,7 +104,7 @@ impl EngineHandle {
         let thread = std::thread::Builder::new()
             .name("sockdbg-engine".into())
             .spawn(move || {
-                runtime.block_on(dispatch::run(command_rx, sink));
+                runtime.block_on(dispatch::run(command_rx, sink, Arc::new(settings)));
                 runtime.shutdown_timeout(SHUTDOWN_GRACE);
             })?;
         Ok(Self {

@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::io;
 use std::net::{IpAddr, Ipv6Addr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -37,13 +37,17 @@ fn provider() -> Arc<CryptoProvider> {
 /// A TLS acceptor for a server session, and one line for the log saying which certificate it
 /// presents. With `cert=FILE` (and `key=FILE`, or a key in the same file) the PEM chain and key
 /// are loaded; without, a self-signed certificate is generated for `localhost`, `127.0.0.1`,
-/// `::1` and this machine's host name, and its PEM is written to the temp directory (named by
-/// `spec.port`, so pass the bound port) where a client can use it as `ca=FILE`.
+/// `::1` and this machine's host name, and its PEM is written owner-only into `files_dir`
+/// (named by `spec.port`, so pass the bound port; see [`crate::private_files`]) where a
+/// client can use it as `ca=FILE`.
 ///
 /// # Errors
 /// One line when a file cannot be read, holds no certificate or key, or the key does not
 /// belong to the certificate.
-pub(super) fn acceptor(spec: &SessionSpec) -> Result<(TlsAcceptor, String), String> {
+pub(super) fn acceptor(
+    spec: &SessionSpec,
+    files_dir: Option<&Path>,
+) -> Result<(TlsAcceptor, String), String> {
     let (chain, key, note) = match (&spec.options.cert, &spec.options.key) {
         (Some(cert), key) => {
             let key_path = key.as_deref().unwrap_or(cert);
@@ -59,7 +63,7 @@ pub(super) fn acceptor(spec: &SessionSpec) -> Result<(TlsAcceptor, String), Stri
         (None, Some(_)) => {
             return Err("key=FILE needs cert=FILE (the certificate that goes with it)".into());
         }
-        (None, None) => generate_self_signed(spec.port)?,
+        (None, None) => generate_self_signed(spec.port, files_dir)?,
     };
     let config = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
@@ -453,6 +457,7 @@ static GENERATED: AtomicU64 = AtomicU64::new(0);
 /// went and its fingerprint.
 fn generate_self_signed(
     port: u16,
+    files_dir: Option<&Path>,
 ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>, String), String> {
     let generation_failed = |e: rcgen::Error| format!("cannot generate a certificate: {e}");
     let mut names = vec![
@@ -482,50 +487,44 @@ fn generate_self_signed(
     let der = cert.der().clone();
     let key = PrivateKeyDer::Pkcs8(key_pair.serialize_der().into());
     let fingerprint = sha256_fingerprint(der.as_ref());
-    let path = generated_cert_path(port);
-    let written = write_fresh(&path, cert.pem().as_bytes());
+    let name = generated_cert_name(port);
+    let written = match files_dir {
+        Some(dir) => crate::private_files::write_private(dir, &name, cert.pem().as_bytes())
+            .map_err(|e| {
+                format!(
+                    "could not write its PEM to {}: {e}",
+                    dir.join(&name).display()
+                )
+            }),
+        None => Err(
+            "no directory for sockdbg's files (no home directory?), so its PEM was \
+             not written"
+                .to_string(),
+        ),
+    };
     let names = names.join(", ");
     let note = match written {
-        Ok(()) => format!(
+        Ok(path) => format!(
             "TLS: generated a self-signed certificate for {names}; SHA-256 fingerprint \
              {fingerprint}; its PEM is at {} (give it to a client as ca={0})",
             path.display()
         ),
-        Err(e) => format!(
+        Err(why) => format!(
             "TLS: generated a self-signed certificate for {names}; SHA-256 fingerprint \
-             {fingerprint}; could not write its PEM to {}: {}",
-            path.display(),
-            super::net::describe(&e)
+             {fingerprint}; {why}"
         ),
     };
     Ok((vec![der], key, note))
 }
 
-/// Writes `contents` to a file created anew at `path`: an old file (or a symlink someone
-/// planted in the shared temp directory) is removed, never written through.
-fn write_fresh(path: &Path, contents: &[u8]) -> io::Result<()> {
-    use std::io::Write as _;
-    match std::fs::remove_file(path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)?;
-    file.write_all(contents)
-}
-
-/// `<temp>/sockdbg-<port>-cert.pem`; for port 0 a name unique to this process and server.
-fn generated_cert_path(port: u16) -> PathBuf {
-    let name = if port == 0 {
+/// `sockdbg-<port>-cert.pem`; for port 0 a name unique to this process and server.
+fn generated_cert_name(port: u16) -> String {
+    if port == 0 {
         let n = GENERATED.fetch_add(1, Ordering::Relaxed);
         format!("sockdbg-{}-{n}-cert.pem", std::process::id())
     } else {
         format!("sockdbg-{port}-cert.pem")
-    };
-    std::env::temp_dir().join(name)
+    }
 }
 
 /// This machine's host name, if the OS tells it without a system call crate.
@@ -676,7 +675,8 @@ mod tests {
 
     #[test]
     fn a_generated_certificate_names_the_local_addresses() {
-        let (chain, _key, note) = generate_self_signed(0).expect("generated");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (chain, _key, note) = generate_self_signed(0, Some(dir.path())).expect("generated");
         let summary = certificate_summary(&chain[0]);
         assert!(summary.contains("CN=sockdbg self-signed"), "{summary}");
         assert!(summary.contains("self-signed"), "{summary}");

@@ -3,6 +3,7 @@
 //! and lists each client that completed it as a peer, exactly like a TCP client.
 
 use std::net::SocketAddr;
+use std::path::Path;
 
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -27,6 +28,7 @@ pub(super) async fn run(
     context: &SessionContext,
     spec: &SessionSpec,
     commands: mpsc::UnboundedReceiver<SessionCommand>,
+    files_dir: Option<&Path>,
 ) -> Outcome {
     let after_fin = AfterFin::of(spec, false);
     serve(context, spec, commands, |local_addr| {
@@ -34,7 +36,7 @@ pub(super) async fn run(
         // server.
         let mut bound = spec.clone();
         bound.port = local_addr.port();
-        let (acceptor, certificate_note) = tls::acceptor(&bound)?;
+        let (acceptor, certificate_note) = tls::acceptor(&bound, files_dir)?;
         Ok((
             Tls {
                 acceptor,

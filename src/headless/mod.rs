@@ -33,7 +33,7 @@ use crate::codec::hex::HexError;
 use crate::codec::reply::ReplyRule;
 use crate::codec::send::{SendError, SendOptions, build_payload};
 use crate::codec::text::{EncodeError, TextEncoding};
-use crate::engine::{EngineHandle, EventSink, InFlight};
+use crate::engine::{EngineHandle, EngineSettings, EventSink, InFlight};
 use crate::model::{Session, Sessions};
 use crate::protocol::{
     Command, Direction, Event, JobId, JobOutcome, Reactions, SendTarget, SessionId,
@@ -264,7 +264,16 @@ pub fn run(cli: &Cli) -> ExitCode {
     let (event_tx, events) = crossbeam_channel::unbounded();
     let in_flight = InFlight::default();
     let sink = EventSink::without_waker(event_tx).with_in_flight(in_flight.clone());
-    let engine = match EngineHandle::spawn(sink) {
+    // Generated files (a TLS server's certificate) go where the window puts them.
+    let store = cli
+        .config_dir
+        .clone()
+        .map(crate::config::ConfigStore::at)
+        .or_else(crate::config::ConfigStore::default_location);
+    let settings = EngineSettings {
+        files_dir: crate::private_files::generated_dir(store.as_ref()),
+    };
+    let engine = match EngineHandle::spawn_with(sink, settings) {
         Ok(engine) => engine,
         Err(e) => {
             eprintln!("sockdbg: {e}");

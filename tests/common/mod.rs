@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use crossbeam_channel::Receiver;
-use sockdbg::engine::{EngineHandle, EventSink};
+use sockdbg::engine::{EngineHandle, EngineSettings, EventSink};
 use sockdbg::protocol::{Command, Direction, Event, PeerId, SendTarget, SessionId};
 use sockdbg::spec::SessionSpec;
 
@@ -29,18 +29,34 @@ pub struct Engine {
     pending: VecDeque<Event>,
     /// Every event received, in arrival order (for ordering checks and the model).
     history: Vec<Event>,
+    /// Where the engine writes generated files (TLS certificates); removed with the engine.
+    files_dir: Option<tempfile::TempDir>,
 }
 
 impl Engine {
-    /// Spawns a real engine whose events come back on a crossbeam channel.
+    /// Spawns a real engine whose events come back on a crossbeam channel; its generated
+    /// files go to a temporary directory of its own.
     pub fn spawn() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut engine = Self::spawn_with_files_dir(&dir.path().join("certs"));
+        engine.files_dir = Some(dir);
+        engine
+    }
+
+    /// Spawns a real engine that writes its generated files into `dir`.
+    pub fn spawn_with_files_dir(dir: &std::path::Path) -> Self {
         let (tx, events) = crossbeam_channel::unbounded();
-        let handle = EngineHandle::spawn(EventSink::without_waker(tx)).expect("engine starts");
+        let settings = EngineSettings {
+            files_dir: Some(dir.to_path_buf()),
+        };
+        let handle = EngineHandle::spawn_with(EventSink::without_waker(tx), settings)
+            .expect("engine starts");
         Self {
             handle: Some(handle),
             events,
             pending: VecDeque::new(),
             history: Vec::new(),
+            files_dir: None,
         }
     }
 

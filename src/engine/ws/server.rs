@@ -5,6 +5,7 @@
 //! (the TCP server's, shared).
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
@@ -45,6 +46,7 @@ pub(in crate::engine) async fn run(
     context: &SessionContext,
     spec: &SessionSpec,
     commands: mpsc::UnboundedReceiver<SessionCommand>,
+    files_dir: Option<&Path>,
 ) -> Outcome {
     let rules = Rules {
         path: spec.options.path.clone(),
@@ -57,7 +59,7 @@ pub(in crate::engine) async fn run(
         let (acceptor, message) = if spec.options.tls {
             let mut bound = spec.clone();
             bound.port = local_addr.port();
-            let (acceptor, message) = tls::acceptor(&bound)?;
+            let (acceptor, message) = tls::acceptor(&bound, files_dir)?;
             (Some(acceptor), Some(message))
         } else {
             (None, None)
