@@ -17,8 +17,9 @@
 //! not only bytes that are not UTF-8), `path=/P` (WebSocket path, same as `/P` after the
 //! port), `iface=ADDR|INDEX` (multicast interface), `ttl=N` (multicast TTL or hop limit),
 //! `loop=on|off` (multicast loopback), `half-open` (TCP and TLS sessions: a connection whose
-//! peer has finished sending stays open for our sends until it is disconnected). A value ends
-//! at the next `,`.
+//! peer has finished sending stays open for our sends until it is disconnected),
+//! `handshake-timeout=MS` (TLS and WebSocket sessions: how long a TLS handshake and a
+//! WebSocket upgrade may take). A value ends at the next `,`.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -142,10 +143,19 @@ impl SessionKind {
             SessionKind::TcpServer => &[HalfOpen],
             SessionKind::TcpClient => &[Timeout, HalfOpen],
             SessionKind::UdpGroup => &[Iface, Ttl, Loop],
-            SessionKind::TlsServer => &[Cert, Key, HalfOpen],
-            SessionKind::TlsClient => &[Timeout, Ca, Insecure, HalfOpen],
-            SessionKind::WsServer => &[Path, Proto, Binary, Tls, Cert, Key],
-            SessionKind::WsClient => &[Path, Proto, Binary, Timeout, Tls, Ca, Insecure],
+            SessionKind::TlsServer => &[Cert, Key, HalfOpen, HandshakeTimeout],
+            SessionKind::TlsClient => &[Timeout, Ca, Insecure, HalfOpen, HandshakeTimeout],
+            SessionKind::WsServer => &[Path, Proto, Binary, Tls, Cert, Key, HandshakeTimeout],
+            SessionKind::WsClient => &[
+                Path,
+                Proto,
+                Binary,
+                Timeout,
+                Tls,
+                Ca,
+                Insecure,
+                HandshakeTimeout,
+            ],
         }
     }
 }
@@ -180,11 +190,13 @@ pub enum OptionKey {
     /// `half-open`: a TCP or TLS connection stays open for our sends after the peer has
     /// finished sending (its FIN), until the user disconnects it or a write fails.
     HalfOpen,
+    /// `handshake-timeout=MS`: how long a TLS handshake and a WebSocket upgrade may take.
+    HandshakeTimeout,
 }
 
 impl OptionKey {
     /// Every option key.
-    pub const ALL: [OptionKey; 13] = [
+    pub const ALL: [OptionKey; 14] = [
         OptionKey::Timeout,
         OptionKey::Cert,
         OptionKey::Key,
@@ -198,6 +210,7 @@ impl OptionKey {
         OptionKey::Ttl,
         OptionKey::Loop,
         OptionKey::HalfOpen,
+        OptionKey::HandshakeTimeout,
     ];
 
     /// The word written in a spec, e.g. `timeout`.
@@ -216,6 +229,7 @@ impl OptionKey {
             OptionKey::Ttl => "ttl",
             OptionKey::Loop => "loop",
             OptionKey::HalfOpen => "half-open",
+            OptionKey::HandshakeTimeout => "handshake-timeout",
         }
     }
 
@@ -235,7 +249,13 @@ impl OptionKey {
             OptionKey::Ttl => "ttl=N",
             OptionKey::Loop => "loop=on|off",
             OptionKey::HalfOpen => "half-open",
+            OptionKey::HandshakeTimeout => "handshake-timeout=MS",
         }
+    }
+
+    /// Timeouts: an empty value is refused as a bad timeout, not as a malformed option.
+    fn is_timeout(self) -> bool {
+        matches!(self, OptionKey::Timeout | OptionKey::HandshakeTimeout)
     }
 
     /// Flags take no value.
@@ -281,6 +301,10 @@ pub struct SpecOptions {
     /// our sends until the user disconnects it, the session stops or a write fails; without
     /// it, what is queued is flushed and the connection closes.
     pub keep_half_open: bool,
+    /// TLS and WebSocket: how long a TLS handshake plus a WebSocket upgrade may take; `None`
+    /// for the default (servers: [`DEFAULT_HANDSHAKE_TIMEOUT_MS`]; clients: what is left of
+    /// the connect timeout).
+    pub handshake_timeout_ms: Option<u64>,
 }
 
 impl SpecOptions {
@@ -296,19 +320,13 @@ impl SpecOptions {
             if value.is_some() {
                 return Err(invalid());
             }
-        } else if key != OptionKey::Timeout && value.is_none_or(str::is_empty) {
+        } else if !key.is_timeout() && value.is_none_or(str::is_empty) {
             return Err(invalid());
         }
         let text = value.unwrap_or_default().trim();
         match key {
-            OptionKey::Timeout => {
-                let ms = text
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|ms| CONNECT_TIMEOUT_MS_RANGE.contains(ms))
-                    .ok_or_else(|| BadValue::Timeout(text.to_string()))?;
-                self.connect_timeout_ms = Some(ms);
-            }
+            OptionKey::Timeout => self.connect_timeout_ms = Some(timeout_ms(text)?),
+            OptionKey::HandshakeTimeout => self.handshake_timeout_ms = Some(timeout_ms(text)?),
             OptionKey::Cert => self.cert = Some(PathBuf::from(text)),
             OptionKey::Key => self.key = Some(PathBuf::from(text)),
             OptionKey::Ca => self.ca = Some(PathBuf::from(text)),
@@ -368,6 +386,7 @@ impl SpecOptions {
                 OptionKey::Ttl => self.ttl.map(|t| t.to_string()),
                 OptionKey::Loop => self.loopback.map(|on| if on { "on" } else { "off" }.into()),
                 OptionKey::HalfOpen => self.keep_half_open.then(String::new),
+                OptionKey::HandshakeTimeout => self.handshake_timeout_ms.map(|ms| ms.to_string()),
             };
             match value {
                 Some(v) if key.is_flag() => words.push(format!("{}{v}", key.name())),
@@ -379,9 +398,19 @@ impl SpecOptions {
     }
 }
 
+/// A `timeout=` or `handshake-timeout=` value: milliseconds in
+/// [`CONNECT_TIMEOUT_MS_RANGE`].
+fn timeout_ms(text: &str) -> Result<u64, BadValue> {
+    text.parse::<u64>()
+        .ok()
+        .filter(|ms| CONNECT_TIMEOUT_MS_RANGE.contains(ms))
+        .ok_or_else(|| BadValue::Timeout(text.to_string()))
+}
+
 /// Why an option's value was refused.
 enum BadValue {
-    /// A `timeout=` outside [`CONNECT_TIMEOUT_MS_RANGE`] or not a number.
+    /// A `timeout=` (or `handshake-timeout=`) outside [`CONNECT_TIMEOUT_MS_RANGE`] or not a
+    /// number.
     Timeout(String),
     /// Any other malformed value, or a value on a flag.
     Malformed,
@@ -402,8 +431,12 @@ pub struct SessionSpec {
     pub options: SpecOptions,
 }
 
-/// The shortest and longest connect timeout a spec may ask for.
+/// The shortest and longest connect (or handshake) timeout a spec may ask for.
 pub const CONNECT_TIMEOUT_MS_RANGE: std::ops::RangeInclusive<u64> = 1..=3_600_000;
+
+/// How long a server lets each client's TLS handshake and WebSocket upgrade take, unless
+/// `handshake-timeout=MS` says otherwise.
+pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
 
 /// Why a spec or a host/port form could not be understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -429,6 +462,9 @@ pub enum SpecError {
     /// The `timeout=MS` option is malformed or out of range.
     #[error("invalid connect timeout '{0}' (timeout=MS, 1-3600000)")]
     InvalidTimeout(String),
+    /// The `handshake-timeout=MS` option is malformed or out of range.
+    #[error("invalid handshake timeout '{0}' (handshake-timeout=MS, 1-3600000)")]
+    InvalidHandshakeTimeout(String),
     /// An option is unknown, malformed, or not one this kind accepts.
     #[error("invalid option '{option}' for {kind} (accepted: {accepted})")]
     InvalidOption {
@@ -531,6 +567,9 @@ impl SessionSpec {
             .find(|k| k.name() == name)
             .ok_or_else(wrong)?;
         self.options.set(key, value).map_err(|bad| match bad {
+            BadValue::Timeout(text) if key == OptionKey::HandshakeTimeout => {
+                SpecError::InvalidHandshakeTimeout(text)
+            }
             BadValue::Timeout(text) => SpecError::InvalidTimeout(text),
             BadValue::Malformed => wrong(),
         })
@@ -702,6 +741,36 @@ mod tests {
     }
 
     #[test]
+    fn handshake_timeout_suffix() {
+        let parsed: SessionSpec = "ws://h:80/,handshake-timeout=250".parse().expect("valid");
+        assert_eq!(parsed.options.handshake_timeout_ms, Some(250));
+        for bad in [
+            "tls-server:443,handshake-timeout=",
+            "tls-server:443,handshake-timeout=0",
+            "tls-client:h:443,handshake-timeout=abc",
+            "ws-server:80,handshake-timeout=3600001",
+        ] {
+            assert!(
+                matches!(
+                    bad.parse::<SessionSpec>(),
+                    Err(SpecError::InvalidHandshakeTimeout(_))
+                ),
+                "{bad}"
+            );
+        }
+        for plain in ["tcp-server:80", "tcp-client:h:80", "udp-server:80"] {
+            let bad = format!("{plain},handshake-timeout=100");
+            assert!(
+                matches!(
+                    bad.parse::<SessionSpec>(),
+                    Err(SpecError::InvalidOption { .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn options_only_where_the_kind_takes_them() {
         for bad in [
             "tcp-server:0,timeout=100",
@@ -798,6 +867,22 @@ mod tests {
             (
                 "tls-client:h:443,half-open,insecure",
                 "tls-client:h:443,insecure,half-open",
+            ),
+            (
+                "tls-server:8443,handshake-timeout=200",
+                "tls-server:0.0.0.0:8443,handshake-timeout=200",
+            ),
+            (
+                "tls-client:h:443,handshake-timeout=200,timeout=900",
+                "tls-client:h:443,timeout=900,handshake-timeout=200",
+            ),
+            (
+                "ws-server:80/s,handshake-timeout=5,tls",
+                "ws-server:0.0.0.0:80/s,tls,handshake-timeout=5",
+            ),
+            (
+                "wss://h:443/x,handshake-timeout=5",
+                "wss://h:443/x,handshake-timeout=5",
             ),
         ];
         for (text, canonical) in table {

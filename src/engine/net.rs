@@ -4,11 +4,12 @@
 use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::spec::SessionSpec;
+use crate::spec::{DEFAULT_HANDSHAKE_TIMEOUT_MS, SessionSpec};
 
 /// Largest read in one go (big reads keep floods cheap: one event per 256 KiB); the largest
 /// UDP datagram (65,507 bytes of payload) fits too.
@@ -94,6 +95,33 @@ pub(super) fn bind_socket(addr: SocketAddr, kind: Type) -> Result<Socket, String
     Ok(socket)
 }
 
+/// How long a server gives each client's TLS handshake and WebSocket upgrade: the spec's
+/// `handshake-timeout=MS`, else [`DEFAULT_HANDSHAKE_TIMEOUT_MS`].
+pub(super) fn server_handshake_limit(spec: &SessionSpec) -> Duration {
+    Duration::from_millis(
+        spec.options
+            .handshake_timeout_ms
+            .unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT_MS),
+    )
+}
+
+/// How long a client's TLS handshake and WebSocket upgrade may take: the spec's
+/// `handshake-timeout=MS`, else `left`, what the connect timeout leaves of itself.
+pub(super) fn client_handshake_limit(spec: &SessionSpec, left: Duration) -> Duration {
+    spec.options
+        .handshake_timeout_ms
+        .map_or(left, Duration::from_millis)
+}
+
+/// A time limit for the user: `10 s` when it is whole seconds, else `250 ms`.
+pub(super) fn describe_limit(limit: Duration) -> String {
+    if limit.subsec_millis() == 0 && limit.as_secs() > 0 {
+        format!("{} s", limit.as_secs())
+    } else {
+        format!("{} ms", limit.as_millis())
+    }
+}
+
 /// `EAFNOSUPPORT` on Linux: the address family (IPv6, typically) is switched off.
 const ADDRESS_FAMILY_UNSUPPORTED: i32 = 97;
 
@@ -154,5 +182,22 @@ mod tests {
             assert!(text.contains(expected), "{error:?}: {text}");
             assert!(!text.contains('\n'), "{text}");
         }
+    }
+
+    #[test]
+    fn limits_read_in_seconds_or_milliseconds() {
+        assert_eq!(describe_limit(Duration::from_secs(10)), "10 s");
+        assert_eq!(describe_limit(Duration::from_millis(250)), "250 ms");
+        assert_eq!(describe_limit(Duration::from_millis(1500)), "1500 ms");
+        let spec: SessionSpec = "tls-server:0".parse().expect("spec");
+        assert_eq!(server_handshake_limit(&spec), Duration::from_secs(10));
+        let spec: SessionSpec = "tls-client:h:1,handshake-timeout=5".parse().expect("spec");
+        let left = Duration::from_secs(3);
+        assert_eq!(
+            client_handshake_limit(&spec, left),
+            Duration::from_millis(5)
+        );
+        let spec: SessionSpec = "tls-client:h:1".parse().expect("spec");
+        assert_eq!(client_handshake_limit(&spec, left), left);
     }
 }

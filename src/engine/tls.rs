@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -25,9 +25,6 @@ use rustls::{
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::spec::SessionSpec;
-
-/// How long a TLS handshake may take once the TCP connection is up.
-pub(super) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The crypto provider every config here uses.
 fn provider() -> Arc<CryptoProvider> {

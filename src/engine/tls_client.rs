@@ -7,7 +7,7 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 
 use super::dispatch::{Outcome, SessionCommand, SessionContext};
-use super::net::resolve;
+use super::net::{client_handshake_limit, describe_limit, resolve};
 use super::peers::Stream;
 use super::tcp_client::{connect, connect_limit, serve};
 use super::tls;
@@ -30,7 +30,9 @@ pub(super) async fn run(
         let (Ok(local_addr), Ok(peer_addr)) = (tcp.local_addr(), tcp.peer_addr()) else {
             return Err("connection closed while opening".to_string());
         };
-        let left = limit.saturating_sub(started.elapsed());
+        // The connect timeout covers the handshake too, unless it has its own.
+        let left = client_handshake_limit(spec, limit.saturating_sub(started.elapsed()));
+        let shown = client_handshake_limit(spec, limit);
         match tokio::time::timeout(left, connector.connect(name, tcp)).await {
             Ok(Ok(stream)) => Ok((stream, local_addr, peer_addr)),
             Ok(Err(e)) => Err(format!(
@@ -38,9 +40,9 @@ pub(super) async fn run(
                 tls::describe_error(&e)
             )),
             Err(_) => Err(format!(
-                "TLS handshake with {addr} timed out after {} ms (the server did not answer \
+                "TLS handshake with {addr} timed out after {} (the server did not answer \
                  our TLS hello; is it a plain TCP port?)",
-                limit.as_millis()
+                describe_limit(shown)
             )),
         }
     };

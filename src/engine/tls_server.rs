@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -12,12 +13,12 @@ use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
 
 use super::dispatch::{Outcome, SessionCommand, SessionContext};
-use super::net::describe;
+use super::net::{describe, describe_limit, server_handshake_limit};
 use super::peers::{self, AfterFin, Stream};
 use super::registry::Registry;
 use super::sink::EventSink;
 use super::tcp_server::{Admit, Handshakes, serve};
-use super::tls::{self, HANDSHAKE_TIMEOUT};
+use super::tls;
 use crate::protocol::SessionId;
 use crate::spec::SessionSpec;
 
@@ -41,6 +42,7 @@ pub(super) async fn run(
             Tls {
                 acceptor,
                 after_fin,
+                limit: server_handshake_limit(spec),
             },
             Some(certificate_note),
         ))
@@ -53,6 +55,8 @@ pub(super) async fn run(
 struct Tls {
     acceptor: TlsAcceptor,
     after_fin: AfterFin,
+    /// How long each handshake may take (`handshake-timeout=MS`).
+    limit: Duration,
 }
 
 impl Admit for Tls {
@@ -68,7 +72,7 @@ impl Admit for Tls {
         let handshake = handshake(
             context.id,
             context.sink.clone(),
-            self.acceptor.clone(),
+            (self.acceptor.clone(), self.limit),
             accepted,
             context.cancel.child_token(),
             handshakes.ready.clone(),
@@ -121,13 +125,13 @@ async fn accept(acceptor: &TlsAcceptor, stream: TcpStream) -> Result<TlsStream<T
 async fn handshake(
     id: SessionId,
     sink: EventSink,
-    acceptor: TlsAcceptor,
+    (acceptor, limit): (TlsAcceptor, Duration),
     (stream, addr): (TcpStream, SocketAddr),
     cancel: CancellationToken,
     established: mpsc::UnboundedSender<Established>,
 ) {
     stream.set_nodelay(true).ok(); // only latency is at stake
-    let accepting = tokio::time::timeout(HANDSHAKE_TIMEOUT, accept(&acceptor, stream));
+    let accepting = tokio::time::timeout(limit, accept(&acceptor, stream));
     let result = tokio::select! {
         () = cancel.cancelled() => return,
         result = accepting => result,
@@ -140,9 +144,9 @@ async fn handshake(
         }
         Ok(Err(why)) => why,
         Err(_) => format!(
-            "timed out after {} s (the client sent no TLS handshake; is it a plain TCP \
-             client?)",
-            HANDSHAKE_TIMEOUT.as_secs()
+            "timed out after {} (the client did not finish its TLS handshake; is it a plain \
+             TCP client?)",
+            describe_limit(limit)
         ),
     };
     sink.warning(

@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::error::{ProtocolError, SubProtocolError};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, header};
 
 use super::super::dispatch::{Outcome, SessionCommand, SessionContext};
-use super::super::net::resolve;
+use super::super::net::{client_handshake_limit, describe_limit, resolve};
 use super::super::registry::Registry;
 use super::super::tcp_client::{connect, connect_limit, serve_one};
 use super::super::tls;
@@ -59,7 +59,8 @@ pub(in crate::engine) async fn run(
     serve_one(context, commands, registry, closed).await
 }
 
-/// Connects, then upgrades, each step within the spec's timeout.
+/// Connects within the spec's timeout, then upgrades within its handshake timeout (by
+/// default the connect timeout again).
 async fn open(spec: &SessionSpec) -> Result<Opened, String> {
     let url = spec.ws_url();
     let limit = connect_limit(spec);
@@ -68,6 +69,7 @@ async fn open(spec: &SessionSpec) -> Result<Opened, String> {
     let (Ok(local_addr), Ok(peer_addr)) = (stream.local_addr(), stream.peer_addr()) else {
         return Err("connection closed while opening".to_string());
     };
+    let limit = client_handshake_limit(spec, limit);
     match tokio::time::timeout(limit, upgrade(spec, &url, stream)).await {
         Ok(Ok((ws, notes))) => Ok(Opened {
             ws,
@@ -77,9 +79,9 @@ async fn open(spec: &SessionSpec) -> Result<Opened, String> {
         }),
         Ok(Err(reason)) => Err(reason),
         Err(_) => Err(format!(
-            "WebSocket upgrade with {url} timed out after {} ms (the server accepted the \
+            "WebSocket upgrade with {url} timed out after {} (the server accepted the \
              connection but did not finish the upgrade)",
-            limit.as_millis()
+            describe_limit(limit)
         )),
     }
 }

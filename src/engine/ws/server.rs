@@ -1,7 +1,7 @@
 //! The WebSocket server session: listens, upgrades each accepted connection (TLS first when
 //! the spec says `tls`), checks the request path (another path gets HTTP 404), picks the
 //! subprotocol, and lists the WebSocket as a peer of the session. Upgrades run in their own
-//! tasks, bounded by [`HANDSHAKE_TIMEOUT`], so a slow client never holds up the accept loop
+//! tasks, bounded by `handshake-timeout=MS` (10 s by default), so a slow client never holds up the accept loop
 //! (the TCP server's, shared).
 
 use std::net::SocketAddr;
@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, header};
 
 use super::super::dispatch::{Outcome, SessionCommand, SessionContext};
-use super::super::net::describe;
+use super::super::net::{describe, describe_limit, server_handshake_limit};
 use super::super::registry::{Registry, note};
 use super::super::tcp_server::{Admit, Handshakes, serve};
 use super::super::tls;
@@ -24,9 +24,6 @@ use super::connection::{self, Io, WsStream};
 use super::http;
 use super::{config, describe_error};
 use crate::spec::SessionSpec;
-
-/// How long a client may take from its TCP connect to the end of the upgrade.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A WebSocket ready to become a peer: the stream, the client's address and the lines on
 /// how the upgrade went (TLS, then WebSocket).
@@ -68,19 +65,23 @@ pub(in crate::engine) async fn run(
             acceptor,
             rules,
             binary,
+            limit: server_handshake_limit(spec),
         };
         Ok((upgrades, message))
     })
     .await
 }
 
-/// Each accepted connection is upgraded in a task of its own, bounded by
-/// [`HANDSHAKE_TIMEOUT`]; one that became a WebSocket is a peer.
+/// Each accepted connection is upgraded in a task of its own, bounded by `limit`; one that
+/// became a WebSocket is a peer.
 struct Upgrades {
     acceptor: Option<TlsAcceptor>,
     rules: Rules,
     /// Every send goes as a Binary message (the spec's `binary`).
     binary: bool,
+    /// How long a client may take from its TCP connect to the end of the upgrade (TLS
+    /// included): `handshake-timeout=MS`.
+    limit: Duration,
 }
 
 impl Admit for Upgrades {
@@ -100,11 +101,12 @@ impl Admit for Upgrades {
         let rules = self.rules.clone();
         let upgraded_tx = handshakes.ready.clone();
         let acceptor = self.acceptor.clone();
+        let limit = self.limit;
         handshakes.tasks.spawn(async move {
             let upgrading = upgrade(stream, addr, acceptor, rules);
             let result = tokio::select! {
                 () = cancel.cancelled() => return,
-                result = tokio::time::timeout(HANDSHAKE_TIMEOUT, upgrading) => result,
+                result = tokio::time::timeout(limit, upgrading) => result,
             };
             match result {
                 Ok(Ok(ready)) => {
@@ -115,9 +117,9 @@ impl Admit for Upgrades {
                 Err(_) => sink.warning(
                     id,
                     format!(
-                        "WebSocket client {addr} did not finish its upgrade within {} s; \
+                        "WebSocket client {addr} did not finish its upgrade within {}; \
                          connection dropped",
-                        HANDSHAKE_TIMEOUT.as_secs()
+                        describe_limit(limit)
                     ),
                 ),
             }
