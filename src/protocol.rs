@@ -249,6 +249,13 @@ pub enum Event {
         /// Why it ended.
         outcome: JobOutcome,
     },
+    /// A [`Command::SetReactions`] or [`Command::SetReplyFraming`] took effect: every read
+    /// of the session from now on is answered by the new rules. (Rules that cannot be used
+    /// give a [`Event::Warning`] instead, and the previous ones stay.)
+    ReactionsApplied {
+        /// The session.
+        id: SessionId,
+    },
     /// The session ended. `reason` is `None` when the user asked for it.
     Stopped {
         /// The session.
@@ -283,7 +290,8 @@ impl Event {
             | Event::Stopped { id, .. }
             | Event::Note { id, .. }
             | Event::JobProgress { id, .. }
-            | Event::JobEnded { id, .. } => *id,
+            | Event::JobEnded { id, .. }
+            | Event::ReactionsApplied { id } => *id,
         }
     }
 }

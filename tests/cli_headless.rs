@@ -2,6 +2,8 @@
 //! with std::net in the test. Every wait has a deadline (socket read timeouts, a child that is
 //! killed when it does not exit in time), so a bug fails fast instead of hanging.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::process::{Child, Command, Stdio};
@@ -293,7 +295,7 @@ fn tcp_client_jsonl_decodes_and_encodes_gbk() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let server = listener.local_addr().expect("addr");
     let spec = format!("tcp-client:{server}");
-    let run = spawn(&[
+    let mut run = spawn(&[
         &spec,
         "--format",
         "jsonl",
@@ -312,7 +314,7 @@ fn tcp_client_jsonl_decodes_and_encodes_gbk() {
     let mut reply = GBK_ZHONGWEN.to_vec();
     reply.extend_from_slice(&[b'!', 0x81, b'\n']);
     peer.write_all(&reply).expect("write");
-    std::thread::sleep(Duration::from_millis(100));
+    run.wait_line("the reply received", |l| l.contains(r#""dir":"rx""#));
     drop(peer);
     // The server closed the one connection: the session ended, so the run ends by itself.
     let end = run.wait_exit();
@@ -471,8 +473,8 @@ fn tcp_server_once_sends_a_file_and_quiet_prints_nothing() {
     };
     client.set_read_timeout(Some(STEP)).expect("timeout");
     assert_eq!(read_exact(&mut client, payload.len()), payload);
+    // Its bytes then its FIN: both are read before the connection ends (no wait needed).
     client.write_all(b"abc").expect("write");
-    std::thread::sleep(Duration::from_millis(100));
     drop(client);
     let end = run.wait_exit();
     std::fs::remove_file(&path).ok();
@@ -538,10 +540,10 @@ fn two_sessions_at_once_name_their_session_in_text() {
 
 #[test]
 fn ipv6_loopback_works_when_the_host_has_it() {
-    let Ok(target) = UdpSocket::bind("[::1]:0") else {
-        eprintln!("no ::1 on this host; skipped");
+    if !common::ipv6_loopback_available() {
         return;
-    };
+    }
+    let target = UdpSocket::bind("[::1]:0").expect("bind [::1]");
     target.set_read_timeout(Some(STEP)).expect("timeout");
     let spec = format!("udp-client:{}", target.local_addr().expect("addr"));
     let run = spawn(&[&spec, "--send", "v6", "--once", "--duration-ms", "200"]);
@@ -824,20 +826,10 @@ fn proc_status_kib(pid: u32, field: &str) -> u64 {
 /// Waits until something listens on 127.0.0.1:`port` (read from /proc/net/tcp, so no probe
 /// connection is made: a headless server would send its file to it).
 fn wait_listening(port: u16) {
-    let local = format!("0100007F:{port:04X}");
-    let deadline = Instant::now() + STEP;
-    loop {
-        let table = std::fs::read_to_string("/proc/net/tcp").expect("read /proc/net/tcp");
-        let listening = table.lines().skip(1).any(|l| {
-            let fields: Vec<&str> = l.split_whitespace().collect();
-            fields.get(1) == Some(&local.as_str()) && fields.get(3) == Some(&"0A")
-        });
-        if listening {
-            return;
-        }
-        assert!(Instant::now() < deadline, "nothing listened on port {port}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let local = SocketAddr::from(([127, 0, 0, 1], port));
+    common::wait_for_tcp(&format!("a listener on {local}"), |row| {
+        row.local == local && row.state == common::TCP_LISTEN
+    });
 }
 
 /// A tcp-server with `--send-file FILE --once --quiet --stats` on a free port, started once

@@ -7,39 +7,33 @@
 mod common;
 
 use std::io::Write;
-use std::time::Duration;
 
 use common::{
     Engine, assert_tcp_silent, assert_udp_silent, read_exactly, recv_datagram, tcp_connect,
     udp_socket,
 };
 use sockdbg::codec::reply::{MatchKind, ReplyRule};
-use sockdbg::protocol::{Command, Direction, Event, Reactions, SessionId};
+use sockdbg::protocol::{Direction, Event, Reactions, SessionId};
 
 /// One `len:u32le` message carrying "ping".
 const PING: &[u8] = b"\x04\x00\x00\x00ping";
 
 /// A session with the rule "contains ping → pong", framed by `framing` (None: never set).
 fn engine_with_ping_rule(id: SessionId, framing: Option<&str>) -> Engine {
-    let engine = Engine::spawn();
+    let mut engine = Engine::spawn();
     let rule = ReplyRule {
         match_kind: MatchKind::Contains,
         pattern: "ping".into(),
         reply: "pong".into(),
         ..ReplyRule::default()
     };
-    engine.send(Command::SetReactions {
-        id,
-        reactions: Reactions {
-            on_connect: None,
-            rules: vec![rule],
-        },
-    });
+    let reactions = Reactions {
+        on_connect: None,
+        rules: vec![rule],
+    };
+    engine.set_reactions(id, reactions);
     if let Some(framing) = framing {
-        engine.send(Command::SetReplyFraming {
-            id,
-            framing: framing.parse().expect("framing"),
-        });
+        engine.set_reply_framing(id, framing);
     }
     engine
 }
@@ -97,10 +91,7 @@ fn raw_framing_keeps_one_reply_per_read() {
     for framing in [None, Some("raw")] {
         let mut engine = engine_with_ping_rule(id, framing.and(Some("len:u32le")));
         if framing.is_some() {
-            engine.send(Command::SetReplyFraming {
-                id,
-                framing: "raw".parse().expect("framing"),
-            });
+            engine.set_reply_framing(id, "raw");
         }
         engine.start(id, "tcp-server:127.0.0.1:0");
         let addr = engine.started(id);
@@ -120,11 +111,7 @@ fn framing_set_while_running_applies_to_the_next_reads() {
     engine.start(id, "tcp-server:127.0.0.1:0");
     let addr = engine.started(id);
     let mut client = tcp_connect(addr);
-    engine.send(Command::SetReplyFraming {
-        id,
-        framing: "delim:0a".parse().expect("framing"),
-    });
-    std::thread::sleep(Duration::from_millis(50));
+    engine.set_reply_framing(id, "delim:0a");
     client.write_all(b"ping\nping\nwait").expect("write");
     assert_eq!(read_exactly(&mut client, 8), b"pongpong");
     assert_tcp_silent(&mut client);

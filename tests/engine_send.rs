@@ -229,7 +229,7 @@ fn tcp_server_auto_replies_and_welcomes() {
         rules: vec![rule(MatchKind::Exact, "ping", "pong\\n"), hello],
     };
     // Set before the start: reactions survive until the session runs.
-    engine.send(Command::SetReactions { id, reactions });
+    engine.set_reactions(id, reactions);
     engine.start(id, "tcp-server:127.0.0.1:0");
     let addr = engine.started(id);
     let mut client = tcp_connect(addr);
@@ -245,14 +245,11 @@ fn tcp_server_auto_replies_and_welcomes() {
 
     // Replaced while running: upper-case echo.
     let upper = rule(MatchKind::Any, "", "{upper}");
-    engine.send(Command::SetReactions {
-        id,
-        reactions: Reactions {
-            on_connect: None,
-            rules: vec![upper],
-        },
-    });
-    std::thread::sleep(Duration::from_millis(50));
+    let reactions = Reactions {
+        on_connect: None,
+        rules: vec![upper],
+    };
+    engine.set_reactions(id, reactions);
     client.write_all(b"shout").expect("write");
     assert_eq!(read_exactly(&mut client, 5), b"SHOUT");
 

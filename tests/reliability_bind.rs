@@ -129,7 +129,9 @@ fn a_stop_during_a_hanging_connect_is_prompt() {
     };
     let mut engine = Engine::spawn();
     engine.start(FIRST, &format!("tcp-client:{addr}"));
-    std::thread::sleep(Duration::from_millis(100));
+    common::wait_for_tcp("the engine's connect under way", |row| {
+        row.remote == addr && row.state == common::TCP_SYN_SENT
+    });
     let begun = Instant::now();
     engine.stop(FIRST);
     assert_eq!(engine.stopped(FIRST), None);

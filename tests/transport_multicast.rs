@@ -4,7 +4,8 @@
 //! [`NETNS_ENV`] set and `--exact <inner test> --ignored`, and the inner (ignored) test sets up
 //! its interfaces with `ip` (loopback, or a veth pair that exists only in the namespace) and
 //! drives a real engine. Where namespaces or `ip` are not available, the outer test prints
-//! "skipped: <reason>" and passes.
+//! "skipped: <reason>" and passes, except under `CI=true`, where it fails (CI installs `ip`
+//! and `unshare` and runs as root; see `.ci/run`).
 //!
 //! Covered: an IPv4 group on loopback (no multicast route refused with a clear reason, two
 //! sessions on one port both receive a plain sender's datagram and a session's own send, leave
@@ -438,7 +439,8 @@ fn inner_broadcast_client_lists_every_responder() {
 // Helpers.
 
 /// Runs the ignored test `name` of this binary inside a new network namespace and fails when
-/// it fails; prints "skipped: <reason>" and returns when no namespace can be made here.
+/// it fails; prints "skipped: <reason>" and returns when no namespace can be made here (fails
+/// under `CI=true`, see [`common::skip`]).
 fn in_private_network(name: &str) {
     if std::env::var_os(NETNS_ENV).is_some() {
         return; // already inside: only the inner tests run here
@@ -548,7 +550,7 @@ fn unshare_command() -> Option<Vec<&'static str>> {
     match Command::new("ip").arg("-V").output() {
         Ok(out) if out.status.success() => {}
         Ok(_) | Err(_) => {
-            eprintln!("skipped: the `ip` command (iproute2) is not available");
+            common::skip("the `ip` command (iproute2) is not available");
             return None;
         }
     }
@@ -572,10 +574,10 @@ fn unshare_command() -> Option<Vec<&'static str>> {
             Err(e) => reasons.push(format!("`{}`: {e}", candidate[0])),
         }
     }
-    eprintln!(
-        "skipped: cannot make a network namespace ({})",
+    common::skip(&format!(
+        "cannot make a network namespace ({})",
         reasons.join("; ")
-    );
+    ));
     None
 }
 

@@ -513,7 +513,8 @@ fn a_half_open_client_keeps_sending_after_the_servers_close_notify() {
 fn a_server_stops_promptly_while_its_tls_client_reads_nothing() {
     let mut engine = Engine::spawn();
     let (server_addr, pem) = start_generated_server(&mut engine);
-    let _stalled = rustls_client(server_addr, &pem);
+    let stalled = rustls_client(server_addr, &pem);
+    let client_addr = stalled.sock.local_addr().expect("client address");
     let (peer, _) = engine.any_peer(SERVER);
     // More than the socket buffers hold: the writer is stuck until the client reads.
     engine.send_bytes(
@@ -521,7 +522,14 @@ fn a_server_stops_promptly_while_its_tls_client_reads_nothing() {
         SendTarget::Peer(peer),
         &pattern(16 * 1024 * 1024, 1),
     );
-    std::thread::sleep(common::QUIET);
+    // Stuck for a fact: the client's receive queue holds bytes it does not read, and the
+    // server's send queue holds more behind them.
+    common::wait_for_tcp("bytes the client does not read", |row| {
+        row.local == client_addr && row.rx_queue > 0
+    });
+    common::wait_for_tcp("bytes queued behind them at the server", |row| {
+        row.local == server_addr && row.remote == client_addr && row.tx_queue > 0
+    });
     let begun = std::time::Instant::now();
     engine.stop(SERVER);
     assert_eq!(engine.stopped(SERVER), None);

@@ -137,6 +137,7 @@ pub(super) async fn run(
                         .or_insert_with(|| watch::channel(Arc::default()).0);
                     let framing = sender.borrow().framing().clone();
                     sender.send_replace(Arc::new(reactor.with_framing(framing)));
+                    sink.send(Event::ReactionsApplied { id });
                 }
                 Err(e) => sink.warning(id, format!("{e}; the previous rules stay in effect")),
             },
@@ -146,6 +147,7 @@ pub(super) async fn run(
                     .or_insert_with(|| watch::channel(Arc::default()).0);
                 let reactor = Reactor::clone(&sender.borrow()).with_framing(framing);
                 sender.send_replace(Arc::new(reactor));
+                sink.send(Event::ReactionsApplied { id });
             }
             Command::DisconnectPeer { id, peer } => {
                 forward(&sessions, &sink, id, SessionCommand::DisconnectPeer(peer));

@@ -906,7 +906,7 @@ fn lifecycle_of(event: &Event) -> Option<Lifecycle> {
         Event::Note { .. } | Event::JobProgress { .. } | Event::JobEnded { .. } => {
             Some(Lifecycle::Note)
         }
-        Event::Traffic { .. } => None,
+        Event::Traffic { .. } | Event::ReactionsApplied { .. } => None,
     }
 }
 

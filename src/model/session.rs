@@ -250,8 +250,10 @@ impl Session {
                     .unwrap_or(NO_PEER);
                 self.note(EntryKind::Info, index, at, &message);
             }
-            // Progress is the window's business (see `app`); the log gets a `Note`.
-            Event::JobProgress { .. } | Event::JobEnded { .. } => {}
+            // Progress is the window's business (see `app`); the log gets a `Note`. An
+            // acknowledgement changes nothing the user sees.
+            Event::JobProgress { .. } | Event::JobEnded { .. } | Event::ReactionsApplied { .. } => {
+            }
             Event::Stopped { reason, .. } => {
                 for index in self.current_peers.drain().map(|(_, i)| i) {
                     if let Some(info) = self.peers.get_mut(index as usize) {

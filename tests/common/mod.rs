@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use crossbeam_channel::Receiver;
+use sockdbg::codec::framing::Framing;
 use sockdbg::engine::{EngineHandle, EngineSettings, EventSink};
-use sockdbg::protocol::{Command, Direction, Event, PeerId, SendTarget, SessionId};
+use sockdbg::protocol::{Command, Direction, Event, PeerId, Reactions, SendTarget, SessionId};
 use sockdbg::spec::SessionSpec;
 
 /// How long any single wait may take before the test fails.
@@ -136,6 +137,28 @@ impl Engine {
                 Err(_) => return,
             }
         }
+    }
+
+    /// Replaces session `id`'s reactions and waits until the engine says they apply.
+    pub fn set_reactions(&mut self, id: SessionId, reactions: Reactions) {
+        self.send(Command::SetReactions { id, reactions });
+        self.reactions_applied(id);
+    }
+
+    /// Sets session `id`'s auto-reply framing (`len:u32le`, ...) and waits until the engine
+    /// says it applies.
+    pub fn set_reply_framing(&mut self, id: SessionId, framing: &str) {
+        let framing: Framing = framing.parse().expect("valid framing");
+        self.send(Command::SetReplyFraming { id, framing });
+        self.reactions_applied(id);
+    }
+
+    /// Waits for the engine's acknowledgement of new reactions or reply framing.
+    pub fn reactions_applied(&mut self, id: SessionId) {
+        self.wait_for(
+            "ReactionsApplied",
+            |e| matches!(e, Event::ReactionsApplied { id: i } if *i == id),
+        );
     }
 
     /// Waits for `Started` of session `id` and returns its local address; a `StartFailed`
@@ -306,12 +329,31 @@ pub fn free_udp_port() -> u16 {
     socket.local_addr().expect("local addr").port()
 }
 
-/// Whether this machine can bind the IPv6 loopback; prints why not when it cannot.
+/// Whether this is CI's run (`CI=true`, as GitHub Actions and most CIs set it, and as
+/// `.ci/run` sets it): there, every test must really run.
+pub fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// A test cannot run on this machine for `reason` (no IPv6, no network namespaces, no
+/// `ip`): prints `skipped: <reason>` so the run says it, and the caller returns. Under
+/// `CI=true` it fails instead: CI installs what the tests need, so a skip there is a test
+/// that silently stopped testing.
+pub fn skip(reason: &str) {
+    assert!(
+        !under_ci(),
+        "cannot run this test here, and CI=true forbids skipping it: {reason}"
+    );
+    eprintln!("skipped: {reason}");
+}
+
+/// Whether this machine can bind the IPv6 loopback; says why not (see [`skip`]) when it
+/// cannot.
 pub fn ipv6_loopback_available() -> bool {
     match TcpListener::bind("[::1]:0") {
         Ok(_) => true,
         Err(e) => {
-            eprintln!("skipped: cannot bind [::1] on this machine ({e})");
+            skip(&format!("cannot bind [::1] on this machine ({e})"));
             false
         }
     }
@@ -434,4 +476,70 @@ pub fn reset(stream: TcpStream) {
         .set_linger(Some(Duration::ZERO))
         .expect("set SO_LINGER 0");
     drop(stream);
+}
+
+/// One IPv4 TCP socket of this machine (this network namespace), as `/proc/net/tcp` lists
+/// it: a way to wait for what the kernel knows (a connect under way, bytes stuck in a queue)
+/// instead of sleeping.
+#[derive(Clone, Copy, Debug)]
+pub struct TcpRow {
+    /// Local address.
+    pub local: SocketAddr,
+    /// Remote address (`0.0.0.0:0` for a listener).
+    pub remote: SocketAddr,
+    /// The kernel's state number: [`TCP_ESTABLISHED`], [`TCP_SYN_SENT`], [`TCP_LISTEN`], ...
+    pub state: u8,
+    /// Bytes in the send queue (not yet acknowledged by the peer).
+    pub tx_queue: u64,
+    /// Bytes in the receive queue (not yet read by the program).
+    pub rx_queue: u64,
+}
+
+/// `/proc/net/tcp` state of an open connection.
+pub const TCP_ESTABLISHED: u8 = 0x01;
+/// `/proc/net/tcp` state of a connect waiting for its SYN to be answered.
+pub const TCP_SYN_SENT: u8 = 0x02;
+/// `/proc/net/tcp` state of a listening socket.
+pub const TCP_LISTEN: u8 = 0x0A;
+
+/// Every IPv4 TCP socket `/proc/net/tcp` lists now.
+pub fn tcp_table() -> Vec<TcpRow> {
+    fn addr(text: &str) -> Option<SocketAddr> {
+        let (ip, port) = text.split_once(':')?;
+        // The address is the kernel's network-order u32 printed in host (little-endian) order.
+        let ip = u32::from_str_radix(ip, 16).ok()?.to_le_bytes();
+        let port = u16::from_str_radix(port, 16).ok()?;
+        Some(SocketAddr::from((ip, port)))
+    }
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("read /proc/net/tcp");
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (tx, rx) = fields.get(4)?.split_once(':')?;
+            Some(TcpRow {
+                local: addr(fields.get(1)?)?,
+                remote: addr(fields.get(2)?)?,
+                state: u8::from_str_radix(fields.get(3)?, 16).ok()?,
+                tx_queue: u64::from_str_radix(tx, 16).ok()?,
+                rx_queue: u64::from_str_radix(rx, 16).ok()?,
+            })
+        })
+        .collect()
+}
+
+/// Waits (within [`DEADLINE`]) until a socket in [`tcp_table`] matches; fails naming `what`.
+pub fn wait_for_tcp(what: &str, matches: impl Fn(&TcpRow) -> bool) -> TcpRow {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if let Some(row) = tcp_table().into_iter().find(|row| matches(row)) {
+            return row;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {DEADLINE:?} waiting for {what} in /proc/net/tcp"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
