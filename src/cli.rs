@@ -6,6 +6,7 @@ use clap::{Parser, ValueEnum};
 
 use crate::codec::checksum::Checksum;
 use crate::codec::framing::Framing;
+use crate::codec::names;
 use crate::codec::send::LineEnding;
 use crate::codec::text::TextEncoding;
 use crate::spec::SessionSpec;
@@ -132,26 +133,13 @@ fn parse_framing(text: &str) -> Result<Framing, String> {
 }
 
 fn parse_line_ending(text: &str) -> Result<LineEnding, String> {
-    LineEnding::from_name(text)
-        .ok_or_else(|| format!("unknown line ending '{text}' (expected none, cr, lf or crlf)"))
+    names::line_ending(text).map_err(|e| e.to_string())
 }
 
 fn parse_checksum(text: &str) -> Result<Checksum, String> {
-    Checksum::from_name(text).ok_or_else(|| {
-        let names: Vec<&str> = Checksum::ALL.iter().map(|c| c.name()).collect();
-        format!(
-            "unknown checksum '{text}' (expected one of {})",
-            names.join(", ")
-        )
-    })
+    names::checksum(text).map_err(|e| e.to_string())
 }
 
 fn parse_encoding(text: &str) -> Result<TextEncoding, String> {
-    TextEncoding::from_label(text).ok_or_else(|| {
-        let names: Vec<&str> = TextEncoding::ALL.iter().map(|e| e.label()).collect();
-        format!(
-            "unknown encoding '{text}' (expected one of {})",
-            names.join(", ")
-        )
-    })
+    names::encoding(text).map_err(|e| e.to_string())
 }

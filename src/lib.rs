@@ -15,6 +15,7 @@
 //! - [`export`]: the log to a file (text, hex dump, jsonl, raw bytes), off the UI thread.
 //! - [`capture`]: pcapng capture of every byte, written on its own thread.
 //! - [`private_files`]: owner-only files sockdbg generates (a TLS server's certificate).
+//! - [`scenario`]: the scenario language (send/expect test scripts), pure.
 //! - [`headless`]: `--headless`, the same sessions driven from a terminal, printing the log.
 
 pub mod app;
@@ -31,6 +32,7 @@ pub mod i18n;
 pub mod model;
 pub mod private_files;
 pub mod protocol;
+pub mod scenario;
 pub mod send_tools;
 pub mod spec;
 pub mod ui;

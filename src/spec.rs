@@ -630,6 +630,60 @@ impl fmt::Display for SessionSpec {
     }
 }
 
+impl SessionSpec {
+    /// Parses a spec like [`FromStr`], and on error also says where: the 1-based column (in
+    /// characters) of the part of `text` that is wrong, for messages such as
+    /// `FILE:LINE:COL` in scenario files.
+    ///
+    /// # Errors
+    /// The [`SpecError`] and its column.
+    pub fn parse_located(text: &str) -> Result<Self, (SpecError, usize)> {
+        text.parse::<Self>().map_err(|error| {
+            let at = error_offset(text, &error);
+            let column = text.get(..at).map_or(1, |t| t.chars().count() + 1);
+            (error, column)
+        })
+    }
+}
+
+/// The byte offset in `text` of what `error` is about.
+fn error_offset(text: &str, error: &SpecError) -> usize {
+    let lead = text.len() - text.trim_start().len();
+    let trimmed = text.trim();
+    let main_len = trimmed.find(',').unwrap_or(trimmed.len());
+    let main = &trimmed[..main_len];
+    // Where the address starts: after `kind:` or the URL scheme.
+    let address = ["ws://", "wss://"]
+        .iter()
+        .find(|scheme| main.starts_with(**scheme))
+        .map(|scheme| scheme.len())
+        .or_else(|| main.find(':').map(|at| at + 1))
+        .unwrap_or(0);
+    let in_main = |needle: &str| -> Option<usize> {
+        (!needle.is_empty())
+            .then(|| main[address..].rfind(needle).map(|at| address + at))
+            .flatten()
+    };
+    let in_options = |needle: &str| trimmed[main_len..].find(needle).map(|at| main_len + at);
+    let port = || main.rfind(':').map_or(address, |at| at + 1);
+    let at = match error {
+        SpecError::UnknownKind(_) => Some(0),
+        SpecError::InvalidPort(p) => in_main(p).or_else(|| Some(port())),
+        SpecError::MissingHost(_) => Some(address),
+        SpecError::InvalidHost(h) => in_main(h).or(Some(address)),
+        SpecError::ClientPortZero => Some(port()),
+        SpecError::InvalidTimeout(_) => in_options(",timeout=").map(|at| at + ",timeout=".len()),
+        SpecError::InvalidHandshakeTimeout(_) => {
+            in_options("handshake-timeout=").map(|at| at + "handshake-timeout=".len())
+        }
+        SpecError::InvalidOption { option, .. } => in_options(option),
+        SpecError::NotMulticast(group) => in_main(group),
+        SpecError::CertWithoutKey => in_options("cert=").or_else(|| in_options("key=")),
+        SpecError::UnexpectedPath(_) => main[address..].find('/').map(|at| address + at),
+    };
+    lead + at.unwrap_or(0)
+}
+
 impl FromStr for SessionSpec {
     type Err = SpecError;
 
@@ -976,6 +1030,28 @@ mod tests {
         ];
         for (text, expected) in table {
             assert_eq!(text.parse::<SessionSpec>(), Err(expected), "{text}");
+        }
+    }
+
+    #[test]
+    fn errors_know_their_column() {
+        let table = [
+            ("tcp-serv:6001", 1),
+            ("tcp-server:70000", 12),
+            ("tcp-client:6001", 12),
+            ("tcp-client:host:0", 17),
+            ("tcp-client:h:80,timeout=0", 25),
+            ("tls-client:h:443,handshake-timeout=x", 36),
+            ("tcp-client:h:80,bogus", 17),
+            ("tcp-client:h:80,insecure", 17),
+            ("udp-group:10.0.0.1:5000", 11),
+            ("tcp-server:80/x", 14),
+            ("tls-server:443,cert=a.pem", 16),
+            ("  tcp-server:abc", 14),
+        ];
+        for (text, column) in table {
+            let (error, at) = SessionSpec::parse_located(text).expect_err(text);
+            assert_eq!(at, column, "{text}: {error}");
         }
     }
 

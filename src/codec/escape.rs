@@ -42,6 +42,17 @@ pub enum EscapeError {
     },
 }
 
+impl EscapeError {
+    /// The 1-based column of the backslash that starts the bad escape.
+    pub fn column(&self) -> usize {
+        match self {
+            EscapeError::Unknown { column, .. }
+            | EscapeError::BadHexByte { column }
+            | EscapeError::Trailing { column } => *column,
+        }
+    }
+}
+
 /// Replaces escapes in `input`.
 ///
 /// # Errors

@@ -200,6 +200,8 @@ pub enum FramingError {
         text: String,
         /// What is wrong with it.
         why: String,
+        /// 1-based column (in characters) of the part that is wrong.
+        column: usize,
     },
 }
 
@@ -207,33 +209,46 @@ impl FromStr for Framing {
     type Err = FramingError;
 
     /// `raw`, `idle:MS`, `delim:HEX[,keep]`, `fixed:N`, `len:u8|u16be|u16le|u32be|u32le`
-    /// with `,offset=N`, `,include-header`, `,max=N` (lengths and delimiters).
+    /// with `,offset=N`, `,include-header`, `,max=N` (lengths and delimiters). An error
+    /// names the column of the part that is wrong.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bad = |why: &str| FramingError::Syntax {
+        // Byte offset of each comma-separated part (trimmed) within `text`.
+        let mut parts: Vec<(usize, &str)> = Vec::new();
+        let mut offset = 0;
+        for part in text.split(',') {
+            let lead = part.len() - part.trim_start().len();
+            parts.push((offset + lead, part.trim()));
+            offset += part.len() + 1;
+        }
+        let bad = |at: usize, why: &str| FramingError::Syntax {
             text: text.to_string(),
             why: why.to_string(),
+            column: text.get(..at).map_or(1, |t| t.chars().count() + 1),
         };
-        let mut parts = text.trim().split(',').map(str::trim);
-        let head = parts.next().unwrap_or_default();
-        let (mode, arg) = head.split_once(':').unwrap_or((head, ""));
-        let options: Vec<&str> = parts.collect();
+        let (head_at, head) = parts.first().copied().unwrap_or((0, ""));
+        let (mode, arg, arg_at) = match head.split_once(':') {
+            Some((mode, arg)) => (mode, arg, head_at + mode.len() + 1),
+            None => (head, "", head_at + head.len()),
+        };
         let mut max_frame = DEFAULT_MAX_FRAME;
         let mut offset = 0usize;
         let mut include_header = false;
         let mut keep = false;
-        for option in &options {
+        for &(at, option) in parts.iter().skip(1) {
             if let Some(v) = option.strip_prefix("max=") {
-                max_frame = v.parse().map_err(|_| bad("max= needs a number of bytes"))?;
+                max_frame = v
+                    .parse()
+                    .map_err(|_| bad(at + 4, "max= needs a number of bytes"))?;
             } else if let Some(v) = option.strip_prefix("offset=") {
                 offset = v
                     .parse()
-                    .map_err(|_| bad("offset= needs a number of bytes"))?;
-            } else if *option == "include-header" {
+                    .map_err(|_| bad(at + 7, "offset= needs a number of bytes"))?;
+            } else if option == "include-header" {
                 include_header = true;
-            } else if *option == "keep" {
+            } else if option == "keep" {
                 keep = true;
             } else {
-                return Err(bad(&format!("unknown option '{option}'")));
+                return Err(bad(at, &format!("unknown option '{option}'")));
             }
         }
         let framing = match mode.to_ascii_lowercase().as_str() {
@@ -241,17 +256,21 @@ impl FromStr for Framing {
             "idle" => Framing::Idle {
                 gap_ms: arg
                     .parse()
-                    .map_err(|_| bad("idle: needs milliseconds, e.g. idle:50"))?,
+                    .map_err(|_| bad(arg_at, "idle: needs milliseconds, e.g. idle:50"))?,
             },
             "delim" => {
                 let delimiter = match arg {
                     "\\n" | "lf" => b"\n".to_vec(),
                     "\\r\\n" | "crlf" => b"\r\n".to_vec(),
-                    hex => crate::codec::hex::parse_hex(hex)
-                        .map_err(|e| bad(&format!("delim: needs hex bytes ({e})")))?,
+                    hex => crate::codec::hex::parse_hex(hex).map_err(|e| {
+                        bad(
+                            arg_at + char_offset(hex, e.column()),
+                            &format!("delim: needs hex bytes ({e})"),
+                        )
+                    })?,
                 };
                 if delimiter.is_empty() {
-                    return Err(bad("the delimiter is empty"));
+                    return Err(bad(arg_at, "the delimiter is empty"));
                 }
                 Framing::Delimiter {
                     delimiter,
@@ -261,13 +280,13 @@ impl FromStr for Framing {
             }
             "fixed" => match arg.parse::<u64>() {
                 Ok(len) if len > 0 => Framing::Fixed { len },
-                _ => return Err(bad("fixed: needs a length of at least 1")),
+                _ => return Err(bad(arg_at, "fixed: needs a length of at least 1")),
             },
             "len" => {
                 let width = LengthWidth::ALL
                     .into_iter()
                     .find(|w| w.name().eq_ignore_ascii_case(arg))
-                    .ok_or_else(|| bad("len: needs u8, u16be, u16le, u32be or u32le"))?;
+                    .ok_or_else(|| bad(arg_at, "len: needs u8, u16be, u16le, u32be or u32le"))?;
                 Framing::Length(LengthPrefix {
                     width,
                     offset,
@@ -277,12 +296,20 @@ impl FromStr for Framing {
             }
             _ => {
                 return Err(bad(
+                    head_at,
                     "expected raw, idle:MS, delim:HEX, fixed:N or len:WIDTH",
                 ));
             }
         };
         Ok(framing)
     }
+}
+
+/// The byte offset in `text` of its 1-based character `column`.
+fn char_offset(text: &str, column: usize) -> usize {
+    text.char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| i)
 }
 
 impl fmt::Display for Framing {
@@ -731,6 +758,22 @@ mod tests {
                 matches!(bad.parse::<Framing>(), Err(FramingError::Syntax { .. })),
                 "{bad}"
             );
+        }
+        // The column points at the part that is wrong.
+        let columns = [
+            ("bogus", 1),
+            ("len:u24", 5),
+            ("len:u8, bogus", 9),
+            ("len:u8,max=x", 12),
+            ("delim:0a zz", 10),
+            ("fixed:0", 7),
+            ("len:u8,offset=", 15),
+        ];
+        for (text, column) in columns {
+            match text.parse::<Framing>() {
+                Err(FramingError::Syntax { column: c, .. }) => assert_eq!(c, column, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
         }
     }
 

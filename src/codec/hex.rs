@@ -23,6 +23,15 @@ pub enum HexError {
     },
 }
 
+impl HexError {
+    /// The 1-based column of what is wrong.
+    pub fn column(&self) -> usize {
+        match self {
+            HexError::InvalidChar { column, .. } | HexError::OddDigits { column, .. } => *column,
+        }
+    }
+}
+
 fn is_separator(c: char) -> bool {
     c.is_whitespace() || matches!(c, ',' | ';' | ':' | '-')
 }

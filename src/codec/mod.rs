@@ -6,6 +6,7 @@
 //! - [`checksum`]: sum8, xor8, CRC-16/MODBUS, CRC-16/CCITT-FALSE, CRC-32.
 //! - [`send`]: the send pipeline, send-box input to bytes (escapes, encoding, line ending,
 //!   checksum), and [`send::SendOptions`].
+//! - [`names`]: checksum, line-ending and encoding names as users write them.
 //! - [`reply`]: auto-reply rules and their matching.
 //! - [`framing`]: cut a byte stream into messages (粘包), incrementally.
 //! - [`dump`]: hex dump with a decoded text column; bytes as C and Python literals.
@@ -17,6 +18,7 @@ pub mod dump;
 pub mod escape;
 pub mod framing;
 pub mod hex;
+pub mod names;
 pub mod reply;
 pub mod send;
 pub mod text;

@@ -20,8 +20,10 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::escape::{Piece, literal, unescape};
-use crate::codec::hex::{parse_hex, to_hex_spaced};
-use crate::codec::send::{SendError, SendOptions, build_payload, encode_pieces, finish_payload};
+use crate::codec::hex::{HexError, parse_hex, to_hex_spaced};
+use crate::codec::send::{
+    SendError, SendOptions, build_payload, encode_pieces, finish_payload, split_payload,
+};
 use crate::codec::text::{TextEncoding, decode_for_display};
 
 /// How a rule's pattern is compared with received data.
@@ -148,42 +150,176 @@ impl ReplyRule {
             options,
             ..ReplyRule::default()
         };
-        let (kind, hex, pattern) = if matcher.trim() == "*" {
-            (MatchKind::Any, false, "")
-        } else {
-            let Some((prefix, pattern)) = matcher.split_once(':') else {
-                return Err(format!(
-                    "match '{matcher}' needs a prefix: text:, contains:, starts-with:, regex:, hex:, hex-contains:, hex-starts-with: or *"
-                ));
-            };
-            match prefix {
-                "text" => (MatchKind::Exact, false, pattern),
-                "contains" => (MatchKind::Contains, false, pattern),
-                "starts-with" => (MatchKind::StartsWith, false, pattern),
-                "regex" => (MatchKind::Regex, false, pattern),
-                "hex" => (MatchKind::Exact, true, pattern),
-                "hex-contains" => (MatchKind::Contains, true, pattern),
-                "hex-starts-with" => (MatchKind::StartsWith, true, pattern),
-                other => return Err(format!("unknown match prefix '{other}:'")),
+        let spec = if matcher.trim() == "*" {
+            MatchSpec {
+                kind: MatchKind::Any,
+                hex: false,
+                pattern: String::new(),
             }
+        } else {
+            MatchSpec::parse(matcher).map_err(|e| e.to_string())?
         };
-        rule.match_kind = kind;
-        rule.pattern_hex = hex;
-        rule.pattern = pattern.to_string();
+        rule.match_kind = spec.kind;
+        rule.pattern_hex = spec.hex;
+        rule.pattern = spec.pattern;
         if reply.trim() == "echo" {
             rule.reply_kind = ReplyKind::Echo;
-        } else if let Some(text) = reply.strip_prefix("text:") {
-            rule.options.hex = false;
-            rule.reply = text.to_string();
-        } else if let Some(hex) = reply.strip_prefix("hex:") {
-            rule.options.hex = true;
-            rule.reply = hex.to_string();
         } else {
-            return Err(format!("reply '{reply}' must be text:..., hex:... or echo"));
+            let Ok(payload) = split_payload(reply) else {
+                return Err(format!("reply '{reply}' must be text:..., hex:... or echo"));
+            };
+            rule.options.hex = payload.hex;
+            rule.reply = payload.body.to_string();
         }
         RuleSet::compile(std::slice::from_ref(&rule)).map_err(|e| e.to_string())?;
         Ok(rule)
     }
+}
+
+/// A match as users write it on the command line (`--reply`) and in scenario files:
+/// `text:T` (exact), `contains:T`, `starts-with:T`, `regex:R`, `hex:HH..` (exact bytes),
+/// `hex-contains:HH..` or `hex-starts-with:HH..`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatchSpec {
+    /// How the pattern is compared.
+    pub kind: MatchKind,
+    /// The pattern is hex bytes.
+    pub hex: bool,
+    /// The pattern as written after the prefix.
+    pub pattern: String,
+}
+
+/// The prefixes of a match, with the kind and hex flag each stands for.
+pub const MATCH_PREFIXES: [(&str, MatchKind, bool); 7] = [
+    ("text", MatchKind::Exact, false),
+    ("contains", MatchKind::Contains, false),
+    ("starts-with", MatchKind::StartsWith, false),
+    ("regex", MatchKind::Regex, false),
+    ("hex", MatchKind::Exact, true),
+    ("hex-contains", MatchKind::Contains, true),
+    ("hex-starts-with", MatchKind::StartsWith, true),
+];
+
+/// Why a match cannot be used. Columns are 1-based characters within the match as written
+/// (prefix included).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MatchError {
+    /// No `prefix:` at all.
+    #[error(
+        "match '{0}' needs a prefix: text:, contains:, starts-with:, regex:, hex:, hex-contains:, hex-starts-with: or *"
+    )]
+    NoPrefix(String),
+    /// A prefix that is not one of [`MATCH_PREFIXES`].
+    #[error("unknown match prefix '{0}:'")]
+    UnknownPrefix(String),
+    /// A hex pattern that is not hex.
+    #[error("invalid hex pattern: {error}")]
+    Hex {
+        /// What is wrong, its column counted within the pattern.
+        error: HexError,
+        /// Column within the match.
+        column: usize,
+    },
+    /// A regular expression that does not compile.
+    #[error("invalid regex: {message}")]
+    Regex {
+        /// The regex crate's reason, on one line.
+        message: String,
+        /// Column within the match.
+        column: usize,
+    },
+}
+
+impl MatchError {
+    /// The 1-based column of what is wrong within the match as written.
+    pub fn column(&self) -> usize {
+        match self {
+            MatchError::NoPrefix(_) | MatchError::UnknownPrefix(_) => 1,
+            MatchError::Hex { column, .. } | MatchError::Regex { column, .. } => *column,
+        }
+    }
+
+    /// The same error with its column moved `by` characters to the right (when the match
+    /// was part of a longer text).
+    pub fn shifted(self, by: usize) -> Self {
+        match self {
+            MatchError::Hex { error, column } => MatchError::Hex {
+                error,
+                column: column + by,
+            },
+            MatchError::Regex { message, column } => MatchError::Regex {
+                message,
+                column: column + by,
+            },
+            other => other,
+        }
+    }
+}
+
+impl MatchSpec {
+    /// Splits `PREFIX:PATTERN` into kind, hex flag and pattern (returned with the byte
+    /// offset where it starts), without checking the pattern.
+    ///
+    /// # Errors
+    /// [`MatchError::NoPrefix`] or [`MatchError::UnknownPrefix`].
+    pub fn split(text: &str) -> Result<(MatchKind, bool, &str, usize), MatchError> {
+        let Some((prefix, pattern)) = text.split_once(':') else {
+            return Err(MatchError::NoPrefix(text.to_string()));
+        };
+        let (_, kind, hex) = MATCH_PREFIXES
+            .iter()
+            .find(|(name, _, _)| *name == prefix)
+            .ok_or_else(|| MatchError::UnknownPrefix(prefix.to_string()))?;
+        Ok((*kind, *hex, pattern, prefix.len() + 1))
+    }
+
+    /// Parses and checks a match: its hex parses, its regex compiles.
+    ///
+    /// # Errors
+    /// [`MatchError`] with the column of what is wrong.
+    pub fn parse(text: &str) -> Result<Self, MatchError> {
+        let (kind, hex, pattern, offset) = Self::split(text)?;
+        check_pattern(kind, hex, pattern).map_err(|e| e.shifted(text[..offset].chars().count()))?;
+        Ok(Self {
+            kind,
+            hex,
+            pattern: pattern.to_string(),
+        })
+    }
+}
+
+/// Checks a pattern of `kind`: hex must parse, a regex must compile. Columns are counted
+/// within `pattern`.
+///
+/// # Errors
+/// [`MatchError::Hex`] or [`MatchError::Regex`].
+pub fn check_pattern(kind: MatchKind, hex: bool, pattern: &str) -> Result<(), MatchError> {
+    if hex {
+        parse_hex(pattern).map_err(|error| MatchError::Hex {
+            column: error.column(),
+            error,
+        })?;
+    } else if kind == MatchKind::Regex {
+        compile_regex(pattern)?;
+    }
+    Ok(())
+}
+
+/// Compiles a regular expression, or says what is wrong with it and in which column.
+///
+/// # Errors
+/// [`MatchError::Regex`] with a one-line reason and the 1-based column within `pattern`.
+pub fn compile_regex(pattern: &str) -> Result<Regex, MatchError> {
+    Regex::new(pattern).map_err(|e| {
+        // regex's own message spans lines (the pattern with a caret under the fault);
+        // regex-syntax gives the same fault as a kind and a span.
+        let (message, column) = match regex_syntax::Parser::new().parse(pattern) {
+            Err(regex_syntax::Error::Parse(e)) => (e.kind().to_string(), e.span().start.column),
+            Err(regex_syntax::Error::Translate(e)) => (e.kind().to_string(), e.span().start.column),
+            _ => (e.to_string(), 1),
+        };
+        MatchError::Regex { message, column }
+    })
 }
 
 /// A rule that cannot be used, with its 1-based position.
@@ -251,9 +387,9 @@ impl RuleSet {
                 (MatchKind::Regex, true) => {
                     return Err(error("a regex matches text, not hex".to_string()));
                 }
-                (MatchKind::Regex, false) => Matcher::Regex(
-                    Regex::new(&rule.pattern).map_err(|e| error(format!("invalid regex: {e}")))?,
-                ),
+                (MatchKind::Regex, false) => {
+                    Matcher::Regex(compile_regex(&rule.pattern).map_err(|e| error(e.to_string()))?)
+                }
                 (kind, true) => {
                     let bytes = parse_hex(&rule.pattern)
                         .map_err(|e| error(format!("invalid hex pattern: {e}")))?;
@@ -330,7 +466,8 @@ fn decode_text(data: &[u8], encoding: TextEncoding) -> String {
     text
 }
 
-fn bytes_match(kind: MatchKind, data: &[u8], pattern: &[u8]) -> bool {
+/// Whether `data` (a whole message) matches `pattern` bytes as `kind` says.
+pub fn bytes_match(kind: MatchKind, data: &[u8], pattern: &[u8]) -> bool {
     match kind {
         MatchKind::Any => true,
         MatchKind::Exact => data == pattern,
@@ -651,6 +788,23 @@ mod tests {
                 ),
                 (kind, hex, pattern, reply_kind, reply_hex, reply),
                 "{spec}"
+            );
+        }
+        let columns = [
+            ("regex:a(b", 8),
+            ("regex:ab)", 9),
+            ("hex:01 0G", 9),
+            ("hex-contains:ZZ", 14),
+            ("foo:x", 1),
+            ("nothing", 1),
+            ("regex:\\p{Nope}", 7),
+        ];
+        for (text, column) in columns {
+            let error = MatchSpec::parse(text).expect_err(text);
+            assert_eq!(error.column(), column, "{text}: {error}");
+            assert!(
+                !error.to_string().contains('\n'),
+                "{text}: one line: {error}"
             );
         }
         for bad in [

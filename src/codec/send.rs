@@ -107,6 +107,51 @@ pub enum SendError {
     Empty,
 }
 
+impl SendError {
+    /// The 1-based column in the input of what is wrong, when one thing is.
+    pub fn column(&self) -> Option<usize> {
+        match self {
+            SendError::Hex(e) => Some(e.column()),
+            SendError::Escape(e) => Some(e.column()),
+            SendError::Encode(e) => Some(e.position),
+            SendError::Empty => None,
+        }
+    }
+}
+
+/// A payload as written on the command line and in scenario files: `text:T` or `hex:HH..`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PayloadText<'a> {
+    /// The body is hex bytes rather than text.
+    pub hex: bool,
+    /// What follows the prefix.
+    pub body: &'a str,
+    /// Bytes of the prefix (`text:` or `hex:`), where the body starts.
+    pub body_offset: usize,
+}
+
+/// A payload without its `text:` or `hex:` prefix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("payload '{0}' must start with text: or hex:")]
+pub struct PayloadPrefixError(pub String);
+
+/// Splits `text:T` or `hex:HH..` into its mode and body.
+///
+/// # Errors
+/// [`PayloadPrefixError`] when neither prefix starts `text`.
+pub fn split_payload(text: &str) -> Result<PayloadText<'_>, PayloadPrefixError> {
+    for (prefix, hex) in [("text:", false), ("hex:", true)] {
+        if let Some(body) = text.strip_prefix(prefix) {
+            return Ok(PayloadText {
+                hex,
+                body,
+                body_offset: prefix.len(),
+            });
+        }
+    }
+    Err(PayloadPrefixError(text.to_string()))
+}
+
 /// Encodes already unescaped pieces: text through `encoding`, raw bytes as they are.
 ///
 /// # Errors
@@ -292,6 +337,26 @@ mod tests {
         for (input, options, expected) in table {
             let error = build_payload(input, &options).expect_err(input).to_string();
             assert!(error.contains(expected), "{input:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn payload_prefixes_split() {
+        let text = split_payload("text:a:b").expect("text");
+        assert_eq!((text.hex, text.body, text.body_offset), (false, "a:b", 5));
+        let hex = split_payload("hex:01 02").expect("hex");
+        assert_eq!((hex.hex, hex.body, hex.body_offset), (true, "01 02", 4));
+        assert!(split_payload("echo").is_err());
+        assert_eq!(
+            build_payload("3G", &hex_options()).map_err(|e| e.column()),
+            Err(Some(2))
+        );
+    }
+
+    fn hex_options() -> SendOptions {
+        SendOptions {
+            hex: true,
+            ..SendOptions::default()
         }
     }
 
