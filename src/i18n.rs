@@ -261,6 +261,7 @@ texts! {
     KindRx => "RX", "收";
     KindTx => "TX", "发";
     InvalidTag => "[invalid] ", "[无效] ";
+    IncompleteTag => "[incomplete] ", "[不完整] ";
     ReadsTag => "[{0} reads] ", "[{0} 次读取] ";
     NewWhilePaused => "{0} new", "{0} 条新数据";
     RowsShown => "{0} row{|s} shown", "显示 {0} 行";
@@ -274,6 +275,7 @@ texts! {
     NoteAbout => "note about", "提示";
     ReadsSuffix => "  ·  {0} reads", "  ·  {0} 次读取";
     SkippedResync => "skipped while resynchronizing: {0}", "重新同步时跳过：{0}";
+    IncompleteDetail => "not a whole frame: the stream or the send ended first", "不是完整的帧：连接或这次发送先结束了";
     CopyC => "Copy C", "复制为 C 数组";
     CopyPython => "Copy Python", "复制为 Python";
     FirstShown => "… first {0} shown", "… 仅显示前 {0}";

@@ -773,6 +773,50 @@ fn reply_rules_with_framing_answer_each_message_of_a_sticky_write() {
 }
 
 #[test]
+fn framing_shows_text_as_invalid_and_a_closed_streams_leftover_as_incomplete() {
+    let mut run = spawn(&[
+        "tcp-server:127.0.0.1:0",
+        "--framing",
+        "len:u32be",
+        "--format",
+        "jsonl",
+        "--once",
+    ]);
+    let server = run.wait_local_addr();
+    let mut client = connect(server);
+    // Text never forms a u32be length under 64 KiB; then one frame; then half of one.
+    client
+        .write_all(b"hello device\r\n\x00\x00\x00\x02hi\x00\x00\x00\x05ab")
+        .expect("write");
+    drop(client);
+    let end = run.wait_exit();
+    assert_eq!(end.code, Some(0), "{end:#?}");
+    let rx: Vec<serde_json::Value> = end
+        .stdout
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|r| r["dir"] == "rx")
+        .collect();
+    let hex: Vec<&str> = rx.iter().filter_map(|r| r["hex"].as_str()).collect();
+    assert_eq!(
+        hex.concat(),
+        "68656c6c6f206465766963650d0a0000000268690000000561 62".replace(' ', ""),
+        "every byte, once: {rx:#?}"
+    );
+    let first = rx.first().expect("records");
+    assert!(first["invalid"].is_string(), "{first}");
+    let frame = rx
+        .iter()
+        .find(|r| r["hex"] == "000000026869")
+        .expect("the frame");
+    assert!(frame["invalid"].is_null() && frame["incomplete"].is_null());
+    let last = rx.last().expect("records");
+    assert_eq!(last["hex"], "000000056162");
+    assert_eq!(last["incomplete"], true, "{last}");
+    assert!(!end.stderr.contains("did not complete"), "{}", end.stderr);
+}
+
+#[test]
 fn bad_pipeline_flags_are_usage_errors() {
     for args in [
         &["tcp-server:0", "--reply", "nope"][..],

@@ -13,7 +13,9 @@ use common::{
     Engine, accept, assert_tcp_closed, assert_tcp_silent, free_tcp_port, ipv6_loopback_available,
     read_exactly, reset, tcp_connect,
 };
-use sockdbg::codec::text::{TextEncoding, decode_for_display, encode_strict};
+use sockdbg::codec::text::{
+    FOLLOWING_BYTES, Following, TextEncoding, decode_for_display, encode_strict,
+};
 use sockdbg::model::{EntryKind, Sessions};
 use sockdbg::protocol::{Command, Direction, Event, SendTarget, SessionId};
 
@@ -289,7 +291,16 @@ fn decoded_rx(sessions: &Sessions, encoding: TextEncoding) -> Vec<String> {
     (0..session.log.len())
         .filter_map(|i| session.log.get_by_index(i))
         .filter(|e| e.kind == EntryKind::Rx)
-        .map(|e| decode_for_display(e.context, e.bytes, !e.has_successor, encoding))
+        .map(|e| {
+            let after = session.log.stream_after(e.seq, FOLLOWING_BYTES);
+            let following = if after.is_empty() {
+                Following::Nothing
+            } else {
+                Following::Bytes(&after)
+            };
+            let before = session.log.stream_before(e.seq, 64);
+            decode_for_display(&before, e.bytes, following, encoding)
+        })
         .collect()
 }
 

@@ -7,7 +7,10 @@ use std::time::SystemTime;
 use proptest::prelude::*;
 use sockdbg::codec::dump::dump_text;
 use sockdbg::codec::hex::{parse_hex, to_hex_spaced};
-use sockdbg::codec::text::{TextEncoding, decode_for_display, decode_replacing, encode_strict};
+use sockdbg::codec::text::{
+    FOLLOWING_BYTES, Following, TextEncoding, decode_for_display, decode_lossy, decode_replacing,
+    encode_strict,
+};
 use sockdbg::config::ConfigStore;
 use sockdbg::model::{EntryKind, TrafficLog};
 use sockdbg::spec::SessionSpec;
@@ -42,8 +45,9 @@ proptest! {
         if let Ok(bytes) = encode_strict(&text, encoding) {
             let at = split.min(bytes.len());
             let (a, b) = bytes.split_at(at);
-            let first = decode_for_display(&[], a, false, encoding);
-            let second = decode_for_display(a, b, true, encoding);
+            let next = b.get(..b.len().min(FOLLOWING_BYTES)).unwrap_or_default();
+            let first = decode_for_display(&[], a, Following::Bytes(next), encoding);
+            let second = decode_for_display(a, b, Following::Nothing, encoding);
             // Split anywhere, the two entries show what the whole decodes to ...
             let whole = decode_replacing(&bytes, encoding);
             prop_assert_eq!(format!("{first}{second}"), whole.clone());
@@ -56,8 +60,31 @@ proptest! {
     }
 
     #[test]
-    fn decoding_arbitrary_bytes_never_panics(context in prop::collection::vec(any::<u8>(), 0..8), bytes in prop::collection::vec(any::<u8>(), 0..64), complete: bool, encoding in any_encoding()) {
-        let _ = decode_for_display(&context, &bytes, complete, encoding);
+    fn any_bytes_cut_into_reads_show_each_byte_once(bytes in prop::collection::vec(any::<u8>(), 0..48), cuts in prop::collection::vec(0usize..48, 0..6), encoding in any_encoding()) {
+        // Entry by entry (context before, the next few bytes after) gives the whole's text:
+        // no byte held back for a next read is dropped or shown twice.
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(bytes.len())).collect();
+        cuts.push(0);
+        cuts.push(bytes.len());
+        cuts.sort_unstable();
+        let mut shown = String::new();
+        for pair in cuts.windows(2) {
+            let (start, end) = (pair[0], pair[1]);
+            let next = &bytes[end..(end + FOLLOWING_BYTES).min(bytes.len())];
+            let following = if next.is_empty() { Following::Nothing } else { Following::Bytes(next) };
+            shown.push_str(&decode_for_display(&bytes[..start], &bytes[start..end], following, encoding));
+        }
+        prop_assert_eq!(shown, decode_lossy(&bytes, encoding));
+    }
+
+    #[test]
+    fn decoding_arbitrary_bytes_never_panics(context in prop::collection::vec(any::<u8>(), 0..8), bytes in prop::collection::vec(any::<u8>(), 0..64), after in prop::collection::vec(any::<u8>(), 0..5), cut: bool, encoding in any_encoding()) {
+        let following = match (cut, after.is_empty()) {
+            (true, _) => Following::Cut,
+            (false, true) => Following::Nothing,
+            (false, false) => Following::Bytes(&after),
+        };
+        let _ = decode_for_display(&context, &bytes, following, encoding);
         let _ = decode_replacing(&bytes, encoding);
     }
 
@@ -114,8 +141,9 @@ mod framing_and_escapes {
         .prop_map(|spec| spec.parse::<Framing>().expect("valid framing spec"))
     }
 
-    /// Every unit the decoder gives for `stream` cut at `cuts`, plus its pending count.
-    fn decode(framing: &Framing, stream: &[u8], cuts: &[usize]) -> (Vec<(u64, u64)>, u64) {
+    /// Every unit the decoder gives for `stream` cut at `cuts` (whether it is skipped
+    /// bytes), plus its pending count.
+    fn decode(framing: &Framing, stream: &[u8], cuts: &[usize]) -> (Vec<(u64, u64, bool)>, u64) {
         let mut decoder = Decoder::new(framing.clone());
         let mut units = Vec::new();
         let mut at = 0;
@@ -124,8 +152,23 @@ mod framing_and_escapes {
             decoder.push(&stream[at..cut], 0, &mut units);
             at = cut;
         }
-        let spans = units.iter().map(|u| (u.start, u.end)).collect();
+        let spans = units
+            .iter()
+            .map(|u| (u.start, u.end, u.is_invalid()))
+            .collect();
         (spans, decoder.pending())
+    }
+
+    /// Spans with adjacent skipped runs as one: a run is reported read by read.
+    fn merge_skipped(spans: &[(u64, u64, bool)]) -> Vec<(u64, u64, bool)> {
+        let mut merged: Vec<(u64, u64, bool)> = Vec::new();
+        for &(start, end, invalid) in spans {
+            match merged.last_mut() {
+                Some((_, run_end, true)) if invalid && *run_end == start => *run_end = end,
+                _ => merged.push((start, end, invalid)),
+            }
+        }
+        merged
     }
 
     proptest! {
@@ -147,17 +190,17 @@ mod framing_and_escapes {
             // No byte lost or repeated: units follow each other from 0, and what is not yet
             // in a unit is exactly the pending tail.
             let mut expected_start = 0;
-            for (start, end) in &spans {
+            for (start, end, _) in &spans {
                 prop_assert_eq!(*start, expected_start);
                 prop_assert!(end >= start);
                 expected_start = *end;
             }
             prop_assert_eq!(expected_start + pending, stream.len() as u64);
             // And, but for raw (one unit per read), the reads' boundaries do not change
-            // the frames.
+            // the frames, nor which bytes are skipped.
             if framing != Framing::Raw {
                 let (whole, whole_pending) = decode(&framing, &stream, &[]);
-                prop_assert_eq!(spans, whole);
+                prop_assert_eq!(merge_skipped(&spans), merge_skipped(&whole));
                 prop_assert_eq!(pending, whole_pending);
             }
         }

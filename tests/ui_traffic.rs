@@ -407,3 +407,128 @@ fn rx_frame_lengths(app: &App, id: sockdbg::protocol::SessionId) -> Vec<u64> {
         .map(|row| row.payload_len)
         .collect()
 }
+
+/// The text of the detail pane (a read-only editor) and of every multi-line editor shown.
+fn editor_texts(harness: &Harness<'_, App>) -> Vec<String> {
+    harness
+        .get_all_by_role(Role::MultilineTextInput)
+        .filter_map(|n| n.accesskit_node().value())
+        .collect()
+}
+
+#[test]
+fn a_byte_the_next_read_does_not_complete_shows_in_its_row_and_detail() {
+    // The issue: "AB\xC4", then "XY" later; the row said 3 B but showed "AB".
+    let (mut harness, mut peer) = connected("held-back");
+    harness.state_mut().view.log_hex = false;
+    send_reads(
+        &mut harness,
+        &mut peer,
+        &[
+            b"AB\xc4",
+            b"XY",
+            b"\xd6\xd0\xce\xc4",
+            b"ok",
+            b"\xe4\xb8",
+            b"\xad!",
+        ],
+    );
+    assert!(
+        any_label_contains(&harness, "AB\\xC4"),
+        "the byte is in its row"
+    );
+    assert!(any_label_contains(&harness, "  XY"));
+    // GBK 中文 read as UTF-8: all four bytes in the row, as in the detail pane.
+    let gbk = "\\xD6\\xD0\\xCE\\xC4";
+    assert!(any_label_contains(&harness, gbk), "row and detail agree");
+    // A character the next read completes shows there, whole, and nowhere else.
+    assert!(any_label_contains(&harness, "中!"));
+    assert!(!any_label_contains(&harness, "\\xE4"));
+    harness
+        .query_all_by_label_contains(gbk)
+        .next()
+        .expect("the GBK row")
+        .click();
+    harness.run_steps(3);
+    assert!(
+        editor_texts(&harness).iter().any(|t| t == gbk),
+        "detail: {:?}",
+        editor_texts(&harness)
+    );
+    harness
+        .query_all_by_label_contains("AB\\xC4")
+        .next()
+        .expect("the first row")
+        .click();
+    harness.run_steps(3);
+    assert!(editor_texts(&harness).iter().any(|t| t == "AB\\xC4"));
+    // The hex dump shows the byte too, with a dot in its text column.
+    harness.state_mut().view.log_hex = true;
+    harness.run_steps(3);
+    assert!(any_label_contains(&harness, "41 42 C4"));
+    assert!(any_label_contains(&harness, "AB."));
+}
+
+#[test]
+fn length_framing_shows_text_both_ways_and_a_closed_streams_leftover() {
+    // The issue: switching a session with text traffic to a length prefix hid every row
+    // behind "N B pending", and a send under u32be showed no TX row.
+    let (mut harness, mut peer) = connected("length-text");
+    harness.state_mut().view.log_hex = false;
+    send_reads(&mut harness, &mut peer, &[b"hello\n"]);
+    let send_box = harness.get_by_role(Role::MultilineTextInput);
+    send_box.focus();
+    harness
+        .get_by_role(Role::MultilineTextInput)
+        .type_text("hello device");
+    harness.run_steps(2);
+    harness.get_by_label("Send").click();
+    step_until(&mut harness, "sent", |app| {
+        let log = &only_session(app).log;
+        (0..log.len())
+            .filter_map(|i| log.get_by_index(i))
+            .any(|e| e.kind == EntryKind::Tx)
+    });
+    node_with(&harness, Role::ComboBox, "Framing").click();
+    harness.run_steps(2);
+    harness.get_by_label("Length prefix").click();
+    harness.run_steps(3);
+    // u32le: "o\n" may still begin a length (two zero bytes would make 2671).
+    step_until(&mut harness, "rows framed", |app| shown_rows(app) >= 3);
+    harness.run_steps(2);
+    assert!(
+        any_label_contains(&harness, "[invalid] hell"),
+        "RX text shows"
+    );
+    // The send shows at once: "ce" could begin a length, but a send does not wait.
+    assert!(
+        any_label_contains(&harness, "[invalid] hello devi"),
+        "the send shows"
+    );
+    assert!(any_label_contains(&harness, "[incomplete] ce"));
+    node_with(&harness, Role::ComboBox, "Field").click();
+    harness.run_steps(2);
+    harness.get_by_label("u32be").click();
+    harness.run_steps(3);
+    // u32be: no printable byte begins a length under 64 KiB: every byte shows at once.
+    assert!(any_label_contains(&harness, "[invalid] hello\\n"));
+    assert!(any_label_contains(&harness, "[invalid] hello device"));
+    assert!(!any_label_contains(&harness, "pending"));
+    // Back to u32le; the peer leaves: what waited becomes an incomplete row.
+    node_with(&harness, Role::ComboBox, "Field").click();
+    harness.run_steps(2);
+    harness
+        .query_all_by_label("u32le")
+        .last()
+        .expect("the choice")
+        .click();
+    harness.run_steps(3);
+    assert!(any_label_contains(&harness, "2 B pending"));
+    drop(peer);
+    step_until(&mut harness, "peer gone", |app| {
+        only_session(app).connected_peers().count() == 0
+    });
+    harness.run_steps(3);
+    assert!(any_label_contains(&harness, "[incomplete] o\\n"));
+    assert!(!any_label_contains(&harness, "pending"));
+}

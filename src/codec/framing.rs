@@ -10,16 +10,25 @@
 //! frame header's worth of bytes: never a payload.
 //!
 //! Except for [`Framing::Raw`] and [`Framing::Idle`], which follow reads and time by nature,
-//! the units do not depend on how the stream was cut into reads.
+//! the frames do not depend on how the stream was cut into reads. Skipped runs (below) are
+//! reported as soon as their bytes are known to be skipped, so where a long run is cut into
+//! several [`UnitKind::Invalid`] units follows the reads; the bytes they cover do not.
+//!
+//! When a stream ends (the peer disconnected, the session stopped) or a send ends (each of
+//! the user's sends is a whole message), [`Decoder::finish`] turns the pending bytes into one
+//! [`UnitKind::Incomplete`] unit, so no byte waits forever for a frame that cannot come.
 //!
 //! # Resynchronization
 //! A length field that is invalid (it exceeds the maximum frame size, or with
 //! `include-header` it is smaller than the header itself) cannot be trusted to find the next
 //! frame. The decoder then slides forward **one byte** and reads a header there, and again,
-//! until a header is valid. The skipped bytes become one [`UnitKind::Invalid`] unit (emitted
-//! when the next valid header is found) whose reason is the first bad length. A delimiter
-//! frame that grows past the maximum without a delimiter is cut at the maximum and reported
-//! the same way; the search goes on after it.
+//! until a header is valid. A header that has only begun slides as well when no bytes after
+//! it could make it valid (`len:u32be` over text: a first byte of `0x20` or more already means
+//! more than 64 KiB). The skipped bytes become [`UnitKind::Invalid`] units whose reason is
+//! the first bad length: at the next valid header, and at the end of each read for the bytes
+//! skipped so far, so plain text under a length framing shows as it comes. A delimiter frame
+//! that grows past the maximum without a delimiter is cut at the maximum and reported the
+//! same way; the search goes on after it.
 
 use std::fmt;
 use std::str::FromStr;
@@ -139,6 +148,59 @@ impl LengthPrefix {
     }
 }
 
+impl LengthPrefix {
+    /// Whether bytes after `partial` (a header not complete yet) could make a valid one;
+    /// `Err` with why not, when every completion is too long (or too short).
+    fn check_partial(&self, partial: &[u8]) -> Result<(), FramingError> {
+        let known = partial.get(self.offset..).unwrap_or_default();
+        let width = self.width.bytes();
+        if known.is_empty() || known.len() >= width {
+            return Ok(()); // the field has not begun, or is whole (see `frame_len`)
+        }
+        let header_len = self.header_len() as u64;
+        // The field values that make a valid frame.
+        let (lo, hi) = if self.include_header {
+            (header_len, self.max_frame)
+        } else {
+            (0, self.max_frame.saturating_sub(header_len))
+        };
+        let unknown_bits = 8 * (width - known.len()) as u32;
+        let possible = match self.width {
+            LengthWidth::U8 => true,
+            LengthWidth::U16Be | LengthWidth::U32Be => {
+                // The known bytes are the high ones: the values form one interval.
+                let high = known.iter().fold(0u64, |v, b| (v << 8) | u64::from(*b));
+                let min = high << unknown_bits;
+                let max = min | ((1u64 << unknown_bits) - 1);
+                min <= hi && max >= lo && lo <= hi
+            }
+            LengthWidth::U16Le | LengthWidth::U32Le => {
+                // The known bytes are the low ones: low + k * step for every k below count.
+                let low = known
+                    .iter()
+                    .rev()
+                    .fold(0u64, |v, b| (v << 8) | u64::from(*b));
+                let step = 1u64 << (8 * known.len() as u32);
+                let count = 1u64 << unknown_bits;
+                let k = if low >= lo {
+                    0
+                } else {
+                    (lo - low).div_ceil(step)
+                };
+                k < count && low + k * step <= hi
+            }
+        };
+        if possible {
+            Ok(())
+        } else {
+            Err(FramingError::NoValidLength {
+                start: known.to_vec(),
+                max: self.max_frame,
+            })
+        }
+    }
+}
+
 /// How a stream is cut into frames.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub enum Framing {
@@ -186,6 +248,18 @@ pub enum FramingError {
         length: u64,
         /// The header's size.
         header: usize,
+    },
+    /// The first bytes of a length field already make every length too long (or too short
+    /// for `include-header`), whatever bytes follow.
+    #[error(
+        "a length field starting with {} cannot give a frame of at most {max} bytes",
+        hex::encode(start)
+    )]
+    NoValidLength {
+        /// The field's bytes seen.
+        start: Vec<u8>,
+        /// The maximum.
+        max: u64,
     },
     /// A delimiter frame grew past the maximum without a delimiter.
     #[error("no delimiter within {max} bytes")]
@@ -361,6 +435,8 @@ pub enum UnitKind {
     },
     /// Bytes skipped while resynchronizing, and why.
     Invalid(FramingError),
+    /// The bytes pending when the stream or a send ended: they did not complete a frame.
+    Incomplete,
 }
 
 /// A run of the stream `start..end`: a frame or skipped bytes. See the module docs.
@@ -379,7 +455,7 @@ impl Unit {
     pub fn payload_end(&self) -> u64 {
         match self.kind {
             UnitKind::Frame { payload_end } => payload_end,
-            UnitKind::Invalid(_) => self.end,
+            UnitKind::Invalid(_) | UnitKind::Incomplete => self.end,
         }
     }
 
@@ -484,6 +560,43 @@ impl Decoder {
         }
     }
 
+    /// Ends the stream (or one send) here: bytes pending become one
+    /// [`UnitKind::Incomplete`] unit (idle mode: a frame, as silence would make it), after a
+    /// skipped run in progress; the decoder then starts afresh, as at a stream's start.
+    pub fn finish(&mut self, out: &mut Vec<Unit>) {
+        self.emit_skipped(out);
+        if self.pending() > 0 {
+            if matches!(self.framing, Framing::Idle { .. }) {
+                self.emit_frame(self.position, out);
+            } else {
+                out.push(Unit {
+                    start: self.unit_start,
+                    end: self.position,
+                    kind: UnitKind::Incomplete,
+                });
+                self.unit_start = self.position;
+            }
+        }
+        self.header.clear();
+        self.remaining = 0;
+        self.matched = 0;
+    }
+
+    /// Length mode: reports the bytes skipped so far (all before the candidate header).
+    fn emit_skipped(&mut self, out: &mut Vec<Unit>) {
+        let header_start = self.position - self.header.len() as u64;
+        if header_start > self.unit_start
+            && let Some(reason) = self.skipping.take()
+        {
+            out.push(Unit {
+                start: self.unit_start,
+                end: header_start,
+                kind: UnitKind::Invalid(reason),
+            });
+            self.unit_start = header_start;
+        }
+    }
+
     /// When idle mode's pending frame will end if nothing more comes.
     pub fn idle_deadline_micros(&self) -> Option<i64> {
         match self.framing {
@@ -579,18 +692,18 @@ impl Decoder {
             rest = tail;
             self.position += take as u64;
             // Evaluate every complete candidate header; sliding may need several in a row.
-            while self.header.len() == header_len {
-                let header_start = self.position - header_len as u64;
-                match prefix.frame_len(&self.header) {
+            // At the end of the read, a partial one slides too if nothing can complete it.
+            loop {
+                let verdict = if self.header.len() == header_len {
+                    prefix.frame_len(&self.header)
+                } else if rest.is_empty() && !self.header.is_empty() {
+                    prefix.check_partial(&self.header).map(|()| None)
+                } else {
+                    Ok(None)
+                };
+                match verdict {
                     Ok(Some(total)) => {
-                        if let Some(reason) = self.skipping.take() {
-                            out.push(Unit {
-                                start: self.unit_start,
-                                end: header_start,
-                                kind: UnitKind::Invalid(reason),
-                            });
-                            self.unit_start = header_start;
-                        }
+                        self.emit_skipped(out);
                         self.header.clear();
                         self.remaining = total - header_len as u64;
                         if self.remaining == 0 {
@@ -605,6 +718,9 @@ impl Decoder {
                 }
             }
         }
+        // What was skipped is known now: show it, rather than hold it until a valid header
+        // comes (text under a length framing may never have one).
+        self.emit_skipped(out);
     }
 }
 
@@ -669,13 +785,15 @@ mod tests {
         }
         let total: usize = reads.iter().map(|r| r.len()).sum();
         assert_eq!(expected_start as usize + tail.len(), total, "no byte lost");
-        (
-            framed
-                .into_iter()
-                .map(|(p, u)| (p, u.is_invalid()))
-                .collect(),
-            tail,
-        )
+        // A skipped run is reported read by read: adjacent invalid units are one run.
+        let mut merged: Vec<(Vec<u8>, bool)> = Vec::new();
+        for (payload, unit) in framed {
+            match merged.last_mut() {
+                Some((run, true)) if unit.is_invalid() => run.extend(payload),
+                _ => merged.push((payload, unit.is_invalid())),
+            }
+        }
+        (merged, tail)
     }
 
     /// Every way of cutting `stream` in two (and one read per byte) gives the same frames.
@@ -916,6 +1034,110 @@ mod tests {
             })
         ));
         assert_eq!((out[1].start, out[1].end), (5, 10));
+    }
+
+    #[test]
+    fn text_under_a_length_framing_is_reported_read_by_read() {
+        // Big endian: any printable first byte already makes more than 64 KiB.
+        let mut d = Decoder::new(len("len:u32be"));
+        let mut out = Vec::new();
+        d.push(b"hello device\r\n", 0, &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!((out[0].start, out[0].end), (0, 14));
+        assert!(out[0].is_invalid());
+        assert_eq!(d.pending(), 0);
+        // Little endian: "o\n" may still begin a length (2671 with two zero bytes after).
+        let mut d = Decoder::new(len("len:u32le"));
+        let mut out = Vec::new();
+        d.push(b"hello\n", 0, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].start, out[0].end), (0, 4));
+        assert_eq!(d.pending(), 2);
+        d.push(b"\x00\x00", 0, &mut out);
+        assert_eq!(d.pending(), 4, "a valid header now: 2671 bytes to come");
+        // A frame follows the text: the skipped run ends where it starts.
+        let (f, tail) = frames(&len("len:u32be"), &[b"junk", b"\x00\x00", b"\x00\x01z"]);
+        assert_eq!(
+            f,
+            vec![
+                (b"junk".to_vec(), true),
+                (b"\x00\x00\x00\x01z".to_vec(), false)
+            ]
+        );
+        assert!(tail.is_empty());
+    }
+
+    #[test]
+    fn a_partial_header_slides_only_when_nothing_can_complete_it() {
+        let table: [(&str, &[u8], bool); 9] = [
+            ("len:u32be", b"\x00", true),
+            ("len:u32be", b"\x00\x00\xff", true),
+            ("len:u32be", b"\x00\x01", false),
+            ("len:u32be", b" ", false),
+            ("len:u32le", b"\xff", true),
+            ("len:u32le", b"\xfc\xff", true),
+            ("len:u32le", b"\xfd\xff", false),
+            ("len:u16be,include-header,max=16", b"\x01", false),
+            ("len:u8,offset=3", b"\xff\xff", true),
+        ];
+        for (spec, partial, possible) in table {
+            let Framing::Length(p) = len(spec) else {
+                panic!("length framing")
+            };
+            assert_eq!(
+                p.check_partial(partial).is_ok(),
+                possible,
+                "{spec} {partial:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn finish_turns_what_is_pending_into_one_incomplete_unit() {
+        let table: [(&str, &[u8], u64); 4] = [
+            ("len:u8", b"\x05ab", 3),
+            ("delim:0d0a", b"AT\r", 3),
+            ("fixed:4", b"abcdef", 2),
+            ("len:u32le", b"hello\n", 2),
+        ];
+        for (spec, stream, pending) in table {
+            let mut d = Decoder::new(len(spec));
+            let mut out = Vec::new();
+            d.push(stream, 0, &mut out);
+            let before = out.len();
+            d.finish(&mut out);
+            assert_eq!(out.len(), before + 1, "{spec}");
+            let last = out.last().expect("unit");
+            assert_eq!(last.kind, UnitKind::Incomplete, "{spec}");
+            assert_eq!(last.end - last.start, pending, "{spec}");
+            assert_eq!(d.pending(), 0);
+            // The decoder starts afresh after it.
+            let mut after = Vec::new();
+            d.push(b"\x01z", 0, &mut after);
+            if spec == "len:u8" {
+                assert_eq!(after.len(), 1, "a new frame right after");
+                assert_eq!((after[0].start, after[0].end), (3, 5));
+            }
+        }
+        // Idle: the end of the stream ends the frame, as silence would.
+        let mut d = Decoder::new(Framing::Idle { gap_ms: 50 });
+        let mut out = Vec::new();
+        d.push(b"abc", 0, &mut out);
+        d.finish(&mut out);
+        assert!(matches!(
+            out[..],
+            [Unit {
+                start: 0,
+                end: 3,
+                kind: UnitKind::Frame { .. }
+            }]
+        ));
+        // Nothing pending: nothing to report.
+        let mut d = Decoder::new(len("len:u8"));
+        let mut out = Vec::new();
+        d.push(b"\x01z", 0, &mut out);
+        d.finish(&mut out);
+        assert_eq!(out.len(), 1);
     }
 
     #[test]

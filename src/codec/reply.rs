@@ -24,7 +24,7 @@ use crate::codec::hex::{HexError, parse_hex, to_hex_spaced};
 use crate::codec::send::{
     SendError, SendOptions, build_payload, encode_pieces, finish_payload, split_payload,
 };
-use crate::codec::text::{TextEncoding, decode_for_display};
+use crate::codec::text::{Following, TextEncoding, decode_for_display};
 
 /// How a rule's pattern is compared with received data.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -456,7 +456,7 @@ impl RuleSet {
 
 /// Received bytes as text for matching: decoded, one trailing line ending removed.
 fn decode_text(data: &[u8], encoding: TextEncoding) -> String {
-    let mut text = decode_for_display(&[], data, true, encoding);
+    let mut text = decode_for_display(&[], data, Following::Nothing, encoding);
     for ending in ["\r\n", "\n", "\r"] {
         if let Some(stripped) = text.strip_suffix(ending) {
             text.truncate(stripped.len());

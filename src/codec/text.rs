@@ -121,49 +121,121 @@ pub fn encode_strict(text: &str, encoding: TextEncoding) -> Result<Vec<u8>, Enco
     }
 }
 
-/// Decodes `bytes` for display. `context` holds bytes that came just before on the same
-/// stream: a character they start is completed from `bytes` and shown here. When `complete`
-/// is false (more bytes of this stream follow), a character left unfinished at the end of
-/// `bytes` is not shown here: the next entry shows it whole. Bytes that are not valid in
-/// the encoding are shown as `\xNN` escapes, so a debugger user sees what they were.
+/// Bytes after an entry that [`decode_for_display`] needs to settle a character left
+/// unfinished at the entry's end: the longest character of the encodings offered (4 bytes in
+/// UTF-8 and GB18030) needs at most 3 more.
+pub const FOLLOWING_BYTES: usize = 4;
+
+/// What follows the bytes being decoded, on the same stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Following<'a> {
+    /// Nothing (yet): a character left unfinished at the end shows here as `\xNN`.
+    Nothing,
+    /// The next bytes of the stream ([`FOLLOWING_BYTES`] of them, or all it has): a
+    /// character they complete is shown with them, one they do not complete shows here as
+    /// `\xNN`.
+    Bytes(&'a [u8]),
+    /// More bytes follow that are not looked at (a row cut short, marked by its caller): a
+    /// character left unfinished at the cut is left out.
+    Cut,
+}
+
+/// Decodes `bytes`, one entry of a stream, for display. `context` holds the bytes just
+/// before it on the same stream, `following` says what comes after.
+///
+/// Every byte shows in exactly one entry: a character shows in the entry holding its last
+/// byte (so one split across two reads shows whole, in the second), and a byte that is not
+/// part of a valid character shows as `\xNN` in the entry holding it, so a debugger user
+/// sees what it was. Decoding a stream entry by entry this way gives the same text as
+/// decoding it whole.
 pub fn decode_for_display(
     context: &[u8],
     bytes: &[u8],
-    complete: bool,
+    following: Following<'_>,
     encoding: TextEncoding,
 ) -> String {
+    let next = match following {
+        Following::Bytes(next) => next,
+        Following::Nothing | Following::Cut => &[],
+    };
+    // The three parts as one stream; only what the own part decodes to is kept.
+    let parts = [context, bytes, next];
+    let own_start = context.len();
+    let own_end = own_start + bytes.len();
+    let last_part = match following {
+        Following::Bytes(_) => 2,
+        Following::Nothing | Following::Cut => 1,
+    };
+    let flush = following != Following::Cut;
     let mut decoder = encoding.encoding().new_decoder_without_bom_handling();
-    let mut scratch = String::new();
-    if !context.is_empty() {
-        feed_escaping(&mut decoder, context, false, &mut scratch);
-        scratch.clear();
-    }
-    feed_escaping(&mut decoder, bytes, complete, &mut scratch);
-    scratch
-}
-
-fn feed_escaping(decoder: &mut encoding_rs::Decoder, src: &[u8], last: bool, dst: &mut String) {
-    let mut rest = src;
-    loop {
+    let mut shown = String::new();
+    let mut discarded = String::new();
+    let (mut part, mut at) = (0, 0); // the part being fed, and the position in it
+    let mut part_start = 0; // stream position of parts[part][0]
+    while part <= last_part {
+        let src = parts
+            .get(part)
+            .and_then(|p| p.get(at..))
+            .unwrap_or_default();
+        let target = if part == 1 {
+            &mut shown
+        } else {
+            &mut discarded
+        };
         let needed = decoder
-            .max_utf8_buffer_length_without_replacement(rest.len())
-            .unwrap_or(rest.len().saturating_mul(3) + 16);
-        dst.reserve(needed);
-        let (result, read) = decoder.decode_to_string_without_replacement(rest, dst, last);
-        let consumed = &rest[..read];
-        rest = &rest[read..];
+            .max_utf8_buffer_length_without_replacement(src.len())
+            .unwrap_or(src.len().saturating_mul(3) + 16);
+        target.reserve(needed);
+        let last = part == last_part && flush;
+        let (result, read) = decoder.decode_to_string_without_replacement(src, target, last);
+        discarded.clear();
+        let fed = part_start + at + read;
         match result {
-            DecoderResult::InputEmpty => return,
-            DecoderResult::OutputFull => {}
+            DecoderResult::InputEmpty => {
+                part_start += parts.get(part).map_or(0, |p| p.len());
+                part += 1;
+                at = 0;
+            }
+            DecoderResult::OutputFull => at += read,
             DecoderResult::Malformed(bad, extra) => {
-                let end = consumed.len().saturating_sub(usize::from(extra));
+                // The invalid bytes end `extra` bytes before the read position; they may lie
+                // in an earlier part (context bytes belong to an earlier entry).
+                let end = fed - usize::from(extra);
                 let start = end.saturating_sub(usize::from(bad));
-                for byte in &consumed[start..end] {
-                    dst.push_str(&format!("\\x{byte:02X}"));
+                for position in start.max(own_start)..end.min(own_end) {
+                    if let Some(byte) = bytes.get(position - own_start) {
+                        shown.push_str(&format!("\\x{byte:02X}"));
+                    }
+                }
+                if extra == 0 {
+                    at += read;
+                } else {
+                    // Bytes read past the invalid ones are read again by a fresh decoder (as
+                    // WHATWG says to, and the decoder would do inside), so that each is
+                    // decoded while its own part is fed.
+                    decoder = encoding.encoding().new_decoder_without_bom_handling();
+                    (part, at, part_start) = locate(&parts, end);
                 }
             }
         }
     }
+    shown
+}
+
+/// The part holding stream position `position`, the position within it, and where the part
+/// starts in the stream.
+fn locate(parts: &[&[u8]; 3], position: usize) -> (usize, usize, usize) {
+    let mut start = 0;
+    for (index, part) in parts.iter().enumerate() {
+        if position < start + part.len() {
+            return (index, position - start, start);
+        }
+        start += part.len();
+    }
+    // At the very end: past the last part, which then ends as empty input.
+    let last = parts.len() - 1;
+    let last_start = start - parts.get(last).map_or(0, |p| p.len());
+    (last, position - last_start, last_start)
 }
 
 /// Decodes with invalid sequences replaced by U+FFFD (for machine-readable output).
@@ -191,7 +263,7 @@ fn feed(decoder: &mut encoding_rs::Decoder, mut src: &[u8], last: bool, dst: &mu
 
 /// Decodes a whole buffer with no context, showing invalid bytes as `\xNN`.
 pub fn decode_lossy(bytes: &[u8], encoding: TextEncoding) -> String {
-    decode_for_display(&[], bytes, true, encoding)
+    decode_for_display(&[], bytes, Following::Nothing, encoding)
 }
 
 /// Whether `bytes` decode in `encoding` without any invalid sequence.
@@ -271,35 +343,141 @@ mod tests {
         );
     }
 
+    /// Decodes `stream` cut into `reads` as a log shows it, one text per read: the bytes
+    /// before each read as context, the next few after it as what follows.
+    fn entry_texts(reads: &[&[u8]], encoding: TextEncoding) -> Vec<String> {
+        let stream = reads.concat();
+        let mut at = 0;
+        reads
+            .iter()
+            .map(|read| {
+                let end = at + read.len();
+                let following = stream.get(end..(end + FOLLOWING_BYTES).min(stream.len()));
+                let text = decode_for_display(
+                    &stream[at.saturating_sub(64)..at],
+                    read,
+                    Following::Bytes(following.unwrap_or_default()),
+                    encoding,
+                );
+                at = end;
+                text
+            })
+            .collect()
+    }
+
     #[test]
     fn split_characters_show_whole_in_the_entry_that_completes_them() {
-        let utf8 = "中文".as_bytes(); // e4 b8 ad e6 96 87
-        for split in 1..utf8.len() {
-            let (a, b) = utf8.split_at(split);
-            let first = decode_for_display(&[], a, false, TextEncoding::Utf8);
-            let second = decode_for_display(a, b, true, TextEncoding::Utf8);
-            assert_eq!(format!("{first}{second}"), "中文", "split at {split}");
-            assert!(!first.contains('\\') && !second.contains('\\'));
-        }
-        let gbk = [0xd6, 0xd0, 0xce, 0xc4];
-        for split in 1..gbk.len() {
-            let (a, b) = gbk.split_at(split);
-            let first = decode_for_display(&[], a, false, TextEncoding::Gbk);
-            let second = decode_for_display(a, b, true, TextEncoding::Gbk);
-            assert_eq!(format!("{first}{second}"), "中文", "split at {split}");
+        type Case<'a> = (&'a [&'a [u8]], TextEncoding, &'a [&'a str]);
+        let table: [Case<'_>; 6] = [
+            (
+                &[b"a\xe4", b"\xb8\xad b"],
+                TextEncoding::Utf8,
+                &["a", "中 b"],
+            ),
+            (&[b"a\xe4\xb8", b"\xad"], TextEncoding::Utf8, &["a", "中"]),
+            // One byte per read: the character shows in the read of its last byte.
+            (
+                &[b"\xe4", b"\xb8", b"\xad", b"!"],
+                TextEncoding::Utf8,
+                &["", "", "中", "!"],
+            ),
+            (
+                &[b"\xd6", b"\xd0\xce", b"\xc4"],
+                TextEncoding::Gbk,
+                &["", "中", "文"],
+            ),
+            (
+                &[b"\x81", b"\x30\x81", b"\x30"],
+                TextEncoding::Gb18030,
+                &["", "", "\u{80}"],
+            ),
+            (&["😀".as_bytes()], TextEncoding::Utf8, &["😀"]),
+        ];
+        for (reads, encoding, expected) in table {
+            assert_eq!(entry_texts(reads, encoding), expected, "{reads:?}");
         }
     }
 
     #[test]
-    fn unfinished_character_at_the_end_is_shown_when_nothing_follows() {
+    fn a_held_back_byte_the_next_read_does_not_complete_shows_where_it_is() {
+        // The report: "AB\xC4" then "XY"; the first row lost \xC4.
         assert_eq!(
-            decode_for_display(&[], &[b'a', 0xe4], true, TextEncoding::Utf8),
-            "a\\xE4"
+            entry_texts(&[b"AB\xc4", b"XY"], TextEncoding::Utf8),
+            ["AB\\xC4", "XY"]
+        );
+        // GBK 中文 read as UTF-8: four invalid bytes, all in the row, none twice.
+        assert_eq!(
+            entry_texts(&[b"\xd6\xd0\xce\xc4", b"ok"], TextEncoding::Utf8),
+            ["\\xD6\\xD0\\xCE\\xC4", "ok"]
+        );
+        // A sequence that starts in one read and breaks in the next.
+        assert_eq!(
+            entry_texts(&[b"\xe4", b"\xb8", b"X"], TextEncoding::Utf8),
+            ["\\xE4", "\\xB8", "X"]
+        );
+        // Nothing follows yet: shown now (the row changes if a completion comes).
+        assert_eq!(
+            decode_for_display(b"", b"AB\xc4", Following::Nothing, TextEncoding::Utf8),
+            "AB\\xC4"
+        );
+        // A row cut short leaves the character at the cut to the part not shown.
+        assert_eq!(
+            decode_for_display(b"", b"AB\xc4", Following::Cut, TextEncoding::Utf8),
+            "AB"
         );
         assert_eq!(
-            decode_for_display(&[], &[b'a', 0xe4, 0xb8], true, TextEncoding::Utf8),
+            decode_for_display(
+                &[],
+                &[b'a', 0xe4, 0xb8],
+                Following::Nothing,
+                TextEncoding::Utf8
+            ),
             "a\\xE4\\xB8"
         );
+    }
+
+    #[test]
+    fn entry_by_entry_gives_the_text_of_the_whole_stream() {
+        let streams: [(&[u8], TextEncoding); 6] = [
+            // A four-byte attempt that fails: its bytes after the first are read again.
+            (
+                &[0x81, 0x30, 0x81, 0x00, 0x81, 0x30, b'x'],
+                TextEncoding::Gbk,
+            ),
+            ("中文 ok 😀!".as_bytes(), TextEncoding::Utf8),
+            (b"AB\xc4XY\xd6\xd0\xce\xc4\xe4\xb8", TextEncoding::Utf8),
+            (
+                &[0xd6, 0xd0, 0xce, 0xc4, 0x81, 0x20, b'x', 0xff],
+                TextEncoding::Gbk,
+            ),
+            (
+                &[0x81, 0x30, 0x81, 0x30, 0x81, b'a', 0xd6, 0xd0],
+                TextEncoding::Gb18030,
+            ),
+            (
+                &[0x82, 0xa0, 0x82, b'x', 0x82, 0xa2],
+                TextEncoding::ShiftJis,
+            ),
+        ];
+        for (stream, encoding) in streams {
+            let whole = decode_lossy(stream, encoding);
+            for a in 0..=stream.len() {
+                for b in a..=stream.len() {
+                    let reads = [&stream[..a], &stream[a..b], &stream[b..]];
+                    assert_eq!(
+                        entry_texts(&reads, encoding).concat(),
+                        whole,
+                        "{encoding:?} cut at {a} and {b}"
+                    );
+                }
+            }
+            let bytewise: Vec<&[u8]> = stream.chunks(1).collect();
+            assert_eq!(
+                entry_texts(&bytewise, encoding).concat(),
+                whole,
+                "{encoding:?}"
+            );
+        }
     }
 
     #[test]

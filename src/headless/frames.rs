@@ -1,7 +1,9 @@
 //! `--framing` in headless mode: the log's reads are cut into frames by the same
 //! [`FramedView`] the window uses, and each frame (or skipped run, or note) is printed as one
 //! record. A jsonl frame record is the usual traffic record plus `reads` (how many reads it
-//! spans) and, for bytes skipped while resynchronizing, `invalid` (why).
+//! spans) and, for bytes skipped while resynchronizing, `invalid` (why); bytes left when a
+//! stream or a send ended without completing a frame carry `"incomplete":true` (text and
+//! hex: `[incomplete]`).
 
 use std::collections::HashMap;
 
@@ -100,20 +102,25 @@ pub fn frame_record(
                 let reason = serde_json::Value::from(reason.to_string());
                 out.push_str(&format!(",\"invalid\":{reason}"));
             }
+            if row.incomplete {
+                out.push_str(",\"incomplete\":true");
+            }
             out.push('}');
             out
         }
-        OutputFormat::Text | OutputFormat::Hex => match &row.invalid {
-            Some(reason) => {
-                let (first, rest) = line.split_once('\n').unwrap_or((&line, ""));
-                let mut out = format!("{first} [invalid: {reason}]");
-                if !rest.is_empty() {
-                    out.push('\n');
-                    out.push_str(rest);
-                }
-                out
+        OutputFormat::Text | OutputFormat::Hex => {
+            let mark = match &row.invalid {
+                Some(reason) => format!(" [invalid: {reason}]"),
+                None if row.incomplete => " [incomplete]".to_string(),
+                None => return line,
+            };
+            let (first, rest) = line.split_once('\n').unwrap_or((&line, ""));
+            let mut out = format!("{first}{mark}");
+            if !rest.is_empty() {
+                out.push('\n');
+                out.push_str(rest);
             }
-            None => line,
-        },
+            out
+        }
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::cli::OutputFormat;
 use crate::codec::display::escape_controls;
 use crate::codec::dump::dump_text;
-use crate::codec::text::{TextEncoding, decode_for_display, decode_replacing};
+use crate::codec::text::{Following, TextEncoding, decode_for_display, decode_replacing};
 use crate::model::{EntryKind, LogEntry};
 
 /// What a lifecycle record reports; its name is the `event` field of a jsonl record.
@@ -124,7 +124,12 @@ impl Formatter {
                 } else {
                     "tx"
                 };
-                let text = decode_for_display(entry.context, entry.bytes, true, self.encoding);
+                let text = decode_for_display(
+                    entry.context,
+                    entry.bytes,
+                    Following::Nothing,
+                    self.encoding,
+                );
                 format!(
                     "{time} {session}{dir} {peer} {} {}",
                     entry.bytes.len(),

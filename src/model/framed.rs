@@ -7,11 +7,18 @@
 //!
 //! Notes (lifecycle and errors) appear as rows of their own, in order. Rows whose first byte
 //! was evicted from the log are dropped from the front.
+//!
+//! Each direction of each peer is framed on its own. A stream that ends (its peer
+//! disconnected, the session stopped: the log marks such notes) hands its pending bytes over
+//! as one incomplete row. Sent bytes are framed one send at a time: a send is a whole message
+//! of the user's, so what is left at its end (a send that is not a valid frame, or its tail)
+//! shows at once as an incomplete row of its own, never waits for the next send.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 
 use crate::codec::framing::{Decoder, Framing, FramingError, Unit, UnitKind};
-use crate::model::log::{EntryKind, NO_PEER, TrafficLog};
+use crate::model::log::{CONTEXT_BYTES, EntryKind, NO_PEER, TrafficLog};
 
 /// One row of the framed view: a frame, bytes skipped while resynchronizing, or a note.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,10 +41,9 @@ pub struct FrameRow {
     pub reads: u32,
     /// Set when these bytes were skipped: why (boxed: rare, and rows must stay small).
     pub invalid: Option<Box<FramingError>>,
+    /// Whether these are the bytes left when the stream or a send ended: not a whole frame.
+    pub incomplete: bool,
 }
-
-/// Bytes before a frame given as decoding context (as the log gives for reads).
-const CONTEXT_BYTES: usize = 64;
 
 /// Most rows a view holds; older ones are dropped (and counted) past it, so tiny frames in a
 /// full log cannot take more memory than the log itself.
@@ -139,13 +145,19 @@ impl FramedView {
                 continue;
             };
             if !entry.kind.is_traffic() {
-                // A note about a peer (disconnected) or the session (stopped): no more bytes
-                // will come on those streams, so an idle frame in progress is complete now,
-                // and shows before the note.
+                // A note about a peer or the session: an idle frame in progress is complete
+                // now, and shows before the note. When the note ends the streams (the peer
+                // disconnected, the session stopped), no more bytes will come: what is
+                // pending there becomes an incomplete row.
+                let ends = log.ends_streams(seq);
                 for (key, stream) in &mut self.streams {
                     if key.0 == entry.peer || entry.peer == NO_PEER {
                         self.units.clear();
-                        stream.decoder.flush_idle(i64::MAX, &mut self.units);
+                        if ends {
+                            stream.decoder.finish(&mut self.units);
+                        } else {
+                            stream.decoder.flush_idle(i64::MAX, &mut self.units);
+                        }
                         Self::emit(&mut self.rows, stream, *key, &mut self.units);
                     }
                 }
@@ -159,6 +171,7 @@ impl FramedView {
                     payload_len: entry.bytes.len() as u64,
                     reads: 1,
                     invalid: None,
+                    incomplete: false,
                 });
                 continue;
             }
@@ -178,6 +191,10 @@ impl FramedView {
             stream
                 .decoder
                 .push(entry.bytes, entry.at_micros, &mut self.units);
+            if entry.kind == EntryKind::Tx {
+                // A send is a whole message: nothing of it waits for the next one.
+                stream.decoder.finish(&mut self.units);
+            }
             Self::emit(&mut self.rows, stream, key, &mut self.units);
         }
         for (key, stream) in &mut self.streams {
@@ -228,9 +245,10 @@ impl FramedView {
                 at_micros,
                 payload_len: unit.payload_end() - unit.start,
                 reads: u32::try_from(last_index - first_index + 1).unwrap_or(u32::MAX),
+                incomplete: unit.kind == UnitKind::Incomplete,
                 invalid: match unit.kind {
                     UnitKind::Invalid(reason) => Some(Box::new(reason)),
-                    UnitKind::Frame { .. } => None,
+                    UnitKind::Frame { .. } | UnitKind::Incomplete => None,
                 },
             });
         }
@@ -246,45 +264,52 @@ impl FramedView {
         }
     }
 
-    /// The bytes just before a frame in its stream (within its first read, else the tail of
-    /// the read before), so a character split across two frames decodes whole.
-    pub fn row_context<'a>(&self, log: &'a TrafficLog, row: &FrameRow) -> &'a [u8] {
+    /// The bytes just before a row in its stream (within its first read, and the reads
+    /// before), so a character split across two rows decodes whole.
+    pub fn row_before<'a>(&self, log: &'a TrafficLog, row: &FrameRow) -> Cow<'a, [u8]> {
         if !row.kind.is_traffic() {
-            return &[];
+            return Cow::Borrowed(&[]);
         }
         let Some(entry) = log.get(row.start_seq) else {
-            return &[];
+            return Cow::Borrowed(&[]);
         };
         let offset = row.start_offset as usize;
-        if offset == 0 {
-            return entry.context;
+        let within = entry
+            .bytes
+            .get(offset.saturating_sub(CONTEXT_BYTES)..offset)
+            .unwrap_or_default();
+        if within.len() >= CONTEXT_BYTES {
+            return Cow::Borrowed(within);
         }
-        let from = offset.saturating_sub(CONTEXT_BYTES);
-        entry.bytes.get(from..offset).unwrap_or_default()
+        match log.stream_before(row.start_seq, CONTEXT_BYTES - within.len()) {
+            earlier if earlier.is_empty() => Cow::Borrowed(within),
+            earlier if within.is_empty() => earlier,
+            earlier => Cow::Owned([&earlier[..], within].concat()),
+        }
     }
 
-    /// Whether the stream has bytes after the frame's payload (so a character cut at its end
-    /// may finish there).
-    pub fn row_has_successor(&self, log: &TrafficLog, row: &FrameRow) -> bool {
+    /// Up to `max` bytes of the stream after a row's payload (a stripped delimiter, the next
+    /// frame), to settle a character cut at its end; empty when nothing follows yet.
+    pub fn row_after(&self, log: &TrafficLog, row: &FrameRow, max: usize) -> Vec<u8> {
+        let mut out = Vec::new();
         if !row.kind.is_traffic() {
-            return false;
+            return out;
         }
-        let Some(last) = log.get(row.end_seq) else {
-            return false;
-        };
-        if last.has_successor {
-            return true;
-        }
-        let mut through_last = 0u64;
-        for seq in row.start_seq..=row.end_seq {
-            if let Some(e) = log.get(seq)
-                && e.peer == row.peer
-                && e.kind == row.kind
-            {
-                through_last += e.bytes.len() as u64;
+        // Stream position, counted from the row's first byte, of each piece's first byte.
+        let mut position = 0u64;
+        for piece in row_pieces(log, row) {
+            let after_payload =
+                usize::try_from(row.payload_len.saturating_sub(position)).unwrap_or(usize::MAX);
+            if let Some(tail) = piece.get(after_payload..) {
+                let take = tail.len().min(max - out.len());
+                out.extend_from_slice(tail.get(..take).unwrap_or_default());
             }
+            position += piece.len() as u64;
         }
-        through_last.saturating_sub(u64::from(row.start_offset)) > row.payload_len
+        if out.len() < max {
+            out.extend(log.stream_after(row.end_seq, max - out.len()));
+        }
+        out
     }
 
     /// The first `limit` bytes of a row's payload (whole notes), read back from the log.
@@ -293,24 +318,33 @@ impl FramedView {
             .unwrap_or(usize::MAX)
             .min(limit);
         let mut out = Vec::with_capacity(want.min(1 << 20));
-        let mut offset = row.start_offset as usize;
-        for seq in row.start_seq..=row.end_seq {
+        for piece in row_pieces(log, row) {
             if out.len() >= want {
                 break;
             }
-            let Some(entry) = log.get(seq) else {
-                continue;
-            };
-            if entry.peer != row.peer || entry.kind != row.kind {
-                continue;
-            }
-            let from = entry.bytes.get(offset..).unwrap_or_default();
-            offset = 0;
-            let take = from.len().min(want - out.len());
-            out.extend_from_slice(from.get(..take).unwrap_or_default());
+            let take = piece.len().min(want - out.len());
+            out.extend_from_slice(piece.get(..take).unwrap_or_default());
         }
         out
     }
+}
+
+/// The bytes of the entries a row spans, in order, from the row's first byte on (the last
+/// piece may go on past the row's end).
+fn row_pieces<'a>(log: &'a TrafficLog, row: &FrameRow) -> impl Iterator<Item = &'a [u8]> {
+    let (peer, kind, start_seq) = (row.peer, row.kind, row.start_seq);
+    let start_offset = row.start_offset as usize;
+    (row.start_seq..=row.end_seq)
+        .filter_map(|seq| log.get(seq))
+        .filter(move |entry| entry.peer == peer && entry.kind == kind)
+        .map(move |entry| {
+            let from = if entry.seq == start_seq {
+                start_offset
+            } else {
+                0
+            };
+            entry.bytes.get(from..).unwrap_or_default()
+        })
 }
 
 #[cfg(test)]
@@ -422,23 +456,119 @@ mod tests {
 
     #[test]
     fn a_character_split_across_frames_decodes_whole() {
-        use crate::codec::text::{TextEncoding, decode_for_display};
+        use crate::codec::text::{FOLLOWING_BYTES, Following, TextEncoding, decode_for_display};
         use EntryKind::Rx;
-        let log = log_with(&[(Rx, 0, b"a\xe4\xb8", 0), (Rx, 0, b"\xad b", 100)]);
+        let log = log_with(&[(Rx, 0, b"a\xe4\xb8", 0), (Rx, 0, b"\xad b\xc4", 100)]);
         let mut view = FramedView::new(Framing::Idle { gap_ms: 10 });
         view.sync(&log, 1_000_000, 100);
-        let (first, second) = (view.get(0).expect("row"), view.get(1).expect("row"));
-        assert!(view.row_has_successor(&log, first));
-        let shown = |row: &FrameRow| {
+        let shown = |id: u64| {
+            let row = view.get(id).expect("row");
+            let after = view.row_after(&log, row, FOLLOWING_BYTES);
             decode_for_display(
-                view.row_context(&log, row),
+                &view.row_before(&log, row),
                 &view.row_bytes(&log, row, 64),
-                !view.row_has_successor(&log, row),
+                if after.is_empty() {
+                    Following::Nothing
+                } else {
+                    Following::Bytes(&after)
+                },
                 TextEncoding::Utf8,
             )
         };
-        assert_eq!(shown(first), "a");
-        assert_eq!(shown(second), "中 b");
+        assert_eq!(shown(0), "a");
+        assert_eq!(shown(1), "中 b\\xC4", "a byte nothing completes shows");
+    }
+
+    #[test]
+    fn the_stream_after_a_frame_starts_with_its_stripped_delimiter() {
+        use EntryKind::Rx;
+        let log = log_with(&[
+            (Rx, 0, b"ab\r", 0),
+            (Rx, 0, b"\ncd\r\n", 1),
+            (Rx, 0, b"e", 2),
+        ]);
+        let mut view = FramedView::new("delim:0d0a".parse().expect("framing"));
+        view.sync(&log, 0, 100);
+        let first = view.get(0).expect("row");
+        assert_eq!(view.row_after(&log, first, 4), b"\r\ncd");
+        let second = view.get(1).expect("row");
+        assert_eq!(view.row_after(&log, second, 4), b"\r\ne");
+        assert_eq!(&*view.row_before(&log, second), b"ab\r\n");
+    }
+
+    #[test]
+    fn text_under_a_length_framing_shows_as_invalid_rows_and_a_closed_stream_as_incomplete() {
+        use EntryKind::{Info, Rx, Tx};
+        // A session with plain text both ways, then switched to len:u32le (the issue's case).
+        let mut log = log_with(&[
+            (Info, 0, b"connected", 0),
+            (Rx, 0, b"hello\n", 1),
+            (Tx, 0, b"hello device\r\n", 2),
+            (Rx, 0, b"bye\n", 3),
+        ]);
+        let mut view = FramedView::new("len:u32le".parse().expect("framing"));
+        view.sync(&log, 0, 100);
+        let rows = |view: &FramedView, log: &TrafficLog| {
+            (view.first_row()..view.first_row() + view.len() as u64)
+                .filter_map(|id| view.get(id))
+                .map(|r| {
+                    let mark = match (&r.invalid, r.incomplete) {
+                        (Some(_), _) => "invalid",
+                        (None, true) => "incomplete",
+                        (None, false) => "",
+                    };
+                    (r.kind, view.row_bytes(log, r, usize::MAX), mark)
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            rows(&view, &log),
+            vec![
+                (Info, b"connected".to_vec(), ""),
+                // "o\n" could still start a length (0x0a6f = 2671, + 2 more bytes).
+                (Rx, b"hell".to_vec(), "invalid"),
+                // A send is whole: what is not a frame shows at once.
+                (Tx, b"hello device".to_vec(), "invalid"),
+                (Tx, b"\r\n".to_vec(), "incomplete"),
+                (Rx, b"o\nby".to_vec(), "invalid"),
+            ]
+        );
+        assert_eq!(
+            view.pending_bytes(),
+            2,
+            "only what may still start a frame waits"
+        );
+        log.push_stream_end(EntryKind::Info, 0, UNIX_EPOCH, b"disconnected");
+        view.sync(&log, 0, 100);
+        let after = rows(&view, &log);
+        assert_eq!(after.len(), 7, "{after:?}");
+        assert_eq!(after[5], (Rx, b"e\n".to_vec(), "incomplete"));
+        assert_eq!(after[6], (Info, b"disconnected".to_vec(), ""));
+        assert_eq!(view.pending_bytes(), 0);
+    }
+
+    #[test]
+    fn sends_are_framed_one_by_one_and_a_note_that_does_not_end_a_stream_waits() {
+        use EntryKind::{Info, Rx, Tx};
+        let log = log_with(&[
+            (Tx, 0, b"\x00\x00\x00\x02hi\x00\x00\x00\x01", 0),
+            (Rx, 0, b"\x00\x00\x00\x03a", 1),
+            (Info, 0, b"auto-reply rule 1", 2),
+            (Rx, 0, b"bc", 3),
+        ]);
+        let mut view = FramedView::new("len:u32be".parse().expect("framing"));
+        view.sync(&log, 0, 100);
+        assert_eq!(
+            payloads(&view, &log),
+            vec![
+                (Tx, 0, b"\x00\x00\x00\x02hi".to_vec(), false),
+                (Tx, 0, b"\x00\x00\x00\x01".to_vec(), false),
+                (Info, 0, b"auto-reply rule 1".to_vec(), false),
+                (Rx, 0, b"\x00\x00\x00\x03abc".to_vec(), false),
+            ]
+        );
+        assert!(view.get(1).expect("row").incomplete);
+        assert!(!view.get(3).expect("row").incomplete);
     }
 
     #[test]

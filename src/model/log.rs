@@ -3,6 +3,7 @@
 //! 28-byte index record, so a million entries stay cheap. Memory is bounded: when the limit
 //! is passed, the oldest chunk and its entries are evicted, and what was evicted is counted.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -12,8 +13,11 @@ pub const DEFAULT_MAX_BYTES: usize = 512 * 1024 * 1024;
 /// Size of one payload arena chunk; a larger payload gets a chunk of its own.
 const CHUNK_BYTES: usize = 4 * 1024 * 1024;
 
-/// How many bytes of the previous entry of the same stream are given as decoding context.
-const CONTEXT_BYTES: usize = 64;
+/// How many bytes of the stream before an entry are given as decoding context.
+pub const CONTEXT_BYTES: usize = 64;
+
+/// Most earlier entries walked to gather context (one-byte reads, empty datagrams).
+const CONTEXT_ENTRIES: usize = 256;
 
 /// What an entry records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -57,6 +61,8 @@ impl EntryKind {
 pub const NO_PEER: u32 = u32::MAX;
 
 const FLAG_HAS_SUCCESSOR: u8 = 1;
+/// On a note: the peer's streams (all the session's, for [`NO_PEER`]) end here.
+const FLAG_ENDS_STREAMS: u8 = 2;
 
 /// One index record: 28 bytes (packed to 4-byte alignment, so no padding). Fields are
 /// only ever copied out, never borrowed, as packed fields must be.
@@ -165,6 +171,33 @@ impl TrafficLog {
         });
         self.evict_to_bound();
         seq
+    }
+
+    /// Appends a note after which no more bytes come on the peer's streams (all of the
+    /// session's for [`NO_PEER`]): the peer disconnected, the session stopped. Views that
+    /// wait for more bytes (framing) end there.
+    pub fn push_stream_end(
+        &mut self,
+        kind: EntryKind,
+        peer: u32,
+        at: SystemTime,
+        text: &[u8],
+    ) -> u64 {
+        let seq = self.push(kind, peer, at, text);
+        if let Some(meta) = self.meta_mut(seq) {
+            meta.flags |= FLAG_ENDS_STREAMS;
+        }
+        seq
+    }
+
+    /// Whether entry `seq` is a note that ends streams (see [`Self::push_stream_end`]).
+    pub fn ends_streams(&self, seq: u64) -> bool {
+        let index = seq
+            .checked_sub(self.first_seq)
+            .and_then(|i| usize::try_from(i).ok());
+        index
+            .and_then(|i| self.entries.get(i))
+            .is_some_and(|m| m.flags & FLAG_ENDS_STREAMS != 0)
     }
 
     fn store(&mut self, bytes: &[u8]) -> u64 {
@@ -277,6 +310,75 @@ impl TrafficLog {
         })
     }
 
+    /// Up to `max` bytes of the stream (same peer and direction) just before entry `seq`,
+    /// gathered over as many earlier entries as it takes (one-byte reads split characters
+    /// over three or four of them), for decoding a character that started before it.
+    pub fn stream_before(&self, seq: u64, max: usize) -> Cow<'_, [u8]> {
+        let mut parts: Vec<&[u8]> = Vec::new();
+        let mut gathered = 0;
+        let mut index = seq
+            .checked_sub(self.first_seq)
+            .and_then(|i| usize::try_from(i).ok());
+        // Empty entries give no byte: bound the walk by entries as well as by bytes.
+        for _ in 0..CONTEXT_ENTRIES {
+            let Some(meta) = index.and_then(|i| self.entries.get(i)) else {
+                break;
+            };
+            if gathered >= max || meta.prev_distance == 0 {
+                break;
+            }
+            index = index.and_then(|i| i.checked_sub(usize::from(meta.prev_distance)));
+            let Some(prev) = index.and_then(|i| self.entries.get(i)) else {
+                break;
+            };
+            let take = (prev.len as usize).min(max - gathered);
+            let offset = prev.offset + u64::from(prev.len) - take as u64;
+            parts.push(self.slice(offset, u32::try_from(take).unwrap_or(0)));
+            gathered += take;
+        }
+        match parts.as_slice() {
+            [] => Cow::Borrowed(&[]),
+            [one] => Cow::Borrowed(one),
+            many => Cow::Owned(many.iter().rev().flat_map(|p| p.iter().copied()).collect()),
+        }
+    }
+
+    /// Up to `max` bytes of the stream just after entry `seq`, from the entries that follow
+    /// it, for settling a character left unfinished at its end; empty when nothing follows.
+    pub fn stream_after(&self, seq: u64, max: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        let Some(mut index) = seq
+            .checked_sub(self.first_seq)
+            .and_then(|i| usize::try_from(i).ok())
+        else {
+            return out;
+        };
+        while out.len() < max
+            && self
+                .entries
+                .get(index)
+                .is_some_and(|m| m.flags & FLAG_HAS_SUCCESSOR != 0)
+        {
+            // The successor links back to this entry, and does so only within u16::MAX.
+            let next = (index + 1..=index + usize::from(u16::MAX)).find(|&i| {
+                self.entries.get(i).is_none_or(|m| {
+                    m.prev_distance != 0 && i - usize::from(m.prev_distance) == index
+                })
+            });
+            let Some(next_meta) = next.and_then(|i| self.entries.get(i)) else {
+                break;
+            };
+            let bytes = self.slice(next_meta.offset, next_meta.len);
+            out.extend_from_slice(
+                bytes
+                    .get(..bytes.len().min(max - out.len()))
+                    .unwrap_or_default(),
+            );
+            index = next.unwrap_or(index);
+        }
+        out
+    }
+
     /// The entry at `index` among those held (0 is the oldest held).
     pub fn get_by_index(&self, index: usize) -> Option<LogEntry<'_>> {
         self.get(self.first_seq + index as u64)
@@ -379,6 +481,29 @@ mod tests {
         assert_eq!(last.context, &[b'a', 0xe4, 0xb8]);
         assert!(!last.has_successor);
         assert!(log.get(2).expect("held").context.is_empty());
+    }
+
+    #[test]
+    fn the_stream_around_an_entry_spans_short_reads() {
+        let mut log = TrafficLog::default();
+        for (peer, bytes) in [
+            (0, &b"ab"[..]),
+            (1, b"other"),
+            (0, b"\xe4"),
+            (0, b""),
+            (0, b"\xb8"),
+            (1, b"more"),
+            (0, b"\xadcd"),
+        ] {
+            push(&mut log, EntryKind::Rx, peer, bytes);
+        }
+        assert_eq!(&*log.stream_before(6, 64), b"ab\xe4\xb8");
+        assert_eq!(&*log.stream_before(6, 2), b"\xe4\xb8");
+        assert_eq!(&*log.stream_before(0, 64), b"");
+        assert_eq!(log.stream_after(2, 4), b"\xb8\xadcd");
+        assert_eq!(log.stream_after(0, 2), b"\xe4\xb8");
+        assert_eq!(log.stream_after(6, 4), b"");
+        assert_eq!(log.stream_after(1, 4), b"more");
     }
 
     #[test]

@@ -153,6 +153,11 @@ impl Session {
         self.log.push(kind, peer, at, text.as_bytes());
     }
 
+    /// A note after which no bytes come on the peer's streams (all, for [`NO_PEER`]).
+    fn stream_end_note(&mut self, kind: EntryKind, peer: u32, at: SystemTime, text: &str) {
+        self.log.push_stream_end(kind, peer, at, text.as_bytes());
+    }
+
     fn apply(&mut self, event: Event) {
         let now = SystemTime::now();
         match event {
@@ -200,7 +205,7 @@ impl Session {
                     info.connected = false;
                     info.disconnect_reason = Some(reason.clone());
                 }
-                self.note(
+                self.stream_end_note(
                     EntryKind::Info,
                     index,
                     at,
@@ -263,10 +268,11 @@ impl Session {
                 match reason {
                     None => {
                         self.state = SessionState::Stopped;
-                        self.note(EntryKind::Info, NO_PEER, now, "stopped");
+                        self.stream_end_note(EntryKind::Info, NO_PEER, now, "stopped");
                     }
                     Some(reason) => {
-                        self.note(EntryKind::Error, NO_PEER, now, &format!("ended: {reason}"));
+                        let text = format!("ended: {reason}");
+                        self.stream_end_note(EntryKind::Error, NO_PEER, now, &text);
                         self.state = SessionState::Ended(reason);
                     }
                 }

@@ -9,9 +9,11 @@ use std::collections::VecDeque;
 
 use crate::codec::framing::Framing;
 use crate::codec::hex::parse_hex;
-use crate::codec::text::{TextEncoding, encode_strict};
+use crate::codec::text::{
+    FOLLOWING_BYTES, Following, TextEncoding, decode_for_display, encode_strict,
+};
 use crate::model::framed::FramedView;
-use crate::model::log::{EntryKind, NO_PEER, TrafficLog};
+use crate::model::log::{CONTEXT_BYTES, EntryKind, NO_PEER, TrafficLog};
 
 /// Rows a filter or search examines per update.
 const MATCH_BUDGET_ROWS: usize = 20_000;
@@ -99,14 +101,12 @@ pub struct Row<'a> {
     pub len: u64,
     /// The bytes (at most the limit asked for).
     pub bytes: Cow<'a, [u8]>,
-    /// Bytes before it in the same stream, for decoding a split character (reads only).
-    pub context: &'a [u8],
-    /// Whether the stream goes on after it (a split character may finish there).
-    pub has_successor: bool,
     /// How many reads a frame spans (1 for reads).
     pub reads: u32,
     /// For bytes skipped while resynchronizing: why.
     pub invalid: Option<String>,
+    /// Whether these bytes were left when their stream or send ended, not a whole frame.
+    pub incomplete: bool,
     /// The log entry holding the row's first byte.
     pub first_seq: u64,
 }
@@ -211,10 +211,9 @@ impl LogView {
                     at_micros: entry.at_micros,
                     len: entry.bytes.len() as u64,
                     bytes: Cow::Borrowed(shown),
-                    context: entry.context,
-                    has_successor: entry.has_successor,
                     reads: 1,
                     invalid: None,
+                    incomplete: false,
                     first_seq: id,
                 })
             }
@@ -227,14 +226,53 @@ impl LogView {
                     at_micros: frame.at_micros,
                     len: frame.payload_len,
                     bytes: Cow::Owned(framed.row_bytes(log, frame, limit)),
-                    context: framed.row_context(log, frame),
-                    has_successor: framed.row_has_successor(log, frame),
                     reads: frame.reads,
                     invalid: frame.invalid.as_ref().map(ToString::to_string),
+                    incomplete: frame.incomplete,
                     first_seq: frame.start_seq,
                 })
             }
         }
+    }
+
+    /// The text of a row as it is shown (its row, the detail pane, a copy): the first
+    /// `shown` of its bytes decoded with `encoding`, the stream's bytes before the row as
+    /// context and those after it settling a character cut at its end, so every byte shows
+    /// in exactly one row (see [`decode_for_display`]). A row shown only in part leaves a
+    /// character at the cut to the part not shown. Notes: their text.
+    pub fn row_text(
+        &self,
+        log: &TrafficLog,
+        row: &Row<'_>,
+        shown: usize,
+        encoding: TextEncoding,
+    ) -> String {
+        let bytes = row
+            .bytes
+            .get(..shown.min(row.bytes.len()))
+            .unwrap_or_default();
+        if !row.kind.is_traffic() {
+            return String::from_utf8_lossy(bytes).into_owned();
+        }
+        let frame = self.framed.as_ref().and_then(|f| Some((f, f.get(row.id)?)));
+        let before = match frame {
+            Some((framed, frame)) => framed.row_before(log, frame),
+            None => log.stream_before(row.id, CONTEXT_BYTES),
+        };
+        let after = if (bytes.len() as u64) < row.len {
+            None
+        } else {
+            Some(match frame {
+                Some((framed, frame)) => framed.row_after(log, frame, FOLLOWING_BYTES),
+                None => log.stream_after(row.id, FOLLOWING_BYTES),
+            })
+        };
+        let following = match &after {
+            None => Following::Cut,
+            Some(after) if after.is_empty() => Following::Nothing,
+            Some(after) => Following::Bytes(after),
+        };
+        decode_for_display(&before, bytes, following, encoding)
     }
 
     /// Frames new entries, then finds matches among new rows; call once per frame of the
@@ -525,6 +563,54 @@ mod tests {
         assert!(calls >= 2);
         // "ab\n" then "x": every frame after the first starts with x; the last x is pending.
         assert_eq!(view.hit_count(&log), entries / 2 - 1);
+    }
+
+    fn texts(view: &LogView, log: &TrafficLog, encoding: TextEncoding) -> Vec<String> {
+        shown(view, log)
+            .into_iter()
+            .filter_map(|id| view.row(log, id, usize::MAX))
+            .map(|row| view.row_text(log, &row, usize::MAX, encoding))
+            .collect()
+    }
+
+    #[test]
+    fn a_byte_held_back_for_the_next_read_shows_when_that_read_does_not_complete_it() {
+        // The issue: "AB\xC4", then "XY" 0.4 s later; the row said 3 B but showed "AB".
+        let mut log = TrafficLog::default();
+        let now = SystemTime::now();
+        log.push(EntryKind::Rx, 0, now, b"AB\xc4");
+        let mut view = LogView::default();
+        view.update(&log, TextEncoding::Utf8, 0);
+        assert_eq!(texts(&view, &log, TextEncoding::Utf8), ["AB\\xC4"]);
+        log.push(EntryKind::Tx, 0, now, b"\xb8");
+        log.push(EntryKind::Rx, 1, now, b"\x93");
+        log.push(EntryKind::Rx, 0, now, b"XY");
+        assert_eq!(
+            texts(&view, &log, TextEncoding::Utf8),
+            ["AB\\xC4", "\\xB8", "\\x93", "XY"],
+            "other streams do not complete it"
+        );
+        // GBK 中文 read as UTF-8: the row shows all four bytes, once.
+        log.push(EntryKind::Rx, 0, now, &[0xd6, 0xd0, 0xce, 0xc4]);
+        log.push(EntryKind::Rx, 0, now, b"!");
+        let shown = texts(&view, &log, TextEncoding::Utf8);
+        assert_eq!(shown[4..], ["\\xD6\\xD0\\xCE\\xC4", "!"]);
+        // A character that the next read does complete shows there, whole, once.
+        log.push(EntryKind::Rx, 0, now, &[0xe4, 0xb8]);
+        log.push(EntryKind::Rx, 0, now, &[0xad]);
+        let shown = texts(&view, &log, TextEncoding::Utf8);
+        assert_eq!(shown[6..], ["", "中"]);
+        // Under framing the same holds for frames.
+        view.set_framing("delim:0a".parse().expect("framing"));
+        log.push(EntryKind::Rx, 2, now, b"ok\xc4\n\xe4\xb8");
+        log.push(EntryKind::Rx, 2, now, b"\xad\n");
+        view.update(&log, TextEncoding::Utf8, 0);
+        let framed: Vec<String> = texts(&view, &log, TextEncoding::Utf8)
+            .into_iter()
+            .rev()
+            .take(2)
+            .collect();
+        assert_eq!(framed, ["中", "ok\\xC4"]);
     }
 
     #[test]

@@ -4,7 +4,13 @@
 use super::rows::peer_text;
 use super::*;
 
-pub(super) fn detail_ui(ui: &mut egui::Ui, session: &Session, row: &Row<'_>, view: &ViewSettings) {
+pub(super) fn detail_ui(
+    ui: &mut egui::Ui,
+    session: &Session,
+    lv: &LogView,
+    row: &Row<'_>,
+    view: &ViewSettings,
+) {
     let direction = t(
         ui,
         match row.kind {
@@ -34,11 +40,14 @@ pub(super) fn detail_ui(ui: &mut egui::Ui, session: &Session, row: &Row<'_>, vie
                 crate::ui::tf(ui, Text::SkippedResync, &[reason]),
             );
         }
+        if row.incomplete {
+            ui.colored_label(ui.visuals().warn_fg_color, t(ui, Text::IncompleteDetail));
+        }
         if ui.small_button(t(ui, Text::CopyHex)).clicked() {
             ui.ctx().copy_text(to_hex_spaced(bytes));
         }
         if ui.small_button(t(ui, Text::CopyText)).clicked() {
-            let text = decode_for_display(row.context, bytes, true, view.log_encoding);
+            let text = lv.row_text(&session.log, row, bytes.len(), view.log_encoding);
             ui.ctx().copy_text(text);
         }
         if ui.small_button(t(ui, Text::CopyC)).clicked() {
@@ -78,7 +87,7 @@ pub(super) fn detail_ui(ui: &mut egui::Ui, session: &Session, row: &Row<'_>, vie
         return;
     }
     let mut text = if row.kind.is_traffic() {
-        let decoded = decode_for_display(row.context, bytes, !truncated, view.log_encoding);
+        let decoded = lv.row_text(&session.log, row, bytes.len(), view.log_encoding);
         escape_controls_keep_lines(&decoded).into_owned()
     } else {
         String::from_utf8_lossy(bytes).into_owned()
@@ -245,7 +254,7 @@ fn selection_detail(
         }
         hex.push_str(&to_hex_spaced(bytes));
         hex.push('\n');
-        let decoded = decode_for_display(row.context, bytes, true, view.log_encoding);
+        let decoded = lv.row_text(log, &row, bytes.len(), view.log_encoding);
         text.push_str(&escape_controls(&decoded));
         text.push('\n');
         if view.log_hex {

@@ -20,7 +20,7 @@ use crate::codec::display::{escape_controls, escape_controls_keep_lines};
 use crate::codec::dump::{c_literal, dump_rows, python_literal};
 use crate::codec::framing::{DEFAULT_MAX_FRAME, Framing, LengthPrefix, LengthWidth};
 use crate::codec::hex::{parse_hex, push_hex_spaced, to_hex_spaced};
-use crate::codec::text::{TextEncoding, decode_for_display};
+use crate::codec::text::TextEncoding;
 use crate::config::{TimestampMode, ViewSettings};
 use crate::export::{ExportFormat, ExportJob, ExportRow};
 use crate::file_dialog::{DialogKind, PendingDialog};
@@ -28,7 +28,7 @@ use crate::i18n::{Language, Text, tr, trf};
 use crate::model::log::NO_PEER;
 use crate::model::stats::RateHistory;
 use crate::model::view::{DirectionFilter, LogView, Row};
-use crate::model::{EntryKind, LogEntry, Session};
+use crate::model::{EntryKind, Session};
 use crate::protocol::SessionId;
 use crate::ui::format::{byte_count, clock_time, kind_color, kind_label};
 use crate::ui::send_box::encoding_ui;
@@ -44,7 +44,6 @@ pub use detail::{Marked, Selection};
 use detail::{detail_ui, selection_detail_ui};
 use framing_form::framing_ui;
 pub use framing_form::{FramingDraft, FramingMode, restore_framing};
-pub use rows::row_content;
 use rows::rows_ui;
 pub use saving::{ExportForm, ExportRows, PathField};
 use saving::{capture_error_text, export_error_text, feed_export, poll_dialog, save_ui};
@@ -330,7 +329,7 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
             .min_size(60.0)
             .max_size((room * 0.6).max(60.0))
             .show(ui, |ui| match (&single, range) {
-                (Some(row), _) => detail_ui(ui, session, row, view),
+                (Some(row), _) => detail_ui(ui, session, &state.log_view, row, view),
                 (None, Some(range)) => selection_detail_ui(ui, session, state, range, view),
                 (None, None) => {}
             });

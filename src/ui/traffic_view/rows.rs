@@ -28,7 +28,6 @@ pub(super) fn rows_ui(
         let offset = (index as f32 * (row_height + spacing) - 3.0 * row_height).max(0.0);
         area = area.vertical_scroll_offset(offset).stick_to_bottom(false);
     }
-    let framed = lv.framed().is_some();
     let language = crate::ui::language(ui.ctx());
     area.show_rows(ui, row_height, count, |ui, rows| {
         let mut previous_at = rows
@@ -46,10 +45,10 @@ pub(super) fn rows_ui(
             };
             let job = row_job(
                 session,
+                lv,
                 &row,
                 view,
                 previous_at,
-                framed,
                 ui.visuals(),
                 &font,
                 language,
@@ -111,46 +110,30 @@ pub(super) fn peers_share_ip(session: &Session) -> bool {
     first.is_some() && ips.all(|ip| Some(ip) == first)
 }
 
-/// The one-line text of an entry's content, as shown in its row.
-pub fn row_content(entry: &LogEntry<'_>, hex: bool, encoding: TextEncoding) -> String {
-    content_text(
-        entry.kind,
-        entry.bytes,
-        entry.bytes.len() as u64,
-        entry.context,
-        entry.has_successor,
-        hex,
-        encoding,
-    )
-}
-
-pub(super) fn content_text(
-    kind: EntryKind,
-    bytes: &[u8],
-    len: u64,
-    context: &[u8],
-    has_successor: bool,
+/// The one-line text of a row's content: its first bytes as hex, or decoded as text.
+fn content_text(
+    session: &Session,
+    lv: &LogView,
+    row: &Row<'_>,
     hex: bool,
     encoding: TextEncoding,
 ) -> String {
-    if !kind.is_traffic() {
-        return String::from_utf8_lossy(bytes).into_owned();
+    if !row.kind.is_traffic() {
+        return String::from_utf8_lossy(&row.bytes).into_owned();
     }
     if hex {
-        let shown = &bytes[..bytes.len().min(ROW_HEX_BYTES)];
+        let shown = &row.bytes[..row.bytes.len().min(ROW_HEX_BYTES)];
         let mut text = String::new();
         push_hex_spaced(&mut text, shown);
-        if (shown.len() as u64) < len {
+        if (shown.len() as u64) < row.len {
             text.push_str(" …");
         }
         return text;
     }
-    let shown = &bytes[..bytes.len().min(ROW_TEXT_BYTES)];
-    let truncated = (shown.len() as u64) < len;
-    let complete = !has_successor && !truncated;
-    let decoded = decode_for_display(context, shown, complete, encoding);
+    let shown = row.bytes.len().min(ROW_TEXT_BYTES);
+    let decoded = lv.row_text(&session.log, row, shown, encoding);
     let mut text = escape_controls(&decoded).into_owned();
-    if truncated {
+    if (shown as u64) < row.len {
         text.push_str(" …");
     }
     text
@@ -159,10 +142,10 @@ pub(super) fn content_text(
 #[allow(clippy::too_many_arguments)] // one row's inputs, all read-only
 pub(super) fn row_job(
     session: &Session,
+    lv: &LogView,
     row: &Row<'_>,
     view: &ViewSettings,
     previous_at: Option<i64>,
-    framed: bool,
     visuals: &egui::Visuals,
     font: &FontId,
     language: Language,
@@ -207,21 +190,16 @@ pub(super) fn row_job(
         // Skipped while resynchronizing; the detail pane says why.
         add(tr(language, Text::InvalidTag), visuals.error_fg_color);
     }
-    if framed && row.reads > 1 {
+    if row.incomplete {
+        add(tr(language, Text::IncompleteTag), visuals.warn_fg_color);
+    }
+    if lv.framed().is_some() && row.reads > 1 {
         // Frame boundaries: this frame was assembled from several reads.
         add(&trf(language, Text::ReadsTag, &[&row.reads]), weak);
     }
     let content_color = if row.kind.is_traffic() { strong } else { color };
     add(
-        &content_text(
-            row.kind,
-            &row.bytes,
-            row.len,
-            row.context,
-            row.has_successor,
-            view.log_hex,
-            view.log_encoding,
-        ),
+        &content_text(session, lv, row, view.log_hex, view.log_encoding),
         content_color,
     );
     job
