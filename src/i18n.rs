@@ -343,6 +343,7 @@ texts! {
     DialogError => "{0}", "无法打开文件对话框：{0}";
     // Send box and tools
     LargeText => "{0} bytes of text: too large to edit here (paste appends)", "文本共 {0} 字节：太大，无法在此编辑（粘贴会追加）";
+    LargeAllSelected => "all selected: a paste replaces it", "已全选：粘贴将替换全部文本";
     PreviewByte => "{0} byte: {1}", "{0} 字节：{1}";
     PreviewBytes => "{0} byte{|s}: {1}", "{0} 字节：{1}";
     InvalidHex => "invalid hex: {0}", "十六进制无效：{0}";

@@ -144,6 +144,74 @@ fn preview_shows_exact_bytes_and_errors_inline() {
     assert!(f.label_contains("invalid hex: 'G' at column 5"));
 }
 
+impl Fixture {
+    fn send_text(&self) -> &str {
+        self.harness
+            .state()
+            .views
+            .get(&self.id)
+            .map_or("", |v| v.send_text.as_str())
+    }
+
+    fn paste(&mut self, text: String) {
+        self.harness.event(egui::Event::Paste(text));
+        self.harness.run_steps(3);
+    }
+
+    fn select_all(&mut self) {
+        self.harness
+            .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        self.harness.run_steps(2);
+    }
+}
+
+#[test]
+fn a_paste_after_select_all_replaces_the_text_and_its_error() {
+    let mut f = fixture("paste");
+    f.pick("Encode as", "Windows-1252");
+    f.type_in_send_box("AT 中");
+    let error = "'中' (U+4E2D) at position 4 cannot be encoded as Windows-1252";
+    assert!(f.label_contains(error), "the error of the text typed");
+
+    // The issue: Ctrl+A then Ctrl+V of 1 MB appended and kept the old error.
+    let pasted = "B".repeat(1024 * 1024);
+    f.harness.get_by_role(Role::MultilineTextInput).focus();
+    f.select_all();
+    f.paste(pasted.clone());
+    assert!(
+        f.send_text() == pasted,
+        "the paste replaced the selected text"
+    );
+    assert!(
+        !f.label_contains("cannot be encoded"),
+        "the error went with its text"
+    );
+    assert!(f.label_contains("1048576 bytes: 42 42 42"));
+
+    // A large text has no editor: Ctrl+A selects it, and a paste replaces it again ...
+    let again = "C".repeat(700 * 1024);
+    f.select_all();
+    assert!(f.label_contains("all selected"));
+    f.paste(again.clone());
+    assert!(f.send_text() == again, "replaced, not appended");
+    assert!(f.label_contains("716800 bytes: 43 43"));
+    // ... while without a selection it appends (as the summary says).
+    f.paste("D".repeat(10));
+    assert_eq!(f.send_text().len(), 700 * 1024 + 10);
+    assert!(f.send_text().ends_with("CDDDDDDDDDD"));
+    // An error in a pasted text shows; another select-all paste takes it away.
+    f.select_all();
+    f.paste(format!("{}中", "E".repeat(100 * 1024)));
+    assert!(f.label_contains("cannot be encoded as Windows-1252"));
+    f.select_all();
+    f.paste("F".repeat(100 * 1024));
+    assert!(!f.label_contains("cannot be encoded"));
+    // Clear brings the editor back, and its select-all paste replaces again.
+    f.click("Clear text");
+    assert!(f.send_text().is_empty());
+    assert!(f.harness.query_by_role(Role::MultilineTextInput).is_some());
+}
+
 #[test]
 fn history_recalls_previous_sends_with_up_and_down() {
     let mut f = fixture("history");

@@ -146,25 +146,94 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
     }
 }
 
-/// Takes a paste into the focused send box that would make its text large, before the
-/// editor lays it out; returns whether it took one.
+/// Takes a paste into the send box that would make its text large, before the editor lays
+/// it out (laying out megabytes of text takes seconds); returns whether it took one. As in
+/// the editor, the paste replaces what is selected (all of it after Ctrl+A); a large text,
+/// shown without an editor, takes it at its end unless Ctrl+A selected all of it.
 fn take_large_paste(ui: &mut egui::Ui, edit_id: egui::Id, text: &mut String) -> bool {
-    if !ui.memory(|m| m.has_focus(edit_id)) && text.len() <= LARGE_SEND_TEXT_BYTES {
+    let focused = ui.memory(|m| m.has_focus(edit_id));
+    let large = text.len() > LARGE_SEND_TEXT_BYTES;
+    // A large text has no editor to hold the focus: it takes a paste no other field takes.
+    let takes = focused || (large && !focus_elsewhere(ui, edit_id));
+    if !takes {
         return false;
     }
-    let current = text.len();
-    let mut taken = false;
+    let replaced = if large {
+        large_all_selected(ui, edit_id).then_some(0..text.len())
+    } else {
+        selected_bytes(ui.ctx(), edit_id, text)
+    }
+    .unwrap_or(text.len()..text.len());
+    let kept = text.len() - replaced.len();
+    let mut taken = None;
     ui.input_mut(|input| {
         input.events.retain(|event| match event {
-            egui::Event::Paste(pasted) if current + pasted.len() > LARGE_SEND_TEXT_BYTES => {
-                text.push_str(pasted);
-                taken = true;
+            egui::Event::Paste(pasted)
+                if taken.is_none() && kept + pasted.len() > LARGE_SEND_TEXT_BYTES =>
+            {
+                taken = Some(pasted.clone());
                 false
             }
             _ => true,
         });
     });
-    taken
+    let Some(pasted) = taken else {
+        return false;
+    };
+    // A new string rather than an edit in place: the large preview's cache knows a text by
+    // its address and length.
+    let mut pasted_into = String::with_capacity(kept + pasted.len());
+    pasted_into.push_str(text.get(..replaced.start).unwrap_or_default());
+    pasted_into.push_str(&pasted);
+    pasted_into.push_str(text.get(replaced.end..).unwrap_or_default());
+    let cursor = text
+        .get(..replaced.start)
+        .unwrap_or_default()
+        .chars()
+        .count()
+        + pasted.chars().count();
+    *text = pasted_into;
+    set_large_all_selected(ui, edit_id, false);
+    if let Some(mut state) = egui::TextEdit::load_state(ui.ctx(), edit_id) {
+        let end = egui::text::CCursor::new(cursor);
+        state
+            .cursor
+            .set_char_range(Some(egui::text::CCursorRange::one(end)));
+        state.store(ui.ctx(), edit_id);
+    }
+    true
+}
+
+/// Whether a widget other than the send box has the keyboard (a paste is then its own).
+fn focus_elsewhere(ui: &egui::Ui, edit_id: egui::Id) -> bool {
+    ui.memory(|m| m.focused().is_some_and(|f| f != edit_id))
+}
+
+/// The bytes of `text` selected in the send box's editor, if it has a selection.
+fn selected_bytes(
+    ctx: &egui::Context,
+    edit_id: egui::Id,
+    text: &str,
+) -> Option<std::ops::Range<usize>> {
+    let range = egui::TextEdit::load_state(ctx, edit_id)?
+        .cursor
+        .char_range()?;
+    let [first, last] = range.sorted_cursors();
+    let byte = |c: egui::text::CCursor| {
+        text.char_indices()
+            .nth(c.index.0)
+            .map_or(text.len(), |(at, _)| at)
+    };
+    Some(byte(first)..byte(last))
+}
+
+fn large_all_selected(ui: &egui::Ui, edit_id: egui::Id) -> bool {
+    ui.data(|d| d.get_temp::<bool>(edit_id.with("all_selected")))
+        .unwrap_or(false)
+}
+
+fn set_large_all_selected(ui: &egui::Ui, edit_id: egui::Id, selected: bool) {
+    ui.data_mut(|d| d.insert_temp(edit_id.with("all_selected"), selected));
 }
 
 /// A large send text: its size, its (cached) preview and a way to clear it.
@@ -174,12 +243,27 @@ fn large_text_ui(
     session_view: &mut crate::app::SessionView,
     options: &SendOptions,
 ) {
+    // No editor here: Ctrl+A selects the whole text, so that a paste replaces it as it
+    // would in the editor (Delete stays the window's: it deletes the session).
+    if !focus_elsewhere(ui, edit_id)
+        && ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::A))
+    {
+        set_large_all_selected(ui, edit_id, true);
+    }
+    let all_selected = large_all_selected(ui, edit_id);
     let summary = crate::ui::tf(ui, Text::LargeText, &[&session_view.send_text.len()]);
     ui.horizontal(|ui| {
-        ui.label(summary);
+        if all_selected {
+            let fill = ui.visuals().selection.bg_fill;
+            ui.label(RichText::new(summary).background_color(fill));
+            ui.label(t(ui, Text::LargeAllSelected));
+        } else {
+            ui.label(summary);
+        }
         if ui.button(t(ui, Text::ClearText)).clicked() {
             session_view.send_text.clear();
             session_view.send_error = None;
+            set_large_all_selected(ui, edit_id, false);
         }
     });
     let text = &session_view.send_text;
