@@ -131,8 +131,8 @@ fn udp_flood() {
     loop {
         match rx.recv_timeout(Duration::from_millis(1500)) {
             Ok(event) => {
-                if let Event::Warning { message, .. } = &event {
-                    warnings.push(message.clone());
+                if let Event::Warning { warning, .. } = &event {
+                    warnings.push(warning.to_string());
                 }
                 sessions.apply(event);
             }

@@ -312,7 +312,7 @@ impl App {
                         crate::i18n::Text::SavedSessionSkipped,
                         &[
                             &saved.spec,
-                            &ui::session_list::spec_error_text(self.language(), &e),
+                            &crate::i18n::errors::spec_error_text(self.language(), &e),
                         ],
                     );
                     self.notices.push(notice);

@@ -84,16 +84,22 @@ pub struct ExportRow {
 }
 
 /// Why an export failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ExportError {
     /// The file could not be created or written.
-    #[error("cannot export to {path}: {source}")]
+    #[error("cannot export to {path}: {reason}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The IO error.
-        source: std::io::Error,
+        /// The system's words.
+        reason: String,
     },
+    /// The writer thread panicked.
+    #[error("the export thread panicked")]
+    Panicked,
+    /// The writer ended without saying how.
+    #[error("the export ended without a result")]
+    NoResult,
 }
 
 /// An export in progress. See the module docs.
@@ -105,7 +111,7 @@ pub struct ExportJob {
     written: Arc<AtomicU64>,
     finished: Arc<AtomicBool>,
     thread: Option<JoinHandle<Result<u64, ExportError>>>,
-    outcome: Option<Result<u64, String>>,
+    outcome: Option<Result<u64, ExportError>>,
 }
 
 impl ExportJob {
@@ -121,9 +127,9 @@ impl ExportJob {
         session: String,
         total: u64,
     ) -> Result<Self, ExportError> {
-        let io_error = |source| ExportError::Io {
+        let io_error = |source: std::io::Error| ExportError::Io {
             path: path.to_path_buf(),
-            source,
+            reason: source.to_string(),
         };
         let file = File::create(path).map_err(io_error)?;
         let (tx, rx) = crossbeam_channel::unbounded::<Vec<ExportRow>>();
@@ -140,7 +146,7 @@ impl ExportJob {
                     .map(|()| written_out.load(Ordering::Relaxed))
                     .map_err(|source| ExportError::Io {
                         path: thread_path,
-                        source,
+                        reason: source.to_string(),
                     });
                 finished_out.store(true, Ordering::Release);
                 result
@@ -211,12 +217,12 @@ impl ExportJob {
     }
 
     /// `Some` once the writer is done: rows written, or why it failed.
-    pub fn poll(&mut self) -> Option<&Result<u64, String>> {
+    pub fn poll(&mut self) -> Option<&Result<u64, ExportError>> {
         if self.outcome.is_none() && self.finished.load(Ordering::Acquire) {
             let result = match self.thread.take().map(JoinHandle::join) {
-                Some(Ok(result)) => result.map_err(|e| e.to_string()),
-                Some(Err(_)) => Err("the export thread panicked".to_string()),
-                None => Err("the export ended without a result".to_string()),
+                Some(Ok(result)) => result,
+                Some(Err(_)) => Err(ExportError::Panicked),
+                None => Err(ExportError::NoResult),
             };
             self.outcome = Some(result);
         }

@@ -9,9 +9,18 @@ use std::time::{Duration, Instant};
 /// A dialog closed faster than this without a file never showed up.
 const NEVER_SHOWN: Duration = Duration::from_millis(400);
 
-/// What the user is told when no dialog could open.
-pub const UNAVAILABLE: &str =
-    "no file dialog could open here (no desktop portal?); type the path instead";
+/// Why no dialog could open; the i18n table words it
+/// (`crate::i18n::errors::dialog_error_text`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DialogError {
+    /// No dialog showed up (no desktop portal on this machine): type the path instead.
+    Unavailable,
+    /// The dialog's thread could not be started; the system's words.
+    ThreadFailed {
+        /// What the system said.
+        detail: String,
+    },
+}
 
 /// Which dialog to show.
 #[derive(Clone, Debug)]
@@ -37,8 +46,8 @@ pub enum Answer {
     Picked(PathBuf),
     /// The user closed the dialog without choosing.
     Cancelled,
-    /// No dialog could open; the text says so and what to do instead.
-    Unavailable(String),
+    /// No dialog could open.
+    Unavailable(DialogError),
 }
 
 /// A dialog open on its own thread.
@@ -49,8 +58,8 @@ impl PendingDialog {
     /// Opens the dialog on a new thread.
     ///
     /// # Errors
-    /// A message for the user when the thread cannot be started.
-    pub fn spawn(kind: DialogKind) -> Result<Self, String> {
+    /// [`DialogError::ThreadFailed`] when the thread cannot be started.
+    pub fn spawn(kind: DialogKind) -> Result<Self, DialogError> {
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("sockdbg-file-dialog".into())
@@ -74,13 +83,15 @@ impl PendingDialog {
                 let answer = match picked {
                     Some(path) => Answer::Picked(path),
                     None if opened.elapsed() < NEVER_SHOWN => {
-                        Answer::Unavailable(UNAVAILABLE.to_string())
+                        Answer::Unavailable(DialogError::Unavailable)
                     }
                     None => Answer::Cancelled,
                 };
                 tx.send(answer).ok(); // the window closed meanwhile
             })
-            .map_err(|e| format!("cannot open a file dialog ({e}); type the path instead"))?;
+            .map_err(|e| DialogError::ThreadFailed {
+                detail: e.to_string(),
+            })?;
         Ok(Self(rx))
     }
 
@@ -89,7 +100,9 @@ impl PendingDialog {
         match self.0.try_recv() {
             Ok(answer) => Some(answer),
             Err(mpsc::TryRecvError::Empty) => None,
-            Err(mpsc::TryRecvError::Disconnected) => Some(Answer::Unavailable(UNAVAILABLE.into())),
+            Err(mpsc::TryRecvError::Disconnected) => {
+                Some(Answer::Unavailable(DialogError::Unavailable))
+            }
         }
     }
 }
@@ -122,6 +135,6 @@ mod tests {
             );
             std::thread::sleep(Duration::from_millis(10));
         };
-        assert_eq!(answer, Answer::Unavailable(UNAVAILABLE.to_string()));
+        assert_eq!(answer, Answer::Unavailable(DialogError::Unavailable));
     }
 }

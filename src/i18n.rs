@@ -1,6 +1,18 @@
-//! The UI's words in English and 简体中文: one typed table, [`Text`] keys with both
-//! languages written side by side, so a key without a translation does not compile. Strings
-//! with values use `{0}`, `{1}` placeholders, filled by [`trf`].
+//! The UI's words in English and 简体中文: typed tables whose keys have both languages
+//! written side by side, so a key without a translation does not compile. Strings with values
+//! use `{0}`, `{1}` placeholders, filled by [`trf`].
+//!
+//! - [`Text`] (here): the window's own words.
+//! - [`messages`]: the engine's messages (notes, warnings, close reasons, start failures),
+//!   rendered from their typed values in either language; their English is also their
+//!   `Display`, which headless output and export print.
+//! - [`errors`]: the codec's, spec's and file dialog's errors, rendered in either language.
+
+pub mod errors;
+mod message_words;
+pub mod messages;
+
+pub use message_words::Msg;
 
 use serde::{Deserialize, Serialize};
 
@@ -45,32 +57,44 @@ impl Language {
     }
 }
 
+/// A key of one of the word tables: its English and Chinese strings.
+pub trait Words: Copy {
+    /// The English and Chinese strings.
+    fn pair(self) -> [&'static str; 2];
+}
+
+/// Defines a table: an enum of keys (`$name`, documented by `$doc`), each with its English
+/// and Chinese strings, `ALL` keys, and [`Words`].
 macro_rules! texts {
-    ($($key:ident => $en:literal, $zh:literal;)*) => {
-        /// A UI string's key.
+    ($(#[doc = $doc:literal])* $name:ident { $($key:ident => $en:literal, $zh:literal;)* }) => {
+        $(#[doc = $doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum Text {
+        pub enum $name {
             $(
                 #[doc = $en]
                 $key,
             )*
         }
 
-        impl Text {
+        impl $name {
             /// Every key.
-            pub const ALL: &'static [Text] = &[$(Text::$key,)*];
+            pub const ALL: &'static [$name] = &[$($name::$key,)*];
+        }
 
-            /// The English and Chinese strings.
-            const fn pair(self) -> [&'static str; 2] {
+        impl $crate::i18n::Words for $name {
+            fn pair(self) -> [&'static str; 2] {
                 match self {
-                    $(Text::$key => [$en, $zh],)*
+                    $($name::$key => [$en, $zh],)*
                 }
             }
         }
     };
 }
+pub(crate) use texts;
 
 texts! {
+/// A UI string's key.
+Text {
     // Settings
     Settings => "Settings", "设置";
     Theme => "Theme", "主题";
@@ -272,7 +296,10 @@ texts! {
     // Detail pane
     ReceivedFrom => "received from", "接收自";
     SentTo => "sent to", "发送至";
-    NoteAbout => "note about", "提示";
+    DetailNote => "note", "提示";
+    DetailNoteAbout => "note about {0}", "关于 {0} 的提示";
+    DetailProblem => "problem", "问题";
+    DetailProblemAbout => "problem about {0}", "关于 {0} 的问题";
     ReadsSuffix => "  ·  {0} reads", "  ·  {0} 次读取";
     SkippedResync => "skipped while resynchronizing: {0}", "重新同步时跳过：{0}";
     IncompleteDetail => "not a whole frame: the stream or the send ended first", "不是完整的帧：连接或这次发送先结束了";
@@ -333,14 +360,14 @@ texts! {
     ChooseExportFile => "Choose export file…", "选择导出文件…";
     CancelExport => "Cancel export", "取消导出";
     Exported => "exported {0} row{|s} to {1}", "已导出 {0} 行到 {1}";
-    ExportFailed => "{0}", "导出失败：{0}";
+    ExportThreadPanicked => "the export thread panicked", "导出线程崩溃";
+    ExportNoResult => "the export ended without a result", "导出结束但没有结果";
     CaptureFile => "Capture file", "抓包文件";
     ChooseCaptureFile => "Choose capture file…", "选择抓包文件…";
     CaptureTip => "Write every byte, both ways, to a pcapng file for Wireshark", "将双向的每个字节写入 pcapng 文件，可用 Wireshark 打开";
-    CaptureFailed => "{0}", "抓包失败：{0}";
     SaveAs => "Save as", "另存为";
     DialogUnavailable => "no file dialog could open here (no desktop portal?); type the path instead", "此处无法打开文件对话框（没有桌面门户？），请直接输入路径";
-    DialogError => "{0}", "无法打开文件对话框：{0}";
+    DialogThreadFailed => "cannot open a file dialog ({0}); type the path instead", "无法打开文件对话框（{0}）；请直接输入路径";
     // Send box and tools
     LargeText => "{0} bytes of text: too large to edit here (paste appends)", "文本共 {0} 字节：太大，无法在此编辑（粘贴会追加）";
     LargeAllSelected => "all selected: a paste replaces it", "已全选：粘贴将替换全部文本";
@@ -404,9 +431,10 @@ texts! {
     SpecUnexpectedPath => "{0} takes no /path (only WebSocket sessions do)", "{0} 不接受 /路径（仅 WebSocket 会话可以）";
     PeerTotals => "{0}  RX {1} TX {2}", "{0}  收 {1} 发 {2}";
 }
+}
 
 /// The string of `key` in `language`.
-pub fn tr(language: Language, key: Text) -> &'static str {
+pub fn tr(language: Language, key: impl Words) -> &'static str {
     let [en, zh] = key.pair();
     match language {
         Language::English => en,
@@ -414,23 +442,17 @@ pub fn tr(language: Language, key: Text) -> &'static str {
     }
 }
 
-/// The string of `key` in `language` with `{0}`, `{1}`, ... replaced by `args`.
+/// The string of `key` in `language` with `{0}`, `{1}`, ... replaced by `args`, in one pass
+/// (a value holding `{1}` or `{a|b}` is inserted as it is).
 ///
 /// An English string may say `{one|many}` for a word that follows the first value's number:
 /// `"{0} client{|s}"` gives `1 client` and `2 clients`.
-pub fn trf(language: Language, key: Text, args: &[&dyn std::fmt::Display]) -> String {
+pub fn trf(language: Language, key: impl Words, args: &[&dyn std::fmt::Display]) -> String {
     let template = tr(language, key);
-    let first = args.first().map(|a| a.to_string());
-    let mut text = choose_plural(template, first.as_deref() == Some("1"));
-    for (index, arg) in args.iter().enumerate() {
-        text = text.replace(&format!("{{{index}}}"), &arg.to_string());
-    }
-    text
-}
-
-/// Replaces each `{one|many}` in `template` by one of its two words.
-fn choose_plural(template: &str, one: bool) -> String {
-    let mut out = String::with_capacity(template.len());
+    let args: Vec<String> = args.iter().map(ToString::to_string).collect();
+    let one = args.first().is_some_and(|a| a == "1");
+    let mut out =
+        String::with_capacity(template.len() + args.iter().map(String::len).sum::<usize>());
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         let Some(close) = rest[open..].find('}').map(|c| open + c) else {
@@ -438,9 +460,12 @@ fn choose_plural(template: &str, one: bool) -> String {
         };
         let inner = &rest[open + 1..close];
         out.push_str(&rest[..open]);
-        match inner.split_once('|') {
-            Some((singular, plural)) => out.push_str(if one { singular } else { plural }),
-            None => out.push_str(&rest[open..=close]),
+        if let Some(arg) = inner.parse::<usize>().ok().and_then(|i| args.get(i)) {
+            out.push_str(arg);
+        } else if let Some((singular, plural)) = inner.split_once('|') {
+            out.push_str(if one { singular } else { plural });
+        } else {
+            out.push_str(&rest[open..=close]);
         }
         rest = &rest[close + 1..];
     }
@@ -471,23 +496,19 @@ mod tests {
 
     #[test]
     fn every_key_has_both_languages_with_the_same_placeholders() {
-        for &key in Text::ALL {
-            let en = tr(Language::English, key);
-            let zh = tr(Language::Chinese, key);
-            assert!(!en.trim().is_empty(), "{key:?} has no English");
-            assert!(!zh.trim().is_empty(), "{key:?} has no Chinese");
-            assert_eq!(placeholders(en), placeholders(zh), "{key:?}");
+        fn check<K: Words + std::fmt::Debug>(keys: &[K]) {
+            for &key in keys {
+                let en = tr(Language::English, key);
+                let zh = tr(Language::Chinese, key);
+                assert!(!en.trim().is_empty(), "{key:?} has no English");
+                assert!(!zh.trim().is_empty(), "{key:?} has no Chinese");
+                assert_eq!(placeholders(en), placeholders(zh), "{key:?}");
+                // Only words every language shares (OK) may be equal.
+                assert!(en != zh, "{key:?} is not translated: {zh}");
+            }
         }
-    }
-
-    #[test]
-    fn chinese_strings_are_translated() {
-        // Only words every language shares (OK) may be equal.
-        for &key in Text::ALL {
-            let en = tr(Language::English, key);
-            let zh = tr(Language::Chinese, key);
-            assert!(en != zh, "{key:?} is not translated: {zh}");
-        }
+        check(Text::ALL);
+        check(Msg::ALL);
     }
 
     #[test]
@@ -499,6 +520,14 @@ mod tests {
         assert_eq!(
             trf(Language::Chinese, Text::SessionsCount, &[&3]),
             "3 个会话"
+        );
+    }
+
+    #[test]
+    fn values_are_inserted_as_they_are() {
+        assert_eq!(
+            trf(Language::English, Text::Totals, &[&"{1} {a|b}", &"2 B"]),
+            "RX {1} {a|b}  TX 2 B"
         );
     }
 

@@ -31,7 +31,8 @@ fn main() -> ExitCode {
 /// the usage line where clap leaves it out (invalid values), so every bad argument shows it.
 fn argument_error(error: &clap::Error) -> ExitCode {
     let rendered = error.render().to_string();
-    if error.use_stderr() && !rendered.contains("Usage:") {
+    let has_usage = error.get(clap::error::ContextKind::Usage).is_some();
+    if error.use_stderr() && !has_usage {
         let usage = Cli::command().render_usage();
         let text = rendered.replace(
             "\n\nFor more information",

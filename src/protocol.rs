@@ -1,12 +1,27 @@
 //! The only types that cross between the UI thread and the engine thread: [`Command`]s go
 //! to the engine, [`Event`]s come back. Everything here is owned data: ids, addresses,
-//! [`Bytes`] payloads and timestamps.
+//! [`Bytes`] payloads, timestamps, and what the engine tells the user as typed values (notes,
+//! warnings, close reasons, start failures, with their causes), which the i18n table turns
+//! into words.
+
+mod fault;
+mod message;
+
+pub use fault::{
+    CertProblem, CertSummary, OsError, TlsAlert, TlsFault, TlsRejection, TlsSession, WsClose,
+    WsFault,
+};
+pub use message::{
+    CloseReason, FileError, Interface, JobFailure, JoinCause, JoinProblem, Note, PeerList,
+    PemProblem, PemWrite, Refusal, SocketStep, StartFailure, TlsSetupError, Warning, WsSubprotocol,
+};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 
 use crate::codec::framing::Framing;
 use crate::codec::reply::ReplyRule;
@@ -18,7 +33,7 @@ pub struct SessionId(pub u64);
 
 /// Identifies one peer of a session: a TCP connection, or a UDP source address.
 /// Unique within its session, never reused while the session runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PeerId(pub u64);
 
 /// Identifies one background send (periodic or file) of a session; chosen by the sender.
@@ -36,16 +51,16 @@ pub struct Reactions {
 }
 
 /// How a background send ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum JobOutcome {
     /// Everything was sent.
     Completed,
     /// The user cancelled it (or stopped the session).
     Cancelled,
     /// It could not go on (session not running, peer gone).
-    Failed(String),
-    /// A file send's file could not be opened or read; the reason names the file.
-    FileFailed(String),
+    Failed(JobFailure),
+    /// A file send's file could not be opened or read.
+    FileFailed(FileError),
 }
 
 /// Where a send goes.
@@ -168,8 +183,8 @@ pub enum Event {
     StartFailed {
         /// The session.
         id: SessionId,
-        /// One line saying why, for the user.
-        reason: String,
+        /// Why.
+        reason: StartFailure,
     },
     /// A TCP connection opened, or a UDP source was seen for the first time.
     PeerConnected {
@@ -188,8 +203,8 @@ pub enum Event {
         id: SessionId,
         /// The peer that went away.
         peer: PeerId,
-        /// Why: `closed by peer`, `connection reset by peer`, `disconnected by user`, ...
-        reason: String,
+        /// Why: closed by peer, reset by peer, disconnected by the user, ...
+        reason: CloseReason,
         /// When.
         at: SystemTime,
     },
@@ -210,8 +225,8 @@ pub enum Event {
     Warning {
         /// The session.
         id: SessionId,
-        /// One line for the user.
-        message: String,
+        /// What went wrong.
+        warning: Warning,
         /// When.
         at: SystemTime,
     },
@@ -222,8 +237,8 @@ pub enum Event {
         id: SessionId,
         /// The peer it concerns, if one.
         peer: Option<PeerId>,
-        /// One line for the user.
-        message: String,
+        /// What it did.
+        note: Note,
         /// When.
         at: SystemTime,
     },
@@ -261,7 +276,7 @@ pub enum Event {
         /// The session.
         id: SessionId,
         /// Why it ended, when the user did not ask for it.
-        reason: Option<String>,
+        reason: Option<CloseReason>,
     },
 }
 

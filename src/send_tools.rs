@@ -18,6 +18,7 @@ use crate::codec::framing::Framing;
 use crate::codec::reply::{ReplyRule, RuleSet};
 use crate::codec::send::{SendOptions, build_payload};
 use crate::config::{CONFIG_VERSION, OnConnect, QuickCommand, QuickCommandFile, SavedSession};
+use crate::i18n::messages::Render;
 use crate::i18n::{Language, Text, tr, trf};
 use crate::protocol::{
     Command, Event, JobId, JobOutcome, PeerId, Reactions, SendTarget, SessionId,
@@ -46,14 +47,14 @@ impl JobView {
         (done, total)
     }
 
-    /// One line on how it ended, once every job has, in `language` (an engine's failure
-    /// reason stays as the engine wrote it).
+    /// One line on how it ended, once every job has, in `language`.
     pub fn outcome_text(&self, language: Language) -> Option<String> {
         if self.running() || self.jobs.is_empty() {
             return None;
         }
         let failed = self.jobs.values().find_map(|(_, _, end)| match end {
-            Some(JobOutcome::Failed(why) | JobOutcome::FileFailed(why)) => Some(why.clone()),
+            Some(JobOutcome::Failed(why)) => Some(why.render(language)),
+            Some(JobOutcome::FileFailed(why)) => Some(why.render(language)),
             _ => None,
         });
         let cancelled = self
@@ -186,11 +187,11 @@ impl SendTools {
     /// A message in `language` naming the bad rule or the on-connect payload's problem.
     pub fn reactions(&self, language: Language) -> Result<Reactions, String> {
         RuleSet::compile(&self.rules)
-            .map_err(|e| crate::ui::quick_commands::rule_error_text(language, &self.rules, &e))?;
+            .map_err(|e| crate::i18n::errors::rule_error_text(language, &e))?;
         let on_connect = if self.on_connect.enabled {
             let bytes =
                 build_payload(&self.on_connect.payload, &self.on_connect.options).map_err(|e| {
-                    let why = crate::ui::send_box::send_error_text(language, &e);
+                    let why = crate::i18n::errors::send_error_text(language, &e);
                     trf(language, Text::OnConnectError, &[&why])
                 })?;
             Some(Bytes::from(bytes))
@@ -319,7 +320,7 @@ impl App {
                     self.command(Command::Send { id, target, data });
                 }
             }
-            Err(e) => view.send_error = Some(crate::ui::send_box::send_error_text(language, &e)),
+            Err(e) => view.send_error = Some(crate::i18n::errors::send_error_text(language, &e)),
         }
     }
 
@@ -378,7 +379,7 @@ impl App {
                         }
                     }
                     Err(e) => {
-                        let why = crate::ui::send_box::send_error_text(language, &e);
+                        let why = crate::i18n::errors::send_error_text(language, &e);
                         self.view_of(id).tools.tools_error = Some(trf(
                             language,
                             Text::QuickCommandError,
@@ -490,7 +491,7 @@ impl App {
                     Ok(dialog) => self.view_of(id).tools.picking = Some(dialog),
                     Err(message) => {
                         self.view_of(id).tools.tools_error =
-                            Some(crate::ui::dialog_error_text(language, &message));
+                            Some(crate::i18n::errors::dialog_error_text(language, &message));
                     }
                 }
             }
@@ -560,7 +561,7 @@ impl App {
         let data = match build_payload(&view.send_text, &options) {
             Ok(bytes) => Bytes::from(bytes),
             Err(e) => {
-                view.send_error = Some(crate::ui::send_box::send_error_text(language, &e));
+                view.send_error = Some(crate::i18n::errors::send_error_text(language, &e));
                 return;
             }
         };
@@ -599,7 +600,8 @@ impl App {
                 }
                 crate::file_dialog::Answer::Cancelled => {}
                 crate::file_dialog::Answer::Unavailable(message) => {
-                    view.tools.tools_error = Some(crate::ui::dialog_error_text(language, &message));
+                    view.tools.tools_error =
+                        Some(crate::i18n::errors::dialog_error_text(language, &message));
                 }
             }
         }

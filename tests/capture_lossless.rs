@@ -175,7 +175,11 @@ fn a_capture_to_a_full_disk_reports_it_and_the_log_keeps_every_entry() {
     let deadline = Instant::now() + Duration::from_secs(5);
     let error = loop {
         let state = &fixture.app.traffic[&fixture.id];
-        let error = state.capture.as_ref().and_then(|c| c.error());
+        let error = state
+            .capture
+            .as_ref()
+            .and_then(|c| c.error())
+            .map(|e| e.to_string());
         if let Some(error) = error.or_else(|| state.capture_error.clone()) {
             break error;
         }

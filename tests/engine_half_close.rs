@@ -11,7 +11,7 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
 use common::{Engine, QUIET, accept, assert_tcp_closed, read_exactly, tcp_connect};
-use sockdbg::protocol::{Command, Direction, Event, PeerId, SendTarget, SessionId};
+use sockdbg::protocol::{Command, Direction, Event, PeerId, SendTarget, SessionId, Warning};
 
 const SERVER: SessionId = SessionId(1);
 const CLIENT: SessionId = SessionId(2);
@@ -32,7 +32,7 @@ fn peer_note(engine: &mut Engine, id: SessionId, peer: PeerId) -> String {
         "a note on the peer",
         |e| matches!(e, Event::Note { id: i, peer: Some(p), .. } if *i == id && *p == peer),
     ) {
-        Event::Note { message, .. } => message,
+        Event::Note { note, .. } => note.to_string(),
         _ => unreachable!("matched Note"),
     }
 }
@@ -45,7 +45,7 @@ fn disconnected(engine: &Engine, id: SessionId, peer: PeerId) -> Option<String> 
             peer: p,
             reason,
             ..
-        } if *i == id && *p == peer => Some(reason.clone()),
+        } if *i == id && *p == peer => Some(reason.to_string()),
         _ => None,
     })
 }
@@ -121,8 +121,8 @@ fn a_server_keeps_sending_to_a_half_closed_client_until_it_is_gone() {
         "{reason}"
     );
     let failed = engine.history().iter().any(|e| {
-        matches!(e, Event::Warning { id, message, .. }
-            if *id == SERVER && message.starts_with("send to client #1 failed: "))
+        matches!(e, Event::Warning { id, warning: Warning::SendFailed { peer: p, .. }, .. }
+            if *id == SERVER && *p == peer)
     });
     assert!(failed, "the failed send is reported");
     // The session serves on.

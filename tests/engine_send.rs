@@ -12,7 +12,10 @@ use bytes::Bytes;
 use common::{DEADLINE, Engine, read_exactly, recv_datagram, tcp_connect, udp_socket};
 use sockdbg::codec::reply::{MatchKind, ReplyRule};
 use sockdbg::codec::send::{LineEnding, SendOptions};
-use sockdbg::protocol::{Command, Event, JobId, JobOutcome, Reactions, SendTarget, SessionId};
+use sockdbg::protocol::{
+    Command, Event, FileError, JobFailure, JobId, JobOutcome, Note, Reactions, Refusal, SendTarget,
+    SessionId,
+};
 
 fn job_ended(engine: &mut Engine, job: JobId) -> (u64, JobOutcome) {
     match engine.wait_for(
@@ -120,7 +123,7 @@ fn periodic_send_on_a_stopped_session_fails_cleanly() {
     let (done, outcome) = job_ended(&mut engine, job);
     assert_eq!(done, 0);
     assert!(
-        matches!(outcome, JobOutcome::Failed(ref why) if why.contains("not running")),
+        matches!(outcome, JobOutcome::Failed(JobFailure::NotRunning)),
         "{outcome:?}"
     );
     engine.shutdown();
@@ -203,7 +206,7 @@ fn missing_file_is_reported() {
     });
     let (_, outcome) = job_ended(&mut engine, job);
     assert!(
-        matches!(outcome, JobOutcome::FileFailed(ref why) if why.contains("cannot open")),
+        matches!(outcome, JobOutcome::FileFailed(FileError::Open { .. })),
         "{outcome:?}"
     );
     engine.shutdown();
@@ -236,10 +239,15 @@ fn tcp_server_auto_replies_and_welcomes() {
     assert_eq!(read_exactly(&mut client, 8), b"welcome\n");
     client.write_all(b"ping\r\n").expect("write");
     assert_eq!(read_exactly(&mut client, 5), b"pong\n");
-    engine.wait_for(
-        "a note naming rule 1",
-        |e| matches!(e, Event::Note { message, .. } if message.contains("auto-reply rule 1")),
-    );
+    engine.wait_for("a note naming rule 1", |e| {
+        matches!(
+            e,
+            Event::Note {
+                note: Note::AutoReply { rule: 1, .. },
+                ..
+            }
+        )
+    });
     client.write_all(b"bob\n").expect("write");
     assert_eq!(read_exactly(&mut client, 12), b"Hello, bob!\n");
 
@@ -328,7 +336,7 @@ fn periodic_send_to_nobody_ends_with_the_reason_instead_of_a_warning_flood() {
     let (done, outcome) = job_ended(&mut engine, job);
     assert_eq!(
         outcome,
-        JobOutcome::Failed("not sent: no client is connected".into())
+        JobOutcome::Failed(JobFailure::Refused(Refusal::NoClient))
     );
     assert!(done <= 2, "{done}");
     engine.assert_no("a warning", common::QUIET, |e| {

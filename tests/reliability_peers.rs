@@ -127,7 +127,7 @@ fn any_peer_disconnected(engine: &mut Engine) -> String {
         "PeerDisconnected",
         |e| matches!(e, Event::PeerDisconnected { id, .. } if *id == SERVER),
     ) {
-        Event::PeerDisconnected { reason, .. } => reason,
+        Event::PeerDisconnected { reason, .. } => reason.to_string(),
         _ => unreachable!("matched PeerDisconnected"),
     }
 }
@@ -137,7 +137,9 @@ fn warnings_containing(engine: &Engine, text: &str) -> Vec<String> {
         .history()
         .iter()
         .filter_map(|e| match e {
-            Event::Warning { message, .. } if message.contains(text) => Some(message.clone()),
+            Event::Warning { warning, .. } => {
+                Some(warning.to_string()).filter(|w| w.contains(text))
+            }
             _ => None,
         })
         .collect()

@@ -268,7 +268,7 @@ fn inner_ipv4_group_loop_option_and_rejoin() {
     engine.assert_no(
         "a membership warning",
         QUIET,
-        |e| matches!(e, Event::Warning { message, .. } if message.contains("239.1.2.3")),
+        |e| matches!(e, Event::Warning { warning, .. } if warning.to_string().contains("239.1.2.3")),
     );
     engine.shutdown();
 }
@@ -684,7 +684,7 @@ fn note(engine: &mut Engine, id: SessionId) -> String {
         "a note",
         |e| matches!(e, Event::Note { id: i, .. } if *i == id),
     ) {
-        Event::Note { message, .. } => message,
+        Event::Note { note, .. } => note.to_string(),
         _ => unreachable!("matched Note"),
     }
 }

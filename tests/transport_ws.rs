@@ -18,7 +18,7 @@ use bytes::Bytes;
 use common::{DEADLINE, Engine, QUIET};
 use futures_util::{SinkExt, StreamExt};
 use sockdbg::protocol::{
-    Command, Direction, Event, JobId, JobOutcome, PeerId, SendTarget, SessionId,
+    Command, Direction, Event, JobId, JobOutcome, PeerId, SendTarget, SessionId, Warning,
 };
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
@@ -720,9 +720,10 @@ fn a_file_goes_as_64_kib_messages_and_a_peer_that_does_not_read_gets_sends_refus
         engine.send_bytes(SERVER, SendTarget::Peer(id), &chunk);
         engine.collect_for(Duration::from_millis(20));
         refused = engine.history().iter().find_map(|e| match e {
-            Event::Warning { message, .. } if message.contains("already queued") => {
-                Some(message.clone())
-            }
+            Event::Warning {
+                warning: warning @ Warning::QueueFull { .. },
+                ..
+            } => Some(warning.to_string()),
             _ => None,
         });
         if refused.is_some() {

@@ -4,23 +4,28 @@
 //! and an export, the statistics window, every create form and the "More transports" menu,
 //! the settings menu, inline errors), and every accessibility node's label and value is
 //! checked: text with ASCII letters must hold Chinese characters, or be one of the
-//! technical tokens or data this file lists (addresses, hex, the log's own data and the
-//! engine's notes, which stay as the engine wrote them).
+//! technical tokens or data this file lists (addresses, hex, the log's own data), and no
+//! English piece of the UI's or the engine messages' tables may show. The engine's notes,
+//! close reasons and bind/connect errors are typed and worded in the window's language: a
+//! bind on a port already taken, a connect to a closed port, a peer that closes and an
+//! auto-reply all read in Chinese, and switching the language rewords old log lines.
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use sockdbg::app::{Action, App};
-use sockdbg::i18n::{Language, Text, tr};
-use sockdbg::model::{EntryKind, SessionState};
+use sockdbg::i18n::{Language, Msg, Text, Words};
+use sockdbg::model::{EntryKind, LogNote, SessionState};
 use sockdbg::protocol::SessionId;
 use sockdbg::spec::{SessionKind, SessionSpec};
 use sockdbg::ui::traffic_view::FramingMode;
-use ui_support::{DEADLINE, harness, only_session, step_until, temp_config};
+use ui_support::{
+    DEADLINE, answered_ping, harness, only_session, read_exactly, step_until, temp_config,
+};
 
 mod ui_support;
 
@@ -119,17 +124,23 @@ fn is_data(text: &str, data: &[String]) -> bool {
         .any(|d| text == d || (d.len() >= 4 && text.contains(d.as_str())))
 }
 
-/// The English strings of the UI table, cut at their placeholders: pieces of four letters
-/// or more that no Chinese string keeps (`Delete` stays as the key's name, `TCP` as is).
+/// Both languages of every key of the UI's table and of the engine messages' table.
+fn table_pairs() -> Vec<[&'static str; 2]> {
+    let ui = Text::ALL.iter().map(|&key| key.pair());
+    let engine = Msg::ALL.iter().map(|&key| key.pair());
+    ui.chain(engine).collect()
+}
+
+/// The English strings of the UI's and the engine messages' tables, cut at their
+/// placeholders: pieces of four letters or more that no Chinese string keeps (`Delete` stays
+/// as the key's name, `TCP` as is).
 fn english_pieces() -> Vec<String> {
-    let chinese: Vec<&str> = Text::ALL
+    let pairs = table_pairs();
+    let chinese: Vec<&str> = pairs.iter().map(|[_, zh]| *zh).collect();
+    let mut pieces: Vec<String> = pairs
         .iter()
-        .map(|&key| tr(Language::Chinese, key))
-        .collect();
-    let mut pieces: Vec<String> = Text::ALL
-        .iter()
-        .flat_map(|&key| {
-            let mut english = tr(Language::English, key).to_string();
+        .flat_map(|[en, _]| {
+            let mut english = en.to_string();
             for index in 0..10 {
                 english = english.replace(&format!("{{{index}}}"), "\u{0}");
             }
@@ -147,9 +158,10 @@ fn english_pieces() -> Vec<String> {
     pieces
 }
 
-/// The data the window shows as it is: what went over the wire and the engine's notes.
-fn data_of(app: &App, id: SessionId) -> Vec<String> {
-    let mut data = vec![
+/// The data the window shows as it is: what went over the wire and what this test typed.
+/// (The engine's notes are not data: they are worded in the window's language.)
+fn test_data() -> Vec<String> {
+    vec![
         PEER_DATA.trim_end().to_string(),
         REPLY_DATA.to_string(),
         "ping".to_string(),
@@ -161,18 +173,7 @@ fn data_of(app: &App, id: SessionId) -> Vec<String> {
         // The auto-reply rule's reply, typed as a user would.
         "{upper}".to_string(),
         "{upper}\\q".to_string(),
-    ];
-    if let Some(session) = app.sessions.get(id) {
-        let log = &session.log;
-        for index in 0..log.len() {
-            if let Some(entry) = log.get_by_index(index)
-                && !entry.kind.is_traffic()
-            {
-                data.push(String::from_utf8_lossy(entry.bytes).into_owned());
-            }
-        }
-    }
-    data
+    ]
 }
 
 /// Every label and value in the window now that is not acceptable, tagged with `phase`.
@@ -259,25 +260,6 @@ fn pick(harness: &mut Harness<'_, App>, combo: &str, choice: &str) {
     harness.run_steps(3);
 }
 
-/// Reads from `peer` until `want` bytes came, within the deadline.
-fn read_exactly(peer: &mut TcpStream, want: usize) -> Vec<u8> {
-    let start = Instant::now();
-    let mut got = Vec::new();
-    let mut buf = [0u8; 256];
-    while got.len() < want {
-        assert!(start.elapsed() < DEADLINE, "peer read timed out: {got:?}");
-        match peer.read(&mut buf) {
-            Ok(0) => panic!("server closed the connection"),
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(e)
-                if e.kind() == std::io::ErrorKind::WouldBlock
-                    || e.kind() == std::io::ErrorKind::TimedOut => {}
-            Err(e) => panic!("peer read: {e}"),
-        }
-    }
-    got
-}
-
 #[test]
 fn the_chinese_window_has_no_english_left() {
     let store = temp_config("chinese-everywhere");
@@ -292,7 +274,7 @@ fn the_chinese_window_has_no_english_left() {
     let server: SocketAddr = local_addr;
 
     // The walker sees English: in the English window it finds plenty.
-    let english = offenders(&harness, "english", &data_of(harness.state(), id));
+    let english = offenders(&harness, "english", &test_data());
     assert!(
         english.iter().any(|o| o.contains("\"Send\"")),
         "the check finds English labels: {english:?}"
@@ -304,7 +286,7 @@ fn the_chinese_window_has_no_english_left() {
     let mut all = BTreeSet::new();
     let mut walk = |harness: &mut Harness<'static, App>, phase: &str| {
         harness.run_steps(3);
-        let data = data_of(harness.state(), id);
+        let data = test_data();
         all.extend(offenders(harness, phase, &data));
     };
 
@@ -690,6 +672,200 @@ fn the_chinese_window_has_no_english_left() {
         all.len(),
         all.into_iter().collect::<Vec<_>>().join("\n")
     );
+}
+
+/// A loopback port with nothing listening on it (bound, then released).
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// The session of `spec`.
+fn session_of(app: &App, spec: &SessionSpec) -> SessionId {
+    app.sessions
+        .iter()
+        .find(|s| s.spec == *spec)
+        .map(|s| s.id)
+        .expect("the session exists")
+}
+
+/// Whether the log of `id` holds a note matching `want`.
+fn has_note(app: &App, id: SessionId, want: impl Fn(&LogNote) -> bool) -> bool {
+    app.sessions.get(id).is_some_and(|s| {
+        (0..s.log.len())
+            .filter_map(|i| s.log.get_by_index(i))
+            .filter_map(|e| e.note())
+            .any(|note| want(&note))
+    })
+}
+
+/// Fails if some label or value in the window contains `needle`.
+fn assert_hides(harness: &Harness<'_, App>, needle: &str) {
+    for node in harness.root().children_recursive() {
+        let node = node.accesskit_node();
+        for text in [node.label(), node.value()].into_iter().flatten() {
+            assert!(
+                !text.contains(needle),
+                "the window shows {needle:?} in {text:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn engine_notes_close_reasons_and_start_errors_read_in_chinese() {
+    // A port another program holds, a port nobody listens on, and a server of ours.
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let taken = holder.local_addr().expect("address").port();
+    let closed = closed_port();
+    let server = server_spec();
+    let in_use: SessionSpec = format!("tcp-server:127.0.0.1:{taken}")
+        .parse()
+        .expect("spec");
+    let refused: SessionSpec = format!("tcp-client:127.0.0.1:{closed}")
+        .parse()
+        .expect("spec");
+    let store = temp_config("chinese-engine");
+    let mut harness = harness(store, vec![server.clone(), in_use.clone(), refused.clone()]);
+    harness
+        .state_mut()
+        .perform(Action::SetLanguage(Language::Chinese));
+    let server_id = session_of(harness.state(), &server);
+    let in_use_id = session_of(harness.state(), &in_use);
+    let refused_id = session_of(harness.state(), &refused);
+    step_until(&mut harness, "all three sessions settled", |app| {
+        let state = |id| app.sessions.get(id).map(|s| s.state.clone());
+        matches!(state(server_id), Some(SessionState::Running { .. }))
+            && matches!(state(in_use_id), Some(SessionState::Failed(_)))
+            && matches!(state(refused_id), Some(SessionState::Failed(_)))
+    });
+    let SessionState::Running { local_addr } = harness
+        .state()
+        .sessions
+        .get(server_id)
+        .expect("server")
+        .state
+    else {
+        unreachable!("waited for it")
+    };
+
+    // An auto-reply rule answers a peer, which then leaves.
+    let peer = answered_ping(&mut harness, server_id, local_addr);
+    step_until(&mut harness, "the auto-reply noted", |app| {
+        has_note(app, server_id, |n| {
+            matches!(n, LogNote::Note(sockdbg::protocol::Note::AutoReply { .. }))
+        })
+    });
+    drop(peer);
+    step_until(&mut harness, "the peer's close noted", |app| {
+        has_note(app, server_id, |n| {
+            matches!(n, LogNote::PeerDisconnected(_))
+        })
+    });
+
+    let mut all = BTreeSet::new();
+    let port = local_addr.port();
+    let sessions = [
+        (
+            server_id,
+            vec![
+                format!("正在监听 127.0.0.1:{port}"),
+                "已连接".to_string(),
+                "自动回复规则 1（包含 \"ping\" => \"pong\\r\\n\"）已匹配；回复 6 字节：70 6F 6E 67 0D 0A"
+                    .to_string(),
+                "已断开：对方关闭了连接".to_string(),
+            ],
+        ),
+        (
+            in_use_id,
+            vec![format!(
+                "无法绑定 127.0.0.1:{taken}：地址已被占用（其他程序或会话正在使用此端口）"
+            )],
+        ),
+        (
+            refused_id,
+            vec![format!(
+                "无法连接到 127.0.0.1:{closed}：连接被拒绝（那里没有程序在监听）"
+            )],
+        ),
+    ];
+    for (id, shown) in sessions {
+        harness.state_mut().selected = Some(id);
+        harness.run_steps(3);
+        for text in shown {
+            assert_shows(&harness, &text);
+        }
+        all.extend(offenders(
+            &harness,
+            &format!("session {id:?}"),
+            &test_data(),
+        ));
+    }
+    // The session list says why the two others failed, in Chinese too.
+    assert_shows(&harness, "失败：无法绑定");
+    assert_shows(&harness, "失败：无法连接到");
+    for english in [
+        "listening on",
+        "connected",
+        "auto-reply",
+        "closed by peer",
+        "cannot bind",
+        "already in use",
+        "cannot connect",
+        "connection refused",
+    ] {
+        assert_hides(&harness, english);
+    }
+    assert!(
+        all.is_empty(),
+        "English left in the Chinese window ({}):\n{}",
+        all.len(),
+        all.into_iter().collect::<Vec<_>>().join("\n")
+    );
+    drop(holder);
+}
+
+#[test]
+fn switching_the_language_rewords_old_log_lines() {
+    let store = temp_config("chinese-switch");
+    let mut harness = harness(store, vec![server_spec()]);
+    step_until(&mut harness, "server running", |app| {
+        matches!(only_session(app).state, SessionState::Running { .. })
+    });
+    let SessionState::Running { local_addr } = only_session(harness.state()).state else {
+        unreachable!("waited for it")
+    };
+    let peer = TcpStream::connect_timeout(&local_addr, DEADLINE).expect("peer connects");
+    step_until(&mut harness, "peer listed", |app| {
+        only_session(app).connected_peers().count() == 1
+    });
+    drop(peer);
+    step_until(&mut harness, "peer gone", |app| {
+        only_session(app).connected_peers().next().is_none()
+    });
+    harness.run_steps(2);
+    assert_eq!(harness.state().language(), Language::English);
+    assert_shows(&harness, &format!("listening on {local_addr}"));
+    assert_shows(&harness, "disconnected: closed by peer");
+
+    harness
+        .state_mut()
+        .perform(Action::SetLanguage(Language::Chinese));
+    harness.run_steps(3);
+    assert_shows(&harness, &format!("正在监听 {local_addr}"));
+    assert_shows(&harness, "已连接");
+    assert_shows(&harness, "已断开：对方关闭了连接");
+    assert_hides(&harness, "listening on");
+    assert_hides(&harness, "closed by peer");
+
+    harness
+        .state_mut()
+        .perform(Action::SetLanguage(Language::English));
+    harness.run_steps(3);
+    assert_shows(&harness, "disconnected: closed by peer");
+    assert_hides(&harness, "对方关闭了连接");
 }
 
 #[test]

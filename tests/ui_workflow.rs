@@ -190,7 +190,10 @@ fn traffic_shows_without_input_events_and_ctrl_enter_sends() {
     );
     let mut port = 0;
     step_until(&mut harness, "listening", |app| {
-        only_session(app).state_text().starts_with("listening") && {
+        matches!(
+            only_session(app).state,
+            sockdbg::model::SessionState::Running { .. }
+        ) && {
             port = local_port(only_session(app)).unwrap_or(0);
             true
         }

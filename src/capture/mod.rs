@@ -44,15 +44,15 @@ const PEER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x02];
 const WINDOW: u16 = 65_535;
 
 /// Why a capture failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum CaptureError {
     /// The file could not be created or written.
-    #[error("capture file {path}: {source}")]
+    #[error("capture file {path}: {reason}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The IO error.
-        source: std::io::Error,
+        /// The system's words.
+        reason: String,
     },
     /// pcap-file refused a block.
     #[error("capture file {path}: {message}")]
@@ -396,7 +396,7 @@ pub struct CaptureThread {
     tx: Option<crossbeam_channel::Sender<Message>>,
     thread: Option<JoinHandle<Result<u64, CaptureError>>>,
     packets: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    failed: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    failed: std::sync::Arc<std::sync::Mutex<Option<CaptureError>>>,
 }
 
 impl CaptureThread {
@@ -410,9 +410,9 @@ impl CaptureThread {
         only: Option<SessionId>,
         sessions: &[(SessionId, SessionSpec, Option<SocketAddr>)],
     ) -> Result<Self, CaptureError> {
-        let io_error = |source| CaptureError::Io {
+        let io_error = |source: std::io::Error| CaptureError::Io {
             path: path.to_path_buf(),
-            source,
+            reason: source.to_string(),
         };
         let file = File::create(path).map_err(io_error)?;
         let mut capture = PcapngCapture::new(BufWriter::new(file), only).map_err(|message| {
@@ -437,7 +437,7 @@ impl CaptureThread {
                 if let Err(e) = &result
                     && let Ok(mut slot) = failed_out.lock()
                 {
-                    *slot = Some(e.to_string());
+                    *slot = Some(e.clone());
                 }
                 result
             })
@@ -477,7 +477,7 @@ impl CaptureThread {
     }
 
     /// Why writing stopped, if it failed.
-    pub fn error(&self) -> Option<String> {
+    pub fn error(&self) -> Option<CaptureError> {
         self.failed.lock().ok().and_then(|slot| slot.clone())
     }
 
@@ -518,9 +518,9 @@ fn write_loop(
         path: path.to_path_buf(),
         message,
     };
-    let io_error = |source| CaptureError::Io {
+    let io_error = |source: std::io::Error| CaptureError::Io {
         path: path.to_path_buf(),
-        source,
+        reason: source.to_string(),
     };
     while let Ok(first) = rx.recv() {
         // Write everything queued, then flush once: the file is complete on disk whenever the
@@ -585,7 +585,7 @@ mod tests {
             Event::PeerDisconnected {
                 id,
                 peer: PeerId(1),
-                reason: "closed by peer".into(),
+                reason: crate::protocol::CloseReason::ClosedByPeer,
                 at,
             },
         ];

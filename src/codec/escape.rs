@@ -18,7 +18,7 @@ pub enum Piece {
 }
 
 /// Why escapes could not be parsed. Columns are 1-based characters, as a user counts them.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum EscapeError {
     /// `\` followed by a character that is not an escape.
     #[error("unknown escape '\\{ch}' at column {column} (use \\r \\n \\t \\\\ \\0 or \\xNN)")]
@@ -49,6 +49,23 @@ impl EscapeError {
             EscapeError::Unknown { column, .. }
             | EscapeError::BadHexByte { column }
             | EscapeError::Trailing { column } => *column,
+        }
+    }
+
+    /// The same error for input that starts `by` columns further right (a piece of a longer
+    /// text).
+    pub fn shifted(self, by: usize) -> Self {
+        match self {
+            Self::Unknown { ch, column } => Self::Unknown {
+                ch,
+                column: column + by,
+            },
+            Self::BadHexByte { column } => Self::BadHexByte {
+                column: column + by,
+            },
+            Self::Trailing { column } => Self::Trailing {
+                column: column + by,
+            },
         }
     }
 }

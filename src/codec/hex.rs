@@ -3,7 +3,7 @@
 
 /// Why hex input could not be parsed. Positions are 1-based character columns, as a user
 /// counts them in the send box.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum HexError {
     /// A character that is not a hex digit or separator.
     #[error("'{ch}' at column {column} is not a hex digit")]

@@ -20,7 +20,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::escape::{Piece, literal, unescape};
-use crate::codec::hex::{HexError, parse_hex, to_hex_spaced};
+use crate::codec::hex::{HexError, parse_hex};
 use crate::codec::send::{
     SendError, SendOptions, build_payload, encode_pieces, finish_payload, split_payload,
 };
@@ -114,23 +114,47 @@ impl Default for ReplyRule {
     }
 }
 
+/// What a rule is, for the log: its name, pattern and reply as the user typed them. The
+/// i18n table words it (`contains "ping" => "pong\r\n"`, the texts quoted once, as typed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleSummary {
+    /// The rule's name (may be empty).
+    pub name: String,
+    /// How the pattern is compared.
+    pub match_kind: MatchKind,
+    /// The pattern is hex bytes.
+    pub pattern_hex: bool,
+    /// The pattern as typed.
+    pub pattern: String,
+    /// What it answers.
+    pub reply: ReplySummary,
+}
+
+/// What a rule answers, as typed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReplySummary {
+    /// The received bytes.
+    Echo,
+    /// Hex bytes, as typed.
+    Hex(String),
+    /// A text template, as typed (escapes not yet replaced).
+    Text(String),
+}
+
 impl ReplyRule {
-    /// A short description for lists and the log: `contains "ping" => "pong"`.
-    pub fn summary(&self) -> String {
-        let pattern = match (self.match_kind, self.pattern_hex) {
-            (MatchKind::Any, _) => "anything".to_string(),
-            (kind, true) => format!("{} hex {}", kind.label(), self.pattern),
-            (kind, false) => format!("{} {:?}", kind.label(), self.pattern),
-        };
+    /// What the rule is, for lists and the log.
+    pub fn summary(&self) -> RuleSummary {
         let reply = match self.reply_kind {
-            ReplyKind::Echo => "echo".to_string(),
-            ReplyKind::Send if self.options.hex => format!("hex {}", self.reply),
-            ReplyKind::Send => format!("{:?}", self.reply),
+            ReplyKind::Echo => ReplySummary::Echo,
+            ReplyKind::Send if self.options.hex => ReplySummary::Hex(self.reply.clone()),
+            ReplyKind::Send => ReplySummary::Text(self.reply.clone()),
         };
-        if self.name.is_empty() {
-            format!("{pattern} => {reply}")
-        } else {
-            format!("{}: {pattern} => {reply}", self.name)
+        RuleSummary {
+            name: self.name.clone(),
+            match_kind: self.match_kind,
+            pattern_hex: self.pattern_hex,
+            pattern: self.pattern.clone(),
+            reply,
         }
     }
 
@@ -323,13 +347,33 @@ pub fn compile_regex(pattern: &str) -> Result<Regex, MatchError> {
 }
 
 /// A rule that cannot be used, with its 1-based position.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("auto-reply rule {number}: {message}")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error("auto-reply rule {number}: {problem}")]
 pub struct RuleError {
     /// 1-based position in the list.
     pub number: usize,
     /// What is wrong.
-    pub message: String,
+    pub problem: RuleProblem,
+}
+
+/// What is wrong with a rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum RuleProblem {
+    /// A regex on a hex pattern.
+    #[error("a regex matches text, not hex")]
+    RegexOnHex,
+    /// The regex does not compile; the regex library's explanation.
+    #[error("invalid regex: {detail}")]
+    InvalidRegex {
+        /// The regex library's words.
+        detail: String,
+    },
+    /// The hex pattern is not valid hex.
+    #[error("invalid hex pattern: {0}")]
+    InvalidHexPattern(HexError),
+    /// The reply cannot be built.
+    #[error("reply: {0}")]
+    Reply(SendError),
 }
 
 enum Matcher {
@@ -363,8 +407,8 @@ impl std::fmt::Debug for RuleSet {
 pub struct Answer {
     /// 1-based position of the rule.
     pub number: usize,
-    /// The rule's summary, for the log.
-    pub summary: String,
+    /// What the rule is, for the log.
+    pub summary: RuleSummary,
     /// The reply bytes, or why they could not be built (e.g. `{data}` not encodable).
     pub bytes: Result<Vec<u8>, SendError>,
 }
@@ -378,28 +422,32 @@ impl RuleSet {
     pub fn compile(rules: &[ReplyRule]) -> Result<Self, RuleError> {
         let mut compiled = Vec::with_capacity(rules.len());
         for (index, rule) in rules.iter().enumerate() {
-            let error = |message: String| RuleError {
+            let error = |problem| RuleError {
                 number: index + 1,
-                message,
+                problem,
             };
             let matcher = match (rule.match_kind, rule.pattern_hex) {
                 (MatchKind::Any, _) => Matcher::Any,
-                (MatchKind::Regex, true) => {
-                    return Err(error("a regex matches text, not hex".to_string()));
-                }
+                (MatchKind::Regex, true) => return Err(error(RuleProblem::RegexOnHex)),
                 (MatchKind::Regex, false) => {
-                    Matcher::Regex(compile_regex(&rule.pattern).map_err(|e| error(e.to_string()))?)
+                    Matcher::Regex(compile_regex(&rule.pattern).map_err(|e| {
+                        let detail = match e {
+                            MatchError::Regex { message, .. } => message,
+                            other => other.to_string(),
+                        };
+                        error(RuleProblem::InvalidRegex { detail })
+                    })?)
                 }
                 (kind, true) => {
                     let bytes = parse_hex(&rule.pattern)
-                        .map_err(|e| error(format!("invalid hex pattern: {e}")))?;
+                        .map_err(|e| error(RuleProblem::InvalidHexPattern(e)))?;
                     Matcher::Bytes(kind, bytes)
                 }
                 (kind, false) => Matcher::Text(kind, rule.pattern.clone()),
             };
             if rule.reply_kind == ReplyKind::Send {
                 // A reply that cannot become bytes fails for every match: say so now.
-                expand(rule, "").map_err(|e| error(format!("reply: {e}")))?;
+                expand(rule, "").map_err(|e| error(RuleProblem::Reply(e)))?;
             }
             compiled.push(CompiledRule {
                 rule: rule.clone(),
@@ -508,7 +556,8 @@ fn expand(rule: &ReplyRule, data: &str) -> Result<Vec<u8>, SendError> {
             None => (rest, None),
         };
         let mut part = if options.escapes {
-            unescape(literal_part)?
+            // Columns count in the whole reply, placeholders included.
+            unescape(literal_part).map_err(|e| e.shifted(column - 1))?
         } else {
             literal(literal_part)
         };
@@ -538,21 +587,11 @@ fn expand(rule: &ReplyRule, data: &str) -> Result<Vec<u8>, SendError> {
     Ok(finish_payload(body, options))
 }
 
-/// `bytes` as spaced hex, for log lines about replies.
-pub fn describe_bytes(bytes: &[u8]) -> String {
-    const SHOWN: usize = 32;
-    let shown = &bytes[..bytes.len().min(SHOWN)];
-    let mut text = to_hex_spaced(shown);
-    if bytes.len() > SHOWN {
-        text.push_str(" …");
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::codec::checksum::Checksum;
+    use crate::codec::escape::EscapeError;
     use crate::codec::send::LineEnding;
 
     fn rule(kind: MatchKind, pattern: &str, reply: &str) -> ReplyRule {
@@ -714,6 +753,16 @@ mod tests {
             assert_eq!(error.number, 2);
             assert!(error.to_string().contains(expected), "{error}");
         }
+        // A bad escape after a placeholder is named by its column in the reply as typed.
+        let error =
+            RuleSet::compile(&[rule(MatchKind::Any, "", "{upper}\\q")]).expect_err("bad escape");
+        assert_eq!(
+            error.problem,
+            RuleProblem::Reply(SendError::Escape(EscapeError::Unknown {
+                ch: 'q',
+                column: 8
+            }))
+        );
     }
 
     #[test]

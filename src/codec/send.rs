@@ -91,7 +91,7 @@ pub struct SendOptions {
 }
 
 /// Why input cannot be sent.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum SendError {
     /// Hex input is not valid hex.
     #[error("invalid hex: {0}")]

@@ -72,8 +72,8 @@ impl TextEncoding {
 }
 
 /// A character the chosen encoding cannot represent.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{ch}' (U+{code:04X}) at position {position} cannot be encoded as {encoding}")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error("'{ch}' (U+{code:04X}) at position {position} cannot be encoded as {}", encoding.label())]
 pub struct EncodeError {
     /// The character.
     pub ch: char,
@@ -81,8 +81,8 @@ pub struct EncodeError {
     pub code: u32,
     /// 1-based character position in the input.
     pub position: usize,
-    /// The encoding's label.
-    pub encoding: &'static str,
+    /// The encoding.
+    pub encoding: TextEncoding,
 }
 
 /// Encodes `text` into `encoding`, refusing rather than replacing what cannot be encoded.
@@ -114,7 +114,7 @@ pub fn encode_strict(text: &str, encoding: TextEncoding) -> Result<Vec<u8>, Enco
                     ch,
                     code: u32::from(ch),
                     position: text[..start].chars().count() + 1,
-                    encoding: encoding.label(),
+                    encoding,
                 });
             }
         }

@@ -14,7 +14,10 @@ use super::jobs::{self, JobContext, SendAck};
 use super::reactions::{Reactor, ReactorWatch};
 use super::sink::EventSink;
 use super::{tcp_client, tcp_server, tls_client, tls_server, udp, udp_group, ws};
-use crate::protocol::{Command, Event, JobId, JobOutcome, PeerId, SendTarget, SessionId};
+use crate::protocol::{
+    CloseReason, Command, Event, JobFailure, JobId, JobOutcome, PeerId, Refusal, SendTarget,
+    SessionId, StartFailure, Warning,
+};
 use crate::spec::{SessionKind, SessionSpec};
 
 /// How long shutdown waits for sessions to close before giving up on them.
@@ -38,9 +41,9 @@ pub(super) enum Outcome {
     /// The user stopped it.
     Stopped,
     /// Bind or connect failed; nothing ran.
-    StartFailed(String),
+    StartFailed(StartFailure),
     /// It ran and then ended by itself (peer closed, socket error).
-    Ended(String),
+    Ended(CloseReason),
 }
 
 /// What a session task is given.
@@ -139,7 +142,7 @@ pub(super) async fn run(
                     sender.send_replace(Arc::new(reactor.with_framing(framing)));
                     sink.send(Event::ReactionsApplied { id });
                 }
-                Err(e) => sink.warning(id, format!("{e}; the previous rules stay in effect")),
+                Err(e) => sink.warning(id, Warning::RulesRejected(e)),
             },
             Command::SetReplyFraming { id, framing } => {
                 let sender = reactions
@@ -181,7 +184,7 @@ fn forward(
         .get(&id)
         .is_some_and(|s| !s.task.is_finished() && s.commands.send(command).is_ok());
     if !delivered {
-        sink.warning(id, "not sent: the session is not running (start it first)");
+        sink.warning(id, Warning::NotSent(Refusal::SessionNotRunning));
     }
 }
 
@@ -199,7 +202,7 @@ fn job_context(
             id,
             job,
             done: 0,
-            outcome: JobOutcome::Failed("the session is not running (start it first)".into()),
+            outcome: JobOutcome::Failed(JobFailure::NotRunning),
         });
         return None;
     };
@@ -271,7 +274,9 @@ async fn run_session(
     });
     let outcome = match task.await {
         Ok(outcome) => outcome,
-        Err(join_error) => Outcome::Ended(format!("internal error: {join_error}")),
+        Err(join_error) => Outcome::Ended(CloseReason::Internal {
+            detail: join_error.to_string(),
+        }),
     };
     let event = match outcome {
         Outcome::Stopped => Event::Stopped { id, reason: None },

@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncReadExt;
@@ -16,9 +16,10 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 use super::dispatch::SessionCommand;
-use super::net::describe;
 use super::sink::EventSink;
-use crate::protocol::{Event, JobId, JobOutcome, SendTarget, SessionId};
+use crate::protocol::{
+    Event, FileError, JobFailure, JobId, JobOutcome, Note, OsError, Refusal, SendTarget, SessionId,
+};
 
 /// Periodic sends queued but not yet written, at most.
 const PERIODIC_IN_FLIGHT: u32 = 16;
@@ -36,15 +37,15 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 #[derive(Clone, Debug)]
 pub(super) struct SendAck {
     _permit: Arc<OwnedSemaphorePermit>,
-    refusal: Arc<OnceLock<String>>,
+    refusal: Arc<OnceLock<Refusal>>,
 }
 
 impl SendAck {
     /// Records why a job's send went nowhere (no client connected, client gone). The job
     /// ends with this reason at its next step, instead of the session logging one warning
     /// per tick: a 1 ms periodic send to nobody would flood the log.
-    pub(super) fn refuse(&self, why: &str) {
-        self.refusal.get_or_init(|| why.to_string());
+    pub(super) fn refuse(&self, why: Refusal) {
+        self.refusal.get_or_init(|| why);
     }
 }
 
@@ -60,7 +61,7 @@ pub(super) struct JobContext {
     pub session_cancel: CancellationToken,
     pub target: SendTarget,
     /// Set by the session when a send of this job reached no one.
-    pub refusal: Arc<OnceLock<String>>,
+    pub refusal: Arc<OnceLock<Refusal>>,
 }
 
 impl JobContext {
@@ -68,21 +69,16 @@ impl JobContext {
     fn refused(&self) -> Option<JobOutcome> {
         self.refusal
             .get()
-            .map(|why| JobOutcome::Failed(why.clone()))
+            .map(|why| JobOutcome::Failed(JobFailure::Refused(why.clone())))
     }
 
-    fn note(&self, message: String) {
-        self.sink.send(Event::Note {
-            id: self.id,
-            peer: None,
-            message,
-            at: SystemTime::now(),
-        });
+    fn note(&self, note: Note) {
+        self.sink.note(self.id, None, note);
     }
 
     fn cancelled(&self) -> JobOutcome {
         if self.session_cancel.is_cancelled() {
-            JobOutcome::Failed("the session stopped".to_string())
+            JobOutcome::Failed(JobFailure::SessionStopped)
         } else {
             JobOutcome::Cancelled
         }
@@ -108,7 +104,7 @@ impl JobContext {
         };
         self.commands
             .send(command)
-            .map_err(|_| JobOutcome::Failed("the session stopped".to_string()))
+            .map_err(|_| JobOutcome::Failed(JobFailure::SessionStopped))
     }
 
     /// Waits until every queued send is written, so the end is reported after the last
@@ -172,11 +168,11 @@ pub(super) async fn periodic(
     // missed ones back to back, which would flood a device with sends closer than it was
     // promised. The count, not the clock, decides the end, so no send is lost either way.
     interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let times = count.map_or("until stopped".to_string(), |c| format!("{c} times"));
-    context.note(format!(
-        "periodic send started: {} bytes every {interval_ms} ms, {times}",
-        data.len()
-    ));
+    context.note(Note::PeriodicStarted {
+        bytes: data.len(),
+        interval_ms,
+        count,
+    });
     let in_flight = Arc::new(Semaphore::new(PERIODIC_IN_FLIGHT as usize));
     let mut progress = Progress::new(count);
     let mut done = 0u64;
@@ -206,52 +202,46 @@ pub(super) async fn periodic(
         done += 1;
         progress.report(&context, done);
     };
-    let message = match &outcome {
-        JobOutcome::Completed => format!("periodic send finished: {done} sent"),
-        JobOutcome::Cancelled => format!("periodic send stopped after {done} sends"),
-        JobOutcome::Failed(why) | JobOutcome::FileFailed(why) => {
-            format!("periodic send ended after {done} sends: {why}")
-        }
-    };
-    context.note(message);
+    context.note(Note::PeriodicEnded {
+        sent: done,
+        outcome: outcome.clone(),
+    });
     context.end(done, outcome);
 }
 
 /// Streams the file at `path` in chunks of `chunk_bytes`.
 pub(super) async fn send_file(context: JobContext, path: PathBuf, chunk_bytes: usize) {
     let name = path.display().to_string();
-    let (done, outcome) = stream_file(&context, &path, chunk_bytes).await;
-    let message = match &outcome {
-        JobOutcome::Completed => format!("file sent: {name} ({done} bytes)"),
-        JobOutcome::Cancelled => format!("file send cancelled after {done} bytes: {name}"),
-        JobOutcome::Failed(why) | JobOutcome::FileFailed(why) => {
-            format!("file send failed after {done} bytes: {why}")
-        }
-    };
-    context.note(message);
+    let (done, outcome) = stream_file(&context, &path, &name, chunk_bytes).await;
+    context.note(Note::FileEnded {
+        name,
+        bytes: done,
+        outcome: outcome.clone(),
+    });
     context.end(done, outcome);
 }
 
 async fn stream_file(
     context: &JobContext,
     path: &PathBuf,
+    name: &str,
     chunk_bytes: usize,
 ) -> (u64, JobOutcome) {
-    let name = path.display();
     let mut file = match tokio::fs::File::open(path).await {
         Ok(file) => file,
         Err(e) => {
-            return (
-                0,
-                JobOutcome::FileFailed(format!("cannot open {name}: {}", describe(&e))),
-            );
+            let error = FileError::Open {
+                name: name.to_string(),
+                cause: OsError::of(&e),
+            };
+            return (0, JobOutcome::FileFailed(error));
         }
     };
     let total = file.metadata().await.map(|m| m.len()).ok();
-    context.note(format!(
-        "sending file {name} ({} bytes)",
-        total.map_or("unknown size".to_string(), |t| t.to_string())
-    ));
+    context.note(Note::SendingFile {
+        name: name.to_string(),
+        size: total,
+    });
     let in_flight = Arc::new(Semaphore::new(FILE_IN_FLIGHT as usize));
     let mut progress = Progress::new(total);
     let mut done = 0u64;
@@ -272,10 +262,11 @@ async fn stream_file(
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(e) => {
-                    return (
-                        done,
-                        JobOutcome::FileFailed(format!("cannot read {name}: {}", describe(&e))),
-                    );
+                    let error = FileError::Read {
+                        name: name.to_string(),
+                        cause: OsError::of(&e),
+                    };
+                    return (done, JobOutcome::FileFailed(error));
                 }
             }
         }

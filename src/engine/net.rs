@@ -1,5 +1,6 @@
 //! Socket plumbing shared by the session kinds: resolving, binding with the right options,
-//! reading into one shared per-thread buffer, and one-line descriptions of socket errors.
+//! and reading into one shared per-thread buffer. Failures are typed
+//! ([`StartFailure`], with the OS's cause as an [`OsError`]).
 
 use std::cell::RefCell;
 use std::io;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use socket2::{Domain, Protocol, Socket, Type};
 
+use crate::protocol::{OsError, StartFailure};
 use crate::spec::{DEFAULT_HANDSHAKE_TIMEOUT_MS, SessionSpec};
 
 /// Largest read in one go (big reads keep floods cheap: one event per 256 KiB); the largest
@@ -55,28 +57,34 @@ pub(super) fn read_fresh(
 /// Resolves the spec's host and port to the first address (a name may give several).
 ///
 /// # Errors
-/// A one-line reason when the name does not resolve.
-pub(super) async fn resolve(spec: &SessionSpec) -> Result<SocketAddr, String> {
+/// [`StartFailure::Resolve`] or [`StartFailure::NoAddress`] when the name does not resolve.
+pub(super) async fn resolve(spec: &SessionSpec) -> Result<SocketAddr, StartFailure> {
     let mut addrs = tokio::net::lookup_host((spec.host.as_str(), spec.port))
         .await
-        .map_err(|e| format!("cannot resolve '{}': {}", spec.host, describe(&e)))?;
-    addrs
-        .next()
-        .ok_or_else(|| format!("'{}' resolves to no address", spec.host))
+        .map_err(|e| StartFailure::Resolve {
+            host: spec.host.clone(),
+            cause: OsError::of(&e),
+        })?;
+    addrs.next().ok_or_else(|| StartFailure::NoAddress {
+        host: spec.host.clone(),
+    })
 }
 
 /// A socket bound to `addr` with SO_REUSEADDR (and SO_BROADCAST for UDP), non-blocking,
 /// ready for tokio.
 ///
 /// # Errors
-/// The bind error, described for the user.
-pub(super) fn bind_socket(addr: SocketAddr, kind: Type) -> Result<Socket, String> {
+/// [`StartFailure::Bind`] with the OS's cause.
+pub(super) fn bind_socket(addr: SocketAddr, kind: Type) -> Result<Socket, StartFailure> {
     let protocol = if kind == Type::STREAM {
         Protocol::TCP
     } else {
         Protocol::UDP
     };
-    let bind_failed = |e: io::Error| format!("cannot bind {addr}: {}", describe(&e));
+    let bind_failed = |e: io::Error| StartFailure::Bind {
+        addr,
+        cause: OsError::of(&e),
+    };
     let socket =
         Socket::new(Domain::for_address(addr), kind, Some(protocol)).map_err(bind_failed)?;
     socket.set_reuse_address(true).map_err(bind_failed)?;
@@ -113,38 +121,9 @@ pub(super) fn client_handshake_limit(spec: &SessionSpec, left: Duration) -> Dura
         .map_or(left, Duration::from_millis)
 }
 
-/// A time limit for the user: `10 s` when it is whole seconds, else `250 ms`.
-pub(super) fn describe_limit(limit: Duration) -> String {
-    if limit.subsec_millis() == 0 && limit.as_secs() > 0 {
-        format!("{} s", limit.as_secs())
-    } else {
-        format!("{} ms", limit.as_millis())
-    }
-}
-
-/// `EAFNOSUPPORT` on Linux: the address family (IPv6, typically) is switched off.
-const ADDRESS_FAMILY_UNSUPPORTED: i32 = 97;
-
-/// A one-line, user-facing description of a socket error.
-pub(super) fn describe(error: &io::Error) -> String {
-    use io::ErrorKind as K;
-    if cfg!(target_os = "linux") && error.raw_os_error() == Some(ADDRESS_FAMILY_UNSUPPORTED) {
-        return "address family not supported (IPv6 may be disabled on this host)".to_string();
-    }
-    let text = match error.kind() {
-        K::AddrInUse => "address already in use (another program or session has this port)",
-        K::AddrNotAvailable => "address not available on this host",
-        K::PermissionDenied => "permission denied (ports below 1024 need privileges)",
-        K::ConnectionRefused => "connection refused (nothing is listening there)",
-        K::ConnectionReset => "connection reset by peer",
-        K::ConnectionAborted => "connection aborted",
-        K::BrokenPipe => "broken pipe (the peer closed the connection)",
-        K::TimedOut => "timed out",
-        K::HostUnreachable => "host unreachable",
-        K::NetworkUnreachable => "network unreachable",
-        _ => return error.to_string(),
-    };
-    text.to_string()
+/// A time limit in whole milliseconds, as messages carry it.
+pub(super) fn millis(limit: Duration) -> u64 {
+    u64::try_from(limit.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -152,43 +131,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn describes_each_fault_in_one_line() {
-        use io::ErrorKind as K;
-        let table = [
-            (io::Error::from(K::AddrInUse), "already in use"),
-            (
-                io::Error::from(K::AddrNotAvailable),
-                "not available on this host",
-            ),
-            (
-                io::Error::from(K::PermissionDenied),
-                "below 1024 need privileges",
-            ),
-            (
-                io::Error::from(K::ConnectionRefused),
-                "nothing is listening",
-            ),
-            (io::Error::from(K::ConnectionReset), "reset by peer"),
-            (io::Error::from(K::HostUnreachable), "host unreachable"),
-            (
-                io::Error::from(K::NetworkUnreachable),
-                "network unreachable",
-            ),
-            (io::Error::from(K::TimedOut), "timed out"),
-            (io::Error::from_raw_os_error(97), "IPv6 may be disabled"),
-        ];
-        for (error, expected) in table {
-            let text = describe(&error);
-            assert!(text.contains(expected), "{error:?}: {text}");
-            assert!(!text.contains('\n'), "{text}");
-        }
-    }
-
-    #[test]
-    fn limits_read_in_seconds_or_milliseconds() {
-        assert_eq!(describe_limit(Duration::from_secs(10)), "10 s");
-        assert_eq!(describe_limit(Duration::from_millis(250)), "250 ms");
-        assert_eq!(describe_limit(Duration::from_millis(1500)), "1500 ms");
+    fn handshake_limits_come_from_the_spec() {
         let spec: SessionSpec = "tls-server:0".parse().expect("spec");
         assert_eq!(server_handshake_limit(&spec), Duration::from_secs(10));
         let spec: SessionSpec = "tls-client:h:1,handshake-timeout=5".parse().expect("spec");

@@ -23,21 +23,12 @@ use tokio::net::tcp::OwnedReadHalf;
 use tokio_util::sync::CancellationToken;
 
 use super::dispatch::SessionContext;
-use super::net::{READ_BUFFER_BYTES, describe, read_fresh, read_shared};
+use super::net::{READ_BUFFER_BYTES, read_fresh, read_shared};
 use super::registry::{
-    Commands, DISCONNECTED_BY_USER, Opened, Outgoing, Registry, Replies, SESSION_STOPPED, Signals,
-    next_outgoing, note, refuse_unsent,
+    Commands, Opened, Outgoing, Registry, Replies, Signals, next_outgoing, refuse_unsent,
 };
-use crate::protocol::{Direction, PeerId, SessionId};
+use crate::protocol::{CloseReason, Direction, Note, OsError, PeerId, SessionId, Warning};
 use crate::spec::SessionSpec;
-
-/// Why a connection ended when the peer closed it (its FIN arrived).
-const CLOSED_BY_PEER: &str = "closed by peer";
-/// Why a TLS connection ended when the peer closed it properly (close_notify, then FIN).
-const CLOSED_BY_PEER_TLS: &str = "closed by peer (TLS close_notify)";
-/// Why a TLS connection ended when the TCP connection closed without a close_notify first.
-const CLOSED_WITHOUT_CLOSE_NOTIFY: &str =
-    "peer closed without close_notify (the connection was cut, or the peer skips the TLS close)";
 /// The largest TLS record's plaintext: a read this big suggests more is already decrypted,
 /// and it is gathered into one entry of up to [`READ_BUFFER_BYTES`].
 const TLS_READ_BYTES: usize = 16 * 1024;
@@ -78,15 +69,6 @@ impl AfterFin {
             peer_is_server,
         }
     }
-
-    /// What the peer is: `client` or `server`.
-    fn peer_noun(self) -> &'static str {
-        if self.peer_is_server {
-            "server"
-        } else {
-            "client"
-        }
-    }
 }
 
 /// Takes over an open connection: lists it as a peer, then `note` (e.g. the TLS handshake's
@@ -95,7 +77,7 @@ pub(super) fn add(
     registry: &mut Registry,
     context: &SessionContext,
     (stream, addr): (Stream, SocketAddr),
-    note: Option<String>,
+    note: Option<Note>,
     after_fin: AfterFin,
 ) -> PeerId {
     if let Stream::Tcp(tcp) = &stream {
@@ -139,9 +121,9 @@ pub(super) fn add(
 /// Which side of a connection ended it first.
 enum Ended {
     /// The reader: the peer's FIN or a read error.
-    Reading(String),
+    Reading(CloseReason),
     /// The writer: a write error.
-    Writing(String),
+    Writing(CloseReason),
     /// The user disconnected the peer.
     Closed,
     /// The session stopped.
@@ -162,7 +144,7 @@ trait ReadSide {
         &'a mut self,
         link: Link<'a>,
         replies: &'a Replies,
-    ) -> impl Future<Output = String> + Send + 'a;
+    ) -> impl Future<Output = CloseReason> + Send + 'a;
 }
 
 impl ReadSide for OwnedReadHalf {
@@ -170,7 +152,7 @@ impl ReadSide for OwnedReadHalf {
         &'a mut self,
         link: Link<'a>,
         replies: &'a Replies,
-    ) -> impl Future<Output = String> + Send + 'a {
+    ) -> impl Future<Output = CloseReason> + Send + 'a {
         read_loop(link, self, replies)
     }
 }
@@ -180,7 +162,7 @@ impl<S: AsyncRead + Send + Unpin> ReadSide for tokio::io::ReadHalf<S> {
         &'a mut self,
         link: Link<'a>,
         replies: &'a Replies,
-    ) -> impl Future<Output = String> + Send + 'a {
+    ) -> impl Future<Output = CloseReason> + Send + 'a {
         read_stream_loop(link, self, replies)
     }
 }
@@ -193,7 +175,7 @@ async fn run_connection<R: ReadSide, W: AsyncWrite + Unpin>(
     mut commands: Commands,
     (signals, after_fin): (Signals, AfterFin),
     replies: Replies,
-) -> String {
+) -> CloseReason {
     let Link { id, peer, sink } = link;
     // Set when no more sends are coming: the writer then ends once the queue is empty.
     let finish = CancellationToken::new();
@@ -210,24 +192,17 @@ async fn run_connection<R: ReadSide, W: AsyncWrite + Unpin>(
         };
         if let Ended::Reading(reason) = &ended
             && after_fin.keep_open
-            && peer_finished_sending(reason)
+            && reason.peer_finished_sending()
         {
             // `half-open`: the peer only said it has finished sending; we keep sending
             // until the user disconnects it, the session stops or a write fails.
-            let noun = after_fin.peer_noun();
-            note(
-                sink,
-                id,
-                Some(peer),
-                format!(
-                    "{noun} finished sending (half-closed); still open for sending until you \
-                     disconnect it"
-                ),
-            );
+            let peer_is_server = after_fin.peer_is_server;
+            sink.note(id, Some(peer), Note::HalfClosed { peer_is_server });
             ended = tokio::select! {
-                reason = &mut writing => {
-                    Ended::Writing(format!("{noun} gone after its half-close: {reason}"))
-                }
+                reason = &mut writing => Ended::Writing(CloseReason::GoneAfterHalfClose {
+                    peer_is_server,
+                    cause: Box::new(reason),
+                }),
                 () = signals.close.cancelled() => Ended::Closed,
                 () = signals.cancel.cancelled() => Ended::Stopped,
             };
@@ -239,7 +214,7 @@ async fn run_connection<R: ReadSide, W: AsyncWrite + Unpin>(
             // Likewise a send the user made just before disconnecting. The writer is not
             // interrupted mid-write, so the peer never gets the head of one send followed
             // by another.
-            Ended::Reading(reason) => peer_finished_sending(reason),
+            Ended::Reading(reason) => reason.peer_finished_sending(),
             Ended::Closed => true,
             Ended::Writing(_) | Ended::Stopped => false,
         };
@@ -252,11 +227,11 @@ async fn run_connection<R: ReadSide, W: AsyncWrite + Unpin>(
         }
         match ended {
             Ended::Reading(reason) | Ended::Writing(reason) => reason,
-            Ended::Closed => DISCONNECTED_BY_USER.to_string(),
-            Ended::Stopped => SESSION_STOPPED.to_string(),
+            Ended::Closed => CloseReason::ByUser,
+            Ended::Stopped => CloseReason::SessionStopped,
         }
     };
-    refuse_unsent(&mut commands, (sink, id, peer), "send(s)", &reason);
+    refuse_unsent(&mut commands, (sink, id, peer), false, &reason);
     // TCP shuts down at once; TLS first writes what it holds and its close_notify, which
     // waits on a peer that reads nothing, so it gets a bounded time. The peer may be gone.
     tokio::time::timeout(SHUTDOWN_WRITE_LIMIT, writer.shutdown())
@@ -265,27 +240,19 @@ async fn run_connection<R: ReadSide, W: AsyncWrite + Unpin>(
     reason
 }
 
-/// The peer closed its side in order (FIN, with or without a TLS close_notify), so it may still
-/// read what is queued for it.
-fn peer_finished_sending(reason: &str) -> bool {
-    reason == CLOSED_BY_PEER
-        || reason == CLOSED_BY_PEER_TLS
-        || reason == CLOSED_WITHOUT_CLOSE_NOTIFY
-}
-
-async fn read_loop(link: Link<'_>, reader: &OwnedReadHalf, replies: &Replies) -> String {
+async fn read_loop(link: Link<'_>, reader: &OwnedReadHalf, replies: &Replies) -> CloseReason {
     let sink = link.sink;
     loop {
         sink.wait_for_room().await;
         if let Err(e) = reader.readable().await {
-            return describe(&e);
+            return CloseReason::Io(OsError::of(&e));
         }
         match read_fresh(|buf| reader.try_read_buf(buf)) {
-            Ok(data) if data.is_empty() => return CLOSED_BY_PEER.to_string(),
+            Ok(data) if data.is_empty() => return CloseReason::ClosedByPeer,
             Ok(data) => received(link, replies, data),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return describe(&e),
+            Err(e) => return CloseReason::Io(OsError::of(&e)),
         }
     }
 }
@@ -305,12 +272,12 @@ async fn read_stream_loop<R: AsyncRead + Unpin>(
     link: Link<'_>,
     reader: &mut R,
     replies: &Replies,
-) -> String {
+) -> CloseReason {
     loop {
         link.sink.wait_for_room().await;
         let first = match std::future::poll_fn(|cx| poll_read_shared(reader, cx, usize::MAX)).await
         {
-            Ok(data) if data.is_empty() => return CLOSED_BY_PEER_TLS.to_string(),
+            Ok(data) if data.is_empty() => return CloseReason::ClosedByPeerTls,
             Ok(data) => data,
             Err(e) => return stream_read_error(&e),
         };
@@ -334,7 +301,7 @@ async fn read_stream_loop<R: AsyncRead + Unpin>(
             match now {
                 None => break,
                 Some(Ok(data)) if data.is_empty() => {
-                    ended = Some(CLOSED_BY_PEER_TLS.to_string());
+                    ended = Some(CloseReason::ClosedByPeerTls);
                     break;
                 }
                 Some(Ok(data)) => gathered.extend_from_slice(&data),
@@ -381,14 +348,14 @@ fn poll_read_shared<R: AsyncRead + Unpin>(
 
 /// Why a TLS read failed: tokio-rustls reports a TCP close without close_notify as
 /// `UnexpectedEof`; a TLS error (a bad record, an alert) is described as such.
-fn stream_read_error(error: &io::Error) -> String {
+fn stream_read_error(error: &io::Error) -> CloseReason {
     let tls_error = error
         .get_ref()
         .is_some_and(|inner| inner.is::<rustls::Error>());
     if error.kind() == io::ErrorKind::UnexpectedEof && !tls_error {
-        return CLOSED_WITHOUT_CLOSE_NOTIFY.to_string();
+        return CloseReason::ClosedWithoutCloseNotify;
     }
-    super::tls::describe_error(error)
+    CloseReason::Tls(super::tls::fault(error))
 }
 
 async fn write_loop<W: AsyncWrite + Unpin>(
@@ -397,11 +364,11 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     commands: &mut Commands,
     finish: &CancellationToken,
     queued_bytes: &AtomicUsize,
-) -> String {
+) -> CloseReason {
     let Link { id, peer, sink } = link;
     loop {
         let Some(Outgoing(data, _ack)) = next_outgoing(commands, finish).await else {
-            return SESSION_STOPPED.to_string();
+            return CloseReason::SessionStopped;
         };
         // A no-op for TCP; TLS may hold the last record until flushed.
         let written = match writer.write_all(&data).await {
@@ -410,11 +377,13 @@ async fn write_loop<W: AsyncWrite + Unpin>(
         };
         queued_bytes.fetch_sub(data.len(), Ordering::Relaxed);
         if let Err(e) = written {
-            sink.warning(
-                id,
-                format!("send to client #{} failed: {}", peer.0, describe(&e)),
-            );
-            return describe(&e);
+            let cause = CloseReason::Io(OsError::of(&e));
+            let warning = Warning::SendFailed {
+                peer,
+                cause: cause.clone(),
+            };
+            sink.warning(id, warning);
+            return cause;
         }
         sink.traffic(id, peer, Direction::Tx, data);
     }

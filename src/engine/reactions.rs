@@ -7,7 +7,6 @@
 //! message otherwise; raw and idle framing match each read.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
 
 use bytes::Bytes;
 use tokio::sync::watch;
@@ -15,8 +14,8 @@ use tokio::sync::watch;
 use super::dispatch::SessionContext;
 use super::reply_frames::{FrameCutter, cut_message, cuts};
 use crate::codec::framing::Framing;
-use crate::codec::reply::{RuleError, RuleSet, describe_bytes};
-use crate::protocol::{Event, PeerId, Reactions};
+use crate::codec::reply::{RuleError, RuleSet};
+use crate::protocol::{Note, PeerId, Reactions, Warning};
 
 /// Compiled reactions of one session.
 #[derive(Clone, Debug, Default)]
@@ -136,50 +135,32 @@ fn auto_reply(context: &SessionContext, peer: PeerId, data: &[u8]) -> Option<Byt
         }
         reactor.rules.answer(data)?
     };
+    let (rule, summary) = (answer.number, answer.summary);
     match answer.bytes {
         Ok(bytes) if bytes.is_empty() => {
-            note(
-                context,
-                peer,
-                format!(
-                    "auto-reply rule {} ({}) matched; its reply is empty, nothing sent",
-                    answer.number, answer.summary
-                ),
-            );
+            let note = Note::AutoReplyEmpty { rule, summary };
+            context.sink.note(context.id, Some(peer), note);
             None
         }
         Ok(bytes) => {
-            note(
-                context,
-                peer,
-                format!(
-                    "auto-reply rule {} ({}) matched; replying {} bytes: {}",
-                    answer.number,
-                    answer.summary,
-                    bytes.len(),
-                    describe_bytes(&bytes)
-                ),
-            );
+            let shown = bytes[..bytes.len().min(Note::REPLY_SHOWN_BYTES)].to_vec();
+            let note = Note::AutoReply {
+                rule,
+                summary,
+                len: bytes.len(),
+                shown,
+            };
+            context.sink.note(context.id, Some(peer), note);
             Some(Bytes::from(bytes))
         }
-        Err(e) => {
-            context.sink.warning(
-                context.id,
-                format!(
-                    "auto-reply rule {} ({}) matched but its reply cannot be built: {e}",
-                    answer.number, answer.summary
-                ),
-            );
+        Err(error) => {
+            let warning = Warning::ReplyUnbuildable {
+                rule,
+                summary,
+                error,
+            };
+            context.sink.warning(context.id, warning);
             None
         }
     }
-}
-
-fn note(context: &SessionContext, peer: PeerId, message: String) {
-    context.sink.send(Event::Note {
-        id: context.id,
-        peer: Some(peer),
-        message,
-        at: SystemTime::now(),
-    });
 }

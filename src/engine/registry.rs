@@ -23,12 +23,10 @@ use super::dispatch::{SessionCommand, SessionContext};
 use super::jobs::SendAck;
 use super::reactions;
 use super::sink::EventSink;
-use crate::protocol::{Event, PeerId, SendTarget, SessionId};
+use crate::protocol::{
+    CloseReason, Event, Note, PeerId, PeerList, Refusal, SendTarget, SessionId, Warning,
+};
 
-/// Why a connection ended when the user disconnected it.
-pub(super) const DISCONNECTED_BY_USER: &str = "disconnected by user";
-/// Why a connection ended when its session stopped.
-pub(super) const SESSION_STOPPED: &str = "session stopped";
 /// Bytes queued for one connection but not yet written (the peer is slow or not reading),
 /// beyond which a plain send is refused. A single send larger than this still goes when
 /// nothing else is queued. Background sends are not refused: their job already bounds its
@@ -88,30 +86,14 @@ impl SendQueue {
     }
 }
 
-/// One line for sends refused because `queued` bytes already wait for a peer.
-fn queue_full_message(peers: &str, queued: usize) -> String {
-    format!(
-        "not sent to {peers}: {} KiB already queued because it is not reading \
-         (limit {} KiB); send again once it reads",
-        queued / 1024,
-        SEND_QUEUE_LIMIT_BYTES / 1024
-    )
-}
-
-/// `client #1`, or `3 clients (#1, #2, #5)` with at most a few ids.
-fn describe_peers(peers: &[PeerId]) -> String {
-    const SHOWN: usize = 5;
-    match peers {
-        [one] => format!("client #{}", one.0),
-        _ => {
-            let ids: Vec<String> = peers
-                .iter()
-                .take(SHOWN)
-                .map(|p| format!("#{}", p.0))
-                .collect();
-            let more = if peers.len() > SHOWN { ", ..." } else { "" };
-            format!("{} clients ({}{more})", peers.len(), ids.join(", "))
-        }
+/// The warning for sends (or an auto-reply) refused because `queued` bytes already wait for
+/// `peers`.
+fn queue_full(peers: &[PeerId], queued: usize, auto_reply: bool) -> Warning {
+    Warning::QueueFull {
+        peers: PeerList::of(peers),
+        queued_kib: queued / 1024,
+        limit_kib: SEND_QUEUE_LIMIT_BYTES / 1024,
+        auto_reply,
     }
 }
 
@@ -144,10 +126,8 @@ impl Replies {
         for reply in replies {
             // Refused::Closed: closing, the reply is moot.
             if let Err(Refused::Full(queued)) = self.queue.push(reply, None) {
-                let message = queue_full_message(&describe_peers(&[peer]), queued);
-                self.context
-                    .sink
-                    .warning(self.context.id, format!("auto-reply {message}"));
+                let warning = queue_full(&[peer], queued, true);
+                self.context.sink.warning(self.context.id, warning);
                 break;
             }
         }
@@ -174,7 +154,7 @@ pub(super) struct End {
     id: SessionId,
     peer: PeerId,
     sink: EventSink,
-    closed_tx: mpsc::UnboundedSender<(PeerId, String)>,
+    closed_tx: mpsc::UnboundedSender<(PeerId, CloseReason)>,
 }
 
 impl End {
@@ -185,7 +165,7 @@ impl End {
 
     /// Reports the peer disconnected with `reason` and hands it to the session's
     /// [`ClosedReceiver`].
-    pub(super) fn report(self, reason: String) {
+    pub(super) fn report(self, reason: CloseReason) {
         self.sink.send(Event::PeerDisconnected {
             id: self.id,
             peer: self.peer,
@@ -204,14 +184,14 @@ struct Connection {
 
 /// Receives `(peer, reason)` each time a connection task ends; hand it to
 /// [`Registry::forget`].
-pub(super) type ClosedReceiver = mpsc::UnboundedReceiver<(PeerId, String)>;
+pub(super) type ClosedReceiver = mpsc::UnboundedReceiver<(PeerId, CloseReason)>;
 
 /// A session's live connections.
 pub(super) struct Registry {
     connections: BTreeMap<PeerId, Connection>,
     next_peer: u64,
     tracker: TaskTracker,
-    closed_tx: mpsc::UnboundedSender<(PeerId, String)>,
+    closed_tx: mpsc::UnboundedSender<(PeerId, CloseReason)>,
 }
 
 impl Registry {
@@ -235,7 +215,7 @@ impl Registry {
         &mut self,
         context: &SessionContext,
         addr: SocketAddr,
-        notes: impl IntoIterator<Item = String>,
+        notes: impl IntoIterator<Item = Note>,
         driver: D,
     ) -> PeerId
     where
@@ -252,7 +232,7 @@ impl Registry {
         &mut self,
         context: &SessionContext,
         addr: SocketAddr,
-        notes: impl IntoIterator<Item = String>,
+        notes: impl IntoIterator<Item = Note>,
     ) -> Opened {
         let peer = PeerId(self.next_peer);
         self.next_peer += 1;
@@ -274,8 +254,8 @@ impl Registry {
             addr,
             at: SystemTime::now(),
         });
-        for message in notes {
-            note(&context.sink, context.id, Some(peer), message);
+        for note in notes {
+            context.sink.note(context.id, Some(peer), note);
         }
         let cancel = context.cancel.child_token();
         let replies = Replies {
@@ -351,16 +331,10 @@ impl Registry {
                     }
                 }
                 if !full.is_empty() {
-                    context.sink.warning(
-                        context.id,
-                        queue_full_message(&describe_peers(&full), most_queued),
-                    );
+                    let warning = queue_full(&full, most_queued, false);
+                    context.sink.warning(context.id, warning);
                 } else if queued == 0 {
-                    let why = "not sent: no client is connected";
-                    match &ack {
-                        Some(ack) => ack.refuse(why),
-                        None => context.sink.warning(context.id, why),
-                    }
+                    refuse(context, ack.as_ref(), Refusal::NoClient);
                 }
             }
             SendTarget::Peer(peer) => {
@@ -370,16 +344,12 @@ impl Registry {
                     .map_or(Err(Refused::Closed), |c| c.queue.push(data, ack.clone()));
                 match pushed {
                     Ok(()) => {}
-                    Err(Refused::Full(bytes)) => context.sink.warning(
-                        context.id,
-                        queue_full_message(&describe_peers(&[peer]), bytes),
-                    ),
+                    Err(Refused::Full(bytes)) => {
+                        let warning = queue_full(&[peer], bytes, false);
+                        context.sink.warning(context.id, warning);
+                    }
                     Err(Refused::Closed) => {
-                        let why = format!("not sent: client #{} is no longer connected", peer.0);
-                        match &ack {
-                            Some(ack) => ack.refuse(&why),
-                            None => context.sink.warning(context.id, why),
-                        }
+                        refuse(context, ack.as_ref(), Refusal::PeerGone { peer });
                     }
                 }
             }
@@ -410,24 +380,23 @@ impl Registry {
     }
 }
 
-/// An informational line on the session, or on one of its peers.
-pub(super) fn note(sink: &EventSink, id: SessionId, peer: Option<PeerId>, message: String) {
-    sink.send(Event::Note {
-        id,
-        peer,
-        message,
-        at: SystemTime::now(),
-    });
+/// Says why a send went nowhere: to its job (which ends with it, instead of a warning per
+/// tick), or as a warning for a plain send.
+pub(super) fn refuse(context: &SessionContext, ack: Option<&SendAck>, refusal: Refusal) {
+    match ack {
+        Some(ack) => ack.refuse(refusal),
+        None => context.sink.warning(context.id, Warning::NotSent(refusal)),
+    }
 }
 
 /// Closes a connection's queue once its task is done writing (a later send is refused and
 /// reported by [`Registry::send`]) and reports what was left in it, rather than losing it
-/// without a word; `what` names the unit (`send(s)`, `message(s)`).
+/// without a word; `messages` says the unit is WebSocket messages (else sends).
 pub(super) fn refuse_unsent(
     commands: &mut Commands,
     (sink, id, peer): (&EventSink, SessionId, PeerId),
-    what: &str,
-    reason: &str,
+    messages: bool,
+    reason: &CloseReason,
 ) {
     commands.close();
     let (mut unsent, mut unsent_bytes) = (0usize, 0usize);
@@ -436,13 +405,14 @@ pub(super) fn refuse_unsent(
         unsent_bytes += data.len();
     }
     if unsent > 0 {
-        sink.warning(
-            id,
-            format!(
-                "{unsent} {what} ({unsent_bytes} bytes) to client #{} not sent: {reason}",
-                peer.0
-            ),
-        );
+        let warning = Warning::Unsent {
+            count: unsent,
+            messages,
+            bytes: unsent_bytes,
+            peer,
+            reason: reason.clone(),
+        };
+        sink.warning(id, warning);
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
-use crate::protocol::{Direction, Event, PeerId, SessionId};
+use crate::protocol::{Direction, Event, PeerId, SessionId, Warning};
 
 /// A callback that wakes whoever drains the events.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
@@ -119,10 +119,20 @@ impl EventSink {
     }
 
     /// Reports a problem that does not end the session.
-    pub fn warning(&self, id: SessionId, message: impl Into<String>) {
+    pub fn warning(&self, id: SessionId, warning: Warning) {
         self.send(Event::Warning {
             id,
-            message: message.into(),
+            warning,
+            at: SystemTime::now(),
+        });
+    }
+
+    /// Reports something the session did by itself, on the session or on one of its peers.
+    pub fn note(&self, id: SessionId, peer: Option<PeerId>, note: crate::protocol::Note) {
+        self.send(Event::Note {
+            id,
+            peer,
+            note,
             at: SystemTime::now(),
         });
     }

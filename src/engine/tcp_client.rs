@@ -9,9 +9,10 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use super::dispatch::{Outcome, SessionCommand, SessionContext};
-use super::net::{describe, resolve};
+use super::net::{millis, resolve};
 use super::peers::{self, AfterFin, Stream};
 use super::registry::{ClosedReceiver, Registry};
+use crate::protocol::{Note, OsError, StartFailure};
 use crate::spec::SessionSpec;
 
 /// How long a connect may take before it is reported as timed out, unless the spec says.
@@ -34,7 +35,7 @@ pub(super) async fn run(
         },
     };
     let (Ok(local_addr), Ok(peer_addr)) = (stream.local_addr(), stream.peer_addr()) else {
-        return Outcome::StartFailed("connection closed while opening".to_string());
+        return Outcome::StartFailed(StartFailure::ClosedWhileOpening);
     };
     let connection = (Stream::Tcp(stream), peer_addr);
     serve(context, spec, commands, connection, local_addr, None).await
@@ -48,7 +49,7 @@ pub(super) async fn serve(
     commands: mpsc::UnboundedReceiver<SessionCommand>,
     connection: (Stream, SocketAddr),
     local_addr: SocketAddr,
-    note: Option<String>,
+    note: Option<Note>,
 ) -> Outcome {
     context.sink.started(context.id, local_addr);
     let (mut registry, closed) = Registry::new();
@@ -99,18 +100,20 @@ pub(super) fn connect_limit(spec: &SessionSpec) -> Duration {
 /// Opens a TCP connection to `addr` (Nagle off) unless `limit` passes first.
 ///
 /// # Errors
-/// One line: the connect error, or the timeout with what it may mean.
-pub(super) async fn connect(addr: SocketAddr, limit: Duration) -> Result<TcpStream, String> {
+/// [`StartFailure::Connect`] with the OS's cause, or [`StartFailure::ConnectTimeout`].
+pub(super) async fn connect(addr: SocketAddr, limit: Duration) -> Result<TcpStream, StartFailure> {
     match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
         Ok(Ok(stream)) => {
             stream.set_nodelay(true).ok(); // only latency is at stake
             Ok(stream)
         }
-        Ok(Err(e)) => Err(format!("cannot connect to {addr}: {}", describe(&e))),
-        Err(_) => Err(format!(
-            "cannot connect to {addr}: timed out after {} ms (no answer; the host may be \
-             down or a firewall drops the connection)",
-            limit.as_millis()
-        )),
+        Ok(Err(e)) => Err(StartFailure::Connect {
+            addr,
+            cause: OsError::of(&e),
+        }),
+        Err(_) => Err(StartFailure::ConnectTimeout {
+            addr,
+            ms: millis(limit),
+        }),
     }
 }

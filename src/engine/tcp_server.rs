@@ -11,9 +11,10 @@ use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
 use super::dispatch::{Outcome, SessionCommand, SessionContext};
-use super::net::{bind_socket, describe, resolve};
+use super::net::{bind_socket, resolve};
 use super::peers::{self, AfterFin, Stream};
-use super::registry::{Registry, note};
+use super::registry::Registry;
+use crate::protocol::{Note, OsError, StartFailure, Warning};
 use crate::spec::SessionSpec;
 
 /// Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin.
@@ -35,19 +36,19 @@ pub(super) async fn serve<A: Admit>(
     context: &SessionContext,
     spec: &SessionSpec,
     commands: mpsc::UnboundedReceiver<SessionCommand>,
-    prepare: impl FnOnce(SocketAddr) -> Result<(A, Option<String>), String>,
+    prepare: impl FnOnce(SocketAddr) -> Result<(A, Option<Note>), StartFailure>,
 ) -> Outcome {
     let (listener, local_addr) = match listen(spec).await {
         Ok(listening) => listening,
         Err(reason) => return Outcome::StartFailed(reason),
     };
-    let (admit, message) = match prepare(local_addr) {
+    let (admit, note) = match prepare(local_addr) {
         Ok(prepared) => prepared,
         Err(reason) => return Outcome::StartFailed(reason),
     };
     context.sink.started(context.id, local_addr);
-    if let Some(message) = message {
-        note(&context.sink, context.id, None, message);
+    if let Some(note) = note {
+        context.sink.note(context.id, None, note);
     }
     accept_loop(context, listener, commands, admit).await
 }
@@ -119,7 +120,8 @@ async fn accept_loop<A: Admit>(
                     admit.accepted(context, &mut registry, accepted, handshakes);
                 }
                 Err(e) => {
-                    context.sink.warning(context.id, format!("accept failed: {}", describe(&e)));
+                    let cause = OsError::of(&e);
+                    context.sink.warning(context.id, Warning::AcceptFailed { cause });
                     tokio::time::sleep(ACCEPT_RETRY_DELAY).await;
                 }
             },
@@ -145,12 +147,14 @@ async fn accept_loop<A: Admit>(
 /// it is bound to.
 ///
 /// # Errors
-/// The resolve, bind or listen error, described for the user.
-async fn listen(spec: &SessionSpec) -> Result<(TcpListener, SocketAddr), String> {
+/// The resolve, bind or listen error.
+async fn listen(spec: &SessionSpec) -> Result<(TcpListener, SocketAddr), StartFailure> {
     let addr = resolve(spec).await?;
     let socket = bind_socket(addr, Type::STREAM)?;
-    let listener = TcpListener::from_std(socket.into())
-        .map_err(|e| format!("cannot listen on {addr}: {}", describe(&e)))?;
+    let listener = TcpListener::from_std(socket.into()).map_err(|e| StartFailure::Listen {
+        addr,
+        cause: OsError::of(&e),
+    })?;
     let local_addr = listener
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], spec.port)));

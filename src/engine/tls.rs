@@ -1,12 +1,11 @@
 //! TLS for the sessions that need it (TLS server and client, WebSocket over TLS): building a
 //! server's acceptor (a given PEM certificate and key, or a generated self-signed one) and a
 //! client's connector (system roots, a given CA, or no verification at all), and turning a
-//! finished handshake or a failed one into one line for the log.
+//! finished handshake or a failed one into a typed note or fault for the log.
 //!
 //! Everything here uses the ring provider explicitly, so no process-wide default provider has
 //! to be installed.
 
-use std::fmt::Write as _;
 use std::io;
 use std::net::{IpAddr, Ipv6Addr};
 use std::path::Path;
@@ -24,6 +23,10 @@ use rustls::{
 };
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
+use crate::protocol::{
+    CertProblem, CertSummary, Note, OsError, PemProblem, PemWrite, TlsAlert, TlsFault, TlsSession,
+    TlsSetupError,
+};
 use crate::spec::SessionSpec;
 
 /// The crypto provider every config here uses.
@@ -31,7 +34,7 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// A TLS acceptor for a server session, and one line for the log saying which certificate it
+/// A TLS acceptor for a server session, and the note for the log saying which certificate it
 /// presents. With `cert=FILE` (and `key=FILE`, or a key in the same file) the PEM chain and key
 /// are loaded; without, a self-signed certificate is generated for `localhost`, `127.0.0.1`,
 /// `::1` and this machine's host name, and its PEM is written owner-only into `files_dir`
@@ -39,40 +42,38 @@ fn provider() -> Arc<CryptoProvider> {
 /// client can use it as `ca=FILE`.
 ///
 /// # Errors
-/// One line when a file cannot be read, holds no certificate or key, or the key does not
-/// belong to the certificate.
+/// Why, when a file cannot be read, holds no certificate or key, or the key does not belong
+/// to the certificate.
 pub(super) fn acceptor(
     spec: &SessionSpec,
     files_dir: Option<&Path>,
-) -> Result<(TlsAcceptor, String), String> {
+) -> Result<(TlsAcceptor, Note), TlsSetupError> {
     let (chain, key, note) = match (&spec.options.cert, &spec.options.key) {
         (Some(cert), key) => {
             let key_path = key.as_deref().unwrap_or(cert);
             let chain = load_chain(cert)?;
             let key = load_key(key_path)?;
-            let note = format!(
-                "TLS certificate from {}: {}",
-                cert.display(),
-                certificate_summary(&chain[0])
-            );
+            let note = Note::TlsCertificateLoaded {
+                path: cert.display().to_string(),
+                certificate: certificate_summary(&chain[0]),
+            };
             (chain, key, note)
         }
-        (None, Some(_)) => {
-            return Err("key=FILE needs cert=FILE (the certificate that goes with it)".into());
-        }
+        (None, Some(_)) => return Err(TlsSetupError::KeyWithoutCert),
         (None, None) => generate_self_signed(spec.port, files_dir)?,
     };
     let config = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup failed: {e}"))?
+        .map_err(|e| TlsSetupError::Setup {
+            detail: e.to_string(),
+        })?
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .map_err(|e| match e {
-            rustls::Error::InconsistentKeys(_) => {
-                "the key does not belong to the certificate (check cert=FILE and key=FILE)"
-                    .to_string()
-            }
-            other => format!("cannot use this certificate and key: {other}"),
+            rustls::Error::InconsistentKeys(_) => TlsSetupError::KeyMismatch,
+            other => TlsSetupError::CertKeyUnusable {
+                detail: other.to_string(),
+            },
         })?;
     Ok((TlsAcceptor::from(Arc::new(config)), note))
 }
@@ -84,15 +85,21 @@ pub(super) fn acceptor(
 /// certificate.
 ///
 /// # Errors
-/// One line when the host is not a valid server name, the CA file cannot be read, or no
-/// trusted root is available.
-pub(super) fn connector(spec: &SessionSpec) -> Result<(TlsConnector, ServerName<'static>), String> {
+/// Why, when the host is not a valid server name, the CA file cannot be read, or no trusted
+/// root is available.
+pub(super) fn connector(
+    spec: &SessionSpec,
+) -> Result<(TlsConnector, ServerName<'static>), TlsSetupError> {
     let host = spec.host.trim_start_matches('[').trim_end_matches(']');
-    let name = ServerName::try_from(host.to_string())
-        .map_err(|_| format!("'{host}' is not a valid TLS server name"))?;
+    let name =
+        ServerName::try_from(host.to_string()).map_err(|_| TlsSetupError::InvalidServerName {
+            host: host.to_string(),
+        })?;
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup failed: {e}"))?;
+        .map_err(|e| TlsSetupError::Setup {
+            detail: e.to_string(),
+        })?;
     let config = if spec.options.insecure {
         builder
             .dangerous()
@@ -105,7 +112,10 @@ pub(super) fn connector(spec: &SessionSpec) -> Result<(TlsConnector, ServerName<
             provider(),
         )
         .build()
-        .map_err(|e| format!("cannot use ca={}: {e}", ca.display()))?;
+        .map_err(|e| TlsSetupError::CaUnusable {
+            path: ca.display().to_string(),
+            detail: e.to_string(),
+        })?;
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(TrustCaFile { webpki, pinned }))
@@ -118,144 +128,114 @@ pub(super) fn connector(spec: &SessionSpec) -> Result<(TlsConnector, ServerName<
     Ok((TlsConnector::from(Arc::new(config)), name))
 }
 
-/// One line about a finished handshake: protocol version, cipher suite, ALPN protocol if one
+/// What a finished handshake agreed on.
+fn session_of(state: &CommonState) -> TlsSession {
+    TlsSession {
+        version: state.protocol_version().map(protocol_name),
+        suite: state.negotiated_cipher_suite().map(suite_name),
+        alpn: state
+            .alpn_protocol()
+            .map(|alpn| String::from_utf8_lossy(alpn).into_owned()),
+    }
+}
+
+/// The note about a finished handshake: protocol version, cipher suite, ALPN protocol if one
 /// was agreed, and the peer's certificate (subject, issuer, expiry) if it sent one. Pass the
 /// connection, e.g. `stream.get_ref().1`.
-pub(super) fn describe_session(state: &CommonState) -> String {
-    let mut line = String::from("TLS established: ");
-    line.push_str(&state.protocol_version().map_or_else(
-        || "unknown version".to_string(),
-        |v| protocol_name(v).to_string(),
-    ));
-    if let Some(suite) = state.negotiated_cipher_suite() {
-        let _ = write!(line, ", {}", suite_name(suite));
+pub(super) fn established(state: &CommonState) -> Note {
+    Note::TlsEstablished {
+        session: session_of(state),
+        peer_certificate: state
+            .peer_certificates()
+            .and_then(<[_]>::first)
+            .map(certificate_summary),
     }
-    if let Some(alpn) = state.alpn_protocol() {
-        let _ = write!(line, ", ALPN {}", String::from_utf8_lossy(alpn));
-    }
-    match state.peer_certificates().and_then(<[_]>::first) {
-        Some(cert) => {
-            let _ = write!(line, "; peer certificate: {}", certificate_summary(cert));
-        }
-        None => line.push_str("; no peer certificate"),
-    }
-    line
 }
 
-/// One line about a client's finished handshake, as the server saw it: protocol version,
+/// The note about a client's finished handshake, as the server saw it: protocol version,
 /// cipher suite, ALPN, and the host name the client asked for (SNI), if any.
-pub(super) fn describe_server_session(connection: &rustls::ServerConnection) -> String {
-    let mut line = String::from("TLS established: ");
-    line.push_str(&connection.protocol_version().map_or_else(
-        || "unknown version".to_string(),
-        |v| protocol_name(v).to_string(),
-    ));
-    if let Some(suite) = connection.negotiated_cipher_suite() {
-        let _ = write!(line, ", {}", suite_name(suite));
+pub(super) fn client_established(connection: &rustls::ServerConnection) -> Note {
+    Note::TlsClientEstablished {
+        session: session_of(connection),
+        server_name: connection.server_name().map(str::to_string),
+        client_certificate: connection
+            .peer_certificates()
+            .and_then(<[_]>::first)
+            .map(certificate_summary),
     }
-    if let Some(alpn) = connection.alpn_protocol() {
-        let _ = write!(line, ", ALPN {}", String::from_utf8_lossy(alpn));
-    }
-    match connection.server_name() {
-        Some(name) => {
-            let _ = write!(line, "; the client asked for {name}");
-        }
-        None => line.push_str("; the client sent no server name (SNI)"),
-    }
-    if let Some(cert) = connection.peer_certificates().and_then(<[_]>::first) {
-        let _ = write!(line, "; client certificate: {}", certificate_summary(cert));
-    }
-    line
 }
 
-/// One line for a TLS handshake (or TLS read) that failed, with a hint where one helps. `io`
-/// errors from tokio-rustls carry the rustls error inside; others are described as socket
-/// errors.
-pub(super) fn describe_error(error: &io::Error) -> String {
+/// Why a TLS handshake (or TLS read) failed, with a hint where one helps. `io` errors from
+/// tokio-rustls carry the rustls error inside; others are socket errors.
+pub(super) fn fault(error: &io::Error) -> TlsFault {
     let Some(tls) = error
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     else {
         return match error.kind() {
-            io::ErrorKind::UnexpectedEof => {
-                "the peer closed the connection during the handshake (it may not speak TLS, \
-                 or it rejected our certificate or settings)"
-                    .to_string()
-            }
-            _ => super::net::describe(error),
+            io::ErrorKind::UnexpectedEof => TlsFault::ClosedDuringHandshake,
+            _ => TlsFault::Io(OsError::of(error)),
         };
     };
-    describe_tls_error(tls)
+    tls_fault(tls)
 }
 
-/// One line for a rustls error, with a hint for the usual causes.
-fn describe_tls_error(error: &rustls::Error) -> String {
+/// Why a rustls error happened, grouped by the usual causes.
+fn tls_fault(error: &rustls::Error) -> TlsFault {
     use rustls::Error as E;
     match error {
-        E::InvalidCertificate(cert) => describe_certificate_error(cert),
-        E::InvalidMessage(_) | E::InappropriateMessage { .. } => format!(
-            "the peer does not speak TLS or sent a malformed message ({error}); check that \
-             it is a TLS port"
-        ),
-        E::AlertReceived(alert) => describe_alert(*alert),
-        E::PeerIncompatible(_) => format!(
-            "no common TLS version or cipher suite with the peer ({error}); it may only \
-             offer an old protocol"
-        ),
-        E::NoCertificatesPresented => "the peer presented no certificate".to_string(),
-        other => other.to_string(),
+        E::InvalidCertificate(cert) => TlsFault::Certificate(certificate_problem(cert)),
+        E::InvalidMessage(_) | E::InappropriateMessage { .. } => TlsFault::NotTls {
+            detail: error.to_string(),
+        },
+        E::AlertReceived(alert) => TlsFault::Alert(alert_of(*alert)),
+        E::PeerIncompatible(_) => TlsFault::Incompatible {
+            detail: error.to_string(),
+        },
+        E::NoCertificatesPresented => TlsFault::NoCertificate,
+        other => TlsFault::Other {
+            detail: other.to_string(),
+        },
     }
 }
 
-const TRUST_HINT: &str = "give ca=FILE with the CA that signed it, or use insecure";
-
-fn describe_certificate_error(error: &CertificateError) -> String {
+fn certificate_problem(error: &CertificateError) -> CertProblem {
     use CertificateError as C;
     match error {
-        C::UnknownIssuer => {
-            format!(
-                "certificate not trusted (UnknownIssuer: no trusted CA signed it); {TRUST_HINT}"
-            )
-        }
-        C::BadSignature => {
-            format!("certificate signature is not valid (BadSignature); {TRUST_HINT}")
-        }
-        C::NotValidForName => "certificate is not valid for this host name \
-                               (NotValidForName); connect by a name the certificate lists, \
-                               or use insecure"
-            .to_string(),
+        C::UnknownIssuer => CertProblem::UnknownIssuer,
+        C::BadSignature => CertProblem::BadSignature,
+        C::NotValidForName => CertProblem::NotValidForName,
         C::NotValidForNameContext {
             expected,
             presented,
-        } => format!(
-            "certificate is not valid for {} (it lists {}); connect by a name the \
-             certificate lists, or use insecure",
-            server_name_text(expected),
-            if presented.is_empty() {
-                "no names".to_string()
-            } else {
-                presented
-                    .iter()
-                    .map(|name| presented_name(name))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        ),
-        C::Expired | C::ExpiredContext { .. } => {
-            format!("certificate has expired ({error}); use insecure to accept it anyway")
-        }
-        C::NotValidYet | C::NotValidYetContext { .. } => {
-            format!("certificate is not valid yet ({error}); check the clock, or use insecure")
-        }
-        C::Revoked => "certificate has been revoked".to_string(),
-        other if format!("{other:?}").contains("CaUsedAsEndEntity") => {
-            "the server's certificate is a CA certificate (CA:TRUE), which is not accepted as \
-             a server certificate; give that certificate itself as ca=FILE (it is then \
-             trusted for the names it lists), or use insecure"
-                .to_string()
-        }
-        other => format!("certificate rejected ({other:?}); {TRUST_HINT}"),
+        } => CertProblem::NotValidForNames {
+            expected: server_name_text(expected),
+            presented: presented
+                .iter()
+                .map(|name| presented_name(name).to_string())
+                .collect(),
+        },
+        C::Expired | C::ExpiredContext { .. } => CertProblem::Expired {
+            detail: error.to_string(),
+        },
+        C::NotValidYet | C::NotValidYetContext { .. } => CertProblem::NotValidYet {
+            detail: error.to_string(),
+        },
+        C::Revoked => CertProblem::Revoked,
+        C::Other(other) if is_ca_used_as_end_entity(other) => CertProblem::CaUsedAsEndEntity,
+        other => CertProblem::Other {
+            detail: format!("{other:?}"),
+        },
     }
+}
+
+/// Whether webpki refused the server's certificate for being a CA certificate (rustls has no
+/// variant of its own for it and wraps webpki's error).
+fn is_ca_used_as_end_entity(error: &rustls::OtherError) -> bool {
+    matches!(
+        error.0.downcast_ref::<webpki::Error>(),
+        Some(webpki::Error::CaUsedAsEndEntity)
+    )
 }
 
 /// `localhost` for rustls's `DnsName("localhost")`; other forms unchanged.
@@ -265,27 +245,19 @@ fn presented_name(name: &str) -> &str {
         .unwrap_or(name)
 }
 
-fn describe_alert(alert: AlertDescription) -> String {
+fn alert_of(alert: AlertDescription) -> TlsAlert {
     use AlertDescription as A;
+    let name = format!("{alert:?}");
     match alert {
         A::BadCertificate | A::UnknownCA | A::CertificateUnknown | A::UnsupportedCertificate => {
-            format!(
-                "the peer rejected our certificate (alert {alert:?}); it must trust it (for \
-                 a generated one, give the client the PEM file named when the server started)"
-            )
+            TlsAlert::RejectedOurCertificate { alert: name }
         }
-        A::ProtocolVersion | A::HandshakeFailure | A::InsufficientSecurity => format!(
-            "the peer refused the handshake (alert {alert:?}): no TLS version or cipher \
-             suite in common"
-        ),
-        A::UnrecognisedName => {
-            format!("the peer does not know the host name we asked for (alert {alert:?})")
+        A::ProtocolVersion | A::HandshakeFailure | A::InsufficientSecurity => {
+            TlsAlert::NoCommonParameters { alert: name }
         }
-        A::CertificateRequired => {
-            "the peer requires a client certificate (alert CertificateRequired); not supported"
-                .to_string()
-        }
-        other => format!("the peer sent alert {other:?}"),
+        A::UnrecognisedName => TlsAlert::UnknownName { alert: name },
+        A::CertificateRequired => TlsAlert::ClientCertificateRequired,
+        _ => TlsAlert::Other { alert: name },
     }
 }
 
@@ -311,33 +283,22 @@ fn suite_name(suite: SupportedCipherSuite) -> String {
     format!("{:?}", suite.suite())
 }
 
-/// Subject, issuer and expiry of a DER certificate, e.g. `subject CN=localhost, issuer
-/// CN=localhost (self-signed), valid until 2027-11-30`.
-fn certificate_summary(der: &CertificateDer<'_>) -> String {
+/// Subject, issuer and expiry of a DER certificate.
+fn certificate_summary(der: &CertificateDer<'_>) -> CertSummary {
     let Ok((_, cert)) = x509_parser::parse_x509_certificate(der.as_ref()) else {
-        return "(not a parsable X.509 certificate)".to_string();
+        return CertSummary::Unparsable;
     };
-    let subject = cert.subject().to_string();
-    let issuer = cert.issuer().to_string();
-    let subject = if subject.is_empty() {
-        "(empty)".to_string()
-    } else {
-        subject
-    };
-    let issued_by = if cert.subject() == cert.issuer() {
-        "self-signed".to_string()
-    } else {
-        format!("issuer {issuer}")
-    };
+    let issuer = (cert.subject() != cert.issuer()).then(|| cert.issuer().to_string());
     let not_after = cert.validity().not_after.timestamp();
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    let expired = if not_after < now { " (EXPIRED)" } else { "" };
-    format!(
-        "subject {subject}, {issued_by}, valid until {}{expired}",
-        utc_date(not_after)
-    )
+    CertSummary::Parsed {
+        subject: cert.subject().to_string(),
+        issuer,
+        valid_until: utc_date(not_after),
+        expired: not_after < now,
+    }
 }
 
 /// `2027-11-30 12:00 UTC` for seconds since 1970 (civil-from-days, proleptic Gregorian).
@@ -376,71 +337,74 @@ fn sha256_fingerprint(der: &[u8]) -> String {
         .join(":")
 }
 
-fn load_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let shown = path.display();
+fn load_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsSetupError> {
+    let unreadable = |e: rustls::pki_types::pem::Error| TlsSetupError::ReadCertificate {
+        path: path.display().to_string(),
+        cause: pem_problem(&e),
+    };
     let chain = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("cannot read certificate {shown}: {}", pem_error(&e)))?
+        .map_err(unreadable)?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("cannot read certificate {shown}: {}", pem_error(&e)))?;
+        .map_err(unreadable)?;
     if chain.is_empty() {
-        return Err(format!(
-            "no certificate in {shown} (expected PEM: -----BEGIN CERTIFICATE-----)"
-        ));
+        return Err(TlsSetupError::NoCertificate {
+            path: path.display().to_string(),
+        });
     }
     Ok(chain)
 }
 
-fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
+fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsSetupError> {
+    let path_text = path.display().to_string();
     PrivateKeyDer::from_pem_file(path).map_err(|e| match e {
-        rustls::pki_types::pem::Error::NoItemsFound => format!(
-            "no private key in {} (expected PEM: -----BEGIN PRIVATE KEY----- or an RSA/EC \
-             key); give key=FILE",
-            path.display()
-        ),
-        other => format!("cannot read key {}: {}", path.display(), pem_error(&other)),
+        rustls::pki_types::pem::Error::NoItemsFound => TlsSetupError::NoKey { path: path_text },
+        other => TlsSetupError::ReadKey {
+            path: path_text,
+            cause: pem_problem(&other),
+        },
     })
 }
 
-fn pem_error(error: &rustls::pki_types::pem::Error) -> String {
+fn pem_problem(error: &rustls::pki_types::pem::Error) -> PemProblem {
     match error {
-        rustls::pki_types::pem::Error::Io(e) => super::net::describe(e),
-        other => format!("not valid PEM ({other})"),
+        rustls::pki_types::pem::Error::Io(e) => PemProblem::Io(OsError::of(e)),
+        other => PemProblem::Invalid {
+            detail: other.to_string(),
+        },
     }
 }
 
 /// Trust only the certificates in `path`: as roots, and each as itself (see [`TrustCaFile`]).
-fn ca_roots(path: &Path) -> Result<(RootCertStore, Vec<CertificateDer<'static>>), String> {
+fn ca_roots(path: &Path) -> Result<(RootCertStore, Vec<CertificateDer<'static>>), TlsSetupError> {
+    let unreadable = |e: rustls::pki_types::pem::Error| TlsSetupError::ReadCa {
+        path: path.display().to_string(),
+        cause: pem_problem(&e),
+    };
     let certs = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("cannot read ca={}: {}", path.display(), pem_error(&e)))?
+        .map_err(unreadable)?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("cannot read ca={}: {}", path.display(), pem_error(&e)))?;
+        .map_err(unreadable)?;
     let mut roots = RootCertStore::empty();
     let (added, _ignored) = roots.add_parsable_certificates(certs.iter().cloned());
     if added == 0 {
-        return Err(format!(
-            "no usable certificate in ca={} (expected PEM: -----BEGIN CERTIFICATE-----)",
-            path.display()
-        ));
+        return Err(TlsSetupError::NoUsableCa {
+            path: path.display().to_string(),
+        });
     }
     Ok((roots, certs))
 }
 
 /// The system's trusted roots, read once per run.
-fn system_roots() -> Result<RootCertStore, String> {
-    static ROOTS: OnceLock<Result<RootCertStore, String>> = OnceLock::new();
+fn system_roots() -> Result<RootCertStore, TlsSetupError> {
+    static ROOTS: OnceLock<Result<RootCertStore, TlsSetupError>> = OnceLock::new();
     ROOTS
         .get_or_init(|| {
             let found = rustls_native_certs::load_native_certs();
             let mut roots = RootCertStore::empty();
             let (added, _ignored) = roots.add_parsable_certificates(found.certs);
             if added == 0 {
-                let why = found
-                    .errors
-                    .first()
-                    .map_or_else(String::new, |e| format!(" ({e})"));
-                return Err(format!(
-                    "no system CA certificates found{why}; give ca=FILE or use insecure"
-                ));
+                let detail = found.errors.first().map(ToString::to_string);
+                return Err(TlsSetupError::NoSystemRoots { detail });
             }
             Ok(roots)
         })
@@ -455,8 +419,10 @@ static GENERATED: AtomicU64 = AtomicU64::new(0);
 fn generate_self_signed(
     port: u16,
     files_dir: Option<&Path>,
-) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>, String), String> {
-    let generation_failed = |e: rcgen::Error| format!("cannot generate a certificate: {e}");
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>, Note), TlsSetupError> {
+    let generation_failed = |e: rcgen::Error| TlsSetupError::Generate {
+        detail: e.to_string(),
+    };
     let mut names = vec![
         "localhost".to_string(),
         "127.0.0.1".to_string(),
@@ -485,31 +451,22 @@ fn generate_self_signed(
     let key = PrivateKeyDer::Pkcs8(key_pair.serialize_der().into());
     let fingerprint = sha256_fingerprint(der.as_ref());
     let name = generated_cert_name(port);
-    let written = match files_dir {
-        Some(dir) => crate::private_files::write_private(dir, &name, cert.pem().as_bytes())
-            .map_err(|e| {
-                format!(
-                    "could not write its PEM to {}: {e}",
-                    dir.join(&name).display()
-                )
-            }),
-        None => Err(
-            "no directory for sockdbg's files (no home directory?), so its PEM was \
-             not written"
-                .to_string(),
-        ),
+    let pem = match files_dir {
+        Some(dir) => match crate::private_files::write_private(dir, &name, cert.pem().as_bytes()) {
+            Ok(path) => PemWrite::Written {
+                path: path.display().to_string(),
+            },
+            Err(e) => PemWrite::Failed {
+                path: dir.join(&name).display().to_string(),
+                reason: e.to_string(),
+            },
+        },
+        None => PemWrite::NoDirectory,
     };
-    let names = names.join(", ");
-    let note = match written {
-        Ok(path) => format!(
-            "TLS: generated a self-signed certificate for {names}; SHA-256 fingerprint \
-             {fingerprint}; its PEM is at {} (give it to a client as ca={0})",
-            path.display()
-        ),
-        Err(why) => format!(
-            "TLS: generated a self-signed certificate for {names}; SHA-256 fingerprint \
-             {fingerprint}; {why}"
-        ),
+    let note = Note::TlsCertificateGenerated {
+        names,
+        fingerprint,
+        pem,
     };
     Ok((vec![der], key, note))
 }
@@ -674,7 +631,8 @@ mod tests {
     fn a_generated_certificate_names_the_local_addresses() {
         let dir = tempfile::tempdir().expect("temp dir");
         let (chain, _key, note) = generate_self_signed(0, Some(dir.path())).expect("generated");
-        let summary = certificate_summary(&chain[0]);
+        let summary = certificate_summary(&chain[0]).to_string();
+        let note = note.to_string();
         assert!(summary.contains("CN=sockdbg self-signed"), "{summary}");
         assert!(summary.contains("self-signed"), "{summary}");
         assert!(note.contains("SHA-256 fingerprint"), "{note}");
@@ -703,17 +661,20 @@ mod tests {
 
     #[test]
     fn certificate_errors_say_what_to_do() {
-        let untrusted = describe_tls_error(&rustls::Error::InvalidCertificate(
+        let untrusted = tls_fault(&rustls::Error::InvalidCertificate(
             CertificateError::UnknownIssuer,
-        ));
+        ))
+        .to_string();
         assert!(untrusted.contains("not trusted"), "{untrusted}");
         assert!(untrusted.contains("ca=FILE"), "{untrusted}");
         assert!(untrusted.contains("insecure"), "{untrusted}");
-        let expired = describe_tls_error(&rustls::Error::InvalidCertificate(
+        let expired = tls_fault(&rustls::Error::InvalidCertificate(
             CertificateError::Expired,
-        ));
+        ))
+        .to_string();
         assert!(expired.contains("expired"), "{expired}");
-        let alert = describe_tls_error(&rustls::Error::AlertReceived(AlertDescription::UnknownCA));
+        let alert =
+            tls_fault(&rustls::Error::AlertReceived(AlertDescription::UnknownCA)).to_string();
         assert!(alert.contains("rejected our certificate"), "{alert}");
     }
 }

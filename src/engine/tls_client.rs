@@ -7,10 +7,11 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 
 use super::dispatch::{Outcome, SessionCommand, SessionContext};
-use super::net::{client_handshake_limit, describe_limit, resolve};
+use super::net::{client_handshake_limit, millis, resolve};
 use super::peers::Stream;
 use super::tcp_client::{connect, connect_limit, serve};
 use super::tls;
+use crate::protocol::StartFailure;
 use crate::spec::SessionSpec;
 
 pub(super) async fn run(
@@ -20,7 +21,7 @@ pub(super) async fn run(
 ) -> Outcome {
     let (connector, name) = match tls::connector(spec) {
         Ok(made) => made,
-        Err(reason) => return Outcome::StartFailed(reason),
+        Err(reason) => return Outcome::StartFailed(StartFailure::TlsSetup(reason)),
     };
     let limit = connect_limit(spec);
     let connecting = async {
@@ -28,22 +29,21 @@ pub(super) async fn run(
         let addr = resolve(spec).await?;
         let tcp = connect(addr, limit).await?;
         let (Ok(local_addr), Ok(peer_addr)) = (tcp.local_addr(), tcp.peer_addr()) else {
-            return Err("connection closed while opening".to_string());
+            return Err(StartFailure::ClosedWhileOpening);
         };
         // The connect timeout covers the handshake too, unless it has its own.
         let left = client_handshake_limit(spec, limit.saturating_sub(started.elapsed()));
         let shown = client_handshake_limit(spec, limit);
         match tokio::time::timeout(left, connector.connect(name, tcp)).await {
             Ok(Ok(stream)) => Ok((stream, local_addr, peer_addr)),
-            Ok(Err(e)) => Err(format!(
-                "TLS handshake with {addr} failed: {}",
-                tls::describe_error(&e)
-            )),
-            Err(_) => Err(format!(
-                "TLS handshake with {addr} timed out after {} (the server did not answer \
-                 our TLS hello; is it a plain TCP port?)",
-                describe_limit(shown)
-            )),
+            Ok(Err(e)) => Err(StartFailure::TlsHandshake {
+                addr: addr.to_string(),
+                fault: tls::fault(&e),
+            }),
+            Err(_) => Err(StartFailure::TlsHandshakeTimeout {
+                addr,
+                ms: millis(shown),
+            }),
         }
     };
     let (stream, local_addr, peer_addr) = tokio::select! {
@@ -53,7 +53,7 @@ pub(super) async fn run(
             Err(reason) => return Outcome::StartFailed(reason),
         },
     };
-    let note = tls::describe_session(stream.get_ref().1);
+    let note = tls::established(stream.get_ref().1);
     let connection = (Stream::Tls(Box::new(stream)), peer_addr);
     serve(context, spec, commands, connection, local_addr, Some(note)).await
 }

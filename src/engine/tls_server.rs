@@ -13,17 +13,17 @@ use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
 
 use super::dispatch::{Outcome, SessionCommand, SessionContext};
-use super::net::{describe, describe_limit, server_handshake_limit};
+use super::net::{millis, server_handshake_limit};
 use super::peers::{self, AfterFin, Stream};
 use super::registry::Registry;
 use super::sink::EventSink;
 use super::tcp_server::{Admit, Handshakes, serve};
 use super::tls;
-use crate::protocol::SessionId;
+use crate::protocol::{Note, OsError, SessionId, StartFailure, TlsFault, TlsRejection, Warning};
 use crate::spec::SessionSpec;
 
 /// A client whose handshake is done, with its address and the note about it.
-type Established = (TlsStream<TcpStream>, SocketAddr, String);
+type Established = (TlsStream<TcpStream>, SocketAddr, Note);
 
 pub(super) async fn run(
     context: &SessionContext,
@@ -37,7 +37,8 @@ pub(super) async fn run(
         // server.
         let mut bound = spec.clone();
         bound.port = local_addr.port();
-        let (acceptor, certificate_note) = tls::acceptor(&bound, files_dir)?;
+        let (acceptor, certificate_note) =
+            tls::acceptor(&bound, files_dir).map_err(StartFailure::TlsSetup)?;
         Ok((
             Tls {
                 acceptor,
@@ -100,24 +101,28 @@ const SHOWN_BYTES: usize = 40;
 
 /// Looks at the client's first bytes (without taking them) so a client that speaks something
 /// else is named as such with what it sent, then runs the TLS handshake.
-async fn accept(acceptor: &TlsAcceptor, stream: TcpStream) -> Result<TlsStream<TcpStream>, String> {
+async fn accept(
+    acceptor: &TlsAcceptor,
+    stream: TcpStream,
+) -> Result<TlsStream<TcpStream>, TlsRejection> {
     let mut first = [0; SHOWN_BYTES];
-    let n = stream.peek(&mut first).await.map_err(|e| describe(&e))?;
+    let n = stream
+        .peek(&mut first)
+        .await
+        .map_err(|e| TlsRejection::Tls(TlsFault::Io(OsError::of(&e))))?;
     let Some(&kind) = first[..n].first() else {
-        return Err("the client closed the connection before sending anything".to_string());
+        return Err(TlsRejection::ClosedBeforeSending);
     };
     if kind != HANDSHAKE_RECORD {
-        return Err(format!(
-            "the client does not speak TLS: it sent \"{}\"{} (plain text or another protocol \
-             on a TLS port)",
-            first[..n].escape_ascii(),
-            if n == SHOWN_BYTES { "..." } else { "" }
-        ));
+        return Err(TlsRejection::NotTls {
+            sent: first[..n].escape_ascii().to_string(),
+            more: n == SHOWN_BYTES,
+        });
     }
     acceptor
         .accept(stream)
         .await
-        .map_err(|e| tls::describe_error(&e))
+        .map_err(|e| TlsRejection::Tls(tls::fault(&e)))
 }
 
 /// One client's handshake: hands the established stream to the session, or reports in one
@@ -138,19 +143,12 @@ async fn handshake(
     };
     let why = match result {
         Ok(Ok(stream)) => {
-            let note = tls::describe_server_session(stream.get_ref().1);
+            let note = tls::client_established(stream.get_ref().1);
             established.send((stream, addr, note)).ok(); // the session is stopping
             return;
         }
         Ok(Err(why)) => why,
-        Err(_) => format!(
-            "timed out after {} (the client did not finish its TLS handshake; is it a plain \
-             TCP client?)",
-            describe_limit(limit)
-        ),
+        Err(_) => TlsRejection::TimedOut { ms: millis(limit) },
     };
-    sink.warning(
-        id,
-        format!("TLS handshake with {addr} failed: {why}; client dropped"),
-    );
+    sink.warning(id, Warning::TlsClientDropped { addr, why });
 }

@@ -19,10 +19,13 @@ use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
 use super::dispatch::{Outcome, SessionCommand, SessionContext};
-use super::net::{bind_socket, describe, read_shared, resolve};
+use super::net::{bind_socket, read_shared, resolve};
 use super::reactions;
+use super::registry::refuse;
 use super::udp_drops::{DROP_POLL_INTERVAL, DropMonitor};
-use crate::protocol::{Direction, Event, PeerId, SendTarget};
+use crate::protocol::{
+    CloseReason, Direction, Event, OsError, PeerId, Refusal, SendTarget, StartFailure, Warning,
+};
 use crate::spec::SessionSpec;
 
 /// Most datagrams read per wake-up before the loop looks at commands again.
@@ -81,7 +84,7 @@ impl UdpPeers {
             context.sink.send(Event::PeerDisconnected {
                 id: context.id,
                 peer,
-                reason: "forgotten by user".to_string(),
+                reason: CloseReason::ForgottenByUser,
                 at: SystemTime::now(),
             });
         }
@@ -107,7 +110,7 @@ pub(super) async fn run_server(
             () = context.cancel.cancelled() => return Outcome::Stopped,
             ready = socket.readable() => {
                 if let Err(e) = ready {
-                    return Outcome::Ended(describe(&e));
+                    return Outcome::Ended(CloseReason::Io(OsError::of(&e)));
                 }
                 receive_burst(context, &socket, &mut peers, Greet::NewSources).await;
             }
@@ -119,11 +122,7 @@ pub(super) async fn run_server(
                         SendTarget::Peer(peer) => peers.addr_of(peer).map(|a| (peer, a)).into_iter().collect(),
                     };
                     if targets.is_empty() {
-                        let why = "not sent: no peer has sent a datagram to this server yet";
-                        match &ack {
-                            Some(ack) => ack.refuse(why),
-                            None => context.sink.warning(context.id, why),
-                        }
+                        refuse(context, ack.as_ref(), Refusal::NoUdpPeer);
                     }
                     for (peer, addr) in targets {
                         send_datagram(context, peer, socket.send_to(&data, addr).await, &data);
@@ -151,8 +150,9 @@ pub(super) async fn run_client(
         (Ipv6Addr::UNSPECIFIED, 0).into()
     };
     let socket = match bind_socket(local, Type::DGRAM).and_then(|s| {
-        UdpSocket::from_std(s.into())
-            .map_err(|e| format!("cannot open a UDP socket: {}", describe(&e)))
+        UdpSocket::from_std(s.into()).map_err(|e| StartFailure::UdpSocket {
+            cause: OsError::of(&e),
+        })
     }) {
         Ok(socket) => socket,
         Err(reason) => return Outcome::StartFailed(reason),
@@ -161,7 +161,10 @@ pub(super) async fn run_client(
     // connected socket would drop; only a unicast target is connected.
     let connected = !reaches_many(target.ip());
     if connected && let Err(e) = socket.connect(target).await {
-        return Outcome::StartFailed(format!("cannot reach {target}: {}", describe(&e)));
+        return Outcome::StartFailed(StartFailure::Unreachable {
+            target,
+            cause: OsError::of(&e),
+        });
     }
     report_started(context, &socket, spec);
     let mut peers = UdpPeers::default();
@@ -188,7 +191,7 @@ pub(super) async fn run_client(
             ready = socket.ready(Interest::READABLE | Interest::ERROR) => {
                 let ready = match ready {
                     Ok(ready) => ready,
-                    Err(e) => return Outcome::Ended(describe(&e)),
+                    Err(e) => return Outcome::Ended(CloseReason::Io(OsError::of(&e))),
                 };
                 if ready.is_error() {
                     report_pending_error(context, &socket);
@@ -223,13 +226,7 @@ pub(super) async fn run_client(
                     // A reply to one responder of a broadcast goes to it alone.
                     match peers.addr_of(peer) {
                         Some(addr) => send_datagram(context, peer, socket.send_to(&data, addr).await, &data),
-                        None => {
-                            let why = "not sent: that responder was forgotten";
-                            match &ack {
-                                Some(ack) => ack.refuse(why),
-                                None => context.sink.warning(context.id, why),
-                            }
-                        }
+                        None => refuse(context, ack.as_ref(), Refusal::ResponderForgotten),
                     }
                 }
                 Some(SessionCommand::Send { data, .. }) => {
@@ -276,10 +273,13 @@ fn subnet_broadcast(ip: Ipv4Addr, prefix_len: u8) -> Option<Ipv4Addr> {
     Some(Ipv4Addr::from(u32::from(ip) | host_bits))
 }
 
-async fn bind(spec: &SessionSpec) -> Result<UdpSocket, String> {
+async fn bind(spec: &SessionSpec) -> Result<UdpSocket, StartFailure> {
     let addr = resolve(spec).await?;
     let socket = bind_socket(addr, Type::DGRAM)?;
-    UdpSocket::from_std(socket.into()).map_err(|e| format!("cannot bind {addr}: {}", describe(&e)))
+    UdpSocket::from_std(socket.into()).map_err(|e| StartFailure::Bind {
+        addr,
+        cause: OsError::of(&e),
+    })
 }
 
 /// Whether a source heard from for the first time gets the on-connect payload.
@@ -343,20 +343,22 @@ pub(super) fn send_datagram(
                 .sink
                 .traffic(context.id, peer, Direction::Tx, data.clone())
         }
-        Ok(n) => context.sink.warning(
+        Ok(sent) => context.sink.warning(
             context.id,
-            format!("datagram truncated: sent {n} of {} bytes", data.len()),
+            Warning::DatagramTruncated {
+                sent,
+                len: data.len(),
+            },
         ),
-        Err(e) if e.raw_os_error() == Some(90) || data.len() > 65_507 => context.sink.warning(
-            context.id,
-            format!(
-                "not sent: {} bytes is more than one UDP datagram holds (65,507)",
-                data.len()
-            ),
-        ),
-        Err(e) => context
+        Err(e) if e.raw_os_error() == Some(90) || data.len() > 65_507 => context
             .sink
-            .warning(context.id, format!("send failed: {}", describe(&e))),
+            .warning(context.id, Warning::DatagramTooBig { len: data.len() }),
+        Err(e) => context.sink.warning(
+            context.id,
+            Warning::UdpSendFailed {
+                cause: OsError::of(&e),
+            },
+        ),
     }
 }
 
@@ -377,13 +379,15 @@ fn report_pending_error(context: &SessionContext, socket: &UdpSocket) {
 fn report_recv_error(context: &SessionContext, error: &io::Error) {
     match error.kind() {
         io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => {}
-        io::ErrorKind::ConnectionRefused => context.sink.warning(
+        io::ErrorKind::ConnectionRefused => {
+            context.sink.warning(context.id, Warning::PortUnreachable);
+        }
+        _ => context.sink.warning(
             context.id,
-            "port unreachable: nothing is listening at the target (ICMP); still sending",
+            Warning::ReceiveFailed {
+                cause: OsError::of(error),
+            },
         ),
-        _ => context
-            .sink
-            .warning(context.id, format!("receive failed: {}", describe(error))),
     }
 }
 

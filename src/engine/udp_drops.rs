@@ -9,6 +9,7 @@ use tokio::net::UdpSocket;
 
 use super::dispatch::SessionContext;
 use super::net::UDP_RECV_BUFFER_BYTES;
+use crate::protocol::Warning;
 
 /// How often the drop counter is read.
 pub(super) const DROP_POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -27,16 +28,12 @@ impl DropMonitor {
             .recv_buffer_size()
             .unwrap_or(0);
         if granted > 0 && granted < UDP_RECV_BUFFER_BYTES {
-            context.sink.warning(
-                context.id,
-                format!(
-                    "UDP receive buffer is {} KiB (asked for {} KiB, capped by the OS): bursts may be dropped. \
-                     On Linux raise it with: sysctl -w net.core.rmem_max={}",
-                    granted / 1024,
-                    UDP_RECV_BUFFER_BYTES / 1024,
-                    UDP_RECV_BUFFER_BYTES * 2
-                ),
-            );
+            let warning = Warning::ReceiveBufferCapped {
+                granted_kib: granted / 1024,
+                asked_kib: UDP_RECV_BUFFER_BYTES / 1024,
+                rmem_max: UDP_RECV_BUFFER_BYTES * 2,
+            };
+            context.sink.warning(context.id, warning);
         }
         let inode = socket_inode(socket);
         let reported = inode.and_then(kernel_drops).unwrap_or(0);
@@ -49,13 +46,11 @@ impl DropMonitor {
             return;
         };
         if total > self.reported {
-            context.sink.warning(
-                context.id,
-                format!(
-                    "the kernel dropped {} datagrams (receive buffer full); {total} in all",
-                    total - self.reported
-                ),
-            );
+            let warning = Warning::KernelDrops {
+                dropped: total - self.reported,
+                total,
+            };
+            context.sink.warning(context.id, warning);
             self.reported = total;
         }
     }

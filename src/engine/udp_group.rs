@@ -7,7 +7,7 @@
 //! group, so a stop releases the membership and a restart on the same port works.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
@@ -15,11 +15,15 @@ use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
 use super::dispatch::{Outcome, SessionCommand, SessionContext};
-use super::net::{UDP_RECV_BUFFER_BYTES, describe};
+use super::net::UDP_RECV_BUFFER_BYTES;
 use super::reactions;
+use super::registry::refuse;
 use super::udp::{Greet, UdpPeers, receive_burst, report_started, send_datagram};
 use super::udp_drops::{DROP_POLL_INTERVAL, DropMonitor};
-use crate::protocol::{Event, SendTarget};
+use crate::protocol::{
+    CloseReason, Interface, JoinCause, JoinProblem, Note, OsError, Refusal, SendTarget, SocketStep,
+    StartFailure, Warning,
+};
 use crate::spec::SessionSpec;
 
 /// How often the interface list is read to notice that the joined interface changed.
@@ -49,12 +53,12 @@ impl JoinPoint {
         }
     }
 
-    /// How the interface is named in notes: `eth0`, or "the default interface".
-    fn label(&self) -> String {
+    /// How the interface is named in notes: `eth0`, `interface 3`, or the default one.
+    fn label(&self) -> Interface {
         match &self.name {
-            Some(name) => name.clone(),
-            None if self.index != 0 => format!("interface {}", self.index),
-            None => "the default interface".to_string(),
+            Some(name) => Interface::Named(name.clone()),
+            None if self.index != 0 => Interface::Index(self.index),
+            None => Interface::Default,
         }
     }
 
@@ -74,12 +78,12 @@ impl JoinPoint {
 /// interface holding the given address).
 ///
 /// # Errors
-/// One line when no such interface exists or it lacks what the group's family needs.
+/// Why, when no such interface exists or it lacks what the group's family needs.
 fn resolve_join_point(
     group: IpAddr,
     iface: Option<&str>,
     interfaces: &[if_addrs::Interface],
-) -> Result<JoinPoint, String> {
+) -> Result<JoinPoint, JoinProblem> {
     let Some(text) = iface.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(JoinPoint::os_choice());
     };
@@ -93,29 +97,28 @@ fn resolve_join_point(
         let holder = interfaces.iter().find(|i| i.addr.ip() == ip);
         return match (group, ip) {
             (IpAddr::V4(_), IpAddr::V4(v4)) => {
-                let holder = holder.ok_or_else(|| format!("no interface has the address {v4}"))?;
+                let holder = holder.ok_or(JoinProblem::NoInterfaceWithAddress { addr: ip })?;
                 Ok(JoinPoint {
                     name: Some(holder.name.clone()),
                     v4_addr: v4,
                     index: holder.index.unwrap_or(0),
                 })
             }
-            (IpAddr::V6(_), IpAddr::V6(v6)) => {
-                let holder = holder.ok_or_else(|| format!("no interface has the address {v6}"))?;
-                let index = holder
-                    .index
-                    .ok_or_else(|| format!("interface {} has no index", holder.name))?;
+            (IpAddr::V6(_), IpAddr::V6(_)) => {
+                let holder = holder.ok_or(JoinProblem::NoInterfaceWithAddress { addr: ip })?;
+                let index = holder.index.ok_or_else(|| JoinProblem::NoIndex {
+                    interface: holder.name.clone(),
+                })?;
                 Ok(JoinPoint {
                     name: Some(holder.name.clone()),
                     v4_addr: Ipv4Addr::UNSPECIFIED,
                     index,
                 })
             }
-            _ => Err(format!(
-                "iface={text} is not of the group's address family (give an interface name, \
-                 an index or an {} address)",
-                if group.is_ipv4() { "IPv4" } else { "IPv6" }
-            )),
+            _ => Err(JoinProblem::WrongFamily {
+                iface: text.to_string(),
+                group_ipv4: group.is_ipv4(),
+            }),
         };
     }
     let named = if let Ok(index) = text.parse::<u32>() {
@@ -130,14 +133,14 @@ fn resolve_join_point(
                     index,
                 });
             }
-            (None, _) => return Err(format!("no interface with index {index} has an address")),
+            (None, _) => return Err(JoinProblem::NoInterfaceWithIndex { index }),
         }
     } else {
         let found = interfaces.iter().any(|i| i.name == text);
         if !found {
-            return Err(format!(
-                "no interface named '{text}' (with an address) on this host"
-            ));
+            return Err(JoinProblem::NoInterfaceNamed {
+                name: text.to_string(),
+            });
         }
         text.to_string()
     };
@@ -148,15 +151,16 @@ fn resolve_join_point(
         .unwrap_or(0);
     match group {
         IpAddr::V4(_) => {
-            let v4_addr =
-                first_v4(&named).ok_or_else(|| format!("interface {named} has no IPv4 address"))?;
+            let v4_addr = first_v4(&named).ok_or_else(|| JoinProblem::NoIpv4 {
+                interface: named.clone(),
+            })?;
             Ok(JoinPoint {
                 name: Some(named),
                 v4_addr,
                 index,
             })
         }
-        IpAddr::V6(_) if index == 0 => Err(format!("interface {named} has no index")),
+        IpAddr::V6(_) if index == 0 => Err(JoinProblem::NoIndex { interface: named }),
         IpAddr::V6(_) => Ok(JoinPoint {
             name: Some(named),
             v4_addr: Ipv4Addr::UNSPECIFIED,
@@ -184,46 +188,56 @@ fn host_interfaces() -> Vec<if_addrs::Interface> {
     if_addrs::get_if_addrs().unwrap_or_default()
 }
 
-/// A one-line reason for a failed join.
-fn describe_join(group: IpAddr, point: &JoinPoint, error: &std::io::Error) -> String {
-    let why = if error.raw_os_error() == Some(NO_SUCH_DEVICE) {
+/// Why a join failed.
+fn join_failure(group: IpAddr, point: &JoinPoint, error: &std::io::Error) -> JoinProblem {
+    let cause = if error.raw_os_error() == Some(NO_SUCH_DEVICE) {
         match point.name {
-            None if point.index == 0 => {
-                "no interface routes multicast here (give iface=ADDR|NAME or add a multicast route)"
-                    .to_string()
-            }
-            _ => format!("{} cannot take multicast (no such device)", point.label()),
+            None if point.index == 0 => JoinCause::NoMulticastRoute,
+            _ => JoinCause::NoSuchDevice,
         }
     } else {
-        describe(error)
+        JoinCause::Os(OsError::of(error))
     };
-    format!("cannot join {group} on {}: {why}", point.label())
+    JoinProblem::JoinFailed {
+        group,
+        interface: point.label(),
+        cause,
+    }
 }
 
 /// The group's socket: bound to the wildcard address and the port, shared, with the
 /// session's TTL, loopback and sending interface.
-fn open_socket(group: IpAddr, spec: &SessionSpec, point: &JoinPoint) -> Result<Socket, String> {
+fn open_socket(
+    group: IpAddr,
+    spec: &SessionSpec,
+    point: &JoinPoint,
+) -> Result<Socket, StartFailure> {
     let bind_addr: SocketAddr = match group {
         IpAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, spec.port).into(),
         IpAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, spec.port).into(),
     };
-    let failed = |what: &str, e: std::io::Error| format!("cannot {what}: {}", describe(&e));
+    let failed = |step: SocketStep| {
+        move |e: std::io::Error| StartFailure::GroupSocket {
+            step,
+            cause: OsError::of(&e),
+        }
+    };
     let socket = Socket::new(
         Domain::for_address(bind_addr),
         Type::DGRAM,
         Some(Protocol::UDP),
     )
-    .map_err(|e| failed("open a UDP socket", e))?;
+    .map_err(failed(SocketStep::OpenUdp))?;
     socket
         .set_reuse_address(true)
-        .map_err(|e| failed("share the port (SO_REUSEADDR)", e))?;
+        .map_err(failed(SocketStep::ShareAddress))?;
     #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
     socket
         .set_reuse_port(true)
-        .map_err(|e| failed("share the port (SO_REUSEPORT)", e))?;
+        .map_err(failed(SocketStep::SharePort))?;
     socket
         .set_nonblocking(true)
-        .map_err(|e| failed("open a UDP socket", e))?;
+        .map_err(failed(SocketStep::OpenUdp))?;
     // Best effort: the OS may cap it, and a smaller buffer still works.
     socket.set_recv_buffer_size(UDP_RECV_BUFFER_BYTES).ok();
     match group {
@@ -234,17 +248,19 @@ fn open_socket(group: IpAddr, spec: &SessionSpec, point: &JoinPoint) -> Result<S
             if let Some(ttl) = spec.options.ttl {
                 socket
                     .set_multicast_ttl_v4(ttl)
-                    .map_err(|e| failed(&format!("set ttl={ttl}"), e))?;
+                    .map_err(failed(SocketStep::SetTtl { ttl }))?;
             }
             if let Some(on) = spec.options.loopback {
                 socket
                     .set_multicast_loop_v4(on)
-                    .map_err(|e| failed("set multicast loopback", e))?;
+                    .map_err(failed(SocketStep::SetLoopback))?;
             }
             if !point.v4_addr.is_unspecified() {
-                socket
-                    .set_multicast_if_v4(&point.v4_addr)
-                    .map_err(|e| failed(&format!("send from {}", point.v4_addr), e))?;
+                socket.set_multicast_if_v4(&point.v4_addr).map_err(failed(
+                    SocketStep::SendFrom {
+                        addr: point.v4_addr,
+                    },
+                ))?;
             }
         }
         IpAddr::V6(_) => {
@@ -254,29 +270,34 @@ fn open_socket(group: IpAddr, spec: &SessionSpec, point: &JoinPoint) -> Result<S
             if let Some(hops) = spec.options.ttl {
                 socket
                     .set_multicast_hops_v6(hops)
-                    .map_err(|e| failed(&format!("set ttl={hops} (hop limit)"), e))?;
+                    .map_err(failed(SocketStep::SetHops { hops }))?;
             }
             if let Some(on) = spec.options.loopback {
                 socket
                     .set_multicast_loop_v6(on)
-                    .map_err(|e| failed("set multicast loopback", e))?;
+                    .map_err(failed(SocketStep::SetLoopback))?;
             }
             if point.index != 0 {
                 socket
                     .set_multicast_if_v6(point.index)
-                    .map_err(|e| failed(&format!("send on {}", point.label()), e))?;
+                    .map_err(failed(SocketStep::SendOn {
+                        interface: point.label(),
+                    }))?;
             }
         }
     }
     socket
         .bind(&bind_addr.into())
-        .map_err(|e| format!("cannot bind {bind_addr}: {}", describe(&e)))?;
+        .map_err(|e| StartFailure::Bind {
+            addr: bind_addr,
+            cause: OsError::of(&e),
+        })?;
     Ok(socket)
 }
 
 /// Joins `group` on `point`. Already being a member there (a leave that failed because the
 /// interface was gone, then came back) counts as joined.
-fn join(socket: &UdpSocket, group: IpAddr, point: &JoinPoint) -> Result<(), String> {
+fn join(socket: &UdpSocket, group: IpAddr, point: &JoinPoint) -> Result<(), JoinProblem> {
     let socket = socket2::SockRef::from(socket);
     let joined = match group {
         IpAddr::V4(g) => socket.join_multicast_v4(&g, &point.v4_addr),
@@ -284,7 +305,7 @@ fn join(socket: &UdpSocket, group: IpAddr, point: &JoinPoint) -> Result<(), Stri
     };
     match joined {
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Ok(()),
-        other => other.map_err(|e| describe_join(group, point, &e)),
+        other => other.map_err(|e| join_failure(group, point, &e)),
     }
 }
 
@@ -316,7 +337,7 @@ struct Membership {
     /// The watched interfaces' state at the last check.
     seen: Vec<(String, IpAddr, bool)>,
     /// The last rejoin failure reported, so a lasting one is said once.
-    failure: Option<String>,
+    failure: Option<JoinProblem>,
 }
 
 impl Membership {
@@ -339,7 +360,9 @@ impl Membership {
                 // A named interface that is down (no carrier) is joined when it is back up.
                 let state = interface_state(&point, &interfaces);
                 if point.name.is_some() && !state.iter().any(|(_, _, up)| *up) {
-                    return Err(format!("{} is down", point.label()));
+                    return Err(JoinProblem::Down {
+                        interface: point.label(),
+                    });
                 }
                 join(socket, self.group, &point).map(|()| point)
             });
@@ -350,20 +373,20 @@ impl Membership {
                 self.point = point;
                 self.joined = true;
                 self.failure = None;
-                context.sink.send(Event::Note {
-                    id: context.id,
-                    peer: None,
-                    message: format!("rejoined {} on {}", self.group, self.point.label()),
-                    at: SystemTime::now(),
-                });
+                let note = Note::Rejoined {
+                    group: self.group,
+                    interface: self.point.label(),
+                };
+                context.sink.note(context.id, None, note);
             }
-            Err(reason) => {
-                if self.failure.as_ref() != Some(&reason) {
-                    context.sink.warning(
-                        context.id,
-                        format!("left {}: {reason}; joins again when it can", self.group),
-                    );
-                    self.failure = Some(reason);
+            Err(problem) => {
+                if self.failure.as_ref() != Some(&problem) {
+                    let warning = Warning::GroupLeft {
+                        group: self.group,
+                        problem: problem.clone(),
+                    };
+                    context.sink.warning(context.id, warning);
+                    self.failure = Some(problem);
                 }
             }
         }
@@ -379,26 +402,26 @@ pub(super) async fn run(
     let group = match spec.host.parse::<IpAddr>() {
         Ok(ip) if ip.is_multicast() => ip,
         _ => {
-            return Outcome::StartFailed(format!(
-                "'{}' is not a multicast group (224.0.0.0/4 or ff00::/8)",
-                spec.host
-            ));
+            return Outcome::StartFailed(StartFailure::NotMulticast {
+                host: spec.host.clone(),
+            });
         }
     };
     let interfaces = host_interfaces();
     let point = match resolve_join_point(group, spec.options.iface.as_deref(), &interfaces) {
         Ok(point) => point,
-        Err(reason) => return Outcome::StartFailed(format!("cannot join {group}: {reason}")),
+        Err(problem) => return Outcome::StartFailed(StartFailure::JoinPoint { group, problem }),
     };
     let socket = match open_socket(group, spec, &point).and_then(|s| {
-        UdpSocket::from_std(s.into())
-            .map_err(|e| format!("cannot open a UDP socket: {}", describe(&e)))
+        UdpSocket::from_std(s.into()).map_err(|e| StartFailure::UdpSocket {
+            cause: OsError::of(&e),
+        })
     }) {
         Ok(socket) => socket,
         Err(reason) => return Outcome::StartFailed(reason),
     };
-    if let Err(reason) = join(&socket, group, &point) {
-        return Outcome::StartFailed(reason);
+    if let Err(problem) = join(&socket, group, &point) {
+        return Outcome::StartFailed(StartFailure::Join(problem));
     }
     let mut membership = Membership {
         group,
@@ -431,7 +454,7 @@ pub(super) async fn run(
             () = context.cancel.cancelled() => return Outcome::Stopped,
             ready = socket.readable() => {
                 if let Err(e) = ready {
-                    return Outcome::Ended(describe(&e));
+                    return Outcome::Ended(CloseReason::Io(OsError::of(&e)));
                 }
                 // An auto-reply answers the source, not the whole group.
                 receive_burst(context, &socket, &mut peers, Greet::Nobody).await;
@@ -444,11 +467,7 @@ pub(super) async fn run(
                         SendTarget::Peer(peer) if peer != group_peer => match peers.addr_of(peer) {
                             Some(addr) => (peer, addr),
                             None => {
-                                let why = "not sent: that source was forgotten";
-                                match &ack {
-                                    Some(ack) => ack.refuse(why),
-                                    None => context.sink.warning(context.id, why),
-                                }
+                                refuse(context, ack.as_ref(), Refusal::SourceForgotten);
                                 continue;
                             }
                         },
@@ -550,7 +569,9 @@ mod tests {
             (v6, "127.0.0.1", "not of the group's address family"),
         ];
         for (group, iface, expected) in refused {
-            let reason = resolve_join_point(group, Some(iface), &host).expect_err(iface);
+            let reason = resolve_join_point(group, Some(iface), &host)
+                .expect_err(iface)
+                .to_string();
             assert!(reason.contains(expected), "{iface}: {reason}");
             assert!(!reason.contains('\n'), "{reason}");
         }
@@ -590,7 +611,7 @@ mod tests {
     fn join_failures_are_one_line() {
         let group: IpAddr = "239.1.2.3".parse().expect("group");
         let no_route = std::io::Error::from_raw_os_error(NO_SUCH_DEVICE);
-        let text = describe_join(group, &JoinPoint::os_choice(), &no_route);
+        let text = join_failure(group, &JoinPoint::os_choice(), &no_route).to_string();
         assert!(
             text.contains("cannot join 239.1.2.3 on the default interface"),
             "{text}"

@@ -36,7 +36,7 @@ use crate::codec::text::{EncodeError, TextEncoding};
 use crate::engine::{EngineHandle, EngineSettings, EventSink, InFlight};
 use crate::model::{Session, Sessions};
 use crate::protocol::{
-    Command, Direction, Event, JobId, JobOutcome, Reactions, SendTarget, SessionId,
+    Command, Direction, Event, FileError, JobId, JobOutcome, Reactions, SendTarget, SessionId,
 };
 use crate::spec::{SessionKind, SessionSpec};
 use output::{Formatter, Lifecycle, Record};
@@ -672,7 +672,7 @@ impl<W: Write> Driver<W> {
     /// Why a `--send-file` job failed because of the file (it vanished, or a read failed
     /// part-way), if this event says so. A job that failed because its peer went away or the
     /// session stopped is not a file problem: the run goes on as after any closed connection.
-    fn file_failure(&self, event: &Event) -> Option<String> {
+    fn file_failure(&self, event: &Event) -> Option<FileError> {
         let Event::JobEnded {
             job,
             outcome: JobOutcome::FileFailed(why),

@@ -142,7 +142,7 @@ impl Formatter {
                 } else {
                     "!!"
                 };
-                let detail = String::from_utf8_lossy(entry.bytes);
+                let detail = note_text(entry);
                 format!("{time} {session}{mark} {peer} {}", escape_controls(&detail))
             }
         }
@@ -178,7 +178,7 @@ impl Formatter {
                     dir: "event",
                     event: record.lifecycle.unwrap_or(fallback).name(),
                     peer,
-                    detail: String::from_utf8_lossy(entry.bytes).into_owned(),
+                    detail: note_text(entry),
                 })
             }
         };
@@ -188,6 +188,15 @@ impl Formatter {
                 "{{\"dir\":\"event\",\"event\":\"error\",\"detail\":\"cannot format entry: {e}\"}}"
             )
         })
+    }
+}
+
+/// A note's words, in English (scripts parse them); a payload that is no note record is shown
+/// as the text it holds.
+fn note_text(entry: &LogEntry<'_>) -> String {
+    match entry.note() {
+        Some(note) => note.to_string(),
+        None => String::from_utf8_lossy(entry.bytes).into_owned(),
     }
 }
 

@@ -538,12 +538,15 @@ mod tests {
             2,
             "only what may still start a frame waits"
         );
-        log.push_stream_end(EntryKind::Info, 0, UNIX_EPOCH, b"disconnected");
+        let closed = crate::model::note::LogNote::PeerDisconnected(
+            crate::protocol::CloseReason::ClosedByPeer,
+        );
+        log.push_stream_end(0, UNIX_EPOCH, &closed);
         view.sync(&log, 0, 100);
         let after = rows(&view, &log);
         assert_eq!(after.len(), 7, "{after:?}");
         assert_eq!(after[5], (Rx, b"e\n".to_vec(), "incomplete"));
-        assert_eq!(after[6], (Info, b"disconnected".to_vec(), ""));
+        assert_eq!(after[6], (Info, closed.to_bytes(), ""));
         assert_eq!(view.pending_bytes(), 0);
     }
 

@@ -1,11 +1,15 @@
 //! The traffic log: every received and sent chunk, stored raw with its time, direction and
-//! peer, plus lifecycle notes. Payloads live in large arena chunks and each entry costs one
-//! 28-byte index record, so a million entries stay cheap. Memory is bounded: when the limit
-//! is passed, the oldest chunk and its entries are evicted, and what was evicted is counted.
+//! peer, plus notes (lifecycle, warnings, what the engine said) as typed [`LogNote`]s.
+//! Payloads live in large arena chunks and each entry costs one 28-byte index record, so a
+//! million entries stay cheap; a note's payload is its small serialized record, so notes share
+//! the memory bound and are evicted with their chunk. Memory is bounded: when the limit is
+//! passed, the oldest chunk and its entries are evicted, and what was evicted is counted.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::model::note::LogNote;
 
 /// Default memory bound of one session's log.
 pub const DEFAULT_MAX_BYTES: usize = 512 * 1024 * 1024;
@@ -26,9 +30,9 @@ pub enum EntryKind {
     Rx,
     /// Bytes sent to a peer.
     Tx,
-    /// A lifecycle note (listening, connected, disconnected); payload is UTF-8 text.
+    /// A lifecycle note (listening, connected, disconnected); payload is a [`LogNote`].
     Info,
-    /// A problem (send failed, bind failed); payload is UTF-8 text.
+    /// A problem (send failed, bind failed); payload is a [`LogNote`].
     Error,
 }
 
@@ -51,7 +55,7 @@ impl EntryKind {
         }
     }
 
-    /// Whether the payload is traffic (as opposed to a note whose payload is UTF-8 text).
+    /// Whether the payload is traffic (as opposed to a note, whose payload is a [`LogNote`]).
     pub fn is_traffic(self) -> bool {
         matches!(self, EntryKind::Rx | EntryKind::Tx)
     }
@@ -96,13 +100,23 @@ pub struct LogEntry<'a> {
     pub peer: u32,
     /// Microseconds since the Unix epoch.
     pub at_micros: i64,
-    /// The exact bytes (traffic) or the note's UTF-8 text.
+    /// The exact bytes (traffic) or the note's record (read it with [`LogEntry::note`]).
     pub bytes: &'a [u8],
     /// The tail of the previous entry of the same peer and direction, for decoding a
     /// character split across the two; empty when there is none.
     pub context: &'a [u8],
     /// Whether a later entry of the same peer and direction exists.
     pub has_successor: bool,
+}
+
+impl LogEntry<'_> {
+    /// The note this entry records, if it is one.
+    pub fn note(&self) -> Option<LogNote> {
+        if self.kind.is_traffic() {
+            return None;
+        }
+        LogNote::from_bytes(self.bytes)
+    }
 }
 
 /// A bounded, append-only log of entries.
@@ -173,21 +187,26 @@ impl TrafficLog {
         seq
     }
 
+    /// Appends a note about `peer` (or [`NO_PEER`]), filed as information or as a problem as
+    /// the note says; returns its sequence number.
+    pub fn push_note(&mut self, peer: u32, at: SystemTime, note: &LogNote) -> u64 {
+        self.push(note.entry_kind(), peer, at, &note.to_bytes())
+    }
+
     /// Appends a note after which no more bytes come on the peer's streams (all of the
     /// session's for [`NO_PEER`]): the peer disconnected, the session stopped. Views that
     /// wait for more bytes (framing) end there.
-    pub fn push_stream_end(
-        &mut self,
-        kind: EntryKind,
-        peer: u32,
-        at: SystemTime,
-        text: &[u8],
-    ) -> u64 {
-        let seq = self.push(kind, peer, at, text);
+    pub fn push_stream_end(&mut self, peer: u32, at: SystemTime, note: &LogNote) -> u64 {
+        let seq = self.push_note(peer, at, note);
         if let Some(meta) = self.meta_mut(seq) {
             meta.flags |= FLAG_ENDS_STREAMS;
         }
         seq
+    }
+
+    /// The note with sequence number `seq`, if it is still held and is a note.
+    pub fn note(&self, seq: u64) -> Option<LogNote> {
+        self.get(seq)?.note()
     }
 
     /// Whether entry `seq` is a note that ends streams (see [`Self::push_stream_end`]).

@@ -4,9 +4,11 @@
 
 pub mod framed;
 pub mod log;
+pub mod note;
 pub mod session;
 pub mod stats;
 pub mod view;
 
 pub use log::{EntryKind, LogEntry, TrafficLog};
+pub use note::{LogNote, PeerRole};
 pub use session::{PeerInfo, Session, SessionState, Sessions};

@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use std::time::SystemTime;
 
 use crate::model::log::{EntryKind, NO_PEER, TrafficLog};
-use crate::protocol::{Direction, Event, PeerId, SessionId};
+use crate::model::note::{LogNote, PeerRole};
+use crate::protocol::{CloseReason, Direction, Event, PeerId, SessionId, StartFailure};
 use crate::spec::{SessionKind, SessionSpec};
 
 /// Where a session is in its life.
@@ -22,9 +23,9 @@ pub enum SessionState {
         local_addr: SocketAddr,
     },
     /// Could not start (bind or connect failed).
-    Failed(String),
+    Failed(StartFailure),
     /// Ran, then ended by itself (e.g. the server closed the connection).
-    Ended(String),
+    Ended(CloseReason),
 }
 
 /// One peer of a session: a TCP connection or a UDP source.
@@ -37,7 +38,7 @@ pub struct PeerInfo {
     /// Whether it is connected now.
     pub connected: bool,
     /// Why it went away, once it has.
-    pub disconnect_reason: Option<String>,
+    pub disconnect_reason: Option<CloseReason>,
     /// Bytes received from it.
     pub rx_bytes: u64,
     /// Bytes sent to it.
@@ -105,30 +106,6 @@ impl Session {
         )
     }
 
-    /// A short state text: `listening on 0.0.0.0:6001`, `failed: ...`.
-    pub fn state_text(&self) -> String {
-        match &self.state {
-            SessionState::Stopped => "stopped".to_string(),
-            SessionState::Starting if self.spec.kind.is_tcp() && !self.spec.kind.is_server() => {
-                "connecting…".to_string()
-            }
-            SessionState::Starting => "starting…".to_string(),
-            SessionState::Running { local_addr } => match self.spec.kind {
-                SessionKind::TcpServer | SessionKind::TlsServer | SessionKind::WsServer => {
-                    format!("listening on {local_addr}")
-                }
-                SessionKind::TcpClient | SessionKind::TlsClient | SessionKind::WsClient => {
-                    format!("connected from {local_addr}")
-                }
-                SessionKind::UdpServer => format!("bound to {local_addr}"),
-                SessionKind::UdpClient => format!("ready on {local_addr}"),
-                SessionKind::UdpGroup => format!("joined, bound to {local_addr}"),
-            },
-            SessionState::Failed(reason) => format!("failed: {reason}"),
-            SessionState::Ended(reason) => format!("disconnected: {reason}"),
-        }
-    }
-
     /// The peers connected now.
     pub fn connected_peers(&self) -> impl Iterator<Item = &PeerInfo> {
         self.peers.iter().filter(|p| p.connected)
@@ -149,13 +126,13 @@ impl Session {
         self.state = SessionState::Starting;
     }
 
-    fn note(&mut self, kind: EntryKind, peer: u32, at: SystemTime, text: &str) {
-        self.log.push(kind, peer, at, text.as_bytes());
+    fn note(&mut self, peer: u32, at: SystemTime, note: &LogNote) {
+        self.log.push_note(peer, at, note);
     }
 
     /// A note after which no bytes come on the peer's streams (all, for [`NO_PEER`]).
-    fn stream_end_note(&mut self, kind: EntryKind, peer: u32, at: SystemTime, text: &str) {
-        self.log.push_stream_end(kind, peer, at, text.as_bytes());
+    fn stream_end_note(&mut self, peer: u32, at: SystemTime, note: &LogNote) {
+        self.log.push_stream_end(peer, at, note);
     }
 
     fn apply(&mut self, event: Event) {
@@ -164,11 +141,11 @@ impl Session {
             Event::Started { local_addr, at, .. } => {
                 self.state = SessionState::Running { local_addr };
                 self.current_peers.clear();
-                let text = self.state_text();
-                self.note(EntryKind::Info, NO_PEER, at, &text);
+                let kind = self.spec.kind;
+                self.note(NO_PEER, at, &LogNote::Started { kind, local_addr });
             }
             Event::StartFailed { reason, .. } => {
-                self.note(EntryKind::Error, NO_PEER, now, &reason);
+                self.note(NO_PEER, now, &LogNote::StartFailed(reason.clone()));
                 self.state = SessionState::Failed(reason);
             }
             Event::PeerConnected { peer, addr, at, .. } => {
@@ -187,13 +164,13 @@ impl Session {
                 // A UDP client's or group's first peer is what it sends to; every later one
                 // is a source heard from (a broadcast responder, a group member).
                 let first = self.current_peers.len() == 1;
-                let text = match self.spec.kind {
-                    kind if kind.is_tcp() => "connected",
-                    SessionKind::UdpClient if first => "target",
-                    SessionKind::UdpGroup if first => "group",
-                    _ => "new peer",
+                let role = match self.spec.kind {
+                    kind if kind.is_tcp() => PeerRole::Connected,
+                    SessionKind::UdpClient if first => PeerRole::Target,
+                    SessionKind::UdpGroup if first => PeerRole::Group,
+                    _ => PeerRole::NewPeer,
                 };
-                self.note(EntryKind::Info, index, at, text);
+                self.note(index, at, &LogNote::PeerConnected(role));
             }
             Event::PeerDisconnected {
                 peer, reason, at, ..
@@ -205,12 +182,7 @@ impl Session {
                     info.connected = false;
                     info.disconnect_reason = Some(reason.clone());
                 }
-                self.stream_end_note(
-                    EntryKind::Info,
-                    index,
-                    at,
-                    &format!("disconnected: {reason}"),
-                );
+                self.stream_end_note(index, at, &LogNote::PeerDisconnected(reason));
             }
             Event::Traffic {
                 peer,
@@ -244,16 +216,14 @@ impl Session {
                 };
                 self.log.push(kind, index, at, &data);
             }
-            Event::Warning { message, at, .. } => {
-                self.note(EntryKind::Error, NO_PEER, at, &message)
+            Event::Warning { warning, at, .. } => {
+                self.note(NO_PEER, at, &LogNote::Warning(warning));
             }
-            Event::Note {
-                peer, message, at, ..
-            } => {
+            Event::Note { peer, note, at, .. } => {
                 let index = peer
                     .and_then(|p| self.current_peers.get(&p).copied())
                     .unwrap_or(NO_PEER);
-                self.note(EntryKind::Info, index, at, &message);
+                self.note(index, at, &LogNote::Note(note));
             }
             // Progress is the window's business (see `app`); the log gets a `Note`. An
             // acknowledgement changes nothing the user sees.
@@ -268,11 +238,10 @@ impl Session {
                 match reason {
                     None => {
                         self.state = SessionState::Stopped;
-                        self.stream_end_note(EntryKind::Info, NO_PEER, now, "stopped");
+                        self.stream_end_note(NO_PEER, now, &LogNote::Stopped);
                     }
                     Some(reason) => {
-                        let text = format!("ended: {reason}");
-                        self.stream_end_note(EntryKind::Error, NO_PEER, now, &text);
+                        self.stream_end_note(NO_PEER, now, &LogNote::Ended(reason.clone()));
                         self.state = SessionState::Ended(reason);
                     }
                 }
@@ -401,11 +370,20 @@ mod tests {
         sessions.apply(Event::PeerDisconnected {
             id,
             peer: PeerId(1),
-            reason: "closed by peer".into(),
+            reason: CloseReason::ClosedByPeer,
             at,
         });
         let s = sessions.get(id).expect("exists");
-        assert_eq!(s.state_text(), "listening on 127.0.0.1:6001");
+        assert_eq!(
+            s.state,
+            SessionState::Running {
+                local_addr: addr(6001)
+            }
+        );
+        assert_eq!(
+            s.peers[0].disconnect_reason,
+            Some(CloseReason::ClosedByPeer)
+        );
         assert_eq!(
             s.counters,
             Counters {
@@ -437,8 +415,8 @@ mod tests {
     #[test]
     fn a_udp_clients_target_and_responders_are_told_apart() {
         for (spec, first) in [
-            ("udp-client:255.255.255.255:9", "target"),
-            ("udp-group:239.1.2.3:5000", "group"),
+            ("udp-client:255.255.255.255:9", PeerRole::Target),
+            ("udp-group:239.1.2.3:5000", PeerRole::Group),
         ] {
             let mut sessions = Sessions::default();
             let id = sessions.create(spec.parse().expect("valid"));
@@ -457,14 +435,15 @@ mod tests {
                 });
             }
             let s = sessions.get(id).expect("exists");
-            let notes: Vec<Vec<u8>> = (0..s.log.len())
+            let notes: Vec<LogNote> = (0..s.log.len())
                 .filter_map(|i| s.log.get_by_index(i))
                 .filter(|e| e.peer != NO_PEER)
-                .map(|e| e.bytes.to_vec())
+                .filter_map(|e| e.note())
                 .collect();
+            let new_peer = LogNote::PeerConnected(PeerRole::NewPeer);
             assert_eq!(
                 notes,
-                [first.as_bytes(), b"new peer", b"new peer"],
+                [LogNote::PeerConnected(first), new_peer.clone(), new_peer],
                 "{spec}"
             );
         }
@@ -517,19 +496,23 @@ mod tests {
         let id = sessions.create("tcp-client:127.0.0.1:1".parse().expect("valid"));
         sessions.get_mut(id).expect("exists").mark_starting();
         assert_eq!(
-            sessions.get(id).expect("exists").state_text(),
-            "connecting…"
+            sessions.get(id).expect("exists").state,
+            SessionState::Starting
         );
+        let refused = StartFailure::Connect {
+            addr: addr(1),
+            cause: crate::protocol::OsError::ConnectionRefused,
+        };
         sessions.apply(Event::StartFailed {
             id,
-            reason: "connection refused".into(),
+            reason: refused.clone(),
         });
         let s = sessions.get(id).expect("exists");
-        assert_eq!(s.state_text(), "failed: connection refused");
+        assert_eq!(s.state, SessionState::Failed(refused.clone()));
         let last = s.log.get_by_index(s.log.len() - 1).expect("entry");
         assert_eq!(
-            (last.kind, last.bytes),
-            (EntryKind::Error, &b"connection refused"[..])
+            (last.kind, last.note()),
+            (EntryKind::Error, Some(LogNote::StartFailed(refused)))
         );
         // Events for a removed session are ignored.
         sessions.remove(id);

@@ -444,6 +444,10 @@ fn contains(row: &Row<'_>, pattern: &[u8]) -> bool {
     if pattern.is_empty() {
         return true;
     }
+    // A note's payload is its typed record, not words to search: patterns match traffic.
+    if !row.kind.is_traffic() {
+        return false;
+    }
     let bytes: &[u8] = &row.bytes;
     bytes
         .windows(pattern.len())

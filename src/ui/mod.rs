@@ -42,16 +42,6 @@ pub fn tf(ui: &egui::Ui, key: Text, args: &[&dyn std::fmt::Display]) -> String {
     trf(language(ui.ctx()), key, args)
 }
 
-/// Why no file dialog opened, in `language` (the file dialog module's messages are English;
-/// a system reason inside one stays as the system wrote it).
-pub fn dialog_error_text(language: Language, message: &str) -> String {
-    if message == crate::file_dialog::UNAVAILABLE {
-        tr(language, Text::DialogUnavailable).to_string()
-    } else {
-        trf(language, Text::DialogError, &[&message])
-    }
-}
-
 /// egui's preference for a theme choice.
 pub fn theme_preference(theme: ThemeChoice) -> egui::ThemePreference {
     match theme {

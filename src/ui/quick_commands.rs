@@ -6,14 +6,12 @@
 use egui::RichText;
 
 use crate::app::{Action, App};
-use crate::codec::hex::parse_hex;
-use crate::codec::reply::{MatchKind, ReplyKind, ReplyRule, RuleError};
-use crate::codec::send::build_payload;
+use crate::codec::reply::{MatchKind, ReplyKind, ReplyRule};
 use crate::config::QuickCommand;
-use crate::i18n::{Language, Text, tr, trf};
+use crate::i18n::Text;
 use crate::protocol::SessionId;
 use crate::send_tools::ToolAction;
-use crate::ui::send_box::{hex_error_text, preview_ui, send_error_text, send_options_ui};
+use crate::ui::send_box::{preview_ui, send_options_ui};
 use crate::ui::t;
 
 /// Draws the tools panel of session `id`.
@@ -336,51 +334,6 @@ fn rules_ui(ui: &mut egui::Ui, id: SessionId, rules: &mut Vec<ReplyRule>) -> boo
         changed = true;
     }
     changed
-}
-
-/// Why auto-reply rule `error.number` cannot be used, in `language`. The codec's message is
-/// English, so the reason is found again here from the rule itself (the regex library's own
-/// explanation stays as it wrote it); the codec's message is the fallback.
-pub fn rule_error_text(language: Language, rules: &[ReplyRule], error: &RuleError) -> String {
-    let why = error
-        .number
-        .checked_sub(1)
-        .and_then(|index| rules.get(index))
-        .and_then(|rule| rule_reason(language, rule))
-        .unwrap_or_else(|| error.message.clone());
-    trf(language, Text::RuleErrorText, &[&error.number, &why])
-}
-
-fn rule_reason(language: Language, rule: &ReplyRule) -> Option<String> {
-    match (rule.match_kind, rule.pattern_hex) {
-        (MatchKind::Any, _) => {}
-        (MatchKind::Regex, true) => return Some(tr(language, Text::RegexOnHex).to_string()),
-        (MatchKind::Regex, false) => {
-            if let Err(e) = regex::Regex::new(&rule.pattern) {
-                return Some(trf(language, Text::InvalidRegex, &[&e]));
-            }
-        }
-        (_, true) => {
-            if let Err(e) = parse_hex(&rule.pattern) {
-                let why = hex_error_text(language, &e);
-                return Some(trf(language, Text::InvalidHexPattern, &[&why]));
-            }
-        }
-        (_, false) => {}
-    }
-    if rule.reply_kind != ReplyKind::Send {
-        return None;
-    }
-    // A text reply's placeholders become as many plain letters, so columns stay right.
-    let mut reply = rule.reply.clone();
-    if !rule.options.hex {
-        for placeholder in ["{data}", "{upper}", "{lower}"] {
-            reply = reply.replace(placeholder, &"a".repeat(placeholder.len()));
-        }
-    }
-    let error = build_payload(&reply, &rule.options).err()?;
-    let why = send_error_text(language, &error);
-    Some(trf(language, Text::ReplyError, &[&why]))
 }
 
 /// A match kind's name in the window's language ([`MatchKind::label`] is the English one).

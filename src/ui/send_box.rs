@@ -7,11 +7,10 @@ use egui::RichText;
 
 use crate::app::{Action, App};
 use crate::codec::checksum::Checksum;
-use crate::codec::escape::EscapeError;
-use crate::codec::hex::HexError;
 use crate::codec::hex::to_hex_spaced;
-use crate::codec::send::{LineEnding, SendError, SendOptions, build_payload};
+use crate::codec::send::{LineEnding, SendOptions, build_payload};
 use crate::codec::text::TextEncoding;
+use crate::i18n::errors::send_error_text;
 use crate::i18n::{Language, Text, tr, trf};
 use crate::model::Session;
 use crate::protocol::{PeerId, SendTarget, SessionId};
@@ -349,39 +348,6 @@ pub fn preview_text(
     };
     let hex = format!("{}{more}", to_hex_spaced(shown));
     Ok(trf(language, key, &[&bytes.len(), &hex]))
-}
-
-/// Why typed hex cannot be parsed, in `language` (the codec's own message is English).
-pub fn hex_error_text(language: Language, error: &HexError) -> String {
-    match error {
-        HexError::InvalidChar { ch, column } => trf(language, Text::HexNotDigit, &[ch, column]),
-        HexError::OddDigits { group, column } => {
-            trf(language, Text::HexOddDigits, &[group, column])
-        }
-    }
-}
-
-/// Why a payload cannot be built, in `language` (the codec's own message is English).
-pub fn send_error_text(language: Language, error: &SendError) -> String {
-    match error {
-        SendError::Hex(e) => trf(language, Text::InvalidHex, &[&hex_error_text(language, e)]),
-        SendError::Escape(e) => {
-            let text = match e {
-                EscapeError::Unknown { ch, column } => {
-                    trf(language, Text::EscapeUnknown, &[ch, column])
-                }
-                EscapeError::BadHexByte { column } => trf(language, Text::EscapeBadHex, &[column]),
-                EscapeError::Trailing { column } => trf(language, Text::EscapeTrailing, &[column]),
-            };
-            trf(language, Text::BadEscape, &[&text])
-        }
-        SendError::Encode(e) => trf(
-            language,
-            Text::CannotEncode,
-            &[&e.ch, &format!("{:04X}", e.code), &e.position, &e.encoding],
-        ),
-        SendError::Empty => tr(language, Text::NothingToSend).to_string(),
-    }
 }
 
 /// One line under an input: the bytes it makes, or its error in the error color.
@@ -741,32 +707,5 @@ mod tests {
         assert!(error.contains("column 1"), "{error}");
         let zh = preview_text(Language::Chinese, "AT", &crlf).expect("valid");
         assert_eq!(zh, "4 字节：41 54 0D 0A");
-    }
-
-    #[test]
-    fn send_errors_read_as_the_codec_says_in_english() {
-        // The English text is the codec's own message, so headless and window agree.
-        let cases = [
-            SendError::Hex(HexError::InvalidChar { ch: 'g', column: 3 }),
-            SendError::Hex(HexError::OddDigits {
-                group: "123".into(),
-                column: 1,
-            }),
-            SendError::Escape(EscapeError::Unknown { ch: 'q', column: 2 }),
-            SendError::Escape(EscapeError::BadHexByte { column: 4 }),
-            SendError::Escape(EscapeError::Trailing { column: 5 }),
-            SendError::Empty,
-        ];
-        for error in cases {
-            assert_eq!(
-                send_error_text(Language::English, &error),
-                error.to_string()
-            );
-            let zh = send_error_text(Language::Chinese, &error);
-            assert!(
-                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
-                "{zh}"
-            );
-        }
     }
 }

@@ -3,10 +3,12 @@
 //! starts, stops, duplicates, renames or deletes it); a server's peers are listed under it.
 
 use crate::app::{Action, App, CreateForm};
+use crate::i18n::errors::spec_error_text;
+use crate::i18n::messages::{Render, running_text};
 use crate::i18n::{Language, Text, tr, trf};
 use crate::model::{PeerInfo, Session, SessionState};
 use crate::protocol::{SendTarget, SessionId};
-use crate::spec::{SessionKind, SessionSpec, SpecError};
+use crate::spec::{SessionKind, SessionSpec};
 use crate::ui::format::byte_count;
 use crate::ui::{t, tf};
 
@@ -29,30 +31,6 @@ pub fn kind_name(language: Language, kind: SessionKind) -> &'static str {
     tr(language, key)
 }
 
-/// Why a spec or the create form cannot be used, in `language` (the spec module's message
-/// is the English one).
-pub fn spec_error_text(language: Language, error: &SpecError) -> String {
-    let f = |key, args: &[&dyn std::fmt::Display]| trf(language, key, args);
-    #[allow(unreachable_patterns)] // a kind of error added later shows in English
-    match error {
-        SpecError::UnknownKind(kind) => f(Text::SpecUnknownKind, &[kind]),
-        SpecError::InvalidPort(port) => f(Text::SpecInvalidPort, &[port]),
-        SpecError::MissingHost(kind) => f(Text::SpecMissingHost, &[kind]),
-        SpecError::InvalidHost(host) => f(Text::SpecInvalidHost, &[host]),
-        SpecError::ClientPortZero => f(Text::SpecClientPortZero, &[]),
-        SpecError::InvalidTimeout(timeout) => f(Text::SpecInvalidTimeout, &[timeout]),
-        SpecError::InvalidOption {
-            option,
-            kind,
-            accepted,
-        } => f(Text::SpecInvalidOption, &[option, kind, accepted]),
-        SpecError::NotMulticast(group) => f(Text::SpecNotMulticast, &[group]),
-        SpecError::CertWithoutKey => f(Text::SpecCertWithoutKey, &[]),
-        SpecError::UnexpectedPath(kind) => f(Text::SpecUnexpectedPath, &[kind]),
-        other => other.to_string(),
-    }
-}
-
 /// A session's kind and address in `language` (`TCP 服务器 0.0.0.0:6001`); the model's
 /// [`Session::title`] is the English one.
 pub fn session_title(language: Language, session: &Session) -> String {
@@ -72,19 +50,11 @@ pub fn state_text(language: Language, session: &Session) -> String {
             tr(language, Text::StateConnecting).to_string()
         }
         SessionState::Starting => tr(language, Text::StateStarting).to_string(),
-        SessionState::Running { local_addr } => match session.spec.kind {
-            SessionKind::TcpServer | SessionKind::TlsServer | SessionKind::WsServer => {
-                tf(Text::StateListening, local_addr)
-            }
-            SessionKind::TcpClient | SessionKind::TlsClient | SessionKind::WsClient => {
-                tf(Text::StateConnectedFrom, local_addr)
-            }
-            SessionKind::UdpServer => tf(Text::StateBound, local_addr),
-            SessionKind::UdpClient => tf(Text::StateReady, local_addr),
-            SessionKind::UdpGroup => tf(Text::StateJoined, local_addr),
-        },
-        SessionState::Failed(reason) => tf(Text::StateFailed, reason),
-        SessionState::Ended(reason) => tf(Text::StateEnded, reason),
+        SessionState::Running { local_addr } => {
+            running_text(language, session.spec.kind, local_addr)
+        }
+        SessionState::Failed(reason) => tf(Text::StateFailed, &reason.render(language)),
+        SessionState::Ended(reason) => tf(Text::StateEnded, &reason.render(language)),
     }
 }
 
@@ -451,40 +421,4 @@ fn peer_row_ui(
             actions.push(Action::Disconnect(session.id, peer.id));
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn spec_errors_in_english_are_the_spec_modules_own() {
-        let cases = [
-            SpecError::UnknownKind("x".into()),
-            SpecError::InvalidPort("x".into()),
-            SpecError::MissingHost("tcp-client"),
-            SpecError::InvalidHost("[".into()),
-            SpecError::ClientPortZero,
-            SpecError::InvalidTimeout("0".into()),
-            SpecError::InvalidOption {
-                option: "ttl=x".into(),
-                kind: "udp-group",
-                accepted: "iface=NAME".into(),
-            },
-            SpecError::NotMulticast("10.0.0.1".into()),
-            SpecError::CertWithoutKey,
-            SpecError::UnexpectedPath("tcp-server"),
-        ];
-        for error in cases {
-            assert_eq!(
-                spec_error_text(Language::English, &error),
-                error.to_string()
-            );
-            let zh = spec_error_text(Language::Chinese, &error);
-            assert!(
-                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
-                "{zh}"
-            );
-        }
-    }
 }

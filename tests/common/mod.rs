@@ -173,24 +173,25 @@ impl Engine {
         }
     }
 
-    /// Waits for `StartFailed` of session `id` and returns its reason.
+    /// Waits for `StartFailed` of session `id` and returns its reason in English, as headless
+    /// prints it.
     pub fn start_failed(&mut self, id: SessionId) -> String {
         let event = self.wait_for("Started or StartFailed", |e| {
             matches!(e, Event::Started { id: i, .. } | Event::StartFailed { id: i, .. } if *i == id)
         });
         match event {
-            Event::StartFailed { reason, .. } => reason,
+            Event::StartFailed { reason, .. } => reason.to_string(),
             other => panic!("session {id:?} was expected to fail to start: {other:?}"),
         }
     }
 
-    /// Waits for `Stopped` of session `id` and returns its reason.
+    /// Waits for `Stopped` of session `id` and returns its reason in English.
     pub fn stopped(&mut self, id: SessionId) -> Option<String> {
         match self.wait_for(
             "Stopped",
             |e| matches!(e, Event::Stopped { id: i, .. } if *i == id),
         ) {
-            Event::Stopped { reason, .. } => reason,
+            Event::Stopped { reason, .. } => reason.map(|r| r.to_string()),
             _ => unreachable!("matched Stopped"),
         }
     }
@@ -219,39 +220,39 @@ impl Engine {
         }
     }
 
-    /// Waits for a `Note` on session `id` containing `text`: the peer it is about, if any,
-    /// and the note.
+    /// Waits for a `Note` on session `id` whose English contains `text`: the peer it is about,
+    /// if any, and the note in English.
     #[allow(dead_code)]
     pub fn note_with(&mut self, id: SessionId, text: &str) -> (Option<PeerId>, String) {
         let what = format!("a note containing {text:?}");
-        match self.wait_for(
-            &what,
-            |e| matches!(e, Event::Note { id: i, message, .. } if *i == id && message.contains(text)),
-        ) {
-            Event::Note { peer, message, .. } => (peer, message),
+        match self.wait_for(&what, |e| {
+            matches!(e, Event::Note { id: i, note, .. } if *i == id && note.to_string().contains(text))
+        }) {
+            Event::Note { peer, note, .. } => (peer, note.to_string()),
             _ => unreachable!("matched Note"),
         }
     }
 
-    /// Waits for a `Warning` on session `id` containing `text` and returns it.
+    /// Waits for a `Warning` on session `id` whose English contains `text`, and returns it in
+    /// English.
     #[allow(dead_code)]
     pub fn warning_with(&mut self, id: SessionId, text: &str) -> String {
         let what = format!("a warning containing {text:?}");
         match self.wait_for(&what, |e| {
-            matches!(e, Event::Warning { id: i, message, .. } if *i == id && message.contains(text))
+            matches!(e, Event::Warning { id: i, warning, .. } if *i == id && warning.to_string().contains(text))
         }) {
-            Event::Warning { message, .. } => message,
+            Event::Warning { warning, .. } => warning.to_string(),
             _ => unreachable!("matched Warning"),
         }
     }
 
-    /// Waits for `PeerDisconnected` of `peer` and returns its reason.
+    /// Waits for `PeerDisconnected` of `peer` and returns its reason in English.
     pub fn peer_disconnected(&mut self, id: SessionId, peer: PeerId) -> String {
         let what = format!("PeerDisconnected of {peer:?}");
         match self.wait_for(&what, |e| {
             matches!(e, Event::PeerDisconnected { id: i, peer: p, .. } if *i == id && *p == peer)
         }) {
-            Event::PeerDisconnected { reason, .. } => reason,
+            Event::PeerDisconnected { reason, .. } => reason.to_string(),
             _ => unreachable!("matched PeerDisconnected"),
         }
     }
@@ -285,13 +286,13 @@ impl Engine {
         (bytes, events)
     }
 
-    /// Waits for a `Warning` on session `id` and returns its message.
+    /// Waits for a `Warning` on session `id` and returns it in English.
     pub fn warning(&mut self, id: SessionId) -> String {
         match self.wait_for(
             "Warning",
             |e| matches!(e, Event::Warning { id: i, .. } if *i == id),
         ) {
-            Event::Warning { message, .. } => message,
+            Event::Warning { warning, .. } => warning.to_string(),
             _ => unreachable!("matched Warning"),
         }
     }

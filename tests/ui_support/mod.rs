@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -95,4 +97,59 @@ pub fn app_over_channels_with(store: ConfigStore, spec: &str) -> OverChannels {
         .expect("send event");
     harness.run_steps(3);
     (harness, commands, events, id)
+}
+
+/// Reads from `peer` until `want` bytes came, within [`DEADLINE`].
+pub fn read_exactly(peer: &mut TcpStream, want: usize) -> Vec<u8> {
+    let start = Instant::now();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 256];
+    while got.len() < want {
+        assert!(start.elapsed() < DEADLINE, "peer read timed out: {got:?}");
+        match peer.read(&mut buf) {
+            Ok(0) => panic!("server closed the connection"),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(e) => panic!("peer read: {e}"),
+        }
+    }
+    got
+}
+
+/// Gives server session `id` (listening on `server`) the auto-reply rule
+/// `contains "ping" => "pong\r\n"` (typed with escapes, as in the rule editor), then a peer
+/// sends `ping` and gets `pong\r\n`; returns the connected peer.
+pub fn answered_ping(
+    harness: &mut Harness<'_, App>,
+    id: SessionId,
+    server: SocketAddr,
+) -> TcpStream {
+    use sockdbg::codec::reply::{MatchKind, ReplyKind, ReplyRule};
+    harness
+        .state_mut()
+        .views
+        .entry(id)
+        .or_default()
+        .tools
+        .rules
+        .push(ReplyRule {
+            match_kind: MatchKind::Contains,
+            pattern: "ping".to_string(),
+            reply_kind: ReplyKind::Send,
+            reply: "pong\\r\\n".to_string(),
+            ..ReplyRule::default()
+        });
+    harness.state_mut().perform(sockdbg::app::Action::Tool(
+        id,
+        sockdbg::send_tools::ToolAction::ApplyReactions,
+    ));
+    harness.run_steps(2);
+    let mut peer = TcpStream::connect_timeout(&server, DEADLINE).expect("peer connects");
+    peer.set_read_timeout(Some(Duration::from_millis(50)))
+        .expect("timeout");
+    peer.write_all(b"ping\n").expect("peer writes");
+    assert_eq!(read_exactly(&mut peer, 6), b"pong\r\n");
+    peer
 }

@@ -13,12 +13,13 @@ use tokio_tungstenite::tungstenite::error::{ProtocolError, SubProtocolError};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, header};
 
 use super::super::dispatch::{Outcome, SessionCommand, SessionContext};
-use super::super::net::{client_handshake_limit, describe_limit, resolve};
+use super::super::net::{client_handshake_limit, millis, resolve};
 use super::super::registry::Registry;
 use super::super::tcp_client::{connect, connect_limit, serve_one};
 use super::super::tls;
 use super::connection::{self, Io, WsStream};
-use super::{config, describe_error};
+use super::{config, fault};
+use crate::protocol::{Note, StartFailure};
 use crate::spec::SessionSpec;
 
 /// Most bytes of a refusal's body shown in its line.
@@ -29,8 +30,8 @@ struct Opened {
     ws: WsStream,
     local_addr: SocketAddr,
     peer_addr: SocketAddr,
-    /// How the upgrade went: TLS, then status and subprotocol, a line each.
-    notes: Vec<String>,
+    /// How the upgrade went: TLS, then status and subprotocol, a note each.
+    notes: Vec<Note>,
 }
 
 /// Runs a `ws-client` session.
@@ -61,13 +62,13 @@ pub(in crate::engine) async fn run(
 
 /// Connects within the spec's timeout, then upgrades within its handshake timeout (by
 /// default the connect timeout again).
-async fn open(spec: &SessionSpec) -> Result<Opened, String> {
+async fn open(spec: &SessionSpec) -> Result<Opened, StartFailure> {
     let url = spec.ws_url();
     let limit = connect_limit(spec);
     let addr = resolve(spec).await?;
     let stream = connect(addr, limit).await?;
     let (Ok(local_addr), Ok(peer_addr)) = (stream.local_addr(), stream.peer_addr()) else {
-        return Err("connection closed while opening".to_string());
+        return Err(StartFailure::ClosedWhileOpening);
     };
     let limit = client_handshake_limit(spec, limit);
     match tokio::time::timeout(limit, upgrade(spec, &url, stream)).await {
@@ -78,11 +79,10 @@ async fn open(spec: &SessionSpec) -> Result<Opened, String> {
             notes,
         }),
         Ok(Err(reason)) => Err(reason),
-        Err(_) => Err(format!(
-            "WebSocket upgrade with {url} timed out after {} (the server accepted the \
-             connection but did not finish the upgrade)",
-            describe_limit(limit)
-        )),
+        Err(_) => Err(StartFailure::WsUpgradeTimeout {
+            url,
+            ms: millis(limit),
+        }),
     }
 }
 
@@ -91,21 +91,20 @@ async fn upgrade(
     spec: &SessionSpec,
     url: &str,
     stream: TcpStream,
-) -> Result<(WsStream, Vec<String>), String> {
+) -> Result<(WsStream, Vec<Note>), StartFailure> {
     let mut notes = Vec::new();
     let io: Box<dyn Io> = if spec.options.tls {
-        let (connector, name) = tls::connector(spec)?;
+        let (connector, name) = tls::connector(spec).map_err(StartFailure::TlsSetup)?;
         match connector.connect(name, stream).await {
             Ok(stream) => {
-                notes.push(tls::describe_session(stream.get_ref().1));
+                notes.push(tls::established(stream.get_ref().1));
                 Box::new(stream)
             }
             Err(e) => {
-                return Err(format!(
-                    "TLS handshake with {} failed: {}",
-                    spec.address(),
-                    tls::describe_error(&e)
-                ));
+                return Err(StartFailure::TlsHandshake {
+                    addr: spec.address(),
+                    fault: tls::fault(&e),
+                });
             }
         }
     } else {
@@ -113,10 +112,14 @@ async fn upgrade(
     };
     let mut request = url
         .into_client_request()
-        .map_err(|e| format!("cannot make a WebSocket request for {url}: {e}"))?;
+        .map_err(|e| StartFailure::WsBadUrl {
+            url: url.to_string(),
+            detail: e.to_string(),
+        })?;
     if let Some(proto) = &spec.options.subprotocol {
-        let value = HeaderValue::from_str(proto)
-            .map_err(|_| format!("proto={proto} cannot be sent in an HTTP header"))?;
+        let value = HeaderValue::from_str(proto).map_err(|_| StartFailure::WsBadSubprotocol {
+            subprotocol: proto.clone(),
+        })?;
         request
             .headers_mut()
             .insert(header::SEC_WEBSOCKET_PROTOCOL, value);
@@ -125,16 +128,17 @@ async fn upgrade(
     match result {
         Ok((ws, response)) => {
             let status = response.status();
-            let protocol = response
+            let subprotocol = response
                 .headers()
                 .get(header::SEC_WEBSOCKET_PROTOCOL)
                 .and_then(|v| v.to_str().ok())
-                .map_or("no subprotocol".to_string(), |p| format!("subprotocol {p}"));
-            notes.push(format!(
-                "WebSocket {url}: HTTP {} {}, {protocol}",
-                status.as_u16(),
-                status.canonical_reason().unwrap_or("")
-            ));
+                .map(str::to_string);
+            notes.push(Note::WsUpgraded {
+                url: url.to_string(),
+                status: status.as_u16(),
+                status_text: status.canonical_reason().unwrap_or("").to_string(),
+                subprotocol,
+            });
             Ok((ws, notes))
         }
         Err(WsError::Http(response)) => {
@@ -145,27 +149,23 @@ async fn upgrade(
                 .map(String::from_utf8_lossy)
                 .and_then(|b| b.lines().next().map(str::trim).map(str::to_string))
                 .filter(|line| !line.is_empty())
-                .map(|line| {
-                    let shown: String = line.chars().take(REFUSAL_BODY_SHOWN).collect();
-                    format!(": {shown}")
-                })
-                .unwrap_or_default();
-            Err(format!(
-                "WebSocket upgrade refused by {url}: HTTP {} {}{body}",
-                status.as_u16(),
-                status.canonical_reason().unwrap_or("")
-            ))
+                .map(|line| line.chars().take(REFUSAL_BODY_SHOWN).collect());
+            Err(StartFailure::WsRefused {
+                url: url.to_string(),
+                status: status.as_u16(),
+                status_text: status.canonical_reason().unwrap_or("").to_string(),
+                body,
+            })
         }
         Err(WsError::Protocol(ProtocolError::SecWebSocketSubProtocolError(
             SubProtocolError::NoSubProtocol,
-        ))) => Err(format!(
-            "WebSocket upgrade with {url} failed: the server accepted no subprotocol (asked \
-             for {})",
-            spec.options.subprotocol.as_deref().unwrap_or("")
-        )),
-        Err(e) => Err(format!(
-            "WebSocket upgrade with {url} failed: {}",
-            describe_error(&e)
-        )),
+        ))) => Err(StartFailure::WsNoSubprotocol {
+            url: url.to_string(),
+            asked: spec.options.subprotocol.clone().unwrap_or_default(),
+        }),
+        Err(e) => Err(StartFailure::WsUpgradeFailed {
+            url: url.to_string(),
+            fault: fault(&e),
+        }),
     }
 }

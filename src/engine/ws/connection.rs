@@ -8,7 +8,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
@@ -23,12 +23,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::super::dispatch::SessionContext;
 use super::super::registry::{
-    Commands, DISCONNECTED_BY_USER, Opened, Outgoing, Registry, Replies, SESSION_STOPPED, Signals,
-    next_outgoing, refuse_unsent,
+    Commands, Opened, Outgoing, Registry, Replies, Signals, next_outgoing, refuse_unsent,
 };
 use super::super::sink::EventSink;
-use super::{describe_close, describe_error, message_for};
-use crate::protocol::{Direction, Event, PeerId, SessionId};
+use super::{close_of, fault, message_for};
+use crate::protocol::{CloseReason, Direction, Note, PeerId, SessionId, Warning};
 
 /// Any byte stream a WebSocket runs over: plain TCP or TLS.
 pub(super) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -48,7 +47,7 @@ pub(super) fn add(
     registry: &mut Registry,
     context: &SessionContext,
     (ws, addr): (WsStream, SocketAddr),
-    opened: Vec<String>,
+    opened: Vec<Note>,
     binary: bool,
 ) -> PeerId {
     registry.start(context, addr, opened, move |opened: Opened| {
@@ -81,30 +80,25 @@ struct Link {
 }
 
 impl Link {
-    fn note(&self, message: String) {
-        self.sink.send(Event::Note {
-            id: self.id,
-            peer: Some(self.peer),
-            message,
-            at: SystemTime::now(),
-        });
+    fn note(&self, note: Note) {
+        self.sink.note(self.id, Some(self.peer), note);
     }
 }
 
 /// How the reading side ended.
 enum ReadEnd {
-    /// The peer closed: its close frame (described), then the end of the stream.
-    PeerClosed(String),
+    /// The peer closed: its close frame, then the end of the stream.
+    PeerClosed(CloseReason),
     /// A message over the size limit: we answer with a close 1009.
-    TooBig(String),
+    TooBig(CloseReason),
     /// The stream ended without a close handshake, or failed.
-    Failed(String),
+    Failed(CloseReason),
 }
 
 /// Which side of a connection ended it first.
 enum Ended {
     Reading(ReadEnd),
-    Writing(String),
+    Writing(CloseReason),
     /// The user disconnected the peer.
     Closed,
     /// The session stopped.
@@ -120,7 +114,7 @@ async fn run_connection(
     mut commands: Commands,
     signals: Signals,
     replies: Replies,
-) -> String {
+) -> CloseReason {
     let (mut writer, mut reader) = ws.split();
     let queued_bytes = replies.queue.queued_bytes();
     // Set when no more sends are coming: the writer then ends once the queue is empty.
@@ -163,23 +157,18 @@ async fn run_connection(
         }
         Ended::Writing(reason) => reason,
         Ended::Closed => {
-            close_ours(
-                link,
-                &mut writer,
-                &mut reader,
-                &replies,
-                "disconnected by user",
-            )
-            .await;
-            DISCONNECTED_BY_USER.to_string()
+            let why = CloseReason::ByUser;
+            close_ours(link, &mut writer, &mut reader, &replies, &why).await;
+            why
         }
         Ended::Stopped => {
-            close_ours(link, &mut writer, &mut reader, &replies, SESSION_STOPPED).await;
-            SESSION_STOPPED.to_string()
+            let why = CloseReason::SessionStopped;
+            close_ours(link, &mut writer, &mut reader, &replies, &why).await;
+            why
         }
     };
     let link_id = (&link.sink, link.id, link.peer);
-    refuse_unsent(&mut commands, link_id, "message(s)", &reason);
+    refuse_unsent(&mut commands, link_id, true, &reason);
     reason
 }
 
@@ -190,25 +179,23 @@ async fn close_ours(
     writer: &mut Writer,
     reader: &mut Reader,
     replies: &Replies,
-    why: &str,
+    why: &CloseReason,
 ) {
     let frame = CloseFrame {
         code: CloseCode::Normal,
         reason: "".into(),
     };
     match tokio::time::timeout(CLOSE_REPLY_WAIT, writer.send(Message::Close(Some(frame)))).await {
-        Ok(Ok(())) => link.note(format!("sent close: 1000 normal ({why})")),
+        Ok(Ok(())) => link.note(Note::WsCloseSent { why: why.clone() }),
         Ok(Err(e)) => {
-            link.note(format!(
-                "could not send close ({why}): {}",
-                describe_error(&e)
-            ));
+            link.note(Note::WsCloseFailed {
+                why: why.clone(),
+                fault: fault(&e),
+            });
             return;
         }
         Err(_) => {
-            link.note(format!(
-                "could not send close ({why}): the peer is not reading; connection dropped"
-            ));
+            link.note(Note::WsCloseStuck { why: why.clone() });
             return;
         }
     }
@@ -220,23 +207,20 @@ async fn close_ours(
         match tokio::time::timeout_at(deadline, reader.next()).await {
             Ok(Some(Ok(Message::Close(frame)))) => {
                 answered = true;
-                link.note(format!(
-                    "peer answered close: {}",
-                    describe_close(frame.as_ref())
-                ));
+                link.note(Note::WsCloseAnswered {
+                    close: close_of(frame.as_ref()),
+                });
             }
             Ok(Some(Ok(message))) => received(link, replies, message),
             Ok(Some(Err(_)) | None) if answered => break,
             Ok(Some(Err(_)) | None) => {
-                link.note("peer closed the connection without answering our close".into());
+                link.note(Note::WsCloseUnanswered);
                 break;
             }
             Err(_) if answered => break,
             Err(_) => {
-                link.note(format!(
-                    "no answer to our close within {} ms; connection dropped",
-                    CLOSE_REPLY_WAIT.as_millis()
-                ));
+                let ms = u64::try_from(CLOSE_REPLY_WAIT.as_millis()).unwrap_or(u64::MAX);
+                link.note(Note::WsCloseTimeout { ms });
                 break;
             }
         }
@@ -249,18 +233,21 @@ fn received(link: &Link, replies: &Replies, message: Message) {
         Message::Text(text) => Bytes::from(text),
         Message::Binary(data) => data,
         Message::Ping(payload) => {
-            link.note(format!(
-                "ping ({} bytes), answered with pong",
-                payload.len()
-            ));
+            link.note(Note::WsPing {
+                bytes: payload.len(),
+            });
             return;
         }
         Message::Pong(payload) => {
-            link.note(format!("pong ({} bytes)", payload.len()));
+            link.note(Note::WsPong {
+                bytes: payload.len(),
+            });
             return;
         }
         Message::Close(frame) => {
-            link.note(format!("peer closed: {}", describe_close(frame.as_ref())));
+            link.note(Note::WsPeerClosed {
+                close: close_of(frame.as_ref()),
+            });
             return;
         }
         Message::Frame(_) => return, // only seen when writing raw frames
@@ -273,7 +260,7 @@ fn received(link: &Link, replies: &Replies, message: Message) {
 
 async fn read_loop(link: &Link, reader: &mut Reader, replies: &Replies) -> ReadEnd {
     // Set once the peer's close frame came: the stream should end right after.
-    let mut peer_closed: Option<String> = None;
+    let mut peer_closed: Option<CloseReason> = None;
     loop {
         link.sink.wait_for_room().await;
         let next = match &peer_closed {
@@ -285,24 +272,24 @@ async fn read_loop(link: &Link, reader: &mut Reader, replies: &Replies) -> ReadE
         };
         match next {
             Some(Ok(Message::Close(frame))) => {
-                let description = describe_close(frame.as_ref());
-                link.note(format!("peer closed: {description}"));
-                peer_closed = Some(format!("closed by peer: {description}"));
+                let close = close_of(frame.as_ref());
+                link.note(Note::WsPeerClosed {
+                    close: close.clone(),
+                });
+                peer_closed = Some(CloseReason::WsClosedByPeer { close });
             }
             Some(Ok(message)) => received(link, replies, message),
             None => {
-                return ReadEnd::PeerClosed(
-                    peer_closed.unwrap_or_else(|| "closed by peer".to_string()),
-                );
+                return ReadEnd::PeerClosed(peer_closed.unwrap_or(CloseReason::ClosedByPeer));
             }
             Some(Err(e @ WsError::Capacity(CapacityError::MessageTooLong { .. }))) => {
-                return ReadEnd::TooBig(describe_error(&e));
+                return ReadEnd::TooBig(CloseReason::Ws(fault(&e)));
             }
             Some(Err(e)) => {
                 return match peer_closed {
                     // The handshake was done; only the TCP goodbye went wrong.
                     Some(reason) => ReadEnd::PeerClosed(reason),
-                    None => ReadEnd::Failed(describe_error(&e)),
+                    None => ReadEnd::Failed(CloseReason::Ws(fault(&e))),
                 };
             }
         }
@@ -315,19 +302,20 @@ async fn write_loop(
     commands: &mut Commands,
     finish: &CancellationToken,
     queued_bytes: &AtomicUsize,
-) -> String {
+) -> CloseReason {
     loop {
         let Some(Outgoing(data, _ack)) = next_outgoing(commands, finish).await else {
-            return SESSION_STOPPED.to_string();
+            return CloseReason::SessionStopped;
         };
         let written = writer.send(message_for(data.clone(), link.binary)).await;
         queued_bytes.fetch_sub(data.len(), Ordering::Relaxed);
         if let Err(e) = written {
-            let reason = describe_error(&e);
-            link.sink.warning(
-                link.id,
-                format!("send to client #{} failed: {reason}", link.peer.0),
-            );
+            let reason = CloseReason::Ws(fault(&e));
+            let warning = Warning::SendFailed {
+                peer: link.peer,
+                cause: reason.clone(),
+            };
+            link.sink.warning(link.id, warning);
             return reason;
         }
         link.sink.traffic(link.id, link.peer, Direction::Tx, data);

@@ -18,13 +18,12 @@ mod server;
 use bytes::Bytes;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 pub(super) use client::run as run_client;
 pub(super) use server::run as run_server;
 
-use super::net::describe;
+use crate::protocol::{OsError, WsClose, WsFault};
 
 /// Largest message (and frame) we accept: a bigger one ends the connection with a close
 /// 1009 and a one-line reason, instead of growing memory without bound.
@@ -49,55 +48,41 @@ fn message_for(data: Bytes, binary: bool) -> Message {
     }
 }
 
-/// `1000 normal`, `1001 going away ("bye")`, or `no status code` for a close without one.
-fn describe_close(frame: Option<&CloseFrame>) -> String {
-    let Some(frame) = frame else {
-        return "no status code".to_string();
-    };
-    let number = u16::from(frame.code);
-    let name = match frame.code {
-        CloseCode::Normal => "normal",
-        CloseCode::Away => "going away",
-        CloseCode::Protocol => "protocol error",
-        CloseCode::Unsupported => "unsupported data",
-        CloseCode::Status => "no status",
-        CloseCode::Abnormal => "abnormal",
-        CloseCode::Invalid => "invalid payload",
-        CloseCode::Policy => "policy violation",
-        CloseCode::Size => "message too big",
-        CloseCode::Extension => "extension required",
-        CloseCode::Error => "internal error",
-        CloseCode::Restart => "service restart",
-        CloseCode::Again => "try again later",
-        CloseCode::Tls => "TLS failure",
-        _ => "",
-    };
-    let mut text = number.to_string();
-    if !name.is_empty() {
-        text.push(' ');
-        text.push_str(name);
+/// What a close frame said (`None`: a close without a status code).
+fn close_of(frame: Option<&CloseFrame>) -> WsClose {
+    match frame {
+        Some(frame) => WsClose {
+            code: Some(u16::from(frame.code)),
+            reason: frame.reason.as_str().to_string(),
+        },
+        None => WsClose {
+            code: None,
+            reason: String::new(),
+        },
     }
-    if !frame.reason.is_empty() {
-        text.push_str(&format!(" ({:?})", frame.reason.as_str()));
-    }
-    text
 }
 
-/// A one-line description of a WebSocket error for the user.
-fn describe_error(error: &WsError) -> String {
+/// What a WebSocket error was.
+fn fault(error: &WsError) -> WsFault {
     use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
     match error {
-        WsError::Io(e) => describe(e),
-        WsError::ConnectionClosed | WsError::AlreadyClosed => "connection closed".to_string(),
+        WsError::Io(e) => WsFault::Io(OsError::of(e)),
+        WsError::ConnectionClosed | WsError::AlreadyClosed => WsFault::ConnectionClosed,
         WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-            "connection closed without a close frame".to_string()
+            WsFault::ClosedWithoutCloseFrame
         }
-        WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => format!(
-            "received a message of {size} bytes or more, larger than the limit of {max_size} \
-             bytes; closed with 1009 message too big"
-        ),
-        WsError::Protocol(e) => format!("WebSocket protocol error: {e}"),
-        other => other.to_string(),
+        WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
+            WsFault::MessageTooBig {
+                size: *size,
+                max_size: *max_size,
+            }
+        }
+        WsError::Protocol(e) => WsFault::Protocol {
+            detail: e.to_string(),
+        },
+        other => WsFault::Other {
+            detail: other.to_string(),
+        },
     }
 }
 
@@ -124,16 +109,16 @@ mod tests {
 
     #[test]
     fn close_codes_read_as_a_number_and_a_word() {
+        use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
         let frame = |code: u16, reason: &str| CloseFrame {
             code: CloseCode::from(code),
             reason: reason.into(),
         };
-        assert_eq!(describe_close(Some(&frame(1000, ""))), "1000 normal");
-        assert_eq!(
-            describe_close(Some(&frame(1001, "bye"))),
-            "1001 going away (\"bye\")"
-        );
-        assert_eq!(describe_close(Some(&frame(4000, ""))), "4000");
-        assert_eq!(describe_close(None), "no status code");
+        let text = |frame: Option<&CloseFrame>| close_of(frame).to_string();
+        assert_eq!(text(Some(&frame(1000, ""))), "1000 normal");
+        assert_eq!(text(Some(&frame(1001, "bye"))), "1001 going away (\"bye\")");
+        assert_eq!(text(Some(&frame(1011, ""))), "1011 internal error");
+        assert_eq!(text(Some(&frame(4000, ""))), "4000");
+        assert_eq!(text(None), "no status code");
     }
 }

@@ -16,18 +16,19 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, header};
 
 use super::super::dispatch::{Outcome, SessionCommand, SessionContext};
-use super::super::net::{describe, describe_limit, server_handshake_limit};
-use super::super::registry::{Registry, note};
+use super::super::net::{millis, server_handshake_limit};
+use super::super::registry::Registry;
 use super::super::tcp_server::{Admit, Handshakes, serve};
 use super::super::tls;
 use super::connection::{self, Io, WsStream};
 use super::http;
-use super::{config, describe_error};
+use super::{config, fault};
+use crate::protocol::{Note, OsError, StartFailure, Warning, WsFault, WsSubprotocol};
 use crate::spec::SessionSpec;
 
-/// A WebSocket ready to become a peer: the stream, the client's address and the lines on
+/// A WebSocket ready to become a peer: the stream, the client's address and the notes on
 /// how the upgrade went (TLS, then WebSocket).
-type Upgraded = (WsStream, SocketAddr, Vec<String>);
+type Upgraded = (WsStream, SocketAddr, Vec<Note>);
 
 /// What the server checks and answers in an upgrade request.
 #[derive(Clone)]
@@ -56,7 +57,8 @@ pub(in crate::engine) async fn run(
         let (acceptor, message) = if spec.options.tls {
             let mut bound = spec.clone();
             bound.port = local_addr.port();
-            let (acceptor, message) = tls::acceptor(&bound, files_dir)?;
+            let (acceptor, message) =
+                tls::acceptor(&bound, files_dir).map_err(StartFailure::TlsSetup)?;
             (Some(acceptor), Some(message))
         } else {
             (None, None)
@@ -112,15 +114,14 @@ impl Admit for Upgrades {
                 Ok(Ok(ready)) => {
                     upgraded_tx.send(ready).ok(); // the session is stopping
                 }
-                Ok(Err(Rejected::Refused(why))) => note(&sink, id, None, why),
+                Ok(Err(Rejected::Refused(why))) => sink.note(id, None, why),
                 Ok(Err(Rejected::Failed(why))) => sink.warning(id, why),
                 Err(_) => sink.warning(
                     id,
-                    format!(
-                        "WebSocket client {addr} did not finish its upgrade within {}; \
-                         connection dropped",
-                        describe_limit(limit)
-                    ),
+                    Warning::WsUpgradeTimeout {
+                        addr,
+                        ms: millis(limit),
+                    },
                 ),
             }
         });
@@ -139,7 +140,7 @@ struct Seen {
     /// The subprotocols the client offered, in its order.
     offered: Vec<String>,
     chosen: Option<String>,
-    /// Set when the request was answered with an error status.
+    /// Set when the request was answered with 404: the path served.
     refused: Option<String>,
 }
 
@@ -154,14 +155,14 @@ async fn upgrade(
     let io: Box<dyn Io> = match acceptor {
         Some(acceptor) => match acceptor.accept(stream).await {
             Ok(stream) => {
-                opened.push(tls::describe_server_session(stream.get_ref().1));
+                opened.push(tls::client_established(stream.get_ref().1));
                 Box::new(stream)
             }
             Err(e) => {
-                return Err(Rejected::Failed(format!(
-                    "TLS handshake with {addr} failed: {}",
-                    tls::describe_error(&e)
-                )));
+                return Err(Rejected::Failed(Warning::TlsHandshakeFailed {
+                    addr,
+                    fault: tls::fault(&e),
+                }));
             }
         },
         None => Box::new(stream),
@@ -175,41 +176,41 @@ async fn upgrade(
         tokio_tungstenite::accept_hdr_async_with_config(io, callback, Some(config())).await;
     match result {
         Ok(ws) => {
-            let protocol = match (&seen.chosen, &rules.subprotocol) {
-                (Some(chosen), _) => format!("subprotocol {chosen}"),
-                (None, Some(wanted)) if seen.offered.is_empty() => {
-                    format!("no subprotocol (the client offered none, {wanted} was wanted)")
-                }
-                (None, Some(wanted)) => format!(
-                    "no subprotocol (the client offered {}, not {wanted})",
-                    seen.offered.join(", ")
-                ),
-                (None, None) => "no subprotocol".to_string(),
+            let subprotocol = match (seen.chosen, &rules.subprotocol) {
+                (Some(chosen), _) => WsSubprotocol::Chosen(chosen),
+                (None, Some(wanted)) if seen.offered.is_empty() => WsSubprotocol::NoneOffered {
+                    wanted: wanted.clone(),
+                },
+                (None, Some(wanted)) => WsSubprotocol::NotOffered {
+                    offered: seen.offered,
+                    wanted: wanted.clone(),
+                },
+                (None, None) => WsSubprotocol::Nothing,
             };
-            opened.push(format!(
-                "WebSocket client connected to {}, {protocol}",
-                seen.path
-            ));
+            opened.push(Note::WsClientUpgraded {
+                path: seen.path,
+                subprotocol,
+            });
             Ok((ws, addr, opened))
         }
-        Err(WsError::Http(_)) => Err(Rejected::Refused(format!(
-            "refused a WebSocket upgrade from {addr} to {} {}",
-            seen.path,
-            seen.refused.unwrap_or_default()
-        ))),
-        Err(e) => Err(Rejected::Failed(format!(
-            "WebSocket upgrade from {addr} failed: {}",
-            describe_error(&e)
-        ))),
+        Err(WsError::Http(_)) => Err(Rejected::Refused(Note::WsUpgradeRefused {
+            addr,
+            path: seen.path,
+            serves: seen.refused,
+        })),
+        Err(e) => Err(Rejected::Failed(Warning::WsUpgradeFailed {
+            addr,
+            fault: fault(&e),
+        })),
     }
 }
 
 /// Why an accepted connection did not become a peer.
 enum Rejected {
     /// We answered with an error status, as the rules say: a note.
-    Refused(String),
+    Refused(Note),
     /// The client did not speak WebSocket properly, or the connection failed: a warning.
-    Failed(String),
+    Failed(Warning),
 }
 
 /// Reads the request head; one that is no WebSocket upgrade is answered (426) here and
@@ -222,36 +223,31 @@ async fn plain_http_answered(
     /// Most characters of a request line shown.
     const LINE_SHOWN: usize = 80;
     let head = http::read_head(&mut io).await.map_err(|e| {
-        Rejected::Failed(format!(
-            "WebSocket upgrade from {addr} failed: {}",
-            describe(&e)
-        ))
+        Rejected::Failed(Warning::WsUpgradeFailed {
+            addr,
+            fault: WsFault::Io(OsError::of(&e)),
+        })
     })?;
     if head.asks_for_websocket() {
         return Ok(Box::new(http::Rewind::new(head, io)));
     }
     if head.is_tls() {
-        return Err(Rejected::Failed(format!(
-            "{addr} speaks TLS but this server has no tls option: add ,tls to the server or \
-             connect with ws:// instead of wss://"
-        )));
+        return Err(Rejected::Failed(Warning::WsTlsWithoutTls { addr }));
     }
     let line = head.request_line();
     if line.is_empty() {
-        return Err(Rejected::Failed(format!(
-            "{addr} closed the connection without sending a WebSocket upgrade request"
-        )));
+        return Err(Rejected::Failed(Warning::WsNoRequest { addr }));
     }
     let hint = rules
         .path
         .as_ref()
         .map_or_else(String::new, |path| format!(" at {path}"));
     http::answer_upgrade_required(&mut io, &hint).await.ok(); // it may be gone already
-    let shown: String = line.escape_debug().take(LINE_SHOWN).collect();
-    Err(Rejected::Refused(format!(
-        "answered a plain HTTP request from {addr} ({shown}) with 426 Upgrade Required: it \
-         asked for no WebSocket upgrade"
-    )))
+    let request_line: String = line.escape_debug().take(LINE_SHOWN).collect();
+    Err(Rejected::Refused(Note::PlainHttpAnswered {
+        addr,
+        request_line,
+    }))
 }
 
 /// Checks an upgrade request against the rules: a path that is not served gets 404, and
@@ -281,7 +277,7 @@ fn answer(
             "no WebSocket endpoint at {}; this server serves {served}\n",
             seen.path
         );
-        seen.refused = Some(format!("with HTTP 404 (this server serves {served})"));
+        seen.refused = Some(served.clone());
         let mut refusal = ErrorResponse::new(Some(body));
         *refusal.status_mut() = StatusCode::NOT_FOUND;
         return Err(refusal);

@@ -1,8 +1,59 @@
 //! The detail pane: the selected entries as a hex dump (offset, 16 bytes per row, text column
 //! in the chosen encoding) or as text, with copy buttons.
 
-use super::rows::peer_text;
+use super::rows::{note_text, peer_text};
 use super::*;
+
+/// A note's heading in the detail pane: what it is and whom it is about, and when; no byte
+/// count (its words are not bytes that moved).
+fn note_heading(language: Language, session: &Session, row: &Row<'_>) -> String {
+    let problem = row.kind == EntryKind::Error;
+    let what = if row.peer == NO_PEER {
+        let key = if problem {
+            Text::DetailProblem
+        } else {
+            Text::DetailNote
+        };
+        tr(language, key).to_string()
+    } else {
+        let key = if problem {
+            Text::DetailProblemAbout
+        } else {
+            Text::DetailNoteAbout
+        };
+        trf(language, key, &[&peer_text(session, row.peer)])
+    };
+    format!("#{}  {what}  ·  {}", row.id, clock_time(row.at_micros))
+}
+
+/// The detail pane's text: monospace, selectable, scrolling both ways.
+fn detail_text_ui(ui: &mut egui::Ui, text: &str) {
+    // A `&str` buffer: the text can be selected and copied, not edited.
+    let mut text = text;
+    egui::ScrollArea::both()
+        .id_salt("detail_text")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            ui.add(
+                egui::TextEdit::multiline(&mut text)
+                    .font(egui::TextStyle::Monospace)
+                    .desired_width(f32::INFINITY),
+            );
+        });
+}
+
+/// The detail pane for a note: its heading and its words in the window's language.
+fn note_detail_ui(ui: &mut egui::Ui, session: &Session, row: &Row<'_>) {
+    let language = crate::ui::language(ui.ctx());
+    let text = note_text(&session.log, row.first_seq, language);
+    ui.horizontal_wrapped(|ui| {
+        ui.strong(note_heading(language, session, row));
+        if ui.small_button(t(ui, Text::CopyText)).clicked() {
+            ui.ctx().copy_text(text.clone());
+        }
+    });
+    detail_text_ui(ui, &text);
+}
 
 pub(super) fn detail_ui(
     ui: &mut egui::Ui,
@@ -11,12 +62,15 @@ pub(super) fn detail_ui(
     row: &Row<'_>,
     view: &ViewSettings,
 ) {
+    if !row.kind.is_traffic() {
+        return note_detail_ui(ui, session, row);
+    }
     let direction = t(
         ui,
-        match row.kind {
-            EntryKind::Rx => Text::ReceivedFrom,
-            EntryKind::Tx => Text::SentTo,
-            EntryKind::Info | EntryKind::Error => Text::NoteAbout,
+        if row.kind == EntryKind::Rx {
+            Text::ReceivedFrom
+        } else {
+            Text::SentTo
         },
     );
     let bytes: &[u8] = &row.bytes;
@@ -59,7 +113,7 @@ pub(super) fn detail_ui(
     });
     let truncated = (bytes.len() as u64) < row.len;
     let font = FontId::monospace(13.0);
-    if row.kind.is_traffic() && view.log_hex {
+    if view.log_hex {
         let dump = dump_rows(bytes, view.log_encoding);
         let row_height = ui.fonts_mut(|f| f.row_height(&font));
         egui::ScrollArea::both()
@@ -86,12 +140,8 @@ pub(super) fn detail_ui(
             });
         return;
     }
-    let mut text = if row.kind.is_traffic() {
-        let decoded = lv.row_text(&session.log, row, bytes.len(), view.log_encoding);
-        escape_controls_keep_lines(&decoded).into_owned()
-    } else {
-        String::from_utf8_lossy(bytes).into_owned()
-    };
+    let decoded = lv.row_text(&session.log, row, bytes.len(), view.log_encoding);
+    let mut text = escape_controls_keep_lines(&decoded).into_owned();
     if truncated {
         text.push('\n');
         text.push_str(&crate::ui::tf(
@@ -100,16 +150,7 @@ pub(super) fn detail_ui(
             &[&byte_count(bytes.len() as u64), &byte_count(row.len)],
         ));
     }
-    egui::ScrollArea::both()
-        .id_salt("detail_text")
-        .auto_shrink([false, false])
-        .show(ui, |ui| {
-            ui.add(
-                egui::TextEdit::multiline(&mut text.as_str())
-                    .font(egui::TextStyle::Monospace)
-                    .desired_width(f32::INFINITY),
-            );
-        });
+    detail_text_ui(ui, &text);
 }
 
 /// The most rows a range selection shows in the detail pane (its bytes are capped too).
@@ -227,10 +268,21 @@ fn selection_detail(
             continue;
         };
         rows += 1;
-        match row.kind {
-            EntryKind::Rx => rx += row.len,
-            EntryKind::Tx => tx += row.len,
-            EntryKind::Info | EntryKind::Error => {}
+        if !row.kind.is_traffic() {
+            let heading = note_heading(language, session, &row);
+            let note = note_text(log, row.first_seq, language);
+            for line in [&heading, &note] {
+                dump.push_str(line);
+                dump.push('\n');
+            }
+            lines.push(DetailLine::Heading(heading, row.kind));
+            lines.push(DetailLine::Text(note, row.kind));
+            continue;
+        }
+        if row.kind == EntryKind::Rx {
+            rx += row.len;
+        } else {
+            tx += row.len;
         }
         let bytes: &[u8] = &row.bytes;
         shown_bytes += bytes.len();
@@ -245,13 +297,6 @@ fn selection_detail(
         dump.push_str(&heading);
         dump.push('\n');
         lines.push(DetailLine::Heading(heading, row.kind));
-        if !row.kind.is_traffic() {
-            let note = String::from_utf8_lossy(bytes).into_owned();
-            dump.push_str(&note);
-            dump.push('\n');
-            lines.push(DetailLine::Text(note, row.kind));
-            continue;
-        }
         hex.push_str(&to_hex_spaced(bytes));
         hex.push('\n');
         let decoded = lv.row_text(log, &row, bytes.len(), view.log_encoding);

@@ -132,7 +132,7 @@ impl FramingDraft {
             },
             FramingMode::Delimiter => {
                 let delimiter = parse_hex(&self.delimiter).map_err(|e| {
-                    let why = crate::ui::send_box::send_error_text(
+                    let why = crate::i18n::errors::send_error_text(
                         language,
                         &crate::codec::send::SendError::Hex(e),
                     );

@@ -24,8 +24,10 @@ use crate::codec::text::TextEncoding;
 use crate::config::{TimestampMode, ViewSettings};
 use crate::export::{ExportFormat, ExportJob, ExportRow};
 use crate::file_dialog::{DialogKind, PendingDialog};
+use crate::i18n::errors::{capture_error_text, dialog_error_text, export_error_text};
+use crate::i18n::messages::Render;
 use crate::i18n::{Language, Text, tr, trf};
-use crate::model::log::NO_PEER;
+use crate::model::log::{NO_PEER, TrafficLog};
 use crate::model::stats::RateHistory;
 use crate::model::view::{DirectionFilter, LogView, Row};
 use crate::model::{EntryKind, Session};
@@ -46,7 +48,7 @@ use framing_form::framing_ui;
 pub use framing_form::{FramingDraft, FramingMode, restore_framing};
 use rows::rows_ui;
 pub use saving::{ExportForm, ExportRows, PathField};
-use saving::{capture_error_text, export_error_text, feed_export, poll_dialog, save_ui};
+use saving::{feed_export, poll_dialog, save_ui};
 use stats::{sample_rates, stats_ui};
 
 /// Bytes of a row shown in it as hex (the detail pane shows more).
@@ -158,7 +160,7 @@ pub fn perform(app: &mut App, id: SessionId, action: TrafficAction) {
                     state.capture_error = None;
                 }
                 Err(e) => {
-                    state.capture_error = Some(capture_error_text(language, &path, &e.to_string()));
+                    state.capture_error = Some(capture_error_text(language, &e));
                 }
             }
         }
@@ -188,7 +190,7 @@ pub fn perform(app: &mut App, id: SessionId, action: TrafficAction) {
                     state.export_result = None;
                 }
                 Err(e) => {
-                    let message = export_error_text(language, &path, &e.to_string());
+                    let message = export_error_text(language, &e);
                     state.export_result = Some(Err(message));
                 }
             }
@@ -206,7 +208,7 @@ pub fn perform(app: &mut App, id: SessionId, action: TrafficAction) {
             match PendingDialog::spawn(kind) {
                 Ok(dialog) => state.picking = Some((field, dialog)),
                 Err(message) => {
-                    let message = crate::ui::dialog_error_text(language, &message);
+                    let message = dialog_error_text(language, &message);
                     match field {
                         PathField::Capture => state.capture_error = Some(message),
                         PathField::Export => state.export_result = Some(Err(message)),
@@ -220,11 +222,10 @@ pub fn perform(app: &mut App, id: SessionId, action: TrafficAction) {
             }
         }
         TrafficAction::StopCapture => {
-            if let Some(capture) = state.capture.take() {
-                let path = capture.path().to_path_buf();
-                if let Err(e) = capture.finish() {
-                    state.capture_error = Some(capture_error_text(language, &path, &e.to_string()));
-                }
+            if let Some(capture) = state.capture.take()
+                && let Err(e) = capture.finish()
+            {
+                state.capture_error = Some(capture_error_text(language, &e));
             }
         }
     }
@@ -564,7 +565,7 @@ fn pattern_error_text(language: Language, lv: &LogView, encoding: TextEncoding) 
                 let text = crate::codec::text::encode_strict(&pattern.text, encoding);
                 SendError::Encode(text.err()?)
             };
-            let why = crate::ui::send_box::send_error_text(language, &error);
+            let why = crate::i18n::errors::send_error_text(language, &error);
             Some(trf(language, Text::PatternError, &[&why]))
         })
 }

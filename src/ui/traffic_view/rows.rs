@@ -110,7 +110,14 @@ pub(super) fn peers_share_ip(session: &Session) -> bool {
     first.is_some() && ips.all(|ip| Some(ip) == first)
 }
 
-/// The one-line text of a row's content: its first bytes as hex, or decoded as text.
+/// A note's words in `language`: the note with log sequence number `seq` (a note row's
+/// [`Row::first_seq`]), rendered now, so a language switch re-renders old notes.
+pub(super) fn note_text(log: &TrafficLog, seq: u64, language: Language) -> String {
+    log.note(seq)
+        .map_or_else(String::new, |note| note.render(language))
+}
+
+/// The one-line text of a row of traffic: its first bytes as hex, or decoded as text.
 fn content_text(
     session: &Session,
     lv: &LogView,
@@ -118,9 +125,6 @@ fn content_text(
     hex: bool,
     encoding: TextEncoding,
 ) -> String {
-    if !row.kind.is_traffic() {
-        return String::from_utf8_lossy(&row.bytes).into_owned();
-    }
     if hex {
         let shown = &row.bytes[..row.bytes.len().min(ROW_HEX_BYTES)];
         let mut text = String::new();
@@ -197,10 +201,11 @@ pub(super) fn row_job(
         // Frame boundaries: this frame was assembled from several reads.
         add(&trf(language, Text::ReadsTag, &[&row.reads]), weak);
     }
-    let content_color = if row.kind.is_traffic() { strong } else { color };
-    add(
-        &content_text(session, lv, row, view.log_hex, view.log_encoding),
-        content_color,
-    );
+    if row.kind.is_traffic() {
+        let content = content_text(session, lv, row, view.log_hex, view.log_encoding);
+        add(&content, strong);
+    } else {
+        add(&note_text(&session.log, row.first_seq, language), color);
+    }
     job
 }

@@ -69,7 +69,7 @@ pub(super) fn poll_dialog(state: &mut TrafficState, language: Language) {
         }
         Answer::Cancelled => {}
         Answer::Unavailable(message) => {
-            let message = crate::ui::dialog_error_text(language, &message);
+            let message = crate::i18n::errors::dialog_error_text(language, &message);
             match field {
                 PathField::Capture => state.capture_error = Some(message),
                 PathField::Export => state.export_result = Some(Err(message)),
@@ -99,7 +99,7 @@ pub(super) fn feed_export(state: &mut TrafficState, session: &Session, language:
         state.export_result = Some(
             outcome
                 .map(|rows| trf(language, Text::Exported, &[&rows, &path.display()]))
-                .map_err(|e| export_error_text(language, path, &e)),
+                .map_err(|e| crate::i18n::errors::export_error_text(language, &e)),
         );
         state.export = None;
     }
@@ -236,7 +236,7 @@ pub(super) fn capture_ui(
             let capture = state.capture.as_ref()?;
             let error = capture.error()?;
             let language = crate::ui::language(ui.ctx());
-            Some(capture_error_text(language, capture.path(), &error))
+            Some(crate::i18n::errors::capture_error_text(language, &error))
         });
         if let Some(error) = error {
             ui.colored_label(ui.visuals().error_fg_color, error);
@@ -255,37 +255,4 @@ fn export_format_label(ui: &egui::Ui, format: ExportFormat) -> &'static str {
         ExportFormat::RawTx => Text::FormatRawTx,
     };
     t(ui, key)
-}
-
-/// An export error in `language`: the export module's English `cannot export to PATH:
-/// REASON` is said again with the path and the system's reason (which stays as the system
-/// wrote it); any other message is shown as it is, after a translated heading.
-pub(super) fn export_error_text(
-    language: Language,
-    path: &std::path::Path,
-    message: &str,
-) -> String {
-    let prefix = format!("cannot export to {}: ", path.display());
-    match message.strip_prefix(&prefix) {
-        Some(reason) => trf(language, Text::CannotExportTo, &[&path.display(), &reason]),
-        None => trf(language, Text::ExportFailed, &[&message]),
-    }
-}
-
-/// A capture error in `language`, like [`export_error_text`] for the capture module's
-/// `capture file PATH: REASON`.
-pub(super) fn capture_error_text(
-    language: Language,
-    path: &std::path::Path,
-    message: &str,
-) -> String {
-    let prefix = format!("capture file {}: ", path.display());
-    match message.strip_prefix(&prefix) {
-        Some(reason) => trf(
-            language,
-            Text::CaptureFileError,
-            &[&path.display(), &reason],
-        ),
-        None => trf(language, Text::CaptureFailed, &[&message]),
-    }
 }

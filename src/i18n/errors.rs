@@ -1,0 +1,249 @@
+//! The words of the errors the window shows that are not the engine's: a session spec, typed
+//! hex and escapes, an auto-reply rule, a file dialog, an export and a capture. Each is typed
+//! where it is made and worded here, in either language; the English of the codec's and the
+//! spec's errors is their own `Display` (the headless mode prints that).
+
+use super::{Language, Text, tr, trf};
+use crate::capture::CaptureError;
+use crate::codec::escape::EscapeError;
+use crate::codec::hex::HexError;
+use crate::codec::reply::{RuleError, RuleProblem};
+use crate::codec::send::SendError;
+use crate::export::ExportError;
+use crate::file_dialog::DialogError;
+use crate::spec::SpecError;
+
+/// Why a spec or the create form cannot be used, in `language` (the spec module's message
+/// is the English one).
+pub fn spec_error_text(language: Language, error: &SpecError) -> String {
+    let f = |key: Text, args: &[&dyn std::fmt::Display]| trf(language, key, args);
+    #[allow(unreachable_patterns)] // a kind of error added later shows in English
+    match error {
+        SpecError::UnknownKind(kind) => f(Text::SpecUnknownKind, &[kind]),
+        SpecError::InvalidPort(port) => f(Text::SpecInvalidPort, &[port]),
+        SpecError::MissingHost(kind) => f(Text::SpecMissingHost, &[kind]),
+        SpecError::InvalidHost(host) => f(Text::SpecInvalidHost, &[host]),
+        SpecError::ClientPortZero => f(Text::SpecClientPortZero, &[]),
+        SpecError::InvalidTimeout(timeout) => f(Text::SpecInvalidTimeout, &[timeout]),
+        SpecError::InvalidOption {
+            option,
+            kind,
+            accepted,
+        } => f(Text::SpecInvalidOption, &[option, kind, accepted]),
+        SpecError::NotMulticast(group) => f(Text::SpecNotMulticast, &[group]),
+        SpecError::CertWithoutKey => f(Text::SpecCertWithoutKey, &[]),
+        SpecError::UnexpectedPath(kind) => f(Text::SpecUnexpectedPath, &[kind]),
+        other => other.to_string(),
+    }
+}
+
+/// Why typed hex cannot be parsed, in `language` (the codec's own message is English).
+pub fn hex_error_text(language: Language, error: &HexError) -> String {
+    match error {
+        HexError::InvalidChar { ch, column } => trf(language, Text::HexNotDigit, &[ch, column]),
+        HexError::OddDigits { group, column } => {
+            trf(language, Text::HexOddDigits, &[group, column])
+        }
+    }
+}
+
+/// Why a payload cannot be built, in `language` (the codec's own message is English).
+pub fn send_error_text(language: Language, error: &SendError) -> String {
+    match error {
+        SendError::Hex(e) => trf(language, Text::InvalidHex, &[&hex_error_text(language, e)]),
+        SendError::Escape(e) => {
+            let text = match e {
+                EscapeError::Unknown { ch, column } => {
+                    trf(language, Text::EscapeUnknown, &[ch, column])
+                }
+                EscapeError::BadHexByte { column } => trf(language, Text::EscapeBadHex, &[column]),
+                EscapeError::Trailing { column } => trf(language, Text::EscapeTrailing, &[column]),
+            };
+            trf(language, Text::BadEscape, &[&text])
+        }
+        SendError::Encode(e) => trf(
+            language,
+            Text::CannotEncode,
+            &[
+                &e.ch,
+                &format!("{:04X}", e.code),
+                &e.position,
+                &e.encoding.label(),
+            ],
+        ),
+        SendError::Empty => tr(language, Text::NothingToSend).to_string(),
+    }
+}
+
+/// Why auto-reply rule `error.number` cannot be used, in `language` (the regex library's own
+/// explanation stays as it wrote it).
+pub fn rule_error_text(language: Language, error: &RuleError) -> String {
+    let why = match &error.problem {
+        RuleProblem::RegexOnHex => tr(language, Text::RegexOnHex).to_string(),
+        RuleProblem::InvalidRegex { detail } => trf(language, Text::InvalidRegex, &[detail]),
+        RuleProblem::InvalidHexPattern(e) => {
+            let why = hex_error_text(language, e);
+            trf(language, Text::InvalidHexPattern, &[&why])
+        }
+        RuleProblem::Reply(e) => {
+            let why = send_error_text(language, e);
+            trf(language, Text::ReplyError, &[&why])
+        }
+    };
+    trf(language, Text::RuleErrorText, &[&error.number, &why])
+}
+
+/// Why no file dialog opened, in `language` (a system reason inside stays as the system wrote
+/// it).
+pub fn dialog_error_text(language: Language, error: &DialogError) -> String {
+    match error {
+        DialogError::Unavailable => tr(language, Text::DialogUnavailable).to_string(),
+        DialogError::ThreadFailed { detail } => trf(language, Text::DialogThreadFailed, &[detail]),
+    }
+}
+
+/// Why an export failed, in `language` (the system's reason stays as it wrote it).
+pub fn export_error_text(language: Language, error: &ExportError) -> String {
+    match error {
+        ExportError::Io { path, reason } => {
+            trf(language, Text::CannotExportTo, &[&path.display(), reason])
+        }
+        ExportError::Panicked => tr(language, Text::ExportThreadPanicked).to_string(),
+        ExportError::NoResult => tr(language, Text::ExportNoResult).to_string(),
+    }
+}
+
+/// Why a capture failed, in `language` (the system's or pcap writer's reason stays as it
+/// wrote it).
+pub fn capture_error_text(language: Language, error: &CaptureError) -> String {
+    match error {
+        CaptureError::Io { path, reason } => {
+            trf(language, Text::CaptureFileError, &[&path.display(), reason])
+        }
+        CaptureError::Format { path, message } => trf(
+            language,
+            Text::CaptureFileError,
+            &[&path.display(), message],
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn has_chinese(text: &str) -> bool {
+        text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    }
+
+    #[test]
+    fn spec_errors_in_english_are_the_spec_modules_own() {
+        let cases = [
+            SpecError::UnknownKind("x".into()),
+            SpecError::InvalidPort("x".into()),
+            SpecError::MissingHost("tcp-client"),
+            SpecError::InvalidHost("[".into()),
+            SpecError::ClientPortZero,
+            SpecError::InvalidTimeout("0".into()),
+            SpecError::InvalidOption {
+                option: "ttl=x".into(),
+                kind: "udp-group",
+                accepted: "iface=NAME".into(),
+            },
+            SpecError::NotMulticast("10.0.0.1".into()),
+            SpecError::CertWithoutKey,
+            SpecError::UnexpectedPath("tcp-server"),
+        ];
+        for error in cases {
+            assert_eq!(
+                spec_error_text(Language::English, &error),
+                error.to_string()
+            );
+            let zh = spec_error_text(Language::Chinese, &error);
+            assert!(has_chinese(&zh), "{zh}");
+        }
+    }
+
+    #[test]
+    fn send_and_rule_errors_read_as_the_codec_says_in_english() {
+        // The English text is the codec's own message, so headless and window agree.
+        let cases = [
+            SendError::Hex(HexError::InvalidChar { ch: 'g', column: 3 }),
+            SendError::Hex(HexError::OddDigits {
+                group: "123".into(),
+                column: 1,
+            }),
+            SendError::Escape(EscapeError::Unknown { ch: 'q', column: 2 }),
+            SendError::Escape(EscapeError::BadHexByte { column: 4 }),
+            SendError::Escape(EscapeError::Trailing { column: 5 }),
+            SendError::Encode(crate::codec::text::EncodeError {
+                ch: '€',
+                code: 0x20ac,
+                position: 2,
+                encoding: crate::codec::text::TextEncoding::Gbk,
+            }),
+            SendError::Empty,
+        ];
+        for error in cases {
+            assert_eq!(
+                send_error_text(Language::English, &error),
+                error.to_string()
+            );
+            let zh = send_error_text(Language::Chinese, &error);
+            assert!(has_chinese(&zh), "{zh}");
+            let rule = RuleError {
+                number: 2,
+                problem: RuleProblem::Reply(error),
+            };
+            assert_eq!(rule_error_text(Language::English, &rule), rule.to_string());
+        }
+        for problem in [
+            RuleProblem::RegexOnHex,
+            RuleProblem::InvalidRegex {
+                detail: "regex parse error".into(),
+            },
+            RuleProblem::InvalidHexPattern(HexError::InvalidChar { ch: 'z', column: 1 }),
+        ] {
+            let rule = RuleError { number: 1, problem };
+            assert_eq!(rule_error_text(Language::English, &rule), rule.to_string());
+            assert!(has_chinese(&rule_error_text(Language::Chinese, &rule)));
+        }
+    }
+
+    #[test]
+    fn file_errors_keep_the_systems_reason_in_a_translated_sentence() {
+        let export = ExportError::Io {
+            path: PathBuf::from("/nonexistent/x.txt"),
+            reason: "No such file or directory (os error 2)".into(),
+        };
+        assert_eq!(
+            export_error_text(Language::English, &export),
+            export.to_string()
+        );
+        assert_eq!(
+            export_error_text(Language::Chinese, &export),
+            "无法导出到 /nonexistent/x.txt：No such file or directory (os error 2)"
+        );
+        let capture = CaptureError::Io {
+            path: PathBuf::from("/dev/full"),
+            reason: "No space left on device (os error 28)".into(),
+        };
+        assert_eq!(
+            capture_error_text(Language::English, &capture),
+            capture.to_string()
+        );
+        assert!(has_chinese(&capture_error_text(
+            Language::Chinese,
+            &capture
+        )));
+        for error in [
+            DialogError::Unavailable,
+            DialogError::ThreadFailed {
+                detail: "Resource temporarily unavailable".into(),
+            },
+        ] {
+            assert!(has_chinese(&dialog_error_text(Language::Chinese, &error)));
+        }
+    }
+}
