@@ -30,7 +30,7 @@ use crossbeam_channel::Receiver;
 use sockdbg::capture::CaptureThread;
 use sockdbg::engine::{EngineHandle, EngineSettings, EventSink};
 use sockdbg::model::Sessions;
-use sockdbg::protocol::{Command, Direction, Event, JobId, PeerId, SendTarget, SessionId};
+use sockdbg::protocol::{Command, Direction, Event, JobId, PeerId, SendTarget, SessionId, Warning};
 use sockdbg::spec::SessionSpec;
 
 /// How long CI soaks, unless `SOCKDBG_SOAK_SECS` says otherwise.
@@ -45,8 +45,9 @@ const UDP_BURST: usize = 100;
 const DATAGRAM_BYTES: usize = 512;
 /// The periodic sends' interval.
 const TICK_MS: u64 = 20;
-/// RSS may grow by this much after the warm-up round: the model's log is bounded
-/// ([`LOG_MAX_BYTES`]), everything else must come back.
+/// RSS may grow by this much after the warm-up round: the model's three logs fill up to
+/// their bound ([`LOG_MAX_BYTES`] each, 36 MiB), its peer table keeps at most
+/// [`sockdbg::model::peers::MAX_GONE_PEERS`] gone peers; everything else must come back.
 const RSS_GROWTH_LIMIT_KIB: usize = 64 * 1024;
 /// The model's log bound (as headless keeps it).
 const LOG_MAX_BYTES: usize = 12 * 1024 * 1024;
@@ -66,14 +67,19 @@ struct Tally {
     rx_datagrams: HashMap<SessionId, u64>,
     /// Every byte the engine reported, both ways, over the whole run.
     total_bytes: u64,
-    /// Warnings, whole run (each checked as it comes, see [`EXPECTED_WARNINGS`]).
+    /// Warnings, whole run (each checked as it comes, see [`expected_warning`]).
     warnings: u64,
 }
 
-/// What the warnings of this load may say: a periodic send caught by a client's FIN or reset
-/// is not sent, or fails; a small kernel cap on the UDP receive buffer is reported. Any other
+/// The warnings this load may give: a periodic send caught by a client's FIN or reset is not
+/// sent, or fails; a small kernel cap on the UDP receive buffer is reported. Any other
 /// warning fails the soak.
-const EXPECTED_WARNINGS: [&str; 3] = ["not sent", "send to client #", "UDP receive buffer is"];
+fn expected_warning(warning: &Warning) -> bool {
+    matches!(
+        warning,
+        Warning::Unsent { .. } | Warning::SendFailed { .. } | Warning::ReceiveBufferCapped { .. }
+    )
+}
 
 /// The engine with everything its events feed.
 struct Rig {
@@ -170,11 +176,8 @@ impl Rig {
                     *tally.rx_datagrams.entry(*id).or_default() += 1;
                 }
             }
-            Event::Warning { message, .. } => {
-                assert!(
-                    EXPECTED_WARNINGS.iter().any(|e| message.contains(e)),
-                    "unexpected warning: {message}"
-                );
+            Event::Warning { warning, .. } => {
+                assert!(expected_warning(warning), "unexpected warning: {warning}");
                 tally.warnings += 1;
             }
             Event::StartFailed { reason, .. } => panic!("a session failed to start: {reason}"),
@@ -540,6 +543,7 @@ fn mixed_traffic_for_a_bounded_time_loses_and_leaks_nothing() {
         .map(|s| s.connected_peers().count())
         .sum();
     let total_bytes = rig.tally.total_bytes;
+    let peers_kept: usize = rig.model.iter().map(|s| s.peers.kept_count()).sum();
     let warnings = rig.tally.warnings;
     rig.next_capture(); // checks the last one
     let (captures, packets) = rig.captures;
@@ -549,7 +553,7 @@ fn mixed_traffic_for_a_bounded_time_loses_and_leaks_nothing() {
 
     eprintln!(
         "soak: {rounds} rounds in {elapsed:?}: {} TCP clients, {} datagrams, {total_bytes} \
-         bytes, {packets} packets in {captures} captures, {warnings} expected warnings; fds {fds} -> {fds_after}, threads {threads} -> \
+         bytes, {packets} packets in {captures} captures, {warnings} expected warnings, {peers_kept} peers kept; fds {fds} -> {fds_after}, threads {threads} -> \
          {threads_after}, RSS {rss} -> {rss_after} KiB",
         (rounds + 1) * CLIENTS_PER_ROUND as u64 + 1,
         Rig::count(&rig.tally.rx_datagrams, udp),
@@ -570,6 +574,10 @@ fn mixed_traffic_for_a_bounded_time_loses_and_leaks_nothing() {
         "the model counts every byte"
     );
     assert_eq!(connected_peers, 0, "no TCP peer is left listed");
+    assert!(
+        peers_kept <= sockdbg::model::peers::MAX_GONE_PEERS + 3,
+        "the model's peer tables are bounded: {peers_kept} kept"
+    );
     assert!(
         fds_after <= fds,
         "file descriptors leaked: {fds} -> {fds_after}"

@@ -201,6 +201,15 @@ impl TrafficLog {
         if let Some(meta) = self.meta_mut(seq) {
             meta.flags |= FLAG_ENDS_STREAMS;
         }
+        // No more bytes on those streams: nothing to link to (and a session that sees many
+        // peers come and go keeps no entry per peer).
+        if peer == NO_PEER {
+            self.last_of_stream.clear();
+        } else {
+            for kind in [EntryKind::Rx, EntryKind::Tx] {
+                self.last_of_stream.remove(&(peer, kind.code()));
+            }
+        }
         seq
     }
 
@@ -277,6 +286,9 @@ impl TrafficLog {
                 self.evicted_bytes += u64::from(meta.len);
             }
         }
+        // A stream whose last entry is gone has nothing left to link to.
+        let first_seq = self.first_seq;
+        self.last_of_stream.retain(|_, seq| *seq >= first_seq);
         Some(chunk.data)
     }
 
@@ -463,6 +475,29 @@ mod tests {
 
     fn push(log: &mut TrafficLog, kind: EntryKind, peer: u32, bytes: &[u8]) -> u64 {
         log.push(kind, peer, SystemTime::now(), bytes)
+    }
+
+    #[test]
+    fn nothing_is_kept_per_stream_once_it_ended_or_was_evicted() {
+        let mut log = TrafficLog::new(DEFAULT_MAX_BYTES);
+        let gone = LogNote::PeerDisconnected(crate::protocol::CloseReason::ClosedByPeer);
+        for peer in 0..10_000 {
+            push(&mut log, EntryKind::Rx, peer, b"in");
+            push(&mut log, EntryKind::Tx, peer, b"out");
+            log.push_stream_end(peer, SystemTime::now(), &gone);
+        }
+        assert!(
+            log.last_of_stream.is_empty(),
+            "{}",
+            log.last_of_stream.len()
+        );
+        // Streams that never end (UDP sources) are dropped with their last entry.
+        let mut log = TrafficLog::new(2 * CHUNK_BYTES);
+        for peer in 0..10_000 {
+            push(&mut log, EntryKind::Rx, peer, &[0; 1024]);
+        }
+        assert!(log.evicted_entries() > 0);
+        assert_eq!(log.last_of_stream.len(), log.len());
     }
 
     #[test]

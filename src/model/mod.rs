@@ -5,10 +5,12 @@
 pub mod framed;
 pub mod log;
 pub mod note;
+pub mod peers;
 pub mod session;
 pub mod stats;
 pub mod view;
 
 pub use log::{EntryKind, LogEntry, TrafficLog};
 pub use note::{LogNote, PeerRole};
+pub use peers::PeerTable;
 pub use session::{PeerInfo, Session, SessionState, Sessions};

@@ -1,12 +1,12 @@
 //! Sessions as the user sees them: what each is, its state, its peers with their counters,
 //! and its traffic log, updated by [`Sessions::apply`] from engine events.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
 use crate::model::log::{EntryKind, NO_PEER, TrafficLog};
 use crate::model::note::{LogNote, PeerRole};
+use crate::model::peers::PeerTable;
 use crate::protocol::{CloseReason, Direction, Event, PeerId, SessionId, StartFailure};
 use crate::spec::{SessionKind, SessionSpec};
 
@@ -70,9 +70,9 @@ pub struct Session {
     pub spec: SessionSpec,
     /// Where it is in its life.
     pub state: SessionState,
-    /// Every peer seen, in order of arrival; log entries refer to peers by index here.
-    pub peers: Vec<PeerInfo>,
-    current_peers: HashMap<PeerId, u32>,
+    /// The peers connected now and those gone that the log still names (bounded); log
+    /// entries refer to peers by their index here.
+    pub peers: PeerTable,
     /// Everything that went in and out.
     pub log: TrafficLog,
     /// Totals.
@@ -86,8 +86,7 @@ impl Session {
             id,
             spec,
             state: SessionState::Stopped,
-            peers: Vec::new(),
-            current_peers: HashMap::new(),
+            peers: PeerTable::default(),
             log: TrafficLog::new(log_max_bytes),
             counters: Counters::default(),
         }
@@ -106,19 +105,19 @@ impl Session {
         )
     }
 
-    /// The peers connected now.
+    /// The peers connected now, in order of arrival.
     pub fn connected_peers(&self) -> impl Iterator<Item = &PeerInfo> {
-        self.peers.iter().filter(|p| p.connected)
+        self.peers.iter().map(|(_, p)| p).filter(|p| p.connected)
     }
 
     /// The index into [`Session::peers`] of a current peer.
     pub fn peer_index(&self, peer: PeerId) -> Option<u32> {
-        self.current_peers.get(&peer).copied()
+        self.peers.index_of(peer)
     }
 
-    /// The address of a log entry's peer, if it has one.
+    /// The address of a log entry's peer, if it has one (and it is still kept).
     pub fn peer_addr(&self, peer_index: u32) -> Option<SocketAddr> {
-        self.peers.get(peer_index as usize).map(|p| p.addr)
+        self.peers.get(peer_index).map(|p| p.addr)
     }
 
     /// Marks the session as starting (the UI sent `Start`).
@@ -130,40 +129,33 @@ impl Session {
         self.log.push_note(peer, at, note);
     }
 
-    /// A note after which no bytes come on the peer's streams (all, for [`NO_PEER`]).
-    fn stream_end_note(&mut self, peer: u32, at: SystemTime, note: &LogNote) {
-        self.log.push_stream_end(peer, at, note);
+    fn apply(&mut self, event: Event) {
+        self.apply_event(event);
+        // Peers gone whose last entry the log has evicted are forgotten.
+        self.peers.prune(self.log.first_seq());
     }
 
-    fn apply(&mut self, event: Event) {
+    fn apply_event(&mut self, event: Event) {
         let now = SystemTime::now();
         match event {
             Event::Started { local_addr, at, .. } => {
                 self.state = SessionState::Running { local_addr };
-                self.current_peers.clear();
                 let kind = self.spec.kind;
-                self.note(NO_PEER, at, &LogNote::Started { kind, local_addr });
+                let seq = self
+                    .log
+                    .push_note(NO_PEER, at, &LogNote::Started { kind, local_addr });
+                // Left over from a run that ended without a word: gone now.
+                self.peers.all_leave(seq);
             }
             Event::StartFailed { reason, .. } => {
                 self.note(NO_PEER, now, &LogNote::StartFailed(reason.clone()));
                 self.state = SessionState::Failed(reason);
             }
             Event::PeerConnected { peer, addr, at, .. } => {
-                let index = u32::try_from(self.peers.len()).unwrap_or(NO_PEER - 1);
-                self.peers.push(PeerInfo {
-                    id: peer,
-                    addr,
-                    connected: true,
-                    disconnect_reason: None,
-                    rx_bytes: 0,
-                    tx_bytes: 0,
-                    rx_packets: 0,
-                    tx_packets: 0,
-                });
-                self.current_peers.insert(peer, index);
+                let index = self.peers.arrive(peer, addr);
                 // A UDP client's or group's first peer is what it sends to; every later one
                 // is a source heard from (a broadcast responder, a group member).
-                let first = self.current_peers.len() == 1;
+                let first = self.peers.connected_count() == 1;
                 let role = match self.spec.kind {
                     kind if kind.is_tcp() => PeerRole::Connected,
                     SessionKind::UdpClient if first => PeerRole::Target,
@@ -175,14 +167,16 @@ impl Session {
             Event::PeerDisconnected {
                 peer, reason, at, ..
             } => {
-                let Some(index) = self.current_peers.remove(&peer) else {
+                let Some(index) = self.peers.leave(peer) else {
                     return;
                 };
-                if let Some(info) = self.peers.get_mut(index as usize) {
-                    info.connected = false;
+                if let Some(info) = self.peers.get_mut(index) {
                     info.disconnect_reason = Some(reason.clone());
                 }
-                self.stream_end_note(index, at, &LogNote::PeerDisconnected(reason));
+                let seq = self
+                    .log
+                    .push_stream_end(index, at, &LogNote::PeerDisconnected(reason));
+                self.peers.left_at(index, seq);
             }
             Event::Traffic {
                 peer,
@@ -191,9 +185,9 @@ impl Session {
                 at,
                 ..
             } => {
-                let index = self.current_peers.get(&peer).copied().unwrap_or(NO_PEER);
+                let index = self.peers.index_of(peer).unwrap_or(NO_PEER);
                 let len = data.len() as u64;
-                let info = self.peers.get_mut(index as usize);
+                let info = self.peers.get_mut(index);
                 let kind = match dir {
                     Direction::Rx => {
                         self.counters.rx_bytes += len;
@@ -220,9 +214,7 @@ impl Session {
                 self.note(NO_PEER, at, &LogNote::Warning(warning));
             }
             Event::Note { peer, note, at, .. } => {
-                let index = peer
-                    .and_then(|p| self.current_peers.get(&p).copied())
-                    .unwrap_or(NO_PEER);
+                let index = peer.and_then(|p| self.peers.index_of(p)).unwrap_or(NO_PEER);
                 self.note(index, at, &LogNote::Note(note));
             }
             // Progress is the window's business (see `app`); the log gets a `Note`. An
@@ -230,21 +222,18 @@ impl Session {
             Event::JobProgress { .. } | Event::JobEnded { .. } | Event::ReactionsApplied { .. } => {
             }
             Event::Stopped { reason, .. } => {
-                for index in self.current_peers.drain().map(|(_, i)| i) {
-                    if let Some(info) = self.peers.get_mut(index as usize) {
-                        info.connected = false;
-                    }
-                }
-                match reason {
+                let seq = match reason {
                     None => {
                         self.state = SessionState::Stopped;
-                        self.stream_end_note(NO_PEER, now, &LogNote::Stopped);
+                        self.log.push_stream_end(NO_PEER, now, &LogNote::Stopped)
                     }
                     Some(reason) => {
-                        self.stream_end_note(NO_PEER, now, &LogNote::Ended(reason.clone()));
+                        let note = LogNote::Ended(reason.clone());
                         self.state = SessionState::Ended(reason);
+                        self.log.push_stream_end(NO_PEER, now, &note)
                     }
-                }
+                };
+                self.peers.all_leave(seq);
             }
         }
     }
@@ -381,7 +370,7 @@ mod tests {
             }
         );
         assert_eq!(
-            s.peers[0].disconnect_reason,
+            s.peers.get(0).expect("peer").disconnect_reason,
             Some(CloseReason::ClosedByPeer)
         );
         assert_eq!(
@@ -397,8 +386,9 @@ mod tests {
             s.connected_peers().map(|p| p.addr).collect::<Vec<_>>(),
             vec![addr(5001)]
         );
-        assert_eq!(s.peers[1].rx_bytes, 5);
-        assert_eq!((s.peers[1].rx_packets, s.peers[0].tx_packets), (1, 1));
+        let peer = |i| s.peers.get(i).expect("peer");
+        assert_eq!(peer(1).rx_bytes, 5);
+        assert_eq!((peer(1).rx_packets, peer(0).tx_packets), (1, 1));
         let rx = (0..s.log.len())
             .filter_map(|i| s.log.get_by_index(i))
             .find(|e| e.kind == EntryKind::Rx)
@@ -485,9 +475,73 @@ mod tests {
             at,
         });
         let s = sessions.get(id).expect("exists");
-        assert_eq!(s.peers.len(), 2);
-        assert_eq!(s.peers[0].rx_bytes, 0);
-        assert_eq!(s.peers[1].rx_bytes, 1);
+        assert_eq!(s.peers.ever_seen(), 2);
+        let peer = |i| s.peers.get(i).expect("peer");
+        assert_eq!(peer(0).rx_bytes, 0);
+        assert_eq!(peer(1).rx_bytes, 1);
+    }
+
+    #[test]
+    fn peers_that_left_are_forgotten_once_the_log_no_longer_names_them() {
+        // A small log (two arena chunks), and far more peers coming and going than it holds.
+        let mut sessions = Sessions::new(8 * 1024 * 1024);
+        let id = sessions.create("udp-server:7000".parse().expect("valid"));
+        let at = SystemTime::now();
+        sessions.apply(Event::Started {
+            id,
+            local_addr: addr(7000),
+            at,
+        });
+        let lasting = PeerId(u64::MAX);
+        sessions.apply(Event::PeerConnected {
+            id,
+            peer: lasting,
+            addr: addr(9),
+            at,
+        });
+        for n in 0..30_000u16 {
+            let peer = PeerId(u64::from(n));
+            sessions.apply(Event::PeerConnected {
+                id,
+                peer,
+                addr: addr(10_000 + n),
+                at,
+            });
+            sessions.apply(Event::Traffic {
+                id,
+                peer,
+                dir: Direction::Rx,
+                data: Bytes::from(vec![0; 1024]),
+                at,
+            });
+            sessions.apply(Event::PeerDisconnected {
+                id,
+                peer,
+                reason: CloseReason::ForgottenByUser,
+                at,
+            });
+        }
+        let s = sessions.get(id).expect("exists");
+        assert_eq!(s.peers.ever_seen(), 30_001);
+        let kept = s.peers.kept_count();
+        assert!(kept < crate::model::peers::MAX_GONE_PEERS, "{kept} kept");
+        assert!(s.peers.forgotten() > 20_000, "{}", s.peers.forgotten());
+        // The peer that stayed is still there, with its address, and so is every peer an
+        // entry of the log still names.
+        assert_eq!(
+            s.connected_peers().map(|p| p.id).collect::<Vec<_>>(),
+            [lasting]
+        );
+        for seq in s.log.first_seq()..s.log.first_seq() + s.log.len() as u64 {
+            let entry = s.log.get(seq).expect("entry");
+            if entry.peer != NO_PEER {
+                assert!(
+                    s.peer_addr(entry.peer).is_some(),
+                    "entry {seq} names a kept peer"
+                );
+            }
+        }
+        assert_eq!(s.counters.rx_packets, 30_000);
     }
 
     #[test]

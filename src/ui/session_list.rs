@@ -356,15 +356,12 @@ fn peers_ui(
     };
     let peers: Vec<&PeerInfo> = session.connected_peers().collect();
     let mut count = tf(ui, noun, &[&peers.len()]);
-    if session.peers.len() > peers.len() {
-        count.push_str(&tf(ui, Text::EverConnected, &[&session.peers.len()]));
+    let ever = session.peers.ever_seen();
+    if ever > peers.len() as u64 {
+        count.push_str(&tf(ui, Text::EverConnected, &[&ever]));
     }
     ui.label(egui::RichText::new(count).small())
-        .on_hover_text(tf(
-            ui,
-            Text::ConnectionsTotal,
-            &[&peers.len(), &session.peers.len()],
-        ));
+        .on_hover_text(tf(ui, Text::ConnectionsTotal, &[&peers.len(), &ever]));
     if peers.len() <= PEERS_SHOWN_INLINE {
         for peer in peers {
             peer_row_ui(ui, session, peer, target, actions);

@@ -492,10 +492,7 @@ fn filter_bar_ui(
             .width(150.0)
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut lv.filter.peer, None, all_peers);
-                for (index, peer) in session.peers.iter().enumerate() {
-                    let Ok(index) = u32::try_from(index) else {
-                        continue;
-                    };
+                for (index, peer) in session.peers.iter() {
                     ui.selectable_value(&mut lv.filter.peer, Some(index), peer.addr.to_string());
                 }
             })

@@ -103,11 +103,9 @@ pub(super) fn short_peer_text(session: &Session, peer: u32, same_ip: bool) -> St
     }
 }
 
-/// Whether all the session's peers share one IP address.
+/// Whether all the session's peers (every one seen) share one IP address.
 pub(super) fn peers_share_ip(session: &Session) -> bool {
-    let mut ips = session.peers.iter().map(|p| p.addr.ip());
-    let first = ips.next();
-    first.is_some() && ips.all(|ip| Some(ip) == first)
+    session.peers.share_one_ip()
 }
 
 /// A note's words in `language`: the note with log sequence number `seq` (a note row's
@@ -170,13 +168,10 @@ pub(super) fn row_job(
         }
     }
     add(&format!("{}  ", kind_label(language, row.kind)), color);
-    // The peer column is as wide as the longest address of the session, not more.
+    // The peer column is as wide as the longest address of the session, not more (kept by
+    // the model as peers arrive: a row never walks the peers).
     let same_ip = peers_share_ip(session);
-    let peer_width = (0..session.peers.len())
-        .map(|i| short_peer_text(session, u32::try_from(i).unwrap_or(NO_PEER), same_ip).len())
-        .max()
-        .unwrap_or(1)
-        .min(47);
+    let peer_width = session.peers.widest_text(same_ip).clamp(1, 47);
     add(
         &format!(
             "{:<width$}  ",

@@ -12,10 +12,7 @@ pub(super) fn sample_rates(state: &mut TrafficState, session: &Session) {
     if !state.rates.sample(t, counters.rx_bytes, counters.tx_bytes) {
         return;
     }
-    for (index, peer) in session.peers.iter().enumerate() {
-        let Ok(index) = u32::try_from(index) else {
-            continue;
-        };
+    for (index, peer) in session.peers.iter() {
         if peer.connected || state.peer_rates.contains_key(&index) {
             state
                 .peer_rates
@@ -89,10 +86,10 @@ pub(super) fn stats_ui(ui: &mut egui::Ui, session: &Session, state: &TrafficStat
                     ui.strong(t(ui, Text::StatRx));
                     ui.strong(t(ui, Text::StatTx));
                     ui.end_row();
-                    for (index, peer) in session.peers.iter().enumerate() {
-                        let rates = u32::try_from(index)
-                            .ok()
-                            .and_then(|i| state.peer_rates.get(&i))
+                    for (index, peer) in session.peers.iter() {
+                        let rates = state
+                            .peer_rates
+                            .get(&index)
                             .map_or((0.0, 0.0), RateHistory::current);
                         let name = if peer.connected {
                             peer.addr.to_string()
