@@ -48,6 +48,10 @@ pub struct Reactions {
     pub on_connect: Option<Bytes>,
     /// Auto-reply rules, in order; the first enabled match answers.
     pub rules: Vec<ReplyRule>,
+    /// Every read (datagram, WebSocket message) goes back to its sender as it came, before
+    /// any auto-reply (headless `--echo` on a server). Answered where bytes are read, like
+    /// the rules, so the echo of a peer's last bytes goes out before its FIN closes it.
+    pub echo: bool,
 }
 
 /// How a background send ended.

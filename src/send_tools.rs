@@ -201,6 +201,7 @@ impl SendTools {
         Ok(Reactions {
             on_connect,
             rules: self.rules.clone(),
+            echo: false,
         })
     }
 }

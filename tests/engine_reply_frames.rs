@@ -30,6 +30,7 @@ fn engine_with_ping_rule(id: SessionId, framing: Option<&str>) -> Engine {
     let reactions = Reactions {
         on_connect: None,
         rules: vec![rule],
+        echo: false,
     };
     engine.set_reactions(id, reactions);
     if let Some(framing) = framing {

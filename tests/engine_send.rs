@@ -230,6 +230,7 @@ fn tcp_server_auto_replies_and_welcomes() {
     let reactions = Reactions {
         on_connect: Some(Bytes::from_static(b"welcome\n")),
         rules: vec![rule(MatchKind::Exact, "ping", "pong\\n"), hello],
+        echo: false,
     };
     // Set before the start: reactions survive until the session runs.
     engine.set_reactions(id, reactions);
@@ -256,6 +257,7 @@ fn tcp_server_auto_replies_and_welcomes() {
     let reactions = Reactions {
         on_connect: None,
         rules: vec![upper],
+        echo: false,
     };
     engine.set_reactions(id, reactions);
     client.write_all(b"shout").expect("write");
@@ -268,6 +270,7 @@ fn tcp_server_auto_replies_and_welcomes() {
         reactions: Reactions {
             on_connect: None,
             rules: vec![bad],
+            echo: false,
         },
     });
     let warning = engine.warning(id);
@@ -303,6 +306,7 @@ fn udp_server_echo_rule_and_hex_reply() {
         reactions: Reactions {
             on_connect: None,
             rules: vec![modbus, echo],
+            echo: false,
         },
     });
     engine.start(id, "udp-server:127.0.0.1:0");

@@ -67,15 +67,6 @@ fn a_config_path_that_is_a_directory_gives_defaults_and_a_message() {
 
 mod common;
 
-/// The PEM path a generated-certificate note names.
-fn pem_path(note: &str) -> PathBuf {
-    note.split("its PEM is at ")
-        .nth(1)
-        .and_then(|rest| rest.split(" (give it").next())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| panic!("the note names the PEM file: {note}"))
-}
-
 #[cfg(unix)]
 fn mode(path: &std::path::Path) -> u32 {
     use std::os::unix::fs::MetadataExt;
@@ -109,7 +100,7 @@ fn a_generated_certificate_is_private_and_never_written_through_a_symlink() {
     engine.start(id, &format!("tls-server:127.0.0.1:{port}"));
     engine.started(id);
     let (_, note) = engine.note_with(id, "generated a self-signed certificate");
-    let path = pem_path(&note);
+    let path = common::tls::pem_path(&note);
     assert_eq!(path, dir.join(&name), "{note}");
     assert_eq!(std::fs::read(&victim).expect("victim"), b"precious");
     assert!(
@@ -147,7 +138,7 @@ fn headless_writes_a_generated_certificate_under_its_config_dir() {
         .lines()
         .find(|l| l.contains("its PEM is at "))
         .unwrap_or_else(|| panic!("a certificate note: {stdout}"));
-    let path = pem_path(note);
+    let path = common::tls::pem_path(note);
     assert!(path.starts_with(root.path().join("certs")), "{note}");
     assert!(path.exists(), "{note}");
 }

@@ -194,6 +194,7 @@ fn half_close_still_gets_replies_queued_before_the_fin() {
             reply: "pong".into(),
             ..ReplyRule::default()
         }],
+        echo: false,
     };
     engine.send(Command::SetReactions {
         id: SERVER,

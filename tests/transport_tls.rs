@@ -13,8 +13,8 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use common::{DEADLINE, Engine, accept, tcp_connect};
-use rustls::pki_types::ServerName;
+use common::tls::{handshaken, pem_path, rustls_client};
+use common::{Engine, accept, tcp_connect};
 use rustls::pki_types::pem::PemObject;
 use sockdbg::protocol::{Direction, Event, PeerId, SendTarget, SessionId};
 
@@ -33,16 +33,6 @@ fn start_generated_server(engine: &mut Engine) -> (SocketAddr, Scratch) {
     let path = pem_path(&message);
     assert!(path.exists(), "{} was written", path.display());
     (addr, Scratch(path))
-}
-
-/// The PEM file a generated-certificate note names.
-fn pem_path(message: &str) -> PathBuf {
-    message
-        .split("its PEM is at ")
-        .nth(1)
-        .and_then(|rest| rest.split(" (give it").next())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| panic!("the note names the PEM file: {message}"))
 }
 
 /// Starts the TLS client session `id` with `spec`, waits until it is connected, and returns
@@ -580,45 +570,6 @@ fn client_that_sent(
     let (rx, _) = engine.traffic_bytes(SERVER, peer, Direction::Rx, first.len());
     assert_eq!(rx, first);
     (tls, peer)
-}
-
-/// A blocking rustls client connected to `addr`, trusting `pem`, with timeouts.
-fn rustls_client(
-    addr: SocketAddr,
-    pem: &Path,
-) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls::pki_types::CertificateDer::pem_file_iter(pem).expect("pem") {
-        roots.add(cert.expect("cert")).expect("root");
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let name = ServerName::try_from("localhost").expect("name");
-    let conn = rustls::ClientConnection::new(Arc::new(config), name).expect("client");
-    let sock = tcp_connect(addr);
-    sock.set_read_timeout(Some(DEADLINE)).expect("timeout");
-    handshaken(conn, sock)
-}
-
-/// A blocking TLS stream over `sock` whose handshake (either side) is done.
-fn handshaken<C, S>(conn: C, sock: TcpStream) -> rustls::StreamOwned<C, TcpStream>
-where
-    C: std::ops::DerefMut + std::ops::Deref<Target = rustls::ConnectionCommon<S>>,
-    S: rustls::SideData,
-{
-    let mut stream = rustls::StreamOwned::new(conn, sock);
-    while stream.conn.is_handshaking() {
-        stream
-            .conn
-            .complete_io(&mut stream.sock)
-            .expect("handshake completes");
-    }
-    stream
 }
 
 /// A file or directory the test made, removed when the test ends (pass or fail).

@@ -605,11 +605,7 @@ fn wss_both_ways_with_a_generated_certificate() {
     let generated = engine
         .note_with(SERVER, "generated a self-signed certificate")
         .1;
-    let pem = generated
-        .split_once("its PEM is at ")
-        .and_then(|(_, rest)| rest.split_once(" (give"))
-        .map(|(path, _)| path.to_string())
-        .unwrap_or_else(|| panic!("no PEM path in {generated:?}"));
+    let pem = common::tls::pem_path(&generated).display().to_string();
 
     // insecure: any certificate is accepted.
     engine.start(CLIENT, &format!("wss://{addr}/s,insecure,proto=p"));
@@ -655,11 +651,7 @@ fn wss_both_ways_with_a_generated_certificate() {
     let other = engine
         .note_with(OTHER, "generated a self-signed certificate")
         .1;
-    let other_pem = other
-        .split_once("its PEM is at ")
-        .and_then(|(_, rest)| rest.split_once(" (give"))
-        .map(|(path, _)| path.to_string())
-        .unwrap_or_else(|| panic!("no PEM path in {other:?}"));
+    let other_pem = common::tls::pem_path(&other).display().to_string();
     engine.start(STRICT, &format!("wss://{addr}/s,ca={other_pem}"));
     let reason = engine.start_failed(STRICT);
     assert!(reason.starts_with("TLS handshake with"), "{reason}");
@@ -792,6 +784,7 @@ fn on_connect_and_auto_reply_go_as_messages() {
             reply: "pong".into(),
             ..ReplyRule::default()
         }],
+        echo: false,
     };
     engine.send(Command::SetReactions {
         id: SERVER,

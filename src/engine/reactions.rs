@@ -1,4 +1,5 @@
-//! What a session does by itself: the on-connect payload and the auto-reply rules. The
+//! What a session does by itself: the on-connect payload, the echo and the auto-reply rules.
+//! The
 //! dispatcher keeps one [`watch`] channel per session, so rules set while a session is
 //! stopped apply when it starts, and a change reaches running connections at once. Rules are
 //! evaluated right where bytes are read, so a reply goes out without a round trip to the UI.
@@ -21,6 +22,8 @@ use crate::protocol::{Note, PeerId, Reactions, Warning};
 #[derive(Clone, Debug, Default)]
 pub(super) struct Reactor {
     on_connect: Option<Bytes>,
+    /// Each read goes back to its sender (before any rule's reply).
+    echo: bool,
     rules: Arc<RuleSet>,
     /// How auto-reply cuts what peers send into messages (the session's log framing).
     framing: Framing,
@@ -37,6 +40,7 @@ impl Reactor {
     pub(super) fn build(reactions: Reactions) -> Result<Self, RuleError> {
         Ok(Self {
             on_connect: reactions.on_connect.filter(|data| !data.is_empty()),
+            echo: reactions.echo,
             rules: Arc::new(RuleSet::compile(&reactions.rules)?),
             framing: Framing::Raw,
         })
@@ -59,14 +63,16 @@ impl Reactor {
 #[derive(Debug, Default)]
 pub(super) struct StreamFrames(Mutex<Option<FrameCutter>>);
 
-/// The auto-replies to `data` read from `peer`'s stream: one per complete frame a rule
-/// matches (with raw or idle framing, the read itself is the message).
+/// The replies to `data` read from `peer`'s stream: the read itself when the session
+/// echoes, then one per complete frame a rule matches (with raw or idle framing, the read
+/// itself is the message).
 pub(super) fn auto_replies_stream(
     context: &SessionContext,
     peer: PeerId,
     frames: &StreamFrames,
-    data: &[u8],
+    data: &Bytes,
 ) -> Vec<Bytes> {
+    let mut replies = echo(context, data);
     let messages = {
         let reactor = context.reactions.borrow();
         let mut cutter = frames.0.lock().unwrap_or_else(PoisonError::into_inner);
@@ -83,27 +89,23 @@ pub(super) fn auto_replies_stream(
             Some(cutter.push(data))
         }
     };
-    match messages {
-        None => auto_reply(context, peer, data).into_iter().collect(),
-        Some(messages) => messages
-            .iter()
-            .filter_map(|message| auto_reply(context, peer, message))
-            .collect(),
-    }
+    answer(context, peer, (data, messages), &mut replies);
+    replies
 }
 
-/// The auto-replies to one datagram or WebSocket message from `peer`: the message is cut
-/// by the session's framing on its own (a frame never spans two messages), one reply per
-/// complete frame a rule matches.
+/// The replies to one datagram or WebSocket message from `peer`: the message itself when
+/// the session echoes, then, the message cut by the session's framing on its own (a frame
+/// never spans two messages), one reply per complete frame a rule matches.
 pub(super) fn auto_replies_message(
     context: &SessionContext,
     peer: PeerId,
-    data: &[u8],
+    data: &Bytes,
 ) -> Vec<Bytes> {
+    let mut replies = echo(context, data);
     let messages = {
         let reactor = context.reactions.borrow();
         if reactor.rules.is_empty() {
-            return Vec::new();
+            return replies;
         }
         if cuts(&reactor.framing) {
             Some(cut_message(&reactor.framing, data))
@@ -111,12 +113,34 @@ pub(super) fn auto_replies_message(
             None
         }
     };
+    answer(context, peer, (data, messages), &mut replies);
+    replies
+}
+
+/// Adds to `replies` the rules' answers to `data`: to each of `messages` (the frames cut
+/// from it), or to `data` itself when it is not cut (`None`).
+fn answer(
+    context: &SessionContext,
+    peer: PeerId,
+    (data, messages): (&[u8], Option<Vec<Bytes>>),
+    replies: &mut Vec<Bytes>,
+) {
     match messages {
-        None => auto_reply(context, peer, data).into_iter().collect(),
-        Some(messages) => messages
-            .iter()
-            .filter_map(|message| auto_reply(context, peer, message))
-            .collect(),
+        None => replies.extend(auto_reply(context, peer, data)),
+        Some(messages) => replies.extend(
+            messages
+                .iter()
+                .filter_map(|message| auto_reply(context, peer, message)),
+        ),
+    }
+}
+
+/// `data` back, when the session echoes (no copy: the log and the reply share the bytes).
+fn echo(context: &SessionContext, data: &Bytes) -> Vec<Bytes> {
+    if context.reactions.borrow().echo {
+        vec![data.clone()]
+    } else {
+        Vec::new()
     }
 }
 

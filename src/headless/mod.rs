@@ -2,7 +2,7 @@
 //! and codec as the window, without a window. Every engine event is applied to
 //! [`Sessions`] exactly as the window applies it, and each new log entry is printed to
 //! stdout (see [`output`]), flushed per line. The driver here reacts to events: it sends the
-//! `--send` payload when a connection opens, echoes for `--echo`, and decides when the run is
+//! `--send` payload when a connection opens and decides when the run is
 //! over (`--once`, `--duration-ms`, SIGINT/SIGTERM, a session that cannot start).
 //!
 //! `--send-file` is streamed, never read whole: each target (each new client of a server, a
@@ -426,10 +426,14 @@ impl<W: Write> Driver<W> {
             self.capture = Some(crate::capture::CaptureThread::start(path, None, &sessions)?);
         }
         for (id, spec) in created {
-            if !self.plan.rules.is_empty() {
+            // --echo is the engine's: a read is echoed where it is read, so the echo of a
+            // client's last bytes goes out before its FIN closes the connection.
+            let echo = self.plan.echo && spec.kind.is_server();
+            if !self.plan.rules.is_empty() || echo {
                 let reactions = Reactions {
                     on_connect: None,
                     rules: self.plan.rules.clone(),
+                    echo,
                 };
                 self.send(Command::SetReactions { id, reactions });
                 // --auto-reply with --framing matches each frame, as the window does.
@@ -548,7 +552,8 @@ impl<W: Write> Driver<W> {
         all_ended.then_some(End::Normal)
     }
 
-    /// Sends what an event calls for (`--send`, `--echo`) and tracks `--once`.
+    /// Sends what an event calls for (`--send`) and tracks `--once`. (`--echo` and `--reply`
+    /// are the engine's own reactions, set before the sessions start.)
     fn react(&mut self, kind: SessionKind, event: &Event) -> Option<End> {
         let once = self.plan.once;
         let id = event.session();
@@ -582,16 +587,12 @@ impl<W: Write> Driver<W> {
                 }
             }
             Event::Traffic {
-                peer,
-                dir: Direction::Rx,
-                data,
-                ..
-            } => {
-                if self.plan.echo && kind.is_server() {
-                    self.send_to_peer(kind, id, SendTarget::Peer(*peer), data.clone());
-                }
-                if once && kind == SessionKind::UdpServer {
-                    self.udp_exchanged.insert(id);
+                dir: Direction::Rx, ..
+            } if once && kind == SessionKind::UdpServer => {
+                self.udp_exchanged.insert(id);
+                if self.plan.echo {
+                    // The engine echoes it: the run ends once that send is reported.
+                    *self.udp_pending_sends.entry(id).or_default() += 1;
                 }
             }
             Event::Traffic {
