@@ -1,6 +1,8 @@
-//! Cost of one window frame (egui pass + tessellation, no GPU) with a 1M-entry log and 100
-//! new entries arriving per frame, in text and in hex mode: the view must cost the same
-//! whatever the log holds.
+//! Cost of one window frame (the app's per-frame logic, the egui pass and tessellation; no
+//! GPU) with a 1M-entry log and 100 new entries arriving per frame, in text and in hex mode:
+//! the view must cost the same whatever the log holds. Then a server with 10,000 connected
+//! clients whose traffic fills the log (the peer column and the client list must not walk
+//! every peer per row), and a screen of notes (each drawn from its stored record).
 //!
 //! Run: `cargo bench --bench frame_cost`
 
@@ -28,11 +30,18 @@ fn held() -> usize {
 }
 const NEW_PER_FRAME: usize = 100;
 
+/// Clients of the many-peers case.
+const PEERS: u64 = 10_000;
+
 fn traffic(id: SessionId, i: usize) -> Event {
+    traffic_from(id, PeerId(1), i)
+}
+
+fn traffic_from(id: SessionId, peer: PeerId, i: usize) -> Event {
     let text = format!("GET /sensor/{i} temperature=25.{} 中文\r\n", i % 10);
     Event::Traffic {
         id,
-        peer: PeerId(1),
+        peer,
         dir: if i.is_multiple_of(3) {
             Direction::Tx
         } else {
@@ -43,42 +52,103 @@ fn traffic(id: SessionId, i: usize) -> Event {
     }
 }
 
-fn app_with_full_log() -> (App, SessionId) {
+/// An app (over channels nobody serves) with one TCP server running on `local`.
+fn running_server(local: &str) -> (App, SessionId) {
     let (commands, _ignored) = tokio::sync::mpsc::unbounded_channel();
     let (_events_tx, events) = crossbeam_channel::unbounded();
     let mut app = App::new(EngineLink::from_channels(commands, events), None, vec![]);
     let id = app
         .sessions
-        .create("tcp-server:127.0.0.1:6001".parse().expect("spec"));
+        .create(format!("tcp-server:{local}").parse().expect("spec"));
     app.selected = Some(id);
     app.sessions.apply(Event::Started {
         id,
-        local_addr: "127.0.0.1:6001".parse().expect("addr"),
-        at: std::time::SystemTime::now(),
-    });
-    app.sessions.apply(Event::PeerConnected {
-        id,
-        peer: PeerId(1),
-        addr: "127.0.0.1:50000".parse().expect("addr"),
+        local_addr: local.parse().expect("addr"),
         at: SystemTime::now(),
     });
+    (app, id)
+}
+
+fn connect(app: &mut App, id: SessionId, peer: PeerId, addr: &str) {
+    app.sessions.apply(Event::PeerConnected {
+        id,
+        peer,
+        addr: addr.parse().expect("addr"),
+        at: SystemTime::now(),
+    });
+}
+
+fn app_with_full_log() -> (App, SessionId) {
+    let (mut app, id) = running_server("127.0.0.1:6001");
+    connect(&mut app, id, PeerId(1), "127.0.0.1:50000");
     for i in 0..held() {
         app.sessions.apply(traffic(id, i));
     }
     (app, id)
 }
 
-fn frame_cost(c: &mut Criterion) {
+/// A TCP server with [`PEERS`] connected clients (IPv6 and IPv4 addresses of every width),
+/// whose reads fill the log.
+fn app_with_many_peers() -> (App, SessionId) {
+    let (mut app, id) = running_server("[::]:6001");
+    for n in 0..PEERS {
+        let addr = if n % 2 == 0 {
+            format!("10.0.{}.{}:{}", n / 256 % 256, n % 256, 1024 + n)
+        } else {
+            format!("[2001:db8::{n:x}]:{}", 1024 + n)
+        };
+        connect(&mut app, id, PeerId(n + 1), &addr);
+    }
+    for i in 0..held() / 10 {
+        let peer = PeerId(i as u64 % PEERS + 1);
+        app.sessions.apply(traffic_from(id, peer, i));
+    }
+    (app, id)
+}
+
+/// A server whose log ends in a screenful of notes (clients connecting and leaving).
+fn app_with_notes() -> (App, SessionId) {
     let (mut app, id) = app_with_full_log();
-    let ctx = egui::Context::default();
-    sockdbg::fonts::install_cjk_font(&ctx);
-    let input = || egui::RawInput {
+    for n in 0..2_000u64 {
+        let peer = PeerId(n + 2);
+        connect(&mut app, id, peer, &format!("127.0.0.1:{}", 2000 + n));
+        app.sessions.apply(Event::PeerDisconnected {
+            id,
+            peer,
+            reason: sockdbg::protocol::CloseReason::ClosedByPeer,
+            at: SystemTime::now(),
+        });
+    }
+    (app, id)
+}
+
+fn input() -> egui::RawInput {
+    egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(
             egui::Pos2::ZERO,
             egui::vec2(1100.0, 700.0),
         )),
         ..Default::default()
-    };
+    }
+}
+
+/// One frame as the window runs it: the app's logic, the egui pass, tessellation.
+fn frame(ctx: &egui::Context, app: &mut App) -> usize {
+    let mut output = ctx.run_ui(input(), |ui| {
+        app.run_logic(ui.ctx());
+        let actions = sockdbg::ui::window_ui(ui, app);
+        assert!(actions.is_empty());
+    });
+    // No GPU here: font atlas uploads are dropped on purpose.
+    output.textures_delta.clear();
+    let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
+    primitives.len()
+}
+
+fn frame_cost(c: &mut Criterion) {
+    let (mut app, id) = app_with_full_log();
+    let ctx = egui::Context::default();
+    sockdbg::fonts::install_cjk_font(&ctx);
     let mut next = held();
     let mut group = c.benchmark_group("frame");
     // The third case: 10 MiB pasted into the send box (summarized, not laid out).
@@ -104,17 +174,33 @@ fn frame_cost(c: &mut Criterion) {
                     app.sessions.apply(traffic(id, next));
                     next += 1;
                 }
-                let mut output = ctx.run_ui(input(), |ui| {
-                    let actions = sockdbg::ui::window_ui(ui, &mut app);
-                    assert!(actions.is_empty());
-                });
-                // No GPU here: font atlas uploads are dropped on purpose.
-                output.textures_delta.clear();
-                let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
-                std::hint::black_box(primitives.len())
+                std::hint::black_box(frame(&ctx, &mut app))
             });
         });
     }
+    drop(app);
+
+    let (mut app, id) = app_with_many_peers();
+    let mut next = 0;
+    group.bench_function(
+        format!("{PEERS} clients, their reads in the log + {NEW_PER_FRAME}/frame"),
+        |b| {
+            b.iter(|| {
+                for _ in 0..NEW_PER_FRAME {
+                    let peer = PeerId(next as u64 % PEERS + 1);
+                    app.sessions.apply(traffic_from(id, peer, next));
+                    next += 1;
+                }
+                std::hint::black_box(frame(&ctx, &mut app))
+            });
+        },
+    );
+    drop(app);
+
+    let (mut app, _id) = app_with_notes();
+    group.bench_function("a screen of notes (connected / disconnected)", |b| {
+        b.iter(|| std::hint::black_box(frame(&ctx, &mut app)));
+    });
     group.finish();
 }
 

@@ -239,13 +239,60 @@ pub enum ConfigError {
     Encode(#[from] ron::Error),
 }
 
+/// Why the settings file could not be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigProblem {
+    /// Reading it failed (the system's reason).
+    #[error("cannot read it ({0})")]
+    Unreadable(String),
+    /// It was written by a newer sockdbg (its version).
+    #[error("it was written by a newer sockdbg (version {0})")]
+    Newer(u32),
+    /// It is not valid RON for these settings (the parser's reason).
+    #[error("it is not valid ({0})")]
+    Invalid(String),
+}
+
+/// What the user is told about a settings file that was not used; the window words it in its
+/// language (`crate::i18n::errors::notice_text`), this `Display` is the English.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigNotice {
+    /// The file was renamed aside; defaults are used.
+    #[error(
+        "Settings file {} was not used: {why}. It was moved to {}; starting with defaults.",
+        path.display(),
+        aside.display()
+    )]
+    MovedAside {
+        /// The settings file.
+        path: PathBuf,
+        /// Why it was not used.
+        why: ConfigProblem,
+        /// Where it is now.
+        aside: PathBuf,
+    },
+    /// The file could not be renamed aside either.
+    #[error(
+        "Settings file {} was not used: {why}. It could not be moved aside ({reason}); settings will not be saved over it.",
+        path.display()
+    )]
+    KeptInPlace {
+        /// The settings file.
+        path: PathBuf,
+        /// Why it was not used.
+        why: ConfigProblem,
+        /// Why it could not be renamed (the system's reason).
+        reason: String,
+    },
+}
+
 /// What loading found.
 #[derive(Debug)]
 pub struct Loaded {
     /// The config to use (defaults when the file was missing or unusable).
     pub config: Config,
-    /// A message for the user when the file was unusable and moved aside.
-    pub notice: Option<String>,
+    /// What to tell the user when the file was unusable and moved aside.
+    pub notice: Option<ConfigNotice>,
 }
 
 /// The config file's location.
@@ -290,40 +337,34 @@ impl ConfigStore {
                     notice: None,
                 };
             }
-            Err(e) => return self.set_aside(&path, &format!("cannot read it ({e})")),
+            Err(e) => return self.set_aside(&path, ConfigProblem::Unreadable(e.to_string())),
         };
         match ron::from_str::<Config>(&text) {
-            Ok(config) if config.version > CONFIG_VERSION => self.set_aside(
-                &path,
-                &format!(
-                    "it was written by a newer sockdbg (version {})",
-                    config.version
-                ),
-            ),
+            Ok(config) if config.version > CONFIG_VERSION => {
+                self.set_aside(&path, ConfigProblem::Newer(config.version))
+            }
             Ok(config) => Loaded {
                 config,
                 notice: None,
             },
-            Err(e) => self.set_aside(&path, &format!("it is not valid ({e})")),
+            Err(e) => self.set_aside(&path, ConfigProblem::Invalid(e.to_string())),
         }
     }
 
-    fn set_aside(&self, path: &Path, why: &str) -> Loaded {
+    fn set_aside(&self, path: &Path, why: ConfigProblem) -> Loaded {
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
         let aside = path.with_file_name(format!("{FILE_NAME}.broken-{stamp}"));
-        let notice = match std::fs::rename(path, &aside) {
-            Ok(()) => format!(
-                "Settings file {} was not used: {why}. It was moved to {}; starting with defaults.",
-                path.display(),
-                aside.display()
-            ),
-            Err(e) => format!(
-                "Settings file {} was not used: {why}. It could not be moved aside ({e}); settings will not be saved over it.",
-                path.display()
-            ),
+        let path = path.to_path_buf();
+        let notice = match std::fs::rename(&path, &aside) {
+            Ok(()) => ConfigNotice::MovedAside { path, why, aside },
+            Err(e) => ConfigNotice::KeptInPlace {
+                path,
+                why,
+                reason: e.to_string(),
+            },
         };
         Loaded {
             config: Config::default(),
@@ -474,7 +515,7 @@ mod tests {
             std::fs::write(store.path(), text).expect("write");
             let loaded = store.load();
             assert_eq!(loaded.config, Config::default());
-            let notice = loaded.notice.expect("a notice");
+            let notice = loaded.notice.expect("a notice").to_string();
             assert!(notice.contains("moved to"), "{notice}");
             assert!(!store.path().exists(), "original was moved");
             let aside: Vec<_> = std::fs::read_dir(&dir)

@@ -417,7 +417,19 @@ Text {
     BadCount => "count: a whole number (0 sends until stopped)", "次数：须为整数（0 表示一直发送直到停止）";
     // Notices and forms
     SavedSessionSkipped => "Saved session '{0}' was skipped: {1}", "已跳过保存的会话“{0}”：{1}";
-    ConfigSaveFailed => "{0}", "无法保存设置：{0}";
+    ConfigMovedAside => "Settings file {0} was not used: {1}. It was moved to {2}; starting with defaults.", "未使用设置文件 {0}：{1}。它已被移到 {2}；将以默认设置启动。";
+    ConfigKeptInPlace => "Settings file {0} was not used: {1}. It could not be moved aside ({2}); settings will not be saved over it.", "未使用设置文件 {0}：{1}。无法将它移开（{2}）；设置不会覆盖它。";
+    ConfigUnreadable => "cannot read it ({0})", "无法读取（{0}）";
+    ConfigNewer => "it was written by a newer sockdbg (version {0})", "它由更新版本的 sockdbg 写入（版本 {0}）";
+    ConfigInvalid => "it is not valid ({0})", "内容无效（{0}）";
+    SaveFailedAt => "cannot save settings to {0}: {1}", "无法保存设置到 {0}：{1}";
+    QuickFileThread => "cannot start reading or writing the file ({0})", "无法开始读写文件（{0}）";
+    QuickFileLost => "the file job ended without an answer", "文件读写意外结束，没有结果";
+    FramingTooLong => "length {0} exceeds the maximum frame of {1} bytes", "长度 {0} 超过最大帧长 {1} 字节";
+    FramingBelowHeader => "length {0} is smaller than the {1}-byte header it includes", "长度 {0} 小于其包含的 {1} 字节头部";
+    FramingNoValidLength => "a length field starting with {0} cannot give a frame of at most {1} bytes", "以 {0} 开头的长度字段无法给出不超过 {1} 字节的帧";
+    FramingNoDelimiter => "no delimiter within {0} bytes", "{0} 字节内没有分隔符";
+    FramingSyntax => "invalid framing '{0}': {1}", "分帧设置“{0}”无效：{1}";
     FormError => "{0}", "无法创建会话：{0}";
     SpecUnknownKind => "unknown session kind '{0}' (expected tcp-server, tcp-client, udp-server, udp-client, udp-group, tls-server, tls-client, ws-server, ws-client, ws:// or wss://)", "未知的会话类型“{0}”（可用：tcp-server、tcp-client、udp-server、udp-client、udp-group、tls-server、tls-client、ws-server、ws-client、ws:// 或 wss://）";
     SpecInvalidPort => "invalid port '{0}' (expected 0-65535)", "端口“{0}”无效（应为 0-65535）";

@@ -7,8 +7,8 @@
 //! - [`model`]: sessions and the bounded traffic log, fed by [`protocol::Event`]s; no egui, no tokio.
 //! - [`codec`]: pure byte/text functions (hex, encodings, display escaping).
 //! - [`config`]: saved sessions and view settings (serde + ron).
-//! - [`app`] and [`ui`]: the egui window; [`send_tools`]: its per-session power-send state
-//!   (history, periodic and file sends, quick commands, auto-reply rules).
+//! - [`app`]: the window's state and logic (engine events, per-session send and log state,
+//!   background jobs, settings); [`ui`]: the window's drawing code, which only draws.
 //! - [`fonts`]: the bundled CJK font.
 //! - [`cli`]: command-line arguments shared by the window and headless modes.
 //! - [`file_dialog`]: native open/save dialogs on their own threads.
@@ -33,6 +33,5 @@ pub mod model;
 pub mod private_files;
 pub mod protocol;
 pub mod scenario;
-pub mod send_tools;
 pub mod spec;
 pub mod ui;

@@ -24,6 +24,20 @@ pub fn generated_dir(store: Option<&ConfigStore>) -> Option<PathBuf> {
     store.map(|store| store.dir().join(GENERATED_SUBDIR))
 }
 
+/// Where the window proposes to save captures and exports: the platform's data directory
+/// (`~/.local/share/sockdbg` on Linux) for the usual settings location, else (`--config-dir`,
+/// `$SOCKDBG_CONFIG_DIR`: portable installs, tests) a `files` directory beside the settings.
+/// Never the shared temp directory, where another user could plant the name. It is made
+/// owner-only ([`ensure_private_dir`]) when a file is first saved there.
+pub fn saved_files_dir(store: Option<&ConfigStore>) -> Option<PathBuf> {
+    let store = store?;
+    let usual = directories::ProjectDirs::from("", "", "sockdbg");
+    match usual {
+        Some(dirs) if dirs.config_dir() == store.dir() => Some(dirs.data_dir().to_path_buf()),
+        _ => Some(store.dir().join("files")),
+    }
+}
+
 /// Writes `contents` to `dir/name` for the user alone: `dir` is made (0700) or checked,
 /// the bytes go to a new 0600 temporary file in it, which is then renamed over `name`.
 /// Returns the file's path.

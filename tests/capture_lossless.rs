@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
+use sockdbg::app::TrafficAction;
 use sockdbg::app::{Action, App, EngineLink};
+use sockdbg::i18n::{Language, errors::problem_text};
 use sockdbg::model::Sessions;
 use sockdbg::protocol::{Direction, Event, PeerId, SessionId};
-use sockdbg::ui::traffic_view::TrafficAction;
 
 const PORT: u16 = 6001;
 
@@ -180,7 +181,11 @@ fn a_capture_to_a_full_disk_reports_it_and_the_log_keeps_every_entry() {
             .as_ref()
             .and_then(|c| c.error())
             .map(|e| e.to_string());
-        if let Some(error) = error.or_else(|| state.capture_error.clone()) {
+        let shown = state
+            .capture_error
+            .as_ref()
+            .map(|p| problem_text(Language::English, p));
+        if let Some(error) = error.or(shown) {
             break error;
         }
         assert!(
@@ -222,7 +227,7 @@ fn an_export_that_cannot_be_written_reports_it_and_the_log_stays() {
         let ctx = egui::Context::default();
         let deadline = Instant::now() + Duration::from_secs(5);
         let result = loop {
-            sockdbg::ui::traffic_view::background(&ctx, &mut fixture.app);
+            fixture.app.run_logic(&ctx);
             let state = &fixture.app.traffic[&fixture.id];
             if let Some(result) = state
                 .export_result
@@ -234,7 +239,10 @@ fn an_export_that_cannot_be_written_reports_it_and_the_log_stays() {
             assert!(Instant::now() < deadline, "export to {place:?} never ended");
             std::thread::sleep(Duration::from_millis(10));
         };
-        let error = result.expect_err("the export cannot succeed");
+        let error = problem_text(
+            Language::English,
+            &result.expect_err("the export cannot succeed"),
+        );
         assert!(error.contains(&place.display().to_string()), "{error}");
         assert_eq!(fixture.log_entries(), entries, "the log is kept");
     }

@@ -22,7 +22,7 @@ use egui_kittest::kittest::Queryable;
 use sockdbg::app::{Action, App};
 use sockdbg::codec::reply::MatchKind;
 use sockdbg::model::SessionState;
-use sockdbg::send_tools::ToolAction;
+use sockdbg::app::ToolAction;
 use ui_support::{harness, only_session, step_until, temp_config};
 
 /// What the clients send before their FIN, and what the rule answers.

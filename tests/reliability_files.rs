@@ -23,7 +23,7 @@ fn a_truncated_config_is_moved_aside_with_a_message() {
     for cut in [1, text.len() / 3, text.len() / 2, text.len() - 2] {
         std::fs::write(store.path(), &text[..cut]).expect("truncate");
         let loaded = store.load();
-        if let Some(notice) = loaded.notice {
+        if let Some(notice) = loaded.notice.map(|n| n.to_string()) {
             assert!(notice.contains("was not used"), "{notice}");
             assert!(notice.contains("moved to"), "{notice}");
             assert!(!store.path().exists(), "the broken file is moved aside");
@@ -59,7 +59,7 @@ fn a_config_path_that_is_a_directory_gives_defaults_and_a_message() {
     let store = ConfigStore::at(&dir);
     std::fs::create_dir_all(store.path()).expect("a directory where the file goes");
     let loaded = store.load();
-    let notice = loaded.notice.expect("a notice");
+    let notice = loaded.notice.expect("a notice").to_string();
     assert!(notice.contains("was not used"), "{notice}");
     assert_eq!(loaded.config, Config::default());
     std::fs::remove_dir_all(&dir).ok();

@@ -17,12 +17,12 @@ use std::time::Duration;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
+use sockdbg::app::framing_form::FramingMode;
 use sockdbg::app::{Action, App};
 use sockdbg::i18n::{Language, Msg, Text, Words};
 use sockdbg::model::{EntryKind, LogNote, SessionState};
 use sockdbg::protocol::SessionId;
 use sockdbg::spec::{SessionKind, SessionSpec};
-use sockdbg::ui::traffic_view::FramingMode;
 use ui_support::{
     DEADLINE, answered_ping, harness, only_session, read_exactly, step_until, temp_config,
 };
@@ -337,6 +337,7 @@ fn the_chinese_window_has_no_english_left() {
         assert!(
             harness
                 .state()
+                .list
                 .create_form
                 .as_ref()
                 .is_some_and(|f| f.kind == kind),
@@ -345,7 +346,7 @@ fn the_chinese_window_has_no_english_left() {
         walk(&mut harness, &format!("create form {kind:?}"));
         assert_shows(&harness, &format!("新建 {name}"));
         // A form error, then close.
-        if let Some(form) = harness.state_mut().create_form.as_mut() {
+        if let Some(form) = harness.state_mut().list.create_form.as_mut() {
             form.port = "x".to_string();
         }
         harness.run_steps(1);
@@ -383,7 +384,7 @@ fn the_chinese_window_has_no_english_left() {
     }
     harness.state_mut().perform(Action::Tool(
         id,
-        sockdbg::send_tools::ToolAction::ApplyReactions,
+        sockdbg::app::send_tools::ToolAction::ApplyReactions,
     ));
     walk(&mut harness, "send tools");
     assert_shows(&harness, "包含");
@@ -399,7 +400,7 @@ fn the_chinese_window_has_no_english_left() {
     }
     harness.state_mut().perform(Action::Tool(
         id,
-        sockdbg::send_tools::ToolAction::ApplyReactions,
+        sockdbg::app::send_tools::ToolAction::ApplyReactions,
     ));
     walk(&mut harness, "auto-reply error");
     assert_shows(
@@ -418,7 +419,7 @@ fn the_chinese_window_has_no_english_left() {
     }
     harness.state_mut().perform(Action::Tool(
         id,
-        sockdbg::send_tools::ToolAction::ApplyReactions,
+        sockdbg::app::send_tools::ToolAction::ApplyReactions,
     ));
     walk(&mut harness, "auto-reply reply error");
     assert_shows(&harness, "自动回复规则 1：回复：转义错误：第 8 列");
@@ -432,7 +433,7 @@ fn the_chinese_window_has_no_english_left() {
         .clear();
     harness.state_mut().perform(Action::Tool(
         id,
-        sockdbg::send_tools::ToolAction::ApplyReactions,
+        sockdbg::app::send_tools::ToolAction::ApplyReactions,
     ));
 
     // Periodic and file sends with their progress, and the tools' errors.

@@ -404,7 +404,7 @@ fn auto_reply_rules_are_handed_to_the_engine_and_errors_shown() {
     let id = f.id;
     f.harness.state_mut().perform(sockdbg::app::Action::Tool(
         id,
-        sockdbg::send_tools::ToolAction::ApplyReactions,
+        sockdbg::app::send_tools::ToolAction::ApplyReactions,
     ));
     f.harness.run_steps(2);
     assert!(f.label_contains("auto-reply rule 1: invalid regex"));
@@ -447,7 +447,8 @@ fn changing_the_framing_hands_it_to_the_engine_for_auto_reply() {
 #[test]
 fn quick_commands_export_and_import_as_ron() {
     use sockdbg::app::Action;
-    use sockdbg::send_tools::ToolAction;
+    use sockdbg::app::send_tools::ToolAction;
+    use sockdbg::i18n::{Language, errors::problem_text};
     let dir = temp_dir("export");
     let mut f = fixture_in(dir.clone());
     f.type_in_send_box("AT\\r\\n");
@@ -455,13 +456,18 @@ fn quick_commands_export_and_import_as_ron() {
     f.click("Done");
     let file = dir.join("commands.ron");
     let id = f.id;
-    let state = f.harness.state_mut();
-    state.perform(Action::Tool(id, ToolAction::ExportQuick(file.clone())));
+    // The file is written and read off the UI thread: frames go on until the job is done.
+    let job_done = |app: &App| app.views[&id].tools.quick_file_job.is_none();
+    f.harness
+        .state_mut()
+        .perform(Action::Tool(id, ToolAction::ExportQuick(file.clone())));
+    ui_support::step_until(&mut f.harness, "export written", job_done);
     let text = std::fs::read_to_string(&file).expect("exported");
     assert!(
         text.contains("quick_commands") && text.contains("AT\\\\r\\\\n"),
         "{text}"
     );
+    let state = f.harness.state_mut();
     state.perform(Action::Tool(
         id,
         ToolAction::DeleteQuick {
@@ -471,20 +477,28 @@ fn quick_commands_export_and_import_as_ron() {
     ));
     assert!(state.views[&id].tools.quick_commands.is_empty());
     state.perform(Action::Tool(id, ToolAction::ImportQuick(file.clone())));
-    let imported = &state.views[&id].tools.quick_commands;
+    ui_support::step_until(&mut f.harness, "import read", job_done);
+    let imported = &f.harness.state().views[&id].tools.quick_commands;
     assert_eq!(imported.len(), 1);
     assert_eq!(imported[0].payload, "AT\\r\\n");
     assert!(imported[0].options.escapes);
     // A broken file is reported inline, not imported.
     std::fs::write(&file, "(quick_commands: [ nope").expect("write");
-    state.perform(Action::Tool(id, ToolAction::ImportQuick(file)));
-    let tools = &state.views[&id].tools;
+    f.harness
+        .state_mut()
+        .perform(Action::Tool(id, ToolAction::ImportQuick(file)));
+    ui_support::step_until(&mut f.harness, "broken import read", job_done);
+    let tools = &f.harness.state().views[&id].tools;
     assert_eq!(tools.quick_commands.len(), 1);
+    let error = tools.tools_error.as_ref().expect("an error");
     assert!(
-        tools
-            .tools_error
-            .as_deref()
-            .is_some_and(|e| e.contains("cannot import"))
+        problem_text(Language::English, error).contains("cannot import"),
+        "{error:?}"
+    );
+    f.harness.run_steps(1);
+    assert!(
+        f.harness.query_by_label_contains("cannot import").is_some(),
+        "the error shows where the user looks"
     );
     drop(f);
     std::fs::remove_dir_all(&dir).ok();
@@ -493,8 +507,8 @@ fn quick_commands_export_and_import_as_ron() {
 #[test]
 fn several_selected_clients_each_get_the_send_and_their_own_jobs() {
     use sockdbg::app::Action;
+    use sockdbg::app::send_tools::ToolAction;
     use sockdbg::protocol::PeerId;
-    use sockdbg::send_tools::ToolAction;
     let mut f = fixture("several");
     let id = f.id;
     for (peer, port) in [(1, 50001), (2, 50002), (3, 50003)] {

@@ -103,11 +103,11 @@ fn theme_choice_applies_and_is_saved() {
 #[test]
 fn ctrl_n_opens_the_create_form_and_ctrl_l_clears_the_log() {
     let (mut harness, _store) = running_harness("ctrl-n-l");
-    assert!(harness.state().create_form.is_none());
+    assert!(harness.state().list.create_form.is_none());
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::N);
     harness.run_steps(2);
     assert!(
-        harness.state().create_form.is_some(),
+        harness.state().list.create_form.is_some(),
         "Ctrl+N opens the form"
     );
     assert!(has_label(&harness, "New TCP Server"));
@@ -147,13 +147,13 @@ fn delete_key_asks_before_removing_the_session() {
     harness.key_press(egui::Key::Delete);
     harness.run_steps(2);
     assert!(
-        harness.state().confirm_delete.is_some(),
+        harness.state().list.confirm_delete.is_some(),
         "a confirmation opens"
     );
     assert_eq!(harness.state().sessions.len(), 1, "nothing deleted yet");
     harness.get_by_label("Cancel").click();
     harness.run_steps(2);
-    assert!(harness.state().confirm_delete.is_none());
+    assert!(harness.state().list.confirm_delete.is_none());
     assert_eq!(harness.state().sessions.len(), 1, "cancel keeps it");
 
     harness.key_press(egui::Key::Delete);
@@ -174,7 +174,7 @@ fn delete_key_in_a_text_field_edits_text() {
     harness.key_press(egui::Key::Delete);
     harness.run_steps(2);
     assert!(
-        harness.state().confirm_delete.is_none(),
+        harness.state().list.confirm_delete.is_none(),
         "no dialog while typing"
     );
     assert_eq!(harness.state().sessions.len(), 1);
@@ -183,7 +183,8 @@ fn delete_key_in_a_text_field_edits_text() {
 #[test]
 fn context_menu_renames_and_duplicates_and_names_are_saved() {
     let (mut harness, store) = running_harness("context-menu");
-    let title = harness.state().sessions.iter().next().expect("one").title();
+    let session = harness.state().sessions.iter().next().expect("one");
+    let title = sockdbg::ui::session_list::session_title(Language::English, session);
     // The list's title comes first (the log view repeats it).
     harness
         .get_all_by_label(&title)
@@ -193,7 +194,7 @@ fn context_menu_renames_and_duplicates_and_names_are_saved() {
     harness.run_steps(2);
     harness.get_by_label("Rename…").click();
     harness.run_steps(2);
-    assert!(harness.state().renaming.is_some());
+    assert!(harness.state().list.renaming.is_some());
     // The rename field is the left panel's only text field, so the first one.
     harness
         .get_all_by_role(egui::accesskit::Role::TextInput)

@@ -4,13 +4,18 @@
 //! spec's errors is their own `Display` (the headless mode prints that).
 
 use super::{Language, Text, tr, trf};
+use crate::app::send_tools::JobEnd;
+use crate::app::{FramingFormError, Notice, Problem};
 use crate::capture::CaptureError;
 use crate::codec::escape::EscapeError;
+use crate::codec::framing::FramingError;
 use crate::codec::hex::HexError;
 use crate::codec::reply::{RuleError, RuleProblem};
 use crate::codec::send::SendError;
+use crate::config::{ConfigNotice, ConfigProblem};
 use crate::export::ExportError;
 use crate::file_dialog::DialogError;
+use crate::i18n::messages::Render;
 use crate::spec::SpecError;
 
 /// Why a spec or the create form cannot be used, in `language` (the spec module's message
@@ -128,6 +133,125 @@ pub fn capture_error_text(language: Language, error: &CaptureError) -> String {
     }
 }
 
+/// A problem the window shows where the user asked for something, in `language`.
+pub fn problem_text(language: Language, problem: &Problem) -> String {
+    let f = |key: Text, args: &[&dyn std::fmt::Display]| trf(language, key, args);
+    match problem {
+        Problem::Send(e) => send_error_text(language, e),
+        Problem::QuickCommand { name, error } => f(
+            Text::QuickCommandError,
+            &[name, &send_error_text(language, error)],
+        ),
+        Problem::OnConnect(e) => f(Text::OnConnectError, &[&send_error_text(language, e)]),
+        Problem::Rule(e) => rule_error_text(language, e),
+        Problem::BadInterval => tr(language, Text::BadInterval).to_string(),
+        Problem::BadCount => tr(language, Text::BadCount).to_string(),
+        Problem::ChooseFileFirst => tr(language, Text::ChooseFileFirst).to_string(),
+        Problem::Dialog(e) => dialog_error_text(language, e),
+        Problem::QuickExport { path, reason } => {
+            f(Text::CannotExportTo, &[&path.display(), reason])
+        }
+        Problem::QuickImport { path, reason } => f(Text::CannotImport, &[&path.display(), reason]),
+        Problem::QuickFileThread { reason } => f(Text::QuickFileThread, &[reason]),
+        Problem::QuickFileLost => tr(language, Text::QuickFileLost).to_string(),
+        Problem::Capture(e) => capture_error_text(language, e),
+        Problem::Export(e) => export_error_text(language, e),
+        Problem::Framing(e) => framing_form_error_text(language, e),
+        Problem::Form(e) => f(Text::FormError, &[&spec_error_text(language, e)]),
+    }
+}
+
+/// Why the framing form's fields do not make a framing, in `language`.
+pub fn framing_form_error_text(language: Language, error: &FramingFormError) -> String {
+    match error {
+        FramingFormError::NotANumber(field) => {
+            trf(language, Text::MustBeNumber, &[&tr(language, *field)])
+        }
+        FramingFormError::Delimiter(e) => trf(
+            language,
+            Text::DelimiterError,
+            &[&hex_error_text(language, e)],
+        ),
+        FramingFormError::DelimiterEmpty => tr(language, Text::DelimiterEmpty).to_string(),
+        FramingFormError::LengthZero => tr(language, Text::LengthAtLeastOne).to_string(),
+        FramingFormError::OffsetTooLarge => tr(language, Text::OffsetTooLarge).to_string(),
+    }
+}
+
+/// Why bytes are not a frame (an `[invalid]` row) or a framing text cannot be used, in
+/// `language` (a syntax error's explanation stays as the parser wrote it).
+pub fn framing_error_text(language: Language, error: &FramingError) -> String {
+    let f = |key: Text, args: &[&dyn std::fmt::Display]| trf(language, key, args);
+    match error {
+        FramingError::TooLong { length, max } => f(Text::FramingTooLong, &[length, max]),
+        FramingError::LengthBelowHeader { length, header } => {
+            f(Text::FramingBelowHeader, &[length, header])
+        }
+        FramingError::NoValidLength { start, max } => {
+            f(Text::FramingNoValidLength, &[&hex::encode(start), max])
+        }
+        FramingError::NoDelimiter { max } => f(Text::FramingNoDelimiter, &[max]),
+        FramingError::Syntax { text, why, .. } => f(Text::FramingSyntax, &[text, why]),
+    }
+}
+
+/// A notice above the log, in `language`.
+pub fn notice_text(language: Language, notice: &Notice) -> String {
+    let f = |key: Text, args: &[&dyn std::fmt::Display]| trf(language, key, args);
+    match notice {
+        Notice::Config(notice) => config_notice_text(language, notice),
+        Notice::SavedSessionSkipped { spec, error } => f(
+            Text::SavedSessionSkipped,
+            &[spec, &spec_error_text(language, error)],
+        ),
+        Notice::SavedFramingUnused(e) => f(
+            Text::SavedFramingUnused,
+            &[&framing_error_text(language, e)],
+        ),
+        Notice::SaveFailed { path, reason } => f(Text::SaveFailedAt, &[&path.display(), reason]),
+    }
+}
+
+/// Why the settings file was not used and what became of it, in `language` (the system's
+/// and the parser's reasons stay as they wrote them).
+pub fn config_notice_text(language: Language, notice: &ConfigNotice) -> String {
+    let why = |problem: &ConfigProblem| match problem {
+        ConfigProblem::Unreadable(reason) => trf(language, Text::ConfigUnreadable, &[reason]),
+        ConfigProblem::Newer(version) => trf(language, Text::ConfigNewer, &[version]),
+        ConfigProblem::Invalid(reason) => trf(language, Text::ConfigInvalid, &[reason]),
+    };
+    match notice {
+        ConfigNotice::MovedAside {
+            path,
+            why: w,
+            aside,
+        } => trf(
+            language,
+            Text::ConfigMovedAside,
+            &[&path.display(), &why(w), &aside.display()],
+        ),
+        ConfigNotice::KeptInPlace {
+            path,
+            why: w,
+            reason,
+        } => trf(
+            language,
+            Text::ConfigKeptInPlace,
+            &[&path.display(), &why(w), reason],
+        ),
+    }
+}
+
+/// How a periodic or file send ended, in `language`.
+pub fn job_end_text(language: Language, end: &JobEnd) -> String {
+    match end {
+        JobEnd::Done => tr(language, Text::JobDone).to_string(),
+        JobEnd::Stopped => tr(language, Text::JobStopped).to_string(),
+        JobEnd::Failed(why) => trf(language, Text::JobFailed, &[&why.render(language)]),
+        JobEnd::FileFailed(why) => trf(language, Text::JobFailed, &[&why.render(language)]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +336,33 @@ mod tests {
     }
 
     #[test]
+    fn framing_errors_read_as_the_codec_says_in_english() {
+        let cases = [
+            FramingError::TooLong {
+                length: 70_000,
+                max: 65_536,
+            },
+            FramingError::LengthBelowHeader {
+                length: 1,
+                header: 4,
+            },
+            FramingError::NoValidLength {
+                start: vec![0x41, 0x42],
+                max: 65_536,
+            },
+            FramingError::NoDelimiter { max: 10 },
+        ];
+        for error in cases {
+            assert_eq!(
+                framing_error_text(Language::English, &error),
+                error.to_string()
+            );
+            let zh = framing_error_text(Language::Chinese, &error);
+            assert!(has_chinese(&zh), "{zh}");
+        }
+    }
+
+    #[test]
     fn file_errors_keep_the_systems_reason_in_a_translated_sentence() {
         let export = ExportError::Io {
             path: PathBuf::from("/nonexistent/x.txt"),
@@ -237,6 +388,26 @@ mod tests {
             Language::Chinese,
             &capture
         )));
+        let notices = [
+            ConfigNotice::MovedAside {
+                path: PathBuf::from("/c/config.ron"),
+                why: ConfigProblem::Newer(9),
+                aside: PathBuf::from("/c/config.ron.broken-1"),
+            },
+            ConfigNotice::KeptInPlace {
+                path: PathBuf::from("/c/config.ron"),
+                why: ConfigProblem::Invalid("expected `(`".into()),
+                reason: "Permission denied (os error 13)".into(),
+            },
+        ];
+        for notice in notices {
+            assert_eq!(
+                config_notice_text(Language::English, &notice),
+                notice.to_string()
+            );
+            let zh = config_notice_text(Language::Chinese, &notice);
+            assert!(has_chinese(&zh), "{zh}");
+        }
         for error in [
             DialogError::Unavailable,
             DialogError::ThreadFailed {

@@ -92,11 +92,6 @@ impl Session {
         }
     }
 
-    /// `TCP Server 0.0.0.0:6001`.
-    pub fn title(&self) -> String {
-        format!("{} {}", self.spec.kind.label(), self.spec.address())
-    }
-
     /// Whether it is starting or up.
     pub fn is_active(&self) -> bool {
         matches!(

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::collections::VecDeque;
 
-use crate::codec::framing::Framing;
+use crate::codec::framing::{Framing, FramingError};
 use crate::codec::hex::parse_hex;
 use crate::codec::text::{
     FOLLOWING_BYTES, Following, TextEncoding, decode_for_display, encode_strict,
@@ -104,7 +104,7 @@ pub struct Row<'a> {
     /// How many reads a frame spans (1 for reads).
     pub reads: u32,
     /// For bytes skipped while resynchronizing: why.
-    pub invalid: Option<String>,
+    pub invalid: Option<FramingError>,
     /// Whether these bytes were left when their stream or send ended, not a whole frame.
     pub incomplete: bool,
     /// The log entry holding the row's first byte.
@@ -227,7 +227,7 @@ impl LogView {
                     len: frame.payload_len,
                     bytes: Cow::Owned(framed.row_bytes(log, frame, limit)),
                     reads: frame.reads,
-                    invalid: frame.invalid.as_ref().map(ToString::to_string),
+                    invalid: frame.invalid.as_deref().cloned(),
                     incomplete: frame.incomplete,
                     first_seq: frame.start_seq,
                 })

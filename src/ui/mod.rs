@@ -1,6 +1,9 @@
-//! The window's drawing code. Each `*_ui` function takes the `Ui` first, then the state it
-//! draws, never blocks or touches a socket, and returns what the user asked for as
-//! [`Action`]s for [`App::perform`](crate::app::App::perform).
+//! The window's drawing code: it only draws. Each `*_ui` function (or a panel state's `ui`
+//! method, implemented here for the state types of [`crate::app`]) takes the `Ui` first, then
+//! the state it draws, never blocks or touches a socket or a file, and returns what the user
+//! asked for as [`Action`]s for [`App::perform`](crate::app::App::perform). The
+//! [`eframe::App`] implementation is here too: its `logic` runs [`App::run_logic`], its `ui`
+//! lays out the window.
 //!
 //! - [`session_list`]: the left panel (create buttons, form, sessions and their peers).
 //! - [`traffic_view`]: the log of the selected session and the entry detail.
@@ -19,9 +22,27 @@ pub mod session_list;
 pub mod status_bar;
 pub mod traffic_view;
 
-use crate::app::{Action, App};
+use crate::app::{Action, App, Notice, Problem};
 use crate::config::ThemeChoice;
 use crate::i18n::{Language, Text, tr, trf};
+
+impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.run_logic(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let size = ui
+            .ctx()
+            .input(|i| i.viewport().inner_rect.map(|r| r.size()));
+        if let Some(size) = size.filter(|s| s.x >= 1.0 && s.y >= 1.0) {
+            self.view.window_size = Some((size.x.round() as u32, size.y.round() as u32));
+        }
+        for action in window_ui(ui, self) {
+            self.perform(action);
+        }
+    }
+}
 
 fn language_id() -> egui::Id {
     egui::Id::unique("sockdbg_language")
@@ -40,6 +61,17 @@ pub fn t(ui: &egui::Ui, key: Text) -> &'static str {
 /// `key` in the window's language with its placeholders filled.
 pub fn tf(ui: &egui::Ui, key: Text, args: &[&dyn std::fmt::Display]) -> String {
     trf(language(ui.ctx()), key, args)
+}
+
+/// A problem in the window's language.
+pub fn problem_text(ui: &egui::Ui, problem: &Problem) -> String {
+    crate::i18n::errors::problem_text(language(ui.ctx()), problem)
+}
+
+/// A problem in the error color, in the window's language.
+pub fn problem_ui(ui: &mut egui::Ui, problem: &Problem) {
+    let text = problem_text(ui, problem);
+    ui.colored_label(ui.visuals().error_fg_color, text);
 }
 
 /// egui's preference for a theme choice.
@@ -66,11 +98,6 @@ pub fn window_ui(ui: &mut egui::Ui, app: &mut App) -> Vec<Action> {
         ctx.set_theme(theme);
     }
     shortcuts(&ctx, app, &mut actions);
-    app.rates.sample(&app.sessions);
-    traffic_view::background(&ctx, app);
-    if app.rates.running() {
-        ctx.request_repaint_after(std::time::Duration::from_secs(1));
-    }
     egui::Panel::bottom("status_bar").show(ui, |ui| {
         status_bar::status_bar_ui(ui, app);
     });
@@ -103,6 +130,7 @@ fn shortcuts(ctx: &egui::Context, app: &App, actions: &mut Vec<Action>) {
     let selected = app.selected.filter(|id| app.sessions.get(*id).is_some());
     if ctx.input_mut(|i| i.consume_shortcut(&new)) {
         let kind = app
+            .list
             .create_form
             .as_ref()
             .map_or(crate::spec::SessionKind::TcpServer, |f| f.kind);
@@ -119,7 +147,7 @@ fn shortcuts(ctx: &egui::Context, app: &App, actions: &mut Vec<Action>) {
     // Delete edits text while a field has the keyboard; only otherwise does it delete.
     let typing = ctx.memory(|m| m.focused().is_some()) && ctx.egui_wants_keyboard_input();
     if !typing
-        && app.confirm_delete.is_none()
+        && app.list.confirm_delete.is_none()
         && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Delete))
         && let Some(id) = selected
     {
@@ -129,7 +157,7 @@ fn shortcuts(ctx: &egui::Context, app: &App, actions: &mut Vec<Action>) {
 
 /// The small modal that asks before a session is deleted.
 fn confirm_delete_ui(ctx: &egui::Context, app: &App, actions: &mut Vec<Action>) {
-    let Some(id) = app.confirm_delete else {
+    let Some(id) = app.list.confirm_delete else {
         return;
     };
     let Some(session) = app.sessions.get(id) else {
@@ -191,8 +219,9 @@ pub fn settings_menu_ui(ui: &mut egui::Ui, app: &App, actions: &mut Vec<Action>)
     });
 }
 
-fn notices_ui(ui: &mut egui::Ui, notices: &[String], actions: &mut Vec<Action>) {
+fn notices_ui(ui: &mut egui::Ui, notices: &[Notice], actions: &mut Vec<Action>) {
     for (index, notice) in notices.iter().enumerate() {
+        let notice = crate::i18n::errors::notice_text(language(ui.ctx()), notice);
         egui::Frame::group(ui.style())
             .fill(ui.visuals().warn_fg_color.gamma_multiply(0.15))
             .show(ui, |ui| {

@@ -5,12 +5,12 @@
 
 use egui::RichText;
 
+use crate::app::ToolAction;
 use crate::app::{Action, App};
 use crate::codec::reply::{MatchKind, ReplyKind, ReplyRule};
 use crate::config::QuickCommand;
 use crate::i18n::Text;
 use crate::protocol::SessionId;
-use crate::send_tools::ToolAction;
 use crate::ui::send_box::{preview_ui, send_options_ui};
 use crate::ui::t;
 
@@ -66,7 +66,7 @@ pub fn send_tools_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &
                     changed = true;
                 }
                 if let Some(error) = &tools.reactions_error {
-                    ui.colored_label(ui.visuals().error_fg_color, error);
+                    crate::ui::problem_ui(ui, error);
                 }
             });
         if changed {

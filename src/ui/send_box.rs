@@ -5,6 +5,7 @@
 
 use egui::RichText;
 
+use crate::app::send_tools::{JobView, SendTools, ToolAction};
 use crate::app::{Action, App};
 use crate::codec::checksum::Checksum;
 use crate::codec::hex::to_hex_spaced;
@@ -14,7 +15,6 @@ use crate::i18n::errors::send_error_text;
 use crate::i18n::{Language, Text, tr, trf};
 use crate::model::Session;
 use crate::protocol::{PeerId, SendTarget, SessionId};
-use crate::send_tools::{JobView, SendTools, ToolAction};
 use crate::spec::SessionKind;
 use crate::ui::choice::choice_ui;
 use crate::ui::t;
@@ -132,16 +132,14 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
     }
     let options = view.send_options();
     match &session_view.send_error {
-        Some(error) => {
-            ui.colored_label(ui.visuals().error_fg_color, error);
-        }
+        Some(error) => crate::ui::problem_ui(ui, error),
         None => preview_ui(ui, &session_view.send_text, &options),
     }
     let active = session.is_active();
     periodic_ui(ui, id, active, &mut session_view.tools, actions);
     file_ui(ui, id, active, &mut session_view.tools, actions);
     if let Some(error) = &session_view.tools.tools_error {
-        ui.colored_label(ui.visuals().error_fg_color, error);
+        crate::ui::problem_ui(ui, error);
     }
 }
 
@@ -293,7 +291,11 @@ fn large_text_ui(
             preview
         }
     };
-    match (session_view.send_error.clone(), preview) {
+    let error = session_view
+        .send_error
+        .as_ref()
+        .map(|problem| crate::ui::problem_text(ui, problem));
+    match (error, preview) {
         (Some(error), _) | (None, Err(error)) => {
             ui.colored_label(ui.visuals().error_fg_color, error);
         }
@@ -461,9 +463,10 @@ pub fn send_options_ui(
 /// `3 / 10 sent (running)` for a periodic send, `512 / 1024 bytes (done)` for a file.
 fn progress_text(language: Language, jobs: &JobView, file: bool) -> String {
     let (done, total) = jobs.progress();
-    let state = jobs
-        .outcome_text(language)
-        .unwrap_or_else(|| tr(language, Text::JobRunning).to_string());
+    let state = jobs.ended().map_or_else(
+        || tr(language, Text::JobRunning).to_string(),
+        |end| crate::i18n::errors::job_end_text(language, &end),
+    );
     let (key, open_key) = if file {
         (Text::FileProgress, Text::FileProgressOpen)
     } else {

@@ -3,7 +3,6 @@
 //! starts, stops, duplicates, renames or deletes it); a server's peers are listed under it.
 
 use crate::app::{Action, App, CreateForm};
-use crate::i18n::errors::spec_error_text;
 use crate::i18n::messages::{Render, running_text};
 use crate::i18n::{Language, Text, tr, trf};
 use crate::model::{PeerInfo, Session, SessionState};
@@ -31,8 +30,7 @@ pub fn kind_name(language: Language, kind: SessionKind) -> &'static str {
     tr(language, key)
 }
 
-/// A session's kind and address in `language` (`TCP 服务器 0.0.0.0:6001`); the model's
-/// [`Session::title`] is the English one.
+/// A session's kind and address in `language` (`TCP 服务器 0.0.0.0:6001`).
 pub fn session_title(language: Language, session: &Session) -> String {
     format!(
         "{} {}",
@@ -92,7 +90,7 @@ pub fn session_list_ui(ui: &mut egui::Ui, app: &mut App, actions: &mut Vec<Actio
     })
     .response
     .on_hover_text(t(ui, Text::MoreKindsTip));
-    if let Some(form) = &mut app.create_form {
+    if let Some(form) = &mut app.list.create_form {
         ui.add_space(4.0);
         create_form_ui(ui, form, actions);
     }
@@ -107,7 +105,7 @@ pub fn session_list_ui(ui: &mut egui::Ui, app: &mut App, actions: &mut Vec<Actio
                     target: view.map(|v| v.target),
                     name: view.map_or("", |v| v.name.as_str()),
                 };
-                let renaming = match &mut app.renaming {
+                let renaming = match &mut app.list.renaming {
                     Some((id, text)) if *id == session.id => Some(text),
                     _ => None,
                 };
@@ -161,7 +159,7 @@ fn create_form_ui(ui: &mut egui::Ui, form: &mut CreateForm, actions: &mut Vec<Ac
                 }
             });
         if let Some(error) = &form.error {
-            ui.colored_label(ui.visuals().error_fg_color, error);
+            crate::ui::problem_ui(ui, error);
         }
         ui.horizontal(|ui| {
             submit |= ui.button(t(ui, Text::Create)).clicked();
@@ -177,10 +175,7 @@ fn create_form_ui(ui: &mut egui::Ui, form: &mut CreateForm, actions: &mut Vec<Ac
                 &form.options,
             ) {
                 Ok(spec) => actions.push(Action::CreateSession(spec)),
-                Err(e) => {
-                    let why = spec_error_text(language, &e);
-                    form.error = Some(trf(language, Text::FormError, &[&why]));
-                }
+                Err(e) => form.error = Some(crate::app::Problem::Form(e)),
             }
         }
     });

@@ -143,7 +143,7 @@ pub fn answered_ping(
         });
     harness.state_mut().perform(sockdbg::app::Action::Tool(
         id,
-        sockdbg::send_tools::ToolAction::ApplyReactions,
+        sockdbg::app::send_tools::ToolAction::ApplyReactions,
     ));
     harness.run_steps(2);
     let mut peer = TcpStream::connect_timeout(&server, DEADLINE).expect("peer connects");

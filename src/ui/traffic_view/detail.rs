@@ -1,6 +1,8 @@
 //! The detail pane: the selected entries as a hex dump (offset, 16 bytes per row, text column
 //! in the chosen encoding) or as text, with copy buttons.
 
+use std::sync::Arc;
+
 use super::rows::{note_text, peer_text};
 use super::*;
 
@@ -89,9 +91,11 @@ pub(super) fn detail_ui(
             clock_time(row.at_micros)
         ));
         if let Some(reason) = &row.invalid {
+            let language = crate::ui::language(ui.ctx());
+            let reason = crate::i18n::errors::framing_error_text(language, reason);
             ui.colored_label(
                 ui.visuals().error_fg_color,
-                crate::ui::tf(ui, Text::SkippedResync, &[reason]),
+                crate::ui::tf(ui, Text::SkippedResync, &[&reason]),
             );
         }
         if row.incomplete {
@@ -345,7 +349,7 @@ fn selection_detail(
 pub(super) fn selection_detail_ui(
     ui: &mut egui::Ui,
     session: &Session,
-    state: &mut TrafficState,
+    state: &TrafficState,
     range: Selection,
     view: &ViewSettings,
 ) {
@@ -360,8 +364,17 @@ pub(super) fn selection_detail_ui(
         encoding: view.log_encoding,
         language: crate::ui::language(ui.ctx()),
     };
-    let cached = state.selection_detail.take().filter(|d| d.key == key);
-    let detail = cached.unwrap_or_else(|| selection_detail(session, lv, range, view, key));
+    // Built once per selection and display settings, kept in egui's memory between frames.
+    let cache_id = egui::Id::unique(("selection_detail", session.id.0));
+    let cached: Option<Arc<SelectionDetail>> = ui.data(|d| d.get_temp(cache_id));
+    let detail = match cached.filter(|d| d.key == key) {
+        Some(detail) => detail,
+        None => {
+            let detail = Arc::new(selection_detail(session, lv, range, view, key));
+            ui.data_mut(|d| d.insert_temp(cache_id, Arc::clone(&detail)));
+            detail
+        }
+    };
     ui.horizontal_wrapped(|ui| {
         ui.strong(&detail.summary);
         if ui.small_button(t(ui, Text::CopyHex)).clicked() {
@@ -409,5 +422,4 @@ pub(super) fn selection_detail_ui(
                 ui.add(egui::Label::new(job).extend());
             }
         });
-    state.selection_detail = Some(detail);
 }

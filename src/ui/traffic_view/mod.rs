@@ -7,25 +7,20 @@
 //! [`LogView::update`] (a bounded amount of work per frame), and only visible rows are laid
 //! out, so a frame costs about the same with a hundred entries or ten million.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::time::Instant;
-
 use egui::text::LayoutJob;
 use egui::{FontId, TextFormat};
 
-use crate::app::{Action, App};
-use crate::capture::CaptureThread;
+use crate::app::framing_form::FramingMode;
+use crate::app::saving::PathField;
+use crate::app::traffic::steady_seconds;
+use crate::app::{Action, App, SessionView, TrafficAction, TrafficState};
 use crate::codec::display::{escape_controls, escape_controls_keep_lines};
 use crate::codec::dump::{c_literal, dump_rows, python_literal};
-use crate::codec::framing::{DEFAULT_MAX_FRAME, Framing, LengthPrefix, LengthWidth};
+use crate::codec::framing::{Framing, LengthWidth};
 use crate::codec::hex::{parse_hex, push_hex_spaced, to_hex_spaced};
 use crate::codec::text::TextEncoding;
 use crate::config::{TimestampMode, ViewSettings};
-use crate::export::{ExportFormat, ExportJob, ExportRow};
-use crate::file_dialog::{DialogKind, PendingDialog};
-use crate::i18n::errors::{capture_error_text, dialog_error_text, export_error_text};
-use crate::i18n::messages::Render;
+use crate::export::ExportFormat;
 use crate::i18n::{Language, Text, tr, trf};
 use crate::model::log::{NO_PEER, TrafficLog};
 use crate::model::stats::RateHistory;
@@ -44,12 +39,11 @@ mod stats;
 
 pub use detail::{Marked, Selection};
 use detail::{detail_ui, selection_detail_ui};
+pub use framing_form::framing_mode_label;
 use framing_form::framing_ui;
-pub use framing_form::{FramingDraft, FramingMode, restore_framing};
 use rows::rows_ui;
-pub use saving::{ExportForm, ExportRows, PathField};
-use saving::{feed_export, poll_dialog, save_ui};
-use stats::{sample_rates, stats_ui};
+use saving::save_ui;
+use stats::stats_ui;
 
 /// Bytes of a row shown in it as hex (the detail pane shows more).
 const ROW_HEX_BYTES: usize = 128;
@@ -58,223 +52,6 @@ const ROW_TEXT_BYTES: usize = 512;
 /// Bytes of a row shown in the detail pane.
 const DETAIL_MAX_BYTES: usize = 256 * 1024;
 
-/// Per-session state of the log view: what it shows, its forms, capture and rates.
-pub struct TrafficState {
-    /// Framing, filter, search, pause.
-    pub log_view: LogView,
-    /// The framing form.
-    pub framing_draft: FramingDraft,
-    /// Why the framing form cannot be used.
-    pub framing_error: Option<String>,
-    /// A row to scroll to on the next frame.
-    pub scroll_to: Option<u64>,
-    /// The capture file field.
-    pub capture_path: String,
-    /// The running capture.
-    pub capture: Option<CaptureThread>,
-    /// Why the last capture failed to start or write.
-    pub capture_error: Option<String>,
-    /// Session totals over time.
-    pub rates: RateHistory,
-    /// Per peer (by index): totals over time.
-    pub peer_rates: HashMap<u32, RateHistory>,
-    /// The export form.
-    pub export_form: ExportForm,
-    /// The export running, with the rows it covers.
-    pub export: Option<(ExportJob, ExportRows)>,
-    /// How the last export ended (or why it could not start).
-    pub export_result: Option<Result<String, String>>,
-    /// The detail of the last range selection shown, kept while it stays the same.
-    selection_detail: Option<detail::SelectionDetail>,
-    /// A file dialog open on its own thread, and which field it fills.
-    pub picking: Option<(PathField, PendingDialog)>,
-}
-
-impl Default for TrafficState {
-    fn default() -> Self {
-        let capture_path = std::env::temp_dir()
-            .join("sockdbg-capture.pcapng")
-            .display()
-            .to_string();
-        Self {
-            log_view: LogView::default(),
-            framing_draft: FramingDraft::default(),
-            framing_error: None,
-            scroll_to: None,
-            capture_path,
-            capture: None,
-            capture_error: None,
-            rates: RateHistory::default(),
-            peer_rates: HashMap::new(),
-            export_form: ExportForm {
-                format: ExportFormat::Text,
-                filtered_only: false,
-                path: std::env::temp_dir()
-                    .join("sockdbg-export.txt")
-                    .display()
-                    .to_string(),
-            },
-            export: None,
-            export_result: None,
-            selection_detail: None,
-            picking: None,
-        }
-    }
-}
-
-/// What the user asked for in the log view.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TrafficAction {
-    /// Start capturing the session to a pcapng file.
-    StartCapture(PathBuf),
-    /// Stop capturing.
-    StopCapture,
-    /// Export the log with the export form's settings.
-    Export,
-    /// Stop an export early.
-    CancelExport,
-    /// Choose a file for a path field with a save dialog.
-    Browse(PathField),
-}
-
-/// Carries out a [`TrafficAction`] on session `id`.
-pub fn perform(app: &mut App, id: SessionId, action: TrafficAction) {
-    let language = app.language();
-    let Some(session) = app.sessions.get(id) else {
-        return;
-    };
-    let state = app.traffic.entry(id).or_default();
-    match action {
-        TrafficAction::StartCapture(path) => {
-            let local = match &session.state {
-                crate::model::SessionState::Running { local_addr } => Some(*local_addr),
-                _ => None,
-            };
-            match CaptureThread::start(&path, Some(id), &[(id, session.spec.clone(), local)]) {
-                Ok(capture) => {
-                    // Connections already open get a handshake so Wireshark follows them.
-                    for peer in session.connected_peers() {
-                        capture.feed_peer(id, peer.id, peer.addr);
-                    }
-                    state.capture = Some(capture);
-                    state.capture_error = None;
-                }
-                Err(e) => {
-                    state.capture_error = Some(capture_error_text(language, &e));
-                }
-            }
-        }
-        TrafficAction::Export => {
-            let lv = &state.log_view;
-            let rows = if state.export_form.filtered_only {
-                let count = lv.shown_count(&session.log);
-                ExportRows::List(
-                    (0..count)
-                        .filter_map(|i| lv.shown_id(&session.log, i))
-                        .collect(),
-                )
-            } else {
-                let (first, end) = lv.row_range(&session.log);
-                ExportRows::Range(first, end)
-            };
-            let path = PathBuf::from(state.export_form.path.trim());
-            match ExportJob::start(
-                &path,
-                state.export_form.format,
-                app.view.log_encoding,
-                session.spec.to_string(),
-                rows.len(),
-            ) {
-                Ok(job) => {
-                    state.export = Some((job, rows));
-                    state.export_result = None;
-                }
-                Err(e) => {
-                    let message = export_error_text(language, &e);
-                    state.export_result = Some(Err(message));
-                }
-            }
-        }
-        TrafficAction::Browse(field) => {
-            let current = match field {
-                PathField::Capture => &state.capture_path,
-                PathField::Export => &state.export_form.path,
-            };
-            let current = PathBuf::from(current.trim());
-            let kind = DialogKind::Save {
-                title: tr(language, Text::SaveAs).to_string(),
-                current,
-            };
-            match PendingDialog::spawn(kind) {
-                Ok(dialog) => state.picking = Some((field, dialog)),
-                Err(message) => {
-                    let message = dialog_error_text(language, &message);
-                    match field {
-                        PathField::Capture => state.capture_error = Some(message),
-                        PathField::Export => state.export_result = Some(Err(message)),
-                    }
-                }
-            }
-        }
-        TrafficAction::CancelExport => {
-            if let Some((job, _)) = &mut state.export {
-                job.cancel();
-            }
-        }
-        TrafficAction::StopCapture => {
-            if let Some(capture) = state.capture.take()
-                && let Err(e) = capture.finish()
-            {
-                state.capture_error = Some(capture_error_text(language, &e));
-            }
-        }
-    }
-}
-
-fn now_micros() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-}
-
-/// Seconds on a steady clock, for rates.
-fn steady_seconds() -> f64 {
-    use std::sync::OnceLock;
-    static START: OnceLock<Instant> = OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_secs_f64()
-}
-
-/// Advances every session's log view, shown or not: framing, filter and search catch up
-/// with new entries, rates are sampled, a running export gets its next rows and file
-/// dialogs are polled. Asks `ctx` for the next frame when one of them has more to do.
-pub fn background(ctx: &egui::Context, app: &mut App) {
-    let now = now_micros();
-    let language = app.language();
-    for session in app.sessions.iter() {
-        let state = app.traffic.entry(session.id).or_default();
-        let busy = state
-            .log_view
-            .update(&session.log, app.view.log_encoding, now);
-        sample_rates(state, session);
-        feed_export(state, session, language);
-        poll_dialog(state, language);
-        if busy || state.export.is_some() {
-            ctx.request_repaint();
-        } else if let Some(framed) = state.log_view.framed()
-            && matches!(framed.framing(), Framing::Idle { .. })
-            && framed.pending_bytes() > 0
-        {
-            ctx.request_repaint_after(std::time::Duration::from_millis(20));
-        }
-        if state.picking.is_some() {
-            ctx.request_repaint_after(std::time::Duration::from_millis(100));
-        }
-        if state.capture.is_some() {
-            ctx.request_repaint_after(std::time::Duration::from_millis(250));
-        }
-    }
-}
-
 /// Draws the log of session `id` (toolbars, rows, statistics, detail pane).
 pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
     let Some(session) = app.sessions.get(id) else {
@@ -282,7 +59,11 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
     };
     let view = &mut app.view;
     let session_view = app.views.entry(id).or_default();
-    let state = app.traffic.entry(id).or_default();
+    let files_dir = app.files_dir.as_deref();
+    let state = app
+        .traffic
+        .entry(id)
+        .or_insert_with(|| TrafficState::new(files_dir));
     if view.show_stats {
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(250));
@@ -347,7 +128,7 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
 
 /// A click on a log row: a plain click selects it (or clears the selection when it was the
 /// only selected row); a Shift+click extends the selection from the anchor to it.
-fn select_row(view: &mut crate::app::SessionView, row: u64, extend: bool) {
+fn select_row(view: &mut SessionView, row: u64, extend: bool) {
     if extend && view.selected_entry.is_some() {
         view.selection_extent = Some(row).filter(|r| Some(*r) != view.selected_entry);
     } else if view.selected_entry == Some(row) && view.selection_extent.is_none() {

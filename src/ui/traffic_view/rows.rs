@@ -2,6 +2,7 @@
 //! content (hex or decoded text), coloured by direction.
 
 use super::*;
+use crate::i18n::messages::Render;
 
 /// Draws the visible rows; returns the id of a clicked row and whether Shift was held.
 pub(super) fn rows_ui(
@@ -36,19 +37,31 @@ pub(super) fn rows_ui(
             .and_then(|i| lv.shown_id(log, i))
             .and_then(|id| lv.row(log, id, 0))
             .map(|r| r.at_micros);
-        for index in rows {
-            let Some(row) = lv
-                .shown_id(log, index)
-                .and_then(|id| lv.row(log, id, ROW_TEXT_BYTES.max(ROW_HEX_BYTES)))
-            else {
-                continue;
+        let visible: Vec<(usize, Row<'_>)> = rows
+            .filter_map(|index| {
+                let id = lv.shown_id(log, index)?;
+                Some((index, lv.row(log, id, ROW_TEXT_BYTES.max(ROW_HEX_BYTES))?))
+            })
+            .collect();
+        // The peer column is as wide as the widest address on screen, found once a frame
+        // from the rows drawn (a server may have thousands of peers; only these count).
+        let peers: Vec<String> = visible
+            .iter()
+            .map(|(_, row)| peer_text(session, row.peer))
+            .collect();
+        let peer_width = peers.iter().map(|p| p.chars().count()).max().unwrap_or(1);
+        for ((index, row), peer) in visible.iter().zip(&peers) {
+            let columns = RowColumns {
+                previous_at,
+                peer,
+                peer_width,
             };
             let job = row_job(
                 session,
                 lv,
-                &row,
+                row,
                 view,
-                previous_at,
+                &columns,
                 ui.visuals(),
                 &font,
                 language,
@@ -67,7 +80,7 @@ pub(super) fn rows_ui(
                 ui.scope_id().with(("log_row", row.id)),
                 egui::Sense::click(),
             );
-            let fill = if marked.contains(row.id, index) {
+            let fill = if marked.contains(row.id, *index) {
                 Some(ui.visuals().selection.bg_fill.gamma_multiply(0.4))
             } else if lv.is_hit(row.id) {
                 Some(ui.visuals().warn_fg_color.gamma_multiply(0.25))
@@ -94,18 +107,15 @@ pub(super) fn peer_text(session: &Session, peer: u32) -> String {
         .map_or_else(|| "-".to_string(), |a| a.to_string())
 }
 
-/// The peer as its row shows it: only `:port` when every peer of the session has the same
-/// IP (the usual case on a bench), so the content keeps the room.
-pub(super) fn short_peer_text(session: &Session, peer: u32, same_ip: bool) -> String {
-    match session.peer_addr(peer) {
-        Some(addr) if same_ip => format!(":{}", addr.port()),
-        _ => peer_text(session, peer),
-    }
-}
-
-/// Whether all the session's peers (every one seen) share one IP address.
-pub(super) fn peers_share_ip(session: &Session) -> bool {
-    session.peers.share_one_ip()
+/// What a row's columns need from the rows around it: the previous row's time (relative
+/// timestamps), and the peer column's text and width (the widest address on screen).
+pub(super) struct RowColumns<'a> {
+    /// When the row above arrived.
+    pub previous_at: Option<i64>,
+    /// This row's peer address.
+    pub peer: &'a str,
+    /// Characters the peer column takes.
+    pub peer_width: usize,
 }
 
 /// A note's words in `language`: the note with log sequence number `seq` (a note row's
@@ -147,7 +157,7 @@ pub(super) fn row_job(
     lv: &LogView,
     row: &Row<'_>,
     view: &ViewSettings,
-    previous_at: Option<i64>,
+    columns: &RowColumns<'_>,
     visuals: &egui::Visuals,
     font: &FontId,
     language: Language,
@@ -163,21 +173,15 @@ pub(super) fn row_job(
         TimestampMode::Off => {}
         TimestampMode::Absolute => add(&format!("{}  ", clock_time(row.at_micros)), weak),
         TimestampMode::Relative => {
-            let delta = previous_at.map_or(0, |p| row.at_micros.saturating_sub(p));
+            let delta = columns
+                .previous_at
+                .map_or(0, |p| row.at_micros.saturating_sub(p));
             add(&format!("{:>+11.6}  ", delta as f64 / 1e6), weak);
         }
     }
     add(&format!("{}  ", kind_label(language, row.kind)), color);
-    // The peer column is as wide as the longest address of the session, not more (kept by
-    // the model as peers arrive: a row never walks the peers).
-    let same_ip = peers_share_ip(session);
-    let peer_width = session.peers.widest_text(same_ip).clamp(1, 47);
     add(
-        &format!(
-            "{:<width$}  ",
-            short_peer_text(session, row.peer, same_ip),
-            width = peer_width
-        ),
+        &format!("{:<width$}  ", columns.peer, width = columns.peer_width),
         weak,
     );
     if row.kind.is_traffic() {

@@ -1,109 +1,9 @@
-//! Saving a session's traffic: the export form and its background job, the pcapng capture
-//! form, and the file dialogs that fill their path fields.
+//! The capture and export forms of a session's log (their state and jobs are
+//! [`crate::app::traffic`]'s).
+
+use std::path::PathBuf;
 
 use super::*;
-use crate::file_dialog::Answer;
-
-/// A path field a file dialog can fill.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PathField {
-    /// The capture file.
-    Capture,
-    /// The export file.
-    Export,
-}
-
-/// The export form's fields.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ExportForm {
-    /// What the file holds.
-    pub format: ExportFormat,
-    /// Only the rows the filter shows (else every row).
-    pub filtered_only: bool,
-    /// Where it goes.
-    pub path: String,
-}
-
-/// The rows an export covers, fixed when it starts.
-#[derive(Clone, Debug)]
-pub enum ExportRows {
-    /// Row ids `first..end`.
-    Range(u64, u64),
-    /// These row ids (the filtered view when the export started).
-    List(Vec<u64>),
-}
-
-impl ExportRows {
-    pub(super) fn len(&self) -> u64 {
-        match self {
-            ExportRows::Range(first, end) => end - first,
-            ExportRows::List(ids) => ids.len() as u64,
-        }
-    }
-
-    fn id(&self, index: u64) -> Option<u64> {
-        match self {
-            ExportRows::Range(first, end) => Some(first + index).filter(|id| id < end),
-            ExportRows::List(ids) => ids.get(usize::try_from(index).ok()?).copied(),
-        }
-    }
-}
-
-/// Fills a path field when its file dialog has closed.
-pub(super) fn poll_dialog(state: &mut TrafficState, language: Language) {
-    let Some((field, dialog)) = &state.picking else {
-        return;
-    };
-    let Some(answer) = dialog.poll() else {
-        return;
-    };
-    let field = *field;
-    state.picking = None;
-    match answer {
-        Answer::Picked(path) => {
-            let path = path.display().to_string();
-            match field {
-                PathField::Capture => state.capture_path = path,
-                PathField::Export => state.export_form.path = path,
-            }
-        }
-        Answer::Cancelled => {}
-        Answer::Unavailable(message) => {
-            let message = crate::i18n::errors::dialog_error_text(language, &message);
-            match field {
-                PathField::Capture => state.capture_error = Some(message),
-                PathField::Export => state.export_result = Some(Err(message)),
-            }
-        }
-    }
-}
-
-/// Hands the running export its next rows (a bounded amount per frame) and collects its end.
-pub(super) fn feed_export(state: &mut TrafficState, session: &Session, language: Language) {
-    let Some((job, rows)) = &mut state.export else {
-        return;
-    };
-    let lv = &state.log_view;
-    job.feed(|index| {
-        let row = lv.row(&session.log, rows.id(index)?, usize::MAX)?;
-        Some(ExportRow {
-            kind: row.kind,
-            peer_addr: session.peer_addr(row.peer),
-            at_micros: row.at_micros,
-            bytes: row.bytes.into_owned(),
-        })
-    });
-    let outcome = job.poll().cloned();
-    if let Some(outcome) = outcome {
-        let path = job.path();
-        state.export_result = Some(
-            outcome
-                .map(|rows| trf(language, Text::Exported, &[&rows, &path.display()]))
-                .map_err(|e| crate::i18n::errors::export_error_text(language, &e)),
-        );
-        state.export = None;
-    }
-}
 
 pub(super) fn save_ui(
     ui: &mut egui::Ui,
@@ -184,12 +84,10 @@ pub(super) fn export_ui(
             }
         }
         match &state.export_result {
-            Some(Ok(message)) => {
-                ui.label(message);
+            Some(Ok((rows, path))) => {
+                ui.label(crate::ui::tf(ui, Text::Exported, &[rows, &path.display()]));
             }
-            Some(Err(message)) => {
-                ui.colored_label(ui.visuals().error_fg_color, message);
-            }
+            Some(Err(problem)) => crate::ui::problem_ui(ui, problem),
             None => {}
         }
     });
@@ -234,12 +132,10 @@ pub(super) fn capture_ui(
         }
         let error = state.capture_error.clone().or_else(|| {
             let capture = state.capture.as_ref()?;
-            let error = capture.error()?;
-            let language = crate::ui::language(ui.ctx());
-            Some(crate::i18n::errors::capture_error_text(language, &error))
+            Some(crate::app::Problem::Capture(capture.error()?))
         });
         if let Some(error) = error {
-            ui.colored_label(ui.visuals().error_fg_color, error);
+            crate::ui::problem_ui(ui, &error);
         }
     });
 }

@@ -3,26 +3,6 @@
 
 use super::*;
 
-/// Samples the session's and its peers' counters, at most every
-/// [`crate::model::stats::SAMPLE_EVERY_S`]: this runs every frame for every session, so
-/// between samples it touches no peer (a server may list thousands).
-pub(super) fn sample_rates(state: &mut TrafficState, session: &Session) {
-    let t = steady_seconds();
-    let counters = &session.counters;
-    if !state.rates.sample(t, counters.rx_bytes, counters.tx_bytes) {
-        return;
-    }
-    for (index, peer) in session.peers.iter() {
-        if peer.connected || state.peer_rates.contains_key(&index) {
-            state
-                .peer_rates
-                .entry(index)
-                .or_default()
-                .sample(t, peer.rx_bytes, peer.tx_bytes);
-        }
-    }
-}
-
 pub(super) fn rate_text(bytes_per_s: f64) -> String {
     format!("{}/s", byte_count(bytes_per_s.max(0.0) as u64))
 }

@@ -1,92 +1,46 @@
-//! The window's application state and the glue between it and the engine:
-//! [`App::logic`](eframe::App::logic) drains engine events into the model, the `*_ui`
-//! functions in [`crate::ui`] draw it and return [`Action`]s, and [`App::perform`] turns
-//! those into commands and state changes. Settings are saved whenever they change.
+//! The window's state and everything it does besides drawing: [`App::run_logic`] (called
+//! from `eframe::App::logic`) drains engine events into the model, advances every session's
+//! log view, rates, exports, captures and file jobs, hands framings to the engine and saves
+//! the settings; [`App::perform`] carries out the [`Action`]s the drawing code in
+//! [`ui`](../ui/index.html) returns. Nothing here draws, and nothing here imports the `ui`
+//! module: each panel's state is a struct of its own here, drawn by a `ui` method there.
+//!
+//! - [`link`]: the channels to the engine thread.
+//! - [`session_list`]: the left panel's state (create form, rename, delete confirmation).
+//! - [`send_tools`]: per-session send state (history, periodic/file sends, quick commands,
+//!   on-connect and auto-reply) and what its actions do.
+//! - [`traffic`]: per-session log view state (framing, filter, capture, export, rates).
+//! - [`framing_form`], [`saving`], [`rates`]: parts of the log view's state.
+//! - [`problem`]: what went wrong, typed until drawn.
+
+pub mod framing_form;
+pub mod link;
+pub mod problem;
+mod quick_files;
+pub mod rates;
+pub mod saving;
+pub mod send_tools;
+pub mod session_list;
+pub mod traffic;
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
-use tokio::sync::mpsc;
+pub use link::{EngineLink, REPAINT_INTERVAL};
+pub use problem::{FramingFormError, Notice, Problem};
+pub use send_tools::{SendTools, ToolAction};
+pub use session_list::{CreateForm, SessionList};
+pub use traffic::{TrafficAction, TrafficState};
 
+use crate::codec::send::build_payload;
 use crate::config::{Config, ConfigStore, QuickCommand, SavedSession, ThemeChoice, ViewSettings};
-use crate::engine::{EngineError, EngineHandle, EngineSettings, EventSink, InFlight};
+use crate::engine::{EngineError, EngineSettings};
 use crate::i18n::Language;
 use crate::model::Sessions;
-use crate::protocol::{Command, Event, PeerId, SendTarget, SessionId};
-use crate::send_tools::{SendTools, ToolAction};
+use crate::protocol::{Command, PeerId, SendTarget, SessionId};
 use crate::spec::{SessionKind, SessionSpec};
-use crate::ui;
 
 /// Most events applied per frame, so a flood cannot stall a frame; the rest wait for the next.
 pub const MAX_EVENTS_PER_FRAME: usize = 100_000;
-
-/// Shortest time between two repaints caused by traffic (about 60 Hz).
-const REPAINT_INTERVAL: Duration = Duration::from_millis(15);
-
-/// The UI's two channel ends, and the engine thread if this link owns it.
-pub struct EngineLink {
-    /// Commands to the engine (never blocks).
-    pub commands: mpsc::UnboundedSender<Command>,
-    /// Events from the engine (drained with `try_recv`).
-    pub events: crossbeam_channel::Receiver<Event>,
-    /// Set by the engine's waker once it has asked for a repaint; cleared before each drain.
-    wake_pending: Arc<AtomicBool>,
-    /// Received bytes not yet applied: told back so the engine's readers pause when the
-    /// window falls behind instead of piling bytes up in the channel.
-    in_flight: InFlight,
-    /// Owned so that dropping the link (the app) shuts the engine down.
-    _engine: Option<EngineHandle>,
-}
-
-impl EngineLink {
-    /// Starts an engine whose events wake `ctx`.
-    ///
-    /// # Errors
-    /// [`EngineError`] when the runtime cannot start.
-    pub fn spawn(ctx: &egui::Context, settings: EngineSettings) -> Result<Self, EngineError> {
-        let (event_tx, events) = crossbeam_channel::unbounded();
-        let ctx = ctx.clone();
-        let wake_pending = Arc::new(AtomicBool::new(false));
-        let pending = Arc::clone(&wake_pending);
-        // One wake-up per frame at most: a flood of events becomes one repaint, at most
-        // one every REPAINT_INTERVAL, instead of a repaint request per packet.
-        let wake = Arc::new(move || {
-            if !pending.swap(true, Ordering::AcqRel) {
-                ctx.request_repaint_after(REPAINT_INTERVAL);
-            }
-        });
-        let in_flight = InFlight::default();
-        let sink = EventSink::new(event_tx, wake).with_in_flight(in_flight.clone());
-        let engine = EngineHandle::spawn_with(sink, settings)?;
-        Ok(Self {
-            commands: engine.sender(),
-            events,
-            wake_pending,
-            in_flight,
-            _engine: Some(engine),
-        })
-    }
-
-    /// A link over channels someone else serves (tests that watch the commands).
-    pub fn from_channels(
-        commands: mpsc::UnboundedSender<Command>,
-        events: crossbeam_channel::Receiver<Event>,
-    ) -> Self {
-        Self {
-            commands,
-            events,
-            wake_pending: Arc::new(AtomicBool::new(false)),
-            in_flight: InFlight::default(),
-            _engine: None,
-        }
-    }
-
-    fn send(&self, command: Command) {
-        self.commands.send(command).ok(); // engine is gone; the window shows sessions as they were
-    }
-}
 
 /// What the user asked for in one frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,7 +70,7 @@ pub enum Action {
     /// Hide a notice.
     DismissNotice(usize),
     /// Something in a session's log view: capture, ...
-    Traffic(SessionId, ui::traffic_view::TrafficAction),
+    Traffic(SessionId, TrafficAction),
     /// A send-tools action (quick commands, periodic/file send, auto-reply) of a session.
     Tool(SessionId, ToolAction),
     /// Ask before deleting a session (the Delete key, the context menu).
@@ -137,36 +91,7 @@ pub enum Action {
     SetLanguage(Language),
 }
 
-/// The create-session form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CreateForm {
-    /// The kind being created.
-    pub kind: SessionKind,
-    /// Host field.
-    pub host: String,
-    /// Port field.
-    pub port: String,
-    /// Options field, written as in a spec (`insecure,timeout=3000`); shown only for kinds
-    /// that take options.
-    pub options: String,
-    /// Why the last submit was refused.
-    pub error: Option<String>,
-}
-
-impl CreateForm {
-    /// A form with the kind's defaults (servers 0.0.0.0:6001, clients 127.0.0.1:6001).
-    pub fn new(kind: SessionKind) -> Self {
-        Self {
-            kind,
-            host: kind.default_host().to_string(),
-            port: "6001".to_string(),
-            options: String::new(),
-            error: None,
-        }
-    }
-}
-
-/// Per-session state of the right panel.
+/// Per-session state of the send box, and which log rows are selected.
 #[derive(Debug)]
 pub struct SessionView {
     /// The send box's text.
@@ -178,7 +103,7 @@ pub struct SessionView {
     /// The other end of a Shift+click range selection; `None` when one entry is selected.
     pub selection_extent: Option<u64>,
     /// Why the send box's content cannot be sent (shown inline).
-    pub send_error: Option<String>,
+    pub send_error: Option<Problem>,
     /// History, periodic/file sends, quick commands, auto-reply.
     pub tools: SendTools,
     /// The name shown in the session list instead of the address; empty means none.
@@ -208,24 +133,23 @@ pub struct App {
     pub selected: Option<SessionId>,
     /// Log and send settings.
     pub view: ViewSettings,
-    /// The create form, when open.
-    pub create_form: Option<CreateForm>,
-    /// Per-session right-panel state.
+    /// The session list's own state: create form, rename field, delete confirmation.
+    pub list: SessionList,
+    /// Per-session send box and tools state.
     pub views: HashMap<SessionId, SessionView>,
     /// Messages for the user (settings problems), shown until dismissed.
-    pub notices: Vec<String>,
+    pub notices: Vec<Notice>,
     /// Per-session log view state: framing, filter, search, pause, capture, rates.
-    pub traffic: HashMap<SessionId, ui::traffic_view::TrafficState>,
+    pub traffic: HashMap<SessionId, TrafficState>,
     /// Quick commands shown for every session.
     pub quick_commands: Vec<QuickCommand>,
-    /// The session whose deletion waits for a confirmation.
-    pub confirm_delete: Option<SessionId>,
-    /// The session being renamed and the name typed so far.
-    pub renaming: Option<(SessionId, String)>,
     /// This machine's addresses (no loopback), shown in the first-run hint; read once.
     pub local_addresses: Vec<std::net::IpAddr>,
     /// Total receive/send rates shown in the status bar.
-    pub rates: ui::status_bar::RateMeter,
+    pub rates: rates::RateMeter,
+    /// Where proposed capture and export files go (made owner-only when first used); `None`
+    /// without a home directory.
+    pub files_dir: Option<std::path::PathBuf>,
     store: Option<ConfigStore>,
     saved: Option<Config>,
     /// When the config was last written, to space out saves while a window or panel is
@@ -253,33 +177,33 @@ impl App {
 
     /// An app over an existing link.
     pub fn new(link: EngineLink, store: Option<ConfigStore>, startup: Vec<SessionSpec>) -> Self {
+        let files_dir = crate::private_files::saved_files_dir(store.as_ref());
         let mut app = Self {
             link,
             sessions: Sessions::default(),
             selected: None,
             view: ViewSettings::default(),
-            create_form: None,
+            list: SessionList::default(),
             views: HashMap::new(),
             notices: Vec::new(),
             traffic: HashMap::new(),
             quick_commands: Vec::new(),
-            confirm_delete: None,
-            renaming: None,
             local_addresses: local_addresses(),
-            rates: ui::status_bar::RateMeter::default(),
+            rates: rates::RateMeter::default(),
+            files_dir,
             store,
             saved: None,
             last_save: None,
         };
         let loaded = app.store.as_ref().map(ConfigStore::load);
         if let Some(loaded) = loaded {
-            app.notices.extend(loaded.notice);
+            app.notices.extend(loaded.notice.map(Notice::Config));
             app.restore(&loaded.config);
             app.saved = Some(loaded.config);
         }
         for spec in startup {
             let existing = app.sessions.iter().find(|s| s.spec == spec).map(|s| s.id);
-            let id = existing.unwrap_or_else(|| app.sessions.create(spec));
+            let id = existing.unwrap_or_else(|| app.create_session(spec));
             if app.sessions.get(id).is_some_and(|s| !s.is_active()) {
                 app.start_session(id);
             }
@@ -291,33 +215,54 @@ impl App {
         app
     }
 
+    /// A new session in the model with its log view state.
+    fn create_session(&mut self, spec: SessionSpec) -> SessionId {
+        let id = self.sessions.create(spec);
+        self.traffic
+            .insert(id, TrafficState::new(self.files_dir.as_deref()));
+        id
+    }
+
+    /// The log view state of session `id`.
+    pub fn traffic_of(&mut self, id: SessionId) -> &mut TrafficState {
+        let files_dir = self.files_dir.as_deref();
+        self.traffic
+            .entry(id)
+            .or_insert_with(|| TrafficState::new(files_dir))
+    }
+
     fn restore(&mut self, config: &Config) {
         self.view = config.view;
         self.quick_commands = config.quick_commands.clone();
         for saved in &config.sessions {
             match saved.spec.parse::<SessionSpec>() {
                 Ok(spec) => {
-                    let id = self.sessions.create(spec);
+                    let id = self.create_session(spec);
                     self.view_of(id).tools = SendTools::from_saved(saved);
                     self.view_of(id).name.clone_from(&saved.name);
-                    ui::traffic_view::restore_framing(self, id, &saved.framing);
+                    self.restore_framing(id, &saved.framing);
                     self.apply_reactions(id);
                     if saved.running {
                         self.start_session(id);
                     }
                 }
-                Err(e) => {
-                    let notice = crate::i18n::trf(
-                        self.language(),
-                        crate::i18n::Text::SavedSessionSkipped,
-                        &[
-                            &saved.spec,
-                            &crate::i18n::errors::spec_error_text(self.language(), &e),
-                        ],
-                    );
-                    self.notices.push(notice);
-                }
+                Err(error) => self.notices.push(Notice::SavedSessionSkipped {
+                    spec: saved.spec.clone(),
+                    error,
+                }),
             }
+        }
+    }
+
+    /// Sets a restored session's framing from its saved text (`len:u32le`, ...); an
+    /// unreadable one is reported as a notice and the session shows raw reads.
+    pub fn restore_framing(&mut self, id: SessionId, saved: &str) {
+        if saved.trim().is_empty() {
+            return;
+        }
+        match saved.parse() {
+            Ok(framing) => self.traffic_of(id).set_framing(framing),
+            Err(e) => self.notices.push(Notice::SavedFramingUnused(e)),
         }
     }
 
@@ -373,22 +318,46 @@ impl App {
             return;
         }
         if let Err(e) = store.save(&current) {
-            let notice =
-                crate::i18n::trf(self.language(), crate::i18n::Text::ConfigSaveFailed, &[&e]);
-            self.notices.push(notice);
+            let reason = match e {
+                crate::config::ConfigError::Write { source, .. } => source.to_string(),
+                crate::config::ConfigError::Encode(e) => e.to_string(),
+            };
+            self.notices.push(Notice::SaveFailed {
+                path: store.path(),
+                reason,
+            });
         }
         self.saved = Some(current);
         self.last_save = Some(std::time::Instant::now());
+    }
+
+    /// Everything the window does each frame besides drawing: applies engine events, advances
+    /// every session's log view, rates, exports, captures and file jobs, hands changed
+    /// framings to the engine and saves changed settings. Asks `ctx` for another frame when
+    /// some of it has more to do.
+    pub fn run_logic(&mut self, ctx: &egui::Context) {
+        if self.drain_events() {
+            ctx.request_repaint_after(REPAINT_INTERVAL);
+        }
+        self.poll_file_dialogs();
+        self.poll_quick_files(ctx);
+        self.rates.sample(&self.sessions);
+        if self.rates.running() {
+            ctx.request_repaint_after(std::time::Duration::from_secs(1));
+        }
+        traffic::background(ctx, self);
+        self.sync_reply_framing();
+        self.save_if_changed(ctx);
     }
 
     /// Applies pending engine events to the model (at most [`MAX_EVENTS_PER_FRAME`]);
     /// returns whether more are waiting.
     pub fn drain_events(&mut self) -> bool {
         // Re-arm the waker first: an event sent after this point wakes the UI again.
-        self.link.wake_pending.store(false, Ordering::Release);
+        self.link.rearm();
         for event in self.link.events.try_iter().take(MAX_EVENTS_PER_FRAME) {
-            self.link.in_flight.taken(event.received_len());
-            crate::send_tools::track(&mut self.views, &event);
+            self.link.taken(event.received_len());
+            send_tools::track(&mut self.views, &event);
             // Capture is fed from the event stream, so it keeps what the log may evict.
             if let Some(capture) = self
                 .traffic
@@ -402,7 +371,7 @@ impl App {
         !self.link.events.is_empty()
     }
 
-    /// The right-panel state of a session.
+    /// The send box state of a session.
     pub fn view_of(&mut self, id: SessionId) -> &mut SessionView {
         self.views.entry(id).or_default()
     }
@@ -424,18 +393,18 @@ impl App {
     /// Carries out what the user asked for.
     pub fn perform(&mut self, action: Action) {
         match action {
-            Action::OpenCreateForm(kind) => self.create_form = Some(CreateForm::new(kind)),
-            Action::CancelCreateForm => self.create_form = None,
+            Action::OpenCreateForm(kind) => self.list.create_form = Some(CreateForm::new(kind)),
+            Action::CancelCreateForm => self.list.create_form = None,
             Action::CreateSession(spec) => {
-                self.create_form = None;
-                let id = self.sessions.create(spec);
+                self.list.create_form = None;
+                let id = self.create_session(spec);
                 self.start_session(id);
                 self.selected = Some(id);
             }
             Action::Start(id) => self.start_session(id),
             Action::Stop(id) => self.link.send(Command::Stop { id }),
             Action::Delete(id) => {
-                self.confirm_delete = None;
+                self.list.confirm_delete = None;
                 self.link.send(Command::Stop { id });
                 self.sessions.remove(id);
                 self.views.remove(&id);
@@ -450,7 +419,7 @@ impl App {
                 self.view_of(id).target = SendTarget::Peer(peer);
             }
             Action::Disconnect(id, peer) => self.link.send(Command::DisconnectPeer { id, peer }),
-            Action::Send(id) => self.send_from_box(id),
+            Action::Send(id) => self.send_box_payload(id),
             Action::ClearLog(id) => {
                 if let Some(session) = self.sessions.get_mut(id) {
                     session.log.clear();
@@ -468,21 +437,21 @@ impl App {
                 }
             }
             Action::Tool(id, action) => self.perform_tool(id, action),
-            Action::ConfirmDelete(id) => self.confirm_delete = Some(id),
-            Action::CancelDelete => self.confirm_delete = None,
+            Action::ConfirmDelete(id) => self.list.confirm_delete = Some(id),
+            Action::CancelDelete => self.list.confirm_delete = None,
             Action::Duplicate(id) => self.duplicate(id),
             Action::BeginRename(id) => {
                 let name = self.views.get(&id).map(|v| v.name.clone());
-                self.renaming = Some((id, name.unwrap_or_default()));
+                self.list.renaming = Some((id, name.unwrap_or_default()));
             }
-            Action::CancelRename => self.renaming = None,
+            Action::CancelRename => self.list.renaming = None,
             Action::Rename(id, name) => {
                 self.view_of(id).name = name.trim().to_string();
-                self.renaming = None;
+                self.list.renaming = None;
             }
             Action::SetTheme(theme) => self.view.theme = theme,
             Action::SetLanguage(language) => self.view.language = Some(language),
-            Action::Traffic(id, action) => ui::traffic_view::perform(self, id, action),
+            Action::Traffic(id, action) => self.perform_traffic(id, action),
         }
     }
 
@@ -491,7 +460,7 @@ impl App {
         let Some(spec) = self.sessions.get(id).map(|s| s.spec.clone()) else {
             return;
         };
-        let copy = self.sessions.create(spec);
+        let copy = self.create_session(spec);
         if let Some(view) = self.views.get(&id) {
             let saved = SavedSession {
                 quick_commands: view.tools.quick_commands.clone(),
@@ -509,12 +478,8 @@ impl App {
             copy_view.name = name;
             self.apply_reactions(copy);
         }
-        if let Some(framing) = self
-            .traffic
-            .get(&id)
-            .map(|t| t.log_view.framing().to_string())
-        {
-            ui::traffic_view::restore_framing(self, copy, &framing);
+        if let Some(framing) = self.traffic.get(&id).map(|t| t.log_view.framing()) {
+            self.traffic_of(copy).set_framing(framing);
         }
         self.selected = Some(copy);
     }
@@ -524,8 +489,24 @@ impl App {
         self.view.language.unwrap_or_default()
     }
 
-    fn send_from_box(&mut self, id: SessionId) {
-        self.send_box_payload(id);
+    /// Sends the send box's content through the pipeline to every target and remembers it.
+    fn send_box_payload(&mut self, id: SessionId) {
+        let options = self.view.send_options();
+        let view = self.view_of(id);
+        let text = view.send_text.clone();
+        match build_payload(&text, &options) {
+            Ok(bytes) => {
+                view.send_error = None;
+                view.tools.remember(&text);
+                let data = bytes::Bytes::from(bytes);
+                let targets = send_tools::targets(view);
+                for target in targets {
+                    let data = data.clone();
+                    self.command(Command::Send { id, target, data });
+                }
+            }
+            Err(e) => view.send_error = Some(Problem::Send(e)),
+        }
     }
 }
 
@@ -559,28 +540,4 @@ fn only_sizes_differ(a: &Config, b: &Config) -> bool {
         c
     };
     without_sizes(a) == without_sizes(b)
-}
-
-impl eframe::App for App {
-    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        if self.drain_events() {
-            ctx.request_repaint_after(REPAINT_INTERVAL);
-        }
-        self.poll_file_dialogs();
-        self.save_if_changed(ctx);
-    }
-
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        let size = ui
-            .ctx()
-            .input(|i| i.viewport().inner_rect.map(|r| r.size()));
-        if let Some(size) = size.filter(|s| s.x >= 1.0 && s.y >= 1.0) {
-            self.view.window_size = Some((size.x.round() as u32, size.y.round() as u32));
-        }
-        let actions = ui::window_ui(ui, self);
-        for action in actions {
-            self.perform(action);
-        }
-        self.sync_reply_framing();
-    }
 }

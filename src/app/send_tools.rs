@@ -13,13 +13,13 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 
-use crate::app::{App, SessionView};
+use crate::app::quick_files::QuickFileJob;
+use crate::app::{App, Problem, SessionView};
 use crate::codec::framing::Framing;
 use crate::codec::reply::{ReplyRule, RuleSet};
 use crate::codec::send::{SendOptions, build_payload};
-use crate::config::{CONFIG_VERSION, OnConnect, QuickCommand, QuickCommandFile, SavedSession};
-use crate::i18n::messages::Render;
-use crate::i18n::{Language, Text, tr, trf};
+use crate::config::{OnConnect, QuickCommand, SavedSession};
+use crate::i18n::{Text, tr};
 use crate::protocol::{
     Command, Event, JobId, JobOutcome, PeerId, Reactions, SendTarget, SessionId,
 };
@@ -47,14 +47,15 @@ impl JobView {
         (done, total)
     }
 
-    /// One line on how it ended, once every job has, in `language`.
-    pub fn outcome_text(&self, language: Language) -> Option<String> {
+    /// How the jobs ended, once every one has: the first failure, else stopped (any was
+    /// cancelled) or done.
+    pub fn ended(&self) -> Option<JobEnd> {
         if self.running() || self.jobs.is_empty() {
             return None;
         }
         let failed = self.jobs.values().find_map(|(_, _, end)| match end {
-            Some(JobOutcome::Failed(why)) => Some(why.render(language)),
-            Some(JobOutcome::FileFailed(why)) => Some(why.render(language)),
+            Some(JobOutcome::Failed(why)) => Some(JobEnd::Failed(why.clone())),
+            Some(JobOutcome::FileFailed(why)) => Some(JobEnd::FileFailed(why.clone())),
             _ => None,
         });
         let cancelled = self
@@ -62,11 +63,24 @@ impl JobView {
             .values()
             .any(|(_, _, end)| *end == Some(JobOutcome::Cancelled));
         Some(match (failed, cancelled) {
-            (Some(why), _) => trf(language, Text::JobFailed, &[&why]),
-            (None, true) => tr(language, Text::JobStopped).to_string(),
-            (None, false) => tr(language, Text::JobDone).to_string(),
+            (Some(failed), _) => failed,
+            (None, true) => JobEnd::Stopped,
+            (None, false) => JobEnd::Done,
         })
     }
+}
+
+/// How a background send ended, over all its targets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobEnd {
+    /// Every job sent all there was.
+    Done,
+    /// The user stopped it.
+    Stopped,
+    /// A job could not go on.
+    Failed(crate::protocol::JobFailure),
+    /// A file send's file could not be opened or read.
+    FileFailed(crate::protocol::FileError),
 }
 
 /// Per-session power-send state of the window.
@@ -90,6 +104,8 @@ pub struct SendTools {
     pub file: JobView,
     /// A file dialog running on its own thread.
     pub picking: Option<crate::file_dialog::PendingDialog>,
+    /// Quick commands being read from or written to a file.
+    pub quick_file_job: Option<QuickFileJob>,
     /// This session's own quick commands.
     pub quick_commands: Vec<QuickCommand>,
     /// Index of the quick command being edited (`(global, index)`).
@@ -99,9 +115,9 @@ pub struct SendTools {
     /// Payload sent on connect.
     pub on_connect: OnConnect,
     /// Why the rules or on-connect payload cannot be used (shown inline, not sent).
-    pub reactions_error: Option<String>,
+    pub reactions_error: Option<Problem>,
     /// Why the last tool action failed (periodic/file/quick command), shown inline.
-    pub tools_error: Option<String>,
+    pub tools_error: Option<Problem>,
     /// Path field for quick command import/export.
     pub quick_file_path: String,
     /// The framing last handed to the engine for auto-reply (the log's framing).
@@ -121,6 +137,7 @@ impl Default for SendTools {
             file_path: String::new(),
             file: JobView::default(),
             picking: None,
+            quick_file_job: None,
             quick_commands: Vec::new(),
             editing: None,
             rules: Vec::new(),
@@ -184,16 +201,12 @@ impl SendTools {
     /// The reactions to hand to the engine, or why they cannot be used.
     ///
     /// # Errors
-    /// A message in `language` naming the bad rule or the on-connect payload's problem.
-    pub fn reactions(&self, language: Language) -> Result<Reactions, String> {
-        RuleSet::compile(&self.rules)
-            .map_err(|e| crate::i18n::errors::rule_error_text(language, &e))?;
+    /// [`Problem::Rule`] naming the bad rule, or [`Problem::OnConnect`].
+    pub fn reactions(&self) -> Result<Reactions, Problem> {
+        RuleSet::compile(&self.rules).map_err(Problem::Rule)?;
         let on_connect = if self.on_connect.enabled {
-            let bytes =
-                build_payload(&self.on_connect.payload, &self.on_connect.options).map_err(|e| {
-                    let why = crate::i18n::errors::send_error_text(language, &e);
-                    trf(language, Text::OnConnectError, &[&why])
-                })?;
+            let bytes = build_payload(&self.on_connect.payload, &self.on_connect.options)
+                .map_err(Problem::OnConnect)?;
             Some(Bytes::from(bytes))
         } else {
             None
@@ -304,32 +317,10 @@ pub fn track(views: &mut HashMap<SessionId, SessionView>, event: &Event) {
 }
 
 impl App {
-    /// Sends the send box's content through the pipeline to every target and remembers it.
-    pub(crate) fn send_box_payload(&mut self, id: SessionId) {
-        let language = self.language();
-        let options = self.view.send_options();
-        let view = self.view_of(id);
-        let text = view.send_text.clone();
-        match build_payload(&text, &options) {
-            Ok(bytes) => {
-                view.send_error = None;
-                view.tools.remember(&text);
-                let data = Bytes::from(bytes);
-                let targets = targets(view);
-                for target in targets {
-                    let data = data.clone();
-                    self.command(Command::Send { id, target, data });
-                }
-            }
-            Err(e) => view.send_error = Some(crate::i18n::errors::send_error_text(language, &e)),
-        }
-    }
-
     /// Hands the session's reactions to the engine, or shows why they cannot be used.
     pub(crate) fn apply_reactions(&mut self, id: SessionId) {
-        let language = self.language();
         let tools = &mut self.view_of(id).tools;
-        match tools.reactions(language) {
+        match tools.reactions() {
             Ok(reactions) => {
                 tools.reactions_error = None;
                 self.command(Command::SetReactions { id, reactions });
@@ -379,13 +370,11 @@ impl App {
                             self.command(Command::Send { id, target, data });
                         }
                     }
-                    Err(e) => {
-                        let why = crate::i18n::errors::send_error_text(language, &e);
-                        self.view_of(id).tools.tools_error = Some(trf(
-                            language,
-                            Text::QuickCommandError,
-                            &[&command.name, &why],
-                        ));
+                    Err(error) => {
+                        self.view_of(id).tools.tools_error = Some(Problem::QuickCommand {
+                            name: command.name,
+                            error,
+                        });
                     }
                 }
             }
@@ -437,39 +426,8 @@ impl App {
                 }
             }
             ToolAction::EditQuick(editing) => self.view_of(id).tools.editing = editing,
-            ToolAction::ExportQuick(path) => {
-                let mut quick_commands = self.quick_commands.clone();
-                quick_commands.extend(self.view_of(id).tools.quick_commands.iter().cloned());
-                let file = QuickCommandFile {
-                    version: CONFIG_VERSION,
-                    quick_commands,
-                };
-                let written = ron::ser::to_string_pretty(&file, ron::ser::PrettyConfig::default())
-                    .map_err(|e| e.to_string())
-                    .and_then(|text| std::fs::write(&path, text).map_err(|e| e.to_string()));
-                if let Err(e) = written {
-                    self.view_of(id).tools.tools_error =
-                        Some(trf(language, Text::CannotExportTo, &[&path.display(), &e]));
-                }
-            }
-            ToolAction::ImportQuick(path) => {
-                let read = std::fs::read_to_string(&path)
-                    .map_err(|e| e.to_string())
-                    .and_then(|text| {
-                        ron::from_str::<QuickCommandFile>(&text).map_err(|e| e.to_string())
-                    });
-                match read {
-                    Ok(file) => self
-                        .view_of(id)
-                        .tools
-                        .quick_commands
-                        .extend(file.quick_commands),
-                    Err(e) => {
-                        self.view_of(id).tools.tools_error =
-                            Some(trf(language, Text::CannotImport, &[&path.display(), &e]));
-                    }
-                }
-            }
+            ToolAction::ExportQuick(path) => self.export_quick(id, path),
+            ToolAction::ImportQuick(path) => self.import_quick(id, path),
             ToolAction::StartPeriodic => self.start_periodic(id),
             ToolAction::StopPeriodic => {
                 let jobs: Vec<JobId> = self
@@ -490,17 +448,14 @@ impl App {
                 };
                 match crate::file_dialog::PendingDialog::spawn(kind) {
                     Ok(dialog) => self.view_of(id).tools.picking = Some(dialog),
-                    Err(message) => {
-                        self.view_of(id).tools.tools_error =
-                            Some(crate::i18n::errors::dialog_error_text(language, &message));
-                    }
+                    Err(e) => self.view_of(id).tools.tools_error = Some(Problem::Dialog(e)),
                 }
             }
             ToolAction::SendFile => {
                 let view = self.view_of(id);
                 let path = PathBuf::from(view.tools.file_path.trim());
                 if view.tools.file_path.trim().is_empty() {
-                    view.tools.tools_error = Some(tr(language, Text::ChooseFileFirst).to_string());
+                    view.tools.tools_error = Some(Problem::ChooseFileFirst);
                     return;
                 }
                 view.tools.file = JobView::default();
@@ -538,13 +493,12 @@ impl App {
     }
 
     fn start_periodic(&mut self, id: SessionId) {
-        let language = self.language();
         let options: SendOptions = self.view.send_options();
         let view = self.view_of(id);
         let interval_ms = match view.tools.periodic_interval_ms.trim().parse::<u64>() {
             Ok(ms) if ms >= 1 => ms,
             _ => {
-                view.tools.tools_error = Some(tr(language, Text::BadInterval).to_string());
+                view.tools.tools_error = Some(Problem::BadInterval);
                 return;
             }
         };
@@ -554,7 +508,7 @@ impl App {
                 Ok(0) => None,
                 Ok(n) => Some(n),
                 Err(_) => {
-                    view.tools.tools_error = Some(tr(language, Text::BadCount).to_string());
+                    view.tools.tools_error = Some(Problem::BadCount);
                     return;
                 }
             },
@@ -562,7 +516,7 @@ impl App {
         let data = match build_payload(&view.send_text, &options) {
             Ok(bytes) => Bytes::from(bytes),
             Err(e) => {
-                view.send_error = Some(crate::i18n::errors::send_error_text(language, &e));
+                view.send_error = Some(Problem::Send(e));
                 return;
             }
         };
@@ -589,7 +543,6 @@ impl App {
 
     /// Picks up a file dialog's answer, if it has come.
     pub(crate) fn poll_file_dialogs(&mut self) {
-        let language = self.language();
         for view in self.views.values_mut() {
             let Some(answer) = view.tools.picking.as_ref().and_then(|d| d.poll()) else {
                 continue;
@@ -600,9 +553,8 @@ impl App {
                     view.tools.file_path = path.display().to_string();
                 }
                 crate::file_dialog::Answer::Cancelled => {}
-                crate::file_dialog::Answer::Unavailable(message) => {
-                    view.tools.tools_error =
-                        Some(crate::i18n::errors::dialog_error_text(language, &message));
+                crate::file_dialog::Answer::Unavailable(e) => {
+                    view.tools.tools_error = Some(Problem::Dialog(e));
                 }
             }
         }
@@ -639,12 +591,9 @@ mod tests {
             .insert(JobId(2), (10, Some(10), Some(JobOutcome::Completed)));
         assert!(view.running());
         assert_eq!(view.progress(), (15, Some(20)));
-        assert_eq!(view.outcome_text(Language::English), None);
+        assert_eq!(view.ended(), None);
         view.jobs
             .insert(JobId(1), (5, Some(10), Some(JobOutcome::Cancelled)));
-        assert_eq!(
-            view.outcome_text(Language::English).as_deref(),
-            Some("stopped")
-        );
+        assert_eq!(view.ended(), Some(JobEnd::Stopped));
     }
 }
