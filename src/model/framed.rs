@@ -161,6 +161,11 @@ impl FramedView {
                         Self::emit(&mut self.rows, stream, *key, &mut self.units);
                     }
                 }
+                if ends {
+                    // Nothing more comes on them: keep nothing per peer that came and went.
+                    self.streams
+                        .retain(|key, _| key.0 != entry.peer && entry.peer != NO_PEER);
+                }
                 self.rows.push_back(FrameRow {
                     kind: entry.kind,
                     peer: entry.peer,
@@ -548,6 +553,7 @@ mod tests {
         assert_eq!(after[5], (Rx, b"e\n".to_vec(), "incomplete"));
         assert_eq!(after[6], (Info, closed.to_bytes(), ""));
         assert_eq!(view.pending_bytes(), 0);
+        assert!(view.streams.is_empty(), "nothing kept for a peer that left");
     }
 
     #[test]
