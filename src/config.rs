@@ -12,8 +12,10 @@ use crate::codec::reply::ReplyRule;
 use crate::codec::send::{LineEnding, SendOptions};
 use crate::codec::text::TextEncoding;
 
-/// The version written into the file.
-pub const CONFIG_VERSION: u32 = 1;
+/// The version written into the file. 2: send options and the encoding are per session
+/// ([`SavedSession::settings`]); version 1 files had them once for all sessions in `view` and
+/// are migrated when read ([`migrate_v1`]).
+pub const CONFIG_VERSION: u32 = 2;
 
 /// Environment variable that overrides the config directory (tests, portable installs).
 pub const CONFIG_DIR_ENV: &str = "SOCKDBG_CONFIG_DIR";
@@ -99,28 +101,66 @@ pub struct SavedSession {
     pub framing: String,
     /// The name shown in the session list instead of the spec; empty means none.
     pub name: String,
+    /// Its encoding and send options.
+    pub settings: SessionSettings,
 }
 
-/// Settings of the log view and the send box.
+/// How one session turns bytes into text and text into bytes: one encoding both ways (unless
+/// split), and the send box's options. Saved with the session, so a checksum or hex send set
+/// on one session never applies to another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionSettings {
+    /// Decodes the log and encodes what is sent (unless [`Self::send_encoding`] is set).
+    pub encoding: TextEncoding,
+    /// Encodes what is sent when it differs from the log's (the rare split case).
+    pub send_encoding: Option<TextEncoding>,
+    /// The send box takes hex (true) or text (false).
+    pub send_hex: bool,
+    /// The send box replaces `\r \n \t \\ \0 \xNN` in text.
+    pub send_escapes: bool,
+    /// Appended to what the send box sends.
+    pub line_ending: LineEnding,
+    /// Appended last to what the send box sends.
+    pub checksum: Checksum,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            encoding: TextEncoding::Utf8,
+            send_encoding: None,
+            send_hex: false,
+            send_escapes: true,
+            line_ending: LineEnding::None,
+            checksum: Checksum::None,
+        }
+    }
+}
+
+impl SessionSettings {
+    /// The send box's pipeline.
+    pub fn send_options(&self) -> SendOptions {
+        SendOptions {
+            hex: self.send_hex,
+            encoding: self.send_encoding.unwrap_or(self.encoding),
+            escapes: self.send_escapes,
+            line_ending: self.line_ending,
+            checksum: self.checksum,
+        }
+    }
+}
+
+/// Settings of the window and the log view, the same for every session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ViewSettings {
     /// Log shows hex (true) or decoded text (false).
     pub log_hex: bool,
-    /// Encoding used to decode the log's text.
-    pub log_encoding: TextEncoding,
-    /// Send box takes hex (true) or text (false).
-    pub send_hex: bool,
-    /// Encoding used to encode the send box's text.
-    pub send_encoding: TextEncoding,
     /// Log follows new entries.
     pub auto_scroll: bool,
-    /// Send box replaces `\r \n \t \\ \0 \xNN` in text.
-    pub send_escapes: bool,
-    /// Appended to what the send box sends.
-    pub send_line_ending: LineEnding,
-    /// Appended last to what the send box sends.
-    pub send_checksum: Checksum,
+    /// The settings the last used session had: a new session starts from them.
+    pub new_session: SessionSettings,
     /// The quick commands / on-connect / auto-reply panel is open.
     pub send_tools_open: bool,
     /// Light, dark, or as the system says.
@@ -188,30 +228,12 @@ impl ThemeChoice {
     pub const ALL: [Self; 3] = [Self::System, Self::Light, Self::Dark];
 }
 
-impl ViewSettings {
-    /// The send box's pipeline settings.
-    pub fn send_options(&self) -> SendOptions {
-        SendOptions {
-            hex: self.send_hex,
-            encoding: self.send_encoding,
-            escapes: self.send_escapes,
-            line_ending: self.send_line_ending,
-            checksum: self.send_checksum,
-        }
-    }
-}
-
 impl Default for ViewSettings {
     fn default() -> Self {
         Self {
             log_hex: false,
-            log_encoding: TextEncoding::Utf8,
-            send_hex: false,
-            send_encoding: TextEncoding::Utf8,
             auto_scroll: true,
-            send_escapes: true,
-            send_line_ending: LineEnding::None,
-            send_checksum: Checksum::None,
+            new_session: SessionSettings::default(),
             send_tools_open: true,
             theme: ThemeChoice::System,
             language: None,
@@ -221,6 +243,60 @@ impl Default for ViewSettings {
             show_stats: false,
         }
     }
+}
+
+/// The view settings of a version 1 file that version 2 keeps per session.
+#[derive(Deserialize)]
+#[serde(default)]
+struct V1View {
+    log_encoding: TextEncoding,
+    send_hex: bool,
+    send_encoding: TextEncoding,
+    send_escapes: bool,
+    send_line_ending: LineEnding,
+    send_checksum: Checksum,
+}
+
+impl Default for V1View {
+    fn default() -> Self {
+        Self {
+            log_encoding: TextEncoding::Utf8,
+            send_hex: false,
+            send_encoding: TextEncoding::Utf8,
+            send_escapes: true,
+            send_line_ending: LineEnding::None,
+            send_checksum: Checksum::None,
+        }
+    }
+}
+
+/// A version 1 file as far as the migration reads it.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct V1File {
+    view: V1View,
+}
+
+/// A version 1 config (`text`, read as `config`) as version 2: the send options and
+/// encodings it had once for all sessions become each session's own, and the settings new
+/// sessions start from.
+pub fn migrate_v1(text: &str, mut config: Config) -> Config {
+    // A field version 1 had is read again; one that does not parse keeps its default.
+    let old = ron::from_str::<V1File>(text).unwrap_or_default().view;
+    let settings = SessionSettings {
+        encoding: old.log_encoding,
+        send_encoding: (old.send_encoding != old.log_encoding).then_some(old.send_encoding),
+        send_hex: old.send_hex,
+        send_escapes: old.send_escapes,
+        line_ending: old.send_line_ending,
+        checksum: old.send_checksum,
+    };
+    for session in &mut config.sessions {
+        session.settings = settings;
+    }
+    config.view.new_session = settings;
+    config.version = CONFIG_VERSION;
+    config
 }
 
 /// Why the config could not be saved.
@@ -343,6 +419,10 @@ impl ConfigStore {
             Ok(config) if config.version > CONFIG_VERSION => {
                 self.set_aside(&path, ConfigProblem::Newer(config.version))
             }
+            Ok(config) if config.version < 2 => Loaded {
+                config: migrate_v1(&text, config),
+                notice: None,
+            },
             Ok(config) => Loaded {
                 config,
                 notice: None,
@@ -413,7 +493,6 @@ mod tests {
             }],
             view: ViewSettings {
                 log_hex: true,
-                log_encoding: TextEncoding::Gbk,
                 timestamps: TimestampMode::Relative,
                 show_stats: true,
                 ..ViewSettings::default()
@@ -479,10 +558,21 @@ mod tests {
                     },
                 },
                 framing: "len:u32le,offset=2".into(),
+                settings: SessionSettings {
+                    encoding: TextEncoding::Gbk,
+                    send_encoding: Some(TextEncoding::Utf8),
+                    send_hex: true,
+                    line_ending: LineEnding::Lf,
+                    checksum: Checksum::Crc32,
+                    ..SessionSettings::default()
+                },
             }],
             view: ViewSettings {
-                send_line_ending: LineEnding::Lf,
-                send_checksum: Checksum::Crc32,
+                new_session: SessionSettings {
+                    line_ending: LineEnding::Lf,
+                    checksum: Checksum::Crc32,
+                    ..SessionSettings::default()
+                },
                 theme: ThemeChoice::Dark,
                 language: Some(crate::i18n::Language::Chinese),
                 window_size: Some((1024, 700)),
@@ -529,6 +619,47 @@ mod tests {
                 text
             );
         }
+    }
+
+    #[test]
+    fn a_version_1_file_gives_every_session_the_old_global_send_options() {
+        let dir = temp_dir("v1");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let store = ConfigStore::at(&dir);
+        let v1 = r#"(version: 1,
+            view: (log_hex: true, log_encoding: Gbk, send_hex: true, send_encoding: Utf8,
+                   send_escapes: false, send_line_ending: CrLf, send_checksum: Crc16Modbus,
+                   send_tools_open: false),
+            sessions: [(spec: "tcp-server:0.0.0.0:6001", running: true),
+                       (spec: "udp-client:127.0.0.1:7000", framing: "delim:0a")])"#;
+        std::fs::write(store.path(), v1).expect("write");
+        let loaded = store.load();
+        assert!(loaded.notice.is_none(), "{:?}", loaded.notice);
+        let config = loaded.config;
+        let expected = SessionSettings {
+            encoding: TextEncoding::Gbk,
+            send_encoding: Some(TextEncoding::Utf8),
+            send_hex: true,
+            send_escapes: false,
+            line_ending: LineEnding::CrLf,
+            checksum: Checksum::Crc16Modbus,
+        };
+        assert_eq!(config.version, CONFIG_VERSION);
+        assert_eq!(config.sessions.len(), 2);
+        for session in &config.sessions {
+            assert_eq!(session.settings, expected, "{}", session.spec);
+        }
+        assert_eq!(config.sessions[1].framing, "delim:0a");
+        assert_eq!(config.view.new_session, expected);
+        assert!(config.view.log_hex, "other view settings are kept");
+        // Saved again, it is a version 2 file that reads back the same.
+        store.save(&config).expect("save");
+        assert_eq!(store.load().config, config);
+        // One encoding both ways stays one.
+        std::fs::write(store.path(), "(version: 1, view: (log_encoding: Gbk, send_encoding: Gbk), sessions: [(spec: \"tcp-server:0.0.0.0:6001\")])").expect("write");
+        let settings = store.load().config.sessions[0].settings;
+        assert_eq!(settings.encoding, TextEncoding::Gbk);
+        assert_eq!(settings.send_encoding, None);
     }
 
     #[test]

@@ -97,6 +97,9 @@ texts! {
 Text {
     // Settings
     Settings => "Settings", "设置";
+    EditSession => "Edit…", "编辑…";
+    EditKind => "Edit {0}", "编辑 {0}";
+    Apply => "Apply", "应用";
     Theme => "Theme", "主题";
     ThemeSystem => "Follow system", "跟随系统";
     ThemeLight => "Light", "浅色";
@@ -175,7 +178,9 @@ Text {
     HexSend => "Hex send", "十六进制发送";
     HexSendTip => "Type bytes as hex (31 32 33) instead of text", "以十六进制输入字节（31 32 33），而非文本";
     Escapes => "Escapes", "转义";
-    EncodeAs => "Encode as", "编码";
+    EncodeAs => "Send as", "发送编码";
+    SplitEncoding => "Own send encoding", "发送用单独编码";
+    SplitEncodingTip => "Encode what is sent with another encoding than the log's (rarely needed)", "发送时使用与日志不同的编码（很少需要）";
     LineEnd => "Line end", "行尾";
     Checksum => "Checksum", "校验";
     Send => "Send", "发送";
@@ -250,7 +255,7 @@ Text {
     LogLabel => "Log:", "日志：";
     TextMode => "Text", "文本";
     HexMode => "Hex", "十六进制";
-    DecodeAs => "Decode as", "解码";
+    Encoding => "Encoding", "编码";
     Time => "Time", "时间";
     TimeOff => "Off", "关";
     TimeAbsolute => "Absolute", "绝对";

@@ -19,10 +19,10 @@ use std::time::Instant;
 use common::tls::{pem_path, rustls_client};
 use common::{DEADLINE, tcp_connect};
 use egui_kittest::kittest::Queryable;
+use sockdbg::app::ToolAction;
 use sockdbg::app::{Action, App};
 use sockdbg::codec::reply::MatchKind;
 use sockdbg::model::SessionState;
-use sockdbg::app::ToolAction;
 use ui_support::{harness, only_session, step_until, temp_config};
 
 /// What the clients send before their FIN, and what the rule answers.

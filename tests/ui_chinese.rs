@@ -244,21 +244,7 @@ fn click(harness: &mut Harness<'_, App>, label: &str) {
     harness.run_steps(3);
 }
 
-/// Opens the combo box whose label contains `combo` and picks `choice`.
-fn pick(harness: &mut Harness<'_, App>, combo: &str, choice: &str) {
-    harness
-        .get_all_by_role(egui::accesskit::Role::ComboBox)
-        .find(|n| {
-            n.accesskit_node()
-                .label()
-                .is_some_and(|l| l.contains(combo))
-        })
-        .unwrap_or_else(|| panic!("no combo {combo:?}"))
-        .click();
-    harness.run_steps(3);
-    harness.get_by_label(choice).click();
-    harness.run_steps(3);
-}
+use ui_support::pick;
 
 #[test]
 fn the_chinese_window_has_no_english_left() {
@@ -481,13 +467,13 @@ fn the_chinese_window_has_no_english_left() {
     std::fs::remove_file(&file).ok();
 
     // Inline send errors.
-    harness.state_mut().view.send_hex = true;
+    harness.state_mut().view_of(id).settings.send_hex = true;
     harness.state_mut().views.entry(id).or_default().send_text = "zz".to_string();
     walk(&mut harness, "send box hex error");
     assert_shows(&harness, "十六进制无效");
-    harness.state_mut().view.send_hex = false;
+    harness.state_mut().view_of(id).settings.send_hex = false;
     harness.state_mut().views.entry(id).or_default().send_text = "\\q".to_string();
-    harness.state_mut().view.send_escapes = true;
+    harness.state_mut().view_of(id).settings.send_escapes = true;
     walk(&mut harness, "send box escape error");
     assert_shows(&harness, "无法识别");
     harness.state_mut().views.entry(id).or_default().send_text = REPLY_DATA.to_string();

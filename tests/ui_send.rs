@@ -7,21 +7,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use sockdbg::app::App;
 use sockdbg::config::ConfigStore;
-use sockdbg::protocol::{Command, Event, JobOutcome, SendTarget, SessionId};
-use tokio::sync::mpsc;
+use sockdbg::protocol::{Command, Event, JobOutcome, SendTarget};
 
 mod ui_support;
 
-struct Fixture {
-    harness: Harness<'static, App>,
-    commands: mpsc::UnboundedReceiver<Command>,
-    events: crossbeam_channel::Sender<Event>,
-    id: SessionId,
-}
+type Fixture = ui_support::Channels;
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sockdbg-ui-send-{name}-{}", std::process::id()));
@@ -36,43 +29,10 @@ fn fixture(name: &str) -> Fixture {
 }
 
 fn fixture_in(dir: PathBuf) -> Fixture {
-    let (harness, commands, events, id) = ui_support::app_over_channels(ConfigStore::at(&dir));
-    let mut fixture = Fixture {
-        harness,
-        commands,
-        events,
-        id,
-    };
-    fixture.drain_commands();
-    fixture
+    ui_support::Channels::new(ConfigStore::at(&dir))
 }
 
 impl Fixture {
-    fn drain_commands(&mut self) -> Vec<Command> {
-        std::iter::from_fn(|| self.commands.try_recv().ok()).collect()
-    }
-
-    fn sent_bytes(&mut self) -> Vec<Vec<u8>> {
-        self.drain_commands()
-            .into_iter()
-            .filter_map(|c| match c {
-                Command::Send { data, .. } => Some(data.to_vec()),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn type_in_send_box(&mut self, text: &str) {
-        let send_box = self.harness.get_by_role(Role::MultilineTextInput);
-        send_box.focus();
-        self.harness
-            .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-        self.harness
-            .get_by_role(Role::MultilineTextInput)
-            .type_text(text);
-        self.harness.run_steps(2);
-    }
-
     /// Where each send since the last drain went.
     fn sent_targets(&mut self) -> Vec<SendTarget> {
         self.drain_commands()
@@ -82,33 +42,6 @@ impl Fixture {
                 _ => None,
             })
             .collect()
-    }
-
-    fn label_contains(&self, text: &str) -> bool {
-        self.harness
-            .query_all_by_label_contains(text)
-            .next()
-            .is_some()
-    }
-
-    fn click(&mut self, label: &str) {
-        self.harness.get_by_label(label).click();
-        self.harness.run_steps(2);
-    }
-
-    fn pick(&mut self, combo: &str, choice: &str) {
-        self.harness
-            .get_all_by_role(Role::ComboBox)
-            .find(|n| {
-                n.accesskit_node()
-                    .label()
-                    .is_some_and(|l| l.contains(combo))
-            })
-            .unwrap_or_else(|| panic!("no combo {combo:?}"))
-            .click();
-        self.harness.run_steps(2);
-        self.harness.get_by_label(choice).click();
-        self.harness.run_steps(2);
     }
 }
 
@@ -168,7 +101,7 @@ impl Fixture {
 #[test]
 fn a_paste_after_select_all_replaces_the_text_and_its_error() {
     let mut f = fixture("paste");
-    f.pick("Encode as", "Windows-1252");
+    f.pick("Encoding", "Windows-1252");
     f.type_in_send_box("AT 中");
     let error = "'中' (U+4E2D) at position 4 cannot be encoded as Windows-1252";
     assert!(f.label_contains(error), "the error of the text typed");
@@ -576,15 +509,15 @@ fn several_selected_clients_each_get_the_send_and_their_own_jobs() {
 #[test]
 fn a_broadcast_client_can_answer_one_responder_or_send_to_its_target() {
     use sockdbg::protocol::PeerId;
-    let (harness, commands, events, id) = ui_support::app_over_channels_with(
-        ConfigStore::at(temp_dir("broadcast")),
-        "udp-client:255.255.255.255:9",
-    );
+    let store = ConfigStore::at(temp_dir("broadcast"));
+    let (harness, commands, events, id) =
+        ui_support::app_over_channels_with(store.clone(), "udp-client:255.255.255.255:9");
     let mut f = Fixture {
         harness,
         commands,
         events,
         id,
+        store,
     };
     // The engine lists the target first, then each responder heard from.
     for (peer, addr) in [(1, "255.255.255.255:9"), (2, "10.0.0.7:9")] {

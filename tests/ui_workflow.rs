@@ -138,8 +138,8 @@ fn first_workflow_server_telnet_hex_send_gbk() {
         has_entry(only_session(app), EntryKind::Tx, b"1234567890")
     });
 
-    // GBK text: pick GBK in the send box's encoding combo.
-    node_with(&harness, Role::ComboBox, "Encode as").click();
+    // GBK text: pick GBK as the session's encoding (it applies both ways).
+    node_with(&harness, Role::ComboBox, "Encoding").click();
     harness.run_steps(2);
     harness.get_by_label("GBK").click();
     harness.run_steps(2);

@@ -32,7 +32,9 @@ pub use session_list::{CreateForm, SessionList};
 pub use traffic::{TrafficAction, TrafficState};
 
 use crate::codec::send::build_payload;
-use crate::config::{Config, ConfigStore, QuickCommand, SavedSession, ThemeChoice, ViewSettings};
+use crate::config::{
+    Config, ConfigStore, QuickCommand, SavedSession, SessionSettings, ThemeChoice, ViewSettings,
+};
 use crate::engine::{EngineError, EngineSettings};
 use crate::i18n::Language;
 use crate::model::Sessions;
@@ -47,10 +49,14 @@ pub const MAX_EVENTS_PER_FRAME: usize = 100_000;
 pub enum Action {
     /// Open the create form for a kind.
     OpenCreateForm(SessionKind),
+    /// Open the form that edits a session's address, port and options.
+    OpenEditForm(SessionId),
     /// Close the create form.
     CancelCreateForm,
     /// Create a session and start it.
     CreateSession(SessionSpec),
+    /// Give a session a new spec (from the edit form) and restart it unless it was stopped.
+    EditSession(SessionId, SessionSpec),
     /// Start (or restart) a session.
     Start(SessionId),
     /// Stop a session.
@@ -108,6 +114,8 @@ pub struct SessionView {
     pub tools: SendTools,
     /// The name shown in the session list instead of the address; empty means none.
     pub name: String,
+    /// Its encoding and send options (saved with it).
+    pub settings: SessionSettings,
 }
 
 impl Default for SessionView {
@@ -120,6 +128,7 @@ impl Default for SessionView {
             send_error: None,
             tools: SendTools::default(),
             name: String::new(),
+            settings: SessionSettings::default(),
         }
     }
 }
@@ -215,12 +224,48 @@ impl App {
         app
     }
 
-    /// A new session in the model with its log view state.
+    /// A new session in the model with its log view state; its settings are those of the
+    /// last used session.
     fn create_session(&mut self, spec: SessionSpec) -> SessionId {
         let id = self.sessions.create(spec);
         self.traffic
             .insert(id, TrafficState::new(self.files_dir.as_deref()));
+        self.view_of(id).settings = self.view.new_session;
         id
+    }
+
+    /// The encoding and send options of session `id`.
+    pub fn settings_of(&self, id: SessionId) -> SessionSettings {
+        self.views
+            .get(&id)
+            .map_or(self.view.new_session, |v| v.settings)
+    }
+
+    /// The create form for `kind`, proposing a port none of our sessions holds.
+    pub fn create_form(&self, kind: SessionKind) -> CreateForm {
+        let mut form = CreateForm::new(kind);
+        form.port = self.proposed_port(kind).to_string();
+        form
+    }
+
+    /// The port the create form proposes: for a server, the first from 6001 up that none of
+    /// our servers of the same transport (TCP or UDP) holds; for a client, the port of our
+    /// newest server it could talk to, else 6001.
+    pub fn proposed_port(&self, kind: SessionKind) -> u16 {
+        let same_transport = |other: SessionKind| other.is_udp() == kind.is_udp();
+        let servers = || {
+            self.sessions
+                .iter()
+                .filter(|s| s.spec.kind.is_server() && same_transport(s.spec.kind))
+        };
+        if !kind.is_server() {
+            let newest = servers().last().map(|s| s.spec.port);
+            return newest.filter(|p| *p != 0).unwrap_or(FIRST_PROPOSED_PORT);
+        }
+        let held: std::collections::HashSet<u16> = servers().map(|s| s.spec.port).collect();
+        (FIRST_PROPOSED_PORT..=u16::MAX)
+            .find(|p| !held.contains(p))
+            .unwrap_or(0)
     }
 
     /// The log view state of session `id`.
@@ -240,6 +285,7 @@ impl App {
                     let id = self.create_session(spec);
                     self.view_of(id).tools = SendTools::from_saved(saved);
                     self.view_of(id).name.clone_from(&saved.name);
+                    self.view_of(id).settings = saved.settings;
                     self.restore_framing(id, &saved.framing);
                     self.apply_reactions(id);
                     if saved.running {
@@ -290,6 +336,7 @@ impl App {
                             .get(&s.id)
                             .map(|v| v.name.clone())
                             .unwrap_or_default(),
+                        settings: self.settings_of(s.id),
                     }
                 })
                 .collect(),
@@ -341,6 +388,10 @@ impl App {
         }
         self.poll_file_dialogs();
         self.poll_quick_files(ctx);
+        // What the session in use is set to, a new session starts from.
+        if let Some(settings) = self.selected.and_then(|id| self.views.get(&id)) {
+            self.view.new_session = settings.settings;
+        }
         self.rates.sample(&self.sessions);
         if self.rates.running() {
             ctx.request_repaint_after(std::time::Duration::from_secs(1));
@@ -393,13 +444,30 @@ impl App {
     /// Carries out what the user asked for.
     pub fn perform(&mut self, action: Action) {
         match action {
-            Action::OpenCreateForm(kind) => self.list.create_form = Some(CreateForm::new(kind)),
+            Action::OpenCreateForm(kind) => self.list.create_form = Some(self.create_form(kind)),
+            Action::OpenEditForm(id) => {
+                self.list.create_form =
+                    self.sessions.get(id).map(|s| CreateForm::edit(id, &s.spec));
+            }
             Action::CancelCreateForm => self.list.create_form = None,
             Action::CreateSession(spec) => {
                 self.list.create_form = None;
                 let id = self.create_session(spec);
                 self.start_session(id);
-                self.selected = Some(id);
+                self.select_and_show(id);
+            }
+            Action::EditSession(id, spec) => {
+                self.list.create_form = None;
+                let Some(session) = self.sessions.get_mut(id) else {
+                    return;
+                };
+                let stopped = session.state == crate::model::SessionState::Stopped;
+                session.spec = spec;
+                // Starting again stops the old task first (the engine waits for its sockets).
+                if !stopped {
+                    self.start_session(id);
+                }
+                self.select_and_show(id);
             }
             Action::Start(id) => self.start_session(id),
             Action::Stop(id) => self.link.send(Command::Stop { id }),
@@ -481,7 +549,14 @@ impl App {
         if let Some(framing) = self.traffic.get(&id).map(|t| t.log_view.framing()) {
             self.traffic_of(copy).set_framing(framing);
         }
-        self.selected = Some(copy);
+        self.view_of(copy).settings = self.settings_of(id);
+        self.select_and_show(copy);
+    }
+
+    /// Selects session `id` and has the list scroll it into view.
+    fn select_and_show(&mut self, id: SessionId) {
+        self.selected = Some(id);
+        self.list.scroll_to = Some(id);
     }
 
     /// The language of the window (English until one is chosen).
@@ -491,7 +566,7 @@ impl App {
 
     /// Sends the send box's content through the pipeline to every target and remembers it.
     fn send_box_payload(&mut self, id: SessionId) {
-        let options = self.view.send_options();
+        let options = self.settings_of(id).send_options();
         let view = self.view_of(id);
         let text = view.send_text.clone();
         match build_payload(&text, &options) {
@@ -527,6 +602,9 @@ fn local_addresses() -> Vec<std::net::IpAddr> {
     addresses.dedup();
     addresses
 }
+
+/// The first port the create form proposes.
+const FIRST_PROPOSED_PORT: u16 = 6001;
 
 /// How often a change of window or panel size alone is written to the config.
 const SIZE_SAVE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);

@@ -379,7 +379,7 @@ impl App {
                 }
             }
             ToolAction::AddQuick { global } => {
-                let options = self.view.send_options();
+                let options = self.settings_of(id).send_options();
                 let view = self.view_of(id);
                 let payload = view.send_text.clone();
                 let name: String = payload
@@ -493,7 +493,7 @@ impl App {
     }
 
     fn start_periodic(&mut self, id: SessionId) {
-        let options: SendOptions = self.view.send_options();
+        let options: SendOptions = self.settings_of(id).send_options();
         let view = self.view_of(id);
         let interval_ms = match view.tools.periodic_interval_ms.trim().parse::<u64>() {
             Ok(ms) if ms >= 1 => ms,

@@ -3,7 +3,7 @@
 
 use crate::app::Problem;
 use crate::protocol::SessionId;
-use crate::spec::SessionKind;
+use crate::spec::{SessionKind, SessionSpec};
 
 /// The left panel's state.
 #[derive(Debug, Default)]
@@ -14,13 +14,17 @@ pub struct SessionList {
     pub renaming: Option<(SessionId, String)>,
     /// The session whose deletion waits for a confirmation.
     pub confirm_delete: Option<SessionId>,
+    /// A session to scroll into view on the next frame (just created or edited).
+    pub scroll_to: Option<SessionId>,
 }
 
-/// The create-session form.
+/// The create-session form, also used to edit a session's address, port and options.
 #[derive(Debug, Clone)]
 pub struct CreateForm {
     /// The kind being created.
     pub kind: SessionKind,
+    /// The session being edited (`None`: a new one is created).
+    pub editing: Option<SessionId>,
     /// Host field.
     pub host: String,
     /// Port field.
@@ -37,10 +41,32 @@ impl CreateForm {
     pub fn new(kind: SessionKind) -> Self {
         Self {
             kind,
+            editing: None,
             host: kind.default_host().to_string(),
             port: "6001".to_string(),
             options: String::new(),
             error: None,
         }
+    }
+
+    /// The form editing session `id`, filled from its spec.
+    pub fn edit(id: SessionId, spec: &SessionSpec) -> Self {
+        Self {
+            kind: spec.kind,
+            editing: Some(id),
+            host: spec.host.clone(),
+            port: spec.port.to_string(),
+            options: spec.options_text(),
+            error: None,
+        }
+    }
+
+    /// The spec the fields describe, or why they do not make one.
+    ///
+    /// # Errors
+    /// [`Problem::Form`] with the spec's own reason.
+    pub fn spec(&self) -> Result<SessionSpec, Problem> {
+        SessionSpec::from_form_with_options(self.kind, &self.host, &self.port, &self.options)
+            .map_err(Problem::Form)
     }
 }

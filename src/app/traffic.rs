@@ -122,7 +122,7 @@ impl App {
     pub fn perform_traffic(&mut self, id: SessionId, action: TrafficAction) {
         let language = self.language();
         let files_dir = self.files_dir.clone();
-        let encoding = self.view.log_encoding;
+        let encoding = self.settings_of(id).encoding;
         let Some(session) = self.sessions.get(id) else {
             return;
         };
@@ -244,9 +244,12 @@ pub fn steady_seconds() -> f64 {
 /// dialogs are polled. Asks `ctx` for the next frame when one of them has more to do.
 pub fn background(ctx: &egui::Context, app: &mut App) {
     let now = now_micros();
-    let encoding = app.view.log_encoding;
     let files_dir = app.files_dir.clone();
     for session in app.sessions.iter() {
+        let encoding = app
+            .views
+            .get(&session.id)
+            .map_or(app.view.new_session.encoding, |v| v.settings.encoding);
         let state = app
             .traffic
             .entry(session.id)

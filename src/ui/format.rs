@@ -30,6 +30,12 @@ pub fn byte_count(bytes: u64) -> String {
     }
 }
 
+/// How the window names a peer everywhere (client list, `To:` list, filter, log rows,
+/// statistics): its address, IP and port, IPv6 in brackets and shortened (`[::1]:5000`).
+pub fn peer_name(addr: std::net::SocketAddr) -> String {
+    addr.to_string()
+}
+
 /// The short label of an entry kind as shown in the log (`RX`/`收`, `TX`/`发`).
 pub fn kind_label(language: Language, kind: EntryKind) -> &'static str {
     match kind {
@@ -64,6 +70,14 @@ mod tests {
         assert_eq!(byte_count(1536), "1.5 KiB");
         assert_eq!(byte_count(5 * 1024 * 1024), "5.0 MiB");
         assert_eq!(byte_count(3 * 1024 * 1024 * 1024), "3.00 GiB");
+    }
+
+    #[test]
+    fn names_peers_by_address_with_ipv6_shortened() {
+        let name = |text: &str| peer_name(text.parse().expect("address"));
+        assert_eq!(name("127.0.0.1:43528"), "127.0.0.1:43528");
+        assert_eq!(name("[0:0:0:0:0:0:0:1]:5000"), "[::1]:5000");
+        assert_eq!(name("[2001:db8:0:0:0:0:0:7]:80"), "[2001:db8::7]:80");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::codec::checksum::Checksum;
 use crate::codec::hex::to_hex_spaced;
 use crate::codec::send::{LineEnding, SendOptions, build_payload};
 use crate::codec::text::TextEncoding;
+use crate::config::SessionSettings;
 use crate::i18n::errors::send_error_text;
 use crate::i18n::{Language, Text, tr, trf};
 use crate::model::Session;
@@ -50,31 +51,27 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
     let session_view = app.views.entry(id).or_default();
     ui.add_space(4.0);
     // Fixed rows rather than one wrapped row, so a label never wraps away from its combo.
+    let settings = &mut session_view.settings;
     ui.horizontal(|ui| {
-        ui.checkbox(&mut view.send_hex, t(ui, Text::HexSend))
+        ui.checkbox(&mut settings.send_hex, t(ui, Text::HexSend))
             .on_hover_text(t(ui, Text::HexSendTip));
-        ui.add_enabled_ui(!view.send_hex, |ui| {
-            ui.checkbox(&mut view.send_escapes, t(ui, Text::Escapes))
+        ui.add_enabled_ui(!settings.send_hex, |ui| {
+            ui.checkbox(&mut settings.send_escapes, t(ui, Text::Escapes))
                 .on_hover_text(t(ui, Text::EscapesTip));
-            encoding_ui(
-                ui,
-                t(ui, Text::EncodeAs),
-                &mut view.send_encoding,
-                "send_encoding",
-            );
+            send_encoding_ui(ui, settings);
         });
     });
     ui.horizontal(|ui| {
         line_ending_ui(
             ui,
             t(ui, Text::LineEnd),
-            &mut view.send_line_ending,
+            &mut settings.line_ending,
             "send_line_ending",
         );
         checksum_ui(
             ui,
             t(ui, Text::Checksum),
-            &mut view.send_checksum,
+            &mut settings.checksum,
             "send_checksum",
         );
     });
@@ -97,7 +94,7 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
         ui.toggle_value(&mut view.send_tools_open, t(ui, Text::Tools))
             .on_hover_text(t(ui, Text::ToolsTip));
     });
-    let hint = if view.send_hex {
+    let hint = if session_view.settings.send_hex {
         t(ui, Text::HexHint)
     } else {
         t(ui, Text::TextHint)
@@ -113,7 +110,8 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
         session_view.send_error = None;
     }
     if session_view.send_text.len() > LARGE_SEND_TEXT_BYTES {
-        large_text_ui(ui, edit_id, session_view, &view.send_options());
+        let options = session_view.settings.send_options();
+        large_text_ui(ui, edit_id, session_view, &options);
         let active = session.is_active();
         periodic_ui(ui, id, active, &mut session_view.tools, actions);
         file_ui(ui, id, active, &mut session_view.tools, actions);
@@ -130,7 +128,7 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
         session_view.send_error = None;
         session_view.tools.history_pos = None;
     }
-    let options = view.send_options();
+    let options = session_view.settings.send_options();
     match &session_view.send_error {
         Some(error) => crate::ui::problem_ui(ui, error),
         None => preview_ui(ui, &session_view.send_text, &options),
@@ -358,6 +356,21 @@ pub fn preview_ui(ui: &mut egui::Ui, input: &str, options: &SendOptions) {
         Ok(text) => ui.label(RichText::new(text).monospace().weak()),
         Err(error) => ui.colored_label(ui.visuals().error_fg_color, error),
     };
+}
+
+/// The send encoding: the session's one encoding unless split, with the split switch.
+pub fn send_encoding_ui(ui: &mut egui::Ui, settings: &mut SessionSettings) {
+    let mut split = settings.send_encoding.is_some();
+    if ui
+        .checkbox(&mut split, t(ui, Text::SplitEncoding))
+        .on_hover_text(t(ui, Text::SplitEncodingTip))
+        .changed()
+    {
+        settings.send_encoding = split.then_some(settings.encoding);
+    }
+    if let Some(encoding) = &mut settings.send_encoding {
+        encoding_ui(ui, t(ui, Text::EncodeAs), encoding, "send_encoding");
+    }
 }
 
 /// A labelled encoding choice; returns whether it changed.
@@ -608,7 +621,7 @@ fn target_ui(ui: &mut egui::Ui, session: &Session, target: &mut SendTarget, tool
     let connected: Vec<(PeerId, String)> = session
         .connected_peers()
         .skip(usize::from(to_target.is_some()))
-        .map(|p| (p.id, p.addr.to_string()))
+        .map(|p| (p.id, crate::ui::format::peer_name(p.addr)))
         .collect();
     let all_text = match to_target {
         Some(key) => trf(language, key, &[&session.spec.address()]),

@@ -7,7 +7,7 @@ use crate::i18n::messages::{Render, running_text};
 use crate::i18n::{Language, Text, tr, trf};
 use crate::model::{PeerInfo, Session, SessionState};
 use crate::protocol::{SendTarget, SessionId};
-use crate::spec::{SessionKind, SessionSpec};
+use crate::spec::SessionKind;
 use crate::ui::format::byte_count;
 use crate::ui::{t, tf};
 
@@ -98,6 +98,7 @@ pub fn session_list_ui(ui: &mut egui::Ui, app: &mut App, actions: &mut Vec<Actio
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
+            let scroll_to = app.list.scroll_to.take();
             for session in app.sessions.iter() {
                 let view = app.views.get(&session.id);
                 let row = Row {
@@ -109,7 +110,12 @@ pub fn session_list_ui(ui: &mut egui::Ui, app: &mut App, actions: &mut Vec<Actio
                     Some((id, text)) if *id == session.id => Some(text),
                     _ => None,
                 };
+                let top = ui.cursor().min;
                 session_row_ui(ui, session, &row, renaming, actions);
+                if scroll_to == Some(session.id) {
+                    let rect = egui::Rect::from_min_max(top, ui.cursor().min);
+                    ui.scroll_to_rect(rect, None);
+                }
             }
         });
 }
@@ -117,11 +123,12 @@ pub fn session_list_ui(ui: &mut egui::Ui, app: &mut App, actions: &mut Vec<Actio
 fn create_form_ui(ui: &mut egui::Ui, form: &mut CreateForm, actions: &mut Vec<Action>) {
     egui::Frame::group(ui.style()).show(ui, |ui| {
         let language = crate::ui::language(ui.ctx());
-        ui.strong(trf(
-            language,
-            Text::NewKind,
-            &[&kind_name(language, form.kind)],
-        ));
+        let title = if form.editing.is_some() {
+            Text::EditKind
+        } else {
+            Text::NewKind
+        };
+        ui.strong(trf(language, title, &[&kind_name(language, form.kind)]));
         let host_label = if form.kind.is_server() {
             t(ui, Text::LocalIp)
         } else if form.kind == SessionKind::UdpGroup {
@@ -162,20 +169,21 @@ fn create_form_ui(ui: &mut egui::Ui, form: &mut CreateForm, actions: &mut Vec<Ac
             crate::ui::problem_ui(ui, error);
         }
         ui.horizontal(|ui| {
-            submit |= ui.button(t(ui, Text::Create)).clicked();
+            let submit_text = if form.editing.is_some() {
+                t(ui, Text::Apply)
+            } else {
+                t(ui, Text::Create)
+            };
+            submit |= ui.button(submit_text).clicked();
             if ui.button(t(ui, Text::Cancel)).clicked() {
                 actions.push(Action::CancelCreateForm);
             }
         });
         if submit {
-            match SessionSpec::from_form_with_options(
-                form.kind,
-                &form.host,
-                &form.port,
-                &form.options,
-            ) {
-                Ok(spec) => actions.push(Action::CreateSession(spec)),
-                Err(e) => form.error = Some(crate::app::Problem::Form(e)),
+            match (form.spec(), form.editing) {
+                (Ok(spec), Some(id)) => actions.push(Action::EditSession(id, spec)),
+                (Ok(spec), None) => actions.push(Action::CreateSession(spec)),
+                (Err(problem), _) => form.error = Some(problem),
             }
         }
     });
@@ -299,6 +307,9 @@ fn session_menu_ui(ui: &mut egui::Ui, session: &Session, actions: &mut Vec<Actio
     } else if ui.button(t(ui, start)).clicked() {
         actions.push(Action::Start(id));
     }
+    if ui.button(t(ui, Text::EditSession)).clicked() {
+        actions.push(Action::OpenEditForm(id));
+    }
     if ui.button(t(ui, Text::Duplicate)).clicked() {
         actions.push(Action::Duplicate(id));
     }
@@ -388,7 +399,7 @@ fn peer_row_ui(
             ui,
             Text::PeerTotals,
             &[
-                &peer.addr,
+                &crate::ui::format::peer_name(peer.addr),
                 &byte_count(peer.rx_bytes),
                 &byte_count(peer.tx_bytes),
             ],

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
 use sockdbg::app::{App, EngineLink};
 use sockdbg::config::ConfigStore;
 use sockdbg::model::Session;
@@ -97,6 +98,107 @@ pub fn app_over_channels_with(store: ConfigStore, spec: &str) -> OverChannels {
         .expect("send event");
     harness.run_steps(3);
     (harness, commands, events, id)
+}
+
+/// The real app over channels the test holds ([`app_over_channels`]), with what UI tests do
+/// to it: click by label, pick in a combo, type in the send box, read the commands it sent.
+pub struct Channels {
+    /// The window.
+    pub harness: Harness<'static, App>,
+    /// Commands the app sent.
+    pub commands: tokio::sync::mpsc::UnboundedReceiver<Command>,
+    /// Events to the app, as the engine would send them.
+    pub events: crossbeam_channel::Sender<Event>,
+    /// The running session (`tcp-server:127.0.0.1:6001`).
+    pub id: SessionId,
+    /// Where the app saves its settings.
+    pub store: ConfigStore,
+}
+
+impl Channels {
+    /// A window with one running TCP server; the commands of its start are drained.
+    pub fn new(store: ConfigStore) -> Self {
+        let (harness, commands, events, id) = app_over_channels(store.clone());
+        let mut channels = Self {
+            harness,
+            commands,
+            events,
+            id,
+            store,
+        };
+        channels.drain_commands();
+        channels
+    }
+
+    /// The commands sent since the last drain.
+    pub fn drain_commands(&mut self) -> Vec<Command> {
+        std::iter::from_fn(|| self.commands.try_recv().ok()).collect()
+    }
+
+    /// The bytes of each send since the last drain.
+    pub fn sent_bytes(&mut self) -> Vec<Vec<u8>> {
+        self.drain_commands()
+            .into_iter()
+            .filter_map(|c| match c {
+                Command::Send { data, .. } => Some(data.to_vec()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Replaces the send box's text by typing `text`.
+    pub fn type_in_send_box(&mut self, text: &str) {
+        use egui::accesskit::Role;
+        let send_box = self.harness.get_by_role(Role::MultilineTextInput);
+        send_box.focus();
+        self.harness
+            .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        self.harness
+            .get_by_role(Role::MultilineTextInput)
+            .type_text(text);
+        self.harness.run_steps(2);
+    }
+
+    /// Whether some label shows `text`.
+    pub fn label_contains(&self, text: &str) -> bool {
+        self.harness
+            .query_all_by_label_contains(text)
+            .next()
+            .is_some()
+    }
+
+    /// Clicks the widget labelled `label`.
+    pub fn click(&mut self, label: &str) {
+        self.harness.get_by_label(label).click();
+        self.harness.run_steps(2);
+    }
+
+    /// Opens the combo whose label contains `combo` and picks `choice`.
+    pub fn pick(&mut self, combo: &str, choice: &str) {
+        pick(&mut self.harness, combo, choice);
+    }
+
+    /// Sends `event` to the app as the engine would, and lets it apply.
+    pub fn event(&mut self, event: Event) {
+        self.events.send(event).expect("the app listens");
+        self.harness.run_steps(3);
+    }
+}
+
+/// Opens the combo box whose label contains `combo` and picks `choice`.
+pub fn pick(harness: &mut Harness<'_, App>, combo: &str, choice: &str) {
+    harness
+        .get_all_by_role(egui::accesskit::Role::ComboBox)
+        .find(|n| {
+            n.accesskit_node()
+                .label()
+                .is_some_and(|l| l.contains(combo))
+        })
+        .unwrap_or_else(|| panic!("no combo {combo:?}"))
+        .click();
+    harness.run_steps(3);
+    harness.get_by_label(choice).click();
+    harness.run_steps(3);
 }
 
 /// Reads from `peer` until `want` bytes came, within [`DEADLINE`].

@@ -62,7 +62,7 @@ pub(super) fn detail_ui(
     session: &Session,
     lv: &LogView,
     row: &Row<'_>,
-    view: &ViewSettings,
+    look: Look,
 ) {
     if !row.kind.is_traffic() {
         return note_detail_ui(ui, session, row);
@@ -105,7 +105,7 @@ pub(super) fn detail_ui(
             ui.ctx().copy_text(to_hex_spaced(bytes));
         }
         if ui.small_button(t(ui, Text::CopyText)).clicked() {
-            let text = lv.row_text(&session.log, row, bytes.len(), view.log_encoding);
+            let text = lv.row_text(&session.log, row, bytes.len(), look.encoding);
             ui.ctx().copy_text(text);
         }
         if ui.small_button(t(ui, Text::CopyC)).clicked() {
@@ -117,8 +117,8 @@ pub(super) fn detail_ui(
     });
     let truncated = (bytes.len() as u64) < row.len;
     let font = FontId::monospace(13.0);
-    if view.log_hex {
-        let dump = dump_rows(bytes, view.log_encoding);
+    if look.hex {
+        let dump = dump_rows(bytes, look.encoding);
         let row_height = ui.fonts_mut(|f| f.row_height(&font));
         egui::ScrollArea::both()
             .id_salt("hex_dump")
@@ -144,7 +144,7 @@ pub(super) fn detail_ui(
             });
         return;
     }
-    let decoded = lv.row_text(&session.log, row, bytes.len(), view.log_encoding);
+    let decoded = lv.row_text(&session.log, row, bytes.len(), look.encoding);
     let mut text = escape_controls_keep_lines(&decoded).into_owned();
     if truncated {
         text.push('\n');
@@ -252,7 +252,7 @@ fn selection_detail(
     session: &Session,
     lv: &LogView,
     range: Selection,
-    view: &ViewSettings,
+    look: Look,
     key: DetailKey,
 ) -> SelectionDetail {
     let language = key.language;
@@ -303,11 +303,11 @@ fn selection_detail(
         lines.push(DetailLine::Heading(heading, row.kind));
         hex.push_str(&to_hex_spaced(bytes));
         hex.push('\n');
-        let decoded = lv.row_text(log, &row, bytes.len(), view.log_encoding);
+        let decoded = lv.row_text(log, &row, bytes.len(), look.encoding);
         text.push_str(&escape_controls(&decoded));
         text.push('\n');
-        if view.log_hex {
-            for line in dump_rows(bytes, view.log_encoding) {
+        if look.hex {
+            for line in dump_rows(bytes, look.encoding) {
                 dump.push_str(&format!(
                     "{:08X}  {} {}\n",
                     line.offset, line.hex, line.text
@@ -351,7 +351,7 @@ pub(super) fn selection_detail_ui(
     session: &Session,
     state: &TrafficState,
     range: Selection,
-    view: &ViewSettings,
+    look: Look,
 ) {
     let lv = &state.log_view;
     let key = DetailKey {
@@ -360,8 +360,8 @@ pub(super) fn selection_detail_ui(
         rows: range.rows(),
         filter: lv.filter.clone(),
         framing: lv.framing(),
-        hex: view.log_hex,
-        encoding: view.log_encoding,
+        hex: look.hex,
+        encoding: look.encoding,
         language: crate::ui::language(ui.ctx()),
     };
     // Built once per selection and display settings, kept in egui's memory between frames.
@@ -370,7 +370,7 @@ pub(super) fn selection_detail_ui(
     let detail = match cached.filter(|d| d.key == key) {
         Some(detail) => detail,
         None => {
-            let detail = Arc::new(selection_detail(session, lv, range, view, key));
+            let detail = Arc::new(selection_detail(session, lv, range, look, key));
             ui.data_mut(|d| d.insert_temp(cache_id, Arc::clone(&detail)));
             detail
         }

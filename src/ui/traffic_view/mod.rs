@@ -19,7 +19,7 @@ use crate::codec::dump::{c_literal, dump_rows, python_literal};
 use crate::codec::framing::{Framing, LengthWidth};
 use crate::codec::hex::{parse_hex, push_hex_spaced, to_hex_spaced};
 use crate::codec::text::TextEncoding;
-use crate::config::{TimestampMode, ViewSettings};
+use crate::config::{SessionSettings, TimestampMode, ViewSettings};
 use crate::export::ExportFormat;
 use crate::i18n::{Language, Text, tr, trf};
 use crate::model::log::{NO_PEER, TrafficLog};
@@ -27,7 +27,7 @@ use crate::model::stats::RateHistory;
 use crate::model::view::{DirectionFilter, LogView, Row};
 use crate::model::{EntryKind, Session};
 use crate::protocol::SessionId;
-use crate::ui::format::{byte_count, clock_time, kind_color, kind_label};
+use crate::ui::format::{byte_count, clock_time, kind_color, kind_label, peer_name};
 use crate::ui::send_box::encoding_ui;
 use crate::ui::t;
 
@@ -52,6 +52,19 @@ const ROW_TEXT_BYTES: usize = 512;
 /// Bytes of a row shown in the detail pane.
 const DETAIL_MAX_BYTES: usize = 256 * 1024;
 
+/// How the log shows its rows: the window's view settings and the session's encoding.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Look {
+    /// Hex (true) or decoded text.
+    pub hex: bool,
+    /// The session's encoding.
+    pub encoding: TextEncoding,
+    /// How row times show.
+    pub timestamps: TimestampMode,
+    /// The log follows new rows.
+    pub auto_scroll: bool,
+}
+
 /// Draws the log of session `id` (toolbars, rows, statistics, detail pane).
 pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
     let Some(session) = app.sessions.get(id) else {
@@ -69,14 +82,28 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
             .request_repaint_after(std::time::Duration::from_millis(250));
     }
     header_ui(ui, session, state);
-    toolbar_ui(ui, view, session, state, id, actions);
+    toolbar_ui(
+        ui,
+        view,
+        &mut session_view.settings,
+        session,
+        state,
+        id,
+        actions,
+    );
+    let look = Look {
+        hex: view.log_hex,
+        encoding: session_view.settings.encoding,
+        timestamps: view.timestamps,
+        auto_scroll: view.auto_scroll,
+    };
     framing_ui(ui, state, &mut session_view.selected_entry);
     filter_bar_ui(
         ui,
         session,
         state,
         &mut session_view.selected_entry,
-        view.log_encoding,
+        look.encoding,
     );
     save_ui(ui, state, id, actions);
     ui.separator();
@@ -111,8 +138,8 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
             .min_size(60.0)
             .max_size((room * 0.6).max(60.0))
             .show(ui, |ui| match (&single, range) {
-                (Some(row), _) => detail_ui(ui, session, &state.log_view, row, view),
-                (None, Some(range)) => selection_detail_ui(ui, session, state, range, view),
+                (Some(row), _) => detail_ui(ui, session, &state.log_view, row, look),
+                (None, Some(range)) => selection_detail_ui(ui, session, state, range, look),
                 (None, None) => {}
             });
     }
@@ -120,7 +147,7 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
         anchor: session_view.selected_entry,
         range,
     };
-    let clicked = rows_ui(ui, session, view, state, marked);
+    let clicked = rows_ui(ui, session, look, state, marked);
     if let Some((row, extend)) = clicked {
         select_row(session_view, row, extend);
     }
@@ -166,6 +193,7 @@ fn header_ui(ui: &mut egui::Ui, session: &Session, state: &TrafficState) {
 fn toolbar_ui(
     ui: &mut egui::Ui,
     view: &mut ViewSettings,
+    settings: &mut SessionSettings,
     session: &Session,
     state: &mut TrafficState,
     id: SessionId,
@@ -175,7 +203,7 @@ fn toolbar_ui(
         ui.label(t(ui, Text::LogLabel));
         ui.selectable_value(&mut view.log_hex, false, t(ui, Text::TextMode));
         ui.selectable_value(&mut view.log_hex, true, t(ui, Text::HexMode));
-        encoding_ui(ui, t(ui, Text::DecodeAs), &mut view.log_encoding, "log");
+        encoding_ui(ui, t(ui, Text::Encoding), &mut settings.encoding, "log");
         let label = ui.label(t(ui, Text::Time));
         egui::ComboBox::from_id_salt(label.id)
             .selected_text(match view.timestamps {
@@ -264,7 +292,7 @@ fn filter_bar_ui(
         ui.selectable_value(dir, DirectionFilter::Tx, t(ui, Text::TxOnly));
         let all_peers = t(ui, Text::AllPeers);
         let peer_text = |index: Option<u32>| match index.and_then(|i| session.peer_addr(i)) {
-            Some(addr) => addr.to_string(),
+            Some(addr) => peer_name(addr),
             None => all_peers.to_string(),
         };
         let label = ui.label(t(ui, Text::Peer));
@@ -274,7 +302,7 @@ fn filter_bar_ui(
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut lv.filter.peer, None, all_peers);
                 for (index, peer) in session.peers.iter() {
-                    ui.selectable_value(&mut lv.filter.peer, Some(index), peer.addr.to_string());
+                    ui.selectable_value(&mut lv.filter.peer, Some(index), peer_name(peer.addr));
                 }
             })
             .response

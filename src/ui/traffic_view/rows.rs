@@ -8,7 +8,7 @@ use crate::i18n::messages::Render;
 pub(super) fn rows_ui(
     ui: &mut egui::Ui,
     session: &Session,
-    view: &ViewSettings,
+    look: Look,
     state: &mut TrafficState,
     marked: Marked,
 ) -> Option<(u64, bool)> {
@@ -21,7 +21,7 @@ pub(super) fn rows_ui(
     let mut area = egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .min_scrolled_height(2.0 * row_height)
-        .stick_to_bottom(view.auto_scroll && lv.paused_at.is_none());
+        .stick_to_bottom(look.auto_scroll && lv.paused_at.is_none());
     if let Some(target) = state.scroll_to.take()
         && let Some(index) = lv.shown_index(log, target)
     {
@@ -60,7 +60,7 @@ pub(super) fn rows_ui(
                 session,
                 lv,
                 row,
-                view,
+                look,
                 &columns,
                 ui.visuals(),
                 &font,
@@ -104,7 +104,7 @@ pub(super) fn peer_text(session: &Session, peer: u32) -> String {
     }
     session
         .peer_addr(peer)
-        .map_or_else(|| "-".to_string(), |a| a.to_string())
+        .map_or_else(|| "-".to_string(), peer_name)
 }
 
 /// What a row's columns need from the rows around it: the previous row's time (relative
@@ -156,7 +156,7 @@ pub(super) fn row_job(
     session: &Session,
     lv: &LogView,
     row: &Row<'_>,
-    view: &ViewSettings,
+    look: Look,
     columns: &RowColumns<'_>,
     visuals: &egui::Visuals,
     font: &FontId,
@@ -169,7 +169,7 @@ pub(super) fn row_job(
     let mut add = |text: &str, color: egui::Color32| {
         job.append(text, 0.0, TextFormat::simple(font.clone(), color));
     };
-    match view.timestamps {
+    match look.timestamps {
         TimestampMode::Off => {}
         TimestampMode::Absolute => add(&format!("{}  ", clock_time(row.at_micros)), weak),
         TimestampMode::Relative => {
@@ -201,7 +201,7 @@ pub(super) fn row_job(
         add(&trf(language, Text::ReadsTag, &[&row.reads]), weak);
     }
     if row.kind.is_traffic() {
-        let content = content_text(session, lv, row, view.log_hex, view.log_encoding);
+        let content = content_text(session, lv, row, look.hex, look.encoding);
         add(&content, strong);
     } else {
         add(&note_text(&session.log, row.first_seq, language), color);

@@ -72,9 +72,9 @@ pub(super) fn stats_ui(ui: &mut egui::Ui, session: &Session, state: &TrafficStat
                             .get(&index)
                             .map_or((0.0, 0.0), RateHistory::current);
                         let name = if peer.connected {
-                            peer.addr.to_string()
+                            peer_name(peer.addr)
                         } else {
-                            crate::ui::tf(ui, Text::PeerGone, &[&peer.addr])
+                            crate::ui::tf(ui, Text::PeerGone, &[&peer_name(peer.addr)])
                         };
                         ui.label(name);
                         ui.label(crate::ui::tf(
