@@ -37,10 +37,14 @@ impl Fixture {
 
     /// Answers the engine's start of the newest session: it runs on `local`.
     fn started(&mut self, local: &str) -> SessionId {
-        let id = match self.drain_commands().into_iter().rev().find_map(|c| match c {
-            Command::Start { id, .. } => Some(id),
-            _ => None,
-        }) {
+        let id = match self
+            .drain_commands()
+            .into_iter()
+            .rev()
+            .find_map(|c| match c {
+                Command::Start { id, .. } => Some(id),
+                _ => None,
+            }) {
             Some(id) => id,
             None => panic!("no session was started"),
         };
@@ -144,13 +148,21 @@ fn one_encoding_applies_both_ways_unless_split() {
     assert!(f.label_contains("中文"), "the log decodes GBK");
     f.type_in_send_box("中文");
     f.click("Send");
-    assert_eq!(f.sent_bytes(), vec![vec![0xd6, 0xd0, 0xce, 0xc4]], "sent as GBK");
+    assert_eq!(
+        f.sent_bytes(),
+        vec![vec![0xd6, 0xd0, 0xce, 0xc4]],
+        "sent as GBK"
+    );
 
     // The rare split: sends in UTF-8, the log stays GBK.
     f.click("Own send encoding");
     f.pick("Send as", "UTF-8");
     f.click("Send");
-    assert_eq!(f.sent_bytes(), vec!["中文".as_bytes().to_vec()], "sent as UTF-8");
+    assert_eq!(
+        f.sent_bytes(),
+        vec!["中文".as_bytes().to_vec()],
+        "sent as UTF-8"
+    );
     assert!(f.label_contains("中文"), "the log still decodes GBK");
     let saved = f.store.load().config.sessions[0].settings;
     assert_eq!(saved.encoding, TextEncoding::Gbk);
@@ -220,7 +232,9 @@ fn edit_changes_the_address_and_restarts_the_session() {
     f.harness.run_steps(2);
     f.click("Apply");
     assert!(
-        !f.drain_commands().iter().any(|c| matches!(c, Command::Start { .. })),
+        !f.drain_commands()
+            .iter()
+            .any(|c| matches!(c, Command::Start { .. })),
         "not started"
     );
 }
