@@ -297,6 +297,15 @@ impl Event {
         }
     }
 
+    /// Bytes this event moved either way (traffic), else 0: what a receiver hands to
+    /// `InFlight::taken` once it has applied the event.
+    pub fn traffic_len(&self) -> usize {
+        match self {
+            Event::Traffic { data, .. } => data.len(),
+            _ => 0,
+        }
+    }
+
     /// The session this event concerns.
     pub fn session(&self) -> SessionId {
         match self {

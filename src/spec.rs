@@ -19,7 +19,9 @@
 //! `loop=on|off` (multicast loopback), `half-open` (TCP and TLS sessions: a connection whose
 //! peer has finished sending stays open for our sends until it is disconnected),
 //! `handshake-timeout=MS` (TLS and WebSocket sessions: how long a TLS handshake and a
-//! WebSocket upgrade may take). A value ends at the next `,`.
+//! WebSocket upgrade may take), `max-clients=N` (servers over TCP: connections past N are
+//! refused), `max-peers=N` (UDP sessions: the peer table's cap, the peer idle longest
+//! evicted past it). A value ends at the next `,`.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -139,13 +141,22 @@ impl SessionKind {
     pub fn options(self) -> &'static [OptionKey] {
         use OptionKey::*;
         match self {
-            SessionKind::UdpServer | SessionKind::UdpClient => &[],
-            SessionKind::TcpServer => &[HalfOpen],
+            SessionKind::UdpServer | SessionKind::UdpClient => &[MaxPeers],
+            SessionKind::TcpServer => &[HalfOpen, MaxClients],
             SessionKind::TcpClient => &[Timeout, HalfOpen],
-            SessionKind::UdpGroup => &[Iface, Ttl, Loop],
-            SessionKind::TlsServer => &[Cert, Key, HalfOpen, HandshakeTimeout],
+            SessionKind::UdpGroup => &[Iface, Ttl, Loop, MaxPeers],
+            SessionKind::TlsServer => &[Cert, Key, HalfOpen, HandshakeTimeout, MaxClients],
             SessionKind::TlsClient => &[Timeout, Ca, Insecure, HalfOpen, HandshakeTimeout],
-            SessionKind::WsServer => &[Path, Proto, Binary, Tls, Cert, Key, HandshakeTimeout],
+            SessionKind::WsServer => &[
+                Path,
+                Proto,
+                Binary,
+                Tls,
+                Cert,
+                Key,
+                HandshakeTimeout,
+                MaxClients,
+            ],
             SessionKind::WsClient => &[
                 Path,
                 Proto,
@@ -192,11 +203,15 @@ pub enum OptionKey {
     HalfOpen,
     /// `handshake-timeout=MS`: how long a TLS handshake and a WebSocket upgrade may take.
     HandshakeTimeout,
+    /// `max-clients=N`: a server refuses (closes) connections past N clients.
+    MaxClients,
+    /// `max-peers=N`: a UDP session lists at most N peers, evicting the one idle longest.
+    MaxPeers,
 }
 
 impl OptionKey {
     /// Every option key.
-    pub const ALL: [OptionKey; 14] = [
+    pub const ALL: [OptionKey; 16] = [
         OptionKey::Timeout,
         OptionKey::Cert,
         OptionKey::Key,
@@ -211,6 +226,8 @@ impl OptionKey {
         OptionKey::Loop,
         OptionKey::HalfOpen,
         OptionKey::HandshakeTimeout,
+        OptionKey::MaxClients,
+        OptionKey::MaxPeers,
     ];
 
     /// The word written in a spec, e.g. `timeout`.
@@ -230,6 +247,8 @@ impl OptionKey {
             OptionKey::Loop => "loop",
             OptionKey::HalfOpen => "half-open",
             OptionKey::HandshakeTimeout => "handshake-timeout",
+            OptionKey::MaxClients => "max-clients",
+            OptionKey::MaxPeers => "max-peers",
         }
     }
 
@@ -250,6 +269,8 @@ impl OptionKey {
             OptionKey::Loop => "loop=on|off",
             OptionKey::HalfOpen => "half-open",
             OptionKey::HandshakeTimeout => "handshake-timeout=MS",
+            OptionKey::MaxClients => "max-clients=N",
+            OptionKey::MaxPeers => "max-peers=N",
         }
     }
 
@@ -305,6 +326,12 @@ pub struct SpecOptions {
     /// for the default (servers: [`DEFAULT_HANDSHAKE_TIMEOUT_MS`]; clients: what is left of
     /// the connect timeout).
     pub handshake_timeout_ms: Option<u64>,
+    /// Servers over TCP: connections past this many clients (handshakes under way included)
+    /// are refused; `None` for no limit.
+    pub max_clients: Option<usize>,
+    /// UDP sessions: the most peers listed, the one idle longest evicted past it; `None`
+    /// for the engine's default (10,000).
+    pub max_peers: Option<usize>,
 }
 
 impl SpecOptions {
@@ -327,6 +354,8 @@ impl SpecOptions {
         match key {
             OptionKey::Timeout => self.connect_timeout_ms = Some(timeout_ms(text)?),
             OptionKey::HandshakeTimeout => self.handshake_timeout_ms = Some(timeout_ms(text)?),
+            OptionKey::MaxClients => self.max_clients = Some(count(text)?),
+            OptionKey::MaxPeers => self.max_peers = Some(count(text)?),
             OptionKey::Cert => self.cert = Some(PathBuf::from(text)),
             OptionKey::Key => self.key = Some(PathBuf::from(text)),
             OptionKey::Ca => self.ca = Some(PathBuf::from(text)),
@@ -387,6 +416,8 @@ impl SpecOptions {
                 OptionKey::Loop => self.loopback.map(|on| if on { "on" } else { "off" }.into()),
                 OptionKey::HalfOpen => self.keep_half_open.then(String::new),
                 OptionKey::HandshakeTimeout => self.handshake_timeout_ms.map(|ms| ms.to_string()),
+                OptionKey::MaxClients => self.max_clients.map(|n| n.to_string()),
+                OptionKey::MaxPeers => self.max_peers.map(|n| n.to_string()),
             };
             match value {
                 Some(v) if key.is_flag() => words.push(format!("{}{v}", key.name())),
@@ -406,6 +437,17 @@ fn timeout_ms(text: &str) -> Result<u64, BadValue> {
         .filter(|ms| CONNECT_TIMEOUT_MS_RANGE.contains(ms))
         .ok_or_else(|| BadValue::Timeout(text.to_string()))
 }
+
+/// A `max-clients=` or `max-peers=` value: a count in [`COUNT_LIMIT_RANGE`].
+fn count(text: &str) -> Result<usize, BadValue> {
+    text.parse::<usize>()
+        .ok()
+        .filter(|n| COUNT_LIMIT_RANGE.contains(n))
+        .ok_or(BadValue::Malformed)
+}
+
+/// The counts `max-clients=N` and `max-peers=N` may give.
+pub const COUNT_LIMIT_RANGE: std::ops::RangeInclusive<usize> = 1..=1_000_000;
 
 /// Why an option's value was refused.
 enum BadValue {
@@ -841,6 +883,11 @@ mod tests {
             "tcp-server:80,half-open=yes",
             "udp-server:80,half-open",
             "ws-server:80,half-open",
+            "tcp-client:h:80,max-clients=2",
+            "tcp-server:80,max-peers=2",
+            "udp-server:80,max-clients=2",
+            "tcp-server:80,max-clients=0",
+            "udp-server:80,max-peers=x",
         ] {
             let error = bad.parse::<SessionSpec>().expect_err(bad);
             assert!(
@@ -853,7 +900,7 @@ mod tests {
             .expect_err("udp has no timeout");
         assert_eq!(
             error.to_string(),
-            "invalid option 'timeout=100' for udp-client (accepted: none)"
+            "invalid option 'timeout=100' for udp-client (accepted: max-peers=N)"
         );
         assert_eq!(
             "tls-server:443,cert=a.pem".parse::<SessionSpec>(),
@@ -937,6 +984,18 @@ mod tests {
             (
                 "wss://h:443/x,handshake-timeout=5",
                 "wss://h:443/x,handshake-timeout=5",
+            ),
+            (
+                "tcp-server:7000,max-clients=2",
+                "tcp-server:0.0.0.0:7000,max-clients=2",
+            ),
+            (
+                "udp-server:7000,max-peers=50",
+                "udp-server:0.0.0.0:7000,max-peers=50",
+            ),
+            (
+                "ws-server:80/s,max-clients=3,tls",
+                "ws-server:0.0.0.0:80/s,tls,max-clients=3",
             ),
         ];
         for (text, canonical) in table {

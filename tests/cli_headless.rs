@@ -1084,3 +1084,66 @@ fn send_file_with_repeat_streams_it_n_times_spaced_by_the_interval() {
     assert_eq!(sent_notes, 3, "{end:#?}");
     assert_eq!(end.stats().tx_bytes, 3 * payload.len() as u64, "{end:#?}");
 }
+
+/// Issue 14: headless printed every sent chunk as it printed received ones, but only
+/// received bytes were held back when output fell behind; sent chunks queued without limit.
+/// A 256 MiB file (sparse: no disk used) sent to a peer that reads everything, while nobody
+/// reads sockdbg's stdout: the engine now stops sending once the in-flight budget (64 MiB)
+/// waits to be printed, so memory stays near that budget instead of holding the file.
+#[test]
+fn a_stalled_stdout_holds_a_file_send_back() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    const FILE_BYTES: u64 = 256 * 1024 * 1024;
+    /// Above the 64 MiB budget plus the run's own memory, below the file's size.
+    const BOUND_KIB: u64 = 200 * 1024;
+    /// Sent at most while stdout is stalled: the budget plus what the sockets hold.
+    const SENT_BOUND: u64 = 128 * 1024 * 1024;
+    const WATCH: Duration = Duration::from_secs(4);
+    let path = std::env::temp_dir().join(format!("sockdbg-stall-{}.bin", std::process::id()));
+    std::fs::File::create(&path)
+        .and_then(|f| f.set_len(FILE_BYTES))
+        .expect("a sparse file");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let spec = format!("tcp-client:{}", listener.local_addr().expect("addr"));
+    let path_arg = path.to_string_lossy().into_owned();
+    // stdout is a pipe nobody reads: it fills at once and the driver blocks on it.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sockdbg"))
+        .args(["--headless", &spec, "--send-file", &path_arg])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sockdbg");
+    let mut peer = accept(&listener);
+    let received = Arc::new(AtomicU64::new(0));
+    let reader = {
+        let received = Arc::clone(&received);
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 256 * 1024];
+            peer.set_read_timeout(Some(Duration::from_millis(200))).ok();
+            let until = Instant::now() + WATCH;
+            while Instant::now() < until {
+                if let Ok(n) = peer.read(&mut buf) {
+                    received.fetch_add(n as u64, Ordering::Relaxed);
+                }
+            }
+        })
+    };
+    let mut most_kib = 0;
+    let until = Instant::now() + WATCH;
+    while Instant::now() < until && most_kib < BOUND_KIB {
+        most_kib = most_kib.max(proc_status_kib(child.id(), "VmRSS"));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().ok();
+    child.wait().ok();
+    reader.join().expect("reader");
+    std::fs::remove_file(&path).ok();
+    let received = received.load(Ordering::Relaxed);
+    assert!(received > 0, "the file was being sent");
+    assert!(
+        most_kib < BOUND_KIB && received < SENT_BOUND,
+        "{received} bytes sent and memory at {most_kib} KiB while stdout was stalled"
+    );
+}

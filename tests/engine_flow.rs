@@ -74,7 +74,7 @@ fn readers_pause_while_the_receiver_is_behind_and_resume_when_it_catches_up() {
         let event = events
             .recv_timeout(left)
             .unwrap_or_else(|e| panic!("stalled at {received} of {TOTAL} bytes: {e}"));
-        in_flight.taken(event.received_len());
+        in_flight.taken(event.traffic_len());
         if let Event::Traffic { data, .. } = &event {
             assert!(data.iter().all(|&b| b == 0x5A), "bytes altered");
             received += event.received_len();

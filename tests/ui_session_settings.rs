@@ -246,7 +246,9 @@ fn a_new_session_is_selected_and_scrolled_into_view() {
         let spec = format!("udp-client:127.0.0.1:{port}")
             .parse()
             .expect("spec");
-        f.harness.state_mut().perform(Action::CreateSession(spec));
+        f.harness
+            .state_mut()
+            .perform(Action::CreateSession(Box::new(spec)));
     }
     f.harness.run_steps(4);
     let last = f.harness.state().sessions.iter().last().map(|s| s.id);

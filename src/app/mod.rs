@@ -54,9 +54,9 @@ pub enum Action {
     /// Close the create form.
     CancelCreateForm,
     /// Create a session and start it.
-    CreateSession(SessionSpec),
+    CreateSession(Box<SessionSpec>),
     /// Give a session a new spec (from the edit form) and restart it unless it was stopped.
-    EditSession(SessionId, SessionSpec),
+    EditSession(SessionId, Box<SessionSpec>),
     /// Start (or restart) a session.
     Start(SessionId),
     /// Stop a session.
@@ -407,7 +407,7 @@ impl App {
         // Re-arm the waker first: an event sent after this point wakes the UI again.
         self.link.rearm();
         for event in self.link.events.try_iter().take(MAX_EVENTS_PER_FRAME) {
-            self.link.taken(event.received_len());
+            self.link.taken(event.traffic_len());
             send_tools::track(&mut self.views, &event);
             // Capture is fed from the event stream, so it keeps what the log may evict.
             if let Some(capture) = self
@@ -452,7 +452,7 @@ impl App {
             Action::CancelCreateForm => self.list.create_form = None,
             Action::CreateSession(spec) => {
                 self.list.create_form = None;
-                let id = self.create_session(spec);
+                let id = self.create_session(*spec);
                 self.start_session(id);
                 self.select_and_show(id);
             }
@@ -462,7 +462,7 @@ impl App {
                     return;
                 };
                 let stopped = session.state == crate::model::SessionState::Stopped;
-                session.spec = spec;
+                session.spec = *spec;
                 // Starting again stops the old task first (the engine waits for its sockets).
                 if !stopped {
                     self.start_session(id);

@@ -84,12 +84,17 @@ impl JobContext {
         }
     }
 
-    /// Waits for a free in-flight slot; `None` when the job is cancelled meanwhile.
+    /// Waits for a free in-flight slot, and for the receiver of the events to catch up when
+    /// it is behind (flow control); `None` when the job is cancelled meanwhile.
     async fn slot(&self, in_flight: &Arc<Semaphore>) -> Option<SendAck> {
+        let room = async {
+            self.sink.wait_for_room().await;
+            Arc::clone(in_flight).acquire_owned().await
+        };
         tokio::select! {
             biased;
             () = self.cancel.cancelled() => None,
-            permit = Arc::clone(in_flight).acquire_owned() => permit.ok().map(|p| SendAck {
+            permit = room => permit.ok().map(|p| SendAck {
                 _permit: Arc::new(p),
                 refusal: Arc::clone(&self.refusal),
             }),

@@ -14,6 +14,7 @@
 //! - `tls_server`, `tls_client`: TLS sessions; their connections run in `peers` like TCP.
 //! - `udp_drops`: the kernel's word on UDP receive buffers and dropped datagrams.
 //! - `udp_group`: multicast group sessions: join, rejoin on interface changes, send to the group.
+//! - `udp_peers`: a UDP session's sources, capped (`max-peers=N`), the idle longest evicted.
 //! - `ws`: WebSocket server and client sessions (one message per log entry).
 
 mod dispatch;
@@ -32,6 +33,7 @@ mod tls_server;
 mod udp;
 mod udp_drops;
 mod udp_group;
+mod udp_peers;
 mod ws;
 
 use std::path::PathBuf;

@@ -370,6 +370,9 @@ async fn write_loop<W: AsyncWrite + Unpin>(
         let Some(Outgoing(data, _ack)) = next_outgoing(commands, finish).await else {
             return CloseReason::SessionStopped;
         };
+        // A receiver behind on what was sent (a headless run printing to a slow pipe)
+        // holds the writes back, as it holds back reads.
+        sink.wait_for_room().await;
         // A no-op for TCP; TLS may hold the last record until flushed.
         let written = match writer.write_all(&data).await {
             Ok(()) => writer.flush().await,

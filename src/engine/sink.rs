@@ -1,7 +1,9 @@
 //! Where engine events go: a crossbeam channel to the UI (or headless driver) plus a
 //! callback that wakes the receiver, e.g. `egui::Context::request_repaint`, and an optional
-//! [`InFlight`] gauge through which a slow receiver slows TCP reads down (flow control)
-//! instead of letting received bytes pile up in the channel.
+//! [`InFlight`] gauge through which a slow receiver slows the engine down (flow control)
+//! instead of letting traffic pile up in the channel: TCP, TLS and WebSocket reads pause,
+//! and so do their writes and the background sends (periodic, file), whose sent bytes are
+//! reported too (a headless run printing to a slow pipe holds at most the budget).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,21 +16,23 @@ use crate::protocol::{Direction, Event, PeerId, SessionId, Warning};
 /// A callback that wakes whoever drains the events.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
-/// Most received bytes that may wait in the channel before TCP readers pause.
+/// Most traffic bytes (received or sent) that may wait in the channel before readers,
+/// writers and background sends pause.
 pub const IN_FLIGHT_BUDGET_BYTES: usize = 64 * 1024 * 1024;
 
 /// How often a paused reader looks again.
 const IN_FLIGHT_RECHECK: Duration = Duration::from_millis(1);
 
-/// Received bytes sent to the receiver and not yet taken in by it. The receiver calls
-/// [`InFlight::taken`] for each `Rx` traffic event it has applied. Cheap to clone.
+/// Traffic bytes reported to the receiver and not yet taken in by it. The receiver calls
+/// [`InFlight::taken`] with [`Event::traffic_len`] of each event it has applied. Cheap to
+/// clone.
 #[derive(Clone, Debug, Default)]
 pub struct InFlight {
     bytes: Arc<AtomicUsize>,
 }
 
 impl InFlight {
-    /// The receiver has taken in `len` received bytes.
+    /// The receiver has taken in `len` traffic bytes.
     pub fn taken(&self, len: usize) {
         self.bytes
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |b| {
@@ -65,8 +69,9 @@ impl EventSink {
         }
     }
 
-    /// Counts received bytes in `in_flight`; TCP readers pause while more than
-    /// [`IN_FLIGHT_BUDGET_BYTES`] wait there. The receiver must call [`InFlight::taken`].
+    /// Counts traffic bytes in `in_flight`; readers, writers and background sends pause
+    /// while more than [`IN_FLIGHT_BUDGET_BYTES`] wait there. The receiver must call
+    /// [`InFlight::taken`].
     pub fn with_in_flight(mut self, in_flight: InFlight) -> Self {
         self.in_flight = Some(in_flight);
         self
@@ -95,9 +100,7 @@ impl EventSink {
 
     /// Reports bytes that moved.
     pub fn traffic(&self, id: SessionId, peer: PeerId, dir: Direction, data: Bytes) {
-        if dir == Direction::Rx
-            && let Some(in_flight) = &self.in_flight
-        {
+        if let Some(in_flight) = &self.in_flight {
             in_flight.add(data.len());
         }
         self.send(Event::Traffic {

@@ -1,6 +1,9 @@
 //! The TCP server session: listens, accepts clients (each listed as a peer), and sends to
 //! one client or all of them. Its accept loop ([`accept_loop`]) serves the TLS and WebSocket
-//! servers too, each saying what becomes of an accepted connection ([`Admit`]).
+//! servers too, each saying what becomes of an accepted connection ([`Admit`]). With
+//! `max-clients=N` a connection past N clients (handshakes under way count) is closed at
+//! once: the first refusal is noted, further ones are counted and noted when a client leaves
+//! or the session stops ([`ClientCap`]).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -50,7 +53,58 @@ pub(super) async fn serve<A: Admit>(
     if let Some(note) = note {
         context.sink.note(context.id, None, note);
     }
-    accept_loop(context, listener, commands, admit).await
+    let cap = ClientCap::new(spec.options.max_clients);
+    accept_loop(context, listener, commands, (admit, cap)).await
+}
+
+/// `max-clients=N`: whether a new connection is refused, and what was said about it.
+struct ClientCap {
+    limit: Option<usize>,
+    /// While refusing: the refusals after the first (which was noted).
+    refusing: Option<u64>,
+}
+
+impl ClientCap {
+    fn new(limit: Option<usize>) -> Self {
+        Self {
+            limit,
+            refusing: None,
+        }
+    }
+
+    /// Whether a connection from `addr` is refused, `clients` being connected or in their
+    /// handshake; notes the first refusal of a run of them.
+    fn refuses(&mut self, context: &SessionContext, clients: usize, addr: SocketAddr) -> bool {
+        let Some(limit) = self.limit.filter(|limit| clients >= *limit) else {
+            self.settle(context, clients);
+            return false;
+        };
+        match &mut self.refusing {
+            Some(more) => *more += 1,
+            None => {
+                context
+                    .sink
+                    .note(context.id, None, Note::ClientRefused { limit, addr });
+                self.refusing = Some(0);
+            }
+        }
+        true
+    }
+
+    /// Ends a run of refusals once `clients` is below the limit again (or the session
+    /// stops, `clients` 0): notes how many more were refused.
+    fn settle(&mut self, context: &SessionContext, clients: usize) {
+        let Some(limit) = self.limit else {
+            return;
+        };
+        if clients < limit
+            && let Some(count) = self.refusing.take()
+            && count > 0
+        {
+            let note = Note::ClientsRefused { limit, count };
+            context.sink.note(context.id, None, note);
+        }
+    }
 }
 
 /// Each accepted client is a peer at once.
@@ -106,7 +160,7 @@ async fn accept_loop<A: Admit>(
     context: &SessionContext,
     listener: TcpListener,
     mut commands: mpsc::UnboundedReceiver<SessionCommand>,
-    admit: A,
+    (admit, mut cap): (A, ClientCap),
 ) -> Outcome {
     let (mut registry, mut closed) = Registry::new();
     let tasks = TaskTracker::new();
@@ -115,6 +169,9 @@ async fn accept_loop<A: Admit>(
         tokio::select! {
             () = context.cancel.cancelled() => break,
             accepted = listener.accept() => match accepted {
+                Ok((_, addr)) if cap.refuses(context, registry.len() + tasks.len(), addr) => {
+                    // Dropped: closed at once, never listed.
+                }
                 Ok(accepted) => {
                     let handshakes = Handshakes { tasks: &tasks, ready: &ready_tx };
                     admit.accepted(context, &mut registry, accepted, handshakes);
@@ -131,9 +188,13 @@ async fn accept_loop<A: Admit>(
                     break;
                 }
             }
-            Some((peer, _)) = closed.recv() => registry.forget(peer),
+            Some((peer, _)) = closed.recv() => {
+                registry.forget(peer);
+                cap.settle(context, registry.len() + tasks.len());
+            }
         }
     }
+    cap.settle(context, 0);
     drop(listener);
     context.cancel.cancel();
     tasks.close();

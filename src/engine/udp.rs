@@ -6,10 +6,8 @@
 //! each responder listed as a peer with its source address. The pieces shared with the
 //! multicast group session (`udp_group`) live here too.
 
-use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::time::SystemTime;
 
 use bytes::Bytes;
 use socket2::Type;
@@ -23,8 +21,9 @@ use super::net::{bind_socket, read_shared, resolve};
 use super::reactions;
 use super::registry::refuse;
 use super::udp_drops::{DROP_POLL_INTERVAL, DropMonitor};
+use super::udp_peers::UdpPeers;
 use crate::protocol::{
-    CloseReason, Direction, Event, OsError, PeerId, Refusal, SendTarget, StartFailure, Warning,
+    CloseReason, Direction, OsError, PeerId, Refusal, SendTarget, StartFailure, Warning,
 };
 use crate::spec::SessionSpec;
 
@@ -33,63 +32,6 @@ const DATAGRAMS_PER_WAKEUP: usize = 256;
 
 /// The peer id of a UDP client's one target (the first address it announces).
 const TARGET_PEER: PeerId = PeerId(1);
-
-/// Source addresses seen by a UDP session, each given a peer id on first sight.
-#[derive(Default)]
-pub(super) struct UdpPeers {
-    by_addr: HashMap<SocketAddr, PeerId>,
-    by_id: HashMap<PeerId, SocketAddr>,
-    /// Ids handed out so far; a forgotten peer's id is never given again.
-    issued: u64,
-}
-
-impl UdpPeers {
-    /// The peer id of `addr`, announced with `PeerConnected` the first time it is seen.
-    pub(super) fn peer_for(&mut self, context: &SessionContext, addr: SocketAddr) -> PeerId {
-        if let Some(peer) = self.by_addr.get(&addr) {
-            return *peer;
-        }
-        self.issued += 1;
-        let peer = PeerId(self.issued);
-        self.by_addr.insert(addr, peer);
-        self.by_id.insert(peer, addr);
-        context.sink.send(Event::PeerConnected {
-            id: context.id,
-            peer,
-            addr,
-            at: SystemTime::now(),
-        });
-        peer
-    }
-
-    /// Whether `addr` has been seen (and not forgotten).
-    pub(super) fn knows(&self, addr: SocketAddr) -> bool {
-        self.by_addr.contains_key(&addr)
-    }
-
-    /// The address of `peer`, if it is known.
-    pub(super) fn addr_of(&self, peer: PeerId) -> Option<SocketAddr> {
-        self.by_id.get(&peer).copied()
-    }
-
-    /// Every known peer with its address.
-    pub(super) fn all(&self) -> Vec<(PeerId, SocketAddr)> {
-        self.by_id.iter().map(|(p, a)| (*p, *a)).collect()
-    }
-
-    /// Forgets `peer` (its id is never given again) and says so with `PeerDisconnected`.
-    pub(super) fn forget(&mut self, context: &SessionContext, peer: PeerId) {
-        if let Some(addr) = self.by_id.remove(&peer) {
-            self.by_addr.remove(&addr);
-            context.sink.send(Event::PeerDisconnected {
-                id: context.id,
-                peer,
-                reason: CloseReason::ForgottenByUser,
-                at: SystemTime::now(),
-            });
-        }
-    }
-}
 
 pub(super) async fn run_server(
     context: &SessionContext,
@@ -104,7 +46,7 @@ pub(super) async fn run_server(
     let mut drops = DropMonitor::new(context, &socket);
     let mut drop_poll = tokio::time::interval(DROP_POLL_INTERVAL);
     drop_poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut peers = UdpPeers::default();
+    let mut peers = UdpPeers::new(spec);
     loop {
         tokio::select! {
             () = context.cancel.cancelled() => return Outcome::Stopped,
@@ -167,8 +109,8 @@ pub(super) async fn run_client(
         });
     }
     report_started(context, &socket, spec);
-    let mut peers = UdpPeers::default();
-    let target_peer = peers.peer_for(context, target);
+    let mut peers = UdpPeers::new(spec);
+    let target_peer = peers.pinned_peer_for(context, target);
     debug_assert_eq!(target_peer, TARGET_PEER);
     let send_to_target = async |data: &Bytes| {
         if connected {

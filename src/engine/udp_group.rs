@@ -18,8 +18,9 @@ use super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::net::UDP_RECV_BUFFER_BYTES;
 use super::reactions;
 use super::registry::refuse;
-use super::udp::{Greet, UdpPeers, receive_burst, report_started, send_datagram};
+use super::udp::{Greet, receive_burst, report_started, send_datagram};
 use super::udp_drops::{DROP_POLL_INTERVAL, DropMonitor};
+use super::udp_peers::UdpPeers;
 use crate::protocol::{
     CloseReason, Interface, JoinCause, JoinProblem, Note, OsError, Refusal, SendTarget, SocketStep,
     StartFailure, Warning,
@@ -433,7 +434,7 @@ pub(super) async fn run(
     };
     report_started(context, &socket, spec);
     let group_addr = SocketAddr::new(group, spec.port);
-    let mut peers = UdpPeers::default();
+    let mut peers = UdpPeers::new(spec);
     let group_peer = peers.peer_for(context, group_addr);
     if let Some(welcome) = reactions::on_connect(context) {
         send_datagram(

@@ -725,7 +725,7 @@ impl<W: Write> Driver<W> {
 
     /// Applies the event to the model and prints the entry it added, if any.
     fn apply_and_print(&mut self, event: Event) -> Result<(), End> {
-        self.in_flight.taken(event.received_len());
+        self.in_flight.taken(event.traffic_len());
         let id = event.session();
         let lifecycle = lifecycle_of(&event);
         let Some(before) = self.model.get(id).map(next_seq) else {

@@ -27,6 +27,7 @@ Msg {
     CloseByUser => "disconnected by user", "由用户断开";
     CloseSessionStopped => "session stopped", "会话已停止";
     CloseForgotten => "forgotten by user", "已被用户忘记";
+    CloseEvictedIdle => "forgotten: the peer table was full (max-peers={0}) and it had been idle longest ({1} forgotten so far)", "已忘记：对端表已满（max-peers={0}），它空闲最久（至今已忘记 {1} 个）";
     CloseWsByPeer => "closed by peer: {0}", "对方关闭了连接：{0}";
     CloseGoneAfterHalfClose => "{0} gone after its half-close: {1}", "{0}在半关闭后断开：{1}";
     CloseInternal => "internal error: {0}", "内部错误：{0}";
@@ -201,6 +202,9 @@ Msg {
     NoteAutoReplyEmpty => "auto-reply rule {0} ({1}) matched; its reply is empty, nothing sent", "自动回复规则 {0}（{1}）已匹配；其回复为空，未发送任何内容";
     SummaryNamed => "{0}: {1} => {2}", "{0}：{1} => {2}";
     NoteHalfClosed => "{0} finished sending (half-closed); still open for sending until you disconnect it", "{0}已结束发送（半关闭）；在你断开之前仍可向其发送";
+    NotePeerTableFull => "the peer table is full (max-peers={0}): each new source now replaces the peer idle longest (each one forgotten is counted)", "对端表已满（max-peers={0}）：此后每个新来源都会替换空闲最久的对端（每次忘记都会计数）";
+    NoteClientRefused => "max-clients={0} reached: refused a connection from {1}; more refusals are counted until a client leaves", "已达 max-clients={0}：拒绝了来自 {1} 的连接；在有客户端离开之前，后续拒绝只计数";
+    NoteClientsRefused => "{1} more connection(s) refused while max-clients={0} was reached", "在达到 max-clients={0} 期间又拒绝了 {1} 个连接";
     NotePeriodicStarted => "periodic send started: {0} bytes every {1} ms, {2}", "定时发送已开始：每 {1} 毫秒发送 {0} 字节，{2}";
     TimesUntilStopped => "until stopped", "直到停止";
     TimesCount => "{0} times", "共 {0} 次";

@@ -264,6 +264,9 @@ impl Render for CloseReason {
             Self::ByUser => tr(l, Msg::CloseByUser).to_string(),
             Self::SessionStopped => tr(l, Msg::CloseSessionStopped).to_string(),
             Self::ForgottenByUser => tr(l, Msg::CloseForgotten).to_string(),
+            Self::EvictedIdle { limit, evicted } => {
+                trf(l, Msg::CloseEvictedIdle, &[limit, evicted])
+            }
             Self::Io(cause) => cause.render(l),
             Self::Tls(fault) => fault.render(l),
             Self::Ws(fault) => fault.render(l),
@@ -635,6 +638,11 @@ impl Render for Note {
             }
             Self::HalfClosed { peer_is_server } => {
                 trf(l, Msg::NoteHalfClosed, &[&peer_noun(l, *peer_is_server)])
+            }
+            Self::PeerTableFull { limit } => trf(l, Msg::NotePeerTableFull, &[limit]),
+            Self::ClientRefused { limit, addr } => trf(l, Msg::NoteClientRefused, &[limit, addr]),
+            Self::ClientsRefused { limit, count } => {
+                trf(l, Msg::NoteClientsRefused, &[limit, count])
             }
             Self::PeriodicStarted {
                 bytes,

@@ -30,6 +30,14 @@ pub enum CloseReason {
     SessionStopped,
     /// The user forgot a UDP peer.
     ForgottenByUser,
+    /// A UDP peer was forgotten to make room: the peer table was full and it had been idle
+    /// longest.
+    EvictedIdle {
+        /// The table's cap (`max-peers=N`).
+        limit: usize,
+        /// Peers evicted so far by the session, this one included.
+        evicted: u64,
+    },
     /// A socket error.
     Io(OsError),
     /// A TLS error.
@@ -628,6 +636,27 @@ pub enum Note {
     HalfClosed {
         /// The peer is a server (we are a client session).
         peer_is_server: bool,
+    },
+    /// A UDP session's peer table is full: from now on each new source replaces the peer
+    /// idle longest (said once; each eviction is a disconnect that counts them).
+    PeerTableFull {
+        /// The table's cap (`max-peers=N`).
+        limit: usize,
+    },
+    /// A server with `max-clients=N` has N clients: a connection was refused (closed), and
+    /// more refusals are counted until a client leaves.
+    ClientRefused {
+        /// The cap.
+        limit: usize,
+        /// Who was refused.
+        addr: SocketAddr,
+    },
+    /// How many more connections were refused while the server was full.
+    ClientsRefused {
+        /// The cap.
+        limit: usize,
+        /// Refused after the first one.
+        count: u64,
     },
     /// A periodic send started.
     PeriodicStarted {

@@ -181,8 +181,8 @@ fn create_form_ui(ui: &mut egui::Ui, form: &mut CreateForm, actions: &mut Vec<Ac
         });
         if submit {
             match (form.spec(), form.editing) {
-                (Ok(spec), Some(id)) => actions.push(Action::EditSession(id, spec)),
-                (Ok(spec), None) => actions.push(Action::CreateSession(spec)),
+                (Ok(spec), Some(id)) => actions.push(Action::EditSession(id, Box::new(spec))),
+                (Ok(spec), None) => actions.push(Action::CreateSession(Box::new(spec))),
                 (Err(problem), _) => form.error = Some(problem),
             }
         }

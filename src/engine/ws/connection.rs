@@ -307,6 +307,8 @@ async fn write_loop(
         let Some(Outgoing(data, _ack)) = next_outgoing(commands, finish).await else {
             return CloseReason::SessionStopped;
         };
+        // A receiver behind on what was sent holds the writes back.
+        link.sink.wait_for_room().await;
         let written = writer.send(message_for(data.clone(), link.binary)).await;
         queued_bytes.fetch_sub(data.len(), Ordering::Relaxed);
         if let Err(e) = written {
