@@ -1141,6 +1141,7 @@ fn a_stalled_stdout_holds_a_file_send_back() {
     reader.join().expect("reader");
     std::fs::remove_file(&path).ok();
     let received = received.load(Ordering::Relaxed);
+    eprintln!("stalled stdout: {received} bytes sent, VmRSS at most {most_kib} KiB");
     assert!(received > 0, "the file was being sent");
     assert!(
         most_kib < BOUND_KIB && received < SENT_BOUND,
