@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::codec::checksum::Checksum;
 use crate::codec::framing::Framing;
@@ -13,8 +13,12 @@ use crate::spec::SessionSpec;
 
 /// sockdbg: a socket debugger for TCP and UDP (网络调试助手).
 #[derive(Debug, Parser)]
-#[command(version, about, long_about = None)]
+#[command(version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Cli {
+    /// `sockdbg test FILE...`: run scenario files.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Sessions to create and start: tcp-server:[HOST:]PORT, tcp-client:HOST:PORT,
     /// udp-server:[HOST:]PORT, udp-client:HOST:PORT, udp-group:GROUP:PORT,
     /// tls-server:[HOST:]PORT, tls-client:HOST:PORT, ws-server:[HOST:]PORT[/PATH],
@@ -105,10 +109,56 @@ pub struct Cli {
     #[arg(long)]
     pub stats: bool,
 
+    /// Headless: run this scenario file against the sessions (on a server, against every
+    /// client that connects: a device simulator that keeps serving).
+    #[arg(long, value_name = "FILE.sdbg", requires = "headless")]
+    pub scenario: Option<PathBuf>,
+
+    /// A scenario variable, repeatable: NAME=VALUE (`${NAME}` in the file).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+
     /// Directory of the settings file and of generated TLS certificates (DIR/certs; default:
     /// the platform's config directory).
     #[arg(long, value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run scenario files (send/expect test scripts) and report each step; exit 0 when every
+    /// case passed, 1 when one failed or a peer was unreachable, 2 when a file is invalid.
+    Test(TestArgs),
+}
+
+/// `sockdbg test FILE... [--var N=V] [--junit OUT.xml] [--format text|jsonl]`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Scenario files, run one after the other.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// A variable, repeatable: NAME=VALUE (`${NAME}` in the files).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+
+    /// Also write the results as JUnit XML (one testcase per case) for CI systems.
+    #[arg(long, value_name = "OUT.xml")]
+    pub junit: Option<PathBuf>,
+
+    /// How results are printed.
+    #[arg(long, value_enum, default_value_t = TestFormat::Text)]
+    pub format: TestFormat,
+}
+
+/// How `sockdbg test` prints results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    /// One line per step, then `N passed, N failed`.
+    Text,
+    /// One JSON object per step, case and file, then a summary object.
+    Jsonl,
 }
 
 /// How the headless mode prints entries.
@@ -120,6 +170,17 @@ pub enum OutputFormat {
     Hex,
     /// One JSON object per line.
     Jsonl,
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if crate::scenario::vars::is_name(name.trim()) => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!(
+            "'{text}' is not NAME=VALUE (a name is letters, digits, _ and -, starting with a letter)"
+        )),
+    }
 }
 
 fn parse_spec(text: &str) -> Result<SessionSpec, String> {

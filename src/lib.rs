@@ -16,6 +16,7 @@
 //! - [`capture`]: pcapng capture of every byte, written on its own thread.
 //! - [`private_files`]: owner-only files sockdbg generates (a TLS server's certificate).
 //! - [`scenario`]: the scenario language (send/expect test scripts), pure.
+//! - [`testing`]: `sockdbg test FILE...`, scenario files run and reported (text, jsonl, JUnit).
 //! - [`headless`]: `--headless`, the same sessions driven from a terminal, printing the log.
 
 pub mod app;
@@ -34,4 +35,5 @@ pub mod private_files;
 pub mod protocol;
 pub mod scenario;
 pub mod spec;
+pub mod testing;
 pub mod ui;

@@ -21,6 +21,9 @@ fn main() -> ExitCode {
     // Thousands of connections need thousands of descriptors: desktops often give 1024
     // by default, so take the hard limit. Failing to raise it only limits scale.
     rlimit::increase_nofile_limit(u64::MAX).ok();
+    if let Some(sockdbg::cli::Command::Test(args)) = &cli.command {
+        return sockdbg::testing::run(args);
+    }
     if cli.headless {
         return sockdbg::headless::run(&cli);
     }

@@ -18,13 +18,15 @@ pub use message::{
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::framing::Framing;
 use crate::codec::reply::ReplyRule;
+use crate::scenario::{Pos, Scenario};
 use crate::spec::SessionSpec;
 
 /// Identifies one session for its whole life, across stops and restarts.
@@ -74,6 +76,169 @@ pub enum SendTarget {
     All,
     /// One peer of the session.
     Peer(PeerId),
+}
+
+/// Which clients of a server session a scenario runs against (a client session has one
+/// connection, and one run).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScenarioClients {
+    /// The first client (already connected or next to connect); the job ends after its run
+    /// (`sockdbg test`).
+    First,
+    /// Every client, each in its own run, until the job is cancelled (a device simulator).
+    Each,
+}
+
+/// A scenario to run as an engine job: the parsed file and what it runs with.
+#[derive(Clone, Debug)]
+pub struct ScenarioRun {
+    /// The parsed file.
+    pub scenario: Arc<Scenario>,
+    /// The sessions of the file's `session` lines after the first (which is the job's own
+    /// session), in order, already started by the sender.
+    pub others: Vec<SessionId>,
+    /// `--var NAME=VALUE` values.
+    pub vars: Vec<(String, String)>,
+    /// Who a server session runs it against.
+    pub clients: ScenarioClients,
+    /// The folder `send-file` paths are relative to (the file's own).
+    pub base_dir: PathBuf,
+}
+
+/// What happened to a scenario job: typed, drawn by the window and printed by `sockdbg test`.
+/// Steps are named by their statement's position in the file ([`Pos`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ScenarioUpdate {
+    /// A run began: against a server's client (`peer`), or on a client session.
+    RunStarted {
+        /// Numbers the job's runs from 1.
+        run: u64,
+        /// The client it runs against, on a server session.
+        peer: Option<PeerId>,
+    },
+    /// A case of a run began.
+    CaseStarted {
+        /// The run.
+        run: u64,
+        /// Index in [`Scenario::cases`].
+        case: usize,
+    },
+    /// A statement began.
+    StepStarted {
+        /// The run.
+        run: u64,
+        /// The statement.
+        at: Pos,
+    },
+    /// A statement ended.
+    StepEnded {
+        /// The run.
+        run: u64,
+        /// The statement.
+        at: Pos,
+        /// How long it took.
+        elapsed: Duration,
+        /// How it ended.
+        outcome: StepOutcome,
+    },
+    /// A case of a run ended.
+    CaseEnded {
+        /// The run.
+        run: u64,
+        /// Index in [`Scenario::cases`].
+        case: usize,
+        /// Whether every step passed.
+        passed: bool,
+        /// How long it took.
+        elapsed: Duration,
+    },
+    /// A run ended.
+    RunEnded {
+        /// The run.
+        run: u64,
+        /// Cases that passed.
+        passed: usize,
+        /// Cases that failed.
+        failed: usize,
+    },
+    /// The job ended; no more updates follow.
+    Ended {
+        /// Runs it made.
+        runs: u64,
+        /// Why it could not run at all, if so (a session not running).
+        refused: Option<JobFailure>,
+    },
+}
+
+/// How a step ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepOutcome {
+    /// It did what it says; `captures` holds the variables it set (regex groups, `set`).
+    Passed {
+        /// `(name, value)` in order.
+        captures: Vec<(String, String)>,
+    },
+    /// It failed; the case stops here.
+    Failed(StepFailure),
+    /// A `repeat` whose body failed (the failure is the inner step's).
+    Aborted,
+    /// The connection closed inside `repeat forever`, which ends the loop without failing.
+    Interrupted,
+}
+
+/// Why a scenario's session or connection is gone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Gone {
+    /// The session could not start.
+    StartFailed(StartFailure),
+    /// The connection (or the session) ended by itself.
+    Closed(CloseReason),
+    /// The user stopped the session.
+    Stopped,
+}
+
+/// Why a step failed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepFailure {
+    /// The expected bytes did not arrive in time; `received` is what arrived and was not
+    /// matched (the pending stream, or the frames passed over).
+    Timeout {
+        /// The match as written.
+        expected: String,
+        /// The time it had.
+        within: Duration,
+        /// What arrived instead.
+        received: Bytes,
+    },
+    /// The connection closed before the match.
+    Closed {
+        /// The match as written.
+        expected: String,
+        /// Why the connection ended.
+        reason: Gone,
+        /// What arrived and was not matched.
+        received: Bytes,
+    },
+    /// `expect nothing` saw bytes.
+    Unexpected {
+        /// What arrived.
+        received: Bytes,
+    },
+    /// `expect closed` ran out of time (or `close` did not see the connection go).
+    NotClosed {
+        /// The time it had.
+        within: Duration,
+    },
+    /// A send or a close could not be carried out.
+    NotSent(JobFailure),
+    /// A payload, pattern or value could not be built from the variables.
+    Expand(crate::scenario::vars::ExpandError),
+    /// `send-file` could not read its file.
+    File(FileError),
+    /// The session is not running (it could not start, or stopped).
+    SessionDown(Gone),
+    /// The job was cancelled.
+    Cancelled,
 }
 
 /// UI (or headless driver) -> engine.
@@ -135,7 +300,17 @@ pub enum Command {
         /// The file.
         path: PathBuf,
     },
-    /// Stop a periodic or file send.
+    /// Run a scenario on a running session (and the others its file names) as an engine
+    /// job: progress comes back as [`Event::Scenario`]; [`Command::CancelJob`] stops it.
+    StartScenario {
+        /// The session of the file's first `session` line.
+        id: SessionId,
+        /// Names the job for progress and cancel.
+        job: JobId,
+        /// What to run.
+        run: Box<ScenarioRun>,
+    },
+    /// Stop a periodic, file or scenario job.
     CancelJob {
         /// The session running it.
         id: SessionId,
@@ -275,6 +450,15 @@ pub enum Event {
         /// The session.
         id: SessionId,
     },
+    /// A scenario job made progress.
+    Scenario {
+        /// The job's session.
+        id: SessionId,
+        /// The job.
+        job: JobId,
+        /// What happened.
+        update: ScenarioUpdate,
+    },
     /// The session ended. `reason` is `None` when the user asked for it.
     Stopped {
         /// The session.
@@ -319,7 +503,8 @@ impl Event {
             | Event::Note { id, .. }
             | Event::JobProgress { id, .. }
             | Event::JobEnded { id, .. }
-            | Event::ReactionsApplied { id } => *id,
+            | Event::ReactionsApplied { id }
+            | Event::Scenario { id, .. } => *id,
         }
     }
 }

@@ -12,11 +12,12 @@ use tokio_util::sync::CancellationToken;
 use super::EngineSettings;
 use super::jobs::{self, JobContext, SendAck};
 use super::reactions::{Reactor, ReactorWatch};
+use super::scenario::{self, Attached, ScenarioJob};
 use super::sink::EventSink;
 use super::{tcp_client, tcp_server, tls_client, tls_server, udp, udp_group, ws};
 use crate::protocol::{
-    CloseReason, Command, Event, JobFailure, JobId, JobOutcome, PeerId, Refusal, SendTarget,
-    SessionId, StartFailure, Warning,
+    CloseReason, Command, Event, JobFailure, JobId, JobOutcome, PeerId, Refusal, ScenarioRun,
+    ScenarioUpdate, SendTarget, SessionId, StartFailure, Warning,
 };
 use crate::spec::{SessionKind, SessionSpec};
 
@@ -128,6 +129,9 @@ pub(super) async fn run(
                     tokio::spawn(jobs::send_file(context, path, chunk_bytes));
                 }
             }
+            Command::StartScenario { id, job, run } => {
+                start_scenario(&mut sessions, &sink, id, job, *run);
+            }
             Command::CancelJob { id, job } => {
                 if let Some(token) = sessions.get(&id).and_then(|s| s.jobs.get(&job)) {
                     token.cancel();
@@ -218,6 +222,59 @@ fn job_context(
         target,
         refusal: Arc::default(),
     })
+}
+
+/// Starts a scenario job on `id` and the other sessions its file names, all running; or
+/// reports that it cannot run.
+fn start_scenario(
+    sessions: &mut HashMap<SessionId, RunningSession>,
+    sink: &EventSink,
+    id: SessionId,
+    job: JobId,
+    run: ScenarioRun,
+) {
+    let ids: Vec<SessionId> = std::iter::once(id)
+        .chain(run.others.iter().copied())
+        .collect();
+    let mut attached = Vec::with_capacity(ids.len());
+    for session_id in &ids {
+        let Some(session) = sessions.get(session_id).filter(|s| !s.task.is_finished()) else {
+            sink.send(Event::Scenario {
+                id,
+                job,
+                update: ScenarioUpdate::Ended {
+                    runs: 0,
+                    refused: Some(JobFailure::NotRunning),
+                },
+            });
+            return;
+        };
+        attached.push(Attached {
+            id: *session_id,
+            kind: session.kind,
+            commands: session.commands.clone(),
+            session_cancel: session.cancel.clone(),
+        });
+    }
+    let Some(primary) = sessions.get_mut(&id) else {
+        return; // checked above
+    };
+    let cancel = primary.cancel.child_token();
+    primary.jobs.insert(job, cancel.clone());
+    // Tapped here, before the job runs: no event falls between the state and the tap.
+    let (tap, events) = mpsc::unbounded_channel();
+    let states = sink.taps().subscribe(job, &ids, &tap);
+    drop(tap); // the taps hold their own senders; the channel ends when they are removed
+    tokio::spawn(scenario::run(ScenarioJob {
+        id,
+        job,
+        sink: sink.clone(),
+        cancel,
+        sessions: attached,
+        run,
+        events,
+        states,
+    }));
 }
 
 fn start(

@@ -49,6 +49,43 @@ impl SendAck {
     }
 }
 
+/// Queues `data` for `target` on a session, and waits until it is written everywhere
+/// (`Ok`) or refused (the reason): one send of a scenario, timed like the log shows it.
+///
+/// # Errors
+/// Why the bytes went nowhere: no client, the peer gone, the session stopped.
+pub(super) async fn send_and_wait(
+    commands: &mpsc::UnboundedSender<SessionCommand>,
+    target: SendTarget,
+    data: Bytes,
+) -> Result<(), JobFailure> {
+    let written = Arc::new(Semaphore::new(1));
+    let Ok(permit) = Arc::clone(&written).try_acquire_owned() else {
+        return Err(JobFailure::NotRunning); // a new semaphore always has its permit
+    };
+    let refusal: Arc<OnceLock<Refusal>> = Arc::default();
+    let ack = SendAck {
+        _permit: Arc::new(permit),
+        refusal: Arc::clone(&refusal),
+    };
+    let command = SessionCommand::Send {
+        target,
+        data,
+        ack: Some(ack),
+    };
+    if commands.send(command).is_err() {
+        return Err(JobFailure::SessionStopped);
+    }
+    // The permit comes back when the last holder of the ack drops it: written or refused.
+    written.acquire().await.ok(); // the semaphore is never closed
+    match refusal.get() {
+        Some(why) => Err(JobFailure::Refused(why.clone())),
+        // Dropped unread with the session's queue.
+        None if commands.is_closed() => Err(JobFailure::SessionStopped),
+        None => Ok(()),
+    }
+}
+
 /// What every job is given.
 pub(super) struct JobContext {
     pub id: SessionId,
@@ -72,7 +109,7 @@ impl JobContext {
             .map(|why| JobOutcome::Failed(JobFailure::Refused(why.clone())))
     }
 
-    fn note(&self, note: Note) {
+    pub(super) fn note(&self, note: Note) {
         self.sink.note(self.id, None, note);
     }
 
@@ -226,7 +263,7 @@ pub(super) async fn send_file(context: JobContext, path: PathBuf, chunk_bytes: u
     context.end(done, outcome);
 }
 
-async fn stream_file(
+pub(super) async fn stream_file(
     context: &JobContext,
     path: &PathBuf,
     name: &str,

@@ -15,6 +15,8 @@
 //! - `udp_drops`: the kernel's word on UDP receive buffers and dropped datagrams.
 //! - `udp_group`: multicast group sessions: join, rejoin on interface changes, send to the group.
 //! - `udp_peers`: a UDP session's sources, capped (`max-peers=N`), the idle longest evicted.
+//! - `scenario`: scenario jobs: a scenario file run against a session's peers.
+//! - `taps`: jobs watching a session's events (and its state) as the sink delivers them.
 //! - `ws`: WebSocket server and client sessions (one message per log entry).
 
 mod dispatch;
@@ -24,7 +26,9 @@ mod peers;
 mod reactions;
 mod registry;
 mod reply_frames;
+mod scenario;
 pub mod sink;
+mod taps;
 mod tcp_client;
 mod tcp_server;
 mod tls;

@@ -400,7 +400,11 @@ pub(super) fn refuse_unsent(
 ) {
     commands.close();
     let (mut unsent, mut unsent_bytes) = (0usize, 0usize);
-    while let Ok(Outgoing(data, _ack)) = commands.try_recv() {
+    while let Ok(Outgoing(data, ack)) = commands.try_recv() {
+        if let Some(ack) = ack {
+            // The job (a scenario's send) learns it went nowhere.
+            ack.refuse(Refusal::PeerGone { peer });
+        }
         unsent += 1;
         unsent_bytes += data.len();
     }

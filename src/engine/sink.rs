@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
+use super::taps::Taps;
 use crate::protocol::{Direction, Event, PeerId, SessionId, Warning};
 
 /// A callback that wakes whoever drains the events.
@@ -57,6 +58,8 @@ pub struct EventSink {
     events: crossbeam_channel::Sender<Event>,
     wake: Waker,
     in_flight: Option<InFlight>,
+    /// Jobs watching sessions' events (see [`super::taps`]).
+    taps: Arc<Taps>,
 }
 
 impl EventSink {
@@ -66,6 +69,7 @@ impl EventSink {
             events,
             wake,
             in_flight: None,
+            taps: Arc::default(),
         }
     }
 
@@ -91,8 +95,14 @@ impl EventSink {
         Self::new(events, Arc::new(|| {}))
     }
 
+    /// The taps jobs watch sessions through.
+    pub(crate) fn taps(&self) -> &Taps {
+        &self.taps
+    }
+
     /// Delivers one event and wakes the receiver.
     pub fn send(&self, event: Event) {
+        self.taps.observe(&event);
         if self.events.send(event).is_ok() {
             (self.wake)();
         } // else: the receiver is gone, nothing to tell

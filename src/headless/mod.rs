@@ -16,6 +16,7 @@
 
 pub mod frames;
 pub mod output;
+pub mod scenario;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
@@ -88,6 +89,15 @@ pub enum UsageError {
     /// A `--reply` rule cannot be used.
     #[error("invalid --reply: {0}")]
     Reply(String),
+    /// The `--scenario` file is invalid: its errors, one `FILE:LINE:COL: what` a line.
+    #[error("invalid --scenario:\n{0}")]
+    Scenario(String),
+    /// The `--scenario` file names more sessions than the command line gives.
+    #[error("the scenario names {named} sessions; give as many SESSIONs (or none, to use its own)")]
+    ScenarioSessions {
+        /// Sessions the file names.
+        named: usize,
+    },
 }
 
 impl From<SendError> for UsageError {
@@ -142,6 +152,8 @@ pub struct Plan {
     pub repeat: Option<(Option<u64>, u64)>,
     /// `--reply` rules, given to the engine for every session.
     pub rules: Vec<ReplyRule>,
+    /// `--scenario`: run on the first session.
+    pub scenario: Option<scenario::HeadlessScenario>,
 }
 
 impl Plan {
@@ -152,7 +164,27 @@ impl Plan {
     /// bytes, or `--send-file` cannot be opened for reading. The file itself is not read here:
     /// it is streamed per target.
     pub fn from_cli(cli: &Cli) -> Result<Self, UsageError> {
-        if cli.sessions.is_empty() {
+        let scenario = match &cli.scenario {
+            Some(path) => Some(
+                scenario::HeadlessScenario::load(path, &cli.vars).map_err(UsageError::Scenario)?,
+            ),
+            None => None,
+        };
+        let mut sessions = cli.sessions.clone();
+        if let Some(loaded) = &scenario {
+            let named = loaded.scenario.sessions.len();
+            if sessions.is_empty() {
+                sessions = loaded
+                    .scenario
+                    .sessions
+                    .iter()
+                    .map(|d| d.spec.clone())
+                    .collect();
+            } else if sessions.len() < named {
+                return Err(UsageError::ScenarioSessions { named });
+            }
+        }
+        if sessions.is_empty() {
             return Err(UsageError::NoSession);
         }
         // The window's send pipeline, in the window's order: escapes, encoding, line
@@ -197,7 +229,7 @@ impl Plan {
             None
         };
         Ok(Self {
-            sessions: cli.sessions.clone(),
+            sessions,
             payload,
             format: cli.format,
             encoding: cli.encoding,
@@ -213,6 +245,7 @@ impl Plan {
                 (count, cli.interval_ms.unwrap_or(1000).max(1))
             }),
             rules,
+            scenario,
         })
     }
 
@@ -319,6 +352,8 @@ enum End {
     EngineGone,
     /// `--send-file` could not be opened or read part-way; the reason was already printed.
     SendFileFailed,
+    /// `--scenario` ended with a failed case.
+    ScenarioFailed,
 }
 
 /// Reacts to engine events for one headless run.
@@ -358,6 +393,8 @@ struct Driver<W: Write> {
     in_flight: InFlight,
     /// `--capture`: the pcapng writer thread, fed every event.
     capture: Option<crate::capture::CaptureThread>,
+    /// `--scenario`: its job and how its steps are printed.
+    scenario: Option<(JobId, scenario::ScenarioOutput)>,
 }
 
 impl<W: Write> Driver<W> {
@@ -403,6 +440,7 @@ impl<W: Write> Driver<W> {
             next_job: 0,
             framed,
             capture: None,
+            scenario: None,
         }
     }
 
@@ -425,6 +463,7 @@ impl<W: Write> Driver<W> {
                 .collect();
             self.capture = Some(crate::capture::CaptureThread::start(path, None, &sessions)?);
         }
+        let ids: Vec<SessionId> = created.iter().map(|(id, _)| *id).collect();
         for (id, spec) in created {
             // --echo is the engine's: a read is echoed where it is read, so the echo of a
             // client's last bytes goes out before its FIN closes the connection.
@@ -442,7 +481,59 @@ impl<W: Write> Driver<W> {
             }
             self.send(Command::Start { id, spec });
         }
+        self.start_scenario(&ids);
         Ok(())
+    }
+
+    /// `--scenario`: a job on the first session (and the others the file names), run
+    /// against every client of a server.
+    fn start_scenario(&mut self, ids: &[SessionId]) {
+        let Some(loaded) = self.plan.scenario.clone() else {
+            return;
+        };
+        let Some(&first) = ids.first() else {
+            return;
+        };
+        let others = loaded.scenario.sessions.len().max(1).min(ids.len());
+        self.next_job += 1;
+        let job = JobId(self.next_job);
+        self.send(Command::StartScenario {
+            id: first,
+            job,
+            run: Box::new(crate::protocol::ScenarioRun {
+                scenario: std::sync::Arc::clone(&loaded.scenario),
+                others: ids[1..others].to_vec(),
+                vars: loaded.vars.clone(),
+                clients: crate::protocol::ScenarioClients::Each,
+                base_dir: loaded.base_dir.clone(),
+            }),
+        });
+        self.scenario = Some((
+            job,
+            scenario::ScenarioOutput::new(&loaded, self.plan.format),
+        ));
+    }
+
+    /// Prints a scenario update; the run ends when a client session's scenario has.
+    fn scenario_update(&mut self, update: &crate::protocol::ScenarioUpdate) -> Option<End> {
+        let (_, output) = self.scenario.as_mut()?;
+        let lines = output.lines(update);
+        let failed = output.failed;
+        if !self.plan.quiet && self.output_open {
+            for line in lines {
+                if let Err(end) = self.write_line(line) {
+                    return Some(end);
+                }
+            }
+        }
+        if let crate::protocol::ScenarioUpdate::Ended { .. } = update {
+            return Some(if failed {
+                End::ScenarioFailed
+            } else {
+                End::Normal
+            });
+        }
+        None
     }
 
     fn send(&self, command: Command) {
@@ -523,6 +614,11 @@ impl<W: Write> Driver<W> {
     /// Applies one event, prints what it added to the log, and reacts to it. Returns how
     /// the run ends, if this event ends it.
     fn handle(&mut self, event: Event) -> Option<End> {
+        if let Event::Scenario { job, update, .. } = &event
+            && self.scenario.as_ref().is_some_and(|(j, _)| j == job)
+        {
+            return self.scenario_update(update);
+        }
         let id = event.session();
         let kind = self.kind_of(id)?;
         // Before `react`, which forgets an ended file job.
@@ -853,7 +949,7 @@ impl<W: Write> Driver<W> {
         }
         match end {
             End::Normal | End::OutputClosed => EXIT_OK,
-            End::SessionFailed | End::SendFileFailed => EXIT_FAILED,
+            End::SessionFailed | End::SendFileFailed | End::ScenarioFailed => EXIT_FAILED,
             End::OutputFailed(e) => {
                 eprintln!("sockdbg: cannot write to stdout: {e}");
                 EXIT_FAILED
@@ -904,24 +1000,25 @@ fn lifecycle_of(event: &Event) -> Option<Lifecycle> {
         Event::PeerConnected { .. } => Some(Lifecycle::Connected),
         Event::PeerDisconnected { .. } | Event::Stopped { .. } => Some(Lifecycle::Disconnected),
         Event::StartFailed { .. } | Event::Warning { .. } => Some(Lifecycle::Error),
-        Event::Note { .. } | Event::JobProgress { .. } | Event::JobEnded { .. } => {
-            Some(Lifecycle::Note)
-        }
+        Event::Note { .. }
+        | Event::JobProgress { .. }
+        | Event::JobEnded { .. }
+        | Event::Scenario { .. } => Some(Lifecycle::Note),
         Event::Traffic { .. } | Event::ReactionsApplied { .. } => None,
     }
 }
 
 /// SIGINT and SIGTERM, caught and turned into messages on a channel, so the main loop can
 /// wait on them beside engine events and end cleanly.
-struct SignalWatch {
-    received: Receiver<()>,
+pub(crate) struct SignalWatch {
+    pub(crate) received: Receiver<()>,
     #[cfg(unix)]
     handle: signal_hook::iterator::Handle,
 }
 
 impl SignalWatch {
     #[cfg(unix)]
-    fn install() -> io::Result<Self> {
+    pub(crate) fn install() -> io::Result<Self> {
         use signal_hook::consts::{SIGINT, SIGTERM};
         let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
         let handle = signals.handle();
@@ -937,14 +1034,14 @@ impl SignalWatch {
     }
 
     #[cfg(not(unix))]
-    fn install() -> io::Result<Self> {
+    pub(crate) fn install() -> io::Result<Self> {
         // Ctrl-C ends the process the default way where signal-hook's iterator is missing.
         Ok(Self {
             received: crossbeam_channel::never(),
         })
     }
 
-    fn close(self) {
+    pub(crate) fn close(self) {
         #[cfg(unix)]
         self.handle.close();
     }

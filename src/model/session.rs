@@ -214,8 +214,10 @@ impl Session {
             }
             // Progress is the window's business (see `app`); the log gets a `Note`. An
             // acknowledgement changes nothing the user sees.
-            Event::JobProgress { .. } | Event::JobEnded { .. } | Event::ReactionsApplied { .. } => {
-            }
+            Event::JobProgress { .. }
+            | Event::JobEnded { .. }
+            | Event::ReactionsApplied { .. }
+            | Event::Scenario { .. } => {}
             Event::Stopped { reason, .. } => {
                 let seq = match reason {
                     None => {
