@@ -109,6 +109,9 @@ pub struct ScenarioRun {
 /// Steps are named by their statement's position in the file ([`Pos`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ScenarioUpdate {
+    /// The job watches its sessions from now on: what they receive from here on is seen
+    /// (what came before is not). Runs follow.
+    Attached,
     /// A run began: against a server's client (`peer`), or on a client session.
     RunStarted {
         /// Numbers the job's runs from 1.

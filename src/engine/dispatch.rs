@@ -77,6 +77,7 @@ pub(super) async fn run(
     while let Some(command) = commands.recv().await {
         match command {
             Command::Start { id, spec } => {
+                sink.taps().restart(id);
                 let previous = sessions.remove(&id);
                 let watch = reactions
                     .entry(id)
@@ -259,7 +260,9 @@ fn start_scenario(
     let Some(primary) = sessions.get_mut(&id) else {
         return; // checked above
     };
-    let cancel = primary.cancel.child_token();
+    // Not the session's child: when the session ends, the job still reads why (the peer
+    // closed, it stopped) from the events and reports it, instead of just vanishing.
+    let cancel = CancellationToken::new();
     primary.jobs.insert(job, cancel.clone());
     // Tapped here, before the job runs: no event falls between the state and the tap.
     let (tap, events) = mpsc::unbounded_channel();

@@ -13,15 +13,46 @@ use std::sync::{Mutex, PoisonError};
 
 use tokio::sync::mpsc;
 
-use crate::protocol::{Direction, Event, JobId, PeerId, SessionId};
+use crate::protocol::{Direction, Event, Gone, JobId, PeerId, SessionId};
 
 /// What a session is, as its events told.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct SessionState {
     /// `Started` came and no `Stopped` since.
     pub up: bool,
+    /// Why it ended (could not start, or stopped), if it has since it was last started.
+    pub ended: Option<Gone>,
     /// Connected peers (a client session's connection, a server's clients).
     pub peers: BTreeSet<PeerId>,
+}
+
+impl SessionState {
+    /// Follows a lifecycle event of the session (other events change nothing).
+    pub(crate) fn follow(&mut self, event: &Event) {
+        match event {
+            Event::Started { .. } => {
+                self.up = true;
+                self.ended = None;
+            }
+            Event::StartFailed { reason, .. } => {
+                self.up = false;
+                self.peers.clear();
+                self.ended = Some(Gone::StartFailed(reason.clone()));
+            }
+            Event::Stopped { reason, .. } => {
+                self.up = false;
+                self.peers.clear();
+                self.ended = Some(reason.clone().map_or(Gone::Stopped, Gone::Closed));
+            }
+            Event::PeerConnected { peer, .. } => {
+                self.peers.insert(*peer);
+            }
+            Event::PeerDisconnected { peer, .. } => {
+                self.peers.remove(peer);
+            }
+            _ => {}
+        }
+    }
 }
 
 #[derive(Default)]
@@ -73,26 +104,20 @@ impl Taps {
         let id = event.session();
         if lifecycle {
             let watched = sessions.entry(id).or_default();
-            let state = &mut watched.state;
-            match event {
-                Event::Started { .. } => state.up = true,
-                Event::StartFailed { .. } | Event::Stopped { .. } => {
-                    state.up = false;
-                    state.peers.clear();
-                }
-                Event::PeerConnected { peer, .. } => {
-                    state.peers.insert(*peer);
-                }
-                Event::PeerDisconnected { peer, .. } => {
-                    state.peers.remove(peer);
-                }
-                _ => {}
-            }
+            watched.state.follow(event);
         }
         if let Some(watched) = sessions.get_mut(&id) {
             watched
                 .taps
                 .retain(|(_, tap)| tap.send(event.clone()).is_ok());
+        }
+    }
+
+    /// Forgets what session `id` was: it is being started again.
+    pub(crate) fn restart(&self, id: SessionId) {
+        let mut map = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(watched) = map.get_mut(&id) {
+            watched.state = SessionState::default();
         }
     }
 

@@ -29,13 +29,14 @@ use crate::spec::SessionSpec;
 /// How long an `expect` waits when neither `within` nor `timeout` says: one second.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Parses a scenario file. `known_vars` are the names given from outside (`--var`), so a
-/// reference to one of them is not reported as unknown.
+/// Parses a scenario file. `vars` are the values given from outside (`--var NAME=VALUE`):
+/// a reference to one of them is known, and `session` lines are expanded with them (a
+/// session is opened before any statement runs, so only these values can reach it).
 ///
 /// # Errors
 /// Every error of the file, in line order.
-pub fn parse(text: &str, known_vars: &[String]) -> Result<Scenario, Vec<ScenarioError>> {
-    let mut parser = Parser::new(known_vars);
+pub fn parse(text: &str, vars: &[(String, String)]) -> Result<Scenario, Vec<ScenarioError>> {
+    let mut parser = Parser::new(vars);
     for (index, line) in text.lines().enumerate() {
         let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
         if let Err(error) = parser.line(number, line) {
@@ -56,6 +57,8 @@ struct Open {
 
 struct Parser {
     known: BTreeSet<String>,
+    /// `--var` values, for `session` lines.
+    outside: super::Vars,
     errors: Vec<ScenarioError>,
     sessions: Vec<SessionDecl>,
     framing: Framing,
@@ -117,9 +120,10 @@ fn comment_start(line: &str) -> usize {
 }
 
 impl Parser {
-    fn new(known_vars: &[String]) -> Self {
+    fn new(vars: &[(String, String)]) -> Self {
         Self {
-            known: known_vars.iter().cloned().collect(),
+            known: vars.iter().map(|(name, _)| name.clone()).collect(),
+            outside: super::Vars::with(vars.iter().cloned()),
             errors: Vec::new(),
             sessions: Vec::new(),
             framing: Framing::Raw,
@@ -330,7 +334,35 @@ impl Parser {
                 return Err(ctx.error(*extra_at, ErrorKind::Unexpected(extra.to_string())));
             }
         };
-        let spec = SessionSpec::parse_located(spec).map_err(|(e, column)| {
+        let template = Template::parse(spec, usize::try_from(col(ctx.text, spec_at)).unwrap_or(1))
+            .map_err(|(e, column)| ScenarioError {
+                pos: Pos {
+                    line: ctx.number,
+                    column: u32::try_from(column).unwrap_or(u32::MAX),
+                },
+                kind: e.into(),
+            })?;
+        if let Some(var) = template.vars().find(|v| !self.known.contains(&v.name)) {
+            return Err(ScenarioError {
+                pos: Pos {
+                    line: ctx.number,
+                    column: u32::try_from(var.column).unwrap_or(u32::MAX),
+                },
+                kind: ErrorKind::UnknownVariable(var.name.clone()),
+            });
+        }
+        // Known: every reference has a value.
+        let expanded = self
+            .outside
+            .text(&template)
+            .unwrap_or_else(|_| spec.to_string());
+        let spec = SessionSpec::parse_located(&expanded).map_err(|(e, column)| {
+            // A column inside an expanded value points at the spec's start.
+            let column = if template.literal().is_some() {
+                column
+            } else {
+                1
+            };
             ctx.error(spec_at + char_bytes(spec, column), ErrorKind::Spec(e))
         })?;
         self.sessions.push(SessionDecl {
@@ -971,7 +1003,12 @@ case second
 
     #[test]
     fn variables_are_known_from_set_groups_and_outside() {
-        assert!(parse("send text:${port}", &["port".to_string()]).is_ok());
+        let port = [("port".to_string(), "6001".to_string())];
+        assert!(parse("send text:${port}", &port).is_ok());
+        let scenario = parse("session tcp-client:127.0.0.1:${port}", &port).expect("expanded");
+        assert_eq!(scenario.sessions[0].spec.port, 6001);
+        let errors = parse("session tcp-client:h:${nope}", &port).expect_err("unknown");
+        assert_eq!(errors[0].to_string().get(..4), Some("1:22"));
         assert!(parse("send text:${seq}", &[]).is_ok());
         assert!(parse("send text:${later}\nexpect regex:(?P<later>x)", &[]).is_ok());
         assert!(parse("expect regex:${x}y\nset x = 1", &[]).is_ok());

@@ -56,8 +56,7 @@ pub fn load(
     };
     let text = std::fs::read_to_string(path)
         .map_err(|e| vec![at_start(ErrorKind::Unreadable(e.to_string()))])?;
-    let names: Vec<String> = vars.iter().map(|(name, _)| name.clone()).collect();
-    let scenario = parse(&text, &names)?;
+    let scenario = parse(&text, vars)?;
     if need_session && scenario.sessions.is_empty() {
         return Err(vec![at_start(ErrorKind::NoSession)]);
     }
@@ -337,7 +336,9 @@ impl Tester<'_> {
                             output: done.output,
                         });
                     }
-                    ScenarioUpdate::RunEnded { .. } | ScenarioUpdate::StepStarted { .. } => {}
+                    ScenarioUpdate::Attached
+                    | ScenarioUpdate::RunEnded { .. }
+                    | ScenarioUpdate::StepStarted { .. } => {}
                     ScenarioUpdate::Ended { refused, .. } => {
                         // Cases that never ran (the session could not start, the run was
                         // refused or stopped) fail with the reason.

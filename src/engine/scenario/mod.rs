@@ -118,17 +118,7 @@ impl Runs {
     fn route(&mut self, event: Event, primary_is_server: bool) {
         let index = self.shared.index_of(event.session());
         if let Some(state) = index.and_then(|i| self.states.get_mut(i)) {
-            match &event {
-                Event::Started { .. } => state.up = true,
-                Event::StartFailed { .. } | Event::Stopped { .. } => state.up = false,
-                Event::PeerConnected { peer, .. } => {
-                    state.peers.insert(*peer);
-                }
-                Event::PeerDisconnected { peer, .. } => {
-                    state.peers.remove(peer);
-                }
-                _ => {}
-            }
+            state.follow(&event);
         }
         if index != Some(0) || !primary_is_server {
             self.broadcast(&event);
@@ -179,6 +169,7 @@ pub(super) async fn run(job: ScenarioJob) {
         vars: run.vars,
         base_dir: run.base_dir,
     });
+    shared.update(ScenarioUpdate::Attached);
     let existing: Vec<PeerId> = states
         .first()
         .map(|s| s.peers.iter().copied().collect())

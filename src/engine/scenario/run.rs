@@ -79,6 +79,8 @@ impl Run {
                 // A server run's own client is connected: that is its link.
                 if state.up || (index == 0 && peer.is_some()) {
                     inbox.link = Link::Up;
+                } else if let Some(reason) = &state.ended {
+                    inbox.link = Link::Down(reason.clone());
                 }
                 inbox.peer = if index == 0 && peer.is_some() {
                     peer
