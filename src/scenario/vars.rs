@@ -240,6 +240,12 @@ impl Vars {
         }
     }
 
+    /// Puts back the values given from outside (a new case starts from them); `seq` goes on
+    /// counting the run's sends.
+    pub fn reset(&mut self, values: impl IntoIterator<Item = (String, String)>) {
+        self.values = values.into_iter().collect();
+    }
+
     /// The value of `name`, `seq` included.
     pub fn get(&self, name: &str) -> Option<String> {
         if name == SEQ {

@@ -128,7 +128,7 @@ impl Run {
                     inbox.clear();
                 }
             }
-            self.vars = Vars::with(self.shared.vars.iter().cloned());
+            self.vars.reset(self.shared.vars.iter().cloned());
             let mut flow = self.block(&scenario.prelude).await;
             if flow == Flow::Continue {
                 flow = self.block(&body.body).await;
