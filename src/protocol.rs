@@ -95,14 +95,27 @@ pub struct ScenarioRun {
     /// The parsed file.
     pub scenario: Arc<Scenario>,
     /// The sessions of the file's `session` lines after the first (which is the job's own
-    /// session), in order, already started by the sender.
+    /// session), in order: running, or in `start`.
     pub others: Vec<SessionId>,
+    /// Sessions the engine starts for the job (the job's own and `others`, with their
+    /// specs), tapped before they start so the job sees everything they do; the others must
+    /// be running already (a job attached to a running session sees what comes after).
+    pub start: Vec<(SessionId, SessionSpec)>,
     /// `--var NAME=VALUE` values.
     pub vars: Vec<(String, String)>,
     /// Who a server session runs it against.
     pub clients: ScenarioClients,
     /// The folder `send-file` paths are relative to (the file's own).
     pub base_dir: PathBuf,
+}
+
+impl ScenarioRun {
+    /// The job's sessions: `id` (its own), then `others`.
+    pub fn session_ids(&self, id: SessionId) -> Vec<SessionId> {
+        std::iter::once(id)
+            .chain(self.others.iter().copied())
+            .collect()
+    }
 }
 
 /// What happened to a scenario job: typed, drawn by the window and printed by `sockdbg test`.

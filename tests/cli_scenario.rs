@@ -294,7 +294,18 @@ fn an_invalid_file_exits_2_naming_line_and_column_and_runs_nothing() {
 #[test]
 fn an_unreachable_peer_exits_1() {
     let dir = Dir::new("cli-refused");
-    let port = free_tcp_port();
+    // Bound but not listening: held for the test, so no other test can take the port, and
+    // a connect is refused.
+    let holder =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    let any: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    holder.bind(&any.into()).expect("bind");
+    let port = holder
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("bound address")
+        .port();
     let file = dir.file(
         "refused.sdbg",
         &format!("session tcp-client:127.0.0.1:{port}\nsend text:x\n"),

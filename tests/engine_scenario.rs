@@ -50,6 +50,7 @@ fn start_job_in(
         run: Box::new(ScenarioRun {
             scenario: scenario(text),
             others,
+            start: Vec::new(),
             vars: vec![("who".to_string(), "tester".to_string())],
             clients,
             base_dir,
@@ -609,4 +610,30 @@ fn an_unreachable_peer_or_a_stopped_session_fails_the_steps() {
         ),
         "{updates:#?}"
     );
+}
+
+#[test]
+fn a_job_that_starts_its_sessions_sees_their_first_bytes() {
+    let mut engine = Engine::spawn();
+    let id = SessionId(1);
+    let job = JobId(1);
+    engine.send(Command::StartScenario {
+        id,
+        job,
+        run: Box::new(ScenarioRun {
+            scenario: scenario("expect text:first\nsend text:second\n"),
+            others: Vec::new(),
+            start: vec![(id, "tcp-server:127.0.0.1:0".parse().expect("spec"))],
+            vars: Vec::new(),
+            clients: ScenarioClients::First,
+            base_dir: PathBuf::from("."),
+        }),
+    });
+    // No wait for the job: the client talks the moment the server listens.
+    let addr = engine.started(id);
+    let mut stream = tcp_connect(addr);
+    stream.write_all(b"first").expect("write");
+    assert_eq!(read_len(&mut stream, 6), b"second");
+    let updates = until_ended(&mut engine, job);
+    assert_eq!(cases(&updates), (1, 0));
 }

@@ -14,6 +14,7 @@ use super::jobs::{self, JobContext, SendAck};
 use super::reactions::{Reactor, ReactorWatch};
 use super::scenario::{self, Attached, ScenarioJob};
 use super::sink::EventSink;
+use super::taps::SessionState;
 use super::{tcp_client, tcp_server, tls_client, tls_server, udp, udp_group, ws};
 use crate::protocol::{
     CloseReason, Command, Event, JobFailure, JobId, JobOutcome, PeerId, Refusal, ScenarioRun,
@@ -78,18 +79,7 @@ pub(super) async fn run(
         match command {
             Command::Start { id, spec } => {
                 sink.taps().restart(id);
-                let previous = sessions.remove(&id);
-                let watch = reactions
-                    .entry(id)
-                    .or_insert_with(|| watch::channel(Arc::default()).0)
-                    .subscribe();
-                let context = SessionContext {
-                    id,
-                    sink: sink.clone(),
-                    cancel: CancellationToken::new(),
-                    reactions: watch,
-                };
-                sessions.insert(id, start(context, spec, previous, settings.clone()));
+                start_session(&mut sessions, &mut reactions, (&sink, &settings), id, spec);
             }
             Command::Stop { id } => {
                 if let Some(session) = sessions.get(&id) {
@@ -131,7 +121,20 @@ pub(super) async fn run(
                 }
             }
             Command::StartScenario { id, job, run } => {
-                start_scenario(&mut sessions, &sink, id, job, *run);
+                // Sessions the job starts itself are tapped before they start, so not even
+                // their first bytes can slip by.
+                let tapped = (!run.start.is_empty()).then(|| {
+                    for (session, _) in &run.start {
+                        sink.taps().restart(*session);
+                    }
+                    let tapped = tap(&sink, job, &run.session_ids(id));
+                    for (session, spec) in run.start.clone() {
+                        let engine = (&sink, &settings);
+                        start_session(&mut sessions, &mut reactions, engine, session, spec);
+                    }
+                    tapped
+                });
+                start_scenario(&mut sessions, &sink, (id, job), *run, tapped);
             }
             Command::CancelJob { id, job } => {
                 if let Some(token) = sessions.get(&id).and_then(|s| s.jobs.get(&job)) {
@@ -225,21 +228,53 @@ fn job_context(
     })
 }
 
+/// Starts (or restarts) session `id` with `spec`, after the previous one of that id has
+/// released its sockets.
+fn start_session(
+    sessions: &mut HashMap<SessionId, RunningSession>,
+    reactions: &mut HashMap<SessionId, watch::Sender<Arc<Reactor>>>,
+    (sink, settings): (&EventSink, &Arc<EngineSettings>),
+    id: SessionId,
+    spec: SessionSpec,
+) {
+    let previous = sessions.remove(&id);
+    let watch = reactions
+        .entry(id)
+        .or_insert_with(|| watch::channel(Arc::default()).0)
+        .subscribe();
+    let context = SessionContext {
+        id,
+        sink: sink.clone(),
+        cancel: CancellationToken::new(),
+        reactions: watch,
+    };
+    sessions.insert(id, start(context, spec, previous, Arc::clone(settings)));
+}
+
+/// A job's tap on `ids`: the events from now on, and each session's state now.
+type Tapped = (mpsc::UnboundedReceiver<Event>, Vec<SessionState>);
+
+fn tap(sink: &EventSink, job: JobId, ids: &[SessionId]) -> Tapped {
+    let (tap, events) = mpsc::unbounded_channel();
+    let states = sink.taps().subscribe(job, ids, &tap);
+    // The taps hold their own senders; the channel ends when they are removed.
+    (events, states)
+}
+
 /// Starts a scenario job on `id` and the other sessions its file names, all running; or
-/// reports that it cannot run.
+/// reports that it cannot run. `tapped`: the job's tap, already set (sessions it started).
 fn start_scenario(
     sessions: &mut HashMap<SessionId, RunningSession>,
     sink: &EventSink,
-    id: SessionId,
-    job: JobId,
+    (id, job): (SessionId, JobId),
     run: ScenarioRun,
+    tapped: Option<Tapped>,
 ) {
-    let ids: Vec<SessionId> = std::iter::once(id)
-        .chain(run.others.iter().copied())
-        .collect();
+    let ids = run.session_ids(id);
     let mut attached = Vec::with_capacity(ids.len());
     for session_id in &ids {
         let Some(session) = sessions.get(session_id).filter(|s| !s.task.is_finished()) else {
+            sink.taps().unsubscribe(job);
             sink.send(Event::Scenario {
                 id,
                 job,
@@ -264,10 +299,8 @@ fn start_scenario(
     // closed, it stopped) from the events and reports it, instead of just vanishing.
     let cancel = CancellationToken::new();
     primary.jobs.insert(job, cancel.clone());
-    // Tapped here, before the job runs: no event falls between the state and the tap.
-    let (tap, events) = mpsc::unbounded_channel();
-    let states = sink.taps().subscribe(job, &ids, &tap);
-    drop(tap); // the taps hold their own senders; the channel ends when they are removed
+    // Tapped before the job runs: no event falls between the state and the tap.
+    let (events, states) = tapped.unwrap_or_else(|| tap(sink, job, &ids));
     tokio::spawn(scenario::run(ScenarioJob {
         id,
         job,

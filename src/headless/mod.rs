@@ -463,8 +463,14 @@ impl<W: Write> Driver<W> {
                 .collect();
             self.capture = Some(crate::capture::CaptureThread::start(path, None, &sessions)?);
         }
-        let ids: Vec<SessionId> = created.iter().map(|(id, _)| *id).collect();
-        for (id, spec) in created {
+        // The scenario's sessions are started by its job, which watches them from the start.
+        let scenario_sessions = self
+            .plan
+            .scenario
+            .as_ref()
+            .map_or(0, |s| s.scenario.sessions.len().max(1).min(created.len()));
+        let mut scenario_start = Vec::new();
+        for (index, (id, spec)) in created.into_iter().enumerate() {
             // --echo is the engine's: a read is echoed where it is read, so the echo of a
             // client's last bytes goes out before its FIN closes the connection.
             let echo = self.plan.echo && spec.kind.is_server();
@@ -479,22 +485,26 @@ impl<W: Write> Driver<W> {
                 let framing = self.plan.framing.clone();
                 self.send(Command::SetReplyFraming { id, framing });
             }
-            self.send(Command::Start { id, spec });
+            if index < scenario_sessions {
+                scenario_start.push((id, spec));
+            } else {
+                self.send(Command::Start { id, spec });
+            }
         }
-        self.start_scenario(&ids);
+        self.start_scenario(scenario_start);
         Ok(())
     }
 
     /// `--scenario`: a job on the first session (and the others the file names), run
     /// against every client of a server.
-    fn start_scenario(&mut self, ids: &[SessionId]) {
+    fn start_scenario(&mut self, start: Vec<(SessionId, SessionSpec)>) {
         let Some(loaded) = self.plan.scenario.clone() else {
             return;
         };
-        let Some(&first) = ids.first() else {
+        let Some(&(first, _)) = start.first() else {
             return;
         };
-        let others = loaded.scenario.sessions.len().max(1).min(ids.len());
+        let others = start.iter().skip(1).map(|(id, _)| *id).collect();
         self.next_job += 1;
         let job = JobId(self.next_job);
         self.send(Command::StartScenario {
@@ -502,7 +512,8 @@ impl<W: Write> Driver<W> {
             job,
             run: Box::new(crate::protocol::ScenarioRun {
                 scenario: std::sync::Arc::clone(&loaded.scenario),
-                others: ids[1..others].to_vec(),
+                others,
+                start,
                 vars: loaded.vars.clone(),
                 clients: crate::protocol::ScenarioClients::Each,
                 base_dir: loaded.base_dir.clone(),

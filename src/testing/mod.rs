@@ -238,12 +238,12 @@ impl Tester<'_> {
         let Some(&primary) = ids.first() else {
             return Ok(FileResult::default());
         };
-        for (id, decl) in ids.iter().zip(&scenario.sessions) {
-            self.engine.send(Command::Start {
-                id: *id,
-                spec: decl.spec.clone(),
-            });
-        }
+        // The job starts the sessions itself, watching them from their first event.
+        let start = ids
+            .iter()
+            .copied()
+            .zip(scenario.sessions.iter().map(|d| d.spec.clone()))
+            .collect();
         let job = JobId(primary.0);
         self.engine.send(Command::StartScenario {
             id: primary,
@@ -251,6 +251,7 @@ impl Tester<'_> {
             run: Box::new(ScenarioRun {
                 scenario: Arc::clone(&scenario),
                 others: ids[1..].to_vec(),
+                start,
                 vars: self.vars.clone(),
                 clients: ScenarioClients::First,
                 base_dir: base_dir(path),
