@@ -18,7 +18,8 @@ use tokio_util::sync::CancellationToken;
 use super::dispatch::SessionCommand;
 use super::sink::EventSink;
 use crate::protocol::{
-    Event, FileError, JobFailure, JobId, JobOutcome, Note, OsError, Refusal, SendTarget, SessionId,
+    Event, FileError, JobFailure, JobId, JobOutcome, Note, OsError, PeerId, Refusal, SendTarget,
+    SessionId,
 };
 
 /// Periodic sends queued but not yet written, at most.
@@ -38,6 +39,9 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 pub(super) struct SendAck {
     _permit: Arc<OwnedSemaphorePermit>,
     refusal: Arc<OnceLock<Refusal>>,
+    /// Set when a connection closed with the bytes still queued (only a scenario's send
+    /// waits for this; a periodic send to all clients goes on when one of them leaves).
+    lost: Arc<OnceLock<PeerId>>,
 }
 
 impl SendAck {
@@ -46,6 +50,11 @@ impl SendAck {
     /// per tick: a 1 ms periodic send to nobody would flood the log.
     pub(super) fn refuse(&self, why: Refusal) {
         self.refusal.get_or_init(|| why);
+    }
+
+    /// Records that `peer`'s connection closed before these bytes were written to it.
+    pub(super) fn lost_by(&self, peer: PeerId) {
+        self.lost.get_or_init(|| peer);
     }
 }
 
@@ -64,9 +73,11 @@ pub(super) async fn send_and_wait(
         return Err(JobFailure::NotRunning); // a new semaphore always has its permit
     };
     let refusal: Arc<OnceLock<Refusal>> = Arc::default();
+    let lost: Arc<OnceLock<PeerId>> = Arc::default();
     let ack = SendAck {
         _permit: Arc::new(permit),
         refusal: Arc::clone(&refusal),
+        lost: Arc::clone(&lost),
     };
     let command = SessionCommand::Send {
         target,
@@ -78,6 +89,9 @@ pub(super) async fn send_and_wait(
     }
     // The permit comes back when the last holder of the ack drops it: written or refused.
     written.acquire().await.ok(); // the semaphore is never closed
+    if let Some(peer) = lost.get() {
+        return Err(JobFailure::Refused(Refusal::PeerGone { peer: *peer }));
+    }
     match refusal.get() {
         Some(why) => Err(JobFailure::Refused(why.clone())),
         // Dropped unread with the session's queue.
@@ -134,6 +148,7 @@ impl JobContext {
             permit = room => permit.ok().map(|p| SendAck {
                 _permit: Arc::new(p),
                 refusal: Arc::clone(&self.refusal),
+                lost: Arc::default(),
             }),
         }
     }

@@ -402,8 +402,7 @@ pub(super) fn refuse_unsent(
     let (mut unsent, mut unsent_bytes) = (0usize, 0usize);
     while let Ok(Outgoing(data, ack)) = commands.try_recv() {
         if let Some(ack) = ack {
-            // The job (a scenario's send) learns it went nowhere.
-            ack.refuse(Refusal::PeerGone { peer });
+            ack.lost_by(peer); // a scenario's send learns it was not written
         }
         unsent += 1;
         unsent_bytes += data.len();
