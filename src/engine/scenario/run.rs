@@ -1,6 +1,6 @@
 //! One run of a scenario: its cases in order, each statement a step reported as it starts
-//! and ends. A failed step ends its case (the next case starts; what the failed one left
-//! unmatched is dropped); a cancelled job ends the run. Every wait takes in the sessions'
+//! and ends. A failed step ends its case; the next case starts without what the previous one
+//! left unmatched; a cancelled job ends the run. Every wait takes in the sessions'
 //! events, so what arrives during a `sleep` or a send is there for the next `expect`.
 
 use std::future::Future;
@@ -117,12 +117,12 @@ impl Run {
         });
         let scenario = Arc::clone(&self.shared.scenario);
         let (mut passed, mut failed) = (0, 0);
-        let mut previous_failed = false;
         for (case, body) in scenario.cases.iter().enumerate() {
             self.update(ScenarioUpdate::CaseStarted { run, case });
             let started = Instant::now();
-            if previous_failed {
-                // What a failed case left unmatched would only confuse the next one.
+            if case > 0 {
+                // Cases stand alone: what the previous one left unmatched (it is in the log)
+                // would only confuse this one.
                 self.take_ready();
                 for inbox in &mut self.inboxes {
                     inbox.clear();
@@ -134,7 +134,6 @@ impl Run {
                 flow = self.block(&body.body).await;
             }
             let ok = matches!(flow, Flow::Continue | Flow::Interrupted);
-            previous_failed = !ok;
             if ok {
                 passed += 1;
             } else {
