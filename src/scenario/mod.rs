@@ -221,9 +221,9 @@ pub enum ErrorKind {
         /// What was written.
         given: String,
     },
-    /// An option word the statement does not take.
-    #[error("unknown option '{0}' (send takes checksum=ALGO and line-ending=END)")]
-    UnknownOption(String),
+    /// A literal pattern that cannot become bytes (its parts were checked one by one).
+    #[error(transparent)]
+    Expand(#[from] vars::ExpandError),
     /// A bad `${…}`.
     #[error(transparent)]
     Var(#[from] VarError),

@@ -561,7 +561,7 @@ impl Parser {
             if template.literal().is_some() {
                 let pattern = super::Vars::default()
                     .body(&template, hex, encoding)
-                    .map_err(|e| ctx.error(pattern_at, ErrorKind::Missing(leak_free(&e))))?;
+                    .map_err(|e| ctx.error(pattern_at, e.into()))?;
                 compiled = Some(Expectation::Bytes {
                     kind,
                     pattern,
@@ -814,12 +814,6 @@ fn char_bytes(text: &str, column: usize) -> usize {
     text.char_indices()
         .nth(column.saturating_sub(1))
         .map_or(text.len(), |(i, _)| i)
-}
-
-/// A literal pattern that passed [`Parser::check_literals`] always builds; this names the
-/// impossible case without a panic.
-fn leak_free(_: &super::vars::ExpandError) -> &'static str {
-    "the pattern cannot be built"
 }
 
 #[cfg(test)]
