@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Demo peers for screenshots and manual checks: two TCP clients of a sockdbg server on
-127.0.0.1:PORT that send plain text, GBK text, a UTF-8 character split across two writes,
-and a 4-byte length-prefixed message; then they stay connected for SECONDS and write what
-they receive to OUT (hex, one line per read)."""
+127.0.0.1:PORT that send plain text, GBK text, a GBK character split across two writes,
+and a 4-byte length-prefixed message (all text in GBK, as a device set to GBK would send
+it); then they stay connected for SECONDS and write what they receive to OUT (hex, one line
+per read)."""
 import socket
 import struct
 import sys
@@ -20,10 +21,10 @@ a.sendall(b"hello\r\n")
 time.sleep(0.2)
 b.sendall("你好，世界 (GBK)\r\n".encode("gbk"))
 time.sleep(0.2)
-utf8 = "中文 split across reads\n".encode("utf-8")
-a.sendall(utf8[:2])
+split = "中文 split across reads\n".encode("gbk")
+a.sendall(split[:1])
 time.sleep(0.2)
-a.sendall(utf8[2:])
+a.sendall(split[1:])
 time.sleep(0.2)
 payload = "温度=25.5".encode("gbk")
 b.sendall(struct.pack("i", len(payload)) + payload)

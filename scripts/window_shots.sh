@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Real-window screenshots and layout checks, at 800x600, 1280x800 and 1920x1080, in English and
-# Chinese: the window with a framed TCP server and two live clients (GBK text, a split UTF-8
-# character, a length-prefixed message), a UDP server and a refused TCP client, quick commands
-# and an auto-reply rule, an entry's detail open; then the same with the Settings menu open.
+# Chinese: the window with a framed TCP server and two live clients (GBK text, a GBK character
+# split across reads, a length-prefixed message), a UDP server and a refused TCP client, quick
+# commands and an auto-reply rule, an entry's detail open; then each tab of the settings column
+# (beside the log, or its popup in a narrow window); then the Settings menu open.
 #
 #   scripts/window_shots.sh [OUTDIR]        (default: target/window-shots)
 #
 # For each SIZE and LANG it writes OUTDIR/SIZE-LANG.png and .jsonl (the widget tree, read over
-# AT-SPI by scripts/window-tree/tree.sh) and OUTDIR/SIZE-LANG-settings.png, then runs
-# scripts/window-tree/check_layout.py on the tree (outside the window, across a panel border,
-# overlapping, text below body size, squeezed labels) and prints its findings. Exit 1 if any
-# check found a problem, so it can gate a change.
+# AT-SPI by scripts/window-tree/tree.sh), SIZE-LANG-tab-N.png/.jsonl for the column's tabs and
+# SIZE-LANG-settings.png/.jsonl, then runs scripts/window-tree/check_layout.py on every tree
+# (outside the window, across a panel border, overlapping, text below body size, squeezed
+# labels, cut labels) and prints its findings. Exit 1 if any check found a problem, so it can
+# gate a change.
 #
 # Environment: SOCKDBG_BIN (default target/release/sockdbg, built if missing), SIZES, LANGS
 # (default "en zh"), KEEP_GOING=1 to go on after a failed run.
@@ -34,12 +36,14 @@ for size in $sizes; do
     name=$size-$lang
     cfg=$(mktemp -d)
     case $lang in zh) language=Chinese; locale=zh_CN.UTF-8 ;; *) language=English; locale=C.UTF-8 ;; esac
+    width=${size%x*}; height=${size#*x}
     cat > "$cfg/config.ron" <<RON
-(version: 1,
- view: (language: Some($language), log_encoding: Gbk),
+(version: 2,
+ view: (language: Some($language), window_size: Some(($width, $height))),
  quick_commands: [(name: "Read all", payload: "READ ALL\\\\r\\\\n", options: (escapes: true))],
  sessions: [
   (spec: "tcp-server:127.0.0.1:$tcp", running: true, framing: "delim:0a", name: "",
+   settings: (encoding: Gbk, line_ending: CrLf),
    quick_commands: [
     (name: "AT+GMR", payload: "AT+GMR\\\\r\\\\n", options: (escapes: true)),
     (name: "Modbus read holding registers", payload: "01 03 00 00 00 0A", options: (hex: true, checksum: Crc16Modbus)),
@@ -49,7 +53,7 @@ for size in $sizes; do
   (spec: "tcp-client:127.0.0.1:1", running: true),
  ])
 RON
-    LANG=$locale LC_ALL=$locale "$tree/tree.sh" --timeout 30 --ready "127.0.0.1:$tcp" \
+    LANG=$locale LC_ALL=$locale "$tree/tree.sh" --timeout 30 --hook-timeout 240 --ready "127.0.0.1:$tcp" \
       --hook-bg "python3 scripts/demo_peers.py $tcp 60 /dev/null" \
       --hook "/usr/bin/python3 $tree/shots_hook.py $out/$name hello" \
       --screenshot "$out/$name-settings.png" \
@@ -61,10 +65,19 @@ RON
       [ -n "${KEEP_GOING:-}" ] || exit 1
       continue
     fi
-    if problems=$(python3 "$tree/check_layout.py" "$out/$name.jsonl"); then
-      echo "== $name: layout ok ($out/$name.png, $out/$name-settings.png)"
+    # The detail state, each tab of the settings column, and the Settings menu open.
+    trees=("$out/$name.jsonl" "$out/$name"-tab-*.jsonl "$out/$name-settings.jsonl")
+    bad=0
+    for t in "${trees[@]}"; do
+      [ -s "$t" ] || { echo "== $name: missing $t"; bad=1; continue; }
+      if ! problems=$(python3 "$tree/check_layout.py" "$t"); then
+        echo "== $name: layout problems in $(basename "$t" .jsonl)"; echo "$problems" | sed 's/^/   /'; bad=1
+      fi
+    done
+    if [ $bad = 0 ]; then
+      echo "== $name: layout ok (${#trees[@]} states: $out/$name*.png)"
     else
-      echo "== $name: layout problems ($out/$name.png)"; echo "$problems" | sed 's/^/   /'; failed=1
+      failed=1
     fi
   done
 done

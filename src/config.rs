@@ -161,8 +161,17 @@ pub struct ViewSettings {
     pub auto_scroll: bool,
     /// The settings the last used session had: a new session starts from them.
     pub new_session: SessionSettings,
-    /// The quick commands / on-connect / auto-reply panel is open.
+    /// The settings column (log, sending, commands, auto-reply, save) is open beside the
+    /// log in a wide window.
     pub send_tools_open: bool,
+    /// The settings column's tab.
+    pub tools_tab: ColumnTab,
+    /// The session list is shown in full (else as a narrow strip) in a wide window.
+    pub sessions_open: bool,
+    /// Body text size in points (Ctrl+Plus / Ctrl+Minus / Ctrl+0 in the window).
+    pub font_size: u8,
+    /// Long log rows wrap onto more lines instead of ending in `…`.
+    pub wrap_rows: bool,
     /// Light, dark, or as the system says.
     pub theme: ThemeChoice,
     /// The UI language; `None` until chosen (the binary then takes the system locale's).
@@ -175,6 +184,38 @@ pub struct ViewSettings {
     pub timestamps: TimestampMode,
     /// Whether the statistics window is open.
     pub show_stats: bool,
+}
+
+/// The body text size a new window starts with, in points.
+pub const DEFAULT_FONT_SIZE: u8 = 14;
+/// The smallest and largest body text sizes the window offers.
+pub const FONT_SIZES: std::ops::RangeInclusive<u8> = 10..=24;
+
+/// A tab of the settings column.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ColumnTab {
+    /// How the log shows its bytes: display, encoding, framing, filter, statistics.
+    #[default]
+    Log,
+    /// Send options, periodic and file sends, the on-connect payload.
+    Sending,
+    /// Quick commands.
+    Commands,
+    /// Auto-reply rules.
+    AutoReply,
+    /// Capture and export.
+    Save,
+}
+
+impl ColumnTab {
+    /// Every tab, in order.
+    pub const ALL: [Self; 5] = [
+        Self::Log,
+        Self::Sending,
+        Self::Commands,
+        Self::AutoReply,
+        Self::Save,
+    ];
 }
 
 /// Sizes of the resizable panels in points, as the user left them.
@@ -192,9 +233,9 @@ pub struct PanelSizes {
 impl Default for PanelSizes {
     fn default() -> Self {
         Self {
-            sessions_width: 280,
-            tools_width: 300,
-            send_box_height: 215,
+            sessions_width: 220,
+            tools_width: 360,
+            send_box_height: 112,
         }
     }
 }
@@ -235,6 +276,10 @@ impl Default for ViewSettings {
             auto_scroll: true,
             new_session: SessionSettings::default(),
             send_tools_open: true,
+            tools_tab: ColumnTab::Log,
+            sessions_open: true,
+            font_size: DEFAULT_FONT_SIZE,
+            wrap_rows: false,
             theme: ThemeChoice::System,
             language: None,
             window_size: None,

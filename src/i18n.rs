@@ -165,6 +165,7 @@ Text {
     // Status bar
     SessionsCount => "{0} session{|s}", "{0} 个会话";
     Totals => "RX {0}  TX {1}", "接收 {0}  发送 {1}";
+    PeerCounters => "RX {0} · TX {1}", "收 {0} · 发 {1}";
     Rates => "RX {0}/s  TX {1}/s", "接收 {0}/s  发送 {1}/s";
     LogHeld => "log: {0} entr{y|ies} held ({1}), {2} dropped", "日志：保留 {0} 条（{1}），丢弃 {2} 条";
     // Empty state
@@ -187,7 +188,37 @@ Text {
     SendTip => "Send (Ctrl+Enter)", "发送（Ctrl+Enter）";
     StartToSend => "Start the session to send", "启动会话后才能发送";
     Tools => "Tools", "工具";
-    ToolsTip => "Quick commands, on-connect payload and auto-reply rules", "快捷指令、连接时发送和自动回复规则";
+    ToolsTip => "Show or hide the settings column: log, sending, commands, auto-reply, save", "显示或隐藏设置栏：日志、发送选项、指令、自动回复、保存";
+    ClosePanel => "Hide", "隐藏";
+    TabLog => "Log", "日志";
+    TabSending => "Sending", "发送选项";
+    TabCommands => "Commands", "指令";
+    TabAutoReply => "Auto-reply", "自动回复";
+    TabSave => "Save", "保存";
+    SendOptions => "Send options", "发送设置";
+    PeriodicSend => "Periodic send", "定时发送";
+    FileSend => "Send a file", "发送文件内容";
+    Display => "Display", "显示方式";
+    Show => "Show", "显示";
+    WrapRows => "Wrap long rows", "长行自动换行";
+    WrapRowsTip => "Show every byte of a long row on more lines instead of ending it in …", "长行分多行显示全部内容，而不是以 … 结尾";
+    EncodingTip => "The session's encoding: decodes the log and encodes what you send", "会话的编码：用于解码日志和编码发送的内容";
+    FilterOn => "Filter: {0} rows", "过滤：{0} 行";
+    FilterOnTip => "A filter hides rows: change it in the Log tab", "过滤器隐藏了部分行：在“日志”标签页修改";
+    FramingTip => "How reads are cut into rows: change it in the Log tab", "如何把读取的数据切分成行：在“日志”标签页修改";
+    FramingSummary => "Framing: {0}", "分帧：{0}";
+    SearchHint => "Search", "搜索";
+    HideSessions => "Hide the session list", "隐藏会话列表";
+    ShowSessions => "Show the session list", "显示会话列表";
+    ChoosePeerTip => "Send to this client only", "只发送给此客户端";
+    TextSize => "Text size", "文字大小";
+    TextSizeKeys => "Ctrl+Plus / Ctrl+Minus / Ctrl+0", "Ctrl+加号 / Ctrl+减号 / Ctrl+0";
+    PointSize => "{0} pt", "{0} 磅";
+    Smaller => "Smaller text", "缩小文字";
+    Bigger => "Bigger text", "放大文字";
+    SmallerTip => "Smaller text (Ctrl+Minus)", "缩小文字（Ctrl+减号）";
+    BiggerTip => "Bigger text (Ctrl+Plus)", "放大文字（Ctrl+加号）";
+    DefaultSize => "Default", "默认";
     HexHint => "hex bytes, e.g. 31 32 33 or 0x31 0x32 (Up/Down: history)", "十六进制字节，如 31 32 33 或 0x31 0x32（上/下键：历史）";
     TextHint => "text to send (Up/Down: history)", "要发送的文本（上/下键：历史）";
     ClearText => "Clear text", "清空文本";
@@ -252,7 +283,6 @@ Text {
     // Log
     Entries => "{0} entr{y|ies}", "{0} 条";
     EntriesDropped => "{0} entr{y|ies} ({1} dropped)", "{0} 条（丢弃 {1} 条）";
-    LogLabel => "Log:", "日志：";
     TextMode => "Text", "文本";
     HexMode => "Hex", "十六进制";
     Encoding => "Encoding", "编码";
@@ -446,7 +476,6 @@ Text {
     SpecNotMulticast => "'{0}' is not a multicast group (224.0.0.0/4 or ff00::/8)", "“{0}”不是组播地址（224.0.0.0/4 或 ff00::/8）";
     SpecCertWithoutKey => "cert=FILE and key=FILE go together", "cert=FILE 与 key=FILE 须同时给出";
     SpecUnexpectedPath => "{0} takes no /path (only WebSocket sessions do)", "{0} 不接受 /路径（仅 WebSocket 会话可以）";
-    PeerTotals => "{0}  RX {1} TX {2}", "{0}  收 {1} 发 {2}";
 }
 }
 

@@ -345,6 +345,12 @@ fn the_chinese_window_has_no_english_left() {
     // Send tools: quick command being edited, on-connect payload, an auto-reply rule.
     harness.state_mut().view.send_tools_open = true;
     harness.run_steps(3);
+    // Every tab of the settings column, walked as it is shown.
+    for tab in ["日志", "发送选项", "指令", "自动回复", "保存"] {
+        click(&mut harness, tab);
+        walk(&mut harness, &format!("column tab {tab}"));
+    }
+    click(&mut harness, "指令");
     click(&mut harness, "添加到本会话");
     walk(&mut harness, "quick command editor");
     assert_shows(&harness, "名称");
@@ -372,10 +378,14 @@ fn the_chinese_window_has_no_english_left() {
         id,
         sockdbg::app::send_tools::ToolAction::ApplyReactions,
     ));
+    click(&mut harness, "自动回复");
     walk(&mut harness, "send tools");
     assert_shows(&harness, "包含");
     assert_shows(&harness, "发送");
+    // The on-connect payload is in the Sending tab.
+    click(&mut harness, "发送选项");
     assert_shows(&harness, "没有可发送的内容");
+    click(&mut harness, "自动回复");
     // A bad hex pattern: the rule's error line.
     {
         let tools = &mut harness.state_mut().views.entry(id).or_default().tools;
@@ -423,6 +433,7 @@ fn the_chinese_window_has_no_english_left() {
     ));
 
     // Periodic and file sends with their progress, and the tools' errors.
+    click(&mut harness, "发送选项");
     {
         let tools = &mut harness.state_mut().views.entry(id).or_default().tools;
         tools.periodic_interval_ms = "0".to_string();
@@ -523,7 +534,8 @@ fn the_chinese_window_has_no_english_left() {
         .or_default()
         .selection_extent = None;
 
-    // Framing modes, with a form error; filter, search and pause.
+    // Framing modes, with a form error; filter, search and pause (the Log tab).
+    click(&mut harness, "日志");
     for mode in [
         FramingMode::Raw,
         FramingMode::Idle,
@@ -565,7 +577,14 @@ fn the_chinese_window_has_no_english_left() {
         lv.filter.pattern.text = "ping".to_string();
         lv.search.text = "ping".to_string();
     }
-    click(&mut harness, "下一个");
+    harness.run_steps(3);
+    // The hit selected as Next selects it (ui_traffic clicks Next and Previous).
+    let hit = {
+        let app = harness.state();
+        let log = &only_session(app).log;
+        app.traffic[&id].log_view.next_hit(log, None, true)
+    };
+    harness.state_mut().view_of(id).selected_entry = hit;
     click(&mut harness, "暂停");
     walk(&mut harness, "filter, search, pause");
     assert_shows(&harness, "显示 1 行");
@@ -587,7 +606,7 @@ fn the_chinese_window_has_no_english_left() {
     click(&mut harness, "继续");
 
     // Capture and export, running and done.
-    click(&mut harness, "抓包与导出");
+    click(&mut harness, "保存");
     walk(&mut harness, "save bar");
     assert_shows(&harness, "导出格式");
     assert_shows(&harness, "抓包文件");
@@ -638,7 +657,8 @@ fn the_chinese_window_has_no_english_left() {
     std::fs::remove_file(dir.join(format!("sockdbg-zh-{pid}.pcapng"))).ok();
     std::fs::remove_file(dir.join(format!("sockdbg-zh-{pid}.txt"))).ok();
 
-    // The statistics window.
+    // The statistics window (its switch is in the Log tab).
+    click(&mut harness, "日志");
     click(&mut harness, "统计");
     walk(&mut harness, "statistics");
     assert_shows(&harness, "统计：");

@@ -55,6 +55,8 @@ fn preview_shows_exact_bytes_and_errors_inline() {
     );
     f.pick("Line end", "CRLF (\\r\\n)");
     assert!(f.label_contains("5 bytes: 41 54 01 0D 0A"));
+    // The checksum is in the settings column's Sending tab (the send box has the rest).
+    f.click("Sending");
     f.pick("Checksum", "SUM8");
     // 0x41 + 0x54 + 0x01 + 0x0D + 0x0A = 0xAD
     assert!(f.label_contains("6 bytes: 41 54 01 0D 0A AD"));
@@ -177,6 +179,7 @@ fn history_recalls_previous_sends_with_up_and_down() {
 fn quick_commands_add_edit_send_reorder_delete_and_persist() {
     let dir = temp_dir("quick");
     let mut f = fixture_in(dir.clone());
+    f.click("Commands");
     f.type_in_send_box("PING");
     f.click("Add to session");
     // The new command opens in its editor, named after its text.
@@ -188,7 +191,9 @@ fn quick_commands_add_edit_send_reorder_delete_and_persist() {
 
     f.click("Hex send");
     f.type_in_send_box("01 03 00 00 00 0A");
+    f.click("Sending");
     f.pick("Checksum", "CRC-16/MODBUS (LE)");
+    f.click("Commands");
     f.click("Add global");
     f.click("Done");
     let global = f.harness.state().quick_commands.clone();
@@ -232,6 +237,7 @@ fn quick_commands_add_edit_send_reorder_delete_and_persist() {
 #[test]
 fn periodic_send_goes_to_the_engine_and_shows_progress() {
     let mut f = fixture("periodic");
+    f.click("Sending");
     f.type_in_send_box("tick");
     let field = f
         .harness
@@ -311,6 +317,7 @@ fn periodic_send_goes_to_the_engine_and_shows_progress() {
 #[test]
 fn auto_reply_rules_are_handed_to_the_engine_and_errors_shown() {
     let mut f = fixture("rules");
+    f.click("Auto-reply");
     f.click("Add rule");
     let reactions = f.drain_commands().into_iter().find_map(|c| match c {
         Command::SetReactions { reactions, .. } => Some(reactions),
@@ -384,6 +391,7 @@ fn quick_commands_export_and_import_as_ron() {
     use sockdbg::i18n::{Language, errors::problem_text};
     let dir = temp_dir("export");
     let mut f = fixture_in(dir.clone());
+    f.click("Commands");
     f.type_in_send_box("AT\\r\\n");
     f.click("Add to session");
     f.click("Done");

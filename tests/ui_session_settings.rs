@@ -79,6 +79,7 @@ fn send_options_belong_to_their_session_and_are_saved_with_it() {
 
     // On the second session: Modbus hex with a CRC.
     f.click("Hex send");
+    f.click("Sending");
     f.pick("Checksum", "CRC-16/MODBUS (LE)");
     f.type_in_send_box("01 03 00 00 00 0A");
     f.click("Send");
@@ -154,7 +155,8 @@ fn one_encoding_applies_both_ways_unless_split() {
         "sent as GBK"
     );
 
-    // The rare split: sends in UTF-8, the log stays GBK.
+    // The rare split (in the Sending tab): sends in UTF-8, the log stays GBK.
+    f.click("Sending");
     f.click("Own send encoding");
     f.pick("Send as", "UTF-8");
     f.click("Send");

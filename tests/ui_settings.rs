@@ -60,7 +60,7 @@ fn switching_language_changes_labels_at_once_and_is_saved() {
     );
     assert!(has_label(&harness, "发送"), "send button in Chinese");
     assert!(has_label(&harness, "搜索"), "log view in Chinese");
-    assert!(has_label(&harness, "快捷指令"), "send tools in Chinese");
+    assert!(has_label(&harness, "自动回复"), "send tools in Chinese");
     assert!(!has_label(&harness, "Create TCP Server"));
     assert!(
         harness

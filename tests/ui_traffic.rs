@@ -170,7 +170,7 @@ fn length_prefixed_framing_shows_messages_and_capture_writes_pcapng() {
     }
     // Capture from the window: start it before the traffic.
     let pcap = std::env::temp_dir().join(format!("sockdbg-ui-{}.pcapng", std::process::id()));
-    harness.get_by_label("Capture and export").click();
+    harness.get_by_label("Save").click();
     harness.run_steps(2);
     type_into(&mut harness, "Capture file", &pcap.display().to_string());
     harness.get_by_label("Start capture").click();
@@ -183,6 +183,9 @@ fn length_prefixed_framing_shows_messages_and_capture_writes_pcapng() {
         &mut peer,
         &[&stream, b"\x04\x00\x00\x00fo", b"ur"],
     );
+    // The framing form is in the settings column's Log tab.
+    harness.get_by_label("Log").click();
+    harness.run_steps(2);
     node_with(&harness, Role::ComboBox, "Framing").click();
     harness.run_steps(2);
     harness.get_by_label("Length prefix").click();
@@ -207,6 +210,8 @@ fn length_prefixed_framing_shows_messages_and_capture_writes_pcapng() {
         "a frame over two reads"
     );
 
+    harness.get_by_label("Save").click();
+    harness.run_steps(2);
     harness.get_by_label("Stop capture").click();
     harness.run_steps(2);
     let file = std::fs::read(&pcap).expect("capture written");
@@ -226,7 +231,11 @@ fn length_prefixed_framing_shows_messages_and_capture_writes_pcapng() {
     std::fs::remove_file(&pcap).ok();
 
     // Export the frames (only RX rows, through the filter) as JSON lines, off the UI thread.
+    harness.get_by_label("Log").click();
+    harness.run_steps(2);
     harness.get_by_label("RX only").click();
+    harness.run_steps(2);
+    harness.get_by_label("Save").click();
     harness.run_steps(2);
     node_with(&harness, Role::ComboBox, "Export as").click();
     harness.run_steps(2);

@@ -14,6 +14,10 @@ Prints one line per problem and exits 1 if there is any, 0 otherwise. `--allow` 
 problem kind for widgets whose name contains SUBSTRING (for a known, deliberate case).
 Rows of a scrolled list are exempt from `outside` vertically when their parent shows a
 scroll bar (they scroll into view).
+
+A popup (a menu, a combo box's list, a window or dialog over the main view) covers what is
+under it: a widget of the main view under a popup is hidden, not overlapping; the popup's own
+widgets are checked like any others (inside the window, not over each other).
 """
 import argparse
 import json
@@ -54,13 +58,69 @@ def overlap_1d(a0, a1, b0, b1):
     return min(a1, b1) - max(a0, b0)
 
 
+# Containers drawn over the main view.
+POPUP_ROLES = {"menu", "popup menu", "window", "dialog", "tool tip"}
+
+
+def popups(nodes, shown):
+    """Each popup container's index and the box around its shown descendants."""
+    children = {}
+    for n in nodes:
+        children.setdefault(n.get("parent"), []).append(n)
+    by_index = {n["i"]: n for n in nodes}
+    found = []
+    for n in nodes:
+        parent = by_index.get(n.get("parent"))
+        # A window inside the application's window (egui's floating windows) is a popup too.
+        inner_frame = n["role"] == "frame" and parent is not None and parent["role"] != "application"
+        if n["role"] not in POPUP_ROLES and not inner_frame:
+            continue
+        stack, members, boxes = [n], set(), []
+        while stack:
+            m = stack.pop()
+            members.add(m["i"])
+            if m["i"] in shown and m is not n:
+                boxes.append(m)
+            stack.extend(children.get(m["i"], []))
+        if has_box(n):
+            boxes.append(n)
+        if not boxes:
+            continue
+        x0 = min(b["x"] for b in boxes)
+        y0 = min(b["y"] for b in boxes)
+        x1 = max(b["x"] + b["w"] for b in boxes)
+        y1 = max(b["y"] + b["h"] for b in boxes)
+        found.append((members, (x0, y0, x1, y1)))
+    return found
+
+
+def layer(n, popup_list):
+    """The popup a widget belongs to (its index), or -1 for the main view."""
+    for index, (members, _) in enumerate(popup_list):
+        if n["i"] in members:
+            return index
+    return -1
+
+
+def covered(n, popup_list):
+    """Whether widget `n` lies under a popup it is not part of."""
+    cx, cy = n["x"] + n["w"] / 2, n["y"] + n["h"] / 2
+    for members, (x0, y0, x1, y1) in popup_list:
+        if n["i"] not in members and x0 <= cx <= x1 and y0 <= cy <= y1:
+            return True
+    return False
+
+
 def check(nodes):
     frame = next((n for n in nodes if n["role"] == "frame" and has_box(n)), None)
     if frame is None:
         return [("setup", "no window frame in the tree")]
     fx, fy, fw, fh = frame["x"], frame["y"], frame["w"], frame["h"]
     shown = [n for n in nodes if has_box(n) and n.get("showing", True)]
-    widgets = [n for n in shown if n["role"] in CHECKED_ROLES]
+    popup_list = popups(nodes, {n["i"] for n in shown})
+    widgets = [
+        n for n in shown if n["role"] in CHECKED_ROLES and not covered(n, popup_list)
+    ]
     separators = [n for n in shown if n["role"] == "separator" and n.get("name") == "Resize panel"]
     scrolled_parents = {n["parent"] for n in shown if n["role"] == "scroll bar"}
     problems = []
@@ -77,6 +137,9 @@ def check(nodes):
     for n in widgets:
         x0, y0, x1, y1 = n["x"], n["y"], n["x"] + n["w"], n["y"] + n["h"]
         for s in separators:
+            # A popup's widgets lie over the main view's panels, not across them.
+            if layer(n, popup_list) != layer(s, popup_list):
+                continue
             sx0, sy0, sx1, sy1 = s["x"], s["y"], s["x"] + s["w"], s["y"] + s["h"]
             if s["h"] >= s["w"]:  # vertical border at the separator's middle
                 mid = (sx0 + sx1) / 2
@@ -91,6 +154,9 @@ def check(nodes):
 
     for i, a in enumerate(widgets):
         for b in widgets[i + 1:]:
+            # A popup is drawn over the main view: not an overlap between the two.
+            if layer(a, popup_list) != layer(b, popup_list):
+                continue
             dx = overlap_1d(a["x"], a["x"] + a["w"], b["x"], b["x"] + b["w"])
             dy = overlap_1d(a["y"], a["y"] + a["h"], b["y"], b["y"] + b["h"])
             if dx > SLACK and dy > SLACK:

@@ -33,7 +33,8 @@ pub use traffic::{TrafficAction, TrafficState};
 
 use crate::codec::send::build_payload;
 use crate::config::{
-    Config, ConfigStore, QuickCommand, SavedSession, SessionSettings, ThemeChoice, ViewSettings,
+    ColumnTab, Config, ConfigStore, QuickCommand, SavedSession, SessionSettings, ThemeChoice,
+    ViewSettings,
 };
 use crate::engine::{EngineError, EngineSettings};
 use crate::i18n::Language;
@@ -95,6 +96,29 @@ pub enum Action {
     SetTheme(ThemeChoice),
     /// Switch the UI language.
     SetLanguage(Language),
+    /// Set the body text size (points, within [`crate::config::FONT_SIZES`]).
+    SetFontSize(u8),
+    /// Show a tab of the settings column (opening the column, or its popup in a narrow
+    /// window).
+    ShowTab(ColumnTab),
+    /// Open or close the settings column (its popup in a narrow window).
+    ToggleColumn,
+    /// Show the session list in full or as a strip.
+    ToggleSessions,
+}
+
+/// What the window's layout keeps for this run only (not saved).
+#[derive(Debug, Default)]
+pub struct LayoutState {
+    /// In a narrow window, the settings column shows as a popup: whether it is open.
+    pub column_popup: bool,
+    /// In a narrow window, the session list is a strip unless expanded.
+    pub sessions_expanded: bool,
+    /// The window was too narrow for the column beside the log on the last frame (the
+    /// toggles act on what is shown).
+    pub column_narrow: bool,
+    /// The window was too narrow for the full session list on the last frame.
+    pub sessions_narrow: bool,
 }
 
 /// Per-session state of the send box, and which log rows are selected.
@@ -133,6 +157,18 @@ impl Default for SessionView {
     }
 }
 
+/// Disjoint borrows of what one session's panels draw ([`App::session_parts`]).
+pub struct SessionParts<'a> {
+    /// The session (model).
+    pub session: &'a crate::model::Session,
+    /// The window's view settings.
+    pub view: &'a mut ViewSettings,
+    /// Its send box state, selection and settings.
+    pub session_view: &'a mut SessionView,
+    /// Its log view state.
+    pub traffic: &'a mut TrafficState,
+}
+
 /// The application.
 pub struct App {
     link: EngineLink,
@@ -144,6 +180,8 @@ pub struct App {
     pub view: ViewSettings,
     /// The session list's own state: create form, rename field, delete confirmation.
     pub list: SessionList,
+    /// What the layout keeps for this run: the settings popup, the expanded session strip.
+    pub layout: LayoutState,
     /// Per-session send box and tools state.
     pub views: HashMap<SessionId, SessionView>,
     /// Messages for the user (settings problems), shown until dismissed.
@@ -193,6 +231,7 @@ impl App {
             selected: None,
             view: ViewSettings::default(),
             list: SessionList::default(),
+            layout: LayoutState::default(),
             views: HashMap::new(),
             notices: Vec::new(),
             traffic: HashMap::new(),
@@ -422,6 +461,22 @@ impl App {
         !self.link.events.is_empty()
     }
 
+    /// What session `id`'s panels draw, borrowed apart: the session, the window's view
+    /// settings, its send box state and its log view state.
+    pub fn session_parts(&mut self, id: SessionId) -> Option<SessionParts<'_>> {
+        let session = self.sessions.get(id)?;
+        let files_dir = self.files_dir.as_deref();
+        Some(SessionParts {
+            session,
+            view: &mut self.view,
+            session_view: self.views.entry(id).or_default(),
+            traffic: self
+                .traffic
+                .entry(id)
+                .or_insert_with(|| TrafficState::new(files_dir)),
+        })
+    }
+
     /// The send box state of a session.
     pub fn view_of(&mut self, id: SessionId) -> &mut SessionView {
         self.views.entry(id).or_default()
@@ -519,6 +574,32 @@ impl App {
             }
             Action::SetTheme(theme) => self.view.theme = theme,
             Action::SetLanguage(language) => self.view.language = Some(language),
+            Action::SetFontSize(size) => {
+                let range = crate::config::FONT_SIZES;
+                self.view.font_size = size.clamp(*range.start(), *range.end());
+            }
+            Action::ShowTab(tab) => {
+                self.view.tools_tab = tab;
+                if self.layout.column_narrow {
+                    self.layout.column_popup = true;
+                } else {
+                    self.view.send_tools_open = true;
+                }
+            }
+            Action::ToggleColumn => {
+                if self.layout.column_narrow {
+                    self.layout.column_popup = !self.layout.column_popup;
+                } else {
+                    self.view.send_tools_open = !self.view.send_tools_open;
+                }
+            }
+            Action::ToggleSessions => {
+                if self.layout.sessions_narrow {
+                    self.layout.sessions_expanded = !self.layout.sessions_expanded;
+                } else {
+                    self.view.sessions_open = !self.view.sessions_open;
+                }
+            }
             Action::Traffic(id, action) => self.perform_traffic(id, action),
         }
     }

@@ -5,10 +5,14 @@
 //! [`eframe::App`] implementation is here too: its `logic` runs [`App::run_logic`], its `ui`
 //! lays out the window.
 //!
-//! - [`session_list`]: the left panel (create buttons, form, sessions and their peers).
-//! - [`traffic_view`]: the log of the selected session and the entry detail.
-//! - [`send_box`]: the send box: pipeline choices, targets, byte preview, history,
-//!   periodic and file sends.
+//! - [`session_list`]: the left panel (create buttons, form, sessions and their peers), or
+//!   its strip in a narrow window.
+//! - [`traffic_view`]: the log of the selected session, the entry detail, and the log's
+//!   forms (framing, filter, capture and export) the settings column shows.
+//! - [`log_toolbar`]: the one-row toolbar above the log.
+//! - [`send_box`]: the send box under the log (target, text, Send, the main options) and
+//!   the send options, periodic and file sends of the settings column.
+//! - [`settings_column`]: the settings column with its tabs, beside the log or a popup.
 //! - [`quick_commands`]: quick commands, on-connect payload and auto-reply rules.
 //! - [`status_bar`]: totals at the bottom of the window.
 //! - [`choice`]: the labelled combo box for a fixed set of values.
@@ -16,9 +20,11 @@
 
 pub mod choice;
 pub mod format;
+pub mod log_toolbar;
 pub mod quick_commands;
 pub mod send_box;
 pub mod session_list;
+pub mod settings_column;
 pub mod status_bar;
 pub mod traffic_view;
 
@@ -88,7 +94,52 @@ pub fn log_search_id() -> egui::Id {
     egui::Id::unique("log_search")
 }
 
-/// Lays out the whole window.
+/// At least this wide (points), the settings column sits beside the log; narrower, it is a
+/// popup over the log's right side (the log keeps its width).
+pub const COLUMN_BESIDE_LOG_MIN_WIDTH: f32 = 1100.0;
+/// At least this wide, the session list shows in full; narrower, it is a strip of session
+/// buttons unless expanded.
+pub const FULL_SESSION_LIST_MIN_WIDTH: f32 = 900.0;
+
+/// Applies the font size (points) to every text style, so no text is drawn smaller than the
+/// body (egui's small style included), and gives the keyboard's zoom keys to the font size.
+fn apply_font_size(ctx: &egui::Context, size: u8) {
+    let applied_id = egui::Id::unique("sockdbg_font_size");
+    if ctx.data(|d| d.get_temp::<u8>(applied_id)) == Some(size) {
+        return;
+    }
+    ctx.data_mut(|d| d.insert_temp(applied_id, size));
+    let body = f32::from(size);
+    ctx.options_mut(|o| o.zoom_with_keyboard = false);
+    ctx.all_styles_mut(|style| {
+        use egui::{FontFamily, FontId, TextStyle};
+        style.text_styles = [
+            (
+                TextStyle::Small,
+                FontId::new(body, FontFamily::Proportional),
+            ),
+            (TextStyle::Body, FontId::new(body, FontFamily::Proportional)),
+            (
+                TextStyle::Button,
+                FontId::new(body, FontFamily::Proportional),
+            ),
+            (
+                TextStyle::Monospace,
+                FontId::new(body, FontFamily::Monospace),
+            ),
+            (
+                TextStyle::Heading,
+                FontId::new(body + 4.0, FontFamily::Proportional),
+            ),
+        ]
+        .into();
+        style.spacing.interact_size.y = style.spacing.interact_size.y.max(body + 6.0);
+    });
+}
+
+/// Lays out the whole window: the status bar at the bottom, the session list on the left (a
+/// strip when the window is narrow), and the selected session's log in the middle with its
+/// toolbar, detail pane and send box, beside the settings column (a popup when narrow).
 pub fn window_ui(ui: &mut egui::Ui, app: &mut App) -> Vec<Action> {
     let mut actions = Vec::new();
     let ctx = ui.ctx().clone();
@@ -97,18 +148,37 @@ pub fn window_ui(ui: &mut egui::Ui, app: &mut App) -> Vec<Action> {
     if ctx.options(|o| o.theme_preference) != theme {
         ctx.set_theme(theme);
     }
+    apply_font_size(&ctx, app.view.font_size);
     shortcuts(&ctx, app, &mut actions);
+    let width = ui.available_width();
+    app.layout.column_narrow = width < COLUMN_BESIDE_LOG_MIN_WIDTH;
+    app.layout.sessions_narrow = width < FULL_SESSION_LIST_MIN_WIDTH;
     egui::Panel::bottom("status_bar").show(ui, |ui| {
         status_bar::status_bar_ui(ui, app);
     });
-    let sessions_panel = egui::Panel::left("sessions")
-        .resizable(true)
-        .default_size(app.view.panels.sessions_width as f32)
-        .min_size(200.0)
-        .show(ui, |ui| {
-            session_list::session_list_ui(ui, app, &mut actions);
-        });
-    app.view.panels.sessions_width = panel_extent(sessions_panel.response.rect.width());
+    let full_list = if app.layout.sessions_narrow {
+        app.layout.sessions_expanded
+    } else {
+        app.view.sessions_open
+    };
+    if full_list {
+        let sessions_panel = egui::Panel::left("sessions")
+            .resizable(true)
+            .default_size(app.view.panels.sessions_width as f32)
+            .min_size(180.0)
+            .max_size((width * 0.4).max(180.0))
+            .show(ui, |ui| {
+                session_list::session_list_ui(ui, app, &mut actions);
+            });
+        app.view.panels.sessions_width = panel_extent(sessions_panel.response.rect.width());
+    } else {
+        egui::Panel::left("sessions_strip")
+            .resizable(false)
+            .exact_size(52.0)
+            .show(ui, |ui| {
+                session_list::session_strip_ui(ui, app, &mut actions)
+            });
+    }
     egui::CentralPanel::default_margins().show(ui, |ui| {
         notices_ui(ui, &app.notices, &mut actions);
         match app.selected.filter(|id| app.sessions.get(*id).is_some()) {
@@ -120,8 +190,9 @@ pub fn window_ui(ui: &mut egui::Ui, app: &mut App) -> Vec<Action> {
     actions
 }
 
-/// Ctrl+N new session, Ctrl+L clear log, Ctrl+F search, Delete remove (after confirming).
-/// Taken before the panels draw, so text fields do not see them.
+/// Ctrl+N new session, Ctrl+L clear log, Ctrl+F search, Delete remove (after confirming),
+/// Ctrl+Plus / Ctrl+Minus / Ctrl+0 text size. Taken before the panels draw, so text fields
+/// do not see them.
 fn shortcuts(ctx: &egui::Context, app: &App, actions: &mut Vec<Action>) {
     use egui::{Key, KeyboardShortcut, Modifiers};
     let new = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
@@ -143,6 +214,20 @@ fn shortcuts(ctx: &egui::Context, app: &App, actions: &mut Vec<Action>) {
     }
     if ctx.input_mut(|i| i.consume_shortcut(&search)) {
         ctx.memory_mut(|m| m.request_focus(log_search_id()));
+    }
+    let size = app.view.font_size;
+    // Ctrl+Plus is Ctrl+= on most keyboards; both are taken.
+    let bigger = [Key::Plus, Key::Equals]
+        .into_iter()
+        .any(|key| ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, key)));
+    if bigger {
+        actions.push(Action::SetFontSize(size.saturating_add(1)));
+    }
+    if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Minus)) {
+        actions.push(Action::SetFontSize(size.saturating_sub(1)));
+    }
+    if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Num0)) {
+        actions.push(Action::SetFontSize(crate::config::DEFAULT_FONT_SIZE));
     }
     // Delete edits text while a field has the keyboard; only otherwise does it delete.
     let typing = ctx.memory(|m| m.focused().is_some()) && ctx.egui_wants_keyboard_input();
@@ -193,9 +278,15 @@ fn confirm_delete_ui(ctx: &egui::Context, app: &App, actions: &mut Vec<Action>) 
     }
 }
 
-/// The settings menu: theme and language, both applied at once and saved.
-pub fn settings_menu_ui(ui: &mut egui::Ui, app: &App, actions: &mut Vec<Action>) {
-    ui.menu_button(t(ui, Text::Settings), |ui| {
+/// The settings menu: theme, language and text size, applied at once and saved. `compact`
+/// draws its button as a symbol (the session strip), still named "Settings".
+pub fn settings_menu_ui(ui: &mut egui::Ui, app: &App, actions: &mut Vec<Action>, compact: bool) {
+    let title = if compact {
+        "⚙"
+    } else {
+        t(ui, Text::Settings)
+    };
+    let response = ui.menu_button(title, |ui| {
         ui.label(egui::RichText::new(t(ui, Text::Theme)).strong());
         for (theme, key) in
             ThemeChoice::ALL
@@ -216,7 +307,46 @@ pub fn settings_menu_ui(ui: &mut egui::Ui, app: &App, actions: &mut Vec<Action>)
                 actions.push(Action::SetLanguage(language));
             }
         }
+        ui.separator();
+        ui.label(egui::RichText::new(t(ui, Text::TextSize)).strong());
+        let size = app.view.font_size;
+        ui.horizontal(|ui| {
+            let range = crate::config::FONT_SIZES;
+            let smaller = ui
+                .add_enabled(size > *range.start(), egui::Button::new("−"))
+                .on_hover_text(t(ui, Text::SmallerTip));
+            set_accessible_name(ui, &smaller, t(ui, Text::Smaller));
+            if smaller.clicked() {
+                actions.push(Action::SetFontSize(size - 1));
+            }
+            ui.label(tf(ui, Text::PointSize, &[&size]));
+            let bigger = ui
+                .add_enabled(size < *range.end(), egui::Button::new("+"))
+                .on_hover_text(t(ui, Text::BiggerTip));
+            set_accessible_name(ui, &bigger, t(ui, Text::Bigger));
+            if bigger.clicked() {
+                actions.push(Action::SetFontSize(size + 1));
+            }
+            if ui
+                .add_enabled(
+                    size != crate::config::DEFAULT_FONT_SIZE,
+                    egui::Button::new(t(ui, Text::DefaultSize)),
+                )
+                .clicked()
+            {
+                actions.push(Action::SetFontSize(crate::config::DEFAULT_FONT_SIZE));
+            }
+        });
+        ui.label(t(ui, Text::TextSizeKeys));
     });
+    set_accessible_name(ui, &response.response, t(ui, Text::Settings));
+}
+
+/// Gives a widget drawn as a symbol (`−`, `⏶`) the name a screen reader (and a UI test)
+/// finds it by.
+pub fn set_accessible_name(ui: &egui::Ui, response: &egui::Response, name: &str) {
+    ui.ctx()
+        .accesskit_node_builder(response.id, |node| node.set_label(name));
 }
 
 fn notices_ui(ui: &mut egui::Ui, notices: &[Notice], actions: &mut Vec<Action>) {
@@ -241,41 +371,31 @@ fn session_panel_ui(
     id: crate::protocol::SessionId,
     actions: &mut Vec<Action>,
 ) {
-    // The log is the heart of the window: the tools panel stays narrow and can be closed
-    // (the Tools toggle beside Send, or dragging its edge).
-    let mut tools_open = app.view.send_tools_open;
-    let tools_panel = egui::Panel::right("send_tools")
-        .resizable(true)
-        .default_size(app.view.panels.tools_width as f32)
-        .min_size(220.0)
-        .max_size(520.0)
-        .show_collapsible(ui, &mut tools_open, |ui| {
-            // Scrolled, so wide rows cannot push the panel wider than the user made it
-            // (in a small window it would otherwise cover the log).
-            egui::ScrollArea::both()
-                .id_salt("send_tools_scroll")
-                .auto_shrink([false, false])
-                .show(ui, |ui| {
-                    quick_commands::send_tools_ui(ui, app, id, actions);
-                });
-        });
-    // Only a fully open panel has its real width (it animates while opening and closing).
-    if tools_open
-        && app.view.send_tools_open
-        && let Some(panel) = tools_panel
-    {
-        app.view.panels.tools_width = panel_extent(panel.response.rect.width());
+    // The log is the largest thing on screen: beside it the settings column (when the window
+    // is wide enough; else it is a popup over the log's right side, see below).
+    if !app.layout.column_narrow {
+        let mut open = app.view.send_tools_open;
+        let panel = egui::Panel::right("settings_column")
+            .resizable(true)
+            .default_size(app.view.panels.tools_width as f32)
+            .min_size(300.0)
+            .max_size((ui.available_width() * 0.45).max(300.0))
+            .show_collapsible(ui, &mut open, |ui| {
+                settings_column::settings_column_ui(ui, app, id, actions);
+            });
+        // Only a fully open panel has its real width (it animates while opening and closing).
+        if open
+            && app.view.send_tools_open
+            && let Some(panel) = panel
+        {
+            app.view.panels.tools_width = panel_extent(panel.response.rect.width());
+        }
+        app.view.send_tools_open = open;
     }
-    app.view.send_tools_open = tools_open;
-    let send_panel = egui::Panel::bottom("send_box")
-        .resizable(true)
-        .default_size(app.view.panels.send_box_height as f32)
-        .min_size(100.0)
-        .show(ui, |ui| {
-            send_box::send_box_ui(ui, app, id, actions);
-        });
-    app.view.panels.send_box_height = panel_extent(send_panel.response.rect.height());
     traffic_view::traffic_view_ui(ui, app, id, actions);
+    if app.layout.column_narrow && app.layout.column_popup {
+        settings_column::settings_popup_ui(ui, app, id, actions);
+    }
 }
 
 /// A panel's size as saved: whole points, never zero.

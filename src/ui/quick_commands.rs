@@ -1,7 +1,7 @@
-//! The send tools panel on the right of a session: quick commands (the session's own and
-//! the global ones: one click sends, edit, reorder, delete, import/export as RON), the
-//! on-connect payload, and the auto-reply rules (ordered, each can be disabled; evaluated
-//! by the engine, which logs every match).
+//! Three parts of the settings column: the Commands tab (quick commands, the session's own
+//! and the global ones: one click sends, edit, reorder, delete, import/export as RON), the
+//! on-connect payload (in the Sending tab), and the Auto-reply tab (rules, ordered, each can
+//! be disabled; evaluated by the engine, which logs every match).
 
 use egui::RichText;
 
@@ -14,65 +14,78 @@ use crate::protocol::SessionId;
 use crate::ui::send_box::{preview_ui, send_options_ui};
 use crate::ui::t;
 
-/// Draws the tools panel of session `id`.
-pub fn send_tools_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
+/// The Commands tab: the global quick commands and the session's own, adding, and
+/// importing or exporting them as a RON file.
+pub fn commands_tab_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
     let active = app.sessions.get(id).is_some_and(|s| s.is_active());
-    egui::ScrollArea::vertical().show(ui, |ui| {
-        let editing = app.views.entry(id).or_default().tools.editing;
-        let quick_commands = &mut app.quick_commands;
-        let tools = &mut app.views.entry(id).or_default().tools;
-        egui::CollapsingHeader::new(t(ui, Text::QuickCommands))
-            .default_open(true)
-            .show(ui, |ui| {
-                quick_list_ui(ui, id, false, active, quick_commands, editing, actions);
-                quick_list_ui(
-                    ui,
-                    id,
-                    true,
-                    active,
-                    &mut tools.quick_commands,
-                    editing,
-                    actions,
-                );
-                quick_buttons_ui(ui, id, &mut tools.quick_file_path, actions);
-            });
-        let mut changed = false;
-        egui::CollapsingHeader::new(t(ui, Text::OnConnect))
-            .default_open(true)
-            .show(ui, |ui| {
-                changed |= ui
-                    .checkbox(&mut tools.on_connect.enabled, t(ui, Text::SendOnConnect))
-                    .changed();
-                let label = ui.label(t(ui, Text::Payload));
-                changed |= ui
-                    .add(
-                        egui::TextEdit::singleline(&mut tools.on_connect.payload)
-                            .desired_width(f32::INFINITY),
-                    )
-                    .labelled_by(label.id)
-                    .changed();
-                changed |= send_options_ui(ui, &mut tools.on_connect.options, ("on_connect", id));
-                if tools.on_connect.enabled {
-                    preview_ui(ui, &tools.on_connect.payload, &tools.on_connect.options);
-                }
-            });
-        egui::CollapsingHeader::new(t(ui, Text::AutoReply))
-            .default_open(true)
-            .show(ui, |ui| {
-                ui.label(RichText::new(t(ui, Text::PlaceholderHelp)).weak().small());
-                changed |= rules_ui(ui, id, &mut tools.rules);
-                if ui.button(t(ui, Text::AddRule)).clicked() {
-                    tools.rules.push(ReplyRule::default());
-                    changed = true;
-                }
-                if let Some(error) = &tools.reactions_error {
-                    crate::ui::problem_ui(ui, error);
-                }
-            });
-        if changed {
-            actions.push(Action::Tool(id, ToolAction::ApplyReactions));
-        }
-    });
+    let editing = app.views.entry(id).or_default().tools.editing;
+    let quick_commands = &mut app.quick_commands;
+    let tools = &mut app.views.entry(id).or_default().tools;
+    quick_list_ui(ui, id, false, active, quick_commands, editing, actions);
+    quick_list_ui(
+        ui,
+        id,
+        true,
+        active,
+        &mut tools.quick_commands,
+        editing,
+        actions,
+    );
+    ui.add_space(4.0);
+    quick_buttons_ui(ui, id, &mut tools.quick_file_path, actions);
+    if let Some(error) = &tools.tools_error {
+        crate::ui::problem_ui(ui, error);
+    }
+}
+
+/// The on-connect payload (in the Sending tab): sent to each new client, or on connect.
+pub fn on_connect_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
+    let tools = &mut app.views.entry(id).or_default().tools;
+    crate::ui::traffic_view::section(ui, t(ui, Text::OnConnect));
+    let mut changed = ui
+        .checkbox(&mut tools.on_connect.enabled, t(ui, Text::SendOnConnect))
+        .changed();
+    let label = ui.label(t(ui, Text::Payload));
+    changed |= ui
+        .add(
+            egui::TextEdit::singleline(&mut tools.on_connect.payload)
+                .desired_width(ui.available_width()),
+        )
+        .labelled_by(label.id)
+        .changed();
+    changed |= send_options_ui(ui, &mut tools.on_connect.options, ("on_connect", id));
+    if tools.on_connect.enabled {
+        preview_ui(ui, &tools.on_connect.payload, &tools.on_connect.options);
+    }
+    if changed {
+        actions.push(Action::Tool(id, ToolAction::ApplyReactions));
+    }
+    // The on-connect payload's problem is shown with the rules' (one reactions error).
+    if let Some(error) = &tools.reactions_error {
+        crate::ui::problem_ui(ui, error);
+    }
+}
+
+/// The Auto-reply tab: how replies are written, the rules in order, and adding one.
+pub fn auto_reply_tab_ui(
+    ui: &mut egui::Ui,
+    app: &mut App,
+    id: SessionId,
+    actions: &mut Vec<Action>,
+) {
+    let tools = &mut app.views.entry(id).or_default().tools;
+    ui.label(RichText::new(t(ui, Text::PlaceholderHelp)).weak());
+    let mut changed = rules_ui(ui, id, &mut tools.rules);
+    if ui.button(t(ui, Text::AddRule)).clicked() {
+        tools.rules.push(ReplyRule::default());
+        changed = true;
+    }
+    if let Some(error) = &tools.reactions_error {
+        crate::ui::problem_ui(ui, error);
+    }
+    if changed {
+        actions.push(Action::Tool(id, ToolAction::ApplyReactions));
+    }
 }
 
 fn quick_buttons_ui(
@@ -81,7 +94,7 @@ fn quick_buttons_ui(
     quick_file_path: &mut String,
     actions: &mut Vec<Action>,
 ) {
-    ui.horizontal_wrapped(|ui| {
+    ui.horizontal(|ui| {
         if ui
             .button(t(ui, Text::AddToSession))
             .on_hover_text(t(ui, Text::AddToSessionTip))
@@ -97,14 +110,15 @@ fn quick_buttons_ui(
             actions.push(Action::Tool(id, ToolAction::AddQuick { global: true }));
         }
     });
-    ui.horizontal_wrapped(|ui| {
-        let label = ui.label(t(ui, Text::RonFile));
-        ui.add(
-            egui::TextEdit::singleline(quick_file_path)
-                .hint_text("commands.ron")
-                .desired_width(130.0),
-        )
-        .labelled_by(label.id);
+    ui.add_space(4.0);
+    let label = ui.label(t(ui, Text::RonFile));
+    ui.add(
+        egui::TextEdit::singleline(quick_file_path)
+            .hint_text("commands.ron")
+            .desired_width(ui.available_width()),
+    )
+    .labelled_by(label.id);
+    ui.horizontal(|ui| {
         let path = std::path::PathBuf::from(quick_file_path.trim());
         let has_path = !quick_file_path.trim().is_empty();
         if ui
@@ -145,66 +159,64 @@ fn quick_list_ui(
     for (index, command) in commands.iter_mut().enumerate() {
         ui.push_id(("quick", global, index), |ui| {
             ui.horizontal(|ui| {
-                let name = if command.name.is_empty() {
-                    t(ui, Text::Unnamed)
-                } else {
-                    command.name.as_str()
-                };
-                let send = ui
-                    .add_enabled(active, egui::Button::new(name))
-                    .on_hover_text(crate::ui::tf(ui, Text::SendPayloadTip, &[&command.payload]))
-                    .on_disabled_hover_text(t(ui, Text::StartToSend));
-                if send.clicked() {
-                    actions.push(Action::Tool(id, ToolAction::SendQuick { global, index }));
-                }
-                if ui.small_button(t(ui, Text::Edit)).clicked() {
-                    edit_toggle(actions, id, global, index, editing);
-                }
-                if ui
-                    .add_enabled(index > 0, egui::Button::new(t(ui, Text::Up)).small())
-                    .clicked()
-                {
-                    actions.push(Action::Tool(
-                        id,
-                        ToolAction::MoveQuick {
-                            global,
-                            index,
-                            up: true,
-                        },
-                    ));
-                }
-                if ui
-                    .add_enabled(
-                        index + 1 < count,
-                        egui::Button::new(t(ui, Text::Down)).small(),
-                    )
-                    .clicked()
-                {
-                    actions.push(Action::Tool(
-                        id,
-                        ToolAction::MoveQuick {
-                            global,
-                            index,
-                            up: false,
-                        },
-                    ));
-                }
-                if ui.small_button(t(ui, Text::Delete)).clicked() {
-                    actions.push(Action::Tool(id, ToolAction::DeleteQuick { global, index }));
-                }
+                // Right to left: the buttons keep their room; the name is cut to what is left.
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if ui.button(t(ui, Text::Delete)).clicked() {
+                        actions.push(Action::Tool(id, ToolAction::DeleteQuick { global, index }));
+                    }
+                    let down =
+                        ui.add_enabled(index + 1 < count, egui::Button::new(t(ui, Text::Down)));
+                    if down.clicked() {
+                        let up = false;
+                        actions.push(Action::Tool(
+                            id,
+                            ToolAction::MoveQuick { global, index, up },
+                        ));
+                    }
+                    let up = ui.add_enabled(index > 0, egui::Button::new(t(ui, Text::Up)));
+                    if up.clicked() {
+                        let up = true;
+                        actions.push(Action::Tool(
+                            id,
+                            ToolAction::MoveQuick { global, index, up },
+                        ));
+                    }
+                    if ui.button(t(ui, Text::Edit)).clicked() {
+                        edit_toggle(actions, id, global, index, editing);
+                    }
+                    ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                        let name = if command.name.is_empty() {
+                            t(ui, Text::Unnamed)
+                        } else {
+                            command.name.as_str()
+                        };
+                        let send = ui
+                            .add_enabled(active, egui::Button::new(name).truncate())
+                            .on_hover_text(crate::ui::tf(
+                                ui,
+                                Text::SendPayloadTip,
+                                &[&command.payload],
+                            ))
+                            .on_disabled_hover_text(t(ui, Text::StartToSend));
+                        if send.clicked() {
+                            actions.push(Action::Tool(id, ToolAction::SendQuick { global, index }));
+                        }
+                    });
+                });
             });
             if editing == Some((global, index)) {
                 egui::Frame::group(ui.style()).show(ui, |ui| {
                     let label = ui.label(t(ui, Text::Name));
                     ui.add(
-                        egui::TextEdit::singleline(&mut command.name).desired_width(f32::INFINITY),
+                        egui::TextEdit::singleline(&mut command.name)
+                            .desired_width(ui.available_width()),
                     )
                     .labelled_by(label.id);
                     let label = ui.label(t(ui, Text::Payload));
                     ui.add(
                         egui::TextEdit::singleline(&mut command.payload)
                             .font(egui::TextStyle::Monospace)
-                            .desired_width(f32::INFINITY),
+                            .desired_width(ui.available_width()),
                     )
                     .labelled_by(label.id);
                     send_options_ui(ui, &mut command.options, ("quick_options", global, index));
@@ -242,7 +254,7 @@ fn rules_ui(ui: &mut egui::Ui, id: SessionId, rules: &mut Vec<ReplyRule>) -> boo
     for (index, rule) in rules.iter_mut().enumerate() {
         ui.push_id(("rule", id, index), |ui| {
             egui::Frame::group(ui.style()).show(ui, |ui| {
-                ui.horizontal_wrapped(|ui| {
+                ui.horizontal(|ui| {
                     changed |= ui
                         .checkbox(
                             &mut rule.enabled,
@@ -263,20 +275,27 @@ fn rules_ui(ui: &mut egui::Ui, id: SessionId, rules: &mut Vec<ReplyRule>) -> boo
                         .response
                         .labelled_by(label.id);
                     changed |= before != rule.match_kind;
-                    if rule.match_kind != MatchKind::Any {
-                        if rule.match_kind != MatchKind::Regex {
+                });
+                if rule.match_kind != MatchKind::Any {
+                    ui.horizontal(|ui| {
+                        let label = ui.label(t(ui, Text::Pattern));
+                        let hex = rule.match_kind != MatchKind::Regex;
+                        let field_width = ui.available_width() - if hex { 110.0 } else { 0.0 };
+                        changed |= ui
+                            .add(
+                                egui::TextEdit::singleline(&mut rule.pattern)
+                                    .desired_width(field_width.max(60.0)),
+                            )
+                            .labelled_by(label.id)
+                            .changed();
+                        if hex {
                             changed |= ui
                                 .checkbox(&mut rule.pattern_hex, t(ui, Text::PatternHex))
                                 .changed();
                         }
-                        let label = ui.label(t(ui, Text::Pattern));
-                        changed |= ui
-                            .add(egui::TextEdit::singleline(&mut rule.pattern).desired_width(120.0))
-                            .labelled_by(label.id)
-                            .changed();
-                    }
-                });
-                ui.horizontal_wrapped(|ui| {
+                    });
+                }
+                ui.horizontal(|ui| {
                     let label = ui.label(t(ui, Text::ReplyLabel));
                     let before = rule.reply_kind;
                     egui::ComboBox::from_id_salt("reply_kind")
@@ -284,7 +303,7 @@ fn rules_ui(ui: &mut egui::Ui, id: SessionId, rules: &mut Vec<ReplyRule>) -> boo
                             ReplyKind::Echo => t(ui, Text::ReplyEcho),
                             ReplyKind::Send => t(ui, Text::ReplySend),
                         })
-                        .width(60.0)
+                        .width(70.0)
                         .show_ui(ui, |ui| {
                             let (send, echo) = (t(ui, Text::ReplySend), t(ui, Text::ReplyEcho));
                             ui.selectable_value(&mut rule.reply_kind, ReplyKind::Send, send);
@@ -296,32 +315,34 @@ fn rules_ui(ui: &mut egui::Ui, id: SessionId, rules: &mut Vec<ReplyRule>) -> boo
                     if rule.reply_kind == ReplyKind::Send {
                         let label = ui.label(t(ui, Text::TextLabel));
                         changed |= ui
-                            .add(egui::TextEdit::singleline(&mut rule.reply).desired_width(140.0))
+                            .add(
+                                egui::TextEdit::singleline(&mut rule.reply)
+                                    .desired_width(ui.available_width()),
+                            )
                             .labelled_by(label.id)
                             .changed();
-                    }
-                    if ui
-                        .add_enabled(index > 0, egui::Button::new(t(ui, Text::Up)).small())
-                        .clicked()
-                    {
-                        swap = Some((index, index - 1));
-                    }
-                    if ui
-                        .add_enabled(
-                            index + 1 < count,
-                            egui::Button::new(t(ui, Text::Down)).small(),
-                        )
-                        .clicked()
-                    {
-                        swap = Some((index, index + 1));
-                    }
-                    if ui.small_button(t(ui, Text::Delete)).clicked() {
-                        remove = Some(index);
                     }
                 });
                 if rule.reply_kind == ReplyKind::Send {
                     changed |= send_options_ui(ui, &mut rule.options, ("rule_options", id, index));
                 }
+                ui.horizontal(|ui| {
+                    if ui
+                        .add_enabled(index > 0, egui::Button::new(t(ui, Text::Up)))
+                        .clicked()
+                    {
+                        swap = Some((index, index - 1));
+                    }
+                    if ui
+                        .add_enabled(index + 1 < count, egui::Button::new(t(ui, Text::Down)))
+                        .clicked()
+                    {
+                        swap = Some((index, index + 1));
+                    }
+                    if ui.button(t(ui, Text::Delete)).clicked() {
+                        remove = Some(index);
+                    }
+                });
             });
         });
     }

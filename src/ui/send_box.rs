@@ -47,34 +47,10 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
     let Some(session) = app.sessions.get(id) else {
         return;
     };
-    let view = &mut app.view;
     let session_view = app.views.entry(id).or_default();
     ui.add_space(4.0);
-    // Fixed rows rather than one wrapped row, so a label never wraps away from its combo.
+    // One row: where it goes and the main options (the rest are in the Sending tab).
     let settings = &mut session_view.settings;
-    ui.horizontal(|ui| {
-        ui.checkbox(&mut settings.send_hex, t(ui, Text::HexSend))
-            .on_hover_text(t(ui, Text::HexSendTip));
-        ui.add_enabled_ui(!settings.send_hex, |ui| {
-            ui.checkbox(&mut settings.send_escapes, t(ui, Text::Escapes))
-                .on_hover_text(t(ui, Text::EscapesTip));
-            send_encoding_ui(ui, settings);
-        });
-    });
-    ui.horizontal(|ui| {
-        line_ending_ui(
-            ui,
-            t(ui, Text::LineEnd),
-            &mut settings.line_ending,
-            "send_line_ending",
-        );
-        checksum_ui(
-            ui,
-            t(ui, Text::Checksum),
-            &mut settings.checksum,
-            "send_checksum",
-        );
-    });
     ui.horizontal(|ui| {
         if session.spec.kind.is_server() || heard_from_several(session) {
             target_ui(
@@ -84,15 +60,18 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
                 &mut session_view.tools,
             );
         }
-        let send = ui
-            .add_enabled(session.is_active(), egui::Button::new(t(ui, Text::Send)))
-            .on_hover_text(t(ui, Text::SendTip))
-            .on_disabled_hover_text(t(ui, Text::StartToSend));
-        if send.clicked() {
-            actions.push(Action::Send(id));
-        }
-        ui.toggle_value(&mut view.send_tools_open, t(ui, Text::Tools))
-            .on_hover_text(t(ui, Text::ToolsTip));
+        ui.checkbox(&mut settings.send_hex, t(ui, Text::HexSend))
+            .on_hover_text(t(ui, Text::HexSendTip));
+        ui.add_enabled_ui(!settings.send_hex, |ui| {
+            ui.checkbox(&mut settings.send_escapes, t(ui, Text::Escapes))
+                .on_hover_text(t(ui, Text::EscapesTip));
+        });
+        line_ending_ui(
+            ui,
+            t(ui, Text::LineEnd),
+            &mut settings.line_ending,
+            "send_line_ending",
+        );
     });
     let hint = if session_view.settings.send_hex {
         t(ui, Text::HexHint)
@@ -109,36 +88,93 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
     if take_large_paste(ui, edit_id, &mut session_view.send_text) {
         session_view.send_error = None;
     }
-    if session_view.send_text.len() > LARGE_SEND_TEXT_BYTES {
-        let options = session_view.settings.send_options();
-        large_text_ui(ui, edit_id, session_view, &options);
-        let active = session.is_active();
-        periodic_ui(ui, id, active, &mut session_view.tools, actions);
-        file_ui(ui, id, active, &mut session_view.tools, actions);
-        return;
-    }
-    let edit = egui::TextEdit::multiline(&mut session_view.send_text)
-        .id(edit_id)
-        .hint_text(hint)
-        .font(egui::TextStyle::Monospace)
-        .desired_rows(2)
-        .desired_width(f32::INFINITY);
-    let response = ui.add(edit);
-    if response.changed() {
-        session_view.send_error = None;
-        session_view.tools.history_pos = None;
-    }
     let options = session_view.settings.send_options();
-    match &session_view.send_error {
-        Some(error) => crate::ui::problem_ui(ui, error),
-        None => preview_ui(ui, &session_view.send_text, &options),
-    }
     let active = session.is_active();
+    let large = session_view.send_text.len() > LARGE_SEND_TEXT_BYTES;
+    // The text and, right of it, Send: as tall as the room the send box has.
+    let text_height = (ui.available_height() - ui.spacing().interact_size.y - 8.0).max(24.0);
+    ui.horizontal_top(|ui| {
+        let send_width = 72.0;
+        let text_width =
+            (ui.available_width() - send_width - ui.spacing().item_spacing.x).max(60.0);
+        ui.allocate_ui_with_layout(
+            egui::vec2(text_width, text_height),
+            egui::Layout::top_down(egui::Align::Min),
+            |ui| {
+                if large {
+                    large_text_ui(ui, edit_id, session_view, &options);
+                    return;
+                }
+                let rows = ((text_height - 8.0) / ui.text_style_height(&egui::TextStyle::Monospace))
+                    .floor()
+                    .max(1.0) as usize;
+                let edit = egui::TextEdit::multiline(&mut session_view.send_text)
+                    .id(edit_id)
+                    .hint_text(hint)
+                    .font(egui::TextStyle::Monospace)
+                    .desired_rows(rows)
+                    .desired_width(text_width);
+                let response = egui::ScrollArea::vertical()
+                    .id_salt("send_text_scroll")
+                    .max_height(text_height)
+                    .show(ui, |ui| ui.add(edit))
+                    .inner;
+                if response.changed() {
+                    session_view.send_error = None;
+                    session_view.tools.history_pos = None;
+                }
+            },
+        );
+        let send = ui
+            .add_enabled(
+                active,
+                egui::Button::new(t(ui, Text::Send)).min_size(egui::vec2(send_width, 32.0)),
+            )
+            .on_hover_text(t(ui, Text::SendTip))
+            .on_disabled_hover_text(t(ui, Text::StartToSend));
+        if send.clicked() {
+            actions.push(Action::Send(id));
+        }
+    });
+    if !large {
+        match &session_view.send_error {
+            Some(error) => crate::ui::problem_ui(ui, error),
+            None => preview_ui(ui, &session_view.send_text, &options),
+        }
+    }
+}
+
+/// The Sending tab of the settings column: the send options the send box does not show
+/// (a separate send encoding, the checksum), the periodic and file sends, and the
+/// on-connect payload.
+pub fn sending_tab_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
+    let Some(session) = app.sessions.get(id) else {
+        return;
+    };
+    let active = session.is_active();
+    let session_view = app.views.entry(id).or_default();
+    let settings = &mut session_view.settings;
+    // Hex send, escapes and the line ending are in the send box; here the rest.
+    crate::ui::traffic_view::section(ui, t(ui, Text::SendOptions));
+    ui.add_enabled_ui(!settings.send_hex, |ui| {
+        send_encoding_ui(ui, settings);
+    });
+    ui.horizontal(|ui| {
+        checksum_ui(
+            ui,
+            t(ui, Text::Checksum),
+            &mut settings.checksum,
+            "send_checksum",
+        );
+    });
+    crate::ui::traffic_view::section(ui, t(ui, Text::PeriodicSend));
     periodic_ui(ui, id, active, &mut session_view.tools, actions);
+    crate::ui::traffic_view::section(ui, t(ui, Text::FileSend));
     file_ui(ui, id, active, &mut session_view.tools, actions);
     if let Some(error) = &session_view.tools.tools_error {
         crate::ui::problem_ui(ui, error);
     }
+    crate::ui::quick_commands::on_connect_ui(ui, app, id, actions);
 }
 
 /// Takes a paste into the send box that would make its text large, before the editor lays
@@ -369,8 +405,29 @@ pub fn send_encoding_ui(ui: &mut egui::Ui, settings: &mut SessionSettings) {
         settings.send_encoding = split.then_some(settings.encoding);
     }
     if let Some(encoding) = &mut settings.send_encoding {
-        encoding_ui(ui, t(ui, Text::EncodeAs), encoding, "send_encoding");
+        ui.horizontal(|ui| {
+            encoding_ui(ui, t(ui, Text::EncodeAs), encoding, "send_encoding");
+        });
     }
+}
+
+/// An encoding combo without a label of its own (name it with `labelled_by` or
+/// [`crate::ui::set_accessible_name`]); returns its response.
+pub fn encoding_combo(
+    ui: &mut egui::Ui,
+    encoding: &mut TextEncoding,
+    salt: impl std::hash::Hash + std::fmt::Debug,
+    width: f32,
+) -> egui::Response {
+    egui::ComboBox::from_id_salt(("encoding_combo", salt))
+        .selected_text(encoding.label())
+        .width(width)
+        .show_ui(ui, |ui| {
+            for candidate in TextEncoding::ALL {
+                ui.selectable_value(encoding, candidate, candidate.label());
+            }
+        })
+        .response
 }
 
 /// A labelled encoding choice; returns whether it changed.
@@ -454,8 +511,8 @@ pub fn send_options_ui(
     salt: impl std::hash::Hash + std::fmt::Debug + Copy,
 ) -> bool {
     let mut changed = false;
-    // Wrapped: in the narrow tools panel the choices go on a second line instead of being cut.
-    ui.horizontal_wrapped(|ui| {
+    // One choice a row where the column is narrow: a label never wraps away from its combo.
+    ui.horizontal(|ui| {
         changed |= ui
             .checkbox(&mut options.hex, t(ui, Text::HexBytes))
             .changed();
@@ -463,11 +520,17 @@ pub fn send_options_ui(
             changed |= ui
                 .checkbox(&mut options.escapes, t(ui, Text::Escapes))
                 .changed();
+        });
+    });
+    ui.add_enabled_ui(!options.hex, |ui| {
+        ui.horizontal(|ui| {
             changed |= encoding_ui(ui, t(ui, Text::TextAs), &mut options.encoding, salt);
         });
     });
-    ui.horizontal_wrapped(|ui| {
+    ui.horizontal(|ui| {
         changed |= line_ending_ui(ui, t(ui, Text::EndsWith), &mut options.line_ending, salt);
+    });
+    ui.horizontal(|ui| {
         changed |= checksum_ui(ui, t(ui, Text::Check), &mut options.checksum, salt);
     });
     changed
@@ -498,7 +561,7 @@ fn periodic_ui(
     tools: &mut SendTools,
     actions: &mut Vec<Action>,
 ) {
-    ui.horizontal_wrapped(|ui| {
+    ui.horizontal(|ui| {
         let label = ui.label(t(ui, Text::Every));
         ui.add(egui::TextEdit::singleline(&mut tools.periodic_interval_ms).desired_width(50.0))
             .labelled_by(label.id)
@@ -507,6 +570,8 @@ fn periodic_ui(
         ui.add(egui::TextEdit::singleline(&mut tools.periodic_count).desired_width(50.0))
             .labelled_by(label.id)
             .on_hover_text(t(ui, Text::TimesTip));
+    });
+    ui.horizontal(|ui| {
         if tools.periodic.running() {
             if ui.button(t(ui, Text::StopPeriodic)).clicked() {
                 actions.push(Action::Tool(id, ToolAction::StopPeriodic));
@@ -520,14 +585,8 @@ fn periodic_ui(
             actions.push(Action::Tool(id, ToolAction::StartPeriodic));
         }
         if !tools.periodic.jobs.is_empty() {
-            ui.label(
-                RichText::new(progress_text(
-                    crate::ui::language(ui.ctx()),
-                    &tools.periodic,
-                    false,
-                ))
-                .weak(),
-            );
+            let text = progress_text(crate::ui::language(ui.ctx()), &tools.periodic, false);
+            ui.add(egui::Label::new(RichText::new(text).weak()).truncate());
         }
     });
 }
@@ -539,14 +598,14 @@ fn file_ui(
     tools: &mut SendTools,
     actions: &mut Vec<Action>,
 ) {
-    ui.horizontal_wrapped(|ui| {
-        let label = ui.label(t(ui, Text::FileLabel));
-        ui.add(
-            egui::TextEdit::singleline(&mut tools.file_path)
-                .hint_text(t(ui, Text::FileHint))
-                .desired_width(170.0),
-        )
-        .labelled_by(label.id);
+    let label = ui.label(t(ui, Text::FileLabel));
+    ui.add(
+        egui::TextEdit::singleline(&mut tools.file_path)
+            .hint_text(t(ui, Text::FileHint))
+            .desired_width(ui.available_width()),
+    )
+    .labelled_by(label.id);
+    ui.horizontal(|ui| {
         let browse = ui
             .add_enabled(
                 tools.picking.is_none(),
@@ -557,19 +616,6 @@ fn file_ui(
             actions.push(Action::Tool(id, ToolAction::PickFile));
         }
         if tools.file.running() {
-            let (done, total) = tools.file.progress();
-            let fraction = total
-                .filter(|t| *t > 0)
-                .map_or(0.0, |t| done as f32 / t as f32);
-            ui.add(
-                egui::ProgressBar::new(fraction)
-                    .desired_width(160.0)
-                    .text(progress_text(
-                        crate::ui::language(ui.ctx()),
-                        &tools.file,
-                        true,
-                    )),
-            );
             if ui.button(t(ui, Text::CancelFile)).clicked() {
                 actions.push(Action::Tool(id, ToolAction::CancelFile));
             }
@@ -581,18 +627,19 @@ fn file_ui(
             if send.clicked() {
                 actions.push(Action::Tool(id, ToolAction::SendFile));
             }
-            if !tools.file.jobs.is_empty() {
-                ui.label(
-                    RichText::new(progress_text(
-                        crate::ui::language(ui.ctx()),
-                        &tools.file,
-                        true,
-                    ))
-                    .weak(),
-                );
-            }
         }
     });
+    if tools.file.running() {
+        let (done, total) = tools.file.progress();
+        let fraction = total
+            .filter(|t| *t > 0)
+            .map_or(0.0, |t| done as f32 / t as f32);
+        let text = progress_text(crate::ui::language(ui.ctx()), &tools.file, true);
+        ui.add(egui::ProgressBar::new(fraction).text(text));
+    } else if !tools.file.jobs.is_empty() {
+        let text = progress_text(crate::ui::language(ui.ctx()), &tools.file, true);
+        ui.add(egui::Label::new(RichText::new(text).weak()).truncate());
+    }
 }
 
 /// Whether a UDP client or group has heard from sources besides its target (broadcast
@@ -618,23 +665,32 @@ fn target_ui(ui: &mut egui::Ui, session: &Session, target: &mut SendTarget, tool
         SessionKind::UdpGroup => Some(Text::SendToGroup),
         _ => None,
     };
-    let connected: Vec<(PeerId, String)> = session
-        .connected_peers()
-        .skip(usize::from(to_target.is_some()))
-        .map(|p| (p.id, crate::ui::format::peer_name(p.addr)))
-        .collect();
+    // The peers it can answer alone: listed only while the list is open (a server may have
+    // thousands; each frame only looks up the chosen ones).
+    let skipped = usize::from(to_target.is_some());
+    let first = session.connected_peers().next().map(|p| p.id);
+    let answerable = |peer: PeerId| {
+        session
+            .peer_index(peer)
+            .and_then(|i| session.peers.get(i))
+            .filter(|p| p.connected && (skipped == 0 || Some(p.id) != first))
+    };
+    let connected = || {
+        session
+            .connected_peers()
+            .skip(skipped)
+            .map(|p| (p.id, crate::ui::format::peer_name(p.addr)))
+    };
     let all_text = match to_target {
         Some(key) => trf(language, key, &[&session.spec.address()]),
         None => tr(language, all_key).to_string(),
     };
-    tools
-        .multi_peers
-        .retain(|p| connected.iter().any(|(c, _)| c == p));
+    tools.multi_peers.retain(|p| answerable(*p).is_some());
     let describe = |target: SendTarget, multi: usize| match target {
         _ if multi > 1 => trf(language, count_key, &[&multi]),
         SendTarget::All => all_text.clone(),
-        SendTarget::Peer(peer) => match connected.iter().find(|(p, _)| *p == peer) {
-            Some((_, addr)) => addr.clone(),
+        SendTarget::Peer(peer) => match answerable(peer) {
+            Some(info) => crate::ui::format::peer_name(info.addr),
             None => trf(language, Text::TargetGone, &[&peer.0]),
         },
     };
@@ -642,8 +698,10 @@ fn target_ui(ui: &mut egui::Ui, session: &Session, target: &mut SendTarget, tool
     let selected_text = describe(*target, tools.multi_peers.len());
     egui::ComboBox::from_id_salt("send_target")
         .selected_text(selected_text)
-        .width(180.0)
+        .width(150.0)
+        .truncate()
         .show_ui(ui, |ui| {
+            let connected: Vec<(PeerId, String)> = connected().collect();
             if ui
                 .selectable_label(
                     *target == SendTarget::All && tools.multi_peers.len() < 2,

@@ -62,17 +62,23 @@ pub fn session_list_ui(ui: &mut egui::Ui, app: &mut App, actions: &mut Vec<Actio
     ui.horizontal(|ui| {
         ui.heading("sockdbg");
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            crate::ui::settings_menu_ui(ui, app, actions);
+            let collapse = ui.button("«").on_hover_text(t(ui, Text::HideSessions));
+            crate::ui::set_accessible_name(ui, &collapse, t(ui, Text::HideSessions));
+            if collapse.clicked() {
+                actions.push(Action::ToggleSessions);
+            }
+            crate::ui::settings_menu_ui(ui, app, actions, false);
         });
     });
     ui.add_space(4.0);
     let language = crate::ui::language(ui.ctx());
     let (basic, more) = SessionKind::ALL.split_at(BASIC_KINDS);
+    let height = ui.spacing().interact_size.y;
     for &kind in basic {
         let label = trf(language, Text::CreateKind, &[&kind_name(language, kind)]);
-        let button = egui::Button::new(label);
+        let button = egui::Button::new(label).truncate();
         if ui
-            .add_sized([ui.available_width(), 22.0], button)
+            .add_sized([ui.available_width(), height], button)
             .on_hover_text(t(ui, Text::NewSessionTip))
             .clicked()
         {
@@ -138,36 +144,35 @@ fn create_form_ui(ui: &mut egui::Ui, form: &mut CreateForm, actions: &mut Vec<Ac
         };
         let accepted = form.kind.options();
         let mut submit = false;
-        egui::Grid::new("create_form")
-            .num_columns(2)
-            .show(ui, |ui| {
-                ui.label(host_label);
-                let host = ui.add(egui::TextEdit::singleline(&mut form.host).desired_width(140.0));
-                ui.end_row();
-                ui.label(t(ui, Text::Port));
-                let port = ui.add(egui::TextEdit::singleline(&mut form.port).desired_width(70.0));
-                ui.end_row();
-                let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
-                submit |= (host.lost_focus() || port.lost_focus()) && enter;
-                if !accepted.is_empty() {
-                    let syntax: Vec<&str> = accepted.iter().map(|k| k.syntax()).collect();
-                    let syntax = syntax.join(", ");
-                    let label = ui.label(t(ui, Text::Options));
-                    let options = ui
-                        .add(
-                            egui::TextEdit::singleline(&mut form.options)
-                                .hint_text(&syntax)
-                                .desired_width(140.0),
-                        )
-                        .labelled_by(label.id)
-                        .on_hover_text(tf(ui, Text::OptionsTip, &[&syntax]));
-                    ui.end_row();
-                    submit |= options.lost_focus() && enter;
-                }
-            });
+        let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
+        // One field under its label: the list may be narrow.
+        let mut field = |ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str| {
+            let label = ui.label(label);
+            let response = ui
+                .add(
+                    egui::TextEdit::singleline(text)
+                        .hint_text(hint)
+                        .desired_width(ui.available_width()),
+                )
+                .labelled_by(label.id);
+            submit |= response.lost_focus() && enter;
+            response
+        };
+        field(ui, host_label, &mut form.host, "");
+        field(ui, t(ui, Text::Port), &mut form.port, "");
+        if !accepted.is_empty() {
+            let syntax: Vec<&str> = accepted.iter().map(|k| k.syntax()).collect();
+            let syntax = syntax.join(", ");
+            field(ui, t(ui, Text::Options), &mut form.options, &syntax).on_hover_text(tf(
+                ui,
+                Text::OptionsTip,
+                &[&syntax],
+            ));
+        }
         if let Some(error) = &form.error {
             crate::ui::problem_ui(ui, error);
         }
+        ui.add_space(2.0);
         ui.horizontal(|ui| {
             let submit_text = if form.editing.is_some() {
                 t(ui, Text::Apply)
@@ -230,11 +235,15 @@ fn session_row_ui(
             } else {
                 row.name.to_string()
             };
+            // Cut at the list's width (a long name or IPv6 address), whole in the tooltip.
             let title = ui
-                .add(egui::Button::selectable(
-                    row.selected,
-                    egui::RichText::new(title_text).strong(),
-                ))
+                .add(
+                    egui::Button::selectable(
+                        row.selected,
+                        egui::RichText::new(title_text).strong(),
+                    )
+                    .truncate(),
+                )
                 .on_hover_text(format!("{address_title}\n{}", t(ui, Text::RenameTip)));
             if title.clicked() {
                 actions.push(Action::Select(id));
@@ -246,14 +255,14 @@ fn session_row_ui(
         }
         ui.indent("state", |ui| {
             if !row.name.is_empty() {
-                ui.label(egui::RichText::new(&address_title).small().weak());
+                ui.add(egui::Label::new(egui::RichText::new(&address_title).weak()).truncate());
             }
             ui.colored_label(
                 state_color(session, ui.visuals()),
                 state_text(language, session),
             );
-            ui.label(
-                egui::RichText::new(tf(
+            ui.add(
+                egui::Label::new(tf(
                     ui,
                     Text::Totals,
                     &[
@@ -261,19 +270,19 @@ fn session_row_ui(
                         &byte_count(session.counters.tx_bytes),
                     ],
                 ))
-                .small(),
+                .truncate(),
             );
             ui.horizontal(|ui| {
                 let (start, stop) = start_stop_labels(session);
                 if session.is_active() {
-                    if ui.small_button(t(ui, stop)).clicked() {
+                    if ui.button(t(ui, stop)).clicked() {
                         actions.push(Action::Stop(id));
                     }
-                } else if ui.small_button(t(ui, start)).clicked() {
+                } else if ui.button(t(ui, start)).clicked() {
                     actions.push(Action::Start(id));
                 }
                 if ui
-                    .small_button(t(ui, Text::Delete))
+                    .button(t(ui, Text::Delete))
                     .on_hover_text(t(ui, Text::DeleteTip))
                     .clicked()
                 {
@@ -366,15 +375,19 @@ fn peers_ui(
     if ever > peers.len() as u64 {
         count.push_str(&tf(ui, Text::EverConnected, &[&ever]));
     }
-    ui.label(egui::RichText::new(count).small())
-        .on_hover_text(tf(ui, Text::ConnectionsTotal, &[&peers.len(), &ever]));
+    ui.add(egui::Label::new(count).truncate()).on_hover_text(tf(
+        ui,
+        Text::ConnectionsTotal,
+        &[&peers.len(), &ever],
+    ));
     if peers.len() <= PEERS_SHOWN_INLINE {
         for peer in peers {
             peer_row_ui(ui, session, peer, target, actions);
         }
         return;
     }
-    let row_height = ui.spacing().interact_size.y;
+    // Two lines a peer: its address (and Close), then its counters.
+    let row_height = 2.0 * ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
     egui::ScrollArea::vertical()
         .id_salt(("peers", session.id.0))
         .max_height(row_height * PEERS_SHOWN_INLINE as f32)
@@ -393,35 +406,99 @@ fn peer_row_ui(
     target: Option<SendTarget>,
     actions: &mut Vec<Action>,
 ) {
-    ui.horizontal(|ui| {
+    let name = crate::ui::format::peer_name(peer.addr);
+    let (button, tip) = if session.spec.kind.is_tcp() {
+        (Text::Close, Text::CloseTip)
+    } else {
+        (Text::Forget, Text::ForgetTip)
+    };
+    ui.push_id(peer.id.0, |ui| {
+        // Its address on a line of its own (the list is narrow); counters and Close under it.
         let chosen = target == Some(SendTarget::Peer(peer.id));
-        let text = tf(
-            ui,
-            Text::PeerTotals,
-            &[
-                &crate::ui::format::peer_name(peer.addr),
-                &byte_count(peer.rx_bytes),
-                &byte_count(peer.tx_bytes),
-            ],
-        );
-        let label = ui.add(egui::Button::selectable(
-            chosen,
-            egui::RichText::new(text).monospace().small(),
-        ));
+        let label = ui
+            .add(egui::Button::selectable(chosen, &name).truncate())
+            .on_hover_text(t(ui, Text::ChoosePeerTip));
         if label.clicked() {
             actions.push(Action::SelectPeer(session.id, peer.id));
         }
-        let (button, tip) = if session.spec.kind.is_tcp() {
-            (Text::Close, Text::CloseTip)
-        } else {
-            (Text::Forget, Text::ForgetTip)
-        };
-        if ui
-            .small_button(t(ui, button))
-            .on_hover_text(t(ui, tip))
-            .clicked()
-        {
-            actions.push(Action::Disconnect(session.id, peer.id));
-        }
+        let counters = tf(
+            ui,
+            Text::PeerCounters,
+            &[&byte_count(peer.rx_bytes), &byte_count(peer.tx_bytes)],
+        );
+        ui.horizontal(|ui| {
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.button(t(ui, button)).on_hover_text(t(ui, tip)).clicked() {
+                    actions.push(Action::Disconnect(session.id, peer.id));
+                }
+                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                    ui.add_space(ui.spacing().indent);
+                    ui.add(egui::Label::new(egui::RichText::new(counters).weak()).truncate());
+                });
+            });
+        });
     });
+}
+
+/// The session list as a strip (a narrow window): a button that shows the whole list, and
+/// one button a session (its kind's initials, in its state's color; the title on hover).
+pub fn session_strip_ui(ui: &mut egui::Ui, app: &mut App, actions: &mut Vec<Action>) {
+    ui.add_space(4.0);
+    let expand = ui.button("»").on_hover_text(t(ui, Text::ShowSessions));
+    crate::ui::set_accessible_name(ui, &expand, t(ui, Text::ShowSessions));
+    if expand.clicked() {
+        actions.push(Action::ToggleSessions);
+    }
+    crate::ui::settings_menu_ui(ui, app, actions, true);
+    let new = ui.button("+").on_hover_text(t(ui, Text::NewSessionTip));
+    crate::ui::set_accessible_name(ui, &new, t(ui, Text::NewSessionTip));
+    if new.clicked() {
+        actions.push(Action::OpenCreateForm(SessionKind::TcpServer));
+        actions.push(Action::ToggleSessions);
+    }
+    ui.separator();
+    let language = crate::ui::language(ui.ctx());
+    egui::ScrollArea::vertical()
+        .auto_shrink([true, false])
+        .show(ui, |ui| {
+            for session in app.sessions.iter() {
+                let name = app
+                    .views
+                    .get(&session.id)
+                    .map(|v| v.name.clone())
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| session_title(language, session));
+                let initials = kind_initials(session.spec.kind);
+                let text = egui::RichText::new(initials)
+                    .monospace()
+                    .color(state_color(session, ui.visuals()));
+                let selected = app.selected == Some(session.id);
+                let button = ui
+                    .add(
+                        egui::Button::selectable(selected, text)
+                            .wrap_mode(egui::TextWrapMode::Extend),
+                    )
+                    .on_hover_text(format!("{name}\n{}", state_text(language, session)));
+                crate::ui::set_accessible_name(ui, &button, &name);
+                if button.clicked() {
+                    actions.push(Action::Select(session.id));
+                }
+                button.context_menu(|ui| session_menu_ui(ui, session, actions));
+            }
+        });
+}
+
+/// Two letters for a session kind in the strip (`TS` TCP server, `UC` UDP client, ...).
+fn kind_initials(kind: SessionKind) -> &'static str {
+    match kind {
+        SessionKind::TcpServer => "TS",
+        SessionKind::TcpClient => "TC",
+        SessionKind::UdpServer => "US",
+        SessionKind::UdpClient => "UC",
+        SessionKind::UdpGroup => "UG",
+        SessionKind::TlsServer => "LS",
+        SessionKind::TlsClient => "LC",
+        SessionKind::WsServer => "WS",
+        SessionKind::WsClient => "WC",
+    }
 }

@@ -19,11 +19,11 @@ pub(super) fn framing_ui(ui: &mut egui::Ui, state: &mut TrafficState, selected: 
     let draft = &mut state.framing_draft;
     let before = draft.clone();
     let language = crate::ui::language(ui.ctx());
-    ui.horizontal_wrapped(|ui| {
-        let label = ui.label(t(ui, Text::Framing));
+    ui.horizontal(|ui| {
+        // The section's title names its combo.
+        let label = ui.label(egui::RichText::new(t(ui, Text::Framing)).strong());
         egui::ComboBox::from_id_salt(label.id)
             .selected_text(framing_mode_label(language, draft.mode))
-            .width(110.0)
             .show_ui(ui, |ui| {
                 for mode in FramingMode::ALL {
                     ui.selectable_value(&mut draft.mode, mode, framing_mode_label(language, mode));
@@ -31,26 +31,33 @@ pub(super) fn framing_ui(ui: &mut egui::Ui, state: &mut TrafficState, selected: 
             })
             .response
             .labelled_by(label.id);
-        match draft.mode {
+    });
+    let field = |ui: &mut egui::Ui, label: Text, text: &mut String| {
+        let label = ui.label(t(ui, label));
+        ui.add(egui::TextEdit::singleline(text).desired_width(90.0))
+            .labelled_by(label.id);
+        ui.end_row();
+    };
+    egui::Grid::new("framing_fields")
+        .num_columns(2)
+        .show(ui, |ui| match draft.mode {
             FramingMode::Raw => {
                 ui.label(egui::RichText::new(t(ui, Text::RawReadsHint)).weak());
+                ui.end_row();
             }
-            FramingMode::Idle => {
-                labelled_field(ui, t(ui, Text::GapMs), &mut draft.gap_ms, 50.0);
-            }
+            FramingMode::Idle => field(ui, Text::GapMs, &mut draft.gap_ms),
             FramingMode::Delimiter => {
-                labelled_field(ui, t(ui, Text::DelimiterHex), &mut draft.delimiter, 80.0);
+                field(ui, Text::DelimiterHex, &mut draft.delimiter);
                 ui.checkbox(&mut draft.keep, t(ui, Text::KeepDelimiter));
-                labelled_field(ui, t(ui, Text::MaxFrame), &mut draft.max_frame, 70.0);
+                ui.end_row();
+                field(ui, Text::MaxFrame, &mut draft.max_frame);
             }
-            FramingMode::Fixed => {
-                labelled_field(ui, t(ui, Text::FixedBytes), &mut draft.fixed_len, 50.0);
-            }
+            FramingMode::Fixed => field(ui, Text::FixedBytes, &mut draft.fixed_len),
             FramingMode::Length => {
                 let label = ui.label(t(ui, Text::LengthField));
                 egui::ComboBox::from_id_salt(label.id)
                     .selected_text(draft.width.name())
-                    .width(70.0)
+                    .width(90.0)
                     .show_ui(ui, |ui| {
                         for width in LengthWidth::ALL {
                             ui.selectable_value(&mut draft.width, width, width.name());
@@ -58,23 +65,24 @@ pub(super) fn framing_ui(ui: &mut egui::Ui, state: &mut TrafficState, selected: 
                     })
                     .response
                     .labelled_by(label.id);
-                labelled_field(ui, t(ui, Text::Offset), &mut draft.offset, 30.0);
+                ui.end_row();
+                field(ui, Text::Offset, &mut draft.offset);
                 ui.checkbox(&mut draft.include_header, t(ui, Text::IncludesHeader));
-                labelled_field(ui, t(ui, Text::MaxFrame), &mut draft.max_frame, 70.0);
+                ui.end_row();
+                field(ui, Text::MaxFrame, &mut draft.max_frame);
             }
+        });
+    if let Some(framed) = state.log_view.framed() {
+        let pending = framed.pending_bytes();
+        if pending > 0 {
+            let text = crate::ui::tf(ui, Text::Pending, &[&pending]);
+            ui.label(egui::RichText::new(text).weak())
+                .on_hover_text(t(ui, Text::PendingTip));
         }
-        if let Some(framed) = state.log_view.framed() {
-            let pending = framed.pending_bytes();
-            if pending > 0 {
-                let text = crate::ui::tf(ui, Text::Pending, &[&pending]);
-                ui.label(egui::RichText::new(text).weak())
-                    .on_hover_text(t(ui, Text::PendingTip));
-            }
-        }
-        if let Some(error) = &state.framing_error {
-            crate::ui::problem_ui(ui, error);
-        }
-    });
+    }
+    if let Some(error) = &state.framing_error {
+        crate::ui::problem_ui(ui, error);
+    }
     if *draft != before {
         match draft.framing() {
             Ok(framing) => {

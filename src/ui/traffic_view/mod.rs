@@ -19,7 +19,7 @@ use crate::codec::dump::{c_literal, dump_rows, python_literal};
 use crate::codec::framing::{Framing, LengthWidth};
 use crate::codec::hex::{parse_hex, push_hex_spaced, to_hex_spaced};
 use crate::codec::text::TextEncoding;
-use crate::config::{SessionSettings, TimestampMode, ViewSettings};
+use crate::config::TimestampMode;
 use crate::export::ExportFormat;
 use crate::i18n::{Language, Text, tr, trf};
 use crate::model::log::{NO_PEER, TrafficLog};
@@ -28,7 +28,6 @@ use crate::model::view::{DirectionFilter, LogView, Row};
 use crate::model::{EntryKind, Session};
 use crate::protocol::SessionId;
 use crate::ui::format::{byte_count, clock_time, kind_color, kind_label, peer_name};
-use crate::ui::send_box::encoding_ui;
 use crate::ui::t;
 
 mod detail;
@@ -42,7 +41,7 @@ use detail::{detail_ui, selection_detail_ui};
 pub use framing_form::framing_mode_label;
 use framing_form::framing_ui;
 use rows::rows_ui;
-use saving::save_ui;
+pub use saving::save_tab_ui;
 use stats::stats_ui;
 
 /// Bytes of a row shown in it as hex (the detail pane shows more).
@@ -63,50 +62,59 @@ pub(super) struct Look {
     pub timestamps: TimestampMode,
     /// The log follows new rows.
     pub auto_scroll: bool,
+    /// Long rows wrap instead of ending in `…`.
+    pub wrap: bool,
 }
 
-/// Draws the log of session `id` (toolbars, rows, statistics, detail pane).
+/// Draws the log column of session `id`: a one-line header, the toolbar, the send box at the
+/// bottom, the detail pane above it when a row is selected, and the rows (the rest).
 pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
-    let Some(session) = app.sessions.get(id) else {
+    if app.sessions.get(id).is_none() {
+        return;
+    }
+    let send_panel = egui::Panel::bottom("send_box")
+        .resizable(true)
+        .default_size(app.view.panels.send_box_height as f32)
+        .min_size(80.0)
+        .max_size((ui.available_height() * 0.5).max(80.0))
+        .show(ui, |ui| {
+            crate::ui::send_box::send_box_ui(ui, app, id, actions)
+        });
+    app.view.panels.send_box_height = panel_height(send_panel.response.rect.height());
+    let narrow = app.layout.column_narrow;
+    let popup = app.layout.column_popup;
+    let Some(parts) = app.session_parts(id) else {
         return;
     };
-    let view = &mut app.view;
-    let session_view = app.views.entry(id).or_default();
-    let files_dir = app.files_dir.as_deref();
-    let state = app
-        .traffic
-        .entry(id)
-        .or_insert_with(|| TrafficState::new(files_dir));
+    let (session, view, session_view, state) =
+        (parts.session, parts.view, parts.session_view, parts.traffic);
     if view.show_stats {
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(250));
     }
     header_ui(ui, session, state);
-    toolbar_ui(
-        ui,
+    let column_shown = if narrow {
+        popup
+    } else {
+        view.send_tools_open
+    };
+    let toolbar = crate::ui::log_toolbar::Toolbar {
         view,
-        &mut session_view.settings,
+        settings: &mut session_view.settings,
+        selected: &mut session_view.selected_entry,
         session,
         state,
         id,
-        actions,
-    );
+        column_shown,
+    };
+    toolbar.ui(ui, actions);
     let look = Look {
         hex: view.log_hex,
         encoding: session_view.settings.encoding,
         timestamps: view.timestamps,
         auto_scroll: view.auto_scroll,
+        wrap: view.wrap_rows,
     };
-    framing_ui(ui, state, &mut session_view.selected_entry);
-    filter_bar_ui(
-        ui,
-        session,
-        state,
-        &mut session_view.selected_entry,
-        look.encoding,
-    );
-    save_ui(ui, state, id, actions);
-    ui.separator();
     if view.show_stats {
         // A window of its own: the log keeps its width.
         let title = crate::ui::session_list::session_title(crate::ui::language(ui.ctx()), session);
@@ -130,11 +138,11 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
             .and_then(|row| state.log_view.row(&session.log, row, DETAIL_MAX_BYTES)),
     };
     if range.is_some() || single.is_some() {
-        // The log keeps at least about half of the height for its rows.
+        // The log keeps most of the height for its rows.
         let room = ui.available_height();
         egui::Panel::bottom("entry_detail")
             .resizable(true)
-            .default_size((room * 0.45).clamp(60.0, 220.0))
+            .default_size((room * 0.35).clamp(60.0, 200.0))
             .min_size(60.0)
             .max_size((room * 0.6).max(60.0))
             .show(ui, |ui| match (&single, range) {
@@ -153,6 +161,11 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
     }
 }
 
+/// A panel's height as saved: whole points, never zero.
+fn panel_height(points: f32) -> u32 {
+    points.round().max(50.0) as u32
+}
+
 /// A click on a log row: a plain click selects it (or clears the selection when it was the
 /// only selected row); a Shift+click extends the selection from the anchor to it.
 fn select_row(view: &mut SessionView, row: u64, extend: bool) {
@@ -166,139 +179,131 @@ fn select_row(view: &mut SessionView, row: u64, extend: bool) {
     }
 }
 
+/// One line: the session's kind and address, its state, and a running capture; cut at the
+/// column's width (the session list shows a long failure reason whole).
 fn header_ui(ui: &mut egui::Ui, session: &Session, state: &TrafficState) {
-    ui.horizontal(|ui| {
-        let language = crate::ui::language(ui.ctx());
-        ui.heading(format!(
-            "{} {}",
-            crate::ui::session_list::kind_name(language, session.spec.kind),
-            session.spec.address()
-        ));
-        // Long failure reasons must not widen the panel: they are cut, and shown whole in
-        // the session list.
-        ui.add(egui::Label::new(crate::ui::session_list::state_text(language, session)).truncate());
-        if let Some(capture) = &state.capture {
-            ui.label(
-                egui::RichText::new(crate::ui::tf(
-                    ui,
-                    Text::Capturing,
-                    &[&capture.path().display(), &capture.packets()],
-                ))
-                .color(ui.visuals().warn_fg_color),
-            );
-        }
-    });
+    let language = crate::ui::language(ui.ctx());
+    let mut job = LayoutJob::default();
+    let style = ui.style();
+    let strong = TextFormat::simple(
+        egui::TextStyle::Body.resolve(style),
+        ui.visuals().strong_text_color(),
+    );
+    let weak = TextFormat::simple(
+        egui::TextStyle::Body.resolve(style),
+        ui.visuals().weak_text_color(),
+    );
+    job.append(
+        &crate::ui::session_list::session_title(language, session),
+        0.0,
+        strong,
+    );
+    job.append("  ·  ", 0.0, weak.clone());
+    job.append(
+        &crate::ui::session_list::state_text(language, session),
+        0.0,
+        weak,
+    );
+    if let Some(capture) = &state.capture {
+        let capturing = crate::ui::tf(
+            ui,
+            Text::Capturing,
+            &[&capture.path().display(), &capture.packets()],
+        );
+        let format = TextFormat::simple(
+            egui::TextStyle::Body.resolve(ui.style()),
+            ui.visuals().warn_fg_color,
+        );
+        job.append("  ·  ", 0.0, format.clone());
+        job.append(&capturing, 0.0, format);
+    }
+    ui.add(egui::Label::new(job).truncate());
 }
 
-fn toolbar_ui(
-    ui: &mut egui::Ui,
-    view: &mut ViewSettings,
-    settings: &mut SessionSettings,
-    session: &Session,
-    state: &mut TrafficState,
-    id: SessionId,
-    actions: &mut Vec<Action>,
-) {
-    ui.horizontal_wrapped(|ui| {
-        ui.label(t(ui, Text::LogLabel));
-        ui.selectable_value(&mut view.log_hex, false, t(ui, Text::TextMode));
-        ui.selectable_value(&mut view.log_hex, true, t(ui, Text::HexMode));
-        encoding_ui(ui, t(ui, Text::Encoding), &mut settings.encoding, "log");
-        let label = ui.label(t(ui, Text::Time));
-        egui::ComboBox::from_id_salt(label.id)
-            .selected_text(match view.timestamps {
-                TimestampMode::Off => t(ui, Text::TimeOff),
-                TimestampMode::Absolute => t(ui, Text::TimeAbsolute),
-                TimestampMode::Relative => t(ui, Text::TimeRelative),
-            })
-            .width(80.0)
-            .show_ui(ui, |ui| {
-                for (mode, key) in [
-                    (TimestampMode::Off, Text::TimeOff),
-                    (TimestampMode::Absolute, Text::TimeAbsolute),
-                    (TimestampMode::Relative, Text::TimeRelative),
-                ] {
-                    ui.selectable_value(&mut view.timestamps, mode, t(ui, key));
-                }
-            })
-            .response
-            .labelled_by(label.id);
-        ui.checkbox(&mut view.auto_scroll, t(ui, Text::AutoScroll));
-        let log = &session.log;
-        let paused = state.log_view.paused_at.is_some();
-        let pause_text = if paused {
-            t(ui, Text::Resume)
-        } else {
-            t(ui, Text::Pause)
-        };
-        if ui
-            .selectable_label(paused, pause_text)
-            .on_hover_text(t(ui, Text::PauseTip))
-            .clicked()
-        {
-            state.log_view.set_paused(log, !paused);
-        }
-        if paused {
-            ui.label(
-                egui::RichText::new(crate::ui::tf(
-                    ui,
-                    Text::NewWhilePaused,
-                    &[&state.log_view.new_while_paused(log)],
-                ))
-                .color(ui.visuals().warn_fg_color),
-            );
-        }
-        if ui
-            .button(t(ui, Text::Clear))
-            .on_hover_text(t(ui, Text::ClearLogTip))
-            .clicked()
-        {
-            actions.push(Action::ClearLog(id));
-        }
-        ui.toggle_value(&mut view.show_stats, t(ui, Text::Statistics));
-        let dropped = log.evicted_entries();
-        let count = if dropped > 0 {
-            crate::ui::tf(ui, Text::EntriesDropped, &[&log.len(), &dropped])
-        } else {
-            crate::ui::tf(ui, Text::Entries, &[&log.len()])
-        };
-        ui.add(egui::Label::new(egui::RichText::new(count).weak()).extend());
-    });
+/// The Log tab of the settings column: how rows show (times, auto-scroll, wrapping,
+/// statistics; text or hex and the encoding are in the toolbar), the framing form, the
+/// filter, and search options (the search field itself is in the toolbar).
+pub fn log_tab_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId) {
+    let Some(parts) = app.session_parts(id) else {
+        return;
+    };
+    let (session, view, session_view, state) =
+        (parts.session, parts.view, parts.session_view, parts.traffic);
+    // Text/Hex and the encoding are in the toolbar; here the rest of how rows show.
+    section(ui, t(ui, Text::Display));
+    egui::Grid::new("log_display")
+        .num_columns(2)
+        .show(ui, |ui| {
+            let label = ui.label(t(ui, Text::Time));
+            egui::ComboBox::from_id_salt(label.id)
+                .selected_text(match view.timestamps {
+                    TimestampMode::Off => t(ui, Text::TimeOff),
+                    TimestampMode::Absolute => t(ui, Text::TimeAbsolute),
+                    TimestampMode::Relative => t(ui, Text::TimeRelative),
+                })
+                .show_ui(ui, |ui| {
+                    for (mode, key) in [
+                        (TimestampMode::Off, Text::TimeOff),
+                        (TimestampMode::Absolute, Text::TimeAbsolute),
+                        (TimestampMode::Relative, Text::TimeRelative),
+                    ] {
+                        ui.selectable_value(&mut view.timestamps, mode, t(ui, key));
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.end_row();
+        });
+    ui.checkbox(&mut view.auto_scroll, t(ui, Text::AutoScroll));
+    ui.checkbox(&mut view.wrap_rows, t(ui, Text::WrapRows))
+        .on_hover_text(t(ui, Text::WrapRowsTip));
+    ui.toggle_value(&mut view.show_stats, t(ui, Text::Statistics));
+    ui.add_space(6.0);
+    framing_ui(ui, state, &mut session_view.selected_entry);
+    ui.add_space(6.0);
+    filter_ui(ui, session, state, session_view.settings.encoding);
 }
 
-/// A label and the text field it names.
-fn labelled_field(ui: &mut egui::Ui, label: &str, text: &mut String, width: f32) -> bool {
-    let label = ui.label(label);
-    ui.add(egui::TextEdit::singleline(text).desired_width(width))
-        .labelled_by(label.id)
-        .changed()
+/// A section's title in the settings column.
+pub fn section(ui: &mut egui::Ui, title: &str) {
+    ui.add_space(6.0);
+    ui.label(egui::RichText::new(title).strong());
 }
 
-fn filter_bar_ui(
+/// The filter: text or hex, direction, peer; how many rows it shows; and whether search
+/// patterns are hex.
+fn filter_ui(
     ui: &mut egui::Ui,
     session: &Session,
     state: &mut TrafficState,
-    selected: &mut Option<u64>,
     encoding: TextEncoding,
 ) {
     let log = &session.log;
     let lv = &mut state.log_view;
-    ui.horizontal_wrapped(|ui| {
-        labelled_field(ui, t(ui, Text::Filter), &mut lv.filter.pattern.text, 120.0);
-        ui.checkbox(&mut lv.filter.pattern.hex, t(ui, Text::FilterAsHex));
+    // The section's title names its field.
+    let label = ui.label(egui::RichText::new(t(ui, Text::Filter)).strong());
+    ui.add(
+        egui::TextEdit::singleline(&mut lv.filter.pattern.text).desired_width(ui.available_width()),
+    )
+    .labelled_by(label.id);
+    ui.checkbox(&mut lv.filter.pattern.hex, t(ui, Text::FilterAsHex));
+    ui.horizontal(|ui| {
         let dir = &mut lv.filter.direction;
         ui.selectable_value(dir, DirectionFilter::All, t(ui, Text::DirAll));
         ui.selectable_value(dir, DirectionFilter::Rx, t(ui, Text::RxOnly));
         ui.selectable_value(dir, DirectionFilter::Tx, t(ui, Text::TxOnly));
-        let all_peers = t(ui, Text::AllPeers);
-        let peer_text = |index: Option<u32>| match index.and_then(|i| session.peer_addr(i)) {
-            Some(addr) => peer_name(addr),
-            None => all_peers.to_string(),
-        };
+    });
+    let all_peers = t(ui, Text::AllPeers);
+    let peer_text = |index: Option<u32>| match index.and_then(|i| session.peer_addr(i)) {
+        Some(addr) => peer_name(addr),
+        None => all_peers.to_string(),
+    };
+    ui.horizontal(|ui| {
         let label = ui.label(t(ui, Text::Peer));
         egui::ComboBox::from_id_salt(label.id)
             .selected_text(peer_text(lv.filter.peer))
-            .width(150.0)
+            .width(ui.available_width().min(220.0))
+            .truncate()
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut lv.filter.peer, None, all_peers);
                 for (index, peer) in session.peers.iter() {
@@ -307,54 +312,18 @@ fn filter_bar_ui(
             })
             .response
             .labelled_by(label.id);
-        if !lv.filter.is_empty() {
-            let shown = crate::ui::tf(ui, Text::RowsShown, &[&lv.shown_count(log)]);
-            ui.label(egui::RichText::new(shown).weak());
-        }
     });
-    ui.horizontal_wrapped(|ui| {
-        // Ctrl+F focuses this field (see `ui::log_search_id`).
-        let label = ui.label(t(ui, Text::Search));
-        ui.add(
-            egui::TextEdit::singleline(&mut lv.search.text)
-                .id(crate::ui::log_search_id())
-                .desired_width(120.0),
-        )
-        .labelled_by(label.id)
-        .on_hover_text(t(ui, Text::SearchTip));
-        ui.checkbox(&mut lv.search.hex, t(ui, Text::SearchAsHex));
-        let mut step = None;
-        if ui.button(t(ui, Text::Previous)).clicked() {
-            step = Some(false);
-        }
-        if ui.button(t(ui, Text::Next)).clicked() {
-            step = Some(true);
-        }
-        if let Some(forward) = step
-            && let Some(hit) = lv.next_hit(log, *selected, forward)
-        {
-            *selected = Some(hit);
-            state.scroll_to = Some(hit);
-        }
-        if lv.searching() {
-            let total = lv.hit_count(log);
-            let position = selected.and_then(|s| lv.hit_position(s));
-            let text = match position {
-                Some(p) => crate::ui::tf(ui, Text::MatchPosition, &[&p, &total]),
-                None => crate::ui::tf(ui, Text::Matches, &[&total]),
-            };
-            ui.label(text);
-        }
-        if lv.matching_behind(log) {
-            ui.spinner();
-        }
-        if let Some(error) = &lv.pattern_error {
-            let language = crate::ui::language(ui.ctx());
-            let error = pattern_error_text(language, lv, encoding)
-                .unwrap_or_else(|| trf(language, Text::PatternError, &[error]));
-            ui.colored_label(ui.visuals().error_fg_color, error);
-        }
-    });
+    if !lv.filter.is_empty() {
+        let shown = crate::ui::tf(ui, Text::RowsShown, &[&lv.shown_count(log)]);
+        ui.label(egui::RichText::new(shown).weak());
+    }
+    ui.checkbox(&mut lv.search.hex, t(ui, Text::SearchAsHex));
+    if let Some(error) = &lv.pattern_error {
+        let language = crate::ui::language(ui.ctx());
+        let error = pattern_error_text(language, lv, encoding)
+            .unwrap_or_else(|| trf(language, Text::PatternError, &[error]));
+        ui.colored_label(ui.visuals().error_fg_color, error);
+    }
 }
 
 /// Why the filter or search pattern cannot be used, in `language` (the log view's own

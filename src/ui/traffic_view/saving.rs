@@ -5,19 +5,34 @@ use std::path::PathBuf;
 
 use super::*;
 
-pub(super) fn save_ui(
+/// The Save tab of the settings column: the pcapng capture, then the export.
+pub fn save_tab_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
+    let files_dir = app.files_dir.as_deref();
+    let state = app
+        .traffic
+        .entry(id)
+        .or_insert_with(|| TrafficState::new(files_dir));
+    capture_ui(ui, state, id, actions);
+    ui.add_space(6.0);
+    export_ui(ui, state, id, actions);
+}
+
+/// A path field filling the width, with its label above and a browse button.
+fn path_field_ui(
     ui: &mut egui::Ui,
-    state: &mut TrafficState,
-    id: SessionId,
+    label: Text,
+    path: &mut String,
+    browse: Option<(Text, Action)>,
     actions: &mut Vec<Action>,
 ) {
-    egui::CollapsingHeader::new(t(ui, Text::CaptureAndExport))
-        .id_salt("save_section")
-        .default_open(false)
-        .show(ui, |ui| {
-            capture_ui(ui, state, id, actions);
-            export_ui(ui, state, id, actions);
-        });
+    let label = ui.label(egui::RichText::new(t(ui, label)).strong());
+    ui.add(egui::TextEdit::singleline(path).desired_width(ui.available_width()))
+        .labelled_by(label.id);
+    if let Some((text, action)) = browse
+        && ui.button(t(ui, text)).clicked()
+    {
+        actions.push(action);
+    }
 }
 
 pub(super) fn export_ui(
@@ -26,13 +41,13 @@ pub(super) fn export_ui(
     id: SessionId,
     actions: &mut Vec<Action>,
 ) {
-    ui.horizontal_wrapped(|ui| {
-        let form = &mut state.export_form;
+    let form = &mut state.export_form;
+    ui.horizontal(|ui| {
         let label = ui.label(t(ui, Text::ExportAs));
         let before = form.format;
         egui::ComboBox::from_id_salt(label.id)
             .selected_text(export_format_label(ui, form.format))
-            .width(150.0)
+            .width(ui.available_width().min(200.0))
             .show_ui(ui, |ui| {
                 for format in ExportFormat::ALL {
                     let text = export_format_label(ui, format);
@@ -51,46 +66,34 @@ pub(super) fn export_ui(
                 form.path.replace_range(stem.., form.format.extension());
             }
         }
-        ui.checkbox(&mut form.filtered_only, t(ui, Text::FilteredOnly));
-        labelled_field(ui, t(ui, Text::ExportFile), &mut form.path, 260.0);
-        if ui
-            .add_enabled(
-                state.picking.is_none(),
-                egui::Button::new(t(ui, Text::ChooseExportFile)),
-            )
-            .clicked()
-        {
-            actions.push(Action::Traffic(
-                id,
-                TrafficAction::Browse(PathField::Export),
-            ));
-        }
-        match &mut state.export {
-            Some((job, _)) => {
-                let progress = job.progress();
-                ui.add(
-                    egui::ProgressBar::new(progress)
-                        .desired_width(160.0)
-                        .show_percentage(),
-                );
-                if ui.button(t(ui, Text::CancelExport)).clicked() {
-                    actions.push(Action::Traffic(id, TrafficAction::CancelExport));
-                }
-            }
-            None => {
-                if ui.button(t(ui, Text::ExportLog)).clicked() {
-                    actions.push(Action::Traffic(id, TrafficAction::Export));
-                }
-            }
-        }
-        match &state.export_result {
-            Some(Ok((rows, path))) => {
-                ui.label(crate::ui::tf(ui, Text::Exported, &[rows, &path.display()]));
-            }
-            Some(Err(problem)) => crate::ui::problem_ui(ui, problem),
-            None => {}
-        }
     });
+    ui.checkbox(&mut form.filtered_only, t(ui, Text::FilteredOnly));
+    let browse = (state.picking.is_none()).then_some((
+        Text::ChooseExportFile,
+        Action::Traffic(id, TrafficAction::Browse(PathField::Export)),
+    ));
+    path_field_ui(ui, Text::ExportFile, &mut form.path, browse, actions);
+    match &mut state.export {
+        Some((job, _)) => {
+            let progress = job.progress();
+            ui.add(egui::ProgressBar::new(progress).show_percentage());
+            if ui.button(t(ui, Text::CancelExport)).clicked() {
+                actions.push(Action::Traffic(id, TrafficAction::CancelExport));
+            }
+        }
+        None => {
+            if ui.button(t(ui, Text::ExportLog)).clicked() {
+                actions.push(Action::Traffic(id, TrafficAction::Export));
+            }
+        }
+    }
+    match &state.export_result {
+        Some(Ok((rows, path))) => {
+            ui.label(crate::ui::tf(ui, Text::Exported, &[rows, &path.display()]));
+        }
+        Some(Err(problem)) => crate::ui::problem_ui(ui, problem),
+        None => {}
+    }
 }
 
 pub(super) fn capture_ui(
@@ -99,45 +102,41 @@ pub(super) fn capture_ui(
     id: SessionId,
     actions: &mut Vec<Action>,
 ) {
-    ui.horizontal_wrapped(|ui| {
-        let capturing = state.capture.is_some();
-        ui.add_enabled_ui(!capturing, |ui| {
-            labelled_field(ui, t(ui, Text::CaptureFile), &mut state.capture_path, 260.0);
-            if ui
-                .add_enabled(
-                    state.picking.is_none(),
-                    egui::Button::new(t(ui, Text::ChooseCaptureFile)),
-                )
-                .clicked()
-            {
-                actions.push(Action::Traffic(
-                    id,
-                    TrafficAction::Browse(PathField::Capture),
-                ));
-            }
-        });
-        if capturing {
-            if ui.button(t(ui, Text::StopCapture)).clicked() {
-                actions.push(Action::Traffic(id, TrafficAction::StopCapture));
-            }
-        } else if ui
-            .button(t(ui, Text::StartCapture))
-            .on_hover_text(t(ui, Text::CaptureTip))
-            .clicked()
-        {
-            actions.push(Action::Traffic(
-                id,
-                TrafficAction::StartCapture(PathBuf::from(state.capture_path.trim())),
-            ));
-        }
-        let error = state.capture_error.clone().or_else(|| {
-            let capture = state.capture.as_ref()?;
-            Some(crate::app::Problem::Capture(capture.error()?))
-        });
-        if let Some(error) = error {
-            crate::ui::problem_ui(ui, &error);
-        }
+    let capturing = state.capture.is_some();
+    let browse = (state.picking.is_none() && !capturing).then_some((
+        Text::ChooseCaptureFile,
+        Action::Traffic(id, TrafficAction::Browse(PathField::Capture)),
+    ));
+    ui.add_enabled_ui(!capturing, |ui| {
+        path_field_ui(
+            ui,
+            Text::CaptureFile,
+            &mut state.capture_path,
+            browse,
+            actions,
+        );
     });
+    if capturing {
+        if ui.button(t(ui, Text::StopCapture)).clicked() {
+            actions.push(Action::Traffic(id, TrafficAction::StopCapture));
+        }
+    } else if ui
+        .button(t(ui, Text::StartCapture))
+        .on_hover_text(t(ui, Text::CaptureTip))
+        .clicked()
+    {
+        actions.push(Action::Traffic(
+            id,
+            TrafficAction::StartCapture(PathBuf::from(state.capture_path.trim())),
+        ));
+    }
+    let error = state.capture_error.clone().or_else(|| {
+        let capture = state.capture.as_ref()?;
+        Some(crate::app::Problem::Capture(capture.error()?))
+    });
+    if let Some(error) = error {
+        crate::ui::problem_ui(ui, &error);
+    }
 }
 
 /// An export format's name in the window's language ([`ExportFormat::label`] is the
