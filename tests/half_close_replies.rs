@@ -180,6 +180,9 @@ fn window_with_ping_rule(
     let dir = store.dir().to_path_buf();
     let mut harness = harness(store, vec![spec.parse().expect("spec")]);
     running_port(&mut harness);
+    // The rule editor is the settings column's Auto-reply tab.
+    harness.get_by_label("Auto-reply").click();
+    harness.run_steps(2);
     harness.get_by_label("Add rule").click();
     harness.run_steps(2);
     let id = only_session(harness.state()).id;
