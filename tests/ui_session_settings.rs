@@ -296,9 +296,7 @@ fn a_client_is_named_alike_in_the_client_list_the_to_list_and_the_log() {
     for name in ["127.0.0.1:50001", "[::1]:50002"] {
         let shown = texts(&f, name);
         assert!(
-            shown
-                .iter()
-                .any(|t| t.as_str() == name),
+            shown.iter().any(|t| t.as_str() == name),
             "{name} in the client list: {shown:?}"
         );
         assert!(
@@ -308,7 +306,17 @@ fn a_client_is_named_alike_in_the_client_list_the_to_list_and_the_log() {
             "{name} names the log row: {shown:?}"
         );
     }
-    f.pick("To:", "[::1]:50002");
+    // The To: list offers the client by the same name (the list's entry is the last one found).
+    f.harness
+        .get_all_by_role(Role::ComboBox)
+        .find(|n| n.accesskit_node().label().is_some_and(|l| l == "To:"))
+        .expect("the To: list")
+        .click();
+    f.harness.run_steps(2);
+    let offered: Vec<_> = f.harness.get_all_by_label("[::1]:50002").collect();
+    assert_eq!(offered.len(), 2, "in the client list and in the To: list");
+    offered.last().expect("in the To: list").click();
+    f.harness.run_steps(2);
     assert_eq!(
         f.harness.state().views[&id].target,
         sockdbg::protocol::SendTarget::Peer(PeerId(2))

@@ -93,11 +93,7 @@ pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions:
             .request_repaint_after(std::time::Duration::from_millis(250));
     }
     header_ui(ui, session, state);
-    let column_shown = if narrow {
-        popup
-    } else {
-        view.send_tools_open
-    };
+    let column_shown = if narrow { popup } else { view.send_tools_open };
     let toolbar = crate::ui::log_toolbar::Toolbar {
         view,
         settings: &mut session_view.settings,
