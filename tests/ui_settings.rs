@@ -274,3 +274,38 @@ fn a_resize_drag_ends_with_its_last_size_saved() {
         harness.run_steps(1);
     }
 }
+
+#[test]
+fn text_size_follows_ctrl_plus_minus_zero_and_the_settings_menu_and_is_saved() {
+    let (mut harness, store) = running_harness("text-size");
+    let body = |h: &Harness<'_, App>| h.ctx.global_style().text_styles[&egui::TextStyle::Body].size;
+    assert_eq!(harness.state().view.font_size, 14);
+    assert_eq!(body(&harness), 14.0);
+    // No text style is drawn smaller than the body (egui's small style included).
+    for (style, font) in &harness.ctx.global_style().text_styles {
+        assert!(font.size >= 14.0, "{style:?} is {}", font.size);
+    }
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Plus);
+    harness.run_steps(3);
+    assert_eq!(harness.state().view.font_size, 15);
+    assert_eq!(body(&harness), 15.0);
+    assert_eq!(store.load().config.view.font_size, 15, "saved");
+    for _ in 0..2 {
+        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Minus);
+        harness.run_steps(2);
+    }
+    assert_eq!(harness.state().view.font_size, 13);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num0);
+    harness.run_steps(2);
+    assert_eq!(harness.state().view.font_size, 14);
+    // The Settings menu shows it, with its keys, and changes it too.
+    harness.get_by_label("Settings").click();
+    harness.run_steps(2);
+    assert!(has_label(&harness, "Text size"));
+    assert!(has_label(&harness, "Ctrl+Plus / Ctrl+Minus / Ctrl+0"));
+    harness.get_by_label("Bigger text").click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().view.font_size, 15);
+    assert_eq!(body(&harness), 15.0);
+    assert_eq!(store.load().config.view.font_size, 15);
+}

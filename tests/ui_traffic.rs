@@ -541,3 +541,87 @@ fn length_framing_shows_text_both_ways_and_a_closed_streams_leftover() {
     assert!(any_label_contains(&harness, "[incomplete] o\\n"));
     assert!(!any_label_contains(&harness, "pending"));
 }
+
+/// The hex of `text`'s bytes, as the log shows them (`52 4F 57`).
+fn hex_of(text: &str) -> String {
+    text.bytes()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn wrapped_rows_show_a_whole_200_byte_frame_and_scroll_correctly() {
+    let (mut harness, mut peer) = connected("wrap");
+    let id = only_session(harness.state()).id;
+    harness
+        .state_mut()
+        .traffic_of(id)
+        .set_framing("delim:0a".parse().expect("framing"));
+    // 300 frames of 200 bytes, each ROWnnn ... END.
+    let frames: Vec<String> = (0..300)
+        .map(|i| format!("ROW{i:03}{}END", "x".repeat(200 - 9)))
+        .collect();
+    let mut stream = frames.join("\n");
+    stream.push('\n');
+    peer.write_all(stream.as_bytes()).expect("write");
+    step_until(&mut harness, "300 frames", |app| {
+        let session = only_session(app);
+        app.traffic
+            .get(&session.id)
+            .is_some_and(|t| t.log_view.shown_count(&session.log) >= 300)
+    });
+    harness.get_by_label("Hex").click();
+    harness.run_steps(3);
+    let last = hex_of("ROW299");
+    let end = hex_of("END");
+    // A log row (not the detail pane's dump of the selected one).
+    let row_of = |harness: &Harness<'_, App>, marker: &str| {
+        harness
+            .query_all_by_label_contains(marker)
+            .map(|n| (n.value().unwrap_or_default(), n.rect()))
+            .find(|(text, _)| text.contains("  RX  "))
+    };
+    let (text, _) = row_of(&harness, &last).expect("the newest frame is on screen");
+    assert!(
+        !text.contains(&end),
+        "unwrapped, a row shows its first 128 bytes: {text}"
+    );
+
+    harness.get_by_label("Log").click();
+    harness.run_steps(2);
+    harness.get_by_label("Wrap long rows").click();
+    harness.run_steps(4);
+    assert!(harness.state().view.wrap_rows);
+    let (text, rect) = row_of(&harness, &last).expect("the newest frame is on screen");
+    assert!(
+        text.contains(&end) && !text.contains('…'),
+        "wrapped, the whole 200-byte frame reads in its row: {text}"
+    );
+    assert!(text.lines().count() > 1, "on several lines: {text}");
+    assert!(
+        rect.max.y <= 800.0,
+        "following the log, the newest row is whole on screen: {rect:?}"
+    );
+    // Only the rows on screen are laid out.
+    let laid_out = harness.query_all_by_label_contains(&hex_of("ROW")).count();
+    assert!(laid_out < 60, "{laid_out} rows laid out of 300");
+
+    // A search hit far up scrolls into view, wrapped as it is.
+    harness.get_by_label("Search").focus();
+    harness.run_steps(1);
+    harness.get_by_label("Search").type_text("ROW005");
+    harness.run_steps(3);
+    harness.get_by_label("Next").click();
+    harness.run_steps(4);
+    let (text, rect) = row_of(&harness, &hex_of("ROW005")).expect("the hit is shown");
+    assert!(text.contains(&end), "{text}");
+    assert!(
+        rect.min.y >= 0.0 && rect.max.y <= 800.0,
+        "the hit is on screen: {rect:?}"
+    );
+    assert!(
+        row_of(&harness, &last).is_none(),
+        "the end of the log is no longer laid out"
+    );
+}

@@ -39,7 +39,9 @@ pub(super) fn rows_ui(
     if let Some(target) = state.scroll_to.take()
         && let Some(index) = lv.shown_index(log, target)
     {
-        let offset = (index as f32 * slot - 3.0 * slot).max(0.0);
+        // A few rows of context above it; wrapped rows are tall, so then none.
+        let context = if look.wrap { 0.0 } else { 3.0 };
+        let offset = ((index as f32 - context) * slot).max(0.0);
         area = area.vertical_scroll_offset(offset).stick_to_bottom(false);
     }
     let language = crate::ui::language(ui.ctx());
@@ -258,24 +260,41 @@ fn row_galley(
         return ui.fonts_mut(|f| f.layout_job(job));
     }
     let prefix_width = ui.fonts_mut(|f| f.layout_job(job.clone())).size().x;
-    let content_width = (width - prefix_width).max(80.0);
-    let mut alone = LayoutJob::single_section(content.clone(), format.clone());
-    alone.wrap.max_width = content_width;
-    alone.wrap.break_anywhere = !look.hex;
-    let lines = ui.fonts_mut(|f| f.layout_job(alone));
-    let mut rest = content.as_str();
-    for (number, line) in lines.rows.iter().enumerate() {
-        let chars = line.char_count_excluding_newline();
-        let cut = rest
-            .char_indices()
-            .nth(chars.0)
-            .map_or(rest.len(), |(at, _)| at);
-        let (text, after) = rest.split_at(cut);
-        if number > 0 {
-            job.append("\n", 0.0, format.clone());
+    // The content's first line goes beside the columns; the next ones under it, indented by
+    // a little (a full hanging indent would leave a narrow strip for a long frame).
+    let advance = ui.fonts_mut(|f| f.glyph_width(font, '0')).max(1.0);
+    let indent = (4.0 * advance).min(prefix_width);
+    let lines_of = |ui: &egui::Ui, text: &str, width: f32| {
+        let mut alone = LayoutJob::single_section(text.to_string(), format.clone());
+        alone.wrap.max_width = width.max(80.0);
+        alone.wrap.break_anywhere = !look.hex;
+        let galley = ui.fonts_mut(|f| f.layout_job(alone));
+        galley
+            .rows
+            .iter()
+            .map(|row| row.char_count_excluding_newline().0)
+            .collect::<Vec<usize>>()
+    };
+    let first = lines_of(ui, &content, width - prefix_width)
+        .first()
+        .copied()
+        .unwrap_or(0);
+    let split_at = |text: &str, chars: usize| {
+        text.char_indices()
+            .nth(chars)
+            .map_or(text.len(), |(at, _)| at)
+    };
+    let (head, mut rest) = content.split_at(split_at(&content, first));
+    job.append(head, 0.0, format.clone());
+    let rest_owned = rest.trim_start_matches(' ').to_string();
+    rest = &rest_owned;
+    for chars in lines_of(ui, rest, width - indent) {
+        if rest.is_empty() {
+            break;
         }
-        let indent = if number > 0 { prefix_width } else { 0.0 };
-        job.append(text.trim_start_matches(' '), indent, format.clone());
+        let (line, after) = rest.split_at(split_at(rest, chars));
+        job.append("\n", 0.0, format.clone());
+        job.append(line.trim_start_matches(' '), indent, format.clone());
         rest = after;
     }
     if !rest.is_empty() {
