@@ -14,6 +14,24 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::config::ConfigStore;
+pub use crate::protocol::DirRefusal;
+
+/// Why a private file could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum PrivateFileError {
+    /// The directory is not one to keep private files in (the window words `why` in its
+    /// language; this is the English).
+    #[error("{} {why}; not used for private files", dir.display())]
+    Refused {
+        /// The directory.
+        dir: PathBuf,
+        /// What is wrong with it.
+        why: DirRefusal,
+    },
+    /// The system refused (its own words).
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
 
 /// The subdirectory of the config directory that holds generated files.
 pub const GENERATED_SUBDIR: &str = "certs";
@@ -45,7 +63,7 @@ pub fn saved_files_dir(store: Option<&ConfigStore>) -> Option<PathBuf> {
 /// # Errors
 /// Creating or checking `dir` (a symlink, not a directory, owned by another user, or
 /// open to others and not ours to close), or writing the file.
-pub fn write_private(dir: &Path, name: &str, contents: &[u8]) -> io::Result<PathBuf> {
+pub fn write_private(dir: &Path, name: &str, contents: &[u8]) -> Result<PathBuf, PrivateFileError> {
     ensure_private_dir(dir)?;
     let path = dir.join(name);
     // tempfile creates with O_EXCL (never through a symlink) and mode 0600.
@@ -55,7 +73,8 @@ pub fn write_private(dir: &Path, name: &str, contents: &[u8]) -> io::Result<Path
     file.write_all(contents)?;
     file.as_file().sync_all()?;
     // rename(2) replaces whatever is at the name (a symlink included) without following it.
-    file.persist(&path).map_err(|e| e.error)?;
+    file.persist(&path)
+        .map_err(|e| PrivateFileError::Io(e.error))?;
     Ok(path)
 }
 
@@ -65,7 +84,7 @@ pub fn write_private(dir: &Path, name: &str, contents: &[u8]) -> io::Result<Path
 /// # Errors
 /// When `dir` cannot be made, is a symlink or not a directory, is someone else's, or
 /// its permissions cannot be tightened.
-pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
+pub fn ensure_private_dir(dir: &Path) -> Result<(), PrivateFileError> {
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
@@ -75,14 +94,14 @@ pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
     match builder.create(dir) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     }
     let meta = std::fs::symlink_metadata(dir)?;
     if meta.file_type().is_symlink() {
-        return Err(refused(dir, "is a symlink"));
+        return Err(refused(dir, DirRefusal::Symlink));
     }
     if !meta.is_dir() {
-        return Err(refused(dir, "is not a directory"));
+        return Err(refused(dir, DirRefusal::NotDirectory));
     }
     #[cfg(unix)]
     {
@@ -90,7 +109,7 @@ pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
         // SAFETY: geteuid has no preconditions and cannot fail.
         let me = unsafe { libc::geteuid() };
         if meta.uid() != me {
-            return Err(refused(dir, "belongs to another user"));
+            return Err(refused(dir, DirRefusal::OtherOwner));
         }
         if meta.mode() & 0o077 != 0 {
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
@@ -99,11 +118,11 @@ pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-fn refused(dir: &Path, why: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::PermissionDenied,
-        format!("{} {why}; not used for private files", dir.display()),
-    )
+fn refused(dir: &Path, why: DirRefusal) -> PrivateFileError {
+    PrivateFileError::Refused {
+        dir: dir.to_path_buf(),
+        why,
+    }
 }
 
 #[cfg(all(test, unix))]

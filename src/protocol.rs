@@ -12,8 +12,9 @@ pub use fault::{
     WsFault,
 };
 pub use message::{
-    CloseReason, FileError, Interface, JobFailure, JoinCause, JoinProblem, Note, PeerList,
-    PemProblem, PemWrite, Refusal, SocketStep, StartFailure, TlsSetupError, Warning, WsSubprotocol,
+    CloseReason, DirRefusal, FileError, Interface, JobFailure, JoinCause, JoinProblem, Note,
+    PeerList, PemProblem, PemWrite, Refusal, SocketStep, StartFailure, TlsSetupError, Warning,
+    WsSubprotocol,
 };
 
 use std::net::SocketAddr;

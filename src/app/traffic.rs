@@ -110,7 +110,10 @@ pub enum TrafficAction {
 
 /// Makes the directory of a proposed capture or export file when it is sockdbg's own
 /// (owner-only); any other directory is the user's choice and is used as it is.
-fn prepare_dir(files_dir: Option<&Path>, path: &Path) -> std::io::Result<()> {
+fn prepare_dir(
+    files_dir: Option<&Path>,
+    path: &Path,
+) -> Result<(), crate::private_files::PrivateFileError> {
     match (files_dir, path.parent()) {
         (Some(own), Some(parent)) if parent == own => crate::private_files::ensure_private_dir(own),
         _ => Ok(()),

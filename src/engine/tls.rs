@@ -456,7 +456,14 @@ fn generate_self_signed(
             Ok(path) => PemWrite::Written {
                 path: path.display().to_string(),
             },
-            Err(e) => PemWrite::Failed {
+            Err(crate::private_files::PrivateFileError::Refused { dir: refused, why }) => {
+                PemWrite::Refused {
+                    path: dir.join(&name).display().to_string(),
+                    dir: refused.display().to_string(),
+                    why,
+                }
+            }
+            Err(crate::private_files::PrivateFileError::Io(e)) => PemWrite::Failed {
                 path: dir.join(&name).display().to_string(),
                 reason: e.to_string(),
             },

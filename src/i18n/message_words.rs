@@ -125,6 +125,9 @@ Msg {
     TlsClientCertificate => "; client certificate: {0}", "；客户端证书：{0}";
     TlsCertificateFrom => "TLS certificate from {0}: {1}", "TLS 证书来自 {0}：{1}";
     TlsGenerated => "TLS: generated a self-signed certificate for {0}; SHA-256 fingerprint {1}; its PEM is at {2} (give it to a client as ca={2})", "TLS：已为 {0} 生成自签名证书；SHA-256 指纹 {1}；其 PEM 文件在 {2}（客户端可用 ca={2} 使用它）";
+    DirIsSymlink => "{0} is a symlink; not used for private files", "{0} 是符号链接，不用于存放私有文件";
+    DirNotDirectory => "{0} is not a directory; not used for private files", "{0} 不是目录，不用于存放私有文件";
+    DirOtherOwner => "{0} belongs to another user; not used for private files", "{0} 属于其他用户，不用于存放私有文件";
     TlsGeneratedUnwritten => "TLS: generated a self-signed certificate for {0}; SHA-256 fingerprint {1}; could not write its PEM to {2}: {3}", "TLS：已为 {0} 生成自签名证书；SHA-256 指纹 {1}；无法把其 PEM 写入 {2}：{3}";
     TlsGeneratedNowhere => "TLS: generated a self-signed certificate for {0}; SHA-256 fingerprint {1}; no directory for sockdbg's files (no home directory?), so its PEM was not written", "TLS：已为 {0} 生成自签名证书；SHA-256 指纹 {1}；没有存放 sockdbg 文件的目录（没有主目录？），因此未写出其 PEM";
     // WebSocket.

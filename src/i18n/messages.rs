@@ -12,10 +12,10 @@ use crate::codec::hex::to_hex_spaced;
 use crate::codec::reply::{MatchKind, ReplySummary, RuleSummary};
 use crate::model::note::{LogNote, PeerRole};
 use crate::protocol::{
-    CertProblem, CertSummary, CloseReason, FileError, Interface, JobFailure, JobOutcome, JoinCause,
-    JoinProblem, Note, OsError, PeerList, PemProblem, PemWrite, Refusal, SocketStep, StartFailure,
-    TlsAlert, TlsFault, TlsRejection, TlsSession, TlsSetupError, Warning, WsClose, WsFault,
-    WsSubprotocol,
+    CertProblem, CertSummary, CloseReason, DirRefusal, FileError, Interface, JobFailure,
+    JobOutcome, JoinCause, JoinProblem, Note, OsError, PeerList, PemProblem, PemWrite, Refusal,
+    SocketStep, StartFailure, TlsAlert, TlsFault, TlsRejection, TlsSession, TlsSetupError, Warning,
+    WsClose, WsFault, WsSubprotocol,
 };
 use crate::spec::SessionKind;
 
@@ -702,6 +702,19 @@ impl Render for Note {
                         Msg::TlsGeneratedUnwritten,
                         &[&names, fingerprint, path, reason],
                     ),
+                    PemWrite::Refused { path, dir, why } => {
+                        let key = match why {
+                            DirRefusal::Symlink => Msg::DirIsSymlink,
+                            DirRefusal::NotDirectory => Msg::DirNotDirectory,
+                            DirRefusal::OtherOwner => Msg::DirOtherOwner,
+                        };
+                        let reason = trf(l, key, &[dir]);
+                        trf(
+                            l,
+                            Msg::TlsGeneratedUnwritten,
+                            &[&names, fingerprint, path, &reason],
+                        )
+                    }
                     PemWrite::NoDirectory => {
                         trf(l, Msg::TlsGeneratedNowhere, &[&names, fingerprint])
                     }
@@ -1145,5 +1158,36 @@ mod tests {
             hex.summary().render(Language::Chinese),
             "任意数据 => 十六进制 06"
         );
+    }
+
+    /// A refused directory for the generated certificate's PEM (a symlink, not a directory,
+    /// another user's) reads in the window's language; its English is the former wording.
+    #[test]
+    fn a_refused_pem_directory_reads_in_either_language() {
+        use crate::protocol::{DirRefusal, PemWrite};
+        for (why, english) in [
+            (DirRefusal::Symlink, "is a symlink"),
+            (DirRefusal::NotDirectory, "is not a directory"),
+            (DirRefusal::OtherOwner, "belongs to another user"),
+        ] {
+            let note = Note::TlsCertificateGenerated {
+                names: vec!["localhost".into()],
+                fingerprint: "AB:CD".into(),
+                pem: PemWrite::Refused {
+                    path: "/c/certs/x.pem".into(),
+                    dir: "/c/certs".into(),
+                    why,
+                },
+            };
+            let en = note.render(Language::English);
+            assert!(
+                en.ends_with(&format!(
+                    "could not write its PEM to /c/certs/x.pem: /c/certs {english}; not used for private files"
+                )),
+                "{en}"
+            );
+            let zh = note.render(Language::Chinese);
+            assert!(has_chinese(&zh) && !zh.contains(english), "{zh}");
+        }
     }
 }

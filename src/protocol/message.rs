@@ -829,8 +829,31 @@ pub enum PemWrite {
         /// The system's words.
         reason: String,
     },
+    /// The directory for sockdbg's files is not one to keep private files in.
+    Refused {
+        /// The file.
+        path: String,
+        /// The directory.
+        dir: String,
+        /// What is wrong with it.
+        why: DirRefusal,
+    },
     /// There is no directory for sockdbg's files (no home directory?).
     NoDirectory,
+}
+
+/// Why a directory is not used for private files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum DirRefusal {
+    /// It is a symlink (it could point anywhere).
+    #[error("is a symlink")]
+    Symlink,
+    /// It is not a directory.
+    #[error("is not a directory")]
+    NotDirectory,
+    /// Another user owns it.
+    #[error("belongs to another user")]
+    OtherOwner,
 }
 
 /// Why a background send could not go on.
