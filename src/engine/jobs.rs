@@ -258,6 +258,12 @@ pub(super) async fn periodic(
         }
         done += 1;
         progress.report(&context, done);
+        // The first send is waited for: a target that refuses it (no client connected, the
+        // peer gone) ends the job after that one attempt, not after a pipeline's worth of
+        // sends that were in flight before the refusal came back.
+        if done == 1 {
+            context.drain(&in_flight, PERIODIC_IN_FLIGHT).await;
+        }
     };
     context.note(Note::PeriodicEnded {
         sent: done,
