@@ -77,6 +77,10 @@ pub struct Session {
     pub log: TrafficLog,
     /// Totals.
     pub counters: Counters,
+    /// How many times the engine confirmed that new auto-reply rules or reply framing are in
+    /// effect ([`Event::ReactionsApplied`]): what was sent after the count moved is answered
+    /// by the new rules.
+    pub reactions_applied: u64,
 }
 
 impl Session {
@@ -89,6 +93,7 @@ impl Session {
             peers: PeerTable::default(),
             log: TrafficLog::new(log_max_bytes),
             counters: Counters::default(),
+            reactions_applied: 0,
         }
     }
 
@@ -212,12 +217,9 @@ impl Session {
                 let index = peer.and_then(|p| self.peers.index_of(p)).unwrap_or(NO_PEER);
                 self.note(index, at, &LogNote::Note(note));
             }
-            // Progress is the window's business (see `app`); the log gets a `Note`. An
-            // acknowledgement changes nothing the user sees.
-            Event::JobProgress { .. }
-            | Event::JobEnded { .. }
-            | Event::ReactionsApplied { .. }
-            | Event::Scenario { .. } => {}
+            Event::ReactionsApplied { .. } => self.reactions_applied += 1,
+            // Progress is the window's business (see `app`); the log gets a `Note`.
+            Event::JobProgress { .. } | Event::JobEnded { .. } | Event::Scenario { .. } => {}
             Event::Stopped { reason, .. } => {
                 let seq = match reason {
                     None => {

@@ -220,6 +220,20 @@ pub fn read_exactly(peer: &mut TcpStream, want: usize) -> Vec<u8> {
     got
 }
 
+/// Hands session `id`'s edited rules to the engine and waits until the engine says they are
+/// in effect, so bytes a peer sends next are answered by them.
+pub fn apply_reactions(harness: &mut Harness<'_, App>, id: SessionId) {
+    let applied = |app: &App| app.sessions.get(id).map_or(0, |s| s.reactions_applied);
+    let before = applied(harness.state());
+    harness.state_mut().perform(sockdbg::app::Action::Tool(
+        id,
+        sockdbg::app::send_tools::ToolAction::ApplyReactions,
+    ));
+    step_until(harness, "the engine applied the rules", |app| {
+        applied(app) > before
+    });
+}
+
 /// Gives server session `id` (listening on `server`) the auto-reply rule
 /// `contains "ping" => "pong\r\n"` (typed with escapes, as in the rule editor), then a peer
 /// sends `ping` and gets `pong\r\n`; returns the connected peer.
@@ -243,11 +257,7 @@ pub fn answered_ping(
             reply: "pong\\r\\n".to_string(),
             ..ReplyRule::default()
         });
-    harness.state_mut().perform(sockdbg::app::Action::Tool(
-        id,
-        sockdbg::app::send_tools::ToolAction::ApplyReactions,
-    ));
-    harness.run_steps(2);
+    apply_reactions(harness, id);
     let mut peer = TcpStream::connect_timeout(&server, DEADLINE).expect("peer connects");
     peer.set_read_timeout(Some(Duration::from_millis(50)))
         .expect("timeout");
