@@ -9,53 +9,22 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::EngineSettings;
-use super::jobs::{self, JobContext, SendAck};
-use super::reactions::{Reactor, ReactorWatch};
+use super::jobs::{self, JobContext};
+use super::reactor::Reactor;
 use super::scenario::{self, Attached, ScenarioJob};
+use super::session::{Outcome, SessionCommand, SessionContext};
+use super::settings::EngineSettings;
 use super::sink::EventSink;
 use super::taps::SessionState;
 use super::{tcp_client, tcp_server, tls_client, tls_server, udp, udp_group, ws};
 use crate::protocol::{
-    CloseReason, Command, Event, JobFailure, JobId, JobOutcome, PeerId, Refusal, ScenarioRun,
-    ScenarioUpdate, SendTarget, SessionId, StartFailure, Warning,
+    CloseReason, Command, Event, JobFailure, JobId, JobOutcome, Refusal, ScenarioRun,
+    ScenarioUpdate, SendTarget, SessionId, Warning,
 };
 use crate::spec::{SessionKind, SessionSpec};
 
 /// How long shutdown waits for sessions to close before giving up on them.
 const SESSION_CLOSE_GRACE: Duration = Duration::from_secs(2);
-
-/// What the dispatcher forwards to a running session.
-#[derive(Debug)]
-pub(super) enum SessionCommand {
-    Send {
-        target: SendTarget,
-        data: bytes::Bytes,
-        /// Held until the bytes are written everywhere (background sends pace themselves
-        /// with it); `None` for a plain send.
-        ack: Option<SendAck>,
-    },
-    DisconnectPeer(PeerId),
-}
-
-/// How a session task ended.
-pub(super) enum Outcome {
-    /// The user stopped it.
-    Stopped,
-    /// Bind or connect failed; nothing ran.
-    StartFailed(StartFailure),
-    /// It ran and then ended by itself (peer closed, socket error).
-    Ended(CloseReason),
-}
-
-/// What a session task is given.
-pub(super) struct SessionContext {
-    pub id: SessionId,
-    pub sink: EventSink,
-    pub cancel: CancellationToken,
-    /// On-connect payload and auto-reply rules, updated while the session runs.
-    pub reactions: ReactorWatch,
-}
 
 struct RunningSession {
     commands: mpsc::UnboundedSender<SessionCommand>,

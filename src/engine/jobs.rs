@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncReadExt;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
-use super::dispatch::SessionCommand;
+use super::session::{SendAck, SessionCommand};
 use super::sink::EventSink;
 use crate::protocol::{
     Event, FileError, JobFailure, JobId, JobOutcome, Note, OsError, PeerId, Refusal, SendTarget,
@@ -34,30 +34,6 @@ pub(super) const UDP_FILE_CHUNK_BYTES: usize = 1024;
 /// Shortest time between two progress events of one job.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 
-/// Held by a queued send; dropping the last clone tells the job the send is done.
-#[derive(Clone, Debug)]
-pub(super) struct SendAck {
-    _permit: Arc<OwnedSemaphorePermit>,
-    refusal: Arc<OnceLock<Refusal>>,
-    /// Set when a connection closed with the bytes still queued (only a scenario's send
-    /// waits for this; a periodic send to all clients goes on when one of them leaves).
-    lost: Arc<OnceLock<PeerId>>,
-}
-
-impl SendAck {
-    /// Records why a job's send went nowhere (no client connected, client gone). The job
-    /// ends with this reason at its next step, instead of the session logging one warning
-    /// per tick: a 1 ms periodic send to nobody would flood the log.
-    pub(super) fn refuse(&self, why: Refusal) {
-        self.refusal.get_or_init(|| why);
-    }
-
-    /// Records that `peer`'s connection closed before these bytes were written to it.
-    pub(super) fn lost_by(&self, peer: PeerId) {
-        self.lost.get_or_init(|| peer);
-    }
-}
-
 /// Queues `data` for `target` on a session, and waits until it is written everywhere
 /// (`Ok`) or refused (the reason): one send of a scenario, timed like the log shows it.
 ///
@@ -74,11 +50,7 @@ pub(super) async fn send_and_wait(
     };
     let refusal: Arc<OnceLock<Refusal>> = Arc::default();
     let lost: Arc<OnceLock<PeerId>> = Arc::default();
-    let ack = SendAck {
-        _permit: Arc::new(permit),
-        refusal: Arc::clone(&refusal),
-        lost: Arc::clone(&lost),
-    };
+    let ack = SendAck::new(permit, Arc::clone(&refusal), Arc::clone(&lost));
     let command = SessionCommand::Send {
         target,
         data,
@@ -145,11 +117,9 @@ impl JobContext {
         tokio::select! {
             biased;
             () = self.cancel.cancelled() => None,
-            permit = room => permit.ok().map(|p| SendAck {
-                _permit: Arc::new(p),
-                refusal: Arc::clone(&self.refusal),
-                lost: Arc::default(),
-            }),
+            permit = room => permit
+                .ok()
+                .map(|p| SendAck::new(p, Arc::clone(&self.refusal), Arc::default())),
         }
     }
 

@@ -3,12 +3,16 @@
 //! [`Event`]s over a crossbeam channel, waking the UI after each.
 //!
 //! - [`sink`]: the event channel plus the wake-up callback.
-//! - `dispatch`: routes commands to session tasks, restarts in order.
+//! - `settings`: what the engine is told once, when it starts.
+//! - `session`: what the kinds and jobs share with the dispatcher (context, commands,
+//!   outcome, a job's send ack); it depends on neither.
+//! - `dispatch`: routes commands to session tasks and jobs, restarts in order.
 //! - `tcp_server`, `tcp_client`, `udp`: one task per session kind.
 //! - `peers`: TCP connections of a session, one task each.
 //! - `net`: binding, resolving and describing socket errors.
 //! - `jobs`: periodic and file sends, paced in the engine.
-//! - `reactions`: on-connect payloads and auto-reply rules, evaluated where bytes are read.
+//! - `reactor`: a session's on-connect payload, echo and auto-reply rules, compiled.
+//! - `reactions`: those reactions, evaluated where bytes are read.
 //! - `reply_frames`: auto-reply's cut of received bytes into the session's frames.
 //! - `tls`: TLS acceptors and connectors (given or generated certificates), handshake notes.
 //! - `tls_server`, `tls_client`: TLS sessions; their connections run in `peers` like TCP.
@@ -24,9 +28,12 @@ mod jobs;
 mod net;
 mod peers;
 mod reactions;
+mod reactor;
 mod registry;
 mod reply_frames;
 mod scenario;
+mod session;
+mod settings;
 pub mod sink;
 mod taps;
 mod tcp_client;
@@ -40,7 +47,6 @@ mod udp_group;
 mod udp_peers;
 mod ws;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -48,29 +54,11 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::protocol::Command;
+pub use settings::EngineSettings;
 pub use sink::{EventSink, InFlight};
 
 /// How long [`EngineHandle::shutdown`] lets sessions close their sockets.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
-
-/// What the engine is told once, when it starts.
-#[derive(Clone, Debug, Default)]
-pub struct EngineSettings {
-    /// Where the engine writes files it generates (a TLS server's self-signed certificate),
-    /// owner-only (see [`crate::private_files`]); `None` writes none, and says so.
-    pub files_dir: Option<PathBuf>,
-}
-
-impl EngineSettings {
-    /// Generated files go to the default config directory's `certs` (`$SOCKDBG_CONFIG_DIR`,
-    /// else the platform's), as for a window or headless run without `--config-dir`.
-    pub fn from_environment() -> Self {
-        let store = crate::config::ConfigStore::default_location();
-        Self {
-            files_dir: crate::private_files::generated_dir(store.as_ref()),
-        }
-    }
-}
 
 /// The UI's handle on the engine thread. Dropping it shuts the engine down.
 pub struct EngineHandle {

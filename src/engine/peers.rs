@@ -22,11 +22,12 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio_util::sync::CancellationToken;
 
-use super::dispatch::SessionContext;
 use super::net::{READ_BUFFER_BYTES, read_fresh, read_shared};
 use super::registry::{
     Commands, Opened, Outgoing, Registry, Replies, Signals, next_outgoing, refuse_unsent,
 };
+use super::session::SessionContext;
+use super::sink::EventSink;
 use crate::protocol::{CloseReason, Direction, Note, OsError, PeerId, SessionId, Warning};
 use crate::spec::SessionSpec;
 /// The largest TLS record's plaintext: a read this big suggests more is already decrypted,
@@ -135,7 +136,7 @@ enum Ended {
 struct Link<'a> {
     id: SessionId,
     peer: PeerId,
-    sink: &'a super::EventSink,
+    sink: &'a EventSink,
 }
 
 /// The read side of a connection: runs the read loop that suits it.

@@ -1,62 +1,17 @@
-//! What a session does by itself: the on-connect payload, the echo and the auto-reply rules.
-//! The
-//! dispatcher keeps one [`watch`] channel per session, so rules set while a session is
-//! stopped apply when it starts, and a change reaches running connections at once. Rules are
-//! evaluated right where bytes are read, so a reply goes out without a round trip to the UI.
+//! What a session does by itself, evaluated right where bytes are read, so a reply goes out
+//! without a round trip to the UI: the on-connect payload, the echo and the auto-reply rules
+//! of the session's [`Reactor`](super::reactor::Reactor).
 //! With the session's framing (delimiter, fixed, length) rules match once per complete frame
 //! (see [`super::reply_frames`]): per connection for a stream, per datagram or WebSocket
 //! message otherwise; raw and idle framing match each read.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 use bytes::Bytes;
-use tokio::sync::watch;
 
-use super::dispatch::SessionContext;
 use super::reply_frames::{FrameCutter, cut_message, cuts};
-use crate::codec::framing::Framing;
-use crate::codec::reply::{RuleError, RuleSet};
-use crate::protocol::{Note, PeerId, Reactions, Warning};
-
-/// Compiled reactions of one session.
-#[derive(Clone, Debug, Default)]
-pub(super) struct Reactor {
-    on_connect: Option<Bytes>,
-    /// Each read goes back to its sender (before any rule's reply).
-    echo: bool,
-    rules: Arc<RuleSet>,
-    /// How auto-reply cuts what peers send into messages (the session's log framing).
-    framing: Framing,
-}
-
-/// The receiving end a session reads its reactions from.
-pub(super) type ReactorWatch = watch::Receiver<Arc<Reactor>>;
-
-impl Reactor {
-    /// Compiles `reactions`.
-    ///
-    /// # Errors
-    /// [`RuleError`] for the first rule that cannot be used.
-    pub(super) fn build(reactions: Reactions) -> Result<Self, RuleError> {
-        Ok(Self {
-            on_connect: reactions.on_connect.filter(|data| !data.is_empty()),
-            echo: reactions.echo,
-            rules: Arc::new(RuleSet::compile(&reactions.rules)?),
-            framing: Framing::Raw,
-        })
-    }
-
-    /// This reactor with `framing` for auto-reply.
-    pub(super) fn with_framing(mut self, framing: Framing) -> Self {
-        self.framing = framing;
-        self
-    }
-
-    /// The framing auto-reply cuts received bytes with.
-    pub(super) fn framing(&self) -> &Framing {
-        &self.framing
-    }
-}
+use super::session::SessionContext;
+use crate::protocol::{Note, PeerId, Warning};
 
 /// Auto-reply state of one stream (a TCP or TLS connection): its frame cutter, made when
 /// the session's framing cuts and there are rules, remade when the framing changes.
@@ -76,15 +31,15 @@ pub(super) fn auto_replies_stream(
     let messages = {
         let reactor = context.reactions.borrow();
         let mut cutter = frames.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if reactor.rules.is_empty() || !cuts(&reactor.framing) {
+        if reactor.rules().is_empty() || !cuts(reactor.framing()) {
             // Nothing to match, or each read is a message: no bytes kept. A cutter made
             // later starts at the next read.
             *cutter = None;
             None
         } else {
             let cutter = match &mut *cutter {
-                Some(c) if c.framing() == &reactor.framing => c,
-                slot => slot.insert(FrameCutter::new(reactor.framing.clone())),
+                Some(c) if c.framing() == reactor.framing() => c,
+                slot => slot.insert(FrameCutter::new(reactor.framing().clone())),
             };
             Some(cutter.push(data))
         }
@@ -104,11 +59,11 @@ pub(super) fn auto_replies_message(
     let mut replies = echo(context, data);
     let messages = {
         let reactor = context.reactions.borrow();
-        if reactor.rules.is_empty() {
+        if reactor.rules().is_empty() {
             return replies;
         }
-        if cuts(&reactor.framing) {
-            Some(cut_message(&reactor.framing, data))
+        if cuts(reactor.framing()) {
+            Some(cut_message(reactor.framing(), data))
         } else {
             None
         }
@@ -137,7 +92,7 @@ fn answer(
 
 /// `data` back, when the session echoes (no copy: the log and the reply share the bytes).
 fn echo(context: &SessionContext, data: &Bytes) -> Vec<Bytes> {
-    if context.reactions.borrow().echo {
+    if context.reactions.borrow().echoes() {
         vec![data.clone()]
     } else {
         Vec::new()
@@ -146,7 +101,7 @@ fn echo(context: &SessionContext, data: &Bytes) -> Vec<Bytes> {
 
 /// The payload to send to a peer that just connected, if any.
 pub(super) fn on_connect(context: &SessionContext) -> Option<Bytes> {
-    context.reactions.borrow().on_connect.clone()
+    context.reactions.borrow().on_connect().cloned()
 }
 
 /// The auto-reply to `data` received from `peer`, if a rule matches; the match is logged
@@ -154,10 +109,10 @@ pub(super) fn on_connect(context: &SessionContext) -> Option<Bytes> {
 fn auto_reply(context: &SessionContext, peer: PeerId, data: &[u8]) -> Option<Bytes> {
     let answer = {
         let reactor = context.reactions.borrow();
-        if reactor.rules.is_empty() {
+        if reactor.rules().is_empty() {
             return None;
         }
-        reactor.rules.answer(data)?
+        reactor.rules().answer(data)?
     };
     let (rule, summary) = (answer.number, answer.summary);
     match answer.bytes {

@@ -19,9 +19,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::dispatch::{SessionCommand, SessionContext};
-use super::jobs::SendAck;
 use super::reactions;
+use super::session::SendAck;
+use super::session::{SessionCommand, SessionContext};
 use super::sink::EventSink;
 use crate::protocol::{
     CloseReason, Event, Note, PeerId, PeerList, Refusal, SendTarget, SessionId, Warning,

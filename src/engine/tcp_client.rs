@@ -8,10 +8,10 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
-use super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::net::{millis, resolve};
 use super::peers::{self, AfterFin, Stream};
 use super::registry::{ClosedReceiver, Registry};
+use super::session::{Outcome, SessionCommand, SessionContext};
 use crate::protocol::{Note, OsError, StartFailure};
 use crate::spec::SessionSpec;
 

@@ -13,10 +13,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
-use super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::net::{bind_socket, resolve};
 use super::peers::{self, AfterFin, Stream};
 use super::registry::Registry;
+use super::session::{Outcome, SessionCommand, SessionContext};
 use crate::protocol::{Note, OsError, StartFailure, Warning};
 use crate::spec::SessionSpec;
 

@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 
-use super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::net::{client_handshake_limit, millis, resolve};
 use super::peers::Stream;
+use super::session::{Outcome, SessionCommand, SessionContext};
 use super::tcp_client::{connect, connect_limit, serve};
 use super::tls;
 use crate::protocol::StartFailure;

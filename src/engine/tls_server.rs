@@ -12,10 +12,10 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
 
-use super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::net::{millis, server_handshake_limit};
 use super::peers::{self, AfterFin, Stream};
 use super::registry::Registry;
+use super::session::{Outcome, SessionCommand, SessionContext};
 use super::sink::EventSink;
 use super::tcp_server::{Admit, Handshakes, serve};
 use super::tls;

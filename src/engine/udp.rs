@@ -16,10 +16,10 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
-use super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::net::{bind_socket, read_shared, resolve};
 use super::reactions;
 use super::registry::refuse;
+use super::session::{Outcome, SessionCommand, SessionContext};
 use super::udp_drops::{DROP_POLL_INTERVAL, DropMonitor};
 use super::udp_peers::UdpPeers;
 use crate::protocol::{

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use tokio::net::UdpSocket;
 
-use super::dispatch::SessionContext;
 use super::net::UDP_RECV_BUFFER_BYTES;
+use super::session::SessionContext;
 use crate::protocol::Warning;
 
 /// How often the drop counter is read.

@@ -14,10 +14,10 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
-use super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::net::UDP_RECV_BUFFER_BYTES;
 use super::reactions;
 use super::registry::refuse;
+use super::session::{Outcome, SessionCommand, SessionContext};
 use super::udp::{Greet, receive_burst, report_started, send_datagram};
 use super::udp_drops::{DROP_POLL_INTERVAL, DropMonitor};
 use super::udp_peers::UdpPeers;

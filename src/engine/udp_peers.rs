@@ -14,7 +14,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
-use super::dispatch::SessionContext;
+use super::session::SessionContext;
 use crate::protocol::{CloseReason, Event, Note, PeerId};
 use crate::spec::SessionSpec;
 

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use super::Shared;
 use super::inbox::{Inbox, Link};
-use crate::engine::dispatch::SessionCommand;
+use super::job::Shared;
 use crate::engine::jobs::{self, JobContext, TCP_FILE_CHUNK_BYTES, UDP_FILE_CHUNK_BYTES};
+use crate::engine::session::SessionCommand;
 use crate::engine::taps::SessionState;
 use crate::protocol::{
     Event, Gone, JobFailure, JobOutcome, PeerId, Refusal, ScenarioUpdate, SendTarget, StepFailure,

@@ -12,13 +12,13 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::error::{ProtocolError, SubProtocolError};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, header};
 
-use super::super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::super::net::{client_handshake_limit, millis, resolve};
 use super::super::registry::Registry;
+use super::super::session::{Outcome, SessionCommand, SessionContext};
 use super::super::tcp_client::{connect, connect_limit, serve_one};
 use super::super::tls;
 use super::connection::{self, Io, WsStream};
-use super::{config, fault};
+use super::message::{config, fault};
 use crate::protocol::{Note, StartFailure};
 use crate::spec::SessionSpec;
 

@@ -1,7 +1,7 @@
 //! The WebSocket connections of one session, one task each: it reads messages (each data
 //! message one `Traffic` event with its exact payload; ping, pong and close as notes) and
 //! writes what the session sends, one message per send. The send queue (bounded by bytes,
-//! background sends carrying a [`SendAck`](super::super::jobs::SendAck) released once their
+//! background sends carrying a [`SendAck`](super::super::session::SendAck) released once their
 //! message is written), the user's disconnect and the list of connections are the
 //! [`Registry`]'s, as for TCP. A connection we end (disconnect, session stop) sends a close
 //! 1000 and waits briefly for the peer's answer.
@@ -21,12 +21,12 @@ use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_util::sync::CancellationToken;
 
-use super::super::dispatch::SessionContext;
 use super::super::registry::{
     Commands, Opened, Outgoing, Registry, Replies, Signals, next_outgoing, refuse_unsent,
 };
+use super::super::session::SessionContext;
 use super::super::sink::EventSink;
-use super::{close_of, fault, message_for};
+use super::message::{close_of, fault, message_for};
 use crate::protocol::{CloseReason, Direction, Note, PeerId, SessionId, Warning};
 
 /// Any byte stream a WebSocket runs over: plain TCP or TLS.

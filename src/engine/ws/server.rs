@@ -15,14 +15,14 @@ use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, header};
 
-use super::super::dispatch::{Outcome, SessionCommand, SessionContext};
 use super::super::net::{millis, server_handshake_limit};
 use super::super::registry::Registry;
+use super::super::session::{Outcome, SessionCommand, SessionContext};
 use super::super::tcp_server::{Admit, Handshakes, serve};
 use super::super::tls;
 use super::connection::{self, Io, WsStream};
 use super::http;
-use super::{config, fault};
+use super::message::{config, fault};
 use crate::protocol::{Note, OsError, StartFailure, Warning, WsFault, WsSubprotocol};
 use crate::spec::SessionSpec;
 

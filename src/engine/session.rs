@@ -1,0 +1,84 @@
+//! What every session kind and every engine job shares with the dispatcher: the context a
+//! session task is given ([`SessionContext`]), the commands it takes while it runs
+//! ([`SessionCommand`]), how it ends ([`Outcome`]), and the ack a job's send carries
+//! ([`SendAck`]). The kinds and jobs depend on this module, the dispatcher depends on them,
+//! and this module on neither: the engine's imports run one way.
+
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::OwnedSemaphorePermit;
+use tokio_util::sync::CancellationToken;
+
+use super::reactor::ReactorWatch;
+use super::sink::EventSink;
+use crate::protocol::{CloseReason, PeerId, Refusal, SendTarget, SessionId, StartFailure};
+
+/// What the dispatcher forwards to a running session.
+#[derive(Debug)]
+pub(super) enum SessionCommand {
+    Send {
+        target: SendTarget,
+        data: bytes::Bytes,
+        /// Held until the bytes are written everywhere (background sends pace themselves
+        /// with it); `None` for a plain send.
+        ack: Option<SendAck>,
+    },
+    DisconnectPeer(PeerId),
+}
+
+/// How a session task ended.
+pub(super) enum Outcome {
+    /// The user stopped it.
+    Stopped,
+    /// Bind or connect failed; nothing ran.
+    StartFailed(StartFailure),
+    /// It ran and then ended by itself (peer closed, socket error).
+    Ended(CloseReason),
+}
+
+/// What a session task is given.
+pub(super) struct SessionContext {
+    pub id: SessionId,
+    pub sink: EventSink,
+    pub cancel: CancellationToken,
+    /// On-connect payload and auto-reply rules, updated while the session runs.
+    pub reactions: ReactorWatch,
+}
+
+/// Held by a queued send; dropping the last clone tells the job the send is done.
+#[derive(Clone, Debug)]
+pub(super) struct SendAck {
+    _permit: Arc<OwnedSemaphorePermit>,
+    refusal: Arc<OnceLock<Refusal>>,
+    /// Set when a connection closed with the bytes still queued (only a scenario's send
+    /// waits for this; a periodic send to all clients goes on when one of them leaves).
+    lost: Arc<OnceLock<PeerId>>,
+}
+
+impl SendAck {
+    /// An ack holding `permit` until the last clone is dropped; a refusal is recorded in
+    /// `refusal`, a connection that closed with the bytes unwritten in `lost`.
+    pub(super) fn new(
+        permit: OwnedSemaphorePermit,
+        refusal: Arc<OnceLock<Refusal>>,
+        lost: Arc<OnceLock<PeerId>>,
+    ) -> Self {
+        Self {
+            _permit: Arc::new(permit),
+            refusal,
+            lost,
+        }
+    }
+
+    /// Records why a job's send went nowhere (no client connected, client gone). The job
+    /// ends with this reason at its next step, instead of the session logging one warning
+    /// per tick: a 1 ms periodic send to nobody would flood the log.
+    pub(super) fn refuse(&self, why: Refusal) {
+        self.refusal.get_or_init(|| why);
+    }
+
+    /// Records that `peer`'s connection closed before these bytes were written to it.
+    pub(super) fn lost_by(&self, peer: PeerId) {
+        self.lost.get_or_init(|| peer);
+    }
+}
