@@ -16,6 +16,7 @@
 //! - [`capture`]: pcapng capture of every byte, written on its own thread.
 //! - [`private_files`]: owner-only files sockdbg generates (a TLS server's certificate).
 //! - [`scenario`]: the scenario language (send/expect test scripts), pure.
+//! - [`relay`]: relays' directions, faults and fault shaping, pure.
 //! - [`testing`]: `sockdbg test FILE...`, scenario files run and reported (text, jsonl, JUnit).
 //! - [`headless`]: `--headless`, the same sessions driven from a terminal, printing the log.
 
@@ -33,6 +34,7 @@ pub mod i18n;
 pub mod model;
 pub mod private_files;
 pub mod protocol;
+pub mod relay;
 pub mod scenario;
 pub mod spec;
 pub mod testing;
