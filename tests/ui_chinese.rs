@@ -504,12 +504,7 @@ fn the_chinese_window_has_no_english_left() {
             .map(|e| e.seq)
             .expect("entries")
     };
-    harness
-        .state_mut()
-        .views
-        .entry(id)
-        .or_default()
-        .selected_entry = Some(rx_row);
+    harness.state_mut().traffic_of(id).selected_entry = Some(rx_row);
     walk(&mut harness, "detail text");
     assert_shows(&harness, "接收自");
     assert_shows(&harness, "复制为 C 数组");
@@ -517,22 +512,12 @@ fn the_chinese_window_has_no_english_left() {
     harness.state_mut().view.log_hex = true;
     walk(&mut harness, "detail hex");
     assert_shows(&harness, "00000000");
-    harness
-        .state_mut()
-        .views
-        .entry(id)
-        .or_default()
-        .selection_extent = Some(last_row);
+    harness.state_mut().traffic_of(id).selection_extent = Some(last_row);
     walk(&mut harness, "range detail hex");
     assert_shows(&harness, "复制转储");
     harness.state_mut().view.log_hex = false;
     walk(&mut harness, "range detail text");
-    harness
-        .state_mut()
-        .views
-        .entry(id)
-        .or_default()
-        .selection_extent = None;
+    harness.state_mut().traffic_of(id).selection_extent = None;
 
     // Framing modes, with a form error; filter, search and pause (the Log tab).
     click(&mut harness, "日志");
@@ -584,7 +569,7 @@ fn the_chinese_window_has_no_english_left() {
         let log = &only_session(app).log;
         app.traffic[&id].log_view.next_hit(log, None, true)
     };
-    harness.state_mut().view_of(id).selected_entry = hit;
+    harness.state_mut().traffic_of(id).selected_entry = hit;
     click(&mut harness, "暂停");
     walk(&mut harness, "filter, search, pause");
     assert_shows(&harness, "显示 1 行");

@@ -58,12 +58,7 @@ fn a_notes_detail_says_what_it_is_and_shows_the_reply_once_escaped() {
     let seq = note.expect("found");
     let peer_addr = peer.local_addr().expect("address");
 
-    harness
-        .state_mut()
-        .views
-        .entry(id)
-        .or_default()
-        .selected_entry = Some(seq);
+    harness.state_mut().traffic_of(id).selected_entry = Some(seq);
     harness.run_steps(3);
     let heading = shown_starting_with(&harness, &format!("#{seq}  "));
     assert!(

@@ -153,10 +153,10 @@ fn filter_search_next_previous_and_pause() {
 fn selected(harness: &Harness<'_, App>) -> u64 {
     harness
         .state()
-        .views
+        .traffic
         .values()
         .next()
-        .and_then(|v| v.selected_entry)
+        .and_then(|t| t.selected_entry)
         .expect("a row is selected")
 }
 
@@ -320,8 +320,8 @@ fn shift_click_selects_a_range_shown_as_one_hex_dump() {
         .click_modifiers(egui::Modifiers::SHIFT);
     harness.run_steps(3);
     let id = only_session(harness.state()).id;
-    let view = &harness.state().views[&id];
-    assert!(view.selected_entry.is_some() && view.selection_extent.is_some());
+    let state = &harness.state().traffic[&id];
+    assert!(state.selected_entry.is_some() && state.selection_extent.is_some());
     assert!(
         any_label_contains(&harness, "3 entries"),
         "range summary shown"
@@ -347,8 +347,8 @@ fn shift_click_selects_a_range_shown_as_one_hex_dump() {
         .expect("first row")
         .click();
     harness.run_steps(2);
-    let view = &harness.state().views[&id];
-    assert!(view.selection_extent.is_none());
+    let state = &harness.state().traffic[&id];
+    assert!(state.selection_extent.is_none());
     assert!(!any_label_contains(&harness, "3 entries"));
 }
 

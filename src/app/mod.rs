@@ -121,17 +121,13 @@ pub struct LayoutState {
     pub sessions_narrow: bool,
 }
 
-/// Per-session state of the send box, and which log rows are selected.
+/// Per-session state of the send box, its tools and settings.
 #[derive(Debug)]
 pub struct SessionView {
     /// The send box's text.
     pub send_text: String,
     /// Where Send goes.
     pub target: SendTarget,
-    /// The log entry shown in the detail pane (the anchor of a range selection).
-    pub selected_entry: Option<u64>,
-    /// The other end of a Shift+click range selection; `None` when one entry is selected.
-    pub selection_extent: Option<u64>,
     /// Why the send box's content cannot be sent (shown inline).
     pub send_error: Option<Problem>,
     /// History, periodic/file sends, quick commands, auto-reply.
@@ -147,8 +143,6 @@ impl Default for SessionView {
         Self {
             send_text: String::new(),
             target: SendTarget::All,
-            selected_entry: None,
-            selection_extent: None,
             send_error: None,
             tools: SendTools::default(),
             name: String::new(),
@@ -159,14 +153,18 @@ impl Default for SessionView {
 
 /// Disjoint borrows of what one session's panels draw ([`App::session_parts`]).
 pub struct SessionParts<'a> {
+    /// The session's id.
+    pub id: SessionId,
     /// The session (model).
     pub session: &'a crate::model::Session,
     /// The window's view settings.
     pub view: &'a mut ViewSettings,
-    /// Its send box state, selection and settings.
+    /// Its send box state, tools and settings.
     pub session_view: &'a mut SessionView,
-    /// Its log view state.
+    /// Its log view state and selection.
     pub traffic: &'a mut TrafficState,
+    /// The quick commands shown for every session.
+    pub quick_commands: &'a mut Vec<QuickCommand>,
 }
 
 /// The application.
@@ -462,11 +460,12 @@ impl App {
     }
 
     /// What session `id`'s panels draw, borrowed apart: the session, the window's view
-    /// settings, its send box state and its log view state.
+    /// settings, its send box state, its log view state and the global quick commands.
     pub fn session_parts(&mut self, id: SessionId) -> Option<SessionParts<'_>> {
         let session = self.sessions.get(id)?;
         let files_dir = self.files_dir.as_deref();
         Some(SessionParts {
+            id,
             session,
             view: &mut self.view,
             session_view: self.views.entry(id).or_default(),
@@ -474,6 +473,7 @@ impl App {
                 .traffic
                 .entry(id)
                 .or_insert_with(|| TrafficState::new(files_dir)),
+            quick_commands: &mut self.quick_commands,
         })
     }
 
@@ -549,10 +549,9 @@ impl App {
                 }
                 if let Some(traffic) = self.traffic.get_mut(&id) {
                     traffic.log_view.log_cleared();
+                    traffic.selected_entry = None;
+                    traffic.selection_extent = None;
                 }
-                let view = self.view_of(id);
-                view.selected_entry = None;
-                view.selection_extent = None;
             }
             Action::DismissNotice(index) => {
                 if index < self.notices.len() {

@@ -1,5 +1,5 @@
 //! The log view's state of one session ([`TrafficState`]: framing, filter, search, pause,
-//! capture, export, rates) and what it does each frame ([`background`]) and on request
+//! selection, capture, export, rates) and what it does each frame ([`background`]) and on request
 //! ([`App::perform_traffic`]). The capture and export threads are started here, never from
 //! the drawing code.
 
@@ -30,6 +30,10 @@ pub struct TrafficState {
     pub framing_error: Option<Problem>,
     /// A row to scroll to on the next frame.
     pub scroll_to: Option<u64>,
+    /// The log entry shown in the detail pane (the anchor of a range selection).
+    pub selected_entry: Option<u64>,
+    /// The other end of a Shift+click range selection; `None` when one entry is selected.
+    pub selection_extent: Option<u64>,
     /// The capture file field.
     pub capture_path: String,
     /// The running capture.
@@ -70,6 +74,8 @@ impl TrafficState {
             framing_draft: FramingDraft::default(),
             framing_error: None,
             scroll_to: None,
+            selected_entry: None,
+            selection_extent: None,
             capture_path: proposed("capture.pcapng"),
             capture: None,
             capture_error: None,

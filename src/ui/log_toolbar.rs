@@ -11,20 +11,17 @@ use crate::i18n::Text;
 use crate::model::Session;
 use crate::protocol::SessionId;
 use crate::ui::traffic_view::framing_mode_label;
-use crate::ui::{set_accessible_name, t, tf};
+use crate::ui::{Panel, set_accessible_name, t, tf};
 
-/// What the toolbar draws and changes.
+/// What the toolbar reads and changes besides the log's state (whose search, pause and
+/// selection it drives).
 pub struct Toolbar<'a> {
     /// Text/hex, times, auto-scroll.
     pub view: &'a mut ViewSettings,
     /// The session's encoding.
     pub settings: &'a mut SessionSettings,
-    /// The selected row (search steps move it).
-    pub selected: &'a mut Option<u64>,
     /// The session shown.
     pub session: &'a Session,
-    /// Its log view state.
-    pub state: &'a mut TrafficState,
     /// Its id.
     pub id: SessionId,
     /// Whether the settings column (or its popup) is shown.
@@ -34,18 +31,17 @@ pub struct Toolbar<'a> {
 /// Points kept between the toolbar's groups.
 const GAP: f32 = 8.0;
 
-impl Toolbar<'_> {
-    /// Draws the toolbar; what the user asks for goes to `actions`.
-    pub fn ui(self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+impl Panel<Toolbar<'_>> for TrafficState {
+    fn ui(&mut self, ui: &mut egui::Ui, input: Toolbar<'_>) -> Vec<Action> {
         let Toolbar {
             view,
             settings,
-            selected,
             session,
-            state,
             id,
             column_shown,
-        } = self;
+        } = input;
+        let state = self;
+        let mut actions = Vec::new();
         let right_id = egui::Id::unique("log_toolbar_right");
         // The right group's width as measured last frame (the first frame guesses).
         let right_width: f32 = ui.data(|d| d.get_temp(right_id)).unwrap_or(220.0);
@@ -57,25 +53,24 @@ impl Toolbar<'_> {
                 egui::Layout::left_to_right(egui::Align::Center),
                 |ui| {
                     ui.set_max_width(left_room);
-                    left_group(ui, view, settings, selected, session, state, actions);
+                    left_group(ui, view, settings, session, state, &mut actions);
                 },
             );
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let start = ui.cursor().max.x;
-                right_group(ui, session, state, id, column_shown, actions);
+                right_group(ui, session, state, id, column_shown, &mut actions);
                 let used = start - ui.min_rect().left();
                 ui.data_mut(|d| d.insert_temp(right_id, used.max(0.0)));
             });
         });
+        actions
     }
 }
 
-#[allow(clippy::too_many_arguments)] // the toolbar's parts, borrowed once
 fn left_group(
     ui: &mut egui::Ui,
     view: &mut ViewSettings,
     settings: &mut SessionSettings,
-    selected: &mut Option<u64>,
     session: &Session,
     state: &mut TrafficState,
     actions: &mut Vec<Action>,
@@ -94,7 +89,7 @@ fn left_group(
     let left = room - (ui.cursor().min.x - start);
     let count_text = lv.searching().then(|| {
         let total = lv.hit_count(log);
-        match selected.and_then(|s| lv.hit_position(s)) {
+        match state.selected_entry.and_then(|s| lv.hit_position(s)) {
             Some(p) => tf(ui, Text::MatchPosition, &[&p, &total]),
             None => tf(ui, Text::Matches, &[&total]),
         }
@@ -186,9 +181,9 @@ fn left_group(
         step = Some(true);
     }
     if let Some(forward) = step
-        && let Some(hit) = lv.next_hit(log, *selected, forward)
+        && let Some(hit) = lv.next_hit(log, state.selected_entry, forward)
     {
-        *selected = Some(hit);
+        state.selected_entry = Some(hit);
         state.scroll_to = Some(hit);
     }
     if let Some(text) = count_text {

@@ -1,20 +1,53 @@
-//! The window's drawing code: it only draws. Each `*_ui` function (or a panel state's `ui`
-//! method, implemented here for the state types of [`crate::app`]) takes the `Ui` first, then
-//! the state it draws, never blocks or touches a socket or a file, and returns what the user
-//! asked for as [`Action`]s for [`App::perform`](crate::app::App::perform). The
-//! [`eframe::App`] implementation is here too: its `logic` runs [`App::run_logic`], its `ui`
-//! lays out the window.
+//! The window's drawing code: it only draws. The [`eframe::App`] implementation is here: its
+//! `logic` runs [`App::run_logic`], its `ui` lays out the window ([`window_ui`]).
 //!
+//! # How a panel is made
+//! A panel's state is a struct in [`crate::app`] (egui's demo apps do the same): it holds
+//! what the panel keeps between frames (form fields, the chosen row, a running job's
+//! progress) and knows nothing of egui. Here it gets [`Panel::ui`], once for each place it
+//! is drawn, with an *input* struct named after that place:
+//!
+//! ```ignore
+//! // app/scenarios.rs: the state, and what its actions do (`App::perform_scenario`).
+//! pub struct ScenarioPanel { pub text: String, pub errors: Vec<ScenarioError>, ... }
+//!
+//! // ui/scenarios.rs: what the panel reads besides its state, then how it draws.
+//! pub struct ScenarioTab<'a> { pub id: SessionId, pub session: &'a Session }
+//! impl Panel<ScenarioTab<'_>> for ScenarioPanel {
+//!     fn ui(&mut self, ui: &mut egui::Ui, input: ScenarioTab<'_>) -> Vec<Action> { ... }
+//! }
+//!
+//! // window_ui (or the settings column) lends the parts and performs what comes back:
+//! actions.extend(panel.ui(ui, ScenarioTab { id, session }));
+//! ```
+//!
+//! The rules:
+//! - `ui` takes only what it needs: its own state (`&mut self`), read-only views of the model
+//!   (`&Session`, `&Sessions`), and the few settings it edits in place (`&mut ViewSettings`
+//!   for the display switches). Never the whole [`App`]: only [`window_ui`] and the layout
+//!   functions it calls see that, to split it into disjoint borrows ([`App::session_parts`]).
+//! - It edits its own fields directly (typing, ticking, choosing a tab). Everything else
+//!   (starting a session, sending, opening a file, starting a job in the engine) comes back
+//!   as an [`Action`] that [`App::perform`] carries out. It never blocks, awaits, locks,
+//!   touches a socket or a file.
+//! - The words are drawn in the window's language, which [`window_ui`] puts in the egui
+//!   context once a frame: [`t`] and [`tf`] read it, [`language`] returns it.
+//! - A state drawn in two places has two inputs (`TrafficState` draws the log with
+//!   [`traffic_view::LogInput`], its Log tab with [`traffic_view::LogTab`] and its Save tab
+//!   with [`traffic_view::SaveTab`]).
+//!
+//! # Modules
 //! - [`session_list`]: the left panel (create buttons, form, sessions and their peers), or
-//!   its strip in a narrow window.
-//! - [`traffic_view`]: the log of the selected session, the entry detail, and the log's
-//!   forms (framing, filter, capture and export) the settings column shows.
+//!   its strip in a narrow window, and the delete confirmation ([`crate::app::SessionList`]).
+//! - [`traffic_view`]: the log of the selected session, its toolbar and entry detail, and the
+//!   Log and Save tabs ([`crate::app::TrafficState`]).
 //! - [`log_toolbar`]: the one-row toolbar above the log.
-//! - [`send_box`]: the send box under the log (target, text, Send, the main options) and
-//!   the send options, periodic and file sends of the settings column.
+//! - [`send_box`]: the send box under the log and the Sending tab
+//!   ([`crate::app::SessionView`]).
+//! - [`quick_commands`]: the Commands and Auto-reply tabs and the on-connect payload
+//!   ([`crate::app::SendTools`]).
 //! - [`settings_column`]: the settings column with its tabs, beside the log or a popup.
-//! - [`quick_commands`]: quick commands, on-connect payload and auto-reply rules.
-//! - [`status_bar`]: totals at the bottom of the window.
+//! - [`status_bar`]: totals at the bottom of the window ([`crate::app::rates::RateMeter`]).
 //! - [`choice`]: the labelled combo box for a fixed set of values.
 //! - [`format`]: shared text formatting (times, sizes, colors).
 
@@ -29,8 +62,17 @@ pub mod status_bar;
 pub mod traffic_view;
 
 use crate::app::{Action, App, Notice, Problem};
-use crate::config::ThemeChoice;
+use crate::config::{ThemeChoice, ViewSettings};
 use crate::i18n::{Language, Text, tr, trf};
+
+/// A part of the window drawn from its own state (see the module's doc): `Input` is what it
+/// reads (and the few settings it edits) besides its state, a struct named after the place
+/// it is drawn.
+pub trait Panel<Input> {
+    /// Draws the panel: edits its own state in place and returns what else the user asked
+    /// for, for [`App::perform`].
+    fn ui(&mut self, ui: &mut egui::Ui, input: Input) -> Vec<Action>;
+}
 
 impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
@@ -154,12 +196,23 @@ pub fn window_ui(ui: &mut egui::Ui, app: &mut App) -> Vec<Action> {
     app.layout.column_narrow = width < COLUMN_BESIDE_LOG_MIN_WIDTH;
     app.layout.sessions_narrow = width < FULL_SESSION_LIST_MIN_WIDTH;
     egui::Panel::bottom("status_bar").show(ui, |ui| {
-        status_bar::status_bar_ui(ui, app);
+        let input = status_bar::StatusBar {
+            sessions: &app.sessions,
+            selected: app.selected,
+        };
+        actions.extend(app.rates.ui(ui, input));
     });
     let full_list = if app.layout.sessions_narrow {
         app.layout.sessions_expanded
     } else {
         app.view.sessions_open
+    };
+    let shown = |strip| session_list::SessionsShown {
+        sessions: &app.sessions,
+        views: &app.views,
+        selected: app.selected,
+        view: &app.view,
+        strip,
     };
     if full_list {
         let sessions_panel = egui::Panel::left("sessions")
@@ -167,17 +220,15 @@ pub fn window_ui(ui: &mut egui::Ui, app: &mut App) -> Vec<Action> {
             .default_size(app.view.panels.sessions_width as f32)
             .min_size(180.0)
             .max_size((width * 0.4).max(180.0))
-            .show(ui, |ui| {
-                session_list::session_list_ui(ui, app, &mut actions);
-            });
+            .show(ui, |ui| app.list.ui(ui, shown(false)));
+        actions.extend(sessions_panel.inner);
         app.view.panels.sessions_width = panel_extent(sessions_panel.response.rect.width());
     } else {
-        egui::Panel::left("sessions_strip")
+        let strip = egui::Panel::left("sessions_strip")
             .resizable(false)
             .exact_size(52.0)
-            .show(ui, |ui| {
-                session_list::session_strip_ui(ui, app, &mut actions)
-            });
+            .show(ui, |ui| app.list.ui(ui, shown(true)));
+        actions.extend(strip.inner);
     }
     egui::CentralPanel::default_margins().show(ui, |ui| {
         notices_ui(ui, &app.notices, &mut actions);
@@ -186,7 +237,6 @@ pub fn window_ui(ui: &mut egui::Ui, app: &mut App) -> Vec<Action> {
             None => empty_state_ui(ui, &app.local_addresses),
         }
     });
-    confirm_delete_ui(&ctx, app, &mut actions);
     actions
 }
 
@@ -240,47 +290,14 @@ fn shortcuts(ctx: &egui::Context, app: &App, actions: &mut Vec<Action>) {
     }
 }
 
-/// The small modal that asks before a session is deleted.
-fn confirm_delete_ui(ctx: &egui::Context, app: &App, actions: &mut Vec<Action>) {
-    let Some(id) = app.list.confirm_delete else {
-        return;
-    };
-    let Some(session) = app.sessions.get(id) else {
-        actions.push(Action::CancelDelete);
-        return;
-    };
-    let name = app
-        .views
-        .get(&id)
-        .map(|v| v.name.clone())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| session_list::session_title(app.language(), session));
-    let modal = egui::Modal::new(egui::Id::unique("confirm_delete")).show(ctx, |ui| {
-        ui.set_max_width(360.0);
-        ui.heading(t(ui, Text::ConfirmDeleteTitle));
-        ui.label(tf(ui, Text::ConfirmDeleteBody, &[&name]));
-        ui.add_space(6.0);
-        ui.horizontal(|ui| {
-            let delete = ui.button(t(ui, Text::DeleteSession));
-            if delete.clicked() || ui.input(|i| i.key_pressed(egui::Key::Enter)) {
-                actions.push(Action::Delete(id));
-            }
-            if ui.button(t(ui, Text::Cancel)).clicked() {
-                actions.push(Action::CancelDelete);
-            }
-        });
-    });
-    // Escape cancels; a click beside the dialog does not (the click that opened it could
-    // land there).
-    let escape = ctx.input(|i| i.key_pressed(egui::Key::Escape));
-    if escape && modal.is_top_modal && !actions.contains(&Action::Delete(id)) {
-        actions.push(Action::CancelDelete);
-    }
-}
-
 /// The settings menu: theme, language and text size, applied at once and saved. `compact`
 /// draws its button as a symbol (the session strip), still named "Settings".
-pub fn settings_menu_ui(ui: &mut egui::Ui, app: &App, actions: &mut Vec<Action>, compact: bool) {
+pub fn settings_menu_ui(
+    ui: &mut egui::Ui,
+    view: &ViewSettings,
+    actions: &mut Vec<Action>,
+    compact: bool,
+) {
     let title = if compact {
         "⚙"
     } else {
@@ -293,7 +310,7 @@ pub fn settings_menu_ui(ui: &mut egui::Ui, app: &App, actions: &mut Vec<Action>,
                 .into_iter()
                 .zip([Text::ThemeSystem, Text::ThemeLight, Text::ThemeDark])
         {
-            if ui.radio(app.view.theme == theme, t(ui, key)).clicked() {
+            if ui.radio(view.theme == theme, t(ui, key)).clicked() {
                 actions.push(Action::SetTheme(theme));
             }
         }
@@ -301,7 +318,10 @@ pub fn settings_menu_ui(ui: &mut egui::Ui, app: &App, actions: &mut Vec<Action>,
         ui.label(egui::RichText::new(t(ui, Text::LanguageLabel)).strong());
         for language in Language::ALL {
             if ui
-                .radio(app.language() == language, language.native_name())
+                .radio(
+                    view.language.unwrap_or_default() == language,
+                    language.native_name(),
+                )
                 .clicked()
             {
                 actions.push(Action::SetLanguage(language));
@@ -309,7 +329,7 @@ pub fn settings_menu_ui(ui: &mut egui::Ui, app: &App, actions: &mut Vec<Action>,
         }
         ui.separator();
         ui.label(egui::RichText::new(t(ui, Text::TextSize)).strong());
-        let size = app.view.font_size;
+        let size = view.font_size;
         ui.horizontal(|ui| {
             let range = crate::config::FONT_SIZES;
             let smaller = ui
@@ -365,36 +385,75 @@ fn notices_ui(ui: &mut egui::Ui, notices: &[Notice], actions: &mut Vec<Action>) 
     }
 }
 
+/// The selected session: the settings column on the right (a popup when the window is
+/// narrow), the send box at the bottom, and the log in what is left.
 fn session_panel_ui(
     ui: &mut egui::Ui,
     app: &mut App,
     id: crate::protocol::SessionId,
     actions: &mut Vec<Action>,
 ) {
+    let narrow = app.layout.column_narrow;
+    let popup = app.layout.column_popup;
     // The log is the largest thing on screen: beside it the settings column (when the window
     // is wide enough; else it is a popup over the log's right side, see below).
-    if !app.layout.column_narrow {
+    if !narrow {
         let mut open = app.view.send_tools_open;
+        let default_width = app.view.panels.tools_width as f32;
+        let max_width = (ui.available_width() * 0.45).max(300.0);
+        let Some(parts) = app.session_parts(id) else {
+            return;
+        };
         let panel = egui::Panel::right("settings_column")
             .resizable(true)
-            .default_size(app.view.panels.tools_width as f32)
+            .default_size(default_width)
             .min_size(300.0)
-            .max_size((ui.available_width() * 0.45).max(300.0))
+            .max_size(max_width)
             .show_collapsible(ui, &mut open, |ui| {
-                settings_column::settings_column_ui(ui, app, id, actions);
+                settings_column::settings_column_ui(ui, parts)
             });
         // Only a fully open panel has its real width (it animates while opening and closing).
-        if open
-            && app.view.send_tools_open
-            && let Some(panel) = panel
-        {
-            app.view.panels.tools_width = panel_extent(panel.response.rect.width());
+        if let Some(panel) = panel {
+            actions.extend(panel.inner);
+            if open && app.view.send_tools_open {
+                app.view.panels.tools_width = panel_extent(panel.response.rect.width());
+            }
         }
         app.view.send_tools_open = open;
     }
-    traffic_view::traffic_view_ui(ui, app, id, actions);
-    if app.layout.column_narrow && app.layout.column_popup {
-        settings_column::settings_popup_ui(ui, app, id, actions);
+    let send_box_height = app.view.panels.send_box_height as f32;
+    let Some(parts) = app.session_parts(id) else {
+        return;
+    };
+    let session = parts.session;
+    let send_panel = egui::Panel::bottom("send_box")
+        .resizable(true)
+        .default_size(send_box_height)
+        .min_size(80.0)
+        .max_size((ui.available_height() * 0.5).max(80.0))
+        .show(ui, |ui| {
+            parts.session_view.ui(ui, send_box::SendBox { id, session })
+        });
+    actions.extend(send_panel.inner);
+    parts.view.panels.send_box_height = panel_extent(send_panel.response.rect.height());
+    let column_shown = if narrow {
+        popup
+    } else {
+        parts.view.send_tools_open
+    };
+    let log = traffic_view::LogInput {
+        id,
+        session,
+        view: parts.view,
+        settings: &mut parts.session_view.settings,
+        column_shown,
+    };
+    actions.extend(parts.traffic.ui(ui, log));
+    if narrow
+        && popup
+        && let Some(parts) = app.session_parts(id)
+    {
+        actions.extend(settings_column::settings_popup_ui(ui, parts));
     }
 }
 

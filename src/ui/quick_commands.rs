@@ -1,46 +1,83 @@
-//! Three parts of the settings column: the Commands tab (quick commands, the session's own
-//! and the global ones: one click sends, edit, reorder, delete, import/export as RON), the
-//! on-connect payload (in the Sending tab), and the Auto-reply tab (rules, ordered, each can
-//! be disabled; evaluated by the engine, which logs every match).
+//! Three parts of the settings column drawn by a session's [`SendTools`]: the Commands tab
+//! ([`CommandsTab`]: quick commands, the session's own and the global ones: one click
+//! sends, edit, reorder, delete, import/export as RON), the on-connect payload (in the
+//! Sending tab), and the Auto-reply tab ([`AutoReplyTab`]: rules, ordered, each can be
+//! disabled; evaluated by the engine, which logs every match).
 
 use egui::RichText;
 
-use crate::app::ToolAction;
-use crate::app::{Action, App};
+use crate::app::{Action, SendTools, ToolAction};
 use crate::codec::reply::{MatchKind, ReplyKind, ReplyRule};
 use crate::config::QuickCommand;
 use crate::i18n::Text;
 use crate::protocol::SessionId;
 use crate::ui::send_box::{preview_ui, send_options_ui};
-use crate::ui::t;
+use crate::ui::{Panel, t};
 
-/// The Commands tab: the global quick commands and the session's own, adding, and
-/// importing or exporting them as a RON file.
-pub fn commands_tab_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
-    let active = app.sessions.get(id).is_some_and(|s| s.is_active());
-    let editing = app.views.entry(id).or_default().tools.editing;
-    let quick_commands = &mut app.quick_commands;
-    let tools = &mut app.views.entry(id).or_default().tools;
-    quick_list_ui(ui, id, false, active, quick_commands, editing, actions);
-    quick_list_ui(
-        ui,
-        id,
-        true,
-        active,
-        &mut tools.quick_commands,
-        editing,
-        actions,
-    );
-    ui.add_space(4.0);
-    quick_buttons_ui(ui, id, &mut tools.quick_file_path, actions);
-    if let Some(error) = &tools.tools_error {
-        crate::ui::problem_ui(ui, error);
+/// The Commands tab: what it reads and edits besides the session's tools.
+pub struct CommandsTab<'a> {
+    /// The session's id.
+    pub id: SessionId,
+    /// Whether the session runs (a command can be sent).
+    pub active: bool,
+    /// The quick commands shown for every session.
+    pub global: &'a mut Vec<QuickCommand>,
+}
+
+impl Panel<CommandsTab<'_>> for SendTools {
+    /// The global quick commands and the session's own, adding, and importing or exporting
+    /// them as a RON file.
+    fn ui(&mut self, ui: &mut egui::Ui, input: CommandsTab<'_>) -> Vec<Action> {
+        let CommandsTab { id, active, global } = input;
+        let mut actions = Vec::new();
+        let editing = self.editing;
+        quick_list_ui(ui, id, false, active, global, editing, &mut actions);
+        let own = &mut self.quick_commands;
+        quick_list_ui(ui, id, true, active, own, editing, &mut actions);
+        ui.add_space(4.0);
+        quick_buttons_ui(ui, id, &mut self.quick_file_path, &mut actions);
+        if let Some(error) = &self.tools_error {
+            crate::ui::problem_ui(ui, error);
+        }
+        actions
+    }
+}
+
+/// The Auto-reply tab: what it reads besides the session's tools.
+pub struct AutoReplyTab {
+    /// The session's id.
+    pub id: SessionId,
+}
+
+impl Panel<AutoReplyTab> for SendTools {
+    /// How replies are written, the rules in order, and adding one.
+    fn ui(&mut self, ui: &mut egui::Ui, input: AutoReplyTab) -> Vec<Action> {
+        let id = input.id;
+        let tools = self;
+        ui.label(RichText::new(t(ui, Text::PlaceholderHelp)).weak());
+        let mut changed = rules_ui(ui, id, &mut tools.rules);
+        if ui.button(t(ui, Text::AddRule)).clicked() {
+            tools.rules.push(ReplyRule::default());
+            changed = true;
+        }
+        if let Some(error) = &tools.reactions_error {
+            crate::ui::problem_ui(ui, error);
+        }
+        if changed {
+            vec![Action::Tool(id, ToolAction::ApplyReactions)]
+        } else {
+            Vec::new()
+        }
     }
 }
 
 /// The on-connect payload (in the Sending tab): sent to each new client, or on connect.
-pub fn on_connect_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
-    let tools = &mut app.views.entry(id).or_default().tools;
+pub fn on_connect_ui(
+    ui: &mut egui::Ui,
+    tools: &mut SendTools,
+    id: SessionId,
+    actions: &mut Vec<Action>,
+) {
     crate::ui::traffic_view::section(ui, t(ui, Text::OnConnect));
     let mut changed = ui
         .checkbox(&mut tools.on_connect.enabled, t(ui, Text::SendOnConnect))
@@ -63,28 +100,6 @@ pub fn on_connect_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &
     // The on-connect payload's problem is shown with the rules' (one reactions error).
     if let Some(error) = &tools.reactions_error {
         crate::ui::problem_ui(ui, error);
-    }
-}
-
-/// The Auto-reply tab: how replies are written, the rules in order, and adding one.
-pub fn auto_reply_tab_ui(
-    ui: &mut egui::Ui,
-    app: &mut App,
-    id: SessionId,
-    actions: &mut Vec<Action>,
-) {
-    let tools = &mut app.views.entry(id).or_default().tools;
-    ui.label(RichText::new(t(ui, Text::PlaceholderHelp)).weak());
-    let mut changed = rules_ui(ui, id, &mut tools.rules);
-    if ui.button(t(ui, Text::AddRule)).clicked() {
-        tools.rules.push(ReplyRule::default());
-        changed = true;
-    }
-    if let Some(error) = &tools.reactions_error {
-        crate::ui::problem_ui(ui, error);
-    }
-    if changed {
-        actions.push(Action::Tool(id, ToolAction::ApplyReactions));
     }
 }
 

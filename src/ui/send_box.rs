@@ -1,12 +1,13 @@
-//! The send box: what to send (text or hex) and how (encoding, escapes, line ending,
-//! checksum), where it goes (servers: all clients, one, or several), a live preview of the
-//! exact bytes Send will emit (or the error, inline), history on Up/Down, and the periodic
-//! and file sends. Ctrl+Enter sends.
+//! The send box, drawn by the session's [`SessionView`]: what to send (text or hex) and how
+//! (encoding, escapes, line ending, checksum), where it goes (servers: all clients, one, or
+//! several), a live preview of the exact bytes Send will emit (or the error, inline), and
+//! history on Up/Down; Ctrl+Enter sends. The same state draws the Sending tab
+//! ([`SendingTab`]: the other send options, periodic and file sends, on-connect payload).
 
 use egui::RichText;
 
 use crate::app::send_tools::{JobView, SendTools, ToolAction};
-use crate::app::{Action, App};
+use crate::app::{Action, SessionView};
 use crate::codec::checksum::Checksum;
 use crate::codec::hex::to_hex_spaced;
 use crate::codec::send::{LineEnding, SendOptions, build_payload};
@@ -18,7 +19,7 @@ use crate::model::Session;
 use crate::protocol::{PeerId, SendTarget, SessionId};
 use crate::spec::SessionKind;
 use crate::ui::choice::choice_ui;
-use crate::ui::t;
+use crate::ui::{Panel, t};
 
 /// Most bytes shown in a preview line; the count always covers them all.
 const PREVIEW_BYTES: usize = 48;
@@ -38,16 +39,49 @@ struct LargePreview {
     preview: Result<String, String>,
 }
 
-/// Draws the send box of session `id`.
-pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
+/// The send box: what it reads besides the session's send state.
+pub struct SendBox<'a> {
+    /// The session's id.
+    pub id: SessionId,
+    /// The session (its kind, state and peers).
+    pub session: &'a Session,
+}
+
+impl Panel<SendBox<'_>> for SessionView {
+    fn ui(&mut self, ui: &mut egui::Ui, input: SendBox<'_>) -> Vec<Action> {
+        let mut actions = Vec::new();
+        send_box_ui(ui, self, input, &mut actions);
+        actions
+    }
+}
+
+/// The Sending tab: what it reads besides the session's send state.
+pub struct SendingTab<'a> {
+    /// The session's id.
+    pub id: SessionId,
+    /// The session (whether it runs).
+    pub session: &'a Session,
+}
+
+impl Panel<SendingTab<'_>> for SessionView {
+    fn ui(&mut self, ui: &mut egui::Ui, input: SendingTab<'_>) -> Vec<Action> {
+        let mut actions = Vec::new();
+        sending_tab_ui(ui, self, input, &mut actions);
+        actions
+    }
+}
+
+fn send_box_ui(
+    ui: &mut egui::Ui,
+    session_view: &mut SessionView,
+    input: SendBox<'_>,
+    actions: &mut Vec<Action>,
+) {
+    let SendBox { id, session } = input;
     let send_shortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::Enter);
     if ui.input_mut(|i| i.consume_shortcut(&send_shortcut)) {
         actions.push(Action::Send(id));
     }
-    let Some(session) = app.sessions.get(id) else {
-        return;
-    };
-    let session_view = app.views.entry(id).or_default();
     ui.add_space(4.0);
     // One row: where it goes and the main options (the rest are in the Sending tab).
     let settings = &mut session_view.settings;
@@ -147,12 +181,14 @@ pub fn send_box_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mu
 /// The Sending tab of the settings column: the send options the send box does not show
 /// (a separate send encoding, the checksum), the periodic and file sends, and the
 /// on-connect payload.
-pub fn sending_tab_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
-    let Some(session) = app.sessions.get(id) else {
-        return;
-    };
+fn sending_tab_ui(
+    ui: &mut egui::Ui,
+    session_view: &mut SessionView,
+    input: SendingTab<'_>,
+    actions: &mut Vec<Action>,
+) {
+    let SendingTab { id, session } = input;
     let active = session.is_active();
-    let session_view = app.views.entry(id).or_default();
     let settings = &mut session_view.settings;
     // Hex send, escapes and the line ending are in the send box; here the rest.
     crate::ui::traffic_view::section(ui, t(ui, Text::SendOptions));
@@ -174,7 +210,7 @@ pub fn sending_tab_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: 
     if let Some(error) = &session_view.tools.tools_error {
         crate::ui::problem_ui(ui, error);
     }
-    crate::ui::quick_commands::on_connect_ui(ui, app, id, actions);
+    crate::ui::quick_commands::on_connect_ui(ui, &mut session_view.tools, id, actions);
 }
 
 /// Takes a paste into the send box that would make its text large, before the editor lays
@@ -271,7 +307,7 @@ fn set_large_all_selected(ui: &egui::Ui, edit_id: egui::Id, selected: bool) {
 fn large_text_ui(
     ui: &mut egui::Ui,
     edit_id: egui::Id,
-    session_view: &mut crate::app::SessionView,
+    session_view: &mut SessionView,
     options: &SendOptions,
 ) {
     // No editor here: Ctrl+A selects the whole text, so that a paste replaces it as it

@@ -1,15 +1,47 @@
-//! The left panel: the settings menu, the four create buttons, the create form, and the list
-//! of sessions with their name, state, counters and connection counts (a context menu on each
-//! starts, stops, duplicates, renames or deletes it); a server's peers are listed under it.
+//! The left panel ([`SessionList`] draws it): the settings menu, the four create buttons, the
+//! create form, and the list of sessions with their name, state, counters and connection
+//! counts (a context menu on each starts, stops, duplicates, renames or deletes it); a
+//! server's peers are listed under it. In a narrow window it is a strip of buttons. The
+//! delete confirmation is its modal.
 
-use crate::app::{Action, App, CreateForm};
+use std::collections::HashMap;
+
+use crate::app::{Action, CreateForm, SessionList, SessionView};
+use crate::config::ViewSettings;
 use crate::i18n::messages::{Render, running_text};
 use crate::i18n::{Language, Text, tr, trf};
-use crate::model::{PeerInfo, Session, SessionState};
+use crate::model::{PeerInfo, Session, SessionState, Sessions};
 use crate::protocol::{SendTarget, SessionId};
 use crate::spec::SessionKind;
 use crate::ui::format::byte_count;
-use crate::ui::{t, tf};
+use crate::ui::{Panel, t, tf};
+
+/// What the session list reads besides its own state.
+pub struct SessionsShown<'a> {
+    /// Every session, in order.
+    pub sessions: &'a Sessions,
+    /// Per-session names and send targets.
+    pub views: &'a HashMap<SessionId, SessionView>,
+    /// The session shown on the right.
+    pub selected: Option<SessionId>,
+    /// Theme, language and text size (the settings menu).
+    pub view: &'a ViewSettings,
+    /// Drawn as the narrow strip of buttons instead of the full list.
+    pub strip: bool,
+}
+
+impl Panel<SessionsShown<'_>> for SessionList {
+    fn ui(&mut self, ui: &mut egui::Ui, input: SessionsShown<'_>) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if input.strip {
+            session_strip_ui(ui, &input, &mut actions);
+        } else {
+            self.list_ui(ui, &input, &mut actions);
+        }
+        self.confirm_delete_ui(ui.ctx(), &input, &mut actions);
+        actions
+    }
+}
 
 /// How many of [`SessionKind::ALL`] get a button of their own; the rest are in a menu.
 const BASIC_KINDS: usize = 4;
@@ -56,74 +88,120 @@ pub fn state_text(language: Language, session: &Session) -> String {
     }
 }
 
-/// Draws the left panel.
-pub fn session_list_ui(ui: &mut egui::Ui, app: &mut App, actions: &mut Vec<Action>) {
-    ui.add_space(4.0);
-    ui.horizontal(|ui| {
-        ui.heading("sockdbg");
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let collapse = ui.button("«").on_hover_text(t(ui, Text::HideSessions));
-            crate::ui::set_accessible_name(ui, &collapse, t(ui, Text::HideSessions));
-            if collapse.clicked() {
-                actions.push(Action::ToggleSessions);
-            }
-            crate::ui::settings_menu_ui(ui, app, actions, false);
-        });
-    });
-    ui.add_space(4.0);
-    let language = crate::ui::language(ui.ctx());
-    let (basic, more) = SessionKind::ALL.split_at(BASIC_KINDS);
-    let height = ui.spacing().interact_size.y;
-    for &kind in basic {
-        let label = trf(language, Text::CreateKind, &[&kind_name(language, kind)]);
-        let button = egui::Button::new(label).truncate();
-        if ui
-            .add_sized([ui.available_width(), height], button)
-            .on_hover_text(t(ui, Text::NewSessionTip))
-            .clicked()
-        {
-            actions.push(Action::OpenCreateForm(kind));
-        }
-    }
-    ui.menu_button(t(ui, Text::MoreKinds), |ui| {
-        for &kind in more {
-            let label = trf(language, Text::CreateKind, &[&kind_name(language, kind)]);
-            if ui.button(label).clicked() {
-                actions.push(Action::OpenCreateForm(kind));
-                ui.close();
-            }
-        }
-    })
-    .response
-    .on_hover_text(t(ui, Text::MoreKindsTip));
-    if let Some(form) = &mut app.list.create_form {
+impl SessionList {
+    /// The full list.
+    fn list_ui(&mut self, ui: &mut egui::Ui, input: &SessionsShown<'_>, actions: &mut Vec<Action>) {
         ui.add_space(4.0);
-        create_form_ui(ui, form, actions);
-    }
-    ui.separator();
-    egui::ScrollArea::vertical()
-        .auto_shrink([false, false])
-        .show(ui, |ui| {
-            let scroll_to = app.list.scroll_to.take();
-            for session in app.sessions.iter() {
-                let view = app.views.get(&session.id);
-                let row = Row {
-                    selected: app.selected == Some(session.id),
-                    target: view.map(|v| v.target),
-                    name: view.map_or("", |v| v.name.as_str()),
-                };
-                let renaming = match &mut app.list.renaming {
-                    Some((id, text)) if *id == session.id => Some(text),
-                    _ => None,
-                };
-                let top = ui.cursor().min;
-                session_row_ui(ui, session, &row, renaming, actions);
-                if scroll_to == Some(session.id) {
-                    let rect = egui::Rect::from_min_max(top, ui.cursor().min);
-                    ui.scroll_to_rect(rect, None);
+        ui.horizontal(|ui| {
+            ui.heading("sockdbg");
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let collapse = ui.button("«").on_hover_text(t(ui, Text::HideSessions));
+                crate::ui::set_accessible_name(ui, &collapse, t(ui, Text::HideSessions));
+                if collapse.clicked() {
+                    actions.push(Action::ToggleSessions);
+                }
+                crate::ui::settings_menu_ui(ui, input.view, actions, false);
+            });
+        });
+        ui.add_space(4.0);
+        let language = crate::ui::language(ui.ctx());
+        let (basic, more) = SessionKind::ALL.split_at(BASIC_KINDS);
+        let height = ui.spacing().interact_size.y;
+        for &kind in basic {
+            let label = trf(language, Text::CreateKind, &[&kind_name(language, kind)]);
+            let button = egui::Button::new(label).truncate();
+            if ui
+                .add_sized([ui.available_width(), height], button)
+                .on_hover_text(t(ui, Text::NewSessionTip))
+                .clicked()
+            {
+                actions.push(Action::OpenCreateForm(kind));
+            }
+        }
+        ui.menu_button(t(ui, Text::MoreKinds), |ui| {
+            for &kind in more {
+                let label = trf(language, Text::CreateKind, &[&kind_name(language, kind)]);
+                if ui.button(label).clicked() {
+                    actions.push(Action::OpenCreateForm(kind));
+                    ui.close();
                 }
             }
+        })
+        .response
+        .on_hover_text(t(ui, Text::MoreKindsTip));
+        if let Some(form) = &mut self.create_form {
+            ui.add_space(4.0);
+            create_form_ui(ui, form, actions);
+        }
+        ui.separator();
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                let scroll_to = self.scroll_to.take();
+                for session in input.sessions.iter() {
+                    let view = input.views.get(&session.id);
+                    let row = Row {
+                        selected: input.selected == Some(session.id),
+                        target: view.map(|v| v.target),
+                        name: view.map_or("", |v| v.name.as_str()),
+                    };
+                    let renaming = match &mut self.renaming {
+                        Some((id, text)) if *id == session.id => Some(text),
+                        _ => None,
+                    };
+                    let top = ui.cursor().min;
+                    session_row_ui(ui, session, &row, renaming, actions);
+                    if scroll_to == Some(session.id) {
+                        let rect = egui::Rect::from_min_max(top, ui.cursor().min);
+                        ui.scroll_to_rect(rect, None);
+                    }
+                }
+            });
+    }
+
+    /// The small modal that asks before a session is deleted.
+    fn confirm_delete_ui(
+        &self,
+        ctx: &egui::Context,
+        input: &SessionsShown<'_>,
+        actions: &mut Vec<Action>,
+    ) {
+        let Some(id) = self.confirm_delete else {
+            return;
+        };
+        let Some(session) = input.sessions.get(id) else {
+            actions.push(Action::CancelDelete);
+            return;
+        };
+        let language = crate::ui::language(ctx);
+        let name = input
+            .views
+            .get(&id)
+            .map(|v| v.name.clone())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| session_title(language, session));
+        let modal = egui::Modal::new(egui::Id::unique("confirm_delete")).show(ctx, |ui| {
+            ui.set_max_width(360.0);
+            ui.heading(t(ui, Text::ConfirmDeleteTitle));
+            ui.label(tf(ui, Text::ConfirmDeleteBody, &[&name]));
+            ui.add_space(6.0);
+            ui.horizontal(|ui| {
+                let delete = ui.button(t(ui, Text::DeleteSession));
+                if delete.clicked() || ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                    actions.push(Action::Delete(id));
+                }
+                if ui.button(t(ui, Text::Cancel)).clicked() {
+                    actions.push(Action::CancelDelete);
+                }
+            });
         });
+        // Escape cancels; a click beside the dialog does not (the click that opened it could
+        // land there).
+        let escape = ctx.input(|i| i.key_pressed(egui::Key::Escape));
+        if escape && modal.is_top_modal && !actions.contains(&Action::Delete(id)) {
+            actions.push(Action::CancelDelete);
+        }
+    }
 }
 
 fn create_form_ui(ui: &mut egui::Ui, form: &mut CreateForm, actions: &mut Vec<Action>) {
@@ -442,14 +520,14 @@ fn peer_row_ui(
 
 /// The session list as a strip (a narrow window): a button that shows the whole list, and
 /// one button a session (its kind's initials, in its state's color; the title on hover).
-pub fn session_strip_ui(ui: &mut egui::Ui, app: &mut App, actions: &mut Vec<Action>) {
+fn session_strip_ui(ui: &mut egui::Ui, input: &SessionsShown<'_>, actions: &mut Vec<Action>) {
     ui.add_space(4.0);
     let expand = ui.button("»").on_hover_text(t(ui, Text::ShowSessions));
     crate::ui::set_accessible_name(ui, &expand, t(ui, Text::ShowSessions));
     if expand.clicked() {
         actions.push(Action::ToggleSessions);
     }
-    crate::ui::settings_menu_ui(ui, app, actions, true);
+    crate::ui::settings_menu_ui(ui, input.view, actions, true);
     let new = ui.button("+").on_hover_text(t(ui, Text::NewSessionTip));
     crate::ui::set_accessible_name(ui, &new, t(ui, Text::NewSessionTip));
     if new.clicked() {
@@ -461,8 +539,8 @@ pub fn session_strip_ui(ui: &mut egui::Ui, app: &mut App, actions: &mut Vec<Acti
     egui::ScrollArea::vertical()
         .auto_shrink([true, false])
         .show(ui, |ui| {
-            for session in app.sessions.iter() {
-                let name = app
+            for session in input.sessions.iter() {
+                let name = input
                     .views
                     .get(&session.id)
                     .map(|v| v.name.clone())
@@ -472,7 +550,7 @@ pub fn session_strip_ui(ui: &mut egui::Ui, app: &mut App, actions: &mut Vec<Acti
                 let text = egui::RichText::new(initials)
                     .monospace()
                     .color(state_color(session, ui.visuals()));
-                let selected = app.selected == Some(session.id);
+                let selected = input.selected == Some(session.id);
                 let button = ui
                     .add(
                         egui::Button::selectable(selected, text)

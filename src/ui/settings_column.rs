@@ -4,11 +4,13 @@
 //! window; in a narrow one a popup over the log's right side, opened from the toolbar, so
 //! the log keeps its width.
 
-use crate::app::{Action, App};
+use crate::app::{Action, SessionParts};
 use crate::config::ColumnTab;
 use crate::i18n::Text;
-use crate::protocol::SessionId;
-use crate::ui::t;
+use crate::ui::quick_commands::{AutoReplyTab, CommandsTab};
+use crate::ui::send_box::SendingTab;
+use crate::ui::traffic_view::{LogTab, SaveTab};
+use crate::ui::{Panel, t};
 
 /// A tab's name in the window's language.
 fn tab_name(ui: &egui::Ui, tab: ColumnTab) -> &'static str {
@@ -24,60 +26,76 @@ fn tab_name(ui: &egui::Ui, tab: ColumnTab) -> &'static str {
     )
 }
 
-/// The tabs and the chosen tab's content (scrolled vertically; every row fits the width).
-pub fn settings_column_ui(
-    ui: &mut egui::Ui,
-    app: &mut App,
-    id: SessionId,
-    actions: &mut Vec<Action>,
-) {
+/// The tabs and the chosen tab's content (scrolled vertically; every row fits the width),
+/// each tab drawn by the state it edits.
+pub fn settings_column_ui(ui: &mut egui::Ui, parts: SessionParts<'_>) -> Vec<Action> {
+    let SessionParts {
+        id,
+        session,
+        view,
+        session_view,
+        traffic,
+        quick_commands,
+    } = parts;
     ui.add_space(2.0);
     // Wrapped as whole tabs if the column is narrow, never a tab's name.
     ui.horizontal_wrapped(|ui| {
         ui.spacing_mut().item_spacing.x = 4.0;
         for tab in ColumnTab::ALL {
             if ui
-                .selectable_label(app.view.tools_tab == tab, tab_name(ui, tab))
+                .selectable_label(view.tools_tab == tab, tab_name(ui, tab))
                 .clicked()
             {
-                app.view.tools_tab = tab;
+                view.tools_tab = tab;
             }
         }
     });
     ui.separator();
+    let tab = view.tools_tab;
     egui::ScrollArea::vertical()
-        .id_salt(("settings_column", app.view.tools_tab))
+        .id_salt(("settings_column", tab))
         .auto_shrink([false, false])
         .show(ui, |ui| {
             // Nothing in the column may push it wider than the user made it.
             ui.set_max_width(ui.available_width());
-            match app.view.tools_tab {
-                ColumnTab::Log => crate::ui::traffic_view::log_tab_ui(ui, app, id),
-                ColumnTab::Sending => crate::ui::send_box::sending_tab_ui(ui, app, id, actions),
+            match tab {
+                ColumnTab::Log => {
+                    let encoding = session_view.settings.encoding;
+                    traffic.ui(
+                        ui,
+                        LogTab {
+                            session,
+                            view,
+                            encoding,
+                        },
+                    )
+                }
+                ColumnTab::Sending => session_view.ui(ui, SendingTab { id, session }),
                 ColumnTab::Commands => {
-                    crate::ui::quick_commands::commands_tab_ui(ui, app, id, actions);
+                    let active = session.is_active();
+                    let tab = CommandsTab {
+                        id,
+                        active,
+                        global: quick_commands,
+                    };
+                    session_view.tools.ui(ui, tab)
                 }
-                ColumnTab::AutoReply => {
-                    crate::ui::quick_commands::auto_reply_tab_ui(ui, app, id, actions);
-                }
-                ColumnTab::Save => crate::ui::traffic_view::save_tab_ui(ui, app, id, actions),
+                ColumnTab::AutoReply => session_view.tools.ui(ui, AutoReplyTab { id }),
+                ColumnTab::Save => traffic.ui(ui, SaveTab { id }),
             }
-        });
+        })
+        .inner
 }
 
 /// The column as a popup (a narrow window): over the right side of the log, below the
 /// toolbar, closed by its button, the toolbar's toggle or Escape.
-pub fn settings_popup_ui(
-    ui: &mut egui::Ui,
-    app: &mut App,
-    id: SessionId,
-    actions: &mut Vec<Action>,
-) {
+pub fn settings_popup_ui(ui: &mut egui::Ui, parts: SessionParts<'_>) -> Vec<Action> {
     let area = ui.max_rect();
     let width = (area.width() * 0.6).clamp(260.0, 380.0);
     let top = area.top() + 2.0 * ui.spacing().interact_size.y + 16.0;
     let height = (area.bottom() - top - 8.0).max(120.0);
     let mut close = ui.input(|i| i.key_pressed(egui::Key::Escape));
+    let mut actions = Vec::new();
     egui::Window::new(t(ui, Text::Tools))
         .id(egui::Id::unique("settings_popup"))
         .title_bar(false)
@@ -92,9 +110,10 @@ pub fn settings_popup_ui(
                     close |= ui.button(t(ui, Text::ClosePanel)).clicked();
                 });
             });
-            settings_column_ui(ui, app, id, actions);
+            actions = settings_column_ui(ui, parts);
         });
     if close {
         actions.push(Action::ToggleColumn);
     }
+    actions
 }

@@ -1,40 +1,50 @@
 //! The status bar: session count, totals and current rates over all sessions, and the
 //! selected session's log size (entries held and dropped).
 
-use crate::app::App;
-use crate::app::rates::totals;
+use crate::app::Action;
+use crate::app::rates::{RateMeter, totals};
 use crate::i18n::Text;
+use crate::model::Sessions;
+use crate::protocol::SessionId;
 use crate::ui::format::byte_count;
-use crate::ui::tf;
+use crate::ui::{Panel, tf};
 
-/// Draws the status bar.
-pub fn status_bar_ui(ui: &mut egui::Ui, app: &App) {
-    let (rx, tx) = totals(&app.sessions);
-    ui.horizontal(|ui| {
-        ui.label(tf(ui, Text::SessionsCount, &[&app.sessions.len()]));
-        ui.separator();
-        ui.label(tf(ui, Text::Totals, &[&byte_count(rx), &byte_count(tx)]));
-        ui.separator();
-        ui.label(tf(
-            ui,
-            Text::Rates,
-            &[
-                &byte_count(app.rates.rx_per_s),
-                &byte_count(app.rates.tx_per_s),
-            ],
-        ));
-        if let Some(session) = app.selected.and_then(|id| app.sessions.get(id)) {
+/// What the status bar reads besides the rates.
+pub struct StatusBar<'a> {
+    /// Every session (totals, count).
+    pub sessions: &'a Sessions,
+    /// The session whose log size shows.
+    pub selected: Option<SessionId>,
+}
+
+impl Panel<StatusBar<'_>> for RateMeter {
+    fn ui(&mut self, ui: &mut egui::Ui, input: StatusBar<'_>) -> Vec<Action> {
+        let StatusBar { sessions, selected } = input;
+        let (rx, tx) = totals(sessions);
+        ui.horizontal(|ui| {
+            ui.label(tf(ui, Text::SessionsCount, &[&sessions.len()]));
             ui.separator();
-            let log = &session.log;
+            ui.label(tf(ui, Text::Totals, &[&byte_count(rx), &byte_count(tx)]));
+            ui.separator();
             ui.label(tf(
                 ui,
-                Text::LogHeld,
-                &[
-                    &log.len(),
-                    &byte_count(log.memory_bytes() as u64),
-                    &log.evicted_entries(),
-                ],
+                Text::Rates,
+                &[&byte_count(self.rx_per_s), &byte_count(self.tx_per_s)],
             ));
-        }
-    });
+            if let Some(session) = selected.and_then(|id| sessions.get(id)) {
+                ui.separator();
+                let log = &session.log;
+                ui.label(tf(
+                    ui,
+                    Text::LogHeld,
+                    &[
+                        &log.len(),
+                        &byte_count(log.memory_bytes() as u64),
+                        &log.evicted_entries(),
+                    ],
+                ));
+            }
+        });
+        Vec::new()
+    }
 }

@@ -15,7 +15,7 @@ pub fn framing_mode_label(language: Language, mode: FramingMode) -> &'static str
     tr(language, key)
 }
 
-pub(super) fn framing_ui(ui: &mut egui::Ui, state: &mut TrafficState, selected: &mut Option<u64>) {
+pub(super) fn framing_ui(ui: &mut egui::Ui, state: &mut TrafficState) {
     let draft = &mut state.framing_draft;
     let before = draft.clone();
     let language = crate::ui::language(ui.ctx());
@@ -89,7 +89,8 @@ pub(super) fn framing_ui(ui: &mut egui::Ui, state: &mut TrafficState, selected: 
                 state.framing_error = None;
                 if framing != state.log_view.framing() {
                     state.log_view.set_framing(framing);
-                    *selected = None;
+                    state.selected_entry = None;
+                    state.selection_extent = None;
                 }
             }
             Err(e) => state.framing_error = Some(crate::app::Problem::Framing(e)),

@@ -1,6 +1,8 @@
-//! The right panel's log: toolbars (display, framing, filter and search, capture), one row
-//! per read or frame drawn only for the rows on screen, a statistics side panel, and a detail
-//! pane with the selected row as a hex dump or text, with copy buttons.
+//! The log of the selected session, drawn by its [`TrafficState`]: a header line, the
+//! toolbar, one row per read or frame drawn only for the rows on screen, a statistics
+//! window, and a detail pane with the selected rows as a hex dump or text, with copy
+//! buttons. The same state draws the settings column's Log tab ([`LogTab`]: display,
+//! framing, filter) and Save tab ([`SaveTab`]: capture and export).
 //!
 //! Bytes are decoded when drawn, so switching hex/text, the encoding or the framing
 //! re-renders the whole history. Framing, filtering and search run incrementally in
@@ -13,13 +15,13 @@ use egui::{FontId, TextFormat};
 use crate::app::framing_form::FramingMode;
 use crate::app::saving::PathField;
 use crate::app::traffic::steady_seconds;
-use crate::app::{Action, App, SessionView, TrafficAction, TrafficState};
+use crate::app::{Action, TrafficAction, TrafficState};
 use crate::codec::display::{escape_controls, escape_controls_keep_lines};
 use crate::codec::dump::{c_literal, dump_rows, python_literal};
 use crate::codec::framing::{Framing, LengthWidth};
 use crate::codec::hex::{parse_hex, push_hex_spaced, to_hex_spaced};
 use crate::codec::text::TextEncoding;
-use crate::config::TimestampMode;
+use crate::config::{SessionSettings, TimestampMode, ViewSettings};
 use crate::export::ExportFormat;
 use crate::i18n::{Language, Text, tr, trf};
 use crate::model::log::{NO_PEER, TrafficLog};
@@ -28,7 +30,7 @@ use crate::model::view::{DirectionFilter, LogView, Row};
 use crate::model::{EntryKind, Session};
 use crate::protocol::SessionId;
 use crate::ui::format::{byte_count, clock_time, kind_color, kind_label, peer_name};
-use crate::ui::t;
+use crate::ui::{Panel, t};
 
 mod detail;
 mod framing_form;
@@ -41,7 +43,7 @@ use detail::{detail_ui, selection_detail_ui};
 pub use framing_form::framing_mode_label;
 use framing_form::framing_ui;
 use rows::rows_ui;
-pub use saving::save_tab_ui;
+pub use saving::SaveTab;
 use stats::stats_ui;
 
 /// Bytes of a row shown in it as hex (the detail pane shows more).
@@ -66,112 +68,111 @@ pub(super) struct Look {
     pub wrap: bool,
 }
 
-/// Draws the log column of session `id`: a one-line header, the toolbar, the send box at the
-/// bottom, the detail pane above it when a row is selected, and the rows (the rest).
-pub fn traffic_view_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
-    if app.sessions.get(id).is_none() {
-        return;
-    }
-    let send_panel = egui::Panel::bottom("send_box")
-        .resizable(true)
-        .default_size(app.view.panels.send_box_height as f32)
-        .min_size(80.0)
-        .max_size((ui.available_height() * 0.5).max(80.0))
-        .show(ui, |ui| {
-            crate::ui::send_box::send_box_ui(ui, app, id, actions)
-        });
-    app.view.panels.send_box_height = panel_height(send_panel.response.rect.height());
-    let narrow = app.layout.column_narrow;
-    let popup = app.layout.column_popup;
-    let Some(parts) = app.session_parts(id) else {
-        return;
-    };
-    let (session, view, session_view, state) =
-        (parts.session, parts.view, parts.session_view, parts.traffic);
-    if view.show_stats {
-        ui.ctx()
-            .request_repaint_after(std::time::Duration::from_millis(250));
-    }
-    header_ui(ui, session, state);
-    let column_shown = if narrow { popup } else { view.send_tools_open };
-    let toolbar = crate::ui::log_toolbar::Toolbar {
-        view,
-        settings: &mut session_view.settings,
-        selected: &mut session_view.selected_entry,
-        session,
-        state,
-        id,
-        column_shown,
-    };
-    toolbar.ui(ui, actions);
-    let look = Look {
-        hex: view.log_hex,
-        encoding: session_view.settings.encoding,
-        timestamps: view.timestamps,
-        auto_scroll: view.auto_scroll,
-        wrap: view.wrap_rows,
-    };
-    if view.show_stats {
-        // A window of its own: the log keeps its width.
-        let title = crate::ui::session_list::session_title(crate::ui::language(ui.ctx()), session);
-        egui::Window::new(crate::ui::tf(ui, Text::StatisticsOf, &[&title]))
-            .id(egui::Id::unique(("traffic_stats", id.0)))
-            .open(&mut view.show_stats)
-            .default_width(300.0)
-            .resizable(true)
-            .show(ui.ctx(), |ui| stats_ui(ui, session, state));
-    }
-    let range = Selection::range(
-        &state.log_view,
-        &session.log,
-        session_view.selected_entry,
-        session_view.selection_extent,
-    );
-    let single = match range {
-        Some(_) => None,
-        None => session_view
-            .selected_entry
-            .and_then(|row| state.log_view.row(&session.log, row, DETAIL_MAX_BYTES)),
-    };
-    if range.is_some() || single.is_some() {
-        // The log keeps most of the height for its rows.
-        let room = ui.available_height();
-        egui::Panel::bottom("entry_detail")
-            .resizable(true)
-            .default_size((room * 0.35).clamp(60.0, 200.0))
-            .min_size(60.0)
-            .max_size((room * 0.6).max(60.0))
-            .show(ui, |ui| match (&single, range) {
-                (Some(row), _) => detail_ui(ui, session, &state.log_view, row, look),
-                (None, Some(range)) => selection_detail_ui(ui, session, state, range, look),
-                (None, None) => {}
-            });
-    }
-    let marked = Marked {
-        anchor: session_view.selected_entry,
-        range,
-    };
-    let clicked = rows_ui(ui, session, look, state, marked);
-    if let Some((row, extend)) = clicked {
-        select_row(session_view, row, extend);
-    }
+/// What the log reads besides its state: the session, and the settings its toolbar edits.
+pub struct LogInput<'a> {
+    /// The session's id.
+    pub id: SessionId,
+    /// The session (its log and peers).
+    pub session: &'a Session,
+    /// Text/hex, times, wrapping, auto-scroll, statistics.
+    pub view: &'a mut ViewSettings,
+    /// The session's settings (its encoding is in the toolbar).
+    pub settings: &'a mut SessionSettings,
+    /// Whether the settings column (or its popup) is shown (the toolbar's toggle).
+    pub column_shown: bool,
 }
 
-/// A panel's height as saved: whole points, never zero.
-fn panel_height(points: f32) -> u32 {
-    points.round().max(50.0) as u32
+impl Panel<LogInput<'_>> for TrafficState {
+    /// The log column: a one-line header, the toolbar, the detail pane at the bottom when a
+    /// row is selected, and the rows (the rest).
+    fn ui(&mut self, ui: &mut egui::Ui, input: LogInput<'_>) -> Vec<Action> {
+        let LogInput {
+            id,
+            session,
+            view,
+            settings,
+            column_shown,
+        } = input;
+        let state = self;
+        if view.show_stats {
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(250));
+        }
+        header_ui(ui, session, state);
+        let toolbar = crate::ui::log_toolbar::Toolbar {
+            view,
+            settings,
+            session,
+            id,
+            column_shown,
+        };
+        let actions = state.ui(ui, toolbar);
+        let look = Look {
+            hex: view.log_hex,
+            encoding: settings.encoding,
+            timestamps: view.timestamps,
+            auto_scroll: view.auto_scroll,
+            wrap: view.wrap_rows,
+        };
+        if view.show_stats {
+            // A window of its own: the log keeps its width.
+            let title =
+                crate::ui::session_list::session_title(crate::ui::language(ui.ctx()), session);
+            egui::Window::new(crate::ui::tf(ui, Text::StatisticsOf, &[&title]))
+                .id(egui::Id::unique(("traffic_stats", id.0)))
+                .open(&mut view.show_stats)
+                .default_width(300.0)
+                .resizable(true)
+                .show(ui.ctx(), |ui| stats_ui(ui, session, state));
+        }
+        let range = Selection::range(
+            &state.log_view,
+            &session.log,
+            state.selected_entry,
+            state.selection_extent,
+        );
+        let single = match range {
+            Some(_) => None,
+            None => state
+                .selected_entry
+                .and_then(|row| state.log_view.row(&session.log, row, DETAIL_MAX_BYTES)),
+        };
+        if range.is_some() || single.is_some() {
+            // The log keeps most of the height for its rows.
+            let room = ui.available_height();
+            egui::Panel::bottom("entry_detail")
+                .resizable(true)
+                .default_size((room * 0.35).clamp(60.0, 200.0))
+                .min_size(60.0)
+                .max_size((room * 0.6).max(60.0))
+                .show(ui, |ui| match (&single, range) {
+                    (Some(row), _) => detail_ui(ui, session, &state.log_view, row, look),
+                    (None, Some(range)) => selection_detail_ui(ui, session, state, range, look),
+                    (None, None) => {}
+                });
+        }
+        let marked = Marked {
+            anchor: state.selected_entry,
+            range,
+        };
+        let clicked = rows_ui(ui, session, look, state, marked);
+        if let Some((row, extend)) = clicked {
+            select_row(state, row, extend);
+        }
+        actions
+    }
 }
 
 /// A click on a log row: a plain click selects it (or clears the selection when it was the
 /// only selected row); a Shift+click extends the selection from the anchor to it.
-fn select_row(view: &mut SessionView, row: u64, extend: bool) {
-    if extend && view.selected_entry.is_some() {
-        view.selection_extent = Some(row).filter(|r| Some(*r) != view.selected_entry);
-    } else if view.selected_entry == Some(row) && view.selection_extent.is_none() {
-        view.selected_entry = None;
+fn select_row(state: &mut TrafficState, row: u64, extend: bool) {
+    if extend && state.selected_entry.is_some() {
+        state.selection_extent = Some(row).filter(|r| Some(*r) != state.selected_entry);
+    } else if state.selected_entry == Some(row) && state.selection_extent.is_none() {
+        state.selected_entry = None;
     } else {
-        view.selected_entry = Some(row);
-        view.selection_extent = None;
+        state.selected_entry = Some(row);
+        state.selection_extent = None;
     }
 }
 
@@ -216,48 +217,60 @@ fn header_ui(ui: &mut egui::Ui, session: &Session, state: &TrafficState) {
     ui.add(egui::Label::new(job).truncate());
 }
 
-/// The Log tab of the settings column: how rows show (times, auto-scroll, wrapping,
-/// statistics; text or hex and the encoding are in the toolbar), the framing form, the
-/// filter, and search options (the search field itself is in the toolbar).
-pub fn log_tab_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId) {
-    let Some(parts) = app.session_parts(id) else {
-        return;
-    };
-    let (session, view, session_view, state) =
-        (parts.session, parts.view, parts.session_view, parts.traffic);
-    // Text/Hex and the encoding are in the toolbar; here the rest of how rows show.
-    section(ui, t(ui, Text::Display));
-    egui::Grid::new("log_display")
-        .num_columns(2)
-        .show(ui, |ui| {
-            let label = ui.label(t(ui, Text::Time));
-            egui::ComboBox::from_id_salt(label.id)
-                .selected_text(match view.timestamps {
-                    TimestampMode::Off => t(ui, Text::TimeOff),
-                    TimestampMode::Absolute => t(ui, Text::TimeAbsolute),
-                    TimestampMode::Relative => t(ui, Text::TimeRelative),
-                })
-                .show_ui(ui, |ui| {
-                    for (mode, key) in [
-                        (TimestampMode::Off, Text::TimeOff),
-                        (TimestampMode::Absolute, Text::TimeAbsolute),
-                        (TimestampMode::Relative, Text::TimeRelative),
-                    ] {
-                        ui.selectable_value(&mut view.timestamps, mode, t(ui, key));
-                    }
-                })
-                .response
-                .labelled_by(label.id);
-            ui.end_row();
-        });
-    ui.checkbox(&mut view.auto_scroll, t(ui, Text::AutoScroll));
-    ui.checkbox(&mut view.wrap_rows, t(ui, Text::WrapRows))
-        .on_hover_text(t(ui, Text::WrapRowsTip));
-    ui.toggle_value(&mut view.show_stats, t(ui, Text::Statistics));
-    ui.add_space(6.0);
-    framing_ui(ui, state, &mut session_view.selected_entry);
-    ui.add_space(6.0);
-    filter_ui(ui, session, state, session_view.settings.encoding);
+/// The settings column's Log tab: what it reads besides the log's state.
+pub struct LogTab<'a> {
+    /// The session (its peers, for the peer filter).
+    pub session: &'a Session,
+    /// Times, auto-scroll, wrapping, statistics.
+    pub view: &'a mut ViewSettings,
+    /// The session's encoding (a text pattern is encoded with it).
+    pub encoding: TextEncoding,
+}
+
+impl Panel<LogTab<'_>> for TrafficState {
+    /// How rows show (times, auto-scroll, wrapping, statistics; text or hex and the encoding
+    /// are in the toolbar), the framing form, the filter, and search options (the search
+    /// field itself is in the toolbar).
+    fn ui(&mut self, ui: &mut egui::Ui, input: LogTab<'_>) -> Vec<Action> {
+        let LogTab {
+            session,
+            view,
+            encoding,
+        } = input;
+        section(ui, t(ui, Text::Display));
+        egui::Grid::new("log_display")
+            .num_columns(2)
+            .show(ui, |ui| {
+                let label = ui.label(t(ui, Text::Time));
+                egui::ComboBox::from_id_salt(label.id)
+                    .selected_text(match view.timestamps {
+                        TimestampMode::Off => t(ui, Text::TimeOff),
+                        TimestampMode::Absolute => t(ui, Text::TimeAbsolute),
+                        TimestampMode::Relative => t(ui, Text::TimeRelative),
+                    })
+                    .show_ui(ui, |ui| {
+                        for (mode, key) in [
+                            (TimestampMode::Off, Text::TimeOff),
+                            (TimestampMode::Absolute, Text::TimeAbsolute),
+                            (TimestampMode::Relative, Text::TimeRelative),
+                        ] {
+                            ui.selectable_value(&mut view.timestamps, mode, t(ui, key));
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                ui.end_row();
+            });
+        ui.checkbox(&mut view.auto_scroll, t(ui, Text::AutoScroll));
+        ui.checkbox(&mut view.wrap_rows, t(ui, Text::WrapRows))
+            .on_hover_text(t(ui, Text::WrapRowsTip));
+        ui.toggle_value(&mut view.show_stats, t(ui, Text::Statistics));
+        ui.add_space(6.0);
+        framing_ui(ui, self);
+        ui.add_space(6.0);
+        filter_ui(ui, session, self, encoding);
+        Vec::new()
+    }
 }
 
 /// A section's title in the settings column.

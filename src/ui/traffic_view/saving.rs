@@ -5,16 +5,21 @@ use std::path::PathBuf;
 
 use super::*;
 
-/// The Save tab of the settings column: the pcapng capture, then the export.
-pub fn save_tab_ui(ui: &mut egui::Ui, app: &mut App, id: SessionId, actions: &mut Vec<Action>) {
-    let files_dir = app.files_dir.as_deref();
-    let state = app
-        .traffic
-        .entry(id)
-        .or_insert_with(|| TrafficState::new(files_dir));
-    capture_ui(ui, state, id, actions);
-    ui.add_space(6.0);
-    export_ui(ui, state, id, actions);
+/// The settings column's Save tab: what it reads besides the log's state.
+pub struct SaveTab {
+    /// The session's id (its actions name it).
+    pub id: SessionId,
+}
+
+impl Panel<SaveTab> for TrafficState {
+    /// The pcapng capture, then the export.
+    fn ui(&mut self, ui: &mut egui::Ui, input: SaveTab) -> Vec<Action> {
+        let mut actions = Vec::new();
+        capture_ui(ui, self, input.id, &mut actions);
+        ui.add_space(6.0);
+        export_ui(ui, self, input.id, &mut actions);
+        actions
+    }
 }
 
 /// A path field filling the width, with its label above and a browse button.
