@@ -32,6 +32,105 @@ fn binding_an_address_not_on_this_host_says_so() {
 }
 
 #[test]
+fn a_port_another_session_holds_is_in_use_for_tcp_and_udp() {
+    // Two sockdbg servers on one port: the second must fail, not share the port (SO_REUSEADDR
+    // on UDP, or on Windows at all, would let both bind and split the traffic silently).
+    for kind in ["tcp-server", "udp-server"] {
+        let mut engine = Engine::spawn();
+        engine.start(FIRST, &format!("{kind}:127.0.0.1:0"));
+        let held = engine.started(FIRST);
+        engine.start(SECOND, &format!("{kind}:{held}"));
+        let reason = engine.start_failed(SECOND);
+        assert_one_line(&reason);
+        assert!(reason.contains("in use"), "{kind}: {reason}");
+        engine.shutdown();
+    }
+}
+
+/// A socket of "another program" on `addr`: with SO_REUSEADDR (as many servers set it), or
+/// on Windows, `exclusive` with SO_EXCLUSIVEADDRUSE, as Windows services do.
+fn other_program(addr: &str, kind: socket2::Type, exclusive: bool) -> (socket2::Socket, u16) {
+    use socket2::{Domain, Socket, Type};
+    let addr: SocketAddr = addr.parse().expect("valid address");
+    let socket = Socket::new(Domain::IPV4, kind, None).expect("socket");
+    if exclusive {
+        #[cfg(windows)]
+        set_exclusive_address_use(&socket);
+    } else {
+        socket.set_reuse_address(true).expect("SO_REUSEADDR");
+    }
+    socket.bind(&addr.into()).expect("bind");
+    if kind == Type::STREAM {
+        socket.listen(16).expect("listen");
+    }
+    let port = socket
+        .local_addr()
+        .expect("local addr")
+        .as_socket()
+        .expect("an IP address")
+        .port();
+    (socket, port)
+}
+
+#[cfg(windows)]
+fn set_exclusive_address_use(socket: &socket2::Socket) {
+    use std::os::windows::io::AsRawSocket;
+    use windows_sys::Win32::Networking::WinSock::{
+        SO_EXCLUSIVEADDRUSE, SOCKET, SOL_SOCKET, setsockopt,
+    };
+    let on: i32 = 1;
+    // SAFETY: the socket is open; `on` is an i32 passed with its size.
+    let result = unsafe {
+        setsockopt(
+            socket.as_raw_socket() as SOCKET,
+            SOL_SOCKET,
+            SO_EXCLUSIVEADDRUSE,
+            (&raw const on).cast(),
+            4,
+        )
+    };
+    assert_eq!(result, 0, "{}", std::io::Error::last_os_error());
+}
+
+#[test]
+fn a_port_another_program_holds_is_in_use() {
+    use socket2::Type;
+    // (the other program's address, exclusive use (Windows), the kind, ours)
+    let cases = [
+        ("127.0.0.1:0", false, Type::STREAM, "tcp-server:127.0.0.1"),
+        ("127.0.0.1:0", false, Type::DGRAM, "udp-server:127.0.0.1"),
+        ("0.0.0.0:0", false, Type::STREAM, "tcp-server:0.0.0.0"),
+        // Windows answers a specific address under another program's exclusive wildcard
+        // bind with WSAEACCES, "access denied": it must still say the port is in use.
+        (
+            "0.0.0.0:0",
+            cfg!(windows),
+            Type::STREAM,
+            "tcp-server:127.0.0.1",
+        ),
+        (
+            "0.0.0.0:0",
+            cfg!(windows),
+            Type::DGRAM,
+            "udp-server:127.0.0.1",
+        ),
+    ];
+    for (theirs, exclusive, kind, ours) in cases {
+        let (_held, port) = other_program(theirs, kind, exclusive);
+        let mut engine = Engine::spawn();
+        engine.start(FIRST, &format!("{ours}:{port}"));
+        let reason = engine.start_failed(FIRST);
+        assert_one_line(&reason);
+        assert!(
+            reason.contains("in use"),
+            "{ours}:{port} beside {theirs:?} {kind:?} (exclusive: {exclusive}): {reason}"
+        );
+        engine.shutdown();
+    }
+}
+
+#[test]
+#[cfg_attr(windows, ignore = "Windows has no privileged ports")]
 fn a_privileged_port_without_permission_says_so() {
     // Root (or a lowered ip_unprivileged_port_start) may bind it: then there is nothing to test.
     if TcpListener::bind("127.0.0.1:1").is_ok() {

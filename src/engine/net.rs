@@ -70,11 +70,11 @@ pub(super) async fn resolve(spec: &SessionSpec) -> Result<SocketAddr, StartFailu
     })
 }
 
-/// A socket bound to `addr` with SO_REUSEADDR (and SO_BROADCAST for UDP), non-blocking,
-/// ready for tokio.
+/// A socket bound to `addr` that no other program can share (see [`claim_address`]; SO_BROADCAST
+/// for UDP), non-blocking, ready for tokio.
 ///
 /// # Errors
-/// [`StartFailure::Bind`] with the OS's cause.
+/// [`StartFailure::Bind`] with the OS's cause ([`OsError::of_bind`]).
 pub(super) fn bind_socket(addr: SocketAddr, kind: Type) -> Result<Socket, StartFailure> {
     let protocol = if kind == Type::STREAM {
         Protocol::TCP
@@ -83,11 +83,11 @@ pub(super) fn bind_socket(addr: SocketAddr, kind: Type) -> Result<Socket, StartF
     };
     let bind_failed = |e: io::Error| StartFailure::Bind {
         addr,
-        cause: OsError::of(&e),
+        cause: OsError::of_bind(&e),
     };
     let socket =
         Socket::new(Domain::for_address(addr), kind, Some(protocol)).map_err(bind_failed)?;
-    socket.set_reuse_address(true).map_err(bind_failed)?;
+    claim_address(&socket, kind).map_err(bind_failed)?;
     socket.set_nonblocking(true).map_err(bind_failed)?;
     if kind == Type::DGRAM {
         // Best effort: the OS may cap it, and a smaller buffer still works.
@@ -101,6 +101,53 @@ pub(super) fn bind_socket(addr: SocketAddr, kind: Type) -> Result<Socket, StartF
         socket.listen(LISTEN_BACKLOG).map_err(bind_failed)?;
     }
     Ok(socket)
+}
+
+/// Sets what makes a second bind of the same port fail, so "port in use" is never missed,
+/// while a stopped server can start again at once.
+///
+/// Unix: SO_REUSEADDR on TCP only. It lets a listener bind while connections of an earlier
+/// one linger in TIME_WAIT (stop and start on the same port works at once), yet a port
+/// another socket listens on is still refused. On UDP it would let a second socket bind the
+/// same port and silently take its datagrams, and UDP has no TIME_WAIT: not set.
+///
+/// Windows: SO_EXCLUSIVEADDRUSE, never SO_REUSEADDR. There SO_REUSEADDR lets a socket bind a
+/// port another program is using (both then share, or steal, its traffic), so a port in use
+/// would go unnoticed; and TIME_WAIT connections do not block a new listener anyway.
+/// Exclusive use makes every later bind of the port fail, ours and other programs' alike.
+fn claim_address(socket: &Socket, kind: Type) -> io::Result<()> {
+    #[cfg(windows)]
+    {
+        use std::os::windows::io::AsRawSocket;
+        use windows_sys::Win32::Networking::WinSock::{
+            SO_EXCLUSIVEADDRUSE, SOCKET, SOCKET_ERROR, SOL_SOCKET, WSAGetLastError, setsockopt,
+        };
+        let _ = kind; // the same for TCP and UDP
+        let on: i32 = 1;
+        // SAFETY: the socket is open for the call; `on` is a valid i32 option value, its
+        // address and size passed together.
+        let result = unsafe {
+            setsockopt(
+                socket.as_raw_socket() as SOCKET,
+                SOL_SOCKET,
+                SO_EXCLUSIVEADDRUSE,
+                (&raw const on).cast(),
+                std::mem::size_of::<i32>() as i32,
+            )
+        };
+        if result == SOCKET_ERROR {
+            // SAFETY: no preconditions; reads this thread's last Winsock error.
+            return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
+        }
+        Ok(())
+    }
+    #[cfg(not(windows))]
+    {
+        if kind == Type::STREAM {
+            socket.set_reuse_address(true)?;
+        }
+        Ok(())
+    }
 }
 
 /// How long a server gives each client's TLS handshake and WebSocket upgrade: the spec's

@@ -10,7 +10,9 @@ Msg {
     // What the OS said.
     OsAddrInUse => "address already in use (another program or session has this port)", "地址已被占用（其他程序或会话正在使用此端口）";
     OsAddrNotAvailable => "address not available on this host", "本机没有此地址";
+    OsAddrInUseOrReserved => "address already in use (another program has this port, or Windows reserves it: netsh interface ipv4 show excludedportrange protocol=tcp)", "地址已被占用（其他程序正在使用此端口，或 Windows 保留了它：netsh interface ipv4 show excludedportrange protocol=tcp）";
     OsPermissionDenied => "permission denied (ports below 1024 need privileges)", "权限不足（1024 以下的端口需要特权）";
+    OsAccessDenied => "permission denied", "权限不足";
     OsConnectionRefused => "connection refused (nothing is listening there)", "连接被拒绝（那里没有程序在监听）";
     OsConnectionReset => "connection reset by peer", "连接被对方重置";
     OsConnectionAborted => "connection aborted", "连接已中止";

@@ -68,7 +68,10 @@ impl Render for OsError {
     fn render(&self, l: Language) -> String {
         let key = match self {
             Self::AddrInUse => Msg::OsAddrInUse,
+            Self::AddrInUseOrReserved => Msg::OsAddrInUseOrReserved,
             Self::AddrNotAvailable => Msg::OsAddrNotAvailable,
+            // Windows has no privileged ports: its access denied means a firewall or policy.
+            Self::PermissionDenied if cfg!(windows) => Msg::OsAccessDenied,
             Self::PermissionDenied => Msg::OsPermissionDenied,
             Self::ConnectionRefused => Msg::OsConnectionRefused,
             Self::ConnectionReset => Msg::OsConnectionReset,

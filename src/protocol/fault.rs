@@ -11,11 +11,18 @@ use serde::{Deserialize, Serialize};
 /// `EAFNOSUPPORT` on Linux: the address family (IPv6, typically) is switched off.
 const ADDRESS_FAMILY_UNSUPPORTED: i32 = 97;
 
+/// Winsock's `WSAEACCES`: access denied. From a bind, the port is another program's
+/// exclusively, or reserved by Windows (there are no privileged ports).
+const WSA_ACCESS_DENIED: i32 = 10013;
+
 /// What the OS said when a socket or file operation failed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OsError {
     /// Another program or session has this port.
     AddrInUse,
+    /// Windows refused a bind with `WSAEACCES`: another program holds the port exclusively,
+    /// or Windows reserves it (an excluded port range, e.g. for Hyper-V).
+    AddrInUseOrReserved,
     /// The address is not one of this host's.
     AddrNotAvailable,
     /// Not allowed (ports below 1024 need privileges).
@@ -50,6 +57,11 @@ impl OsError {
         if cfg!(target_os = "linux") && error.raw_os_error() == Some(ADDRESS_FAMILY_UNSUPPORTED) {
             return Self::FamilyUnsupported;
         }
+        if cfg!(windows)
+            && let Some(cause) = error.raw_os_error().and_then(Self::of_winsock)
+        {
+            return cause;
+        }
         match error.kind() {
             K::AddrInUse => Self::AddrInUse,
             K::AddrNotAvailable => Self::AddrNotAvailable,
@@ -65,6 +77,38 @@ impl OsError {
                 os_text: error.to_string(),
             },
         }
+    }
+}
+
+impl OsError {
+    /// The cause of a failed bind: as [`OsError::of`], except that on Windows an access
+    /// denied says the port is in use or reserved ([`OsError::AddrInUseOrReserved`]), which
+    /// is what it means there, not missing privileges.
+    pub fn of_bind(error: &io::Error) -> Self {
+        if cfg!(windows) && error.raw_os_error() == Some(WSA_ACCESS_DENIED) {
+            return Self::AddrInUseOrReserved;
+        }
+        Self::of(error)
+    }
+
+    /// The cause a Winsock error code stands for, named as on Linux (`WSAEADDRINUSE` is
+    /// [`OsError::AddrInUse`] like `EADDRINUSE`); `None` for codes that are not Winsock's
+    /// socket errors. std maps most of these too; naming them here keeps the causes the same
+    /// whatever std's mapping does.
+    pub fn of_winsock(code: i32) -> Option<Self> {
+        Some(match code {
+            10013 => Self::PermissionDenied,   // WSAEACCES
+            10047 => Self::FamilyUnsupported,  // WSAEAFNOSUPPORT
+            10048 => Self::AddrInUse,          // WSAEADDRINUSE
+            10049 => Self::AddrNotAvailable,   // WSAEADDRNOTAVAIL
+            10051 => Self::NetworkUnreachable, // WSAENETUNREACH
+            10053 => Self::ConnectionAborted,  // WSAECONNABORTED
+            10054 => Self::ConnectionReset,    // WSAECONNRESET
+            10060 => Self::TimedOut,           // WSAETIMEDOUT
+            10061 => Self::ConnectionRefused,  // WSAECONNREFUSED
+            10065 => Self::HostUnreachable,    // WSAEHOSTUNREACH
+            _ => return None,
+        })
     }
 }
 
@@ -293,5 +337,43 @@ mod tests {
         }
         let other = OsError::of(&io::Error::from_raw_os_error(2));
         assert!(matches!(other, OsError::Other { os_text } if os_text.contains("os error 2")));
+    }
+
+    /// The Winsock errors a user meets have the causes their Linux twins have; on Windows
+    /// (CI runs this under Wine) through [`OsError::of`] itself.
+    #[test]
+    fn winsock_errors_have_the_linux_causes() {
+        let table = [
+            (10048, OsError::AddrInUse),
+            (10013, OsError::PermissionDenied),
+            (10061, OsError::ConnectionRefused),
+            (10054, OsError::ConnectionReset),
+            (10060, OsError::TimedOut),
+            (10065, OsError::HostUnreachable),
+            (10051, OsError::NetworkUnreachable),
+            (10049, OsError::AddrNotAvailable),
+            (10053, OsError::ConnectionAborted),
+            (10047, OsError::FamilyUnsupported),
+        ];
+        for (code, expected) in table {
+            assert_eq!(OsError::of_winsock(code), Some(expected.clone()), "{code}");
+            if cfg!(windows) {
+                let error = io::Error::from_raw_os_error(code);
+                assert_eq!(OsError::of(&error), expected, "{code}");
+            }
+        }
+        assert_eq!(OsError::of_winsock(2), None);
+        // A bind's WSAEACCES is the port being taken (or reserved), on Windows only.
+        let denied = if cfg!(windows) {
+            io::Error::from_raw_os_error(10013)
+        } else {
+            io::Error::from(io::ErrorKind::PermissionDenied)
+        };
+        let expected = if cfg!(windows) {
+            OsError::AddrInUseOrReserved
+        } else {
+            OsError::PermissionDenied
+        };
+        assert_eq!(OsError::of_bind(&denied), expected);
     }
 }
