@@ -35,8 +35,9 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
 
-    /// Decodes received text and encodes --send text (utf-8, gbk, gb18030, big5, ...).
-    #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
+    /// Decodes received text and encodes --send text (utf-8, gbk, gb18030, big5, ...; the
+    /// default is gbk on a Chinese Windows, code page 936, else utf-8).
+    #[arg(long, default_value = default_encoding_name(), value_parser = parse_encoding)]
     pub encoding: TextEncoding,
 
     /// Text sent when a connection opens.
@@ -161,6 +162,14 @@ pub enum TestFormat {
     Jsonl,
 }
 
+impl Cli {
+    /// Whether this run prints to a terminal instead of opening the window (`--headless`,
+    /// `test`): on Windows such a run takes a console (`crate::console::attach`).
+    pub fn uses_terminal(&self) -> bool {
+        self.headless || self.command.is_some()
+    }
+}
+
 /// How the headless mode prints entries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -199,6 +208,14 @@ fn parse_line_ending(text: &str) -> Result<LineEnding, String> {
 
 fn parse_checksum(text: &str) -> Result<Checksum, String> {
     names::checksum(text).map_err(|e| e.to_string())
+}
+
+/// `--encoding`'s default: the system's ([`crate::platform::default_encoding`]).
+fn default_encoding_name() -> &'static str {
+    match crate::platform::default_encoding() {
+        TextEncoding::Gbk => "gbk",
+        _ => "utf-8",
+    }
 }
 
 fn parse_encoding(text: &str) -> Result<TextEncoding, String> {

@@ -128,7 +128,8 @@ pub struct SessionSettings {
 impl Default for SessionSettings {
     fn default() -> Self {
         Self {
-            encoding: TextEncoding::Utf8,
+            // GBK on a Chinese Windows, else UTF-8.
+            encoding: crate::platform::default_encoding(),
             send_encoding: None,
             send_hex: false,
             send_escapes: true,
@@ -428,12 +429,13 @@ impl ConfigStore {
         Self { dir: dir.into() }
     }
 
-    /// `$SOCKDBG_CONFIG_DIR`, else the platform's config directory (`~/.config/sockdbg`).
+    /// `$SOCKDBG_CONFIG_DIR`, else the platform's config directory (`~/.config/sockdbg`,
+    /// `%APPDATA%\sockdbg` on Windows: [`crate::platform::config_dir`]).
     pub fn default_location() -> Option<Self> {
         if let Some(dir) = std::env::var_os(CONFIG_DIR_ENV) {
             return Some(Self::at(dir));
         }
-        directories::ProjectDirs::from("", "", "sockdbg").map(|d| Self::at(d.config_dir()))
+        crate::platform::config_dir().map(Self::at)
     }
 
     /// The directory the settings file is in.

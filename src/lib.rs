@@ -9,8 +9,10 @@
 //! - [`config`]: saved sessions and view settings (serde + ron).
 //! - [`app`]: the window's state and logic (engine events, per-session send and log state,
 //!   background jobs, settings); [`ui`]: the window's drawing code, which only draws.
-//! - [`fonts`]: the bundled CJK font.
+//! - [`fonts`]: the CJK font (Windows' own when present, else the bundled one).
 //! - [`cli`]: command-line arguments shared by the window and headless modes.
+//! - [`console`]: the console of the terminal modes on Windows (attach or open one, Ctrl+C).
+//! - [`platform`]: what differs by operating system (settings folder, default encoding).
 //! - [`file_dialog`]: native open/save dialogs on their own threads.
 //! - [`export`]: the log to a file (text, hex dump, jsonl, raw bytes), off the UI thread.
 //! - [`capture`]: pcapng capture of every byte, written on its own thread.
@@ -25,6 +27,7 @@ pub mod capture;
 pub mod cli;
 pub mod codec;
 pub mod config;
+pub mod console;
 pub mod engine;
 pub mod export;
 pub mod file_dialog;
@@ -32,6 +35,7 @@ pub mod fonts;
 pub mod headless;
 pub mod i18n;
 pub mod model;
+pub mod platform;
 pub mod private_files;
 pub mod protocol;
 pub mod relay;

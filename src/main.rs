@@ -1,5 +1,9 @@
 //! The sockdbg binary: parses arguments, then opens the window (or runs headless).
 
+// Windows: a windowed program, so starting it from Explorer opens no console window; the
+// terminal modes take the console of the program that started them (see sockdbg::console).
+#![cfg_attr(windows, windows_subsystem = "windows")]
+
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
@@ -16,21 +20,29 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => return argument_error(&e),
+        Err(e) => {
+            let console = sockdbg::console::attach();
+            let code = argument_error(&e);
+            sockdbg::console::wait_before_closing(console);
+            return code;
+        }
     };
     // Thousands of connections need thousands of descriptors: desktops often give 1024
     // by default, so take the hard limit. Failing to raise it only limits scale.
     rlimit::increase_nofile_limit(u64::MAX).ok();
-    if let Some(sockdbg::cli::Command::Test(args)) = &cli.command {
-        return sockdbg::testing::run(args);
-    }
-    if cli.headless {
-        return sockdbg::headless::run(&cli);
+    if cli.uses_terminal() {
+        let console = sockdbg::console::attach();
+        let code = match &cli.command {
+            Some(sockdbg::cli::Command::Test(args)) => sockdbg::testing::run(args),
+            None => sockdbg::headless::run(&cli),
+        };
+        sockdbg::console::wait_before_closing(console);
+        return code;
     }
     run_window(cli)
 }
 
-/// Prints a clap error and exits with clap's code (2 for bad arguments, 0 for --help), adding
+/// Prints a clap error and returns clap's code (2 for bad arguments, 0 for --help), adding
 /// the usage line where clap leaves it out (invalid values), so every bad argument shows it.
 fn argument_error(error: &clap::Error) -> ExitCode {
     let rendered = error.render().to_string();
@@ -44,7 +56,8 @@ fn argument_error(error: &clap::Error) -> ExitCode {
         eprint!("{text}");
         return ExitCode::from(2);
     }
-    error.exit()
+    error.print().ok(); // the terminal is gone, nothing to tell
+    ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
 }
 
 /// The window and desktop icon (`assets/icon.png`, 256x256).
@@ -100,10 +113,26 @@ fn run_window(cli: Cli) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!(
-                "sockdbg: cannot open the window: {e}\n\
-                 No display? Set DISPLAY or WAYLAND_DISPLAY, or run `sockdbg --headless SESSION...`."
-            );
+            let hint = if cfg!(windows) {
+                // A remote desktop or a virtual machine may have no OpenGL driver.
+                "No OpenGL driver? Install the graphics driver, or run \
+                 `sockdbg.exe --headless SESSION...` from a terminal."
+            } else {
+                "No display? Set DISPLAY or WAYLAND_DISPLAY, or run `sockdbg --headless SESSION...`."
+            };
+            let text = format!("sockdbg: cannot open the window: {e}\n{hint}");
+            // A windowed program has no console on Windows: say it in a message box (and in
+            // the starting terminal's console, when there is one).
+            #[cfg(windows)]
+            {
+                sockdbg::console::attach_to_parent();
+                rfd::MessageDialog::new()
+                    .set_level(rfd::MessageLevel::Error)
+                    .set_title("sockdbg")
+                    .set_description(&text)
+                    .show();
+            }
+            eprintln!("{text}");
             ExitCode::FAILURE
         }
     }

@@ -42,17 +42,18 @@ pub fn generated_dir(store: Option<&ConfigStore>) -> Option<PathBuf> {
     store.map(|store| store.dir().join(GENERATED_SUBDIR))
 }
 
-/// Where the window proposes to save captures and exports: the platform's data directory
-/// (`~/.local/share/sockdbg` on Linux) for the usual settings location, else (`--config-dir`,
-/// `$SOCKDBG_CONFIG_DIR`: portable installs, tests) a `files` directory beside the settings.
+/// Where the window proposes to save captures and exports: for the usual settings location,
+/// the platform's place ([`crate::platform::saved_files_dir`]: `~/.local/share/sockdbg` on
+/// Linux, `Documents\sockdbg` on Windows), else (`--config-dir`, `$SOCKDBG_CONFIG_DIR`:
+/// portable installs, tests) a `files` directory beside the settings.
 /// Never the shared temp directory, where another user could plant the name. It is made
 /// owner-only ([`ensure_private_dir`]) when a file is first saved there.
 pub fn saved_files_dir(store: Option<&ConfigStore>) -> Option<PathBuf> {
     let store = store?;
-    let usual = directories::ProjectDirs::from("", "", "sockdbg");
-    match usual {
-        Some(dirs) if dirs.config_dir() == store.dir() => Some(dirs.data_dir().to_path_buf()),
-        _ => Some(store.dir().join("files")),
+    let usual = crate::platform::config_dir().filter(|dir| dir == store.dir());
+    match usual.and(crate::platform::saved_files_dir()) {
+        Some(dir) => Some(dir),
+        None => Some(store.dir().join("files")),
     }
 }
 
@@ -88,6 +89,7 @@ pub fn ensure_private_dir(dir: &Path) -> Result<(), PrivateFileError> {
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
+    #[cfg_attr(not(unix), allow(unused_mut))] // only unix sets a mode
     let mut builder = std::fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);

@@ -1,11 +1,12 @@
-//! SIGINT and SIGTERM for the runs that end on them (`--headless`, `sockdbg test`).
+//! SIGINT and SIGTERM (Windows: console control events) for the runs that end on them (`--headless`, `sockdbg test`).
 
 use std::io;
 
 use crossbeam_channel::Receiver;
 
-/// SIGINT and SIGTERM, caught and turned into messages on a channel, so the main loop can
-/// wait on them beside engine events and end cleanly.
+/// SIGINT and SIGTERM (Windows: Ctrl+C, Ctrl+Break, the console closing), caught and turned
+/// into messages on a channel, so the main loop can wait on them beside engine events and end
+/// cleanly.
 pub(crate) struct SignalWatch {
     pub(crate) received: Receiver<()>,
     #[cfg(unix)]
@@ -31,10 +32,10 @@ impl SignalWatch {
 
     #[cfg(not(unix))]
     pub(crate) fn install() -> io::Result<Self> {
-        // Ctrl-C ends the process the default way where signal-hook's iterator is missing.
-        Ok(Self {
-            received: crossbeam_channel::never(),
-        })
+        // Windows: Ctrl+C, Ctrl+Break and closing the console window (see crate::console).
+        let received = crate::console::control_events()
+            .ok_or_else(|| io::Error::other("cannot watch console control events"))?;
+        Ok(Self { received })
     }
 
     pub(crate) fn close(self) {
