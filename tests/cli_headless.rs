@@ -81,14 +81,15 @@ impl Stats {
 }
 
 fn spawn(args: &[&str]) -> Run {
-    let mut child = Command::new(BIN)
+    let mut command = Command::new(BIN);
+    command
         .arg("--headless")
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start sockdbg");
+        .stderr(Stdio::piped());
+    common::interruptible(&mut command);
+    let mut child = command.spawn().expect("start sockdbg");
     let stdout = child.stdout.take().expect("piped stdout");
     let mut stderr = child.stderr.take().expect("piped stderr");
     let (tx, lines) = mpsc::channel();
@@ -160,13 +161,9 @@ impl Run {
             .unwrap_or_else(|e| panic!("bad address {addr:?} in {line:?}: {e}"))
     }
 
+    /// Sends SIG`name` (Windows: a console's interrupt, see [`common::interrupt`]).
     fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("run kill");
-        assert!(status.success());
+        common::interrupt(&self.child, name);
     }
 
     /// Waits for the process to exit by itself; kills it and fails if it does not.
@@ -857,14 +854,43 @@ fn fnv1a(hash: &mut u64, bytes: &[u8]) {
 
 const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
 
-/// A field of `/proc/PID/status` (VmRSS, VmHWM) in KiB.
-fn proc_status_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+/// The child's memory in KiB: resident now, or its peak (Linux: `/proc/PID/status`'s VmRSS
+/// and VmHWM; Windows: the working set and its peak).
+fn memory_kib(child: &Child, peak: bool) -> u64 {
+    #[cfg(windows)]
+    {
+        use std::os::windows::io::AsRawHandle;
+        use windows_sys::Win32::System::ProcessStatus::{
+            K32GetProcessMemoryInfo, PROCESS_MEMORY_COUNTERS,
+        };
+        // SAFETY: an all-zero PROCESS_MEMORY_COUNTERS is valid; the call fills it for the
+        // child's handle, which lives as long as `child`.
+        let counters = unsafe {
+            let mut counters: PROCESS_MEMORY_COUNTERS = std::mem::zeroed();
+            let size = std::mem::size_of::<PROCESS_MEMORY_COUNTERS>() as u32;
+            counters.cb = size;
+            let ok = K32GetProcessMemoryInfo(child.as_raw_handle(), &raw mut counters, size);
+            assert_ne!(ok, 0, "{}", std::io::Error::last_os_error());
+            counters
+        };
+        let bytes = if peak {
+            counters.PeakWorkingSetSize
+        } else {
+            counters.WorkingSetSize
+        };
+        (bytes / 1024) as u64
+    }
+    #[cfg(not(windows))]
+    {
+        let field = if peak { "VmHWM" } else { "VmRSS" };
+        let pid = child.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}:")))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+    }
 }
 
 /// Waits until something listens on 127.0.0.1:`port` (read from /proc/net/tcp, so no probe
@@ -912,12 +938,11 @@ fn send_file_streams_32_mib_byte_exact_in_bounded_memory() {
 
     // The same server with a 1-byte file: the memory a run needs without the file.
     let (reference, _) = spawn_file_server(&tiny.to_string_lossy());
-    let baseline_kib = proc_status_kib(reference.child.id(), "VmRSS");
+    let baseline_kib = memory_kib(&reference.child, false);
     drop(reference);
 
     let (run, port) = spawn_file_server(&big.to_string_lossy());
-    let pid = run.child.id();
-    let listening_kib = proc_status_kib(pid, "VmRSS");
+    let listening_kib = memory_kib(&run.child, false);
     let mut client = connect(SocketAddr::from(([127, 0, 0, 1], port)));
     let mut check = Noise(0x9e37_79b9_7f4a_7c15);
     let mut got_hash = FNV_START;
@@ -935,7 +960,7 @@ fn send_file_streams_32_mib_byte_exact_in_bounded_memory() {
         got += n;
     }
     // Still running (--once waits for the client's close): its peak so far is the send's.
-    let peak_kib = proc_status_kib(pid, "VmHWM");
+    let peak_kib = memory_kib(&run.child, true);
     drop(client);
     let end = run.wait_exit();
     std::fs::remove_file(&big).ok();
@@ -1133,7 +1158,7 @@ fn a_stalled_stdout_holds_a_file_send_back() {
     let mut most_kib = 0;
     let until = Instant::now() + WATCH;
     while Instant::now() < until && most_kib < BOUND_KIB {
-        most_kib = most_kib.max(proc_status_kib(child.id(), "VmRSS"));
+        most_kib = most_kib.max(memory_kib(&child, false));
         std::thread::sleep(Duration::from_millis(50));
     }
     child.kill().ok();

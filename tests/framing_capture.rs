@@ -253,7 +253,8 @@ fn sigterm_with_a_connection_open_still_flushes_every_byte_to_the_capture() {
     let dir = std::env::temp_dir().join(format!("sockdbg-sigterm-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let pcap = dir.join("sigterm.pcapng");
-    let mut child = Command::new(BIN)
+    let mut command = Command::new(BIN);
+    command
         .args([
             "--headless",
             &format!("tcp-server:127.0.0.1:{port}"),
@@ -263,20 +264,16 @@ fn sigterm_with_a_connection_open_still_flushes_every_byte_to_the_capture() {
         ])
         .arg(&pcap)
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sockdbg runs");
+        .stderr(Stdio::piped());
+    common::interruptible(&mut command);
+    let mut child = command.spawn().expect("sockdbg runs");
     let mut client = connect_when_up(&mut child, port);
     let sent = b"captured before SIGTERM \x00\xff";
     client.write_all(sent).expect("write");
     // The echo proves the engine read it; the capture must hold it after the signal.
     let mut echoed = vec![0; sent.len()];
     client.read_exact(&mut echoed).expect("echo");
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
+    common::interrupt(&child, "TERM");
     let finished = wait_exit(&mut child, "on SIGTERM");
     assert_eq!(finished.code(), Some(0), "SIGTERM is a normal end");
     let packets = tcp_payloads(&pcap);

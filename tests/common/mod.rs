@@ -546,3 +546,88 @@ pub fn wait_for_tcp(what: &str, matches: impl Fn(&TcpRow) -> bool) -> TcpRow {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// Prepares a `sockdbg` command so [`interrupt`] can reach it: on Windows it leads a process
+/// group of its own, on a console it shares with this test (sockdbg attaches to its parent's
+/// console); elsewhere nothing is needed.
+pub fn interruptible(command: &mut std::process::Command) {
+    #[cfg(windows)]
+    {
+        windows_console::make_real();
+        std::os::windows::process::CommandExt::creation_flags(
+            command,
+            windows_sys::Win32::System::Threading::CREATE_NEW_PROCESS_GROUP,
+        );
+    }
+    #[cfg(not(windows))]
+    let _ = command;
+}
+
+/// Asks `child` to end as a user would. Unix: SIG`signal` (`INT`, `TERM`) with kill(1).
+/// Windows: both are the console's interrupt (Ctrl+Break to the child's process group; see
+/// [`windows_console::interrupt`]); `child` was made [`interruptible`].
+pub fn interrupt(child: &std::process::Child, signal: &str) {
+    assert!(["INT", "TERM"].contains(&signal), "{signal}");
+    #[cfg(windows)]
+    windows_console::interrupt(child.id());
+    #[cfg(not(windows))]
+    {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+    }
+}
+
+/// Console control events for the Windows runs (CI runs them under Wine).
+#[cfg(windows)]
+pub mod windows_console {
+    use windows_sys::Win32::System::Console::{
+        AllocConsole, CTRL_BREAK_EVENT, CTRL_C_EVENT, FreeConsole, GenerateConsoleCtrlEvent,
+        GetStdHandle, STD_ERROR_HANDLE, STD_OUTPUT_HANDLE, SetStdHandle,
+    };
+    use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleA, GetProcAddress};
+
+    /// Whether this runs under Wine (its ntdll exports `wine_get_version`).
+    pub fn under_wine() -> bool {
+        // SAFETY: ntdll is always loaded; the names are NUL-terminated.
+        unsafe {
+            let ntdll = GetModuleHandleA(c"ntdll.dll".as_ptr().cast());
+            !ntdll.is_null() && GetProcAddress(ntdll, c"wine_get_version".as_ptr().cast()).is_some()
+        }
+    }
+
+    /// Under Wine a test started without a terminal has a console that takes no control
+    /// events: it gets a real one, its own output staying where it went. On Windows the
+    /// test's console (the terminal's, or CI's) is used as it is.
+    pub fn make_real() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            if !under_wine() {
+                return;
+            }
+            // SAFETY: plain Win32 calls on this process's own console and standard handles.
+            unsafe {
+                let kept = [STD_OUTPUT_HANDLE, STD_ERROR_HANDLE].map(|id| (id, GetStdHandle(id)));
+                FreeConsole();
+                AllocConsole();
+                for (id, handle) in kept {
+                    SetStdHandle(id, handle);
+                }
+            }
+        });
+    }
+
+    /// Ctrl+Break to the process group `pid` leads, the event Windows sends to one group;
+    /// Wine does not implement Ctrl+Break and delivers Ctrl+C to a group instead.
+    pub fn interrupt(pid: u32) {
+        // SAFETY: plain Win32 calls without pointers.
+        let sent = unsafe {
+            GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, pid) != 0
+                || (under_wine() && GenerateConsoleCtrlEvent(CTRL_C_EVENT, pid) != 0)
+        };
+        assert!(sent, "{}", std::io::Error::last_os_error());
+    }
+}
