@@ -1,4 +1,5 @@
-//! SIGINT and SIGTERM (Windows: console control events) for the runs that end on them (`--headless`, `sockdbg test`).
+//! SIGINT and SIGTERM (Windows: console control events) for the runs that end on them
+//! (`--headless`, `sockdbg test`).
 
 use std::io;
 
