@@ -21,6 +21,8 @@
 //! - [`relay`]: relays' directions, faults and fault shaping, pure.
 //! - [`testing`]: `sockdbg test FILE...`, scenario files run and reported (text, jsonl, JUnit).
 //! - [`headless`]: `--headless`, the same sessions driven from a terminal, printing the log.
+//! - [`intake`]: engine events coming in (flow control, wake-up, capture, model), one way for
+//!   the window and headless.
 
 pub mod app;
 pub mod capture;
@@ -34,6 +36,7 @@ pub mod file_dialog;
 pub mod fonts;
 pub mod headless;
 pub mod i18n;
+pub mod intake;
 pub mod model;
 pub mod platform;
 pub mod private_files;

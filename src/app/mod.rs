@@ -441,22 +441,20 @@ impl App {
     /// Applies pending engine events to the model (at most [`MAX_EVENTS_PER_FRAME`]);
     /// returns whether more are waiting.
     pub fn drain_events(&mut self) -> bool {
+        let intake = &self.link.intake;
         // Re-arm the waker first: an event sent after this point wakes the UI again.
-        self.link.rearm();
-        for event in self.link.events.try_iter().take(MAX_EVENTS_PER_FRAME) {
-            self.link.taken(event.traffic_len());
+        intake.rearm();
+        for event in intake.try_iter().take(MAX_EVENTS_PER_FRAME) {
             send_tools::track(&mut self.views, &event);
             // Capture is fed from the event stream, so it keeps what the log may evict.
-            if let Some(capture) = self
-                .traffic
-                .get(&event.session())
-                .and_then(|t| t.capture.as_ref())
-            {
-                capture.feed(&event);
-            }
-            self.sessions.apply(event);
+            let capture = self.traffic.get(&event.session());
+            intake.apply(
+                event,
+                &mut self.sessions,
+                capture.and_then(|t| t.capture.as_ref()),
+            );
         }
-        !self.link.events.is_empty()
+        intake.pending()
     }
 
     /// What session `id`'s panels draw, borrowed apart: the session, the window's view

@@ -17,7 +17,8 @@ use super::output::{Formatter, Lifecycle};
 use super::plan::{Payload, Plan, sends_to_one_address};
 use super::printer::{Printer, lifecycle_of, next_seq};
 use super::scenario;
-use crate::engine::{EngineHandle, InFlight};
+use crate::engine::EngineHandle;
+use crate::intake::Intake;
 use crate::model::Sessions;
 use crate::protocol::{
     Command, Direction, Event, FileError, JobId, JobOutcome, Reactions, SendTarget, SessionId,
@@ -103,8 +104,8 @@ pub(super) struct Driver<W: Write> {
     peers_seen: HashSet<SessionId>,
     /// The last `--repeat` job id handed out.
     next_job: u64,
-    /// Received bytes not yet applied, told back to the engine (flow control).
-    in_flight: InFlight,
+    /// The engine's events, taken in as the window takes them (flow control, capture, model).
+    intake: Intake,
     /// `--capture`: the pcapng writer thread, fed every event.
     capture: Option<crate::capture::CaptureThread>,
     /// `--scenario`: its job and how its steps are printed.
@@ -112,9 +113,8 @@ pub(super) struct Driver<W: Write> {
 }
 
 impl<W: Write> Driver<W> {
-    /// A driver for `plan` on `engine`, printing to `out`; `in_flight` is the gauge of the
-    /// engine's sink, told what each event's traffic was.
-    pub(super) fn new(plan: Plan, engine: EngineHandle, in_flight: InFlight, out: W) -> Self {
+    /// A driver for `plan` on `engine`, taking its events from `intake`, printing to `out`.
+    pub(super) fn new(plan: Plan, engine: EngineHandle, intake: Intake, out: W) -> Self {
         let started_at = Instant::now();
         // With --once, a udp-client's --duration-ms is its listen window after the send.
         let deadline = if plan.once && plan.has_udp_client() {
@@ -140,7 +140,7 @@ impl<W: Write> Driver<W> {
         Self {
             plan,
             engine: Some(engine),
-            in_flight,
+            intake,
             model,
             printer,
             started_at,
@@ -294,11 +294,8 @@ impl<W: Write> Driver<W> {
         }
     }
 
-    pub(super) fn run_until_end(
-        &mut self,
-        events: &Receiver<Event>,
-        signals: &Receiver<()>,
-    ) -> End {
+    pub(super) fn run_until_end(&mut self, signals: &Receiver<()>) -> End {
+        let events = self.intake.receiver().clone();
         loop {
             let timer = match self.next_deadline() {
                 Some(at) => crossbeam_channel::at(at),
@@ -549,16 +546,14 @@ impl<W: Write> Driver<W> {
 
     /// Applies the event to the model and prints the entry it added, if any.
     fn apply_and_print(&mut self, event: Event) -> Result<(), End> {
-        self.in_flight.taken(event.traffic_len());
         let id = event.session();
         let lifecycle = lifecycle_of(&event);
         let Some(before) = self.model.get(id).map(next_seq) else {
+            self.intake.skip(&event);
             return Ok(());
         };
-        if let Some(capture) = &self.capture {
-            capture.feed(&event);
-        }
-        self.model.apply(event);
+        self.intake
+            .apply(event, &mut self.model, self.capture.as_ref());
         if !self.printer.printing() {
             return Ok(());
         }
@@ -602,12 +597,12 @@ impl<W: Write> Driver<W> {
 
     /// Stops the engine, prints what it reported while closing, then the stats; returns
     /// `end` for the exit code.
-    pub(super) fn finish(mut self, end: End, events: &Receiver<Event>) -> End {
+    pub(super) fn finish(mut self, end: End) -> End {
         // Shutdown joins the engine thread, so every closing event is in the channel after.
         if let Some(engine) = self.engine.take() {
             engine.shutdown();
         }
-        while let Ok(event) = events.try_recv() {
+        while let Some(event) = self.intake.try_next() {
             if self.apply_and_print(event).is_err() {
                 break;
             }

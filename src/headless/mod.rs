@@ -35,7 +35,8 @@ use std::process::ExitCode;
 use clap::CommandFactory;
 
 use crate::cli::Cli;
-use crate::engine::{EngineHandle, EngineSettings, EventSink, InFlight};
+use crate::engine::EngineSettings;
+use crate::intake::Intake;
 pub use driver::{DEFAULT_UDP_LISTEN_MS, HEADLESS_LOG_MAX_BYTES};
 use driver::{Driver, End};
 pub use plan::{Payload, Plan, UsageError};
@@ -69,9 +70,6 @@ pub fn run(cli: &Cli) -> ExitCode {
             return ExitCode::from(EXIT_FAILED);
         }
     };
-    let (event_tx, events) = crossbeam_channel::unbounded();
-    let in_flight = InFlight::default();
-    let sink = EventSink::without_waker(event_tx).with_in_flight(in_flight.clone());
     // Generated files (a TLS server's certificate) go where the window puts them.
     let store = cli
         .config_dir
@@ -81,22 +79,22 @@ pub fn run(cli: &Cli) -> ExitCode {
     let settings = EngineSettings {
         files_dir: crate::private_files::generated_dir(store.as_ref()),
     };
-    let engine = match EngineHandle::spawn_with(sink, settings) {
-        Ok(engine) => engine,
+    let (intake, engine) = match Intake::start(settings, None) {
+        Ok(started) => started,
         Err(e) => {
             eprintln!("sockdbg: {e}");
             return ExitCode::from(EXIT_FAILED);
         }
     };
     let stdout = io::stdout().lock();
-    let mut driver = Driver::new(plan, engine, in_flight, stdout);
+    let mut driver = Driver::new(plan, engine, intake, stdout);
     if let Err(e) = driver.start_sessions() {
         eprintln!("sockdbg: {e}");
         return ExitCode::from(EXIT_FAILED);
     }
-    let end = driver.run_until_end(&events, &signals.received);
+    let end = driver.run_until_end(&signals.received);
     signals.close();
-    let end = driver.finish(end, &events);
+    let end = driver.finish(end);
     ExitCode::from(exit_code(end))
 }
 
