@@ -337,6 +337,7 @@ Text {
     DetailProblemAbout => "problem about {0}", "关于 {0} 的问题";
     ReadsSuffix => "  ·  {0} reads", "  ·  {0} 次读取";
     SkippedResync => "skipped while resynchronizing: {0}", "重新同步时跳过：{0}";
+    ContinuesDetail => "these bytes begin a character that the next bytes complete: it shows in the next row", "这些字节是一个字符的开头，由后面的字节补全：该字符显示在下一行";
     IncompleteDetail => "not a whole frame: the stream or the send ended first", "不是完整的帧：连接或这次发送先结束了";
     CopyC => "Copy C", "复制为 C 数组";
     CopyPython => "Copy Python", "复制为 Python";

@@ -111,6 +111,20 @@ pub struct Row<'a> {
     pub first_seq: u64,
 }
 
+/// A row's text as it is shown (its row, the detail pane, a copy).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowText {
+    /// The text.
+    pub text: String,
+    /// Whether every byte of the row begins a character that the next bytes of its stream
+    /// complete, so the character shows in a later row: `text` is then those bytes as
+    /// `\xNN` and an arrow (`\xE4\xB8 →`), not an empty row that looks like lost data.
+    pub continues: bool,
+}
+
+/// The arrow after the bytes of a row that [`RowText::continues`] in a later one.
+pub const CONTINUES_MARK: &str = " →";
+
 #[derive(Clone, Debug, PartialEq)]
 struct MatchKey {
     filter: RowFilter,
@@ -239,20 +253,25 @@ impl LogView {
     /// `shown` of its bytes decoded with `encoding`, the stream's bytes before the row as
     /// context and those after it settling a character cut at its end, so every byte shows
     /// in exactly one row (see [`decode_for_display`]). A row shown only in part leaves a
-    /// character at the cut to the part not shown. Notes: their text.
+    /// character at the cut to the part not shown. A row whose bytes all begin a character
+    /// that later bytes complete shows them as `\xNN` with an arrow
+    /// ([`RowText::continues`]). Notes: their text.
     pub fn row_text(
         &self,
         log: &TrafficLog,
         row: &Row<'_>,
         shown: usize,
         encoding: TextEncoding,
-    ) -> String {
+    ) -> RowText {
         let bytes = row
             .bytes
             .get(..shown.min(row.bytes.len()))
             .unwrap_or_default();
         if !row.kind.is_traffic() {
-            return String::from_utf8_lossy(bytes).into_owned();
+            return RowText {
+                text: String::from_utf8_lossy(bytes).into_owned(),
+                continues: false,
+            };
         }
         let frame = self.framed.as_ref().and_then(|f| Some((f, f.get(row.id)?)));
         let before = match frame {
@@ -272,7 +291,25 @@ impl LogView {
             Some(after) if after.is_empty() => Following::Nothing,
             Some(after) => Following::Bytes(after),
         };
-        decode_for_display(&before, bytes, following, encoding)
+        let text = decode_for_display(&before, bytes, following, encoding);
+        // Every byte shows in exactly one row, an invalid one as `\xNN` in its own: bytes that
+        // decode to nothing while later bytes are known are all held for a character those
+        // complete.
+        if text.is_empty() && !bytes.is_empty() && matches!(following, Following::Bytes(_)) {
+            let mut text = String::with_capacity(bytes.len() * 4 + CONTINUES_MARK.len());
+            for byte in bytes {
+                text.push_str(&format!("\\x{byte:02X}"));
+            }
+            text.push_str(CONTINUES_MARK);
+            return RowText {
+                text,
+                continues: true,
+            };
+        }
+        RowText {
+            text,
+            continues: false,
+        }
     }
 
     /// Frames new entries, then finds matches among new rows; call once per frame of the
@@ -573,8 +610,49 @@ mod tests {
         shown(view, log)
             .into_iter()
             .filter_map(|id| view.row(log, id, usize::MAX))
-            .map(|row| view.row_text(log, &row, usize::MAX, encoding))
+            .map(|row| view.row_text(log, &row, usize::MAX, encoding).text)
             .collect()
+    }
+
+    #[test]
+    fn a_row_whose_bytes_all_begin_a_later_character_shows_them_with_an_arrow() {
+        let mut log = TrafficLog::default();
+        let now = SystemTime::now();
+        log.push(EntryKind::Rx, 0, now, b"\xe4\xb8");
+        log.push(EntryKind::Tx, 0, now, b"\xe6");
+        log.push(EntryKind::Rx, 0, now, b"\xad!");
+        log.push(EntryKind::Rx, 0, now, b"a\xe6");
+        log.push(EntryKind::Rx, 0, now, b"\x96\x87");
+        let mut view = LogView::default();
+        view.update(&log, TextEncoding::Utf8, 0);
+        let rows: Vec<RowText> = shown(&view, &log)
+            .into_iter()
+            .filter_map(|id| view.row(&log, id, usize::MAX))
+            .map(|row| view.row_text(&log, &row, usize::MAX, TextEncoding::Utf8))
+            .collect();
+        let pairs: Vec<(&str, bool)> = rows
+            .iter()
+            .map(|r| (r.text.as_str(), r.continues))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("\\xE4\\xB8 →", true),
+                // Nothing of its own stream follows a TX yet: its byte shows as itself.
+                ("\\xE6", false),
+                ("中!", false),
+                // A row with text keeps the rule: the character shows where it ends.
+                ("a", false),
+                ("文", false),
+            ]
+        );
+        // GBK: the first byte of 中 alone.
+        let mut log = TrafficLog::default();
+        log.push(EntryKind::Rx, 0, now, b"\xd6");
+        log.push(EntryKind::Rx, 0, now, b"\xd0");
+        let mut view = LogView::default();
+        view.update(&log, TextEncoding::Gbk, 0);
+        assert_eq!(texts(&view, &log, TextEncoding::Gbk), ["\\xD6 →", "中"]);
     }
 
     #[test]
@@ -599,11 +677,12 @@ mod tests {
         log.push(EntryKind::Rx, 0, now, b"!");
         let shown = texts(&view, &log, TextEncoding::Utf8);
         assert_eq!(shown[4..], ["\\xD6\\xD0\\xCE\\xC4", "!"]);
-        // A character that the next read does complete shows there, whole, once.
+        // A character that the next read does complete shows there, whole, once; the read
+        // of its first bytes shows them with an arrow, not as nothing.
         log.push(EntryKind::Rx, 0, now, &[0xe4, 0xb8]);
         log.push(EntryKind::Rx, 0, now, &[0xad]);
         let shown = texts(&view, &log, TextEncoding::Utf8);
-        assert_eq!(shown[6..], ["", "中"]);
+        assert_eq!(shown[6..], ["\\xE4\\xB8 →", "中"]);
         // Under framing the same holds for frames.
         view.set_framing("delim:0a".parse().expect("framing"));
         log.push(EntryKind::Rx, 2, now, b"ok\xc4\n\xe4\xb8");

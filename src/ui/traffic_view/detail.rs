@@ -106,7 +106,7 @@ pub(super) fn detail_ui(
         }
         if ui.small_button(t(ui, Text::CopyText)).clicked() {
             let text = lv.row_text(&session.log, row, bytes.len(), look.encoding);
-            ui.ctx().copy_text(text);
+            ui.ctx().copy_text(text.text);
         }
         if ui.small_button(t(ui, Text::CopyC)).clicked() {
             ui.ctx().copy_text(c_literal(bytes));
@@ -145,7 +145,10 @@ pub(super) fn detail_ui(
         return;
     }
     let decoded = lv.row_text(&session.log, row, bytes.len(), look.encoding);
-    let mut text = escape_controls_keep_lines(&decoded).into_owned();
+    if decoded.continues {
+        ui.weak(t(ui, Text::ContinuesDetail));
+    }
+    let mut text = escape_controls_keep_lines(&decoded.text).into_owned();
     if truncated {
         text.push('\n');
         text.push_str(&crate::ui::tf(
@@ -303,7 +306,7 @@ fn selection_detail(
         lines.push(DetailLine::Heading(heading, row.kind));
         hex.push_str(&to_hex_spaced(bytes));
         hex.push('\n');
-        let decoded = lv.row_text(log, &row, bytes.len(), look.encoding);
+        let decoded = lv.row_text(log, &row, bytes.len(), look.encoding).text;
         text.push_str(&escape_controls(&decoded));
         text.push('\n');
         if look.hex {

@@ -216,8 +216,8 @@ pub(super) fn note_text(log: &TrafficLog, seq: u64, language: Language) -> Strin
 }
 
 /// The text of a row of traffic: its first bytes as hex, or decoded as text (more of them
-/// when the row wraps).
-fn content_text(session: &Session, lv: &LogView, row: &Row<'_>, look: Look) -> String {
+/// when the row wraps), and whether it is dimmed (bytes of a character a later row shows).
+fn content_text(session: &Session, lv: &LogView, row: &Row<'_>, look: Look) -> (String, bool) {
     let (hex_bytes, text_bytes) = if look.wrap {
         (WRAPPED_HEX_BYTES, WRAPPED_TEXT_BYTES)
     } else {
@@ -230,15 +230,15 @@ fn content_text(session: &Session, lv: &LogView, row: &Row<'_>, look: Look) -> S
         if (shown.len() as u64) < row.len {
             text.push_str(" …");
         }
-        return text;
+        return (text, false);
     }
     let shown = row.bytes.len().min(text_bytes);
     let decoded = lv.row_text(&session.log, row, shown, look.encoding);
-    let mut text = escape_controls(&decoded).into_owned();
+    let mut text = escape_controls(&decoded.text).into_owned();
     if (shown as u64) < row.len {
         text.push_str(" …");
     }
-    text
+    (text, decoded.continues)
 }
 
 /// A row laid out for drawing: its columns, then its content cut at `width` with `…`, or,
@@ -373,7 +373,8 @@ pub(super) fn row_job(
         add(&trf(language, Text::ReadsTag, &[&row.reads]), weak);
     }
     if row.kind.is_traffic() {
-        (job, content_text(session, lv, row, look), strong)
+        let (text, continues) = content_text(session, lv, row, look);
+        (job, text, if continues { weak } else { strong })
     } else {
         (job, note_text(&session.log, row.first_seq, language), color)
     }
