@@ -48,6 +48,7 @@ fn traffic_from(id: SessionId, peer: PeerId, i: usize) -> Event {
             Direction::Rx
         },
         data: Bytes::from(text.into_bytes()),
+        injected: false,
         at: SystemTime::now(),
     }
 }

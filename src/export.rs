@@ -269,9 +269,11 @@ fn write_rows(
                             bytes: &row.bytes,
                             context: &[],
                             has_successor: false,
+                            injected: false,
                         },
                         peer_addr: row.peer_addr,
                         lifecycle: None,
+                        relay: false,
                     };
                     let mut line = formatter(f).format(&record);
                     line.push('\n');

@@ -149,6 +149,8 @@ Text {
     KindTlsClient => "TLS Client", "TLS 客户端";
     KindWsServer => "WebSocket Server", "WebSocket 服务器";
     KindWsClient => "WebSocket Client", "WebSocket 客户端";
+    KindRelay => "TCP Relay", "TCP 中继";
+    KindUdpRelay => "UDP Relay", "UDP 中继";
     StateStopped => "stopped", "已停止";
     StateConnecting => "connecting…", "连接中…";
     StateStarting => "starting…", "启动中…";
@@ -467,7 +469,7 @@ Text {
     FramingNoDelimiter => "no delimiter within {0} bytes", "{0} 字节内没有分隔符";
     FramingSyntax => "invalid framing '{0}': {1}", "分帧设置“{0}”无效：{1}";
     FormError => "{0}", "无法创建会话：{0}";
-    SpecUnknownKind => "unknown session kind '{0}' (expected tcp-server, tcp-client, udp-server, udp-client, udp-group, tls-server, tls-client, ws-server, ws-client, ws:// or wss://)", "未知的会话类型“{0}”（可用：tcp-server、tcp-client、udp-server、udp-client、udp-group、tls-server、tls-client、ws-server、ws-client、ws:// 或 wss://）";
+    SpecUnknownKind => "unknown session kind '{0}' (expected tcp-server, tcp-client, udp-server, udp-client, udp-group, tls-server, tls-client, ws-server, ws-client, relay, udp-relay, ws:// or wss://)", "未知的会话类型“{0}”（可用：tcp-server、tcp-client、udp-server、udp-client、udp-group、tls-server、tls-client、ws-server、ws-client、relay、udp-relay、ws:// 或 wss://）";
     SpecInvalidPort => "invalid port '{0}' (expected 0-65535)", "端口“{0}”无效（应为 0-65535）";
     SpecMissingHost => "{0} needs HOST:PORT", "{0} 需要 主机:端口";
     SpecInvalidHost => "invalid host '{0}'", "主机“{0}”无效";
@@ -477,6 +479,7 @@ Text {
     SpecNotMulticast => "'{0}' is not a multicast group (224.0.0.0/4 or ff00::/8)", "“{0}”不是组播地址（224.0.0.0/4 或 ff00::/8）";
     SpecCertWithoutKey => "cert=FILE and key=FILE go together", "cert=FILE 与 key=FILE 须同时给出";
     SpecUnexpectedPath => "{0} takes no /path (only WebSocket sessions do)", "{0} 不接受 /路径（仅 WebSocket 会话可以）";
+    SpecMissingTarget => "{0} needs to=HOST:PORT (where each client is relayed to)", "{0} 需要 to=HOST:PORT（每个客户端被中继到的地址）";
 }
 }
 

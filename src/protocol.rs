@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::framing::Framing;
 use crate::codec::reply::ReplyRule;
+use crate::relay::{Leg, RelayFaults};
 use crate::scenario::{Pos, Scenario};
 use crate::spec::SessionSpec;
 
@@ -334,6 +335,36 @@ pub enum Command {
         /// The job.
         job: JobId,
     },
+    /// Write bytes into a relay's pair (or every pair), toward the target ([`Leg::Up`]) or
+    /// the client ([`Leg::Down`]), as if that side had sent them: they pass neither hold nor
+    /// faults, and are logged as injected.
+    Inject {
+        /// The relay session.
+        id: SessionId,
+        /// The pair (a peer of the relay), or all of them.
+        target: SendTarget,
+        /// Toward the target or the client.
+        leg: Leg,
+        /// The exact bytes.
+        data: Bytes,
+    },
+    /// Replace a relay's faults (delays, slices, rate, limits, hold) while it runs; applied
+    /// to every pair from its next chunk on, and acknowledged by [`Event::FaultsApplied`].
+    SetFaults {
+        /// The relay session.
+        id: SessionId,
+        /// The faults of both directions.
+        faults: RelayFaults,
+    },
+    /// Forward one chunk held in a relay's direction (while it is held).
+    Step {
+        /// The relay session.
+        id: SessionId,
+        /// The pair, or every pair (one chunk each).
+        target: SendTarget,
+        /// Which direction's queue.
+        leg: Leg,
+    },
     /// Replace the session's on-connect payload and auto-reply rules (kept across restarts).
     SetReactions {
         /// The session.
@@ -361,6 +392,29 @@ pub enum Direction {
     Rx,
     /// Sent to a peer.
     Tx,
+    /// A relay's pair: written to the target (from the client, or injected).
+    Up,
+    /// A relay's pair: written to the client (from the target, or injected).
+    Down,
+}
+
+impl Direction {
+    /// A relay leg's direction.
+    pub fn of_leg(leg: Leg) -> Self {
+        match leg {
+            Leg::Up => Self::Up,
+            Leg::Down => Self::Down,
+        }
+    }
+
+    /// The relay leg, for [`Direction::Up`] and [`Direction::Down`].
+    pub fn leg(self) -> Option<Leg> {
+        match self {
+            Self::Up => Some(Leg::Up),
+            Self::Down => Some(Leg::Down),
+            Self::Rx | Self::Tx => None,
+        }
+    }
 }
 
 /// Engine -> UI. Each names the session it concerns.
@@ -410,10 +464,12 @@ pub enum Event {
         id: SessionId,
         /// The peer.
         peer: PeerId,
-        /// Received or sent.
+        /// Received or sent (relays: up or down).
         dir: Direction,
         /// The exact bytes.
         data: Bytes,
+        /// A relay's bytes the user injected (not forwarded from the other side).
+        injected: bool,
         /// When.
         at: SystemTime,
     },
@@ -466,6 +522,28 @@ pub enum Event {
     ReactionsApplied {
         /// The session.
         id: SessionId,
+    },
+    /// A [`Command::SetFaults`] took effect (or a relay started with its spec's faults):
+    /// every pair's next chunk is shaped by these.
+    FaultsApplied {
+        /// The relay session.
+        id: SessionId,
+        /// The faults now in force.
+        faults: RelayFaults,
+    },
+    /// What a relay pair holds back in one direction changed (it is held, or stepped or
+    /// released): chunks and bytes read and not yet forwarded.
+    RelayQueue {
+        /// The relay session.
+        id: SessionId,
+        /// The pair.
+        peer: PeerId,
+        /// The direction.
+        leg: Leg,
+        /// Chunks waiting.
+        chunks: u64,
+        /// Their bytes.
+        bytes: u64,
     },
     /// A scenario job made progress.
     Scenario {
@@ -521,6 +599,8 @@ impl Event {
             | Event::JobProgress { id, .. }
             | Event::JobEnded { id, .. }
             | Event::ReactionsApplied { id }
+            | Event::FaultsApplied { id, .. }
+            | Event::RelayQueue { id, .. }
             | Event::Scenario { id, .. } => *id,
         }
     }

@@ -5,8 +5,9 @@
 //! `udp-client:HOST:PORT` (a broadcast address such as `255.255.255.255` works),
 //! `udp-group:GROUP:PORT` (a multicast group, IPv4 or `[ff..]` IPv6), `tls-server:[HOST:]PORT`,
 //! `tls-client:HOST:PORT`, `ws-server:[HOST:]PORT[/PATH]` and `ws-client:HOST:PORT[/PATH]`,
-//! which may also be written `ws://HOST:PORT/PATH` or `wss://HOST:PORT/PATH`. HOST may be a
-//! name, an IPv4 address or `[v6]`.
+//! which may also be written `ws://HOST:PORT/PATH` or `wss://HOST:PORT/PATH`, and the relays
+//! `relay:[HOST:]PORT,to=HOST:PORT` (TCP) and `udp-relay:[HOST:]PORT,to=HOST:PORT`. HOST may
+//! be a name, an IPv4 address or `[v6]`.
 //!
 //! Options (each kind accepts the ones that mean something for it, see [`OptionKey`]):
 //! `timeout=MS` (clients' connect timeout), `cert=FILE` and `key=FILE` (TLS servers: PEM
@@ -21,7 +22,14 @@
 //! `handshake-timeout=MS` (TLS and WebSocket sessions: how long a TLS handshake and a
 //! WebSocket upgrade may take), `max-clients=N` (servers over TCP: connections past N are
 //! refused), `max-peers=N` (UDP sessions: the peer table's cap, the peer idle longest
-//! evicted past it). A value ends at the next `,`.
+//! evicted past it), `to=HOST:PORT` (relays: the target each client is relayed to), `to-tls`
+//! (a TCP relay speaks TLS to its target, with `ca=FILE` or `insecure`; its `tls` accepts
+//! TLS from clients, with `cert=`/`key=` or a generated certificate), `idle-timeout=MS` (UDP
+//! relays: a client's mapping expires after this long without a datagram), and the relays'
+//! faults, each for one direction (`up.` client to target, `down.` target to client) or both
+//! (no prefix): `delay=MS`, `jitter=MS`, `slice=N`, `slice-delay=MS`, `rate=BYTES_PER_S`,
+//! `close-after=BYTES`, `reset-after=BYTES`, `drop-after=BYTES`, `hold` (see
+//! [`crate::relay::faults`]). A value ends at the next `,`.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -29,6 +37,8 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+use crate::relay::{FaultKey, RelayFaults};
 
 /// The kinds of session a user can create.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -51,11 +61,16 @@ pub enum SessionKind {
     WsServer,
     /// Connects to a WebSocket server; each message is a log entry.
     WsClient,
+    /// Sits between TCP clients and a target: each client gets its own connection to the
+    /// target, both directions are logged (and can be shaped, held and injected into).
+    Relay,
+    /// Relays UDP datagrams between clients and a target, a mapping per client address.
+    UdpRelay,
 }
 
 impl SessionKind {
     /// Every kind, in the order the window offers them.
-    pub const ALL: [SessionKind; 9] = [
+    pub const ALL: [SessionKind; 11] = [
         SessionKind::TcpServer,
         SessionKind::TcpClient,
         SessionKind::UdpServer,
@@ -65,6 +80,8 @@ impl SessionKind {
         SessionKind::TlsClient,
         SessionKind::WsServer,
         SessionKind::WsClient,
+        SessionKind::Relay,
+        SessionKind::UdpRelay,
     ];
 
     /// The spec prefix, e.g. `tcp-server`.
@@ -79,6 +96,8 @@ impl SessionKind {
             SessionKind::TlsClient => "tls-client",
             SessionKind::WsServer => "ws-server",
             SessionKind::WsClient => "ws-client",
+            SessionKind::Relay => "relay",
+            SessionKind::UdpRelay => "udp-relay",
         }
     }
 
@@ -94,11 +113,14 @@ impl SessionKind {
             SessionKind::TlsClient => "TLS Client",
             SessionKind::WsServer => "WebSocket Server",
             SessionKind::WsClient => "WebSocket Client",
+            SessionKind::Relay => "TCP Relay",
+            SessionKind::UdpRelay => "UDP Relay",
         }
     }
 
     /// Servers bind a local address and may leave the host out; every other kind names the
-    /// address it talks to (a multicast group is named, not defaulted).
+    /// address it talks to (a multicast group is named, not defaulted). Relays are servers
+    /// to their clients.
     pub fn is_server(self) -> bool {
         matches!(
             self,
@@ -106,7 +128,14 @@ impl SessionKind {
                 | SessionKind::UdpServer
                 | SessionKind::TlsServer
                 | SessionKind::WsServer
+                | SessionKind::Relay
+                | SessionKind::UdpRelay
         )
+    }
+
+    /// Relays: each peer is a client paired with its own link to the target.
+    pub fn is_relay(self) -> bool {
+        matches!(self, SessionKind::Relay | SessionKind::UdpRelay)
     }
 
     /// Kinds that run over TCP connections (plain, TLS or WebSocket): they have peers that
@@ -119,7 +148,10 @@ impl SessionKind {
     pub fn is_udp(self) -> bool {
         matches!(
             self,
-            SessionKind::UdpServer | SessionKind::UdpClient | SessionKind::UdpGroup
+            SessionKind::UdpServer
+                | SessionKind::UdpClient
+                | SessionKind::UdpGroup
+                | SessionKind::UdpRelay
         )
     }
 
@@ -137,7 +169,8 @@ impl SessionKind {
         }
     }
 
-    /// The options this kind accepts, in the order they are written.
+    /// The options this kind accepts, in the order they are written (relays also take the
+    /// fault words, [`FaultKey`]).
     pub fn options(self) -> &'static [OptionKey] {
         use OptionKey::*;
         match self {
@@ -167,6 +200,32 @@ impl SessionKind {
                 Insecure,
                 HandshakeTimeout,
             ],
+            SessionKind::Relay => &[
+                To,
+                Tls,
+                Cert,
+                Key,
+                ToTls,
+                Ca,
+                Insecure,
+                Timeout,
+                HandshakeTimeout,
+                MaxClients,
+            ],
+            SessionKind::UdpRelay => &[To, IdleTimeout, MaxClients],
+        }
+    }
+
+    /// How the options it accepts are written, as hints and errors list them.
+    pub fn options_syntax(self) -> String {
+        let mut words: Vec<String> = self.options().iter().map(|k| k.syntax().into()).collect();
+        if self.is_relay() {
+            words.push(FaultKey::hint());
+        }
+        if words.is_empty() {
+            "none".to_string()
+        } else {
+            words.join(", ")
         }
     }
 }
@@ -207,11 +266,17 @@ pub enum OptionKey {
     MaxClients,
     /// `max-peers=N`: a UDP session lists at most N peers, evicting the one idle longest.
     MaxPeers,
+    /// `to=HOST:PORT`: where a relay relays each client to.
+    To,
+    /// `to-tls`: a TCP relay speaks TLS to its target.
+    ToTls,
+    /// `idle-timeout=MS`: a UDP relay forgets a client's mapping after this long idle.
+    IdleTimeout,
 }
 
 impl OptionKey {
     /// Every option key.
-    pub const ALL: [OptionKey; 16] = [
+    pub const ALL: [OptionKey; 19] = [
         OptionKey::Timeout,
         OptionKey::Cert,
         OptionKey::Key,
@@ -228,6 +293,9 @@ impl OptionKey {
         OptionKey::HandshakeTimeout,
         OptionKey::MaxClients,
         OptionKey::MaxPeers,
+        OptionKey::To,
+        OptionKey::ToTls,
+        OptionKey::IdleTimeout,
     ];
 
     /// The word written in a spec, e.g. `timeout`.
@@ -249,6 +317,9 @@ impl OptionKey {
             OptionKey::HandshakeTimeout => "handshake-timeout",
             OptionKey::MaxClients => "max-clients",
             OptionKey::MaxPeers => "max-peers",
+            OptionKey::To => "to",
+            OptionKey::ToTls => "to-tls",
+            OptionKey::IdleTimeout => "idle-timeout",
         }
     }
 
@@ -271,19 +342,29 @@ impl OptionKey {
             OptionKey::HandshakeTimeout => "handshake-timeout=MS",
             OptionKey::MaxClients => "max-clients=N",
             OptionKey::MaxPeers => "max-peers=N",
+            OptionKey::To => "to=HOST:PORT",
+            OptionKey::ToTls => "to-tls",
+            OptionKey::IdleTimeout => "idle-timeout=MS",
         }
     }
 
     /// Timeouts: an empty value is refused as a bad timeout, not as a malformed option.
     fn is_timeout(self) -> bool {
-        matches!(self, OptionKey::Timeout | OptionKey::HandshakeTimeout)
+        matches!(
+            self,
+            OptionKey::Timeout | OptionKey::HandshakeTimeout | OptionKey::IdleTimeout
+        )
     }
 
     /// Flags take no value.
     fn is_flag(self) -> bool {
         matches!(
             self,
-            OptionKey::Insecure | OptionKey::Tls | OptionKey::Binary | OptionKey::HalfOpen
+            OptionKey::Insecure
+                | OptionKey::Tls
+                | OptionKey::Binary
+                | OptionKey::HalfOpen
+                | OptionKey::ToTls
         )
     }
 }
@@ -332,6 +413,66 @@ pub struct SpecOptions {
     /// UDP sessions: the most peers listed, the one idle longest evicted past it; `None`
     /// for the engine's default (10,000).
     pub max_peers: Option<usize>,
+    /// Relays: the target each client is relayed to.
+    pub to: Option<RelayTarget>,
+    /// TCP relays: speak TLS to the target (`ca`, `insecure` as for a TLS client).
+    pub to_tls: bool,
+    /// UDP relays: how long a client's mapping lives without a datagram either way; `None`
+    /// for the default ([`DEFAULT_RELAY_IDLE_TIMEOUT_MS`]).
+    pub idle_timeout_ms: Option<u64>,
+    /// Relays: the faults applied to each direction (changeable while running); boxed, as
+    /// every other kind carries none.
+    pub faults: Box<RelayFaults>,
+}
+
+/// Where a relay relays to: a host (name or address, without brackets) and a port.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RelayTarget {
+    /// Host name or address literal, without brackets.
+    pub host: String,
+    /// Port, 1-65535.
+    pub port: u16,
+}
+
+impl RelayTarget {
+    /// Reads `HOST:PORT` (`[v6]:PORT` for IPv6).
+    fn parse(text: &str) -> Option<Self> {
+        let (host, port) = split_host_port(text).ok()?;
+        let host = host?;
+        validate_host(host).ok()?;
+        let port = port.parse::<u16>().ok().filter(|p| *p != 0)?;
+        Some(Self {
+            host: host.to_string(),
+            port,
+        })
+    }
+
+    /// A spec for a client session to the target: what a relay's link to it is, for the
+    /// code that connects (and, with `to-tls`, handshakes) like a client.
+    pub fn client_spec(&self, kind: SessionKind, relay: &SpecOptions) -> SessionSpec {
+        SessionSpec {
+            kind,
+            host: self.host.clone(),
+            port: self.port,
+            options: SpecOptions {
+                connect_timeout_ms: relay.connect_timeout_ms,
+                ca: relay.ca.clone(),
+                insecure: relay.insecure,
+                handshake_timeout_ms: relay.handshake_timeout_ms,
+                ..SpecOptions::default()
+            },
+        }
+    }
+}
+
+impl fmt::Display for RelayTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
 }
 
 impl SpecOptions {
@@ -354,6 +495,9 @@ impl SpecOptions {
         match key {
             OptionKey::Timeout => self.connect_timeout_ms = Some(timeout_ms(text)?),
             OptionKey::HandshakeTimeout => self.handshake_timeout_ms = Some(timeout_ms(text)?),
+            OptionKey::IdleTimeout => self.idle_timeout_ms = Some(timeout_ms(text)?),
+            OptionKey::To => self.to = Some(RelayTarget::parse(text).ok_or_else(invalid)?),
+            OptionKey::ToTls => self.to_tls = true,
             OptionKey::MaxClients => self.max_clients = Some(count(text)?),
             OptionKey::MaxPeers => self.max_peers = Some(count(text)?),
             OptionKey::Cert => self.cert = Some(PathBuf::from(text)),
@@ -418,6 +562,9 @@ impl SpecOptions {
                 OptionKey::HandshakeTimeout => self.handshake_timeout_ms.map(|ms| ms.to_string()),
                 OptionKey::MaxClients => self.max_clients.map(|n| n.to_string()),
                 OptionKey::MaxPeers => self.max_peers.map(|n| n.to_string()),
+                OptionKey::To => self.to.as_ref().map(ToString::to_string),
+                OptionKey::ToTls => self.to_tls.then(String::new),
+                OptionKey::IdleTimeout => self.idle_timeout_ms.map(|ms| ms.to_string()),
             };
             match value {
                 Some(v) if key.is_flag() => words.push(format!("{}{v}", key.name())),
@@ -425,6 +572,7 @@ impl SpecOptions {
                 None => {}
             }
         }
+        words.extend(self.faults.words());
         words
     }
 }
@@ -476,6 +624,10 @@ pub struct SessionSpec {
 /// The shortest and longest connect (or handshake) timeout a spec may ask for.
 pub const CONNECT_TIMEOUT_MS_RANGE: std::ops::RangeInclusive<u64> = 1..=3_600_000;
 
+/// How long a UDP relay keeps a client's mapping without a datagram, unless
+/// `idle-timeout=MS` says otherwise.
+pub const DEFAULT_RELAY_IDLE_TIMEOUT_MS: u64 = 60_000;
+
 /// How long a server lets each client's TLS handshake and WebSocket upgrade take, unless
 /// `handshake-timeout=MS` says otherwise.
 pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
@@ -486,7 +638,8 @@ pub enum SpecError {
     /// The part before the first `:` is not a known kind.
     #[error(
         "unknown session kind '{0}' (expected tcp-server, tcp-client, udp-server, udp-client, \
-         udp-group, tls-server, tls-client, ws-server, ws-client, ws:// or wss://)"
+         udp-group, tls-server, tls-client, ws-server, ws-client, relay, udp-relay, ws:// or \
+         wss://)"
     )]
     UnknownKind(String),
     /// The port is missing, not a number, or out of range.
@@ -507,6 +660,9 @@ pub enum SpecError {
     /// The `handshake-timeout=MS` option is malformed or out of range.
     #[error("invalid handshake timeout '{0}' (handshake-timeout=MS, 1-3600000)")]
     InvalidHandshakeTimeout(String),
+    /// A relay has no `to=HOST:PORT`.
+    #[error("{0} needs to=HOST:PORT (where each client is relayed to)")]
+    MissingTarget(&'static str),
     /// An option is unknown, malformed, or not one this kind accepts.
     #[error("invalid option '{option}' for {kind} (accepted: {accepted})")]
     InvalidOption {
@@ -581,7 +737,23 @@ impl SessionSpec {
         if spec.options.cert.is_some() != spec.options.key.is_some() {
             return Err(SpecError::CertWithoutKey);
         }
+        if kind.is_relay() && spec.options.to.is_none() {
+            return Err(SpecError::MissingTarget(kind.prefix()));
+        }
         Ok(spec)
+    }
+
+    /// Reads a relay's fault words alone (`up.delay=100,slice=4`), as the window's fault
+    /// field holds them, with the spec's own errors.
+    ///
+    /// # Errors
+    /// [`SpecError::InvalidOption`] for the first word that is no fault or has a bad value.
+    pub fn parse_faults(kind: SessionKind, text: &str) -> Result<RelayFaults, SpecError> {
+        RelayFaults::parse_words(text).map_err(|option| SpecError::InvalidOption {
+            option,
+            kind: kind.prefix(),
+            accepted: FaultKey::hint(),
+        })
     }
 
     fn apply_option(&mut self, word: &str) -> Result<(), SpecError> {
@@ -593,16 +765,17 @@ impl SessionSpec {
         let wrong = || SpecError::InvalidOption {
             option: word.to_string(),
             kind: self.kind.prefix(),
-            accepted: if accepted.is_empty() {
-                "none".to_string()
-            } else {
-                accepted
-                    .iter()
-                    .map(|k| k.syntax())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            },
+            accepted: self.kind.options_syntax(),
         };
+        if self.kind.is_relay()
+            && let Some((leg, key)) = FaultKey::parse(name)
+        {
+            return self
+                .options
+                .faults
+                .set(leg, key, value)
+                .map_err(|_| wrong());
+        }
         let key = accepted
             .iter()
             .copied()
@@ -612,6 +785,7 @@ impl SessionSpec {
             BadValue::Timeout(text) if key == OptionKey::HandshakeTimeout => {
                 SpecError::InvalidHandshakeTimeout(text)
             }
+            BadValue::Timeout(_) if key == OptionKey::IdleTimeout => wrong(),
             BadValue::Timeout(text) => SpecError::InvalidTimeout(text),
             BadValue::Malformed => wrong(),
         })
@@ -722,6 +896,7 @@ fn error_offset(text: &str, error: &SpecError) -> usize {
         SpecError::NotMulticast(group) => in_main(group),
         SpecError::CertWithoutKey => in_options("cert=").or_else(|| in_options("key=")),
         SpecError::UnexpectedPath(_) => main[address..].find('/').map(|at| address + at),
+        SpecError::MissingTarget(_) => Some(main_len),
     };
     lead + at.unwrap_or(0)
 }
@@ -813,6 +988,67 @@ mod tests {
             port,
             options: SpecOptions::default(),
         }
+    }
+
+    #[test]
+    fn relays_parse_their_target_and_faults_and_round_trip() {
+        let table = [
+            (
+                "relay:6001,to=127.0.0.1:7001,up.delay=100",
+                "relay:0.0.0.0:6001,to=127.0.0.1:7001,up.delay=100",
+            ),
+            (
+                "relay:[::1]:6001,to=[::1]:7001,tls,to-tls,insecure,slice=4,down.hold",
+                "relay:[::1]:6001,insecure,tls,to=[::1]:7001,to-tls,slice=4,down.hold",
+            ),
+            (
+                "udp-relay:5000,to=dev.local:5001,idle-timeout=500,down.drop-after=10",
+                "udp-relay:0.0.0.0:5000,to=dev.local:5001,idle-timeout=500,down.drop-after=10",
+            ),
+        ];
+        for (text, canonical) in table {
+            let spec: SessionSpec = text.parse().expect(text);
+            assert_eq!(spec.to_string(), canonical, "{text}");
+            let again: SessionSpec = canonical.parse().expect(canonical);
+            assert_eq!(again, spec, "{canonical}");
+        }
+        let spec: SessionSpec = "relay:6001,to=h:1,up.delay=100,rate=50"
+            .parse()
+            .expect("ok");
+        assert_eq!(spec.options.faults.up.delay_ms, 100);
+        assert_eq!(spec.options.faults.down.delay_ms, 0);
+        assert_eq!(spec.options.faults.down.rate_bytes_per_s, Some(50));
+    }
+
+    #[test]
+    fn relay_mistakes_get_the_spec_s_own_errors() {
+        assert_eq!(
+            "relay:6001".parse::<SessionSpec>(),
+            Err(SpecError::MissingTarget("relay"))
+        );
+        for bad in [
+            "relay:6001,to=h",
+            "relay:6001,to=h:0",
+            "relay:6001,to=h:1,delay=soon",
+            "relay:6001,to=h:1,sideways.delay=1",
+            "relay:6001,to=h:1,slice=0",
+            "relay:6001,to=h:1,hold=1",
+            "udp-relay:6001,to=h:1,tls",
+            "tcp-server:6001,up.delay=100",
+        ] {
+            let error = bad.parse::<SessionSpec>().expect_err(bad);
+            assert!(
+                matches!(error, SpecError::InvalidOption { .. }),
+                "{bad}: {error}"
+            );
+        }
+        let error = "relay:6001,to=h:1,delay=x"
+            .parse::<SessionSpec>()
+            .expect_err("bad");
+        assert!(error.to_string().contains("[up.|down.]delay=MS"), "{error}");
+        let faults = SessionSpec::parse_faults(SessionKind::Relay, "up.delay=5, down.hold");
+        assert!(faults.is_ok_and(|f| f.up.delay_ms == 5 && f.down.hold));
+        assert!(SessionSpec::parse_faults(SessionKind::Relay, "to=h:1").is_err());
     }
 
     #[test]

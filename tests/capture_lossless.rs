@@ -77,6 +77,7 @@ impl Fixture {
                 peer: PeerId(1),
                 dir: Direction::Rx,
                 data: Bytes::from(chunk),
+                injected: false,
                 at: SystemTime::now(),
             });
         }

@@ -176,8 +176,8 @@ impl Rig {
                 let len = data.len() as u64;
                 tally.total_bytes += len;
                 let by_peer = match dir {
-                    Direction::Rx => &mut tally.rx_by_peer,
-                    Direction::Tx => &mut tally.tx_by_peer,
+                    Direction::Rx | Direction::Up => &mut tally.rx_by_peer,
+                    Direction::Tx | Direction::Down => &mut tally.tx_by_peer,
                 };
                 *by_peer.entry((*id, *peer)).or_default() += len;
                 if *dir == Direction::Rx && *id == self.ids.udp {

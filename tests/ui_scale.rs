@@ -52,6 +52,7 @@ fn thousands_of_clients_and_entries_lay_out_only_visible_rows() {
                 peer,
                 dir: Direction::Rx,
                 data,
+                injected: false,
                 at,
             })
             .expect("send");

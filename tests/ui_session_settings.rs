@@ -143,6 +143,7 @@ fn one_encoding_applies_both_ways_unless_split() {
         peer,
         dir: Direction::Rx,
         data: Bytes::from_static(&[0xd6, 0xd0, 0xce, 0xc4]),
+        injected: false,
         at: SystemTime::now(),
     });
     f.pick("Encoding", "GBK");
@@ -283,6 +284,7 @@ fn a_client_is_named_alike_in_the_client_list_the_to_list_and_the_log() {
             peer: PeerId(n),
             dir: Direction::Rx,
             data: Bytes::from_static(b"hi"),
+            injected: false,
             at: SystemTime::now(),
         });
     }

@@ -31,7 +31,7 @@ use pcap_file::pcapng::blocks::interface_description::{
 };
 use pcap_file::pcapng::{PcapNgBlock, PcapNgWriter};
 
-use crate::protocol::{Direction, Event, PeerId, SessionId};
+use crate::protocol::{Direction, Event, Note, PeerId, SessionId};
 use crate::spec::{SessionKind, SessionSpec};
 
 /// Largest payload put in one synthesized packet (fits IPv4 and IPv6 with TCP or UDP).
@@ -83,6 +83,8 @@ pub struct PcapngCapture<W: Write> {
     only: Option<SessionId>,
     sessions: HashMap<SessionId, (SessionKind, Option<SocketAddr>)>,
     flows: HashMap<(SessionId, PeerId), Flow>,
+    /// A relay pair's link to its target, a flow of its own (the client's is in `flows`).
+    target_flows: HashMap<(SessionId, PeerId), Flow>,
     packets: u64,
 }
 
@@ -110,6 +112,7 @@ impl<W: Write> PcapngCapture<W> {
             only,
             sessions: HashMap::new(),
             flows: HashMap::new(),
+            target_flows: HashMap::new(),
             packets: 0,
         })
     }
@@ -157,22 +160,56 @@ impl<W: Write> PcapngCapture<W> {
                 self.open_flow(id, *peer, *addr, *at)?;
             }
             Event::Traffic {
+                id: _,
                 peer,
                 dir,
                 data,
+                injected,
+                at,
+            } => {
+                // A relay's chunk is on both legs, unless it was injected (then only on the
+                // one it was written to).
+                let (client, target) = match dir {
+                    Direction::Rx | Direction::Tx => (Some(*dir), None),
+                    Direction::Up if *injected => (None, Some(Direction::Tx)),
+                    Direction::Up => (Some(Direction::Rx), Some(Direction::Tx)),
+                    Direction::Down if *injected => (Some(Direction::Tx), None),
+                    Direction::Down => (Some(Direction::Tx), Some(Direction::Rx)),
+                };
+                if let Some(dir) = client {
+                    self.send_on(Side::Client, (id, *peer), dir, data, *at)?;
+                }
+                if let Some(dir) = target {
+                    self.send_on(Side::Target, (id, *peer), dir, data, *at)?;
+                }
+            }
+            Event::Note {
+                peer: Some(peer),
+                note: Note::RelayLinked { local, target },
                 at,
                 ..
             } => {
-                let Some(mut flow) = self.flows.get(&(id, *peer)).copied() else {
-                    return Ok(()); // a peer never announced: nothing to address it with
+                let tcp = self.sessions.get(&id).is_some_and(|s| s.0.is_tcp());
+                let mut flow = Flow {
+                    local: *local,
+                    peer: *target,
+                    tcp,
+                    local_seq: LOCAL_ISN,
+                    peer_seq: PEER_ISN,
                 };
-                for segment in data.chunks(MAX_SEGMENT) {
-                    self.data(&mut flow, *dir, segment, *at)?;
+                if tcp {
+                    // The relay opened this one.
+                    self.control(&mut flow, Direction::Tx, Flags::Syn, *at)?;
+                    self.control(&mut flow, Direction::Rx, Flags::SynAck, *at)?;
+                    self.control(&mut flow, Direction::Tx, Flags::Ack, *at)?;
                 }
-                self.flows.insert((id, *peer), flow);
+                self.target_flows.insert((id, *peer), flow);
             }
             Event::PeerDisconnected { peer, at, .. } => {
                 if let Some(flow) = self.flows.remove(&(id, *peer)) {
+                    self.close_flow(flow, *at)?;
+                }
+                if let Some(flow) = self.target_flows.remove(&(id, *peer)) {
                     self.close_flow(flow, *at)?;
                 }
             }
@@ -180,6 +217,15 @@ impl<W: Write> PcapngCapture<W> {
                 let peers: Vec<_> = self.flows.keys().filter(|k| k.0 == id).copied().collect();
                 for key in peers {
                     if let Some(flow) = self.flows.remove(&key) {
+                        self.close_flow(flow, SystemTime::now())?;
+                    }
+                }
+                let peers: Vec<_> = (self.target_flows.keys())
+                    .filter(|k| k.0 == id)
+                    .copied()
+                    .collect();
+                for key in peers {
+                    if let Some(flow) = self.target_flows.remove(&key) {
                         self.close_flow(flow, SystemTime::now())?;
                     }
                 }
@@ -239,6 +285,32 @@ impl<W: Write> PcapngCapture<W> {
         Ok(())
     }
 
+    /// Writes `data` on one side's flow of a peer (split into segments), if it is known.
+    fn send_on(
+        &mut self,
+        side: Side,
+        key: (SessionId, PeerId),
+        dir: Direction,
+        data: &[u8],
+        at: SystemTime,
+    ) -> Result<(), String> {
+        let flows = match side {
+            Side::Client => &self.flows,
+            Side::Target => &self.target_flows,
+        };
+        let Some(mut flow) = flows.get(&key).copied() else {
+            return Ok(()); // a peer never announced: nothing to address it with
+        };
+        for segment in data.chunks(MAX_SEGMENT) {
+            self.data(&mut flow, dir, segment, at)?;
+        }
+        match side {
+            Side::Client => self.flows.insert(key, flow),
+            Side::Target => self.target_flows.insert(key, flow),
+        };
+        Ok(())
+    }
+
     fn close_flow(&mut self, mut flow: Flow, at: SystemTime) -> Result<(), String> {
         if flow.tcp {
             self.control(&mut flow, Direction::Rx, Flags::FinAck, at)?;
@@ -294,6 +366,14 @@ impl<W: Write> PcapngCapture<W> {
     }
 }
 
+/// Which flow of a peer: the connection with the session's peer, or a relay pair's link to
+/// its target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    Client,
+    Target,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Flags {
     Syn,
@@ -303,11 +383,13 @@ enum Flags {
     FinAck,
 }
 
+/// Moves the sender's sequence number on; `dir` is `Tx` (we sent) or `Rx` (a relay's legs
+/// are mapped to those before they get here).
 fn advance(flow: &mut Flow, dir: Direction, by: usize) {
     let by = u32::try_from(by).unwrap_or(u32::MAX);
     match dir {
-        Direction::Tx => flow.local_seq = flow.local_seq.wrapping_add(by),
-        Direction::Rx => flow.peer_seq = flow.peer_seq.wrapping_add(by),
+        Direction::Tx | Direction::Up => flow.local_seq = flow.local_seq.wrapping_add(by),
+        Direction::Rx | Direction::Down => flow.peer_seq = flow.peer_seq.wrapping_add(by),
     }
 }
 
@@ -336,7 +418,7 @@ fn capture_local_addr(local: Option<SocketAddr>, peer: SocketAddr) -> SocketAddr
 
 fn build(flow: &Flow, dir: Direction, flags: Flags, payload: &[u8]) -> Result<Vec<u8>, String> {
     let (src, dst, src_mac, dst_mac, seq, ack) = match dir {
-        Direction::Tx => (
+        Direction::Tx | Direction::Up => (
             flow.local,
             flow.peer,
             LOCAL_MAC,
@@ -344,7 +426,7 @@ fn build(flow: &Flow, dir: Direction, flags: Flags, payload: &[u8]) -> Result<Ve
             flow.local_seq,
             flow.peer_seq,
         ),
-        Direction::Rx => (
+        Direction::Rx | Direction::Down => (
             flow.peer,
             flow.local,
             PEER_MAC,
@@ -573,6 +655,7 @@ mod tests {
                 peer: PeerId(1),
                 dir: Direction::Rx,
                 data: Bytes::from_static(b"hello"),
+                injected: false,
                 at,
             },
             Event::Traffic {
@@ -580,6 +663,7 @@ mod tests {
                 peer: PeerId(1),
                 dir: Direction::Tx,
                 data: Bytes::from(vec![7u8; 70_000]),
+                injected: false,
                 at,
             },
             Event::PeerDisconnected {

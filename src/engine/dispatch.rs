@@ -12,11 +12,11 @@ use tokio_util::sync::CancellationToken;
 use super::jobs::{self, JobContext};
 use super::reactor::Reactor;
 use super::scenario::{self, Attached, ScenarioJob};
-use super::session::{Outcome, SessionCommand, SessionContext};
+use super::session::{Outcome, RelayCommand, SessionCommand, SessionContext};
 use super::settings::EngineSettings;
 use super::sink::EventSink;
 use super::taps::SessionState;
-use super::{tcp_client, tcp_server, tls_client, tls_server, udp, udp_group, ws};
+use super::{relay, tcp_client, tcp_server, tls_client, tls_server, udp, udp_group, ws};
 use crate::protocol::{
     CloseReason, Command, Event, JobFailure, JobId, JobOutcome, Refusal, ScenarioRun,
     ScenarioUpdate, SendTarget, SessionId, Warning,
@@ -62,6 +62,21 @@ pub(super) async fn run(
                     ack: None,
                 };
                 forward(&sessions, &sink, id, command);
+            }
+            Command::Inject {
+                id,
+                target,
+                leg,
+                data,
+            } => {
+                let command = RelayCommand::Inject { target, leg, data };
+                forward_relay(&sessions, &sink, id, command);
+            }
+            Command::Step { id, target, leg } => {
+                forward_relay(&sessions, &sink, id, RelayCommand::Step { target, leg });
+            }
+            Command::SetFaults { id, faults } => {
+                forward_relay(&sessions, &sink, id, RelayCommand::SetFaults(faults));
             }
             Command::StartPeriodic {
                 id,
@@ -162,6 +177,21 @@ fn forward(
         .is_some_and(|s| !s.task.is_finished() && s.commands.send(command).is_ok());
     if !delivered {
         sink.warning(id, Warning::NotSent(Refusal::SessionNotRunning));
+    }
+}
+
+/// Forwards a relay's own command; any other kind of session refuses it.
+fn forward_relay(
+    sessions: &HashMap<SessionId, RunningSession>,
+    sink: &EventSink,
+    id: SessionId,
+    command: RelayCommand,
+) {
+    match sessions.get(&id) {
+        Some(session) if !session.kind.is_relay() => {
+            sink.warning(id, Warning::NotSent(Refusal::NotARelay));
+        }
+        _ => forward(sessions, sink, id, SessionCommand::Relay(command)),
     }
 }
 
@@ -332,6 +362,8 @@ async fn run_session(
             SessionKind::UdpGroup => udp_group::run(&context, &spec, commands).await,
             SessionKind::TlsServer => tls_server::run(&context, &spec, commands, files_dir).await,
             SessionKind::TlsClient => tls_client::run(&context, &spec, commands).await,
+            SessionKind::Relay => relay::run_tcp(&context, &spec, commands, files_dir).await,
+            SessionKind::UdpRelay => relay::run_udp(&context, &spec, commands).await,
         }
     });
     let outcome = match task.await {

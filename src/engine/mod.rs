@@ -22,6 +22,8 @@
 //! - `scenario`: scenario jobs: a scenario file run against a session's peers.
 //! - `taps`: jobs watching a session's events (and its state) as the sink delivers them.
 //! - `ws`: WebSocket server and client sessions (one message per log entry).
+//! - `relay`: TCP and UDP relays: each client paired with its own link to a target, both
+//!   directions logged, shaped by faults, held, stepped and injected into.
 
 mod dispatch;
 mod jobs;
@@ -30,6 +32,7 @@ mod peers;
 mod reactions;
 mod reactor;
 mod registry;
+mod relay;
 mod reply_frames;
 mod scenario;
 mod session;

@@ -326,7 +326,7 @@ async fn read_stream_loop<R: AsyncRead + Unpin>(
 
 /// Polls `reader` once into this thread's shared buffer (at most `max` bytes) and copies out
 /// what it read; empty at the end of the stream.
-fn poll_read_shared<R: AsyncRead + Unpin>(
+pub(super) fn poll_read_shared<R: AsyncRead + Unpin>(
     reader: &mut R,
     cx: &mut std::task::Context<'_>,
     max: usize,
@@ -349,7 +349,7 @@ fn poll_read_shared<R: AsyncRead + Unpin>(
 
 /// Why a TLS read failed: tokio-rustls reports a TCP close without close_notify as
 /// `UnexpectedEof`; a TLS error (a bad record, an alert) is described as such.
-fn stream_read_error(error: &io::Error) -> CloseReason {
+pub(super) fn stream_read_error(error: &io::Error) -> CloseReason {
     let tls_error = error
         .get_ref()
         .is_some_and(|inner| inner.is::<rustls::Error>());

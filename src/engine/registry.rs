@@ -302,6 +302,8 @@ impl Registry {
                 self.disconnect(peer);
                 true
             }
+            // Only relays get these (the dispatcher sees to it).
+            Some(SessionCommand::Relay(_)) => true,
             None => false,
         }
     }

@@ -1,6 +1,6 @@
 //! What every session kind and every engine job shares with the dispatcher: the context a
 //! session task is given ([`SessionContext`]), the commands it takes while it runs
-//! ([`SessionCommand`]), how it ends ([`Outcome`]), and the ack a job's send carries
+//! ([`SessionCommand`], with a relay's own [`RelayCommand`]), how it ends ([`Outcome`]), and the ack a job's send carries
 //! ([`SendAck`]). The kinds and jobs depend on this module, the dispatcher depends on them,
 //! and this module on neither: the engine's imports run one way.
 
@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::reactor::ReactorWatch;
 use super::sink::EventSink;
 use crate::protocol::{CloseReason, PeerId, Refusal, SendTarget, SessionId, StartFailure};
+use crate::relay::{Leg, RelayFaults};
 
 /// What the dispatcher forwards to a running session.
 #[derive(Debug)]
@@ -24,6 +25,23 @@ pub(super) enum SessionCommand {
         ack: Option<SendAck>,
     },
     DisconnectPeer(PeerId),
+    /// A relay's own commands; the dispatcher sends these to relay sessions only.
+    Relay(RelayCommand),
+}
+
+/// What only a relay session does: inject, step, and change its faults.
+#[derive(Debug)]
+pub(super) enum RelayCommand {
+    /// Write `data` into a pair (or every pair) toward the target or the client.
+    Inject {
+        target: SendTarget,
+        leg: Leg,
+        data: bytes::Bytes,
+    },
+    /// Forward one held chunk of a pair (or of every pair) in one direction.
+    Step { target: SendTarget, leg: Leg },
+    /// Replace the faults of both directions.
+    SetFaults(RelayFaults),
 }
 
 /// How a session task ended.

@@ -13,6 +13,7 @@ use bytes::Bytes;
 
 use super::taps::Taps;
 use crate::protocol::{Direction, Event, PeerId, SessionId, Warning};
+use crate::relay::Leg;
 
 /// A callback that wakes whoever drains the events.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
@@ -110,6 +111,16 @@ impl EventSink {
 
     /// Reports bytes that moved.
     pub fn traffic(&self, id: SessionId, peer: PeerId, dir: Direction, data: Bytes) {
+        self.moved(id, peer, dir, data, false);
+    }
+
+    /// Reports bytes a relay wrote to one side of a pair: forwarded from the other side, or
+    /// `injected` by the user.
+    pub fn relayed(&self, id: SessionId, peer: PeerId, leg: Leg, data: Bytes, injected: bool) {
+        self.moved(id, peer, Direction::of_leg(leg), data, injected);
+    }
+
+    fn moved(&self, id: SessionId, peer: PeerId, dir: Direction, data: Bytes, injected: bool) {
         if let Some(in_flight) = &self.in_flight {
             in_flight.add(data.len());
         }
@@ -118,6 +129,7 @@ impl EventSink {
             peer,
             dir,
             data,
+            injected,
             at: SystemTime::now(),
         });
     }

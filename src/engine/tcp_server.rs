@@ -58,14 +58,14 @@ pub(super) async fn serve<A: Admit>(
 }
 
 /// `max-clients=N`: whether a new connection is refused, and what was said about it.
-struct ClientCap {
+pub(super) struct ClientCap {
     limit: Option<usize>,
     /// While refusing: the refusals after the first (which was noted).
     refusing: Option<u64>,
 }
 
 impl ClientCap {
-    fn new(limit: Option<usize>) -> Self {
+    pub(super) fn new(limit: Option<usize>) -> Self {
         Self {
             limit,
             refusing: None,
@@ -74,7 +74,12 @@ impl ClientCap {
 
     /// Whether a connection from `addr` is refused, `clients` being connected or in their
     /// handshake; notes the first refusal of a run of them.
-    fn refuses(&mut self, context: &SessionContext, clients: usize, addr: SocketAddr) -> bool {
+    pub(super) fn refuses(
+        &mut self,
+        context: &SessionContext,
+        clients: usize,
+        addr: SocketAddr,
+    ) -> bool {
         let Some(limit) = self.limit.filter(|limit| clients >= *limit) else {
             self.settle(context, clients);
             return false;
@@ -93,7 +98,7 @@ impl ClientCap {
 
     /// Ends a run of refusals once `clients` is below the limit again (or the session
     /// stops, `clients` 0): notes how many more were refused.
-    fn settle(&mut self, context: &SessionContext, clients: usize) {
+    pub(super) fn settle(&mut self, context: &SessionContext, clients: usize) {
         let Some(limit) = self.limit else {
             return;
         };
@@ -209,7 +214,7 @@ async fn accept_loop<A: Admit>(
 ///
 /// # Errors
 /// The resolve, bind or listen error.
-async fn listen(spec: &SessionSpec) -> Result<(TcpListener, SocketAddr), StartFailure> {
+pub(super) async fn listen(spec: &SessionSpec) -> Result<(TcpListener, SocketAddr), StartFailure> {
     let addr = resolve(spec).await?;
     let socket = bind_socket(addr, Type::STREAM)?;
     let listener = TcpListener::from_std(socket.into()).map_err(|e| StartFailure::Listen {

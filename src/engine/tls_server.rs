@@ -101,7 +101,7 @@ const SHOWN_BYTES: usize = 40;
 
 /// Looks at the client's first bytes (without taking them) so a client that speaks something
 /// else is named as such with what it sent, then runs the TLS handshake.
-async fn accept(
+pub(super) async fn accept(
     acceptor: &TlsAcceptor,
     stream: TcpStream,
 ) -> Result<TlsStream<TcpStream>, TlsRejection> {

@@ -71,6 +71,8 @@ pub(super) async fn run_server(
                     }
                 }
                 Some(SessionCommand::DisconnectPeer(peer)) => peers.forget(context, peer),
+                // Only relays get these (the dispatcher sees to it).
+                Some(SessionCommand::Relay(_)) => {}
                 None => return Outcome::Stopped,
             },
         }
@@ -179,6 +181,8 @@ pub(super) async fn run_client(
                         peers.forget(context, peer);
                     }
                 }
+                // Only relays get these (the dispatcher sees to it).
+                Some(SessionCommand::Relay(_)) => {}
                 None => return Outcome::Stopped,
             },
         }
@@ -215,7 +219,7 @@ fn subnet_broadcast(ip: Ipv4Addr, prefix_len: u8) -> Option<Ipv4Addr> {
     Some(Ipv4Addr::from(u32::from(ip) | host_bits))
 }
 
-async fn bind(spec: &SessionSpec) -> Result<UdpSocket, StartFailure> {
+pub(super) async fn bind(spec: &SessionSpec) -> Result<UdpSocket, StartFailure> {
     let addr = resolve(spec).await?;
     let socket = bind_socket(addr, Type::DGRAM)?;
     UdpSocket::from_std(socket.into()).map_err(|e| StartFailure::Bind {

@@ -481,6 +481,8 @@ pub(super) async fn run(
                         peers.forget(context, peer);
                     }
                 }
+                // Only relays get these (the dispatcher sees to it).
+                Some(SessionCommand::Relay(_)) => {}
                 None => return Outcome::Stopped,
             },
         }

@@ -80,12 +80,14 @@ pub fn frame_record(
         bytes,
         context: &[],
         has_successor: false,
+        injected: false,
     };
     let record = Record {
         session: label,
         entry,
         peer_addr: session.peer_addr(row.peer),
         lifecycle,
+        relay: session.spec.kind.is_relay(),
     };
     let line = formatter.format(&record);
     if !row.kind.is_traffic() {

@@ -11,6 +11,7 @@ use crate::codec::display::escape_controls;
 use crate::codec::dump::dump_text;
 use crate::codec::text::{Following, TextEncoding, decode_for_display, decode_replacing};
 use crate::model::{EntryKind, LogEntry};
+use crate::relay::Leg;
 
 /// What a lifecycle record reports; its name is the `event` field of a jsonl record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +52,20 @@ pub struct Record<'a> {
     pub peer_addr: Option<SocketAddr>,
     /// For notes ([`EntryKind::Info`], [`EntryKind::Error`]): what happened.
     pub lifecycle: Option<Lifecycle>,
+    /// The session is a relay: its traffic is `up` (`Rx`) or `down` (`Tx`), see
+    /// [`EntryKind`].
+    pub relay: bool,
+}
+
+impl Record<'_> {
+    /// The `dir` word of a traffic entry: `rx`/`tx`, or a relay's `up`/`down`.
+    fn dir(&self) -> &'static str {
+        match (self.entry.kind, self.relay) {
+            (kind, true) => kind.leg().map_or("event", Leg::word),
+            (EntryKind::Rx, false) => "rx",
+            (_, false) => "tx",
+        }
+    }
 }
 
 /// Turns records into output lines in one format.
@@ -73,6 +88,9 @@ struct TrafficJson<'a> {
     len: usize,
     hex: String,
     text: String,
+    /// A relay's injected bytes; left out otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    injected: bool,
 }
 
 #[derive(Serialize)]
@@ -119,10 +137,10 @@ impl Formatter {
         };
         match entry.kind {
             EntryKind::Rx | EntryKind::Tx => {
-                let dir = if entry.kind == EntryKind::Rx {
-                    "rx"
-                } else {
-                    "tx"
+                let dir = match (record.dir(), entry.injected) {
+                    ("up", true) => "up-injected",
+                    ("down", true) => "down-injected",
+                    (dir, _) => dir,
                 };
                 let text = decode_for_display(
                     entry.context,
@@ -156,15 +174,12 @@ impl Formatter {
             EntryKind::Rx | EntryKind::Tx => serde_json::to_string(&TrafficJson {
                 time,
                 session: record.session,
-                dir: if entry.kind == EntryKind::Rx {
-                    "rx"
-                } else {
-                    "tx"
-                },
+                dir: record.dir(),
                 peer,
                 len: entry.bytes.len(),
                 hex: ::hex::encode(entry.bytes),
                 text: decode_replacing(entry.bytes, self.encoding),
+                injected: entry.injected,
             }),
             EntryKind::Info | EntryKind::Error => {
                 let fallback = if entry.kind == EntryKind::Info {
@@ -223,6 +238,7 @@ mod tests {
             bytes,
             context: &[],
             has_successor: false,
+            injected: false,
         }
     }
 
@@ -232,6 +248,7 @@ mod tests {
             entry,
             peer_addr: Some(SocketAddr::from(([127, 0, 0, 1], 54321))),
             lifecycle,
+            relay: false,
         }
     }
 
@@ -257,6 +274,31 @@ mod tests {
             line,
             r#"{"time":"2026-11-22T01:15:06.123456Z","session":"tcp-server:0.0.0.0:6001","dir":"rx","peer":"127.0.0.1:54321","len":5,"hex":"68656c6c6f","text":"hello"}"#
         );
+    }
+
+    #[test]
+    fn a_relay_s_records_say_up_or_down_and_injected() {
+        let table = [
+            (EntryKind::Rx, false, "up", None, "up"),
+            (EntryKind::Tx, false, "down", None, "down"),
+            (EntryKind::Rx, true, "up", Some(true), "up-injected"),
+            (EntryKind::Tx, true, "down", Some(true), "down-injected"),
+        ];
+        for (kind, injected, dir, json_injected, text_dir) in table {
+            let mut r = record(entry(kind, b"hi"), None);
+            r.relay = true;
+            r.entry.injected = injected;
+            let f = formatter(OutputFormat::Jsonl, TextEncoding::Utf8);
+            let value: serde_json::Value = serde_json::from_str(&f.format(&r)).expect("json");
+            assert_eq!(value["dir"], dir);
+            assert_eq!(value["peer"], "127.0.0.1:54321");
+            assert_eq!(value["injected"].as_bool(), json_injected);
+            let text = formatter(OutputFormat::Text, TextEncoding::Utf8).format(&r);
+            assert!(
+                text.contains(&format!(" {text_dir} 127.0.0.1:54321 2 hi")),
+                "{text}"
+            );
+        }
     }
 
     #[test]

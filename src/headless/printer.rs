@@ -82,6 +82,7 @@ impl<W: Write> Printer<W> {
                     entry,
                     peer_addr: session.peer_addr(entry.peer),
                     lifecycle,
+                    relay: session.spec.kind.is_relay(),
                 })
             })
             .collect();
@@ -152,6 +153,9 @@ pub(super) fn lifecycle_of(event: &Event) -> Option<Lifecycle> {
         | Event::JobProgress { .. }
         | Event::JobEnded { .. }
         | Event::Scenario { .. } => Some(Lifecycle::Note),
-        Event::Traffic { .. } | Event::ReactionsApplied { .. } => None,
+        Event::Traffic { .. }
+        | Event::ReactionsApplied { .. }
+        | Event::FaultsApplied { .. }
+        | Event::RelayQueue { .. } => None,
     }
 }

@@ -38,6 +38,7 @@ pub fn spec_error_text(language: Language, error: &SpecError) -> String {
         SpecError::NotMulticast(group) => f(Text::SpecNotMulticast, &[group]),
         SpecError::CertWithoutKey => f(Text::SpecCertWithoutKey, &[]),
         SpecError::UnexpectedPath(kind) => f(Text::SpecUnexpectedPath, &[kind]),
+        SpecError::MissingTarget(kind) => f(Text::SpecMissingTarget, &[kind]),
         other => other.to_string(),
     }
 }
@@ -278,6 +279,7 @@ mod tests {
             SpecError::NotMulticast("10.0.0.1".into()),
             SpecError::CertWithoutKey,
             SpecError::UnexpectedPath("tcp-server"),
+            SpecError::MissingTarget("relay"),
         ];
         for error in cases {
             assert_eq!(

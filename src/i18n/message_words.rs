@@ -33,6 +33,25 @@ Msg {
     CloseWsByPeer => "closed by peer: {0}", "对方关闭了连接：{0}";
     CloseGoneAfterHalfClose => "{0} gone after its half-close: {1}", "{0}在半关闭后断开：{1}";
     CloseInternal => "internal error: {0}", "内部错误：{0}";
+    CloseByTarget => "target side: {0}", "目标一侧：{0}";
+    CloseTargetUnreachable => "target unreachable: {0}", "目标不可达：{0}";
+    CloseClientTls => "client's TLS handshake failed: {0}", "客户端 TLS 握手失败：{0}";
+    CloseIdle => "no datagram either way for {0} (idle-timeout)", "{0} 内双向均无数据报（idle-timeout）";
+    CloseFaultClose => "{0}.close-after={1} reached: both sides closed (FIN)", "{0}.close-after={1} 已触发：两侧均已关闭（FIN）";
+    CloseFaultReset => "{0}.reset-after={1} reached: both sides reset (RST)", "{0}.reset-after={1} 已触发：两侧均已重置（RST）";
+    CloseFaultDrop => "{0}.drop-after={1} reached", "{0}.drop-after={1} 已触发";
+    // A relay's directions.
+    LegUp => "up (client → target)", "上行（客户端 → 目标）";
+    LegDown => "down (target → client)", "下行（目标 → 客户端）";
+    RefuseNotARelay => "not a relay session (injecting, stepping and faults are a relay's)", "不是中继会话（注入、单步和故障只用于中继）";
+    RefuseRelayNeedsLeg => "a relay sends by injecting: toward the target (up) or the client (down)", "中继只能注入发送：发往目标（上行）或客户端（下行）";
+    NoteRelayLinked => "linked to target {1} from {0}", "已从 {0} 连接到目标 {1}";
+    NoteFaultsChanged => "faults now: {0}", "故障设置现为：{0}";
+    NoteFaultsNone => "no faults", "无故障";
+    NoteHeld => "{0} held: chunks queue until released or stepped", "{0} 已暂停：数据块排队，等待放行或单步";
+    NoteReleased => "{0} released", "{0} 已放行";
+    NoteStepped => "{0} stepped: {1} bytes forwarded", "{0} 单步：已转发 {1} 字节";
+    NoteDropping => "{0}.drop-after={1} reached: reading on, forwarding nothing more", "{0}.drop-after={1} 已触发：继续读取，不再转发";
     NounClient => "client", "客户端";
     NounServer => "server", "服务器";
     // Why a session could not start.

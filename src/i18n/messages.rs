@@ -17,6 +17,7 @@ use crate::protocol::{
     SocketStep, StartFailure, TlsAlert, TlsFault, TlsRejection, TlsSession, TlsSetupError, Warning,
     WsClose, WsFault, WsSubprotocol,
 };
+use crate::relay::{Fired, Leg};
 use crate::spec::SessionKind;
 
 /// A typed message that has words in each language.
@@ -283,8 +284,33 @@ impl Render for CloseReason {
                 &[&peer_noun(l, *peer_is_server), &cause.render(l)],
             ),
             Self::Internal { detail } => trf(l, Msg::CloseInternal, &[detail]),
+            Self::ByTarget(reason) => trf(l, Msg::CloseByTarget, &[&reason.render(l)]),
+            Self::TargetUnreachable(failure) => {
+                trf(l, Msg::CloseTargetUnreachable, &[&failure.render(l)])
+            }
+            Self::ClientTls(rejection) => trf(l, Msg::CloseClientTls, &[&rejection.render(l)]),
+            Self::Idle { ms } => trf(l, Msg::CloseIdle, &[&limit_text(l, *ms)]),
+            Self::Fault { leg, fired } => {
+                let (key, after) = match fired {
+                    Fired::Close { after } => (Msg::CloseFaultClose, after),
+                    Fired::Reset { after } => (Msg::CloseFaultReset, after),
+                    Fired::Drop { after } => (Msg::CloseFaultDrop, after),
+                };
+                trf(l, key, &[&leg.word(), after])
+            }
         }
     }
+}
+
+/// A relay direction in words: `up (client → target)`.
+pub fn leg_text(l: Language, leg: Leg) -> &'static str {
+    tr(
+        l,
+        match leg {
+            Leg::Up => Msg::LegUp,
+            Leg::Down => Msg::LegDown,
+        },
+    )
 }
 
 /// A time limit: `10 s` when it is whole seconds, else `250 ms`.
@@ -469,6 +495,8 @@ impl Render for Refusal {
             Self::NoUdpPeer => tr(l, Msg::RefuseNoUdpPeer).to_string(),
             Self::ResponderForgotten => tr(l, Msg::RefuseResponderForgotten).to_string(),
             Self::SourceForgotten => tr(l, Msg::RefuseSourceForgotten).to_string(),
+            Self::NotARelay => tr(l, Msg::RefuseNotARelay).to_string(),
+            Self::RelayNeedsLeg => tr(l, Msg::RefuseRelayNeedsLeg).to_string(),
         }
     }
 }
@@ -620,6 +648,19 @@ impl Render for RuleSummary {
 impl Render for Note {
     fn render(&self, l: Language) -> String {
         match self {
+            Self::RelayLinked { local, target } => trf(l, Msg::NoteRelayLinked, &[local, target]),
+            Self::FaultsChanged { faults } => {
+                let words = faults.words();
+                if words.is_empty() {
+                    trf(l, Msg::NoteFaultsChanged, &[&tr(l, Msg::NoteFaultsNone)])
+                } else {
+                    trf(l, Msg::NoteFaultsChanged, &[&words.join(",")])
+                }
+            }
+            Self::Hold { leg, held: true } => trf(l, Msg::NoteHeld, &[&leg_text(l, *leg)]),
+            Self::Hold { leg, held: false } => trf(l, Msg::NoteReleased, &[&leg_text(l, *leg)]),
+            Self::Stepped { leg, bytes } => trf(l, Msg::NoteStepped, &[&leg_text(l, *leg), bytes]),
+            Self::Dropping { leg, after } => trf(l, Msg::NoteDropping, &[&leg.word(), after]),
             Self::AutoReply {
                 rule,
                 summary,
@@ -827,13 +868,14 @@ impl Render for FileError {
 /// A running session's state: `listening on 0.0.0.0:6001`, `bound to ...`.
 pub fn running_text(l: Language, kind: SessionKind, local_addr: &std::net::SocketAddr) -> String {
     let key = match kind {
-        SessionKind::TcpServer | SessionKind::TlsServer | SessionKind::WsServer => {
-            Text::StateListening
-        }
+        SessionKind::TcpServer
+        | SessionKind::TlsServer
+        | SessionKind::WsServer
+        | SessionKind::Relay => Text::StateListening,
         SessionKind::TcpClient | SessionKind::TlsClient | SessionKind::WsClient => {
             Text::StateConnectedFrom
         }
-        SessionKind::UdpServer => Text::StateBound,
+        SessionKind::UdpServer | SessionKind::UdpRelay => Text::StateBound,
         SessionKind::UdpClient => Text::StateReady,
         SessionKind::UdpGroup => Text::StateJoined,
     };

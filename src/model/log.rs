@@ -10,6 +10,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::model::note::LogNote;
+use crate::relay::Leg;
 
 /// Default memory bound of one session's log.
 pub const DEFAULT_MAX_BYTES: usize = 512 * 1024 * 1024;
@@ -23,12 +24,15 @@ pub const CONTEXT_BYTES: usize = 64;
 /// Most earlier entries walked to gather context (one-byte reads, empty datagrams).
 const CONTEXT_ENTRIES: usize = 256;
 
-/// What an entry records.
+/// What an entry records. A relay's peer is the client of a pair: its up chunks (client →
+/// target) are filed as `Rx`, its down chunks (target → client) as `Tx`, so framing, search
+/// and export treat the two directions as the two streams they are; views name them by
+/// [`EntryKind::leg`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EntryKind {
-    /// Bytes received from a peer.
+    /// Bytes received from a peer (a relay's: up, toward the target).
     Rx,
-    /// Bytes sent to a peer.
+    /// Bytes sent to a peer (a relay's: down, toward the client).
     Tx,
     /// A lifecycle note (listening, connected, disconnected); payload is a [`LogNote`].
     Info,
@@ -55,6 +59,23 @@ impl EntryKind {
         }
     }
 
+    /// The entry kind a relay's direction is filed as.
+    pub fn of_leg(leg: Leg) -> Self {
+        match leg {
+            Leg::Up => EntryKind::Rx,
+            Leg::Down => EntryKind::Tx,
+        }
+    }
+
+    /// The relay direction this traffic is, in a relay session's log.
+    pub fn leg(self) -> Option<Leg> {
+        match self {
+            EntryKind::Rx => Some(Leg::Up),
+            EntryKind::Tx => Some(Leg::Down),
+            EntryKind::Info | EntryKind::Error => None,
+        }
+    }
+
     /// Whether the payload is traffic (as opposed to a note, whose payload is a [`LogNote`]).
     pub fn is_traffic(self) -> bool {
         matches!(self, EntryKind::Rx | EntryKind::Tx)
@@ -67,6 +88,8 @@ pub const NO_PEER: u32 = u32::MAX;
 const FLAG_HAS_SUCCESSOR: u8 = 1;
 /// On a note: the peer's streams (all the session's, for [`NO_PEER`]) end here.
 const FLAG_ENDS_STREAMS: u8 = 2;
+/// On a relay's traffic: the user injected these bytes (they were not forwarded).
+const FLAG_INJECTED: u8 = 4;
 
 /// One index record: 28 bytes (packed to 4-byte alignment, so no padding). Fields are
 /// only ever copied out, never borrowed, as packed fields must be.
@@ -107,6 +130,8 @@ pub struct LogEntry<'a> {
     pub context: &'a [u8],
     /// Whether a later entry of the same peer and direction exists.
     pub has_successor: bool,
+    /// A relay's bytes that the user injected rather than the other side sent.
+    pub injected: bool,
 }
 
 impl LogEntry<'_> {
@@ -185,6 +210,13 @@ impl TrafficLog {
         });
         self.evict_to_bound();
         seq
+    }
+
+    /// Marks traffic entry `seq` as injected by the user (a relay's).
+    pub fn mark_injected(&mut self, seq: u64) {
+        if let Some(meta) = self.meta_mut(seq) {
+            meta.flags |= FLAG_INJECTED;
+        }
     }
 
     /// Appends a note about `peer` (or [`NO_PEER`]), filed as information or as a problem as
@@ -338,6 +370,7 @@ impl TrafficLog {
             bytes,
             context,
             has_successor: meta.flags & FLAG_HAS_SUCCESSOR != 0,
+            injected: meta.flags & FLAG_INJECTED != 0,
         })
     }
 

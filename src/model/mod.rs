@@ -13,4 +13,4 @@ pub mod view;
 pub use log::{EntryKind, LogEntry, TrafficLog};
 pub use note::{LogNote, PeerRole};
 pub use peers::PeerTable;
-pub use session::{PeerInfo, Session, SessionState, Sessions};
+pub use session::{HeldBack, PeerInfo, Session, SessionState, Sessions};

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 
 use crate::model::log::NO_PEER;
-use crate::model::session::PeerInfo;
+use crate::model::session::{HeldBack, PeerInfo};
 use crate::protocol::PeerId;
 
 /// Most peers that have left kept for the log's sake; beyond it the oldest are forgotten
@@ -58,6 +58,7 @@ impl PeerTable {
                 tx_bytes: 0,
                 rx_packets: 0,
                 tx_packets: 0,
+                held: [HeldBack::default(); 2],
             },
         );
         self.current.insert(id, index);

@@ -8,6 +8,7 @@ use crate::model::log::{EntryKind, NO_PEER, TrafficLog};
 use crate::model::note::{LogNote, PeerRole};
 use crate::model::peers::PeerTable;
 use crate::protocol::{CloseReason, Direction, Event, PeerId, SessionId, StartFailure};
+use crate::relay::{Leg, RelayFaults};
 use crate::spec::{SessionKind, SessionSpec};
 
 /// Where a session is in its life.
@@ -47,6 +48,31 @@ pub struct PeerInfo {
     pub rx_packets: u64,
     /// Sends to it completed.
     pub tx_packets: u64,
+    /// A relay pair: what each direction (up, down) holds back, as last reported.
+    pub held: [HeldBack; 2],
+}
+
+impl PeerInfo {
+    /// What a relay pair holds back in one direction.
+    pub fn held(&self, leg: Leg) -> HeldBack {
+        self.held[leg_slot(leg)]
+    }
+}
+
+/// Chunks a relay pair read in one direction and has not forwarded (it is held).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeldBack {
+    /// Chunks waiting.
+    pub chunks: u64,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+fn leg_slot(leg: Leg) -> usize {
+    match leg {
+        Leg::Up => 0,
+        Leg::Down => 1,
+    }
 }
 
 /// Totals of one session.
@@ -81,11 +107,17 @@ pub struct Session {
     /// effect ([`Event::ReactionsApplied`]): what was sent after the count moved is answered
     /// by the new rules.
     pub reactions_applied: u64,
+    /// A relay: the faults in force, as the engine last confirmed them (the spec's until it
+    /// runs), and how many times it confirmed a change ([`Event::FaultsApplied`]).
+    pub faults: RelayFaults,
+    /// How many [`Event::FaultsApplied`] came in.
+    pub faults_applied: u64,
 }
 
 impl Session {
     /// A stopped session with an empty log bounded by `log_max_bytes`.
     pub fn new(id: SessionId, spec: SessionSpec, log_max_bytes: usize) -> Self {
+        let faults = *spec.options.faults;
         Self {
             id,
             spec,
@@ -94,6 +126,8 @@ impl Session {
             log: TrafficLog::new(log_max_bytes),
             counters: Counters::default(),
             reactions_applied: 0,
+            faults,
+            faults_applied: 0,
         }
     }
 
@@ -182,14 +216,17 @@ impl Session {
                 peer,
                 dir,
                 data,
+                injected,
                 at,
                 ..
             } => {
                 let index = self.peers.index_of(peer).unwrap_or(NO_PEER);
                 let len = data.len() as u64;
                 let info = self.peers.get_mut(index);
+                // A relay's up chunks count (and are filed) as received from its client, its
+                // down chunks as sent to it (see `EntryKind`).
                 let kind = match dir {
-                    Direction::Rx => {
+                    Direction::Rx | Direction::Up => {
                         self.counters.rx_bytes += len;
                         self.counters.rx_packets += 1;
                         if let Some(info) = info {
@@ -198,7 +235,7 @@ impl Session {
                         }
                         EntryKind::Rx
                     }
-                    Direction::Tx => {
+                    Direction::Tx | Direction::Down => {
                         self.counters.tx_bytes += len;
                         self.counters.tx_packets += 1;
                         if let Some(info) = info {
@@ -208,7 +245,26 @@ impl Session {
                         EntryKind::Tx
                     }
                 };
-                self.log.push(kind, index, at, &data);
+                let seq = self.log.push(kind, index, at, &data);
+                if injected {
+                    self.log.mark_injected(seq);
+                }
+            }
+            Event::FaultsApplied { faults, .. } => {
+                self.faults = faults;
+                self.faults_applied += 1;
+            }
+            Event::RelayQueue {
+                peer,
+                leg,
+                chunks,
+                bytes,
+                ..
+            } => {
+                let index = self.peers.index_of(peer).unwrap_or(NO_PEER);
+                if let Some(info) = self.peers.get_mut(index) {
+                    info.held[leg_slot(leg)] = HeldBack { chunks, bytes };
+                }
             }
             Event::Warning { warning, at, .. } => {
                 self.note(NO_PEER, at, &LogNote::Warning(warning));
@@ -346,6 +402,7 @@ mod tests {
             peer: PeerId(2),
             dir: Direction::Rx,
             data: Bytes::from_static(b"hello"),
+            injected: false,
             at,
         });
         sessions.apply(Event::Traffic {
@@ -353,6 +410,7 @@ mod tests {
             peer: PeerId(1),
             dir: Direction::Tx,
             data: Bytes::from_static(b"12"),
+            injected: false,
             at,
         });
         sessions.apply(Event::PeerDisconnected {
@@ -471,6 +529,7 @@ mod tests {
             peer: PeerId(1),
             dir: Direction::Rx,
             data: Bytes::from_static(b"x"),
+            injected: false,
             at,
         });
         let s = sessions.get(id).expect("exists");
@@ -511,6 +570,7 @@ mod tests {
                 peer,
                 dir: Direction::Rx,
                 data: Bytes::from(vec![0; 1024]),
+                injected: false,
                 at,
             });
             sessions.apply(Event::PeerDisconnected {

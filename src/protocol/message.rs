@@ -14,6 +14,7 @@ use super::fault::{CertSummary, OsError, TlsFault, TlsRejection, TlsSession, WsC
 use super::{JobOutcome, PeerId};
 use crate::codec::reply::{RuleError, RuleSummary};
 use crate::codec::send::SendError;
+use crate::relay::{Fired, Leg, RelayFaults};
 
 /// Why a connection (or a client session) ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +61,25 @@ pub enum CloseReason {
     Internal {
         /// What the runtime said.
         detail: String,
+    },
+    /// A relay pair: its target's side ended it (the reason is the target side's).
+    ByTarget(Box<CloseReason>),
+    /// A relay pair: the target could not be reached (or its TLS handshake failed), so the
+    /// client was closed.
+    TargetUnreachable(Box<StartFailure>),
+    /// A relay pair: the client's TLS handshake failed (`tls`).
+    ClientTls(TlsRejection),
+    /// A UDP relay's mapping saw no datagram either way for this long.
+    Idle {
+        /// The idle timeout.
+        ms: u64,
+    },
+    /// A relay pair: a fault's limit closed or reset both sides.
+    Fault {
+        /// The direction whose count reached it.
+        leg: Leg,
+        /// Which limit.
+        fired: Fired,
     },
 }
 
@@ -427,6 +447,10 @@ pub enum Refusal {
     ResponderForgotten,
     /// The group source was forgotten.
     SourceForgotten,
+    /// Injecting, holding and faults are a relay's; this session is none.
+    NotARelay,
+    /// A relay sends only by injecting, toward the target or the client.
+    RelayNeedsLeg,
 }
 
 /// Some peers, named by id: all of them counted, the first few listed.
@@ -806,6 +830,41 @@ pub enum Note {
     WsPeerClosed {
         /// What it said.
         close: WsClose,
+    },
+    /// A relay pair's link to the target is open: from `local` (ours) to `target`.
+    RelayLinked {
+        /// Our end of the link.
+        local: SocketAddr,
+        /// The target's address.
+        target: SocketAddr,
+    },
+    /// A relay's faults changed while it runs.
+    FaultsChanged {
+        /// The faults now in force (none when empty).
+        faults: RelayFaults,
+    },
+    /// A relay's direction is held (or released): chunks queue (bounded) until released or
+    /// stepped.
+    Hold {
+        /// The direction.
+        leg: Leg,
+        /// Held (else released).
+        held: bool,
+    },
+    /// One held chunk of a pair was forwarded at the user's step.
+    Stepped {
+        /// The direction.
+        leg: Leg,
+        /// Its bytes.
+        bytes: usize,
+    },
+    /// A `drop-after` limit was reached: the direction forwards nothing more (it keeps
+    /// reading).
+    Dropping {
+        /// The direction.
+        leg: Leg,
+        /// The limit, in bytes.
+        after: u64,
     },
 }
 

@@ -8,6 +8,8 @@
 
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
+
 use super::faults::LegFaults;
 
 /// Nanoseconds in a second: a token bucket counts bytes in byte-nanoseconds, so refills are
@@ -27,7 +29,7 @@ pub struct Piece {
 }
 
 /// Which limit fired.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Fired {
     /// `close-after`: both sides get a FIN after the pieces.
     Close {
@@ -169,7 +171,9 @@ impl Shaper {
         }
         let (allowed, fired) = self.limit(len);
         let mut pieces = Vec::with_capacity(1);
-        if allowed > 0 {
+        // An empty chunk (an empty datagram) is one empty piece, timed like any other.
+        let empty = len == 0 && fired.is_none();
+        if allowed > 0 || empty {
             let jitter_ms = match self.faults.jitter_ms {
                 0 => 0,
                 max => jitter(max).min(max),
@@ -179,13 +183,16 @@ impl Shaper {
             let slice = self.faults.slice_bytes.unwrap_or(usize::MAX).max(1);
             let slice_delay = Duration::from_millis(self.faults.slice_delay_ms);
             let mut left = allowed;
-            while left > 0 {
+            loop {
                 let slice_len = left.min(slice);
                 if left < allowed {
                     due += slice_delay;
                 }
                 self.rated(slice_len, &mut due, &mut pieces);
                 left -= slice_len;
+                if left == 0 {
+                    break;
+                }
             }
             self.last_due = Some(due);
             self.forwarded += allowed as u64;
@@ -202,7 +209,7 @@ impl Shaper {
 
     /// Pushes `len` bytes due at `due` as pieces the rate allows, moving `due` along.
     fn rated(&mut self, len: usize, due: &mut Instant, pieces: &mut Vec<Piece>) {
-        let Some(bucket) = &mut self.bucket else {
+        let Some(bucket) = self.bucket.as_mut().filter(|_| len > 0) else {
             pieces.push(Piece { len, due: *due });
             return;
         };
@@ -305,6 +312,17 @@ mod tests {
                 drawn
             });
             assert_eq!(shape(&plan, t0), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_empty_chunk_is_one_empty_piece() {
+        let t0 = Instant::now();
+        for text in ["delay=5", "rate=10,slice=2"] {
+            let mut shaper = Shaper::new(faults(text));
+            let plan = shaper.plan(0, t0, |_| 0);
+            let due = if text == "delay=5" { 5 } else { 0 };
+            assert_eq!(shape(&plan, t0), [(0, due)], "{text}");
         }
     }
 

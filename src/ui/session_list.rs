@@ -58,6 +58,8 @@ pub fn kind_name(language: Language, kind: SessionKind) -> &'static str {
         SessionKind::TlsClient => Text::KindTlsClient,
         SessionKind::WsServer => Text::KindWsServer,
         SessionKind::WsClient => Text::KindWsClient,
+        SessionKind::Relay => Text::KindRelay,
+        SessionKind::UdpRelay => Text::KindUdpRelay,
     };
     tr(language, key)
 }
@@ -578,5 +580,7 @@ fn kind_initials(kind: SessionKind) -> &'static str {
         SessionKind::TlsClient => "LC",
         SessionKind::WsServer => "WS",
         SessionKind::WsClient => "WC",
+        SessionKind::Relay => "TR",
+        SessionKind::UdpRelay => "UR",
     }
 }
