@@ -1,6 +1,6 @@
 //! The engine: a tokio runtime on its own thread that owns every socket. It takes
 //! [`Command`]s from a non-blocking channel, runs one task per session, and reports
-//! [`Event`]s over a crossbeam channel, waking the UI after each.
+//! [`Event`](crate::protocol::Event)s over a crossbeam channel, waking the UI after each.
 //!
 //! - [`sink`]: the event channel plus the wake-up callback.
 //! - `settings`: what the engine is told once, when it starts.
@@ -24,6 +24,71 @@
 //! - `ws`: WebSocket server and client sessions (one message per log entry).
 //! - `relay`: TCP and UDP relays: each client paired with its own link to a target, both
 //!   directions logged, shaped by faults, held, stepped and injected into.
+//!
+//! The imports run one way: kinds and jobs use `session`, `sink` and the shared pieces
+//! (`net`, `registry`, `peers`, `reactions`, `udp_peers`, `taps`, `jobs`); `dispatch` uses the
+//! kinds and jobs; nothing uses `dispatch`. A directory's `mod.rs` only declares and
+//! re-exports (what its children share goes in a file of its own). `tests/engine_layers.rs`
+//! fails on any circle.
+//!
+//! # Adding a session kind
+//! 1. A [`SessionKind`](crate::spec::SessionKind) variant and its spec syntax in
+//!    [`crate::spec`]; the compiler's exhaustive matches name the other places (its state
+//!    words in `i18n`, its button in `ui/session_list.rs`, the arm in step 5).
+//! 2. One module here (a directory with a facade `mod.rs` once it grows, like `ws/`) with
+//!    `pub(super) async fn run(context: &SessionContext, spec: &SessionSpec, commands:
+//!    mpsc::UnboundedReceiver<SessionCommand>) -> Outcome`, or one per side
+//!    (`udp::run_server`, `udp::run_client`); `tls_server` also takes `files_dir`.
+//! 3. Bind or connect (`net::bind_socket`, `net::resolve`); on failure return
+//!    `Outcome::StartFailed(StartFailure::..)`, else call `context.sink.started(id, addr)`.
+//! 4. Loop in `tokio::select!` until `context.cancel.cancelled()` or `commands.recv()` gives
+//!    `None` (both `Outcome::Stopped`), or the socket ends it (`Outcome::Ended(CloseReason)`).
+//!    What is read goes out as `sink.traffic(id, peer, Direction::Rx, data)`, then through
+//!    `reactions` (on-connect payload, echo, auto-reply). `SessionCommand::Send { target,
+//!    data, ack }` is written and reported as `Direction::Tx` traffic; a send that reaches no
+//!    one goes to `registry::refuse(context, ack.as_ref(), Refusal::..)` (a job's ack records
+//!    it, a plain send warns). Peers: a listener through `tcp_server::serve`, connections
+//!    through `Registry` and `peers` (whose reads wait on `sink.wait_for_room()`: flow
+//!    control), datagram sources through `UdpPeers`; these send `PeerConnected` and
+//!    `PeerDisconnected`. Whatever else the user reads is a typed `Note` or `Warning`
+//!    (`crate::protocol`), worded in `i18n`.
+//! 5. One arm in `dispatch::run_session`'s match. The dispatcher turns the `Outcome` into
+//!    `Stopped` or `StartFailed`; a kind never sends those itself. Commands only this kind
+//!    takes: a `Command` variant, and in `session.rs` a `SessionCommand` variant holding the
+//!    kind's own enum (like `SessionCommand::Relay(RelayCommand)`), which the dispatcher
+//!    forwards to sessions of that kind only (`forward_relay`) and other kinds ignore.
+//! 6. Tests in `tests/engine_<kind>.rs` through `tests/common`'s `Engine` (a real engine:
+//!    `Command`s in, `Event`s awaited with a deadline), against real peers on 127.0.0.1 or
+//!    ::1, port 0.
+//!
+//! # Adding an engine job
+//! 1. A [`Command`] variant in [`crate::protocol`] (like `StartPeriodic`, `SendFile`,
+//!    `StartScenario`) with the session `id` and a `job: JobId` the caller picks.
+//!    `Command::CancelJob { id, job }` cancels any job; nothing new is needed for it.
+//! 2. The job's task in a module of its own (`jobs.rs` holds the sends, `scenario/` a job
+//!    that watches), spawned by one arm in `dispatch::run`. A send job takes the
+//!    `JobContext` that `dispatch::job_context` makes: the session's command sender, a
+//!    `cancel` token that is a child of the session's and is registered in its `jobs` for
+//!    `CancelJob`, and `session_cancel` to tell a stop from a cancel. When the session is
+//!    not running, `job_context` has already reported `JobEnded` with
+//!    `JobFailure::NotRunning` and nothing is spawned.
+//! 3. Send as the user does: `SessionCommand::Send` with a `SendAck` holding a semaphore
+//!    permit (`JobContext::slot` also waits for `sink.wait_for_room()`), so a job has a
+//!    bounded number of sends in flight; `jobs::send_and_wait` sends one and waits until it
+//!    is written or refused.
+//! 4. Progress: `Event::JobProgress { done, total }` at most every 100 ms, then exactly one
+//!    `Event::JobEnded { done, outcome }` (`Completed`, `Cancelled`, `Failed(JobFailure)`,
+//!    `FileFailed`). The window (`app/send_tools.rs`) and headless follow those by job id.
+//!    A job with steps of its own reports typed updates instead (`Event::Scenario`, ending
+//!    with `ScenarioUpdate::Ended`).
+//! 5. A job that reacts to what sessions receive gets a tap (`dispatch::tap`, set before it
+//!    starts): their events in log order and each session's `SessionState`; it calls
+//!    `sink.taps().unsubscribe(job)` when it ends. Its `cancel` is a token of its own (still
+//!    registered for `CancelJob`), not the session's child, so when the session stops the
+//!    job reads why from the events and says so.
+//! 6. Tests like `tests/engine_send.rs` and `tests/engine_scenario.rs`: start a real session,
+//!    send the command, wait with a deadline for the progress and the one end event, and
+//!    check what the real peer received.
 
 mod dispatch;
 mod jobs;
