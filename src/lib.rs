@@ -19,6 +19,7 @@
 //! - [`private_files`]: owner-only files sockdbg generates (a TLS server's certificate).
 //! - [`scenario`]: the scenario language (send/expect test scripts), pure.
 //! - [`relay`]: relays' directions, faults and fault shaping, pure.
+//! - [`load`]: load tests' plans, figures (HDR histograms) and reports, pure.
 //! - [`testing`]: `sockdbg test FILE...`, scenario files run and reported (text, jsonl, JUnit).
 //! - [`headless`]: `--headless`, the same sessions driven from a terminal, printing the log.
 //! - [`intake`]: engine events coming in (flow control, wake-up, capture, model), one way for
@@ -37,6 +38,7 @@ pub mod fonts;
 pub mod headless;
 pub mod i18n;
 pub mod intake;
+pub mod load;
 pub mod model;
 pub mod platform;
 pub mod private_files;
