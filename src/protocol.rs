@@ -5,12 +5,14 @@
 //! into words.
 
 mod fault;
+mod load_run;
 mod message;
 
 pub use fault::{
     CertProblem, CertSummary, OsError, TlsAlert, TlsFault, TlsRejection, TlsSession, WsClose,
     WsFault,
 };
+pub use load_run::{LoadEnd, LoadUpdate};
 pub use message::{
     CloseReason, DirRefusal, FileError, Interface, JobFailure, JoinCause, JoinProblem, Note,
     PeerList, PemProblem, PemWrite, Refusal, SocketStep, StartFailure, TlsSetupError, Warning,
@@ -328,7 +330,18 @@ pub enum Command {
         /// What to run.
         run: Box<ScenarioRun>,
     },
-    /// Stop a periodic, file or scenario job.
+    /// Run a load test as session `id` (its own session: it opens the plan's connections
+    /// itself): a record each second comes back as [`Event::Load`]; [`Command::Stop`] or
+    /// [`Command::CancelJob`] ends it at once.
+    StartLoad {
+        /// The load session.
+        id: SessionId,
+        /// Names the job for progress and cancel.
+        job: JobId,
+        /// What to run.
+        plan: Box<crate::load::LoadPlan>,
+    },
+    /// Stop a periodic, file, scenario or load job.
     CancelJob {
         /// The session running it.
         id: SessionId,
@@ -554,6 +567,15 @@ pub enum Event {
         /// What happened.
         update: ScenarioUpdate,
     },
+    /// A load job made progress.
+    Load {
+        /// The load session.
+        id: SessionId,
+        /// The job.
+        job: JobId,
+        /// What happened.
+        update: LoadUpdate,
+    },
     /// The session ended. `reason` is `None` when the user asked for it.
     Stopped {
         /// The session.
@@ -601,7 +623,8 @@ impl Event {
             | Event::ReactionsApplied { id }
             | Event::FaultsApplied { id, .. }
             | Event::RelayQueue { id, .. }
-            | Event::Scenario { id, .. } => *id,
+            | Event::Scenario { id, .. }
+            | Event::Load { id, .. } => *id,
         }
     }
 }

@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::jobs::{self, JobContext};
+use super::load::{self, LoadJob};
 use super::reactor::Reactor;
 use super::scenario::{self, Attached, ScenarioJob};
 use super::session::{Outcome, RelayCommand, SessionCommand, SessionContext};
@@ -17,6 +18,7 @@ use super::settings::EngineSettings;
 use super::sink::EventSink;
 use super::taps::SessionState;
 use super::{relay, tcp_client, tcp_server, tls_client, tls_server, udp, udp_group, ws};
+use crate::load::LoadPlan;
 use crate::protocol::{
     CloseReason, Command, Event, JobFailure, JobId, JobOutcome, Refusal, ScenarioRun,
     ScenarioUpdate, SendTarget, SessionId, Warning,
@@ -119,6 +121,10 @@ pub(super) async fn run(
                     tapped
                 });
                 start_scenario(&mut sessions, &sink, (id, job), *run, tapped);
+            }
+            Command::StartLoad { id, job, plan } => {
+                let previous = sessions.remove(&id);
+                sessions.insert(id, start_load(&sink, previous, (id, job), *plan));
             }
             Command::CancelJob { id, job } => {
                 if let Some(token) = sessions.get(&id).and_then(|s| s.jobs.get(&job)) {
@@ -310,6 +316,39 @@ fn start_scenario(
         events,
         states,
     }));
+}
+
+/// Starts a load run as session `id` (after the previous one of that id has released its
+/// sockets): the session is its one job, which takes no sends.
+fn start_load(
+    sink: &EventSink,
+    previous: Option<RunningSession>,
+    (id, job): (SessionId, JobId),
+    plan: LoadPlan,
+) -> RunningSession {
+    let previous_task = previous.map(|old| {
+        old.cancel.cancel();
+        old.task
+    });
+    let cancel = CancellationToken::new();
+    let kind = plan.spec.kind;
+    let load_job = LoadJob {
+        id,
+        job,
+        sink: sink.clone(),
+        cancel: cancel.clone(),
+        plan,
+    };
+    let task = tokio::spawn(load::run(load_job, previous_task));
+    // Sends to a load session find no receiver and are reported as not sent.
+    let (commands, _) = mpsc::unbounded_channel();
+    RunningSession {
+        commands,
+        cancel: cancel.clone(),
+        task,
+        kind,
+        jobs: HashMap::from([(job, cancel)]),
+    }
 }
 
 fn start(

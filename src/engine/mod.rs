@@ -11,6 +11,7 @@
 //! - `peers`: TCP connections of a session, one task each.
 //! - `net`: binding, resolving and describing socket errors.
 //! - `jobs`: periodic and file sends, paced in the engine.
+//! - `load`: load runs, a session whose one job opens many connections and measures them.
 //! - `reactor`: a session's on-connect payload, echo and auto-reply rules, compiled.
 //! - `reactions`: those reactions, evaluated where bytes are read.
 //! - `reply_frames`: auto-reply's cut of received bytes into the session's frames.
@@ -92,6 +93,7 @@
 
 mod dispatch;
 mod jobs;
+mod load;
 mod net;
 mod peers;
 mod reactions;

@@ -2,9 +2,14 @@
 //! timeout, notes what was negotiated and who the server's certificate names, then runs the
 //! one connection like the TCP client.
 
-use std::time::Instant;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
+use rustls::pki_types::ServerName;
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 
 use super::net::{client_handshake_limit, millis, resolve};
 use super::peers::Stream;
@@ -23,29 +28,7 @@ pub(super) async fn run(
         Ok(made) => made,
         Err(reason) => return Outcome::StartFailed(StartFailure::TlsSetup(reason)),
     };
-    let limit = connect_limit(spec);
-    let connecting = async {
-        let started = Instant::now();
-        let addr = resolve(spec).await?;
-        let tcp = connect(addr, limit).await?;
-        let (Ok(local_addr), Ok(peer_addr)) = (tcp.local_addr(), tcp.peer_addr()) else {
-            return Err(StartFailure::ClosedWhileOpening);
-        };
-        // The connect timeout covers the handshake too, unless it has its own.
-        let left = client_handshake_limit(spec, limit.saturating_sub(started.elapsed()));
-        let shown = client_handshake_limit(spec, limit);
-        match tokio::time::timeout(left, connector.connect(name, tcp)).await {
-            Ok(Ok(stream)) => Ok((stream, local_addr, peer_addr)),
-            Ok(Err(e)) => Err(StartFailure::TlsHandshake {
-                addr: addr.to_string(),
-                fault: tls::fault(&e),
-            }),
-            Err(_) => Err(StartFailure::TlsHandshakeTimeout {
-                addr,
-                ms: millis(shown),
-            }),
-        }
-    };
+    let connecting = open(spec, &connector, name, connect_limit(spec));
     let (stream, local_addr, peer_addr) = tokio::select! {
         () = context.cancel.cancelled() => return Outcome::Stopped,
         result = connecting => match result {
@@ -56,4 +39,38 @@ pub(super) async fn run(
     let note = tls::established(stream.get_ref().1);
     let connection = (Stream::Tls(Box::new(stream)), peer_addr);
     serve(context, spec, commands, connection, local_addr, Some(note)).await
+}
+
+/// Connects to the spec's address and completes the TLS handshake with `connector`, both
+/// within `limit` (the handshake within its own timeout when the spec has one). Returns the
+/// stream with its local and peer addresses.
+///
+/// # Errors
+/// The connect's [`StartFailure`], or the handshake's fault or timeout.
+pub(super) async fn open(
+    spec: &SessionSpec,
+    connector: &TlsConnector,
+    name: ServerName<'static>,
+    limit: Duration,
+) -> Result<(TlsStream<TcpStream>, SocketAddr, SocketAddr), StartFailure> {
+    let started = Instant::now();
+    let addr = resolve(spec).await?;
+    let tcp = connect(addr, limit).await?;
+    let (Ok(local_addr), Ok(peer_addr)) = (tcp.local_addr(), tcp.peer_addr()) else {
+        return Err(StartFailure::ClosedWhileOpening);
+    };
+    // The connect timeout covers the handshake too, unless it has its own.
+    let left = client_handshake_limit(spec, limit.saturating_sub(started.elapsed()));
+    let shown = client_handshake_limit(spec, limit);
+    match tokio::time::timeout(left, connector.connect(name, tcp)).await {
+        Ok(Ok(stream)) => Ok((stream, local_addr, peer_addr)),
+        Ok(Err(e)) => Err(StartFailure::TlsHandshake {
+            addr: addr.to_string(),
+            fault: tls::fault(&e),
+        }),
+        Err(_) => Err(StartFailure::TlsHandshakeTimeout {
+            addr,
+            ms: millis(shown),
+        }),
+    }
 }

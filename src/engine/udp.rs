@@ -88,16 +88,7 @@ pub(super) async fn run_client(
         Ok(addr) => addr,
         Err(reason) => return Outcome::StartFailed(reason),
     };
-    let local: SocketAddr = if target.is_ipv4() {
-        (Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let socket = match bind_socket(local, Type::DGRAM).and_then(|s| {
-        UdpSocket::from_std(s.into()).map_err(|e| StartFailure::UdpSocket {
-            cause: OsError::of(&e),
-        })
-    }) {
+    let socket = match client_socket(target) {
         Ok(socket) => socket,
         Err(reason) => return Outcome::StartFailed(reason),
     };
@@ -217,6 +208,24 @@ fn subnet_broadcast(ip: Ipv4Addr, prefix_len: u8) -> Option<Ipv4Addr> {
     }
     let host_bits = u32::MAX >> prefix_len;
     Some(Ipv4Addr::from(u32::from(ip) | host_bits))
+}
+
+/// A client's socket for `target`: bound to any address of its family, port chosen by the
+/// OS, not yet connected.
+///
+/// # Errors
+/// [`StartFailure::Bind`] or [`StartFailure::UdpSocket`] with the OS's cause.
+pub(super) fn client_socket(target: SocketAddr) -> Result<UdpSocket, StartFailure> {
+    let local: SocketAddr = if target.is_ipv4() {
+        (Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    bind_socket(local, Type::DGRAM).and_then(|s| {
+        UdpSocket::from_std(s.into()).map_err(|e| StartFailure::UdpSocket {
+            cause: OsError::of(&e),
+        })
+    })
 }
 
 pub(super) async fn bind(spec: &SessionSpec) -> Result<UdpSocket, StartFailure> {

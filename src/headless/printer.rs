@@ -152,7 +152,8 @@ pub(super) fn lifecycle_of(event: &Event) -> Option<Lifecycle> {
         Event::Note { .. }
         | Event::JobProgress { .. }
         | Event::JobEnded { .. }
-        | Event::Scenario { .. } => Some(Lifecycle::Note),
+        | Event::Scenario { .. }
+        | Event::Load { .. } => Some(Lifecycle::Note),
         Event::Traffic { .. }
         | Event::ReactionsApplied { .. }
         | Event::FaultsApplied { .. }

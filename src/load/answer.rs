@@ -115,9 +115,7 @@ fn expect_spec(
         written: written.to_string(),
         compiled: None,
     };
-    let mut probe = Vars::with([(CONN.to_string(), "1".to_string())]);
-    probe.next_seq();
-    let compiled = spec.compile(&probe)?;
+    let compiled = spec.compile(super::MessageVars::first(1).vars())?;
     let literal = spec.pattern.literal().is_some();
     Ok(ExpectSpec {
         compiled: literal.then_some(compiled),

@@ -112,6 +112,13 @@ impl MessageVars {
         }
     }
 
+    /// The variables of connection number `conn` during its first message (`${seq}` = 1).
+    pub fn first(conn: u64) -> Self {
+        let mut vars = Self::new(conn);
+        vars.vars.next_seq();
+        vars
+    }
+
     /// The values as the scenario module holds them (for expectations with variables).
     pub fn vars(&self) -> &Vars {
         &self.vars

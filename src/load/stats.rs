@@ -145,7 +145,7 @@ pub struct Totals {
     pub connections: u64,
     /// Connection attempts that failed (each also counted in `errors` by its kind).
     pub connect_errors: u64,
-    /// Messages sent (in `connect` mode: connections opened and closed).
+    /// Messages sent (none in `connect` mode, which opens and closes connections).
     pub messages_sent: u64,
     /// Answers that count: matched ones in `pingpong`, messages or frames back in `stream`.
     pub answers: u64,
@@ -189,7 +189,7 @@ pub struct SecondRecord {
 }
 
 /// A whole run, as `--format jsonl` prints it (field names and order as documented).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Summary {
     /// Connections opened (reconnections included).
     pub connections: u64,

@@ -275,7 +275,10 @@ impl Session {
             }
             Event::ReactionsApplied { .. } => self.reactions_applied += 1,
             // Progress is the window's business (see `app`); the log gets a `Note`.
-            Event::JobProgress { .. } | Event::JobEnded { .. } | Event::Scenario { .. } => {}
+            Event::JobProgress { .. }
+            | Event::JobEnded { .. }
+            | Event::Scenario { .. }
+            | Event::Load { .. } => {}
             Event::Stopped { reason, .. } => {
                 let seq = match reason {
                     None => {

@@ -26,8 +26,8 @@ use crate::spec::SessionSpec;
 const REFUSAL_BODY_SHOWN: usize = 120;
 
 /// An open WebSocket and what the session reports about it.
-struct Opened {
-    ws: WsStream,
+pub(in crate::engine) struct Opened {
+    pub(in crate::engine) ws: WsStream,
     local_addr: SocketAddr,
     peer_addr: SocketAddr,
     /// How the upgrade went: TLS, then status and subprotocol, a note each.
@@ -62,7 +62,7 @@ pub(in crate::engine) async fn run(
 
 /// Connects within the spec's timeout, then upgrades within its handshake timeout (by
 /// default the connect timeout again).
-async fn open(spec: &SessionSpec) -> Result<Opened, StartFailure> {
+pub(in crate::engine) async fn open(spec: &SessionSpec) -> Result<Opened, StartFailure> {
     let url = spec.ws_url();
     let limit = connect_limit(spec);
     let addr = resolve(spec).await?;

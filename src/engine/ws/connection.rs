@@ -30,11 +30,11 @@ use super::message::{close_of, fault, message_for};
 use crate::protocol::{CloseReason, Direction, Note, PeerId, SessionId, Warning};
 
 /// Any byte stream a WebSocket runs over: plain TCP or TLS.
-pub(super) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+pub(in crate::engine) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// An open WebSocket, whatever it runs over.
-pub(super) type WsStream = WebSocketStream<Box<dyn Io>>;
+pub(in crate::engine) type WsStream = WebSocketStream<Box<dyn Io>>;
 
 /// How long queued sends may take to go out after the user's disconnect.
 const FLUSH_BEFORE_CLOSE: Duration = Duration::from_secs(2);

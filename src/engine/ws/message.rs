@@ -22,7 +22,7 @@ pub(super) fn config() -> WebSocketConfig {
 
 /// The message a send of `data` becomes: Text when it is valid UTF-8 (and `binary` is not
 /// set), Binary otherwise. The payload is `data`, unchanged, either way.
-pub(super) fn message_for(data: Bytes, binary: bool) -> Message {
+pub(in crate::engine) fn message_for(data: Bytes, binary: bool) -> Message {
     if binary {
         return Message::Binary(data);
     }

@@ -18,5 +18,7 @@ mod http;
 mod message;
 mod server;
 
-pub(super) use client::run as run_client;
+pub(super) use client::{open as open_client, run as run_client};
+pub(super) use connection::WsStream;
+pub(super) use message::message_for;
 pub(super) use server::run as run_server;
