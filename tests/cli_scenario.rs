@@ -91,13 +91,14 @@ fn finish(mut child: Child) -> Ended {
 }
 
 fn sockdbg(args: &[&str]) -> Child {
-    Command::new(BIN)
+    let mut command = Command::new(BIN);
+    command
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start sockdbg")
+        .stderr(Stdio::piped());
+    common::interruptible(&mut command);
+    command.spawn().expect("start sockdbg")
 }
 
 fn test_files(files: &[&Path], extra: &[&str]) -> Ended {
@@ -371,11 +372,7 @@ end
             assert_eq!(String::from_utf8_lossy(&got), want, "client {client}");
         }
     }
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    common::interrupt(&child, "TERM");
     let ended = finish(child);
     assert_eq!(ended.code, Some(0), "{}", ended.stderr);
 }
