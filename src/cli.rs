@@ -131,6 +131,105 @@ pub enum Command {
     /// Run scenario files (send/expect test scripts) and report each step; exit 0 when every
     /// case passed, 1 when one failed or a peer was unreachable, 2 when a file is invalid.
     Test(TestArgs),
+    /// Load test a server: many connections at a chosen rate, round-trip percentiles; one
+    /// line a second, then a summary. Exit 1 when --max-error-rate or --max-p99-ms is
+    /// exceeded, 2 on bad arguments.
+    Load(Box<LoadArgs>),
+}
+
+/// `sockdbg load SPEC [options]`.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// The target, a client spec: tcp-client:HOST:PORT, tls-client:HOST:PORT, ws://HOST:PORT/PATH,
+    /// wss://HOST:PORT/PATH or udp-client:HOST:PORT, with its options (e.g. ,insecure).
+    #[arg(value_name = "SPEC", value_parser = parse_spec)]
+    pub spec: SessionSpec,
+
+    /// pingpong (send, wait for the answer, again; round trips measured), stream (send at
+    /// the rate, count what comes back) or connect (open and close; connects measured).
+    #[arg(long, default_value = "pingpong", value_parser = parse_mode)]
+    pub mode: crate::load::Mode,
+
+    /// Connections held open at once (connect mode: opened at once).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub connections: u32,
+
+    /// New connections a second (0: as fast as the OS allows).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub connect_rate: u64,
+
+    /// How long the run lasts, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub duration_ms: u64,
+
+    /// Messages a second over all connections, a token bucket (connect mode: connections a
+    /// second); 0: as fast as possible.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub rate: u64,
+
+    /// Each message: text:T or hex:HH.. as in --reply; ${seq} (the connection's message
+    /// number) and ${conn} (the connection's number) make each one differ.
+    #[arg(long, value_name = "PAYLOAD", default_value = "text:ping")]
+    pub send: String,
+
+    /// An answer is one frame of this framing (default: whatever one read brings): delim:HEX,
+    /// fixed:N, len:u8|u16be|u16le|u32be|u32le[,offset=N][,include-header][,max=N].
+    #[arg(long, value_name = "FRAMING", default_value = "raw", value_parser = parse_framing)]
+    pub framing: Framing,
+
+    /// An answer must match: text:T, contains:T, starts-with:T, regex:R, hex:HH..,
+    /// hex-contains:HH.., hex-starts-with:HH.. (${seq}/${conn} allowed); others are errors.
+    #[arg(long, value_name = "MATCH")]
+    pub expect: Option<String>,
+
+    /// How long an answer (and a connect, unless the spec says timeout=) may take.
+    #[arg(long, value_name = "MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout_ms: u64,
+
+    /// Print the first N messages of each connection, both ways (jsonl only).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub sample: usize,
+
+    /// text: a line a second and a summary; jsonl: a JSON object a second, then the summary.
+    #[arg(long, value_enum, default_value_t = LoadFormat::Text)]
+    pub format: LoadFormat,
+
+    /// Also write the per-second series to this CSV file.
+    #[arg(long, value_name = "FILE.csv")]
+    pub csv: Option<PathBuf>,
+
+    /// Exit 1 when errors / (messages sent + connection attempts) exceed this (0.01 or 1%).
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub max_error_rate: Option<f64>,
+
+    /// Exit 1 when the run's RTT p99 exceeds this many milliseconds.
+    #[arg(long, value_name = "MS", value_parser = parse_ms)]
+    pub max_p99_ms: Option<f64>,
+
+    /// Encodes --send and --expect text (utf-8, gbk, ...).
+    #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
+    pub encoding: TextEncoding,
+
+    /// Replace \r \n \t \\ \0 and \xNN in --send text.
+    #[arg(long)]
+    pub escapes: bool,
+
+    /// Appended to each message: none, cr, lf, crlf.
+    #[arg(long, value_name = "END", default_value = "none", value_parser = parse_line_ending)]
+    pub line_ending: LineEnding,
+
+    /// Appended last to each message: none, sum8, xor8, crc16-modbus, crc16-ccitt, crc32.
+    #[arg(long, value_name = "ALGO", default_value = "none", value_parser = parse_checksum)]
+    pub checksum: Checksum,
+}
+
+/// How `sockdbg load` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LoadFormat {
+    /// A line a second, then a few lines of summary.
+    Text,
+    /// A JSON object a second (`"kind":"second"`), then `{"kind":"summary",...}`.
+    Jsonl,
 }
 
 /// `sockdbg test FILE... [--var N=V] [--junit OUT.xml] [--format text|jsonl]`.
@@ -189,6 +288,32 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
         _ => Err(format!(
             "'{text}' is not NAME=VALUE (a name is letters, digits, _ and -, starting with a letter)"
         )),
+    }
+}
+
+fn parse_mode(text: &str) -> Result<crate::load::Mode, String> {
+    text.parse()
+        .map_err(|e: crate::load::UnknownMode| e.to_string())
+}
+
+/// An error rate: a fraction (`0.01`) or a percentage (`1%`), from 0 to 1.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let (number, scale) = match text.strip_suffix('%') {
+        Some(percent) => (percent, 100.0),
+        None => (text, 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(value) if (0.0..=scale).contains(&value) => Ok(value / scale),
+        _ => Err(format!(
+            "'{text}' is not an error rate (0 to 1, or 0% to 100%)"
+        )),
+    }
+}
+
+fn parse_ms(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(ms) if ms >= 0.0 && ms.is_finite() => Ok(ms),
+        _ => Err(format!("'{text}' is not a number of milliseconds")),
     }
 }
 

@@ -20,6 +20,7 @@
 //! - [`scenario`]: the scenario language (send/expect test scripts), pure.
 //! - [`relay`]: relays' directions, faults and fault shaping, pure.
 //! - [`load`]: load tests' plans, figures (HDR histograms) and reports, pure.
+//! - [`load_command`]: `sockdbg load SPEC`, a load run from the command line.
 //! - [`testing`]: `sockdbg test FILE...`, scenario files run and reported (text, jsonl, JUnit).
 //! - [`headless`]: `--headless`, the same sessions driven from a terminal, printing the log.
 //! - [`intake`]: engine events coming in (flow control, wake-up, capture, model), one way for
@@ -39,6 +40,7 @@ pub mod headless;
 pub mod i18n;
 pub mod intake;
 pub mod load;
+pub mod load_command;
 pub mod model;
 pub mod platform;
 pub mod private_files;

@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         let console = sockdbg::console::attach();
         let code = match &cli.command {
             Some(sockdbg::cli::Command::Test(args)) => sockdbg::testing::run(args),
+            Some(sockdbg::cli::Command::Load(args)) => sockdbg::load_command::run(args),
             None => sockdbg::headless::run(&cli),
         };
         sockdbg::console::wait_before_closing(console);
