@@ -14,8 +14,11 @@
 # labels, cut labels) and prints its findings. Exit 1 if any check found a problem, so it can
 # gate a change.
 #
+# SCENE=relay puts a TCP relay first instead (the demo clients talk through it to
+# scripts/relay_target.py, with a fault set), so its Relay tab is shot and checked too.
+#
 # Environment: SOCKDBG_BIN (default target/release/sockdbg, built if missing), SIZES, LANGS
-# (default "en zh"), KEEP_GOING=1 to go on after a failed run.
+# (default "en zh"), SCENE (default main, or relay), KEEP_GOING=1 to go on after a failed run.
 # Needs Debian packages: xvfb xdotool imagemagick dbus at-spi2-core gir1.2-atspi-2.0 python3-gi.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -37,12 +40,19 @@ for size in $sizes; do
     cfg=$(mktemp -d)
     case $lang in zh) language=Chinese; locale=zh_CN.UTF-8 ;; *) language=English; locale=C.UTF-8 ;; esac
     width=${size%x*}; height=${size#*x}
+    first="(spec: \"tcp-server:127.0.0.1:$tcp\", running: true, framing: \"delim:0a\", name: \"\","
+    peers="python3 scripts/demo_peers.py $tcp 60 /dev/null"
+    if [ "${SCENE:-main}" = relay ]; then
+      target=$((tcp + 2))
+      first="(spec: \"relay:127.0.0.1:$tcp,to=127.0.0.1:$target,down.delay=20\", running: true, framing: \"delim:0a\", name: \"\","
+      peers="sh -c 'python3 scripts/relay_target.py $target 70 & sleep 0.5; python3 scripts/demo_peers.py $tcp 60 /dev/null'"
+    fi
     cat > "$cfg/config.ron" <<RON
 (version: 2,
  view: (language: Some($language), window_size: Some(($width, $height))),
  quick_commands: [(name: "Read all", payload: "READ ALL\\\\r\\\\n", options: (escapes: true))],
  sessions: [
-  (spec: "tcp-server:127.0.0.1:$tcp", running: true, framing: "delim:0a", name: "",
+  $first
    settings: (encoding: Gbk, line_ending: CrLf),
    quick_commands: [
     (name: "AT+GMR", payload: "AT+GMR\\\\r\\\\n", options: (escapes: true)),
@@ -54,7 +64,7 @@ for size in $sizes; do
  ])
 RON
     LANG=$locale LC_ALL=$locale "$tree/tree.sh" --timeout 30 --hook-timeout 240 --ready "127.0.0.1:$tcp" \
-      --hook-bg "python3 scripts/demo_peers.py $tcp 60 /dev/null" \
+      --hook-bg "$peers" \
       --hook "/usr/bin/python3 $tree/shots_hook.py $out/$name hello" \
       --screenshot "$out/$name-settings.png" \
       "$size" "$out/$name-settings.jsonl" -- "$bin" --config-dir "$cfg" >/dev/null

@@ -206,11 +206,14 @@ pub enum ColumnTab {
     AutoReply,
     /// Capture and export.
     Save,
+    /// A relay's hold, step and faults (shown for relays only).
+    Relay,
 }
 
 impl ColumnTab {
     /// Every tab, in order.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
+        Self::Relay,
         Self::Log,
         Self::Sending,
         Self::Commands,

@@ -270,6 +270,7 @@ fn write_rows(
                             context: &[],
                             has_successor: false,
                             injected: false,
+                            forwarded: false,
                         },
                         peer_addr: row.peer_addr,
                         lifecycle: None,

@@ -26,6 +26,10 @@ TABS = [
     ("Auto-reply", "自动回复"),
     ("Save", "保存"),
 ]
+# Tabs only some sessions have (a relay's): shot after the others when present.
+OPTIONAL_TABS = [
+    ("Relay", "中继"),
+]
 
 
 def dump(*extra):
@@ -90,6 +94,11 @@ def main():
             return 1
         nodes = click_and_dump(tab)
         save(f"{prefix}-tab-{number}", nodes)
+    for number, names in enumerate(OPTIONAL_TABS, start=len(TABS) + 1):
+        tab = button_named(nodes, names)
+        if tab is not None:
+            nodes = click_and_dump(tab)
+            save(f"{prefix}-tab-{number}", nodes)
     if opened:
         nodes = click_and_dump(button_named(nodes, TOOLS))
 

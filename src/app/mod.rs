@@ -18,6 +18,7 @@ pub mod link;
 pub mod problem;
 mod quick_files;
 pub mod rates;
+pub mod relay;
 pub mod saving;
 pub mod send_tools;
 pub mod session_list;
@@ -27,6 +28,7 @@ use std::collections::HashMap;
 
 pub use link::{EngineLink, REPAINT_INTERVAL};
 pub use problem::{FramingFormError, Notice, Problem};
+pub use relay::{RelayAction, RelayControls};
 pub use send_tools::{SendTools, ToolAction};
 pub use session_list::{CreateForm, SessionList};
 pub use traffic::{TrafficAction, TrafficState};
@@ -80,6 +82,8 @@ pub enum Action {
     Traffic(SessionId, TrafficAction),
     /// A send-tools action (quick commands, periodic/file send, auto-reply) of a session.
     Tool(SessionId, ToolAction),
+    /// Hold, release, step or change the faults of a relay.
+    Relay(SessionId, RelayAction),
     /// Ask before deleting a session (the Delete key, the context menu).
     ConfirmDelete(SessionId),
     /// Close the delete confirmation without deleting.
@@ -136,6 +140,8 @@ pub struct SessionView {
     pub name: String,
     /// Its encoding and send options (saved with it).
     pub settings: SessionSettings,
+    /// A relay's controls: which way Send injects, the fault words being edited.
+    pub relay: RelayControls,
 }
 
 impl Default for SessionView {
@@ -147,6 +153,7 @@ impl Default for SessionView {
             tools: SendTools::default(),
             name: String::new(),
             settings: SessionSettings::default(),
+            relay: RelayControls::default(),
         }
     }
 }
@@ -557,6 +564,7 @@ impl App {
                 }
             }
             Action::Tool(id, action) => self.perform_tool(id, action),
+            Action::Relay(id, action) => self.perform_relay(id, action),
             Action::ConfirmDelete(id) => self.list.confirm_delete = Some(id),
             Action::CancelDelete => self.list.confirm_delete = None,
             Action::Duplicate(id) => self.duplicate(id),
@@ -653,9 +661,24 @@ impl App {
                 view.tools.remember(&text);
                 let data = bytes::Bytes::from(bytes);
                 let targets = send_tools::targets(view);
+                // A relay's send box injects, toward the target or the client.
+                let leg = view.relay.leg;
+                let relay = self
+                    .sessions
+                    .get(id)
+                    .is_some_and(|s| s.spec.kind.is_relay());
                 for target in targets {
                     let data = data.clone();
-                    self.command(Command::Send { id, target, data });
+                    if relay {
+                        self.command(Command::Inject {
+                            id,
+                            target,
+                            leg,
+                            data,
+                        });
+                    } else {
+                        self.command(Command::Send { id, target, data });
+                    }
                 }
             }
             Err(e) => view.send_error = Some(Problem::Send(e)),

@@ -81,6 +81,7 @@ pub fn frame_record(
         context: &[],
         has_successor: false,
         injected: false,
+        forwarded: false,
     };
     let record = Record {
         session: label,

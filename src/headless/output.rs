@@ -239,6 +239,7 @@ mod tests {
             context: &[],
             has_successor: false,
             injected: false,
+            forwarded: false,
         }
     }
 

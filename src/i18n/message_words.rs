@@ -41,8 +41,8 @@ Msg {
     CloseFaultReset => "{0}.reset-after={1} reached: both sides reset (RST)", "{0}.reset-after={1} 已触发：两侧均已重置（RST）";
     CloseFaultDrop => "{0}.drop-after={1} reached", "{0}.drop-after={1} 已触发";
     // A relay's directions.
-    LegUp => "up (client → target)", "上行（客户端 → 目标）";
-    LegDown => "down (target → client)", "下行（目标 → 客户端）";
+    LegUp => "up (client -> target)", "上行（客户端 -> 目标）";
+    LegDown => "down (target -> client)", "下行（目标 -> 客户端）";
     RefuseNotARelay => "not a relay session (injecting, stepping and faults are a relay's)", "不是中继会话（注入、单步和故障只用于中继）";
     RefuseRelayNeedsLeg => "a relay sends by injecting: toward the target (up) or the client (down)", "中继只能注入发送：发往目标（上行）或客户端（下行）";
     NoteRelayLinked => "linked to target {1} from {0}", "已从 {0} 连接到目标 {1}";

@@ -12,7 +12,8 @@
 //! disconnected, the session stopped: the log marks such notes) hands its pending bytes over
 //! as one incomplete row. Sent bytes are framed one send at a time: a send is a whole message
 //! of the user's, so what is left at its end (a send that is not a valid frame, or its tail)
-//! shows at once as an incomplete row of its own, never waits for the next send.
+//! shows at once as an incomplete row of its own, never waits for the next send. A relay's
+//! forwarded bytes are streams both ways (only what the user injects is a send).
 
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
@@ -196,8 +197,9 @@ impl FramedView {
             stream
                 .decoder
                 .push(entry.bytes, entry.at_micros, &mut self.units);
-            if entry.kind == EntryKind::Tx {
-                // A send is a whole message: nothing of it waits for the next one.
+            if entry.kind == EntryKind::Tx && !entry.forwarded {
+                // A send is a whole message: nothing of it waits for the next one (a relay's
+                // forwarded bytes are a stream, like received ones).
                 stream.decoder.finish(&mut self.units);
             }
             Self::emit(&mut self.rows, stream, key, &mut self.units);
@@ -578,6 +580,35 @@ mod tests {
         );
         assert!(view.get(1).expect("row").incomplete);
         assert!(!view.get(3).expect("row").incomplete);
+    }
+
+    #[test]
+    fn a_relay_s_forwarded_bytes_are_a_stream_both_ways_and_injections_are_sends() {
+        use EntryKind::{Rx, Tx};
+        let mut log = TrafficLog::new(1 << 20);
+        for (kind, bytes, injected) in [
+            (Tx, &b"ok: he"[..], false),
+            (Rx, b"up ", false),
+            (Tx, b"llo\n", false),
+            (Tx, b"typed", true),
+            (Rx, b"line\n", false),
+        ] {
+            let seq = log.push(kind, 0, UNIX_EPOCH, bytes);
+            log.mark_relayed(seq, injected);
+        }
+        let mut view = FramedView::new("delim:0a".parse().expect("framing"));
+        view.sync(&log, 0, 100);
+        assert_eq!(
+            payloads(&view, &log),
+            vec![
+                (Tx, 0, b"ok: hello".to_vec(), false),
+                (Tx, 0, b"typed".to_vec(), false),
+                (Rx, 0, b"up line".to_vec(), false),
+            ]
+        );
+        // The forwarded frame is whole; the injected send stands alone.
+        assert!(!view.get(0).expect("row").incomplete);
+        assert!(view.get(1).expect("row").incomplete);
     }
 
     #[test]

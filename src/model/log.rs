@@ -90,6 +90,8 @@ const FLAG_HAS_SUCCESSOR: u8 = 1;
 const FLAG_ENDS_STREAMS: u8 = 2;
 /// On a relay's traffic: the user injected these bytes (they were not forwarded).
 const FLAG_INJECTED: u8 = 4;
+/// On a relay's traffic: forwarded from the other side, a piece of a stream (not a send).
+const FLAG_FORWARDED: u8 = 8;
 
 /// One index record: 28 bytes (packed to 4-byte alignment, so no padding). Fields are
 /// only ever copied out, never borrowed, as packed fields must be.
@@ -132,6 +134,9 @@ pub struct LogEntry<'a> {
     pub has_successor: bool,
     /// A relay's bytes that the user injected rather than the other side sent.
     pub injected: bool,
+    /// A relay's bytes forwarded from the other side: a piece of that side's stream, framed
+    /// with the pieces before and after it (a send is framed on its own).
+    pub forwarded: bool,
 }
 
 impl LogEntry<'_> {
@@ -212,10 +217,15 @@ impl TrafficLog {
         seq
     }
 
-    /// Marks traffic entry `seq` as injected by the user (a relay's).
-    pub fn mark_injected(&mut self, seq: u64) {
+    /// Marks a relay's traffic entry `seq`: injected by the user, or else forwarded from
+    /// the other side.
+    pub fn mark_relayed(&mut self, seq: u64, injected: bool) {
         if let Some(meta) = self.meta_mut(seq) {
-            meta.flags |= FLAG_INJECTED;
+            meta.flags |= if injected {
+                FLAG_INJECTED
+            } else {
+                FLAG_FORWARDED
+            };
         }
     }
 
@@ -371,6 +381,7 @@ impl TrafficLog {
             context,
             has_successor: meta.flags & FLAG_HAS_SUCCESSOR != 0,
             injected: meta.flags & FLAG_INJECTED != 0,
+            forwarded: meta.flags & FLAG_FORWARDED != 0,
         })
     }
 

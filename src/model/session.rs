@@ -246,8 +246,8 @@ impl Session {
                     }
                 };
                 let seq = self.log.push(kind, index, at, &data);
-                if injected {
-                    self.log.mark_injected(seq);
+                if dir.leg().is_some() {
+                    self.log.mark_relayed(seq, injected);
                 }
             }
             Event::FaultsApplied { faults, .. } => {

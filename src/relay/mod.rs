@@ -35,11 +35,12 @@ impl Leg {
         }
     }
 
-    /// The arrow drawn for it: up goes right (client → target), down goes left.
+    /// The arrow drawn for it, two characters wide like `RX`/`TX` and in every font: up goes
+    /// right (client -> target), down goes left.
     pub fn arrow(self) -> &'static str {
         match self {
-            Leg::Up => "→",
-            Leg::Down => "←",
+            Leg::Up => "->",
+            Leg::Down => "<-",
         }
     }
 

@@ -46,6 +46,15 @@ pub fn kind_label(language: Language, kind: EntryKind) -> &'static str {
     }
 }
 
+/// The short label of an entry in a session's log: [`kind_label`], or for a relay's traffic
+/// the arrow of its direction (`->` up, `<-` down; see [`EntryKind::leg`]).
+pub fn entry_label(language: Language, kind: EntryKind, relay: bool) -> &'static str {
+    match kind.leg() {
+        Some(leg) if relay => leg.arrow(),
+        _ => kind_label(language, kind),
+    }
+}
+
 /// The color of an entry kind, readable in light and dark themes.
 pub fn kind_color(kind: EntryKind, visuals: &egui::Visuals) -> egui::Color32 {
     let dark = visuals.dark_mode;

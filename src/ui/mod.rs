@@ -46,6 +46,8 @@
 //!   ([`crate::app::SessionView`]).
 //! - [`quick_commands`]: the Commands and Auto-reply tabs and the on-connect payload
 //!   ([`crate::app::SendTools`]).
+//! - [`relay`]: a relay's tab: hold, release and step each direction, change the faults
+//!   ([`crate::app::RelayControls`]).
 //! - [`settings_column`]: the settings column with its tabs, beside the log or a popup.
 //! - [`status_bar`]: totals at the bottom of the window ([`crate::app::rates::RateMeter`]).
 //! - [`choice`]: the labelled combo box for a fixed set of values.
@@ -55,6 +57,7 @@ pub mod choice;
 pub mod format;
 pub mod log_toolbar;
 pub mod quick_commands;
+pub mod relay;
 pub mod send_box;
 pub mod session_list;
 pub mod settings_column;

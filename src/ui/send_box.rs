@@ -17,6 +17,7 @@ use crate::i18n::errors::send_error_text;
 use crate::i18n::{Language, Text, tr, trf};
 use crate::model::Session;
 use crate::protocol::{PeerId, SendTarget, SessionId};
+use crate::relay::Leg;
 use crate::spec::SessionKind;
 use crate::ui::choice::choice_ui;
 use crate::ui::{Panel, t};
@@ -83,9 +84,10 @@ fn send_box_ui(
         actions.push(Action::Send(id));
     }
     ui.add_space(4.0);
-    // One row: where it goes and the main options (the rest are in the Sending tab).
+    // One row: where it goes and the main options (the rest are in the Sending tab), wrapped
+    // when the box is narrower than they are (a relay's has its Inject choice too).
     let settings = &mut session_view.settings;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if session.spec.kind.is_server() || heard_from_several(session) {
             target_ui(
                 ui,
@@ -93,6 +95,28 @@ fn send_box_ui(
                 &mut session_view.target,
                 &mut session_view.tools,
             );
+        }
+        if session.spec.kind.is_relay() {
+            // A relay's Send injects into its pairs, one way or the other.
+            let leg_name = |ui: &egui::Ui, leg: Leg| match leg {
+                Leg::Up => t(ui, Text::InjectUp),
+                Leg::Down => t(ui, Text::InjectDown),
+            };
+            let relay = &mut session_view.relay;
+            ui.scope(|ui| {
+                let label = t(ui, Text::InjectLabel);
+                choice_ui(
+                    ui,
+                    label,
+                    &mut relay.leg,
+                    &Leg::BOTH,
+                    leg_name,
+                    110.0,
+                    ("inject", id),
+                );
+            })
+            .response
+            .on_hover_text(t(ui, Text::InjectTip));
         }
         ui.checkbox(&mut settings.send_hex, t(ui, Text::HexSend))
             .on_hover_text(t(ui, Text::HexSendTip));

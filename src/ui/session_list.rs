@@ -501,9 +501,15 @@ fn peer_row_ui(
         if label.clicked() {
             actions.push(Action::SelectPeer(session.id, peer.id));
         }
+        // A relay's pair: up (client → target) and down.
+        let key = if session.spec.kind.is_relay() {
+            Text::PairCounters
+        } else {
+            Text::PeerCounters
+        };
         let counters = tf(
             ui,
-            Text::PeerCounters,
+            key,
             &[&byte_count(peer.rx_bytes), &byte_count(peer.tx_bytes)],
         );
         ui.horizontal(|ui| {

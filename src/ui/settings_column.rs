@@ -1,6 +1,7 @@
 //! The settings column of a session, in tabs: Log (display, encoding, framing, filter),
 //! Sending (send options, periodic and file sends, on-connect payload), Commands (quick
-//! commands), Auto-reply (rules) and Save (capture and export). Beside the log in a wide
+//! commands), Auto-reply (rules) and Save (capture and export), and for a relay, Relay (hold,
+//! step, faults). Beside the log in a wide
 //! window; in a narrow one a popup over the log's right side, opened from the toolbar, so
 //! the log keeps its width.
 
@@ -8,6 +9,7 @@ use crate::app::{Action, SessionParts};
 use crate::config::ColumnTab;
 use crate::i18n::Text;
 use crate::ui::quick_commands::{AutoReplyTab, CommandsTab};
+use crate::ui::relay::RelayTab;
 use crate::ui::send_box::SendingTab;
 use crate::ui::traffic_view::{LogTab, SaveTab};
 use crate::ui::{Panel, t};
@@ -22,6 +24,7 @@ fn tab_name(ui: &egui::Ui, tab: ColumnTab) -> &'static str {
             ColumnTab::Commands => Text::TabCommands,
             ColumnTab::AutoReply => Text::TabAutoReply,
             ColumnTab::Save => Text::TabSave,
+            ColumnTab::Relay => Text::TabRelay,
         },
     )
 }
@@ -37,11 +40,19 @@ pub fn settings_column_ui(ui: &mut egui::Ui, parts: SessionParts<'_>) -> Vec<Act
         traffic,
         quick_commands,
     } = parts;
+    let relay = session.spec.kind.is_relay();
+    if view.tools_tab == ColumnTab::Relay && !relay {
+        view.tools_tab = ColumnTab::Log;
+    }
     ui.add_space(2.0);
     // Wrapped as whole tabs if the column is narrow, never a tab's name.
     ui.horizontal_wrapped(|ui| {
         ui.spacing_mut().item_spacing.x = 4.0;
-        for tab in ColumnTab::ALL {
+        // The Relay tab is a relay's only.
+        for tab in ColumnTab::ALL
+            .into_iter()
+            .filter(|tab| *tab != ColumnTab::Relay || relay)
+        {
             if ui
                 .selectable_label(view.tools_tab == tab, tab_name(ui, tab))
                 .clicked()
@@ -82,6 +93,17 @@ pub fn settings_column_ui(ui: &mut egui::Ui, parts: SessionParts<'_>) -> Vec<Act
                 }
                 ColumnTab::AutoReply => session_view.tools.ui(ui, AutoReplyTab { id }),
                 ColumnTab::Save => traffic.ui(ui, SaveTab { id }),
+                ColumnTab::Relay => {
+                    let target = session_view.target;
+                    session_view.relay.ui(
+                        ui,
+                        RelayTab {
+                            id,
+                            session,
+                            target,
+                        },
+                    )
+                }
             }
         })
         .inner

@@ -67,14 +67,13 @@ pub(super) fn detail_ui(
     if !row.kind.is_traffic() {
         return note_detail_ui(ui, session, row);
     }
-    let direction = t(
-        ui,
-        if row.kind == EntryKind::Rx {
-            Text::ReceivedFrom
-        } else {
-            Text::SentTo
-        },
-    );
+    let language = crate::ui::language(ui.ctx());
+    let direction = match row.kind.leg() {
+        // A relay's: which way, client → target or back.
+        Some(leg) if session.spec.kind.is_relay() => crate::i18n::messages::leg_text(language, leg),
+        _ if row.kind == EntryKind::Rx => t(ui, Text::ReceivedFrom),
+        _ => t(ui, Text::SentTo),
+    };
     let bytes: &[u8] = &row.bytes;
     ui.horizontal_wrapped(|ui| {
         let reads = if row.reads > 1 {
@@ -296,7 +295,7 @@ fn selection_detail(
         let heading = format!(
             "#{}  {} {}  ·  {}  ·  {}",
             row.id,
-            kind_label(language, row.kind),
+            entry_label(language, row.kind, session.spec.kind.is_relay()),
             peer_text(session, row.peer),
             byte_count(row.len),
             clock_time(row.at_micros)

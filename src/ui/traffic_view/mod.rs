@@ -29,7 +29,7 @@ use crate::model::stats::RateHistory;
 use crate::model::view::{DirectionFilter, LogView, Row};
 use crate::model::{EntryKind, Session};
 use crate::protocol::SessionId;
-use crate::ui::format::{byte_count, clock_time, kind_color, kind_label, peer_name};
+use crate::ui::format::{byte_count, clock_time, entry_label, kind_color, peer_name};
 use crate::ui::{Panel, t};
 
 mod detail;
@@ -298,9 +298,15 @@ fn filter_ui(
     ui.checkbox(&mut lv.filter.pattern.hex, t(ui, Text::FilterAsHex));
     ui.horizontal(|ui| {
         let dir = &mut lv.filter.direction;
+        // A relay's directions are up (filed as Rx) and down (Tx).
+        let (rx, tx) = if session.spec.kind.is_relay() {
+            (Text::UpOnly, Text::DownOnly)
+        } else {
+            (Text::RxOnly, Text::TxOnly)
+        };
         ui.selectable_value(dir, DirectionFilter::All, t(ui, Text::DirAll));
-        ui.selectable_value(dir, DirectionFilter::Rx, t(ui, Text::RxOnly));
-        ui.selectable_value(dir, DirectionFilter::Tx, t(ui, Text::TxOnly));
+        ui.selectable_value(dir, DirectionFilter::Rx, t(ui, rx));
+        ui.selectable_value(dir, DirectionFilter::Tx, t(ui, tx));
     });
     let all_peers = t(ui, Text::AllPeers);
     let peer_text = |index: Option<u32>| match index.and_then(|i| session.peer_addr(i)) {

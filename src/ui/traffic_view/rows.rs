@@ -351,7 +351,11 @@ pub(super) fn row_job(
             add(&format!("{:>+11.6}  ", delta as f64 / 1e6), weak);
         }
     }
-    add(&format!("{}  ", kind_label(language, row.kind)), color);
+    let relay = session.spec.kind.is_relay();
+    add(
+        &format!("{}  ", entry_label(language, row.kind, relay)),
+        color,
+    );
     add(
         &format!("{:<width$}  ", columns.peer, width = columns.peer_width),
         weak,
@@ -360,6 +364,10 @@ pub(super) fn row_job(
         add(&format!("{:>7}  ", format!("{} B", row.len)), weak);
     } else {
         add("         ", weak);
+    }
+    if relay && row.reads == 1 && session.log.get(row.first_seq).is_some_and(|e| e.injected) {
+        // Written by the user, not forwarded from the other side.
+        add(tr(language, Text::InjectedTag), visuals.warn_fg_color);
     }
     if row.invalid.is_some() {
         // Skipped while resynchronizing; the detail pane says why.
