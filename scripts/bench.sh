@@ -4,6 +4,7 @@
 #   scripts/bench.sh            # all: tcp ingest vs socat, udp flood, 10k clients, store, frame
 #   scripts/bench.sh tcp        # only the TCP ingest race
 #   scripts/bench.sh tls        # TLS ingest: sockdbg tls-server against socat OPENSSL-LISTEN
+#   scripts/bench.sh relay      # 1 GiB through relay: against socat's relay, and ping-pong latency
 #
 # Needs socat (Debian package `socat`); `tls` also openssl (to make the anchor's certificate). Results are printed; BENCHMARKS.md records a run.
 set -euo pipefail
@@ -67,8 +68,62 @@ tls_race() {
   rm -rf "$dir"
 }
 
+# relay_race: the same sender (socat reading /dev/zero) sends SIZE bytes through a relay to
+# the same sink (socat into `wc -c`, so the bytes that arrived are counted): first socat's
+# relay (TCP-LISTEN:P TCP:127.0.0.1:Q), then `sockdbg --headless relay:127.0.0.1:P,to=...`,
+# which logs every chunk as the window would. Timed from the send to the sink's end.
+relay_race() {
+  local bin=target/release/sockdbg stats count
+  command -v socat >/dev/null || { echo "socat is needed: apt-get install socat"; exit 1; }
+  [ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet
+  stats=$(mktemp); count=$(mktemp)
+  through() { # through NAME: one transfer through the relay on $port to the sink on $sink_port
+    socat -u -b 262144 "TCP-LISTEN:$sink_port,bind=127.0.0.1,reuseaddr" STDOUT | wc -c >"$count" &
+    local sink=$!
+    sleep 0.2
+    "$@" &
+    local relay=$!
+    sleep 0.3
+    local start
+    start=$(date +%s.%N)
+    socat -u -b 262144 "OPEN:/dev/zero,readbytes=$size" "TCP:127.0.0.1:$port" 2>/dev/null || true
+    wait "$sink" || true
+    echo "$(date +%s.%N) - $start" | bc
+    wait "$relay" 2>/dev/null || true
+  }
+  for run in $(seq "$runs"); do
+    port=$(free_port); sink_port=$(free_port)
+    socat_s=$(through socat -b 262144 "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" "TCP:127.0.0.1:$sink_port")
+    socat_n=$(cat "$count")
+    port=$(free_port); sink_port=$(free_port)
+    sockdbg_s=$(through "$bin" --headless "relay:127.0.0.1:$port,to=127.0.0.1:$sink_port" --once --quiet --stats 2>"$stats")
+    sockdbg_n=$(cat "$count")
+    printf 'relay run %s: %s bytes; socat %.2f s (%.2f GB/s, %s at the sink); sockdbg %.2f s (%.2f GB/s, %s at the sink); ratio %.2fx %s\n' \
+      "$run" "$size" "$socat_s" "$(echo "$size/$socat_s/1000000000" | bc -l)" "$socat_n" \
+      "$sockdbg_s" "$(echo "$size/$sockdbg_s/1000000000" | bc -l)" "$sockdbg_n" \
+      "$(echo "$socat_s/$sockdbg_s" | bc -l)" "$([ "$sockdbg_n" = "$size" ] && echo '(exact)' || echo "(MISMATCH: $(cat "$stats"))")"
+  done
+  rm -f "$stats" "$count"
+}
+
+# relay_latency: 64-byte ping-pongs (scripts/relay_latency.py) directly to an echo server,
+# through socat's relay and through sockdbg's; p50/p99 and what each relay adds.
+relay_latency() {
+  local bin=target/release/sockdbg echo_port socat_port sockdbg_port
+  echo_port=$(free_port); socat_port=$(free_port); sockdbg_port=$(free_port)
+  socat "TCP-LISTEN:$socat_port,bind=127.0.0.1,reuseaddr,fork,nodelay" "TCP:127.0.0.1:$echo_port,nodelay" &
+  local anchor=$!
+  "$bin" --headless "relay:127.0.0.1:$sockdbg_port,to=127.0.0.1:$echo_port" --quiet &
+  local relay=$!
+  sleep 0.5
+  python3 scripts/relay_latency.py "$echo_port" "${COUNT:-10000}" "socat=$socat_port" "sockdbg=$sockdbg_port"
+  kill "$anchor" "$relay" 2>/dev/null || true
+  wait "$anchor" "$relay" 2>/dev/null || true
+}
+
 case "$what" in
   tcp) tcp_race ;;
+  relay) relay_race; relay_latency ;;
   tls) tls_race ;;
   udp|clients) cargo bench --bench net_load -- "$what" ;;
   store) cargo bench --bench log_store ;;
