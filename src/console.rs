@@ -7,6 +7,14 @@
 //! closing of the console into messages, so a headless run ends cleanly (capture flushed,
 //! stats printed) instead of being killed.
 //!
+//! Why one windowed `.exe` rather than a console program that hides its console: a console
+//! program started from Explorer flashes a console window before it can hide it, and holds an
+//! interactive cmd.exe until its window closes. The price: an interactive cmd.exe or
+//! PowerShell prompt does not wait for a windowed program, so it comes back while a headless
+//! run still prints into that console (batch files and `start /wait` do wait). A
+//! console-subsystem companion (`sockdbg.com`, which cmd.exe finds before `sockdbg.exe`) would
+//! remove that; it is not built yet.
+//!
 //! Elsewhere the process has the terminal it was started from: [`attach`] does nothing and
 //! [`control_events`] is `None` (signals are caught with signal-hook).
 
