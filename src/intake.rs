@@ -99,12 +99,13 @@ impl Intake {
         self.wake_pending.store(false, Ordering::Release);
     }
 
-    /// Takes `event` in: counts its traffic back to the engine, feeds it to `capture` and
-    /// applies it to `sessions`.
+    /// Takes `event` in: feeds it to `capture`, applies it to `sessions`, and counts its
+    /// traffic back to the engine; with a capture, once the capture has written it (a
+    /// capture that falls behind holds the engine back instead of queueing without bound).
     pub fn apply(&self, event: Event, sessions: &mut Sessions, capture: Option<&CaptureThread>) {
-        self.in_flight.taken(event.traffic_len());
-        if let Some(capture) = capture {
-            capture.feed(&event);
+        match capture {
+            Some(capture) => capture.feed_counted(&event, &self.in_flight),
+            None => self.in_flight.taken(event.traffic_len()),
         }
         sessions.apply(event);
     }

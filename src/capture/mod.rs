@@ -5,7 +5,10 @@
 //! The capture is fed from the engine's event stream, not from the traffic log, so it is
 //! lossless even when the log evicts old entries. [`CaptureThread`] writes on a thread of its
 //! own: whoever feeds it (the UI thread, the headless driver) only clones an event into an
-//! unbounded channel and never waits on the disk.
+//! unbounded channel and never waits on the disk. Fed through
+//! [`CaptureThread::feed_counted`] (as [`crate::intake::Intake`] does), the traffic bytes
+//! queued stay counted in the engine's flow-control gauge until written, so a capture that
+//! falls behind (a slow disk) slows the peers down instead of queueing without bound.
 //!
 //! TCP: each connection gets a synthesized three-way handshake when it opens (or when it is
 //! first seen, for a capture started mid-connection), data segments with consistent sequence
@@ -31,6 +34,7 @@ use pcap_file::pcapng::blocks::interface_description::{
 };
 use pcap_file::pcapng::{PcapNgBlock, PcapNgWriter};
 
+use crate::engine::InFlight;
 use crate::protocol::{Direction, Event, Note, PeerId, SessionId};
 use crate::spec::{SessionKind, SessionSpec};
 
@@ -466,9 +470,24 @@ fn v6(ip: IpAddr) -> Ipv6Addr {
     }
 }
 
+#[allow(clippy::large_enum_variant)] // most messages are events: boxing would allocate each
 enum Message {
-    Event(Event),
+    Event(Event, Option<Held>),
     Peer(SessionId, PeerId, SocketAddr, SystemTime),
+}
+
+/// Traffic bytes a queued event keeps counted in the flow-control gauge. Dropping it (once
+/// the event is written, or when a failed capture discards what was queued) counts them
+/// back, so the engine never waits for bytes the capture will not write.
+struct Held {
+    gauge: InFlight,
+    len: usize,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.gauge.taken(self.len);
+    }
 }
 
 /// A capture writing on its own thread. Feeding it never blocks; dropping it (or
@@ -540,8 +559,25 @@ impl CaptureThread {
 
     /// Queues an event. Never blocks.
     pub fn feed(&self, event: &Event) {
+        self.queue(event, None);
+    }
+
+    /// Queues an event whose traffic bytes are counted in `in_flight` and stay counted until
+    /// written (or until a failed capture drops them), then are counted back: a capture that
+    /// falls behind holds the engine back by the flow-control budget, as a slow receiver
+    /// does, instead of queueing without bound. Never blocks.
+    pub fn feed_counted(&self, event: &Event, in_flight: &InFlight) {
+        let held = Held {
+            gauge: in_flight.clone(),
+            len: event.traffic_len(),
+        };
+        self.queue(event, Some(held));
+    }
+
+    fn queue(&self, event: &Event, held: Option<Held>) {
         if let Some(tx) = &self.tx {
-            tx.send(Message::Event(event.clone())).ok(); // writer failed; `error` says why
+            // Refused, the message (and what it held) is dropped here.
+            tx.send(Message::Event(event.clone(), held)).ok(); // writer failed; `error` says why
         }
     }
 
@@ -609,7 +645,8 @@ fn write_loop(
         // stream pauses, and a flood costs one flush per batch.
         for message in std::iter::once(first).chain(rx.try_iter()) {
             match message {
-                Message::Event(event) => capture.record(&event).map_err(format_error)?,
+                // Written: what the event held is counted back as it drops here.
+                Message::Event(event, _held) => capture.record(&event).map_err(format_error)?,
                 Message::Peer(id, peer, addr, at) => {
                     capture.add_peer(id, peer, addr, at).map_err(format_error)?;
                 }
