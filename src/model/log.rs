@@ -24,6 +24,12 @@ pub const CONTEXT_BYTES: usize = 64;
 /// Most earlier entries walked to gather context (one-byte reads, empty datagrams).
 const CONTEXT_ENTRIES: usize = 256;
 
+/// Bytes of one index record.
+const META_BYTES: usize = std::mem::size_of::<Meta>();
+
+/// Index records allocated first; the index then doubles.
+const INDEX_FIRST_RECORDS: usize = 64;
+
 /// What an entry records. A relay's peer is the client of a pair: its up chunks (client →
 /// target) are filed as `Rx`, its down chunks (target → client) as `Tx`, so framing, search
 /// and export treat the two directions as the two streams they are; views name them by
@@ -204,6 +210,12 @@ impl TrafficLog {
             prev.flags |= FLAG_HAS_SUCCESSOR;
             prev_distance = distance;
         }
+        if self.entries.len() == self.entries.capacity() {
+            // Grown by doubling, here rather than by `VecDeque`'s own policy, so that
+            // `index_has_room` knows what the next growth costs.
+            let grown = self.grown_index_records();
+            self.entries.reserve_exact(grown - self.entries.len());
+        }
         self.entries.push_back(Meta {
             at_micros: micros_since_epoch(at),
             offset,
@@ -270,18 +282,40 @@ impl TrafficLog {
             .is_some_and(|m| m.flags & FLAG_ENDS_STREAMS != 0)
     }
 
+    /// The index's capacity after its next growth.
+    fn grown_index_records(&self) -> usize {
+        (self.entries.capacity() * 2).max(INDEX_FIRST_RECORDS)
+    }
+
+    /// Whether one more index record fits within the bound, with `more_arena` bytes of
+    /// arena added: there is room in the index, or growing it stays within the bound.
+    fn index_has_room(&self, more_arena: usize) -> bool {
+        self.entries.len() < self.entries.capacity()
+            || (self.arena_bytes)
+                .saturating_add(more_arena)
+                .saturating_add(self.grown_index_records().saturating_mul(META_BYTES))
+                <= self.max_bytes
+    }
+
     fn store(&mut self, bytes: &[u8]) -> u64 {
+        // A chunk is full when its bytes are, or when the index of its entries is: many tiny
+        // entries (one-byte reads, a scan's empty datagrams) cost more in index than in
+        // payload, and the bound counts both.
         let fits = self
             .chunks
             .back()
-            .is_some_and(|c| c.data.capacity() - c.data.len() >= bytes.len());
+            .is_some_and(|c| c.data.capacity() - c.data.len() >= bytes.len())
+            && self.index_has_room(0);
         if !fits {
             let capacity = CHUNK_BYTES.max(bytes.len());
             // Make room before allocating, and reuse an evicted chunk's buffer when it is
             // big enough: under a flood this keeps the arena's pages warm instead of
             // returning them to the OS and faulting fresh ones in.
             let mut recycled = None;
-            while self.memory_bytes() + capacity > self.max_bytes && !self.chunks.is_empty() {
+            while (self.memory_bytes().saturating_add(capacity) > self.max_bytes
+                || !self.index_has_room(capacity))
+                && !self.chunks.is_empty()
+            {
                 if let Some(data) = self.evict_front_chunk()
                     && data.capacity() >= capacity
                 {
@@ -309,7 +343,7 @@ impl TrafficLog {
         offset
     }
 
-    /// Index records alone can pass the bound (many tiny entries): evict whole chunks.
+    /// Evicts whole chunks while the log is over its bound (a payload of a chunk of its own).
     fn evict_to_bound(&mut self) {
         while self.memory_bytes() > self.max_bytes && self.chunks.len() > 1 {
             self.evict_front_chunk();
@@ -484,9 +518,9 @@ impl TrafficLog {
         self.evicted_bytes
     }
 
-    /// Memory held: arena capacity plus index records.
+    /// Memory held: arena capacity plus the index's capacity (28 bytes a record).
     pub fn memory_bytes(&self) -> usize {
-        self.arena_bytes + self.entries.len() * std::mem::size_of::<Meta>()
+        self.arena_bytes + self.entries.capacity() * META_BYTES
     }
 
     /// The memory bound.
@@ -499,7 +533,7 @@ impl TrafficLog {
         self.evicted_entries += self.entries.len() as u64;
         self.evicted_bytes += self.entries.iter().map(|m| u64::from(m.len)).sum::<u64>();
         self.first_seq += self.entries.len() as u64;
-        self.entries.clear();
+        self.entries = VecDeque::new();
         self.chunks.clear();
         self.arena_bytes = 0;
         self.last_of_stream.clear();
@@ -637,6 +671,32 @@ mod tests {
             assert_eq!(entry.bytes[0], (seq % 251) as u8, "seq {seq}");
         }
         assert!(log.get(0).is_none());
+    }
+
+    /// One-byte entries cost 28 bytes of index each: a log of them must stay within its
+    /// bound by what its index allocates, not fill its 4 MiB chunk (4 million entries,
+    /// 112 MiB of index for an 8 MiB bound).
+    #[test]
+    fn an_index_of_tiny_entries_stays_within_the_bound() {
+        let max = 2 * CHUNK_BYTES;
+        let mut log = TrafficLog::new(max);
+        let total = 1_000_000u64;
+        let mut most = 0;
+        for i in 0..total {
+            push(&mut log, EntryKind::Rx, (i % 3) as u32, &[(i % 251) as u8]);
+            most = most.max(log.arena_bytes + log.entries.capacity() * size_of::<Meta>());
+        }
+        assert!(most <= max, "{most} bytes held, bound {max}");
+        assert_eq!(
+            log.memory_bytes(),
+            log.arena_bytes + log.entries.capacity() * size_of::<Meta>()
+        );
+        assert!(log.evicted_entries() > 0, "the bound was reached");
+        assert_eq!(log.evicted_entries() + log.len() as u64, total);
+        for seq in log.first_seq()..total {
+            let entry = log.get(seq).expect("held");
+            assert_eq!(entry.bytes, [(seq % 251) as u8], "seq {seq}");
+        }
     }
 
     #[test]
