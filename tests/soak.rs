@@ -69,8 +69,8 @@ const HEAP_GROWTH_LIMIT_KIB: usize = 16 * 1024;
 /// they fill (3 x 4 MiB, allocated before the baseline but touched only as entries come: the
 /// TCP and UDP servers' within seconds, the udp-client's over 22 minutes); and the freed
 /// memory glibc keeps resident in its per-thread arenas, which `malloc_trim(0)` does not
-/// return (it trims only the main arena's top): 11-13 MiB over 30 s (the same run under
-/// `MALLOC_ARENA_MAX=1` grows 11 MiB in all instead of 21-23). Ours is at most 26.5 MiB;
+/// return (it trims only the main arena's top): 11-16 MiB over 30 s (the same run under
+/// `MALLOC_ARENA_MAX=1` grows 11 MiB in all instead of 21-27). Ours is at most 26.5 MiB;
 /// the rest of the limit is left to the allocator, whose retention varies from run to run:
 /// the heap's limit is the check for what we keep.
 const RSS_GROWTH_LIMIT_KIB: usize = 64 * 1024;
