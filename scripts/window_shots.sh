@@ -3,7 +3,9 @@
 # Chinese: the window with a framed TCP server and two live clients (GBK text, a GBK character
 # split across reads, a length-prefixed message), a UDP server and a refused TCP client, quick
 # commands and an auto-reply rule, an entry's detail open; then each tab of the settings column
-# (beside the log, or its popup in a narrow window); then the Settings menu open.
+# (beside the log, or its popup in a narrow window), the Scenarios tab with examples/modbus.sdbg
+# opened through its file field (its one error, an unset ${port}, shown under the editor); then
+# the Settings menu open.
 #
 #   scripts/window_shots.sh [OUTDIR]        (default: target/window-shots)
 #

@@ -208,17 +208,20 @@ pub enum ColumnTab {
     Save,
     /// A relay's hold, step and faults (shown for relays only).
     Relay,
+    /// Scenarios: edit, run and stop one, with its step list.
+    Scenarios,
 }
 
 impl ColumnTab {
     /// Every tab, in order.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Relay,
         Self::Log,
         Self::Sending,
         Self::Commands,
         Self::AutoReply,
         Self::Save,
+        Self::Scenarios,
     ];
 }
 

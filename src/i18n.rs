@@ -11,6 +11,7 @@
 pub mod errors;
 mod message_words;
 pub mod messages;
+pub mod scenario;
 
 pub use message_words::Msg;
 
@@ -217,6 +218,33 @@ Text {
     InjectDown => "<- to client", "<- 发往客户端";
     InjectTip => "Send writes into the pair as if that side had sent it (logged as injected)", "发送的数据写入连接对，如同来自另一侧（日志中标为注入）";
     PairCounters => "-> {0} · <- {1}", "上行 {0} · 下行 {1}";
+    TabScenarios => "Scenarios", "场景";
+    // Scenarios tab
+    ScenarioFile => "Scenario file", "场景文件";
+    ScenarioBrowseTip => "Choose a scenario file", "选择场景文件";
+    ScenarioOpen => "Open", "打开";
+    ScenarioSave => "Save file", "保存文件";
+    ScenarioEditorHint => "one statement a line: session, send, expect, … (docs/scenarios.md)", "一行一条语句：session、send、expect……（见 docs/scenarios.md）";
+    ScenarioVars => "Variables", "变量";
+    ScenarioVarsTip => "Values for the file's ${NAME}s: NAME=VALUE, separated by spaces", "文件中 ${NAME} 的值：名称=值，用空格分隔";
+    ScenarioMoreErrors => "… and {0} more", "……还有 {0} 个错误";
+    ScenarioOnSelected => "Run on the selected session", "在选中的会话上运行";
+    ScenarioOnNew => "Run on new sessions (the file's session lines)", "在新会话上运行（文件中的 session 行）";
+    ScenarioRun => "Run", "运行";
+    ScenarioStop => "Stop run", "停止运行";
+    ScenarioSavedTo => "saved to {0}", "已保存到 {0}";
+    ScenarioRunning => "running (run {0})", "运行中（第 {0} 次）";
+    ScenarioEnded => "ended", "已结束";
+    ScenarioAgainst => " against {0}", "，对端 {0}";
+    ScenarioSummary => "{0} passed, {1} failed", "{0} 个通过，{1} 个失败";
+    ScenarioRefused => "could not run: {0}", "无法运行：{0}";
+    ScenarioReceived => "received {0} instead:", "实际收到 {0}：";
+    ScenarioFileError => "cannot use {0}: {1}", "无法使用 {0}：{1}";
+    ScenarioNoSession => "select a session first, or run on new sessions", "请先选中一个会话，或在新会话上运行";
+    ScenarioManySessions => "the file opens {0} sessions: run it on new sessions", "文件声明了 {0} 个会话：请在新会话上运行";
+    ScenarioNoSessionLine => "the file has no session line: add one (session tcp-client:HOST:PORT) or run it on the selected session", "文件中没有 session 行：请添加一行（session tcp-client:主机:端口），或在选中的会话上运行";
+    SaveAsScenario => "Save as scenario", "另存为场景";
+    SaveAsScenarioTip => "The selected entries as send and expect lines in the Scenarios tab", "把选中的条目写成 send 和 expect 行，放进“场景”标签页";
     SendOptions => "Send options", "发送设置";
     PeriodicSend => "Periodic send", "定时发送";
     FileSend => "Send a file", "发送文件内容";

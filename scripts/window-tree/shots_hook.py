@@ -25,11 +25,16 @@ TABS = [
     ("Commands", "指令"),
     ("Auto-reply", "自动回复"),
     ("Save", "保存"),
+    ("Scenarios", "场景"),
 ]
 # Tabs only some sessions have (a relay's): shot after the others when present.
 OPTIONAL_TABS = [
     ("Relay", "中继"),
 ]
+# The Scenarios tab loads this file through its file field and Open button.
+SCENARIO_FILE = "examples/modbus.sdbg"
+SCENARIO_FIELD = ("Scenario file", "场景文件")
+OPEN = ("Open", "打开")
 
 
 def dump(*extra):
@@ -68,6 +73,33 @@ def button_named(nodes, names):
     return find(nodes, lambda n: n["role"].endswith("button") and n.get("name") in names)
 
 
+def load_scenario(nodes):
+    """Types SCENARIO_FILE into the Scenarios tab's file field and opens it; the tree after."""
+    field = find(nodes, lambda n: "text" in n["role"] and n.get("name") in SCENARIO_FIELD)
+    if field is None:
+        print("shots_hook: no scenario file field", file=sys.stderr)
+        return None
+    x = field["x"] + field["w"] // 2
+    y = field["y"] + field["h"] // 2
+    # Keys go to the focused window; without a window manager nothing focuses it on a click.
+    window = subprocess.run(["xdotool", "search", "--name", "sockdbg"], capture_output=True,
+                            text=True, timeout=10).stdout.split()
+    if window:
+        subprocess.run(["xdotool", "windowfocus", window[0]], timeout=10)
+    subprocess.run(["xdotool", "mousemove", str(x), str(y), "click", "1"], check=True, timeout=10)
+    path = os.path.abspath(SCENARIO_FILE)
+    subprocess.run(["xdotool", "type", "--delay", "15", path], check=True, timeout=60)
+    time.sleep(0.5)
+    nodes = dump("--stable", "2", "--timeout", "15")
+    button = button_named(nodes, OPEN)
+    if button is None:
+        print("shots_hook: no Open button", file=sys.stderr)
+        return None
+    click(button)
+    # The file is in when its one error shows: ${port} has no value without Variables.
+    return dump("--until-text", "4:30:", "--stable", "2", "--timeout", "15")
+
+
 def main():
     prefix, wait_text = sys.argv[1], sys.argv[2]
     nodes = dump("--until-text", wait_text, "--timeout", "15")
@@ -93,6 +125,10 @@ def main():
             print(f"shots_hook: no tab {names[0]}", file=sys.stderr)
             return 1
         nodes = click_and_dump(tab)
+        if names == TABS[-1]:
+            nodes = load_scenario(nodes)
+            if nodes is None:
+                return 1
         save(f"{prefix}-tab-{number}", nodes)
     for number, names in enumerate(OPTIONAL_TABS, start=len(TABS) + 1):
         tab = button_named(nodes, names)

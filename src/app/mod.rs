@@ -11,6 +11,9 @@
 //!   on-connect and auto-reply) and what its actions do.
 //! - [`traffic`]: per-session log view state (framing, filter, capture, export, rates).
 //! - [`framing_form`], [`saving`], [`rates`]: parts of the log view's state.
+//! - [`scenarios`]: the Scenarios tab's state (the scenario edited, its file, its run in the
+//!   engine and its step list) and what its actions do.
+//! - [`worker`]: file work on a thread of its own (quick-command and scenario files).
 //! - [`problem`]: what went wrong, typed until drawn.
 
 pub mod framing_form;
@@ -20,9 +23,11 @@ mod quick_files;
 pub mod rates;
 pub mod relay;
 pub mod saving;
+pub mod scenarios;
 pub mod send_tools;
 pub mod session_list;
 pub mod traffic;
+pub mod worker;
 
 use std::collections::HashMap;
 
@@ -41,7 +46,7 @@ use crate::config::{
 use crate::engine::{EngineError, EngineSettings};
 use crate::i18n::Language;
 use crate::model::Sessions;
-use crate::protocol::{Command, PeerId, SendTarget, SessionId};
+use crate::protocol::{Command, Event, PeerId, SendTarget, SessionId};
 use crate::spec::{SessionKind, SessionSpec};
 
 /// Most events applied per frame, so a flood cannot stall a frame; the rest wait for the next.
@@ -98,6 +103,8 @@ pub enum Action {
     Rename(SessionId, String),
     /// Switch the theme.
     SetTheme(ThemeChoice),
+    /// Something in the Scenarios tab.
+    Scenario(scenarios::ScenarioAction),
     /// Switch the UI language.
     SetLanguage(Language),
     /// Set the body text size (points, within [`crate::config::FONT_SIZES`]).
@@ -172,6 +179,8 @@ pub struct SessionParts<'a> {
     pub traffic: &'a mut TrafficState,
     /// The quick commands shown for every session.
     pub quick_commands: &'a mut Vec<QuickCommand>,
+    /// The Scenarios tab.
+    pub scenarios: &'a mut scenarios::ScenarioPanel,
 }
 
 /// The application.
@@ -199,6 +208,8 @@ pub struct App {
     pub local_addresses: Vec<std::net::IpAddr>,
     /// Total receive/send rates shown in the status bar.
     pub rates: rates::RateMeter,
+    /// The Scenarios tab: the scenario edited, its file, its run.
+    pub scenarios: scenarios::ScenarioPanel,
     /// Where proposed capture and export files go (made owner-only when first used); `None`
     /// without a home directory.
     pub files_dir: Option<std::path::PathBuf>,
@@ -243,6 +254,7 @@ impl App {
             quick_commands: Vec::new(),
             local_addresses: local_addresses(),
             rates: rates::RateMeter::default(),
+            scenarios: scenarios::ScenarioPanel::default(),
             files_dir,
             store,
             saved: None,
@@ -432,6 +444,8 @@ impl App {
         }
         self.poll_file_dialogs();
         self.poll_quick_files(ctx);
+        self.poll_scenario_files(ctx);
+        self.scenarios.refresh();
         // What the session in use is set to, a new session starts from.
         if let Some(settings) = self.selected.and_then(|id| self.views.get(&id)) {
             self.view.new_session = settings.settings;
@@ -453,6 +467,9 @@ impl App {
         intake.rearm();
         for event in intake.try_iter().take(MAX_EVENTS_PER_FRAME) {
             send_tools::track(&mut self.views, &event);
+            if let Event::Scenario { id, job, update } = &event {
+                self.scenarios.track(*id, *job, update.clone());
+            }
             // Capture is fed from the event stream, so it keeps what the log may evict.
             let capture = self.traffic.get(&event.session());
             intake.apply(
@@ -479,6 +496,7 @@ impl App {
                 .entry(id)
                 .or_insert_with(|| TrafficState::new(files_dir)),
             quick_commands: &mut self.quick_commands,
+            scenarios: &mut self.scenarios,
         })
     }
 
@@ -606,6 +624,7 @@ impl App {
                 }
             }
             Action::Traffic(id, action) => self.perform_traffic(id, action),
+            Action::Scenario(action) => self.perform_scenario(action),
         }
     }
 

@@ -68,6 +68,19 @@ pub enum Problem {
     Framing(FramingFormError),
     /// The create or edit form's fields do not make a session.
     Form(SpecError),
+    /// A scenario file could not be read or written.
+    ScenarioFile {
+        /// The file.
+        path: PathBuf,
+        /// The system's reason, as it wrote it.
+        reason: String,
+    },
+    /// Run on the selected session with none selected.
+    ScenarioNoSession,
+    /// Run on the selected session a file that opens this many sessions.
+    ScenarioManySessions(usize),
+    /// Run on new sessions a file without a `session` line.
+    ScenarioNoSessionLine,
 }
 
 /// Why the framing form's fields do not make a framing.

@@ -2,15 +2,15 @@
 //! (a slow or hung disk never stalls a frame); [`App::poll_quick_files`] picks up the answer.
 
 use std::path::PathBuf;
-use std::sync::mpsc;
 
+use crate::app::worker::Worker;
 use crate::app::{App, Problem};
 use crate::config::{CONFIG_VERSION, QuickCommand, QuickCommandFile};
 use crate::protocol::SessionId;
 
 /// A quick-command file being read or written.
 #[derive(Debug)]
-pub struct QuickFileJob(mpsc::Receiver<QuickFileOutcome>);
+pub struct QuickFileJob(Worker<QuickFileOutcome>);
 
 /// How a quick-command file job ended.
 #[derive(Debug)]
@@ -57,26 +57,13 @@ impl QuickFileJob {
     }
 
     fn spawn(work: impl FnOnce() -> QuickFileOutcome + Send + 'static) -> Result<Self, Problem> {
-        let (tx, rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("sockdbg-quick-file".into())
-            .spawn(move || {
-                tx.send(work()).ok(); // the window closed meanwhile
-            })
-            .map_err(|e| Problem::QuickFileThread {
-                reason: e.to_string(),
-            })?;
-        Ok(Self(rx))
+        Worker::spawn("sockdbg-quick-file", work).map(Self)
     }
 
     fn poll(&self) -> Option<QuickFileOutcome> {
-        match self.0.try_recv() {
-            Ok(outcome) => Some(outcome),
-            Err(mpsc::TryRecvError::Empty) => None,
-            Err(mpsc::TryRecvError::Disconnected) => {
-                Some(QuickFileOutcome::Failed(Problem::QuickFileLost))
-            }
-        }
+        self.0
+            .poll()
+            .map(|answer| answer.unwrap_or_else(QuickFileOutcome::Failed))
     }
 }
 

@@ -112,6 +112,8 @@ pub enum TrafficAction {
     CancelExport,
     /// Choose a file for a path field with a save dialog.
     Browse(PathField),
+    /// Put the selected entries in the Scenarios tab as `send` and `expect` lines.
+    SaveAsScenario,
 }
 
 /// Makes the directory of a proposed capture or export file when it is sockdbg's own
@@ -129,6 +131,10 @@ fn prepare_dir(
 impl App {
     /// Carries out a [`TrafficAction`] on session `id`.
     pub fn perform_traffic(&mut self, id: SessionId, action: TrafficAction) {
+        if let TrafficAction::SaveAsScenario = action {
+            self.save_as_scenario(id);
+            return;
+        }
         let language = self.language();
         let files_dir = self.files_dir.clone();
         let encoding = self.settings_of(id).encoding;
@@ -201,6 +207,7 @@ impl App {
                     Err(e) => state.export_result = Some(Err(Problem::Export(e))),
                 }
             }
+            TrafficAction::SaveAsScenario => {} // taken above: it needs the whole App
             TrafficAction::Browse(field) => {
                 let current = match field {
                     PathField::Capture => &state.capture_path,

@@ -159,6 +159,12 @@ pub fn problem_text(language: Language, problem: &Problem) -> String {
         Problem::Export(e) => export_error_text(language, e),
         Problem::Framing(e) => framing_form_error_text(language, e),
         Problem::Form(e) => f(Text::FormError, &[&spec_error_text(language, e)]),
+        Problem::ScenarioFile { path, reason } => {
+            f(Text::ScenarioFileError, &[&path.display(), reason])
+        }
+        Problem::ScenarioNoSession => tr(language, Text::ScenarioNoSession).to_string(),
+        Problem::ScenarioManySessions(count) => f(Text::ScenarioManySessions, &[count]),
+        Problem::ScenarioNoSessionLine => tr(language, Text::ScenarioNoSessionLine).to_string(),
     }
 }
 

@@ -8,6 +8,7 @@
 //! The grammar, with examples, is in `docs/scenarios.md`.
 
 pub mod matching;
+pub mod record;
 pub mod syntax;
 pub mod vars;
 
@@ -186,9 +187,9 @@ pub enum ErrorKind {
         "unknown statement '{0}' (expected session, use, encoding, timeout, framing, line-ending, checksum, send, send-file, expect, set, repeat, end, sleep, close or case)"
     )]
     UnknownStatement(String),
-    /// A statement lacks what it needs; the text says what.
+    /// A statement lacks what it needs.
     #[error("{0}")]
-    Missing(&'static str),
+    Missing(Needed),
     /// Something follows that the statement does not take.
     #[error("unexpected '{0}'")]
     Unexpected(String),
@@ -272,6 +273,68 @@ pub enum ErrorKind {
     /// The file itself cannot be read.
     #[error("cannot read the file: {0}")]
     Unreadable(String),
+}
+
+/// What a statement lacks ([`ErrorKind::Missing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Needed {
+    /// `use needs a session name`.
+    #[error("use needs a session name")]
+    UseName,
+    /// `send-file needs a path`.
+    #[error("send-file needs a path")]
+    SendFilePath,
+    /// `a session name is letters, digits, _ and -`.
+    #[error("a session name is letters, digits, _ and -")]
+    SessionNameChars,
+    /// `session needs a spec, e.g. tcp-client:127.0.0.1:6001`.
+    #[error("session needs a spec, e.g. tcp-client:127.0.0.1:6001")]
+    SessionSpec,
+    /// `case needs a name`.
+    #[error("case needs a name")]
+    CaseName,
+    /// `repeat needs a count, forever, or until MATCH`.
+    #[error("repeat needs a count, forever, or until MATCH")]
+    RepeatCount,
+    /// `repeat until needs a match`.
+    #[error("repeat until needs a match")]
+    UntilMatch,
+    /// `within needs milliseconds`.
+    #[error("within needs milliseconds")]
+    WithinMs,
+    /// `expect needs a match (text:, contains:, regex:, hex:, …), nothing or closed`.
+    #[error("expect needs a match (text:, contains:, regex:, hex:, …), nothing or closed")]
+    ExpectMatch,
+    /// `expect nothing needs within MS`.
+    #[error("expect nothing needs within MS")]
+    NothingWithin,
+    /// `send needs a payload: text:… or hex:…`.
+    #[error("send needs a payload: text:… or hex:…")]
+    SendPayload,
+    /// `set needs NAME = VALUE`.
+    #[error("set needs NAME = VALUE")]
+    SetNameValue,
+    /// `set needs NAME = VALUE (a name is letters, digits, _ and -)`.
+    #[error("set needs NAME = VALUE (a name is letters, digits, _ and -)")]
+    SetName,
+    /// `encoding needs a name (utf-8, gbk, …)`.
+    #[error("encoding needs a name (utf-8, gbk, …)")]
+    EncodingName,
+    /// `line-ending needs none, cr, lf or crlf`.
+    #[error("line-ending needs none, cr, lf or crlf")]
+    LineEnding,
+    /// `checksum needs an algorithm`.
+    #[error("checksum needs an algorithm")]
+    Checksum,
+    /// `timeout needs milliseconds`.
+    #[error("timeout needs milliseconds")]
+    TimeoutMs,
+    /// `framing needs a framing (delim:0a, len:u32be, …)`.
+    #[error("framing needs a framing (delim:0a, len:u32be, …)")]
+    Framing,
+    /// `sleep needs milliseconds`.
+    #[error("sleep needs milliseconds")]
+    SleepMs,
 }
 
 /// An error in a scenario file, at its line and column: `LINE:COL: what is wrong`.

@@ -10,6 +10,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use super::Needed;
 use super::matching::Expectation;
 use super::vars::{Part, SEQ, Template, is_name};
 use super::{
@@ -171,10 +172,7 @@ impl Parser {
             "session" => return self.session_line(&ctx, &args),
             "use" => {
                 let [(name_at, name)] = args[..] else {
-                    return Err(error(
-                        rest_at,
-                        ErrorKind::Missing("use needs a session name"),
-                    ));
+                    return Err(error(rest_at, ErrorKind::Missing(Needed::UseName)));
                 };
                 let index = self
                     .sessions
@@ -185,25 +183,23 @@ impl Parser {
                 return Ok(());
             }
             "encoding" => {
-                let (name_at, name) =
-                    one_word(&ctx, &args, "encoding needs a name (utf-8, gbk, …)")?;
+                let (name_at, name) = one_word(&ctx, &args, Needed::EncodingName)?;
                 self.encoding = names::encoding(name).map_err(|e| error(name_at, e.into()))?;
                 return Ok(());
             }
             "line-ending" => {
-                let (name_at, name) =
-                    one_word(&ctx, &args, "line-ending needs none, cr, lf or crlf")?;
+                let (name_at, name) = one_word(&ctx, &args, Needed::LineEnding)?;
                 self.line_ending =
                     names::line_ending(name).map_err(|e| error(name_at, e.into()))?;
                 return Ok(());
             }
             "checksum" => {
-                let (name_at, name) = one_word(&ctx, &args, "checksum needs an algorithm")?;
+                let (name_at, name) = one_word(&ctx, &args, Needed::Checksum)?;
                 self.checksum = names::checksum(name).map_err(|e| error(name_at, e.into()))?;
                 return Ok(());
             }
             "timeout" => {
-                let (ms_at, ms) = one_word(&ctx, &args, "timeout needs milliseconds")?;
+                let (ms_at, ms) = one_word(&ctx, &args, Needed::TimeoutMs)?;
                 self.timeout = wait(ms).ok_or_else(|| error(ms_at, number_error("timeout", ms)))?;
                 return Ok(());
             }
@@ -211,11 +207,7 @@ impl Parser {
                 if self.acted {
                     return Err(error(start, ErrorKind::HeaderOnly("framing")));
                 }
-                let (spec_at, spec) = one_word(
-                    &ctx,
-                    &args,
-                    "framing needs a framing (delim:0a, len:u32be, …)",
-                )?;
+                let (spec_at, spec) = one_word(&ctx, &args, Needed::Framing)?;
                 let framing: Framing = spec.parse().map_err(|e| {
                     let column = match &e {
                         crate::codec::framing::FramingError::Syntax { column, .. } => *column,
@@ -246,7 +238,7 @@ impl Parser {
             "send" => self.send_line(&ctx)?,
             "send-file" => {
                 if rest.is_empty() {
-                    return Err(error(rest_at, ErrorKind::Missing("send-file needs a path")));
+                    return Err(error(rest_at, ErrorKind::Missing(Needed::SendFilePath)));
                 }
                 Action::SendFile {
                     path: rest.to_string(),
@@ -255,7 +247,7 @@ impl Parser {
             "expect" => self.expect_line(&ctx, &args)?,
             "set" => self.set_line(&ctx)?,
             "sleep" => {
-                let (ms_at, ms) = one_word(&ctx, &args, "sleep needs milliseconds")?;
+                let (ms_at, ms) = one_word(&ctx, &args, Needed::SleepMs)?;
                 let ms: u64 = ms
                     .parse()
                     .map_err(|_| error(ms_at, number_error("sleep", ms)))?;
@@ -305,10 +297,7 @@ impl Parser {
             [spec] => (None, *spec),
             [(name_at, name), spec] => {
                 if !is_name(name) || name.contains(':') {
-                    return Err(ctx.error(
-                        *name_at,
-                        ErrorKind::Missing("a session name is letters, digits, _ and -"),
-                    ));
+                    return Err(ctx.error(*name_at, ErrorKind::Missing(Needed::SessionNameChars)));
                 }
                 if self
                     .sessions
@@ -322,10 +311,7 @@ impl Parser {
                 (Some(name.to_string()), *spec)
             }
             [] => {
-                return Err(ctx.error(
-                    ctx.rest_at,
-                    ErrorKind::Missing("session needs a spec, e.g. tcp-client:127.0.0.1:6001"),
-                ));
+                return Err(ctx.error(ctx.rest_at, ErrorKind::Missing(Needed::SessionSpec)));
             }
             [_, (extra_at, extra), _, ..] if !extra.contains(':') => {
                 return Err(ctx.error(*extra_at, ErrorKind::Unexpected(extra.to_string())));
@@ -379,7 +365,7 @@ impl Parser {
         }
         let name = ctx.rest.to_string();
         if name.is_empty() {
-            return Err(ctx.error(ctx.rest_at, ErrorKind::Missing("case needs a name")));
+            return Err(ctx.error(ctx.rest_at, ErrorKind::Missing(Needed::CaseName)));
         }
         if self
             .cases
@@ -434,17 +420,12 @@ impl Parser {
         args: &[(usize, &str)],
     ) -> Result<Times, ScenarioError> {
         match args {
-            [] => Err(ctx.error(
-                ctx.rest_at,
-                ErrorKind::Missing("repeat needs a count, forever, or until MATCH"),
-            )),
+            [] => Err(ctx.error(ctx.rest_at, ErrorKind::Missing(Needed::RepeatCount))),
             [(_, "forever")] => Ok(Times::Forever),
             [(_, "until"), ..] => {
                 let (text_at, text, within) = self.split_within(ctx, &args[1..])?;
                 if text.is_empty() {
-                    return Err(
-                        ctx.error(text_at, ErrorKind::Missing("repeat until needs a match"))
-                    );
+                    return Err(ctx.error(text_at, ErrorKind::Missing(Needed::UntilMatch)));
                 }
                 let expect = self.expect_spec(ctx, text_at, text)?;
                 Ok(Times::Until {
@@ -478,7 +459,7 @@ impl Parser {
             return Ok((first_at, text, Some(wait)));
         }
         if let [.., (within_at, "within")] = args {
-            return Err(ctx.error(*within_at, ErrorKind::Missing("within needs milliseconds")));
+            return Err(ctx.error(*within_at, ErrorKind::Missing(Needed::WithinMs)));
         }
         Ok((first_at, &ctx.text[first_at..], None))
     }
@@ -490,18 +471,10 @@ impl Parser {
     ) -> Result<Action, ScenarioError> {
         let (text_at, text, within) = self.split_within(ctx, args)?;
         match text {
-            "" => Err(ctx.error(
-                text_at,
-                ErrorKind::Missing(
-                    "expect needs a match (text:, contains:, regex:, hex:, …), nothing or closed",
-                ),
-            )),
+            "" => Err(ctx.error(text_at, ErrorKind::Missing(Needed::ExpectMatch))),
             "nothing" => match within {
                 Some(Wait::Limit(within)) => Ok(Action::ExpectNothing { within }),
-                _ => Err(ctx.error(
-                    text_at,
-                    ErrorKind::Missing("expect nothing needs within MS"),
-                )),
+                _ => Err(ctx.error(text_at, ErrorKind::Missing(Needed::NothingWithin))),
             },
             "closed" => Ok(Action::ExpectClosed {
                 within: within.unwrap_or(self.timeout),
@@ -664,10 +637,7 @@ impl Parser {
         }
         let payload = ctx.text[ctx.rest_at..payload_end].trim_end();
         if payload.is_empty() {
-            return Err(ctx.error(
-                ctx.rest_at,
-                ErrorKind::Missing("send needs a payload: text:… or hex:…"),
-            ));
+            return Err(ctx.error(ctx.rest_at, ErrorKind::Missing(Needed::SendPayload)));
         }
         let split = split_payload(payload).map_err(|e| ctx.error(ctx.rest_at, e.into()))?;
         options.hex = split.hex;
@@ -685,14 +655,11 @@ impl Parser {
 
     fn set_line(&mut self, ctx: &Line<'_>) -> Result<Action, ScenarioError> {
         let Some((name, value)) = ctx.rest.split_once('=') else {
-            return Err(ctx.error(ctx.rest_at, ErrorKind::Missing("set needs NAME = VALUE")));
+            return Err(ctx.error(ctx.rest_at, ErrorKind::Missing(Needed::SetNameValue)));
         };
         let name = name.trim();
         if !is_name(name) {
-            return Err(ctx.error(
-                ctx.rest_at,
-                ErrorKind::Missing("set needs NAME = VALUE (a name is letters, digits, _ and -)"),
-            ));
+            return Err(ctx.error(ctx.rest_at, ErrorKind::Missing(Needed::SetName)));
         }
         if name == SEQ {
             return Err(ctx.error(ctx.rest_at, ErrorKind::SeqIsReserved));
@@ -781,7 +748,7 @@ impl Line<'_> {
 fn one_word<'l>(
     ctx: &Line<'l>,
     args: &[(usize, &'l str)],
-    missing: &'static str,
+    missing: Needed,
 ) -> Result<(usize, &'l str), ScenarioError> {
     match args {
         [word] => Ok(*word),

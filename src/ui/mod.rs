@@ -48,6 +48,8 @@
 //!   ([`crate::app::SendTools`]).
 //! - [`relay`]: a relay's tab: hold, release and step each direction, change the faults
 //!   ([`crate::app::RelayControls`]).
+//! - [`scenarios`]: the Scenarios tab: editor, inline errors, run and stop, step list
+//!   ([`crate::app::scenarios::ScenarioPanel`]).
 //! - [`settings_column`]: the settings column with its tabs, beside the log or a popup.
 //! - [`status_bar`]: totals at the bottom of the window ([`crate::app::rates::RateMeter`]).
 //! - [`choice`]: the labelled combo box for a fixed set of values.
@@ -58,6 +60,7 @@ pub mod format;
 pub mod log_toolbar;
 pub mod quick_commands;
 pub mod relay;
+pub mod scenarios;
 pub mod send_box;
 pub mod session_list;
 pub mod settings_column;

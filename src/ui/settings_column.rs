@@ -1,7 +1,7 @@
 //! The settings column of a session, in tabs: Log (display, encoding, framing, filter),
 //! Sending (send options, periodic and file sends, on-connect payload), Commands (quick
-//! commands), Auto-reply (rules) and Save (capture and export), and for a relay, Relay (hold,
-//! step, faults). Beside the log in a wide
+//! commands), Auto-reply (rules), Save (capture and export), Scenarios (edit, run, step list),
+//! and for a relay, Relay (hold, step, faults). Beside the log in a wide
 //! window; in a narrow one a popup over the log's right side, opened from the toolbar, so
 //! the log keeps its width.
 
@@ -10,6 +10,7 @@ use crate::config::ColumnTab;
 use crate::i18n::Text;
 use crate::ui::quick_commands::{AutoReplyTab, CommandsTab};
 use crate::ui::relay::RelayTab;
+use crate::ui::scenarios::ScenariosTab;
 use crate::ui::send_box::SendingTab;
 use crate::ui::traffic_view::{LogTab, SaveTab};
 use crate::ui::{Panel, t};
@@ -25,6 +26,7 @@ fn tab_name(ui: &egui::Ui, tab: ColumnTab) -> &'static str {
             ColumnTab::AutoReply => Text::TabAutoReply,
             ColumnTab::Save => Text::TabSave,
             ColumnTab::Relay => Text::TabRelay,
+            ColumnTab::Scenarios => Text::TabScenarios,
         },
     )
 }
@@ -39,6 +41,7 @@ pub fn settings_column_ui(ui: &mut egui::Ui, parts: SessionParts<'_>) -> Vec<Act
         session_view,
         traffic,
         quick_commands,
+        scenarios,
     } = parts;
     let relay = session.spec.kind.is_relay();
     if view.tools_tab == ColumnTab::Relay && !relay {
@@ -104,6 +107,12 @@ pub fn settings_column_ui(ui: &mut egui::Ui, parts: SessionParts<'_>) -> Vec<Act
                         },
                     )
                 }
+                ColumnTab::Scenarios => scenarios.ui(
+                    ui,
+                    ScenariosTab {
+                        selected: Some((id, session)),
+                    },
+                ),
             }
         })
         .inner

@@ -44,6 +44,13 @@ fn detail_text_ui(ui: &mut egui::Ui, text: &str) {
         });
 }
 
+/// The Save as scenario button; whether it was clicked.
+fn save_as_scenario_ui(ui: &mut egui::Ui) -> bool {
+    ui.small_button(t(ui, Text::SaveAsScenario))
+        .on_hover_text(t(ui, Text::SaveAsScenarioTip))
+        .clicked()
+}
+
 /// The detail pane for a note: its heading and its words in the window's language.
 fn note_detail_ui(ui: &mut egui::Ui, session: &Session, row: &Row<'_>) {
     let language = crate::ui::language(ui.ctx());
@@ -63,10 +70,12 @@ pub(super) fn detail_ui(
     lv: &LogView,
     row: &Row<'_>,
     look: Look,
-) {
+) -> bool {
     if !row.kind.is_traffic() {
-        return note_detail_ui(ui, session, row);
+        note_detail_ui(ui, session, row);
+        return false;
     }
+    let mut save_as_scenario = false;
     let language = crate::ui::language(ui.ctx());
     let direction = match row.kind.leg() {
         // A relay's: which way, client → target or back.
@@ -113,6 +122,7 @@ pub(super) fn detail_ui(
         if ui.small_button(t(ui, Text::CopyPython)).clicked() {
             ui.ctx().copy_text(python_literal(bytes));
         }
+        save_as_scenario = save_as_scenario_ui(ui);
     });
     let truncated = (bytes.len() as u64) < row.len;
     let font = FontId::monospace(13.0);
@@ -141,7 +151,7 @@ pub(super) fn detail_ui(
                     ui.label(crate::ui::tf(ui, Text::FirstShown, &[&shown]));
                 }
             });
-        return;
+        return save_as_scenario;
     }
     let decoded = lv.row_text(&session.log, row, bytes.len(), look.encoding);
     if decoded.continues {
@@ -157,6 +167,7 @@ pub(super) fn detail_ui(
         ));
     }
     detail_text_ui(ui, &text);
+    save_as_scenario
 }
 
 /// The most rows a range selection shows in the detail pane (its bytes are capped too).
@@ -354,8 +365,9 @@ pub(super) fn selection_detail_ui(
     state: &TrafficState,
     range: Selection,
     look: Look,
-) {
+) -> bool {
     let lv = &state.log_view;
+    let mut save_as_scenario = false;
     let key = DetailKey {
         first_id: lv.shown_id(&session.log, range.first),
         last_id: lv.shown_id(&session.log, range.last),
@@ -388,6 +400,7 @@ pub(super) fn selection_detail_ui(
         if ui.small_button(t(ui, Text::CopyDump)).clicked() {
             ui.ctx().copy_text(detail.dump.clone());
         }
+        save_as_scenario = save_as_scenario_ui(ui);
     });
     let font = FontId::monospace(13.0);
     let row_height = ui.fonts_mut(|f| f.row_height(&font));
@@ -424,4 +437,5 @@ pub(super) fn selection_detail_ui(
                 ui.add(egui::Label::new(job).extend());
             }
         });
+    save_as_scenario
 }

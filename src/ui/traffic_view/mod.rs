@@ -106,7 +106,7 @@ impl Panel<LogInput<'_>> for TrafficState {
             id,
             column_shown,
         };
-        let actions = state.ui(ui, toolbar);
+        let mut actions = state.ui(ui, toolbar);
         let look = Look {
             hex: view.log_hex,
             encoding: settings.encoding,
@@ -140,7 +140,7 @@ impl Panel<LogInput<'_>> for TrafficState {
         if range.is_some() || single.is_some() {
             // The log keeps most of the height for its rows.
             let room = ui.available_height();
-            egui::Panel::bottom("entry_detail")
+            let detail = egui::Panel::bottom("entry_detail")
                 .resizable(true)
                 .default_size((room * 0.35).clamp(60.0, 200.0))
                 .min_size(60.0)
@@ -148,8 +148,11 @@ impl Panel<LogInput<'_>> for TrafficState {
                 .show(ui, |ui| match (&single, range) {
                     (Some(row), _) => detail_ui(ui, session, &state.log_view, row, look),
                     (None, Some(range)) => selection_detail_ui(ui, session, state, range, look),
-                    (None, None) => {}
+                    (None, None) => false,
                 });
+            if detail.inner {
+                actions.push(Action::Traffic(id, TrafficAction::SaveAsScenario));
+            }
         }
         let marked = Marked {
             anchor: state.selected_entry,
