@@ -152,6 +152,7 @@ Text {
     KindWsClient => "WebSocket Client", "WebSocket 客户端";
     KindRelay => "TCP Relay", "TCP 中继";
     KindUdpRelay => "UDP Relay", "UDP 中继";
+    KindSerial => "Serial Port", "串口";
     StateStopped => "stopped", "已停止";
     StateConnecting => "connecting…", "连接中…";
     StateStarting => "starting…", "启动中…";
@@ -160,6 +161,7 @@ Text {
     StateBound => "bound to {0}", "已绑定 {0}";
     StateReady => "ready on {0}", "就绪，本地地址 {0}";
     StateJoined => "joined, bound to {0}", "已加入组播，绑定 {0}";
+    StateOpen => "port open", "串口已打开";
     StateFailed => "failed: {0}", "失败：{0}";
     StateEnded => "disconnected: {0}", "已断开：{0}";
     RenameTip => "Double-click or right-click to rename", "双击或右键可重命名";
@@ -520,7 +522,7 @@ Text {
     FramingNoDelimiter => "no delimiter within {0} bytes", "{0} 字节内没有分隔符";
     FramingSyntax => "invalid framing '{0}': {1}", "分帧设置“{0}”无效：{1}";
     FormError => "{0}", "无法创建会话：{0}";
-    SpecUnknownKind => "unknown session kind '{0}' (expected tcp-server, tcp-client, udp-server, udp-client, udp-group, tls-server, tls-client, ws-server, ws-client, relay, udp-relay, ws:// or wss://)", "未知的会话类型“{0}”（可用：tcp-server、tcp-client、udp-server、udp-client、udp-group、tls-server、tls-client、ws-server、ws-client、relay、udp-relay、ws:// 或 wss://）";
+    SpecUnknownKind => "unknown session kind '{0}' (expected tcp-server, tcp-client, udp-server, udp-client, udp-group, tls-server, tls-client, ws-server, ws-client, relay, udp-relay, serial, ws:// or wss://)", "未知的会话类型“{0}”（可用：tcp-server、tcp-client、udp-server、udp-client、udp-group、tls-server、tls-client、ws-server、ws-client、relay、udp-relay、serial、ws:// 或 wss://）";
     SpecInvalidPort => "invalid port '{0}' (expected 0-65535)", "端口“{0}”无效（应为 0-65535）";
     SpecMissingHost => "{0} needs HOST:PORT", "{0} 需要 主机:端口";
     SpecInvalidHost => "invalid host '{0}'", "主机“{0}”无效";
@@ -531,6 +533,7 @@ Text {
     SpecCertWithoutKey => "cert=FILE and key=FILE go together", "cert=FILE 与 key=FILE 须同时给出";
     SpecUnexpectedPath => "{0} takes no /path (only WebSocket sessions do)", "{0} 不接受 /路径（仅 WebSocket 会话可以）";
     SpecMissingTarget => "{0} needs to=HOST:PORT (where each client is relayed to)", "{0} 需要 to=HOST:PORT（每个客户端被中继到的地址）";
+    SpecMissingDevice => "serial needs a port: serial:/dev/ttyUSB0 or serial:COM3", "serial 需要串口：serial:/dev/ttyUSB0 或 serial:COM3";
 }
 }
 

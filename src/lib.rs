@@ -21,6 +21,7 @@
 //! - [`relay`]: relays' directions, faults and fault shaping, pure.
 //! - [`load`]: load tests' plans, figures (HDR histograms) and reports, pure.
 //! - [`load_command`]: `sockdbg load SPEC`, a load run from the command line.
+//! - [`serial`]: a serial port's line settings (baud, data bits, parity, stop bits, flow), pure.
 //! - [`testing`]: `sockdbg test FILE...`, scenario files run and reported (text, jsonl, JUnit).
 //! - [`headless`]: `--headless`, the same sessions driven from a terminal, printing the log.
 //! - [`intake`]: engine events coming in (flow control, wake-up, capture, model), one way for
@@ -47,6 +48,7 @@ pub mod private_files;
 pub mod protocol;
 pub mod relay;
 pub mod scenario;
+pub mod serial;
 pub mod spec;
 pub mod testing;
 pub mod ui;

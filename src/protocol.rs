@@ -9,8 +9,8 @@ mod load_run;
 mod message;
 
 pub use fault::{
-    CertProblem, CertSummary, OsError, TlsAlert, TlsFault, TlsRejection, TlsSession, WsClose,
-    WsFault,
+    CertProblem, CertSummary, OsError, SerialFault, TlsAlert, TlsFault, TlsRejection, TlsSession,
+    WsClose, WsFault,
 };
 pub use load_run::{LoadEnd, LoadUpdate};
 pub use message::{

@@ -7,7 +7,9 @@
 //! `tls-client:HOST:PORT`, `ws-server:[HOST:]PORT[/PATH]` and `ws-client:HOST:PORT[/PATH]`,
 //! which may also be written `ws://HOST:PORT/PATH` or `wss://HOST:PORT/PATH`, and the relays
 //! `relay:[HOST:]PORT,to=HOST:PORT` (TCP) and `udp-relay:[HOST:]PORT,to=HOST:PORT`. HOST may
-//! be a name, an IPv4 address or `[v6]`.
+//! be a name, an IPv4 address or `[v6]`. A serial port is
+//! `serial:PATH[,baud=N][,data=5|6|7|8][,parity=none|odd|even][,stop=1|2][,flow=none|rtscts|xonxoff][,reconnect]`
+//! (`serial:/dev/ttyUSB0,baud=9600`, `serial:COM3`): PATH is everything up to the first `,`.
 //!
 //! Options (each kind accepts the ones that mean something for it, see [`OptionKey`]):
 //! `timeout=MS` (clients' connect timeout), `cert=FILE` and `key=FILE` (TLS servers: PEM
@@ -29,7 +31,9 @@
 //! faults, each for one direction (`up.` client to target, `down.` target to client) or both
 //! (no prefix): `delay=MS`, `jitter=MS`, `slice=N`, `slice-delay=MS`, `rate=BYTES_PER_S`,
 //! `close-after=BYTES`, `reset-after=BYTES`, `drop-after=BYTES`, `hold` (see
-//! [`crate::relay::faults`]). A value ends at the next `,`.
+//! [`crate::relay::faults`]). Serial ports take the line settings above (defaults 115200 8N1,
+//! no flow control, see [`crate::serial`]) and `reconnect` (reopen the port when its path
+//! comes back after the device went away). A value ends at the next `,`.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -39,6 +43,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::relay::{FaultKey, RelayFaults};
+use crate::serial::{self, DataBits, FlowControl, Parity, SerialLine, StopBits};
 
 /// The kinds of session a user can create.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -66,11 +71,13 @@ pub enum SessionKind {
     Relay,
     /// Relays UDP datagrams between clients and a target, a mapping per client address.
     UdpRelay,
+    /// A serial port (a UART): its one peer is the device; the address is the port's path.
+    Serial,
 }
 
 impl SessionKind {
     /// Every kind, in the order the window offers them.
-    pub const ALL: [SessionKind; 11] = [
+    pub const ALL: [SessionKind; 12] = [
         SessionKind::TcpServer,
         SessionKind::TcpClient,
         SessionKind::UdpServer,
@@ -82,6 +89,7 @@ impl SessionKind {
         SessionKind::WsClient,
         SessionKind::Relay,
         SessionKind::UdpRelay,
+        SessionKind::Serial,
     ];
 
     /// The spec prefix, e.g. `tcp-server`.
@@ -98,6 +106,7 @@ impl SessionKind {
             SessionKind::WsClient => "ws-client",
             SessionKind::Relay => "relay",
             SessionKind::UdpRelay => "udp-relay",
+            SessionKind::Serial => "serial",
         }
     }
 
@@ -115,6 +124,7 @@ impl SessionKind {
             SessionKind::WsClient => "WebSocket Client",
             SessionKind::Relay => "TCP Relay",
             SessionKind::UdpRelay => "UDP Relay",
+            SessionKind::Serial => "Serial Port",
         }
     }
 
@@ -164,6 +174,8 @@ impl SessionKind {
     pub fn default_host(self) -> &'static str {
         match self {
             SessionKind::UdpGroup => "239.1.2.3",
+            SessionKind::Serial if cfg!(windows) => "COM1",
+            SessionKind::Serial => "/dev/ttyUSB0",
             kind if kind.is_server() => "0.0.0.0",
             _ => "127.0.0.1",
         }
@@ -213,6 +225,7 @@ impl SessionKind {
                 MaxClients,
             ],
             SessionKind::UdpRelay => &[To, IdleTimeout, MaxClients],
+            SessionKind::Serial => &[Baud, Data, Parity, Stop, Flow, Reconnect],
         }
     }
 
@@ -272,11 +285,23 @@ pub enum OptionKey {
     ToTls,
     /// `idle-timeout=MS`: a UDP relay forgets a client's mapping after this long idle.
     IdleTimeout,
+    /// `baud=N`: a serial port's bits per second.
+    Baud,
+    /// `data=5|6|7|8`: a serial port's bits per character.
+    Data,
+    /// `parity=none|odd|even`: a serial port's parity bit.
+    Parity,
+    /// `stop=1|2`: a serial port's stop bits.
+    Stop,
+    /// `flow=none|rtscts|xonxoff`: a serial port's flow control.
+    Flow,
+    /// `reconnect`: a serial session reopens its port when the path comes back.
+    Reconnect,
 }
 
 impl OptionKey {
     /// Every option key.
-    pub const ALL: [OptionKey; 19] = [
+    pub const ALL: [OptionKey; 25] = [
         OptionKey::Timeout,
         OptionKey::Cert,
         OptionKey::Key,
@@ -296,6 +321,12 @@ impl OptionKey {
         OptionKey::To,
         OptionKey::ToTls,
         OptionKey::IdleTimeout,
+        OptionKey::Baud,
+        OptionKey::Data,
+        OptionKey::Parity,
+        OptionKey::Stop,
+        OptionKey::Flow,
+        OptionKey::Reconnect,
     ];
 
     /// The word written in a spec, e.g. `timeout`.
@@ -320,6 +351,12 @@ impl OptionKey {
             OptionKey::To => "to",
             OptionKey::ToTls => "to-tls",
             OptionKey::IdleTimeout => "idle-timeout",
+            OptionKey::Baud => "baud",
+            OptionKey::Data => "data",
+            OptionKey::Parity => "parity",
+            OptionKey::Stop => "stop",
+            OptionKey::Flow => "flow",
+            OptionKey::Reconnect => "reconnect",
         }
     }
 
@@ -345,6 +382,12 @@ impl OptionKey {
             OptionKey::To => "to=HOST:PORT",
             OptionKey::ToTls => "to-tls",
             OptionKey::IdleTimeout => "idle-timeout=MS",
+            OptionKey::Baud => "baud=N",
+            OptionKey::Data => "data=5|6|7|8",
+            OptionKey::Parity => "parity=none|odd|even",
+            OptionKey::Stop => "stop=1|2",
+            OptionKey::Flow => "flow=none|rtscts|xonxoff",
+            OptionKey::Reconnect => "reconnect",
         }
     }
 
@@ -365,6 +408,7 @@ impl OptionKey {
                 | OptionKey::Binary
                 | OptionKey::HalfOpen
                 | OptionKey::ToTls
+                | OptionKey::Reconnect
         )
     }
 }
@@ -423,6 +467,19 @@ pub struct SpecOptions {
     /// Relays: the faults applied to each direction (changeable while running); boxed, as
     /// every other kind carries none.
     pub faults: Box<RelayFaults>,
+    /// Serial ports: bits per second; `None` for [`serial::DEFAULT_BAUD`].
+    pub baud: Option<u32>,
+    /// Serial ports: bits per character; `None` for 8.
+    pub data_bits: Option<DataBits>,
+    /// Serial ports: the parity bit; `None` for none.
+    pub parity: Option<Parity>,
+    /// Serial ports: stop bits; `None` for 1.
+    pub stop_bits: Option<StopBits>,
+    /// Serial ports: flow control; `None` for none.
+    pub flow: Option<FlowControl>,
+    /// Serial ports: when the device goes away, wait for its path to come back and reopen it
+    /// instead of ending the session.
+    pub reconnect: bool,
 }
 
 /// Where a relay relays to: a host (name or address, without brackets) and a port.
@@ -481,6 +538,18 @@ impl SpecOptions {
         *self == Self::default()
     }
 
+    /// A serial port's line settings, defaults filled in for what the spec left out.
+    pub fn serial_line(&self) -> SerialLine {
+        let default = SerialLine::default();
+        SerialLine {
+            baud: self.baud.unwrap_or(default.baud),
+            data_bits: self.data_bits.unwrap_or(default.data_bits),
+            parity: self.parity.unwrap_or(default.parity),
+            stop_bits: self.stop_bits.unwrap_or(default.stop_bits),
+            flow: self.flow.unwrap_or(default.flow),
+        }
+    }
+
     /// Sets one option from its text (`value` is `None` for a bare flag).
     fn set(&mut self, key: OptionKey, value: Option<&str>) -> Result<(), BadValue> {
         let invalid = || BadValue::Malformed;
@@ -535,6 +604,27 @@ impl SpecOptions {
                     _ => return Err(invalid()),
                 });
             }
+            OptionKey::Baud => {
+                let baud = text.parse::<u32>().ok().filter(|b| BAUD_RANGE.contains(b));
+                self.baud = Some(baud.ok_or_else(invalid)?);
+            }
+            OptionKey::Data => {
+                let bits = serial::parse_word(text, &DataBits::ALL, DataBits::word);
+                self.data_bits = Some(bits.ok_or_else(invalid)?);
+            }
+            OptionKey::Parity => {
+                let parity = serial::parse_word(text, &Parity::ALL, Parity::word);
+                self.parity = Some(parity.ok_or_else(invalid)?);
+            }
+            OptionKey::Stop => {
+                let bits = serial::parse_word(text, &StopBits::ALL, StopBits::word);
+                self.stop_bits = Some(bits.ok_or_else(invalid)?);
+            }
+            OptionKey::Flow => {
+                let flow = serial::parse_word(text, &FlowControl::ALL, FlowControl::word);
+                self.flow = Some(flow.ok_or_else(invalid)?);
+            }
+            OptionKey::Reconnect => self.reconnect = true,
         }
         Ok(())
     }
@@ -565,6 +655,12 @@ impl SpecOptions {
                 OptionKey::To => self.to.as_ref().map(ToString::to_string),
                 OptionKey::ToTls => self.to_tls.then(String::new),
                 OptionKey::IdleTimeout => self.idle_timeout_ms.map(|ms| ms.to_string()),
+                OptionKey::Baud => self.baud.map(|b| b.to_string()),
+                OptionKey::Data => self.data_bits.map(|b| b.word().into()),
+                OptionKey::Parity => self.parity.map(|p| p.word().into()),
+                OptionKey::Stop => self.stop_bits.map(|b| b.word().into()),
+                OptionKey::Flow => self.flow.map(|f| f.word().into()),
+                OptionKey::Reconnect => self.reconnect.then(String::new),
             };
             match value {
                 Some(v) if key.is_flag() => words.push(format!("{}{v}", key.name())),
@@ -594,6 +690,9 @@ fn count(text: &str) -> Result<usize, BadValue> {
         .ok_or(BadValue::Malformed)
 }
 
+/// The baud rates `baud=N` may give.
+pub const BAUD_RANGE: std::ops::RangeInclusive<u32> = 1..=100_000_000;
+
 /// The counts `max-clients=N` and `max-peers=N` may give.
 pub const COUNT_LIMIT_RANGE: std::ops::RangeInclusive<usize> = 1..=1_000_000;
 
@@ -612,9 +711,10 @@ enum BadValue {
 pub struct SessionSpec {
     /// The kind of session.
     pub kind: SessionKind,
-    /// Host name or address literal, without brackets (`::1`, not `[::1]`).
+    /// Host name or address literal, without brackets (`::1`, not `[::1]`); for a serial
+    /// port, its path (`/dev/ttyUSB0`, `COM3`).
     pub host: String,
-    /// Port number; 0 lets the OS choose for servers.
+    /// Port number; 0 lets the OS choose for servers (and a serial port has none: 0).
     pub port: u16,
     /// Everything else the spec said.
     #[serde(default, skip_serializing_if = "SpecOptions::is_empty")]
@@ -638,8 +738,8 @@ pub enum SpecError {
     /// The part before the first `:` is not a known kind.
     #[error(
         "unknown session kind '{0}' (expected tcp-server, tcp-client, udp-server, udp-client, \
-         udp-group, tls-server, tls-client, ws-server, ws-client, relay, udp-relay, ws:// or \
-         wss://)"
+         udp-group, tls-server, tls-client, ws-server, ws-client, relay, udp-relay, serial, \
+         ws:// or wss://)"
     )]
     UnknownKind(String),
     /// The port is missing, not a number, or out of range.
@@ -682,6 +782,9 @@ pub enum SpecError {
     /// A path was written after the port of a kind that has none.
     #[error("{0} takes no /path (only WebSocket sessions do)")]
     UnexpectedPath(&'static str),
+    /// A serial session names no device.
+    #[error("serial needs a port: serial:/dev/ttyUSB0 or serial:COM3")]
+    MissingDevice,
 }
 
 impl SessionSpec {
@@ -704,6 +807,9 @@ impl SessionSpec {
         port: &str,
         options: &str,
     ) -> Result<Self, SpecError> {
+        if kind == SessionKind::Serial {
+            return Self::serial(host, options);
+        }
         let host = host.trim();
         let host = host
             .strip_prefix('[')
@@ -739,6 +845,24 @@ impl SessionSpec {
         }
         if kind.is_relay() && spec.options.to.is_none() {
             return Err(SpecError::MissingTarget(kind.prefix()));
+        }
+        Ok(spec)
+    }
+
+    /// A serial port's spec: `path` (trimmed, up to any `,`) and its options.
+    fn serial(path: &str, options: &str) -> Result<Self, SpecError> {
+        let path = path.trim();
+        if path.is_empty() || path.contains(',') {
+            return Err(SpecError::MissingDevice);
+        }
+        let mut spec = Self {
+            kind: SessionKind::Serial,
+            host: path.to_string(),
+            port: 0,
+            options: SpecOptions::default(),
+        };
+        for word in options.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            spec.apply_option(word)?;
         }
         Ok(spec)
     }
@@ -791,9 +915,12 @@ impl SessionSpec {
         })
     }
 
-    /// `HOST:PORT` with IPv6 literals bracketed, as a user would type it.
+    /// `HOST:PORT` with IPv6 literals bracketed, as a user would type it; a serial port's
+    /// path.
     pub fn address(&self) -> String {
-        if self.host.contains(':') {
+        if self.kind == SessionKind::Serial {
+            self.host.clone()
+        } else if self.host.contains(':') {
             format!("[{}]:{}", self.host, self.port)
         } else {
             format!("{}:{}", self.host, self.port)
@@ -897,6 +1024,7 @@ fn error_offset(text: &str, error: &SpecError) -> usize {
         SpecError::CertWithoutKey => in_options("cert=").or_else(|| in_options("key=")),
         SpecError::UnexpectedPath(_) => main[address..].find('/').map(|at| address + at),
         SpecError::MissingTarget(_) => Some(main_len),
+        SpecError::MissingDevice => Some(address),
     };
     lead + at.unwrap_or(0)
 }
@@ -921,6 +1049,10 @@ impl FromStr for SessionSpec {
                 .ok_or_else(|| SpecError::UnknownKind(prefix.to_string()))?;
             (kind, rest, String::new())
         };
+        if kind == SessionKind::Serial {
+            // A device path has slashes and colons of its own: it is taken whole.
+            return Self::serial(rest, options);
+        }
         let (rest, path) = split_path(rest);
         if let Some(path) = path {
             if !kind.is_websocket() {
@@ -1049,6 +1181,87 @@ mod tests {
         let faults = SessionSpec::parse_faults(SessionKind::Relay, "up.delay=5, down.hold");
         assert!(faults.is_ok_and(|f| f.up.delay_ms == 5 && f.down.hold));
         assert!(SessionSpec::parse_faults(SessionKind::Relay, "to=h:1").is_err());
+    }
+
+    #[test]
+    fn serial_ports_parse_their_path_and_line_settings_and_round_trip() {
+        let table = [
+            ("serial:/dev/ttyUSB0", "serial:/dev/ttyUSB0"),
+            ("serial:COM3,baud=9600", "serial:COM3,baud=9600"),
+            (
+                "serial: /dev/serial/by-id/usb-FTDI_FT232R-if00-port0 ,reconnect,flow=rtscts",
+                "serial:/dev/serial/by-id/usb-FTDI_FT232R-if00-port0,flow=rtscts,reconnect",
+            ),
+            (
+                "serial:/dev/ttyS0,stop=2,parity=even,data=7,baud=57600",
+                "serial:/dev/ttyS0,baud=57600,data=7,parity=even,stop=2",
+            ),
+            (
+                r"serial:\\.\COM10,flow=xonxoff",
+                r"serial:\\.\COM10,flow=xonxoff",
+            ),
+        ];
+        for (text, canonical) in table {
+            let spec: SessionSpec = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(spec.kind, SessionKind::Serial);
+            assert_eq!(spec.to_string(), canonical, "{text}");
+            assert_eq!(canonical.parse::<SessionSpec>(), Ok(spec), "{canonical}");
+        }
+        let spec: SessionSpec = "serial:/dev/ttyACM0,parity=odd".parse().expect("ok");
+        assert_eq!(spec.address(), "/dev/ttyACM0");
+        assert_eq!(spec.options.serial_line().to_string(), "115200 8O1");
+        assert!(!spec.options.reconnect);
+        let form = SessionSpec::from_form_with_options(
+            SessionKind::Serial,
+            "/dev/ttyUSB1",
+            "",
+            "baud=921600",
+        );
+        assert_eq!(
+            form.map(|s| s.to_string()).as_deref(),
+            Ok("serial:/dev/ttyUSB1,baud=921600")
+        );
+    }
+
+    #[test]
+    fn serial_mistakes_get_the_spec_s_own_errors() {
+        assert_eq!(
+            "serial:".parse::<SessionSpec>(),
+            Err(SpecError::MissingDevice)
+        );
+        assert_eq!(
+            "serial: ,baud=9600".parse::<SessionSpec>(),
+            Err(SpecError::MissingDevice)
+        );
+        for bad in [
+            "serial:/dev/ttyUSB0,baud=fast",
+            "serial:/dev/ttyUSB0,baud=0",
+            "serial:/dev/ttyUSB0,data=9",
+            "serial:/dev/ttyUSB0,parity=mark",
+            "serial:/dev/ttyUSB0,stop=1.5",
+            "serial:/dev/ttyUSB0,flow=dtrdsr",
+            "serial:/dev/ttyUSB0,reconnect=yes",
+            "serial:/dev/ttyUSB0,timeout=100",
+            "tcp-client:h:80,baud=9600",
+        ] {
+            let error = bad.parse::<SessionSpec>().expect_err(bad);
+            assert!(
+                matches!(error, SpecError::InvalidOption { .. }),
+                "{bad}: {error}"
+            );
+        }
+        let error = "serial:COM3,parity=mark"
+            .parse::<SessionSpec>()
+            .expect_err("bad");
+        assert_eq!(
+            error.to_string(),
+            "invalid option 'parity=mark' for serial (accepted: baud=N, data=5|6|7|8, \
+             parity=none|odd|even, stop=1|2, flow=none|rtscts|xonxoff, reconnect)"
+        );
+        let (_, column) = SessionSpec::parse_located("serial:COM3,parity=mark").expect_err("bad");
+        assert_eq!(column, 13);
+        let (_, column) = SessionSpec::parse_located("serial:").expect_err("bad");
+        assert_eq!(column, 8);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `sockdbg test` and `--headless --scenario` end to end: the real binary, scenario files
 //! written by the test, real loopback peers (std sockets, and the seeds' own Python programs
-//! in `tests/seeds/`). Exit codes, step lines, `FILE:LINE:COL` errors, JSON lines, and JUnit
+//! in `tests/seeds/`), and a serial device on a socat pseudo-terminal pair. Exit codes, step lines, `FILE:LINE:COL` errors, JSON lines, and JUnit
 //! XML parsed back with quick-xml. Every wait has a deadline.
 
 mod common;
@@ -467,4 +467,60 @@ fn seeds_length_header_client_is_served_by_a_scenario() {
         "{}",
         ended.stdout
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_scenario_runs_against_a_serial_device() {
+    let Some(pair) = common::pty::PtyPair::open() else {
+        return;
+    };
+    let mut device = pair.device();
+    // The device: answers each `AT...\r\n` line with `OK\r\n`, and `ATI` with its name
+    // first, as a modem does; however the reads cut the lines.
+    let answering = thread::spawn(move || {
+        let mut line = Vec::new();
+        while let Some(chunk) = device.next_chunk(LIMIT) {
+            for byte in chunk {
+                line.push(byte);
+                if line.ends_with(b"\r\n") {
+                    let answer: &[u8] = if line.starts_with(b"ATI") {
+                        b"SOCKDBG-PTY 1.0\r\nOK\r\n"
+                    } else {
+                        b"OK\r\n"
+                    };
+                    device.write(answer);
+                    line.clear();
+                }
+            }
+        }
+    });
+    let dir = Dir::new("cli-serial");
+    let file = dir.file(
+        "modem.sdbg",
+        "session serial:${dev},baud=9600
+timeout 3000
+
+case the modem answers AT
+  send text:AT\\r\\n
+  expect text:OK\\r\\n
+
+case it names itself
+  send text:ATI\\r\\n
+  expect regex:(?P<name>[A-Z-]+) 1\\.0\\r\\n
+  expect text:OK
+",
+    );
+    let dev = format!("dev={}", pair.near);
+    let ended = test_files(&[&file], &["--var", &dev]);
+    let out = format!("{}{}", ended.stdout, ended.stderr);
+    assert_eq!(ended.code, Some(0), "{out}");
+    assert!(out.contains("case the modem answers AT passed"), "{out}");
+    assert!(out.contains("case it names itself passed"), "{out}");
+    assert!(
+        ended.stdout.trim_end().ends_with("2 passed, 0 failed"),
+        "{out}"
+    );
+    drop(pair); // hangs up the device, which ends its thread
+    answering.join().ok();
 }

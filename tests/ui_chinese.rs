@@ -333,7 +333,11 @@ fn the_chinese_window_has_no_english_left() {
         assert_shows(&harness, &format!("新建 {name}"));
         // A form error, then close.
         if let Some(form) = harness.state_mut().list.create_form.as_mut() {
-            form.port = "x".to_string();
+            if kind == SessionKind::Serial {
+                form.host = String::new(); // a port has no port number: no path is its error
+            } else {
+                form.port = "x".to_string();
+            }
         }
         harness.run_steps(1);
         click(&mut harness, "创建");

@@ -17,7 +17,7 @@ use super::session::{Outcome, RelayCommand, SessionCommand, SessionContext};
 use super::settings::EngineSettings;
 use super::sink::EventSink;
 use super::taps::SessionState;
-use super::{relay, tcp_client, tcp_server, tls_client, tls_server, udp, udp_group, ws};
+use super::{relay, serial, tcp_client, tcp_server, tls_client, tls_server, udp, udp_group, ws};
 use crate::load::LoadPlan;
 use crate::protocol::{
     CloseReason, Command, Event, JobFailure, JobId, JobOutcome, Refusal, ScenarioRun,
@@ -403,6 +403,7 @@ async fn run_session(
             SessionKind::TlsClient => tls_client::run(&context, &spec, commands).await,
             SessionKind::Relay => relay::run_tcp(&context, &spec, commands, files_dir).await,
             SessionKind::UdpRelay => relay::run_udp(&context, &spec, commands).await,
+            SessionKind::Serial => serial::run(&context, &spec, commands).await,
         }
     });
     let outcome = match task.await {

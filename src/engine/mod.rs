@@ -25,6 +25,7 @@
 //! - `ws`: WebSocket server and client sessions (one message per log entry).
 //! - `relay`: TCP and UDP relays: each client paired with its own link to a target, both
 //!   directions logged, shaped by faults, held, stepped and injected into.
+//! - `serial`: serial port sessions; the device is the one peer, its bytes go through `peers`.
 //!
 //! The imports run one way: kinds and jobs use `session`, `sink` and the shared pieces
 //! (`net`, `registry`, `peers`, `reactions`, `udp_peers`, `taps`, `jobs`); `dispatch` uses the
@@ -102,6 +103,7 @@ mod registry;
 mod relay;
 mod reply_frames;
 mod scenario;
+mod serial;
 mod session;
 mod settings;
 pub mod sink;

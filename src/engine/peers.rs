@@ -1,7 +1,8 @@
 //! The TCP and TLS connections of a session: the task of each one, which reads into the
 //! shared buffer and writes what the session sends, reporting every byte both ways. A
 //! connection is plain TCP (read straight from the socket, the fast path) or TLS (read
-//! through tokio-rustls, so the log holds the decrypted application bytes). The send queue,
+//! through tokio-rustls, so the log holds the decrypted application bytes) or a device (a
+//! serial port, whose end is the device going away). The send queue,
 //! the disconnect signal and the list of connections are the [`Registry`]'s.
 //!
 //! When the peer finishes sending (its FIN, or a TLS close_notify), what was queued is
@@ -44,6 +45,14 @@ pub(super) enum Stream {
     Tcp(TcpStream),
     /// A TLS stream whose handshake is done; read and written through tokio-rustls.
     Tls(Box<dyn ByteStream>),
+    /// A device (a serial port) at `path`: its end of stream or read error is the device
+    /// going away.
+    Device {
+        /// The open device.
+        stream: Box<dyn ByteStream>,
+        /// Its path, for the close reason.
+        path: String,
+    },
 }
 
 /// A bidirectional byte stream a connection task can own.
@@ -112,6 +121,14 @@ pub(super) fn add(
                         run_connection(link, halves, commands, (signals, after_fin), replies);
                     Box::pin(connection).await
                 }
+                Stream::Device { stream, path } => {
+                    let (half, writer) = tokio::io::split(stream);
+                    let reader = DeviceReader { half, path };
+                    let halves = (reader, writer);
+                    let connection =
+                        run_connection(link, halves, commands, (signals, after_fin), replies);
+                    Box::pin(connection).await
+                }
             };
             end.report(reason);
         }
@@ -164,7 +181,54 @@ impl<S: AsyncRead + Send + Unpin> ReadSide for tokio::io::ReadHalf<S> {
         link: Link<'a>,
         replies: &'a Replies,
     ) -> impl Future<Output = CloseReason> + Send + 'a {
-        read_stream_loop(link, self, replies)
+        read_stream_loop(link, self, replies, tls_end)
+    }
+}
+
+/// The read half of a device, with its path for the close reason.
+struct DeviceReader<S> {
+    half: tokio::io::ReadHalf<S>,
+    path: String,
+}
+
+impl<S: AsyncRead + Send + Unpin> ReadSide for DeviceReader<S> {
+    fn read_loop<'a>(
+        &'a mut self,
+        link: Link<'a>,
+        replies: &'a Replies,
+    ) -> impl Future<Output = CloseReason> + Send + 'a {
+        let path = &self.path;
+        read_stream_loop(link, &mut self.half, replies, move |error| {
+            device_end(path, error)
+        })
+    }
+}
+
+/// How a TLS stream ended: a close_notify (`None`: end of stream) or an error.
+fn tls_end(error: Option<&io::Error>) -> CloseReason {
+    match error {
+        None => CloseReason::ClosedByPeerTls,
+        Some(e) => stream_read_error(e),
+    }
+}
+
+/// How a device's stream ended: its end of stream, a hang-up (`EIO`, a pseudo-terminal whose
+/// other side closed) or its path gone all mean the device went away; other errors are the
+/// OS's.
+fn device_end(path: &str, error: Option<&io::Error>) -> CloseReason {
+    const HUNG_UP: i32 = 5; // EIO
+    let gone = match error {
+        None => true,
+        Some(e) => {
+            (cfg!(unix) && e.raw_os_error() == Some(HUNG_UP))
+                || !std::path::Path::new(path).exists()
+        }
+    };
+    match error {
+        Some(e) if !gone => CloseReason::Io(OsError::of(e)),
+        _ => CloseReason::DeviceGone {
+            path: path.to_string(),
+        },
     }
 }
 
@@ -266,21 +330,23 @@ fn received(link: Link<'_>, replies: &Replies, data: Bytes) {
     replies.answer(link.peer, &data);
 }
 
-/// The read loop of a TLS connection: reads decrypted bytes through `AsyncRead` into the IO
-/// thread's shared buffer (an idle connection holds no buffer of its own), and gathers what
-/// is already decrypted into one entry of up to [`READ_BUFFER_BYTES`] during a flood.
+/// The read loop of a TLS connection or a device: reads (decrypted) bytes through `AsyncRead`
+/// into the IO thread's shared buffer (an idle connection holds no buffer of its own), and
+/// gathers what is already decrypted into one entry of up to [`READ_BUFFER_BYTES`] during a
+/// flood. `end` says why the stream ended: at its end (`None`) or on an error.
 async fn read_stream_loop<R: AsyncRead + Unpin>(
     link: Link<'_>,
     reader: &mut R,
     replies: &Replies,
+    end: impl Fn(Option<&io::Error>) -> CloseReason + Send,
 ) -> CloseReason {
     loop {
         link.sink.wait_for_room().await;
         let first = match std::future::poll_fn(|cx| poll_read_shared(reader, cx, usize::MAX)).await
         {
-            Ok(data) if data.is_empty() => return CloseReason::ClosedByPeerTls,
+            Ok(data) if data.is_empty() => return end(None),
             Ok(data) => data,
-            Err(e) => return stream_read_error(&e),
+            Err(e) => return end(Some(&e)),
         };
         if first.len() < TLS_READ_BYTES {
             received(link, replies, first);
@@ -302,12 +368,12 @@ async fn read_stream_loop<R: AsyncRead + Unpin>(
             match now {
                 None => break,
                 Some(Ok(data)) if data.is_empty() => {
-                    ended = Some(CloseReason::ClosedByPeerTls);
+                    ended = Some(end(None));
                     break;
                 }
                 Some(Ok(data)) => gathered.extend_from_slice(&data),
                 Some(Err(e)) => {
-                    ended = Some(stream_read_error(&e));
+                    ended = Some(end(Some(&e)));
                     break;
                 }
             }

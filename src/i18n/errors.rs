@@ -39,6 +39,7 @@ pub fn spec_error_text(language: Language, error: &SpecError) -> String {
         SpecError::CertWithoutKey => f(Text::SpecCertWithoutKey, &[]),
         SpecError::UnexpectedPath(kind) => f(Text::SpecUnexpectedPath, &[kind]),
         SpecError::MissingTarget(kind) => f(Text::SpecMissingTarget, &[kind]),
+        SpecError::MissingDevice => f(Text::SpecMissingDevice, &[]),
         other => other.to_string(),
     }
 }
@@ -286,6 +287,7 @@ mod tests {
             SpecError::CertWithoutKey,
             SpecError::UnexpectedPath("tcp-server"),
             SpecError::MissingTarget("relay"),
+            SpecError::MissingDevice,
         ];
         for error in cases {
             assert_eq!(

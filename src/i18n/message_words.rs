@@ -40,6 +40,15 @@ Msg {
     CloseFaultClose => "{0}.close-after={1} reached: both sides closed (FIN)", "{0}.close-after={1} 已触发：两侧均已关闭（FIN）";
     CloseFaultReset => "{0}.reset-after={1} reached: both sides reset (RST)", "{0}.reset-after={1} 已触发：两侧均已重置（RST）";
     CloseFaultDrop => "{0}.drop-after={1} reached", "{0}.drop-after={1} 已触发";
+    CloseDeviceGone => "device gone: {0} (unplugged, or the other end closed)", "设备已断开：{0}（被拔出，或另一端已关闭）";
+    // Serial ports.
+    FailSerialOpen => "cannot open {0}: {1}", "无法打开 {0}：{1}";
+    SerialNotFound => "no such port (is the device plugged in?)", "没有这个串口（设备插好了吗？）";
+    SerialBusy => "the port is in use (another program or session has it open)", "串口被占用（其他程序或会话已打开它）";
+    SerialPermissionDenied => "permission denied (on Linux, add your user to the dialout group)", "权限不足（Linux 上请把用户加入 dialout 组）";
+    SerialSettings => "the port refused these settings: {0}", "串口不接受这些设置：{0}";
+    SerialOther => "{0}", "串口错误：{0}";
+    NoteSerialOpened => "opened {0} at {1}", "已打开 {0}，{1}";
     // A relay's directions.
     LegUp => "up (client -> target)", "上行（客户端 -> 目标）";
     LegDown => "down (target -> client)", "下行（目标 -> 客户端）";

@@ -14,8 +14,8 @@ use crate::model::note::{LogNote, PeerRole};
 use crate::protocol::{
     CertProblem, CertSummary, CloseReason, DirRefusal, FileError, Interface, JobFailure,
     JobOutcome, JoinCause, JoinProblem, Note, OsError, PeerList, PemProblem, PemWrite, Refusal,
-    SocketStep, StartFailure, TlsAlert, TlsFault, TlsRejection, TlsSession, TlsSetupError, Warning,
-    WsClose, WsFault, WsSubprotocol,
+    SerialFault, SocketStep, StartFailure, TlsAlert, TlsFault, TlsRejection, TlsSession,
+    TlsSetupError, Warning, WsClose, WsFault, WsSubprotocol,
 };
 use crate::relay::{Fired, Leg};
 use crate::spec::SessionKind;
@@ -41,6 +41,7 @@ macro_rules! english_display {
 
 english_display!(
     OsError,
+    SerialFault,
     TlsFault,
     CertProblem,
     TlsAlert,
@@ -85,6 +86,18 @@ impl Render for OsError {
             Self::Other { os_text } => return trf(l, Msg::OsOther, &[os_text]),
         };
         tr(l, key).to_string()
+    }
+}
+
+impl Render for SerialFault {
+    fn render(&self, l: Language) -> String {
+        match self {
+            Self::NotFound => tr(l, Msg::SerialNotFound).to_string(),
+            Self::Busy => tr(l, Msg::SerialBusy).to_string(),
+            Self::PermissionDenied => tr(l, Msg::SerialPermissionDenied).to_string(),
+            Self::Settings { detail } => trf(l, Msg::SerialSettings, &[detail]),
+            Self::Other { detail } => trf(l, Msg::SerialOther, &[detail]),
+        }
     }
 }
 
@@ -298,6 +311,7 @@ impl Render for CloseReason {
                 };
                 trf(l, key, &[&leg.word(), after])
             }
+            Self::DeviceGone { path } => trf(l, Msg::CloseDeviceGone, &[path]),
         }
     }
 }
@@ -344,6 +358,9 @@ impl Render for StartFailure {
             Self::Connect { addr, cause } => trf(l, Msg::FailConnect, &[addr, &cause.render(l)]),
             Self::ConnectTimeout { addr, ms } => trf(l, Msg::FailConnectTimeout, &[addr, ms]),
             Self::ClosedWhileOpening => tr(l, Msg::FailClosedWhileOpening).to_string(),
+            Self::SerialOpen { path, fault } => {
+                trf(l, Msg::FailSerialOpen, &[path, &fault.render(l)])
+            }
             Self::UdpSocket { cause } => trf(l, Msg::FailUdpSocket, &[&cause.render(l)]),
             Self::Unreachable { target, cause } => {
                 trf(l, Msg::FailUnreachable, &[target, &cause.render(l)])
@@ -649,6 +666,7 @@ impl Render for Note {
     fn render(&self, l: Language) -> String {
         match self {
             Self::RelayLinked { local, target } => trf(l, Msg::NoteRelayLinked, &[local, target]),
+            Self::SerialOpened { path, line } => trf(l, Msg::NoteSerialOpened, &[path, line]),
             Self::FaultsChanged { faults } => {
                 let words = faults.words();
                 if words.is_empty() {
@@ -878,6 +896,8 @@ pub fn running_text(l: Language, kind: SessionKind, local_addr: &std::net::Socke
         SessionKind::UdpServer | SessionKind::UdpRelay => Text::StateBound,
         SessionKind::UdpClient => Text::StateReady,
         SessionKind::UdpGroup => Text::StateJoined,
+        // A port has no socket address: the note that follows names its path and settings.
+        SessionKind::Serial => return tr(l, Text::StateOpen).to_string(),
     };
     trf(l, key, &[local_addr])
 }

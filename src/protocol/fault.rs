@@ -1,6 +1,7 @@
 //! Typed causes inside the engine's messages: what the OS said about a socket or file
 //! ([`OsError`]), why a TLS handshake or read failed ([`TlsFault`]), what a WebSocket error or
-//! close frame said ([`WsFault`], [`WsClose`]), and what a certificate is ([`CertSummary`]).
+//! close frame said ([`WsFault`], [`WsClose`]), what a certificate is ([`CertSummary`]), and
+//! why a serial port could not be opened ([`SerialFault`]).
 //! Each holds values (names, numbers, the OS's or a library's own words), never a sentence
 //! of ours: the words are the i18n table's (`crate::i18n::messages`).
 
@@ -122,6 +123,27 @@ impl From<io::Error> for OsError {
     fn from(error: io::Error) -> Self {
         Self::of(&error)
     }
+}
+
+/// Why a serial port could not be opened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SerialFault {
+    /// No device has that path (not plugged in, or a mistyped name).
+    NotFound,
+    /// Another program (or session) has the port open.
+    Busy,
+    /// The user may not open it (on Linux: not in the `dialout` group).
+    PermissionDenied,
+    /// The port refused the line settings; the serial library's words.
+    Settings {
+        /// What it said.
+        detail: String,
+    },
+    /// Anything else; the serial library's or the OS's words.
+    Other {
+        /// What it said.
+        detail: String,
+    },
 }
 
 /// Why a TLS handshake (or a TLS read) failed.

@@ -10,7 +10,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use serde::{Deserialize, Serialize};
 
-use super::fault::{CertSummary, OsError, TlsFault, TlsRejection, TlsSession, WsClose, WsFault};
+use super::fault::{
+    CertSummary, OsError, SerialFault, TlsFault, TlsRejection, TlsSession, WsClose, WsFault,
+};
 use super::{JobOutcome, PeerId};
 use crate::codec::reply::{RuleError, RuleSummary};
 use crate::codec::send::SendError;
@@ -81,6 +83,11 @@ pub enum CloseReason {
         /// Which limit.
         fired: Fired,
     },
+    /// A serial port's device went away (unplugged; its path is gone or it hung up).
+    DeviceGone {
+        /// The port's path.
+        path: String,
+    },
 }
 
 impl CloseReason {
@@ -97,6 +104,13 @@ impl CloseReason {
 /// Why a session could not start: bind, connect, handshake or setup failed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StartFailure {
+    /// A serial port could not be opened.
+    SerialOpen {
+        /// The port's path.
+        path: String,
+        /// Why.
+        fault: SerialFault,
+    },
     /// The host name does not resolve.
     Resolve {
         /// The name.
@@ -638,6 +652,13 @@ pub enum WsSubprotocol {
 /// Something a session did by itself, for the log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Note {
+    /// A serial port opened, with these line settings.
+    SerialOpened {
+        /// The port's path.
+        path: String,
+        /// Its settings.
+        line: crate::serial::SerialLine,
+    },
     /// An auto-reply rule matched and its reply goes out.
     AutoReply {
         /// The rule's number (1-based).

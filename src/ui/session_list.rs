@@ -60,6 +60,7 @@ pub fn kind_name(language: Language, kind: SessionKind) -> &'static str {
         SessionKind::WsClient => Text::KindWsClient,
         SessionKind::Relay => Text::KindRelay,
         SessionKind::UdpRelay => Text::KindUdpRelay,
+        SessionKind::Serial => Text::KindSerial,
     };
     tr(language, key)
 }
@@ -588,5 +589,6 @@ fn kind_initials(kind: SessionKind) -> &'static str {
         SessionKind::WsClient => "WC",
         SessionKind::Relay => "TR",
         SessionKind::UdpRelay => "UR",
+        SessionKind::Serial => "SP",
     }
 }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+#[cfg(unix)]
+pub mod pty;
 pub mod tls;
 
 use std::collections::VecDeque;

@@ -1,0 +1,235 @@
+//! Serial port sessions over pseudo-terminal pairs (socat): the session opens one end, the
+//! test plays the device on the other. Bytes both ways exact at 115200 and 9600 settings,
+//! idle framing of the device's bursts in the log, auto-reply, a periodic send, the device
+//! going away mid-stream, and ports that cannot be opened. Driven only through
+//! `Command`/`Event`; every wait has a deadline.
+#![cfg(unix)]
+
+mod common;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::Engine;
+use common::pty::PtyPair;
+use sockdbg::codec::framing::Framing;
+use sockdbg::codec::reply::{MatchKind, ReplyRule};
+use sockdbg::model::framed::FramedView;
+use sockdbg::model::session::Sessions;
+use sockdbg::protocol::{
+    Command, Direction, Event, JobId, JobOutcome, PeerId, Reactions, SendTarget, SessionId,
+};
+
+/// Every byte value, four times: control characters, XON/XOFF, NUL and 0xFF included.
+fn all_bytes() -> Vec<u8> {
+    (0..4).flat_map(|_| 0..=255u8).collect()
+}
+
+/// Starts `spec` on session `id` and waits for its device to be listed: the peer.
+fn open_session(engine: &mut Engine, id: SessionId, spec: &str) -> PeerId {
+    engine.start(id, spec);
+    engine.started(id);
+    engine.note_with(id, "opened");
+    engine.any_peer(id).0
+}
+
+#[test]
+fn bytes_go_both_ways_exactly_at_115200_and_9600() {
+    for settings in ["", ",baud=9600,data=8,parity=none,stop=1,flow=none"] {
+        let Some(pair) = PtyPair::open() else { return };
+        let mut engine = Engine::spawn();
+        let id = SessionId(1);
+        let spec = format!("serial:{}{settings}", pair.near);
+        let peer = open_session(&mut engine, id, &spec);
+        let mut device = pair.device();
+
+        let sent = all_bytes();
+        device.write(&sent);
+        let (received, _) = engine.traffic_bytes(id, peer, Direction::Rx, sent.len());
+        assert_eq!(received, sent, "{spec}: device to session");
+
+        engine.send_bytes(id, SendTarget::All, &sent);
+        assert_eq!(
+            device.read_exactly(sent.len()),
+            sent,
+            "{spec}: session to device"
+        );
+        let (logged, _) = engine.traffic_bytes(id, peer, Direction::Tx, sent.len());
+        assert_eq!(logged, sent, "{spec}: what the log says was sent");
+        device.assert_silent();
+        engine.stop(id);
+        assert_eq!(engine.stopped(id), None);
+        engine.shutdown();
+    }
+}
+
+#[test]
+fn the_opened_note_names_the_port_and_its_settings() {
+    let Some(pair) = PtyPair::open() else { return };
+    let mut engine = Engine::spawn();
+    let id = SessionId(1);
+    engine.start(
+        id,
+        &format!("serial:{},baud=9600,parity=even,stop=2", pair.near),
+    );
+    engine.started(id);
+    let (_, note) = engine.note_with(id, "opened");
+    assert_eq!(note, format!("opened {} at 9600 8E2", pair.near));
+    engine.shutdown();
+}
+
+#[test]
+fn idle_framing_cuts_the_device_s_bursts_at_the_silences() {
+    let Some(pair) = PtyPair::open() else { return };
+    let mut engine = Engine::spawn();
+    let id = SessionId(1);
+    let spec: sockdbg::spec::SessionSpec = format!("serial:{}", pair.near).parse().expect("spec");
+    let peer = open_session(&mut engine, id, &spec.to_string());
+    let mut device = pair.device();
+    // A UART has no packets: each burst may arrive in several reads, and only the silence
+    // between bursts says where a message ends.
+    let bursts: [&[u8]; 3] = [b"$GPGGA,1*4A\r\n", b"$GPRMC,2*3B\r\n", b"OK\r\n"];
+    for burst in bursts {
+        let (head, tail) = burst.split_at(3);
+        device.write(head);
+        device.write(tail);
+        engine.traffic_bytes(id, peer, Direction::Rx, burst.len());
+        // The silence that ends the burst: longer than the gap below.
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    let mut sessions = Sessions::default();
+    let model_id = sessions.create(spec);
+    assert_eq!(
+        model_id, id,
+        "the model numbers sessions from 1 as the test does"
+    );
+    for event in engine.history().to_vec() {
+        sessions.apply(event);
+    }
+    let log = &sessions.get(id).expect("session").log;
+    let mut view = FramedView::new(Framing::Idle { gap_ms: 100 });
+    view.sync(log, i64::MAX, 1000);
+    let frames: Vec<Vec<u8>> = (view.first_row()..view.first_row() + view.len() as u64)
+        .filter_map(|row| view.get(row))
+        .filter(|row| row.kind == sockdbg::model::log::EntryKind::Rx)
+        .map(|row| view.row_bytes(log, row, usize::MAX))
+        .collect();
+    let expected: Vec<Vec<u8>> = bursts.iter().map(|b| b.to_vec()).collect();
+    assert_eq!(frames, expected);
+    engine.shutdown();
+}
+
+#[test]
+fn auto_reply_answers_the_device() {
+    let Some(pair) = PtyPair::open() else { return };
+    let mut engine = Engine::spawn();
+    let id = SessionId(1);
+    let rule = ReplyRule {
+        match_kind: MatchKind::Contains,
+        pattern: "AT".into(),
+        reply: "OK\\r\\n".into(),
+        ..ReplyRule::default()
+    };
+    engine.set_reactions(
+        id,
+        Reactions {
+            on_connect: None,
+            rules: vec![rule],
+            echo: false,
+        },
+    );
+    engine.set_reply_framing(id, "delim:crlf");
+    let peer = open_session(&mut engine, id, &format!("serial:{}", pair.near));
+    let mut device = pair.device();
+    // One command cut in two writes gets one answer, once its line is complete.
+    device.write(b"A");
+    engine.traffic_bytes(id, peer, Direction::Rx, 1);
+    device.assert_silent();
+    device.write(b"T\r\nAT\r\n");
+    assert_eq!(device.read_exactly(8), b"OK\r\nOK\r\n");
+    device.assert_silent();
+    engine.note_with(id, "rule 1");
+    engine.shutdown();
+}
+
+#[test]
+fn a_periodic_send_reaches_the_device() {
+    let Some(pair) = PtyPair::open() else { return };
+    let mut engine = Engine::spawn();
+    let id = SessionId(1);
+    open_session(&mut engine, id, &format!("serial:{},baud=9600", pair.near));
+    let mut device = pair.device();
+    let job = JobId(3);
+    engine.send(Command::StartPeriodic {
+        id,
+        job,
+        target: SendTarget::All,
+        data: Bytes::from_static(b"\x01\x03\x00\x00\x00\x01\x84\x0a"),
+        interval_ms: 10,
+        count: Some(5),
+    });
+    assert_eq!(
+        device.read_exactly(40),
+        b"\x01\x03\x00\x00\x00\x01\x84\x0a".repeat(5)
+    );
+    let ended = engine.wait_for(
+        "JobEnded",
+        |e| matches!(e, Event::JobEnded { job: j, .. } if *j == job),
+    );
+    assert!(
+        matches!(
+            ended,
+            Event::JobEnded {
+                done: 5,
+                outcome: JobOutcome::Completed,
+                ..
+            }
+        ),
+        "{ended:?}"
+    );
+    engine.shutdown();
+}
+
+#[test]
+fn the_device_going_away_mid_stream_ends_the_session_with_its_reason() {
+    let Some(mut pair) = PtyPair::open() else {
+        return;
+    };
+    let mut engine = Engine::spawn();
+    let id = SessionId(1);
+    let peer = open_session(&mut engine, id, &format!("serial:{}", pair.near));
+    let mut device = pair.device();
+    device.write(b"last words");
+    let (received, _) = engine.traffic_bytes(id, peer, Direction::Rx, 10);
+    assert_eq!(received, b"last words");
+    pair.close();
+    let reason = engine.peer_disconnected(id, peer);
+    assert_eq!(
+        reason,
+        format!(
+            "device gone: {} (unplugged, or the other end closed)",
+            pair.near
+        )
+    );
+    assert_eq!(engine.stopped(id), Some(reason));
+    engine.shutdown();
+}
+
+#[test]
+fn a_missing_or_busy_port_fails_to_start_with_a_clear_reason() {
+    let mut engine = Engine::spawn();
+    let missing = SessionId(1);
+    engine.start(missing, "serial:/dev/sockdbg-no-such-port");
+    assert_eq!(
+        engine.start_failed(missing),
+        "cannot open /dev/sockdbg-no-such-port: no such port (is the device plugged in?)"
+    );
+    let Some(pair) = PtyPair::open() else { return };
+    let first = SessionId(2);
+    open_session(&mut engine, first, &format!("serial:{}", pair.near));
+    let second = SessionId(3);
+    engine.start(second, &format!("serial:{}", pair.near));
+    let reason = engine.start_failed(second);
+    assert!(reason.contains("in use"), "{reason}");
+    engine.shutdown();
+}
