@@ -1,7 +1,8 @@
 //! Serial port sessions over pseudo-terminal pairs (socat): the session opens one end, the
 //! test plays the device on the other. Bytes both ways exact at 115200 and 9600 settings,
 //! idle framing of the device's bursts in the log, auto-reply, a periodic send, the device
-//! going away mid-stream, and ports that cannot be opened. Driven only through
+//! going away mid-stream (and, with `reconnect`, coming back), and ports that cannot be
+//! opened. Driven only through
 //! `Command`/`Event`; every wait has a deadline.
 #![cfg(unix)]
 
@@ -231,5 +232,55 @@ fn a_missing_or_busy_port_fails_to_start_with_a_clear_reason() {
     engine.start(second, &format!("serial:{}", pair.near));
     let reason = engine.start_failed(second);
     assert!(reason.contains("in use"), "{reason}");
+    engine.shutdown();
+}
+
+#[test]
+fn with_reconnect_the_session_waits_for_the_device_and_opens_it_again() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (near, far) = (dir.path().join("ttyNEAR"), dir.path().join("ttyFAR"));
+    let Some(mut pair) = PtyPair::open_linked(&near, &far) else {
+        return;
+    };
+    let mut engine = Engine::spawn();
+    let id = SessionId(1);
+    let spec = format!("serial:{},reconnect", near.display());
+    let first = open_session(&mut engine, id, &spec);
+    let mut device = pair.device();
+    device.write(b"before");
+    engine.traffic_bytes(id, first, Direction::Rx, 6);
+
+    pair.close();
+    let reason = engine.peer_disconnected(id, first);
+    assert!(reason.starts_with("device gone"), "{reason}");
+    let (_, waiting) = engine.note_with(id, "waiting for");
+    assert_eq!(
+        waiting,
+        format!("waiting for {} to come back (reconnect)", near.display())
+    );
+    // While it is away, a send says so instead of vanishing.
+    engine.send_bytes(id, SendTarget::All, b"lost?");
+    let warning = engine.warning_with(id, "not sent");
+    assert!(warning.contains("the device is away"), "{warning}");
+
+    let Some(again) = PtyPair::open_linked(&near, &far) else {
+        return;
+    };
+    engine.started(id);
+    engine.note_with(id, "opened");
+    // A new start: the device is listed anew (peer ids count from 1 again, as after a
+    // restart).
+    let (second, _) = engine.any_peer(id);
+    let mut device = again.device();
+    device.write(b"after");
+    let (received, _) = engine.traffic_bytes(id, second, Direction::Rx, 5);
+    assert_eq!(received, b"after");
+    engine.send_bytes(id, SendTarget::All, b"welcome back");
+    assert_eq!(device.read_exactly(12), b"welcome back");
+    engine.assert_no("Stopped", Duration::from_millis(100), |e| {
+        matches!(e, Event::Stopped { .. })
+    });
+    engine.stop(id);
+    assert_eq!(engine.stopped(id), None);
     engine.shutdown();
 }

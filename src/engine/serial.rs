@@ -2,20 +2,25 @@
 //! the session's one peer (the device). Its bytes go through [`super::peers`] like a TCP
 //! connection's, so the log, sends, background jobs, auto-reply and scenarios work the same.
 //! When the device goes away (unplugged, or a pseudo-terminal's other side closed) the
-//! session ends with [`CloseReason::DeviceGone`](crate::protocol::CloseReason::DeviceGone).
+//! session ends with [`CloseReason::DeviceGone`], or with `reconnect` says it waits, tries to
+//! open the path again every [`REOPEN_INTERVAL`], and starts anew (a new peer) once it opens.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio_serial::SerialStream;
 
 use super::peers::{self, AfterFin, Stream};
-use super::registry::Registry;
+use super::registry::{Registry, refuse};
 use super::session::{Outcome, SessionCommand, SessionContext};
 use super::tcp_client::serve_one;
-use crate::protocol::{Note, SerialFault, StartFailure};
+use crate::protocol::{CloseReason, Note, Refusal, SerialFault, StartFailure};
 use crate::serial::{DataBits, FlowControl, Parity, SerialLine, StopBits};
 use crate::spec::SessionSpec;
+
+/// How often a `reconnect` session tries to open its port again while the device is away.
+pub const REOPEN_INTERVAL: Duration = Duration::from_millis(250);
 
 /// What a serial session reports where a socket session reports an address: a port has none
 /// (its path is in the spec and in the [`Note::SerialOpened`] that follows).
@@ -25,34 +30,94 @@ pub const NO_SOCKET_ADDRESS: SocketAddr =
 pub(super) async fn run(
     context: &SessionContext,
     spec: &SessionSpec,
-    commands: mpsc::UnboundedReceiver<SessionCommand>,
+    mut commands: mpsc::UnboundedReceiver<SessionCommand>,
 ) -> Outcome {
     let path = spec.host.clone();
     let line = spec.options.serial_line();
-    let port = match open(&path, line) {
+    let mut port = match open(&path, line) {
         Ok(port) => port,
         Err(fault) => return Outcome::StartFailed(StartFailure::SerialOpen { path, fault }),
     };
+    loop {
+        let outcome = serve(context, spec, &mut commands, port).await;
+        match outcome {
+            Outcome::Ended(CloseReason::DeviceGone { .. }) if spec.options.reconnect => {}
+            other => return other,
+        }
+        let waiting = Note::SerialWaiting { path: path.clone() };
+        context.sink.note(context.id, None, waiting);
+        port = match reopen(context, &mut commands, &path, line).await {
+            Some(port) => port,
+            None => return Outcome::Stopped,
+        };
+    }
+}
+
+/// Runs one opening of the port until the device goes away, it fails, or the user stops
+/// the session. Each opening is reported as a start, with its device as a new peer.
+async fn serve(
+    context: &SessionContext,
+    spec: &SessionSpec,
+    commands: &mut mpsc::UnboundedReceiver<SessionCommand>,
+    port: SerialStream,
+) -> Outcome {
+    let path = spec.host.clone();
     context.sink.started(context.id, NO_SOCKET_ADDRESS);
+    let line = spec.options.serial_line();
     let note = Note::SerialOpened {
         path: path.clone(),
         line,
     };
     context.sink.note(context.id, None, note);
+    // This opening's own token: ending it (the device gone) must not stop the session.
+    let opening = SessionContext {
+        id: context.id,
+        sink: context.sink.clone(),
+        cancel: context.cancel.child_token(),
+        reactions: context.reactions.clone(),
+    };
     let (mut registry, closed) = Registry::new();
     let device = Stream::Device {
         stream: Box::new(port),
         path,
     };
-    let after_fin = AfterFin::of(spec, false);
     peers::add(
         &mut registry,
-        context,
+        &opening,
         (device, NO_SOCKET_ADDRESS),
         None,
-        after_fin,
+        AfterFin::of(spec, false),
     );
-    serve_one(context, commands, registry, closed).await
+    serve_one(&opening, commands, registry, closed).await
+}
+
+/// Waits for the port to come back (tries to open it every [`REOPEN_INTERVAL`]), refusing
+/// sends meanwhile; `None` when the user stops the session first.
+async fn reopen(
+    context: &SessionContext,
+    commands: &mut mpsc::UnboundedReceiver<SessionCommand>,
+    path: &str,
+    line: SerialLine,
+) -> Option<SerialStream> {
+    let mut tick = tokio::time::interval(REOPEN_INTERVAL);
+    loop {
+        tokio::select! {
+            biased;
+            () = context.cancel.cancelled() => return None,
+            command = commands.recv() => match command {
+                None => return None,
+                Some(SessionCommand::Send { ack, .. }) => {
+                    refuse(context, ack.as_ref(), Refusal::DeviceAway);
+                }
+                Some(_) => {}
+            },
+            _ = tick.tick() => {
+                if let Ok(port) = open(path, line) {
+                    return Some(port);
+                }
+            }
+        }
+    }
 }
 
 /// Opens the port at `path` with `line`'s settings, registered with the runtime.

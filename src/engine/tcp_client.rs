@@ -55,14 +55,15 @@ pub(super) async fn serve(
     let (mut registry, closed) = Registry::new();
     let after_fin = AfterFin::of(spec, true);
     peers::add(&mut registry, context, connection, note, after_fin);
-    serve_one(context, commands, registry, closed).await
+    let mut commands = commands;
+    serve_one(context, &mut commands, registry, closed).await
 }
 
 /// Forwards a client session's sends to its one connection (in `registry`) until the
 /// connection ends (the session ends with its reason) or the user stops the session.
 pub(super) async fn serve_one(
     context: &SessionContext,
-    mut commands: mpsc::UnboundedReceiver<SessionCommand>,
+    commands: &mut mpsc::UnboundedReceiver<SessionCommand>,
     mut registry: Registry,
     mut closed: ClosedReceiver,
 ) -> Outcome {

@@ -49,6 +49,8 @@ Msg {
     SerialSettings => "the port refused these settings: {0}", "串口不接受这些设置：{0}";
     SerialOther => "{0}", "串口错误：{0}";
     NoteSerialOpened => "opened {0} at {1}", "已打开 {0}，{1}";
+    NoteSerialWaiting => "waiting for {0} to come back (reconnect)", "等待 {0} 重新出现（reconnect）";
+    RefuseDeviceAway => "not sent: the device is away (waiting for it to come back)", "未发送：设备不在（正在等待它重新出现）";
     // A relay's directions.
     LegUp => "up (client -> target)", "上行（客户端 -> 目标）";
     LegDown => "down (target -> client)", "下行（目标 -> 客户端）";

@@ -508,6 +508,7 @@ impl Render for Refusal {
         match self {
             Self::SessionNotRunning => tr(l, Msg::RefuseNotRunning).to_string(),
             Self::NoClient => tr(l, Msg::RefuseNoClient).to_string(),
+            Self::DeviceAway => tr(l, Msg::RefuseDeviceAway).to_string(),
             Self::PeerGone { peer } => trf(l, Msg::RefusePeerGone, &[&peer.0]),
             Self::NoUdpPeer => tr(l, Msg::RefuseNoUdpPeer).to_string(),
             Self::ResponderForgotten => tr(l, Msg::RefuseResponderForgotten).to_string(),
@@ -667,6 +668,7 @@ impl Render for Note {
         match self {
             Self::RelayLinked { local, target } => trf(l, Msg::NoteRelayLinked, &[local, target]),
             Self::SerialOpened { path, line } => trf(l, Msg::NoteSerialOpened, &[path, line]),
+            Self::SerialWaiting { path } => trf(l, Msg::NoteSerialWaiting, &[path]),
             Self::FaultsChanged { faults } => {
                 let words = faults.words();
                 if words.is_empty() {

@@ -465,6 +465,8 @@ pub enum Refusal {
     NotARelay,
     /// A relay sends only by injecting, toward the target or the client.
     RelayNeedsLeg,
+    /// A serial session's device is away; the session waits for it (`reconnect`).
+    DeviceAway,
 }
 
 /// Some peers, named by id: all of them counted, the first few listed.
@@ -658,6 +660,11 @@ pub enum Note {
         path: String,
         /// Its settings.
         line: crate::serial::SerialLine,
+    },
+    /// A serial port's device went away; the session waits for its path to come back.
+    SerialWaiting {
+        /// The port's path.
+        path: String,
     },
     /// An auto-reply rule matched and its reply goes out.
     AutoReply {

@@ -5,6 +5,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -25,8 +26,33 @@ impl PtyPair {
     /// Starts socat and reads the two paths it prints; `None` (after [`skip`]) when socat is
     /// not installed.
     pub fn open() -> Option<Self> {
+        Self::spawn("pty,raw,echo=0", "pty,raw,echo=0")
+    }
+
+    /// As [`PtyPair::open`], but the two ends are also reached by symbolic links at these
+    /// paths, which a later pair can take over: a device that comes back at the same path.
+    pub fn open_linked(near: &Path, far: &Path) -> Option<Self> {
+        let mut pair = Self::spawn(
+            &format!("pty,raw,echo=0,link={}", near.display()),
+            &format!("pty,raw,echo=0,link={}", far.display()),
+        )?;
+        pair.near = near.display().to_string();
+        pair.far = far.display().to_string();
+        // socat names its terminals before it makes the links.
+        let deadline = Instant::now() + DEADLINE;
+        while !(near.exists() && far.exists()) {
+            assert!(
+                Instant::now() < deadline,
+                "socat made no links in {DEADLINE:?}"
+            );
+            thread::sleep(Duration::from_millis(5));
+        }
+        Some(pair)
+    }
+
+    fn spawn(near: &str, far: &str) -> Option<Self> {
         let spawned = Command::new("socat")
-            .args(["-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0"])
+            .args(["-d", "-d", near, far])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

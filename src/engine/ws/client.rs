@@ -57,7 +57,8 @@ pub(in crate::engine) async fn run(
         opened.notes,
         spec.options.binary,
     );
-    serve_one(context, commands, registry, closed).await
+    let mut commands = commands;
+    serve_one(context, &mut commands, registry, closed).await
 }
 
 /// Connects within the spec's timeout, then upgrades within its handshake timeout (by
