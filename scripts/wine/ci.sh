@@ -82,6 +82,13 @@ fi
 export WINEPREFIX="${WINEPREFIX:-$target_dir/wine-prefix}"
 export WINEDEBUG=-all
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/scripts/wine/runner.sh"
+# A fresh target directory has no prefix yet: make it first (wineserver -p needs it).
+if [ ! -e "$WINEPREFIX/system.reg" ]; then
+  echo "== creating the Wine prefix $WINEPREFIX"
+  mkdir -p "$WINEPREFIX"
+  WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d" wineboot --init >/dev/null 2>&1
+  wineserver -w
+fi
 # One wineserver for the whole run (each test binary would start its own), ended at exit.
 wineserver -p
 trap 'wineserver -k 2>/dev/null || true' EXIT
