@@ -4,12 +4,9 @@
 //! [`MAX_GONE_PEERS`] of them; older ones are forgotten and counted. So a UDP scan from
 //! 100,000 source ports, or a day of clients connecting and leaving, keeps the table (and the
 //! window's lists built from it) at the size of what is connected plus what the log shows.
-//!
-//! What a row's peer column needs (do all peers share one IP, how wide is the widest
-//! address) is kept as peers arrive, so drawing a row never walks the table.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use crate::model::log::NO_PEER;
 use crate::model::session::{HeldBack, PeerInfo};
@@ -33,12 +30,6 @@ pub struct PeerTable {
     seen: u32,
     /// Peers that left and were dropped from the table.
     forgotten: u64,
-    /// The IP of the first peer, and whether another IP was seen since.
-    first_ip: Option<IpAddr>,
-    mixed_ips: bool,
-    /// The longest `ip:port` and `:port` texts seen.
-    widest_addr: usize,
-    widest_port: usize,
 }
 
 impl PeerTable {
@@ -62,13 +53,6 @@ impl PeerTable {
             },
         );
         self.current.insert(id, index);
-        match self.first_ip {
-            None => self.first_ip = Some(addr.ip()),
-            Some(ip) if ip != addr.ip() => self.mixed_ips = true,
-            Some(_) => {}
-        }
-        self.widest_addr = self.widest_addr.max(addr.to_string().len());
-        self.widest_port = self.widest_port.max(format!(":{}", addr.port()).len());
         index
     }
 
@@ -154,21 +138,6 @@ impl PeerTable {
     pub fn forgotten(&self) -> u64 {
         self.forgotten
     }
-
-    /// Whether every peer seen so far has the same IP address.
-    pub fn share_one_ip(&self) -> bool {
-        self.first_ip.is_some() && !self.mixed_ips
-    }
-
-    /// The length of the longest peer text seen: `:port` when they share one IP, else
-    /// `ip:port`; 0 before any peer.
-    pub fn widest_text(&self, same_ip: bool) -> usize {
-        if same_ip {
-            self.widest_port
-        } else {
-            self.widest_addr
-        }
-    }
 }
 
 #[cfg(test)]
@@ -220,24 +189,5 @@ mod tests {
         // The oldest went first.
         assert!(table.get(499).is_none());
         assert!(table.get(500).is_some());
-    }
-
-    #[test]
-    fn the_peer_column_shape_is_kept_as_peers_arrive() {
-        let mut table = PeerTable::default();
-        assert!(!table.share_one_ip());
-        assert_eq!(table.widest_text(false), 0);
-        table.arrive(PeerId(1), addr([127, 0, 0, 1], 80));
-        table.arrive(PeerId(2), addr([127, 0, 0, 1], 54321));
-        assert!(table.share_one_ip());
-        assert_eq!(table.widest_text(true), ":54321".len());
-        table.arrive(PeerId(3), addr([192, 168, 100, 200], 7));
-        assert!(!table.share_one_ip());
-        assert_eq!(table.widest_text(false), "192.168.100.200:7".len());
-        // Forgetting peers never narrows what was seen.
-        table.all_leave(0);
-        table.prune(1);
-        assert_eq!(table.kept_count(), 0);
-        assert!(!table.share_one_ip());
     }
 }

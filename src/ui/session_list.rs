@@ -450,19 +450,21 @@ fn peers_ui(
     } else {
         Text::PeersCount
     };
-    let peers: Vec<&PeerInfo> = session.connected_peers().collect();
-    let mut count = tf(ui, noun, &[&peers.len()]);
+    // Counted, never collected: a server may have ten thousand clients, and only the rows
+    // on screen are looked at each frame.
+    let connected = session.peers.connected_count();
+    let mut count = tf(ui, noun, &[&connected]);
     let ever = session.peers.ever_seen();
-    if ever > peers.len() as u64 {
+    if ever > connected as u64 {
         count.push_str(&tf(ui, Text::EverConnected, &[&ever]));
     }
     ui.add(egui::Label::new(count).truncate()).on_hover_text(tf(
         ui,
         Text::ConnectionsTotal,
-        &[&peers.len(), &ever],
+        &[&connected, &ever],
     ));
-    if peers.len() <= PEERS_SHOWN_INLINE {
-        for peer in peers {
+    if connected <= PEERS_SHOWN_INLINE {
+        for peer in session.connected_peers() {
             peer_row_ui(ui, session, peer, target, actions);
         }
         return;
@@ -473,8 +475,9 @@ fn peers_ui(
         .id_salt(("peers", session.id.0))
         .max_height(row_height * PEERS_SHOWN_INLINE as f32)
         .auto_shrink([false, true])
-        .show_rows(ui, row_height, peers.len(), |ui, rows| {
-            for peer in &peers[rows] {
+        .show_rows(ui, row_height, connected, |ui, rows| {
+            let shown = session.connected_peers().skip(rows.start).take(rows.len());
+            for peer in shown {
                 peer_row_ui(ui, session, peer, target, actions);
             }
         });
