@@ -1,6 +1,7 @@
 //! The load job itself: sets the run up (figures, connector), starts one slot per
-//! connection, reports a record each second, and ends the run (its duration, or the
-//! cancel) with the summary.
+//! connection, reports a record each second (the last one for the part of a second left,
+//! so the records add up to the summary), and ends the run (its duration, or the cancel)
+//! with the summary.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
@@ -15,9 +16,6 @@ use super::shared::{Shared, bucket};
 use crate::engine::sink::EventSink;
 use crate::load::{LoadPlan, Stats};
 use crate::protocol::{Event, JobId, LoadEnd, LoadUpdate, SessionId};
-
-/// A partial last second shorter than this is not reported on its own (the summary has it).
-const SHORTEST_LAST_SECOND: Duration = Duration::from_millis(100);
 
 /// What the dispatcher gives a load job.
 pub(in crate::engine) struct LoadJob {
@@ -109,8 +107,12 @@ pub(in crate::engine) async fn run(job: LoadJob, previous: Option<JoinHandle<()>
     };
     shared.cancel.cancel();
     slots.abort_all();
+    // Every slot has stopped counting before the last record and the summary are taken, so
+    // the records add up to the summary (an aborted task may still be running on another
+    // worker until it is joined). The slots' sockets close as their tasks are dropped.
+    while slots.join_next().await.is_some() {}
     let now = Instant::now();
-    if now.duration_since(last_tick) >= SHORTEST_LAST_SECOND {
+    if now > last_tick {
         second(&shared, started, now);
     }
     let elapsed = now.duration_since(started);
@@ -122,8 +124,6 @@ pub(in crate::engine) async fn run(job: LoadJob, previous: Option<JoinHandle<()>
         end,
         summary: Box::new(summary),
     });
-    // The slots' sockets close as their aborted tasks are dropped.
-    while slots.join_next().await.is_some() {}
 }
 
 fn second(shared: &Shared, started: Instant, at: Instant) {
