@@ -94,6 +94,7 @@ impl PtyPair {
             .write(true)
             .open(&self.far)
             .expect("open the far pseudo-terminal");
+        make_raw(&file);
         let mut reader = file.try_clone().expect("clone the far end");
         let (chunks_tx, chunks) = mpsc::channel();
         thread::spawn(move || {
@@ -125,6 +126,21 @@ impl PtyPair {
 impl Drop for PtyPair {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+/// Puts the far end in raw mode here, as the device would be: socat names its terminals
+/// before it applies `raw,echo=0`, and bytes written in between would meet the line
+/// discipline (CR to LF, ^C, ^S, echo).
+fn make_raw(file: &File) {
+    use std::os::fd::AsRawFd;
+    let fd = file.as_raw_fd();
+    // SAFETY: `fd` is open for the call; termios is plain data that tcgetattr fills.
+    unsafe {
+        let mut termios: libc::termios = std::mem::zeroed();
+        assert_eq!(libc::tcgetattr(fd, &mut termios), 0, "tcgetattr");
+        libc::cfmakeraw(&mut termios);
+        assert_eq!(libc::tcsetattr(fd, libc::TCSANOW, &termios), 0, "tcsetattr");
     }
 }
 
