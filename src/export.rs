@@ -273,6 +273,9 @@ fn write_rows(
                             forwarded: false,
                         },
                         peer_addr: row.peer_addr,
+                        // Not plumbed to the window's export yet: a serial peer shows as
+                        // 0.0.0.0:0 there.
+                        device: None,
                         lifecycle: None,
                         relay: false,
                     };

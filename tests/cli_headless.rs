@@ -1173,3 +1173,82 @@ fn a_stalled_stdout_holds_a_file_send_back() {
         "{received} bytes sent and memory at {most_kib} KiB while stdout was stalled"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_serial_session_names_its_port_and_captures_its_bytes() {
+    let Some(mut pair) = common::pty::PtyPair::open() else {
+        return;
+    };
+    let mut device = pair.device();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pcap = dir.path().join("serial.pcapng");
+    let spec = format!("serial:{},baud=9600", pair.near);
+    let mut run = spawn(&[
+        &spec,
+        "--format",
+        "jsonl",
+        "--send",
+        "AT\\r\\n",
+        "--escapes",
+        "--capture",
+        pcap.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(device.read_exactly(4), b"AT\r\n");
+    device.write(b"OK\r\n");
+    run.wait_line("the answer received", |l| l.contains(r#""dir":"rx""#));
+    // Unplugged: the session ends, and so does the run.
+    pair.close();
+    let end = run.wait_exit();
+    assert_eq!(end.code, Some(0), "{end:#?}");
+    let records = end.json();
+    let traffic: Vec<(String, String, String)> = records
+        .iter()
+        .filter(|r| r["dir"] == "rx" || r["dir"] == "tx")
+        .map(|r| {
+            let field = |name: &str| r[name].as_str().unwrap_or_default().to_string();
+            (field("dir"), field("peer"), field("hex"))
+        })
+        .collect();
+    let near = pair.near.clone();
+    assert_eq!(
+        traffic,
+        [
+            ("tx".into(), near.clone(), "41540d0a".into()),
+            ("rx".into(), near.clone(), "4f4b0d0a".into())
+        ],
+        "{end:#?}"
+    );
+    let gone = format!("device gone: {near}");
+    assert!(
+        records
+            .iter()
+            .any(|r| r["detail"].as_str().is_some_and(|d| d.contains(&gone))),
+        "{end:#?}"
+    );
+    // The capture: the same bytes, with their directions.
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(&pcap)
+        .args([
+            "-T",
+            "fields",
+            "-e",
+            "frame.packet_flags_direction",
+            "-e",
+            "data.data",
+        ])
+        .output();
+    match out {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(
+                lines,
+                ["0x00000002\t41540d0a", "0x00000001\t4f4b0d0a"],
+                "{out:?}"
+            );
+        }
+        Err(e) => common::skip(&format!("tshark is not installed ({e})")),
+    }
+}

@@ -1,8 +1,8 @@
 //! Serial port sessions over pseudo-terminal pairs (socat): the session opens one end, the
 //! test plays the device on the other. Bytes both ways exact at 115200 and 9600 settings,
 //! idle framing of the device's bursts in the log, auto-reply, a periodic send, the device
-//! going away mid-stream (and, with `reconnect`, coming back), and ports that cannot be
-//! opened. Driven only through
+//! going away mid-stream (and, with `reconnect`, coming back), ports that cannot be opened,
+//! and a capture tshark reads with each packet's direction. Driven only through
 //! `Command`/`Event`; every wait has a deadline.
 #![cfg(unix)]
 
@@ -11,8 +11,9 @@ mod common;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::Engine;
-use common::pty::PtyPair;
+use common::pty::{Device, PtyPair};
+use common::{Engine, skip};
+use sockdbg::capture::PcapngCapture;
 use sockdbg::codec::framing::Framing;
 use sockdbg::codec::reply::{MatchKind, ReplyRule};
 use sockdbg::model::framed::FramedView;
@@ -20,6 +21,7 @@ use sockdbg::model::session::Sessions;
 use sockdbg::protocol::{
     Command, Direction, Event, JobId, JobOutcome, PeerId, Reactions, SendTarget, SessionId,
 };
+use sockdbg::spec::SessionSpec;
 
 /// Every byte value, four times: control characters, XON/XOFF, NUL and 0xFF included.
 fn all_bytes() -> Vec<u8> {
@@ -32,6 +34,32 @@ fn open_session(engine: &mut Engine, id: SessionId, spec: &str) -> PeerId {
     engine.started(id);
     engine.note_with(id, "opened");
     engine.any_peer(id).0
+}
+
+/// A session `serial:NEAR` running on a fresh pair, the test holding the far end.
+struct Opened {
+    /// Kept for the session's life: dropping it hangs the device up.
+    pair: PtyPair,
+    engine: Engine,
+    spec: SessionSpec,
+    peer: PeerId,
+    device: Device,
+}
+
+/// Opens [`Opened`] as session `id`; `None` when socat is missing (see `skip`).
+fn opened(id: SessionId) -> Option<Opened> {
+    let pair = PtyPair::open()?;
+    let mut engine = Engine::spawn();
+    let spec: SessionSpec = format!("serial:{}", pair.near).parse().expect("spec");
+    let peer = open_session(&mut engine, id, &spec.to_string());
+    let device = pair.device();
+    Some(Opened {
+        pair,
+        engine,
+        spec,
+        peer,
+        device,
+    })
 }
 
 #[test]
@@ -81,12 +109,17 @@ fn the_opened_note_names_the_port_and_its_settings() {
 
 #[test]
 fn idle_framing_cuts_the_device_s_bursts_at_the_silences() {
-    let Some(pair) = PtyPair::open() else { return };
-    let mut engine = Engine::spawn();
     let id = SessionId(1);
-    let spec: sockdbg::spec::SessionSpec = format!("serial:{}", pair.near).parse().expect("spec");
-    let peer = open_session(&mut engine, id, &spec.to_string());
-    let mut device = pair.device();
+    let Some(Opened {
+        pair: _pair,
+        mut engine,
+        spec,
+        peer,
+        mut device,
+    }) = opened(id)
+    else {
+        return;
+    };
     // A UART has no packets: each burst may arrive in several reads, and only the silence
     // between bursts says where a message ends.
     let bursts: [&[u8]; 3] = [b"$GPGGA,1*4A\r\n", b"$GPRMC,2*3B\r\n", b"OK\r\n"];
@@ -282,5 +315,64 @@ fn with_reconnect_the_session_waits_for_the_device_and_opens_it_again() {
     });
     engine.stop(id);
     assert_eq!(engine.stopped(id), None);
+    engine.shutdown();
+}
+
+#[test]
+fn a_capture_holds_the_serial_bytes_with_their_direction_for_tshark() {
+    let id = SessionId(1);
+    let Some(Opened {
+        pair: _pair,
+        mut engine,
+        spec,
+        peer,
+        mut device,
+    }) = opened(id)
+    else {
+        return;
+    };
+    device.write(b"ping\r\n");
+    engine.traffic_bytes(id, peer, Direction::Rx, 6);
+    engine.send_bytes(id, SendTarget::All, b"\x00pong\xff");
+    assert_eq!(device.read_exactly(6), b"\x00pong\xff");
+    engine.traffic_bytes(id, peer, Direction::Tx, 6);
+
+    let mut capture = PcapngCapture::new(Vec::new(), None).expect("headers");
+    capture.add_session(id, &spec, None);
+    for event in engine.history() {
+        capture.record(event).expect("written");
+    }
+    assert_eq!(capture.packets(), 2);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("serial.pcapng");
+    std::fs::write(&file, capture.into_inner()).expect("write the capture");
+    let fields = [
+        "frame.packet_flags_direction",
+        "rtacser.eventtype",
+        "data.data",
+    ];
+    let mut tshark = std::process::Command::new("tshark");
+    tshark.arg("-r").arg(&file).args(["-T", "fields"]);
+    for field in fields {
+        tshark.args(["-e", field]);
+    }
+    let out = match tshark.output() {
+        Ok(out) => out,
+        Err(e) => return skip(&format!("tshark is not installed ({e})")),
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "tshark cannot read it: {stderr}");
+    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "0x00000001\t0x02\t70696e670d0a", // inbound, DATA_RX_START, ping\r\n
+            "0x00000002\t0x01\t00706f6e67ff", // outbound, DATA_TX_START
+        ],
+        "{stderr}"
+    );
     engine.shutdown();
 }

@@ -16,6 +16,11 @@
 //! packet are split into consecutive segments (UDP: datagrams). A server listening on an
 //! unspecified address (`0.0.0.0`, `::`) does not learn the address each connection arrived
 //! on; the capture then uses the loopback address for loopback peers, else the unspecified one.
+//!
+//! Serial sessions have no addresses: their bytes go on an interface of their own (made when
+//! the first of them is written) with the RTAC serial link type, which Wireshark and tshark
+//! dissect: a 12-byte header (time, `DATA_TX_START` or `DATA_RX_START`, control lines) then
+//! the bytes as they crossed the line; each packet also carries the pcapng direction flag.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -28,7 +33,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use etherparse::PacketBuilder;
 use pcap_file::DataLink;
-use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
+use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
 use pcap_file::pcapng::blocks::interface_description::{
     InterfaceDescriptionBlock, InterfaceDescriptionOption,
 };
@@ -46,6 +51,14 @@ const PEER_ISN: u32 = 500_000;
 const LOCAL_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
 const PEER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x02];
 const WINDOW: u16 = 65_535;
+/// The pcapng interface of serial sessions' bytes (the Ethernet one is 0).
+const SERIAL_INTERFACE: u32 = 1;
+/// RTAC serial event types: bytes we sent, bytes we received.
+const RTAC_TX: u8 = 0x01;
+const RTAC_RX: u8 = 0x02;
+/// The pcapng `epb_flags` direction bits: inbound, outbound.
+const EPB_INBOUND: u32 = 1;
+const EPB_OUTBOUND: u32 = 2;
 
 /// Why a capture failed.
 #[derive(Clone, Debug, thiserror::Error)]
@@ -89,6 +102,8 @@ pub struct PcapngCapture<W: Write> {
     flows: HashMap<(SessionId, PeerId), Flow>,
     /// A relay pair's link to its target, a flow of its own (the client's is in `flows`).
     target_flows: HashMap<(SessionId, PeerId), Flow>,
+    /// Whether the serial interface's description is written yet.
+    serial_interface: bool,
     packets: u64,
 }
 
@@ -117,6 +132,7 @@ impl<W: Write> PcapngCapture<W> {
             sessions: HashMap::new(),
             flows: HashMap::new(),
             target_flows: HashMap::new(),
+            serial_interface: false,
             packets: 0,
         })
     }
@@ -159,6 +175,11 @@ impl<W: Write> PcapngCapture<W> {
                 if let Some(session) = self.sessions.get_mut(&id) {
                     session.1 = Some(*local_addr);
                 }
+            }
+            // A serial port has no connection to synthesize.
+            Event::PeerConnected { .. } if self.is_serial(id) => {}
+            Event::Traffic { dir, data, at, .. } if self.is_serial(id) => {
+                self.serial_data(*dir, data, *at)?;
             }
             Event::PeerConnected { peer, addr, at, .. } => {
                 self.open_flow(id, *peer, *addr, *at)?;
@@ -251,6 +272,47 @@ impl<W: Write> PcapngCapture<W> {
     /// The writer, flushed or not.
     pub fn into_inner(self) -> W {
         self.writer.into_inner()
+    }
+
+    fn is_serial(&self, id: SessionId) -> bool {
+        self.sessions
+            .get(&id)
+            .is_some_and(|s| s.0 == SessionKind::Serial)
+    }
+
+    /// Writes bytes a serial session moved on the serial interface (described first, once).
+    fn serial_data(&mut self, dir: Direction, data: &[u8], at: SystemTime) -> Result<(), String> {
+        if !self.serial_interface {
+            let interface = InterfaceDescriptionBlock {
+                linktype: DataLink::RTAC_SERIAL,
+                snaplen: 0,
+                options: vec![
+                    InterfaceDescriptionOption::IfName(Cow::Borrowed("sockdbg-serial")),
+                    InterfaceDescriptionOption::IfTsResol(9),
+                ],
+            };
+            self.writer
+                .write_block(&interface.into_block())
+                .map_err(|e| e.to_string())?;
+            self.serial_interface = true;
+        }
+        let since = at.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+        let (event, flags) = match dir {
+            Direction::Tx | Direction::Up => (RTAC_TX, EPB_OUTBOUND),
+            Direction::Rx | Direction::Down => (RTAC_RX, EPB_INBOUND),
+        };
+        for chunk in data.chunks(MAX_SEGMENT) {
+            let mut packet = Vec::with_capacity(12 + chunk.len());
+            let seconds = u32::try_from(since.as_secs()).unwrap_or(u32::MAX);
+            packet.extend_from_slice(&seconds.to_be_bytes());
+            packet.extend_from_slice(&since.subsec_micros().to_be_bytes());
+            // The event, the control lines (not known here), a footer.
+            packet.extend_from_slice(&[event, 0, 0, 0]);
+            packet.extend_from_slice(chunk);
+            let options = vec![EnhancedPacketOption::Flags(flags)];
+            self.write_on(SERIAL_INTERFACE, &packet, at, options)?;
+        }
+        Ok(())
     }
 
     fn open_flow(
@@ -354,13 +416,23 @@ impl<W: Write> PcapngCapture<W> {
     }
 
     fn write_packet(&mut self, packet: &[u8], at: SystemTime) -> Result<(), String> {
+        self.write_on(0, packet, at, vec![])
+    }
+
+    fn write_on(
+        &mut self,
+        interface_id: u32,
+        packet: &[u8],
+        at: SystemTime,
+        options: Vec<EnhancedPacketOption<'_>>,
+    ) -> Result<(), String> {
         let timestamp = at.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
         let block = EnhancedPacketBlock {
-            interface_id: 0,
+            interface_id,
             timestamp,
             original_len: u32::try_from(packet.len()).unwrap_or(u32::MAX),
             data: Cow::Borrowed(packet),
-            options: vec![],
+            options,
         };
         self.writer
             .write_block(&block.into_block())

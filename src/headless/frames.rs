@@ -87,6 +87,7 @@ pub fn frame_record(
         session: label,
         entry,
         peer_addr: session.peer_addr(row.peer),
+        device: session.device_path(),
         lifecycle,
         relay: session.spec.kind.is_relay(),
     };

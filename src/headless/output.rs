@@ -50,6 +50,8 @@ pub struct Record<'a> {
     pub entry: LogEntry<'a>,
     /// The address of the entry's peer, when it has one.
     pub peer_addr: Option<SocketAddr>,
+    /// A serial session's port path: its peer (the device) is named by it, not by an address.
+    pub device: Option<&'a str>,
     /// For notes ([`EntryKind::Info`], [`EntryKind::Error`]): what happened.
     pub lifecycle: Option<Lifecycle>,
     /// The session is a relay: its traffic is `up` (`Rx`) or `down` (`Tx`), see
@@ -65,6 +67,12 @@ impl Record<'_> {
             (EntryKind::Rx, false) => "rx",
             (_, false) => "tx",
         }
+    }
+
+    /// How the entry's peer is named: a serial session's port path, else its address.
+    fn peer_name(&self) -> Option<String> {
+        let addr = self.peer_addr?;
+        Some(self.device.map_or_else(|| addr.to_string(), str::to_string))
     }
 }
 
@@ -127,9 +135,7 @@ impl Formatter {
     fn text_line(&self, record: &Record<'_>) -> String {
         let entry = &record.entry;
         let time = rfc3339_micros(entry.at_micros);
-        let peer = record
-            .peer_addr
-            .map_or_else(|| "-".to_string(), |a| a.to_string());
+        let peer = record.peer_name().unwrap_or_else(|| "-".to_string());
         let session = if self.show_session {
             format!("{} ", record.session)
         } else {
@@ -169,7 +175,7 @@ impl Formatter {
     fn json_line(&self, record: &Record<'_>) -> String {
         let entry = &record.entry;
         let time = rfc3339_micros(entry.at_micros);
-        let peer = record.peer_addr.map(|a| a.to_string());
+        let peer = record.peer_name();
         let result = match entry.kind {
             EntryKind::Rx | EntryKind::Tx => serde_json::to_string(&TrafficJson {
                 time,
@@ -248,6 +254,7 @@ mod tests {
             session: "tcp-server:0.0.0.0:6001",
             entry,
             peer_addr: Some(SocketAddr::from(([127, 0, 0, 1], 54321))),
+            device: None,
             lifecycle,
             relay: false,
         }

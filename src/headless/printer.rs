@@ -81,6 +81,7 @@ impl<W: Write> Printer<W> {
                     session: label,
                     entry,
                     peer_addr: session.peer_addr(entry.peer),
+                    device: session.device_path(),
                     lifecycle,
                     relay: session.spec.kind.is_relay(),
                 })

@@ -154,6 +154,11 @@ impl Session {
         self.peers.get(peer_index).map(|p| p.addr)
     }
 
+    /// A serial session's port path, which names its one peer (the device has no address).
+    pub fn device_path(&self) -> Option<&str> {
+        (self.spec.kind == SessionKind::Serial).then_some(self.spec.host.as_str())
+    }
+
     /// Marks the session as starting (the UI sent `Start`).
     pub fn mark_starting(&mut self) {
         self.state = SessionState::Starting;
