@@ -115,7 +115,8 @@ pub struct Cli {
     #[arg(long, value_name = "FILE.sdbg", requires = "headless")]
     pub scenario: Option<PathBuf>,
 
-    /// A scenario variable, repeatable: NAME=VALUE (`${NAME}` in the file).
+    /// A variable, repeatable: NAME=VALUE (`${NAME}` in a scenario file, and in --send and
+    /// --send-hex beside `${seq}`).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
 

@@ -228,7 +228,7 @@ Text {
     ScenarioSave => "Save file", "保存文件";
     ScenarioEditorHint => "one statement a line: session, send, expect, … (docs/scenarios.md)", "一行一条语句：session、send、expect……（见 docs/scenarios.md）";
     ScenarioVars => "Variables", "变量";
-    ScenarioVarsTip => "Values for the file's ${NAME}s: NAME=VALUE, separated by spaces", "文件中 ${NAME} 的值：名称=值，用空格分隔";
+    ScenarioVarsTip => "Values for ${NAME} in the file and in sends (send box, quick commands, periodic): NAME=VALUE, separated by spaces", "文件和发送（发送框、快捷指令、定时发送）中 ${NAME} 的值：名称=值，用空格分隔";
     ScenarioMoreErrors => "… and {0} more", "……还有 {0} 个错误";
     ScenarioOnSelected => "Run on the selected session", "在选中的会话上运行";
     ScenarioOnNew => "Run on new sessions (the file's session lines)", "在新会话上运行（文件中的 session 行）";
@@ -464,6 +464,7 @@ Text {
     LargeAllSelected => "all selected: a paste replaces it", "已全选：粘贴将替换全部文本";
     PreviewByte => "{0} byte: {1}", "{0} 字节：{1}";
     PreviewBytes => "{0} byte{|s}: {1}", "{0} 字节：{1}";
+    PreviewNextSeq => "  (next send: ${seq} = {0})", "（下次发送：${seq} = {0}）";
     InvalidHex => "invalid hex: {0}", "十六进制无效：{0}";
     HexNotDigit => "'{0}' at column {1} is not a hex digit", "第 {1} 列的“{0}”不是十六进制数字";
     HexOddDigits => "'{0}' at column {1} has an odd number of hex digits", "第 {1} 列的“{0}”十六进制位数为奇数";

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::codec::framing::Framing;
 use crate::codec::reply::ReplyRule;
 use crate::relay::{Leg, RelayFaults};
+use crate::scenario::sending::SendPayload;
 use crate::scenario::{Pos, Scenario};
 use crate::spec::SessionSpec;
 
@@ -293,8 +294,10 @@ pub enum Command {
         /// The peer to drop.
         peer: PeerId,
     },
-    /// Send `data` every `interval_ms` (at least 1), `count` times or until cancelled. Timing
-    /// runs in the engine; progress comes back as [`Event::JobProgress`].
+    /// Send `payload` every `interval_ms` (at least 1), `count` times or until cancelled.
+    /// Timing runs in the engine, and so does the expansion of a payload's `${seq}` (1 on
+    /// the job's first send, one more per tick); progress comes back as
+    /// [`Event::JobProgress`].
     StartPeriodic {
         /// The session that sends.
         id: SessionId,
@@ -302,8 +305,8 @@ pub enum Command {
         job: JobId,
         /// Which peer(s) get the bytes.
         target: SendTarget,
-        /// The exact bytes of each send.
-        data: Bytes,
+        /// The exact bytes of each send, or the template each send expands.
+        payload: SendPayload,
         /// Time between two sends.
         interval_ms: u64,
         /// How many sends; `None` for until cancelled.

@@ -814,6 +814,70 @@ fn framing_shows_text_as_invalid_and_a_closed_streams_leftover_as_incomplete() {
 }
 
 #[test]
+fn send_variables_count_per_send_like_the_windows() {
+    // --repeat is a periodic send: `${seq}` counts its ticks; --var values are known.
+    let mut run = spawn(&[
+        "tcp-server:127.0.0.1:0",
+        "--send",
+        "u${unit}:${seq};",
+        "--var",
+        "unit=7",
+        "--repeat",
+        "3",
+        "--interval-ms",
+        "5",
+        "--once",
+    ]);
+    let server = run.wait_local_addr();
+    let mut client = connect(server);
+    assert_eq!(read_exact(&mut client, 15), b"u7:1;u7:2;u7:3;");
+    run.wait_line("the end note", |l| {
+        l.contains("periodic send finished: 3 sent")
+    });
+    drop(client);
+    assert_eq!(run.wait_exit().code, Some(0));
+    // One send per connection is its first; `$${` is a literal `${`.
+    let cases: [(&[&str], &[u8]); 2] = [
+        (&["--send-hex", "01 ${seq:u16be}"], &[1, 0, 1]),
+        (&["--send", "$${seq}=${seq}"], b"${seq}=1"),
+    ];
+    for (extra, want) in cases {
+        let mut args = vec!["tcp-server:127.0.0.1:0", "--once"];
+        args.extend_from_slice(extra);
+        let mut run = spawn(&args);
+        let mut client = connect(run.wait_local_addr());
+        assert_eq!(read_exact(&mut client, want.len()), want, "{extra:?}");
+        drop(client);
+        assert_eq!(run.wait_exit().code, Some(0), "{extra:?}");
+    }
+}
+
+#[test]
+fn an_unknown_send_variable_is_a_usage_error() {
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--send", "T=${temp}"],
+            "invalid --send: column 3: unknown variable 'temp'",
+        ),
+        (
+            &["--send-hex", "01 ${seq"],
+            "invalid --send-hex: column 4: '${' without",
+        ),
+        (
+            &["--send-hex", "${big}", "--var", "big=300"],
+            "does not fit u8",
+        ),
+    ];
+    for (extra, message) in cases {
+        let mut args = vec!["tcp-server:0"];
+        args.extend_from_slice(extra);
+        let end = run_to_end(&args);
+        assert_eq!(end.code, Some(2), "{args:?}: {end:#?}");
+        assert!(end.stderr.contains(message), "{args:?}: {}", end.stderr);
+    }
+}
+
+#[test]
 fn bad_pipeline_flags_are_usage_errors() {
     for args in [
         &["tcp-server:0", "--reply", "nope"][..],

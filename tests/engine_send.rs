@@ -16,6 +16,7 @@ use sockdbg::protocol::{
     Command, Event, FileError, JobFailure, JobId, JobOutcome, Note, Reactions, Refusal, SendTarget,
     SessionId,
 };
+use sockdbg::scenario::sending::SendPayload;
 
 fn job_ended(engine: &mut Engine, job: JobId) -> (u64, JobOutcome) {
     match engine.wait_for(
@@ -43,7 +44,7 @@ fn periodic_send_sends_count_times_at_about_the_interval() {
         id,
         job,
         target: SendTarget::All,
-        data: Bytes::from_static(b"tick"),
+        payload: Bytes::from_static(b"tick").into(),
         interval_ms: 20,
         count: Some(10),
     });
@@ -57,6 +58,82 @@ fn periodic_send_sends_count_times_at_about_the_interval() {
         "too fast: {elapsed:?}"
     );
     assert!(elapsed < Duration::from_secs(3), "too slow: {elapsed:?}");
+    common::assert_tcp_silent(&mut client);
+    engine.shutdown();
+}
+
+/// A periodic send's payload with `${seq}`: a template the engine expands per tick.
+fn seq_payload(input: &str, hex: bool) -> SendPayload {
+    let options = SendOptions {
+        hex,
+        ..SendOptions::default()
+    };
+    SendPayload::parse(input, &options, &[]).expect("a template")
+}
+
+/// An engine with a TCP server session (id 1) and a client connected to it.
+fn server_with_a_client() -> (Engine, SessionId, std::net::TcpStream) {
+    let mut engine = Engine::spawn();
+    let id = SessionId(1);
+    engine.start(id, "tcp-server:127.0.0.1:0");
+    let addr = engine.started(id);
+    let client = tcp_connect(addr);
+    engine.wait_for("PeerConnected", |e| {
+        matches!(e, Event::PeerConnected { .. })
+    });
+    (engine, id, client)
+}
+
+/// Starts periodic job `job` of `payload` to all, every 1 ms, `count` times.
+fn periodic_seq(
+    engine: &Engine,
+    id: SessionId,
+    job: JobId,
+    payload: SendPayload,
+    count: Option<u64>,
+) {
+    engine.send(Command::StartPeriodic {
+        id,
+        job,
+        target: SendTarget::All,
+        payload,
+        interval_ms: 1,
+        count,
+    });
+}
+
+#[test]
+fn periodic_send_counts_seq_per_tick_in_the_engine() {
+    let (mut engine, id, mut client) = server_with_a_client();
+    let job = JobId(3);
+    periodic_seq(&engine, id, job, seq_payload("N=${seq};", false), Some(12));
+    let want: String = (1..=12).map(|n| format!("N={n};")).collect();
+    let received = read_exactly(&mut client, want.len());
+    assert_eq!(String::from_utf8_lossy(&received), want);
+    assert_eq!(job_ended(&mut engine, job), (12, JobOutcome::Completed));
+    common::assert_tcp_silent(&mut client);
+    // A second job counts from 1 again: each periodic send is its own source.
+    let job = JobId(4);
+    periodic_seq(&engine, id, job, seq_payload("AA ${seq}", true), Some(3));
+    assert_eq!(read_exactly(&mut client, 6), [0xAA, 1, 0xAA, 2, 0xAA, 3]);
+    assert_eq!(job_ended(&mut engine, job), (3, JobOutcome::Completed));
+    engine.shutdown();
+}
+
+#[test]
+fn periodic_seq_that_outgrows_its_byte_ends_the_job_with_the_reason() {
+    let (mut engine, id, mut client) = server_with_a_client();
+    let job = JobId(5);
+    periodic_seq(&engine, id, job, seq_payload("${seq}", true), None);
+    // 1..=255 fit in one byte; the 256th send does not, and nothing is sent in its place.
+    let received = read_exactly(&mut client, 255);
+    assert_eq!(received, (1..=255u8).collect::<Vec<u8>>());
+    let (done, outcome) = job_ended(&mut engine, job);
+    assert_eq!(done, 255);
+    let JobOutcome::Failed(JobFailure::Expand(error)) = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert!(error.to_string().contains("does not fit u8"), "{error}");
     common::assert_tcp_silent(&mut client);
     engine.shutdown();
 }
@@ -76,7 +153,7 @@ fn periodic_send_forever_until_cancelled_at_one_ms() {
         id,
         job,
         target: SendTarget::All,
-        data: Bytes::from_static(b"x"),
+        payload: Bytes::from_static(b"x").into(),
         interval_ms: 1,
         count: None,
     });
@@ -116,7 +193,7 @@ fn periodic_send_on_a_stopped_session_fails_cleanly() {
         id: SessionId(9),
         job,
         target: SendTarget::All,
-        data: Bytes::from_static(b"x"),
+        payload: Bytes::from_static(b"x").into(),
         interval_ms: 10,
         count: Some(3),
     });
@@ -333,7 +410,7 @@ fn periodic_send_to_nobody_ends_with_the_reason_instead_of_a_warning_flood() {
         id,
         job,
         target: SendTarget::All,
-        data: Bytes::from_static(b"x"),
+        payload: Bytes::from_static(b"x").into(),
         interval_ms: 1,
         count: None,
     });

@@ -198,7 +198,7 @@ fn a_periodic_send_reaches_the_device() {
         id,
         job,
         target: SendTarget::All,
-        data: Bytes::from_static(b"\x01\x03\x00\x00\x00\x01\x84\x0a"),
+        payload: Bytes::from_static(b"\x01\x03\x00\x00\x00\x01\x84\x0a").into(),
         interval_ms: 10,
         count: Some(5),
     });

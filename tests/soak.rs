@@ -542,7 +542,7 @@ fn mixed_traffic_for_a_bounded_time_loses_and_leaks_nothing() {
             id,
             job,
             target: SendTarget::All,
-            data: Bytes::copy_from_slice(data),
+            payload: Bytes::copy_from_slice(data).into(),
             interval_ms: TICK_MS,
             count: None,
         });

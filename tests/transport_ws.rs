@@ -343,7 +343,7 @@ fn periodic_sends_go_as_one_message_each() {
         id: SERVER,
         job,
         target: SendTarget::All,
-        data: Bytes::from_static(b"tick"),
+        payload: Bytes::from_static(b"tick").into(),
         interval_ms: 5,
         count: Some(5),
     });

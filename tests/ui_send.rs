@@ -272,11 +272,17 @@ fn periodic_send_goes_to_the_engine_and_shows_progress() {
         Command::StartPeriodic {
             job,
             target,
-            data,
+            payload,
             interval_ms,
             count,
             ..
-        } => Some((job, target, data.to_vec(), interval_ms, count)),
+        } => Some((
+            job,
+            target,
+            payload.bytes(1).expect("bytes").to_vec(),
+            interval_ms,
+            count,
+        )),
         _ => None,
     });
     let (job, target, data, interval_ms, count) = started.expect("a StartPeriodic command");

@@ -38,7 +38,6 @@ pub use send_tools::{SendTools, ToolAction};
 pub use session_list::{CreateForm, SessionList};
 pub use traffic::{TrafficAction, TrafficState};
 
-use crate::codec::send::build_payload;
 use crate::config::{
     ColumnTab, Config, ConfigStore, QuickCommand, SavedSession, SessionSettings, ThemeChoice,
     ViewSettings,
@@ -47,6 +46,7 @@ use crate::engine::{EngineError, EngineSettings};
 use crate::i18n::Language;
 use crate::model::Sessions;
 use crate::protocol::{Command, Event, PeerId, SendTarget, SessionId};
+use crate::scenario::sending::expand;
 use crate::spec::{SessionKind, SessionSpec};
 
 /// Most events applied per frame, so a flood cannot stall a frame; the rest wait for the next.
@@ -672,13 +672,15 @@ impl App {
     /// Sends the send box's content through the pipeline to every target and remembers it.
     fn send_box_payload(&mut self, id: SessionId) {
         let options = self.settings_of(id).send_options();
+        let values = self.scenarios.var_values();
         let view = self.view_of(id);
         let text = view.send_text.clone();
-        match build_payload(&text, &options) {
-            Ok(bytes) => {
+        let seq = view.tools.send_box_sent + 1;
+        match expand(&text, &options, &values, seq) {
+            Ok(data) => {
                 view.send_error = None;
                 view.tools.remember(&text);
-                let data = bytes::Bytes::from(bytes);
+                view.tools.send_box_sent = seq;
                 let targets = send_tools::targets(view);
                 // A relay's send box injects, toward the target or the client.
                 let leg = view.relay.leg;

@@ -13,19 +13,20 @@ use crate::config::ConfigNotice;
 use crate::export::ExportError;
 use crate::file_dialog::DialogError;
 use crate::i18n::Text;
+use crate::scenario::sending::PayloadError;
 use crate::spec::SpecError;
 
 /// Why something the user asked for could not be done; shown inline where they asked.
 #[derive(Clone, Debug)]
 pub enum Problem {
     /// The send box's content (or a periodic send's) cannot become bytes.
-    Send(SendError),
+    Send(PayloadError),
     /// A quick command's payload cannot become bytes.
     QuickCommand {
         /// The command's name.
         name: String,
         /// Why.
-        error: SendError,
+        error: PayloadError,
     },
     /// The on-connect payload cannot become bytes.
     OnConnect(SendError),

@@ -281,7 +281,8 @@ pub struct ScenarioPanel {
     pub text: String,
     /// The file field.
     pub path: String,
-    /// Values for the file's `${NAME}`s, as `NAME=VALUE` words (`--var` on the command line).
+    /// Values for `${NAME}` in the file and in sends, as `NAME=VALUE` words (`--var` on the
+    /// command line).
     pub vars: String,
     /// Where the next run goes.
     pub run_on: RunOn,

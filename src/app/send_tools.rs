@@ -5,8 +5,10 @@
 //! engine; the window edits them and hands them over with `Command::SetReactions`, and the
 //! log's framing, which auto-reply matches frames by, with `Command::SetReplyFraming`).
 //!
-//! Every payload goes through [`build_payload`], the same pipeline as the send box preview
-//! and the headless mode.
+//! Every payload goes through the same pipeline as the send box preview and the headless
+//! mode ([`build_payload`]); the send box, quick commands and periodic sends expand their
+//! `${seq}` and the Scenarios tab's Variables first ([`crate::scenario::sending`]), each
+//! counting its own sends.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -23,6 +25,7 @@ use crate::i18n::{Text, tr};
 use crate::protocol::{
     Command, Event, JobId, JobOutcome, PeerId, Reactions, SendTarget, SessionId,
 };
+use crate::scenario::sending::{PayloadError, SendPayload, expand};
 
 /// Most send-box entries remembered for Up/Down.
 pub const HISTORY_LEN: usize = 100;
@@ -83,6 +86,15 @@ pub enum JobEnd {
     FileFailed(crate::protocol::FileError),
 }
 
+/// A quick command as a send source of its own: global or the session's, its name and
+/// payload.
+pub type QuickKey = (bool, String, String);
+
+/// The key a quick command's `${seq}` is counted under.
+pub fn quick_key(global: bool, command: &QuickCommand) -> QuickKey {
+    (global, command.name.clone(), command.payload.clone())
+}
+
 /// Per-session power-send state of the window.
 #[derive(Debug)]
 pub struct SendTools {
@@ -120,6 +132,11 @@ pub struct SendTools {
     pub tools_error: Option<Problem>,
     /// Path field for quick command import/export.
     pub quick_file_path: String,
+    /// Sends made from the send box: its next send's `${seq}` is one more.
+    pub send_box_sent: u64,
+    /// Sends made by each quick command (known by list, name and payload: editing the
+    /// payload starts it again at 1), for its `${seq}`.
+    pub quick_sent: HashMap<QuickKey, u64>,
     /// The framing last handed to the engine for auto-reply (the log's framing).
     reply_framing: Framing,
     next_job: u64,
@@ -145,6 +162,8 @@ impl Default for SendTools {
             reactions_error: None,
             tools_error: None,
             quick_file_path: String::new(),
+            send_box_sent: 0,
+            quick_sent: HashMap::new(),
             reply_framing: Framing::Raw,
             next_job: 0,
         }
@@ -362,9 +381,17 @@ impl App {
                 let Some(command) = command else {
                     return;
                 };
-                match build_payload(&command.payload, &command.options) {
-                    Ok(bytes) => {
-                        let data = Bytes::from(bytes);
+                let values = self.scenarios.var_values();
+                let key = quick_key(global, &command);
+                let seq = self
+                    .view_of(id)
+                    .tools
+                    .quick_sent
+                    .get(&key)
+                    .map_or(1, |n| n + 1);
+                match expand(&command.payload, &command.options, &values, seq) {
+                    Ok(data) => {
+                        self.view_of(id).tools.quick_sent.insert(key, seq);
                         for target in targets(self.view_of(id)) {
                             let data = data.clone();
                             self.command(Command::Send { id, target, data });
@@ -494,6 +521,7 @@ impl App {
 
     fn start_periodic(&mut self, id: SessionId) {
         let options: SendOptions = self.settings_of(id).send_options();
+        let values = self.scenarios.var_values();
         let view = self.view_of(id);
         let interval_ms = match view.tools.periodic_interval_ms.trim().parse::<u64>() {
             Ok(ms) if ms >= 1 => ms,
@@ -513,8 +541,16 @@ impl App {
                 }
             },
         };
-        let data = match build_payload(&view.send_text, &options) {
-            Ok(bytes) => Bytes::from(bytes),
+        // Checked here, with its first expansion, so a mistake shows under the send box
+        // instead of ending the job.
+        let payload = SendPayload::parse(&view.send_text, &options, &values).and_then(|payload| {
+            payload
+                .bytes(1)
+                .map(|_| payload)
+                .map_err(PayloadError::from)
+        });
+        let payload = match payload {
+            Ok(payload) => payload,
             Err(e) => {
                 view.send_error = Some(Problem::Send(e));
                 return;
@@ -531,7 +567,7 @@ impl App {
                 id,
                 job,
                 target,
-                data: data.clone(),
+                payload: payload.clone(),
                 interval_ms,
                 count,
             });

@@ -84,12 +84,12 @@ pub(super) async fn run(
                 id,
                 job,
                 target,
-                data,
+                payload,
                 interval_ms,
                 count,
             } => {
                 if let Some(context) = job_context(&mut sessions, &sink, id, job, target) {
-                    tokio::spawn(jobs::periodic(context, data, interval_ms, count));
+                    tokio::spawn(jobs::periodic(context, payload, interval_ms, count));
                 }
             }
             Command::SendFile {

@@ -21,6 +21,7 @@ use crate::protocol::{
     Event, FileError, JobFailure, JobId, JobOutcome, Note, OsError, PeerId, Refusal, SendTarget,
     SessionId,
 };
+use crate::scenario::sending::SendPayload;
 
 /// Periodic sends queued but not yet written, at most.
 const PERIODIC_IN_FLIGHT: u32 = 16;
@@ -181,10 +182,12 @@ impl Progress {
     }
 }
 
-/// Sends `data` every `interval_ms`, `count` times (or until cancelled).
+/// Sends `payload` every `interval_ms`, `count` times (or until cancelled); a template is
+/// expanded here, per tick, with the job's own `${seq}` (1 on its first send), so the count
+/// does not depend on the window.
 pub(super) async fn periodic(
     context: JobContext,
-    data: Bytes,
+    payload: SendPayload,
     interval_ms: u64,
     count: Option<u64>,
 ) {
@@ -195,8 +198,10 @@ pub(super) async fn periodic(
     // missed ones back to back, which would flood a device with sends closer than it was
     // promised. The count, not the clock, decides the end, so no send is lost either way.
     interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // The size of the first send (a template's may grow as `${seq}` does).
+    let first_len = payload.bytes(1).map_or(0, |b| b.len());
     context.note(Note::PeriodicStarted {
-        bytes: data.len(),
+        bytes: first_len,
         interval_ms,
         count,
     });
@@ -223,7 +228,11 @@ pub(super) async fn periodic(
         let Some(ack) = context.slot(&in_flight).await else {
             break context.cancelled();
         };
-        if let Err(outcome) = context.send(data.clone(), ack) {
+        let data = match payload.bytes(done + 1) {
+            Ok(data) => data,
+            Err(error) => break JobOutcome::Failed(JobFailure::Expand(error)),
+        };
+        if let Err(outcome) = context.send(data, ack) {
             break outcome;
         }
         done += 1;

@@ -23,6 +23,7 @@ use crate::model::Sessions;
 use crate::protocol::{
     Command, Direction, Event, FileError, JobId, JobOutcome, Reactions, SendTarget, SessionId,
 };
+use crate::scenario::sending::SendPayload;
 use crate::spec::{SessionKind, SessionSpec};
 
 /// Memory bound of one session's log in headless mode without `--framing`: each entry is
@@ -385,8 +386,8 @@ impl<W: Write> Driver<W> {
                 let first = self.peers_seen.insert(id);
                 let is_target = first || !sends_to_one_address(kind);
                 match self.plan.payload.clone().filter(|_| is_target) {
-                    Some(Payload::Bytes(data)) => {
-                        self.repeat_to_peer(kind, id, SendTarget::Peer(*peer), data);
+                    Some(Payload::Bytes(payload)) => {
+                        self.repeat_to_peer(kind, id, SendTarget::Peer(*peer), payload);
                     }
                     Some(Payload::File(path)) => {
                         // --repeat N sends the file N times (0: until the run ends).
@@ -512,9 +513,13 @@ impl<W: Write> Driver<W> {
         kind: SessionKind,
         id: SessionId,
         target: SendTarget,
-        data: Bytes,
+        payload: SendPayload,
     ) {
         let Some((count, interval_ms)) = self.plan.repeat else {
+            // One send per connection: its first, `${seq}` = 1 (checked by the plan).
+            let Ok(data) = payload.bytes(1) else {
+                return;
+            };
             return self.send_to_peer(kind, id, target, data);
         };
         self.next_job += 1;
@@ -523,7 +528,7 @@ impl<W: Write> Driver<W> {
             id,
             job,
             target,
-            data,
+            payload,
             interval_ms,
             count,
         });

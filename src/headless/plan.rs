@@ -6,15 +6,14 @@ use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bytes::Bytes;
-
 use super::scenario;
 use crate::cli::{Cli, OutputFormat};
 use crate::codec::escape::EscapeError;
 use crate::codec::hex::HexError;
 use crate::codec::reply::ReplyRule;
-use crate::codec::send::{SendError, SendOptions, build_payload};
+use crate::codec::send::{SendError, SendOptions};
 use crate::codec::text::{EncodeError, TextEncoding};
+use crate::scenario::sending::{PayloadError, SendPayload};
 use crate::spec::{SessionKind, SessionSpec};
 
 /// A headless argument that clap cannot check by itself.
@@ -42,6 +41,14 @@ pub enum UsageError {
     /// `--send` has a bad escape (with `--escapes`).
     #[error("invalid --send: {0}")]
     SendEscape(EscapeError),
+    /// `--send` or `--send-hex` has a bad or unknown `${…}`, or a value that does not fit.
+    #[error("invalid {flag}: {error}")]
+    SendVar {
+        /// `--send` or `--send-hex`.
+        flag: &'static str,
+        /// What is wrong.
+        error: PayloadError,
+    },
     /// `--repeat` without anything to repeat.
     #[error("--repeat needs a payload: --send, --send-hex or --send-file")]
     Repeat,
@@ -74,8 +81,9 @@ impl From<SendError> for UsageError {
 /// What is sent when a connection opens.
 #[derive(Debug, Clone)]
 pub enum Payload {
-    /// `--send` or `--send-hex`, after the send pipeline.
-    Bytes(Bytes),
+    /// `--send` or `--send-hex`, after the send pipeline; `${seq}` (and `--var` values)
+    /// expanded per send: 1 for a connection's first, counting up with `--repeat`.
+    Bytes(SendPayload),
     /// `--send-file`: streamed by an engine file job per target, in chunks. With `--repeat`
     /// the next job starts `--interval-ms` after the previous one completed.
     File(PathBuf),
@@ -155,12 +163,21 @@ impl Plan {
             line_ending: cli.line_ending,
             checksum: cli.checksum,
         };
-        let pipeline =
-            |input: &str, hex: bool| match build_payload(input, &SendOptions { hex, ..options }) {
-                Ok(bytes) => Ok(Some(bytes)),
-                Err(SendError::Empty) => Ok(None),
-                Err(e) => Err(UsageError::from(e)),
-            };
+        let pipeline = |input: &str, hex: bool| {
+            let flag = if hex { "--send-hex" } else { "--send" };
+            let options = SendOptions { hex, ..options };
+            let payload = SendPayload::parse(input, &options, &cli.vars).and_then(|payload| {
+                // The first send's expansion, so a value that does not fit is a usage error.
+                payload.bytes(1).map_err(PayloadError::from)?;
+                Ok(payload)
+            });
+            match payload {
+                Ok(payload) => Ok(Some(payload)),
+                Err(PayloadError::Send(SendError::Empty)) => Ok(None),
+                Err(PayloadError::Send(e)) => Err(UsageError::from(e)),
+                Err(error) => Err(UsageError::SendVar { flag, error }),
+            }
+        };
         let rules = cli
             .reply
             .iter()
@@ -174,9 +191,9 @@ impl Plan {
             return Err(UsageError::Repeat);
         }
         let payload = if let Some(text) = &cli.send {
-            pipeline(text, false)?.map(|b| Payload::Bytes(Bytes::from(b)))
+            pipeline(text, false)?.map(Payload::Bytes)
         } else if let Some(hex) = &cli.send_hex {
-            pipeline(hex, true)?.map(|b| Payload::Bytes(Bytes::from(b)))
+            pipeline(hex, true)?.map(Payload::Bytes)
         } else if let Some(path) = &cli.send_file {
             let usage = |source| UsageError::SendFile {
                 path: path.clone(),

@@ -3,6 +3,7 @@
 //! where it is made and worded here, in either language; the English of the codec's and the
 //! spec's errors is their own `Display` (the headless mode prints that).
 
+use super::scenario::payload_error_text;
 use super::{Language, Text, tr, trf};
 use crate::app::send_tools::JobEnd;
 use crate::app::{FramingFormError, Notice, Problem};
@@ -139,10 +140,10 @@ pub fn capture_error_text(language: Language, error: &CaptureError) -> String {
 pub fn problem_text(language: Language, problem: &Problem) -> String {
     let f = |key: Text, args: &[&dyn std::fmt::Display]| trf(language, key, args);
     match problem {
-        Problem::Send(e) => send_error_text(language, e),
+        Problem::Send(e) => payload_error_text(language, e),
         Problem::QuickCommand { name, error } => f(
             Text::QuickCommandError,
-            &[name, &send_error_text(language, error)],
+            &[name, &payload_error_text(language, error)],
         ),
         Problem::OnConnect(e) => f(Text::OnConnectError, &[&send_error_text(language, e)]),
         Problem::Rule(e) => rule_error_text(language, e),

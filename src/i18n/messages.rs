@@ -872,6 +872,7 @@ impl Render for JobFailure {
             Self::NotRunning => tr(l, Msg::JobNotRunning).to_string(),
             Self::SessionStopped => tr(l, Msg::JobSessionStopped).to_string(),
             Self::Refused(refusal) => refusal.render(l),
+            Self::Expand(error) => super::scenario::expand_error_text(l, error),
         }
     }
 }

@@ -10,6 +10,7 @@ use super::{Language, texts, tr, trf};
 use crate::codec::names::{NameKind, UnknownName};
 use crate::codec::reply::MatchError;
 use crate::protocol::{Gone, StepFailure};
+use crate::scenario::sending::PayloadError;
 use crate::scenario::vars::{ExpandError, VarError};
 use crate::scenario::{ErrorKind, Needed};
 
@@ -61,6 +62,8 @@ Sc {
     NeedFraming => "framing needs a framing (delim:0a, len:u32be, …)", "framing 需要分帧方式（delim:0a、len:u32be、…）";
     NeedSleepMs => "sleep needs milliseconds", "sleep 需要毫秒数";
     // Variables.
+    SendVarAt => "column {0}: {1}", "第 {0} 列：{1}";
+    SendVarUnknown => "unknown variable '{0}' at column {1} (sends have ${seq}, the Scenarios tab's Variables and --var; write $${ for a literal ${)", "第 {1} 列的变量“{0}”未知（发送可用 ${seq}、场景页的“变量”和 --var；字面的 ${ 请写作 $${）";
     VarUnclosed => "'${' without a closing '}'", "“${”缺少结尾的“}”";
     VarBadName => "'{0}' is not a variable name (letters, digits, _ and -, starting with a letter)", "“{0}”不是变量名（字母、数字、_ 和 -，以字母开头）";
     VarUnknownFormat => "unknown variable format '{0}' (expected u8, u16be, u16le, u32be, u32le, hex or text)", "未知的变量格式“{0}”（可选 u8、u16be、u16le、u32be、u32le、hex 或 text）";
@@ -155,6 +158,23 @@ fn var_error_text(language: Language, error: &VarError) -> String {
     }
 }
 
+/// Why send-box input (a quick command's, a periodic send's) cannot become bytes, in
+/// `language`.
+pub fn payload_error_text(language: Language, error: &PayloadError) -> String {
+    match error {
+        PayloadError::Send(e) => send_error_text(language, e),
+        PayloadError::Var { error, column } => scf(
+            language,
+            Sc::SendVarAt,
+            &[column, &var_error_text(language, error)],
+        ),
+        PayloadError::Unknown { name, column } => {
+            scf(language, Sc::SendVarUnknown, &[name, column])
+        }
+        PayloadError::Expand(e) => expand_error_text(language, e),
+    }
+}
+
 /// Why a value could not be put into a payload or pattern, in `language`.
 pub fn expand_error_text(language: Language, error: &ExpandError) -> String {
     #[allow(unreachable_patterns)] // a kind of error added later shows in English
@@ -166,7 +186,7 @@ pub fn expand_error_text(language: Language, error: &ExpandError) -> String {
             scf(language, Sc::VarNotANumber, &[name, value, &hex, &text])
         }
         ExpandError::TooBig { name, value, width } => {
-            scf(language, Sc::VarTooBig, &[name, value, width])
+            scf(language, Sc::VarTooBig, &[name, value, &width.name()])
         }
         ExpandError::NotHex { name, value } => scf(language, Sc::VarNotHex, &[name, value]),
         ExpandError::Regex(why) => scf(language, Sc::VarRegex, &[why]),

@@ -64,8 +64,8 @@ impl LoadPayload {
         let column = written[..payload.body_offset].chars().count() + 1;
         let template = Template::parse(payload.body, column)
             .map_err(|(error, column)| PayloadError::Var { error, column })?;
-        if template.literal().is_some() {
-            let bytes = build_payload(payload.body, &options).map_err(ExpandError::from)?;
+        if let Some(text) = template.literal() {
+            let bytes = build_payload(&text, &options).map_err(ExpandError::from)?;
             return Ok(Self::Fixed(bytes.into()));
         }
         if let Some(var) = template

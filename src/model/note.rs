@@ -76,7 +76,9 @@ impl LogNote {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{OsError, PeerId, Refusal};
+    use crate::codec::framing::LengthWidth;
+    use crate::protocol::{JobFailure, JobOutcome, Note, OsError, PeerId, Refusal};
+    use crate::scenario::vars::ExpandError;
 
     #[test]
     fn a_note_reads_back_as_it_was_stored() {
@@ -93,6 +95,15 @@ mod tests {
                 os_text: "中文 \"quoted\"".into(),
             })),
             LogNote::Warning(Warning::NotSent(Refusal::PeerGone { peer: PeerId(3) })),
+            // A periodic send whose `${seq}` outgrew its byte.
+            LogNote::Note(Note::PeriodicEnded {
+                sent: 255,
+                outcome: JobOutcome::Failed(JobFailure::Expand(ExpandError::TooBig {
+                    name: "seq".into(),
+                    value: 256,
+                    width: LengthWidth::U8,
+                })),
+            }),
             LogNote::Stopped,
         ];
         for note in notes {

@@ -952,6 +952,8 @@ pub enum JobFailure {
     SessionStopped,
     /// Its sends reach no one.
     Refused(Refusal),
+    /// A payload's variable stopped fitting its place (`${seq}` past 255 in hex).
+    Expand(crate::scenario::vars::ExpandError),
 }
 
 /// Why a file send's file could not be used.

@@ -1,7 +1,8 @@
 //! Scenarios: send/expect test scripts (`*.sdbg`) that turn a debugging session into a
 //! repeatable device test. This module is the language, pure (no tokio, no egui): the file
 //! is parsed ([`syntax`]) into a [`Scenario`] whose statements know their source position;
-//! [`vars`] holds variables and their expansion, [`matching`] what an `expect` compares.
+//! [`vars`] holds variables and their expansion, [`matching`] what an `expect` compares;
+//! [`sending`] lends the variables to the window's and the headless mode's sends.
 //! The engine runs a scenario as a job on a session (`engine::scenario`); `sockdbg test`
 //! runs files from the command line (`crate::testing`).
 //!
@@ -9,6 +10,7 @@
 
 pub mod matching;
 pub mod record;
+pub mod sending;
 pub mod syntax;
 pub mod vars;
 

@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::codec::escape::{Piece, unescape};
+use crate::codec::escape::{Piece, literal, unescape};
 use crate::codec::framing::LengthWidth;
 use crate::codec::hex::parse_hex;
 use crate::codec::send::{SendError, SendOptions, encode_pieces, finish_payload};
@@ -120,6 +120,15 @@ impl Template {
         let mut rest = text;
         let mut col = column;
         while let Some(at) = rest.find("${") {
+            if rest[..at].ends_with('$') {
+                // `$${` is a literal `${`: the text up to and with the first `$`, then `{`.
+                let mut text = rest[..at].to_string();
+                text.push('{');
+                parts.push(Part::Literal { text, column: col });
+                col += rest[..at].chars().count() + 2;
+                rest = &rest[at + 2..];
+                continue;
+            }
             let literal = &rest[..at];
             if !literal.is_empty() {
                 parts.push(Part::Literal {
@@ -190,7 +199,7 @@ pub struct Vars {
 }
 
 /// Why a template could not be expanded at run time.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum ExpandError {
     /// The variable has no value yet (its `set` or capture has not run).
     #[error("variable '{0}' has no value yet")]
@@ -206,14 +215,14 @@ pub enum ExpandError {
         value: String,
     },
     /// The number does not fit the width.
-    #[error("variable '{name}' = {value} does not fit {width}")]
+    #[error("variable '{name}' = {value} does not fit {}", .width.name())]
     TooBig {
         /// The variable.
         name: String,
         /// Its value.
         value: u64,
-        /// The width's name.
-        width: &'static str,
+        /// The width it was to fill.
+        width: LengthWidth,
     },
     /// `:hex` on a value that is not hex digits.
     #[error("variable '{name}' = '{value}' is not hex digits")]
@@ -261,6 +270,12 @@ impl Vars {
         }
     }
 
+    /// Sets `seq` as it is during a source's send number `seq` (a send box, a periodic
+    /// send: each counts its own sends).
+    pub fn set_seq(&mut self, seq: u64) {
+        self.seq = seq;
+    }
+
     /// Counts one more send; returns the new `seq`.
     pub fn next_seq(&mut self) -> u64 {
         self.seq += 1;
@@ -293,7 +308,7 @@ impl Vars {
             int_bytes(n, width).ok_or(ExpandError::TooBig {
                 name: var.name.clone(),
                 value: n,
-                width: width.name(),
+                width,
             })
         };
         match var.format {
@@ -352,6 +367,18 @@ impl Vars {
         hex: bool,
         encoding: TextEncoding,
     ) -> Result<Vec<u8>, ExpandError> {
+        self.body_with(template, hex, true, encoding)
+    }
+
+    /// [`Vars::body`], with text escapes applied only when `escapes` (a send box can turn
+    /// them off; scenario files always have them).
+    fn body_with(
+        &self,
+        template: &Template,
+        hex: bool,
+        escapes: bool,
+        encoding: TextEncoding,
+    ) -> Result<Vec<u8>, ExpandError> {
         let mut pieces: Vec<Piece> = Vec::new();
         for part in &template.parts {
             match part {
@@ -361,9 +388,10 @@ impl Vars {
                         .into_iter()
                         .map(Piece::Byte),
                 ),
-                Part::Literal { text, .. } => {
+                Part::Literal { text, .. } if escapes => {
                     pieces.extend(unescape(text).map_err(SendError::from)?);
                 }
+                Part::Literal { text, .. } => pieces.extend(literal(text)),
                 Part::Var(var) => pieces.extend(
                     self.bytes_of(var, encoding, !hex)?
                         .into_iter()
@@ -374,7 +402,8 @@ impl Vars {
         Ok(encode_pieces(&pieces, encoding)?)
     }
 
-    /// The exact bytes a `send` emits: [`Vars::body`], then the line ending and checksum.
+    /// The exact bytes a `send` emits: [`Vars::body`] (text escapes as `options` say), then
+    /// the line ending and checksum.
     ///
     /// # Errors
     /// As [`Vars::body`], and [`SendError::Empty`] for nothing to send.
@@ -383,7 +412,7 @@ impl Vars {
         template: &Template,
         options: &SendOptions,
     ) -> Result<Vec<u8>, ExpandError> {
-        let body = self.body(template, options.hex, options.encoding)?;
+        let body = self.body_with(template, options.hex, options.escapes, options.encoding)?;
         if body.is_empty() && options.line_ending == crate::codec::send::LineEnding::None {
             return Err(SendError::Empty.into());
         }

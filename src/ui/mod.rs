@@ -438,7 +438,13 @@ fn session_panel_ui(
         .min_size(80.0)
         .max_size((ui.available_height() * 0.5).max(80.0))
         .show(ui, |ui| {
-            parts.session_view.ui(ui, send_box::SendBox { id, session })
+            let values = parts.scenarios.var_values();
+            let send_box = send_box::SendBox {
+                id,
+                session,
+                values: &values,
+            };
+            parts.session_view.ui(ui, send_box)
         });
     actions.extend(send_panel.inner);
     parts.view.panels.send_box_height = panel_extent(send_panel.response.rect.height());

@@ -6,12 +6,15 @@
 
 use egui::RichText;
 
+use std::collections::HashMap;
+
+use crate::app::send_tools::{QuickKey, quick_key};
 use crate::app::{Action, SendTools, ToolAction};
 use crate::codec::reply::{MatchKind, ReplyKind, ReplyRule};
 use crate::config::QuickCommand;
 use crate::i18n::Text;
 use crate::protocol::SessionId;
-use crate::ui::send_box::{preview_ui, send_options_ui};
+use crate::ui::send_box::{NextSend, preview_ui, send_options_ui};
 use crate::ui::{Panel, t};
 
 /// The Commands tab: what it reads and edits besides the session's tools.
@@ -22,18 +25,31 @@ pub struct CommandsTab<'a> {
     pub active: bool,
     /// The quick commands shown for every session.
     pub global: &'a mut Vec<QuickCommand>,
+    /// The user's values for `${NAME}` (the Scenarios tab's Variables).
+    pub values: &'a [(String, String)],
 }
 
 impl Panel<CommandsTab<'_>> for SendTools {
     /// The global quick commands and the session's own, adding, and importing or exporting
     /// them as a RON file.
     fn ui(&mut self, ui: &mut egui::Ui, input: CommandsTab<'_>) -> Vec<Action> {
-        let CommandsTab { id, active, global } = input;
+        let CommandsTab {
+            id,
+            active,
+            global,
+            values,
+        } = input;
         let mut actions = Vec::new();
-        let editing = self.editing;
-        quick_list_ui(ui, id, false, active, global, editing, &mut actions);
+        let list = QuickList {
+            id,
+            active,
+            editing: self.editing,
+            sent: &self.quick_sent,
+            values,
+        };
+        quick_list_ui(ui, &list, false, global, &mut actions);
         let own = &mut self.quick_commands;
-        quick_list_ui(ui, id, true, active, own, editing, &mut actions);
+        quick_list_ui(ui, &list, true, own, &mut actions);
         ui.add_space(4.0);
         quick_buttons_ui(ui, id, &mut self.quick_file_path, &mut actions);
         if let Some(error) = &self.tools_error {
@@ -92,7 +108,13 @@ pub fn on_connect_ui(
         .changed();
     changed |= send_options_ui(ui, &mut tools.on_connect.options, ("on_connect", id));
     if tools.on_connect.enabled {
-        preview_ui(ui, &tools.on_connect.payload, &tools.on_connect.options);
+        // Sent as written: the on-connect payload has no variables.
+        preview_ui(
+            ui,
+            &tools.on_connect.payload,
+            &tools.on_connect.options,
+            None,
+        );
     }
     if changed {
         actions.push(Action::Tool(id, ToolAction::ApplyReactions));
@@ -151,15 +173,29 @@ fn quick_buttons_ui(
     });
 }
 
+/// What both quick-command lists are drawn with.
+struct QuickList<'a> {
+    id: SessionId,
+    active: bool,
+    editing: Option<(bool, usize)>,
+    /// Sends made by each command, for the preview's next `${seq}`.
+    sent: &'a HashMap<QuickKey, u64>,
+    values: &'a [(String, String)],
+}
+
 fn quick_list_ui(
     ui: &mut egui::Ui,
-    id: SessionId,
+    list: &QuickList<'_>,
     session_list: bool,
-    active: bool,
     commands: &mut [QuickCommand],
-    editing: Option<(bool, usize)>,
     actions: &mut Vec<Action>,
 ) {
+    let QuickList {
+        id,
+        active,
+        editing,
+        ..
+    } = *list;
     let global = !session_list;
     let title = if global {
         t(ui, Text::Global)
@@ -235,7 +271,15 @@ fn quick_list_ui(
                     )
                     .labelled_by(label.id);
                     send_options_ui(ui, &mut command.options, ("quick_options", global, index));
-                    preview_ui(ui, &command.payload, &command.options);
+                    let seq = list
+                        .sent
+                        .get(&quick_key(global, command))
+                        .map_or(1, |n| n + 1);
+                    let next = NextSend {
+                        values: list.values,
+                        seq,
+                    };
+                    preview_ui(ui, &command.payload, &command.options, Some(next));
                     if ui.button(t(ui, Text::Done)).clicked() {
                         edit_toggle(actions, id, global, index, editing);
                     }

@@ -14,10 +14,12 @@ use crate::codec::send::{LineEnding, SendOptions, build_payload};
 use crate::codec::text::TextEncoding;
 use crate::config::SessionSettings;
 use crate::i18n::errors::send_error_text;
+use crate::i18n::scenario::payload_error_text;
 use crate::i18n::{Language, Text, tr, trf};
 use crate::model::Session;
 use crate::protocol::{PeerId, SendTarget, SessionId};
 use crate::relay::Leg;
+use crate::scenario::sending::{PayloadError, SendPayload};
 use crate::spec::SessionKind;
 use crate::ui::choice::choice_ui;
 use crate::ui::{Panel, t};
@@ -30,14 +32,26 @@ const PREVIEW_BYTES: usize = 48;
 /// is computed once instead of every frame.
 pub const LARGE_SEND_TEXT_BYTES: usize = 64 * 1024;
 
-/// The preview of a large send text, computed once per text and options.
+/// The preview of a large send text, computed once per text, options and next send.
 #[derive(Clone)]
 struct LargePreview {
     text_ptr: usize,
     text_len: usize,
     options: SendOptions,
     language: Language,
+    values: Vec<(String, String)>,
+    seq: u64,
     preview: Result<String, String>,
+}
+
+/// What the `${…}` of a send source stand for on its next send: the user's values (the
+/// Scenarios tab's Variables) and its next `${seq}`.
+#[derive(Clone, Copy, Debug)]
+pub struct NextSend<'a> {
+    /// `NAME=VALUE` pairs besides `seq`.
+    pub values: &'a [(String, String)],
+    /// The `${seq}` of the next send (1 before the first).
+    pub seq: u64,
 }
 
 /// The send box: what it reads besides the session's send state.
@@ -46,6 +60,8 @@ pub struct SendBox<'a> {
     pub id: SessionId,
     /// The session (its kind, state and peers).
     pub session: &'a Session,
+    /// The user's values for `${NAME}` (the Scenarios tab's Variables).
+    pub values: &'a [(String, String)],
 }
 
 impl Panel<SendBox<'_>> for SessionView {
@@ -78,7 +94,15 @@ fn send_box_ui(
     input: SendBox<'_>,
     actions: &mut Vec<Action>,
 ) {
-    let SendBox { id, session } = input;
+    let SendBox {
+        id,
+        session,
+        values,
+    } = input;
+    let next = NextSend {
+        values,
+        seq: session_view.tools.send_box_sent + 1,
+    };
     let send_shortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::Enter);
     if ui.input_mut(|i| i.consume_shortcut(&send_shortcut)) {
         actions.push(Action::Send(id));
@@ -160,7 +184,7 @@ fn send_box_ui(
             egui::Layout::top_down(egui::Align::Min),
             |ui| {
                 if large {
-                    large_text_ui(ui, edit_id, session_view, &options);
+                    large_text_ui(ui, edit_id, session_view, &options, next);
                     return;
                 }
                 let rows = ((text_height - 8.0) / ui.text_style_height(&egui::TextStyle::Monospace))
@@ -197,7 +221,7 @@ fn send_box_ui(
     if !large {
         match &session_view.send_error {
             Some(error) => crate::ui::problem_ui(ui, error),
-            None => preview_ui(ui, &session_view.send_text, &options),
+            None => preview_ui(ui, &session_view.send_text, &options, Some(next)),
         }
     }
 }
@@ -333,6 +357,7 @@ fn large_text_ui(
     edit_id: egui::Id,
     session_view: &mut SessionView,
     options: &SendOptions,
+    next: NextSend<'_>,
 ) {
     // No editor here: Ctrl+A selects the whole text, so that a paste replaces it as it
     // would in the editor (Delete stays the window's: it deletes the session).
@@ -369,16 +394,20 @@ fn large_text_ui(
             && c.text_len == text.len()
             && c.options == *options
             && c.language == language
+            && c.seq == next.seq
+            && c.values == next.values
     });
     let preview = match fresh {
         Some(cached) => cached.preview,
         None => {
-            let preview = preview_text(language, text, options);
+            let preview = preview_text(language, text, options, Some(next));
             let entry = LargePreview {
                 text_ptr: text.as_ptr() as usize,
                 text_len: text.len(),
                 options: *options,
                 language,
+                values: next.values.to_vec(),
+                seq: next.seq,
                 preview: preview.clone(),
             };
             ui.data_mut(|d| d.insert_temp(cache_id, entry));
@@ -421,16 +450,31 @@ fn history_keys_ui(ui: &mut egui::Ui, edit_id: egui::Id, text: &mut String, tool
     }
 }
 
-/// The exact bytes `input` becomes with `options`, or why it cannot be sent, in `language`.
+/// The exact bytes `input` becomes with `options` (on the `next` send, when its `${…}` are
+/// expanded; `None`: taken as written), or why it cannot be sent, in `language`.
 pub fn preview_text(
     language: Language,
     input: &str,
     options: &SendOptions,
+    next: Option<NextSend<'_>>,
 ) -> Result<String, String> {
     if input.is_empty() && options.line_ending == LineEnding::None {
         return Ok(String::new());
     }
-    let bytes = build_payload(input, options).map_err(|e| send_error_text(language, &e))?;
+    let (bytes, seq) = match next {
+        Some(next) => {
+            let payload = SendPayload::parse(input, options, next.values)
+                .map_err(|e| payload_error_text(language, &e))?;
+            let bytes = payload
+                .bytes(next.seq)
+                .map_err(|e| payload_error_text(language, &PayloadError::from(e)))?;
+            (bytes, payload.uses_seq().then_some(next.seq))
+        }
+        None => {
+            let bytes = build_payload(input, options).map_err(|e| send_error_text(language, &e))?;
+            (bytes.into(), None)
+        }
+    };
     let shown = &bytes[..bytes.len().min(PREVIEW_BYTES)];
     let more = if bytes.len() > PREVIEW_BYTES {
         " …"
@@ -443,12 +487,22 @@ pub fn preview_text(
         Text::PreviewBytes
     };
     let hex = format!("{}{more}", to_hex_spaced(shown));
-    Ok(trf(language, key, &[&bytes.len(), &hex]))
+    let preview = trf(language, key, &[&bytes.len(), &hex]);
+    Ok(match seq {
+        Some(seq) => format!("{preview}{}", trf(language, Text::PreviewNextSeq, &[&seq])),
+        None => preview,
+    })
 }
 
-/// One line under an input: the bytes it makes, or its error in the error color.
-pub fn preview_ui(ui: &mut egui::Ui, input: &str, options: &SendOptions) {
-    match preview_text(crate::ui::language(ui.ctx()), input, options) {
+/// One line under an input: the bytes it makes (on the `next` send), or its error in the
+/// error color.
+pub fn preview_ui(
+    ui: &mut egui::Ui,
+    input: &str,
+    options: &SendOptions,
+    next: Option<NextSend<'_>>,
+) {
+    match preview_text(crate::ui::language(ui.ctx()), input, options, next) {
         Ok(text) => ui.label(RichText::new(text).monospace().weak()),
         Err(error) => ui.colored_label(ui.visuals().error_fg_color, error),
     };
@@ -820,26 +874,65 @@ mod tests {
             ..SendOptions::default()
         };
         assert_eq!(
-            preview_text(Language::English, "AT", &crlf).as_deref(),
+            preview_text(Language::English, "AT", &crlf, None).as_deref(),
             Ok("4 bytes: 41 54 0D 0A")
         );
         assert_eq!(
-            preview_text(Language::English, "", &SendOptions::default()).as_deref(),
+            preview_text(Language::English, "", &SendOptions::default(), None).as_deref(),
             Ok("")
         );
         assert_eq!(
-            preview_text(Language::English, "\\x01", &crlf).as_deref(),
+            preview_text(Language::English, "\\x01", &crlf, None).as_deref(),
             Ok("3 bytes: 01 0D 0A")
         );
         let long = "a".repeat(100);
-        let text = preview_text(Language::English, &long, &SendOptions::default()).expect("valid");
+        let text =
+            preview_text(Language::English, &long, &SendOptions::default(), None).expect("valid");
         assert!(
             text.starts_with("100 bytes: 61 61") && text.ends_with(" …"),
             "{text}"
         );
-        let error = preview_text(Language::English, "\\q", &crlf).expect_err("bad escape");
+        let error = preview_text(Language::English, "\\q", &crlf, None).expect_err("bad escape");
         assert!(error.contains("column 1"), "{error}");
-        let zh = preview_text(Language::Chinese, "AT", &crlf).expect("valid");
+        let zh = preview_text(Language::Chinese, "AT", &crlf, None).expect("valid");
         assert_eq!(zh, "4 字节：41 54 0D 0A");
+    }
+
+    #[test]
+    fn preview_shows_the_next_expansion() {
+        let hex = SendOptions {
+            hex: true,
+            ..SendOptions::default()
+        };
+        let values = [("unit".to_string(), "7".to_string())];
+        let next = |seq| {
+            Some(NextSend {
+                values: &values,
+                seq,
+            })
+        };
+        let preview = |input, seq| preview_text(Language::English, input, &hex, next(seq));
+        assert_eq!(
+            preview("01 ${seq}", 3).as_deref(),
+            Ok("2 bytes: 01 03  (next send: ${seq} = 3)")
+        );
+        assert_eq!(preview("${unit} 01", 3).as_deref(), Ok("2 bytes: 07 01"));
+        // Nothing to expand: the preview is as before.
+        assert_eq!(preview("01", 3).as_deref(), Ok("1 byte: 01"));
+        let unknown = preview("01 ${nope}", 1).expect_err("unknown");
+        assert!(
+            unknown.contains("unknown variable 'nope' at column 4"),
+            "{unknown}"
+        );
+        let too_big = preview("${seq}", 256).expect_err("does not fit");
+        assert!(too_big.contains("does not fit u8"), "{too_big}");
+        let zh = preview_text(Language::Chinese, "${nope}", &hex, next(1)).expect_err("unknown");
+        assert!(zh.contains("未知"), "{zh}");
+        // Taken as written (the on-connect payload): no expansion.
+        let literal = SendOptions::default();
+        assert_eq!(
+            preview_text(Language::English, "${x}", &literal, None).as_deref(),
+            Ok("4 bytes: 24 7B 78 7D")
+        );
     }
 }

@@ -87,10 +87,12 @@ pub fn settings_column_ui(ui: &mut egui::Ui, parts: SessionParts<'_>) -> Vec<Act
                 ColumnTab::Sending => session_view.ui(ui, SendingTab { id, session }),
                 ColumnTab::Commands => {
                     let active = session.is_active();
+                    let values = scenarios.var_values();
                     let tab = CommandsTab {
                         id,
                         active,
                         global: quick_commands,
+                        values: &values,
                     };
                     session_view.tools.ui(ui, tab)
                 }
