@@ -4,8 +4,9 @@
 # split across reads, a length-prefixed message), a UDP server and a refused TCP client, quick
 # commands and an auto-reply rule, an entry's detail open; then each tab of the settings column
 # (beside the log, or its popup in a narrow window), the Scenarios tab with examples/modbus.sdbg
-# opened through its file field (its one error, an unset ${port}, shown under the editor); then
-# the Settings menu open.
+# opened through its file field (its one error, an unset ${port}, shown under the editor), the
+# Load test tab after a 2.5 s run against an echo server of the hook's own (live figures,
+# plots, summary); then the Settings menu open.
 #
 #   scripts/window_shots.sh [OUTDIR]        (default: target/window-shots)
 #

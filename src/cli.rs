@@ -9,6 +9,7 @@ use crate::codec::framing::Framing;
 use crate::codec::names;
 use crate::codec::send::LineEnding;
 use crate::codec::text::TextEncoding;
+use crate::load::options;
 use crate::spec::SessionSpec;
 
 /// sockdbg: a socket debugger for TCP and UDP (网络调试助手).
@@ -143,29 +144,29 @@ pub enum Command {
 pub struct LoadArgs {
     /// The target, a client spec: tcp-client:HOST:PORT, tls-client:HOST:PORT, ws://HOST:PORT/PATH,
     /// wss://HOST:PORT/PATH or udp-client:HOST:PORT, with its options (e.g. ,insecure).
-    #[arg(value_name = "SPEC", value_parser = parse_spec)]
+    #[arg(value_name = "SPEC", value_parser = load_spec)]
     pub spec: SessionSpec,
 
     /// pingpong (send, wait for the answer, again; round trips measured), stream (send at
     /// the rate, count what comes back) or connect (open and close; connects measured).
-    #[arg(long, default_value = "pingpong", value_parser = parse_mode)]
+    #[arg(long, default_value = "pingpong", value_parser = load_mode)]
     pub mode: crate::load::Mode,
 
     /// Connections held open at once (connect mode: opened at once).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", default_value = "1", value_parser = load_connections)]
     pub connections: u32,
 
     /// New connections a second (0: as fast as the OS allows).
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value = "0", value_parser = load_rate)]
     pub connect_rate: u64,
 
     /// How long the run lasts, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "MS", default_value = "10000", value_parser = load_millis)]
     pub duration_ms: u64,
 
     /// Messages a second over all connections, a token bucket (connect mode: connections a
     /// second); 0: as fast as possible.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value = "0", value_parser = load_rate)]
     pub rate: u64,
 
     /// Each message: text:T or hex:HH.. as in --reply; ${seq} (the connection's message
@@ -175,7 +176,7 @@ pub struct LoadArgs {
 
     /// An answer is one frame of this framing (default: whatever one read brings): delim:HEX,
     /// fixed:N, len:u8|u16be|u16le|u32be|u32le[,offset=N][,include-header][,max=N].
-    #[arg(long, value_name = "FRAMING", default_value = "raw", value_parser = parse_framing)]
+    #[arg(long, value_name = "FRAMING", default_value = "raw", value_parser = load_framing)]
     pub framing: Framing,
 
     /// An answer must match: text:T, contains:T, starts-with:T, regex:R, hex:HH..,
@@ -184,7 +185,7 @@ pub struct LoadArgs {
     pub expect: Option<String>,
 
     /// How long an answer (and a connect, unless the spec says timeout=) may take.
-    #[arg(long, value_name = "MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "MS", default_value = "5000", value_parser = load_millis)]
     pub timeout_ms: u64,
 
     /// Print the first N messages of each connection, both ways (jsonl only).
@@ -200,11 +201,11 @@ pub struct LoadArgs {
     pub csv: Option<PathBuf>,
 
     /// Exit 1 when errors / (messages sent + connection attempts) exceed this (0.01 or 1%).
-    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    #[arg(long, value_name = "RATE", value_parser = load_error_rate)]
     pub max_error_rate: Option<f64>,
 
     /// Exit 1 when the run's RTT p99 exceeds this many milliseconds.
-    #[arg(long, value_name = "MS", value_parser = parse_ms)]
+    #[arg(long, value_name = "MS", value_parser = load_threshold_ms)]
     pub max_p99_ms: Option<f64>,
 
     /// Encodes --send and --expect text (utf-8, gbk, ...).
@@ -292,30 +293,38 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
     }
 }
 
-fn parse_mode(text: &str) -> Result<crate::load::Mode, String> {
-    text.parse()
-        .map_err(|e: crate::load::UnknownMode| e.to_string())
+// `sockdbg load`'s options: parsed by `load::options`, as the window's Load test form parses
+// its fields.
+fn load_spec(text: &str) -> Result<SessionSpec, String> {
+    options::spec(text).map_err(|e| e.to_string())
 }
 
-/// An error rate: a fraction (`0.01`) or a percentage (`1%`), from 0 to 1.
-fn parse_rate(text: &str) -> Result<f64, String> {
-    let (number, scale) = match text.strip_suffix('%') {
-        Some(percent) => (percent, 100.0),
-        None => (text, 1.0),
-    };
-    match number.trim().parse::<f64>() {
-        Ok(value) if (0.0..=scale).contains(&value) => Ok(value / scale),
-        _ => Err(format!(
-            "'{text}' is not an error rate (0 to 1, or 0% to 100%)"
-        )),
-    }
+fn load_mode(text: &str) -> Result<crate::load::Mode, String> {
+    options::mode(text).map_err(|e| e.to_string())
 }
 
-fn parse_ms(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(ms) if ms >= 0.0 && ms.is_finite() => Ok(ms),
-        _ => Err(format!("'{text}' is not a number of milliseconds")),
-    }
+fn load_connections(text: &str) -> Result<u32, String> {
+    options::connections(text).map_err(|e| e.to_string())
+}
+
+fn load_rate(text: &str) -> Result<u64, String> {
+    options::rate(text).map_err(|e| e.to_string())
+}
+
+fn load_millis(text: &str) -> Result<u64, String> {
+    options::millis(text).map_err(|e| e.to_string())
+}
+
+fn load_framing(text: &str) -> Result<Framing, String> {
+    options::framing(text).map_err(|e| e.to_string())
+}
+
+fn load_error_rate(text: &str) -> Result<f64, String> {
+    options::error_rate(text).map_err(|e| e.to_string())
+}
+
+fn load_threshold_ms(text: &str) -> Result<f64, String> {
+    options::threshold_ms(text).map_err(|e| e.to_string())
 }
 
 fn parse_spec(text: &str) -> Result<SessionSpec, String> {

@@ -210,11 +210,13 @@ pub enum ColumnTab {
     Relay,
     /// Scenarios: edit, run and stop one, with its step list.
     Scenarios,
+    /// A load test: its options, live figures and plots, summary.
+    Load,
 }
 
 impl ColumnTab {
     /// Every tab, in order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Relay,
         Self::Log,
         Self::Sending,
@@ -222,6 +224,7 @@ impl ColumnTab {
         Self::AutoReply,
         Self::Save,
         Self::Scenarios,
+        Self::Load,
     ];
 }
 

@@ -7,8 +7,10 @@
 //!   rendered from their typed values in either language; their English is also their
 //!   `Display`, which headless output and export print.
 //! - [`errors`]: the codec's, spec's and file dialog's errors, rendered in either language.
+//! - [`load`]: the Load test tab's words and its form's errors.
 
 pub mod errors;
+pub mod load;
 mod message_words;
 pub mod messages;
 pub mod scenario;

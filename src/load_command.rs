@@ -19,10 +19,12 @@ use crate::cli::{LoadArgs, LoadFormat};
 use crate::codec::send::SendOptions;
 use crate::engine::{EngineHandle, EventSink};
 use crate::headless::SignalWatch;
+use crate::load::answer::AnswerError;
+use crate::load::options::{LoadArgError, LoadOption};
 use crate::load::report::{
     csv_header, csv_row, second_json, second_text, summary_json, summary_text,
 };
-use crate::load::{AnswerRule, LoadPayload, LoadPlan, Summary};
+use crate::load::{AnswerRule, LoadPayload, LoadPlan, PlanError, Summary};
 use crate::protocol::{Command, Direction, Event, JobId, LoadEnd, LoadUpdate, SessionId};
 
 /// The run ended within its thresholds.
@@ -39,11 +41,12 @@ const LOAD_JOB: JobId = JobId(1);
 /// How long after its end the run may take to report it before we give up on it.
 const END_GRACE: Duration = Duration::from_secs(10);
 
-/// The plan `args` describe.
+/// The plan `args` describe (the window's Load test form builds its [`LoadArgs`] with the
+/// same parsers, [`crate::load::options`], and comes here too).
 ///
 /// # Errors
-/// The message of the first option that cannot be used.
-pub fn plan(args: &LoadArgs) -> Result<LoadPlan, String> {
+/// The first option that cannot be used, and why.
+pub fn plan(args: &LoadArgs) -> Result<LoadPlan, LoadArgError> {
     let options = SendOptions {
         escapes: args.escapes,
         encoding: args.encoding,
@@ -51,39 +54,106 @@ pub fn plan(args: &LoadArgs) -> Result<LoadPlan, String> {
         checksum: args.checksum,
         ..SendOptions::default()
     };
-    let payload = LoadPayload::parse(&args.send, &options).map_err(|e| e.to_string())?;
-    let mut plan = LoadPlan::new(args.spec.clone(), payload).map_err(|e| e.to_string())?;
+    let payload = LoadPayload::parse(&args.send, &options)
+        .map_err(|e| LoadArgError::new(LoadOption::Send, e))?;
+    let mut plan = LoadPlan::new(args.spec.clone(), payload)
+        .map_err(|e| LoadArgError::new(LoadOption::Spec, e))?;
     plan.mode = args.mode;
     plan.connections = args.connections;
     plan.connect_rate = args.connect_rate;
     plan.duration = Duration::from_millis(args.duration_ms);
     plan.rate = args.rate;
     plan.answer = AnswerRule::new(args.framing.clone(), args.expect.as_deref(), args.encoding)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| {
+            let option = match e {
+                AnswerError::IdleFraming => LoadOption::Framing,
+                _ => LoadOption::Expect,
+            };
+            LoadArgError::new(option, e)
+        })?;
     plan.timeout = Duration::from_millis(args.timeout_ms);
     plan.sample_messages = args.sample;
-    plan.check().map_err(|e| e.to_string())?;
+    plan.check().map_err(|e| {
+        let option = match e {
+            PlanError::NotAClient(_) => LoadOption::Spec,
+            PlanError::NoConnections => LoadOption::Connections,
+            PlanError::NoDuration => LoadOption::Duration,
+            PlanError::NoTimeout => LoadOption::Timeout,
+        };
+        LoadArgError::new(option, e)
+    })?;
     Ok(plan)
 }
 
-/// Which thresholds a summary exceeds, in words (empty when none).
-pub fn exceeded(args: &LoadArgs, summary: &Summary) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(max) = args.max_error_rate
-        && summary.error_rate() > max
-    {
-        out.push(format!(
-            "error rate {:.4} exceeds --max-error-rate {max}",
-            summary.error_rate()
-        ));
-    }
-    if let Some(max_ms) = args.max_p99_ms {
-        let p99_ms = summary.rtt_us.p99 as f64 / 1000.0;
-        if p99_ms > max_ms {
-            out.push(format!("p99 {p99_ms:.3} ms exceeds --max-p99-ms {max_ms}"));
+/// A threshold a run exceeded.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Exceeded {
+    /// Errors per attempt above `--max-error-rate`.
+    ErrorRate {
+        /// The run's.
+        rate: f64,
+        /// The threshold.
+        max: f64,
+    },
+    /// The run's RTT p99 above `--max-p99-ms`.
+    P99 {
+        /// The run's, in milliseconds.
+        p99_ms: f64,
+        /// The threshold, in milliseconds.
+        max_ms: f64,
+    },
+}
+
+impl std::fmt::Display for Exceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exceeded::ErrorRate { rate, max } => {
+                write!(f, "error rate {rate:.4} exceeds --max-error-rate {max}")
+            }
+            Exceeded::P99 { p99_ms, max_ms } => {
+                write!(f, "p99 {p99_ms:.3} ms exceeds --max-p99-ms {max_ms}")
+            }
         }
     }
-    out
+}
+
+/// The thresholds a run is held to.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Thresholds {
+    /// `--max-error-rate`, a fraction.
+    pub max_error_rate: Option<f64>,
+    /// `--max-p99-ms`.
+    pub max_p99_ms: Option<f64>,
+}
+
+impl Thresholds {
+    /// The thresholds of `args`.
+    pub fn of(args: &LoadArgs) -> Self {
+        Self {
+            max_error_rate: args.max_error_rate,
+            max_p99_ms: args.max_p99_ms,
+        }
+    }
+
+    /// Which of them `summary` exceeds (empty when none).
+    pub fn exceeded(&self, summary: &Summary) -> Vec<Exceeded> {
+        let mut out = Vec::new();
+        if let Some(max) = self.max_error_rate
+            && summary.error_rate() > max
+        {
+            out.push(Exceeded::ErrorRate {
+                rate: summary.error_rate(),
+                max,
+            });
+        }
+        if let Some(max_ms) = self.max_p99_ms {
+            let p99_ms = summary.rtt_us.p99 as f64 / 1000.0;
+            if p99_ms > max_ms {
+                out.push(Exceeded::P99 { p99_ms, max_ms });
+            }
+        }
+        out
+    }
 }
 
 /// A sample as jsonl prints it.
@@ -228,7 +298,7 @@ pub fn run(args: &LoadArgs) -> ExitCode {
         eprintln!("sockdbg load: the run's figures could not be kept");
         return ExitCode::from(EXIT_FAILED);
     }
-    let exceeded = exceeded(args, &summary);
+    let exceeded = Thresholds::of(args).exceeded(&summary);
     for reason in &exceeded {
         eprintln!("sockdbg load: {reason}");
     }

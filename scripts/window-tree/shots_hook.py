@@ -12,8 +12,10 @@ Usage: shots_hook.py OUT_PREFIX WAIT_TEXT
 import json
 import os
 import shlex
+import socketserver
 import subprocess
 import sys
+import threading
 import time
 
 SETTINGS = ("Settings", "设置")
@@ -26,6 +28,7 @@ TABS = [
     ("Auto-reply", "自动回复"),
     ("Save", "保存"),
     ("Scenarios", "场景"),
+    ("Load test", "压力测试"),
 ]
 # Tabs only some sessions have (a relay's): shot after the others when present.
 OPTIONAL_TABS = [
@@ -69,23 +72,24 @@ def find(nodes, predicate):
     return next((n for n in nodes if n.get("x") is not None and predicate(n)), None)
 
 
+def is_field(node):
+    return node["role"] == "entry" or "text" in node["role"]
+
+
 def button_named(nodes, names):
     return find(nodes, lambda n: n["role"].endswith("button") and n.get("name") in names)
 
 
 def load_scenario(nodes):
     """Types SCENARIO_FILE into the Scenarios tab's file field and opens it; the tree after."""
-    field = find(nodes, lambda n: "text" in n["role"] and n.get("name") in SCENARIO_FIELD)
+    # AT-SPI calls a text field "entry" (older versions "text").
+    field = find(nodes, lambda n: is_field(n) and n.get("name") in SCENARIO_FIELD)
     if field is None:
         print("shots_hook: no scenario file field", file=sys.stderr)
         return None
     x = field["x"] + field["w"] // 2
     y = field["y"] + field["h"] // 2
-    # Keys go to the focused window; without a window manager nothing focuses it on a click.
-    window = subprocess.run(["xdotool", "search", "--name", "sockdbg"], capture_output=True,
-                            text=True, timeout=10).stdout.split()
-    if window:
-        subprocess.run(["xdotool", "windowfocus", window[0]], timeout=10)
+    focus_window()
     subprocess.run(["xdotool", "mousemove", str(x), str(y), "click", "1"], check=True, timeout=10)
     path = os.path.abspath(SCENARIO_FILE)
     subprocess.run(["xdotool", "type", "--delay", "15", path], check=True, timeout=60)
@@ -98,6 +102,88 @@ def load_scenario(nodes):
     click(button)
     # The file is in when its one error shows: ${port} has no value without Variables.
     return dump("--until-text", "4:30:", "--stable", "2", "--timeout", "15")
+
+
+# The Load test tab runs a short test against an echo server of this hook's own (so the
+# sessions' logs stay as they are), and the live figures, plots and summary are laid out and
+# checked too.
+LOAD_FIELDS = [
+    (("Duration (ms)", "时长（毫秒）"), "2500"),
+    (("Messages/s", "每秒消息数"), "40"),
+]
+LOAD_START = ("Start test", "开始测试")
+LOAD_DONE = ("Summary", "汇总")
+
+
+def focus_window():
+    """Keys go to the focused window; without a window manager nothing focuses it on a click."""
+    window = subprocess.run(["xdotool", "search", "--name", "sockdbg"], capture_output=True,
+                            text=True, timeout=10).stdout.split()
+    if window:
+        subprocess.run(["xdotool", "windowfocus", window[0]], timeout=10)
+
+
+def set_field(nodes, names, text):
+    """Replaces the text of the field named one of `names` by typing, and checks it took (keys
+    typed while the window is busy can be lost: then it types again); False if it is missing
+    or never took."""
+    for _ in range(3):
+        field = find(nodes, lambda n: is_field(n) and n.get("name") in names)
+        if field is None:
+            print(f"shots_hook: no field {names[0]}", file=sys.stderr)
+            return False
+        if field.get("text") == text:
+            return True
+        focus_window()
+        x = field["x"] + field["w"] - 4
+        y = field["y"] + field["h"] // 2
+        subprocess.run(["xdotool", "mousemove", str(x), str(y), "click", "1"], check=True,
+                       timeout=10)
+        subprocess.run(["xdotool", "key", "End"] + ["BackSpace"] * 40, check=True, timeout=30)
+        subprocess.run(["xdotool", "type", "--delay", "40", text], check=True, timeout=30)
+        time.sleep(0.3)
+        nodes = dump("--stable", "2", "--timeout", "15")
+    print(f"shots_hook: field {names[0]} did not take {text!r}", file=sys.stderr)
+    return False
+
+
+def echo_server():
+    """An echo server on a free loopback port, served by threads of this process."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), EchoHandler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server.server_address[1]
+
+
+class EchoHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        while True:
+            data = self.request.recv(4096)
+            if not data:
+                return
+            self.request.sendall(data)
+
+
+def run_load(nodes, fields=None, until=LOAD_DONE, stable=True):
+    """Fills the Load test form's `fields` (and the target: an echo server of this process),
+    presses Start test and waits for `until`; the tree after (None when something is
+    missing)."""
+    target = ("Target", "目标"), f"tcp-client:127.0.0.1:{echo_server()}"
+    for names, text in [target] + (LOAD_FIELDS if fields is None else fields):
+        if not set_field(nodes, names, text):
+            return None
+    time.sleep(0.5)
+    nodes = dump("--stable", "2", "--timeout", "15")
+    start = button_named(nodes, LOAD_START)
+    if start is None:
+        print("shots_hook: no Start test button", file=sys.stderr)
+        return None
+    time.sleep(0.3)
+    click(start)
+    # The names of `until` in the window's language (the button's tells which).
+    text = until[LOAD_START.index(start["name"])]
+    extra = ["--stable", "2"] if stable else []
+    return dump("--until-text", text, "--timeout", "30", *extra)
 
 
 def main():
@@ -125,8 +211,12 @@ def main():
             print(f"shots_hook: no tab {names[0]}", file=sys.stderr)
             return 1
         nodes = click_and_dump(tab)
-        if names == TABS[-1]:
+        if names == ("Scenarios", "场景"):
             nodes = load_scenario(nodes)
+            if nodes is None:
+                return 1
+        if names == ("Load test", "压力测试"):
+            nodes = run_load(nodes)
             if nodes is None:
                 return 1
         save(f"{prefix}-tab-{number}", nodes)

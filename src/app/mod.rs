@@ -13,11 +13,14 @@
 //! - [`framing_form`], [`saving`], [`rates`]: parts of the log view's state.
 //! - [`scenarios`]: the Scenarios tab's state (the scenario edited, its file, its run in the
 //!   engine and its step list) and what its actions do.
+//! - [`load`]: the Load test tab's state (the form, the run in the engine, its records and
+//!   summary, Save CSV) and what its actions do.
 //! - [`worker`]: file work on a thread of its own (quick-command and scenario files).
 //! - [`problem`]: what went wrong, typed until drawn.
 
 pub mod framing_form;
 pub mod link;
+pub mod load;
 pub mod problem;
 mod quick_files;
 pub mod rates;
@@ -105,6 +108,8 @@ pub enum Action {
     SetTheme(ThemeChoice),
     /// Something in the Scenarios tab.
     Scenario(scenarios::ScenarioAction),
+    /// Something in the Load test tab.
+    Load(load::LoadAction),
     /// Switch the UI language.
     SetLanguage(Language),
     /// Set the body text size (points, within [`crate::config::FONT_SIZES`]).
@@ -181,6 +186,8 @@ pub struct SessionParts<'a> {
     pub quick_commands: &'a mut Vec<QuickCommand>,
     /// The Scenarios tab.
     pub scenarios: &'a mut scenarios::ScenarioPanel,
+    /// The Load test tab.
+    pub load: &'a mut load::LoadPanel,
 }
 
 /// The application.
@@ -210,6 +217,8 @@ pub struct App {
     pub rates: rates::RateMeter,
     /// The Scenarios tab: the scenario edited, its file, its run.
     pub scenarios: scenarios::ScenarioPanel,
+    /// The Load test tab: its form, its run.
+    pub load: load::LoadPanel,
     /// Where proposed capture and export files go (made owner-only when first used); `None`
     /// without a home directory.
     pub files_dir: Option<std::path::PathBuf>,
@@ -255,6 +264,7 @@ impl App {
             local_addresses: local_addresses(),
             rates: rates::RateMeter::default(),
             scenarios: scenarios::ScenarioPanel::default(),
+            load: load::LoadPanel::default(),
             files_dir,
             store,
             saved: None,
@@ -446,6 +456,9 @@ impl App {
         self.poll_quick_files(ctx);
         self.poll_scenario_files(ctx);
         self.scenarios.refresh();
+        self.load.poll_csv();
+        let selected = self.selected.and_then(|id| self.sessions.get(id));
+        self.load.propose_target(selected.map(|s| (s.id, &s.spec)));
         // What the session in use is set to, a new session starts from.
         if let Some(settings) = self.selected.and_then(|id| self.views.get(&id)) {
             self.view.new_session = settings.settings;
@@ -469,6 +482,9 @@ impl App {
             send_tools::track(&mut self.views, &event);
             if let Event::Scenario { id, job, update } = &event {
                 self.scenarios.track(*id, *job, update.clone());
+            }
+            if let Event::Load { id, job, update } = &event {
+                self.load.track(*id, *job, update);
             }
             // Capture is fed from the event stream, so it keeps what the log may evict.
             let capture = self.traffic.get(&event.session());
@@ -497,6 +513,7 @@ impl App {
                 .or_insert_with(|| TrafficState::new(files_dir)),
             quick_commands: &mut self.quick_commands,
             scenarios: &mut self.scenarios,
+            load: &mut self.load,
         })
     }
 
@@ -625,6 +642,7 @@ impl App {
             }
             Action::Traffic(id, action) => self.perform_traffic(id, action),
             Action::Scenario(action) => self.perform_scenario(action),
+            Action::Load(action) => self.perform_load(action),
         }
     }
 

@@ -82,6 +82,13 @@ pub enum Problem {
     ScenarioManySessions(usize),
     /// Run on new sessions a file without a `session` line.
     ScenarioNoSessionLine,
+    /// A load run's records could not be written to a CSV file.
+    LoadCsv {
+        /// The file.
+        path: PathBuf,
+        /// The system's reason, as it wrote it.
+        reason: String,
+    },
 }
 
 /// Why the framing form's fields do not make a framing.

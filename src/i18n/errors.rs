@@ -167,6 +167,11 @@ pub fn problem_text(language: Language, problem: &Problem) -> String {
         Problem::ScenarioNoSession => tr(language, Text::ScenarioNoSession).to_string(),
         Problem::ScenarioManySessions(count) => f(Text::ScenarioManySessions, &[count]),
         Problem::ScenarioNoSessionLine => tr(language, Text::ScenarioNoSessionLine).to_string(),
+        Problem::LoadCsv { path, reason } => trf(
+            language,
+            super::load::Ld::CsvError,
+            &[&path.display(), reason],
+        ),
     }
 }
 

@@ -137,7 +137,7 @@ fn unknown_name_text(language: Language, error: &UnknownName) -> String {
     scf(language, key, &[&error.given, &list])
 }
 
-fn match_error_text(language: Language, error: &MatchError) -> String {
+pub(crate) fn match_error_text(language: Language, error: &MatchError) -> String {
     match error {
         MatchError::NoPrefix(text) => scf(language, Sc::MatchNoPrefix, &[text]),
         MatchError::UnknownPrefix(prefix) => scf(language, Sc::MatchUnknownPrefix, &[prefix]),
@@ -150,7 +150,7 @@ fn match_error_text(language: Language, error: &MatchError) -> String {
     }
 }
 
-fn var_error_text(language: Language, error: &VarError) -> String {
+pub(crate) fn var_error_text(language: Language, error: &VarError) -> String {
     match error {
         VarError::Unclosed => sc(language, Sc::VarUnclosed).to_string(),
         VarError::BadName(name) => scf(language, Sc::VarBadName, &[name]),

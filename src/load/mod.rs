@@ -7,10 +7,12 @@
 //! (`tcp-client:`, `tls-client:`, `ws://`, `wss://`, `udp-client:`), the payload is
 //! `text:…`/`hex:…` as in `--reply` with the scenario variables `${seq}` and `${conn}`
 //! ([`payload`]), an answer is one frame of `--framing` or what `--expect MATCH` accepts
-//! ([`answer`]); each is parsed by the code that parses it elsewhere, with its messages.
+//! ([`answer`]); each is parsed by the code that parses it elsewhere, with its messages, and
+//! the options' text by [`options`] for the command line and the window alike.
 //! Rates are token buckets (the relay's [`crate::relay::shaping::TokenBucket`]).
 
 pub mod answer;
+pub mod options;
 pub mod payload;
 pub mod report;
 pub mod stats;

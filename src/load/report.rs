@@ -125,13 +125,7 @@ pub fn second_text(record: &SecondRecord) -> String {
 /// The summary in text, a few lines.
 pub fn summary_text(summary: &Summary) -> String {
     let seconds = summary.elapsed_ms as f64 / 1000.0;
-    let per_second = |n: u64| {
-        if seconds > 0.0 {
-            n as f64 / seconds
-        } else {
-            0.0
-        }
-    };
+    let per_second = |n: u64| summary.per_second(n);
     format!(
         "summary: {:.1} s, {} connections ({} failed), {} messages sent ({:.0}/s), {} answers ({:.0}/s)\n\
          bytes: rx {} tx {}\n\

@@ -87,6 +87,15 @@ impl ErrorCounts {
         self.0.iter().sum()
     }
 
+    /// These and `other`'s together.
+    pub fn plus(&self, other: &ErrorCounts) -> ErrorCounts {
+        let mut out = *self;
+        for (sum, more) in out.0.iter_mut().zip(other.0) {
+            *sum += more;
+        }
+        out
+    }
+
     fn minus(&self, earlier: &ErrorCounts) -> ErrorCounts {
         let mut out = *self;
         for (now, before) in out.0.iter_mut().zip(earlier.0) {
@@ -158,6 +167,19 @@ pub struct Totals {
 }
 
 impl Totals {
+    /// These and `other` together (a run's seconds added up).
+    pub fn plus(&self, other: &Totals) -> Totals {
+        Totals {
+            connections: self.connections + other.connections,
+            connect_errors: self.connect_errors + other.connect_errors,
+            messages_sent: self.messages_sent + other.messages_sent,
+            answers: self.answers + other.answers,
+            rx_bytes: self.rx_bytes + other.rx_bytes,
+            tx_bytes: self.tx_bytes + other.tx_bytes,
+            errors: self.errors.plus(&other.errors),
+        }
+    }
+
     fn minus(&self, earlier: &Totals) -> Totals {
         Totals {
             connections: self.connections - earlier.connections,
@@ -212,6 +234,16 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// `count` over the run's time, a second (0 for a run of no time).
+    pub fn per_second(&self, count: u64) -> f64 {
+        let seconds = self.elapsed_ms as f64 / 1000.0;
+        if seconds > 0.0 {
+            count as f64 / seconds
+        } else {
+            0.0
+        }
+    }
+
     /// Errors per attempt: every error over messages sent plus connection attempts (0 when
     /// nothing was tried).
     pub fn error_rate(&self) -> f64 {

@@ -334,6 +334,14 @@ impl Sessions {
         id
     }
 
+    /// A session id no session of the list will have, for a run that is not a session of
+    /// the list (the Load test tab's); its events are ignored by the list.
+    pub fn reserve_id(&mut self) -> SessionId {
+        let id = SessionId(self.next_id);
+        self.next_id += 1;
+        id
+    }
+
     /// Removes a session (its late events are then ignored).
     pub fn remove(&mut self, id: SessionId) -> Option<Session> {
         let index = self.sessions.iter().position(|s| s.id == id)?;

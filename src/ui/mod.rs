@@ -50,6 +50,8 @@
 //!   ([`crate::app::RelayControls`]).
 //! - [`scenarios`]: the Scenarios tab: editor, inline errors, run and stop, step list
 //!   ([`crate::app::scenarios::ScenarioPanel`]).
+//! - [`load`]: the Load test tab: the options of `sockdbg load`, Start and Stop, live
+//!   figures and plots, the summary, Save CSV ([`crate::app::load::LoadPanel`]).
 //! - [`settings_column`]: the settings column with its tabs, beside the log or a popup.
 //! - [`status_bar`]: totals at the bottom of the window ([`crate::app::rates::RateMeter`]).
 //! - [`choice`]: the labelled combo box for a fixed set of values.
@@ -57,6 +59,7 @@
 
 pub mod choice;
 pub mod format;
+pub mod load;
 pub mod log_toolbar;
 pub mod quick_commands;
 pub mod relay;

@@ -1,6 +1,7 @@
 //! The settings column of a session, in tabs: Log (display, encoding, framing, filter),
 //! Sending (send options, periodic and file sends, on-connect payload), Commands (quick
 //! commands), Auto-reply (rules), Save (capture and export), Scenarios (edit, run, step list),
+//! Load test (options, live figures and plots, summary),
 //! and for a relay, Relay (hold, step, faults). Beside the log in a wide
 //! window; in a narrow one a popup over the log's right side, opened from the toolbar, so
 //! the log keeps its width.
@@ -8,6 +9,7 @@
 use crate::app::{Action, SessionParts};
 use crate::config::ColumnTab;
 use crate::i18n::Text;
+use crate::ui::load::LoadTab;
 use crate::ui::quick_commands::{AutoReplyTab, CommandsTab};
 use crate::ui::relay::RelayTab;
 use crate::ui::scenarios::ScenariosTab;
@@ -17,6 +19,9 @@ use crate::ui::{Panel, t};
 
 /// A tab's name in the window's language.
 fn tab_name(ui: &egui::Ui, tab: ColumnTab) -> &'static str {
+    if tab == ColumnTab::Load {
+        return crate::i18n::load::ld(crate::ui::language(ui.ctx()), crate::i18n::load::Ld::Tab);
+    }
     t(
         ui,
         match tab {
@@ -26,7 +31,7 @@ fn tab_name(ui: &egui::Ui, tab: ColumnTab) -> &'static str {
             ColumnTab::AutoReply => Text::TabAutoReply,
             ColumnTab::Save => Text::TabSave,
             ColumnTab::Relay => Text::TabRelay,
-            ColumnTab::Scenarios => Text::TabScenarios,
+            ColumnTab::Scenarios | ColumnTab::Load => Text::TabScenarios,
         },
     )
 }
@@ -42,6 +47,7 @@ pub fn settings_column_ui(ui: &mut egui::Ui, parts: SessionParts<'_>) -> Vec<Act
         traffic,
         quick_commands,
         scenarios,
+        load,
     } = parts;
     let relay = session.spec.kind.is_relay();
     if view.tools_tab == ColumnTab::Relay && !relay {
@@ -115,6 +121,7 @@ pub fn settings_column_ui(ui: &mut egui::Ui, parts: SessionParts<'_>) -> Vec<Act
                         selected: Some((id, session)),
                     },
                 ),
+                ColumnTab::Load => load.ui(ui, LoadTab),
             }
         })
         .inner
