@@ -107,7 +107,8 @@ relay_race() {
 }
 
 # relay_latency: 64-byte ping-pongs (scripts/relay_latency.py) directly to an echo server,
-# through socat's relay and through sockdbg's; p50/p99 and what each relay adds.
+# through socat's relay and through sockdbg's, twice each in turn (a second connection to
+# the same relay, so the order does not favour one); p50/p99 and what each relay adds.
 relay_latency() {
   local bin=target/release/sockdbg echo_port socat_port sockdbg_port
   echo_port=$(free_port); socat_port=$(free_port); sockdbg_port=$(free_port)
@@ -116,7 +117,8 @@ relay_latency() {
   "$bin" --headless "relay:127.0.0.1:$sockdbg_port,to=127.0.0.1:$echo_port" --quiet &
   local relay=$!
   sleep 0.5
-  python3 scripts/relay_latency.py "$echo_port" "${COUNT:-10000}" "socat=$socat_port" "sockdbg=$sockdbg_port"
+  python3 scripts/relay_latency.py "$echo_port" "${COUNT:-10000}" "socat=$socat_port" "sockdbg=$sockdbg_port" \
+    "socat-again=$socat_port" "sockdbg-again=$sockdbg_port"
   kill "$anchor" "$relay" 2>/dev/null || true
   wait "$anchor" "$relay" 2>/dev/null || true
 }

@@ -228,6 +228,39 @@ fn a_held_direction_queues_steps_one_chunk_and_releases() {
     assert_eq!(read_exactly(&mut pair.target, 4), b"four");
 }
 
+/// A direction with no fault forwards on its plain path; a hold set later takes it to the
+/// queue without losing or reordering a byte, and a limit set later counts what the plain
+/// path forwarded.
+#[test]
+fn a_hold_set_mid_pair_queues_what_follows_and_limits_count_what_went_before() {
+    let (mut engine, _target, mut pair) = relay_pair("");
+    pair.client.write_all(b"plain").expect("writes");
+    assert_eq!(read_exactly(&mut pair.target, 5), b"plain");
+    let faults = RelayFaults::parse_words("up.hold").expect("fault words");
+    engine.send(Command::SetFaults { id: RELAY, faults });
+    engine.wait_for(
+        "FaultsApplied",
+        |e| matches!(e, Event::FaultsApplied { faults: f, .. } if *f == faults),
+    );
+    pair.client.write_all(b"held").expect("writes");
+    holding(&mut engine, pair.peer, Leg::Up, 4);
+    assert_tcp_silent(&mut pair.target);
+    // Released with a limit of 12 bytes: 5 went before, 4 are held, 3 more may pass.
+    let faults = RelayFaults::parse_words("up.close-after=12").expect("fault words");
+    engine.send(Command::SetFaults { id: RELAY, faults });
+    assert_eq!(read_exactly(&mut pair.target, 4), b"held");
+    pair.client.write_all(b"endXYZ").expect("writes");
+    assert_eq!(read_exactly(&mut pair.target, 3), b"end");
+    let mut rest = Vec::new();
+    pair.target
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("sets a timeout");
+    pair.target
+        .read_to_end(&mut rest)
+        .expect("the relay closes with a FIN");
+    assert!(rest.is_empty(), "nothing past the limit: {rest:?}");
+}
+
 #[test]
 fn slices_reach_the_client_in_pieces_with_their_pauses() {
     let (mut engine, _target, mut pair) = relay_pair("down.slice=2,down.slice-delay=100");

@@ -1,4 +1,6 @@
-//! One direction of a relay pair, TCP or UDP alike: a reader takes chunks from one side
+//! One direction of a relay pair, TCP or UDP alike. Without faults it reads a chunk from one
+//! side and writes it to the other in one loop (the plain path). Once a fault is set, a
+//! reader takes chunks from one side
 //! ([`Source`]) into a queue bounded by bytes ([`QUEUE_BYTES`]: a slow side slows the other,
 //! through the reader's wait and then the kernel's buffers), and a writer forwards them to the
 //! other side ([`Destination`]) as the direction's [`Shaper`] plans them: one log entry per
@@ -119,16 +121,95 @@ impl Queued {
 /// Runs one direction until its source ends and everything is forwarded, or it fails, or a
 /// limit fires. `faults` are the session's, followed while running; `controls` carries
 /// injections and steps.
+///
+/// While the direction has no fault at all it reads and forwards in one loop ([`plain`]): a
+/// chunk crossing the queue would wake the pair's own task once more, and tokio answers a
+/// task that wakes itself by waking the other worker thread, which cost a ping-pong through
+/// the relay about half again socat's added latency. Once a fault is set the direction
+/// queues ([`queued`]) until the pair ends.
 pub(super) async fn pump<S: Source, D: Destination>(
     link: PumpLink<'_>,
     (source, destination): (&mut S, &mut D),
     controls: &mut mpsc::UnboundedReceiver<Control>,
+    mut faults: watch::Receiver<RelayFaults>,
+) -> PumpEnd {
+    let mut shaper = Shaper::new(*faults.borrow_and_update().leg(link.leg));
+    if let Some(end) = plain(
+        link,
+        (source, destination),
+        controls,
+        &mut faults,
+        &mut shaper,
+    )
+    .await
+    {
+        return end;
+    }
+    queued(link, (source, destination), controls, faults, shaper).await
+}
+
+/// Reads and forwards chunk by chunk while the direction has no fault; `None` once one is
+/// set (nothing read is left unforwarded then), `Some` when the direction ended.
+async fn plain<S: Source, D: Destination>(
+    link: PumpLink<'_>,
+    (source, destination): (&mut S, &mut D),
+    controls: &mut mpsc::UnboundedReceiver<Control>,
+    faults: &mut watch::Receiver<RelayFaults>,
+    shaper: &mut Shaper,
+) -> Option<PumpEnd> {
+    let mut faults_open = true;
+    while shaper.faults().is_empty() {
+        link.sink.wait_for_room().await;
+        // Each branch's future is cancel-safe: a source's `next` reads in one poll.
+        tokio::select! {
+            biased;
+            Some(control) = controls.recv() => match control {
+                Control::Inject(data) => {
+                    if let Err(end) = inject(link, destination, data).await {
+                        return Some(end);
+                    }
+                }
+                Control::Step => {} // nothing is held
+            },
+            changed = faults.changed(), if faults_open => match changed {
+                Ok(()) => shaper.set_faults(*faults.borrow_and_update().leg(link.leg)),
+                Err(_) => faults_open = false, // the session is ending
+            },
+            next = source.next() => match next {
+                Ok(Some(data)) => {
+                    if let Some(end) = forward(link, destination, shaper, data, Instant::now()).await {
+                        return Some(end);
+                    }
+                }
+                Ok(None) => {
+                    destination.finish().await;
+                    return Some(PumpEnd::Finished);
+                }
+                Err(reason) => return Some(PumpEnd::ReadFailed(reason)),
+            },
+        }
+    }
+    None
+}
+
+/// Runs one direction through its queue: a reader and a writer polled together.
+async fn queued<S: Source, D: Destination>(
+    link: PumpLink<'_>,
+    (source, destination): (&mut S, &mut D),
+    controls: &mut mpsc::UnboundedReceiver<Control>,
     faults: watch::Receiver<RelayFaults>,
+    shaper: Shaper,
 ) -> PumpEnd {
     let queued = Queued::default();
     let (queue_tx, mut queue) = mpsc::unbounded_channel();
     let reading = read_loop(link, source, queue_tx, &queued);
-    let writing = write_loop(link, destination, (&mut queue, controls), faults, &queued);
+    let writing = write_loop(
+        link,
+        destination,
+        (&mut queue, controls),
+        (faults, shaper),
+        &queued,
+    );
     tokio::pin!(reading, writing);
     let mut read_done = false;
     loop {
@@ -201,7 +282,7 @@ async fn read_loop<S: Source>(
     }
 }
 
-/// Forwards what the queue holds, as the faults say, until the queue ends (then passes the
+/// Forwards what the queue holds, as the faults say (`shaper` follows them), until the queue ends (then passes the
 /// end on) or a write fails or a limit fires.
 async fn write_loop<D: Destination>(
     link: PumpLink<'_>,
@@ -210,10 +291,9 @@ async fn write_loop<D: Destination>(
         &mut mpsc::UnboundedReceiver<Chunk>,
         &mut mpsc::UnboundedReceiver<Control>,
     ),
-    mut faults: watch::Receiver<RelayFaults>,
+    (mut faults, mut shaper): (watch::Receiver<RelayFaults>, Shaper),
     queued: &Queued,
 ) -> PumpEnd {
-    let mut shaper = Shaper::new(*faults.borrow_and_update().leg(link.leg));
     queued.held.store(shaper.faults().hold, Ordering::Release);
     let mut faults_open = true;
     loop {
@@ -222,10 +302,9 @@ async fn write_loop<D: Destination>(
             biased;
             Some(control) = controls.recv() => match control {
                 Control::Inject(data) => {
-                    if let Err(reason) = destination.write(&data).await {
-                        return PumpEnd::WriteFailed(reason);
+                    if let Err(end) = inject(link, destination, data).await {
+                        return end;
                     }
-                    link.sink.relayed(link.id, link.peer, link.leg, data, true);
                 }
                 Control::Step => {
                     // Nothing held (or not held at all): a step does nothing.
@@ -233,7 +312,7 @@ async fn write_loop<D: Destination>(
                     queued.taken(chunk.data.len());
                     let bytes = chunk.data.len();
                     link.sink.note(link.id, Some(link.peer), Note::Stepped { leg: link.leg, bytes });
-                    let end = forward(link, destination, &mut shaper, chunk).await;
+                    let end = forward(link, destination, &mut shaper, chunk.data, chunk.read_at).await;
                     queued.report(link);
                     if let Some(end) = end {
                         return end;
@@ -257,7 +336,7 @@ async fn write_loop<D: Destination>(
                     return PumpEnd::Finished;
                 };
                 queued.taken(chunk.data.len());
-                if let Some(end) = forward(link, destination, &mut shaper, chunk).await {
+                if let Some(end) = forward(link, destination, &mut shaper, chunk.data, chunk.read_at).await {
                     return end;
                 }
                 if queued.reported.load(Ordering::Acquire) && queue.is_empty() {
@@ -270,23 +349,39 @@ async fn write_loop<D: Destination>(
     }
 }
 
-/// Writes one chunk as the shaper plans it, each piece when it is due and logged as it
-/// goes; `Some` when the direction ends here (a failed write, a close or reset limit).
+/// Writes injected bytes now and reports them as injected.
+///
+/// # Errors
+/// The direction's end when the write failed.
+async fn inject<D: Destination>(
+    link: PumpLink<'_>,
+    destination: &mut D,
+    data: Bytes,
+) -> Result<(), PumpEnd> {
+    if let Err(reason) = destination.write(&data).await {
+        return Err(PumpEnd::WriteFailed(reason));
+    }
+    link.sink.relayed(link.id, link.peer, link.leg, data, true);
+    Ok(())
+}
+
+/// Writes one chunk `data`, read at `read_at`, as the shaper plans it, each piece when it is
+/// due and logged as it goes; `Some` when the direction ends here (a failed write, a close
+/// or reset limit).
 async fn forward<D: Destination>(
     link: PumpLink<'_>,
     destination: &mut D,
     shaper: &mut Shaper,
-    chunk: Chunk,
+    data: Bytes,
+    read_at: Instant,
 ) -> Option<PumpEnd> {
-    let plan = shaper.plan(chunk.data.len(), chunk.read_at, |max| {
-        fastrand::u64(0..=max)
-    });
+    let plan = shaper.plan(data.len(), read_at, |max| fastrand::u64(0..=max));
     let mut offset = 0;
     for piece in &plan.pieces {
         if piece.due > Instant::now() {
             tokio::time::sleep_until(piece.due.into()).await;
         }
-        let bytes = chunk.data.slice(offset..offset + piece.len);
+        let bytes = data.slice(offset..offset + piece.len);
         offset += piece.len;
         link.sink.wait_for_room().await;
         if let Err(reason) = destination.write(&bytes).await {
