@@ -10,10 +10,10 @@
 //! Why one windowed `.exe` rather than a console program that hides its console: a console
 //! program started from Explorer flashes a console window before it can hide it, and holds an
 //! interactive cmd.exe until its window closes. The price: an interactive cmd.exe or
-//! PowerShell prompt does not wait for a windowed program, so it comes back while a headless
-//! run still prints into that console (batch files and `start /wait` do wait). A
-//! console-subsystem companion (`sockdbg.com`, which cmd.exe finds before `sockdbg.exe`) would
-//! remove that; it is not built yet.
+//! PowerShell prompt does not wait for a windowed program, so typed as `sockdbg.exe` it
+//! comes back while a headless run still prints into that console (batch files and `start
+//! /wait` do wait). The console-subsystem companion `sockdbg.com` (`src/bin/sockdbg-console.rs`,
+//! which cmd.exe finds before `sockdbg.exe`) waits for it.
 //!
 //! Elsewhere the process has the terminal it was started from: [`attach`] does nothing and
 //! [`control_events`] is `None` (signals are caught with signal-hook).

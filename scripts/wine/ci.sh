@@ -71,13 +71,15 @@ echo "== cargo test --target $target --no-run"
 cargo test --target "$target" --no-run "${tests[@]}"
 built=$SECONDS
 
-# sockdbg.exe must run on a bare Windows 10/11: no DLL of mingw's runtime may be imported.
+# sockdbg.exe and its console companion (shipped as sockdbg.com) must run on a bare Windows
+# 10/11: no DLL of mingw's runtime may be imported.
 target_dir=${CARGO_TARGET_DIR:-$PWD/target}
-exe="$target_dir/$target/debug/sockdbg.exe"
-if x86_64-w64-mingw32-objdump -p "$exe" | grep -iE 'DLL Name: *(libgcc|libwinpthread|libstdc)'; then
-  echo "$exe needs mingw's runtime DLLs (above): link them statically" >&2
-  exit 1
-fi
+for exe in "$target_dir/$target/debug/sockdbg.exe" "$target_dir/$target/debug/sockdbg-console.exe"; do
+  if x86_64-w64-mingw32-objdump -p "$exe" | grep -iE 'DLL Name: *(libgcc|libwinpthread|libstdc)'; then
+    echo "$exe needs mingw's runtime DLLs (above): link them statically" >&2
+    exit 1
+  fi
+done
 
 export WINEPREFIX="${WINEPREFIX:-$target_dir/wine-prefix}"
 export WINEDEBUG=-all
