@@ -12,8 +12,9 @@
 //! The descriptor limit is raised to the hard limit at start (10,000 connections need
 //! 10,000 descriptors here and 10,000 in the echo server's process).
 //!
-//! Run: `cargo bench --bench load_client` (or `-- pingpong` / `-- hold`). Loopback only,
-//! bounded in count and time.
+//! Run: `cargo bench --bench load_client` (or `-- pingpong` / `-- hold`; numbers after
+//! `pingpong` choose its connection counts, e.g. `-- pingpong 1`). Loopback only, bounded in
+//! count and time.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -48,13 +49,25 @@ fn main() {
         .map(String::as_str)
         .filter(|a| !a.starts_with("--"))
         .collect();
+    let counts: Vec<u32> = only.iter().filter_map(|a| a.parse().ok()).collect();
+    let only: Vec<&str> = only
+        .into_iter()
+        .filter(|a| a.parse::<u32>().is_err())
+        .collect();
     let wanted = |name: &str| only.is_empty() || only.contains(&name);
     let raised = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(0);
     println!("descriptor limit raised to {raised}");
     let (mut server, addr) = start_echo_server();
     println!("echo server (child process) on {addr}");
     if wanted("pingpong") {
-        pingpong(addr);
+        pingpong(
+            addr,
+            if counts.is_empty() {
+                &[1, 100, 1_000]
+            } else {
+                &counts
+            },
+        );
     }
     if wanted("hold") {
         hold(addr);
@@ -253,12 +266,12 @@ fn spread<T: Copy + PartialOrd>(values: &mut [T]) -> (T, T, T) {
     )
 }
 
-fn pingpong(addr: SocketAddr) {
+fn pingpong(addr: SocketAddr, counts: &[u32]) {
     println!(
         "\n| connections | client | msgs/s min / median / max | RTT p50 µs min / median / max |"
     );
     println!("|---|---|---|---|");
-    for connections in [1, 100, 1_000] {
+    for &connections in counts {
         let mut ours = Vec::new();
         let mut theirs = Vec::new();
         for _ in 0..RUNS {
