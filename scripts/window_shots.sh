@@ -19,6 +19,9 @@
 #
 # SCENE=relay puts a TCP relay first instead (the demo clients talk through it to
 # scripts/relay_target.py, with a fault set), so its Relay tab is shot and checked too.
+# SCENE=serial puts a serial session first, on a socat pty pair whose far end
+# scripts/serial_device.py plays (its control-line strip is in every shot), and also shoots
+# the serial create form (SIZE-LANG-serial-form.png/.jsonl).
 #
 # Environment: SOCKDBG_BIN (default target/release/sockdbg, built if missing), SIZES, LANGS
 # (default "en zh"), SCENE (default main, or relay), KEEP_GOING=1 to go on after a failed run.
@@ -50,6 +53,27 @@ for size in $sizes; do
       first="(spec: \"relay:127.0.0.1:$tcp,to=127.0.0.1:$target,down.delay=20\", running: true, framing: \"delim:0a\", name: \"\","
       peers="sh -c 'python3 scripts/relay_target.py $target 70 & sleep 0.5; python3 scripts/demo_peers.py $tcp 60 /dev/null'"
     fi
+    hook_extra=""
+    ready=127.0.0.1:$tcp
+    others="  (spec: \"udp-server:127.0.0.1:$udp\", running: true),
+  (spec: \"tcp-client:127.0.0.1:1\", running: true),"
+    if [ "${SCENE:-main}" = serial ]; then
+      # A pty pair from socat: the serial session (the only one, so the list does not scroll
+      # with the create form open) opens one end, scripts/serial_device.py plays the device
+      # on the other; the window is ready when the session's title names the port. The
+      # serial create form is shot too.
+      ptys=$(mktemp)
+      socat -d -d pty,raw,echo=0 pty,raw,echo=0 2>"$ptys" &
+      socat_pid=$!
+      for _ in $(seq 50); do [ "$(grep -c 'PTY is' "$ptys")" -ge 2 ] && break; sleep 0.1; done
+      near=$(grep -o 'PTY is .*' "$ptys" | sed -n 1p | cut -d' ' -f3)
+      far=$(grep -o 'PTY is .*' "$ptys" | sed -n 2p | cut -d' ' -f3)
+      first="(spec: \"serial:$near,baud=9600\", running: true, framing: \"delim:0a\", name: \"\","
+      others=""
+      peers="python3 scripts/serial_device.py $far 70 /dev/null"
+      ready=$near
+      hook_extra=" --serial-form"
+    fi
     cat > "$cfg/config.ron" <<RON
 (version: 2,
  view: (language: Some($language), window_size: Some(($width, $height))),
@@ -62,17 +86,17 @@ for size in $sizes; do
     (name: "Modbus read holding registers", payload: "01 03 00 00 00 0A", options: (hex: true, checksum: Crc16Modbus)),
    ],
    auto_reply: [(name: "ping", enabled: true, match_kind: Contains, pattern: "ping", reply_kind: Send, reply: "pong\\\\r\\\\n", options: (escapes: true))]),
-  (spec: "udp-server:127.0.0.1:$udp", running: true),
-  (spec: "tcp-client:127.0.0.1:1", running: true),
+$others
  ])
 RON
-    LANG=$locale LC_ALL=$locale "$tree/tree.sh" --timeout 30 --hook-timeout 240 --ready "127.0.0.1:$tcp" \
+    LANG=$locale LC_ALL=$locale "$tree/tree.sh" --timeout 30 --hook-timeout 240 --ready "$ready" \
       --hook-bg "$peers" \
-      --hook "/usr/bin/python3 $tree/shots_hook.py $out/$name hello" \
+      --hook "/usr/bin/python3 $tree/shots_hook.py $out/$name hello$hook_extra" \
       --screenshot "$out/$name-settings.png" \
       "$size" "$out/$name-settings.jsonl" -- "$bin" --config-dir "$cfg" >/dev/null
     rc=$?
     rm -rf "$cfg"
+    if [ -n "${socat_pid:-}" ]; then kill "$socat_pid" 2>/dev/null; wait "$socat_pid" 2>/dev/null; rm -f "$ptys"; socat_pid=""; fi
     if [ $rc != 0 ] || [ ! -s "$out/$name.jsonl" ]; then
       echo "== $name: the window run failed (tree.sh exit $rc)"; failed=1
       [ -n "${KEEP_GOING:-}" ] || exit 1
@@ -80,6 +104,7 @@ RON
     fi
     # The detail state, each tab of the settings column, and the Settings menu open.
     trees=("$out/$name.jsonl" "$out/$name"-tab-*.jsonl "$out/$name-settings.jsonl")
+    [ -z "$hook_extra" ] || trees+=("$out/$name-serial-form.jsonl")
     bad=0
     for t in "${trees[@]}"; do
       [ -s "$t" ] || { echo "== $name: missing $t"; bad=1; continue; }

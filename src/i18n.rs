@@ -119,6 +119,40 @@ Text {
     MoreKinds => "More transports…", "更多协议…";
     MoreKindsTip => "UDP multicast group, TLS and WebSocket sessions", "UDP 组播、TLS 与 WebSocket 会话";
     Port => "Port", "端口";
+    // A serial port's create form and control lines
+    SerialPath => "Serial port", "串口";
+    SerialPathTip => "The port's path as the system names it (/dev/ttyUSB0, COM3); any path can be typed, a pseudo-terminal's too", "系统中的串口路径（/dev/ttyUSB0、COM3）；可输入任意路径，伪终端也可以";
+    ListedPorts => "Ports found", "已发现的串口";
+    ListedPortsTip => "The ports the system lists; pick one to fill in its path", "系统列出的串口；选择一个即可填入其路径";
+    NoPortsListed => "none listed", "未发现串口";
+    ListingPorts => "listing…", "正在列出…";
+    RefreshPorts => "Refresh", "刷新";
+    RefreshPortsTip => "List the system's serial ports again (after plugging in an adapter)", "重新列出系统的串口（插入转接器后）";
+    BaudRate => "Baud rate", "波特率";
+    CommonBauds => "Common rates", "常用波特率";
+    BaudTip => "Bits per second: pick a common rate or type any other", "每秒位数：选择常用值或输入其他值";
+    DataBitsLabel => "Data bits", "数据位";
+    ParityLabel => "Parity", "校验位";
+    ParityNone => "None", "无";
+    ParityOdd => "Odd", "奇校验";
+    ParityEven => "Even", "偶校验";
+    StopBitsLabel => "Stop bits", "停止位";
+    FlowLabel => "Flow control", "流控";
+    FlowNone => "None", "无";
+    FlowRtsCts => "RTS/CTS (hardware)", "RTS/CTS（硬件）";
+    FlowXonXoff => "XON/XOFF (software)", "XON/XOFF（软件）";
+    SerialReconnect => "Reopen when the device comes back", "设备重新出现时重新打开";
+    SerialReconnectTip => "When the device goes away (unplugged), wait for its path and open it again instead of ending the session", "设备断开（被拔出）时，等待其路径重新出现并再次打开，而不是结束会话";
+    ControlLines => "Lines", "信号线";
+    DtrTip => "Data Terminal Ready: raise or drop it (some boards reset when it drops)", "数据终端就绪（DTR）：拉高或拉低（有些开发板在其拉低时复位）";
+    RtsTip => "Request To Send: raise or drop it", "请求发送（RTS）：拉高或拉低";
+    InputLineOn => "{0} is on", "{0} 为高";
+    InputLineOff => "{0} is off", "{0} 为低";
+    InputLinesUnknown => "CTS DSR CD RI: none", "CTS DSR CD RI：无";
+    InputLinesUnknownTip => "This port reports no modem lines (a pseudo-terminal has none)", "此串口不报告调制解调器信号线（伪终端没有）";
+    SendBreak => "Send break", "发送中断信号";
+    SendBreakTip => "Hold the line at space for {0} ms (a UART break)", "将线路保持为空号 {0} 毫秒（UART 中断信号）";
+    PortListFailed => "the serial ports could not be listed ({0})", "无法列出串口（{0}）";
     Create => "Create", "创建";
     Cancel => "Cancel", "取消";
     Connect => "Connect", "连接";
@@ -537,6 +571,8 @@ Text {
     SpecUnexpectedPath => "{0} takes no /path (only WebSocket sessions do)", "{0} 不接受 /路径（仅 WebSocket 会话可以）";
     SpecMissingTarget => "{0} needs to=HOST:PORT (where each client is relayed to)", "{0} 需要 to=HOST:PORT（每个客户端被中继到的地址）";
     SpecMissingDevice => "serial needs a port: serial:/dev/ttyUSB0 or serial:COM3", "serial 需要串口：serial:/dev/ttyUSB0 或 serial:COM3";
+    SpecSerialTargetMisfit => "{0} cannot relay to a serial port (only relay: can, without to-tls)", "{0} 不能中继到串口（只有 relay: 可以，且不能带 to-tls）";
+    SpecLineWithoutSerialTarget => "baud=, data=, parity=, stop= and flow= are for a relay to=serial:PATH", "baud=、data=、parity=、stop= 和 flow= 只用于 to=serial:路径 的中继";
 }
 }
 

@@ -32,6 +32,7 @@ use crate::codec::reply::ReplyRule;
 use crate::relay::{Leg, RelayFaults};
 use crate::scenario::sending::SendPayload;
 use crate::scenario::{Pos, Scenario};
+use crate::serial::{ModemLines, SerialControl};
 use crate::spec::SessionSpec;
 
 /// Identifies one session for its whole life, across stops and restarts.
@@ -381,6 +382,14 @@ pub enum Command {
         /// Which direction's queue.
         leg: Leg,
     },
+    /// Change a serial port's control lines (DTR, RTS) or send a break; the lines as they
+    /// then stand come back as [`Event::SerialLines`], a failure as a [`Warning`].
+    SerialControl {
+        /// The serial session.
+        id: SessionId,
+        /// What to do.
+        control: SerialControl,
+    },
     /// Replace the session's on-connect payload and auto-reply rules (kept across restarts).
     SetReactions {
         /// The session.
@@ -561,6 +570,15 @@ pub enum Event {
         /// Their bytes.
         bytes: u64,
     },
+    /// A serial port's control lines as they stand now: sent when it opens, when an input
+    /// line changes (the engine reads them a few times a second) and after each
+    /// [`Command::SerialControl`].
+    SerialLines {
+        /// The serial session.
+        id: SessionId,
+        /// The lines.
+        lines: ModemLines,
+    },
     /// A scenario job made progress.
     Scenario {
         /// The job's session.
@@ -626,6 +644,7 @@ impl Event {
             | Event::ReactionsApplied { id }
             | Event::FaultsApplied { id, .. }
             | Event::RelayQueue { id, .. }
+            | Event::SerialLines { id, .. }
             | Event::Scenario { id, .. }
             | Event::Load { id, .. } => *id,
         }

@@ -1,7 +1,9 @@
 //! A serial port's line settings as a spec writes them (`baud=N`, `data=5|6|7|8`,
 //! `parity=none|odd|even`, `stop=1|2`, `flow=none|rtscts|xonxoff`): the words, their
-//! defaults (115200 8N1, no flow control) and the short form the log shows (`115200 8N1`).
-//! Pure: the engine's `serial` module opens the port with them.
+//! defaults (115200 8N1, no flow control) and the short form the log shows (`115200 8N1`);
+//! the control lines ([`SerialControl`] asks to change them, [`ModemLines`] says how they
+//! stand) and the ports the OS lists ([`PortChoice`]). Pure: the engine's `serial` module
+//! opens, lists and drives the ports.
 
 use std::fmt;
 
@@ -174,6 +176,96 @@ impl fmt::Display for SerialLine {
     }
 }
 
+/// How long [`SerialControl::Break`] holds the line at space (the usual 250 ms).
+pub const BREAK_MS: u64 = 250;
+
+/// What the user asks of a running port's control lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SerialControl {
+    /// Raise (`true`) or drop DTR.
+    Dtr(bool),
+    /// Raise (`true`) or drop RTS.
+    Rts(bool),
+    /// Hold the line at space for [`BREAK_MS`].
+    Break,
+}
+
+/// The input lines a port reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ModemInputs {
+    /// Clear To Send.
+    pub cts: bool,
+    /// Data Set Ready.
+    pub dsr: bool,
+    /// Carrier Detect.
+    pub cd: bool,
+    /// Ring Indicator.
+    pub ri: bool,
+}
+
+/// How a running port's control lines stand, as the engine last read and set them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ModemLines {
+    /// DTR as last set (the OS raises it when the port opens).
+    pub dtr: bool,
+    /// RTS as last set (the OS raises it when the port opens).
+    pub rts: bool,
+    /// The inputs; `None` when the port does not report them (a pseudo-terminal, a port
+    /// without modem lines).
+    pub inputs: Option<ModemInputs>,
+}
+
+impl Default for ModemLines {
+    fn default() -> Self {
+        Self {
+            dtr: true,
+            rts: true,
+            inputs: None,
+        }
+    }
+}
+
+/// A port the OS lists, for the create form.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PortChoice {
+    /// What to open (`/dev/ttyUSB0`, `COM3`).
+    pub path: String,
+    /// A USB adapter's identity, when the port is one.
+    pub usb: Option<UsbIdentity>,
+}
+
+/// A USB serial adapter's vendor and product.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UsbIdentity {
+    /// Vendor id.
+    pub vid: u16,
+    /// Product id.
+    pub pid: u16,
+    /// The manufacturer's name, when the device gives one.
+    pub manufacturer: Option<String>,
+    /// The product's name, when the device gives one.
+    pub product: Option<String>,
+}
+
+/// `/dev/ttyUSB0`, or `/dev/ttyUSB0  FTDI FT232R (0403:6001)` for a USB adapter.
+impl fmt::Display for PortChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.path)?;
+        if let Some(usb) = &self.usb {
+            f.write_str("  ")?;
+            let names: Vec<&str> = [&usb.manufacturer, &usb.product]
+                .into_iter()
+                .filter_map(|n| n.as_deref())
+                .collect();
+            if !names.is_empty() {
+                write!(f, "{} ", names.join(" "))?;
+            }
+            write!(f, "({:04x}:{:04x})", usb.vid, usb.pid)?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +287,37 @@ mod tests {
         );
         assert_eq!(parse_word("9", &DataBits::ALL, DataBits::word), None);
         assert_eq!(parse_word("Even", &Parity::ALL, Parity::word), None);
+    }
+
+    #[test]
+    fn a_listed_port_names_its_usb_adapter() {
+        let plain = PortChoice {
+            path: "/dev/ttyS0".into(),
+            usb: None,
+        };
+        assert_eq!(plain.to_string(), "/dev/ttyS0");
+        let usb = UsbIdentity {
+            vid: 0x0403,
+            pid: 0x6001,
+            manufacturer: Some("FTDI".into()),
+            product: Some("FT232R USB UART".into()),
+        };
+        let adapter = PortChoice {
+            path: "/dev/ttyUSB0".into(),
+            usb: Some(usb.clone()),
+        };
+        assert_eq!(
+            adapter.to_string(),
+            "/dev/ttyUSB0  FTDI FT232R USB UART (0403:6001)"
+        );
+        let bare = PortChoice {
+            path: "COM3".into(),
+            usb: Some(UsbIdentity {
+                manufacturer: None,
+                product: None,
+                ..usb
+            }),
+        };
+        assert_eq!(bare.to_string(), "COM3  (0403:6001)");
     }
 }

@@ -223,6 +223,11 @@ impl SessionKind {
                 Timeout,
                 HandshakeTimeout,
                 MaxClients,
+                Baud,
+                Data,
+                Parity,
+                Stop,
+                Flow,
             ],
             SessionKind::UdpRelay => &[To, IdleTimeout, MaxClients],
             SessionKind::Serial => &[Baud, Data, Parity, Stop, Flow, Reconnect],
@@ -379,7 +384,7 @@ impl OptionKey {
             OptionKey::HandshakeTimeout => "handshake-timeout=MS",
             OptionKey::MaxClients => "max-clients=N",
             OptionKey::MaxPeers => "max-peers=N",
-            OptionKey::To => "to=HOST:PORT",
+            OptionKey::To => "to=HOST:PORT|serial:PATH",
             OptionKey::ToTls => "to-tls",
             OptionKey::IdleTimeout => "idle-timeout=MS",
             OptionKey::Baud => "baud=N",
@@ -482,35 +487,56 @@ pub struct SpecOptions {
     pub reconnect: bool,
 }
 
-/// Where a relay relays to: a host (name or address, without brackets) and a port.
+/// Where a relay relays to.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct RelayTarget {
-    /// Host name or address literal, without brackets.
-    pub host: String,
-    /// Port, 1-65535.
-    pub port: u16,
+pub enum RelayTarget {
+    /// A host (name or address, without brackets) and a port: each client gets its own
+    /// connection there.
+    Host {
+        /// Host name or address literal, without brackets.
+        host: String,
+        /// Port, 1-65535.
+        port: u16,
+    },
+    /// A serial port (`to=serial:PATH`, TCP relays only): a client's bytes go to the
+    /// device's UART, opened with the relay's line settings (`baud=N`, ...) while the
+    /// client is connected, like ser2net.
+    Serial {
+        /// The port's path.
+        path: String,
+    },
 }
 
 impl RelayTarget {
-    /// Reads `HOST:PORT` (`[v6]:PORT` for IPv6).
+    /// Reads `HOST:PORT` (`[v6]:PORT` for IPv6) or `serial:PATH`.
     fn parse(text: &str) -> Option<Self> {
+        if let Some(path) = text.strip_prefix("serial:") {
+            let path = path.trim();
+            return (!path.is_empty()).then(|| Self::Serial {
+                path: path.to_string(),
+            });
+        }
         let (host, port) = split_host_port(text).ok()?;
         let host = host?;
         validate_host(host).ok()?;
         let port = port.parse::<u16>().ok().filter(|p| *p != 0)?;
-        Some(Self {
+        Some(Self::Host {
             host: host.to_string(),
             port,
         })
     }
 
     /// A spec for a client session to the target: what a relay's link to it is, for the
-    /// code that connects (and, with `to-tls`, handshakes) like a client.
-    pub fn client_spec(&self, kind: SessionKind, relay: &SpecOptions) -> SessionSpec {
-        SessionSpec {
+    /// code that connects (and, with `to-tls`, handshakes) like a client; `None` for a
+    /// serial port.
+    pub fn client_spec(&self, kind: SessionKind, relay: &SpecOptions) -> Option<SessionSpec> {
+        let Self::Host { host, port } = self else {
+            return None;
+        };
+        Some(SessionSpec {
             kind,
-            host: self.host.clone(),
-            port: self.port,
+            host: host.clone(),
+            port: *port,
             options: SpecOptions {
                 connect_timeout_ms: relay.connect_timeout_ms,
                 ca: relay.ca.clone(),
@@ -518,16 +544,16 @@ impl RelayTarget {
                 handshake_timeout_ms: relay.handshake_timeout_ms,
                 ..SpecOptions::default()
             },
-        }
+        })
     }
 }
 
 impl fmt::Display for RelayTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.host.contains(':') {
-            write!(f, "[{}]:{}", self.host, self.port)
-        } else {
-            write!(f, "{}:{}", self.host, self.port)
+        match self {
+            Self::Host { host, port } if host.contains(':') => write!(f, "[{host}]:{port}"),
+            Self::Host { host, port } => write!(f, "{host}:{port}"),
+            Self::Serial { path } => write!(f, "serial:{path}"),
         }
     }
 }
@@ -785,6 +811,12 @@ pub enum SpecError {
     /// A serial session names no device.
     #[error("serial needs a port: serial:/dev/ttyUSB0 or serial:COM3")]
     MissingDevice,
+    /// A relay to a serial port that is not a plain TCP relay (a UDP relay, or `to-tls`).
+    #[error("{0} cannot relay to a serial port (only relay: can, without to-tls)")]
+    SerialTargetMisfit(&'static str),
+    /// Line settings on a relay whose target is no serial port.
+    #[error("baud=, data=, parity=, stop= and flow= are for a relay to=serial:PATH")]
+    LineWithoutSerialTarget,
 }
 
 impl SessionSpec {
@@ -845,6 +877,19 @@ impl SessionSpec {
         }
         if kind.is_relay() && spec.options.to.is_none() {
             return Err(SpecError::MissingTarget(kind.prefix()));
+        }
+        let to_serial = matches!(spec.options.to, Some(RelayTarget::Serial { .. }));
+        if to_serial && (kind != SessionKind::Relay || spec.options.to_tls) {
+            return Err(SpecError::SerialTargetMisfit(kind.prefix()));
+        }
+        let line = &spec.options;
+        let line_set = line.baud.is_some()
+            || line.data_bits.is_some()
+            || line.parity.is_some()
+            || line.stop_bits.is_some()
+            || line.flow.is_some();
+        if kind.is_relay() && line_set && !to_serial {
+            return Err(SpecError::LineWithoutSerialTarget);
         }
         Ok(spec)
     }
@@ -1025,6 +1070,11 @@ fn error_offset(text: &str, error: &SpecError) -> usize {
         SpecError::UnexpectedPath(_) => main[address..].find('/').map(|at| address + at),
         SpecError::MissingTarget(_) => Some(main_len),
         SpecError::MissingDevice => Some(address),
+        SpecError::SerialTargetMisfit(_) => in_options("to=serial:"),
+        SpecError::LineWithoutSerialTarget => ["baud=", "data=", "parity=", "stop=", "flow="]
+            .into_iter()
+            .filter_map(in_options)
+            .min(),
     };
     lead + at.unwrap_or(0)
 }
@@ -1221,6 +1271,46 @@ mod tests {
             form.map(|s| s.to_string()).as_deref(),
             Ok("serial:/dev/ttyUSB1,baud=921600")
         );
+    }
+
+    #[test]
+    fn a_relay_to_a_serial_port_takes_its_line_settings_and_nothing_it_cannot_do() {
+        let text = "relay:7000,baud=9600,to=serial:/dev/ttyUSB0,parity=even";
+        let spec: SessionSpec = text.parse().expect("a relay to a serial port");
+        assert_eq!(
+            spec.options.to,
+            Some(RelayTarget::Serial {
+                path: "/dev/ttyUSB0".into()
+            })
+        );
+        assert_eq!(spec.options.serial_line().to_string(), "9600 8E1");
+        let canonical = spec.to_string();
+        assert_eq!(
+            canonical,
+            "relay:0.0.0.0:7000,to=serial:/dev/ttyUSB0,baud=9600,parity=even"
+        );
+        assert_eq!(canonical.parse::<SessionSpec>(), Ok(spec));
+        let refused = [
+            (
+                "udp-relay:7000,to=serial:/dev/ttyUSB0",
+                SpecError::SerialTargetMisfit("udp-relay"),
+            ),
+            (
+                "relay:7000,to=serial:/dev/ttyUSB0,to-tls",
+                SpecError::SerialTargetMisfit("relay"),
+            ),
+            (
+                "relay:7000,to=127.0.0.1:7001,baud=9600",
+                SpecError::LineWithoutSerialTarget,
+            ),
+        ];
+        for (text, error) in refused {
+            assert_eq!(text.parse::<SessionSpec>(), Err(error), "{text}");
+        }
+        assert!(matches!(
+            "relay:7000,to=serial:".parse::<SessionSpec>(),
+            Err(SpecError::InvalidOption { .. })
+        ));
     }
 
     #[test]

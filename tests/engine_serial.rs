@@ -2,7 +2,9 @@
 //! test plays the device on the other. Bytes both ways exact at 115200 and 9600 settings,
 //! idle framing of the device's bursts in the log, auto-reply, a periodic send, the device
 //! going away mid-stream (and, with `reconnect`, coming back), ports that cannot be opened,
-//! and a capture tshark reads with each packet's direction. Driven only through
+//! a capture tshark reads with each packet's direction, the control lines (a
+//! pseudo-terminal has none: reported as such, a DTR change refused, a break taken), and a
+//! TCP relay to a serial port (a TCP client on one side, the pty on the other). Driven only through
 //! `Command`/`Event`; every wait has a deadline.
 #![cfg(unix)]
 
@@ -21,6 +23,7 @@ use sockdbg::model::session::Sessions;
 use sockdbg::protocol::{
     Command, Direction, Event, JobId, JobOutcome, PeerId, Reactions, SendTarget, SessionId,
 };
+use sockdbg::serial::{ModemLines, SerialControl};
 use sockdbg::spec::SessionSpec;
 
 /// Every byte value, four times: control characters, XON/XOFF, NUL and 0xFF included.
@@ -374,5 +377,137 @@ fn a_capture_holds_the_serial_bytes_with_their_direction_for_tshark() {
         ],
         "{stderr}"
     );
+    engine.shutdown();
+}
+
+/// The next [`Event::SerialLines`] of session `id`.
+fn lines_of(engine: &mut Engine, id: SessionId) -> ModemLines {
+    match engine.wait_for(
+        "serial lines",
+        |e| matches!(e, Event::SerialLines { id: i, .. } if *i == id),
+    ) {
+        Event::SerialLines { lines, .. } => lines,
+        other => unreachable!("{other:?}"),
+    }
+}
+
+#[test]
+fn control_lines_are_reported_set_and_refused_where_the_port_has_none() {
+    let id = SessionId(1);
+    let Some(Opened {
+        pair: _pair,
+        mut engine,
+        peer,
+        mut device,
+        ..
+    }) = opened(id)
+    else {
+        return;
+    };
+    // A pseudo-terminal reports no modem lines; DTR and RTS stand as the OS left them.
+    let opened = lines_of(&mut engine, id);
+    assert_eq!(opened, ModemLines::default());
+    assert_eq!(opened.inputs, None);
+
+    // It has no DTR to drop: the warning says so and the lines stay as they were.
+    engine.send(Command::SerialControl {
+        id,
+        control: SerialControl::Dtr(false),
+    });
+    let warning = engine.warning_with(id, "DTR off failed");
+    assert!(warning.contains("the port has no modem lines"), "{warning}");
+    assert!(lines_of(&mut engine, id).dtr);
+
+    // A break it takes (the line discipline has nothing to hold at space): noted.
+    engine.send(Command::SerialControl {
+        id,
+        control: SerialControl::Break,
+    });
+    let (_, note) = engine.note_with(id, "break");
+    assert_eq!(note, "break (250 ms)");
+    // The bytes go on after it, both ways.
+    engine.send_bytes(id, SendTarget::All, b"after");
+    assert_eq!(device.read_exactly(5), b"after");
+    device.write(b"ok");
+    let (got, _) = engine.traffic_bytes(id, peer, Direction::Rx, 2);
+    assert_eq!(got, b"ok");
+
+    // Another kind of session refuses control lines.
+    let server = SessionId(2);
+    engine.start(server, "tcp-server:127.0.0.1:0");
+    engine.started(server);
+    engine.send(Command::SerialControl {
+        id: server,
+        control: SerialControl::Rts(false),
+    });
+    let refused = engine.warning_with(server, "not a serial port");
+    assert!(refused.contains("DTR, RTS and break"), "{refused}");
+    engine.shutdown();
+}
+
+#[test]
+fn the_os_lists_its_ports_without_failing() {
+    // What the machine has varies (often nothing in a container); the listing must answer
+    // and name each port once.
+    let ports = sockdbg::engine::list_serial_ports().expect("the OS lists its ports");
+    let mut paths: Vec<&str> = ports.iter().map(|p| p.path.as_str()).collect();
+    paths.dedup();
+    assert_eq!(paths.len(), ports.len(), "{ports:?}");
+}
+
+#[test]
+fn a_relay_to_a_serial_port_carries_a_tcp_client_to_the_uart_both_ways() {
+    use std::io::Write;
+    let Some(mut pair) = PtyPair::open() else {
+        return;
+    };
+    let mut engine = Engine::spawn();
+    let relay = SessionId(1);
+    let spec = format!("relay:127.0.0.1:0,to=serial:{},baud=9600", pair.near);
+    engine.start(relay, &spec);
+    let addr = engine.started(relay);
+    let mut client = common::tcp_connect(addr);
+    let peer = engine.peer_connected(relay, client.local_addr().expect("local address"));
+    let (_, note) = engine.note_with(relay, "opened");
+    assert_eq!(note, format!("opened {} at 9600 8N1", pair.near));
+    let mut device = pair.device();
+
+    // Up: the client to the UART; down: the UART to the client; both logged exactly.
+    let sent = all_bytes();
+    client.write_all(&sent).expect("the client writes");
+    assert_eq!(device.read_exactly(sent.len()), sent, "client to device");
+    let (up, _) = engine.traffic_bytes(relay, peer, Direction::Up, sent.len());
+    assert_eq!(up, sent, "the log's up direction");
+    let answer: Vec<u8> = sent.iter().rev().copied().collect();
+    device.write(&answer);
+    assert_eq!(
+        common::read_exactly(&mut client, answer.len()),
+        answer,
+        "device to client"
+    );
+    let (down, _) = engine.traffic_bytes(relay, peer, Direction::Down, answer.len());
+    assert_eq!(down, answer, "the log's down direction");
+
+    // One client at a time: a second one is refused while the first holds the port.
+    let mut second = common::tcp_connect(addr);
+    engine.note_with(relay, "max-clients=1 reached");
+    common::assert_tcp_closed(&mut second);
+
+    // The device goes away mid-stream: the pair ends with the device gone, on the target's
+    // side, and the client is closed; the relay goes on listening.
+    device.write(b"half a li");
+    assert_eq!(common::read_exactly(&mut client, 9), b"half a li");
+    pair.close();
+    let reason = engine.peer_disconnected(relay, peer);
+    assert_eq!(
+        reason,
+        format!(
+            "target side: device gone: {} (unplugged, or the other end closed)",
+            pair.near
+        )
+    );
+    common::assert_tcp_closed(&mut client);
+    engine.stop(relay);
+    assert_eq!(engine.stopped(relay), None);
     engine.shutdown();
 }

@@ -16,7 +16,7 @@ use sockdbg::relay::Leg;
 
 mod ui_support;
 
-use ui_support::{harness, only_session, pick, read_exactly, step_until, temp_config};
+use ui_support::{harness, logged, only_session, pick, read_exactly, step_until, temp_config};
 
 /// The relay's listening address, once it runs.
 fn relay_addr(app: &App) -> Option<SocketAddr> {
@@ -24,16 +24,6 @@ fn relay_addr(app: &App) -> Option<SocketAddr> {
         SessionState::Running { local_addr } => Some(local_addr),
         _ => None,
     }
-}
-
-/// Traffic entries of the relay's log in direction `kind`, their bytes joined.
-fn logged(app: &App, kind: EntryKind) -> Vec<u8> {
-    let log = &only_session(app).log;
-    (log.first_seq()..log.first_seq() + log.len() as u64)
-        .filter_map(|seq| log.get(seq))
-        .filter(|e| e.kind == kind)
-        .flat_map(|e| e.bytes.to_vec())
-        .collect()
 }
 
 /// Replaces the send box's text by typing `text`.

@@ -1,13 +1,14 @@
 //! The real window's layout, read from its widget tree (AT-SPI, under Xvfb), at 800x600 and
 //! 1280x800, in English and Chinese: `scripts/window_shots.sh` runs the debug binary with
 //! sessions, live clients, framing, quick commands and an auto-reply rule, opens an entry's
-//! detail, every tab of the settings column and the Settings menu, and
+//! detail, every tab of the settings column and the Settings menu (then a relay scene and a
+//! serial scene on a socat pty pair, with the serial create form open), and
 //! `scripts/window-tree/check_layout.py` checks each state (nothing outside the window, across
 //! a panel border or over another widget, no text below the body size, no squeezed label).
 //! kittest lays the window out at one size and cannot see any of this.
 //!
 //! Needs Debian packages `xvfb dbus at-spi2-core gir1.2-atspi-2.0 python3-gi xdotool
-//! imagemagick` (`.ci/run` installs them). Without them the test says so and passes, except
+//! imagemagick socat` (`.ci/run` installs them). Without them the test says so and passes, except
 //! under `CI=true`, where a missing tool fails it.
 
 use std::path::Path;
@@ -25,6 +26,7 @@ fn missing_tools() -> Vec<&'static str> {
         ("dbus-daemon", "dbus"),
         ("xdotool", "xdotool"),
         ("import", "imagemagick"),
+        ("socat", "socat"),
     ] {
         if !on_path(tool) {
             missing.push(package);
@@ -66,6 +68,9 @@ fn the_real_window_has_no_layout_problem_at_800x600_and_1280x800_in_both_languag
     // A relay's controls (its Relay tab, the send box's Inject choice) in the smallest
     // window; after the main scene, as the runs share the machine's displays and ports.
     shots_are_clean("relay", "800x600", 2);
+    // A serial session on a socat pty pair (its control-line strip) and the serial create
+    // form, in the smallest window.
+    shots_are_clean("serial", "800x600", 2);
 }
 
 /// Runs `scripts/window_shots.sh` with `SCENE=scene` at `sizes` in English and Chinese, and

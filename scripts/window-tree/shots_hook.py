@@ -7,7 +7,12 @@ is a popup), saving OUT_PREFIX-tab-N.jsonl/.png for each; then opens the Setting
 `tree.sh` captures as its final state. Uses only the environment tree.sh sets (TREE_DUMP,
 DISPLAY).
 
-Usage: shots_hook.py OUT_PREFIX WAIT_TEXT
+With --serial-form, right after the first state it also opens the serial create form (More
+transports..., Create Serial Port), saves OUT_PREFIX-serial-form.jsonl/.png, and closes it
+again (and the session list it expanded in a narrow window), so the later steps cannot keep
+it from being shot.
+
+Usage: shots_hook.py OUT_PREFIX WAIT_TEXT [--serial-form]
 """
 import json
 import os
@@ -38,6 +43,11 @@ OPTIONAL_TABS = [
 SCENARIO_FILE = "examples/modbus.sdbg"
 SCENARIO_FIELD = ("Scenario file", "场景文件")
 OPEN = ("Open", "打开")
+MORE_KINDS = ("More transports…", "更多协议…")
+CREATE_SERIAL = ("Create Serial Port", "新建 串口")
+SHOW_SESSIONS = ("Show the session list", "显示会话列表")
+HIDE_SESSIONS = ("Hide the session list", "隐藏会话列表")
+CANCEL = ("Cancel", "取消")
 
 
 def dump(*extra):
@@ -186,6 +196,43 @@ def run_load(nodes, fields=None, until=LOAD_DONE, stable=True):
     return dump("--until-text", text, "--timeout", "30", *extra)
 
 
+def serial_form(prefix, nodes):
+    """Opens the serial create form from the session list (expanding the list first in a
+    narrow window), saves that state, and closes the form (and the list it expanded); the
+    tree after."""
+    expanded = False
+    if button_named(nodes, MORE_KINDS) is None:
+        expanded = True
+        expand = button_named(nodes, SHOW_SESSIONS)
+        if expand is None:
+            print("shots_hook: no session list to expand", file=sys.stderr)
+            return None
+        nodes = click_and_dump(expand)
+    more = button_named(nodes, MORE_KINDS)
+    if more is None:
+        print("shots_hook: no More transports menu", file=sys.stderr)
+        return None
+    nodes = click_and_dump(more)
+    create = find(nodes, lambda n: n.get("name") in CREATE_SERIAL)
+    if create is None:
+        print("shots_hook: no Create Serial Port", file=sys.stderr)
+        return None
+    nodes = click_and_dump(create)
+    save(f"{prefix}-serial-form", nodes)
+    cancel = button_named(nodes, CANCEL)
+    if cancel is None:
+        print("shots_hook: no Cancel in the serial form", file=sys.stderr)
+        return None
+    nodes = click_and_dump(cancel)
+    if expanded:
+        hide = button_named(nodes, HIDE_SESSIONS)
+        if hide is None:
+            print("shots_hook: no button to hide the session list", file=sys.stderr)
+            return None
+        nodes = click_and_dump(hide)
+    return nodes
+
+
 def main():
     prefix, wait_text = sys.argv[1], sys.argv[2]
     nodes = dump("--until-text", wait_text, "--timeout", "15")
@@ -195,6 +242,10 @@ def main():
         return 1
     nodes = click_and_dump(row)
     save(prefix, nodes)
+    if "--serial-form" in sys.argv[3:]:
+        nodes = serial_form(prefix, nodes)
+        if nodes is None:
+            return 1
 
     # The settings column's tabs: beside the log, or a popup opened from the toolbar.
     opened = False

@@ -38,7 +38,7 @@ pub use link::{EngineLink, REPAINT_INTERVAL};
 pub use problem::{FramingFormError, Notice, Problem};
 pub use relay::{RelayAction, RelayControls};
 pub use send_tools::{SendTools, ToolAction};
-pub use session_list::{CreateForm, SessionList};
+pub use session_list::{CreateForm, SerialFields, SerialPorts, SessionList};
 pub use traffic::{TrafficAction, TrafficState};
 
 use crate::config::{
@@ -50,6 +50,7 @@ use crate::i18n::Language;
 use crate::model::Sessions;
 use crate::protocol::{Command, Event, PeerId, SendTarget, SessionId};
 use crate::scenario::sending::expand;
+use crate::serial::SerialControl;
 use crate::spec::{SessionKind, SessionSpec};
 
 /// Most events applied per frame, so a flood cannot stall a frame; the rest wait for the next.
@@ -92,6 +93,10 @@ pub enum Action {
     Tool(SessionId, ToolAction),
     /// Hold, release, step or change the faults of a relay.
     Relay(SessionId, RelayAction),
+    /// Set a serial port's DTR or RTS, or send a break.
+    Serial(SessionId, SerialControl),
+    /// List the serial ports again (the create form's Refresh).
+    RefreshSerialPorts,
     /// Ask before deleting a session (the Delete key, the context menu).
     ConfirmDelete(SessionId),
     /// Close the delete confirmation without deleting.
@@ -307,6 +312,41 @@ impl App {
             .map_or(self.view.new_session, |v| v.settings)
     }
 
+    /// Lists the serial ports when the form just opened is a serial port's and none are
+    /// listed yet (Refresh lists them again).
+    fn list_serial_ports_for_form(&mut self) {
+        let serial = self
+            .list
+            .create_form
+            .as_ref()
+            .is_some_and(|f| f.kind == SessionKind::Serial);
+        if serial && !self.list.serial_ports.answered {
+            self.list.serial_ports.refresh();
+        }
+    }
+
+    /// Takes the serial port listing's answer; a new serial form still showing the default
+    /// path proposes the first port listed.
+    fn poll_serial_ports(&mut self, ctx: &egui::Context) {
+        let ports = &mut self.list.serial_ports;
+        if !ports.listing() {
+            return;
+        }
+        if !ports.poll() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(50));
+            return;
+        }
+        let first = ports.listed.first().map(|p| p.path.clone());
+        if let Some(form) = &mut self.list.create_form
+            && form.kind == SessionKind::Serial
+            && form.editing.is_none()
+            && form.host == form.kind.default_host()
+            && let Some(first) = first
+        {
+            form.host = first;
+        }
+    }
+
     /// The create form for `kind`, proposing a port none of our sessions holds.
     pub fn create_form(&self, kind: SessionKind) -> CreateForm {
         let mut form = CreateForm::new(kind);
@@ -453,6 +493,7 @@ impl App {
             ctx.request_repaint_after(REPAINT_INTERVAL);
         }
         self.poll_file_dialogs();
+        self.poll_serial_ports(ctx);
         self.poll_quick_files(ctx);
         self.poll_scenario_files(ctx);
         self.scenarios.refresh();
@@ -539,11 +580,17 @@ impl App {
     /// Carries out what the user asked for.
     pub fn perform(&mut self, action: Action) {
         match action {
-            Action::OpenCreateForm(kind) => self.list.create_form = Some(self.create_form(kind)),
+            Action::OpenCreateForm(kind) => {
+                self.list.create_form = Some(self.create_form(kind));
+                self.list_serial_ports_for_form();
+            }
             Action::OpenEditForm(id) => {
                 self.list.create_form =
                     self.sessions.get(id).map(|s| CreateForm::edit(id, &s.spec));
+                self.list_serial_ports_for_form();
             }
+            Action::RefreshSerialPorts => self.list.serial_ports.refresh(),
+            Action::Serial(id, control) => self.link.send(Command::SerialControl { id, control }),
             Action::CancelCreateForm => self.list.create_form = None,
             Action::CreateSession(spec) => {
                 self.list.create_form = None;

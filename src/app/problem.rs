@@ -89,6 +89,11 @@ pub enum Problem {
         /// The system's reason, as it wrote it.
         reason: String,
     },
+    /// The serial ports could not be listed.
+    PortList {
+        /// The system's reason, as it wrote it.
+        reason: String,
+    },
 }
 
 /// Why the framing form's fields do not make a framing.

@@ -1,8 +1,11 @@
-//! The session list's own state: the create form, the rename field and the delete
+//! The session list's own state: the create form (with a serial port's line settings and
+//! the ports the OS lists, listed off the UI thread), the rename field and the delete
 //! confirmation (the sessions themselves are the model's).
 
 use crate::app::Problem;
+use crate::app::worker::Worker;
 use crate::protocol::SessionId;
+use crate::serial::{DataBits, FlowControl, Parity, PortChoice, StopBits};
 use crate::spec::{SessionKind, SessionSpec};
 
 /// The left panel's state.
@@ -16,6 +19,115 @@ pub struct SessionList {
     pub confirm_delete: Option<SessionId>,
     /// A session to scroll into view on the next frame (just created or edited).
     pub scroll_to: Option<SessionId>,
+    /// The serial ports the OS lists, for the create form.
+    pub serial_ports: SerialPorts,
+}
+
+/// The serial ports the OS listed last, and a listing under way (on a thread of its own:
+/// it reads the system's device tables).
+#[derive(Debug, Default)]
+pub struct SerialPorts {
+    /// The ports, sorted by path.
+    pub listed: Vec<PortChoice>,
+    /// Whether a listing has answered yet.
+    pub answered: bool,
+    /// Why the last listing failed.
+    pub problem: Option<Problem>,
+    listing: Option<Worker<Result<Vec<PortChoice>, String>>>,
+}
+
+impl SerialPorts {
+    /// Lists the ports again (unless a listing is under way).
+    pub fn refresh(&mut self) {
+        if self.listing.is_some() {
+            return;
+        }
+        match Worker::spawn("sockdbg-serial-ports", crate::engine::list_serial_ports) {
+            Ok(worker) => self.listing = Some(worker),
+            Err(Problem::QuickFileThread { reason }) => {
+                self.problem = Some(Problem::PortList { reason });
+            }
+            Err(problem) => self.problem = Some(problem),
+        }
+    }
+
+    /// Whether a listing is under way.
+    pub fn listing(&self) -> bool {
+        self.listing.is_some()
+    }
+
+    /// Takes the listing's answer once it is there; true when it came now.
+    pub fn poll(&mut self) -> bool {
+        let Some(answer) = self.listing.as_ref().and_then(Worker::poll) else {
+            return false;
+        };
+        self.listing = None;
+        self.answered = true;
+        match answer {
+            Ok(Ok(ports)) => {
+                self.listed = ports;
+                self.problem = None;
+            }
+            Ok(Err(reason)) => self.problem = Some(Problem::PortList { reason }),
+            Err(problem) => self.problem = Some(problem),
+        }
+        true
+    }
+}
+
+/// A serial port's line settings in the create form: the baud rate as typed (one of the
+/// common rates or any other), the rest chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SerialFields {
+    /// Bits per second, as typed.
+    pub baud: String,
+    /// Bits per character.
+    pub data_bits: DataBits,
+    /// The parity bit.
+    pub parity: Parity,
+    /// Stop bits.
+    pub stop_bits: StopBits,
+    /// Flow control.
+    pub flow: FlowControl,
+    /// Reopen the port when its device comes back.
+    pub reconnect: bool,
+}
+
+impl Default for SerialFields {
+    fn default() -> Self {
+        Self::of(&crate::spec::SpecOptions::default())
+    }
+}
+
+impl SerialFields {
+    /// The fields showing a spec's serial options (defaults for what it leaves out).
+    pub fn of(options: &crate::spec::SpecOptions) -> Self {
+        let line = options.serial_line();
+        Self {
+            baud: line.baud.to_string(),
+            data_bits: line.data_bits,
+            parity: line.parity,
+            stop_bits: line.stop_bits,
+            flow: line.flow,
+            reconnect: options.reconnect,
+        }
+    }
+
+    /// The options as a spec writes them (`baud=9600,data=8,...`), for the spec's parser to
+    /// check (a typed baud rate that is no number is its error).
+    fn options_text(&self) -> String {
+        let mut words = vec![
+            format!("baud={}", self.baud.trim()),
+            format!("data={}", self.data_bits.word()),
+            format!("parity={}", self.parity.word()),
+            format!("stop={}", self.stop_bits.word()),
+            format!("flow={}", self.flow.word()),
+        ];
+        if self.reconnect {
+            words.push("reconnect".to_string());
+        }
+        words.join(",")
+    }
 }
 
 /// The create-session form, also used to edit a session's address, port and options.
@@ -32,6 +144,8 @@ pub struct CreateForm {
     /// Options field, written as in a spec (`insecure,timeout=3000`); shown only for kinds
     /// that take options.
     pub options: String,
+    /// A serial port's line settings (the kind [`SessionKind::Serial`] only).
+    pub serial: SerialFields,
     /// Why the last submit was refused.
     pub error: Option<Problem>,
 }
@@ -45,6 +159,7 @@ impl CreateForm {
             host: kind.default_host().to_string(),
             port: "6001".to_string(),
             options: String::new(),
+            serial: SerialFields::default(),
             error: None,
         }
     }
@@ -57,6 +172,7 @@ impl CreateForm {
             host: spec.host.clone(),
             port: spec.port.to_string(),
             options: spec.options_text(),
+            serial: SerialFields::of(&spec.options),
             error: None,
         }
     }
@@ -66,7 +182,14 @@ impl CreateForm {
     /// # Errors
     /// [`Problem::Form`] with the spec's own reason.
     pub fn spec(&self) -> Result<SessionSpec, Problem> {
-        SessionSpec::from_form_with_options(self.kind, &self.host, &self.port, &self.options)
+        let serial_options;
+        let options = if self.kind == SessionKind::Serial {
+            serial_options = self.serial.options_text();
+            &serial_options
+        } else {
+            &self.options
+        };
+        SessionSpec::from_form_with_options(self.kind, &self.host, &self.port, options)
             .map_err(Problem::Form)
     }
 }

@@ -23,6 +23,7 @@ use crate::protocol::{
     CloseReason, Command, Event, JobFailure, JobId, JobOutcome, Refusal, ScenarioRun,
     ScenarioUpdate, SendTarget, SessionId, Warning,
 };
+use crate::serial::SerialControl;
 use crate::spec::{SessionKind, SessionSpec};
 
 /// How long shutdown waits for sessions to close before giving up on them.
@@ -76,6 +77,9 @@ pub(super) async fn run(
             }
             Command::Step { id, target, leg } => {
                 forward_relay(&sessions, &sink, id, RelayCommand::Step { target, leg });
+            }
+            Command::SerialControl { id, control } => {
+                forward_serial(&sessions, &sink, id, control);
             }
             Command::SetFaults { id, faults } => {
                 forward_relay(&sessions, &sink, id, RelayCommand::SetFaults(faults));
@@ -193,11 +197,38 @@ fn forward_relay(
     id: SessionId,
     command: RelayCommand,
 ) {
+    let only = (
+        SessionKind::is_relay as fn(SessionKind) -> bool,
+        Refusal::NotARelay,
+    );
+    forward_to_kind(sessions, sink, id, only, SessionCommand::Relay(command));
+}
+
+/// Forwards a serial port's control; any other kind of session refuses it.
+fn forward_serial(
+    sessions: &HashMap<SessionId, RunningSession>,
+    sink: &EventSink,
+    id: SessionId,
+    control: SerialControl,
+) {
+    let serial = |kind| kind == SessionKind::Serial;
+    let only = (serial as fn(SessionKind) -> bool, Refusal::NotASerialPort);
+    forward_to_kind(sessions, sink, id, only, SessionCommand::Serial(control));
+}
+
+/// Forwards a command only some kinds take (`only.0`); a running session of another kind
+/// refuses it with `only.1`.
+fn forward_to_kind(
+    sessions: &HashMap<SessionId, RunningSession>,
+    sink: &EventSink,
+    id: SessionId,
+    only: (fn(SessionKind) -> bool, Refusal),
+    command: SessionCommand,
+) {
+    let (takes, refusal) = only;
     match sessions.get(&id) {
-        Some(session) if !session.kind.is_relay() => {
-            sink.warning(id, Warning::NotSent(Refusal::NotARelay));
-        }
-        _ => forward(sessions, sink, id, SessionCommand::Relay(command)),
+        Some(session) if !takes(session.kind) => sink.warning(id, Warning::NotSent(refusal)),
+        _ => forward(sessions, sink, id, command),
     }
 }
 

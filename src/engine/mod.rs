@@ -25,7 +25,8 @@
 //! - `ws`: WebSocket server and client sessions (one message per log entry).
 //! - `relay`: TCP and UDP relays: each client paired with its own link to a target, both
 //!   directions logged, shaped by faults, held, stepped and injected into.
-//! - `serial`: serial port sessions; the device is the one peer, its bytes go through `peers`.
+//! - `serial`: serial port sessions; the device is the one peer, its bytes go through `peers`;
+//!   its control lines (DTR, RTS, break, the inputs read a few times a second); the OS's ports.
 //!
 //! The imports run one way: kinds and jobs use `session`, `sink` and the shared pieces
 //! (`net`, `registry`, `peers`, `reactions`, `udp_peers`, `taps`, `jobs`); `dispatch` uses the
@@ -126,6 +127,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::protocol::Command;
+pub use serial::list_ports as list_serial_ports;
 pub use settings::EngineSettings;
 pub use sink::{EventSink, InFlight};
 

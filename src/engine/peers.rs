@@ -215,7 +215,7 @@ fn tls_end(error: Option<&io::Error>) -> CloseReason {
 /// How a device's stream ended: its end of stream, a hang-up (`EIO`, a pseudo-terminal whose
 /// other side closed) or its path gone all mean the device went away; other errors are the
 /// OS's.
-fn device_end(path: &str, error: Option<&io::Error>) -> CloseReason {
+pub(in crate::engine) fn device_end(path: &str, error: Option<&io::Error>) -> CloseReason {
     const HUNG_UP: i32 = 5; // EIO
     let gone = match error {
         None => true,

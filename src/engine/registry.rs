@@ -302,8 +302,9 @@ impl Registry {
                 self.disconnect(peer);
                 true
             }
-            // Only relays get these (the dispatcher sees to it).
-            Some(SessionCommand::Relay(_)) => true,
+            // Only relays and serial ports get these (the dispatcher sees to it); a serial
+            // session takes its own before they come here.
+            Some(SessionCommand::Relay(_) | SessionCommand::Serial(_)) => true,
             None => false,
         }
     }

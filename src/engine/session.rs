@@ -1,6 +1,7 @@
 //! What every session kind and every engine job shares with the dispatcher: the context a
 //! session task is given ([`SessionContext`]), the commands it takes while it runs
-//! ([`SessionCommand`], with a relay's own [`RelayCommand`]), how it ends ([`Outcome`]), and the ack a job's send carries
+//! ([`SessionCommand`], with a relay's own [`RelayCommand`] and a serial port's
+//! [`SerialControl`]), how it ends ([`Outcome`]), and the ack a job's send carries
 //! ([`SendAck`]). The kinds and jobs depend on this module, the dispatcher depends on them,
 //! and this module on neither: the engine's imports run one way.
 
@@ -13,6 +14,7 @@ use super::reactor::ReactorWatch;
 use super::sink::EventSink;
 use crate::protocol::{CloseReason, PeerId, Refusal, SendTarget, SessionId, StartFailure};
 use crate::relay::{Leg, RelayFaults};
+use crate::serial::SerialControl;
 
 /// What the dispatcher forwards to a running session.
 #[derive(Debug)]
@@ -27,6 +29,8 @@ pub(super) enum SessionCommand {
     DisconnectPeer(PeerId),
     /// A relay's own commands; the dispatcher sends these to relay sessions only.
     Relay(RelayCommand),
+    /// A serial port's control lines; the dispatcher sends these to serial sessions only.
+    Serial(SerialControl),
 }
 
 /// What only a relay session does: inject, step, and change its faults.

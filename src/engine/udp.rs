@@ -72,7 +72,7 @@ pub(super) async fn run_server(
                 }
                 Some(SessionCommand::DisconnectPeer(peer)) => peers.forget(context, peer),
                 // Only relays get these (the dispatcher sees to it).
-                Some(SessionCommand::Relay(_)) => {}
+                Some(SessionCommand::Relay(_) | SessionCommand::Serial(_)) => {}
                 None => return Outcome::Stopped,
             },
         }
@@ -173,7 +173,7 @@ pub(super) async fn run_client(
                     }
                 }
                 // Only relays get these (the dispatcher sees to it).
-                Some(SessionCommand::Relay(_)) => {}
+                Some(SessionCommand::Relay(_) | SessionCommand::Serial(_)) => {}
                 None => return Outcome::Stopped,
             },
         }

@@ -482,7 +482,7 @@ pub(super) async fn run(
                     }
                 }
                 // Only relays get these (the dispatcher sees to it).
-                Some(SessionCommand::Relay(_)) => {}
+                Some(SessionCommand::Relay(_) | SessionCommand::Serial(_)) => {}
                 None => return Outcome::Stopped,
             },
         }

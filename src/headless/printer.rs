@@ -158,6 +158,7 @@ pub(super) fn lifecycle_of(event: &Event) -> Option<Lifecycle> {
         Event::Traffic { .. }
         | Event::ReactionsApplied { .. }
         | Event::FaultsApplied { .. }
-        | Event::RelayQueue { .. } => None,
+        | Event::RelayQueue { .. }
+        | Event::SerialLines { .. } => None,
     }
 }

@@ -41,6 +41,8 @@ pub fn spec_error_text(language: Language, error: &SpecError) -> String {
         SpecError::UnexpectedPath(kind) => f(Text::SpecUnexpectedPath, &[kind]),
         SpecError::MissingTarget(kind) => f(Text::SpecMissingTarget, &[kind]),
         SpecError::MissingDevice => f(Text::SpecMissingDevice, &[]),
+        SpecError::SerialTargetMisfit(kind) => f(Text::SpecSerialTargetMisfit, &[kind]),
+        SpecError::LineWithoutSerialTarget => f(Text::SpecLineWithoutSerialTarget, &[]),
         other => other.to_string(),
     }
 }
@@ -172,6 +174,7 @@ pub fn problem_text(language: Language, problem: &Problem) -> String {
             super::load::Ld::CsvError,
             &[&path.display(), reason],
         ),
+        Problem::PortList { reason } => f(Text::PortListFailed, &[reason]),
     }
 }
 

@@ -48,9 +48,16 @@ Msg {
     SerialPermissionDenied => "permission denied (on Linux, add your user to the dialout group)", "权限不足（Linux 上请把用户加入 dialout 组）";
     SerialSettings => "the port refused these settings: {0}", "串口不接受这些设置：{0}";
     SerialOther => "{0}", "串口错误：{0}";
+    SerialNoModemLines => "the port has no modem lines (it reports none; a pseudo-terminal has none)", "该串口没有调制解调器信号线（它不报告任何信号线；伪终端没有）";
+    SerialNoControlLines => "sockdbg cannot reach this port's control lines on this system", "在此系统上 sockdbg 无法访问该串口的控制线";
     NoteSerialOpened => "opened {0} at {1}", "已打开 {0}，{1}";
     NoteSerialWaiting => "waiting for {0} to come back (reconnect)", "等待 {0} 重新出现（reconnect）";
     RefuseDeviceAway => "not sent: the device is away (waiting for it to come back)", "未发送：设备不在（正在等待它重新出现）";
+    RefuseNotASerialPort => "not a serial port (DTR, RTS and break are a serial port's)", "不是串口会话（DTR、RTS 和中断信号只用于串口）";
+    LineOn => "on", "开";
+    LineOff => "off", "关";
+    SerialBreak => "break ({0} ms)", "中断信号（{0} ms）";
+    WarnSerialControlFailed => "{0} failed: {1}", "{0} 失败：{1}";
     // A relay's directions.
     LegUp => "up (client -> target)", "上行（客户端 -> 目标）";
     LegDown => "down (target -> client)", "下行（目标 -> 客户端）";

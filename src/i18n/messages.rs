@@ -18,6 +18,7 @@ use crate::protocol::{
     TlsSetupError, Warning, WsClose, WsFault, WsSubprotocol,
 };
 use crate::relay::{Fired, Leg};
+use crate::serial::SerialControl;
 use crate::spec::SessionKind;
 
 /// A typed message that has words in each language.
@@ -96,6 +97,8 @@ impl Render for SerialFault {
             Self::Busy => tr(l, Msg::SerialBusy).to_string(),
             Self::PermissionDenied => tr(l, Msg::SerialPermissionDenied).to_string(),
             Self::Settings { detail } => trf(l, Msg::SerialSettings, &[detail]),
+            Self::NoControlLines => tr(l, Msg::SerialNoControlLines).to_string(),
+            Self::NoModemLines => tr(l, Msg::SerialNoModemLines).to_string(),
             Self::Other { detail } => trf(l, Msg::SerialOther, &[detail]),
         }
     }
@@ -514,6 +517,7 @@ impl Render for Refusal {
             Self::ResponderForgotten => tr(l, Msg::RefuseResponderForgotten).to_string(),
             Self::SourceForgotten => tr(l, Msg::RefuseSourceForgotten).to_string(),
             Self::NotARelay => tr(l, Msg::RefuseNotARelay).to_string(),
+            Self::NotASerialPort => tr(l, Msg::RefuseNotASerialPort).to_string(),
             Self::RelayNeedsLeg => tr(l, Msg::RefuseRelayNeedsLeg).to_string(),
         }
     }
@@ -625,6 +629,23 @@ impl Render for Warning {
             Self::GroupLeft { group, problem } => {
                 trf(l, Msg::WarnGroupLeft, &[group, &problem.render(l)])
             }
+            Self::SerialControlFailed { control, fault } => trf(
+                l,
+                Msg::WarnSerialControlFailed,
+                &[&control.render(l), &fault.render(l)],
+            ),
+        }
+    }
+}
+
+impl Render for SerialControl {
+    /// `DTR on`, `RTS off`, `break (250 ms)`.
+    fn render(&self, l: Language) -> String {
+        let level = |on: bool| tr(l, if on { Msg::LineOn } else { Msg::LineOff });
+        match self {
+            Self::Dtr(on) => format!("DTR {}", level(*on)),
+            Self::Rts(on) => format!("RTS {}", level(*on)),
+            Self::Break => trf(l, Msg::SerialBreak, &[&crate::serial::BREAK_MS]),
         }
     }
 }
@@ -669,6 +690,8 @@ impl Render for Note {
             Self::RelayLinked { local, target } => trf(l, Msg::NoteRelayLinked, &[local, target]),
             Self::SerialOpened { path, line } => trf(l, Msg::NoteSerialOpened, &[path, line]),
             Self::SerialWaiting { path } => trf(l, Msg::NoteSerialWaiting, &[path]),
+            // `DTR on`, `break (250 ms)`: the control says it all.
+            Self::SerialControlled(control) => control.render(l),
             Self::FaultsChanged { faults } => {
                 let words = faults.words();
                 if words.is_empty() {

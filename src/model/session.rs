@@ -9,6 +9,7 @@ use crate::model::note::{LogNote, PeerRole};
 use crate::model::peers::PeerTable;
 use crate::protocol::{CloseReason, Direction, Event, PeerId, SessionId, StartFailure};
 use crate::relay::{Leg, RelayFaults};
+use crate::serial::ModemLines;
 use crate::spec::{SessionKind, SessionSpec};
 
 /// Where a session is in its life.
@@ -112,6 +113,9 @@ pub struct Session {
     pub faults: RelayFaults,
     /// How many [`Event::FaultsApplied`] came in.
     pub faults_applied: u64,
+    /// A serial port's control lines while it is open ([`Event::SerialLines`]); `None` when
+    /// it is not open.
+    pub serial_lines: Option<ModemLines>,
 }
 
 impl Session {
@@ -128,6 +132,7 @@ impl Session {
             reactions_applied: 0,
             faults,
             faults_applied: 0,
+            serial_lines: None,
         }
     }
 
@@ -206,6 +211,8 @@ impl Session {
             Event::PeerDisconnected {
                 peer, reason, at, ..
             } => {
+                // A serial port's one peer is its device: gone, its lines are unknown.
+                self.serial_lines = None;
                 let Some(index) = self.peers.leave(peer) else {
                     return;
                 };
@@ -255,6 +262,7 @@ impl Session {
                     self.log.mark_relayed(seq, injected);
                 }
             }
+            Event::SerialLines { lines, .. } => self.serial_lines = Some(lines),
             Event::FaultsApplied { faults, .. } => {
                 self.faults = faults;
                 self.faults_applied += 1;
@@ -285,6 +293,7 @@ impl Session {
             | Event::Scenario { .. }
             | Event::Load { .. } => {}
             Event::Stopped { reason, .. } => {
+                self.serial_lines = None;
                 let seq = match reason {
                     None => {
                         self.state = SessionState::Stopped;

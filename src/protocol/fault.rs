@@ -139,6 +139,10 @@ pub enum SerialFault {
         /// What it said.
         detail: String,
     },
+    /// The system gives no handle to the port's control lines (DTR, RTS, break).
+    NoControlLines,
+    /// The port has no modem lines to set (it reports none either: a pseudo-terminal).
+    NoModemLines,
     /// Anything else; the serial library's or the OS's words.
     Other {
         /// What it said.

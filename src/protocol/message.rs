@@ -467,6 +467,8 @@ pub enum Refusal {
     RelayNeedsLeg,
     /// A serial session's device is away; the session waits for it (`reconnect`).
     DeviceAway,
+    /// Control lines and breaks are a serial port's; this session is none.
+    NotASerialPort,
 }
 
 /// Some peers, named by id: all of them counted, the first few listed.
@@ -621,6 +623,14 @@ pub enum Warning {
         /// The limit.
         ms: u64,
     },
+    /// A serial port's control line could not be set, or a break not sent (a
+    /// pseudo-terminal has no modem lines).
+    SerialControlFailed {
+        /// What was asked.
+        control: crate::serial::SerialControl,
+        /// Why it failed.
+        fault: SerialFault,
+    },
     /// The group was left (its interface changed or went down); joined again when it can.
     GroupLeft {
         /// The group.
@@ -666,6 +676,8 @@ pub enum Note {
         /// The port's path.
         path: String,
     },
+    /// A serial port's control line was set, or a break sent, as the user asked.
+    SerialControlled(crate::serial::SerialControl),
     /// An auto-reply rule matched and its reply goes out.
     AutoReply {
         /// The rule's number (1-based).

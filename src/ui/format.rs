@@ -36,6 +36,14 @@ pub fn peer_name(addr: std::net::SocketAddr) -> String {
     addr.to_string()
 }
 
+/// How the window names one of `session`'s peers: a serial session's one peer (its device)
+/// by the port's path, any other by [`peer_name`].
+pub fn session_peer_name(session: &crate::model::Session, addr: std::net::SocketAddr) -> String {
+    session
+        .device_path()
+        .map_or_else(|| peer_name(addr), str::to_string)
+}
+
 /// The short label of an entry kind as shown in the log (`RX`/`收`, `TX`/`发`).
 pub fn kind_label(language: Language, kind: EntryKind) -> &'static str {
     match kind {

@@ -52,6 +52,8 @@
 //!   ([`crate::app::scenarios::ScenarioPanel`]).
 //! - [`load`]: the Load test tab: the options of `sockdbg load`, Start and Stop, live
 //!   figures and plots, the summary, Save CSV ([`crate::app::load::LoadPanel`]).
+//! - [`serial`]: a serial port's fields in the create form and its control lines above the
+//!   log (DTR, RTS, the inputs, Send break).
 //! - [`settings_column`]: the settings column with its tabs, beside the log or a popup.
 //! - [`status_bar`]: totals at the bottom of the window ([`crate::app::rates::RateMeter`]).
 //! - [`choice`]: the labelled combo box for a fixed set of values.
@@ -65,6 +67,7 @@ pub mod quick_commands;
 pub mod relay;
 pub mod scenarios;
 pub mod send_box;
+pub mod serial;
 pub mod session_list;
 pub mod settings_column;
 pub mod status_bar;
@@ -435,6 +438,11 @@ fn session_panel_ui(
         return;
     };
     let session = parts.session;
+    if session.spec.kind == crate::spec::SessionKind::Serial {
+        let lines = egui::Panel::top("serial_lines")
+            .show(ui, |ui| serial::serial_lines_ui(ui, id, session));
+        actions.extend(lines.inner);
+    }
     let send_panel = egui::Panel::bottom("send_box")
         .resizable(true)
         .default_size(send_box_height)

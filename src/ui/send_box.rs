@@ -793,7 +793,7 @@ fn target_ui(ui: &mut egui::Ui, session: &Session, target: &mut SendTarget, tool
         session
             .connected_peers()
             .skip(skipped)
-            .map(|p| (p.id, crate::ui::format::peer_name(p.addr)))
+            .map(|p| (p.id, crate::ui::format::session_peer_name(session, p.addr)))
     };
     let all_text = match to_target {
         Some(key) => trf(language, key, &[&session.spec.address()]),
@@ -804,7 +804,7 @@ fn target_ui(ui: &mut egui::Ui, session: &Session, target: &mut SendTarget, tool
         _ if multi > 1 => trf(language, count_key, &[&multi]),
         SendTarget::All => all_text.clone(),
         SendTarget::Peer(peer) => match answerable(peer) {
-            Some(info) => crate::ui::format::peer_name(info.addr),
+            Some(info) => crate::ui::format::session_peer_name(session, info.addr),
             None => trf(language, Text::TargetGone, &[&peer.0]),
         },
     };

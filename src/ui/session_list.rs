@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::app::{Action, CreateForm, SessionList, SessionView};
+use crate::app::{Action, CreateForm, SerialPorts, SessionList, SessionView};
 use crate::config::ViewSettings;
 use crate::i18n::messages::{Render, running_text};
 use crate::i18n::{Language, Text, tr, trf};
@@ -134,7 +134,7 @@ impl SessionList {
         .on_hover_text(t(ui, Text::MoreKindsTip));
         if let Some(form) = &mut self.create_form {
             ui.add_space(4.0);
-            create_form_ui(ui, form, actions);
+            create_form_ui(ui, form, &self.serial_ports, actions);
         }
         ui.separator();
         egui::ScrollArea::vertical()
@@ -207,7 +207,12 @@ impl SessionList {
     }
 }
 
-fn create_form_ui(ui: &mut egui::Ui, form: &mut CreateForm, actions: &mut Vec<Action>) {
+fn create_form_ui(
+    ui: &mut egui::Ui,
+    form: &mut CreateForm,
+    ports: &SerialPorts,
+    actions: &mut Vec<Action>,
+) {
     egui::Frame::group(ui.style()).show(ui, |ui| {
         let language = crate::ui::language(ui.ctx());
         let title = if form.editing.is_some() {
@@ -216,40 +221,11 @@ fn create_form_ui(ui: &mut egui::Ui, form: &mut CreateForm, actions: &mut Vec<Ac
             Text::NewKind
         };
         ui.strong(trf(language, title, &[&kind_name(language, form.kind)]));
-        let host_label = if form.kind.is_server() {
-            t(ui, Text::LocalIp)
-        } else if form.kind == SessionKind::UdpGroup {
-            t(ui, Text::GroupAddress)
+        let mut submit = if form.kind == SessionKind::Serial {
+            crate::ui::serial::serial_form_ui(ui, form, ports, actions)
         } else {
-            t(ui, Text::RemoteHost)
+            address_fields_ui(ui, form)
         };
-        let accepted = form.kind.options();
-        let mut submit = false;
-        let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
-        // One field under its label: the list may be narrow.
-        let mut field = |ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str| {
-            let label = ui.label(label);
-            let response = ui
-                .add(
-                    egui::TextEdit::singleline(text)
-                        .hint_text(hint)
-                        .desired_width(ui.available_width()),
-                )
-                .labelled_by(label.id);
-            submit |= response.lost_focus() && enter;
-            response
-        };
-        field(ui, host_label, &mut form.host, "");
-        field(ui, t(ui, Text::Port), &mut form.port, "");
-        if !accepted.is_empty() {
-            let syntax: Vec<&str> = accepted.iter().map(|k| k.syntax()).collect();
-            let syntax = syntax.join(", ");
-            field(ui, t(ui, Text::Options), &mut form.options, &syntax).on_hover_text(tf(
-                ui,
-                Text::OptionsTip,
-                &[&syntax],
-            ));
-        }
         if let Some(error) = &form.error {
             crate::ui::problem_ui(ui, error);
         }
@@ -273,6 +249,45 @@ fn create_form_ui(ui: &mut egui::Ui, form: &mut CreateForm, actions: &mut Vec<Ac
             }
         }
     });
+}
+
+/// A socket session's fields: its host, port and options, each under its label (the list
+/// may be narrow); returns whether Enter was pressed in one (the form submits).
+fn address_fields_ui(ui: &mut egui::Ui, form: &mut CreateForm) -> bool {
+    let host_label = if form.kind.is_server() {
+        t(ui, Text::LocalIp)
+    } else if form.kind == SessionKind::UdpGroup {
+        t(ui, Text::GroupAddress)
+    } else {
+        t(ui, Text::RemoteHost)
+    };
+    let accepted = form.kind.options();
+    let mut submit = false;
+    let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
+    let mut field = |ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str| {
+        let label = ui.label(label);
+        let response = ui
+            .add(
+                egui::TextEdit::singleline(text)
+                    .hint_text(hint)
+                    .desired_width(ui.available_width()),
+            )
+            .labelled_by(label.id);
+        submit |= response.lost_focus() && enter;
+        response
+    };
+    field(ui, host_label, &mut form.host, "");
+    field(ui, t(ui, Text::Port), &mut form.port, "");
+    if !accepted.is_empty() {
+        let syntax: Vec<&str> = accepted.iter().map(|k| k.syntax()).collect();
+        let syntax = syntax.join(", ");
+        field(ui, t(ui, Text::Options), &mut form.options, &syntax).on_hover_text(tf(
+            ui,
+            Text::OptionsTip,
+            &[&syntax],
+        ));
+    }
+    submit
 }
 
 fn state_color(session: &Session, visuals: &egui::Visuals) -> egui::Color32 {
@@ -490,7 +505,7 @@ fn peer_row_ui(
     target: Option<SendTarget>,
     actions: &mut Vec<Action>,
 ) {
-    let name = crate::ui::format::peer_name(peer.addr);
+    let name = crate::ui::format::session_peer_name(session, peer.addr);
     let (button, tip) = if session.spec.kind.is_tcp() {
         (Text::Close, Text::CloseTip)
     } else {

@@ -51,6 +51,16 @@ pub fn step_until(harness: &mut Harness<'_, App>, what: &str, mut done: impl FnM
     }
 }
 
+/// The traffic entries of the only session's log in direction `kind`, their bytes joined.
+pub fn logged(app: &App, kind: sockdbg::model::EntryKind) -> Vec<u8> {
+    let log = &only_session(app).log;
+    (log.first_seq()..log.first_seq() + log.len() as u64)
+        .filter_map(|seq| log.get(seq))
+        .filter(|e| e.kind == kind)
+        .flat_map(|e| e.bytes.to_vec())
+        .collect()
+}
+
 /// The app's only (first) session.
 pub fn only_session(app: &App) -> &Session {
     app.sessions.iter().next().expect("a session exists")

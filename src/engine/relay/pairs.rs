@@ -177,6 +177,8 @@ impl Pairs {
             Some(SessionCommand::Relay(RelayCommand::SetFaults(faults))) => {
                 self.set_faults(context, faults);
             }
+            // Only serial sessions get these (the dispatcher sees to it).
+            Some(SessionCommand::Serial(_)) => {}
             None => return false,
         }
         true

@@ -4,6 +4,11 @@
 //! finished, one fails, a fault's limit fires, or the user closes it. A target that cannot be
 //! reached closes the client with the reason. A FIN passes through as a FIN (a half-close);
 //! `reset-after` ends both sides with a RST.
+//!
+//! With `to=serial:PATH` the target is a serial port, opened with the relay's line settings
+//! for each client while it is connected (like ser2net; one client at a time unless
+//! `max-clients=N` says otherwise: a second is refused as `max-clients=1` refuses it). The device going away ends the pair with
+//! [`CloseReason::DeviceGone`] on the target's side.
 
 use std::future::poll_fn;
 use std::path::Path;
@@ -16,12 +21,14 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_rustls::{TlsAcceptor, TlsConnector, TlsStream};
+use tokio_serial::SerialStream;
 use tokio_util::either::Either;
 
 use super::pairs::{PairEnds, Pairs};
 use super::pump::{Destination, PumpEnd, PumpLink, Source, both_ways};
 use crate::engine::net::{client_handshake_limit, millis, resolve, server_handshake_limit};
-use crate::engine::peers::{poll_read_shared, stream_read_error};
+use crate::engine::peers::{device_end, poll_read_shared, stream_read_error};
+use crate::engine::serial;
 use crate::engine::session::{Outcome, SessionCommand, SessionContext};
 use crate::engine::tcp_client::{connect, connect_limit};
 use crate::engine::tcp_server::{ClientCap, listen};
@@ -29,7 +36,8 @@ use crate::engine::tls;
 use crate::engine::tls_server;
 use crate::protocol::{CloseReason, Note, OsError, StartFailure, TlsRejection, Warning};
 use crate::relay::{Fired, Leg};
-use crate::spec::{SessionKind, SessionSpec};
+use crate::serial::SerialLine;
+use crate::spec::{RelayTarget, SessionKind, SessionSpec};
 
 /// Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin.
 const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
@@ -39,14 +47,33 @@ const SHUTDOWN_WRITE_LIMIT: Duration = Duration::from_millis(500);
 /// One side of a pair: plain TCP, or TLS over it.
 type Conn = Either<TcpStream, Box<TlsStream<TcpStream>>>;
 
+/// The target's side of a pair: a connection, or a serial port.
+type Far = Either<Conn, SerialStream>;
+
 /// What every pair of the session needs to open its sides.
 struct Sides {
     /// TLS for the clients (`tls`), with the time each handshake may take.
     acceptor: Option<(TlsAcceptor, Duration)>,
-    /// The target, as a client session would reach it.
-    target: SessionSpec,
-    /// TLS to the target (`to-tls`).
-    connector: Option<(TlsConnector, ServerName<'static>)>,
+    /// Where each pair's target side goes.
+    target: Target,
+}
+
+/// Where a relay's pairs go.
+enum Target {
+    /// A host, reached as a client session would reach it.
+    Net {
+        /// The target as a client session's spec (boxed: the serial variant is small).
+        spec: Box<SessionSpec>,
+        /// TLS to the target (`to-tls`).
+        connector: Option<(TlsConnector, ServerName<'static>)>,
+    },
+    /// A serial port, opened for each pair with these settings.
+    Serial {
+        /// The port's path.
+        path: String,
+        /// Its line settings.
+        line: SerialLine,
+    },
 }
 
 pub(in crate::engine) async fn run(
@@ -55,15 +82,30 @@ pub(in crate::engine) async fn run(
     mut commands: mpsc::UnboundedReceiver<SessionCommand>,
     files_dir: Option<&Path>,
 ) -> Outcome {
-    let Some(to) = &spec.options.to else {
-        let host = "to=HOST:PORT".to_string();
-        return Outcome::StartFailed(StartFailure::NoAddress { host });
-    };
-    let target = to.client_spec(SessionKind::TlsClient, &spec.options);
-    let connector = match spec.options.to_tls.then(|| tls::connector(&target)) {
-        None => None,
-        Some(Ok(connector)) => Some(connector),
-        Some(Err(e)) => return Outcome::StartFailed(StartFailure::TlsSetup(e)),
+    let target = match &spec.options.to {
+        None => {
+            let host = "to=HOST:PORT".to_string();
+            return Outcome::StartFailed(StartFailure::NoAddress { host });
+        }
+        Some(RelayTarget::Serial { path }) => Target::Serial {
+            path: path.clone(),
+            line: spec.options.serial_line(),
+        },
+        Some(to) => {
+            let Some(target) = to.client_spec(SessionKind::TlsClient, &spec.options) else {
+                let host = to.to_string();
+                return Outcome::StartFailed(StartFailure::NoAddress { host });
+            };
+            let connector = match spec.options.to_tls.then(|| tls::connector(&target)) {
+                None => None,
+                Some(Ok(connector)) => Some(connector),
+                Some(Err(e)) => return Outcome::StartFailed(StartFailure::TlsSetup(e)),
+            };
+            Target::Net {
+                spec: Box::new(target),
+                connector,
+            }
+        }
     };
     let (listener, local_addr) = match listen(spec).await {
         Ok(listening) => listening,
@@ -84,13 +126,11 @@ pub(in crate::engine) async fn run(
     if let Some(note) = certificate {
         context.sink.note(context.id, None, note);
     }
-    let sides = Arc::new(Sides {
-        acceptor,
-        target,
-        connector,
-    });
+    let sides = Arc::new(Sides { acceptor, target });
     let (mut pairs, mut closed) = Pairs::new(*spec.options.faults);
-    let mut cap = ClientCap::new(spec.options.max_clients);
+    // A serial port takes one client at a time (its bytes would go to whichever read first).
+    let one_at_a_time = matches!(sides.target, Target::Serial { .. }).then_some(1);
+    let mut cap = ClientCap::new(spec.options.max_clients.or(one_at_a_time));
     loop {
         tokio::select! {
             () = context.cancel.cancelled() => break,
@@ -161,17 +201,24 @@ async fn run_pair(ends: PairEnds, stream: TcpStream, sides: Arc<Sides>) {
             return;
         }
     };
-    let client_tls = matches!(client, Either::Right(_));
-    let target_tls = matches!(target, Either::Right(_));
+    let client_kind = match client {
+        Either::Left(_) => SideKind::Plain,
+        Either::Right(_) => SideKind::Tls,
+    };
+    let target_kind = match (&target, &sides.target) {
+        (Either::Right(_), Target::Serial { path, .. }) => SideKind::Device(path.clone()),
+        (Either::Left(Either::Right(_)), _) => SideKind::Tls,
+        _ => SideKind::Plain,
+    };
     let (client_r, client_w) = tokio::io::split(client);
     let (target_r, target_w) = tokio::io::split(target);
     let mut client_r = Reading {
         reader: client_r,
-        tls: client_tls,
+        kind: client_kind,
     };
     let mut target_r = Reading {
         reader: target_r,
-        tls: target_tls,
+        kind: target_kind,
     };
     let mut client_w = Writing(client_w);
     let mut target_w = Writing(target_w);
@@ -248,8 +295,12 @@ fn ended(leg: Leg, end: PumpEnd, finished: &mut Option<Leg>) -> Option<Ending> {
 }
 
 /// A close limit passes a FIN to both sides; a reset limit a RST (SO_LINGER 0, then close).
-async fn end_by_fault(client: Conn, target: Conn, fired: Fired) {
-    let mut sides = [client, target];
+/// A serial target has neither: it is closed as it is dropped.
+async fn end_by_fault(client: Conn, target: Far, fired: Fired) {
+    let mut sides = vec![client];
+    if let Either::Left(conn) = target {
+        sides.push(conn);
+    }
     match fired {
         Fired::Reset { .. } => {
             for side in &sides {
@@ -282,7 +333,7 @@ fn tcp_of(conn: &Conn) -> &TcpStream {
 ///
 /// # Errors
 /// Why the pair cannot be: the client's handshake failed, or the target is unreachable.
-async fn open(sides: &Sides, stream: TcpStream) -> Result<(Conn, Conn, Vec<Note>), CloseReason> {
+async fn open(sides: &Sides, stream: TcpStream) -> Result<(Conn, Far, Vec<Note>), CloseReason> {
     stream.set_nodelay(true).ok(); // only latency is at stake
     let mut notes = Vec::new();
     let client = match &sides.acceptor {
@@ -302,8 +353,22 @@ async fn open(sides: &Sides, stream: TcpStream) -> Result<(Conn, Conn, Vec<Note>
         }
     };
     let unreachable = |failure: StartFailure| CloseReason::TargetUnreachable(Box::new(failure));
-    let limit = connect_limit(&sides.target);
-    let addr = resolve(&sides.target).await.map_err(unreachable)?;
+    let (target, connector) = match &sides.target {
+        Target::Net { spec, connector } => (spec, connector),
+        Target::Serial { path, line } => {
+            let port = serial::open_stream(path, *line).map_err(|fault| {
+                let path = path.clone();
+                unreachable(StartFailure::SerialOpen { path, fault })
+            })?;
+            notes.push(Note::SerialOpened {
+                path: path.clone(),
+                line: *line,
+            });
+            return Ok((client, Either::Right(port), notes));
+        }
+    };
+    let limit = connect_limit(target);
+    let addr = resolve(target).await.map_err(unreachable)?;
     let tcp = connect(addr, limit).await.map_err(unreachable)?;
     let (Ok(local), Ok(target_addr)) = (tcp.local_addr(), tcp.peer_addr()) else {
         return Err(unreachable(StartFailure::ClosedWhileOpening));
@@ -312,10 +377,10 @@ async fn open(sides: &Sides, stream: TcpStream) -> Result<(Conn, Conn, Vec<Note>
         local,
         target: target_addr,
     });
-    let target = match &sides.connector {
+    let target = match connector {
         None => Either::Left(tcp),
         Some((connector, name)) => {
-            let limit = client_handshake_limit(&sides.target, limit);
+            let limit = client_handshake_limit(target, limit);
             let handshake = connector.connect(name.clone(), tcp);
             let tls = match tokio::time::timeout(limit, handshake).await {
                 Ok(Ok(tls)) => tls,
@@ -333,23 +398,35 @@ async fn open(sides: &Sides, stream: TcpStream) -> Result<(Conn, Conn, Vec<Note>
             Either::Right(Box::new(TlsStream::Client(tls)))
         }
     };
-    Ok((client, target, notes))
+    Ok((client, Either::Left(target), notes))
+}
+
+/// What a side is read from, for how its end is described.
+enum SideKind {
+    /// Plain TCP.
+    Plain,
+    /// TLS (its errors are described as such).
+    Tls,
+    /// A serial port (its end of stream or hang-up is the device gone).
+    Device(String),
 }
 
 /// A side's read half as a pump's source.
 struct Reading<R> {
     reader: R,
-    /// Read through TLS (its errors are described as such).
-    tls: bool,
+    kind: SideKind,
 }
 
 impl<R: AsyncRead + Unpin + Send> Source for Reading<R> {
     async fn next(&mut self) -> Result<Option<Bytes>, CloseReason> {
-        match poll_fn(|cx| poll_read_shared(&mut self.reader, cx, usize::MAX)).await {
-            Ok(data) if data.is_empty() => Ok(None),
-            Ok(data) => Ok(Some(data)),
-            Err(e) if self.tls => Err(stream_read_error(&e)),
-            Err(e) => Err(CloseReason::Io(OsError::of(&e))),
+        let read = poll_fn(|cx| poll_read_shared(&mut self.reader, cx, usize::MAX)).await;
+        match (read, &self.kind) {
+            (Ok(data), SideKind::Device(path)) if data.is_empty() => Err(device_end(path, None)),
+            (Ok(data), _) if data.is_empty() => Ok(None),
+            (Ok(data), _) => Ok(Some(data)),
+            (Err(e), SideKind::Tls) => Err(stream_read_error(&e)),
+            (Err(e), SideKind::Device(path)) => Err(device_end(path, Some(&e))),
+            (Err(e), SideKind::Plain) => Err(CloseReason::Io(OsError::of(&e))),
         }
     }
 }

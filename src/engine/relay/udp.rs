@@ -45,11 +45,16 @@ pub(in crate::engine) async fn run(
     spec: &SessionSpec,
     mut commands: mpsc::UnboundedReceiver<SessionCommand>,
 ) -> Outcome {
-    let Some(to) = &spec.options.to else {
+    // A serial target is refused by the spec's parser (a UDP relay has none).
+    let Some(target) = spec
+        .options
+        .to
+        .as_ref()
+        .and_then(|to| to.client_spec(SessionKind::UdpClient, &spec.options))
+    else {
         let host = "to=HOST:PORT".to_string();
         return Outcome::StartFailed(StartFailure::NoAddress { host });
     };
-    let target = to.client_spec(SessionKind::UdpClient, &spec.options);
     let socket = match bind(spec).await {
         Ok(socket) => Arc::new(socket),
         Err(reason) => return Outcome::StartFailed(reason),

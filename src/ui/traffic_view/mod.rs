@@ -29,7 +29,7 @@ use crate::model::stats::RateHistory;
 use crate::model::view::{DirectionFilter, LogView, Row};
 use crate::model::{EntryKind, Session};
 use crate::protocol::SessionId;
-use crate::ui::format::{byte_count, clock_time, entry_label, kind_color, peer_name};
+use crate::ui::format::{byte_count, clock_time, entry_label, kind_color, session_peer_name};
 use crate::ui::{Panel, t};
 
 mod detail;
@@ -313,7 +313,7 @@ fn filter_ui(
     });
     let all_peers = t(ui, Text::AllPeers);
     let peer_text = |index: Option<u32>| match index.and_then(|i| session.peer_addr(i)) {
-        Some(addr) => peer_name(addr),
+        Some(addr) => session_peer_name(session, addr),
         None => all_peers.to_string(),
     };
     ui.horizontal(|ui| {
@@ -325,7 +325,11 @@ fn filter_ui(
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut lv.filter.peer, None, all_peers);
                 for (index, peer) in session.peers.iter() {
-                    ui.selectable_value(&mut lv.filter.peer, Some(index), peer_name(peer.addr));
+                    ui.selectable_value(
+                        &mut lv.filter.peer,
+                        Some(index),
+                        session_peer_name(session, peer.addr),
+                    );
                 }
             })
             .response

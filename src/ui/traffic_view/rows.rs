@@ -194,7 +194,7 @@ pub(super) fn peer_text(session: &Session, peer: u32) -> String {
     }
     session
         .peer_addr(peer)
-        .map_or_else(|| "-".to_string(), peer_name)
+        .map_or_else(|| "-".to_string(), |addr| session_peer_name(session, addr))
 }
 
 /// What a row's columns need from the rows around it: the previous row's time (relative

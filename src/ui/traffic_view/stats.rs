@@ -72,9 +72,13 @@ pub(super) fn stats_ui(ui: &mut egui::Ui, session: &Session, state: &TrafficStat
                             .get(&index)
                             .map_or((0.0, 0.0), RateHistory::current);
                         let name = if peer.connected {
-                            peer_name(peer.addr)
+                            session_peer_name(session, peer.addr)
                         } else {
-                            crate::ui::tf(ui, Text::PeerGone, &[&peer_name(peer.addr)])
+                            crate::ui::tf(
+                                ui,
+                                Text::PeerGone,
+                                &[&session_peer_name(session, peer.addr)],
+                            )
                         };
                         ui.label(name);
                         ui.label(crate::ui::tf(
