@@ -61,6 +61,22 @@ fn argument_error(error: &clap::Error) -> ExitCode {
     ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
 }
 
+/// Once the window has started, returns to the OS what its start-up allocated and freed
+/// (the allocator keeps freed pages for reuse, and purges them only when it is called again,
+/// which an idle window does not do): the idle window then holds what it uses.
+fn give_back_start_up_memory() {
+    const AFTER_START_UP: std::time::Duration = std::time::Duration::from_secs(3);
+    std::thread::Builder::new()
+        .name("sockdbg-trim".into())
+        .spawn(|| {
+            std::thread::sleep(AFTER_START_UP);
+            // SAFETY: mi_collect only purges the allocator's free memory; it takes no
+            // pointers and is safe to call from any thread at any time.
+            unsafe { libmimalloc_sys::mi_collect(true) };
+        })
+        .ok(); // without the thread the memory is only kept longer
+}
+
 /// The window and desktop icon (`assets/icon.png`, 256x256).
 const ICON_PNG: &[u8] = include_bytes!("../assets/icon.png");
 
@@ -98,6 +114,7 @@ fn run_window(cli: Cli) -> ExitCode {
         ..Default::default()
     };
     let sessions = cli.sessions;
+    give_back_start_up_memory();
     let result = eframe::run_native(
         "sockdbg",
         options,
