@@ -201,6 +201,9 @@ async fn queued<S: Source, D: Destination>(
     shaper: Shaper,
 ) -> PumpEnd {
     let queued = Queued::default();
+    // Held from the start: known before the reader can take a chunk, so that chunk is
+    // reported (the two loops start in either order).
+    queued.held.store(shaper.faults().hold, Ordering::Release);
     let (queue_tx, mut queue) = mpsc::unbounded_channel();
     let reading = read_loop(link, source, queue_tx, &queued);
     let writing = write_loop(
