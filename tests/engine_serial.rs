@@ -156,25 +156,28 @@ fn idle_framing_cuts_the_device_s_bursts_at_the_silences() {
     engine.shutdown();
 }
 
+/// Sets session `id`'s one auto-reply rule: what contains `pattern` is answered `OK\r\n`.
+fn answer_ok_to(engine: &mut Engine, id: SessionId, pattern: &str) {
+    let rule = ReplyRule {
+        match_kind: MatchKind::Contains,
+        pattern: pattern.into(),
+        reply: "OK\\r\\n".into(),
+        ..ReplyRule::default()
+    };
+    let reactions = Reactions {
+        on_connect: None,
+        rules: vec![rule],
+        echo: false,
+    };
+    engine.set_reactions(id, reactions);
+}
+
 #[test]
 fn auto_reply_answers_the_device() {
     let Some(pair) = PtyPair::open() else { return };
     let mut engine = Engine::spawn();
     let id = SessionId(1);
-    let rule = ReplyRule {
-        match_kind: MatchKind::Contains,
-        pattern: "AT".into(),
-        reply: "OK\\r\\n".into(),
-        ..ReplyRule::default()
-    };
-    engine.set_reactions(
-        id,
-        Reactions {
-            on_connect: None,
-            rules: vec![rule],
-            echo: false,
-        },
-    );
+    answer_ok_to(&mut engine, id, "AT");
     engine.set_reply_framing(id, "delim:crlf");
     let peer = open_session(&mut engine, id, &format!("serial:{}", pair.near));
     let mut device = pair.device();
@@ -509,5 +512,29 @@ fn a_relay_to_a_serial_port_carries_a_tcp_client_to_the_uart_both_ways() {
     common::assert_tcp_closed(&mut client);
     engine.stop(relay);
     assert_eq!(engine.stopped(relay), None);
+    engine.shutdown();
+}
+
+#[test]
+fn with_idle_framing_a_rule_matches_the_device_s_burst_not_each_read() {
+    let Some(pair) = PtyPair::open() else { return };
+    let mut engine = Engine::spawn();
+    let id = SessionId(1);
+    answer_ok_to(&mut engine, id, "AT+GMR");
+    engine.set_reply_framing(id, "idle:200");
+    let peer = open_session(&mut engine, id, &format!("serial:{}", pair.near));
+    let mut device = pair.device();
+    // A command in two reads, well within the gap: no read holds it, the burst does.
+    device.write(b"AT+");
+    engine.traffic_bytes(id, peer, Direction::Rx, 3);
+    device.write(b"GMR\r\n");
+    engine.traffic_bytes(id, peer, Direction::Rx, 5);
+    assert_eq!(device.read_exactly(4), b"OK\r\n");
+    device.assert_silent();
+    engine.note_with(id, "rule 1");
+    // The next burst, after a silence, is matched on its own: it holds no command.
+    device.write(b"GMR\r\n");
+    engine.traffic_bytes(id, peer, Direction::Rx, 5);
+    device.assert_silent();
     engine.shutdown();
 }

@@ -197,10 +197,7 @@ impl<S: AsyncRead + Send + Unpin> ReadSide for DeviceReader<S> {
         link: Link<'a>,
         replies: &'a Replies,
     ) -> impl Future<Output = CloseReason> + Send + 'a {
-        let path = &self.path;
-        read_stream_loop(link, &mut self.half, replies, move |error| {
-            device_end(path, error)
-        })
+        read_device_loop(link, &mut self.half, replies, &self.path)
     }
 }
 
@@ -389,6 +386,56 @@ async fn read_stream_loop<R: AsyncRead + Unpin>(
         }
     }
 }
+
+/// The read loop of a device (a serial port): each read is logged as it comes. With idle
+/// framing (`idle:MS`) and rules, the rules match what came between two silences of the line
+/// once it has been quiet for MS (a UART has no packets: a command often arrives in several
+/// reads, and a rule matching each read would miss it); otherwise as [`read_stream_loop`]
+/// (each read, or the frames the session's framing cuts). A burst keeps at most
+/// [`MAX_BURST_BYTES`]; what comes after that in the same burst is not matched.
+async fn read_device_loop<R: AsyncRead + Unpin>(
+    link: Link<'_>,
+    reader: &mut R,
+    replies: &Replies,
+    path: &str,
+) -> CloseReason {
+    let mut burst = BytesMut::new();
+    let mut quiet_at: Option<tokio::time::Instant> = None;
+    loop {
+        link.sink.wait_for_room().await;
+        let gap = replies.idle_gap();
+        if gap.is_none() && quiet_at.take().is_some() {
+            // The framing changed under a burst: match what came so far.
+            replies.answer_burst(link.peer, &burst.split().freeze());
+        }
+        let quiet = tokio::time::sleep_until(quiet_at.unwrap_or_else(tokio::time::Instant::now));
+        tokio::select! {
+            read = std::future::poll_fn(|cx| poll_read_shared(reader, cx, usize::MAX)) => {
+                let data = match read {
+                    Ok(data) if data.is_empty() => return device_end(path, None),
+                    Ok(data) => data,
+                    Err(e) => return device_end(path, Some(&e)),
+                };
+                let Some(gap) = gap else {
+                    received(link, replies, data);
+                    continue;
+                };
+                link.sink.traffic(link.id, link.peer, Direction::Rx, data.clone());
+                replies.echo_read(link.peer, &data);
+                let room = MAX_BURST_BYTES.saturating_sub(burst.len());
+                burst.extend_from_slice(&data[..data.len().min(room)]);
+                quiet_at = Some(tokio::time::Instant::now() + gap);
+            }
+            () = quiet, if quiet_at.is_some() => {
+                quiet_at = None;
+                replies.answer_burst(link.peer, &burst.split().freeze());
+            }
+        }
+    }
+}
+
+/// Most bytes of one device burst the rules see (idle framing): 1 MiB.
+const MAX_BURST_BYTES: usize = 1024 * 1024;
 
 /// Polls `reader` once into this thread's shared buffer (at most `max` bytes) and copies out
 /// what it read; empty at the end of the stream.

@@ -3,7 +3,9 @@
 //! of the session's [`Reactor`](super::reactor::Reactor).
 //! With the session's framing (delimiter, fixed, length) rules match once per complete frame
 //! (see [`super::reply_frames`]): per connection for a stream, per datagram or WebSocket
-//! message otherwise; raw and idle framing match each read.
+//! message otherwise; raw framing matches each read, and so does idle framing, except on a
+//! device (a serial port), whose reader matches what came between two silences of the line
+//! ([`idle_gap`], [`auto_replies_burst`]).
 
 use std::sync::{Mutex, PoisonError};
 
@@ -11,6 +13,7 @@ use bytes::Bytes;
 
 use super::reply_frames::{FrameCutter, cut_message, cuts};
 use super::session::SessionContext;
+use crate::codec::framing::Framing;
 use crate::protocol::{Note, PeerId, Warning};
 
 /// Auto-reply state of one stream (a TCP or TLS connection): its frame cutter, made when
@@ -69,6 +72,35 @@ pub(super) fn auto_replies_message(
         }
     };
     answer(context, peer, (data, messages), &mut replies);
+    replies
+}
+
+/// With idle framing (`idle:MS`) and rules to match, the silence after which a device's
+/// bytes are one message; `None` otherwise (each read is matched as it comes, or cut).
+pub(super) fn idle_gap(context: &SessionContext) -> Option<std::time::Duration> {
+    let reactor = context.reactions.borrow();
+    match reactor.framing() {
+        Framing::Idle { gap_ms } if !reactor.rules().is_empty() => {
+            Some(std::time::Duration::from_millis(*gap_ms))
+        }
+        _ => None,
+    }
+}
+
+/// The echo of one read of a device whose rules match bursts ([`idle_gap`]): the rules see
+/// the read later, in its burst.
+pub(super) fn echo_read(context: &SessionContext, data: &Bytes) -> Vec<Bytes> {
+    echo(context, data)
+}
+
+/// The rules' answers to a device's burst: the bytes read between two silences of the line.
+pub(super) fn auto_replies_burst(
+    context: &SessionContext,
+    peer: PeerId,
+    burst: &Bytes,
+) -> Vec<Bytes> {
+    let mut replies = Vec::new();
+    answer(context, peer, (burst, None), &mut replies);
     replies
 }
 

@@ -115,6 +115,24 @@ impl Replies {
         self.queue_replies(peer, replies);
     }
 
+    /// With idle framing and rules, the silence that ends a device's burst (see
+    /// [`reactions::idle_gap`]).
+    pub(super) fn idle_gap(&self) -> Option<std::time::Duration> {
+        reactions::idle_gap(&self.context)
+    }
+
+    /// Echoes one read of a device whose rules match bursts, if the session echoes.
+    pub(super) fn echo_read(&self, peer: PeerId, data: &Bytes) {
+        let replies = reactions::echo_read(&self.context, data);
+        self.queue_replies(peer, replies);
+    }
+
+    /// Answers a device's burst (what came between two silences) if a rule matches it.
+    pub(super) fn answer_burst(&self, peer: PeerId, burst: &Bytes) {
+        let replies = reactions::auto_replies_burst(&self.context, peer, burst);
+        self.queue_replies(peer, replies);
+    }
+
     /// Answers one whole message (a WebSocket message) that came from `peer`: cut by the
     /// session's framing on its own, never joined with the next message.
     pub(super) fn answer_message(&self, peer: PeerId, data: &Bytes) {

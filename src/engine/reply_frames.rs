@@ -5,7 +5,8 @@
 //! WebSocket message on its own.
 //!
 //! Which framings cut: delimiter, fixed and length. Raw and idle framing leave each read
-//! whole (idle would need a timer in every connection task; auto-reply treats it as raw).
+//! whole (idle would need a timer in every connection task; auto-reply treats it as raw),
+//! except on a device, whose reader keeps that timer (`peers::read_device_loop`).
 //! A rule sees a frame as the log shows it: a length-prefixed frame with its header, a
 //! delimited one without a stripped delimiter.
 //!
