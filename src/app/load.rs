@@ -191,6 +191,8 @@ pub struct LastSecond {
     pub rx_per_s: f64,
     /// Bytes sent a second.
     pub tx_per_s: f64,
+    /// The run so far, a second: messages sent, answers, bytes received, bytes sent.
+    pub overall_per_s: [f64; 4],
     /// Its round trips.
     pub rtt_us: Rtt,
     /// The run's round trips so far.
@@ -206,7 +208,11 @@ impl LoadRun {
             .saturating_sub(earlier.last().map_or(0, |r| r.elapsed_ms));
         let seconds = (span_ms as f64 / 1000.0).max(0.001);
         let d = &last.during;
+        let run_s = (last.elapsed_ms as f64 / 1000.0).max(0.001);
+        let t = &self.totals;
+        let overall = [t.messages_sent, t.answers, t.rx_bytes, t.tx_bytes];
         Some(LastSecond {
+            overall_per_s: overall.map(|n| n as f64 / run_s),
             open: last.open,
             during: *d,
             sent_per_s: d.messages_sent as f64 / seconds,
@@ -570,6 +576,49 @@ mod tests {
             };
             assert!(message.contains(&error.error.to_string()), "{message}");
         }
+    }
+
+    #[test]
+    fn the_last_second_and_the_run_so_far_are_rates() {
+        let mut stats = crate::load::Stats::new().expect("histograms");
+        let mut run = LoadRun {
+            job: JobId(1),
+            mode: Mode::Pingpong,
+            connections: 1,
+            duration: Duration::from_secs(2),
+            thresholds: Thresholds::default(),
+            records: Vec::new(),
+            totals: Totals::default(),
+            samples: Vec::new(),
+            stopping: false,
+            ended: None,
+        };
+        let take = |stats: &mut crate::load::Stats, run: &mut LoadRun, ms| {
+            let record = stats.second(Duration::from_millis(ms));
+            let update = LoadUpdate::Second(Box::new(record));
+            let mut panel = LoadPanel {
+                session: Some(SessionId(9)),
+                run: Some(run.clone()),
+                ..LoadPanel::default()
+            };
+            panel.track(SessionId(9), JobId(1), &update);
+            *run = panel.run.take().expect("the run");
+        };
+        stats.sent(10);
+        take(&mut stats, &mut run, 1000);
+        for _ in 0..3 {
+            stats.sent(10);
+        }
+        // The last part of a run is half a second.
+        take(&mut stats, &mut run, 1500);
+        let last = run.last_second().expect("a second");
+        assert_eq!(last.sent_per_s, 6.0);
+        assert_eq!(last.tx_per_s, 60.0);
+        let [sent, _, _, tx] = last.overall_per_s;
+        assert!((sent - 4.0 / 1.5).abs() < 1e-9, "{sent}");
+        assert!((tx - 40.0 / 1.5).abs() < 1e-9, "{tx}");
+        assert_eq!(run.totals.messages_sent, 4);
+        assert_eq!(run.series().sent, vec![[1.0, 1.0], [1.5, 6.0]]);
     }
 
     #[test]
