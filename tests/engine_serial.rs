@@ -515,6 +515,44 @@ fn a_relay_to_a_serial_port_carries_a_tcp_client_to_the_uart_both_ways() {
     engine.shutdown();
 }
 
+/// A serial port has no half-close: a client's end ends its pair once the device has had a
+/// moment to answer, so the port is free for the next client.
+#[test]
+fn a_serial_relay_serves_the_next_client_after_one_leaves() {
+    use std::io::Write;
+    let Some(pair) = PtyPair::open() else {
+        return;
+    };
+    let mut engine = Engine::spawn();
+    let relay = SessionId(1);
+    let spec = format!("relay:127.0.0.1:0,to=serial:{}", pair.near);
+    engine.start(relay, &spec);
+    let addr = engine.started(relay);
+    let mut device = pair.device();
+
+    // The first client sends a command and half-closes (`nc -N`): the answer still reaches it.
+    let mut first = common::tcp_connect(addr);
+    let peer = engine.peer_connected(relay, first.local_addr().expect("local address"));
+    first.write_all(b"AT\r").expect("the client writes");
+    first
+        .shutdown(std::net::Shutdown::Write)
+        .expect("half-closes");
+    assert_eq!(device.read_exactly(3), b"AT\r");
+    device.write(b"OK\r\n");
+    assert_eq!(common::read_exactly(&mut first, 4), b"OK\r\n");
+    assert_eq!(engine.peer_disconnected(relay, peer), "closed by peer");
+    common::assert_tcp_closed(&mut first);
+
+    // The next client gets the port.
+    let mut second = common::tcp_connect(addr);
+    engine.peer_connected(relay, second.local_addr().expect("local address"));
+    second.write_all(b"second").expect("the client writes");
+    assert_eq!(device.read_exactly(6), b"second");
+    engine.stop(relay);
+    assert_eq!(engine.stopped(relay), None);
+    engine.shutdown();
+}
+
 #[test]
 fn with_idle_framing_a_rule_matches_the_device_s_burst_not_each_read() {
     let Some(pair) = PtyPair::open() else { return };

@@ -43,6 +43,10 @@ use crate::spec::{RelayTarget, SessionKind, SessionSpec};
 const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
 /// How long passing a FIN on (or a TLS close_notify) may take.
 const SHUTDOWN_WRITE_LIMIT: Duration = Duration::from_millis(500);
+/// How long a serial pair goes on forwarding the device's answer after its client's end: a
+/// serial port has no half-close, and a pair left open would hold the port from the next
+/// client (`printf 'AT\r' | nc -N` still gets an answer given within this time).
+const SERIAL_LINGER: Duration = Duration::from_secs(1);
 
 /// One side of a pair: plain TCP, or TLS over it.
 type Conn = Either<TcpStream, Box<TlsStream<TcpStream>>>;
@@ -232,13 +236,22 @@ async fn run_pair(ends: PairEnds, stream: TcpStream, sides: Arc<Sides>) {
         );
         tokio::pin!(up, down);
         let mut finished: Option<Leg> = None;
+        let serial_target = matches!(sides.target, Target::Serial { .. });
+        let linger = tokio::time::sleep(Duration::MAX);
+        tokio::pin!(linger);
+        let mut lingering = false;
         loop {
             tokio::select! {
                 () = cancel.cancelled() => break Ending::Reason(CloseReason::SessionStopped),
                 () = close.cancelled() => break Ending::Reason(CloseReason::ByUser),
+                () = &mut linger, if lingering => break Ending::Reason(CloseReason::ClosedByPeer),
                 end = &mut up, if finished != Some(Leg::Up) => {
                     match ended(Leg::Up, end, &mut finished) {
                         Some(ending) => break ending,
+                        None if serial_target => {
+                            linger.as_mut().reset(tokio::time::Instant::now() + SERIAL_LINGER);
+                            lingering = true;
+                        }
                         None => continue,
                     }
                 }
