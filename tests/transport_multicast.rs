@@ -448,19 +448,9 @@ fn in_private_network(name: &str) {
     let Some(unshare) = unshare_command() else {
         return;
     };
-    let exe = std::env::current_exe().expect("this test binary");
     let mut command = Command::new(unshare[0]);
-    command
-        .args(&unshare[1..])
-        .arg(exe)
-        .args([
-            "--exact",
-            name,
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(NETNS_ENV, "1");
+    command.args(&unshare[1..]);
+    common::this_test_alone(&mut command, name).env(NETNS_ENV, "1");
     let (status, stdout, stderr) = Running::spawn(command).finish(INNER_DEADLINE);
     let output = format!("--- stdout\n{stdout}\n--- stderr\n{stderr}");
     let Some(status) = status else {

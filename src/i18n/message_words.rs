@@ -22,6 +22,7 @@ Msg {
     OsNetworkUnreachable => "network unreachable", "网络不可达";
     OsFamilyUnsupported => "address family not supported (IPv6 may be disabled on this host)", "不支持此地址族（本机可能禁用了 IPv6）";
     OsOther => "{0}", "系统错误：{0}";
+    OsDiskFull => "no space left on the disk", "磁盘空间已满";
     // Why a connection ended.
     CloseByPeer => "closed by peer", "对方关闭了连接";
     CloseByPeerTls => "closed by peer (TLS close_notify)", "对方关闭了连接（TLS close_notify）";
@@ -238,6 +239,7 @@ Msg {
     WarnKernelDrops => "the kernel dropped {0} datagrams (receive buffer full); {1} in all", "内核丢弃了 {0} 个数据报（接收缓冲区已满）；累计 {1} 个";
     WarnReplyUnbuildable => "auto-reply rule {0} ({1}) matched but its reply cannot be built: {2}", "自动回复规则 {0}（{1}）已匹配，但无法生成其回复：{2}";
     WarnTlsClientDropped => "TLS handshake with {0} failed: {1}; client dropped", "与 {0} 的 TLS 握手失败：{1}；已断开该客户端";
+    WarnLogSpillFailed => "could not write the log to disk ({0}): {1} older entries dropped; the log goes on", "无法将日志写入磁盘（{0}）：已丢弃 {1} 条较早的记录；日志继续记录";
     WarnGroupLeft => "left {0}: {1}; joins again when it can", "已离开组播 {0}：{1}；条件允许时会重新加入";
     // Notes.
     NoteAutoReply => "auto-reply rule {0} ({1}) matched; replying {2} bytes: {3}", "自动回复规则 {0}（{1}）已匹配；回复 {2} 字节：{3}";

@@ -84,6 +84,7 @@ impl Render for OsError {
             Self::HostUnreachable => Msg::OsHostUnreachable,
             Self::NetworkUnreachable => Msg::OsNetworkUnreachable,
             Self::FamilyUnsupported => Msg::OsFamilyUnsupported,
+            Self::DiskFull => Msg::OsDiskFull,
             Self::Other { os_text } => return trf(l, Msg::OsOther, &[os_text]),
         };
         tr(l, key).to_string()
@@ -629,6 +630,14 @@ impl Render for Warning {
             Self::GroupLeft { group, problem } => {
                 trf(l, Msg::WarnGroupLeft, &[group, &problem.render(l)])
             }
+            Self::LogSpillFailed {
+                cause,
+                lost_entries,
+            } => trf(
+                l,
+                Msg::WarnLogSpillFailed,
+                &[&cause.render(l), lost_entries],
+            ),
             Self::SerialControlFailed { control, fault } => trf(
                 l,
                 Msg::WarnSerialControlFailed,

@@ -7,6 +7,7 @@ pub mod log;
 pub mod note;
 pub mod peers;
 pub mod session;
+pub mod spill_dir;
 pub mod stats;
 pub mod view;
 

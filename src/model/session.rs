@@ -4,10 +4,10 @@
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
-use crate::model::log::{EntryKind, NO_PEER, TrafficLog};
+use crate::model::log::{EntryKind, NO_PEER, SpillConfig, SpillProblem, TrafficLog};
 use crate::model::note::{LogNote, PeerRole};
 use crate::model::peers::PeerTable;
-use crate::protocol::{CloseReason, Direction, Event, PeerId, SessionId, StartFailure};
+use crate::protocol::{CloseReason, Direction, Event, PeerId, SessionId, StartFailure, Warning};
 use crate::relay::{Leg, RelayFaults};
 use crate::serial::ModemLines;
 use crate::spec::{SessionKind, SessionSpec};
@@ -119,15 +119,21 @@ pub struct Session {
 }
 
 impl Session {
-    /// A stopped session with an empty log bounded by `log_max_bytes`.
-    pub fn new(id: SessionId, spec: SessionSpec, log_max_bytes: usize) -> Self {
+    /// A stopped session with an empty log bounded by `log_max_bytes` in memory, spilling
+    /// to disk as `spill` says.
+    pub fn new(
+        id: SessionId,
+        spec: SessionSpec,
+        log_max_bytes: usize,
+        spill: Option<SpillConfig>,
+    ) -> Self {
         let faults = *spec.options.faults;
         Self {
             id,
             spec,
             state: SessionState::Stopped,
             peers: PeerTable::default(),
-            log: TrafficLog::new(log_max_bytes),
+            log: TrafficLog::with_spill(log_max_bytes, spill),
             counters: Counters::default(),
             reactions_applied: 0,
             faults,
@@ -175,8 +181,31 @@ impl Session {
 
     fn apply(&mut self, event: Event) {
         self.apply_event(event);
+        self.note_spill_problem();
         // Peers gone whose last entry the log has evicted are forgotten.
         self.peers.prune(self.log.first_seq());
+    }
+
+    /// Tells, in the log, of a failed write of its older part to disk.
+    fn note_spill_problem(&mut self) {
+        if let Some(SpillProblem::WriteFailed {
+            cause,
+            lost_entries,
+        }) = self.log.take_spill_problem()
+        {
+            let warning = Warning::LogSpillFailed {
+                cause,
+                lost_entries,
+            };
+            self.note(NO_PEER, SystemTime::now(), &LogNote::Warning(warning));
+        }
+    }
+
+    /// Between frames: the log's disk upkeep (see [`TrafficLog::maintain`]), and a note
+    /// when writing to disk failed.
+    pub fn maintain(&mut self) {
+        self.log.maintain();
+        self.note_spill_problem();
     }
 
     fn apply_event(&mut self, event: Event) {
@@ -316,6 +345,7 @@ pub struct Sessions {
     sessions: Vec<Session>,
     next_id: u64,
     log_max_bytes: usize,
+    spill: Option<SpillConfig>,
 }
 
 impl Default for Sessions {
@@ -331,6 +361,28 @@ impl Sessions {
             sessions: Vec::new(),
             next_id: 1,
             log_max_bytes,
+            spill: None,
+        }
+    }
+
+    /// Spills the logs past their memory bound to disk as `spill` says (`None`: no more;
+    /// what the disk held is dropped), for the sessions there are and those to come.
+    pub fn set_spill(&mut self, spill: Option<SpillConfig>) {
+        for session in &mut self.sessions {
+            session.log.set_spill(spill.clone());
+        }
+        self.spill = spill;
+    }
+
+    /// How the logs spill to disk, if they do.
+    pub fn spill(&self) -> Option<&SpillConfig> {
+        self.spill.as_ref()
+    }
+
+    /// Between frames: every log's disk upkeep (see [`Session::maintain`]).
+    pub fn maintain(&mut self) {
+        for session in &mut self.sessions {
+            session.maintain();
         }
     }
 
@@ -338,8 +390,12 @@ impl Sessions {
     pub fn create(&mut self, spec: SessionSpec) -> SessionId {
         let id = SessionId(self.next_id);
         self.next_id += 1;
-        self.sessions
-            .push(Session::new(id, spec, self.log_max_bytes));
+        self.sessions.push(Session::new(
+            id,
+            spec,
+            self.log_max_bytes,
+            self.spill.clone(),
+        ));
         id
     }
 

@@ -44,6 +44,8 @@ pub enum OsError {
     NetworkUnreachable,
     /// The address family (IPv6, typically) is switched off on this host.
     FamilyUnsupported,
+    /// No space is left on the disk (or the file system's quota is used up).
+    DiskFull,
     /// Anything else, in the OS's own words (e.g. `No such file or directory (os error 2)`).
     Other {
         /// The OS's text, as it gives it.
@@ -74,6 +76,7 @@ impl OsError {
             K::TimedOut => Self::TimedOut,
             K::HostUnreachable => Self::HostUnreachable,
             K::NetworkUnreachable => Self::NetworkUnreachable,
+            K::StorageFull | K::QuotaExceeded => Self::DiskFull,
             _ => Self::Other {
                 os_text: error.to_string(),
             },

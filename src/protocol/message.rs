@@ -638,6 +638,15 @@ pub enum Warning {
         /// Why it could not be joined again.
         problem: JoinProblem,
     },
+    /// Part of the session's log could not be written to disk (it spills there past its
+    /// memory bound); that part and the older entries on disk were dropped, and the log
+    /// goes on.
+    LogSpillFailed {
+        /// Why.
+        cause: OsError,
+        /// Entries dropped.
+        lost_entries: u64,
+    },
 }
 
 /// What a WebSocket server's upgrade chose as subprotocol.

@@ -340,6 +340,23 @@ pub fn under_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }
 
+/// Adds to `command` (a wrapper such as `unshare`) this test binary running its ignored test
+/// `name` alone, with its output shown.
+pub fn this_test_alone<'a>(
+    command: &'a mut std::process::Command,
+    name: &str,
+) -> &'a mut std::process::Command {
+    command
+        .arg(std::env::current_exe().expect("this test binary"))
+        .args([
+            "--exact",
+            name,
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+}
+
 /// A test cannot run on this machine for `reason` (no IPv6, no network namespaces, no
 /// `ip`): prints `skipped: <reason>` so the run says it, and the caller returns. Under
 /// `CI=true` it fails instead: CI installs what the tests need, so a skip there is a test

@@ -7,10 +7,16 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::model::note::LogNote;
+pub use crate::model::spill_dir::SpillDir;
 use crate::relay::Leg;
+use spill::SegmentStore;
+pub use spill::{SpillConfig, SpillProblem};
+
+mod spill;
 
 /// Default memory bound of one session's log.
 pub const DEFAULT_MAX_BYTES: usize = 512 * 1024 * 1024;
@@ -159,6 +165,7 @@ impl LogEntry<'_> {
 pub struct TrafficLog {
     chunks: VecDeque<Chunk>,
     entries: VecDeque<Meta>,
+    /// Sequence number of the oldest entry in memory (`entries[0]`).
     first_seq: u64,
     next_offset: u64,
     max_bytes: usize,
@@ -166,6 +173,15 @@ pub struct TrafficLog {
     evicted_entries: u64,
     evicted_bytes: u64,
     last_of_stream: HashMap<(u32, u8), u64>,
+    /// The older entries, on disk, when the log spills.
+    spill: Option<Box<Spilled>>,
+}
+
+/// The spilled part of a log, and the flags set on its entries after they were spilled (a
+/// stream's last entry learns it has a successor when the next read comes, maybe later).
+struct Spilled {
+    store: SegmentStore,
+    late_flags: HashMap<u64, u8>,
 }
 
 impl Default for TrafficLog {
@@ -187,11 +203,68 @@ impl TrafficLog {
             evicted_entries: 0,
             evicted_bytes: 0,
             last_of_stream: HashMap::new(),
+            spill: None,
         }
     }
 
+    /// An empty log that holds about `max_bytes` in memory and spills what the bound
+    /// evicts to disk, as `spill` says.
+    pub fn with_spill(max_bytes: usize, spill: Option<SpillConfig>) -> Self {
+        let mut log = Self::new(max_bytes);
+        log.set_spill(spill);
+        log
+    }
+
+    /// Starts spilling to disk, changes the quota, or stops (what was on disk is then
+    /// dropped, counted as evicted).
+    pub fn set_spill(&mut self, spill: Option<SpillConfig>) {
+        match (spill, &mut self.spill) {
+            (Some(config), Some(spilled))
+                if Arc::ptr_eq(&config.dir, spilled.store.spill_dir()) =>
+            {
+                spilled.store.set_quota(config.quota_bytes);
+                self.take_spill_losses();
+            }
+            (Some(config), _) => {
+                self.drop_spill();
+                self.spill = Some(Box::new(Spilled {
+                    store: SegmentStore::new(config),
+                    late_flags: HashMap::new(),
+                }));
+            }
+            (None, _) => self.drop_spill(),
+        }
+    }
+
+    fn drop_spill(&mut self) {
+        if let Some(mut spilled) = self.spill.take() {
+            spilled.store.clear();
+            let lost = spilled.store.take_lost();
+            self.evicted_entries += lost.entries;
+            self.evicted_bytes += lost.bytes;
+        }
+        let first_seq = self.first_seq();
+        self.last_of_stream.retain(|_, seq| *seq >= first_seq);
+    }
+
+    /// Counts what the disk dropped (quota, failed writes) as evicted.
+    fn take_spill_losses(&mut self) {
+        let Some(spilled) = &mut self.spill else {
+            return;
+        };
+        let lost = spilled.store.take_lost();
+        if lost.entries == 0 && lost.bytes == 0 {
+            return;
+        }
+        self.evicted_entries += lost.entries;
+        self.evicted_bytes += lost.bytes;
+        let first_seq = spilled.store.first_seq().unwrap_or(self.first_seq);
+        spilled.late_flags.retain(|seq, _| *seq >= first_seq);
+        self.last_of_stream.retain(|_, seq| *seq >= first_seq);
+    }
+
     /// Appends an entry; returns its sequence number. Evicts the oldest entries if the
-    /// memory bound is passed.
+    /// memory bound is passed (to disk, when the log spills).
     pub fn push(&mut self, kind: EntryKind, peer: u32, at: SystemTime, bytes: &[u8]) -> u64 {
         let seq = self.first_seq + self.entries.len() as u64;
         let offset = self.store(bytes);
@@ -205,9 +278,8 @@ impl TrafficLog {
         // hand its unfinished character to this entry, or it would be shown by neither.
         if let Some(prev_seq) = previous
             && let Ok(distance) = u16::try_from(seq - prev_seq)
-            && let Some(prev) = self.meta_mut(prev_seq)
+            && self.add_flags(prev_seq, FLAG_HAS_SUCCESSOR)
         {
-            prev.flags |= FLAG_HAS_SUCCESSOR;
             prev_distance = distance;
         }
         if self.entries.len() == self.entries.capacity() {
@@ -229,16 +301,33 @@ impl TrafficLog {
         seq
     }
 
+    /// Sets `flags` on entry `seq`; false when it is not held.
+    fn add_flags(&mut self, seq: u64, flags: u8) -> bool {
+        if let Some(meta) = self.meta_mut(seq) {
+            meta.flags |= flags;
+            return true;
+        }
+        let Some(spilled) = &mut self.spill else {
+            return false;
+        };
+        if spilled.store.meta(seq).is_none() {
+            return false;
+        }
+        *spilled.late_flags.entry(seq).or_default() |= flags;
+        true
+    }
+
     /// Marks a relay's traffic entry `seq`: injected by the user, or else forwarded from
     /// the other side.
     pub fn mark_relayed(&mut self, seq: u64, injected: bool) {
-        if let Some(meta) = self.meta_mut(seq) {
-            meta.flags |= if injected {
+        self.add_flags(
+            seq,
+            if injected {
                 FLAG_INJECTED
             } else {
                 FLAG_FORWARDED
-            };
-        }
+            },
+        );
     }
 
     /// Appends a note about `peer` (or [`NO_PEER`]), filed as information or as a problem as
@@ -252,9 +341,7 @@ impl TrafficLog {
     /// wait for more bytes (framing) end there.
     pub fn push_stream_end(&mut self, peer: u32, at: SystemTime, note: &LogNote) -> u64 {
         let seq = self.push_note(peer, at, note);
-        if let Some(meta) = self.meta_mut(seq) {
-            meta.flags |= FLAG_ENDS_STREAMS;
-        }
+        self.add_flags(seq, FLAG_ENDS_STREAMS);
         // No more bytes on those streams: nothing to link to (and a session that sees many
         // peers come and go keeps no entry per peer).
         if peer == NO_PEER {
@@ -274,11 +361,7 @@ impl TrafficLog {
 
     /// Whether entry `seq` is a note that ends streams (see [`Self::push_stream_end`]).
     pub fn ends_streams(&self, seq: u64) -> bool {
-        let index = seq
-            .checked_sub(self.first_seq)
-            .and_then(|i| usize::try_from(i).ok());
-        index
-            .and_then(|i| self.entries.get(i))
+        self.meta(seq)
             .is_some_and(|m| m.flags & FLAG_ENDS_STREAMS != 0)
     }
 
@@ -322,6 +405,11 @@ impl TrafficLog {
                     recycled = Some(data);
                 }
             }
+            if let Some(spilled) = &mut self.spill {
+                spilled.store.poll();
+                recycled = recycled.or_else(|| spilled.store.take_spare(capacity));
+                self.take_spill_losses();
+            }
             let data = match recycled {
                 Some(mut data) => {
                     data.clear();
@@ -350,22 +438,57 @@ impl TrafficLog {
         }
     }
 
-    /// Drops the oldest chunk and the entries stored in it; returns its buffer.
+    /// Moves the oldest chunk and the entries stored in it out of memory: to disk when the
+    /// log spills, else dropped (counted). Returns its buffer when it is free for reuse.
     fn evict_front_chunk(&mut self) -> Option<Vec<u8>> {
         let chunk = self.chunks.pop_front()?;
         self.arena_bytes -= chunk.data.capacity();
         let end = chunk.start + chunk.data.len() as u64;
-        while self.entries.front().is_some_and(|m| m.offset < end) {
-            if let Some(meta) = self.entries.pop_front() {
-                self.first_seq += 1;
-                self.evicted_entries += 1;
-                self.evicted_bytes += u64::from(meta.len);
+        let count = self.entries.partition_point(|m| m.offset < end);
+        let chunk_first_seq = self.first_seq;
+        self.first_seq += count as u64;
+        let Some(spilled) = &mut self.spill else {
+            self.evicted_entries += count as u64;
+            self.evicted_bytes += self
+                .entries
+                .drain(..count)
+                .map(|m| u64::from(m.len))
+                .sum::<u64>();
+            self.forget_streams_before_first();
+            return Some(chunk.data);
+        };
+        let index: Vec<Meta> = self.entries.drain(..count).collect();
+        let result = spilled
+            .store
+            .push(chunk_first_seq, chunk.start, index, chunk.data);
+        self.take_spill_losses();
+        match result {
+            Ok(()) => None,
+            Err(refused) => {
+                // Dropped as without a disk: what the disk held before it goes too, so the
+                // log stays one unbroken run.
+                if let Some(spilled) = &mut self.spill {
+                    spilled.store.clear();
+                    spilled.late_flags.clear();
+                }
+                self.take_spill_losses();
+                self.count_evicted(&refused.index);
+                Some(refused.data)
             }
         }
-        // A stream whose last entry is gone has nothing left to link to.
-        let first_seq = self.first_seq;
+    }
+
+    /// Counts `index`'s entries as evicted, and forgets streams whose last entry was one.
+    fn count_evicted(&mut self, index: &[Meta]) {
+        self.evicted_entries += index.len() as u64;
+        self.evicted_bytes += index.iter().map(|m| u64::from(m.len)).sum::<u64>();
+        self.forget_streams_before_first();
+    }
+
+    /// Forgets the streams whose last entry is no longer held: nothing left to link to.
+    fn forget_streams_before_first(&mut self) {
+        let first_seq = self.first_seq();
         self.last_of_stream.retain(|_, seq| *seq >= first_seq);
-        Some(chunk.data)
     }
 
     fn meta_mut(&mut self, seq: u64) -> Option<&mut Meta> {
@@ -373,15 +496,34 @@ impl TrafficLog {
         self.entries.get_mut(index)
     }
 
+    /// The index record of entry `seq`, in memory or on disk.
+    fn meta(&self, seq: u64) -> Option<Meta> {
+        match seq.checked_sub(self.first_seq) {
+            Some(index) => self.entries.get(usize::try_from(index).ok()?).copied(),
+            None => {
+                let spilled = self.spill.as_ref()?;
+                let mut meta = spilled.store.meta(seq)?;
+                if let Some(flags) = spilled.late_flags.get(&seq) {
+                    meta.flags |= flags;
+                }
+                Some(meta)
+            }
+        }
+    }
+
     /// The bytes at `offset..offset + len`. Chunks are contiguous in offset space and an
-    /// entry never straddles two, so one binary search finds it.
+    /// entry never straddles two, so one binary search finds it (in memory, else on disk).
     fn slice(&self, offset: u64, len: u32) -> &[u8] {
         if len == 0 {
             return &[];
         }
         let after = self.chunks.partition_point(|c| c.start <= offset);
         let Some(chunk) = after.checked_sub(1).and_then(|i| self.chunks.get(i)) else {
-            return &[];
+            return self
+                .spill
+                .as_ref()
+                .and_then(|s| s.store.slice(offset, len))
+                .unwrap_or(&[]);
         };
         let Ok(start) = usize::try_from(offset - chunk.start) else {
             return &[];
@@ -391,20 +533,20 @@ impl TrafficLog {
 
     /// The entry with sequence number `seq`, if it is still held.
     pub fn get(&self, seq: u64) -> Option<LogEntry<'_>> {
-        let index = usize::try_from(seq.checked_sub(self.first_seq)?).ok()?;
-        let meta = self.entries.get(index)?;
+        let meta = self.meta(seq)?;
         let bytes = self.slice(meta.offset, meta.len);
-        let context = if meta.prev_distance == 0 {
-            &[][..]
-        } else {
-            let prev_index = index.checked_sub(meta.prev_distance as usize);
-            match prev_index.and_then(|i| self.entries.get(i)) {
+        let context = match meta.prev_distance {
+            0 => &[][..],
+            distance => match seq
+                .checked_sub(u64::from(distance))
+                .and_then(|prev| self.meta(prev))
+            {
                 Some(prev) => {
                     let tail = prev.len.min(CONTEXT_BYTES as u32);
                     self.slice(prev.offset + u64::from(prev.len - tail), tail)
                 }
                 None => &[][..],
-            }
+            },
         };
         Some(LogEntry {
             seq,
@@ -425,19 +567,17 @@ impl TrafficLog {
     pub fn stream_before(&self, seq: u64, max: usize) -> Cow<'_, [u8]> {
         let mut parts: Vec<&[u8]> = Vec::new();
         let mut gathered = 0;
-        let mut index = seq
-            .checked_sub(self.first_seq)
-            .and_then(|i| usize::try_from(i).ok());
+        let mut at = Some(seq);
         // Empty entries give no byte: bound the walk by entries as well as by bytes.
         for _ in 0..CONTEXT_ENTRIES {
-            let Some(meta) = index.and_then(|i| self.entries.get(i)) else {
+            let Some(meta) = at.and_then(|s| self.meta(s)) else {
                 break;
             };
             if gathered >= max || meta.prev_distance == 0 {
                 break;
             }
-            index = index.and_then(|i| i.checked_sub(usize::from(meta.prev_distance)));
-            let Some(prev) = index.and_then(|i| self.entries.get(i)) else {
+            at = at.and_then(|s| s.checked_sub(u64::from(meta.prev_distance)));
+            let Some(prev) = at.and_then(|s| self.meta(s)) else {
                 break;
             };
             let take = (prev.len as usize).min(max - gathered);
@@ -456,25 +596,21 @@ impl TrafficLog {
     /// it, for settling a character left unfinished at its end; empty when nothing follows.
     pub fn stream_after(&self, seq: u64, max: usize) -> Vec<u8> {
         let mut out = Vec::new();
-        let Some(mut index) = seq
-            .checked_sub(self.first_seq)
-            .and_then(|i| usize::try_from(i).ok())
-        else {
-            return out;
-        };
+        let mut at = seq;
         while out.len() < max
             && self
-                .entries
-                .get(index)
+                .meta(at)
                 .is_some_and(|m| m.flags & FLAG_HAS_SUCCESSOR != 0)
         {
             // The successor links back to this entry, and does so only within u16::MAX.
-            let next = (index + 1..=index + usize::from(u16::MAX)).find(|&i| {
-                self.entries.get(i).is_none_or(|m| {
-                    m.prev_distance != 0 && i - usize::from(m.prev_distance) == index
-                })
+            let next = (at + 1..=at + u64::from(u16::MAX)).find_map(|s| match self.meta(s) {
+                None => Some((s, None)),
+                Some(m) if m.prev_distance != 0 && s - u64::from(m.prev_distance) == at => {
+                    Some((s, Some(m)))
+                }
+                Some(_) => None,
             });
-            let Some(next_meta) = next.and_then(|i| self.entries.get(i)) else {
+            let Some((next_seq, Some(next_meta))) = next else {
                 break;
             };
             let bytes = self.slice(next_meta.offset, next_meta.len);
@@ -483,37 +619,41 @@ impl TrafficLog {
                     .get(..bytes.len().min(max - out.len()))
                     .unwrap_or_default(),
             );
-            index = next.unwrap_or(index);
+            at = next_seq;
         }
         out
     }
 
     /// The entry at `index` among those held (0 is the oldest held).
     pub fn get_by_index(&self, index: usize) -> Option<LogEntry<'_>> {
-        self.get(self.first_seq + index as u64)
+        self.get(self.first_seq() + index as u64)
     }
 
-    /// Number of entries held.
+    /// Number of entries held (in memory and on disk).
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.len() + usize::try_from(self.spilled_len()).unwrap_or(usize::MAX)
+    }
+
+    fn spilled_len(&self) -> u64 {
+        self.spill.as_ref().map_or(0, |s| s.store.len())
     }
 
     /// Whether no entry is held.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// Sequence number of the oldest entry held.
     pub fn first_seq(&self) -> u64 {
-        self.first_seq
+        self.first_seq - self.spilled_len()
     }
 
-    /// Entries evicted to respect the memory bound (or cleared).
+    /// Entries evicted to respect the memory bound (or the disk quota), or cleared.
     pub fn evicted_entries(&self) -> u64 {
         self.evicted_entries
     }
 
-    /// Payload bytes evicted to respect the memory bound (or cleared).
+    /// Payload bytes evicted to respect the memory bound (or the disk quota), or cleared.
     pub fn evicted_bytes(&self) -> u64 {
         self.evicted_bytes
     }
@@ -528,8 +668,49 @@ impl TrafficLog {
         self.max_bytes
     }
 
-    /// Drops every entry (counted as evicted) and frees the arena.
+    /// What the log holds on disk, when it spills.
+    pub fn spill_status(&self) -> Option<SpillStatus> {
+        let store = &self.spill.as_ref()?.store;
+        Some(SpillStatus {
+            entries: store.len(),
+            segments: store.segment_count(),
+            disk_bytes: store.disk_bytes(),
+            quota_bytes: store.quota_bytes(),
+            mapped_segments: store.mapped_count(),
+            dir: store.log_dir().to_path_buf(),
+        })
+    }
+
+    /// Waits until everything handed to the disk is written (or failed): for tests and
+    /// benchmarks that read back what was spilled, and before a measurement.
+    pub fn flush_spill(&mut self) {
+        if let Some(spilled) = &mut self.spill {
+            spilled.store.flush();
+            self.take_spill_losses();
+        }
+    }
+
+    /// The problem spilling met since the last call (a failed write), if any.
+    pub fn take_spill_problem(&mut self) -> Option<SpillProblem> {
+        self.spill.as_mut()?.store.take_problem()
+    }
+
+    /// Between frames: takes the disk writer's answers and unmaps the segments read least
+    /// recently, so reading (a search's scan) through a large spilled log keeps few pages.
+    pub fn maintain(&mut self) {
+        if let Some(spilled) = &mut self.spill {
+            spilled.store.trim();
+            self.take_spill_losses();
+        }
+    }
+
+    /// Drops every entry (counted as evicted) and frees the arena and the disk.
     pub fn clear(&mut self) {
+        if let Some(spilled) = &mut self.spill {
+            spilled.store.clear();
+            spilled.late_flags.clear();
+        }
+        self.take_spill_losses();
         self.evicted_entries += self.entries.len() as u64;
         self.evicted_bytes += self.entries.iter().map(|m| u64::from(m.len)).sum::<u64>();
         self.first_seq += self.entries.len() as u64;
@@ -538,6 +719,23 @@ impl TrafficLog {
         self.arena_bytes = 0;
         self.last_of_stream.clear();
     }
+}
+
+/// What a spilling log holds on disk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpillStatus {
+    /// Entries on disk.
+    pub entries: u64,
+    /// Segment files.
+    pub segments: usize,
+    /// Their bytes.
+    pub disk_bytes: u64,
+    /// The quota.
+    pub quota_bytes: u64,
+    /// Segments mapped into memory now (read recently).
+    pub mapped_segments: usize,
+    /// The log's directory of segment files.
+    pub dir: std::path::PathBuf,
 }
 
 fn micros_since_epoch(at: SystemTime) -> i64 {
