@@ -185,7 +185,16 @@ pub struct ViewSettings {
     pub timestamps: TimestampMode,
     /// Whether the statistics window is open.
     pub show_stats: bool,
+    /// Whether a session's log keeps on disk what its memory bound evicts.
+    pub log_spill: bool,
+    /// The disk a session's log may take (GiB), when it spills.
+    pub log_spill_quota_gib: u32,
 }
+
+/// The disk quota of one session's log a new config starts with, in GiB.
+pub const DEFAULT_SPILL_QUOTA_GIB: u32 = 8;
+/// The disk quotas the settings offer, in GiB.
+pub const SPILL_QUOTAS_GIB: std::ops::RangeInclusive<u32> = 1..=1024;
 
 /// The body text size a new window starts with, in points.
 pub const DEFAULT_FONT_SIZE: u8 = 14;
@@ -296,6 +305,8 @@ impl Default for ViewSettings {
             panels: PanelSizes::default(),
             timestamps: TimestampMode::Absolute,
             show_stats: false,
+            log_spill: true,
+            log_spill_quota_gib: DEFAULT_SPILL_QUOTA_GIB,
         }
     }
 }

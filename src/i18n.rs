@@ -300,6 +300,11 @@ Text {
     ShowSessions => "Show the session list", "显示会话列表";
     ChoosePeerTip => "Send to this client only", "只发送给此客户端";
     TextSize => "Text size", "文字大小";
+    LogOnDisk => "Log on disk", "日志存盘";
+    LogSpillOn => "Keep what memory cannot hold on disk", "内存放不下的部分保存到磁盘";
+    LogSpillOnTip => "A session keeps its last 512 MiB in memory; with this on, older traffic goes to files in the cache directory (deleted with the session and when sockdbg exits) instead of being dropped", "每个会话在内存中保留最近的 512 MiB；开启后，更早的流量写入缓存目录中的文件（删除会话或退出 sockdbg 时删除），而不是丢弃";
+    SpillQuota => "Disk per session:", "每个会话的磁盘上限：";
+    LogHeldOnDisk => "{0} on disk", "磁盘 {0}";
     TextSizeKeys => "Ctrl+Plus / Ctrl+Minus / Ctrl+0", "Ctrl+加号 / Ctrl+减号 / Ctrl+0";
     PointSize => "{0} pt", "{0} 磅";
     Smaller => "Smaller text", "缩小文字";
@@ -551,6 +556,7 @@ Text {
     ConfigNewer => "it was written by a newer sockdbg (version {0})", "它由更新版本的 sockdbg 写入（版本 {0}）";
     ConfigInvalid => "it is not valid ({0})", "内容无效（{0}）";
     SaveFailedAt => "cannot save settings to {0}: {1}", "无法保存设置到 {0}：{1}";
+    SpillUnavailableAt => "cannot keep logs on disk in {0}: {1}; each session keeps only what its memory holds", "无法在 {0} 中将日志保存到磁盘：{1}；每个会话只保留内存中的部分";
     QuickFileThread => "cannot start reading or writing the file ({0})", "无法开始读写文件（{0}）";
     QuickFileLost => "the file job ended without an answer", "文件读写意外结束，没有结果";
     FramingTooLong => "length {0} exceeds the maximum frame of {1} bytes", "长度 {0} 超过最大帧长 {1} 字节";

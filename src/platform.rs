@@ -20,6 +20,13 @@ pub fn config_dir() -> Option<PathBuf> {
     }
 }
 
+/// The user's cache directory for sockdbg (`~/.cache/sockdbg` on Linux,
+/// `%LOCALAPPDATA%\\sockdbg\\cache` on Windows): what can be thrown away, such as logs
+/// spilled to disk. `None` without a home.
+pub fn cache_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "sockdbg").map(|d| d.cache_dir().to_path_buf())
+}
+
 /// Where the window proposes captures and exports when the settings are in the usual place:
 /// `Documents\sockdbg` on Windows (where the user looks for files they saved), the XDG data
 /// directory elsewhere (`~/.local/share/sockdbg`).

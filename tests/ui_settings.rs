@@ -309,3 +309,43 @@ fn text_size_follows_ctrl_plus_minus_zero_and_the_settings_menu_and_is_saved() {
     assert_eq!(body(&harness), 15.0);
     assert_eq!(store.load().config.view.font_size, 15);
 }
+
+#[test]
+fn the_log_on_disk_setting_applies_to_the_logs_and_is_saved() {
+    let (mut harness, store) = running_harness("log-spill");
+    let quota = |app: &App| app.sessions.spill().map(|s| s.quota_bytes);
+    assert!(harness.state().spill_dir.is_some(), "a spill directory");
+    assert_eq!(
+        quota(harness.state()),
+        Some(8 << 30),
+        "on by default, 8 GiB"
+    );
+    let spilling = |app: &App| app.sessions.iter().all(|s| s.log.spill_status().is_some());
+    assert!(spilling(harness.state()));
+    harness.get_by_label("Settings").click();
+    harness.run_steps(2);
+    harness
+        .get_by_label("Keep what memory cannot hold on disk")
+        .click();
+    harness.run_steps(3);
+    assert!(!harness.state().view.log_spill);
+    assert_eq!(quota(harness.state()), None);
+    assert!(
+        harness
+            .state()
+            .sessions
+            .iter()
+            .all(|s| s.log.spill_status().is_none()),
+        "off for the sessions there are"
+    );
+    assert!(!store.load().config.view.log_spill, "saved");
+    drop(harness);
+    // A saved quota is used at the next start.
+    let mut config = store.load().config;
+    config.view.log_spill = true;
+    config.view.log_spill_quota_gib = 2;
+    store.save(&config).expect("save");
+    let harness = ui_support::harness(store.clone(), vec![]);
+    assert_eq!(quota(harness.state()), Some(2 << 30));
+    assert!(spilling(harness.state()));
+}

@@ -111,6 +111,11 @@ pub enum Action {
     Rename(SessionId, String),
     /// Switch the theme.
     SetTheme(ThemeChoice),
+    /// Keep (or not) on disk what a log's memory bound evicts.
+    SetLogSpill(bool),
+    /// Set the disk quota of one session's log (GiB, within
+    /// [`crate::config::SPILL_QUOTAS_GIB`]).
+    SetSpillQuota(u32),
     /// Something in the Scenarios tab.
     Scenario(scenarios::ScenarioAction),
     /// Something in the Load test tab.
@@ -208,6 +213,9 @@ pub struct App {
     pub list: SessionList,
     /// What the layout keeps for this run: the settings popup, the expanded session strip.
     pub layout: LayoutState,
+    /// This process's directory for logs spilled to disk (see [`App::use_spill_dir`]);
+    /// `None`: logs stay in memory.
+    pub spill_dir: Option<std::sync::Arc<crate::model::log::SpillDir>>,
     /// Per-session send box and tools state.
     pub views: HashMap<SessionId, SessionView>,
     /// Messages for the user (settings problems), shown until dismissed.
@@ -249,7 +257,39 @@ impl App {
         let settings = EngineSettings {
             files_dir: crate::private_files::generated_dir(store.as_ref()),
         };
-        Ok(Self::new(EngineLink::spawn(ctx, settings)?, store, startup))
+        let mut app = Self::new(EngineLink::spawn(ctx, settings)?, store, startup);
+        app.use_spill_dir(crate::platform::cache_dir().map(|dir| dir.join("spill")));
+        Ok(app)
+    }
+
+    /// Spills logs past their memory bound into a directory of this process's in `base`
+    /// (removing those of processes that are gone), as the settings say. Without a base, or
+    /// when the directory cannot be made, logs stay in memory and a notice says why.
+    pub fn use_spill_dir(&mut self, base: Option<std::path::PathBuf>) {
+        let Some(base) = base else {
+            return;
+        };
+        match crate::model::log::SpillDir::open(&base) {
+            Ok((dir, _stale_removed)) => self.spill_dir = Some(std::sync::Arc::new(dir)),
+            Err(e) => self.notices.push(Notice::SpillUnavailable {
+                path: base,
+                reason: e.to_string(),
+            }),
+        }
+        self.apply_spill();
+    }
+
+    /// Hands the spill settings to every log.
+    fn apply_spill(&mut self) {
+        let spill = self
+            .spill_dir
+            .as_ref()
+            .filter(|_| self.view.log_spill)
+            .map(|dir| crate::model::log::SpillConfig {
+                dir: std::sync::Arc::clone(dir),
+                quota_bytes: u64::from(self.view.log_spill_quota_gib) << 30,
+            });
+        self.sessions.set_spill(spill);
     }
 
     /// An app over an existing link.
@@ -262,6 +302,7 @@ impl App {
             view: ViewSettings::default(),
             list: SessionList::default(),
             layout: LayoutState::default(),
+            spill_dir: None,
             views: HashMap::new(),
             notices: Vec::new(),
             traffic: HashMap::new(),
@@ -509,6 +550,8 @@ impl App {
             ctx.request_repaint_after(std::time::Duration::from_secs(1));
         }
         traffic::background(ctx, self);
+        // After the views' scans: unmaps the spilled segments they read least recently.
+        self.sessions.maintain();
         self.sync_reply_framing();
         self.save_if_changed(ctx);
     }
@@ -660,6 +703,15 @@ impl App {
                 self.list.renaming = None;
             }
             Action::SetTheme(theme) => self.view.theme = theme,
+            Action::SetLogSpill(on) => {
+                self.view.log_spill = on;
+                self.apply_spill();
+            }
+            Action::SetSpillQuota(gib) => {
+                let range = crate::config::SPILL_QUOTAS_GIB;
+                self.view.log_spill_quota_gib = gib.clamp(*range.start(), *range.end());
+                self.apply_spill();
+            }
             Action::SetLanguage(language) => self.view.language = Some(language),
             Action::SetFontSize(size) => {
                 let range = crate::config::FONT_SIZES;

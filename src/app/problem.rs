@@ -132,4 +132,11 @@ pub enum Notice {
         /// The system's reason, as it wrote it.
         reason: String,
     },
+    /// The directory for logs spilled to disk could not be made: logs stay in memory.
+    SpillUnavailable {
+        /// The directory.
+        path: PathBuf,
+        /// The system's reason, as it wrote it.
+        reason: String,
+    },
 }

@@ -370,8 +370,37 @@ pub fn settings_menu_ui(
             }
         });
         ui.label(t(ui, Text::TextSizeKeys));
+        ui.separator();
+        log_spill_ui(ui, view, actions);
     });
     set_accessible_name(ui, &response.response, t(ui, Text::Settings));
+}
+
+/// The settings menu's part on logs kept on disk: on or off, and the disk quota a session's
+/// log may take.
+fn log_spill_ui(ui: &mut egui::Ui, view: &ViewSettings, actions: &mut Vec<Action>) {
+    ui.label(egui::RichText::new(t(ui, Text::LogOnDisk)).strong());
+    let mut on = view.log_spill;
+    if ui
+        .checkbox(&mut on, t(ui, Text::LogSpillOn))
+        .on_hover_text(t(ui, Text::LogSpillOnTip))
+        .changed()
+    {
+        actions.push(Action::SetLogSpill(on));
+    }
+    ui.add_enabled_ui(view.log_spill, |ui| {
+        ui.horizontal(|ui| {
+            ui.label(t(ui, Text::SpillQuota));
+            let mut gib = view.log_spill_quota_gib;
+            let range = crate::config::SPILL_QUOTAS_GIB;
+            // A unit symbol, the same in every language.
+            let response = ui.add(egui::DragValue::new(&mut gib).range(range).suffix(" GiB"));
+            set_accessible_name(ui, &response, t(ui, Text::SpillQuota));
+            if response.changed() && gib != view.log_spill_quota_gib {
+                actions.push(Action::SetSpillQuota(gib));
+            }
+        });
+    });
 }
 
 /// Gives a widget drawn as a symbol (`−`, `⏶`) the name a screen reader (and a UI test)

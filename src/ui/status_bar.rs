@@ -43,6 +43,15 @@ impl Panel<StatusBar<'_>> for RateMeter {
                         &log.evicted_entries(),
                     ],
                 ));
+                if let Some(status) = log.spill_status()
+                    && status.disk_bytes > 0
+                {
+                    ui.label(tf(
+                        ui,
+                        Text::LogHeldOnDisk,
+                        &[&byte_count(status.disk_bytes)],
+                    ));
+                }
             }
         });
         Vec::new()
