@@ -30,6 +30,9 @@ fn held() -> usize {
 }
 const NEW_PER_FRAME: usize = 100;
 
+/// Memory bound of the spilled-log case's log (the rest goes to disk).
+const SPILL_MEMORY_BYTES: usize = 8 * 1024 * 1024;
+
 /// Clients of the many-peers case.
 const PEERS: u64 = 10_000;
 
@@ -202,7 +205,72 @@ fn frame_cost(c: &mut Criterion) {
     group.bench_function("a screen of notes (connected / disconnected)", |b| {
         b.iter(|| std::hint::black_box(frame(&ctx, &mut app)));
     });
+    drop(app);
+
+    let spill_base = tempfile::tempdir().expect("temp dir");
+    let (mut app, id) = app_with_spilled_log(spill_base.path());
+    let (first, end) = {
+        let log = &app.sessions.get(id).expect("session").log;
+        (log.first_seq(), log.first_seq() + log.len() as u64)
+    };
+    let segments = app
+        .sessions
+        .get(id)
+        .and_then(|s| s.log.spill_status())
+        .map_or(0, |s| s.segments);
+    app.view.auto_scroll = false;
+    let mut jump = 0u64;
+    group.bench_function(
+        format!(
+            "scrolling a log spilled to disk ({} entries, {segments} segments), another segment each frame",
+            end - first
+        ),
+        |b| {
+            b.iter(|| {
+                // A stride of a prime number of entries lands in another segment each time.
+                jump = (jump + 1_000_003) % (end - first);
+                app.traffic_of(id).scroll_to = Some(first + jump);
+                std::hint::black_box(frame(&ctx, &mut app))
+            });
+        },
+    );
     group.finish();
+}
+
+/// A server whose log keeps [`SPILL_MEMORY_BYTES`] in memory and the rest of its reads on
+/// disk, in segments under `base`.
+fn app_with_spilled_log(base: &std::path::Path) -> (App, SessionId) {
+    let (commands, _ignored) = tokio::sync::mpsc::unbounded_channel();
+    let (_events_tx, events) = crossbeam_channel::unbounded();
+    let mut app = App::new(EngineLink::from_channels(commands, events), None, vec![]);
+    let dir = sockdbg::model::log::SpillDir::open(base)
+        .expect("spill directory")
+        .0;
+    app.sessions = sockdbg::model::Sessions::new(SPILL_MEMORY_BYTES);
+    app.sessions
+        .set_spill(Some(sockdbg::model::log::SpillConfig {
+            dir: std::sync::Arc::new(dir),
+            quota_bytes: u64::MAX,
+        }));
+    let local = "127.0.0.1:6001";
+    let id = app
+        .sessions
+        .create(format!("tcp-server:{local}").parse().expect("spec"));
+    app.selected = Some(id);
+    app.sessions.apply(Event::Started {
+        id,
+        local_addr: local.parse().expect("addr"),
+        at: SystemTime::now(),
+    });
+    connect(&mut app, id, PeerId(1), "127.0.0.1:50000");
+    let entries = if held() == HELD { 5_000_000 } else { 200_000 };
+    for i in 0..entries {
+        app.sessions.apply(traffic(id, i));
+    }
+    if let Some(session) = app.sessions.get_mut(id) {
+        session.log.flush_spill();
+    }
+    (app, id)
 }
 
 criterion_group!(benches, frame_cost);
