@@ -219,6 +219,9 @@ fn frame_cost(c: &mut Criterion) {
         .and_then(|s| s.log.spill_status())
         .map_or(0, |s| s.segments);
     app.view.auto_scroll = false;
+    // A stride of 17 segments' worth of entries (coprime with most segment counts) visits
+    // every segment in turn, each far from the 8 kept mapped.
+    let stride = (end - first) / segments.max(1) as u64 * 17 + 1;
     let mut jump = 0u64;
     group.bench_function(
         format!(
@@ -227,8 +230,7 @@ fn frame_cost(c: &mut Criterion) {
         ),
         |b| {
             b.iter(|| {
-                // A stride of a prime number of entries lands in another segment each time.
-                jump = (jump + 1_000_003) % (end - first);
+                jump = (jump + stride) % (end - first);
                 app.traffic_of(id).scroll_to = Some(first + jump);
                 std::hint::black_box(frame(&ctx, &mut app))
             });

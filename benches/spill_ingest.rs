@@ -150,7 +150,13 @@ fn child(spill: bool, bytes: u64) {
         .map_or_else(std::env::temp_dir, std::path::PathBuf::from)
         .join("sockdbg-spill-bench");
     let dir = spill.then(|| Arc::new(SpillDir::open(&base).expect("spill directory").0));
-    let mut sessions = Sessions::default();
+    // The window's bound; the smoke run's 64 MiB spills past 8 MiB.
+    let memory_bytes = if bytes >= 1 << 30 {
+        sockdbg::model::log::DEFAULT_MAX_BYTES
+    } else {
+        8 << 20
+    };
+    let mut sessions = Sessions::new(memory_bytes);
     sessions.set_spill(dir.as_ref().map(|dir| SpillConfig {
         dir: Arc::clone(dir),
         quota_bytes: bytes + bytes / 4,
@@ -159,9 +165,10 @@ fn child(spill: bool, bytes: u64) {
     // Distinct reads, made before the clock starts (the engine hands over `Bytes` it read).
     let reads: Vec<Bytes> = (0..64u8)
         .map(|n| {
+            // The needle ends the read: a search examines every byte.
             let mut read = vec![b'a' + n % 26; READ_BYTES];
-            read[..6].copy_from_slice(b"NEEDLE");
-            read[6] = n;
+            read[READ_BYTES - 7..READ_BYTES - 1].copy_from_slice(b"NEEDLE");
+            read[READ_BYTES - 1] = n;
             Bytes::from(read)
         })
         .collect();
