@@ -1,8 +1,10 @@
 //! Network load benchmarks of the real engine on loopback, each against its anchor in the
 //! same run:
-//! - `udp`: 64-byte datagrams at 100k packets/s for 2 s into a UDP server session, against a
-//!   plain blocking std socket receiving the same flood; counts what arrived and what the
-//!   kernel says it dropped.
+//! - `udp`: UDP overload on the window's path. Two C senders (`benches/c/udp_flood_send.c`),
+//!   each 300,000 datagrams of 64 B at 300k/s, into a UDP server session of the real engine
+//!   whose events are taken in as the window does (intake, model); against the C recvmmsg
+//!   receiver (`benches/c/udp_recvmmsg.c`) taking the same flood, alternating, 5 runs (`RUNS`).
+//!   Counts what arrived, checked against what the kernel says it dropped.
 //! - `clients`: one TCP server session accepts 10,000 concurrent clients (opened by a child
 //!   process); counts accept errors and the RSS growth of this process.
 //!
@@ -12,16 +14,23 @@
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::process::{Command as Process, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
-use sockdbg::engine::{EngineHandle, EventSink};
+use sockdbg::app::{MAX_EVENTS_PER_FRAME, REPAINT_INTERVAL};
+use sockdbg::engine::sink::Waker;
+use sockdbg::engine::{EngineHandle, EngineSettings, EventSink};
+use sockdbg::intake::Intake;
 use sockdbg::model::Sessions;
 use sockdbg::protocol::{Command, Event, SessionId};
 
-const UDP_RATE_PPS: u64 = 100_000;
-const UDP_SECONDS: u64 = 2;
-const UDP_PAYLOAD: usize = 64;
+/// Datagrams each of the two senders sends.
+const UDP_COUNT: u64 = 300_000;
+/// Each sender's rate (datagrams a second): about 600k/s together for one second.
+const UDP_RATE_PPS: u64 = 300_000;
+const UDP_PAYLOAD: u64 = 64;
 const CLIENTS: usize = 10_000;
 
 fn main() {
@@ -75,89 +84,251 @@ fn wait_started(rx: &Receiver<Event>, sessions: &mut Sessions) -> SocketAddr {
     panic!("session did not start");
 }
 
-/// Sends `count` datagrams paced at `rate` per second; returns how many were sent.
-fn paced_sender(target: SocketAddr, rate: u64, seconds: u64) -> u64 {
-    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind sender");
-    let payload = [0xA5u8; UDP_PAYLOAD];
-    let total = rate * seconds;
-    let start = Instant::now();
-    let mut sent = 0u64;
-    while sent < total {
-        let due = (start.elapsed().as_secs_f64() * rate as f64) as u64;
-        if sent >= due {
-            std::hint::spin_loop();
-            continue;
-        }
-        if socket.send_to(&payload, target).is_ok() {
-            sent += 1;
-        }
-    }
-    sent
+/// One UDP overload run's figures.
+struct FloodRun {
+    sent: u64,
+    received: u64,
+    bytes: u64,
+    /// What the kernel dropped at the receiver's socket (its buffer was full).
+    kernel_drops: u64,
 }
 
-fn udp_flood() {
-    // Anchor: a blocking std socket with the same 4 MiB receive buffer, on its own thread.
-    let anchor = UdpSocket::bind("127.0.0.1:0").expect("bind anchor");
-    socket2::SockRef::from(&anchor)
-        .set_recv_buffer_size(4 * 1024 * 1024)
-        .ok();
-    anchor
-        .set_read_timeout(Some(Duration::from_millis(300)))
-        .expect("timeout");
-    let anchor_addr = anchor.local_addr().expect("addr");
-    let counter = std::thread::spawn(move || {
-        let mut buf = [0u8; 2048];
-        let mut received = 0u64;
-        while anchor.recv(&mut buf).is_ok() {
-            received += 1;
-        }
-        received
-    });
-    let anchor_sent = paced_sender(anchor_addr, UDP_RATE_PPS, UDP_SECONDS);
-    let anchor_received = counter.join().expect("anchor thread");
+/// A C program of `benches/c/`: the path in `env` (scripts/bench.sh builds them), else
+/// compiled now into `target/bench-c/` with `cc`.
+fn c_program(env: &str, name: &str) -> std::path::PathBuf {
+    if let Ok(path) = std::env::var(env) {
+        return path.into();
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = root.join("target/bench-c");
+    std::fs::create_dir_all(&out).expect("target/bench-c");
+    let exe = out.join(name);
+    let status = Process::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .args(["-O2", "-o"])
+        .arg(&exe)
+        .arg(root.join(format!("benches/c/{name}.c")))
+        .status()
+        .expect("a C compiler (cc) for benches/c/");
+    assert!(status.success(), "compiling benches/c/{name}.c failed");
+    exe
+}
 
-    // sockdbg: a UDP server session; every datagram applied to the model as the window does.
-    let (engine, rx) = engine();
+/// Both C senders at once into `port`; returns what they sent together.
+fn flood(sender: &std::path::Path, port: u16) -> u64 {
+    let spawn = || {
+        Process::new(sender)
+            .args(["127.0.0.1", &port.to_string()])
+            .args([UDP_COUNT, UDP_RATE_PPS, UDP_PAYLOAD].map(|n| n.to_string()))
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("udp_flood_send")
+    };
+    let senders = [spawn(), spawn()];
+    senders
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().expect("sender output");
+            let out = String::from_utf8_lossy(&out.stdout).into_owned();
+            field(&out, "sent=").expect("sent=N")
+        })
+        .sum()
+}
+
+/// The number after `key` in `text`.
+fn field(text: &str, key: &str) -> Option<u64> {
+    let at = text.find(key)? + key.len();
+    let digits: String = text[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// (receive queue bytes, drops) of the UDP socket bound to 127.0.0.1:`port`.
+fn udp_socket_state(port: u16) -> (u64, u64) {
+    let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
+    let want = format!("0100007F:{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .find_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            (fields.get(1) == Some(&want.as_str())).then(|| {
+                let queue = fields
+                    .get(4)
+                    .and_then(|q| q.split(':').nth(1))
+                    .and_then(|q| u64::from_str_radix(q, 16).ok());
+                let drops = fields.last().and_then(|d| d.parse().ok());
+                (queue.unwrap_or(0), drops.unwrap_or(0))
+            })
+        })
+        .unwrap_or((0, 0))
+}
+
+/// The anchor: the C recvmmsg receiver (benches/c/udp_recvmmsg.c) takes the flood.
+fn anchor_run(sender: &std::path::Path, receiver: &std::path::Path) -> FloodRun {
+    let probe = UdpSocket::bind("127.0.0.1:0").expect("free port");
+    let port = probe.local_addr().expect("addr").port();
+    drop(probe);
+    let expected = 2 * UDP_COUNT;
+    let mut child = Process::new(receiver)
+        .args([port.to_string(), expected.to_string(), "1000".into()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("udp_recvmmsg");
+    // It says "ready" once bound.
+    let mut ready = [0u8; 6];
+    child
+        .stderr
+        .as_mut()
+        .expect("stderr")
+        .read_exact(&mut ready)
+        .expect("ready");
+    let sent = flood(sender, port);
+    let out = child.wait_with_output().expect("anchor output");
+    let out = String::from_utf8_lossy(&out.stdout).into_owned();
+    let received = field(&out, "received=").expect("received=N");
+    FloodRun {
+        sent,
+        received,
+        bytes: field(&out, "bytes=").expect("bytes=N"),
+        kernel_drops: sent - received,
+    }
+}
+
+/// The window's path: a UDP server session of the real engine, its events taken in through
+/// the window's [`Intake`] (flow-control gauge, wake-up) and applied to the model as
+/// `App::drain_events` does, at most `MAX_EVENTS_PER_FRAME` per frame, a frame
+/// `REPAINT_INTERVAL` after a wake-up while events keep coming (drawing itself is
+/// `frame_cost`'s).
+fn window_run(sender: &std::path::Path) -> (FloodRun, usize, Vec<String>) {
+    let woken = Arc::new(AtomicBool::new(false));
+    let ui = std::thread::current();
+    let flag = Arc::clone(&woken);
+    let wake: Waker = Arc::new(move || {
+        flag.store(true, Ordering::Release);
+        ui.unpark();
+    });
+    let settings = EngineSettings { files_dir: None };
+    let (intake, engine) = Intake::start(settings, Some(wake)).expect("engine starts");
     let mut sessions = Sessions::default();
     let id = sessions.create("udp-server:127.0.0.1:0".parse().expect("spec"));
     engine.send(Command::Start {
         id,
         spec: sessions.get(id).expect("session").spec.clone(),
     });
-    let addr = wait_started(&rx, &mut sessions);
-    let started = Instant::now();
-    let sender = std::thread::spawn(move || paced_sender(addr, UDP_RATE_PPS, UDP_SECONDS));
     let mut warnings = Vec::new();
-    loop {
-        match rx.recv_timeout(Duration::from_millis(1500)) {
-            Ok(event) => {
-                if let Event::Warning { warning, .. } = &event {
-                    warnings.push(warning.to_string());
-                }
-                sessions.apply(event);
+    let mut port = None;
+    let frame = |sessions: &mut Sessions, warnings: &mut Vec<String>| {
+        intake.rearm();
+        let mut started = None;
+        for event in intake.try_iter().take(MAX_EVENTS_PER_FRAME) {
+            match &event {
+                Event::Warning { warning, .. } => warnings.push(warning.to_string()),
+                Event::Started { local_addr, .. } => started = Some(local_addr.port()),
+                Event::StartFailed { reason, .. } => panic!("session failed: {reason}"),
+                _ => {}
             }
-            Err(_) if sender.is_finished() => break,
-            Err(_) => {}
+            intake.apply(event, sessions, None);
+        }
+        started
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while port.is_none() && Instant::now() < deadline {
+        std::thread::park_timeout(REPAINT_INTERVAL);
+        port = frame(&mut sessions, &mut warnings);
+    }
+    let port = port.expect("session started");
+    let flooding = std::thread::spawn({
+        let sender = sender.to_path_buf();
+        move || flood(&sender, port)
+    });
+    // Frames while the flood lasts, then until the kernel's queue is empty and nothing came
+    // for a while. As in the window, a wake-up asks for a frame REPAINT_INTERVAL later (the
+    // waker's `request_repaint_after`), and the frame re-arms the waker.
+    let mut quiet_since = Instant::now();
+    loop {
+        if woken.swap(false, Ordering::AcqRel) || intake.pending() {
+            std::thread::sleep(REPAINT_INTERVAL);
+            frame(&mut sessions, &mut warnings);
+            quiet_since = Instant::now();
+        } else {
+            std::thread::park_timeout(REPAINT_INTERVAL);
+        }
+        if flooding.is_finished()
+            && udp_socket_state(port).0 == 0
+            && !intake.pending()
+            && quiet_since.elapsed() > Duration::from_millis(300)
+        {
+            break;
         }
     }
-    let sent = sender.join().expect("sender thread");
-    let elapsed = started.elapsed();
+    let sent = flooding.join().expect("flood thread");
+    let (_, kernel_drops) = udp_socket_state(port);
     let session = sessions.get(id).expect("session");
-    let received = session.counters.rx_packets;
-    println!(
-        "udp flood: {UDP_RATE_PPS} pkt/s x {UDP_SECONDS} s of {UDP_PAYLOAD} B: \
-         anchor std socket received {anchor_received}/{anchor_sent} (lost {}); \
-         sockdbg udp-server received {received}/{sent} (lost {}), {} log entries, {:.2} s",
-        anchor_sent - anchor_received,
-        sent.saturating_sub(received),
-        session.log.len(),
-        elapsed.as_secs_f64()
-    );
-    for warning in warnings {
-        println!("  sockdbg warned: {warning}");
-    }
+    let run = FloodRun {
+        sent,
+        received: session.counters.rx_packets,
+        bytes: session.counters.rx_bytes,
+        kernel_drops,
+    };
+    let entries = session.log.len();
     engine.send(Command::Stop { id });
     engine.shutdown();
+    (run, entries, warnings)
+}
+
+/// min, median and max of `values`.
+fn spread(mut values: Vec<f64>) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    let (Some(first), Some(last)) = (values.first(), values.last()) else {
+        return (0.0, 0.0, 0.0);
+    };
+    (*first, values[(values.len() - 1) / 2], *last)
+}
+
+fn udp_flood() {
+    let sender = c_program("UDP_SENDER", "udp_flood_send");
+    let receiver = c_program("UDP_ANCHOR", "udp_recvmmsg");
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    println!(
+        "udp overload, window path: 2 senders x {UDP_COUNT} datagrams of {UDP_PAYLOAD} B at \
+         {UDP_RATE_PPS}/s each, {runs} runs; anchor = C recvmmsg receiver"
+    );
+    let mut ratios = Vec::new();
+    for run in 1..=runs {
+        let anchor = anchor_run(&sender, &receiver);
+        let (window, entries, warnings) = window_run(&sender);
+        let ratio = window.received as f64 / anchor.received.max(1) as f64;
+        ratios.push(ratio);
+        let exact = window.received == window.sent - window.kernel_drops
+            && window.bytes == window.received * UDP_PAYLOAD;
+        println!(
+            "udp window run {run}: anchor {}/{} ({} B); sockdbg {}/{} ({} B, kernel dropped {}, \
+             {entries} log entries); ratio {ratio:.3}x {}",
+            anchor.received,
+            anchor.sent,
+            anchor.bytes,
+            window.received,
+            window.sent,
+            window.bytes,
+            window.kernel_drops,
+            if exact {
+                "(exact: every datagram the kernel kept is in the model)"
+            } else {
+                "(MISMATCH)"
+            }
+        );
+        for warning in warnings {
+            println!("  sockdbg warned: {warning}");
+        }
+    }
+    let (min, median, max) = spread(ratios);
+    println!("udp window ratio: min {min:.3} median {median:.3} max {max:.3}");
 }
 
 fn rss_bytes() -> u64 {

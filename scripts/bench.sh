@@ -5,8 +5,11 @@
 #   scripts/bench.sh tcp        # only the TCP ingest race
 #   scripts/bench.sh tls        # TLS ingest: sockdbg tls-server against socat OPENSSL-LISTEN
 #   scripts/bench.sh relay      # 1 GiB through relay: against socat's relay, and ping-pong latency
+#   scripts/bench.sh udp        # UDP overload: a C recvmmsg receiver against sockdbg headless,
+#                               # then the window's path (benches/net_load.rs udp), same flood
 #
-# Needs socat (Debian package `socat`); `tls` also openssl (to make the anchor's certificate). Results are printed; BENCHMARKS.md records a run.
+# Needs socat (Debian package `socat`); `tls` also openssl (to make the anchor's certificate);
+# `udp` a C compiler (cc/gcc) for benches/c/. Results are printed; BENCHMARKS.md records a run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -123,16 +126,125 @@ relay_latency() {
   wait "$anchor" "$relay" 2>/dev/null || true
 }
 
+# udp_race: two C senders (benches/c/udp_flood_send.c), each COUNT datagrams of SIZE bytes at
+# RATE per second (defaults: 300,000 x 64 B at 300k/s, about 600k pkt/s together for a
+# second), into one port. Receivers in turn, RUNS times (default 5): the anchor, a C program
+# with recvmmsg (benches/c/udp_recvmmsg.c: batches of 64, 4 MiB SO_RCVBUF), then
+# `sockdbg --headless udp-server:... --quiet --stats`, stopped with SIGINT once the kernel's
+# queue of its socket is empty. sockdbg's count is checked against the kernel's: every
+# datagram sent and not dropped by the kernel (the `drops` column of /proc/net/udp) must be in
+# rx_packets, and rx_bytes must be rx_packets x SIZE. SOCKDBG_BIN=PATH races another build.
+udp_c_build() {
+  local out=target/bench-c
+  mkdir -p "$out"
+  for prog in udp_flood_send udp_recvmmsg; do
+    if [ ! -x "$out/$prog" ] || [ "benches/c/$prog.c" -nt "$out/$prog" ]; then
+      ${CC:-cc} -O2 -Wall -Wextra -o "$out/$prog" "benches/c/$prog.c"
+    fi
+  done
+}
+
+# udp_socket_state PORT: "RX_QUEUE_BYTES DROPS" of the UDP socket bound to 127.0.0.1:PORT.
+udp_socket_state() {
+  local want sl local rem st queues rest
+  want=$(printf '0100007F:%04X' "$1")
+  while read -r sl local rem st queues rest; do
+    if [ "$local" = "$want" ]; then
+      echo "$((16#${queues#*:})) ${rest##* }"
+      return
+    fi
+  done < <(tail -n +2 /proc/net/udp)
+  echo "0 0"
+}
+
+udp_race() {
+  local bin=${SOCKDBG_BIN:-target/release/sockdbg} count=${COUNT:-300000} rate=${RATE:-300000} size=${SIZE:-64}
+  local runs=${RUNS:-5} stats anchor_out send_a send_b
+  udp_c_build
+  [ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet
+  stats=$(mktemp); anchor_out=$(mktemp); send_a=$(mktemp); send_b=$(mktemp)
+  local expected=$((2 * count))
+  flood() { # flood PORT: both senders at once; prints what they sent together
+    target/bench-c/udp_flood_send 127.0.0.1 "$1" "$count" "$rate" "$size" >"$send_a" &
+    local a=$!
+    target/bench-c/udp_flood_send 127.0.0.1 "$1" "$count" "$rate" "$size" >"$send_b" &
+    wait "$a" $!
+    cat "$send_a" "$send_b" | sed -n 's/^sent=\([0-9]*\).*/\1/p' | paste -sd+ | bc
+  }
+  wait_bound() { # wait_bound PORT: until a UDP socket is bound to it (at most 10 s)
+    for _ in $(seq 200); do
+      ss -Hun state all "sport = :$1" | grep -q . && return 0
+      sleep 0.05
+    done
+    echo "nothing bound to UDP port $1"; return 1
+  }
+  echo "udp overload: 2 senders x $count datagrams of $size B at $rate/s each; $runs runs"
+  local ratios=() anchors=() sockdbgs=()
+  for run in $(seq "$runs"); do
+    port=$(free_port)
+    target/bench-c/udp_recvmmsg "$port" "$expected" 1000 >"$anchor_out" 2>/dev/null &
+    local anchor=$!
+    wait_bound "$port"
+    anchor_sent=$(flood "$port")
+    wait "$anchor" || true
+    anchor_rx=$(sed -n 's/.*received=\([0-9]*\).*/\1/p' "$anchor_out")
+    anchor_bytes=$(sed -n 's/.*bytes=\([0-9]*\).*/\1/p' "$anchor_out")
+
+    port=$(free_port)
+    "$bin" --headless "udp-server:127.0.0.1:$port" --quiet --stats 2>"$stats" &
+    local receiver=$!
+    wait_bound "$port"
+    # The receive buffer the kernel granted (as SO_RCVBUF reads it: twice what was asked).
+    sockdbg_rcvbuf=$(ss -Hunm state all "sport = :$port" | sed -n 's/.*rb\([0-9]*\).*/\1/p' | head -1)
+    sent=$(flood "$port")
+    # Until the kernel's queue of the socket is empty (at most 10 s), then stop it.
+    local state
+    for _ in $(seq 200); do
+      state=$(udp_socket_state "$port")
+      [ "${state%% *}" = 0 ] && break
+      sleep 0.05
+    done
+    sleep 0.2
+    state=$(udp_socket_state "$port")
+    kill -INT "$receiver"
+    wait "$receiver" || true
+    local drops=${state##* }
+    rx=$(sed -n 's/.*rx_packets=\([0-9]*\).*/\1/p' "$stats")
+    rx_bytes=$(sed -n 's/.*rx_bytes=\([0-9]*\).*/\1/p' "$stats")
+    local exact="(exact: $((sent - drops)) sent and not dropped by the kernel, all counted)"
+    if [ "$rx" != "$((sent - drops))" ] || [ "$rx_bytes" != "$((rx * size))" ]; then
+      exact="(MISMATCH: sent $sent, kernel drops $drops; $(cat "$stats"))"
+    fi
+    ratio=$(echo "scale=4; $rx / $anchor_rx" | bc)
+    ratios+=("$ratio"); anchors+=("$anchor_rx"); sockdbgs+=("$rx")
+    printf 'udp run %s: anchor recvmmsg %s/%s (%s B, rcvbuf %s); sockdbg %s/%s (%s B, rcvbuf %s, kernel dropped %s); ratio %.3fx %s\n' \
+      "$run" "$anchor_rx" "$anchor_sent" "$anchor_bytes" "$(sed -n 's/.*rcvbuf=\([0-9]*\).*/\1/p' "$anchor_out")" \
+      "$rx" "$sent" "$rx_bytes" "$sockdbg_rcvbuf" "$drops" "$ratio" "$exact"
+  done
+  summary() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {printf "min %s median %s max %s", v[1], v[int((NR+1)/2)], v[NR]}'; }
+  echo "udp anchor received:  $(summary "${anchors[@]}")"
+  echo "udp sockdbg received: $(summary "${sockdbgs[@]}")"
+  echo "udp ratio:            $(summary "${ratios[@]}")"
+  rm -f "$stats" "$anchor_out" "$send_a" "$send_b"
+}
+
 case "$what" in
   tcp) tcp_race ;;
   relay) relay_race; relay_latency ;;
   tls) tls_race ;;
-  udp|clients) cargo bench --bench net_load -- "$what" ;;
+  udp)
+    udp_race
+    UDP_SENDER=target/bench-c/udp_flood_send UDP_ANCHOR=target/bench-c/udp_recvmmsg \
+      cargo bench --bench net_load -- udp
+    ;;
+  clients) cargo bench --bench net_load -- clients ;;
   store) cargo bench --bench log_store ;;
   frame) cargo bench --bench frame_cost ;;
   all)
     tcp_race
-    cargo bench --bench net_load
+    udp_race
+    UDP_SENDER=target/bench-c/udp_flood_send UDP_ANCHOR=target/bench-c/udp_recvmmsg \
+      cargo bench --bench net_load
     cargo bench --bench log_store
     cargo bench --bench frame_cost
     ;;
