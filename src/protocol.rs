@@ -498,6 +498,18 @@ pub enum Event {
         /// When.
         at: SystemTime,
     },
+    /// Datagrams a UDP session took from its socket in one go, in the order they came: what
+    /// as many [`Event::Traffic`] (received, not injected, all at `at`) would say, in one
+    /// event, so a flood costs the channel and the window one event per batch rather than
+    /// per datagram. [`Event::unbatched`] gives the single events.
+    Datagrams {
+        /// The session.
+        id: SessionId,
+        /// Each datagram's source and exact bytes.
+        datagrams: Vec<(PeerId, Bytes)>,
+        /// When they were taken in.
+        at: SystemTime,
+    },
     /// Something went wrong that does not end the session (a send failed, an ICMP error, ...).
     Warning {
         /// The session.
@@ -615,6 +627,7 @@ impl Event {
                 data,
                 ..
             } => data.len(),
+            Event::Datagrams { datagrams, .. } => datagrams_len(datagrams),
             _ => 0,
         }
     }
@@ -624,7 +637,27 @@ impl Event {
     pub fn traffic_len(&self) -> usize {
         match self {
             Event::Traffic { data, .. } => data.len(),
+            Event::Datagrams { datagrams, .. } => datagrams_len(datagrams),
             _ => 0,
+        }
+    }
+
+    /// The event as single events: an [`Event::Datagrams`] as one received
+    /// [`Event::Traffic`] per datagram, in order; any other event as itself.
+    pub fn unbatched(self) -> Vec<Event> {
+        match self {
+            Event::Datagrams { id, datagrams, at } => datagrams
+                .into_iter()
+                .map(|(peer, data)| Event::Traffic {
+                    id,
+                    peer,
+                    dir: Direction::Rx,
+                    data,
+                    injected: false,
+                    at,
+                })
+                .collect(),
+            event => vec![event],
         }
     }
 
@@ -636,6 +669,7 @@ impl Event {
             | Event::PeerConnected { id, .. }
             | Event::PeerDisconnected { id, .. }
             | Event::Traffic { id, .. }
+            | Event::Datagrams { id, .. }
             | Event::Warning { id, .. }
             | Event::Stopped { id, .. }
             | Event::Note { id, .. }
@@ -649,4 +683,9 @@ impl Event {
             | Event::Load { id, .. } => *id,
         }
     }
+}
+
+/// The bytes of a batch of datagrams.
+fn datagrams_len(datagrams: &[(PeerId, Bytes)]) -> usize {
+    datagrams.iter().map(|(_, data)| data.len()).sum()
 }

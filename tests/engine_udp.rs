@@ -1,15 +1,20 @@
 //! Engine tests for the UDP session kinds, over real loopback sockets, driven only through
 //! `Command`/`Event`: the server lists each source once and replies to one or all, takes a
 //! maximal datagram whole, keeps peer ids unique after a peer is forgotten; the client
-//! sends, receives replies, and survives "port unreachable"; IPv6 loopback; port in use.
+//! sends, receives replies, and survives "port unreachable"; IPv6 loopback; port in use; a
+//! burst of datagrams of many sizes from two sources reaches the log exactly, batched or not.
 
 mod common;
 
 use std::net::UdpSocket;
+use std::time::Instant;
 
 use common::{
     Engine, assert_udp_silent, free_udp_port, ipv6_loopback_available, recv_datagram, udp_socket,
 };
+use sockdbg::engine::EngineSettings;
+use sockdbg::intake::Intake;
+use sockdbg::model::{EntryKind, Sessions};
 use sockdbg::protocol::{Command, Direction, Event, SendTarget, SessionId};
 
 const SERVER: SessionId = SessionId(1);
@@ -96,6 +101,102 @@ fn server_receives_a_maximal_datagram_whole() {
     engine.send_bytes(SERVER, SendTarget::Peer(peer), &[0; MAX_DATAGRAM + 1]);
     let warning = engine.warning(SERVER);
     assert!(warning.contains("65,507"), "{warning}");
+    engine.shutdown();
+}
+
+/// The `n`th datagram of source `source` in the burst test: 0 bytes, then the largest, then
+/// sizes that differ from each other and from the other source's, each payload its own.
+fn burst_payload(source: usize, n: usize) -> Vec<u8> {
+    let len = match n {
+        0 => 0,
+        1 => MAX_DATAGRAM,
+        n => (n * 37 + source * 1500) % 3000,
+    };
+    (0..len).map(|i| (i + n * 7 + source * 13) as u8).collect()
+}
+
+/// Two sources send datagrams of many sizes (0 and 65,507 bytes among them) as fast as they
+/// can, interleaved, so the server takes several per system call: taken in as the window
+/// does (intake, model), every datagram is in the log whole and alone, in the order its
+/// source sent it, filed under that source, and the counters are exact.
+#[test]
+fn a_burst_from_two_sources_reaches_the_log_datagram_by_datagram() {
+    const EACH: usize = 300;
+    let settings = EngineSettings { files_dir: None };
+    let (intake, engine) = Intake::start(settings, None).expect("engine starts");
+    let mut sessions = Sessions::default();
+    let id = sessions.create("udp-server:127.0.0.1:0".parse().expect("spec"));
+    let spec = sessions.get(id).expect("session").spec.clone();
+    engine.send(Command::Start { id, spec });
+    let deadline = Instant::now() + common::DEADLINE;
+    let next = || {
+        let left = deadline.saturating_duration_since(Instant::now());
+        intake
+            .receiver()
+            .recv_timeout(left)
+            .expect("an event in time")
+    };
+    let server_addr = loop {
+        let event = next();
+        let started = match &event {
+            Event::Started { local_addr, .. } => Some(*local_addr),
+            Event::StartFailed { reason, .. } => panic!("{reason}"),
+            _ => None,
+        };
+        intake.apply(event, &mut sessions, None);
+        if let Some(addr) = started {
+            break addr;
+        }
+    };
+    let sources = [udp_socket("127.0.0.1"), udp_socket("127.0.0.1")];
+    for n in 0..EACH {
+        for (source, socket) in sources.iter().enumerate() {
+            socket
+                .send_to(&burst_payload(source, n), server_addr)
+                .expect("send");
+        }
+    }
+    let mut largest_batch = 0;
+    let received = |sessions: &Sessions| sessions.get(id).expect("session").counters.rx_packets;
+    while received(&sessions) < 2 * EACH as u64 {
+        let event = next();
+        if let Event::Datagrams { datagrams, .. } = &event {
+            largest_batch = largest_batch.max(datagrams.len());
+        }
+        intake.apply(event, &mut sessions, None);
+    }
+    println!("largest batch: {largest_batch} datagrams");
+
+    let session = sessions.get(id).expect("session");
+    let source_addrs: Vec<_> = sources
+        .iter()
+        .map(|s| s.local_addr().expect("local addr"))
+        .collect();
+    let mut next_of = [0usize; 2];
+    for entry in (0..session.log.len()).filter_map(|i| session.log.get_by_index(i)) {
+        if entry.kind != EntryKind::Rx {
+            continue;
+        }
+        let addr = session.peers.get(entry.peer).expect("a known peer").addr;
+        let source = source_addrs
+            .iter()
+            .position(|a| *a == addr)
+            .unwrap_or_else(|| panic!("filed under {addr}, not a source"));
+        let n = next_of[source];
+        assert!(
+            entry.bytes == burst_payload(source, n),
+            "datagram {n} of source {source}: {} bytes, expected {}",
+            entry.bytes.len(),
+            burst_payload(source, n).len()
+        );
+        next_of[source] += 1;
+    }
+    assert_eq!(next_of, [EACH, EACH], "every datagram once");
+    let expected_bytes: usize = (0..EACH)
+        .flat_map(|n| [0, 1].map(|source| burst_payload(source, n).len()))
+        .sum();
+    assert_eq!(session.counters.rx_bytes, expected_bytes as u64);
+    assert_eq!(session.peers.connected_count(), 2, "two peers");
     engine.shutdown();
 }
 

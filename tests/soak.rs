@@ -181,42 +181,45 @@ impl Rig {
 
     fn take(&mut self, event: Event) {
         let tally = &mut self.tally;
-        match &event {
-            Event::PeerConnected { id, peer, addr, .. } => {
-                tally.peers.insert((*id, *addr), *peer);
-                *tally.connected.entry(*id).or_default() += 1;
-            }
-            Event::PeerDisconnected { id, .. } => {
-                *tally.disconnected.entry(*id).or_default() += 1;
-            }
-            Event::Traffic {
-                id,
-                peer,
-                dir,
-                data,
-                ..
-            } => {
-                let len = data.len() as u64;
-                tally.total_bytes += len;
-                let by_peer = match dir {
-                    Direction::Rx | Direction::Up => &mut tally.rx_by_peer,
-                    Direction::Tx | Direction::Down => &mut tally.tx_by_peer,
-                };
-                *by_peer.entry((*id, *peer)).or_default() += len;
-                if *dir == Direction::Rx && *id == self.ids.udp {
-                    *tally.rx_datagrams.entry(*id).or_default() += 1;
+        // A batch of datagrams is tallied datagram by datagram.
+        for single in event.clone().unbatched() {
+            match &single {
+                Event::PeerConnected { id, peer, addr, .. } => {
+                    tally.peers.insert((*id, *addr), *peer);
+                    *tally.connected.entry(*id).or_default() += 1;
                 }
+                Event::PeerDisconnected { id, .. } => {
+                    *tally.disconnected.entry(*id).or_default() += 1;
+                }
+                Event::Traffic {
+                    id,
+                    peer,
+                    dir,
+                    data,
+                    ..
+                } => {
+                    let len = data.len() as u64;
+                    tally.total_bytes += len;
+                    let by_peer = match dir {
+                        Direction::Rx | Direction::Up => &mut tally.rx_by_peer,
+                        Direction::Tx | Direction::Down => &mut tally.tx_by_peer,
+                    };
+                    *by_peer.entry((*id, *peer)).or_default() += len;
+                    if *dir == Direction::Rx && *id == self.ids.udp {
+                        *tally.rx_datagrams.entry(*id).or_default() += 1;
+                    }
+                }
+                Event::Warning { warning, .. } => {
+                    assert!(expected_warning(warning), "unexpected warning: {warning}");
+                    tally.warnings += 1;
+                }
+                Event::StartFailed { reason, .. } => panic!("a session failed to start: {reason}"),
+                Event::Stopped {
+                    reason: Some(reason),
+                    ..
+                } => panic!("a session ended: {reason}"),
+                _ => {}
             }
-            Event::Warning { warning, .. } => {
-                assert!(expected_warning(warning), "unexpected warning: {warning}");
-                tally.warnings += 1;
-            }
-            Event::StartFailed { reason, .. } => panic!("a session failed to start: {reason}"),
-            Event::Stopped {
-                reason: Some(reason),
-                ..
-            } => panic!("a session ended: {reason}"),
-            _ => {}
         }
         let capture = self.capture.as_ref().map(|segment| &segment.thread);
         self.intake.apply(event, &mut self.model, capture);

@@ -170,6 +170,13 @@ impl<W: Write> PcapngCapture<W> {
         if self.only.is_some_and(|only| only != id) {
             return Ok(());
         }
+        if let Event::Datagrams { .. } = event {
+            // Each datagram is a packet of its own.
+            for single in event.clone().unbatched() {
+                self.record(&single)?;
+            }
+            return Ok(());
+        }
         match event {
             Event::Started { local_addr, .. } => {
                 if let Some(session) = self.sessions.get_mut(&id) {

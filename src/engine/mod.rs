@@ -115,6 +115,7 @@ mod tls;
 mod tls_client;
 mod tls_server;
 mod udp;
+mod udp_batch;
 mod udp_drops;
 mod udp_group;
 mod udp_peers;

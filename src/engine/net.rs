@@ -17,8 +17,25 @@ use crate::spec::{DEFAULT_HANDSHAKE_TIMEOUT_MS, SessionSpec};
 /// UDP datagram (65,507 bytes of payload) fits too.
 pub(super) const READ_BUFFER_BYTES: usize = 256 * 1024;
 
-/// Receive buffer asked for on UDP sockets so bursts are not dropped by the kernel.
+/// Receive buffer a UDP socket needs so bursts are not dropped by the kernel (less is
+/// reported, see `udp_drops`).
 pub(super) const UDP_RECV_BUFFER_BYTES: usize = 4 * 1024 * 1024;
+
+/// Receive buffer asked for first: the OS grants what it allows (Linux: up to
+/// `net.core.rmem_max`); where asking too much fails (macOS above `kern.ipc.maxsockbuf`),
+/// [`UDP_RECV_BUFFER_BYTES`] is asked instead.
+const UDP_RECV_BUFFER_WANTED_BYTES: usize = 16 * 1024 * 1024;
+
+/// Gives a UDP socket as large a receive buffer as the OS allows, up to
+/// [`UDP_RECV_BUFFER_WANTED_BYTES`]. Best effort: a smaller buffer still works.
+pub(super) fn enlarge_recv_buffer(socket: &Socket) {
+    if socket
+        .set_recv_buffer_size(UDP_RECV_BUFFER_WANTED_BYTES)
+        .is_err()
+    {
+        socket.set_recv_buffer_size(UDP_RECV_BUFFER_BYTES).ok();
+    }
+}
 
 /// Pending connections the kernel may queue for a listening socket.
 const LISTEN_BACKLOG: i32 = 1024;
@@ -90,8 +107,7 @@ pub(super) fn bind_socket(addr: SocketAddr, kind: Type) -> Result<Socket, StartF
     claim_address(&socket, kind).map_err(bind_failed)?;
     socket.set_nonblocking(true).map_err(bind_failed)?;
     if kind == Type::DGRAM {
-        // Best effort: the OS may cap it, and a smaller buffer still works.
-        socket.set_recv_buffer_size(UDP_RECV_BUFFER_BYTES).ok();
+        enlarge_recv_buffer(&socket);
         // Without SO_BROADCAST the kernel refuses sends to a broadcast address (EACCES).
         // IPv6 has no broadcast; the option is harmless there.
         socket.set_broadcast(true).ok();

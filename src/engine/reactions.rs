@@ -131,6 +131,13 @@ fn echo(context: &SessionContext, data: &Bytes) -> Vec<Bytes> {
     }
 }
 
+/// Whether the session answers what it reads (it echoes, or has auto-reply rules); if not,
+/// received bytes need no look.
+pub(super) fn reacts(context: &SessionContext) -> bool {
+    let reactor = context.reactions.borrow();
+    reactor.echoes() || !reactor.rules().is_empty()
+}
+
 /// The payload to send to a peer that just connected, if any.
 pub(super) fn on_connect(context: &SessionContext) -> Option<Bytes> {
     context.reactions.borrow().on_connect().cloned()

@@ -114,6 +114,23 @@ impl EventSink {
         self.moved(id, peer, dir, data, false);
     }
 
+    /// Reports datagrams received in one go, in the order they came, as one
+    /// [`Event::Datagrams`].
+    pub fn datagrams(&self, id: SessionId, datagrams: Vec<(PeerId, Bytes)>) {
+        if datagrams.is_empty() {
+            return;
+        }
+        let event = Event::Datagrams {
+            id,
+            datagrams,
+            at: SystemTime::now(),
+        };
+        if let Some(in_flight) = &self.in_flight {
+            in_flight.add(event.traffic_len());
+        }
+        self.send(event);
+    }
+
     /// Reports bytes a relay wrote to one side of a pair: forwarded from the other side, or
     /// `injected` by the user.
     pub fn relayed(&self, id: SessionId, peer: PeerId, leg: Leg, data: Bytes, injected: bool) {

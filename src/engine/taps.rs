@@ -94,7 +94,7 @@ impl Taps {
             Event::Traffic {
                 dir: Direction::Rx,
                 ..
-            }
+            } | Event::Datagrams { .. }
         );
         let watched = received && self.active.load(Ordering::Acquire) > 0;
         if !lifecycle && !watched {
@@ -106,10 +106,14 @@ impl Taps {
             let watched = sessions.entry(id).or_default();
             watched.state.follow(event);
         }
-        if let Some(watched) = sessions.get_mut(&id) {
+        if let Some(watched) = sessions.get_mut(&id)
+            && !watched.taps.is_empty()
+        {
+            // A job sees each datagram of a batch as its own event.
+            let events = event.clone().unbatched();
             watched
                 .taps
-                .retain(|(_, tap)| tap.send(event.clone()).is_ok());
+                .retain(|(_, tap)| events.iter().all(|e| tap.send(e.clone()).is_ok()));
         }
     }
 

@@ -16,10 +16,11 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
-use super::net::{bind_socket, read_shared, resolve};
+use super::net::{bind_socket, resolve};
 use super::reactions;
 use super::registry::refuse;
 use super::session::{Outcome, SessionCommand, SessionContext};
+use super::udp_batch::{DATAGRAMS_PER_CALL, Datagram, receive_batch};
 use super::udp_drops::{DROP_POLL_INTERVAL, DropMonitor};
 use super::udp_peers::UdpPeers;
 use crate::protocol::{
@@ -27,8 +28,8 @@ use crate::protocol::{
 };
 use crate::spec::SessionSpec;
 
-/// Most datagrams read per wake-up before the loop looks at commands again.
-const DATAGRAMS_PER_WAKEUP: usize = 256;
+/// Most datagrams read per wake-up before the loop looks at commands again (a few batches).
+const DATAGRAMS_PER_WAKEUP: usize = 4 * DATAGRAMS_PER_CALL;
 
 /// The peer id of a UDP client's one target (the first address it announces).
 const TARGET_PEER: PeerId = PeerId(1);
@@ -103,6 +104,7 @@ pub(super) async fn run_client(
     }
     report_started(context, &socket, spec);
     let mut peers = UdpPeers::new(spec);
+    let mut batch = Vec::with_capacity(DATAGRAMS_PER_CALL);
     let target_peer = peers.pinned_peer_for(context, target);
     debug_assert_eq!(target_peer, TARGET_PEER);
     let send_to_target = async |data: &Bytes| {
@@ -132,25 +134,31 @@ pub(super) async fn run_client(
                     report_pending_error(context, &socket);
                 }
                 if ready.is_readable() {
-                    for _ in 0..DATAGRAMS_PER_WAKEUP {
-                        match read_shared(|buf| socket.try_recv_from(buf)) {
-                            Ok((data, from)) => {
-                                let peer = peers.peer_for(context, from);
-                                context.sink.traffic(context.id, peer, Direction::Rx, data.clone());
-                                for reply in reactions::auto_replies_message(context, peer, &data) {
-                                    let sent = if peer == TARGET_PEER {
-                                        send_to_target(&reply).await
-                                    } else {
-                                        socket.send_to(&reply, from).await
-                                    };
-                                    send_datagram(context, peer, sent, &reply);
-                                }
+                    let mut taken = 0;
+                    while next_batch(context, &socket, &mut batch, &mut taken) {
+                        let reacting = reactions::reacts(context);
+                        let mut unreported = Vec::with_capacity(batch.len());
+                        for Datagram { data, from } in batch.drain(..) {
+                            if !peers.knows(from) {
+                                report(context, &mut unreported);
                             }
-                            Err(e) => {
-                                report_recv_error(context, &e);
-                                break;
+                            let peer = peers.peer_for(context, from);
+                            if !reacting {
+                                unreported.push((peer, data));
+                                continue;
+                            }
+                            unreported.push((peer, data.clone()));
+                            report(context, &mut unreported);
+                            for reply in reactions::auto_replies_message(context, peer, &data) {
+                                let sent = if peer == TARGET_PEER {
+                                    send_to_target(&reply).await
+                                } else {
+                                    socket.send_to(&reply, from).await
+                                };
+                                send_datagram(context, peer, sent, &reply);
                             }
                         }
+                        report(context, &mut unreported);
                     }
                 }
             }
@@ -247,36 +255,77 @@ pub(super) enum Greet {
 }
 
 /// Takes in what is queued on `socket` (at most [`DATAGRAMS_PER_WAKEUP`], so commands still
-/// get their turn): logs each datagram with its source and answers that source alone with
-/// the on-connect payload (per `greet`) and the auto-replies.
+/// get their turn), a batch per system call where the OS has one: logs the datagrams with
+/// their sources, a batch as one event, and answers each source alone with the on-connect
+/// payload (per `greet`) and the auto-replies.
 pub(super) async fn receive_burst(
     context: &SessionContext,
     socket: &UdpSocket,
     peers: &mut UdpPeers,
     greet: Greet,
 ) {
-    for _ in 0..DATAGRAMS_PER_WAKEUP {
-        match read_shared(|buf| socket.try_recv_from(buf)) {
-            Ok((data, from)) => {
-                let new = !peers.knows(from);
-                let peer = peers.peer_for(context, from);
-                let welcome = (new && greet == Greet::NewSources)
-                    .then(|| reactions::on_connect(context))
-                    .flatten();
-                context
-                    .sink
-                    .traffic(context.id, peer, Direction::Rx, data.clone());
-                let reply = reactions::auto_replies_message(context, peer, &data);
-                for out in welcome.into_iter().chain(reply) {
-                    send_datagram(context, peer, socket.send_to(&out, from).await, &out);
-                }
+    let mut batch = Vec::with_capacity(DATAGRAMS_PER_CALL);
+    let mut taken = 0;
+    while next_batch(context, socket, &mut batch, &mut taken) {
+        let reacting = reactions::reacts(context);
+        let mut unreported = Vec::with_capacity(batch.len());
+        for Datagram { data, from } in batch.drain(..) {
+            let new = !peers.knows(from);
+            if new {
+                // Its datagram comes after its arrival, and after what came before it.
+                report(context, &mut unreported);
             }
-            Err(e) => {
-                report_recv_error(context, &e);
-                break;
+            let peer = peers.peer_for(context, from);
+            let welcome = (new && greet == Greet::NewSources)
+                .then(|| reactions::on_connect(context))
+                .flatten();
+            if welcome.is_none() && !reacting {
+                unreported.push((peer, data));
+                continue;
+            }
+            // Answers (and the notes saying why) come after what they answer.
+            unreported.push((peer, data.clone()));
+            report(context, &mut unreported);
+            let reply = if reacting {
+                reactions::auto_replies_message(context, peer, &data)
+            } else {
+                Vec::new()
+            };
+            for out in welcome.into_iter().chain(reply) {
+                send_datagram(context, peer, socket.send_to(&out, from).await, &out);
             }
         }
+        report(context, &mut unreported);
     }
+}
+
+/// Takes the next batch of a burst that has taken `taken` datagrams so far into `batch`;
+/// false when the burst is over: [`DATAGRAMS_PER_WAKEUP`] taken, nothing queued, or an error
+/// (reported).
+fn next_batch(
+    context: &SessionContext,
+    socket: &UdpSocket,
+    batch: &mut Vec<Datagram>,
+    taken: &mut usize,
+) -> bool {
+    if *taken >= DATAGRAMS_PER_WAKEUP {
+        return false;
+    }
+    if let Err(e) = receive_batch(socket, batch) {
+        report_recv_error(context, &e);
+        return false;
+    }
+    *taken += batch.len();
+    true
+}
+
+/// Reports the datagrams taken in and not yet reported, as one event. Called before the
+/// session reports anything else (a new peer, a reply, a note), so the log keeps the order
+/// things happened in.
+fn report(context: &SessionContext, unreported: &mut Vec<(PeerId, Bytes)>) {
+    context
+        .sink
+        .datagrams(context.id, std::mem::take(unreported));
 }
 
 pub(super) fn report_started(context: &SessionContext, socket: &UdpSocket, spec: &SessionSpec) {

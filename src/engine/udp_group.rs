@@ -14,7 +14,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
-use super::net::UDP_RECV_BUFFER_BYTES;
+use super::net::enlarge_recv_buffer;
 use super::reactions;
 use super::registry::refuse;
 use super::session::{Outcome, SessionCommand, SessionContext};
@@ -239,8 +239,7 @@ fn open_socket(
     socket
         .set_nonblocking(true)
         .map_err(failed(SocketStep::OpenUdp))?;
-    // Best effort: the OS may cap it, and a smaller buffer still works.
-    socket.set_recv_buffer_size(UDP_RECV_BUFFER_BYTES).ok();
+    enlarge_recv_buffer(&socket);
     match group {
         IpAddr::V4(_) => {
             // Linux delivers every group joined by anyone on this port unless told otherwise.

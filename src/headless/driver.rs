@@ -410,11 +410,20 @@ impl<W: Write> Driver<W> {
             }
             Event::Traffic {
                 dir: Direction::Rx, ..
-            } if once && kind == SessionKind::UdpServer => {
+            }
+            | Event::Datagrams { .. }
+                if once && kind == SessionKind::UdpServer =>
+            {
                 self.udp_exchanged.insert(id);
                 if self.plan.echo {
-                    // The engine echoes it: the run ends once that send is reported.
-                    *self.udp_pending_sends.entry(id).or_default() += 1;
+                    // The engine echoes each datagram: the run ends once those sends are
+                    // reported.
+                    let datagrams = match event {
+                        Event::Datagrams { datagrams, .. } => datagrams.len(),
+                        _ => 1,
+                    };
+                    *self.udp_pending_sends.entry(id).or_default() +=
+                        u32::try_from(datagrams).unwrap_or(u32::MAX);
                 }
             }
             Event::Traffic {

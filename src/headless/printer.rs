@@ -156,6 +156,7 @@ pub(super) fn lifecycle_of(event: &Event) -> Option<Lifecycle> {
         | Event::Scenario { .. }
         | Event::Load { .. } => Some(Lifecycle::Note),
         Event::Traffic { .. }
+        | Event::Datagrams { .. }
         | Event::ReactionsApplied { .. }
         | Event::FaultsApplied { .. }
         | Event::RelayQueue { .. }

@@ -208,6 +208,47 @@ impl Session {
         self.note_spill_problem();
     }
 
+    /// Files bytes that moved (one read, datagram or completed send) in the log and counts
+    /// them.
+    fn traffic(
+        &mut self,
+        peer: PeerId,
+        dir: Direction,
+        data: &[u8],
+        injected: bool,
+        at: SystemTime,
+    ) {
+        let index = self.peers.index_of(peer).unwrap_or(NO_PEER);
+        let len = data.len() as u64;
+        let info = self.peers.get_mut(index);
+        // A relay's up chunks count (and are filed) as received from its client, its
+        // down chunks as sent to it (see `EntryKind`).
+        let kind = match dir {
+            Direction::Rx | Direction::Up => {
+                self.counters.rx_bytes += len;
+                self.counters.rx_packets += 1;
+                if let Some(info) = info {
+                    info.rx_bytes += len;
+                    info.rx_packets += 1;
+                }
+                EntryKind::Rx
+            }
+            Direction::Tx | Direction::Down => {
+                self.counters.tx_bytes += len;
+                self.counters.tx_packets += 1;
+                if let Some(info) = info {
+                    info.tx_bytes += len;
+                    info.tx_packets += 1;
+                }
+                EntryKind::Tx
+            }
+        };
+        let seq = self.log.push(kind, index, at, data);
+        if dir.leg().is_some() {
+            self.log.mark_relayed(seq, injected);
+        }
+    }
+
     fn apply_event(&mut self, event: Event) {
         let now = SystemTime::now();
         match event {
@@ -260,35 +301,10 @@ impl Session {
                 injected,
                 at,
                 ..
-            } => {
-                let index = self.peers.index_of(peer).unwrap_or(NO_PEER);
-                let len = data.len() as u64;
-                let info = self.peers.get_mut(index);
-                // A relay's up chunks count (and are filed) as received from its client, its
-                // down chunks as sent to it (see `EntryKind`).
-                let kind = match dir {
-                    Direction::Rx | Direction::Up => {
-                        self.counters.rx_bytes += len;
-                        self.counters.rx_packets += 1;
-                        if let Some(info) = info {
-                            info.rx_bytes += len;
-                            info.rx_packets += 1;
-                        }
-                        EntryKind::Rx
-                    }
-                    Direction::Tx | Direction::Down => {
-                        self.counters.tx_bytes += len;
-                        self.counters.tx_packets += 1;
-                        if let Some(info) = info {
-                            info.tx_bytes += len;
-                            info.tx_packets += 1;
-                        }
-                        EntryKind::Tx
-                    }
-                };
-                let seq = self.log.push(kind, index, at, &data);
-                if dir.leg().is_some() {
-                    self.log.mark_relayed(seq, injected);
+            } => self.traffic(peer, dir, &data, injected, at),
+            Event::Datagrams { datagrams, at, .. } => {
+                for (peer, data) in datagrams {
+                    self.traffic(peer, Direction::Rx, &data, false, at);
                 }
             }
             Event::SerialLines { lines, .. } => self.serial_lines = Some(lines),

@@ -101,11 +101,19 @@ impl Engine {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.events.recv_timeout(left) {
                 Ok(event) => {
-                    self.history.push(event.clone());
-                    if matches(&event) {
-                        return event;
+                    // A batch of datagrams is matched (and kept) datagram by datagram; each
+                    // event is offered to `matches` once.
+                    let seen = self.pending.len();
+                    for event in event.unbatched() {
+                        self.history.push(event.clone());
+                        self.pending.push_back(event);
                     }
-                    self.pending.push_back(event);
+                    if let Some(index) = self.pending.iter().skip(seen).position(&mut matches) {
+                        return self
+                            .pending
+                            .remove(seen + index)
+                            .expect("index is in range");
+                    }
                 }
                 Err(_) => panic!(
                     "timed out after {DEADLINE:?} waiting for {what}; unmatched events: {:#?}",
@@ -135,8 +143,10 @@ impl Engine {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.events.recv_timeout(left) {
                 Ok(event) => {
-                    self.history.push(event.clone());
-                    self.pending.push_back(event);
+                    for event in event.unbatched() {
+                        self.history.push(event.clone());
+                        self.pending.push_back(event);
+                    }
                 }
                 Err(_) => return,
             }
