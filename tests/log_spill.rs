@@ -187,6 +187,35 @@ fn entries_spilled_to_disk_read_back_exactly() {
     assert_same(&log, &reference, 0..reference.len() as u64);
 }
 
+/// Large reads handed over as the only owner of their buffer (as the engine hands a flood's
+/// reads) are copied into whole segments when the log spills, not kept as one small segment
+/// each, and read back exactly from disk.
+#[test]
+fn large_shared_reads_spill_in_whole_segments_and_read_back_exactly() {
+    let base = tempfile::tempdir().expect("temp dir");
+    let dir = spill_dir(base.path());
+    let mut log = spilling(&dir, 8 * MIB, u64::MAX);
+    let mut reference = TrafficLog::new(usize::MAX);
+    let reads = 400u32;
+    for i in 0..reads {
+        let data: Vec<u8> = (0..200 * 1024u32)
+            .map(|b| (b % 251) as u8 ^ i as u8)
+            .collect();
+        let at = SystemTime::now();
+        reference.push(EntryKind::Rx, 0, at, &data);
+        log.push_shared(EntryKind::Rx, 0, at, Bytes::from(data));
+    }
+    log.flush_spill();
+    let status = log.spill_status().expect("spilling");
+    assert!(
+        status.segments <= (reads as usize * 200 * 1024).div_ceil(4 * MIB) + 1,
+        "{} segments for {reads} reads of 200 KiB",
+        status.segments
+    );
+    assert_eq!(log.evicted_entries(), 0, "nothing lost");
+    assert_same(&log, &reference, 0..u64::from(reads));
+}
+
 #[test]
 fn a_search_streams_through_every_segment() {
     let base = tempfile::tempdir().expect("temp dir");

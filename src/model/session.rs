@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
+use bytes::Bytes;
+
 use crate::model::log::{EntryKind, NO_PEER, SpillConfig, SpillProblem, TrafficLog};
 use crate::model::note::{LogNote, PeerRole};
 use crate::model::peers::PeerTable;
@@ -214,7 +216,7 @@ impl Session {
         &mut self,
         peer: PeerId,
         dir: Direction,
-        data: &[u8],
+        data: Bytes,
         injected: bool,
         at: SystemTime,
     ) {
@@ -243,7 +245,7 @@ impl Session {
                 EntryKind::Tx
             }
         };
-        let seq = self.log.push(kind, index, at, data);
+        let seq = self.log.push_shared(kind, index, at, data);
         if dir.leg().is_some() {
             self.log.mark_relayed(seq, injected);
         }
@@ -301,10 +303,10 @@ impl Session {
                 injected,
                 at,
                 ..
-            } => self.traffic(peer, dir, &data, injected, at),
+            } => self.traffic(peer, dir, data, injected, at),
             Event::Datagrams { datagrams, at, .. } => {
                 for (peer, data) in datagrams {
-                    self.traffic(peer, Direction::Rx, &data, false, at);
+                    self.traffic(peer, Direction::Rx, data, false, at);
                 }
             }
             Event::SerialLines { lines, .. } => self.serial_lines = Some(lines),

@@ -2,13 +2,18 @@
 //! peer, plus notes (lifecycle, warnings, what the engine said) as typed [`LogNote`]s.
 //! Payloads live in large arena chunks and each entry costs one 28-byte index record, so a
 //! million entries stay cheap; a note's payload is its small serialized record, so notes share
-//! the memory bound and are evicted with their chunk. Memory is bounded: when the limit is
+//! the memory bound and are evicted with their chunk. A large read handed over as the only
+//! owner of its buffer ([`TrafficLog::push_shared`]) becomes a chunk itself instead of being
+//! copied, so a flood's bytes are copied once (kernel to buffer), as a plain receiver copies
+//! them. Memory is bounded: when the limit is
 //! passed, the oldest chunk and its entries are evicted, and what was evicted is counted.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::{Bytes, BytesMut};
 
 use crate::model::note::LogNote;
 pub use crate::model::spill_dir::SpillDir;
@@ -23,6 +28,10 @@ pub const DEFAULT_MAX_BYTES: usize = 512 * 1024 * 1024;
 
 /// Size of one payload arena chunk; a larger payload gets a chunk of its own.
 const CHUNK_BYTES: usize = 4 * 1024 * 1024;
+
+/// Smallest payload taken over as a chunk of its own by [`TrafficLog::push_shared`]; smaller
+/// ones are copied into the arena (their buffer would cost more than they hold).
+const ADOPT_MIN_BYTES: usize = 64 * 1024;
 
 /// How many bytes of the stream before an entry are given as decoding context.
 pub const CONTEXT_BYTES: usize = 64;
@@ -123,7 +132,9 @@ struct Meta {
 
 struct Chunk {
     start: u64,
-    data: Vec<u8>,
+    /// A `BytesMut` rather than a `Vec`: an adopted read is one already, and turning it
+    /// into a `Vec` moves its bytes (onto themselves, but every one of them).
+    data: BytesMut,
 }
 
 /// One entry, borrowed from the log.
@@ -266,8 +277,40 @@ impl TrafficLog {
     /// Appends an entry; returns its sequence number. Evicts the oldest entries if the
     /// memory bound is passed (to disk, when the log spills).
     pub fn push(&mut self, kind: EntryKind, peer: u32, at: SystemTime, bytes: &[u8]) -> u64 {
-        let seq = self.first_seq + self.entries.len() as u64;
         let offset = self.store(bytes);
+        self.index(kind, peer, at, offset, bytes.len())
+    }
+
+    /// Appends an entry whose bytes arrive in a shared buffer; returns its sequence number.
+    /// A large payload whose buffer nobody else holds becomes a chunk of the arena as it is,
+    /// without a copy (its whole capacity counts toward the bound, and later small entries
+    /// fill its unused tail); any other is copied as [`TrafficLog::push`] does. A log that
+    /// spills to disk always copies: each chunk becomes a segment file, and reads' buffers
+    /// would make many small ones, while the disk, not the copy, sets its pace.
+    pub fn push_shared(&mut self, kind: EntryKind, peer: u32, at: SystemTime, data: Bytes) -> u64 {
+        if data.len() < ADOPT_MIN_BYTES || self.spill.is_some() {
+            return self.push(kind, peer, at, &data);
+        }
+        match data.try_into_mut() {
+            Ok(buffer) => {
+                let len = buffer.len();
+                let offset = self.adopt(buffer);
+                self.index(kind, peer, at, offset, len)
+            }
+            Err(data) => self.push(kind, peer, at, &data),
+        }
+    }
+
+    /// Records the index entry of payload `offset..offset + len` just stored.
+    fn index(
+        &mut self,
+        kind: EntryKind,
+        peer: u32,
+        at: SystemTime,
+        offset: u64,
+        len: usize,
+    ) -> u64 {
+        let seq = self.first_seq + self.entries.len() as u64;
         let stream = (peer, kind.code());
         let mut prev_distance = 0;
         let previous = kind
@@ -291,7 +334,7 @@ impl TrafficLog {
         self.entries.push_back(Meta {
             at_micros: micros_since_epoch(at),
             offset,
-            len: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+            len: u32::try_from(len).unwrap_or(u32::MAX),
             peer,
             prev_distance,
             kind: kind.code(),
@@ -415,7 +458,7 @@ impl TrafficLog {
                     data.clear();
                     data
                 }
-                None => Vec::with_capacity(capacity),
+                None => BytesMut::with_capacity(capacity),
             };
             self.arena_bytes += data.capacity();
             self.chunks.push_back(Chunk {
@@ -431,6 +474,34 @@ impl TrafficLog {
         offset
     }
 
+    /// Makes `data` the newest chunk, as it is (in a log that does not spill); returns its
+    /// offset. The chunk being filled
+    /// before it is closed: if it is less than half full its unused capacity is given back,
+    /// so interleaved small and large reads do not each leave a mostly empty chunk behind.
+    fn adopt(&mut self, data: BytesMut) -> u64 {
+        if let Some(filling) = self.chunks.back_mut()
+            && filling.data.len() < filling.data.capacity() / 2
+        {
+            let before = filling.data.capacity();
+            filling.data = BytesMut::from(&filling.data[..]);
+            self.arena_bytes = self.arena_bytes - before + filling.data.capacity();
+        }
+        while (self.memory_bytes().saturating_add(data.capacity()) > self.max_bytes
+            || !self.index_has_room(data.capacity()))
+            && !self.chunks.is_empty()
+        {
+            self.evict_front_chunk();
+        }
+        let offset = self.next_offset;
+        self.next_offset += data.len() as u64;
+        self.arena_bytes += data.capacity();
+        self.chunks.push_back(Chunk {
+            start: offset,
+            data,
+        });
+        offset
+    }
+
     /// Evicts whole chunks while the log is over its bound (a payload of a chunk of its own).
     fn evict_to_bound(&mut self) {
         while self.memory_bytes() > self.max_bytes && self.chunks.len() > 1 {
@@ -440,7 +511,7 @@ impl TrafficLog {
 
     /// Moves the oldest chunk and the entries stored in it out of memory: to disk when the
     /// log spills, else dropped (counted). Returns its buffer when it is free for reuse.
-    fn evict_front_chunk(&mut self) -> Option<Vec<u8>> {
+    fn evict_front_chunk(&mut self) -> Option<BytesMut> {
         let chunk = self.chunks.pop_front()?;
         self.arena_bytes -= chunk.data.capacity();
         let end = chunk.start + chunk.data.len() as u64;
@@ -751,6 +822,95 @@ mod tests {
 
     fn push(log: &mut TrafficLog, kind: EntryKind, peer: u32, bytes: &[u8]) -> u64 {
         log.push(kind, peer, SystemTime::now(), bytes)
+    }
+
+    /// A buffer of `len` distinct bytes (`seed` varies them), in a `Bytes` of its own.
+    fn read_of(len: usize, seed: u8) -> Bytes {
+        Bytes::from(
+            (0..len)
+                .map(|i| (i % 251) as u8 ^ seed)
+                .collect::<Vec<u8>>(),
+        )
+    }
+
+    #[test]
+    fn a_large_read_nobody_else_holds_is_kept_without_a_copy() {
+        let mut log = TrafficLog::default();
+        let data = read_of(200 * 1024, 7);
+        let expected = data.to_vec();
+        let address = data.as_ptr();
+        let seq = log.push_shared(EntryKind::Rx, 0, SystemTime::now(), data);
+        let entry = log.get(seq).expect("held");
+        assert_eq!(entry.bytes, &expected[..]);
+        assert_eq!(
+            entry.bytes.as_ptr(),
+            address,
+            "the buffer itself is the chunk"
+        );
+    }
+
+    #[test]
+    fn a_read_someone_else_still_holds_or_a_small_one_is_copied() {
+        let mut log = TrafficLog::default();
+        let data = read_of(200 * 1024, 3);
+        let held_elsewhere = data.clone();
+        let seq = log.push_shared(EntryKind::Rx, 0, SystemTime::now(), data);
+        let entry = log.get(seq).expect("held");
+        assert_eq!(entry.bytes, &held_elsewhere[..]);
+        assert_ne!(entry.bytes.as_ptr(), held_elsewhere.as_ptr());
+        let small = read_of(100, 9);
+        let address = small.as_ptr();
+        let seq = log.push_shared(EntryKind::Rx, 0, SystemTime::now(), small.clone());
+        drop(small);
+        assert_ne!(log.get(seq).expect("held").bytes.as_ptr(), address);
+    }
+
+    /// Small and large reads interleaved, past the bound many times over: every entry held
+    /// reads back exactly (small ones fill an adopted chunk's unused tail, context crosses
+    /// from one chunk to the next), eviction counts what went, and mostly empty chunks do
+    /// not eat the bound.
+    #[test]
+    fn interleaved_small_and_adopted_reads_stay_exact_and_bounded() {
+        let max = 8 * CHUNK_BYTES;
+        let mut log = TrafficLog::new(max);
+        let mut expected = Vec::new();
+        let mut pushed_bytes = 0u64;
+        for i in 0..2_000u32 {
+            let seed = (i % 256) as u8;
+            let len = match i % 3 {
+                0 => 70 * 1024 + i as usize,
+                1 => 1 + (i as usize % 40),
+                _ => 150 * 1024,
+            };
+            // The large ones in a buffer with spare room, as the engine's reads come.
+            let mut buffer = BytesMut::with_capacity(256 * 1024);
+            buffer.extend_from_slice(&read_of(len, seed));
+            let data = buffer.freeze();
+            expected.push(data.to_vec());
+            pushed_bytes += len as u64;
+            log.push_shared(EntryKind::Rx, i % 2, SystemTime::now(), data);
+            assert!(log.memory_bytes() <= max, "{} > {max}", log.memory_bytes());
+        }
+        assert!(log.evicted_entries() > 0);
+        let held: u64 = (0..log.len())
+            .filter_map(|i| log.get_by_index(i))
+            .map(|e| e.bytes.len() as u64)
+            .sum();
+        assert_eq!(held + log.evicted_bytes(), pushed_bytes);
+        assert!(
+            held * 2 >= max as u64,
+            "only {held} bytes held under a bound of {max}"
+        );
+        for index in 0..log.len() {
+            let entry = log.get_by_index(index).expect("held");
+            let pushed = &expected[entry.seq as usize];
+            assert_eq!(entry.bytes, &pushed[..], "entry {}", entry.seq);
+            if entry.seq >= 2 && log.get(entry.seq - 2).is_some() {
+                let before = &expected[entry.seq as usize - 2];
+                let tail = before.len().min(CONTEXT_BYTES);
+                assert_eq!(entry.context, &before[before.len() - tail..]);
+            }
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 
+use bytes::BytesMut;
 use crossbeam_channel::{Receiver, Sender};
 use memmap2::Mmap;
 
@@ -77,14 +78,14 @@ pub(super) struct Lost {
 /// the log evicts it as it would without a disk.
 pub(super) struct Refused {
     pub(super) index: Vec<Meta>,
-    pub(super) data: Vec<u8>,
+    pub(super) data: BytesMut,
 }
 
 enum Body {
     /// Handed to the writer; served from the evicted buffer meanwhile.
     Pending {
         index: Arc<Vec<Meta>>,
-        data: Arc<Vec<u8>>,
+        data: Arc<BytesMut>,
     },
     /// On disk; mapped when first read, unmapped by [`SegmentStore::trim`].
     Written { map: OnceLock<Option<Mmap>> },
@@ -108,7 +109,7 @@ enum Job {
         file: u64,
         path: PathBuf,
         index: Arc<Vec<Meta>>,
-        data: Arc<Vec<u8>>,
+        data: Arc<BytesMut>,
     },
     Delete(PathBuf),
     /// Answered with [`FLUSHED`] once every job before it is done.
@@ -139,7 +140,7 @@ pub(super) struct SegmentStore {
     disk_bytes: u64,
     next_file: u64,
     writer: Option<Writer>,
-    spare: Vec<Vec<u8>>,
+    spare: Vec<BytesMut>,
     tick: AtomicU64,
     mapped: AtomicUsize,
     lost: Lost,
@@ -239,7 +240,7 @@ impl SegmentStore {
     }
 
     /// A spare buffer of at least `capacity` bytes, from a written chunk.
-    pub(super) fn take_spare(&mut self, capacity: usize) -> Option<Vec<u8>> {
+    pub(super) fn take_spare(&mut self, capacity: usize) -> Option<BytesMut> {
         let at = self.spare.iter().position(|b| b.capacity() >= capacity)?;
         Some(self.spare.swap_remove(at))
     }
@@ -251,7 +252,7 @@ impl SegmentStore {
         first_seq: u64,
         start: u64,
         index: Vec<Meta>,
-        data: Vec<u8>,
+        data: BytesMut,
     ) -> Result<(), Refused> {
         self.poll();
         let count = index.len();
