@@ -61,6 +61,37 @@ fn argument_error(error: &clap::Error) -> ExitCode {
     ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
 }
 
+/// SIGTERM, SIGINT and SIGHUP (`kill`, Ctrl+C in the terminal that started it, a logout)
+/// close the window as its close button does, so the app ends cleanly: settings saved,
+/// captures flushed, the logs' disk files removed (a killed process leaves those to the next
+/// start). A second signal ends the process at once, should closing hang.
+#[cfg(unix)]
+fn close_on_signals(ctx: &egui::Context) {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = match signal_hook::iterator::Signals::new([SIGHUP, SIGINT, SIGTERM]) {
+        Ok(signals) => signals,
+        Err(e) => {
+            eprintln!("sockdbg: cannot watch for signals ({e}): a kill ends the window abruptly");
+            return;
+        }
+    };
+    let ctx = ctx.clone();
+    let watcher = std::thread::Builder::new()
+        .name("sockdbg-signals".into())
+        .spawn(move || {
+            for (count, _) in signals.forever().enumerate() {
+                if count > 0 {
+                    std::process::exit(1);
+                }
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                ctx.request_repaint();
+            }
+        });
+    if let Err(e) = watcher {
+        eprintln!("sockdbg: cannot watch for signals ({e}): a kill ends the window abruptly");
+    }
+}
+
 /// Once the window has started, returns to the OS what its start-up allocated and freed
 /// (the allocator keeps freed pages for reuse, and purges them only when it is called again,
 /// which an idle window does not do): the idle window then holds what it uses.
@@ -120,6 +151,8 @@ fn run_window(cli: Cli) -> ExitCode {
         options,
         Box::new(move |cc| {
             sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
+            #[cfg(unix)]
+            close_on_signals(&cc.egui_ctx);
             let mut app = App::start(&cc.egui_ctx, store, sessions)?;
             // First start: speak the system locale's language (a choice in Settings is kept).
             if app.view.language.is_none() {

@@ -34,24 +34,18 @@ impl Panel<StatusBar<'_>> for RateMeter {
             if let Some(session) = selected.and_then(|id| sessions.get(id)) {
                 ui.separator();
                 let log = &session.log;
-                ui.label(tf(
-                    ui,
-                    Text::LogHeld,
-                    &[
-                        &log.len(),
-                        &byte_count(log.memory_bytes() as u64),
-                        &log.evicted_entries(),
-                    ],
-                ));
-                if let Some(status) = log.spill_status()
-                    && status.disk_bytes > 0
-                {
-                    ui.label(tf(
+                let held = log.len();
+                let memory = byte_count(log.memory_bytes() as u64);
+                let dropped = log.evicted_entries();
+                let text = match log.spill_status().filter(|s| s.disk_bytes > 0) {
+                    Some(status) => tf(
                         ui,
-                        Text::LogHeldOnDisk,
-                        &[&byte_count(status.disk_bytes)],
-                    ));
-                }
+                        Text::LogHeldSpilled,
+                        &[&held, &memory, &dropped, &byte_count(status.disk_bytes)],
+                    ),
+                    None => tf(ui, Text::LogHeld, &[&held, &memory, &dropped]),
+                };
+                ui.label(text);
             }
         });
         Vec::new()
