@@ -45,7 +45,8 @@ impl Panel<StatusBar<'_>> for RateMeter {
                     ),
                     None => tf(ui, Text::LogHeld, &[&held, &memory, &dropped]),
                 };
-                ui.label(text);
+                // The last part: on a narrow window it ends in "…" and shows whole on hover.
+                ui.add(egui::Label::new(text).truncate());
             }
         });
         Vec::new()
