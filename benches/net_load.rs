@@ -8,10 +8,22 @@
 //! - `clients`: one TCP server session accepts 10,000 concurrent clients (opened by a child
 //!   process); counts accept errors and the RSS growth of this process.
 //!
-//! Run: `cargo bench --bench net_load` (or `-- udp` / `-- clients`). Loopback only, bounded in
-//! count and time.
+//! - `tcp-spill`: a log larger than memory, on the window's path (issue 19, item 4). A sender
+//!   process writes 4 GiB (`SPILL_GIB`) of 64 KiB writes into a TCP server session of the real
+//!   engine, its events taken in as the window does (intake, model, a frame 15 ms after each
+//!   wake-up); the session's log once in memory only (512 MiB, the oldest evicted) and once
+//!   spilling to disk (the window's default), alternating, 5 runs (`RUNS`). Time from the
+//!   sender's start until the model counted every byte. The sender's bytes
+//!   (`SPILL_PAYLOAD`): `text` (default: lines of a device's readings), `zeros` or `noise`
+//!   (bytes that do not compress).
+//!
+//! Run: `cargo bench --bench net_load` (or `-- udp` / `-- clients` / `-- tcp-spill`). Loopback
+//! only, bounded in count and time.
 
-use std::io::Read;
+#[path = "support/payload.rs"]
+mod payload;
+
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::process::{Command as Process, Stdio};
 use std::sync::Arc;
@@ -24,6 +36,7 @@ use sockdbg::engine::sink::Waker;
 use sockdbg::engine::{EngineHandle, EngineSettings, EventSink};
 use sockdbg::intake::Intake;
 use sockdbg::model::Sessions;
+use sockdbg::model::log::{SpillConfig, SpillDir};
 use sockdbg::protocol::{Command, Event, SessionId};
 
 /// Datagrams each of the two senders sends.
@@ -37,6 +50,10 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--open-clients") {
         open_clients(&args[i + 1..]);
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--send-tcp") {
+        send_tcp(&args[i + 1..]);
         return;
     }
     if !args.iter().any(|a| a == "--bench") {
@@ -57,6 +74,9 @@ fn main() {
     }
     if wants("clients") {
         many_clients();
+    }
+    if wants("tcp-spill") {
+        tcp_spill();
     }
 }
 
@@ -203,15 +223,7 @@ fn anchor_run(sender: &std::path::Path, receiver: &std::path::Path) -> FloodRun 
 /// `REPAINT_INTERVAL` after a wake-up while events keep coming (drawing itself is
 /// `frame_cost`'s).
 fn window_run(sender: &std::path::Path) -> (FloodRun, usize, Vec<String>) {
-    let woken = Arc::new(AtomicBool::new(false));
-    let ui = std::thread::current();
-    let flag = Arc::clone(&woken);
-    let wake: Waker = Arc::new(move || {
-        flag.store(true, Ordering::Release);
-        ui.unpark();
-    });
-    let settings = EngineSettings { files_dir: None };
-    let (intake, engine) = Intake::start(settings, Some(wake)).expect("engine starts");
+    let (woken, intake, engine) = window_intake();
     let mut sessions = Sessions::default();
     let id = sessions.create("udp-server:127.0.0.1:0".parse().expect("spec"));
     engine.send(Command::Start {
@@ -277,6 +289,21 @@ fn window_run(sender: &std::path::Path) -> (FloodRun, usize, Vec<String>) {
     engine.send(Command::Stop { id });
     engine.shutdown();
     (run, entries, warnings)
+}
+
+/// The engine with the window's intake, its waker unparking this thread and raising the
+/// returned flag, as the window's waker asks for a frame.
+fn window_intake() -> (Arc<AtomicBool>, Intake, EngineHandle) {
+    let woken = Arc::new(AtomicBool::new(false));
+    let ui = std::thread::current();
+    let flag = Arc::clone(&woken);
+    let wake: Waker = Arc::new(move || {
+        flag.store(true, Ordering::Release);
+        ui.unpark();
+    });
+    let settings = EngineSettings { files_dir: None };
+    let (intake, engine) = Intake::start(settings, Some(wake)).expect("engine starts");
+    (woken, intake, engine)
 }
 
 /// min, median and max of `values`.
@@ -413,4 +440,172 @@ fn open_clients(args: &[String]) {
     }
     std::thread::sleep(Duration::from_secs(2));
     println!("{} opened, {errors} connect errors", streams.len());
+}
+
+/// A TCP flood into the window's path, the log in memory only against spilling to disk.
+fn tcp_spill() {
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    let gib: u64 = std::env::var("SPILL_GIB")
+        .ok()
+        .and_then(|g| g.parse().ok())
+        .unwrap_or(4);
+    let payload = std::env::var("SPILL_PAYLOAD").unwrap_or_else(|_| "text".into());
+    let bytes = gib << 30;
+    println!(
+        "tcp-spill, window path: {gib} GiB of 64 KiB writes of {payload} from a sender process, \
+         {runs} runs; log in memory only (512 MiB) against spilling to disk"
+    );
+    let base = std::env::temp_dir().join("sockdbg-net-load-spill");
+    let dir = Arc::new(SpillDir::open(&base).expect("spill directory").0);
+    let mut rows = Vec::new();
+    for run in 0..runs {
+        // Alternate which goes first, so neither always meets the warmer page cache.
+        let one = |spill: bool| {
+            let config = spill.then(|| SpillConfig {
+                dir: Arc::clone(&dir),
+                quota_bytes: 8 << 30,
+            });
+            let figures = tcp_spill_run(bytes, &payload, config);
+            println!(
+                "run {run} {}: {:.3} GB/s in {:.2} s, {} MiB held, {} MiB on disk",
+                if spill { "spill " } else { "memory" },
+                figures.gb_per_s,
+                figures.seconds,
+                figures.held_bytes >> 20,
+                figures.disk_bytes >> 20,
+            );
+            figures
+        };
+        let (memory, spill) = if run % 2 == 0 {
+            let m = one(false);
+            (m, one(true))
+        } else {
+            let s = one(true);
+            (one(false), s)
+        };
+        rows.push((memory, spill));
+    }
+    let show = |name: &str, values: Vec<f64>, unit: &str| {
+        let (min, median, max) = spread(values);
+        println!("{name}: min {min:.3} / median {median:.3} / max {max:.3} {unit}");
+    };
+    show(
+        "in memory",
+        rows.iter().map(|r| r.0.gb_per_s).collect(),
+        "GB/s",
+    );
+    show(
+        "spilling",
+        rows.iter().map(|r| r.1.gb_per_s).collect(),
+        "GB/s",
+    );
+    show(
+        "spilling / in memory (same run)",
+        rows.iter().map(|r| r.1.gb_per_s / r.0.gb_per_s).collect(),
+        "x",
+    );
+}
+
+/// One tcp-spill run's figures.
+struct SpillRun {
+    gb_per_s: f64,
+    seconds: f64,
+    held_bytes: u64,
+    disk_bytes: u64,
+}
+
+fn tcp_spill_run(bytes: u64, payload: &str, spill: Option<SpillConfig>) -> SpillRun {
+    let (woken, intake, engine) = window_intake();
+    let mut sessions = Sessions::default();
+    sessions.set_spill(spill);
+    let id = sessions.create("tcp-server:127.0.0.1:0".parse().expect("spec"));
+    engine.send(Command::Start {
+        id,
+        spec: sessions.get(id).expect("session").spec.clone(),
+    });
+    let frame = |sessions: &mut Sessions| {
+        intake.rearm();
+        let mut started = None;
+        for event in intake.try_iter().take(MAX_EVENTS_PER_FRAME) {
+            match &event {
+                Event::Started { local_addr, .. } => started = Some(local_addr.port()),
+                Event::StartFailed { reason, .. } => panic!("session failed: {reason}"),
+                _ => {}
+            }
+            intake.apply(event, sessions, None);
+        }
+        sessions.maintain();
+        started
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut port = None;
+    while port.is_none() && Instant::now() < deadline {
+        std::thread::park_timeout(REPAINT_INTERVAL);
+        port = frame(&mut sessions);
+    }
+    let port = port.expect("session started");
+    let started = Instant::now();
+    let mut sender = Process::new(std::env::current_exe().expect("this binary"))
+        .args(["--send-tcp", &port.to_string(), &bytes.to_string(), payload])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("sender");
+    // As in the window: a wake-up asks for a frame REPAINT_INTERVAL later, and the frame
+    // re-arms the waker.
+    let limit = Instant::now() + Duration::from_secs(600);
+    let rx_bytes = |sessions: &Sessions| sessions.get(id).map_or(0, |s| s.counters.rx_bytes);
+    while rx_bytes(&sessions) < bytes {
+        assert!(Instant::now() < limit, "the flood did not arrive in time");
+        if woken.swap(false, Ordering::AcqRel) || intake.pending() {
+            std::thread::sleep(REPAINT_INTERVAL);
+            frame(&mut sessions);
+        } else {
+            std::thread::park_timeout(REPAINT_INTERVAL);
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(sender.wait().expect("sender").success(), "sender failed");
+    assert_eq!(rx_bytes(&sessions), bytes, "every byte counted");
+    let session = sessions.get_mut(id).expect("session");
+    session.log.flush_spill();
+    let disk_bytes = session.log.spill_status().map_or(0, |s| s.disk_bytes);
+    let held_bytes = bytes - session.log.evicted_bytes();
+    engine.send(Command::Stop { id });
+    engine.shutdown();
+    SpillRun {
+        gb_per_s: bytes as f64 / seconds / 1e9,
+        seconds,
+        held_bytes,
+        disk_bytes,
+    }
+}
+
+/// The sender process of `tcp-spill`: connects to 127.0.0.1:PORT and writes BYTES of
+/// PAYLOAD in 64 KiB writes (64 distinct buffers in turn).
+fn send_tcp(args: &[String]) {
+    let (Some(port), Some(bytes), Some(payload)) = (args.first(), args.get(1), args.get(2)) else {
+        return;
+    };
+    let port: u16 = port.parse().expect("port");
+    let bytes: u64 = bytes.parse().expect("bytes");
+    const WRITE: usize = 64 * 1024;
+    let buffers: Vec<Vec<u8>> = (0..64u64)
+        .map(|n| match payload.as_str() {
+            "zeros" => vec![0; WRITE],
+            "noise" => payload::noise(n, WRITE),
+            _ => payload::text(n, WRITE),
+        })
+        .collect();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let mut left = bytes;
+    let mut n = 0;
+    while left > 0 {
+        let take = left.min(WRITE as u64) as usize;
+        stream.write_all(&buffers[n % 64][..take]).expect("write");
+        left -= take as u64;
+        n += 1;
+    }
 }

@@ -7,9 +7,17 @@
 //! when spilled, as the window runs it: a bounded scan per frame, `maintain` between frames),
 //! with one frame's scan. Five rounds, the two modes alternating; min / median / max.
 //!
+//! The reads' bytes (`SPILL_BENCH_PAYLOAD`): `letters` (default: each read one letter
+//! repeated), `text` (lines of a device's readings, as a serial or TCP device logs them) or
+//! `noise` (bytes that do not compress): the log compresses the segments it spills when their
+//! bytes compress, so the disk's share of the work depends on them.
+//!
 //! Run: `cargo bench --bench spill_ingest` (`SPILL_BENCH_GIB` sets the size, default 4; the
 //! segments go to `SPILL_BENCH_DIR`, default the system's temp directory). Under
 //! `cargo test --all-targets` (no `--bench`) it only checks that both modes run, on 64 MiB.
+
+#[path = "support/payload.rs"]
+mod payload;
 
 use std::process::Command;
 use std::sync::Arc;
@@ -81,7 +89,8 @@ fn main() {
     let show = |name: &str, (min, med, max): (f64, f64, f64), unit: &str| {
         println!("{name}: min {min:.2} / median {med:.2} / max {max:.2} {unit}");
     };
-    println!("--- {gib} GiB of {READ_BYTES}-byte reads, {ROUNDS} rounds");
+    let payload = std::env::var("SPILL_BENCH_PAYLOAD").unwrap_or_else(|_| "letters".into());
+    println!("--- {gib} GiB of {READ_BYTES}-byte reads of {payload}, {ROUNDS} rounds");
     show(
         "in memory (512 MiB, evicting)",
         stat(rows.iter().map(|r| r.0.gb_per_s).collect()),
@@ -185,10 +194,15 @@ fn child(spill: bool, bytes: u64) {
     }));
     let id = sessions.create("tcp-server:0".parse().expect("spec"));
     // Distinct reads, made before the clock starts (the engine hands over `Bytes` it read).
+    let payload = std::env::var("SPILL_BENCH_PAYLOAD").unwrap_or_default();
     let reads: Vec<Bytes> = (0..64u8)
         .map(|n| {
+            let mut read = match payload.as_str() {
+                "text" => payload::text(u64::from(n), READ_BYTES),
+                "noise" => payload::noise(u64::from(n), READ_BYTES),
+                _ => vec![b'a' + n % 26; READ_BYTES],
+            };
             // The needle ends the read: a search examines every byte.
-            let mut read = vec![b'a' + n % 26; READ_BYTES];
             read[READ_BYTES - 7..READ_BYTES - 1].copy_from_slice(b"NEEDLE");
             read[READ_BYTES - 1] = n;
             Bytes::from(read)

@@ -72,14 +72,33 @@ fn entry(i: u64) -> (u32, EntryKind, Vec<u8>) {
     }
 }
 
+/// Entry `i`'s bytes made incompressible (each XORed with a splitmix64 stream of `i`), so the
+/// disk takes their full size: a log's segments are compressed when their bytes compress.
+fn incompressible(i: u64) -> Vec<u8> {
+    let (_, _, mut bytes) = entry(i);
+    for (j, byte) in bytes.iter_mut().enumerate() {
+        let mut z = (i << 32 | j as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        *byte ^= (z ^ (z >> 31)) as u8;
+    }
+    bytes
+}
+
 fn at(i: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_micros(1_700_000_000_000_000 + i * 13)
 }
 
 /// Pushes entries `from..to` into `log`, with a note every 997 and a stream end every 4999.
 fn push_range(log: &mut TrafficLog, from: u64, to: u64) {
+    push_range_of(log, from, to, |i| entry(i).2);
+}
+
+/// [`push_range`] with entry `i`'s bytes made by `bytes_of(i)`.
+fn push_range_of(log: &mut TrafficLog, from: u64, to: u64, bytes_of: fn(u64) -> Vec<u8>) {
     for i in from..to {
-        let (peer, kind, bytes) = entry(i);
+        let (peer, kind, _) = entry(i);
+        let bytes = bytes_of(i);
         let seq = log.push(kind, peer, at(i), &bytes);
         if i % 7 == 1 {
             log.mark_relayed(seq, i % 14 == 1);
@@ -148,12 +167,17 @@ fn segment_files(dir: &Path) -> usize {
 }
 
 /// A log of 8 MiB in memory spilling with `quota`, and one holding everything, both given
-/// the same `total` entries, the first flushed to disk.
-fn spilled_and_reference(dir: &Arc<SpillDir>, quota: u64, total: u64) -> (TrafficLog, TrafficLog) {
+/// the same `total` entries (their bytes from `bytes_of`), the first flushed to disk.
+fn spilled_and_reference(
+    dir: &Arc<SpillDir>,
+    quota: u64,
+    total: u64,
+    bytes_of: fn(u64) -> Vec<u8>,
+) -> (TrafficLog, TrafficLog) {
     let mut log = spilling(dir, 8 * MIB, quota);
     let mut reference = TrafficLog::new(usize::MAX);
-    push_range(&mut log, 0, total);
-    push_range(&mut reference, 0, total);
+    push_range_of(&mut log, 0, total, bytes_of);
+    push_range_of(&mut reference, 0, total, bytes_of);
     log.flush_spill();
     (log, reference)
 }
@@ -163,7 +187,7 @@ fn entries_spilled_to_disk_read_back_exactly() {
     let base = tempfile::tempdir().expect("temp dir");
     let dir = spill_dir(base.path());
     let total = 40_000;
-    let (mut log, mut reference) = spilled_and_reference(&dir, u64::MAX, total);
+    let (mut log, mut reference) = spilled_and_reference(&dir, u64::MAX, total, |i| entry(i).2);
     let status = log.spill_status().expect("spilling");
     assert!(status.segments >= 8, "{status:?}");
     assert_eq!(
@@ -256,7 +280,7 @@ fn the_quota_drops_the_oldest_segments_and_counts_them() {
     let base = tempfile::tempdir().expect("temp dir");
     let dir = spill_dir(base.path());
     let quota = 24 * MIB as u64;
-    let (mut log, reference) = spilled_and_reference(&dir, quota, 40_000);
+    let (mut log, reference) = spilled_and_reference(&dir, quota, 40_000, incompressible);
     let status = log.spill_status().expect("spilling");
     assert!(status.disk_bytes <= quota, "{status:?}");
     assert!(status.segments >= 4, "{status:?}");
@@ -287,6 +311,37 @@ fn the_quota_drops_the_oldest_segments_and_counts_them() {
     assert!(status.disk_bytes <= 8 * MIB as u64, "{status:?}");
     assert_eq!(segment_files(&status.dir), status.segments);
     assert_same(&log, &reference, log.first_seq()..reference.len() as u64);
+}
+
+/// Traffic that compresses (text lines, repeated bytes) is written compressed: the quota
+/// counts what the disk holds, so it keeps many times its size of such traffic, and every
+/// entry reads back exactly. The segments being written count at their raw size until
+/// written, and must not push older segments out meanwhile.
+#[test]
+fn compressible_traffic_takes_a_fraction_of_its_size_on_disk() {
+    let base = tempfile::tempdir().expect("temp dir");
+    let dir = spill_dir(base.path());
+    // Room for what is written and a few segments being written at their raw size.
+    let quota = 16 * MIB as u64;
+    let (log, reference) = spilled_and_reference(&dir, quota, 40_000, |i| entry(i).2);
+    let payload: u64 = (0..reference.len() as u64)
+        .map(|seq| reference.get(seq).map_or(0, |e| e.bytes.len() as u64))
+        .sum();
+    assert!(payload > 4 * quota, "{payload} bytes pushed");
+    let status = log.spill_status().expect("spilling");
+    assert!(status.segments >= 20, "{status:?}");
+    assert!(status.disk_bytes <= quota, "{status:?}");
+    let on_disk: u64 = std::fs::read_dir(&status.dir)
+        .expect("log dir")
+        .flatten()
+        .map(|e| e.metadata().map_or(0, |m| m.len()))
+        .sum();
+    assert_eq!(
+        on_disk, status.disk_bytes,
+        "the status tells what the files take"
+    );
+    assert_eq!(log.evicted_entries(), 0, "the quota was not reached");
+    assert_same(&log, &reference, 0..reference.len() as u64);
 }
 
 #[test]
@@ -351,7 +406,7 @@ fn a_full_disk_costs_entries_not_the_session_inner() {
     let mut pushed = 0;
     let mut payload_bytes = 0u64;
     for i in 0..total {
-        let (_, _, bytes) = entry(i);
+        let bytes = incompressible(i);
         payload_bytes += bytes.len() as u64;
         sessions.apply(Event::Traffic {
             id,
@@ -408,7 +463,7 @@ fn a_full_disk_costs_entries_not_the_session_inner() {
         .collect();
     assert!(traffic.len() > 1000, "{} entries held", traffic.len());
     for (back, seq) in traffic.iter().rev().enumerate() {
-        let (_, _, bytes) = entry(total - 1 - back as u64);
+        let bytes = incompressible(total - 1 - back as u64);
         assert_eq!(log.get(*seq).expect("held").bytes, bytes, "seq {seq}");
     }
     drop(sessions);
