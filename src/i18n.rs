@@ -304,7 +304,7 @@ Text {
     LogSpillOn => "Keep what memory cannot hold on disk", "内存放不下的部分保存到磁盘";
     LogSpillOnTip => "A session keeps its last 512 MiB in memory; with this on, older traffic goes to files in the cache directory (deleted with the session and when sockdbg exits) instead of being dropped", "每个会话在内存中保留最近的 512 MiB；开启后，更早的流量写入缓存目录中的文件（删除会话或退出 sockdbg 时删除），而不是丢弃";
     SpillQuota => "Disk per session:", "每个会话的磁盘上限：";
-    LogHeldSpilled => "log: {0} held ({1}, {3} on disk), {2} dropped", "日志：保留 {0} 条（{1}，磁盘 {3}），丢弃 {2} 条";
+    LogHeldSpilled => "log: {0} held ({1}, {3} on disk in {4}), {2} dropped", "日志：保留 {0} 条（{1}，磁盘 {3}，占 {4}），丢弃 {2} 条";
     TextSizeKeys => "Ctrl+Plus / Ctrl+Minus / Ctrl+0", "Ctrl+加号 / Ctrl+减号 / Ctrl+0";
     PointSize => "{0} pt", "{0} 磅";
     Smaller => "Smaller text", "缩小文字";

@@ -41,7 +41,13 @@ impl Panel<StatusBar<'_>> for RateMeter {
                     Some(status) => tf(
                         ui,
                         Text::LogHeldSpilled,
-                        &[&held, &memory, &dropped, &byte_count(status.disk_bytes)],
+                        &[
+                            &held,
+                            &memory,
+                            &dropped,
+                            &byte_count(status.payload_bytes),
+                            &byte_count(status.disk_bytes),
+                        ],
                     ),
                     None => tf(ui, Text::LogHeld, &[&held, &memory, &dropped]),
                 };

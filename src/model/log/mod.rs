@@ -744,6 +744,7 @@ impl TrafficLog {
         let store = &self.spill.as_ref()?.store;
         Some(SpillStatus {
             entries: store.len(),
+            payload_bytes: store.payload_bytes(),
             segments: store.segment_count(),
             disk_bytes: store.disk_bytes(),
             quota_bytes: store.quota_bytes(),
@@ -797,9 +798,11 @@ impl TrafficLog {
 pub struct SpillStatus {
     /// Entries on disk.
     pub entries: u64,
+    /// Their payload bytes (what arrived and was sent, notes' records).
+    pub payload_bytes: u64,
     /// Segment files.
     pub segments: usize,
-    /// Their bytes.
+    /// The files' bytes (less than the payload's where they are compressed).
     pub disk_bytes: u64,
     /// The quota.
     pub quota_bytes: u64,

@@ -219,6 +219,7 @@ pub(super) struct SegmentStore {
     quota_bytes: u64,
     segments: VecDeque<Segment>,
     entries: u64,
+    payload_bytes: u64,
     disk_bytes: u64,
     next_file: u64,
     writer: Option<Writer>,
@@ -240,6 +241,7 @@ impl SegmentStore {
             quota_bytes: config.quota_bytes,
             segments: VecDeque::new(),
             entries: 0,
+            payload_bytes: 0,
             disk_bytes: 0,
             next_file: 0,
             writer: None,
@@ -288,6 +290,11 @@ impl SegmentStore {
     /// Entries held.
     pub(super) fn len(&self) -> u64 {
         self.entries
+    }
+
+    /// Payload bytes of the entries held.
+    pub(super) fn payload_bytes(&self) -> u64 {
+        self.payload_bytes
     }
 
     /// Segments held (written or being written).
@@ -385,6 +392,7 @@ impl SegmentStore {
             used: AtomicU64::new(0),
         });
         self.entries += count as u64;
+        self.payload_bytes += payload_bytes;
         self.disk_bytes += file_bytes;
         while self.pending_count() > MAX_PENDING {
             if !self.wait_one() {
@@ -453,6 +461,7 @@ impl SegmentStore {
         self.lost.entries += segment.count as u64;
         self.lost.bytes += segment.payload_bytes;
         self.entries -= segment.count as u64;
+        self.payload_bytes -= segment.payload_bytes;
         self.disk_bytes -= segment.file_bytes;
         if let Body::Written { map } = &segment.body
             && map.get().is_some_and(Option::is_some)
