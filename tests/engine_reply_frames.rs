@@ -18,21 +18,25 @@ use sockdbg::protocol::{Direction, Event, Reactions, SessionId};
 /// One `len:u32le` message carrying "ping".
 const PING: &[u8] = b"\x04\x00\x00\x00ping";
 
-/// A session with the rule "contains ping → pong", framed by `framing` (None: never set).
-fn engine_with_ping_rule(id: SessionId, framing: Option<&str>) -> Engine {
-    let mut engine = Engine::spawn();
+/// The rule "contains ping → pong", nothing else.
+fn ping_rule() -> Reactions {
     let rule = ReplyRule {
         match_kind: MatchKind::Contains,
         pattern: "ping".into(),
         reply: "pong".into(),
         ..ReplyRule::default()
     };
-    let reactions = Reactions {
+    Reactions {
         on_connect: None,
         rules: vec![rule],
         echo: false,
-    };
-    engine.set_reactions(id, reactions);
+    }
+}
+
+/// A session with the rule "contains ping → pong", framed by `framing` (None: never set).
+fn engine_with_ping_rule(id: SessionId, framing: Option<&str>) -> Engine {
+    let mut engine = Engine::spawn();
+    engine.set_reactions(id, ping_rule());
     if let Some(framing) = framing {
         engine.set_reply_framing(id, framing);
     }
@@ -80,6 +84,28 @@ fn a_message_split_across_writes_gets_one_reply_after_the_second_part() {
     wait_received(&mut engine, first.len());
     assert_tcp_silent(&mut client);
     client.write_all(second).expect("write");
+    assert_eq!(read_exactly(&mut client, 4), b"pong");
+    assert_tcp_silent(&mut client);
+    engine.shutdown();
+}
+
+#[test]
+fn a_partial_message_is_forgotten_by_a_read_without_rules() {
+    let id = SessionId(1);
+    let mut engine = engine_with_ping_rule(id, Some("len:u32le"));
+    engine.start(id, "tcp-server:127.0.0.1:0");
+    let addr = engine.started(id);
+    let mut client = tcp_connect(addr);
+    let (first, _) = PING.split_at(6);
+    client.write_all(first).expect("write");
+    wait_received(&mut engine, first.len());
+    // The rules go, a read comes, the rules come back: the next message is matched whole,
+    // not after the half message that came before the read.
+    engine.set_reactions(id, Reactions::default());
+    client.write_all(b"unmatched").expect("write");
+    wait_received(&mut engine, b"unmatched".len());
+    engine.set_reactions(id, ping_rule());
+    client.write_all(PING).expect("write");
     assert_eq!(read_exactly(&mut client, 4), b"pong");
     assert_tcp_silent(&mut client);
     engine.shutdown();

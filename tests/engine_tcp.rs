@@ -1,23 +1,26 @@
 //! Engine tests for the TCP session kinds, over real loopback sockets, driven only through
 //! `Command`/`Event`: a multi-client server with targeted and broadcast sends, disconnects
 //! and resets, restart on the same port, port in use, the TCP client (refused, reset,
-//! closed, reconnect), GBK round trip, characters split across reads, IPv6 and shutdown.
+//! closed, reconnect), GBK round trip, characters split across reads, IPv6 and shutdown,
+//! and a read nothing answers handed over without a second holder.
 
 mod common;
 
 use std::io::Write;
 use std::net::TcpListener;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use common::{
-    Engine, accept, assert_tcp_closed, assert_tcp_silent, free_tcp_port, ipv6_loopback_available,
-    read_exactly, reset, tcp_connect,
+    DEADLINE, Engine, accept, assert_tcp_closed, assert_tcp_silent, free_tcp_port,
+    ipv6_loopback_available, read_exactly, reset, tcp_connect,
 };
 use sockdbg::codec::text::{
     FOLLOWING_BYTES, Following, TextEncoding, decode_for_display, encode_strict,
 };
+use sockdbg::engine::{EngineHandle, EngineSettings, EventSink};
 use sockdbg::model::{EntryKind, Sessions};
-use sockdbg::protocol::{Command, Direction, Event, SendTarget, SessionId};
+use sockdbg::protocol::{Command, Direction, Event, Reactions, SendTarget, SessionId};
 
 const SERVER: SessionId = SessionId(1);
 const CLIENT: SessionId = SessionId(2);
@@ -431,4 +434,99 @@ fn a_client_is_started_before_its_connection_is_listed_in_time_too() {
         .map(|e| e.at_micros)
         .collect();
     assert!(times.len() >= 2 && times.is_sorted(), "{times:?}");
+}
+
+/// Waits for the first of `seen`'s events matching `matches`, with whether it held its bytes
+/// alone when taken; panics after [`DEADLINE`].
+fn next_seen(
+    seen: &crossbeam_channel::Receiver<(Event, bool)>,
+    what: &str,
+    matches: impl Fn(&Event) -> bool,
+) -> (Event, bool) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match seen.recv_timeout(left) {
+            Ok((event, alone)) if matches(&event) => return (event, alone),
+            Ok(_) => {}
+            Err(_) => panic!("timed out after {DEADLINE:?} waiting for {what}"),
+        }
+    }
+}
+
+/// Whether each of the `Rx` events that carry the next `len` received bytes held its bytes
+/// alone when it was taken.
+fn rx_alone(seen: &crossbeam_channel::Receiver<(Event, bool)>, len: usize) -> Vec<bool> {
+    let mut got = 0;
+    let mut alone = Vec::new();
+    while got < len {
+        let (event, held_alone) = next_seen(
+            seen,
+            "the bytes received",
+            |e| matches!(e, Event::Traffic { id, dir: Direction::Rx, .. } if *id == SERVER),
+        );
+        if let Event::Traffic { data, .. } = event {
+            got += data.len();
+        }
+        alone.push(held_alone);
+    }
+    alone
+}
+
+/// When nothing answers (no echo, no rules), the engine keeps no clone of a read: a receiver
+/// that takes the event at once, before the engine goes on, holds the read's buffer alone,
+/// so the log keeps it without a copy (`TrafficLog::push_shared`). A read the session echoes
+/// is shared at that moment (which shows the check can see a second holder), and echoed.
+#[test]
+fn a_read_nothing_answers_reaches_the_receiver_as_its_only_holder() {
+    // The waker runs on the engine's thread right after each event is sent, before the
+    // sender goes on: it takes the events then, as a UI draining right away would.
+    let (events_tx, events) = crossbeam_channel::unbounded::<Event>();
+    let (seen_tx, seen) = crossbeam_channel::unbounded::<(Event, bool)>();
+    let take_now = move || {
+        while let Ok(event) = events.try_recv() {
+            let alone = matches!(&event, Event::Traffic { data, .. } if data.is_unique());
+            seen_tx.send((event, alone)).ok(); // the test has failed already
+        }
+    };
+    let sink = EventSink::new(events_tx, Arc::new(take_now));
+    let engine =
+        EngineHandle::spawn_with(sink, EngineSettings { files_dir: None }).expect("engine starts");
+    let spec = "tcp-server:127.0.0.1:0".parse().expect("spec");
+    engine.send(Command::Start { id: SERVER, spec });
+    let addr = match next_seen(&seen, "Started", |e| {
+        matches!(e, Event::Started { .. } | Event::StartFailed { .. })
+    }) {
+        (Event::Started { local_addr, .. }, _) => local_addr,
+        (other, _) => panic!("{other:?}"),
+    };
+    let mut client = tcp_connect(addr);
+
+    // Large reads (those the log would adopt) and a small one.
+    let large = vec![0x5a; 256 * 1024];
+    client.write_all(&large).expect("write");
+    let alone = rx_alone(&seen, large.len());
+    assert!(alone.iter().all(|a| *a), "held alone: {alone:?}");
+    client.write_all(b"small").expect("write");
+    assert_eq!(rx_alone(&seen, 5), [true]);
+
+    let reactions = Reactions {
+        on_connect: None,
+        rules: Vec::new(),
+        echo: true,
+    };
+    engine.send(Command::SetReactions {
+        id: SERVER,
+        reactions,
+    });
+    next_seen(
+        &seen,
+        "ReactionsApplied",
+        |e| matches!(e, Event::ReactionsApplied { id } if *id == SERVER),
+    );
+    client.write_all(b"echo me").expect("write");
+    let alone = rx_alone(&seen, 7);
+    assert!(alone.iter().all(|a| !*a), "held alone: {alone:?}");
+    assert_eq!(read_exactly(&mut client, 7), b"echo me");
+    engine.shutdown();
 }

@@ -319,8 +319,14 @@ async fn read_loop(link: Link<'_>, reader: &OwnedReadHalf, replies: &Replies) ->
     }
 }
 
-/// Logs what came in, then answers it if an auto-reply rule matches.
+/// Logs what came in, then answers it if the session echoes or an auto-reply rule matches.
 fn received(link: Link<'_>, replies: &Replies, data: Bytes) {
+    if !replies.reacts() {
+        // Nothing answers: the event is the read's only holder, not a clone dropped later.
+        replies.pass();
+        link.sink.traffic(link.id, link.peer, Direction::Rx, data);
+        return;
+    }
     // Logged in order: what came in, which rule matched, what went out.
     link.sink
         .traffic(link.id, link.peer, Direction::Rx, data.clone());

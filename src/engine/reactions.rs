@@ -21,6 +21,14 @@ use crate::protocol::{Note, PeerId, Warning};
 #[derive(Debug, Default)]
 pub(super) struct StreamFrames(Mutex<Option<FrameCutter>>);
 
+impl StreamFrames {
+    /// Drops the cutter and the partial frame it holds, as [`auto_replies_stream`] does when
+    /// there are no rules: a cutter made later starts at the next read.
+    pub(super) fn forget(&self) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+}
+
 /// The replies to `data` read from `peer`'s stream: the read itself when the session
 /// echoes, then one per complete frame a rule matches (with raw or idle framing, the read
 /// itself is the message).

@@ -115,6 +115,20 @@ impl Replies {
         self.queue_replies(peer, replies);
     }
 
+    /// Whether the session answers what it reads (it echoes, or has rules). When it does
+    /// not, a read needs no look and the engine keeps no clone of it, so the event holds
+    /// the read's buffer alone and the log can keep it without a copy
+    /// (`TrafficLog::push_shared`); call [`Replies::pass`] for such a read.
+    pub(super) fn reacts(&self) -> bool {
+        reactions::reacts(&self.context)
+    }
+
+    /// What [`Replies::answer`] does with a stream's read when nothing answers: the partial
+    /// frame held for the rules is dropped, so rules set later start at the next read.
+    pub(super) fn pass(&self) {
+        self.frames.forget();
+    }
+
     /// With idle framing and rules, the silence that ends a device's burst (see
     /// [`reactions::idle_gap`]).
     pub(super) fn idle_gap(&self) -> Option<std::time::Duration> {

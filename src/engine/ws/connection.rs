@@ -252,6 +252,11 @@ fn received(link: &Link, replies: &Replies, message: Message) {
         }
         Message::Frame(_) => return, // only seen when writing raw frames
     };
+    if !replies.reacts() {
+        // Nothing answers: the event is the message's only holder, not a clone dropped later.
+        link.sink.traffic(link.id, link.peer, Direction::Rx, data);
+        return;
+    }
     // Logged in order: what came in, which rule matched, what went out.
     link.sink
         .traffic(link.id, link.peer, Direction::Rx, data.clone());
