@@ -556,6 +556,7 @@ Text {
     ConfigNewer => "it was written by a newer sockdbg (version {0})", "它由更新版本的 sockdbg 写入（版本 {0}）";
     ConfigInvalid => "it is not valid ({0})", "内容无效（{0}）";
     SaveFailedAt => "cannot save settings to {0}: {1}", "无法保存设置到 {0}：{1}";
+    EngineUnavailable => "cannot start the network engine: {0}; sessions cannot run (the next start or send tries again)", "无法启动网络引擎：{0}；会话无法运行（下次启动或发送时会再试）";
     SpillUnavailableAt => "cannot keep logs on disk in {0}: {1}; each session keeps only what its memory holds", "无法在 {0} 中将日志保存到磁盘：{1}；每个会话只保留内存中的部分";
     QuickFileThread => "cannot start reading or writing the file ({0})", "无法开始读写文件（{0}）";
     QuickFileLost => "the file job ended without an answer", "文件读写意外结束，没有结果";

@@ -39,6 +39,14 @@ impl Intake {
         settings: EngineSettings,
         wake: Option<Waker>,
     ) -> Result<(Self, EngineHandle), EngineError> {
+        let (intake, mut engine) = Self::on_demand(settings, wake);
+        engine.start()?;
+        Ok((intake, engine))
+    }
+
+    /// As [`Intake::start`], but the engine starts only when [`EngineHandle::start`] is
+    /// called (the channels exist from now on).
+    pub fn on_demand(settings: EngineSettings, wake: Option<Waker>) -> (Self, EngineHandle) {
         let (event_tx, events) = crossbeam_channel::unbounded();
         let wake_pending = Arc::new(AtomicBool::new(false));
         let sink = match wake {
@@ -54,13 +62,13 @@ impl Intake {
             None => EventSink::without_waker(event_tx),
         };
         let in_flight = InFlight::default();
-        let engine = EngineHandle::spawn_with(sink.with_in_flight(in_flight.clone()), settings)?;
+        let engine = EngineHandle::on_demand(sink.with_in_flight(in_flight.clone()), settings);
         let intake = Self {
             events,
             in_flight,
             wake_pending,
         };
-        Ok((intake, engine))
+        (intake, engine)
     }
 
     /// An intake over a channel someone else feeds (tests that play the engine).

@@ -153,7 +153,7 @@ fn run_window(cli: Cli) -> ExitCode {
             sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
             #[cfg(unix)]
             close_on_signals(&cc.egui_ctx);
-            let mut app = App::start(&cc.egui_ctx, store, sessions)?;
+            let mut app = App::start(&cc.egui_ctx, store, sessions);
             // First start: speak the system locale's language (a choice in Settings is kept).
             if app.view.language.is_none() {
                 app.view.language = Some(Language::from_environment());

@@ -272,7 +272,6 @@ fn framing_is_saved_per_session_and_restored() {
                 sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
                 let startup = vec!["tcp-server:127.0.0.1:0".parse().expect("spec")];
                 App::start(&cc.egui_ctx, Some(ConfigStore::at(dir)), startup)
-                    .expect("engine starts")
             })
     };
     {

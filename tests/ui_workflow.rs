@@ -351,3 +351,28 @@ fn stop_restart_delete_and_sessions_come_back_on_next_start() {
     let saved = store.load().config;
     assert!(saved.sessions.is_empty(), "{saved:?}");
 }
+
+/// An idle window runs no engine (issue 19: its threads and their memory): the first session
+/// started starts it, and a session restored running starts it with the window.
+#[test]
+fn the_engine_starts_with_the_first_session_not_with_the_window() {
+    let store = temp_config("on-demand");
+    {
+        let mut harness = harness(store.clone(), vec![]);
+        harness.run_steps(4);
+        assert!(
+            !harness.state().engine_started(),
+            "the idle window started the engine"
+        );
+        create_tcp_server(&mut harness);
+        assert!(harness.state().engine_started());
+    }
+    let mut harness = harness(store, vec![]);
+    assert!(
+        harness.state().engine_started(),
+        "a session restored running starts the engine at once"
+    );
+    step_until(&mut harness, "restored and running", |app| {
+        local_port(only_session(app)).is_some()
+    });
+}

@@ -403,7 +403,8 @@ impl App {
                     && run.running()
                 {
                     run.stopping = true;
-                    self.link.send(Command::CancelJob { id, job: run.job });
+                    let job = run.job;
+                    self.command(Command::CancelJob { id, job });
                 }
             }
             LoadAction::SaveCsv(path) => {
@@ -474,7 +475,7 @@ impl App {
             stopping: false,
             ended: None,
         });
-        self.link.send(Command::StartLoad {
+        self.command(Command::StartLoad {
             id,
             job,
             plan: Box::new(plan),

@@ -5,7 +5,7 @@
 //! [`ui`](../ui/index.html) returns. Nothing here draws, and nothing here imports the `ui`
 //! module: each panel's state is a struct of its own here, drawn by a `ui` method there.
 //!
-//! - [`link`]: the channels to the engine thread.
+//! - [`link`]: the channels to the engine thread, which the first command starts.
 //! - [`session_list`]: the left panel's state (create form, rename, delete confirmation).
 //! - [`send_tools`]: per-session send state (history, periodic/file sends, quick commands,
 //!   on-connect and auto-reply) and what its actions do.
@@ -45,7 +45,7 @@ use crate::config::{
     ColumnTab, Config, ConfigStore, QuickCommand, SavedSession, SessionSettings, ThemeChoice,
     ViewSettings,
 };
-use crate::engine::{EngineError, EngineSettings};
+use crate::engine::EngineSettings;
 use crate::i18n::Language;
 use crate::model::Sessions;
 use crate::protocol::{Command, Event, PeerId, SendTarget, SessionId};
@@ -243,23 +243,21 @@ pub struct App {
 }
 
 impl App {
-    /// Starts an engine for `ctx`, loads settings from `store`, and creates `startup`
-    /// sessions (started) after the saved ones.
-    ///
-    /// # Errors
-    /// [`EngineError`] when the engine cannot start.
+    /// An app for `ctx` with settings from `store` and `startup` sessions (started) after the
+    /// saved ones. Its engine starts with the first session started (restored running, or
+    /// given) or job, so an idle window without sessions runs no engine threads.
     pub fn start(
         ctx: &egui::Context,
         store: Option<ConfigStore>,
         startup: Vec<SessionSpec>,
-    ) -> Result<Self, EngineError> {
+    ) -> Self {
         // Generated files (a TLS server's certificate) go next to the settings.
         let settings = EngineSettings {
             files_dir: crate::private_files::generated_dir(store.as_ref()),
         };
-        let mut app = Self::new(EngineLink::spawn(ctx, settings)?, store, startup);
+        let mut app = Self::new(EngineLink::on_demand(ctx, settings), store, startup);
         app.use_spill_dir(crate::platform::cache_dir().map(|dir| dir.join("spill")));
-        Ok(app)
+        app
     }
 
     /// Spills logs past their memory bound into a directory of this process's in `base`
@@ -606,9 +604,20 @@ impl App {
         self.views.entry(id).or_default()
     }
 
-    /// Queues a command for the engine.
-    pub(crate) fn command(&self, command: Command) {
-        self.link.send(command);
+    /// Queues a command for the engine, starting the engine if it has not started (a
+    /// notice says when it cannot).
+    pub(crate) fn command(&mut self, command: Command) {
+        if let Err(crate::engine::EngineError::Start(e)) = self.link.send(command) {
+            self.notices.push(Notice::EngineUnavailable {
+                reason: e.to_string(),
+            });
+        }
+    }
+
+    /// Whether the engine has been started: by the first command that needs it (a session
+    /// started, restored running, or a job), not by opening the window.
+    pub fn engine_started(&self) -> bool {
+        self.link.engine_started()
     }
 
     fn start_session(&mut self, id: SessionId) {
@@ -617,7 +626,7 @@ impl App {
         };
         session.mark_starting();
         let spec = session.spec.clone();
-        self.link.send(Command::Start { id, spec });
+        self.command(Command::Start { id, spec });
     }
 
     /// Carries out what the user asked for.
@@ -633,7 +642,7 @@ impl App {
                 self.list_serial_ports_for_form();
             }
             Action::RefreshSerialPorts => self.list.serial_ports.refresh(),
-            Action::Serial(id, control) => self.link.send(Command::SerialControl { id, control }),
+            Action::Serial(id, control) => self.command(Command::SerialControl { id, control }),
             Action::CancelCreateForm => self.list.create_form = None,
             Action::CreateSession(spec) => {
                 self.list.create_form = None;
@@ -655,10 +664,10 @@ impl App {
                 self.select_and_show(id);
             }
             Action::Start(id) => self.start_session(id),
-            Action::Stop(id) => self.link.send(Command::Stop { id }),
+            Action::Stop(id) => self.command(Command::Stop { id }),
             Action::Delete(id) => {
                 self.list.confirm_delete = None;
-                self.link.send(Command::Stop { id });
+                self.command(Command::Stop { id });
                 self.sessions.remove(id);
                 self.views.remove(&id);
                 self.traffic.remove(&id);
@@ -671,7 +680,7 @@ impl App {
                 self.selected = Some(id);
                 self.view_of(id).target = SendTarget::Peer(peer);
             }
-            Action::Disconnect(id, peer) => self.link.send(Command::DisconnectPeer { id, peer }),
+            Action::Disconnect(id, peer) => self.command(Command::DisconnectPeer { id, peer }),
             Action::Send(id) => self.send_box_payload(id),
             Action::ClearLog(id) => {
                 if let Some(session) = self.sessions.get_mut(id) {

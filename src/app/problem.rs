@@ -132,6 +132,11 @@ pub enum Notice {
         /// The system's reason, as it wrote it.
         reason: String,
     },
+    /// The network engine (its runtime or thread) could not start: sessions cannot run.
+    EngineUnavailable {
+        /// The system's reason, as it wrote it.
+        reason: String,
+    },
     /// The directory for logs spilled to disk could not be made: logs stay in memory.
     SpillUnavailable {
         /// The directory.

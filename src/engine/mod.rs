@@ -135,10 +135,29 @@ pub use sink::{EventSink, InFlight};
 /// How long [`EngineHandle::shutdown`] lets sessions close their sockets.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
-/// The UI's handle on the engine thread. Dropping it shuts the engine down.
+/// The UI's handle on the engine thread, which starts when asked to ([`EngineHandle::start`]):
+/// at once ([`EngineHandle::spawn`]) or on demand ([`EngineHandle::on_demand`], the window's,
+/// so an idle window holds no runtime, worker threads or their memory). Commands sent before
+/// the start wait in the channel and are served in order once it starts. Dropping the handle
+/// shuts a started engine down.
 pub struct EngineHandle {
     commands: mpsc::UnboundedSender<Command>,
-    thread: Option<JoinHandle<()>>,
+    state: EngineState,
+}
+
+/// Whether the engine thread runs yet.
+enum EngineState {
+    /// Not started: what it will start with.
+    Waiting(Box<StartWith>),
+    /// Started: its thread, until joined.
+    Running(Option<JoinHandle<()>>),
+}
+
+/// What a waiting engine starts with.
+struct StartWith {
+    command_rx: mpsc::UnboundedReceiver<Command>,
+    sink: EventSink,
+    settings: EngineSettings,
 }
 
 /// Why the engine could not start.
@@ -164,25 +183,70 @@ impl EngineHandle {
     /// # Errors
     /// [`EngineError::Start`] when the runtime or thread cannot be created.
     pub fn spawn_with(sink: EventSink, settings: EngineSettings) -> Result<Self, EngineError> {
+        let mut handle = Self::on_demand(sink, settings);
+        handle.start()?;
+        Ok(handle)
+    }
+
+    /// A handle whose engine starts with `settings` at the first [`EngineHandle::start`];
+    /// until then no thread runs. Events go to `sink`.
+    pub fn on_demand(sink: EventSink, settings: EngineSettings) -> Self {
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        Self {
+            commands,
+            state: EngineState::Waiting(Box::new(StartWith {
+                command_rx,
+                sink,
+                settings,
+            })),
+        }
+    }
+
+    /// Starts the runtime on its own thread, unless it has started already; it then serves
+    /// the commands sent so far. Only creates threads: never waits for the engine.
+    ///
+    /// # Errors
+    /// [`EngineError::Start`] when the runtime or thread cannot be created (the handle stays
+    /// waiting, its commands kept, so a later call may start it).
+    pub fn start(&mut self) -> Result<(), EngineError> {
+        let EngineState::Waiting(_) = self.state else {
+            return Ok(());
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("sockdbg-io")
             .enable_all()
             .build()?;
-        let (commands, command_rx) = mpsc::unbounded_channel();
+        // What the engine starts with is handed over once its thread runs, so a thread that
+        // cannot be created leaves the handle waiting with its commands.
+        let (start_tx, start_rx) = std::sync::mpsc::sync_channel::<Box<StartWith>>(1);
         let thread = std::thread::Builder::new()
             .name("sockdbg-engine".into())
             .spawn(move || {
+                let Ok(start_with) = start_rx.recv() else {
+                    return; // the handle was dropped before handing it over
+                };
+                let StartWith {
+                    command_rx,
+                    sink,
+                    settings,
+                } = *start_with;
                 runtime.block_on(dispatch::run(command_rx, sink, Arc::new(settings)));
                 runtime.shutdown_timeout(SHUTDOWN_GRACE);
             })?;
-        Ok(Self {
-            commands,
-            thread: Some(thread),
-        })
+        let state = std::mem::replace(&mut self.state, EngineState::Running(Some(thread)));
+        if let EngineState::Waiting(start_with) = state {
+            start_tx.send(start_with).ok(); // the thread is waiting for it
+        }
+        Ok(())
     }
 
-    /// Queues a command. Never blocks.
+    /// Whether the engine thread has been started.
+    pub fn started(&self) -> bool {
+        matches!(self.state, EngineState::Running(_))
+    }
+
+    /// Queues a command (served once the engine has started). Never blocks.
     pub fn send(&self, command: Command) {
         self.commands.send(command).ok(); // engine is gone, nothing to tell
     }
@@ -198,8 +262,10 @@ impl EngineHandle {
     }
 
     fn stop_thread(&mut self) {
-        self.send(Command::Shutdown);
-        if let Some(thread) = self.thread.take() {
+        if let EngineState::Running(thread) = &mut self.state
+            && let Some(thread) = thread.take()
+        {
+            self.commands.send(Command::Shutdown).ok(); // engine is gone, nothing to tell
             thread.join().ok(); // a panicked engine has nothing more to clean up
         }
     }

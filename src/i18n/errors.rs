@@ -226,6 +226,7 @@ pub fn notice_text(language: Language, notice: &Notice) -> String {
             &[&framing_error_text(language, e)],
         ),
         Notice::SaveFailed { path, reason } => f(Text::SaveFailedAt, &[&path.display(), reason]),
+        Notice::EngineUnavailable { reason } => f(Text::EngineUnavailable, &[reason]),
         Notice::SpillUnavailable { path, reason } => {
             f(Text::SpillUnavailableAt, &[&path.display(), reason])
         }

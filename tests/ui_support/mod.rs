@@ -34,7 +34,7 @@ pub fn harness(store: ConfigStore, startup: Vec<SessionSpec>) -> Harness<'static
         .with_size([1280.0, 800.0])
         .build_eframe(move |cc| {
             sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
-            App::start(&cc.egui_ctx, Some(store), startup).expect("engine starts")
+            App::start(&cc.egui_ctx, Some(store), startup)
         })
 }
 
