@@ -3,6 +3,8 @@
 //! pause, so the peer is slowed by TCP itself and memory stays bounded; once the receiver
 //! catches up, everything arrives, byte for byte.
 
+mod common;
+
 use std::io::Write;
 use std::net::TcpStream;
 use std::thread;
@@ -119,24 +121,9 @@ fn a_capture_that_falls_behind_holds_the_peer_back_too() {
     let (intake, engine) =
         Intake::start(EngineSettings { files_dir: None }, None).expect("engine starts");
     let mut sessions = Sessions::default();
-    let id = sessions.create("tcp-server:127.0.0.1:0".parse().expect("spec"));
+    let (id, addr) =
+        common::start_through_intake(&intake, &engine, &mut sessions, "tcp-server:127.0.0.1:0");
     let spec = sessions.get(id).expect("created").spec.clone();
-    engine.send(Command::Start {
-        id,
-        spec: spec.clone(),
-    });
-    let addr = loop {
-        let event = intake.receiver().recv_timeout(DEADLINE).expect("Started");
-        let started = match &event {
-            Event::Started { local_addr, .. } => Some(*local_addr),
-            Event::StartFailed { reason, .. } => panic!("{reason}"),
-            _ => None,
-        };
-        intake.apply(event, &mut sessions, None);
-        if let Some(addr) = started {
-            break addr;
-        }
-    };
 
     // The FIFO's reader opens it (so the capture can), then reads nothing until told to;
     // then it reads the capture to its end and counts the TCP payload in it.

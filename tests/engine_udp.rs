@@ -125,9 +125,8 @@ fn a_burst_from_two_sources_reaches_the_log_datagram_by_datagram() {
     let settings = EngineSettings { files_dir: None };
     let (intake, engine) = Intake::start(settings, None).expect("engine starts");
     let mut sessions = Sessions::default();
-    let id = sessions.create("udp-server:127.0.0.1:0".parse().expect("spec"));
-    let spec = sessions.get(id).expect("session").spec.clone();
-    engine.send(Command::Start { id, spec });
+    let (id, server_addr) =
+        common::start_through_intake(&intake, &engine, &mut sessions, "udp-server:127.0.0.1:0");
     let deadline = Instant::now() + common::DEADLINE;
     let next = || {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -135,18 +134,6 @@ fn a_burst_from_two_sources_reaches_the_log_datagram_by_datagram() {
             .receiver()
             .recv_timeout(left)
             .expect("an event in time")
-    };
-    let server_addr = loop {
-        let event = next();
-        let started = match &event {
-            Event::Started { local_addr, .. } => Some(*local_addr),
-            Event::StartFailed { reason, .. } => panic!("{reason}"),
-            _ => None,
-        };
-        intake.apply(event, &mut sessions, None);
-        if let Some(addr) = started {
-            break addr;
-        }
     };
     let sources = [udp_socket("127.0.0.1"), udp_socket("127.0.0.1")];
     for n in 0..EACH {

@@ -17,6 +17,8 @@ use bytes::Bytes;
 use crossbeam_channel::Receiver;
 use sockdbg::codec::framing::Framing;
 use sockdbg::engine::{EngineHandle, EngineSettings, EventSink};
+use sockdbg::intake::Intake;
+use sockdbg::model::Sessions;
 use sockdbg::protocol::{Command, Direction, Event, PeerId, Reactions, SendTarget, SessionId};
 use sockdbg::spec::SessionSpec;
 
@@ -329,6 +331,37 @@ impl Engine {
             handle.shutdown();
         }
         begun.elapsed()
+    }
+}
+
+/// Creates a session for `spec` in `sessions` and starts it on `engine`, taking in (applying)
+/// every event until it has started, as the window does; returns its id and local address.
+/// A `StartFailed` fails the test with its reason.
+pub fn start_through_intake(
+    intake: &Intake,
+    engine: &EngineHandle,
+    sessions: &mut Sessions,
+    spec: &str,
+) -> (SessionId, SocketAddr) {
+    let id = sessions.create(spec.parse().expect("valid spec"));
+    let spec = sessions.get(id).expect("created").spec.clone();
+    engine.send(Command::Start { id, spec });
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let event = intake
+            .receiver()
+            .recv_timeout(left)
+            .expect("Started in time");
+        let started = match &event {
+            Event::Started { local_addr, .. } => Some(*local_addr),
+            Event::StartFailed { reason, .. } => panic!("{reason}"),
+            _ => None,
+        };
+        intake.apply(event, sessions, None);
+        if let Some(addr) = started {
+            return (id, addr);
+        }
     }
 }
 
