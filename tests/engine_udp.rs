@@ -15,7 +15,7 @@ use common::{
 use sockdbg::engine::EngineSettings;
 use sockdbg::intake::Intake;
 use sockdbg::model::{EntryKind, Sessions};
-use sockdbg::protocol::{Command, Direction, Event, SendTarget, SessionId};
+use sockdbg::protocol::{Command, Direction, Event, Reactions, SendTarget, SessionId};
 
 const SERVER: SessionId = SessionId(1);
 const CLIENT: SessionId = SessionId(2);
@@ -269,6 +269,30 @@ fn client_on_ipv6_loopback() {
     if ipv6_loopback_available() {
         client_scenario("[::1]");
     }
+}
+
+/// A client whose session echoes answers its (connected) target on the connection.
+#[test]
+fn client_echoes_to_its_target() {
+    let target = udp_socket("127.0.0.1");
+    let target_addr = target.local_addr().expect("local addr");
+    let mut engine = Engine::spawn();
+    engine.set_reactions(
+        CLIENT,
+        Reactions {
+            echo: true,
+            ..Reactions::default()
+        },
+    );
+    engine.start(CLIENT, &format!("udp-client:{target_addr}"));
+    let local_addr = engine.started(CLIENT);
+    let peer = engine.peer_connected(CLIENT, target_addr);
+    target.send_to(b"again", local_addr).expect("send");
+    assert_eq!(engine.traffic(CLIENT, peer, Direction::Rx), &b"again"[..]);
+    assert_eq!(recv_datagram(&target), (b"again".to_vec(), local_addr));
+    assert_eq!(engine.traffic(CLIENT, peer, Direction::Tx), &b"again"[..]);
+    assert_udp_silent(&target);
+    engine.shutdown();
 }
 
 #[test]

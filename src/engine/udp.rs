@@ -55,7 +55,8 @@ pub(super) async fn run_server(
                 if let Err(e) = ready {
                     return Outcome::Ended(CloseReason::Io(OsError::of(&e)));
                 }
-                receive_burst(context, &socket, &mut peers, Greet::NewSources).await;
+                let answers = (Greet::NewSources, ReplyPath::ToSource);
+                receive_burst(context, &socket, &mut peers, answers).await;
             }
             _ = drop_poll.tick() => drops.check(context),
             command = commands.recv() => match command {
@@ -104,7 +105,12 @@ pub(super) async fn run_client(
     }
     report_started(context, &socket, spec);
     let mut peers = UdpPeers::new(spec);
-    let mut batch = Vec::with_capacity(DATAGRAMS_PER_CALL);
+    // Unconnected, the target's peer is still the target's address (its replies' source).
+    let reply_path = if connected {
+        ReplyPath::Connected
+    } else {
+        ReplyPath::ToSource
+    };
     let target_peer = peers.pinned_peer_for(context, target);
     debug_assert_eq!(target_peer, TARGET_PEER);
     let send_to_target = async |data: &Bytes| {
@@ -134,32 +140,9 @@ pub(super) async fn run_client(
                     report_pending_error(context, &socket);
                 }
                 if ready.is_readable() {
-                    let mut taken = 0;
-                    while next_batch(context, &socket, &mut batch, &mut taken) {
-                        let reacting = reactions::reacts(context);
-                        let mut unreported = Vec::with_capacity(batch.len());
-                        for Datagram { data, from } in batch.drain(..) {
-                            if !peers.knows(from) {
-                                report(context, &mut unreported);
-                            }
-                            let peer = peers.peer_for(context, from);
-                            if !reacting {
-                                unreported.push((peer, data));
-                                continue;
-                            }
-                            unreported.push((peer, data.clone()));
-                            report(context, &mut unreported);
-                            for reply in reactions::auto_replies_message(context, peer, &data) {
-                                let sent = if peer == TARGET_PEER {
-                                    send_to_target(&reply).await
-                                } else {
-                                    socket.send_to(&reply, from).await
-                                };
-                                send_datagram(context, peer, sent, &reply);
-                            }
-                        }
-                        report(context, &mut unreported);
-                    }
+                    // The target was greeted at the start; responders are not.
+                    let answers = (Greet::Nobody, reply_path);
+                    receive_burst(context, &socket, &mut peers, answers).await;
                 }
             }
             command = commands.recv() => match command {
@@ -254,15 +237,25 @@ pub(super) enum Greet {
     Nobody,
 }
 
+/// How answers to a datagram leave the socket.
+#[derive(Clone, Copy)]
+pub(super) enum ReplyPath {
+    /// Sent to the datagram's source (`send_to`): the socket is not connected.
+    ToSource,
+    /// Sent on the connection (`send`): the socket is connected to the only address it
+    /// hears from (a sendto with an address fails on a connected socket on some systems).
+    Connected,
+}
+
 /// Takes in what is queued on `socket` (at most [`DATAGRAMS_PER_WAKEUP`], so commands still
 /// get their turn), a batch per system call where the OS has one: logs the datagrams with
 /// their sources, a batch as one event, and answers each source alone with the on-connect
-/// payload (per `greet`) and the auto-replies.
+/// payload (per `greet`) and the auto-replies, sent as `path` says.
 pub(super) async fn receive_burst(
     context: &SessionContext,
     socket: &UdpSocket,
     peers: &mut UdpPeers,
-    greet: Greet,
+    (greet, path): (Greet, ReplyPath),
 ) {
     let mut batch = Vec::with_capacity(DATAGRAMS_PER_CALL);
     let mut taken = 0;
@@ -292,7 +285,11 @@ pub(super) async fn receive_burst(
                 Vec::new()
             };
             for out in welcome.into_iter().chain(reply) {
-                send_datagram(context, peer, socket.send_to(&out, from).await, &out);
+                let sent = match path {
+                    ReplyPath::ToSource => socket.send_to(&out, from).await,
+                    ReplyPath::Connected => socket.send(&out).await,
+                };
+                send_datagram(context, peer, sent, &out);
             }
         }
         report(context, &mut unreported);

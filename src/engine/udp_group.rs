@@ -18,7 +18,7 @@ use super::net::enlarge_recv_buffer;
 use super::reactions;
 use super::registry::refuse;
 use super::session::{Outcome, SessionCommand, SessionContext};
-use super::udp::{Greet, receive_burst, report_started, send_datagram};
+use super::udp::{Greet, ReplyPath, receive_burst, report_started, send_datagram};
 use super::udp_drops::{DROP_POLL_INTERVAL, DropMonitor};
 use super::udp_peers::UdpPeers;
 use crate::protocol::{
@@ -457,7 +457,8 @@ pub(super) async fn run(
                     return Outcome::Ended(CloseReason::Io(OsError::of(&e)));
                 }
                 // An auto-reply answers the source, not the whole group.
-                receive_burst(context, &socket, &mut peers, Greet::Nobody).await;
+                let answers = (Greet::Nobody, ReplyPath::ToSource);
+                receive_burst(context, &socket, &mut peers, answers).await;
             }
             _ = drop_poll.tick() => drops.check(context),
             _ = interface_poll.tick() => membership.check(context, &socket),
