@@ -11,6 +11,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use sockdbg::app::{App, EngineLink};
+use sockdbg::model::Sessions;
 use sockdbg::protocol::{Direction, Event, PeerId, SessionId};
 
 /// The window runs with mimalloc (see src/main.rs); measure the frame with it too.
@@ -58,9 +59,16 @@ fn traffic_from(id: SessionId, peer: PeerId, i: usize) -> Event {
 
 /// An app (over channels nobody serves) with one TCP server running on `local`.
 fn running_server(local: &str) -> (App, SessionId) {
+    running_server_in(Sessions::default(), local)
+}
+
+/// An app (over channels nobody serves) whose `sessions` get one TCP server running on
+/// `local`.
+fn running_server_in(sessions: Sessions, local: &str) -> (App, SessionId) {
     let (commands, _ignored) = tokio::sync::mpsc::unbounded_channel();
     let (_events_tx, events) = crossbeam_channel::unbounded();
     let mut app = App::new(EngineLink::from_channels(commands, events), None, vec![]);
+    app.sessions = sessions;
     let id = app
         .sessions
         .create(format!("tcp-server:{local}").parse().expect("spec"));
@@ -242,28 +250,15 @@ fn frame_cost(c: &mut Criterion) {
 /// A server whose log keeps [`SPILL_MEMORY_BYTES`] in memory and the rest of its reads on
 /// disk, in segments under `base`.
 fn app_with_spilled_log(base: &std::path::Path) -> (App, SessionId) {
-    let (commands, _ignored) = tokio::sync::mpsc::unbounded_channel();
-    let (_events_tx, events) = crossbeam_channel::unbounded();
-    let mut app = App::new(EngineLink::from_channels(commands, events), None, vec![]);
     let dir = sockdbg::model::log::SpillDir::open(base)
         .expect("spill directory")
         .0;
-    app.sessions = sockdbg::model::Sessions::new(SPILL_MEMORY_BYTES);
-    app.sessions
-        .set_spill(Some(sockdbg::model::log::SpillConfig {
-            dir: std::sync::Arc::new(dir),
-            quota_bytes: u64::MAX,
-        }));
-    let local = "127.0.0.1:6001";
-    let id = app
-        .sessions
-        .create(format!("tcp-server:{local}").parse().expect("spec"));
-    app.selected = Some(id);
-    app.sessions.apply(Event::Started {
-        id,
-        local_addr: local.parse().expect("addr"),
-        at: SystemTime::now(),
-    });
+    let mut sessions = Sessions::new(SPILL_MEMORY_BYTES);
+    sessions.set_spill(Some(sockdbg::model::log::SpillConfig {
+        dir: std::sync::Arc::new(dir),
+        quota_bytes: u64::MAX,
+    }));
+    let (mut app, id) = running_server_in(sessions, "127.0.0.1:6001");
     connect(&mut app, id, PeerId(1), "127.0.0.1:50000");
     let entries = if held() == HELD { 5_000_000 } else { 200_000 };
     for i in 0..entries {
