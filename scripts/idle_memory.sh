@@ -3,13 +3,17 @@
 # with the same eframe features, allocator and size (examples/bare_window.rs), in one run:
 # Xvfb at 1280x800, launch -> window mapped (xdotool search --sync), VmRSS after 10 s idle,
 # and the CPU ticks spent in the last 5 s of it. RUNS (default 3) runs each, in turn.
-#   scripts/idle_memory.sh            # builds both in release first (SKIP_BUILD=1 to skip)
+#   scripts/idle_memory.sh            # builds both with PROFILE first (SKIP_BUILD=1 to skip)
+# PROFILE (default dist, the shipped build: whole-program LTO) picks the cargo profile, and
+# BIN_DIR (default target/PROFILE) where both binaries are.
 # Needs Xvfb and xdotool (Debian: xvfb, xdotool).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-3}
 idle=${IDLE_S:-10}
-[ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet --bin sockdbg --example bare_window
+profile=${PROFILE:-dist}
+bin_dir=${BIN_DIR:-target/$profile}
+[ -n "${SKIP_BUILD:-}" ] || cargo build --profile "$profile" --quiet --bin sockdbg --example bare_window
 display=:$((200 + RANDOM % 500))
 Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
@@ -38,7 +42,7 @@ measure() {
 }
 for run in $(seq "$runs"); do
   config=$(mktemp -d)
-  measure bare "bare eframe window" target/release/examples/bare_window
-  measure sockdbg "sockdbg" target/release/sockdbg --config-dir "$config"
+  measure bare "bare eframe window" "$bin_dir/examples/bare_window"
+  measure sockdbg "sockdbg" "$bin_dir/sockdbg" --config-dir "$config"
   rm -rf "$config"
 done
