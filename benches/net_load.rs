@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
-use sockdbg::app::{MAX_EVENTS_PER_FRAME, REPAINT_INTERVAL};
+use sockdbg::app::{FRAME_INTAKE_BUDGET, MAX_EVENTS_PER_FRAME, REPAINT_INTERVAL};
 use sockdbg::engine::sink::Waker;
 use sockdbg::engine::{EngineHandle, EngineSettings, EventSink};
 use sockdbg::intake::Intake;
@@ -219,7 +219,8 @@ fn anchor_run(sender: &std::path::Path, receiver: &std::path::Path) -> FloodRun 
 
 /// The window's path: a UDP server session of the real engine, its events taken in through
 /// the window's [`Intake`] (flow-control gauge, wake-up) and applied to the model as
-/// `App::drain_events` does, at most `MAX_EVENTS_PER_FRAME` per frame, a frame
+/// `App::drain_events` does, at most `MAX_EVENTS_PER_FRAME` per frame and for at most
+/// `FRAME_INTAKE_BUDGET`, a frame
 /// `REPAINT_INTERVAL` after a wake-up while events keep coming (drawing itself is
 /// `frame_cost`'s).
 fn window_run(sender: &std::path::Path) -> (FloodRun, usize, Vec<String>) {
@@ -235,7 +236,7 @@ fn window_run(sender: &std::path::Path) -> (FloodRun, usize, Vec<String>) {
     let frame = |sessions: &mut Sessions, warnings: &mut Vec<String>| {
         intake.rearm();
         let mut started = None;
-        for event in intake.try_iter().take(MAX_EVENTS_PER_FRAME) {
+        for event in intake.frame_events(MAX_EVENTS_PER_FRAME, FRAME_INTAKE_BUDGET) {
             match &event {
                 Event::Warning { warning, .. } => warnings.push(warning.to_string()),
                 Event::Started { local_addr, .. } => started = Some(local_addr.port()),
@@ -529,7 +530,7 @@ fn tcp_spill_run(bytes: u64, payload: &str, spill: Option<SpillConfig>) -> Spill
     let frame = |sessions: &mut Sessions| {
         intake.rearm();
         let mut started = None;
-        for event in intake.try_iter().take(MAX_EVENTS_PER_FRAME) {
+        for event in intake.frame_events(MAX_EVENTS_PER_FRAME, FRAME_INTAKE_BUDGET) {
             match &event {
                 Event::Started { local_addr, .. } => started = Some(local_addr.port()),
                 Event::StartFailed { reason, .. } => panic!("session failed: {reason}"),
@@ -557,16 +558,33 @@ fn tcp_spill_run(bytes: u64, payload: &str, spill: Option<SpillConfig>) -> Spill
     // re-arms the waker.
     let limit = Instant::now() + Duration::from_secs(600);
     let rx_bytes = |sessions: &Sessions| sessions.get(id).map_or(0, |s| s.counters.rx_bytes);
+    let mut frames_ms = Vec::new();
     while rx_bytes(&sessions) < bytes {
         assert!(Instant::now() < limit, "the flood did not arrive in time");
         if woken.swap(false, Ordering::AcqRel) || intake.pending() {
             std::thread::sleep(REPAINT_INTERVAL);
+            let took = Instant::now();
             frame(&mut sessions);
+            frames_ms.push(took.elapsed().as_secs_f64() * 1e3);
         } else {
             std::thread::park_timeout(REPAINT_INTERVAL);
         }
     }
     let seconds = started.elapsed().as_secs_f64();
+    frames_ms.sort_by(f64::total_cmp);
+    let frame_ms = |q: f64| {
+        frames_ms
+            .get(((frames_ms.len() as f64 - 1.0) * q) as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    println!(
+        "  taking events in, per frame: median {:.1} ms, 99th {:.1} ms, longest {:.1} ms ({} frames)",
+        frame_ms(0.5),
+        frame_ms(0.99),
+        frame_ms(1.0),
+        frames_ms.len()
+    );
     assert!(sender.wait().expect("sender").success(), "sender failed");
     assert_eq!(rx_bytes(&sessions), bytes, "every byte counted");
     let session = sessions.get_mut(id).expect("session");

@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryIter};
 
@@ -18,6 +19,9 @@ use crate::engine::sink::Waker;
 use crate::engine::{EngineError, EngineHandle, EngineSettings, EventSink, InFlight};
 use crate::model::Sessions;
 use crate::protocol::Event;
+
+/// Events [`Intake::frame_events`] takes between two looks at the clock.
+pub const CLOCK_EVERY: usize = 16;
 
 /// The taker's end of the engine's events: the channel, the flow-control gauge and the
 /// waker's re-arm flag.
@@ -89,6 +93,27 @@ impl Intake {
     /// The events waiting now, without blocking.
     pub fn try_iter(&self) -> TryIter<'_, Event> {
         self.events.try_iter()
+    }
+
+    /// The events one frame takes in: those waiting, at most `max`, and no more once
+    /// `budget` has passed since the first was taken (the clock is read every
+    /// [`CLOCK_EVERY`] events, so a flood of small ones pays little for it). What is left
+    /// waits for the next frame; meanwhile the flow control holds the engine's readers, so a
+    /// flood the model takes in slowly (a log writing to disk) slows the peer instead of
+    /// freezing the window.
+    pub fn frame_events(&self, max: usize, budget: Duration) -> impl Iterator<Item = Event> + '_ {
+        let started = Instant::now();
+        let mut taken = 0usize;
+        std::iter::from_fn(move || {
+            let spent =
+                taken > 0 && taken.is_multiple_of(CLOCK_EVERY) && started.elapsed() >= budget;
+            if taken >= max || spent {
+                return None;
+            }
+            let event = self.events.try_recv().ok()?;
+            taken += 1;
+            Some(event)
+        })
     }
 
     /// The next event waiting now, if any.
@@ -207,5 +232,38 @@ mod tests {
         assert_eq!(intake.in_flight.bytes(), 0, "every byte counted back");
         assert_eq!(sessions.get(id).expect("session").counters.rx_bytes, 12);
         engine.shutdown();
+    }
+
+    /// A frame takes what waits, up to its count, and stops at the first look at the clock
+    /// once its time is spent; what is left stays for the next frame, in order.
+    #[test]
+    fn a_frame_takes_events_until_its_count_or_its_time_is_spent() {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let intake = Intake::from_channel(rx);
+        let failed = |n: u64| Event::StartFailed {
+            id: SessionId(n),
+            reason: crate::protocol::StartFailure::ClosedWhileOpening,
+        };
+        for n in 0..100 {
+            tx.send(failed(n)).unwrap();
+        }
+        let ids =
+            |events: Vec<Event>| -> Vec<u64> { events.iter().map(|e| e.session().0).collect() };
+        let first = ids(intake.frame_events(30, Duration::from_secs(3600)).collect());
+        assert_eq!(first, (0..30).collect::<Vec<_>>(), "the count");
+        let second = ids(intake.frame_events(1000, Duration::ZERO).collect());
+        assert_eq!(
+            second,
+            (30..30 + CLOCK_EVERY as u64).collect::<Vec<_>>(),
+            "the time"
+        );
+        let rest = ids(intake
+            .frame_events(1000, Duration::from_secs(3600))
+            .collect());
+        assert_eq!(
+            rest,
+            (30 + CLOCK_EVERY as u64..100).collect::<Vec<_>>(),
+            "what waits"
+        );
     }
 }

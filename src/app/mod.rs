@@ -56,6 +56,11 @@ use crate::spec::{SessionKind, SessionSpec};
 /// Most events applied per frame, so a flood cannot stall a frame; the rest wait for the next.
 pub const MAX_EVENTS_PER_FRAME: usize = 100_000;
 
+/// Most time a frame spends applying events (half a frame at 60 Hz); the rest wait for the
+/// next. Without it a flood into a log that spills to disk (the model waiting for the disk)
+/// kept one frame applying events for seconds while the engine kept reading more.
+pub const FRAME_INTAKE_BUDGET: std::time::Duration = std::time::Duration::from_millis(8);
+
 /// What the user asked for in one frame.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -560,7 +565,7 @@ impl App {
         let intake = &self.link.intake;
         // Re-arm the waker first: an event sent after this point wakes the UI again.
         intake.rearm();
-        for event in intake.try_iter().take(MAX_EVENTS_PER_FRAME) {
+        for event in intake.frame_events(MAX_EVENTS_PER_FRAME, FRAME_INTAKE_BUDGET) {
             send_tools::track(&mut self.views, &event);
             if let Event::Scenario { id, job, update } = &event {
                 self.scenarios.track(*id, *job, update.clone());
