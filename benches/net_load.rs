@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
-use sockdbg::app::{FRAME_INTAKE_BUDGET, MAX_EVENTS_PER_FRAME, REPAINT_INTERVAL};
+use sockdbg::app::{Backlog, FRAME_INTAKE_BUDGET, MAX_EVENTS_PER_FRAME, REPAINT_INTERVAL};
 use sockdbg::engine::sink::Waker;
 use sockdbg::engine::{EngineHandle, EngineSettings, EventSink};
 use sockdbg::intake::Intake;
@@ -220,7 +220,7 @@ fn anchor_run(sender: &std::path::Path, receiver: &std::path::Path) -> FloodRun 
 /// The window's path: a UDP server session of the real engine, its events taken in through
 /// the window's [`Intake`] (flow-control gauge, wake-up) and applied to the model as
 /// `App::drain_events` does, at most `MAX_EVENTS_PER_FRAME` per frame and for at most
-/// `FRAME_INTAKE_BUDGET`, a frame
+/// `FRAME_INTAKE_BUDGET` (tcp-spill: the next frame at once when that was spent), a frame
 /// `REPAINT_INTERVAL` after a wake-up while events keep coming (drawing itself is
 /// `frame_cost`'s).
 fn window_run(sender: &std::path::Path) -> (FloodRun, usize, Vec<String>) {
@@ -528,6 +528,7 @@ fn tcp_spill_run(bytes: u64, payload: &str, spill: Option<SpillConfig>) -> Spill
         spec: sessions.get(id).expect("session").spec.clone(),
     });
     let frame = |sessions: &mut Sessions| {
+        let began = Instant::now();
         intake.rearm();
         let mut started = None;
         for event in intake.frame_events(MAX_EVENTS_PER_FRAME, FRAME_INTAKE_BUDGET) {
@@ -536,16 +537,22 @@ fn tcp_spill_run(bytes: u64, payload: &str, spill: Option<SpillConfig>) -> Spill
                 Event::StartFailed { reason, .. } => panic!("session failed: {reason}"),
                 _ => {}
             }
+            let id = event.session();
             intake.apply(event, sessions, None);
+            if sessions.spill_behind(id) {
+                // As the window: the log's disk is behind, the rest waits a frame.
+                sessions.maintain();
+                return (started, Backlog::after(intake.pending(), Duration::ZERO));
+            }
         }
         sessions.maintain();
-        started
+        (started, Backlog::after(intake.pending(), began.elapsed()))
     };
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut port = None;
     while port.is_none() && Instant::now() < deadline {
         std::thread::park_timeout(REPAINT_INTERVAL);
-        port = frame(&mut sessions);
+        port = frame(&mut sessions).0;
     }
     let port = port.expect("session started");
     let started = Instant::now();
@@ -559,12 +566,15 @@ fn tcp_spill_run(bytes: u64, payload: &str, spill: Option<SpillConfig>) -> Spill
     let limit = Instant::now() + Duration::from_secs(600);
     let rx_bytes = |sessions: &Sessions| sessions.get(id).map_or(0, |s| s.counters.rx_bytes);
     let mut frames_ms = Vec::new();
+    let mut backlog = Backlog::Empty;
     while rx_bytes(&sessions) < bytes {
         assert!(Instant::now() < limit, "the flood did not arrive in time");
-        if woken.swap(false, Ordering::AcqRel) || intake.pending() {
-            std::thread::sleep(REPAINT_INTERVAL);
+        if backlog == Backlog::Behind || woken.swap(false, Ordering::AcqRel) || intake.pending() {
+            if backlog != Backlog::Behind {
+                std::thread::sleep(REPAINT_INTERVAL);
+            }
             let took = Instant::now();
-            frame(&mut sessions);
+            backlog = frame(&mut sessions).1;
             frames_ms.push(took.elapsed().as_secs_f64() * 1e3);
         } else {
             std::thread::park_timeout(REPAINT_INTERVAL);

@@ -61,6 +61,30 @@ pub const MAX_EVENTS_PER_FRAME: usize = 100_000;
 /// kept one frame applying events for seconds while the engine kept reading more.
 pub const FRAME_INTAKE_BUDGET: std::time::Duration = std::time::Duration::from_millis(8);
 
+/// What waits after a frame took engine events in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backlog {
+    /// Nothing.
+    Empty,
+    /// Events: the next frame takes them [`REPAINT_INTERVAL`] later, with what comes
+    /// meanwhile (one frame for a burst, not one per event).
+    Waiting,
+    /// Events, and the frame spent its [`FRAME_INTAKE_BUDGET`] on those before: the next
+    /// frame comes at once, so the window keeps drawing and still takes in all it can.
+    Behind,
+}
+
+impl Backlog {
+    /// What waits when `pending` after taking events in for `spent`.
+    pub fn after(pending: bool, spent: std::time::Duration) -> Self {
+        match (pending, spent >= FRAME_INTAKE_BUDGET) {
+            (false, _) => Self::Empty,
+            (true, false) => Self::Waiting,
+            (true, true) => Self::Behind,
+        }
+    }
+}
+
 /// What the user asked for in one frame.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -533,8 +557,10 @@ impl App {
     /// framings to the engine and saves changed settings. Asks `ctx` for another frame when
     /// some of it has more to do.
     pub fn run_logic(&mut self, ctx: &egui::Context) {
-        if self.drain_events() {
-            ctx.request_repaint_after(REPAINT_INTERVAL);
+        match self.drain_events() {
+            Backlog::Behind => ctx.request_repaint(),
+            Backlog::Waiting => ctx.request_repaint_after(REPAINT_INTERVAL),
+            Backlog::Empty => {}
         }
         self.poll_file_dialogs();
         self.poll_serial_ports(ctx);
@@ -559,9 +585,10 @@ impl App {
         self.save_if_changed(ctx);
     }
 
-    /// Applies pending engine events to the model (at most [`MAX_EVENTS_PER_FRAME`]);
-    /// returns whether more are waiting.
-    pub fn drain_events(&mut self) -> bool {
+    /// Applies pending engine events to the model (at most [`MAX_EVENTS_PER_FRAME`], for
+    /// at most [`FRAME_INTAKE_BUDGET`]); tells what is left.
+    pub fn drain_events(&mut self) -> Backlog {
+        let started = std::time::Instant::now();
         let intake = &self.link.intake;
         // Re-arm the waker first: an event sent after this point wakes the UI again.
         intake.rearm();
@@ -574,14 +601,19 @@ impl App {
                 self.load.track(*id, *job, update);
             }
             // Capture is fed from the event stream, so it keeps what the log may evict.
-            let capture = self.traffic.get(&event.session());
+            let id = event.session();
+            let capture = self.traffic.get(&id);
             intake.apply(
                 event,
                 &mut self.sessions,
                 capture.and_then(|t| t.capture.as_ref()),
             );
+            if self.sessions.spill_behind(id) {
+                // The log's disk is behind: the rest waits a frame, as the engine does.
+                return Backlog::after(intake.pending(), std::time::Duration::ZERO);
+            }
         }
-        intake.pending()
+        Backlog::after(intake.pending(), started.elapsed())
     }
 
     /// What session `id`'s panels draw, borrowed apart: the session, the window's view

@@ -441,6 +441,11 @@ impl Sessions {
         self.sessions.iter_mut().find(|s| s.id == id)
     }
 
+    /// Whether session `id`'s log is waiting for its disk (see [`TrafficLog::spill_behind`]).
+    pub fn spill_behind(&mut self, id: SessionId) -> bool {
+        self.get_mut(id).is_some_and(|s| s.log.spill_behind())
+    }
+
     /// All sessions, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = &Session> {
         self.sessions.iter()

@@ -753,6 +753,12 @@ impl TrafficLog {
         })
     }
 
+    /// Whether the disk writer is behind this log's traffic: a taker of events that can wait
+    /// (the window, until its next frame) should, before giving it more.
+    pub fn spill_behind(&mut self) -> bool {
+        self.spill.as_mut().is_some_and(|s| s.store.behind())
+    }
+
     /// Waits until everything handed to the disk is written (or failed): for tests and
     /// benchmarks that read back what was spilled, and before a measurement.
     pub fn flush_spill(&mut self) {

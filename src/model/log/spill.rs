@@ -55,11 +55,16 @@ const PAYLOAD_BLOCK_BYTES: usize = 64 * 1024;
 /// Bytes of the payload tried first: a segment is compressed only when they shrink by at
 /// least 1/8 (and kept raw if the whole does not).
 const SAMPLE_BYTES: usize = 64 * 1024;
-/// Segments handed to the writer and not written yet, at most: past this the log waits for
-/// the disk (a disk slower than the traffic slows the intake rather than losing entries).
-/// 32 MiB: enough to ride out the page cache's stalls (writes of 4 MiB took from under 1 ms
-/// to tens of ms on the test machine).
+/// Segments handed to the writer and not written yet past which the log is
+/// [`behind`](SegmentStore::behind): the window then stops taking events in until the next
+/// frame (the engine's flow control slows the peer), so a disk slower than the traffic slows
+/// the intake rather than the window or losing entries. 32 MiB: enough to ride out the page
+/// cache's stalls (writes of 4 MiB took from under 1 ms to hundreds of ms on the test
+/// machine).
 const MAX_PENDING: usize = 8;
+/// Segments not written yet past which a push waits for the disk: the bound for a taker
+/// that does not ask whether the log is behind (and for the chunks of one frame's events).
+const PENDING_WAIT: usize = 2 * MAX_PENDING;
 /// Written segments kept loaded (mapped, or decoded when compressed) between two
 /// [`SegmentStore::trim`]s: what the view shows and what a search is scanning, so the
 /// memory they keep resident stays bounded (at most 8 decoded segments, about 34 MiB).
@@ -394,12 +399,19 @@ impl SegmentStore {
         self.entries += count as u64;
         self.payload_bytes += payload_bytes;
         self.disk_bytes += file_bytes;
-        while self.pending_count() > MAX_PENDING {
+        while self.pending_count() > PENDING_WAIT {
             if !self.wait_one() {
                 break;
             }
         }
         Ok(())
+    }
+
+    /// Whether the writer is more than [`MAX_PENDING`] segments behind (after taking its
+    /// answers in): the taker should let it catch up before pushing more.
+    pub(super) fn behind(&mut self) -> bool {
+        self.poll();
+        self.pending_count() > MAX_PENDING
     }
 
     fn pending_count(&self) -> usize {
@@ -1084,6 +1096,46 @@ mod tests {
         assert_eq!(store.len(), 20 * 64);
         assert!(store.disk_bytes() < segment, "{}", store.disk_bytes());
         assert_eq!(store.slice(19 * 64 * 65536 + 65536, 1), Some(&[1u8][..]));
+    }
+
+    /// A writer stuck on its first file (a FIFO nobody reads yet) leaves the log behind once
+    /// more than [`MAX_PENDING`] segments wait, without the push waiting; once the writer
+    /// goes on, the log catches up.
+    #[cfg(unix)]
+    #[test]
+    fn the_log_is_behind_while_its_writer_is_stuck_and_catches_up() {
+        let base = tempfile::tempdir().unwrap();
+        let (_dir, mut store) = store(base.path());
+        fs::create_dir_all(store.log_dir()).unwrap();
+        let fifo = store.segment_path(0);
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        // Should a push wait for the stuck writer, this frees it after a while, so the test
+        // fails (the assertions below) instead of hanging.
+        let watchdog = fifo.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(30));
+            fs::read(watchdog).ok();
+        });
+        for n in 0..=MAX_PENDING as u64 {
+            assert!(!store.behind(), "{n} segments waiting");
+            let (index, data) = chunk(16, 4096, text);
+            store.push(n * 16, n * 16 * 4096, index, data).ok().unwrap();
+        }
+        assert!(store.behind(), "{} segments waiting", MAX_PENDING + 1);
+        // The writer opens the FIFO for writing once a reader opens it.
+        let reader = std::thread::spawn(move || fs::read(&fifo).unwrap().len());
+        store.flush();
+        assert!(!store.behind());
+        assert!(
+            reader.join().unwrap() > 0,
+            "the first segment went through the FIFO"
+        );
+        let last = MAX_PENDING as u64 * 16 * 4096;
+        assert_eq!(store.slice(last, 8).unwrap(), &chunk(16, 4096, text).1[..8]);
     }
 
     #[test]
