@@ -258,8 +258,10 @@ fn each_mode_runs_from_the_command_line() {
         } else {
             "answers"
         };
+        // 120 at 100/s for 1.2 s on a quiet machine; pingpong waits for each answer, and
+        // under Wine on a loaded machine got 43. Enough to show the mode repeats.
         assert!(
-            summary[key].as_u64().expect(key) >= 50,
+            summary[key].as_u64().expect(key) >= 20,
             "{args:?}: {summary}"
         );
         if extra.contains(&"--sample") {

@@ -289,7 +289,7 @@ fn until_loops_set_sleep_and_expect_nothing_catching_bytes() {
         "set n = 5
 repeat until contains:READY within 5000
   send text:STATUS?
-  sleep 30
+  sleep 200
 end
 send text:go ${who} ${n}
 expect nothing within 3000
