@@ -17,6 +17,15 @@ size=${SIZE_BYTES:-1073741824}   # 1 GiB
 runs=${RUNS:-3}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# listening PORT: waits (up to 10 s) until a TCP socket listens on 127.0.0.1:PORT.
+listening() {
+  for _ in $(seq 1000); do
+    ss -ltnH "sport = :$1" | grep -q . && return 0
+    sleep 0.01
+  done
+  echo "nothing listens on port $1 after 10 s" >&2
+  return 1
+}
 
 # race NAME ANCHOR_LISTEN SENDER_CONNECT SPEC: the same sender (socat reading /dev/zero in
 # 256 KiB blocks, connecting with SENDER_CONNECT) feeds first socat listening with
@@ -29,23 +38,25 @@ race() {
   stats=$(mktemp)
   send() { socat -u -b 262144 "OPEN:/dev/zero,readbytes=$size" "${sender_connect//PORT/$1}" 2>/dev/null || true; }
   for run in $(seq "$runs"); do
+    # Each receiver is timed from the moment it listens (a sender that came earlier would be
+    # refused, and a receiver started with --once would wait for it forever).
     port=$(free_port)
-    start=$(date +%s.%N)
     socat -u -b 262144 "${anchor_listen//PORT/$port}" OPEN:/dev/null &
     anchor=$!
-    sleep 0.3
+    listening "$port"
+    start=$(date +%s.%N)
     send "$port"
     wait "$anchor" || true
-    socat_s=$(echo "$(date +%s.%N) - $start - 0.3" | bc)
+    socat_s=$(echo "$(date +%s.%N) - $start" | bc)
 
     port=$(free_port)
-    start=$(date +%s.%N)
     "$bin" --headless "${spec//PORT/$port}" --once --quiet --stats 2>"$stats" &
     receiver=$!
-    sleep 0.3
+    listening "$port"
+    start=$(date +%s.%N)
     send "$port"
     wait "$receiver" || true
-    sockdbg_s=$(echo "$(date +%s.%N) - $start - 0.3" | bc)
+    sockdbg_s=$(echo "$(date +%s.%N) - $start" | bc)
     rx=$(sed -n 's/.*rx_bytes=\([0-9]*\).*/\1/p' "$stats")
     printf '%s ingest run %s: %s bytes; socat %.2f s (%.2f GB/s); sockdbg %.2f s (%.2f GB/s); ratio %.2fx; rx_bytes %s %s\n' \
       "$name" "$run" "$size" "$socat_s" "$(echo "$size/$socat_s/1000000000" | bc -l)" \
