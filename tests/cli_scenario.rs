@@ -292,6 +292,23 @@ fn an_invalid_file_exits_2_naming_line_and_column_and_runs_nothing() {
     );
 }
 
+/// A case whose session cannot start never runs: the text output still says why.
+#[test]
+fn a_session_that_cannot_start_says_why_in_text() {
+    let dir = Dir::new("cli-in-use");
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = holder.local_addr().expect("addr").port();
+    let file = dir.file(
+        "in_use.sdbg",
+        &format!("session tcp-server:127.0.0.1:{port}\nexpect text:x within 1000\n"),
+    );
+    let ended = test_files(&[&file], &[]);
+    assert_eq!(ended.code, Some(1), "{}", ended.stdout);
+    assert!(ended.stdout.contains("FAILED"), "{}", ended.stdout);
+    assert!(ended.stdout.contains("not run: "), "{}", ended.stdout);
+    drop(holder);
+}
+
 #[test]
 fn an_unreachable_peer_exits_1() {
     let dir = Dir::new("cli-refused");

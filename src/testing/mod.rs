@@ -350,10 +350,10 @@ impl Tester<'_> {
                         for index in results.len()..scenario.cases.len() {
                             let message = format!("not run: {reason}");
                             reporter.case_started(&case_name(index))?;
-                            reporter.case_ended(
+                            reporter.case_not_run(
                                 name,
                                 &case_name(index),
-                                Some(&message),
+                                &message,
                                 case_started.elapsed(),
                             )?;
                             results.push(CaseResult {

@@ -324,6 +324,25 @@ impl<W: Write> Reporter<W> {
         }
     }
 
+    /// A case that never ran (its session could not start, the run was refused or stopped):
+    /// it fails with `reason`, which the text output says under the case (a case that ran
+    /// says its reason in its failed step's lines).
+    ///
+    /// # Errors
+    /// When the output cannot be written.
+    pub fn case_not_run(
+        &mut self,
+        file: &str,
+        case: &str,
+        reason: &str,
+        elapsed: Duration,
+    ) -> io::Result<()> {
+        if let TestFormat::Text = self.format {
+            self.line(&format!("         {reason}"))?;
+        }
+        self.case_ended(file, case, Some(reason), elapsed)
+    }
+
     /// The closing line: `N passed, N failed`.
     ///
     /// # Errors
