@@ -15,7 +15,10 @@
 //!   spilling to disk (the window's default), alternating, 5 runs (`RUNS`). Time from the
 //!   sender's start until the model counted every byte. The sender's bytes
 //!   (`SPILL_PAYLOAD`): `text` (default: lines of a device's readings), `zeros` or `noise`
-//!   (bytes that do not compress).
+//!   (bytes that do not compress). The anchor of what this machine's disk allows, in the
+//!   same run: a plain receiver (read 64 KiB, `write(2)` it to a file in the same directory,
+//!   no sync, as the spill does not sync) keeping the same flood on disk. Each flood starts
+//!   after `sync`, so none pays for the one before's dirty pages.
 //!
 //! Run: `cargo bench --bench net_load` (or `-- udp` / `-- clients` / `-- tcp-spill`). Loopback
 //! only, bounded in count and time.
@@ -24,7 +27,7 @@
 mod payload;
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::process::{Command as Process, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -463,31 +466,40 @@ fn tcp_spill() {
     let dir = Arc::new(SpillDir::open(&base).expect("spill directory").0);
     let mut rows = Vec::new();
     for run in 0..runs {
-        // Alternate which goes first, so neither always meets the warmer page cache.
-        let one = |spill: bool| {
-            let config = spill.then(|| SpillConfig {
-                dir: Arc::clone(&dir),
-                quota_bytes: 8 << 30,
-            });
-            let figures = tcp_spill_run(bytes, &payload, config);
+        let spill_config = || SpillConfig {
+            dir: Arc::clone(&dir),
+            quota_bytes: 8 << 30,
+        };
+        let memory = || tcp_spill_run(bytes, &payload, None);
+        let spill = || tcp_spill_run(bytes, &payload, Some(spill_config()));
+        let plain = || plain_to_disk_run(bytes, &payload, &base);
+        // Turn the order, so none always meets the page cache the one before left.
+        let order: [(&str, &dyn Fn() -> SpillRun); 3] = match run % 3 {
+            0 => [("memory", &memory), ("spill ", &spill), ("plain ", &plain)],
+            1 => [("spill ", &spill), ("plain ", &plain), ("memory", &memory)],
+            _ => [("plain ", &plain), ("memory", &memory), ("spill ", &spill)],
+        };
+        let mut figures = [None, None, None];
+        for (name, flood) in order {
+            settle_disk();
+            let run_figures = flood();
             println!(
-                "run {run} {}: {:.3} GB/s in {:.2} s, {} MiB held, {} MiB on disk",
-                if spill { "spill " } else { "memory" },
-                figures.gb_per_s,
-                figures.seconds,
-                figures.held_bytes >> 20,
-                figures.disk_bytes >> 20,
+                "run {run} {name}: {:.3} GB/s in {:.2} s, {} MiB held, {} MiB on disk",
+                run_figures.gb_per_s,
+                run_figures.seconds,
+                run_figures.held_bytes >> 20,
+                run_figures.disk_bytes >> 20,
             );
-            figures
+            let slot = ["memory", "spill ", "plain "]
+                .iter()
+                .position(|n| *n == name)
+                .expect("a flood's name");
+            figures[slot] = Some(run_figures);
+        }
+        let [Some(memory), Some(spill), Some(plain)] = figures else {
+            unreachable!("every flood ran");
         };
-        let (memory, spill) = if run % 2 == 0 {
-            let m = one(false);
-            (m, one(true))
-        } else {
-            let s = one(true);
-            (one(false), s)
-        };
-        rows.push((memory, spill));
+        rows.push((memory, spill, plain));
     }
     let show = |name: &str, values: Vec<f64>, unit: &str| {
         let (min, median, max) = spread(values);
@@ -504,10 +516,61 @@ fn tcp_spill() {
         "GB/s",
     );
     show(
+        "plain receiver to a file",
+        rows.iter().map(|r| r.2.gb_per_s).collect(),
+        "GB/s",
+    );
+    show(
         "spilling / in memory (same run)",
         rows.iter().map(|r| r.1.gb_per_s / r.0.gb_per_s).collect(),
         "x",
     );
+    show(
+        "spilling / plain receiver to a file (same run)",
+        rows.iter().map(|r| r.1.gb_per_s / r.2.gb_per_s).collect(),
+        "x",
+    );
+}
+
+/// Lets the disk write back what earlier floods left in the page cache (`sync`), so each
+/// flood starts from the same clean state.
+fn settle_disk() {
+    let synced = Process::new("sync").status();
+    if !synced.is_ok_and(|s| s.success()) {
+        eprintln!("sync failed: floods may pay for the ones before");
+    }
+}
+
+/// The anchor of `tcp-spill`: a plain receiver keeps the same flood on disk (64 KiB reads,
+/// each written to a file in `dir`, no sync); the file is removed after.
+fn plain_to_disk_run(bytes: u64, payload: &str, dir: &std::path::Path) -> SpillRun {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("local address").port();
+    let path = dir.join(format!("plain-receiver-{}", std::process::id()));
+    let mut file = std::fs::File::create(&path).expect("anchor file");
+    let started = Instant::now();
+    let mut sender = spawn_sender(port, bytes, payload);
+    let (mut stream, _) = listener.accept().expect("accept");
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut received = 0u64;
+    while received < bytes {
+        let n = stream.read(&mut buffer).expect("read");
+        assert!(n > 0, "the sender closed early");
+        file.write_all(&buffer[..n])
+            .expect("write to the anchor file");
+        received += n as u64;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(sender.wait().expect("sender").success(), "sender failed");
+    let disk_bytes = file.metadata().map_or(0, |m| m.len());
+    drop(file);
+    std::fs::remove_file(&path).ok();
+    SpillRun {
+        gb_per_s: bytes as f64 / seconds / 1e9,
+        seconds,
+        held_bytes: received,
+        disk_bytes,
+    }
 }
 
 /// One tcp-spill run's figures.
@@ -556,11 +619,7 @@ fn tcp_spill_run(bytes: u64, payload: &str, spill: Option<SpillConfig>) -> Spill
     }
     let port = port.expect("session started");
     let started = Instant::now();
-    let mut sender = Process::new(std::env::current_exe().expect("this binary"))
-        .args(["--send-tcp", &port.to_string(), &bytes.to_string(), payload])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("sender");
+    let mut sender = spawn_sender(port, bytes, payload);
     // As in the window: a wake-up asks for a frame REPAINT_INTERVAL later, and the frame
     // re-arms the waker.
     let limit = Instant::now() + Duration::from_secs(600);
@@ -609,6 +668,15 @@ fn tcp_spill_run(bytes: u64, payload: &str, spill: Option<SpillConfig>) -> Spill
         held_bytes,
         disk_bytes,
     }
+}
+
+/// Starts the sender process of `tcp-spill` (this binary with `--send-tcp`).
+fn spawn_sender(port: u16, bytes: u64, payload: &str) -> std::process::Child {
+    Process::new(std::env::current_exe().expect("this binary"))
+        .args(["--send-tcp", &port.to_string(), &bytes.to_string(), payload])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("sender")
 }
 
 /// The sender process of `tcp-spill`: connects to 127.0.0.1:PORT and writes BYTES of
