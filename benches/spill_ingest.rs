@@ -46,12 +46,20 @@ fn main() {
             .get(at + 2)
             .and_then(|b| b.parse().ok())
             .unwrap_or(64 * MIB);
-        child(mode == "spill", bytes);
+        let base = std::env::var_os("SPILL_BENCH_DIR")
+            .map_or_else(std::env::temp_dir, std::path::PathBuf::from)
+            .join("sockdbg-spill-bench");
+        child(mode == "spill", bytes, &base);
         return;
     }
     if !args.iter().any(|a| a == "--bench") {
-        child(false, 64 * MIB);
-        child(true, 64 * MIB);
+        // The smoke run (`cargo test`) spills into a directory of its own, removed after.
+        let base = tempfile::Builder::new()
+            .prefix("sockdbg-spill-bench-")
+            .tempdir()
+            .expect("temp dir");
+        child(false, 64 * MIB, base.path());
+        child(true, 64 * MIB, base.path());
         return;
     }
     let gib: u64 = std::env::var("SPILL_BENCH_GIB")
@@ -175,12 +183,10 @@ impl Run {
     }
 }
 
-/// Pushes `bytes` of reads into one session's log, in memory or spilling; prints its figures.
-fn child(spill: bool, bytes: u64) {
-    let base = std::env::var_os("SPILL_BENCH_DIR")
-        .map_or_else(std::env::temp_dir, std::path::PathBuf::from)
-        .join("sockdbg-spill-bench");
-    let dir = spill.then(|| Arc::new(SpillDir::open(&base).expect("spill directory").0));
+/// Pushes `bytes` of reads into one session's log, in memory or spilling into `base`;
+/// prints its figures.
+fn child(spill: bool, bytes: u64, base: &std::path::Path) {
+    let dir = spill.then(|| Arc::new(SpillDir::open(base).expect("spill directory").0));
     // The window's bound; the smoke run's 64 MiB spills past 8 MiB.
     let memory_bytes = if bytes >= 1 << 30 {
         sockdbg::model::log::DEFAULT_MAX_BYTES

@@ -541,16 +541,18 @@ impl ConfigStore {
 mod tests {
     use super::*;
 
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("sockdbg-config-{name}-{}", std::process::id()));
-        std::fs::remove_dir_all(&dir).ok();
-        dir
+    /// An empty directory for one test, removed when dropped (also when the test fails).
+    fn temp_dir(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("sockdbg-config-{name}-"))
+            .tempdir()
+            .expect("temp dir")
     }
 
     #[test]
     fn round_trips() {
-        let store = ConfigStore::at(temp_dir("roundtrip"));
+        let dir = temp_dir("roundtrip");
+        let store = ConfigStore::at(dir.path());
         let config = Config {
             version: CONFIG_VERSION,
             sessions: vec![SavedSession {
@@ -575,7 +577,8 @@ mod tests {
     #[test]
     fn quick_commands_rules_and_on_connect_round_trip() {
         use crate::codec::reply::{MatchKind, ReplyKind};
-        let store = ConfigStore::at(temp_dir("send-tools"));
+        let dir = temp_dir("send-tools");
+        let store = ConfigStore::at(dir.path());
         let modbus = SendOptions {
             hex: true,
             checksum: Checksum::Crc16Modbus,
@@ -655,7 +658,8 @@ mod tests {
 
     #[test]
     fn missing_file_gives_defaults_silently() {
-        let loaded = ConfigStore::at(temp_dir("missing")).load();
+        let dir = temp_dir("missing");
+        let loaded = ConfigStore::at(dir.path()).load();
         assert_eq!(loaded.config, Config::default());
         assert!(loaded.notice.is_none());
     }
@@ -667,15 +671,14 @@ mod tests {
             ("future", "(version: 99)"),
         ] {
             let dir = temp_dir(name);
-            std::fs::create_dir_all(&dir).expect("mkdir");
-            let store = ConfigStore::at(&dir);
+            let store = ConfigStore::at(dir.path());
             std::fs::write(store.path(), text).expect("write");
             let loaded = store.load();
             assert_eq!(loaded.config, Config::default());
             let notice = loaded.notice.expect("a notice").to_string();
             assert!(notice.contains("moved to"), "{notice}");
             assert!(!store.path().exists(), "original was moved");
-            let aside: Vec<_> = std::fs::read_dir(&dir)
+            let aside: Vec<_> = std::fs::read_dir(dir.path())
                 .expect("list")
                 .filter_map(Result::ok)
                 .filter(|e| e.file_name().to_string_lossy().contains("broken-"))
@@ -691,8 +694,7 @@ mod tests {
     #[test]
     fn a_version_1_file_gives_every_session_the_old_global_send_options() {
         let dir = temp_dir("v1");
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        let store = ConfigStore::at(&dir);
+        let store = ConfigStore::at(dir.path());
         let v1 = r#"(version: 1,
             view: (log_hex: true, log_encoding: Gbk, send_hex: true, send_encoding: Utf8,
                    send_escapes: false, send_line_ending: CrLf, send_checksum: Crc16Modbus,
@@ -732,8 +734,7 @@ mod tests {
     #[test]
     fn missing_fields_take_defaults() {
         let dir = temp_dir("partial");
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        let store = ConfigStore::at(&dir);
+        let store = ConfigStore::at(dir.path());
         std::fs::write(store.path(), "(view: (log_hex: true))").expect("write");
         let loaded = store.load();
         assert!(loaded.notice.is_none(), "{:?}", loaded.notice);

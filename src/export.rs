@@ -321,8 +321,12 @@ mod tests {
     }
 
     fn export(format: ExportFormat, name: &str) -> Vec<u8> {
-        let path =
-            std::env::temp_dir().join(format!("sockdbg-export-{name}-{}", std::process::id()));
+        // Removed when dropped, also when an assertion below fails.
+        let dir = tempfile::Builder::new()
+            .prefix("sockdbg-export-")
+            .tempdir()
+            .expect("temp dir");
+        let path = dir.path().join(name);
         let rows = rows();
         let mut job = ExportJob::start(
             &path,
@@ -345,9 +349,7 @@ mod tests {
         };
         assert_eq!(written, 4);
         assert!((job.progress() - 1.0).abs() < f32::EPSILON);
-        let bytes = std::fs::read(&path).expect("read back");
-        std::fs::remove_file(&path).ok();
-        bytes
+        std::fs::read(&path).expect("read back")
     }
 
     #[test]

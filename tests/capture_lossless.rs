@@ -93,8 +93,12 @@ impl Fixture {
     }
 }
 
-fn temp_file(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("sockdbg-{name}-{}.pcapng", std::process::id()))
+/// A directory for one test's capture, removed when dropped (also when the test fails).
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("sockdbg-{name}-"))
+        .tempdir()
+        .expect("temp dir")
 }
 
 /// The TCP payload the peer sent, as the pcapng file at `path` holds it.
@@ -125,7 +129,8 @@ fn captured_rx(path: &Path) -> Vec<u8> {
 #[test]
 fn capture_is_lossless_while_the_log_evicts() {
     let mut fixture = Fixture::new(3 * 1024 * 1024);
-    let pcap = temp_file("lossless");
+    let dir = temp_dir("lossless");
+    let pcap = dir.path().join("capture.pcapng");
     fixture.traffic(TrafficAction::StartCapture(pcap.clone()));
     assert!(fixture.app.traffic[&fixture.id].capture.is_some());
     fixture.connect_peer();
@@ -141,13 +146,13 @@ fn capture_is_lossless_while_the_log_evicts() {
     let received = captured_rx(&pcap);
     assert_eq!(received.len(), sent.len());
     assert!(received == sent, "every byte, in order");
-    std::fs::remove_file(&pcap).ok();
 }
 
 #[test]
 fn closing_the_window_flushes_a_running_capture() {
     let mut fixture = Fixture::new(64 * 1024 * 1024);
-    let pcap = temp_file("close-flush");
+    let dir = temp_dir("close-flush");
+    let pcap = dir.path().join("capture.pcapng");
     fixture.traffic(TrafficAction::StartCapture(pcap.clone()));
     fixture.connect_peer();
     let sent = fixture.receive(8);
@@ -160,7 +165,6 @@ fn closing_the_window_flushes_a_running_capture() {
         received.len(),
         sent.len()
     );
-    std::fs::remove_file(&pcap).ok();
 }
 
 #[test]

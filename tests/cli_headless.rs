@@ -446,7 +446,8 @@ fn udp_client_sends_at_start_and_listens_for_replies_once() {
 
 #[test]
 fn tcp_server_once_sends_a_file_and_quiet_prints_nothing() {
-    let path = std::env::temp_dir().join(format!("sockdbg-send-{}.bin", std::process::id()));
+    let dir = common::temp_dir("send");
+    let path = dir.path().join("payload.bin");
     let payload: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
     std::fs::write(&path, &payload).expect("write payload file");
     let port = closed_port();
@@ -474,7 +475,6 @@ fn tcp_server_once_sends_a_file_and_quiet_prints_nothing() {
     client.write_all(b"abc").expect("write");
     drop(client);
     let end = run.wait_exit();
-    std::fs::remove_file(&path).ok();
     assert_eq!(end.code, Some(0), "{end:#?}");
     assert!(end.stdout.is_empty(), "--quiet: {:#?}", end.stdout);
     let stats = end.stats();
@@ -984,9 +984,9 @@ fn send_file_streams_32_mib_byte_exact_in_bounded_memory() {
     // of it, is already 32 MiB), and roomy for what streaming holds: the headless log's
     // 12 MiB bound plus a few 64 KiB chunks in flight.
     const BOUND_KIB: u64 = 24 * 1024;
-    let dir = std::env::temp_dir();
-    let big = dir.join(format!("sockdbg-big-{}.bin", std::process::id()));
-    let tiny = dir.join(format!("sockdbg-tiny-{}.bin", std::process::id()));
+    let dir = common::temp_dir("send-big");
+    let big = dir.path().join("big.bin");
+    let tiny = dir.path().join("tiny.bin");
     let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
     let mut sent_hash = FNV_START;
     {
@@ -1027,8 +1027,6 @@ fn send_file_streams_32_mib_byte_exact_in_bounded_memory() {
     let peak_kib = memory_kib(&run.child, true);
     drop(client);
     let end = run.wait_exit();
-    std::fs::remove_file(&big).ok();
-    std::fs::remove_file(&tiny).ok();
     eprintln!(
         "32 MiB --send-file: reference VmRSS {baseline_kib} KiB, at listening {listening_kib} KiB, \
          peak VmHWM {peak_kib} KiB (+{} KiB)",
@@ -1046,7 +1044,8 @@ fn send_file_streams_32_mib_byte_exact_in_bounded_memory() {
 
 #[test]
 fn send_file_that_vanishes_before_a_client_exits_1_naming_it() {
-    let path = std::env::temp_dir().join(format!("sockdbg-vanish-{}.bin", std::process::id()));
+    let dir = common::temp_dir("vanish");
+    let path = dir.path().join("payload.bin");
     std::fs::write(&path, b"soon gone").expect("write payload file");
     let path_arg = path.to_string_lossy().into_owned();
     let (run, port) = spawn_file_server(&path_arg);
@@ -1067,7 +1066,8 @@ fn send_file_that_vanishes_before_a_client_exits_1_naming_it() {
 
 #[test]
 fn send_file_over_udp_goes_as_1024_byte_datagrams() {
-    let path = std::env::temp_dir().join(format!("sockdbg-udp-{}.bin", std::process::id()));
+    let dir = common::temp_dir("udp");
+    let path = dir.path().join("payload.bin");
     let payload: Vec<u8> = (0..=255u8).cycle().take(2500).collect();
     std::fs::write(&path, &payload).expect("write payload file");
     let target = udp_socket();
@@ -1092,7 +1092,6 @@ fn send_file_over_udp_goes_as_1024_byte_datagrams() {
         received.extend_from_slice(&buf[..n]);
     }
     let end = run.wait_exit();
-    std::fs::remove_file(&path).ok();
     assert_eq!(sizes, [1024, 1024, 452]);
     assert_eq!(received, payload);
     assert_eq!(end.code, Some(0), "{end:#?}");
@@ -1122,7 +1121,8 @@ fn send_file_read_error_exits_1_with_one_line_naming_the_file() {
 
 #[test]
 fn send_file_with_repeat_streams_it_n_times_spaced_by_the_interval() {
-    let path = std::env::temp_dir().join(format!("sockdbg-repeat-{}.bin", std::process::id()));
+    let dir = common::temp_dir("repeat");
+    let path = dir.path().join("payload.bin");
     let payload: Vec<u8> = (0..=255u8).cycle().take(100_000).collect();
     std::fs::write(&path, &payload).expect("write payload file");
     let path_arg = path.to_string_lossy().into_owned();
@@ -1163,7 +1163,6 @@ fn send_file_with_repeat_streams_it_n_times_spaced_by_the_interval() {
     );
     drop(client);
     let end = run.wait_exit();
-    std::fs::remove_file(&path).ok();
     assert_eq!(end.code, Some(0), "{end:#?}");
     let sent_notes = end
         .stdout
@@ -1189,7 +1188,8 @@ fn a_stalled_stdout_holds_a_file_send_back() {
     /// Sent at most while stdout is stalled: the budget plus what the sockets hold.
     const SENT_BOUND: u64 = 128 * 1024 * 1024;
     const WATCH: Duration = Duration::from_secs(4);
-    let path = std::env::temp_dir().join(format!("sockdbg-stall-{}.bin", std::process::id()));
+    let dir = common::temp_dir("stall");
+    let path = dir.path().join("payload.bin");
     std::fs::File::create(&path)
         .and_then(|f| f.set_len(FILE_BYTES))
         .expect("a sparse file");
@@ -1228,7 +1228,6 @@ fn a_stalled_stdout_holds_a_file_send_back() {
     child.kill().ok();
     child.wait().ok();
     reader.join().expect("reader");
-    std::fs::remove_file(&path).ok();
     let received = received.load(Ordering::Relaxed);
     eprintln!("stalled stdout: {received} bytes sent, VmRSS at most {most_kib} KiB");
     assert!(received > 0, "the file was being sent");

@@ -7,7 +7,6 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -112,14 +111,11 @@ fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn temp_file(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("sockdbg-load-{name}-{}", std::process::id()))
-}
-
 #[test]
 fn jsonl_prints_seconds_then_the_summary_with_its_fields_in_order() {
     let addr = tcp_echo(Duration::ZERO);
-    let csv = temp_file("series.csv");
+    let dir = common::temp_dir("load");
+    let csv = dir.path().join("series.csv");
     let target = format!("tcp-client:{addr}");
     let csv_arg = csv.display().to_string();
     let ran = load(&[
@@ -185,7 +181,6 @@ fn jsonl_prints_seconds_then_the_summary_with_its_fields_in_order() {
     assert!(elapsed >= 2200, "{summary_line}");
     // The CSV: a header and a row per second printed.
     let text = std::fs::read_to_string(&csv).expect("csv written");
-    std::fs::remove_file(&csv).ok();
     let rows: Vec<&str> = text.lines().collect();
     assert!(rows[0].starts_with("second,elapsed_ms,open,"), "{text}");
     assert_eq!(rows.len(), seconds.len() + 1, "{text}");

@@ -19,26 +19,22 @@ const BIN: &str = env!("CARGO_BIN_EXE_sockdbg");
 /// How long one sockdbg run may take.
 const LIMIT: Duration = Duration::from_secs(20);
 
-/// A folder of its own for a test's files, removed at the end.
-struct Dir(PathBuf);
+/// A folder of its own for a test's files, removed at the end (also when the test fails).
+struct Dir(tempfile::TempDir);
 
 impl Dir {
     fn new(name: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("sockdbg-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&path).expect("temp dir");
-        Self(path)
+        Self(common::temp_dir(name))
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
     }
 
     fn file(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.0.join(name);
+        let path = self.path().join(name);
         std::fs::write(&path, text).expect("write");
         path
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.0).ok();
     }
 }
 
@@ -146,7 +142,7 @@ case wrong
 "
         ),
     );
-    let junit = dir.0.join("out.xml");
+    let junit = dir.path().join("out.xml");
     let port = addr.port().to_string();
     let ended = test_files(
         &[&file],
@@ -273,7 +269,7 @@ fn an_invalid_file_exits_2_naming_line_and_column_and_runs_nothing() {
         listener.accept().is_err(),
         "no file runs when one is invalid"
     );
-    let missing = test_files(&[&dir.0.join("nope.sdbg")], &[]);
+    let missing = test_files(&[&dir.path().join("nope.sdbg")], &[]);
     assert_eq!(missing.code, Some(2));
     assert!(
         missing

@@ -513,10 +513,9 @@ fn websocket_and_tls_sessions_run_scenarios_on_both_ends() {
 
 #[test]
 fn send_file_streams_the_file_relative_to_the_scenario() {
-    let dir = std::env::temp_dir().join(format!("sockdbg-scenario-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = common::temp_dir("scenario");
     let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-    std::fs::write(dir.join("blob.bin"), &data).expect("write");
+    std::fs::write(dir.path().join("blob.bin"), &data).expect("write");
     let (listener, addr) = listener();
     let len = data.len();
     let peer = thread::spawn(move || {
@@ -538,7 +537,7 @@ fn send_file_streams_the_file_relative_to_the_scenario() {
         "send-file blob.bin\nexpect text:got it within 5000\nsend-file missing.bin\n",
         Vec::new(),
         ScenarioClients::First,
-        dir.clone(),
+        dir.path().to_path_buf(),
     );
     let updates = until_ended(&mut engine, job);
     // The case ended at the failed send-file; stopping the session closes the connection.
@@ -549,7 +548,6 @@ fn send_file_streams_the_file_relative_to_the_scenario() {
     assert!(
         matches!(&got[2], (3, StepOutcome::Failed(StepFailure::File(FileError::Open { name, .. }))) if name.ends_with("missing.bin"))
     );
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

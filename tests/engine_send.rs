@@ -208,9 +208,8 @@ fn periodic_send_on_a_stopped_session_fails_cleanly() {
 
 #[test]
 fn large_file_arrives_byte_exact() {
-    let dir = std::env::temp_dir().join(format!("sockdbg-file-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let path = dir.join("big.bin");
+    let dir = common::temp_dir("file");
+    let path = dir.path().join("big.bin");
     let size = 20 * 1024 * 1024;
     let content: Vec<u8> = (0..size)
         .map(|i: usize| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
@@ -265,7 +264,6 @@ fn large_file_arrives_byte_exact() {
     let received = reader.join().expect("reader thread");
     assert!(received == content, "received bytes differ from the file");
     engine.shutdown();
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

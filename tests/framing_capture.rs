@@ -145,9 +145,8 @@ fn stream_bytes(packets: &[(u16, u16, Vec<u8>)], port: u16, to_port: bool) -> Ve
 #[test]
 fn headless_frames_as_jsonl_and_captures_every_byte_to_pcapng() {
     let port = free_tcp_port();
-    let dir = std::env::temp_dir().join(format!("sockdbg-capture-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let pcap = dir.join("run.pcapng");
+    let dir = common::temp_dir("capture");
+    let pcap = dir.path().join("run.pcapng");
     let mut child = Command::new(BIN)
         .args([
             "--headless",
@@ -244,15 +243,13 @@ fn headless_frames_as_jsonl_and_captures_every_byte_to_pcapng() {
         ),
         Err(e) => eprintln!("skipped the tshark check: tshark is not installed ({e})"),
     }
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
 fn sigterm_with_a_connection_open_still_flushes_every_byte_to_the_capture() {
     let port = free_tcp_port();
-    let dir = std::env::temp_dir().join(format!("sockdbg-sigterm-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let pcap = dir.join("sigterm.pcapng");
+    let dir = common::temp_dir("sigterm");
+    let pcap = dir.path().join("sigterm.pcapng");
     let mut command = Command::new(BIN);
     command
         .args([
@@ -280,5 +277,4 @@ fn sigterm_with_a_connection_open_still_flushes_every_byte_to_the_capture() {
     assert_eq!(stream_bytes(&packets, port, true), sent);
     assert_eq!(stream_bytes(&packets, port, false), sent);
     drop(client);
-    std::fs::remove_dir_all(&dir).ok();
 }

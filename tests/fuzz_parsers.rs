@@ -90,16 +90,18 @@ proptest! {
 
     #[test]
     fn config_loader_never_panics(text in ".{0,200}") {
-        let dir = std::env::temp_dir().join(format!("sockdbg-fuzz-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let store = ConfigStore::at(&dir);
+        // Removed when dropped, also when a case fails.
+        let dir = tempfile::Builder::new()
+            .prefix("sockdbg-fuzz-config-")
+            .tempdir()
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let store = ConfigStore::at(dir.path());
         std::fs::write(store.path(), &text).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let loaded = store.load();
         // Either it was used, or it was moved aside and reported: never both, never lost.
         if loaded.notice.is_some() {
             prop_assert!(!store.path().exists());
         }
-        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

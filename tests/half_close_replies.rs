@@ -11,7 +11,7 @@ mod ui_support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Instant;
@@ -23,7 +23,7 @@ use sockdbg::app::ToolAction;
 use sockdbg::app::{Action, App};
 use sockdbg::codec::reply::MatchKind;
 use sockdbg::model::SessionState;
-use ui_support::{harness, only_session, step_until, temp_config};
+use ui_support::{AppHarness, harness, only_session, step_until, temp_config};
 
 /// What the clients send before their FIN, and what the rule answers.
 const REQUEST: &[u8] = b"ping";
@@ -170,14 +170,10 @@ fn running_port(harness: &mut egui_kittest::Harness<'_, App>) -> u16 {
 
 /// Starts the real app with one server session of `spec`, adds the auto-reply rule
 /// "ping => pong" the way the rule editor does, and restarts the session so the engine has
-/// the rule before any client (commands reach the engine in order). Returns the harness,
-/// the port and the settings directory.
-fn window_with_ping_rule(
-    name: &str,
-    spec: &str,
-) -> (egui_kittest::Harness<'static, App>, u16, PathBuf) {
+/// the rule before any client (commands reach the engine in order). Returns the harness
+/// (which holds the settings directory, [`AppHarness::store`]) and the port.
+fn window_with_ping_rule(name: &str, spec: &str) -> (AppHarness, u16) {
     let store = temp_config(name);
-    let dir = store.dir().to_path_buf();
     let mut harness = harness(store, vec![spec.parse().expect("spec")]);
     running_port(&mut harness);
     // The rule editor is the settings column's Auto-reply tab.
@@ -205,12 +201,12 @@ fn window_with_ping_rule(
     });
     harness.get_by_label("Start").click();
     let port = running_port(&mut harness);
-    (harness, port, dir)
+    (harness, port)
 }
 
 #[test]
 fn the_windows_auto_reply_answers_a_tcp_client_that_half_closed() {
-    let (mut harness, port, _) = window_with_ping_rule("half-close-tcp", "tcp-server:127.0.0.1:0");
+    let (mut harness, port) = window_with_ping_rule("half-close-tcp", "tcp-server:127.0.0.1:0");
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     assert_eq!(tcp_half_close_exchange(addr, REQUEST), REPLY);
     step_until(&mut harness, "the reply logged", |app| {
@@ -220,10 +216,13 @@ fn the_windows_auto_reply_answers_a_tcp_client_that_half_closed() {
 
 #[test]
 fn the_windows_auto_reply_answers_a_tls_client_that_sent_close_notify() {
-    let (mut harness, port, dir) =
-        window_with_ping_rule("half-close-tls", "tls-server:127.0.0.1:0");
+    let (mut harness, port) = window_with_ping_rule("half-close-tls", "tls-server:127.0.0.1:0");
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let pem = dir.join("certs").join(format!("sockdbg-{port}-cert.pem"));
+    let pem = harness
+        .store()
+        .path()
+        .join("certs")
+        .join(format!("sockdbg-{port}-cert.pem"));
     assert_eq!(tls_half_close_exchange(addr, &pem, REQUEST), REPLY);
     step_until(&mut harness, "the reply logged", |app| {
         only_session(app).counters.tx_bytes == REPLY.len() as u64

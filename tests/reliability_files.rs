@@ -1,20 +1,12 @@
 //! Reliability of settings files (issue 7): a truncated file is moved aside with a message and
 //! the app starts with defaults; a location that cannot be written reports the error.
 
-use std::path::PathBuf;
-
 use sockdbg::config::{Config, ConfigStore};
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sockdbg-rel-files-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    dir
-}
 
 #[test]
 fn a_truncated_config_is_moved_aside_with_a_message() {
-    let dir = temp_dir("truncated");
-    let store = ConfigStore::at(&dir);
+    let dir = common::temp_dir("rel-files-truncated");
+    let store = ConfigStore::at(dir.path());
     let mut config = Config::default();
     config.view.log_hex = true;
     store.save(&config).expect("save");
@@ -30,13 +22,12 @@ fn a_truncated_config_is_moved_aside_with_a_message() {
             assert_eq!(loaded.config, Config::default());
         }
     }
-    let kept: Vec<_> = std::fs::read_dir(&dir)
+    let kept: Vec<_> = std::fs::read_dir(dir.path())
         .expect("list")
         .filter_map(|e| e.ok())
         .filter(|e| e.file_name().to_string_lossy().contains(".broken-"))
         .collect();
     assert!(!kept.is_empty(), "the broken file is kept, not deleted");
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
@@ -55,14 +46,13 @@ fn a_location_that_cannot_be_written_reports_the_error() {
 
 #[test]
 fn a_config_path_that_is_a_directory_gives_defaults_and_a_message() {
-    let dir = temp_dir("isdir");
-    let store = ConfigStore::at(&dir);
+    let dir = common::temp_dir("rel-files-isdir");
+    let store = ConfigStore::at(dir.path());
     std::fs::create_dir_all(store.path()).expect("a directory where the file goes");
     let loaded = store.load();
     let notice = loaded.notice.expect("a notice").to_string();
     assert!(notice.contains("was not used"), "{notice}");
     assert_eq!(loaded.config, Config::default());
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 mod common;

@@ -141,7 +141,7 @@ fn a_client_trusts_the_servers_written_pem_and_refuses_it_otherwise() {
 
     // Nor does an unrelated CA.
     let dir = temp_dir("unrelated-ca");
-    let (other_pem, _) = write_self_signed(&dir, "unrelated.example", &["localhost"]);
+    let (other_pem, _) = write_self_signed(dir.path(), "unrelated.example", &["localhost"]);
     engine.start(
         CLIENT,
         &format!("tls-client:127.0.0.1:{port},ca={}", other_pem.display()),
@@ -160,7 +160,7 @@ fn a_client_trusts_the_servers_written_pem_and_refuses_it_otherwise() {
 #[test]
 fn a_server_presents_its_certificate_and_key_files_and_the_name_is_checked() {
     let dir = temp_dir("files");
-    let (cert, key) = write_self_signed(&dir, "test-server.example", &["localhost"]);
+    let (cert, key) = write_self_signed(dir.path(), "test-server.example", &["localhost"]);
     let mut engine = Engine::spawn();
     engine.start(
         SERVER,
@@ -198,7 +198,7 @@ fn a_server_presents_its_certificate_and_key_files_and_the_name_is_checked() {
     assert!(reason.contains("insecure"), "{reason}");
 
     // A key that does not belong to the certificate is refused at start.
-    let (_, other_key) = write_self_signed(&dir, "other.example", &["localhost"]);
+    let (_, other_key) = write_self_signed(dir.path(), "other.example", &["localhost"]);
     engine.start(
         SessionId(9),
         &format!(
@@ -214,7 +214,7 @@ fn a_server_presents_its_certificate_and_key_files_and_the_name_is_checked() {
         SessionId(10),
         &format!(
             "tls-server:127.0.0.1:0,cert={},key={}",
-            dir.join("missing.pem").display(),
+            dir.path().join("missing.pem").display(),
             key.display()
         ),
     );
@@ -226,7 +226,7 @@ fn a_server_presents_its_certificate_and_key_files_and_the_name_is_checked() {
 #[test]
 fn a_self_signed_ca_certificate_given_as_ca_is_trusted_as_is() {
     let dir = temp_dir("ca-as-server");
-    let (cert, key) = write_certificate(&dir, "device.example", &["localhost"], Made::AsCa);
+    let (cert, key) = write_certificate(dir.path(), "device.example", &["localhost"], Made::AsCa);
     let mut engine = Engine::spawn();
     engine.start(
         SERVER,
@@ -265,7 +265,7 @@ fn a_self_signed_ca_certificate_given_as_ca_is_trusted_as_is() {
 #[test]
 fn an_expired_certificate_is_refused_with_a_hint() {
     let dir = temp_dir("expired");
-    let (cert, key) = write_certificate(&dir, "old.example", &["localhost"], Made::Expired);
+    let (cert, key) = write_certificate(dir.path(), "old.example", &["localhost"], Made::Expired);
     let mut engine = Engine::spawn();
     engine.start(
         SERVER,
@@ -459,7 +459,7 @@ fn a_half_open_server_keeps_sending_after_the_clients_close_notify() {
 #[test]
 fn a_half_open_client_keeps_sending_after_the_servers_close_notify() {
     let dir = temp_dir("half-open-client");
-    let (cert, key) = write_self_signed(&dir, "localhost", &["localhost"]);
+    let (cert, key) = write_self_signed(dir.path(), "localhost", &["localhost"]);
     let chain: Vec<_> = rustls::pki_types::CertificateDer::pem_file_iter(&cert)
         .expect("cert pem")
         .map(|c| c.expect("cert"))
@@ -572,7 +572,7 @@ fn client_that_sent(
     (tls, peer)
 }
 
-/// A file or directory the test made, removed when the test ends (pass or fail).
+/// A file the test made, removed when the test ends (pass or fail).
 struct Scratch(PathBuf);
 
 impl std::ops::Deref for Scratch {
@@ -584,19 +584,13 @@ impl std::ops::Deref for Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        if self.0.is_dir() {
-            std::fs::remove_dir_all(&self.0).ok(); // best effort: it is in the temp dir
-        } else {
-            std::fs::remove_file(&self.0).ok();
-        }
+        std::fs::remove_file(&self.0).ok(); // best effort: it is in a temp dir
     }
 }
 
-/// A fresh directory for this test's files.
-fn temp_dir(name: &str) -> Scratch {
-    let dir = std::env::temp_dir().join(format!("sockdbg-tls-test-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    Scratch(dir)
+/// A fresh directory for this test's files, removed when dropped.
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    common::temp_dir(&format!("tls-test-{name}"))
 }
 
 /// Writes a self-signed certificate with common name `cn` for `names` and its key into

@@ -680,7 +680,8 @@ fn a_file_goes_as_64_kib_messages_and_a_peer_that_does_not_read_gets_sends_refus
 
     let size = 200 * 1024 + 17;
     let content: Vec<u8> = (0..size).map(|i| (i * 7 % 256) as u8).collect();
-    let path = std::env::temp_dir().join(format!("sockdbg-ws-file-{}", std::process::id()));
+    let dir = common::temp_dir("ws-file");
+    let path = dir.path().join("payload.bin");
     std::fs::write(&path, &content).expect("write the test file");
     let job = JobId(9);
     engine.send(Command::SendFile {
@@ -695,7 +696,6 @@ fn a_file_goes_as_64_kib_messages_and_a_peer_that_does_not_read_gets_sends_refus
         received.extend_from_slice(&binary(peer.next()));
         messages += 1;
     }
-    std::fs::remove_file(&path).ok();
     assert!(received == content, "the file arrives byte for byte");
     assert_eq!(messages, 4, "64 KiB per message");
     match engine.wait_for("JobEnded", |e| matches!(e, Event::JobEnded { .. })) {

@@ -460,7 +460,7 @@ fn the_chinese_window_has_no_english_left() {
     click(&mut harness, "发送文件");
     walk(&mut harness, "file error");
     assert_shows(&harness, "请先选择要发送的文件");
-    let file = std::env::temp_dir().join(format!("sockdbg-zh-{}.bin", std::process::id()));
+    let file = harness.store().path().join("sockdbg-zh.bin");
     std::fs::write(&file, b"0123456789").expect("temp file");
     harness
         .state_mut()
@@ -479,7 +479,6 @@ fn the_chinese_window_has_no_english_left() {
     walk(&mut harness, "periodic and file progress");
     assert_shows(&harness, "已发送 2 / 2 次（完成）");
     assert_shows(&harness, "10 / 10 字节（完成）");
-    std::fs::remove_file(&file).ok();
 
     // Inline send errors.
     harness.state_mut().view_of(id).settings.send_hex = true;
@@ -599,18 +598,11 @@ fn the_chinese_window_has_no_english_left() {
     walk(&mut harness, "save bar");
     assert_shows(&harness, "导出格式");
     assert_shows(&harness, "抓包文件");
-    let dir = std::env::temp_dir();
-    let pid = std::process::id();
+    let dir = harness.store().path().to_path_buf();
     {
         let state = harness.state_mut().traffic.entry(id).or_default();
-        state.capture_path = dir
-            .join(format!("sockdbg-zh-{pid}.pcapng"))
-            .display()
-            .to_string();
-        state.export_form.path = dir
-            .join(format!("sockdbg-zh-{pid}.txt"))
-            .display()
-            .to_string();
+        state.capture_path = dir.join("sockdbg-zh.pcapng").display().to_string();
+        state.export_form.path = dir.join("sockdbg-zh.txt").display().to_string();
     }
     click(&mut harness, "开始抓包");
     walk(&mut harness, "capturing");
@@ -643,8 +635,6 @@ fn the_chinese_window_has_no_english_left() {
     walk(&mut harness, "capture error");
     assert_shows(&harness, "抓包文件 /nonexistent-dir/x.pcapng：");
     assert_shows(&harness, "无法导出到 /nonexistent-dir/x.txt：");
-    std::fs::remove_file(dir.join(format!("sockdbg-zh-{pid}.pcapng"))).ok();
-    std::fs::remove_file(dir.join(format!("sockdbg-zh-{pid}.txt"))).ok();
 
     // The statistics window (its switch is in the Log tab).
     click(&mut harness, "日志");

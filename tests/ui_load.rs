@@ -16,7 +16,7 @@ use sockdbg::config::ColumnTab;
 use sockdbg::i18n::Language;
 use sockdbg::load::LoadErrorKind;
 use sockdbg::protocol::{Command, LoadEnd};
-use ui_support::{Channels, step_until, temp_config};
+use ui_support::{AppHarness, Channels, step_until, temp_config};
 
 mod ui_support;
 
@@ -51,7 +51,7 @@ fn echo_server() -> (u16, JoinHandle<()>) {
 }
 
 /// The app with one TCP server (so the settings column shows), on the Load test tab.
-fn harness(name: &str) -> Harness<'static, App> {
+fn harness(name: &str) -> AppHarness {
     let startup = vec!["tcp-server:127.0.0.1:0".parse().expect("spec")];
     let mut harness = ui_support::harness(temp_config(&format!("load-{name}")), startup);
     harness.run_steps(2);

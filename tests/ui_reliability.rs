@@ -3,17 +3,14 @@
 //! once. (How long a frame takes is measured by `benches/frame_cost.rs`, not asserted here.)
 
 use egui_kittest::kittest::Queryable;
-use sockdbg::config::ConfigStore;
 use sockdbg::protocol::Command;
 
 mod ui_support;
 
 #[test]
 fn a_ten_mib_send_text_is_summarized_and_sent_whole() {
-    let dir = std::env::temp_dir().join(format!("sockdbg-ui-rel-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    let (mut harness, mut commands, _events, id) =
-        ui_support::app_over_channels(ConfigStore::at(&dir));
+    let config = ui_support::temp_config("rel");
+    let (mut harness, mut commands, _events, id) = ui_support::app_over_channels(config.store());
     harness.state_mut().views.entry(id).or_default().send_text = "A".repeat(10 * 1024 * 1024);
     harness.run_steps(5);
     assert!(

@@ -16,7 +16,7 @@ use sockdbg::config::ColumnTab;
 use sockdbg::i18n::Language;
 use sockdbg::model::EntryKind;
 use sockdbg::protocol::StepOutcome;
-use ui_support::{step_until, temp_config};
+use ui_support::{AppHarness, step_until, temp_config};
 
 mod ui_support;
 
@@ -55,7 +55,7 @@ fn serve(stream: TcpStream) {
 }
 
 /// The app with one TCP server (so the settings column shows), on the Scenarios tab.
-fn harness(name: &str) -> Harness<'static, App> {
+fn harness(name: &str) -> AppHarness {
     let startup = vec!["tcp-server:127.0.0.1:0".parse().expect("spec")];
     let mut harness = ui_support::harness(temp_config(&format!("scenarios-{name}")), startup);
     harness.run_steps(2);

@@ -4,32 +4,19 @@
 //! periodic send commands and their progress, auto-reply rules handed to the engine.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use sockdbg::app::App;
-use sockdbg::config::ConfigStore;
 use sockdbg::protocol::{Command, Event, JobOutcome, SendTarget};
 
 mod ui_support;
 
 type Fixture = ui_support::Channels;
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sockdbg-ui-send-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    dir
-}
-
 /// A window with one running TCP server, over channels the test holds.
 fn fixture(name: &str) -> Fixture {
-    let dir = temp_dir(name);
-    fixture_in(dir)
-}
-
-fn fixture_in(dir: PathBuf) -> Fixture {
-    ui_support::Channels::new(ConfigStore::at(&dir))
+    ui_support::Channels::new(ui_support::temp_config(&format!("send-{name}")))
 }
 
 impl Fixture {
@@ -177,8 +164,7 @@ fn history_recalls_previous_sends_with_up_and_down() {
 
 #[test]
 fn quick_commands_add_edit_send_reorder_delete_and_persist() {
-    let dir = temp_dir("quick");
-    let mut f = fixture_in(dir.clone());
+    let mut f = fixture("quick");
     f.click("Commands");
     f.type_in_send_box("PING");
     f.click("Add to session");
@@ -226,12 +212,9 @@ fn quick_commands_add_edit_send_reorder_delete_and_persist() {
     assert_eq!(names(&f), ["QUIT", "PING"]);
     // Settings are saved as they change: a new window finds them.
     f.harness.run_steps(2);
-    drop(f);
-    let f2 = fixture_in(dir.clone());
+    let f2 = f.reopen();
     assert_eq!(names(&f2), ["QUIT", "PING"]);
     assert_eq!(f2.harness.state().quick_commands.len(), 1);
-    drop(f2);
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
@@ -395,13 +378,12 @@ fn quick_commands_export_and_import_as_ron() {
     use sockdbg::app::Action;
     use sockdbg::app::send_tools::ToolAction;
     use sockdbg::i18n::{Language, errors::problem_text};
-    let dir = temp_dir("export");
-    let mut f = fixture_in(dir.clone());
+    let mut f = fixture("export");
     f.click("Commands");
     f.type_in_send_box("AT\\r\\n");
     f.click("Add to session");
     f.click("Done");
-    let file = dir.join("commands.ron");
+    let file = f.store.path().join("commands.ron");
     let id = f.id;
     // The file is written and read off the UI thread: frames go on until the job is done.
     let job_done = |app: &App| app.views[&id].tools.quick_file_job.is_none();
@@ -447,8 +429,6 @@ fn quick_commands_export_and_import_as_ron() {
         f.harness.query_by_label_contains("cannot import").is_some(),
         "the error shows where the user looks"
     );
-    drop(f);
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
@@ -523,16 +503,11 @@ fn several_selected_clients_each_get_the_send_and_their_own_jobs() {
 #[test]
 fn a_broadcast_client_can_answer_one_responder_or_send_to_its_target() {
     use sockdbg::protocol::PeerId;
-    let store = ConfigStore::at(temp_dir("broadcast"));
-    let (harness, commands, events, id) =
-        ui_support::app_over_channels_with(store.clone(), "udp-client:255.255.255.255:9");
-    let mut f = Fixture {
-        harness,
-        commands,
-        events,
-        id,
-        store,
-    };
+    let mut f = ui_support::Channels::with_spec(
+        ui_support::temp_config("send-broadcast"),
+        "udp-client:255.255.255.255:9",
+    );
+    let id = f.id;
     // The engine lists the target first, then each responder heard from.
     for (peer, addr) in [(1, "255.255.255.255:9"), (2, "10.0.0.7:9")] {
         f.events

@@ -19,9 +19,7 @@ use sockdbg::serial::{ModemInputs, ModemLines, Parity, SerialControl};
 use sockdbg::spec::SessionKind;
 
 use common::pty::PtyPair;
-use ui_support::{
-    Channels, app_over_channels_with, harness, logged, only_session, step_until, temp_config,
-};
+use ui_support::{Channels, harness, logged, only_session, step_until, temp_config};
 
 /// Replaces the text of the field labelled `label` by typing `text`.
 fn type_in_field(harness: &mut Harness<'_, App>, label: &str, text: &str) {
@@ -92,17 +90,8 @@ fn a_serial_session_made_in_the_form_talks_to_the_far_end_of_a_pty_pair() {
 
 #[test]
 fn the_control_line_strip_sends_dtr_rts_and_break_and_shows_the_inputs() {
-    let store = temp_config("serial-lines");
-    let (harness, commands, events, id) =
-        app_over_channels_with(store.clone(), "serial:/dev/ttyS9");
-    let mut ui = Channels {
-        harness,
-        commands,
-        events,
-        id,
-        store,
-    };
-    ui.drain_commands();
+    let mut ui = Channels::with_spec(temp_config("serial-lines"), "serial:/dev/ttyS9");
+    let id = ui.id;
     // Not open yet: nothing to toggle.
     ui.click("DTR");
     assert!(ui.drain_commands().is_empty());

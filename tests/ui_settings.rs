@@ -5,11 +5,11 @@
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use sockdbg::app::App;
-use sockdbg::config::{ConfigStore, ThemeChoice};
+use sockdbg::config::ThemeChoice;
 use sockdbg::i18n::Language;
 use sockdbg::model::SessionState;
 use sockdbg::spec::SessionSpec;
-use ui_support::{harness, step_until, temp_config};
+use ui_support::{AppHarness, harness, harness_in, step_until, temp_config};
 
 mod ui_support;
 
@@ -27,28 +27,27 @@ fn server_spec() -> SessionSpec {
         .expect("valid spec")
 }
 
-fn running_harness(name: &str) -> (Harness<'static, App>, ConfigStore) {
-    let store = temp_config(name);
-    let mut harness = harness(store.clone(), vec![server_spec()]);
+fn running_harness(name: &str) -> AppHarness {
+    let mut harness = harness(temp_config(name), vec![server_spec()]);
     step_until(&mut harness, "server running", |app| {
         app.sessions
             .iter()
             .all(|s| matches!(s.state, SessionState::Running { .. }))
     });
     harness.run_steps(2);
-    (harness, store)
+    harness
 }
 
 #[test]
 fn english_is_the_default_whatever_the_machine_locale() {
-    let (harness, _store) = running_harness("default-language");
+    let harness = running_harness("default-language");
     assert_eq!(harness.state().language(), Language::English);
     assert!(has_label(&harness, "Create TCP Server"));
 }
 
 #[test]
 fn switching_language_changes_labels_at_once_and_is_saved() {
-    let (mut harness, store) = running_harness("language");
+    let mut harness = running_harness("language");
     harness.get_by_label("Settings").click();
     harness.run_steps(2);
     harness.get_by_label("简体中文").click();
@@ -70,7 +69,7 @@ fn switching_language_changes_labels_at_once_and_is_saved() {
         "session state in Chinese"
     );
     assert_eq!(
-        store.load().config.view.language,
+        harness.store().load().config.view.language,
         Some(Language::Chinese),
         "saved"
     );
@@ -85,7 +84,7 @@ fn switching_language_changes_labels_at_once_and_is_saved() {
 
 #[test]
 fn theme_choice_applies_and_is_saved() {
-    let (mut harness, store) = running_harness("theme");
+    let mut harness = running_harness("theme");
     for (label, theme, dark) in [
         ("Dark", ThemeChoice::Dark, true),
         ("Light", ThemeChoice::Light, false),
@@ -96,13 +95,13 @@ fn theme_choice_applies_and_is_saved() {
         harness.run_steps(3);
         assert_eq!(harness.state().view.theme, theme);
         assert_eq!(harness.ctx.theme() == egui::Theme::Dark, dark, "{label}");
-        assert_eq!(store.load().config.view.theme, theme);
+        assert_eq!(harness.store().load().config.view.theme, theme);
     }
 }
 
 #[test]
 fn ctrl_n_opens_the_create_form_and_ctrl_l_clears_the_log() {
-    let (mut harness, _store) = running_harness("ctrl-n-l");
+    let mut harness = running_harness("ctrl-n-l");
     assert!(harness.state().list.create_form.is_none());
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::N);
     harness.run_steps(2);
@@ -121,7 +120,7 @@ fn ctrl_n_opens_the_create_form_and_ctrl_l_clears_the_log() {
 
 #[test]
 fn ctrl_f_focuses_the_log_search_field() {
-    let (mut harness, _store) = running_harness("ctrl-f");
+    let mut harness = running_harness("ctrl-f");
     let focused =
         |h: &Harness<'_, App>| h.ctx.memory(|m| m.has_focus(sockdbg::ui::log_search_id()));
     assert!(!focused(&harness));
@@ -143,7 +142,7 @@ fn ctrl_f_focuses_the_log_search_field() {
 
 #[test]
 fn delete_key_asks_before_removing_the_session() {
-    let (mut harness, store) = running_harness("delete-key");
+    let mut harness = running_harness("delete-key");
     harness.key_press(egui::Key::Delete);
     harness.run_steps(2);
     assert!(
@@ -161,12 +160,12 @@ fn delete_key_asks_before_removing_the_session() {
     harness.get_by_label("Delete session").click();
     harness.run_steps(2);
     assert!(harness.state().sessions.is_empty(), "confirmed: deleted");
-    assert!(store.load().config.sessions.is_empty());
+    assert!(harness.store().load().config.sessions.is_empty());
 }
 
 #[test]
 fn delete_key_in_a_text_field_edits_text() {
-    let (mut harness, _store) = running_harness("delete-in-field");
+    let mut harness = running_harness("delete-in-field");
     let send_box = harness.get_by_role(egui::accesskit::Role::MultilineTextInput);
     send_box.focus();
     send_box.type_text("abc");
@@ -182,7 +181,7 @@ fn delete_key_in_a_text_field_edits_text() {
 
 #[test]
 fn context_menu_renames_and_duplicates_and_names_are_saved() {
-    let (mut harness, store) = running_harness("context-menu");
+    let mut harness = running_harness("context-menu");
     let session = harness.state().sessions.iter().next().expect("one");
     let title = sockdbg::ui::session_list::session_title(Language::English, session);
     // The list's title comes first (the log view repeats it).
@@ -205,7 +204,7 @@ fn context_menu_renames_and_duplicates_and_names_are_saved() {
     harness.get_by_label("OK").click();
     harness.run_steps(2);
     assert!(has_label(&harness, "PLC 调试"), "the list shows the name");
-    assert_eq!(store.load().config.sessions[0].name, "PLC 调试");
+    assert_eq!(harness.store().load().config.sessions[0].name, "PLC 调试");
 
     harness
         .get_all_by_label("PLC 调试")
@@ -230,7 +229,7 @@ fn panel_sizes_are_remembered() {
     config.view.panels.send_box_height = 260;
     store.save(&config).expect("saved");
     let first = {
-        let mut harness = harness(store.clone(), vec![server_spec()]);
+        let mut harness = harness_in(&store, vec![server_spec()]);
         harness.run_steps(4);
         harness.state().view.panels
     };
@@ -239,7 +238,7 @@ fn panel_sizes_are_remembered() {
         "sessions panel opens as saved: {first:?}"
     );
     // What a run leaves is what the next one opens with.
-    let mut harness = harness(store.clone(), vec![]);
+    let mut harness = harness_in(&store, vec![]);
     harness.run_steps(4);
     let second = harness.state().view.panels;
     assert_eq!(first, second);
@@ -248,7 +247,7 @@ fn panel_sizes_are_remembered() {
 #[test]
 fn a_resize_drag_ends_with_its_last_size_saved() {
     let store = temp_config("resize-drag");
-    let mut harness = harness(store.clone(), vec![]);
+    let mut harness = harness_in(&store, vec![]);
     harness.run_steps(3);
     // A drag: a new size on every frame, faster than sizes are written.
     for width in [900.0, 940.0, 980.0, 1020.0, 1060.0] {
@@ -277,7 +276,7 @@ fn a_resize_drag_ends_with_its_last_size_saved() {
 
 #[test]
 fn text_size_follows_ctrl_plus_minus_zero_and_the_settings_menu_and_is_saved() {
-    let (mut harness, store) = running_harness("text-size");
+    let mut harness = running_harness("text-size");
     let body = |h: &Harness<'_, App>| h.ctx.global_style().text_styles[&egui::TextStyle::Body].size;
     assert_eq!(harness.state().view.font_size, 14);
     assert_eq!(body(&harness), 14.0);
@@ -289,7 +288,7 @@ fn text_size_follows_ctrl_plus_minus_zero_and_the_settings_menu_and_is_saved() {
     harness.run_steps(3);
     assert_eq!(harness.state().view.font_size, 15);
     assert_eq!(body(&harness), 15.0);
-    assert_eq!(store.load().config.view.font_size, 15, "saved");
+    assert_eq!(harness.store().load().config.view.font_size, 15, "saved");
     for _ in 0..2 {
         harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Minus);
         harness.run_steps(2);
@@ -307,12 +306,12 @@ fn text_size_follows_ctrl_plus_minus_zero_and_the_settings_menu_and_is_saved() {
     harness.run_steps(3);
     assert_eq!(harness.state().view.font_size, 15);
     assert_eq!(body(&harness), 15.0);
-    assert_eq!(store.load().config.view.font_size, 15);
+    assert_eq!(harness.store().load().config.view.font_size, 15);
 }
 
 #[test]
 fn the_log_on_disk_setting_applies_to_the_logs_and_is_saved() {
-    let (mut harness, store) = running_harness("log-spill");
+    let mut harness = running_harness("log-spill");
     let quota = |app: &App| app.sessions.spill().map(|s| s.quota_bytes);
     assert!(harness.state().spill_dir.is_some(), "a spill directory");
     assert_eq!(
@@ -338,6 +337,7 @@ fn the_log_on_disk_setting_applies_to_the_logs_and_is_saved() {
             .all(|s| s.log.spill_status().is_none()),
         "off for the sessions there are"
     );
+    let store = harness.config.take().expect("the harness's settings");
     assert!(!store.load().config.view.log_spill, "saved");
     drop(harness);
     // A saved quota is used at the next start.
@@ -345,7 +345,7 @@ fn the_log_on_disk_setting_applies_to_the_logs_and_is_saved() {
     config.view.log_spill = true;
     config.view.log_spill_quota_gib = 2;
     store.save(&config).expect("save");
-    let harness = ui_support::harness(store.clone(), vec![]);
+    let harness = ui_support::harness_in(&store, vec![]);
     assert_eq!(quota(harness.state()), Some(2 << 30));
     assert!(spilling(harness.state()));
 }

@@ -4,19 +4,17 @@
 
 use std::io::Write;
 use std::net::TcpStream;
-use std::path::PathBuf;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use sockdbg::app::App;
-use sockdbg::config::ConfigStore;
 use sockdbg::model::{EntryKind, SessionState};
-use ui_support::{only_session, step_until, temp_config};
+use ui_support::{AppHarness, harness_in, only_session, step_until, temp_config};
 
 mod ui_support;
 
-fn harness(name: &str) -> Harness<'static, App> {
+fn harness(name: &str) -> AppHarness {
     let startup = vec!["tcp-server:127.0.0.1:0".parse().expect("spec")];
     ui_support::harness(temp_config(&format!("traffic-{name}")), startup)
 }
@@ -30,7 +28,7 @@ fn rx_count(app: &App) -> usize {
 }
 
 /// Starts the app, connects a peer; returns both.
-fn connected(name: &str) -> (Harness<'static, App>, TcpStream) {
+fn connected(name: &str) -> (AppHarness, TcpStream) {
     let mut harness = harness(name);
     let mut port = 0;
     step_until(&mut harness, "listening", |app| {
@@ -169,7 +167,7 @@ fn length_prefixed_framing_shows_messages_and_capture_writes_pcapng() {
         stream.extend_from_slice(m);
     }
     // Capture from the window: start it before the traffic.
-    let pcap = std::env::temp_dir().join(format!("sockdbg-ui-{}.pcapng", std::process::id()));
+    let pcap = harness.store().path().join("capture.pcapng");
     harness.get_by_label("Save").click();
     harness.run_steps(2);
     type_into(&mut harness, "Capture file", &pcap.display().to_string());
@@ -228,7 +226,6 @@ fn length_prefixed_framing_shows_messages_and_capture_writes_pcapng() {
     let mut expected = stream.clone();
     expected.extend_from_slice(b"\x04\x00\x00\x00four");
     assert_eq!(payload, expected);
-    std::fs::remove_file(&pcap).ok();
 
     // Export the frames (only RX rows, through the filter) as JSON lines, off the UI thread.
     harness.get_by_label("Log").click();
@@ -242,7 +239,7 @@ fn length_prefixed_framing_shows_messages_and_capture_writes_pcapng() {
     harness.get_by_label("JSON lines").click();
     harness.run_steps(2);
     node_with(&harness, Role::CheckBox, "Filtered rows only").click();
-    let export = std::env::temp_dir().join(format!("sockdbg-ui-{}.jsonl", std::process::id()));
+    let export = harness.store().path().join("export.jsonl");
     type_into(&mut harness, "Export file", &export.display().to_string());
     harness.get_by_label("Export log").click();
     step_until(&mut harness, "export done", |app| {
@@ -257,25 +254,19 @@ fn length_prefixed_framing_shows_messages_and_capture_writes_pcapng() {
         .collect();
     assert_eq!(frames.len(), 4, "{text}");
     assert_eq!(frames[3]["hex"], "04000000666f7572");
-    std::fs::remove_file(&export).ok();
 }
 
 #[test]
 fn framing_is_saved_per_session_and_restored() {
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("sockdbg-uitraffic-persist-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    let build = |dir: PathBuf| {
-        Harness::builder()
-            .with_size([1280.0, 800.0])
-            .build_eframe(move |cc| {
-                sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
-                let startup = vec!["tcp-server:127.0.0.1:0".parse().expect("spec")];
-                App::start(&cc.egui_ctx, Some(ConfigStore::at(dir)), startup)
-            })
+    let store = temp_config("traffic-persist");
+    let build = || {
+        harness_in(
+            &store,
+            vec!["tcp-server:127.0.0.1:0".parse().expect("spec")],
+        )
     };
     {
-        let mut harness = build(dir.clone());
+        let mut harness = build();
         harness.run_steps(2);
         node_with(&harness, Role::ComboBox, "Framing").click();
         harness.run_steps(2);
@@ -283,17 +274,16 @@ fn framing_is_saved_per_session_and_restored() {
         harness.run_steps(2);
         type_into(&mut harness, "Delimiter hex", "0a");
         harness.run_steps(2);
-        let saved = ConfigStore::at(&dir).load().config;
+        let saved = store.load().config;
         assert_eq!(saved.sessions[0].framing, "delim:0a", "{saved:?}");
     }
-    let mut harness = build(dir.clone());
+    let mut harness = build();
     harness.run_steps(2);
     let app = harness.state();
     let session = only_session(app);
     let framing = app.traffic.get(&session.id).map(|t| t.log_view.framing());
     assert_eq!(framing.map(|f| f.to_string()).as_deref(), Some("delim:0a"));
     assert!(any_label_contains(&harness, "Delimiter"));
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

@@ -10,7 +10,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use sockdbg::app::App;
 use sockdbg::model::{EntryKind, Session, SessionState};
-use ui_support::{DEADLINE, harness, only_session, step_until, temp_config};
+use ui_support::{DEADLINE, harness, harness_in, only_session, step_until, temp_config};
 
 mod ui_support;
 
@@ -319,7 +319,7 @@ fn port_in_use_and_connection_refused_show_on_the_session() {
 fn stop_restart_delete_and_sessions_come_back_on_next_start() {
     let store = temp_config("persist");
     let port = {
-        let mut harness = harness(store.clone(), vec![]);
+        let mut harness = harness_in(&store, vec![]);
         let port = create_tcp_server(&mut harness);
         harness.get_by_label("Stop").click();
         step_until(&mut harness, "stopped", |app| {
@@ -336,7 +336,7 @@ fn stop_restart_delete_and_sessions_come_back_on_next_start() {
     };
     // The app (and its engine) is gone: the port is free again, and the next start restores
     // the session running and the hex view.
-    let mut harness = harness(store.clone(), vec![]);
+    let mut harness = harness_in(&store, vec![]);
     step_until(&mut harness, "restored and running", |app| {
         app.sessions.len() == 1 && local_port(only_session(app)) == Some(port)
     });
@@ -358,7 +358,7 @@ fn stop_restart_delete_and_sessions_come_back_on_next_start() {
 fn the_engine_starts_with_the_first_session_not_with_the_window() {
     let store = temp_config("on-demand");
     {
-        let mut harness = harness(store.clone(), vec![]);
+        let mut harness = harness_in(&store, vec![]);
         harness.run_steps(4);
         assert!(
             !harness.state().engine_started(),

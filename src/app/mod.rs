@@ -280,12 +280,24 @@ impl App {
         store: Option<ConfigStore>,
         startup: Vec<SessionSpec>,
     ) -> Self {
+        let spill_base = crate::platform::cache_dir().map(|dir| dir.join("spill"));
+        Self::start_spilling_in(ctx, store, startup, spill_base)
+    }
+
+    /// [`App::start`] with logs spilling into `spill_base` rather than the user's cache
+    /// directory (tests give a temporary directory of their own; `None`: in memory only).
+    pub fn start_spilling_in(
+        ctx: &egui::Context,
+        store: Option<ConfigStore>,
+        startup: Vec<SessionSpec>,
+        spill_base: Option<std::path::PathBuf>,
+    ) -> Self {
         // Generated files (a TLS server's certificate) go next to the settings.
         let settings = EngineSettings {
             files_dir: crate::private_files::generated_dir(store.as_ref()),
         };
         let mut app = Self::new(EngineLink::on_demand(ctx, settings), store, startup);
-        app.use_spill_dir(crate::platform::cache_dir().map(|dir| dir.join("spill")));
+        app.use_spill_dir(spill_base);
         app
     }
 

@@ -28,6 +28,15 @@ pub const DEADLINE: Duration = Duration::from_secs(5);
 /// How long to listen for something that must *not* happen.
 pub const QUIET: Duration = Duration::from_millis(300);
 
+/// A directory of one test's own in the system's temp directory (`sockdbg-{name}-…`),
+/// removed when dropped, so a test leaves nothing behind, also when it fails.
+pub fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("sockdbg-{name}-"))
+        .tempdir()
+        .expect("a temporary directory")
+}
+
 /// A running engine plus every event it has sent so far.
 pub struct Engine {
     handle: Option<EngineHandle>,

@@ -6,7 +6,8 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
+use std::ops::{Deref, DerefMut};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
@@ -20,22 +21,110 @@ use sockdbg::spec::SessionSpec;
 /// How long any wait may take before the test fails.
 pub const DEADLINE: Duration = Duration::from_secs(5);
 
-/// An empty settings directory private to this test binary and `name`.
-pub fn temp_config(name: &str) -> ConfigStore {
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("sockdbg-ui-{name}-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    ConfigStore::at(dir)
+/// An empty settings directory of one test's own (`sockdbg-ui-{name}-…` in the system's
+/// temp directory), removed with everything in it when dropped, also when the test fails.
+/// Its [`ConfigStore`] is reached through `Deref` (`config.load()`).
+pub struct TempConfig {
+    store: ConfigStore,
+    dir: tempfile::TempDir,
 }
 
-/// The real app at the window's default size, with `startup` sessions created and started.
-pub fn harness(store: ConfigStore, startup: Vec<SessionSpec>) -> Harness<'static, App> {
-    Harness::builder()
+impl TempConfig {
+    /// A store over the directory, for an app (the directory stays with `self`).
+    pub fn store(&self) -> ConfigStore {
+        self.store.clone()
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Where the apps of this test spill their logs ([`App::start_spilling_in`]): inside
+    /// the directory, so it goes with it.
+    pub fn spill_base(&self) -> PathBuf {
+        self.path().join("spill")
+    }
+}
+
+impl Deref for TempConfig {
+    type Target = ConfigStore;
+
+    fn deref(&self) -> &ConfigStore {
+        &self.store
+    }
+}
+
+/// A fresh [`TempConfig`] named after `name`.
+pub fn temp_config(name: &str) -> TempConfig {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("sockdbg-ui-{name}-"))
+        .tempdir()
+        .expect("a temporary directory");
+    TempConfig {
+        store: ConfigStore::at(dir.path()),
+        dir,
+    }
+}
+
+/// The real app in a harness, with the settings directory it uses when the harness owns it
+/// (dropped after the app, so nothing the app writes there outlives the test). Derefs to
+/// the harness.
+pub struct AppHarness {
+    /// The harness over the app.
+    pub harness: Harness<'static, App>,
+    /// The settings directory, when the harness owns it ([`harness`]).
+    pub config: Option<TempConfig>,
+}
+
+impl AppHarness {
+    /// The settings directory the harness owns ([`harness`]).
+    pub fn store(&self) -> &TempConfig {
+        self.config
+            .as_ref()
+            .expect("a harness made by `harness`, which owns its settings")
+    }
+}
+
+impl Deref for AppHarness {
+    type Target = Harness<'static, App>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.harness
+    }
+}
+
+impl DerefMut for AppHarness {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.harness
+    }
+}
+
+/// The real app at the window's default size, with `startup` sessions created and started,
+/// its settings and spilled logs in `config` (which the harness keeps).
+pub fn harness(config: TempConfig, startup: Vec<SessionSpec>) -> AppHarness {
+    let harness = harness_in(&config, startup).harness;
+    AppHarness {
+        harness,
+        config: Some(config),
+    }
+}
+
+/// [`harness`] over a settings directory the test keeps (to open it again, or to read what
+/// was saved after the app is gone).
+pub fn harness_in(config: &TempConfig, startup: Vec<SessionSpec>) -> AppHarness {
+    let store = config.store();
+    let spill_base = config.spill_base();
+    let harness = Harness::builder()
         .with_size([1280.0, 800.0])
         .build_eframe(move |cc| {
             sockdbg::fonts::install_cjk_font(&cc.egui_ctx);
-            App::start(&cc.egui_ctx, Some(store), startup)
-        })
+            App::start_spilling_in(&cc.egui_ctx, Some(store), startup, Some(spill_base))
+        });
+    AppHarness {
+        harness,
+        config: None,
+    }
 }
 
 /// Steps the harness until `done` holds, failing after [`DEADLINE`].
@@ -121,14 +210,20 @@ pub struct Channels {
     pub events: crossbeam_channel::Sender<Event>,
     /// The running session (`tcp-server:127.0.0.1:6001`).
     pub id: SessionId,
-    /// Where the app saves its settings.
-    pub store: ConfigStore,
+    /// Where the app saves its settings (removed after the app).
+    pub store: TempConfig,
 }
 
 impl Channels {
     /// A window with one running TCP server; the commands of its start are drained.
-    pub fn new(store: ConfigStore) -> Self {
-        let (harness, commands, events, id) = app_over_channels(store.clone());
+    pub fn new(store: TempConfig) -> Self {
+        Self::with_spec(store, "tcp-server:127.0.0.1:6001")
+    }
+
+    /// A window with one running session of `spec` ([`app_over_channels_with`]); the
+    /// commands of its start are drained.
+    pub fn with_spec(store: TempConfig, spec: &str) -> Self {
+        let (harness, commands, events, id) = app_over_channels_with(store.store(), spec);
         let mut channels = Self {
             harness,
             commands,
@@ -138,6 +233,14 @@ impl Channels {
         };
         channels.drain_commands();
         channels
+    }
+
+    /// Closes the window and opens a new one (one TCP server) over the same settings
+    /// directory: what the next start finds.
+    pub fn reopen(self) -> Self {
+        let Self { harness, store, .. } = self;
+        drop(harness);
+        Self::new(store)
     }
 
     /// The commands sent since the last drain.
