@@ -250,9 +250,7 @@ fn frame_cost(c: &mut Criterion) {
 /// A server whose log keeps [`SPILL_MEMORY_BYTES`] in memory and the rest of its reads on
 /// disk, in segments under `base`.
 fn app_with_spilled_log(base: &std::path::Path) -> (App, SessionId) {
-    let dir = sockdbg::model::log::SpillDir::open(base)
-        .expect("spill directory")
-        .0;
+    let dir = sockdbg::model::log::SpillDir::open(base).expect("spill directory");
     let mut sessions = Sessions::new(SPILL_MEMORY_BYTES);
     sessions.set_spill(Some(sockdbg::model::log::SpillConfig {
         dir: std::sync::Arc::new(dir),

@@ -463,7 +463,7 @@ fn tcp_spill() {
          {runs} runs; log in memory only (512 MiB) against spilling to disk"
     );
     let base = std::env::temp_dir().join("sockdbg-net-load-spill");
-    let dir = Arc::new(SpillDir::open(&base).expect("spill directory").0);
+    let dir = Arc::new(SpillDir::open(&base).expect("spill directory"));
     let mut rows = Vec::new();
     for run in 0..runs {
         let spill_config = || SpillConfig {

@@ -186,7 +186,7 @@ impl Run {
 /// Pushes `bytes` of reads into one session's log, in memory or spilling into `base`;
 /// prints its figures.
 fn child(spill: bool, bytes: u64, base: &std::path::Path) {
-    let dir = spill.then(|| Arc::new(SpillDir::open(base).expect("spill directory").0));
+    let dir = spill.then(|| Arc::new(SpillDir::open(base).expect("spill directory")));
     // The window's bound; the smoke run's 64 MiB spills past 8 MiB.
     let memory_bytes = if bytes >= 1 << 30 {
         sockdbg::model::log::DEFAULT_MAX_BYTES

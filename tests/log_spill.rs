@@ -34,7 +34,7 @@ const TMPFS_MIB: usize = 16;
 const INNER_DEADLINE: Duration = Duration::from_secs(120);
 
 fn spill_dir(base: &Path) -> Arc<SpillDir> {
-    Arc::new(SpillDir::open(base).expect("spill directory").0)
+    Arc::new(SpillDir::open(base).expect("spill directory"))
 }
 
 fn spilling(dir: &Arc<SpillDir>, max_bytes: usize, quota_bytes: u64) -> TrafficLog {

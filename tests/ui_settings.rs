@@ -309,6 +309,28 @@ fn text_size_follows_ctrl_plus_minus_zero_and_the_settings_menu_and_is_saved() {
     assert_eq!(harness.store().load().config.view.font_size, 15);
 }
 
+/// Spill directories left by processes that are gone (crashed, killed) are removed at the
+/// start, by a thread of their own rather than before the first frame; this window's own
+/// directory stays.
+#[test]
+fn leftover_spill_directories_are_removed_in_the_background() {
+    let store = temp_config("spill-sweep");
+    let dead = store.spill_base().join("p1-dead");
+    std::fs::create_dir_all(dead.join("log-0")).expect("a leftover directory");
+    std::fs::write(dead.join("lock"), b"").expect("its lock, which nobody holds");
+    std::fs::write(dead.join("log-0").join("00000000.seg"), b"x").expect("a segment");
+    let mut harness = harness_in(&store, vec![]);
+    let own = harness
+        .state()
+        .spill_dir
+        .as_ref()
+        .expect("a spill directory")
+        .path()
+        .to_path_buf();
+    step_until(&mut harness, "the leftover removed", |_| !dead.exists());
+    assert!(own.exists(), "this window's own directory stays");
+}
+
 #[test]
 fn the_log_on_disk_setting_applies_to_the_logs_and_is_saved() {
     let mut harness = running_harness("log-spill");

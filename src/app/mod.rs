@@ -302,14 +302,20 @@ impl App {
     }
 
     /// Spills logs past their memory bound into a directory of this process's in `base`
-    /// (removing those of processes that are gone), as the settings say. Without a base, or
-    /// when the directory cannot be made, logs stay in memory and a notice says why.
+    /// (those of processes that are gone are removed in the background), as the settings
+    /// say. Without a base, or when the directory cannot be made, logs stay in memory and a
+    /// notice says why.
     pub fn use_spill_dir(&mut self, base: Option<std::path::PathBuf>) {
         let Some(base) = base else {
             return;
         };
         match crate::model::log::SpillDir::open(&base) {
-            Ok((dir, _stale_removed)) => self.spill_dir = Some(std::sync::Arc::new(dir)),
+            Ok(dir) => {
+                self.spill_dir = Some(std::sync::Arc::new(dir));
+                // Started after the open: this process's directory is locked, never swept.
+                // Without a thread the leftovers wait for the next start.
+                crate::model::spill_dir::sweep_stale(base).ok();
+            }
             Err(e) => self.notices.push(Notice::SpillUnavailable {
                 path: base,
                 reason: e.to_string(),

@@ -2,12 +2,15 @@
 //! under the user's cache directory (`~/.cache/sockdbg/spill/` on Linux), held by a lock file
 //! for the process's life, with one directory per log inside. At start, the directories of
 //! processes that are gone (their lock is free: the process crashed or was killed before it
-//! could clean up) are removed; at exit the process removes its own.
+//! could clean up) are removed by a short-lived thread of their own ([`sweep_stale`]), so
+//! many or large leftovers do not hold up the window's first frame; at exit the process
+//! removes its own.
 
 use std::fs::{self, File, TryLockError};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
 
 /// Name of the lock file in a process's directory.
 const LOCK_FILE: &str = "lock";
@@ -21,15 +24,13 @@ pub struct SpillDir {
 }
 
 impl SpillDir {
-    /// Makes this process's directory in `base` (made if needed) and locks it, after
-    /// removing the directories of processes that are gone; returns it and how many stale
-    /// directories were removed.
+    /// Makes this process's directory in `base` (made if needed) and locks it. The
+    /// directories of processes that are gone are left to [`sweep_stale`].
     ///
     /// # Errors
     /// When the directory or its lock file cannot be made or locked.
-    pub fn open(base: &Path) -> io::Result<(Self, usize)> {
+    pub fn open(base: &Path) -> io::Result<Self> {
         fs::create_dir_all(base)?;
-        let removed = remove_stale(base);
         let name = format!("p{}-{:08x}", std::process::id(), fastrand::u32(..));
         let path = base.join(name);
         fs::create_dir(&path)?;
@@ -38,14 +39,11 @@ impl SpillDir {
             TryLockError::Error(e) => e,
             TryLockError::WouldBlock => io::Error::other("spill directory locked"),
         })?;
-        Ok((
-            Self {
-                path,
-                lock: Some(lock),
-                next_log: AtomicU64::new(0),
-            },
-            removed,
-        ))
+        Ok(Self {
+            path,
+            lock: Some(lock),
+            next_log: AtomicU64::new(0),
+        })
     }
 
     /// The directory.
@@ -66,6 +64,19 @@ impl Drop for SpillDir {
         drop(self.lock.take());
         fs::remove_dir_all(&self.path).ok(); // what stays is cleaned at the next start
     }
+}
+
+/// Removes the directories in `base` of processes that are gone, on a thread of its own
+/// (`spill-sweep`) that ends when done; its result is how many it removed. Called after
+/// [`SpillDir::open`], it never takes this process's directory for a leftover: that one is
+/// locked by then.
+///
+/// # Errors
+/// When the thread cannot be started.
+pub fn sweep_stale(base: PathBuf) -> io::Result<JoinHandle<usize>> {
+    std::thread::Builder::new()
+        .name("spill-sweep".into())
+        .spawn(move || remove_stale(&base))
 }
 
 /// Removes the process directories in `base` whose lock is free (their process is gone);
@@ -102,18 +113,31 @@ fn remove_stale(base: &Path) -> usize {
 mod tests {
     use super::*;
 
+    use std::time::{Duration, Instant};
+
+    /// How many directories the sweep of `base` removed, waited for within a deadline.
+    fn swept(base: &Path) -> usize {
+        let sweep = sweep_stale(base.to_path_buf()).expect("sweep thread");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !sweep.is_finished() {
+            assert!(Instant::now() < deadline, "the sweep did not end");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        sweep.join().expect("the sweep ran")
+    }
+
     #[test]
     fn a_live_directory_is_kept_and_a_dead_one_removed() {
         let base = tempfile::tempdir().expect("temp dir");
-        let (live, removed) = SpillDir::open(base.path()).expect("open");
-        assert_eq!(removed, 0);
+        let live = SpillDir::open(base.path()).expect("open");
+        assert_eq!(swept(base.path()), 0);
         // A process that died: its directory has a lock file nobody holds.
         let dead = base.path().join("p1-dead");
         fs::create_dir_all(dead.join("log-0")).expect("dir");
         fs::write(dead.join(LOCK_FILE), b"").expect("lock");
         fs::write(dead.join("log-0").join("00000000.seg"), b"x").expect("segment");
-        let (other, removed) = SpillDir::open(base.path()).expect("open");
-        assert_eq!(removed, 1);
+        let other = SpillDir::open(base.path()).expect("open");
+        assert_eq!(swept(base.path()), 1);
         assert!(!dead.exists());
         assert!(live.path().exists(), "a running process's directory stays");
         let live_path = live.path().to_path_buf();

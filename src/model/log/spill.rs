@@ -1017,7 +1017,7 @@ mod tests {
     }
 
     fn store(base: &Path) -> (Arc<SpillDir>, SegmentStore) {
-        let dir = Arc::new(SpillDir::open(base).unwrap().0);
+        let dir = Arc::new(SpillDir::open(base).unwrap());
         let store = SegmentStore::new(SpillConfig {
             dir: Arc::clone(&dir),
             quota_bytes: u64::MAX,
