@@ -10,6 +10,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use sockdbg::app::App;
 use sockdbg::model::{EntryKind, Session, SessionState};
+use sockdbg::protocol::{Command, Event, SessionId};
 use ui_support::{DEADLINE, harness, harness_in, only_session, step_until, temp_config};
 
 mod ui_support;
@@ -375,4 +376,44 @@ fn the_engine_starts_with_the_first_session_not_with_the_window() {
     step_until(&mut harness, "restored and running", |app| {
         local_port(only_session(app)).is_some()
     });
+}
+
+/// Over channels the test holds: a running session's delete stops it in the engine; one the
+/// engine has stopped is deleted without a command.
+#[test]
+fn delete_sends_stop_only_for_a_session_the_engine_runs() {
+    let mut ui = ui_support::Channels::new(temp_config("delete-running"));
+    let id = ui.id;
+    delete_the_session(&mut ui.harness);
+    let sent = ui.drain_commands();
+    assert!(only_stop(&sent, id), "{sent:?}");
+
+    let mut ui = ui_support::Channels::new(temp_config("delete-stopped-channels"));
+    let id = ui.id;
+    ui.click("Stop");
+    let sent = ui.drain_commands();
+    assert!(only_stop(&sent, id), "{sent:?}");
+    ui.event(Event::Stopped { id, reason: None });
+    assert_eq!(
+        only_session(ui.harness.state()).state,
+        SessionState::Stopped
+    );
+    delete_the_session(&mut ui.harness);
+    assert!(ui.harness.state().sessions.is_empty(), "deleted");
+    let sent = ui.drain_commands();
+    assert!(sent.is_empty(), "commands for a stopped session: {sent:?}");
+}
+
+/// Whether `sent` is one `Stop` of session `id`.
+fn only_stop(sent: &[Command], id: SessionId) -> bool {
+    matches!(sent, [Command::Stop { id: stopped }] if *stopped == id)
+}
+
+/// Deletes the only session the way the user does: Delete, then the dialog's confirmation.
+fn delete_the_session(harness: &mut Harness<'_, App>) {
+    harness.get_by_label("Delete").click();
+    // The click lands on the second frame; the dialog shows from the next one.
+    harness.run_steps(4);
+    harness.get_by_label("Delete session").click();
+    harness.run_steps(2);
 }

@@ -722,7 +722,16 @@ impl App {
             Action::Stop(id) => self.command(Command::Stop { id }),
             Action::Delete(id) => {
                 self.list.confirm_delete = None;
-                self.command(Command::Stop { id });
+                // Only the engine's own sessions (starting or up) have anything to stop: a
+                // stopped, failed or ended one has no task there, and sending it a command
+                // would start an engine for nothing.
+                if self
+                    .sessions
+                    .get(id)
+                    .is_some_and(crate::model::Session::is_active)
+                {
+                    self.command(Command::Stop { id });
+                }
                 self.sessions.remove(id);
                 self.views.remove(&id);
                 self.traffic.remove(&id);
