@@ -89,6 +89,7 @@ for size in $sizes; do
 $others
  ])
 RON
+    rm -f "$out/$name.hook-done"
     LANG=$locale LC_ALL=$locale "$tree/tree.sh" --timeout 30 --hook-timeout 240 --ready "$ready" \
       --hook-bg "$peers" \
       --hook "/usr/bin/python3 $tree/shots_hook.py $out/$name hello$hook_extra" \
@@ -106,6 +107,9 @@ RON
     trees=("$out/$name.jsonl" "$out/$name"-tab-*.jsonl "$out/$name-settings.jsonl")
     [ -z "$hook_extra" ] || trees+=("$out/$name-serial-form.jsonl")
     bad=0
+    if [ ! -f "$out/$name.hook-done" ]; then
+      echo "== $name: the hook stopped before every state was shot (its message is above)"; bad=1
+    fi
     for t in "${trees[@]}"; do
       [ -s "$t" ] || { echo "== $name: missing $t"; bad=1; continue; }
       if ! problems=$(python3 "$tree/check_layout.py" "$t"); then

@@ -145,7 +145,9 @@ def set_field(nodes, names, text):
         if field.get("text") == text:
             return True
         focus_window()
-        x = field["x"] + field["w"] - 4
+        # The middle (End puts the cursor at the end): a scroll area's bar floats over the
+        # right edge of a field as wide as it, and a click there drags the bar instead.
+        x = field["x"] + field["w"] // 2
         y = field["y"] + field["h"] // 2
         subprocess.run(["xdotool", "mousemove", str(x), str(y), "click", "1"], check=True,
                        timeout=10)
@@ -153,7 +155,9 @@ def set_field(nodes, names, text):
         subprocess.run(["xdotool", "type", "--delay", "40", text], check=True, timeout=30)
         time.sleep(0.3)
         nodes = dump("--stable", "2", "--timeout", "15")
-    print(f"shots_hook: field {names[0]} did not take {text!r}", file=sys.stderr)
+    field = find(nodes, lambda n: is_field(n) and n.get("name") in names) or {}
+    print(f"shots_hook: field {names[0]} did not take {text!r} (it holds {field.get('text')!r})",
+          file=sys.stderr)
     return False
 
 
@@ -285,6 +289,9 @@ def main():
         return 1
     click(settings)
     time.sleep(0.8)
+    # Tells window_shots.sh that every state was reached (a hook that stopped early would
+    # otherwise only leave fewer trees to check).
+    open(f"{prefix}.hook-done", "w").close()
     return 0
 
 
