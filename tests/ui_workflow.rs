@@ -417,3 +417,64 @@ fn delete_the_session(harness: &mut Harness<'_, App>) {
     harness.get_by_label("Delete session").click();
     harness.run_steps(2);
 }
+
+/// A window that restores one saved stopped session with an auto-reply rule (`ping` ->
+/// `pong\r\n`); restoring it starts no engine: the session's rules wait for the engine.
+fn window_restoring_a_stopped_session(name: &str) -> ui_support::AppHarness {
+    use sockdbg::codec::reply::{MatchKind, ReplyRule};
+    let store = temp_config(name);
+    let config = sockdbg::config::Config {
+        sessions: vec![sockdbg::config::SavedSession {
+            spec: "tcp-server:127.0.0.1:0".into(),
+            running: false,
+            auto_reply: vec![ReplyRule {
+                match_kind: MatchKind::Contains,
+                pattern: "ping".into(),
+                reply: "pong\\r\\n".into(),
+                ..ReplyRule::default()
+            }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    store.save(&config).expect("saved");
+    let mut harness = harness(store, vec![]);
+    harness.run_steps(2);
+    assert_eq!(only_session(harness.state()).state, SessionState::Stopped);
+    assert!(
+        !harness.state().engine_started(),
+        "restoring a stopped session started the engine"
+    );
+    harness
+}
+
+/// Deleting a restored stopped session sends it nothing, so the engine stays off.
+#[test]
+fn deleting_a_restored_stopped_session_does_not_start_the_engine() {
+    let mut harness = window_restoring_a_stopped_session("delete-stopped");
+    delete_the_session(&mut harness);
+    assert!(harness.state().sessions.is_empty(), "deleted");
+    assert!(
+        !harness.state().engine_started(),
+        "deleting a stopped session started the engine"
+    );
+}
+
+/// The rules of a restored stopped session, held back until the engine starts, answer once
+/// the session is started.
+#[test]
+fn a_restored_stopped_sessions_rules_answer_once_it_starts() {
+    let mut harness = window_restoring_a_stopped_session("rules-wait");
+    harness.get_by_label("Start").click();
+    let mut port = None;
+    step_until(&mut harness, "started", |app| {
+        port = local_port(only_session(app));
+        port.is_some()
+    });
+    let port = port.expect("waited for it");
+    let mut peer = TcpStream::connect(("127.0.0.1", port)).expect("peer connects");
+    peer.set_read_timeout(Some(Duration::from_millis(50)))
+        .expect("timeout");
+    peer.write_all(b"ping\n").expect("peer writes");
+    assert_eq!(ui_support::read_exactly(&mut peer, 6), b"pong\r\n");
+}

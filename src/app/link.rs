@@ -58,16 +58,29 @@ impl EngineLink {
         self.engine.as_ref().is_some_and(EngineHandle::started)
     }
 
-    /// Queues `command`, starting the engine first if it has not started. Never blocks.
+    /// Queues `command`, starting the engine first if it has not started and the command
+    /// needs it ([`needs_engine`]). Never blocks.
     ///
     /// # Errors
     /// [`EngineError`] when the engine cannot start; the command stays queued for a later
     /// start.
     pub(crate) fn send(&mut self, command: Command) -> Result<(), EngineError> {
+        let start = needs_engine(&command);
         self.commands.send(command).ok(); // engine is gone; the window shows sessions as they were
         match &mut self.engine {
-            Some(engine) => engine.start(),
-            None => Ok(()),
+            Some(engine) if start => engine.start(),
+            _ => Ok(()),
         }
     }
+}
+
+/// Whether `command` needs a running engine. A session's settings (its auto-reply rules,
+/// the framing they match by) do not: they wait in the queue, and the engine, once a
+/// command that needs it starts it, takes them in before that command. So a window that
+/// restores stopped sessions runs no engine until one starts.
+fn needs_engine(command: &Command) -> bool {
+    !matches!(
+        command,
+        Command::SetReactions { .. } | Command::SetReplyFraming { .. }
+    )
 }
