@@ -274,9 +274,16 @@ pub enum Command {
         /// What to open.
         spec: SessionSpec,
     },
-    /// Stop a session: close its sockets and end its tasks.
+    /// Stop a session: close its sockets and end its tasks. What it was told to react with
+    /// (auto-reply rules, reply framing) is kept for its next start.
     Stop {
         /// The session to stop.
+        id: SessionId,
+    },
+    /// The session is deleted: stop it if it runs, cancel its jobs, and drop everything the
+    /// engine keeps of it (its rules too).
+    Forget {
+        /// The deleted session.
         id: SessionId,
     },
     /// Send bytes.

@@ -180,6 +180,42 @@ fn server_restarts_on_the_same_port() {
     engine.shutdown();
 }
 
+/// A deleted session is forgotten: its sockets close, and its rules go with it, so a session
+/// started later under the same id answers nothing (a stopped one keeps its rules).
+#[test]
+fn a_forgotten_session_closes_and_keeps_no_rules() {
+    let mut engine = Engine::spawn();
+    let echo = || Reactions {
+        on_connect: None,
+        rules: Vec::new(),
+        echo: true,
+    };
+    engine.set_reactions(SERVER, echo());
+    engine.start(SERVER, "tcp-server:127.0.0.1:0");
+    let mut client = tcp_connect(engine.started(SERVER));
+    client.write_all(b"echo me").expect("write");
+    assert_eq!(read_exactly(&mut client, 7), b"echo me");
+
+    // Stopped and started again: the rules stay.
+    engine.stop(SERVER);
+    assert_eq!(engine.stopped(SERVER), None);
+    assert_tcp_closed(&mut client);
+    engine.start(SERVER, "tcp-server:127.0.0.1:0");
+    let mut client = tcp_connect(engine.started(SERVER));
+    client.write_all(b"again").expect("write");
+    assert_eq!(read_exactly(&mut client, 5), b"again");
+
+    // Forgotten while running: closed; started again under that id: no rules.
+    engine.send(Command::Forget { id: SERVER });
+    assert_eq!(engine.stopped(SERVER), None);
+    assert_tcp_closed(&mut client);
+    engine.start(SERVER, "tcp-server:127.0.0.1:0");
+    let mut client = tcp_connect(engine.started(SERVER));
+    client.write_all(b"echo me").expect("write");
+    assert_tcp_silent(&mut client);
+    engine.shutdown();
+}
+
 #[test]
 fn server_on_a_port_in_use_fails_to_start_with_a_clear_reason() {
     let holder = TcpListener::bind("127.0.0.1:0").expect("hold a port");

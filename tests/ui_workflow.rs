@@ -378,15 +378,18 @@ fn the_engine_starts_with_the_first_session_not_with_the_window() {
     });
 }
 
-/// Over channels the test holds: a running session's delete stops it in the engine; one the
-/// engine has stopped is deleted without a command.
+/// Over channels the test holds: deleting a session, running or stopped, tells the engine to
+/// forget it (stop it if it runs, drop its rules), and nothing else.
 #[test]
-fn delete_sends_stop_only_for_a_session_the_engine_runs() {
+fn delete_tells_the_engine_to_forget_the_session() {
     let mut ui = ui_support::Channels::new(temp_config("delete-running"));
     let id = ui.id;
     delete_the_session(&mut ui.harness);
     let sent = ui.drain_commands();
-    assert!(only_stop(&sent, id), "{sent:?}");
+    assert!(
+        matches!(sent.as_slice(), [Command::Forget { id: forgotten }] if *forgotten == id),
+        "{sent:?}"
+    );
 
     let mut ui = ui_support::Channels::new(temp_config("delete-stopped-channels"));
     let id = ui.id;
@@ -401,7 +404,10 @@ fn delete_sends_stop_only_for_a_session_the_engine_runs() {
     delete_the_session(&mut ui.harness);
     assert!(ui.harness.state().sessions.is_empty(), "deleted");
     let sent = ui.drain_commands();
-    assert!(sent.is_empty(), "commands for a stopped session: {sent:?}");
+    assert!(
+        matches!(sent.as_slice(), [Command::Forget { id: forgotten }] if *forgotten == id),
+        "a stopped session's delete: {sent:?}"
+    );
 }
 
 /// Whether `sent` is one `Stop` of session `id`.
@@ -448,7 +454,7 @@ fn window_restoring_a_stopped_session(name: &str) -> ui_support::AppHarness {
     harness
 }
 
-/// Deleting a restored stopped session sends it nothing, so the engine stays off.
+/// Deleting a restored stopped session starts no engine (its Forget waits in the queue).
 #[test]
 fn deleting_a_restored_stopped_session_does_not_start_the_engine() {
     let mut harness = window_restoring_a_stopped_session("delete-stopped");

@@ -75,12 +75,13 @@ impl EngineLink {
 }
 
 /// Whether `command` needs a running engine. A session's settings (its auto-reply rules,
-/// the framing they match by) do not: they wait in the queue, and the engine, once a
-/// command that needs it starts it, takes them in before that command. So a window that
-/// restores stopped sessions runs no engine until one starts.
+/// the framing they match by) and a deleted session's [`Command::Forget`] do not: they wait
+/// in the queue, and the engine, once a command that needs it starts it, takes them in
+/// before that command. So a window that restores stopped sessions (and deletes some) runs
+/// no engine until one starts.
 fn needs_engine(command: &Command) -> bool {
     !matches!(
         command,
-        Command::SetReactions { .. } | Command::SetReplyFraming { .. }
+        Command::SetReactions { .. } | Command::SetReplyFraming { .. } | Command::Forget { .. }
     )
 }

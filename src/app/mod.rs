@@ -722,16 +722,9 @@ impl App {
             Action::Stop(id) => self.command(Command::Stop { id }),
             Action::Delete(id) => {
                 self.list.confirm_delete = None;
-                // Only the engine's own sessions (starting or up) have anything to stop: a
-                // stopped, failed or ended one has no task there, and sending it a command
-                // would start an engine for nothing.
-                if self
-                    .sessions
-                    .get(id)
-                    .is_some_and(crate::model::Session::is_active)
-                {
-                    self.command(Command::Stop { id });
-                }
+                // Stops it if it runs and drops its rules in the engine; it starts no engine
+                // that is not running (the command waits for its start).
+                self.command(Command::Forget { id });
                 self.sessions.remove(id);
                 self.views.remove(&id);
                 self.traffic.remove(&id);

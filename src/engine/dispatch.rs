@@ -45,7 +45,8 @@ pub(super) async fn run(
     settings: Arc<EngineSettings>,
 ) {
     let mut sessions: HashMap<SessionId, RunningSession> = HashMap::new();
-    // Kept across stops and restarts, so reactions set on a stopped session apply later.
+    // Kept across stops and restarts, so reactions set on a stopped session apply later;
+    // dropped when the session is forgotten.
     let mut reactions: HashMap<SessionId, watch::Sender<Arc<Reactor>>> = HashMap::new();
     while let Some(command) = commands.recv().await {
         match command {
@@ -57,6 +58,15 @@ pub(super) async fn run(
                 if let Some(session) = sessions.get(&id) {
                     session.cancel.cancel();
                 }
+            }
+            Command::Forget { id } => {
+                if let Some(session) = sessions.remove(&id) {
+                    session.cancel.cancel();
+                    for job in session.jobs.values() {
+                        job.cancel();
+                    }
+                }
+                reactions.remove(&id);
             }
             Command::Send { id, target, data } => {
                 let command = SessionCommand::Send {
