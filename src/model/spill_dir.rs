@@ -14,6 +14,9 @@ use std::thread::JoinHandle;
 
 /// Name of the lock file in a process's directory.
 const LOCK_FILE: &str = "lock";
+/// Name of the lock file until it is locked: a sweep never sees [`LOCK_FILE`] unlocked in
+/// a live process's directory.
+const LOCK_PENDING: &str = "lock.new";
 
 /// This process's spill directory.
 #[derive(Debug)]
@@ -34,11 +37,15 @@ impl SpillDir {
         let name = format!("p{}-{:08x}", std::process::id(), fastrand::u32(..));
         let path = base.join(name);
         fs::create_dir(&path)?;
-        let lock = File::create(path.join(LOCK_FILE))?;
+        // Locked before it takes its name: a sweep by a sockdbg starting at this moment sees
+        // a young directory without a lock file (kept), never one whose lock is free.
+        let pending = path.join(LOCK_PENDING);
+        let lock = File::create(&pending)?;
         lock.try_lock().map_err(|e| match e {
             TryLockError::Error(e) => e,
             TryLockError::WouldBlock => io::Error::other("spill directory locked"),
         })?;
+        fs::rename(&pending, path.join(LOCK_FILE))?;
         Ok(Self {
             path,
             lock: Some(lock),
@@ -145,5 +152,28 @@ mod tests {
         assert!(!live_path.exists(), "removed at exit");
         drop(other);
         assert_eq!(fs::read_dir(base.path()).expect("read").count(), 0);
+    }
+
+    /// A process's directory is swept only once its lock file has its name and is free: a
+    /// young directory whose lock is still being made is kept, and the lock, named once
+    /// locked, keeps it while its process lives.
+    #[test]
+    fn a_directory_is_not_swept_while_its_lock_is_being_made() {
+        let base = tempfile::tempdir().expect("temp dir");
+        let starting = base.path().join("p2-starting");
+        fs::create_dir(&starting).expect("dir");
+        let lock = File::create(starting.join(LOCK_PENDING)).expect("pending lock");
+        assert_eq!(swept(base.path()), 0, "a lock not named yet");
+        lock.try_lock().expect("locked");
+        fs::rename(starting.join(LOCK_PENDING), starting.join(LOCK_FILE)).expect("named");
+        assert_eq!(swept(base.path()), 0, "a held lock");
+        drop(lock);
+        assert_eq!(swept(base.path()), 1, "a free lock: its process is gone");
+        assert!(!starting.exists());
+
+        let live = SpillDir::open(base.path()).expect("open");
+        assert!(live.path().join(LOCK_FILE).exists());
+        assert!(!live.path().join(LOCK_PENDING).exists());
+        assert_eq!(swept(base.path()), 0);
     }
 }
