@@ -473,27 +473,23 @@ fn tcp_spill() {
         let memory = || tcp_spill_run(bytes, &payload, None);
         let spill = || tcp_spill_run(bytes, &payload, Some(spill_config()));
         let plain = || plain_to_disk_run(bytes, &payload, &base);
-        // Turn the order, so none always meets the page cache the one before left.
-        let order: [(&str, &dyn Fn() -> SpillRun); 3] = match run % 3 {
-            0 => [("memory", &memory), ("spill ", &spill), ("plain ", &plain)],
-            1 => [("spill ", &spill), ("plain ", &plain), ("memory", &memory)],
-            _ => [("plain ", &plain), ("memory", &memory), ("spill ", &spill)],
-        };
+        let floods: [(&str, &dyn Fn() -> SpillRun); 3] =
+            [("memory", &memory), ("spill", &spill), ("plain", &plain)];
+        // Each run starts one further along, so none always meets the page cache the one
+        // before left.
         let mut figures = [None, None, None];
-        for (name, flood) in order {
+        for k in 0..floods.len() {
+            let slot = (run + k) % floods.len();
+            let (name, flood) = floods[slot];
             settle_disk();
             let run_figures = flood();
             println!(
-                "run {run} {name}: {:.3} GB/s in {:.2} s, {} MiB held, {} MiB on disk",
+                "run {run} {name:<6}: {:.3} GB/s in {:.2} s, {} MiB held, {} MiB on disk",
                 run_figures.gb_per_s,
                 run_figures.seconds,
                 run_figures.held_bytes >> 20,
                 run_figures.disk_bytes >> 20,
             );
-            let slot = ["memory", "spill ", "plain "]
-                .iter()
-                .position(|n| *n == name)
-                .expect("a flood's name");
             figures[slot] = Some(run_figures);
         }
         let [Some(memory), Some(spill), Some(plain)] = figures else {
