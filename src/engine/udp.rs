@@ -58,7 +58,7 @@ pub(super) async fn run_server(
                 let answers = (Greet::NewSources, ReplyPath::ToSource);
                 receive_burst(context, &socket, &mut peers, answers).await;
             }
-            _ = drop_poll.tick() => drops.check(context),
+            _ = drop_poll.tick() => drops.check(context, &socket),
             command = commands.recv() => match command {
                 Some(SessionCommand::Send { target, data, ack }) => {
                     let targets: Vec<(PeerId, SocketAddr)> = match target {

@@ -1,7 +1,7 @@
 //! What the kernel says about a UDP socket it could not keep up with: the receive buffer size
-//! it actually granted, and the datagrams it dropped because that buffer was full (Linux:
-//! the `drops` column of `/proc/net/udp{,6}`, found by the socket's inode). Where the OS does
-//! not tell, nothing is reported.
+//! it actually granted, and the datagrams it dropped because that buffer was full (Linux: the
+//! socket's own drop counter, `SO_MEMINFO`'s `SK_MEMINFO_DROPS`, the figure `/proc/net/udp`
+//! shows in its `drops` column). Where the OS does not tell, nothing is reported.
 
 use std::time::Duration;
 
@@ -16,7 +16,6 @@ pub(super) const DROP_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Follows one socket's kernel drop counter and reports increases as warnings.
 pub(super) struct DropMonitor {
-    inode: Option<u64>,
     reported: u64,
 }
 
@@ -35,14 +34,13 @@ impl DropMonitor {
             };
             context.sink.warning(context.id, warning);
         }
-        let inode = socket_inode(socket);
-        let reported = inode.and_then(kernel_drops).unwrap_or(0);
-        Self { inode, reported }
+        let reported = kernel_drops(socket).unwrap_or(0);
+        Self { reported }
     }
 
-    /// Reads the counter and warns about datagrams dropped since the last check.
-    pub(super) fn check(&mut self, context: &SessionContext) {
-        let Some(total) = self.inode.and_then(kernel_drops) else {
+    /// Reads `socket`'s counter and warns about datagrams dropped since the last check.
+    pub(super) fn check(&mut self, context: &SessionContext, socket: &UdpSocket) {
+        let Some(total) = kernel_drops(socket) else {
             return;
         };
         if total > self.reported {
@@ -56,56 +54,46 @@ impl DropMonitor {
     }
 }
 
-#[cfg(target_os = "linux")]
-fn socket_inode(socket: &UdpSocket) -> Option<u64> {
+/// The datagrams the kernel dropped for `socket` since it was opened. Asked of the socket
+/// itself: looking it up by inode in `/proc/net/udp` missed it when sockets came and went
+/// between the reads of that table (the kernel resumes each read by position).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn kernel_drops(socket: &UdpSocket) -> Option<u64> {
     use std::os::fd::AsRawFd;
-    use std::os::unix::fs::MetadataExt;
-    let path = format!("/proc/self/fd/{}", socket.as_raw_fd());
-    std::fs::metadata(path).ok().map(|m| m.ino())
+    // The counters up to the drops (the kernel fills as many as asked, at most all it has).
+    let drops = libc::SK_MEMINFO_DROPS as usize;
+    let mut info = [0u32; libc::SK_MEMINFO_DROPS as usize + 1];
+    let mut len = std::mem::size_of_val(&info) as libc::socklen_t;
+    // SAFETY: the socket is open for the call; `info` is writable for `len` bytes, its
+    // address and size passed together, and the kernel writes at most `len` bytes.
+    let result = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_MEMINFO,
+            info.as_mut_ptr().cast(),
+            &raw mut len,
+        )
+    };
+    let filled = len as usize / std::mem::size_of::<u32>();
+    if result != 0 || filled <= drops {
+        return None;
+    }
+    info.get(drops).map(|&n| u64::from(n))
 }
 
-#[cfg(not(target_os = "linux"))]
-fn socket_inode(_socket: &UdpSocket) -> Option<u64> {
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn kernel_drops(_socket: &UdpSocket) -> Option<u64> {
     None
-}
-
-/// The kernel's drop count for the UDP socket with this inode.
-fn kernel_drops(inode: u64) -> Option<u64> {
-    ["/proc/net/udp", "/proc/net/udp6"]
-        .into_iter()
-        .filter_map(|path| std::fs::read_to_string(path).ok())
-        .find_map(|table| drops_in_table(&table, inode))
-}
-
-/// Finds `inode` in a `/proc/net/udp` table and returns its `drops` column (the last one).
-fn drops_in_table(table: &str, inode: u64) -> Option<u64> {
-    table.lines().skip(1).find_map(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let line_inode: u64 = fields.get(9)?.parse().ok()?;
-        if line_inode != inode {
-            return None;
-        }
-        fields.last()?.parse().ok()
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const TABLE: &str = "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
-  437: 00000000:1B59 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 123456 2 0000000000000000 17
-  438: 0100007F:1B5A 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 654321 2 0000000000000000 0
-";
-
-    #[test]
-    fn finds_drops_by_inode() {
-        assert_eq!(drops_in_table(TABLE, 123456), Some(17));
-        assert_eq!(drops_in_table(TABLE, 654321), Some(0));
-        assert_eq!(drops_in_table(TABLE, 1), None);
-        assert_eq!(drops_in_table("", 1), None);
-    }
-
+    /// A socket with the smallest receive buffer, sent more than it holds by a sender that
+    /// nobody reads for: its counter starts at 0 and grows by exactly what was sent and not
+    /// received.
     #[cfg(target_os = "linux")]
     #[test]
     fn reads_the_counter_of_a_real_socket() {
@@ -115,8 +103,29 @@ mod tests {
             .expect("runtime");
         runtime.block_on(async {
             let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
-            let inode = socket_inode(&socket).expect("inode");
-            assert_eq!(kernel_drops(inode), Some(0));
+            socket2::SockRef::from(&socket)
+                .set_recv_buffer_size(0)
+                .expect("smallest buffer");
+            assert_eq!(kernel_drops(&socket), Some(0));
+            let to = socket.local_addr().expect("addr");
+            let sender = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind sender");
+            const SENT: u64 = 200;
+            for _ in 0..SENT {
+                sender.send_to(&[7; 1000], to).expect("send");
+            }
+            let mut received = 0u64;
+            let mut buf = [0u8; 2048];
+            // Every datagram queued is there now (loopback delivers within the send); the
+            // first wait after the last one ends the count.
+            let wait = Duration::from_millis(200);
+            while let Ok(Ok(_)) = tokio::time::timeout(wait, socket.recv(&mut buf)).await {
+                received += 1;
+            }
+            assert!(
+                received < SENT,
+                "a buffer that small holds fewer than {SENT}"
+            );
+            assert_eq!(kernel_drops(&socket), Some(SENT - received));
         });
     }
 }

@@ -460,7 +460,7 @@ pub(super) async fn run(
                 let answers = (Greet::Nobody, ReplyPath::ToSource);
                 receive_burst(context, &socket, &mut peers, answers).await;
             }
-            _ = drop_poll.tick() => drops.check(context),
+            _ = drop_poll.tick() => drops.check(context, &socket),
             _ = interface_poll.tick() => membership.check(context, &socket),
             command = commands.recv() => match command {
                 Some(SessionCommand::Send { target, data, ack }) => {
