@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
-use sockdbg::app::{Backlog, FRAME_INTAKE_BUDGET, MAX_EVENTS_PER_FRAME, REPAINT_INTERVAL};
+use sockdbg::app::{Backlog, REPAINT_INTERVAL};
 use sockdbg::engine::sink::Waker;
 use sockdbg::engine::{EngineHandle, EngineSettings, EventSink};
 use sockdbg::intake::Intake;
@@ -221,9 +221,9 @@ fn anchor_run(sender: &std::path::Path, receiver: &std::path::Path) -> FloodRun 
 }
 
 /// The window's path: a UDP server session of the real engine, its events taken in through
-/// the window's [`Intake`] (flow-control gauge, wake-up) and applied to the model as
-/// `App::drain_events` does, at most `MAX_EVENTS_PER_FRAME` per frame and for at most
-/// `FRAME_INTAKE_BUDGET` (tcp-spill: the next frame at once when that was spent), a frame
+/// the window's [`Intake`] (flow-control gauge, wake-up) and applied to the model by
+/// [`Intake::take_frame`], as `App::drain_events` does (tcp-spill: the next frame at once
+/// when a frame spent its intake budget), a frame
 /// `REPAINT_INTERVAL` after a wake-up while events keep coming (drawing itself is
 /// `frame_cost`'s).
 fn window_run(sender: &std::path::Path) -> (FloodRun, usize, Vec<String>) {
@@ -237,17 +237,17 @@ fn window_run(sender: &std::path::Path) -> (FloodRun, usize, Vec<String>) {
     let mut warnings = Vec::new();
     let mut port = None;
     let frame = |sessions: &mut Sessions, warnings: &mut Vec<String>| {
-        intake.rearm();
         let mut started = None;
-        for event in intake.frame_events(MAX_EVENTS_PER_FRAME, FRAME_INTAKE_BUDGET) {
-            match &event {
+        intake.take_frame(
+            sessions,
+            |_| None,
+            |event| match event {
                 Event::Warning { warning, .. } => warnings.push(warning.to_string()),
                 Event::Started { local_addr, .. } => started = Some(local_addr.port()),
                 Event::StartFailed { reason, .. } => panic!("session failed: {reason}"),
                 _ => {}
-            }
-            intake.apply(event, sessions, None);
-        }
+            },
+        );
         started
     };
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -587,25 +587,19 @@ fn tcp_spill_run(bytes: u64, payload: &str, spill: Option<SpillConfig>) -> Spill
         spec: sessions.get(id).expect("session").spec.clone(),
     });
     let frame = |sessions: &mut Sessions| {
-        let began = Instant::now();
-        intake.rearm();
         let mut started = None;
-        for event in intake.frame_events(MAX_EVENTS_PER_FRAME, FRAME_INTAKE_BUDGET) {
-            match &event {
+        let backlog = intake.take_frame(
+            sessions,
+            |_| None,
+            |event| match event {
                 Event::Started { local_addr, .. } => started = Some(local_addr.port()),
                 Event::StartFailed { reason, .. } => panic!("session failed: {reason}"),
                 _ => {}
-            }
-            let id = event.session();
-            intake.apply(event, sessions, None);
-            if sessions.spill_behind(id) {
-                // As the window: the log's disk is behind, the rest waits a frame.
-                sessions.maintain();
-                return (started, Backlog::after(intake.pending(), Duration::ZERO));
-            }
-        }
+            },
+        );
+        // As the window does after drawing.
         sessions.maintain();
-        (started, Backlog::after(intake.pending(), began.elapsed()))
+        (started, backlog)
     };
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut port = None;

@@ -18,7 +18,7 @@ use crate::capture::CaptureThread;
 use crate::engine::sink::Waker;
 use crate::engine::{EngineError, EngineHandle, EngineSettings, EventSink, InFlight};
 use crate::model::Sessions;
-use crate::protocol::Event;
+use crate::protocol::{Event, SessionId};
 
 /// Events [`Intake::frame_events`] takes between two looks at the clock.
 pub const CLOCK_EVERY: usize = 16;
@@ -147,6 +147,66 @@ impl Intake {
     pub fn skip(&self, event: &Event) {
         self.in_flight.taken(event.traffic_len());
     }
+
+    /// Takes one frame's events in, as the window does: re-arms the waker, then, for each of
+    /// [`Intake::frame_events`] (at most [`MAX_EVENTS_PER_FRAME`], for at most
+    /// [`FRAME_INTAKE_BUDGET`]), shows it to `look`, then [`apply`](Intake::apply)s it with the
+    /// capture `capture_of` names for its session. Stops early, leaving the rest for the next
+    /// frame, when traffic went to a log whose disk is behind. Tells what is left.
+    pub fn take_frame<'c>(
+        &self,
+        sessions: &mut Sessions,
+        capture_of: impl Fn(SessionId) -> Option<&'c CaptureThread>,
+        mut look: impl FnMut(&Event),
+    ) -> Backlog {
+        let started = Instant::now();
+        // Re-arm the waker first: an event sent after this point wakes the taker again.
+        self.rearm();
+        for event in self.frame_events(MAX_EVENTS_PER_FRAME, FRAME_INTAKE_BUDGET) {
+            look(&event);
+            let id = event.session();
+            // Only traffic can put a log behind its disk.
+            let traffic = event.traffic_len() > 0;
+            self.apply(event, sessions, capture_of(id));
+            if traffic && sessions.spill_behind(id) {
+                // The log's disk is behind: the rest waits a frame, as the engine does.
+                return Backlog::after(self.pending(), Duration::ZERO);
+            }
+        }
+        Backlog::after(self.pending(), started.elapsed())
+    }
+}
+
+/// Most events a frame takes in, so a flood cannot stall a frame; the rest wait for the next.
+pub const MAX_EVENTS_PER_FRAME: usize = 100_000;
+
+/// Most time a frame spends taking events in (half a frame at 60 Hz); the rest wait for the
+/// next. Without it a flood into a log that spills to disk (the model waiting for the disk)
+/// kept one frame applying events for seconds while the engine kept reading more.
+pub const FRAME_INTAKE_BUDGET: Duration = Duration::from_millis(8);
+
+/// What waits after a frame took engine events in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backlog {
+    /// Nothing.
+    Empty,
+    /// Events: the next frame takes them a repaint interval later, with what comes
+    /// meanwhile (one frame for a burst, not one per event).
+    Waiting,
+    /// Events, and the frame spent its [`FRAME_INTAKE_BUDGET`] on those before: the next
+    /// frame comes at once, so the window keeps drawing and still takes in all it can.
+    Behind,
+}
+
+impl Backlog {
+    /// What waits when `pending` after taking events in for `spent`.
+    pub fn after(pending: bool, spent: Duration) -> Self {
+        match (pending, spent >= FRAME_INTAKE_BUDGET) {
+            (false, _) => Self::Empty,
+            (true, false) => Self::Waiting,
+            (true, true) => Self::Behind,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -265,5 +325,55 @@ mod tests {
             (30 + CLOCK_EVERY as u64..100).collect::<Vec<_>>(),
             "what waits"
         );
+    }
+
+    /// A frame shows each event to its look before applying it, feeds the model in order,
+    /// counts the traffic back, and tells that nothing waits; events of a session the model
+    /// does not have are shown and dropped.
+    #[test]
+    fn a_frame_shows_each_event_then_applies_it_in_order() {
+        use crate::protocol::{Direction, PeerId};
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let intake = Intake::from_channel(rx);
+        let mut sessions = Sessions::default();
+        let id = sessions.create("udp-server:127.0.0.1:0".parse().expect("spec"));
+        let at = std::time::SystemTime::now();
+        let local_addr = std::net::SocketAddr::from(([127, 0, 0, 1], 6001));
+        tx.send(Event::Started { id, local_addr, at }).unwrap();
+        for byte in [b'a', b'b', b'c'] {
+            tx.send(Event::Traffic {
+                id,
+                peer: PeerId(1),
+                dir: Direction::Rx,
+                data: bytes::Bytes::from(vec![byte]),
+                injected: false,
+                at,
+            })
+            .unwrap();
+        }
+        tx.send(Event::Stopped {
+            id: SessionId(id.0 + 1),
+            reason: None,
+        })
+        .unwrap();
+        let mut seen = Vec::new();
+        let backlog = intake.take_frame(
+            &mut sessions,
+            |_| None,
+            |event| seen.push((event.session(), event.traffic_len())),
+        );
+        assert_eq!(backlog, Backlog::Empty);
+        let other = SessionId(id.0 + 1);
+        assert_eq!(seen, [(id, 0), (id, 1), (id, 1), (id, 1), (other, 0)]);
+        let session = sessions.get(id).expect("session");
+        assert_eq!(session.counters.rx_bytes, 3);
+        let log = &session.log;
+        let logged: Vec<u8> = (log.first_seq()..log.first_seq() + log.len() as u64)
+            .filter_map(|seq| log.get(seq))
+            .filter(|entry| entry.kind == crate::model::log::EntryKind::Rx)
+            .flat_map(|entry| entry.bytes.to_vec())
+            .collect();
+        assert_eq!(logged, b"abc");
+        assert_eq!(intake.in_flight.bytes(), 0, "every byte counted back");
     }
 }

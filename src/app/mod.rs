@@ -53,37 +53,7 @@ use crate::scenario::sending::expand;
 use crate::serial::SerialControl;
 use crate::spec::{SessionKind, SessionSpec};
 
-/// Most events applied per frame, so a flood cannot stall a frame; the rest wait for the next.
-pub const MAX_EVENTS_PER_FRAME: usize = 100_000;
-
-/// Most time a frame spends applying events (half a frame at 60 Hz); the rest wait for the
-/// next. Without it a flood into a log that spills to disk (the model waiting for the disk)
-/// kept one frame applying events for seconds while the engine kept reading more.
-pub const FRAME_INTAKE_BUDGET: std::time::Duration = std::time::Duration::from_millis(8);
-
-/// What waits after a frame took engine events in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backlog {
-    /// Nothing.
-    Empty,
-    /// Events: the next frame takes them [`REPAINT_INTERVAL`] later, with what comes
-    /// meanwhile (one frame for a burst, not one per event).
-    Waiting,
-    /// Events, and the frame spent its [`FRAME_INTAKE_BUDGET`] on those before: the next
-    /// frame comes at once, so the window keeps drawing and still takes in all it can.
-    Behind,
-}
-
-impl Backlog {
-    /// What waits when `pending` after taking events in for `spent`.
-    pub fn after(pending: bool, spent: std::time::Duration) -> Self {
-        match (pending, spent >= FRAME_INTAKE_BUDGET) {
-            (false, _) => Self::Empty,
-            (true, false) => Self::Waiting,
-            (true, true) => Self::Behind,
-        }
-    }
-}
+pub use crate::intake::{Backlog, FRAME_INTAKE_BUDGET, MAX_EVENTS_PER_FRAME};
 
 /// What the user asked for in one frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -606,32 +576,22 @@ impl App {
     /// Applies pending engine events to the model (at most [`MAX_EVENTS_PER_FRAME`], for
     /// at most [`FRAME_INTAKE_BUDGET`]); tells what is left.
     pub fn drain_events(&mut self) -> Backlog {
-        let started = std::time::Instant::now();
-        let intake = &self.link.intake;
-        // Re-arm the waker first: an event sent after this point wakes the UI again.
-        intake.rearm();
-        for event in intake.frame_events(MAX_EVENTS_PER_FRAME, FRAME_INTAKE_BUDGET) {
-            send_tools::track(&mut self.views, &event);
-            if let Event::Scenario { id, job, update } = &event {
-                self.scenarios.track(*id, *job, update.clone());
-            }
-            if let Event::Load { id, job, update } = &event {
-                self.load.track(*id, *job, update);
-            }
+        let traffic = &self.traffic;
+        let (views, scenarios, load) = (&mut self.views, &mut self.scenarios, &mut self.load);
+        self.link.intake.take_frame(
+            &mut self.sessions,
             // Capture is fed from the event stream, so it keeps what the log may evict.
-            let id = event.session();
-            let capture = self.traffic.get(&id);
-            intake.apply(
-                event,
-                &mut self.sessions,
-                capture.and_then(|t| t.capture.as_ref()),
-            );
-            if self.sessions.spill_behind(id) {
-                // The log's disk is behind: the rest waits a frame, as the engine does.
-                return Backlog::after(intake.pending(), std::time::Duration::ZERO);
-            }
-        }
-        Backlog::after(intake.pending(), started.elapsed())
+            |id| traffic.get(&id).and_then(|t| t.capture.as_ref()),
+            |event| {
+                send_tools::track(views, event);
+                if let Event::Scenario { id, job, update } = event {
+                    scenarios.track(*id, *job, update.clone());
+                }
+                if let Event::Load { id, job, update } = event {
+                    load.track(*id, *job, update);
+                }
+            },
+        )
     }
 
     /// What session `id`'s panels draw, borrowed apart: the session, the window's view
