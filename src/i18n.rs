@@ -215,7 +215,12 @@ Text {
     FirstRunHint2 => "or  nc 127.0.0.1 6001  and type: every byte shows up here.", "或  nc 127.0.0.1 6001  并输入：每个字节都会显示在这里。";
     FromDevice => "From another device, use one of this machine's addresses:", "从其他设备连接时，请使用本机的以下地址之一：";
     NoAddresses => "no network addresses found", "未找到网络地址";
-    Shortcuts => "Shortcuts: Ctrl+N new session, Ctrl+Enter send, Ctrl+L clear log, Ctrl+F search, Delete remove session", "快捷键：Ctrl+N 新建会话，Ctrl+Enter 发送，Ctrl+L 清空日志，Ctrl+F 搜索，Delete 删除会话";
+    Shortcuts => "Shortcuts", "快捷键";
+    ShortcutNewSession => "new session", "新建会话";
+    ShortcutSend => "send", "发送";
+    ShortcutClearLog => "clear log", "清空日志";
+    ShortcutSearch => "search", "搜索";
+    ShortcutRemoveSession => "remove session", "删除会话";
     // Send box
     HexSend => "Hex send", "十六进制发送";
     HexSendTip => "Type bytes as hex (31 32 33) instead of text", "以十六进制输入字节（31 32 33），而非文本";

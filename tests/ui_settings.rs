@@ -45,6 +45,41 @@ fn english_is_the_default_whatever_the_machine_locale() {
     assert!(has_label(&harness, "Create TCP Server"));
 }
 
+/// The first screen names each keyboard shortcut on a line of its own, so a narrow window
+/// wraps between them and never inside one (one long line wrapped "删除会话" after its first
+/// three characters at 800x600), in the window's language.
+#[test]
+fn the_first_screen_lists_the_shortcuts_a_line_each_in_both_languages() {
+    let mut harness = harness(temp_config("shortcuts"), Vec::new());
+    harness.run_steps(2);
+    let english = [
+        "Ctrl+N  new session",
+        "Ctrl+Enter  send",
+        "Ctrl+L  clear log",
+        "Ctrl+F  search",
+        "Delete  remove session",
+    ];
+    for line in english {
+        assert!(has_label(&harness, line), "{line}");
+    }
+    harness.get_by_label("Settings").click();
+    harness.run_steps(2);
+    harness.get_by_label("简体中文").click();
+    harness.run_steps(3);
+    let chinese = [
+        "快捷键",
+        "Ctrl+N  新建会话",
+        "Ctrl+Enter  发送",
+        "Ctrl+L  清空日志",
+        "Ctrl+F  搜索",
+        "Delete  删除会话",
+    ];
+    for line in chinese {
+        assert!(has_label(&harness, line), "{line}");
+    }
+    assert!(!has_label(&harness, english[0]));
+}
+
 #[test]
 fn switching_language_changes_labels_at_once_and_is_saved() {
     let mut harness = running_harness("language");

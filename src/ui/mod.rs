@@ -530,6 +530,16 @@ fn empty_state_ui(ui: &mut egui::Ui, addresses: &[std::net::IpAddr]) {
             ui.monospace(address.to_string());
         }
         ui.add_space(12.0);
+        // One shortcut a line: a narrow window wraps between them, not inside one.
         ui.label(egui::RichText::new(t(ui, Text::Shortcuts)).weak());
+        for (keys, action) in [
+            ("Ctrl+N", Text::ShortcutNewSession),
+            ("Ctrl+Enter", Text::ShortcutSend),
+            ("Ctrl+L", Text::ShortcutClearLog),
+            ("Ctrl+F", Text::ShortcutSearch),
+            ("Delete", Text::ShortcutRemoveSession),
+        ] {
+            ui.label(egui::RichText::new(format!("{keys}  {}", t(ui, action))).weak());
+        }
     });
 }
