@@ -151,8 +151,10 @@ impl Intake {
     /// Takes one frame's events in, as the window does: re-arms the waker, then, for each of
     /// [`Intake::frame_events`] (at most [`MAX_EVENTS_PER_FRAME`], for at most
     /// [`FRAME_INTAKE_BUDGET`]), shows it to `look`, then [`apply`](Intake::apply)s it with the
-    /// capture `capture_of` names for its session. Stops early, leaving the rest for the next
-    /// frame, when traffic went to a log whose disk is behind. Tells what is left.
+    /// capture `capture_of` names for its session. Takes none while a log's disk is behind,
+    /// and stops, leaving the rest for the next frame, when traffic puts one behind: the
+    /// engine's flow control then holds the peers, and the frame never waits for the disk.
+    /// Tells what is left.
     pub fn take_frame<'c>(
         &self,
         sessions: &mut Sessions,
@@ -162,6 +164,9 @@ impl Intake {
         let started = Instant::now();
         // Re-arm the waker first: an event sent after this point wakes the taker again.
         self.rearm();
+        if sessions.any_spill_behind() {
+            return Backlog::after(self.pending(), Duration::ZERO);
+        }
         for event in self.frame_events(MAX_EVENTS_PER_FRAME, FRAME_INTAKE_BUDGET) {
             look(&event);
             let id = event.session();

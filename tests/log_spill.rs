@@ -529,3 +529,98 @@ fn in_small_file_system(name: &str) {
         "{name} did not run\n{text}"
     );
 }
+
+/// The window's frames while a log's disk is stuck (its writer blocked opening its first
+/// segment, a FIFO nobody reads yet): once the log is behind, the frames take nothing (the engine's flow control holds the peer meanwhile) and never
+/// wait for the disk, so no more segments pile up; once the disk moves, the frames take the
+/// rest, every byte counted. Before, each frame took one more event while behind, so
+/// segments kept piling up until the log's push waited for the disk (past 16 waiting) on the
+/// window's thread.
+#[cfg(unix)]
+#[test]
+fn frames_take_nothing_while_the_disk_is_behind_and_never_wait_for_it() {
+    use sockdbg::intake::{Backlog, Intake};
+    const EVENTS: usize = 100;
+    let base = tempfile::tempdir().expect("temp dir");
+    let dir = spill_dir(base.path());
+    let mut sessions = Sessions::new(8 * MIB);
+    sessions.set_spill(Some(SpillConfig {
+        dir: Arc::clone(&dir),
+        quota_bytes: 1 << 30,
+    }));
+    let id = sessions.create("tcp-server:127.0.0.1:6001".parse().expect("spec"));
+    let log_dir = sessions
+        .get(id)
+        .and_then(|s| s.log.spill_status())
+        .expect("spilling")
+        .dir;
+    std::fs::create_dir_all(&log_dir).expect("log dir");
+    let fifo = log_dir.join(format!("{:08}.seg", 0));
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    // Should a frame wait for the stuck disk, this frees it after a while, so the test fails
+    // (the segment count below) instead of hanging.
+    let watchdog = fifo.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(30));
+        std::fs::read(watchdog).ok();
+    });
+
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let intake = Intake::from_channel(rx);
+    let at = SystemTime::now();
+    let local_addr = "127.0.0.1:6001".parse().expect("addr");
+    tx.send(Event::Started { id, local_addr, at })
+        .expect("send");
+    let read = Bytes::from(vec![0x5a; MIB]);
+    for _ in 0..EVENTS {
+        tx.send(Event::Traffic {
+            id,
+            peer: PeerId(1),
+            dir: Direction::Rx,
+            data: read.clone(),
+            injected: false,
+            at,
+        })
+        .expect("send");
+    }
+    let frame = |sessions: &mut Sessions| {
+        let mut taken = 0;
+        let backlog = intake.take_frame(sessions, |_| None, |_| taken += 1);
+        (taken, backlog)
+    };
+    let segments = |sessions: &Sessions| {
+        let log = &sessions.get(id).expect("session").log;
+        log.spill_status().expect("spilling").segments
+    };
+    // Frames until the log is behind (a frame also stops when its time is spent).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut total = 0;
+    while !sessions.any_spill_behind() {
+        assert!(
+            Instant::now() < deadline,
+            "never behind after {total} events"
+        );
+        total += frame(&mut sessions).0;
+    }
+    assert!(total < EVENTS, "behind only after all {total} events");
+    let behind = segments(&sessions);
+    for n in 0..20 {
+        let (taken, backlog) = frame(&mut sessions);
+        assert_eq!(taken, 0, "frame {n} took events while the disk was behind");
+        assert_eq!(backlog, Backlog::Waiting);
+    }
+    assert_eq!(segments(&sessions), behind, "segments piled up");
+
+    // The disk moves: the frames take the rest.
+    let reader = std::thread::spawn(move || std::fs::read(&fifo).map(|b| b.len()));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while total < EVENTS + 1 {
+        assert!(Instant::now() < deadline, "took {total} of {}", EVENTS + 1);
+        total += frame(&mut sessions).0;
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let session = sessions.get(id).expect("session");
+    assert_eq!(session.counters.rx_bytes, (EVENTS * MIB) as u64);
+    assert!(reader.join().expect("reader").expect("read") > 0);
+}

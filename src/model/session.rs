@@ -446,6 +446,11 @@ impl Sessions {
         self.get_mut(id).is_some_and(|s| s.log.spill_behind())
     }
 
+    /// Whether any session's log is waiting for its disk.
+    pub fn any_spill_behind(&mut self) -> bool {
+        self.sessions.iter_mut().any(|s| s.log.spill_behind())
+    }
+
     /// All sessions, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = &Session> {
         self.sessions.iter()
