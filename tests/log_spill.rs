@@ -531,9 +531,9 @@ fn in_small_file_system(name: &str) {
 }
 
 /// The window's frames while a log's disk is stuck (its writer blocked opening its first
-/// segment, a FIFO nobody reads yet): once the log is behind, the frames take nothing (the engine's flow control holds the peer meanwhile) and never
-/// wait for the disk, so no more segments pile up; once the disk moves, the frames take the
-/// rest, every byte counted. Before, each frame took one more event while behind, so
+/// segment, a FIFO nobody reads yet): once the log is behind, the frames take nothing (the
+/// engine's flow control holds the peer meanwhile) and never wait for the disk, so no more
+/// segments pile up; once the disk moves, the frames take the rest, every byte counted. Before, each frame took one more event while behind, so
 /// segments kept piling up until the log's push waited for the disk (past 16 waiting) on the
 /// window's thread.
 #[cfg(unix)]

@@ -57,12 +57,12 @@ impl DropMonitor {
 /// The datagrams the kernel dropped for `socket` since it was opened. Asked of the socket
 /// itself: looking it up by inode in `/proc/net/udp` missed it when sockets came and went
 /// between the reads of that table (the kernel resumes each read by position).
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(target_os = "linux")]
 fn kernel_drops(socket: &UdpSocket) -> Option<u64> {
     use std::os::fd::AsRawFd;
+    const DROPS: usize = libc::SK_MEMINFO_DROPS as usize;
     // The counters up to the drops (the kernel fills as many as asked, at most all it has).
-    let drops = libc::SK_MEMINFO_DROPS as usize;
-    let mut info = [0u32; libc::SK_MEMINFO_DROPS as usize + 1];
+    let mut info = [0u32; DROPS + 1];
     let mut len = std::mem::size_of_val(&info) as libc::socklen_t;
     // SAFETY: the socket is open for the call; `info` is writable for `len` bytes, its
     // address and size passed together, and the kernel writes at most `len` bytes.
@@ -76,25 +76,24 @@ fn kernel_drops(socket: &UdpSocket) -> Option<u64> {
         )
     };
     let filled = len as usize / std::mem::size_of::<u32>();
-    if result != 0 || filled <= drops {
+    if result != 0 || filled <= DROPS {
         return None;
     }
-    info.get(drops).map(|&n| u64::from(n))
+    info.get(DROPS).map(|&n| u64::from(n))
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(not(target_os = "linux"))]
 fn kernel_drops(_socket: &UdpSocket) -> Option<u64> {
     None
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 
     /// A socket with the smallest receive buffer, sent more than it holds by a sender that
     /// nobody reads for: its counter starts at 0 and grows by exactly what was sent and not
     /// received.
-    #[cfg(target_os = "linux")]
     #[test]
     fn reads_the_counter_of_a_real_socket() {
         let runtime = tokio::runtime::Builder::new_current_thread()
