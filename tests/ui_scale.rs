@@ -43,8 +43,10 @@ fn thousands_of_clients_and_entries_lay_out_only_visible_rows() {
             .send(Event::PeerConnected { id, peer, addr, at })
             .expect("send");
     }
+    let mut sent_bytes = 0u64;
     for n in 0..ENTRIES {
         let data = Bytes::from(format!("entry {n}"));
+        sent_bytes += data.len() as u64;
         let peer = PeerId(n as u64 % CLIENTS + 1);
         events
             .send(Event::Traffic {
