@@ -136,10 +136,15 @@ fn capture_is_lossless_while_the_log_evicts() {
     fixture.connect_peer();
     let sent = fixture.receive(160);
     let session = fixture.app.sessions.get(fixture.id).expect("session");
+    // The log evicts whole arena chunks, and how many entries a chunk holds depends on
+    // whether a read's buffer was taken over or copied (copied while the capture thread
+    // still holds it), so the count of entries evicted varies from run to run; the bytes
+    // evicted do not fall below what the 3 MiB bound and one chunk leave: most of them.
     assert!(
-        session.log.evicted_entries() > 100,
-        "the log kept only part: {} evicted",
-        session.log.evicted_entries()
+        session.log.evicted_bytes() > sent.len() as u64 / 2,
+        "the log kept only part: {} of {} bytes evicted",
+        session.log.evicted_bytes(),
+        sent.len()
     );
     fixture.traffic(TrafficAction::StopCapture);
     assert!(fixture.app.traffic[&fixture.id].capture.is_none());
