@@ -165,7 +165,7 @@ impl Intake {
         // Re-arm the waker first: an event sent after this point wakes the taker again.
         self.rearm();
         if sessions.any_spill_behind() {
-            return Backlog::after(self.pending(), Duration::ZERO);
+            return Backlog::for_disk(self.pending());
         }
         for event in self.frame_events(MAX_EVENTS_PER_FRAME, FRAME_INTAKE_BUDGET) {
             look(&event);
@@ -175,7 +175,7 @@ impl Intake {
             self.apply(event, sessions, capture_of(id));
             if traffic && sessions.spill_behind(id) {
                 // The log's disk is behind: the rest waits a frame, as the engine does.
-                return Backlog::after(self.pending(), Duration::ZERO);
+                return Backlog::for_disk(self.pending());
             }
         }
         Backlog::after(self.pending(), started.elapsed())
@@ -201,6 +201,9 @@ pub enum Backlog {
     /// Events, and the frame spent its [`FRAME_INTAKE_BUDGET`] on those before: the next
     /// frame comes at once, so the window keeps drawing and still takes in all it can.
     Behind,
+    /// Events, held while a log's disk writer is behind: the next frame looks again a
+    /// repaint interval later (the engine's flow control holds the peers meanwhile).
+    ForDisk,
 }
 
 impl Backlog {
@@ -211,6 +214,11 @@ impl Backlog {
             (true, false) => Self::Waiting,
             (true, true) => Self::Behind,
         }
+    }
+
+    /// What waits when a log's disk is behind and `pending` tells whether events wait.
+    pub fn for_disk(pending: bool) -> Self {
+        if pending { Self::ForDisk } else { Self::Empty }
     }
 }
 

@@ -608,7 +608,7 @@ fn frames_take_nothing_while_the_disk_is_behind_and_never_wait_for_it() {
     for n in 0..20 {
         let (taken, backlog) = frame(&mut sessions);
         assert_eq!(taken, 0, "frame {n} took events while the disk was behind");
-        assert_eq!(backlog, Backlog::Waiting);
+        assert_eq!(backlog, Backlog::ForDisk);
     }
     assert_eq!(segments(&sessions), behind, "segments piled up");
 

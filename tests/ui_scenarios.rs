@@ -289,3 +289,69 @@ fn stop_ends_a_run_that_waits_and_save_as_scenario_writes_the_log() {
     assert_eq!(harness.state().view.tools_tab, ColumnTab::Scenarios);
     assert!(harness.state().scenarios.errors().is_empty());
 }
+
+/// A run on new sessions whose session cannot start (a refused connect) says why: the
+/// engine may refuse the run as "not running" when the session ended before the run
+/// attached, and the window then names the start failure, in both languages. Over the
+/// app's channels, so the order (the failure first, then the refusal) is the one a fast
+/// refusal gives.
+#[test]
+fn a_run_whose_session_cannot_start_names_the_start_failure() {
+    use sockdbg::protocol::{Command, Event, JobFailure, OsError, ScenarioUpdate, StartFailure};
+    let config = temp_config("scenarios-refused");
+    let mut channels = ui_support::Channels::new(config);
+    channels.click("Scenarios");
+    let app = channels.harness.state_mut();
+    app.scenarios.text = "session tcp-client:127.0.0.1:9\nsend text:x\n".to_string();
+    app.scenarios.edited = true;
+    app.scenarios.run_on = RunOn::New;
+    channels.harness.run_steps(2);
+    channels.click("Run");
+    let (id, job) = channels
+        .drain_commands()
+        .into_iter()
+        .find_map(|c| match c {
+            Command::StartScenario { id, job, .. } => Some((id, job)),
+            _ => None,
+        })
+        .expect("the run was asked for");
+    let addr = "127.0.0.1:9".parse().expect("addr");
+    channels.event(Event::StartFailed {
+        id,
+        reason: StartFailure::Connect {
+            addr,
+            cause: OsError::ConnectionRefused,
+        },
+    });
+    channels.event(Event::Scenario {
+        id,
+        job,
+        update: ScenarioUpdate::Ended {
+            runs: 0,
+            refused: Some(JobFailure::NotRunning),
+        },
+    });
+    let run = channels
+        .harness
+        .state()
+        .scenarios
+        .run
+        .as_ref()
+        .expect("a run");
+    assert!(run.ended);
+    assert!(
+        channels.label_contains("could not run: "),
+        "the run says it could not run"
+    );
+    assert!(
+        channels.label_contains("refused"),
+        "and why: {:?}",
+        run.not_run()
+    );
+    assert!(!channels.label_contains("start it first"));
+    channels.harness.state_mut().view.language = Some(Language::Chinese);
+    channels.harness.run_steps(3);
+    assert!(channels.label_contains("无法运行："));
+    assert!(channels.label_contains("连接被拒绝"));
+    assert!(!channels.label_contains("请先启动"));
+}

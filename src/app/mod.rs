@@ -33,6 +33,7 @@ pub mod traffic;
 pub mod worker;
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 pub use link::{EngineLink, REPAINT_INTERVAL};
 pub use problem::{FramingFormError, Notice, Problem};
@@ -239,6 +240,9 @@ pub struct App {
     /// When the config was last written, to space out saves while a window or panel is
     /// being dragged to a new size.
     last_save: Option<std::time::Instant>,
+    /// Since when the frames have held engine events back for a log's disk (see
+    /// [`Backlog::ForDisk`]); `None` while they take them.
+    disk_wait_since: Option<std::time::Instant>,
 }
 
 impl App {
@@ -324,6 +328,7 @@ impl App {
             quick_commands: Vec::new(),
             local_addresses: local_addresses(),
             rates: rates::RateMeter::default(),
+            disk_wait_since: None,
             scenarios: scenarios::ScenarioPanel::default(),
             load: load::LoadPanel::default(),
             files_dir,
@@ -545,11 +550,16 @@ impl App {
     /// framings to the engine and saves changed settings. Asks `ctx` for another frame when
     /// some of it has more to do.
     pub fn run_logic(&mut self, ctx: &egui::Context) {
-        match self.drain_events() {
+        let backlog = self.drain_events();
+        match backlog {
             Backlog::Behind => ctx.request_repaint(),
-            Backlog::Waiting => ctx.request_repaint_after(REPAINT_INTERVAL),
+            Backlog::Waiting | Backlog::ForDisk => ctx.request_repaint_after(REPAINT_INTERVAL),
             Backlog::Empty => {}
         }
+        self.disk_wait_since = match backlog {
+            Backlog::ForDisk => self.disk_wait_since.or_else(|| Some(Instant::now())),
+            _ => None,
+        };
         self.poll_file_dialogs();
         self.poll_serial_ports(ctx);
         self.poll_quick_files(ctx);
@@ -573,6 +583,15 @@ impl App {
         self.save_if_changed(ctx);
     }
 
+    /// How long the frames have held engine events back for a log's disk that is behind (a
+    /// stuck or slow disk), once that is [`DISK_WAIT_SHOWN_AFTER`] or more: the status bar
+    /// says so. A flood into a log spilling to a sound disk waits for it only briefly.
+    pub fn disk_wait(&self) -> Option<Duration> {
+        self.disk_wait_since
+            .map(|since| since.elapsed())
+            .filter(|waited| *waited >= DISK_WAIT_SHOWN_AFTER)
+    }
+
     /// Applies pending engine events to the model (at most [`MAX_EVENTS_PER_FRAME`], for
     /// at most [`FRAME_INTAKE_BUDGET`]); tells what is left.
     pub fn drain_events(&mut self) -> Backlog {
@@ -586,6 +605,9 @@ impl App {
                 send_tools::track(views, event);
                 if let Event::Scenario { id, job, update } = event {
                     scenarios.track(*id, *job, update.clone());
+                }
+                if let Event::StartFailed { id, reason, .. } = event {
+                    scenarios.track_start_failure(*id, reason);
                 }
                 if let Event::Load { id, job, update } = event {
                     load.track(*id, *job, update);
@@ -870,6 +892,10 @@ fn local_addresses() -> Vec<std::net::IpAddr> {
 
 /// The first port the create form proposes.
 const FIRST_PROPOSED_PORT: u16 = 6001;
+
+/// How long the frames hold events back for a log's disk before the status bar says so:
+/// longer than the short waits a flood into a log spilling to a sound disk makes.
+pub const DISK_WAIT_SHOWN_AFTER: Duration = Duration::from_secs(1);
 
 /// How often a change of window or panel size alone is written to the config.
 const SIZE_SAVE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);

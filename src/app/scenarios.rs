@@ -14,7 +14,7 @@ use crate::file_dialog::{Answer, DialogKind, PendingDialog};
 use crate::model::EntryKind;
 use crate::protocol::{
     Command, JobFailure, JobId, PeerId, ScenarioClients, ScenarioRun, ScenarioUpdate, SessionId,
-    StepFailure, StepOutcome,
+    StartFailure, StepFailure, StepOutcome,
 };
 use crate::scenario::record::{Recorded, scenario_text};
 use crate::scenario::{Action as Statement, Pos, Scenario, ScenarioError, parse};
@@ -93,6 +93,15 @@ pub struct StepView {
     pub passes: u64,
 }
 
+/// Why a scenario run did not run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotRun {
+    /// A session the run started could not start.
+    StartFailed(StartFailure),
+    /// The engine refused the run.
+    Refused(JobFailure),
+}
+
 /// A scenario job in the engine, and what it reported.
 #[derive(Clone, Debug)]
 pub struct RunView {
@@ -119,10 +128,21 @@ pub struct RunView {
     pub ended: bool,
     /// Why it could not run at all.
     pub refused: Option<JobFailure>,
+    /// The sessions it started and watches (the first is `session`): empty when it runs on
+    /// a session the user started.
+    pub started: Vec<SessionId>,
+    /// Why one of the sessions it started could not start (a refused connect, a port in
+    /// use): the reason it did not run, rather than "not running".
+    pub start_failure: Option<StartFailure>,
 }
 
 impl RunView {
-    fn new(session: SessionId, job: JobId, scenario: Arc<Scenario>) -> Self {
+    fn new(
+        session: SessionId,
+        job: JobId,
+        scenario: Arc<Scenario>,
+        started: Vec<SessionId>,
+    ) -> Self {
         fn walk(list: &[crate::scenario::Statement], depth: usize, out: &mut Vec<StepView>) {
             for statement in list {
                 out.push(StepView {
@@ -156,6 +176,20 @@ impl RunView {
             attached: false,
             ended: false,
             refused: None,
+            started,
+            start_failure: None,
+        }
+    }
+
+    /// Why it did not run, if it did not: a session it started could not start, or the
+    /// engine refused the run for the reason it gave.
+    pub fn not_run(&self) -> Option<NotRun> {
+        match (&self.refused, &self.start_failure) {
+            (Some(JobFailure::NotRunning), Some(failure)) => {
+                Some(NotRun::StartFailed(failure.clone()))
+            }
+            (Some(refused), _) => Some(NotRun::Refused(refused.clone())),
+            (None, _) => None,
         }
     }
 
@@ -339,6 +373,13 @@ impl ScenarioPanel {
         JobId(FIRST_JOB + self.next_job)
     }
 
+    /// Notes that session `id` could not start, when the run started it.
+    pub fn track_start_failure(&mut self, id: SessionId, reason: &StartFailure) {
+        if let Some(run) = self.run.as_mut().filter(|r| r.started.contains(&id)) {
+            run.start_failure.get_or_insert_with(|| reason.clone());
+        }
+    }
+
     /// Follows a scenario job's update (of this panel's run; others are not its own).
     pub fn track(&mut self, id: SessionId, job: JobId, update: ScenarioUpdate) {
         if let Some(run) = self
@@ -458,6 +499,7 @@ impl App {
             .get(id)
             .is_some_and(|s| s.spec.kind.is_server());
         let job = self.scenarios.next_job();
+        let started = start.iter().map(|(id, _)| *id).collect();
         let run = ScenarioRun {
             scenario: Arc::clone(&scenario),
             others,
@@ -470,7 +512,7 @@ impl App {
             },
             base_dir: self.scenarios.base_dir(),
         };
-        self.scenarios.run = Some(RunView::new(id, job, scenario));
+        self.scenarios.run = Some(RunView::new(id, job, scenario, started));
         self.selected = Some(id);
         self.list.scroll_to = Some(id);
         self.command(Command::StartScenario {

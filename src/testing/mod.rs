@@ -22,8 +22,8 @@ use crate::cli::TestArgs;
 use crate::engine::{EngineHandle, EventSink};
 use crate::headless::SignalWatch;
 use crate::protocol::{
-    Command, Event, JobId, PeerId, ScenarioClients, ScenarioRun, ScenarioUpdate, SessionId,
-    StepOutcome,
+    Command, Event, JobFailure, JobId, PeerId, ScenarioClients, ScenarioRun, ScenarioUpdate,
+    SessionId, StepOutcome,
 };
 use crate::scenario::{Action, ErrorKind, Pos, Scenario, ScenarioError, Statement, parse};
 use junit::{CaseResult, FileResult};
@@ -278,7 +278,7 @@ impl Tester<'_> {
                 Event::PeerConnected { id, peer, addr, .. } if id == primary => {
                     peers.insert(peer, addr);
                 }
-                Event::StartFailed { reason, .. } => {
+                Event::StartFailed { id, reason, .. } if ids.contains(&id) => {
                     start_failure.get_or_insert(reason);
                 }
                 Event::Scenario { job: j, update, .. } if j == job => match update {
@@ -342,11 +342,16 @@ impl Tester<'_> {
                     | ScenarioUpdate::StepStarted { .. } => {}
                     ScenarioUpdate::Ended { refused, .. } => {
                         // Cases that never ran (the session could not start, the run was
-                        // refused or stopped) fail with the reason.
-                        let reason = refused
-                            .map(|why| why.to_string())
-                            .or_else(|| start_failure.as_ref().map(ToString::to_string))
-                            .unwrap_or_else(|| "the scenario did not run".to_string());
+                        // refused or stopped) fail with the reason. A session that could not
+                        // start is why, also when the run found it already ended (a refused
+                        // connect can end it before the run attaches).
+                        let reason = match (refused, &start_failure) {
+                            (None | Some(JobFailure::NotRunning), Some(failure)) => {
+                                failure.to_string()
+                            }
+                            (Some(why), _) => why.to_string(),
+                            (None, None) => "the scenario did not run".to_string(),
+                        };
                         for index in results.len()..scenario.cases.len() {
                             let message = format!("not run: {reason}");
                             reporter.case_started(&case_name(index))?;

@@ -211,6 +211,7 @@ pub fn window_ui(ui: &mut egui::Ui, app: &mut App) -> Vec<Action> {
         let input = status_bar::StatusBar {
             sessions: &app.sessions,
             selected: app.selected,
+            disk_wait: app.disk_wait(),
         };
         actions.extend(app.rates.ui(ui, input));
     });

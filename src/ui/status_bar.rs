@@ -1,5 +1,6 @@
-//! The status bar: session count, totals and current rates over all sessions, and the
-//! selected session's log size (entries held and dropped).
+//! The status bar: a warning while traffic waits for a log's disk, session count, totals
+//! and current rates over all sessions, and the selected session's log size (entries held
+//! and dropped).
 
 use crate::app::Action;
 use crate::app::rates::{RateMeter, totals};
@@ -7,7 +8,7 @@ use crate::i18n::Text;
 use crate::model::Sessions;
 use crate::protocol::SessionId;
 use crate::ui::format::byte_count;
-use crate::ui::{Panel, tf};
+use crate::ui::{Panel, t, tf};
 
 /// What the status bar reads besides the rates.
 pub struct StatusBar<'a> {
@@ -15,13 +16,26 @@ pub struct StatusBar<'a> {
     pub sessions: &'a Sessions,
     /// The session whose log size shows.
     pub selected: Option<SessionId>,
+    /// How long traffic has been held back for a log's disk, when the user should know
+    /// ([`crate::app::App::disk_wait`]).
+    pub disk_wait: Option<std::time::Duration>,
 }
 
 impl Panel<StatusBar<'_>> for RateMeter {
     fn ui(&mut self, ui: &mut egui::Ui, input: StatusBar<'_>) -> Vec<Action> {
-        let StatusBar { sessions, selected } = input;
+        let StatusBar {
+            sessions,
+            selected,
+            disk_wait,
+        } = input;
         let (rx, tx) = totals(sessions);
         ui.horizontal(|ui| {
+            if let Some(waited) = disk_wait {
+                let text = tf(ui, Text::DiskWait, &[&waited.as_secs()]);
+                ui.colored_label(ui.visuals().warn_fg_color, text)
+                    .on_hover_text(t(ui, Text::DiskWaitHint));
+                ui.separator();
+            }
             ui.label(tf(ui, Text::SessionsCount, &[&sessions.len()]));
             ui.separator();
             ui.label(tf(ui, Text::Totals, &[&byte_count(rx), &byte_count(tx)]));
