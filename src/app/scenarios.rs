@@ -13,8 +13,8 @@ use crate::app::{App, Problem};
 use crate::file_dialog::{Answer, DialogKind, PendingDialog};
 use crate::model::EntryKind;
 use crate::protocol::{
-    Command, JobFailure, JobId, PeerId, ScenarioClients, ScenarioRun, ScenarioUpdate, SessionId,
-    StartFailure, StepFailure, StepOutcome,
+    Command, JobFailure, JobId, NotRun, PeerId, ScenarioClients, ScenarioRun, ScenarioUpdate,
+    SessionId, StartFailure, StepFailure, StepOutcome,
 };
 use crate::scenario::record::{Recorded, scenario_text};
 use crate::scenario::{Action as Statement, Pos, Scenario, ScenarioError, parse};
@@ -91,15 +91,6 @@ pub struct StepView {
     pub state: StepState,
     /// How many times it passed in the current run (a `repeat` body runs many times).
     pub passes: u64,
-}
-
-/// Why a scenario run did not run.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum NotRun {
-    /// A session the run started could not start.
-    StartFailed(StartFailure),
-    /// The engine refused the run.
-    Refused(JobFailure),
 }
 
 /// A scenario job in the engine, and what it reported.
@@ -184,13 +175,7 @@ impl RunView {
     /// Why it did not run, if it did not: a session it started could not start, or the
     /// engine refused the run for the reason it gave.
     pub fn not_run(&self) -> Option<NotRun> {
-        match (&self.refused, &self.start_failure) {
-            (Some(JobFailure::NotRunning), Some(failure)) => {
-                Some(NotRun::StartFailed(failure.clone()))
-            }
-            (Some(refused), _) => Some(NotRun::Refused(refused.clone())),
-            (None, _) => None,
-        }
+        NotRun::of(self.refused.as_ref(), self.start_failure.as_ref())
     }
 
     /// Follows one update of the job.

@@ -13,8 +13,8 @@ use crate::codec::reply::{MatchKind, ReplySummary, RuleSummary};
 use crate::model::note::{LogNote, PeerRole};
 use crate::protocol::{
     CertProblem, CertSummary, CloseReason, DirRefusal, FileError, Interface, JobFailure,
-    JobOutcome, JoinCause, JoinProblem, Note, OsError, PeerList, PemProblem, PemWrite, Refusal,
-    SerialFault, SocketStep, StartFailure, TlsAlert, TlsFault, TlsRejection, TlsSession,
+    JobOutcome, JoinCause, JoinProblem, NotRun, Note, OsError, PeerList, PemProblem, PemWrite,
+    Refusal, SerialFault, SocketStep, StartFailure, TlsAlert, TlsFault, TlsRejection, TlsSession,
     TlsSetupError, Warning, WsClose, WsFault, WsSubprotocol,
 };
 use crate::relay::{Fired, Leg};
@@ -41,6 +41,7 @@ macro_rules! english_display {
 }
 
 english_display!(
+    NotRun,
     OsError,
     SerialFault,
     TlsFault,
@@ -905,6 +906,15 @@ impl Render for JobFailure {
             Self::SessionStopped => tr(l, Msg::JobSessionStopped).to_string(),
             Self::Refused(refusal) => refusal.render(l),
             Self::Expand(error) => super::scenario::expand_error_text(l, error),
+        }
+    }
+}
+
+impl Render for NotRun {
+    fn render(&self, l: Language) -> String {
+        match self {
+            Self::StartFailed(failure) => failure.render(l),
+            Self::Refused(refused) => refused.render(l),
         }
     }
 }

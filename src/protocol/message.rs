@@ -977,6 +977,31 @@ pub enum JobFailure {
     Expand(crate::scenario::vars::ExpandError),
 }
 
+/// Why a scenario run did not run at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotRun {
+    /// A session the run started could not start.
+    StartFailed(StartFailure),
+    /// The engine refused the run.
+    Refused(JobFailure),
+}
+
+impl NotRun {
+    /// Why, from the run's end (`refused`) and the first start failure seen of a session
+    /// the run started: that failure is the reason also when the engine found the session
+    /// already ended and refused the run as not running (a refused connect can end it
+    /// before the run attaches). `None`: it ran.
+    pub fn of(refused: Option<&JobFailure>, start_failure: Option<&StartFailure>) -> Option<Self> {
+        match (refused, start_failure) {
+            (None | Some(JobFailure::NotRunning), Some(failure)) => {
+                Some(Self::StartFailed(failure.clone()))
+            }
+            (Some(refused), _) => Some(Self::Refused(refused.clone())),
+            (None, None) => None,
+        }
+    }
+}
+
 /// Why a file send's file could not be used.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FileError {

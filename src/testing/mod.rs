@@ -22,8 +22,8 @@ use crate::cli::TestArgs;
 use crate::engine::{EngineHandle, EventSink};
 use crate::headless::SignalWatch;
 use crate::protocol::{
-    Command, Event, JobFailure, JobId, PeerId, ScenarioClients, ScenarioRun, ScenarioUpdate,
-    SessionId, StepOutcome,
+    Command, Event, JobId, NotRun, PeerId, ScenarioClients, ScenarioRun, ScenarioUpdate, SessionId,
+    StepOutcome,
 };
 use crate::scenario::{Action, ErrorKind, Pos, Scenario, ScenarioError, Statement, parse};
 use junit::{CaseResult, FileResult};
@@ -345,13 +345,11 @@ impl Tester<'_> {
                         // refused or stopped) fail with the reason. A session that could not
                         // start is why, also when the run found it already ended (a refused
                         // connect can end it before the run attaches).
-                        let reason = match (refused, &start_failure) {
-                            (None | Some(JobFailure::NotRunning), Some(failure)) => {
-                                failure.to_string()
-                            }
-                            (Some(why), _) => why.to_string(),
-                            (None, None) => "the scenario did not run".to_string(),
-                        };
+                        let reason = NotRun::of(refused.as_ref(), start_failure.as_ref())
+                            .map_or_else(
+                                || "the scenario did not run".to_string(),
+                                |why| why.to_string(),
+                            );
                         for index in results.len()..scenario.cases.len() {
                             let message = format!("not run: {reason}");
                             reporter.case_started(&case_name(index))?;

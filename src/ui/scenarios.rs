@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use crate::app::Action;
-use crate::app::scenarios::{NotRun, RunOn, RunView, ScenarioAction, ScenarioPanel, StepState};
+use crate::app::scenarios::{RunOn, RunView, ScenarioAction, ScenarioPanel, StepState};
 use crate::codec::hex::to_hex_spaced;
 use crate::codec::text::{TextEncoding, decode_lossy};
 use crate::i18n::Text;
@@ -201,13 +201,9 @@ fn run_ui(ui: &mut egui::Ui, run: &RunView, session: Option<&crate::model::Sessi
     }
     if let Some(not_run) = run.not_run() {
         use crate::i18n::messages::Render;
-        let why = match not_run {
-            NotRun::StartFailed(failure) => failure.render(language),
-            NotRun::Refused(refused) => refused.render(language),
-        };
         ui.colored_label(
             ui.visuals().error_fg_color,
-            tf(ui, Text::ScenarioRefused, &[&why]),
+            tf(ui, Text::ScenarioRefused, &[&not_run.render(language)]),
         );
     }
     let ok = egui::Color32::from_rgb(0x4c, 0xaf, 0x50);
