@@ -52,12 +52,13 @@ fn periodic_send_sends_count_times_at_about_the_interval() {
     let elapsed = begun.elapsed();
     assert_eq!(received, b"tick".repeat(10));
     assert_eq!(job_ended(&mut engine, job), (10, JobOutcome::Completed));
-    // Nine intervals of 20 ms lie between ten sends; allow a slow CI machine plenty.
+    // Nine intervals of 20 ms lie between ten sends. Only a lower bound: how much later the
+    // ticks come depends on the machine's load (that they come at all, the reads' deadline
+    // shows), and timing belongs in benchmarks.
     assert!(
         elapsed >= Duration::from_millis(170),
         "too fast: {elapsed:?}"
     );
-    assert!(elapsed < Duration::from_secs(3), "too slow: {elapsed:?}");
     common::assert_tcp_silent(&mut client);
     engine.shutdown();
 }

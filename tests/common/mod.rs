@@ -361,13 +361,25 @@ impl Engine {
         self.pending.clear();
     }
 
-    /// Shuts the engine down and returns how long that took.
-    pub fn shutdown(mut self) -> Duration {
-        let begun = Instant::now();
+    /// Shuts the engine down.
+    pub fn shutdown(mut self) {
         if let Some(handle) = self.handle.take() {
             handle.shutdown();
         }
-        begun.elapsed()
+    }
+
+    /// Shuts the engine down and returns the events not yet matched by a wait, those it sent
+    /// while shutting down last: what its sessions said as they closed. A session that
+    /// closed itself when told to says `Stopped`; one still running when the shutdown's grace
+    /// ran out is dropped with the runtime and says nothing.
+    pub fn shutdown_events(mut self) -> Vec<Event> {
+        if let Some(handle) = self.handle.take() {
+            handle.shutdown();
+        }
+        // The engine's thread has ended: everything it sent is in the channel.
+        let mut events: Vec<Event> = self.pending.drain(..).collect();
+        events.extend(self.events.try_iter().flat_map(Event::unbatched));
+        events
     }
 }
 
