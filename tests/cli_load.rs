@@ -167,7 +167,10 @@ fn jsonl_prints_seconds_then_the_summary_with_its_fields_in_order() {
     assert_eq!(summary["connections"], 2);
     assert_eq!(summary["connect_errors"], 0);
     let sent = summary["messages_sent"].as_u64().expect("number");
-    assert!(sent >= 100, "{summary_line}");
+    // 440 at 100/s on two connections for 2.2 s on a quiet machine; the rate is a ceiling,
+    // and a loaded one sends fewer. Enough to show the run kept sending; the
+    // exact checks (answers, the CSV's rows adding up to it) hold for any count.
+    assert!(sent >= 20, "{summary_line}");
     let answers = summary["answers"].as_u64().expect("number");
     assert!(answers + 2 >= sent, "{summary_line}");
     let rtt = summary["rtt_us"].as_object().expect("rtt");

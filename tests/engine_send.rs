@@ -52,12 +52,13 @@ fn periodic_send_sends_count_times_at_about_the_interval() {
     let elapsed = begun.elapsed();
     assert_eq!(received, b"tick".repeat(10));
     assert_eq!(job_ended(&mut engine, job), (10, JobOutcome::Completed));
-    // Nine intervals of 20 ms lie between ten sends; allow a slow CI machine plenty.
+    // Nine intervals of 20 ms lie between ten sends. Only a lower bound: how much later the
+    // ticks come depends on the machine's load (that they come at all, the reads' deadline
+    // shows), and timing belongs in benchmarks.
     assert!(
         elapsed >= Duration::from_millis(170),
         "too fast: {elapsed:?}"
     );
-    assert!(elapsed < Duration::from_secs(3), "too slow: {elapsed:?}");
     common::assert_tcp_silent(&mut client);
     engine.shutdown();
 }
@@ -165,23 +166,24 @@ fn periodic_send_forever_until_cancelled_at_one_ms() {
     let (done, outcome) = job_ended(&mut engine, job);
     assert_eq!(outcome, JobOutcome::Cancelled);
     assert!(done > 5, "{done}");
-    // Every send queued before the cancel arrives, nothing after it.
-    let mut got = Vec::new();
+    // Every send queued before the cancel arrives (all counted but perhaps the last), nothing
+    // after it. What must come is read to the end, however late a loaded machine writes it
+    // (within the stream's DEADLINE; a first silence of 300 ms used to end the read); then
+    // at most one byte more may come within a quiet window.
+    let must = usize::try_from(done - 1).expect("a count in memory");
+    let mut got = read_exactly(&mut client, must);
     client
-        .set_read_timeout(Some(Duration::from_millis(300)))
+        .set_read_timeout(Some(common::QUIET))
         .expect("timeout");
     let mut buf = [0u8; 4096];
-    while let Ok(n) = client.read(&mut buf) {
-        if n == 0 {
-            break;
+    while got.len() as u64 <= done {
+        match client.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
         }
-        got.extend_from_slice(&buf[..n]);
     }
-    assert!(
-        got.len() as u64 >= done - 1 && got.len() as u64 <= done,
-        "{} vs {done}",
-        got.len()
-    );
+    assert!(got.len() as u64 <= done, "{} vs {done}", got.len());
+    assert!(got.iter().all(|&b| b == b'x'), "only the payload");
     engine.shutdown();
 }
 

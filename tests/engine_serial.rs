@@ -125,14 +125,21 @@ fn idle_framing_cuts_the_device_s_bursts_at_the_silences() {
     };
     // A UART has no packets: each burst may arrive in several reads, and only the silence
     // between bursts says where a message ends.
+    // The gap is wide so that a loaded machine (socat relaying the pty) cannot hold the two
+    // writes of one burst apart for as long; the silences between bursts outlast it, and
+    // they are timed after the engine got each burst, so they are never shorter at the
+    // engine.
+    const GAP_MS: u64 = 500;
     let bursts: [&[u8]; 3] = [b"$GPGGA,1*4A\r\n", b"$GPRMC,2*3B\r\n", b"OK\r\n"];
-    for burst in bursts {
+    for (n, burst) in bursts.into_iter().enumerate() {
+        if n > 0 {
+            // The silence that ends the previous burst: longer than the gap.
+            std::thread::sleep(Duration::from_millis(GAP_MS + 100));
+        }
         let (head, tail) = burst.split_at(3);
         device.write(head);
         device.write(tail);
         engine.traffic_bytes(id, peer, Direction::Rx, burst.len());
-        // The silence that ends the burst: longer than the gap below.
-        std::thread::sleep(Duration::from_millis(150));
     }
     let mut sessions = Sessions::default();
     let model_id = sessions.create(spec);
@@ -144,7 +151,7 @@ fn idle_framing_cuts_the_device_s_bursts_at_the_silences() {
         sessions.apply(event);
     }
     let log = &sessions.get(id).expect("session").log;
-    let mut view = FramedView::new(Framing::Idle { gap_ms: 100 });
+    let mut view = FramedView::new(Framing::Idle { gap_ms: GAP_MS });
     view.sync(log, i64::MAX, 1000);
     let frames: Vec<Vec<u8>> = (view.first_row()..view.first_row() + view.len() as u64)
         .filter_map(|row| view.get(row))
@@ -559,10 +566,15 @@ fn with_idle_framing_a_rule_matches_the_device_s_burst_not_each_read() {
     let mut engine = Engine::spawn();
     let id = SessionId(1);
     answer_ok_to(&mut engine, id, "AT+GMR");
-    engine.set_reply_framing(id, "idle:200");
+    // The gap must outlast the wait between the two halves below: the engine's Traffic event
+    // reaching this thread, which a loaded machine may delay by far more than the 200 ms the
+    // test had, splitting the command into two bursts.
+    const GAP: Duration = Duration::from_millis(1000);
+    engine.set_reply_framing(id, "idle:1000");
     let peer = open_session(&mut engine, id, &format!("serial:{}", pair.near));
     let mut device = pair.device();
-    // A command in two reads, well within the gap: no read holds it, the burst does.
+    // A command in two reads (this thread saw the first before writing the second), within
+    // the gap: no read holds it, the burst does.
     device.write(b"AT+");
     engine.traffic_bytes(id, peer, Direction::Rx, 3);
     device.write(b"GMR\r\n");
@@ -570,9 +582,11 @@ fn with_idle_framing_a_rule_matches_the_device_s_burst_not_each_read() {
     assert_eq!(device.read_exactly(4), b"OK\r\n");
     device.assert_silent();
     engine.note_with(id, "rule 1");
-    // The next burst, after a silence, is matched on its own: it holds no command.
+    // The next burst, after a silence (the OK came only once the gap had passed), is matched
+    // on its own: it holds no command. Nothing comes, also once its gap has passed.
     device.write(b"GMR\r\n");
     engine.traffic_bytes(id, peer, Direction::Rx, 5);
-    device.assert_silent();
+    let late = device.next_chunk(GAP + common::QUIET);
+    assert_eq!(late, None, "a reply to the burst that holds no command");
     engine.shutdown();
 }

@@ -15,7 +15,7 @@ use common::{
 use sockdbg::engine::EngineSettings;
 use sockdbg::intake::Intake;
 use sockdbg::model::{EntryKind, Sessions};
-use sockdbg::protocol::{Command, Direction, Event, Reactions, SendTarget, SessionId};
+use sockdbg::protocol::{Command, Direction, Event, Reactions, SendTarget, SessionId, Warning};
 
 const SERVER: SessionId = SessionId(1);
 const CLIENT: SessionId = SessionId(2);
@@ -99,7 +99,11 @@ fn server_receives_a_maximal_datagram_whole() {
     assert!(recv_datagram(&source).0 == payload, "payload differs");
     engine.traffic(SERVER, peer, Direction::Tx);
     engine.send_bytes(SERVER, SendTarget::Peer(peer), &[0; MAX_DATAGRAM + 1]);
-    let warning = engine.warning(SERVER);
+    // Not the first warning of any kind: the server may have warned at its start that the
+    // kernel capped its receive buffer (a stock net.core.rmem_max does).
+    let warning = engine.warning_where(SERVER, "DatagramTooBig", |w| {
+        matches!(w, Warning::DatagramTooBig { .. })
+    });
     assert!(warning.contains("65,507"), "{warning}");
     engine.shutdown();
 }
@@ -116,41 +120,51 @@ fn burst_payload(source: usize, n: usize) -> Vec<u8> {
 }
 
 /// Two sources send datagrams of many sizes (0 and 65,507 bytes among them) as fast as they
-/// can, interleaved, so the server takes several per system call: taken in as the window
-/// does (intake, model), every datagram is in the log whole and alone, in the order its
-/// source sent it, filed under that source, and the counters are exact.
+/// can, interleaved, a chunk at a time, so the server takes several per system call: taken in
+/// as the window does (intake, model), every datagram is in the log whole and alone, in the
+/// order its source sent it, filed under that source, and the counters are exact.
 #[test]
 fn a_burst_from_two_sources_reaches_the_log_datagram_by_datagram() {
     const EACH: usize = 300;
+    // Rounds (one datagram of each source) sent back to back before the test waits for the
+    // engine to take them in. Unread, all 600 datagrams are more than the receive buffer a
+    // stock net.core.rmem_max (212,992: the kernel grants twice that) holds, and the kernel
+    // drops the rest. 20 datagrams, the two of 65,507 bytes included, take about a quarter
+    // of a MiB of it at most; still a burst that a server reads several at a time.
+    const ROUNDS_PER_CHUNK: usize = 10;
     let settings = EngineSettings { files_dir: None };
     let (intake, engine) = Intake::start(settings, None).expect("engine starts");
     let mut sessions = Sessions::default();
     let (id, server_addr) =
         common::start_through_intake(&intake, &engine, &mut sessions, "udp-server:127.0.0.1:0");
-    let deadline = Instant::now() + common::DEADLINE;
-    let next = || {
-        let left = deadline.saturating_duration_since(Instant::now());
-        intake
-            .receiver()
-            .recv_timeout(left)
-            .expect("an event in time")
-    };
     let sources = [udp_socket("127.0.0.1"), udp_socket("127.0.0.1")];
-    for n in 0..EACH {
-        for (source, socket) in sources.iter().enumerate() {
-            socket
-                .send_to(&burst_payload(source, n), server_addr)
-                .expect("send");
-        }
-    }
     let mut largest_batch = 0;
     let received = |sessions: &Sessions| sessions.get(id).expect("session").counters.rx_packets;
-    while received(&sessions) < 2 * EACH as u64 {
-        let event = next();
-        if let Event::Datagrams { datagrams, .. } = &event {
-            largest_batch = largest_batch.max(datagrams.len());
+    for start in (0..EACH).step_by(ROUNDS_PER_CHUNK) {
+        let end = (start + ROUNDS_PER_CHUNK).min(EACH);
+        for n in start..end {
+            for (source, socket) in sources.iter().enumerate() {
+                socket
+                    .send_to(&burst_payload(source, n), server_addr)
+                    .expect("send");
+            }
         }
-        intake.apply(event, &mut sessions, None);
+        let deadline = Instant::now() + common::DEADLINE;
+        while received(&sessions) < 2 * end as u64 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let event = intake.receiver().recv_timeout(left).unwrap_or_else(|_| {
+                panic!(
+                    "the datagrams of rounds ..{end} not taken in within {:?}: {} of {}",
+                    common::DEADLINE,
+                    received(&sessions),
+                    2 * end
+                )
+            });
+            if let Event::Datagrams { datagrams, .. } = &event {
+                largest_batch = largest_batch.max(datagrams.len());
+            }
+            intake.apply(event, &mut sessions, None);
+        }
     }
     println!("largest batch: {largest_batch} datagrams");
 
@@ -327,10 +341,15 @@ fn shutdown_is_prompt_and_releases_ports() {
     let mut engine = Engine::spawn();
     engine.start(SERVER, "udp-server:127.0.0.1:0");
     let addr = engine.started(SERVER);
-    let took = engine.shutdown();
+    // Prompt: the session closed its sockets itself when told to and said so, instead of
+    // being dropped once the shutdown's 2 s grace ran out. (An event, not a timed bound,
+    // which a slow machine could break.)
+    let events = engine.shutdown_events();
     assert!(
-        took < std::time::Duration::from_secs(1),
-        "shutdown took {took:?}"
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Stopped { id, reason: None } if *id == SERVER)),
+        "the session did not stop by itself: {events:#?}"
     );
     // std does not set SO_REUSEADDR on UDP: this bind fails if the engine still holds it.
     let rebound = UdpSocket::bind(addr);

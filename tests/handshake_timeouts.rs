@@ -10,7 +10,7 @@ mod common;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use common::{DEADLINE, Engine, QUIET, accept, assert_tcp_closed, tcp_connect};
+use common::{Engine, QUIET, accept, assert_tcp_closed, tcp_connect};
 use sockdbg::protocol::{Event, SessionId};
 
 const SERVER: SessionId = SessionId(1);
@@ -65,9 +65,11 @@ fn a_ws_server_drops_a_client_that_sends_no_upgrade() {
     );
 }
 
-/// Starts client `spec` (a 200 ms handshake timeout, a 5 s connect timeout) against a
-/// listener that accepts and says nothing; checks it fails naming the handshake timeout
-/// within the handshake limit, long before the connect timeout.
+/// Starts client `spec` (a 200 ms handshake timeout, a 60 s connect timeout) against a
+/// listener that accepts and says nothing; checks it fails naming the handshake timeout,
+/// no sooner than the handshake limit and long before the connect timeout: a client that
+/// waited for the connect timeout fails the test when the wait for its end passes
+/// [`common::DEADLINE`] (20 s), a third of it. (No timed upper bound: a slow machine only delays.)
 fn a_silent_server_is_given_up(spec: impl Fn(std::net::SocketAddr) -> String, expected: &str) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("address");
@@ -80,17 +82,13 @@ fn a_silent_server_is_given_up(spec: impl Fn(std::net::SocketAddr) -> String, ex
     assert!(reason.contains(expected), "{reason}");
     assert!(reason.contains("timed out after 200 ms"), "{reason}");
     assert!(took >= LIMIT, "gave up early ({took:?}): {reason}");
-    assert!(
-        took < DEADLINE,
-        "the 5 s connect timeout was used: {took:?}"
-    );
     engine.shutdown();
 }
 
 #[test]
 fn a_tls_client_gives_up_on_a_server_that_answers_no_hello() {
     a_silent_server_is_given_up(
-        |addr| format!("tls-client:{addr},insecure,timeout=5000,handshake-timeout=200"),
+        |addr| format!("tls-client:{addr},insecure,timeout=60000,handshake-timeout=200"),
         "TLS handshake with",
     );
 }
@@ -98,11 +96,11 @@ fn a_tls_client_gives_up_on_a_server_that_answers_no_hello() {
 #[test]
 fn a_ws_client_gives_up_on_a_server_that_does_not_upgrade() {
     a_silent_server_is_given_up(
-        |addr| format!("ws://{addr}/,timeout=5000,handshake-timeout=200"),
+        |addr| format!("ws://{addr}/,timeout=60000,handshake-timeout=200"),
         "WebSocket upgrade with",
     );
     a_silent_server_is_given_up(
-        |addr| format!("wss://{addr}/,insecure,timeout=5000,handshake-timeout=200"),
+        |addr| format!("wss://{addr}/,insecure,timeout=60000,handshake-timeout=200"),
         "WebSocket upgrade with",
     );
 }

@@ -7,7 +7,7 @@ mod common;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use common::{DEADLINE, Engine, free_tcp_port};
+use common::{Engine, free_tcp_port};
 use sockdbg::protocol::SessionId;
 
 const FIRST: SessionId = SessionId(1);
@@ -213,8 +213,10 @@ fn a_connect_that_never_completes_times_out_after_the_configured_time() {
     let took = begun.elapsed();
     assert_one_line(&reason);
     assert!(reason.contains("timed out after 300 ms"), "{reason}");
+    // Not the default 10 s (CONNECT_TIMEOUT) either: a bound 30 times the configured time,
+    // which no slow machine reaches, and which a client that waited the default cannot meet.
     assert!(
-        took >= Duration::from_millis(250) && took < DEADLINE,
+        took >= Duration::from_millis(250) && took < Duration::from_secs(10),
         "{took:?}"
     );
     engine.shutdown();
@@ -227,17 +229,14 @@ fn a_stop_during_a_hanging_connect_is_prompt() {
         return;
     };
     let mut engine = Engine::spawn();
-    engine.start(FIRST, &format!("tcp-client:{addr}"));
+    // A connect timeout far beyond the wait for the stop: a stop that waited for the connect
+    // to time out fails the test when engine.stopped() passes common::DEADLINE (20 s), with no timed
+    // bound that a slow machine could break.
+    engine.start(FIRST, &format!("tcp-client:{addr},timeout=60000"));
     common::wait_for_tcp("the engine's connect under way", |row| {
         row.remote == addr && row.state == common::TCP_SYN_SENT
     });
-    let begun = Instant::now();
     engine.stop(FIRST);
     assert_eq!(engine.stopped(FIRST), None);
-    assert!(
-        begun.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        begun.elapsed()
-    );
     engine.shutdown();
 }

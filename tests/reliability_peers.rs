@@ -313,20 +313,25 @@ fn a_client_that_never_reads_gets_a_bounded_queue_and_visible_backpressure() {
     let mut client = tcp_connect(addr);
     let (peer, _) = engine.any_peer(SERVER);
     let chunk = Bytes::from(vec![0xAB; MIB]);
-    let begun = Instant::now();
-    for _ in 0..SENDS {
-        engine.send(Command::Send {
-            id: SERVER,
-            target: SendTarget::Peer(peer),
-            data: chunk.clone(),
-        });
-    }
-    // Queuing commands never blocks the sender (the UI thread).
-    assert!(
-        begun.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        begun.elapsed()
-    );
+    // Queuing commands never blocks the sender (the UI thread): all 100 MiB are queued
+    // while the client reads none of them. Queued on a thread of its own that hands the
+    // engine back, so a send that waited for the client fails the test after DEADLINE
+    // instead of hanging it. (Not a timed bound, which a slow machine could break.)
+    let (queued_tx, queued_rx) = std::sync::mpsc::channel();
+    let queued = chunk.clone();
+    std::thread::spawn(move || {
+        for _ in 0..SENDS {
+            engine.send(Command::Send {
+                id: SERVER,
+                target: SendTarget::Peer(peer),
+                data: queued.clone(),
+            });
+        }
+        queued_tx.send(engine).ok(); // the test is over if nobody waits
+    });
+    let mut engine = queued_rx
+        .recv_timeout(DEADLINE)
+        .expect("queuing the sends does not wait for the client, which reads nothing");
     // The engine keeps answering while the peer is stuck.
     assert_engine_answers(&mut engine);
     engine.collect_for(Duration::from_millis(500));

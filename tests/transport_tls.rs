@@ -520,14 +520,11 @@ fn a_server_stops_promptly_while_its_tls_client_reads_nothing() {
     common::wait_for_tcp("bytes queued behind them at the server", |row| {
         row.local == server_addr && row.remote == client_addr && row.tx_queue > 0
     });
-    let begun = std::time::Instant::now();
+    // The client never reads: a stop that waited for the stuck writer (or for a
+    // close_notify behind its bytes) would never end, and fails the test when
+    // engine.stopped() passes DEADLINE. No timed bound, which a slow machine could break.
     engine.stop(SERVER);
     assert_eq!(engine.stopped(SERVER), None);
-    assert!(
-        begun.elapsed() < std::time::Duration::from_secs(2),
-        "stopping took {:?}",
-        begun.elapsed()
-    );
     engine.shutdown();
 }
 
