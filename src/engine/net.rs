@@ -24,7 +24,7 @@ pub(super) const UDP_RECV_BUFFER_BYTES: usize = 4 * 1024 * 1024;
 /// Receive buffer asked for first: the OS grants what it allows (Linux: up to
 /// `net.core.rmem_max`); where asking too much fails (macOS above `kern.ipc.maxsockbuf`),
 /// [`UDP_RECV_BUFFER_BYTES`] is asked instead.
-const UDP_RECV_BUFFER_WANTED_BYTES: usize = 16 * 1024 * 1024;
+pub(super) const UDP_RECV_BUFFER_WANTED_BYTES: usize = 16 * 1024 * 1024;
 
 /// Gives a UDP socket as large a receive buffer as the OS allows, up to
 /// [`UDP_RECV_BUFFER_WANTED_BYTES`]. Best effort: a smaller buffer still works.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::net::UdpSocket;
 
-use super::net::UDP_RECV_BUFFER_BYTES;
+use super::net::{UDP_RECV_BUFFER_BYTES, UDP_RECV_BUFFER_WANTED_BYTES};
 use super::session::SessionContext;
 use crate::protocol::Warning;
 
@@ -23,15 +23,10 @@ impl DropMonitor {
     /// Starts following `socket`; warns at once if the kernel granted a smaller receive
     /// buffer than asked for.
     pub(super) fn new(context: &SessionContext, socket: &UdpSocket) -> Self {
-        let granted = socket2::SockRef::from(socket)
+        let reported = socket2::SockRef::from(socket)
             .recv_buffer_size()
             .unwrap_or(0);
-        if granted > 0 && granted < UDP_RECV_BUFFER_BYTES {
-            let warning = Warning::ReceiveBufferCapped {
-                granted_kib: granted / 1024,
-                asked_kib: UDP_RECV_BUFFER_BYTES / 1024,
-                rmem_max: UDP_RECV_BUFFER_BYTES * 2,
-            };
+        if let Some(warning) = capped_warning(reported) {
             context.sink.warning(context.id, warning);
         }
         let reported = kernel_drops(socket).unwrap_or(0);
@@ -52,6 +47,27 @@ impl DropMonitor {
             self.reported = total;
         }
     }
+}
+
+/// The warning for a receive buffer the OS reports as `reported` bytes, if it is smaller
+/// than [`UDP_RECV_BUFFER_BYTES`]. Linux reports twice what it set (the doubled figure covers
+/// its bookkeeping) and sets at most `net.core.rmem_max`, so the warning gives half the
+/// reported figure: the one to compare with `rmem_max` and with what was asked (stock
+/// Debian: 208 KiB of 16,384 KiB asked; `rmem_max` 16 MiB grants all of it).
+fn capped_warning(reported: usize) -> Option<Warning> {
+    if reported == 0 || reported >= UDP_RECV_BUFFER_BYTES {
+        return None;
+    }
+    let granted = if cfg!(target_os = "linux") {
+        reported / 2
+    } else {
+        reported
+    };
+    Some(Warning::ReceiveBufferCapped {
+        granted_kib: granted / 1024,
+        asked_kib: UDP_RECV_BUFFER_WANTED_BYTES / 1024,
+        rmem_max: UDP_RECV_BUFFER_WANTED_BYTES,
+    })
 }
 
 /// The datagrams the kernel dropped for `socket` since it was opened. Asked of the socket
@@ -90,6 +106,28 @@ fn kernel_drops(_socket: &UdpSocket) -> Option<u64> {
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
+
+    /// A socket given a 64 KiB receive buffer (Linux sets that, reports 128 KiB): the warning
+    /// says 64 KiB of the 16,384 asked for, and the `rmem_max` that grants them all; a
+    /// buffer as large as needed gives none.
+    #[test]
+    fn a_capped_buffer_is_told_in_the_figures_rmem_max_uses() {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let socket = socket2::SockRef::from(&socket);
+        socket.set_recv_buffer_size(64 * 1024).expect("set");
+        let reported = socket.recv_buffer_size().expect("read");
+        assert_eq!(reported, 128 * 1024, "Linux reports twice what it set");
+        assert_eq!(
+            capped_warning(reported),
+            Some(Warning::ReceiveBufferCapped {
+                granted_kib: 64,
+                asked_kib: 16 * 1024,
+                rmem_max: 16 * 1024 * 1024,
+            })
+        );
+        assert_eq!(capped_warning(UDP_RECV_BUFFER_BYTES), None);
+        assert_eq!(capped_warning(0), None, "the OS did not say");
+    }
 
     /// A socket with the smallest receive buffer, sent more than it holds by a sender that
     /// nobody reads for: its counter starts at 0 and grows by exactly what was sent and not

@@ -562,7 +562,8 @@ pub enum Warning {
     },
     /// The OS granted a smaller UDP receive buffer than asked for.
     ReceiveBufferCapped {
-        /// KiB granted.
+        /// KiB granted, as set (on Linux half what the kernel reports, the figure
+        /// `net.core.rmem_max` caps).
         granted_kib: usize,
         /// KiB asked for.
         asked_kib: usize,
