@@ -14,9 +14,9 @@ pub use fault::{
 };
 pub use load_run::{LoadEnd, LoadUpdate};
 pub use message::{
-    CloseReason, DirRefusal, FileError, Interface, JobFailure, JoinCause, JoinProblem, NotRun,
-    Note, PeerList, PemProblem, PemWrite, Refusal, SocketStep, StartFailure, TlsSetupError,
-    Warning, WsSubprotocol,
+    CloseReason, DirRefusal, Disconnected, FileError, Interface, JobFailure, JoinCause,
+    JoinProblem, NotRun, Note, PeerList, PemProblem, PemWrite, Refusal, SocketStep, StartFailure,
+    TlsSetupError, Warning, WsSubprotocol,
 };
 
 use std::net::SocketAddr;

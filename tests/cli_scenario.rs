@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{accept, free_tcp_port, skip, tcp_connect};
+use common::{accept, bound_unlistened, free_tcp_port, skip, tcp_connect};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sockdbg");
 /// How long one sockdbg run may take.
@@ -310,18 +310,9 @@ fn a_session_that_cannot_start_says_why_in_text() {
 #[test]
 fn an_unreachable_peer_exits_1() {
     let dir = Dir::new("cli-refused");
-    // Bound but not listening: held for the test, so no other test can take the port, and
-    // a connect is refused.
-    let holder =
-        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
-    let any: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    holder.bind(&any.into()).expect("bind");
-    let port = holder
-        .local_addr()
-        .ok()
-        .and_then(|a| a.as_socket())
-        .expect("bound address")
-        .port();
+    // Bound but not listening: a connect is refused.
+    let (_holder, addr) = bound_unlistened();
+    let port = addr.port();
     let file = dir.file(
         "refused.sdbg",
         &format!("session tcp-client:127.0.0.1:{port}\nsend text:x\n"),

@@ -289,6 +289,68 @@ fn invalid_form_input_is_refused_inline() {
     assert!(harness.state().sessions.is_empty());
 }
 
+/// A TCP client made with the form's Reconnect box: its server is away, so the log says it
+/// tries again (in English and Chinese) and the session waits instead of failing; when the
+/// server listens, it connects on its own.
+#[test]
+fn a_client_with_reconnect_waits_for_its_server_and_connects_when_it_comes() {
+    let holder =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    let any: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    holder.bind(&any.into()).expect("bind");
+    let port = holder
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("bound")
+        .port();
+    let mut harness = harness(temp_config("reconnect"), vec![]);
+    harness.get_by_label("Create TCP Client").click();
+    harness.run_steps(2);
+    replace_text(&harness, "6001", &port.to_string());
+    harness
+        .get_by_label("Reconnect when the connection ends")
+        .click();
+    harness.run_steps(2);
+    assert_eq!(
+        harness
+            .state()
+            .list
+            .create_form
+            .as_ref()
+            .map(|f| f.options.as_str()),
+        Some("reconnect"),
+        "the box writes the option"
+    );
+    harness.get_by_label("Create").click();
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while !any_label_contains(&harness, "trying again every 1000 ms") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log never said it tries again"
+        );
+        harness.run_steps(1);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(only_session(harness.state()).spec.options.reconnect);
+    assert!(any_label_contains(&harness, "connection refused"));
+    assert_eq!(only_session(harness.state()).state, SessionState::Starting);
+    harness.state_mut().view.language = Some(sockdbg::i18n::Language::Chinese);
+    harness.run_steps(2);
+    assert!(any_label_contains(&harness, "每 1000 毫秒重试一次"));
+
+    holder.listen(4).expect("listen");
+    let listener: std::net::TcpListener = holder.into();
+    step_until(&mut harness, "connected", |app| {
+        only_session(app).connected_peers().count() == 1
+    });
+    let (mut server_side, _) = listener.accept().expect("accept");
+    server_side.write_all(b"up").expect("write");
+    step_until(&mut harness, "the server's bytes", |app| {
+        has_entry(only_session(app), EntryKind::Rx, b"up")
+    });
+}
+
 #[test]
 fn port_in_use_and_connection_refused_show_on_the_session() {
     let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

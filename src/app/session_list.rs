@@ -6,7 +6,7 @@ use crate::app::Problem;
 use crate::app::worker::Worker;
 use crate::protocol::SessionId;
 use crate::serial::{DataBits, FlowControl, Parity, PortChoice, StopBits};
-use crate::spec::{SessionKind, SessionSpec};
+use crate::spec::{OptionKey, SessionKind, SessionSpec};
 
 /// The left panel's state.
 #[derive(Debug, Default)]
@@ -177,6 +177,42 @@ impl CreateForm {
         }
     }
 
+    /// Whether the form shows a client's `reconnect` as a box of its own (TCP and TLS
+    /// clients; a serial port's is among its line settings).
+    pub fn offers_reconnect(&self) -> bool {
+        self.kind != SessionKind::Serial && self.kind.options().contains(&OptionKey::Reconnect)
+    }
+
+    /// Whether the options field holds flag `key` (a word of its own, e.g. `reconnect`).
+    pub fn has_flag(&self, key: OptionKey) -> bool {
+        self.options
+            .split(',')
+            .any(|word| word.trim() == key.name())
+    }
+
+    /// Adds flag `key` to the options field (at its end) or takes it out, leaving the other
+    /// options as written.
+    pub fn set_flag(&mut self, key: OptionKey, on: bool) {
+        if on == self.has_flag(key) {
+            return;
+        }
+        if on {
+            let kept = self.options.trim().trim_end_matches(',');
+            self.options = if kept.is_empty() {
+                key.name().to_string()
+            } else {
+                format!("{kept},{}", key.name())
+            };
+        } else {
+            let kept: Vec<&str> = self
+                .options
+                .split(',')
+                .filter(|word| word.trim() != key.name())
+                .collect();
+            self.options = kept.join(",");
+        }
+    }
+
     /// The spec the fields describe, or why they do not make one.
     ///
     /// # Errors
@@ -191,5 +227,34 @@ impl CreateForm {
         };
         SessionSpec::from_form_with_options(self.kind, &self.host, &self.port, options)
             .map_err(Problem::Form)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Reconnect box writes and takes out its word and leaves the other options as
+    /// written; only clients that take `reconnect` show it (a serial port's is elsewhere).
+    #[test]
+    fn the_reconnect_box_edits_its_word_in_the_options() {
+        let mut form = CreateForm::new(SessionKind::TcpClient);
+        assert!(form.offers_reconnect());
+        form.options = "timeout=3000, half-open".to_string();
+        form.set_flag(OptionKey::Reconnect, true);
+        assert_eq!(form.options, "timeout=3000, half-open,reconnect");
+        assert!(form.has_flag(OptionKey::Reconnect));
+        assert!(form.spec().is_ok_and(|spec| spec.options.reconnect));
+        form.set_flag(OptionKey::Reconnect, true);
+        assert_eq!(form.options, "timeout=3000, half-open,reconnect", "once");
+        form.set_flag(OptionKey::Reconnect, false);
+        assert_eq!(form.options, "timeout=3000, half-open");
+        assert!(!form.has_flag(OptionKey::Reconnect));
+        form.options = String::new();
+        form.set_flag(OptionKey::Reconnect, true);
+        assert_eq!(form.options, "reconnect");
+        assert!(CreateForm::new(SessionKind::TlsClient).offers_reconnect());
+        assert!(!CreateForm::new(SessionKind::TcpServer).offers_reconnect());
+        assert!(!CreateForm::new(SessionKind::Serial).offers_reconnect());
     }
 }

@@ -1,7 +1,10 @@
 //! The TCP client session: connects (with a timeout), then runs the one connection until
-//! the peer closes it, it fails, or the user stops the session. The TLS client shares the
-//! part after the connect ([`serve`]).
+//! the peer closes it, it fails, or the user stops the session. With `reconnect`, a failed
+//! connect or an ended connection is followed by another connect every
+//! [`RECONNECT_INTERVAL`] (a note says why once, sends meanwhile are refused) until the user
+//! stops the session. The TLS client shares all but its connect ([`run_client`]).
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -10,35 +13,128 @@ use tokio::sync::mpsc;
 
 use super::net::{millis, resolve};
 use super::peers::{self, AfterFin, Stream};
-use super::registry::{ClosedReceiver, Registry};
+use super::registry::{ClosedReceiver, Registry, refuse};
 use super::session::{Outcome, SessionCommand, SessionContext};
-use crate::protocol::{Note, OsError, StartFailure};
+use crate::protocol::{Disconnected, Note, OsError, Refusal, StartFailure};
 use crate::spec::SessionSpec;
 
 /// How long a connect may take before it is reported as timed out, unless the spec says.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a `reconnect` client waits before it connects again.
+pub const RECONNECT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A client's open connection: the stream and its peer, the local address, and a note to
+/// show on the peer (what TLS negotiated).
+pub(super) type Opened = (Stream, SocketAddr, SocketAddr, Option<Note>);
 
 pub(super) async fn run(
     context: &SessionContext,
     spec: &SessionSpec,
     commands: mpsc::UnboundedReceiver<SessionCommand>,
 ) -> Outcome {
-    let connecting = async {
+    run_client(context, spec, commands, || async {
         let addr = resolve(spec).await?;
-        connect(addr, connect_limit(spec)).await
-    };
-    let stream = tokio::select! {
-        () = context.cancel.cancelled() => return Outcome::Stopped,
-        result = connecting => match result {
-            Ok(stream) => stream,
+        let stream = connect(addr, connect_limit(spec)).await?;
+        let (Ok(local_addr), Ok(peer_addr)) = (stream.local_addr(), stream.peer_addr()) else {
+            return Err(StartFailure::ClosedWhileOpening);
+        };
+        Ok((Stream::Tcp(stream), peer_addr, local_addr, None))
+    })
+    .await
+}
+
+/// Runs a client session whose connection `open` makes: serves it until it ends; with the
+/// spec's `reconnect`, opens another after a failed open or an ended connection, every
+/// [`RECONNECT_INTERVAL`], until the user stops the session.
+pub(super) async fn run_client<F, Fut>(
+    context: &SessionContext,
+    spec: &SessionSpec,
+    commands: mpsc::UnboundedReceiver<SessionCommand>,
+    open: F,
+) -> Outcome
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Opened, StartFailure>>,
+{
+    let outcome = connect_and_serve(context, spec, commands, open).await;
+    // The session's end (its jobs watch this token), as when its one connection ends.
+    context.cancel.cancel();
+    outcome
+}
+
+async fn connect_and_serve<F, Fut>(
+    context: &SessionContext,
+    spec: &SessionSpec,
+    mut commands: mpsc::UnboundedReceiver<SessionCommand>,
+    mut open: F,
+) -> Outcome
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Opened, StartFailure>>,
+{
+    // What the last note said, so a server that stays away is told once, not every second.
+    let mut told: Option<Disconnected> = None;
+    loop {
+        let opened = tokio::select! {
+            () = context.cancel.cancelled() => return Outcome::Stopped,
+            result = open() => result,
+        };
+        let why = match opened {
+            Ok((stream, peer_addr, local_addr, note)) => {
+                told = None;
+                // This connection's own token: its end must not stop the session.
+                let connection = SessionContext {
+                    id: context.id,
+                    sink: context.sink.clone(),
+                    cancel: context.cancel.child_token(),
+                    reactions: context.reactions.clone(),
+                };
+                let stream = (stream, peer_addr);
+                match serve(&connection, spec, &mut commands, stream, local_addr, note).await {
+                    Outcome::Ended(reason) if spec.options.reconnect => Disconnected::Ended(reason),
+                    other => return other,
+                }
+            }
+            Err(reason) if spec.options.reconnect => Disconnected::Connect(reason),
             Err(reason) => return Outcome::StartFailed(reason),
-        },
-    };
-    let (Ok(local_addr), Ok(peer_addr)) = (stream.local_addr(), stream.peer_addr()) else {
-        return Outcome::StartFailed(StartFailure::ClosedWhileOpening);
-    };
-    let connection = (Stream::Tcp(stream), peer_addr);
-    serve(context, spec, commands, connection, local_addr, None).await
+        };
+        if told.as_ref() != Some(&why) {
+            let note = Note::Reconnecting {
+                why: why.clone(),
+                every_ms: millis(RECONNECT_INTERVAL),
+            };
+            context.sink.note(context.id, None, note);
+            told = Some(why);
+        }
+        if !wait_to_reconnect(context, &mut commands).await {
+            return Outcome::Stopped;
+        }
+    }
+}
+
+/// Waits [`RECONNECT_INTERVAL`], refusing sends meanwhile; false when the user stopped the
+/// session.
+async fn wait_to_reconnect(
+    context: &SessionContext,
+    commands: &mut mpsc::UnboundedReceiver<SessionCommand>,
+) -> bool {
+    let again = tokio::time::sleep(RECONNECT_INTERVAL);
+    tokio::pin!(again);
+    loop {
+        tokio::select! {
+            biased;
+            () = context.cancel.cancelled() => return false,
+            command = commands.recv() => match command {
+                None => return false,
+                Some(SessionCommand::Send { ack, .. }) => {
+                    refuse(context, ack.as_ref(), Refusal::Reconnecting);
+                }
+                Some(_) => {}
+            },
+            () = &mut again => return true,
+        }
+    }
 }
 
 /// Runs a client's one open connection: reports `Started`, lists the server as its peer (with
@@ -46,7 +142,7 @@ pub(super) async fn run(
 pub(super) async fn serve(
     context: &SessionContext,
     spec: &SessionSpec,
-    commands: mpsc::UnboundedReceiver<SessionCommand>,
+    commands: &mut mpsc::UnboundedReceiver<SessionCommand>,
     connection: (Stream, SocketAddr),
     local_addr: SocketAddr,
     note: Option<Note>,
@@ -55,8 +151,7 @@ pub(super) async fn serve(
     let (mut registry, closed) = Registry::new();
     let after_fin = AfterFin::of(spec, true);
     peers::add(&mut registry, context, connection, note, after_fin);
-    let mut commands = commands;
-    serve_one(context, &mut commands, registry, closed).await
+    serve_one(context, commands, registry, closed).await
 }
 
 /// Forwards a client session's sends to its one connection (in `registry`) until the

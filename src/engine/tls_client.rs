@@ -14,7 +14,7 @@ use tokio_rustls::client::TlsStream;
 use super::net::{client_handshake_limit, millis, resolve};
 use super::peers::Stream;
 use super::session::{Outcome, SessionCommand, SessionContext};
-use super::tcp_client::{connect, connect_limit, serve};
+use super::tcp_client::{connect, connect_limit, run_client};
 use super::tls;
 use crate::protocol::StartFailure;
 use crate::spec::SessionSpec;
@@ -28,17 +28,18 @@ pub(super) async fn run(
         Ok(made) => made,
         Err(reason) => return Outcome::StartFailed(StartFailure::TlsSetup(reason)),
     };
-    let connecting = open(spec, &connector, name, connect_limit(spec));
-    let (stream, local_addr, peer_addr) = tokio::select! {
-        () = context.cancel.cancelled() => return Outcome::Stopped,
-        result = connecting => match result {
-            Ok(connected) => connected,
-            Err(reason) => return Outcome::StartFailed(reason),
-        },
-    };
-    let note = tls::established(stream.get_ref().1);
-    let connection = (Stream::Tls(Box::new(stream)), peer_addr);
-    serve(context, spec, commands, connection, local_addr, Some(note)).await
+    run_client(context, spec, commands, || async {
+        let limit = connect_limit(spec);
+        let (stream, local_addr, peer_addr) = open(spec, &connector, name.clone(), limit).await?;
+        let note = tls::established(stream.get_ref().1);
+        Ok((
+            Stream::Tls(Box::new(stream)),
+            peer_addr,
+            local_addr,
+            Some(note),
+        ))
+    })
+    .await
 }
 
 /// Connects to the spec's address and completes the TLS handshake with `connector`, both

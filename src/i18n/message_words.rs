@@ -53,6 +53,8 @@ Msg {
     SerialNoControlLines => "sockdbg cannot reach this port's control lines on this system", "在此系统上 sockdbg 无法访问该串口的控制线";
     NoteSerialOpened => "opened {0} at {1}", "已打开 {0}，{1}";
     NoteSerialWaiting => "waiting for {0} to come back (reconnect)", "等待 {0} 重新出现（reconnect）";
+    NoteReconnecting => "not connected ({0}); trying again every {1} ms (reconnect)", "未连接（{0}）；每 {1} 毫秒重试一次（reconnect）";
+    RefuseReconnecting => "not sent: not connected (reconnect: trying again)", "未发送：未连接（reconnect：正在重试）";
     RefuseDeviceAway => "not sent: the device is away (waiting for it to come back)", "未发送：设备不在（正在等待它重新出现）";
     RefuseNotASerialPort => "not a serial port (DTR, RTS and break are a serial port's)", "不是串口会话（DTR、RTS 和中断信号只用于串口）";
     LineOn => "on", "开";

@@ -12,10 +12,10 @@ use crate::codec::hex::to_hex_spaced;
 use crate::codec::reply::{MatchKind, ReplySummary, RuleSummary};
 use crate::model::note::{LogNote, PeerRole};
 use crate::protocol::{
-    CertProblem, CertSummary, CloseReason, DirRefusal, FileError, Interface, JobFailure,
-    JobOutcome, JoinCause, JoinProblem, NotRun, Note, OsError, PeerList, PemProblem, PemWrite,
-    Refusal, SerialFault, SocketStep, StartFailure, TlsAlert, TlsFault, TlsRejection, TlsSession,
-    TlsSetupError, Warning, WsClose, WsFault, WsSubprotocol,
+    CertProblem, CertSummary, CloseReason, DirRefusal, Disconnected, FileError, Interface,
+    JobFailure, JobOutcome, JoinCause, JoinProblem, NotRun, Note, OsError, PeerList, PemProblem,
+    PemWrite, Refusal, SerialFault, SocketStep, StartFailure, TlsAlert, TlsFault, TlsRejection,
+    TlsSession, TlsSetupError, Warning, WsClose, WsFault, WsSubprotocol,
 };
 use crate::relay::{Fired, Leg};
 use crate::serial::SerialControl;
@@ -514,6 +514,7 @@ impl Render for Refusal {
             Self::SessionNotRunning => tr(l, Msg::RefuseNotRunning).to_string(),
             Self::NoClient => tr(l, Msg::RefuseNoClient).to_string(),
             Self::DeviceAway => tr(l, Msg::RefuseDeviceAway).to_string(),
+            Self::Reconnecting => tr(l, Msg::RefuseReconnecting).to_string(),
             Self::PeerGone { peer } => trf(l, Msg::RefusePeerGone, &[&peer.0]),
             Self::NoUdpPeer => tr(l, Msg::RefuseNoUdpPeer).to_string(),
             Self::ResponderForgotten => tr(l, Msg::RefuseResponderForgotten).to_string(),
@@ -700,6 +701,9 @@ impl Render for Note {
             Self::RelayLinked { local, target } => trf(l, Msg::NoteRelayLinked, &[local, target]),
             Self::SerialOpened { path, line } => trf(l, Msg::NoteSerialOpened, &[path, line]),
             Self::SerialWaiting { path } => trf(l, Msg::NoteSerialWaiting, &[path]),
+            Self::Reconnecting { why, every_ms } => {
+                trf(l, Msg::NoteReconnecting, &[&why.render(l), every_ms])
+            }
             // `DTR on`, `break (250 ms)`: the control says it all.
             Self::SerialControlled(control) => control.render(l),
             Self::FaultsChanged { faults } => {
@@ -906,6 +910,15 @@ impl Render for JobFailure {
             Self::SessionStopped => tr(l, Msg::JobSessionStopped).to_string(),
             Self::Refused(refusal) => refusal.render(l),
             Self::Expand(error) => super::scenario::expand_error_text(l, error),
+        }
+    }
+}
+
+impl Render for Disconnected {
+    fn render(&self, l: Language) -> String {
+        match self {
+            Self::Connect(failure) => failure.render(l),
+            Self::Ended(reason) => reason.render(l),
         }
     }
 }

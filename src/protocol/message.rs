@@ -18,6 +18,15 @@ use crate::codec::reply::{RuleError, RuleSummary};
 use crate::codec::send::SendError;
 use crate::relay::{Fired, Leg, RelayFaults};
 
+/// Why a `reconnect` client is not connected.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Disconnected {
+    /// Its connect failed.
+    Connect(StartFailure),
+    /// Its connection ended.
+    Ended(CloseReason),
+}
+
 /// Why a connection (or a client session) ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CloseReason {
@@ -467,6 +476,8 @@ pub enum Refusal {
     RelayNeedsLeg,
     /// A serial session's device is away; the session waits for it (`reconnect`).
     DeviceAway,
+    /// A `reconnect` client is not connected; it tries again.
+    Reconnecting,
     /// Control lines and breaks are a serial port's; this session is none.
     NotASerialPort,
 }
@@ -680,6 +691,14 @@ pub enum Note {
         path: String,
         /// Its settings.
         line: crate::serial::SerialLine,
+    },
+    /// A `reconnect` client is not connected (its connect failed, or its connection ended)
+    /// and tries again every `every_ms`.
+    Reconnecting {
+        /// Why it is not connected.
+        why: Disconnected,
+        /// How often it tries.
+        every_ms: u64,
     },
     /// A serial port's device went away; the session waits for its path to come back.
     SerialWaiting {

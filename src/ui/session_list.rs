@@ -12,7 +12,7 @@ use crate::i18n::messages::{Render, running_text};
 use crate::i18n::{Language, Text, tr, trf};
 use crate::model::{PeerInfo, Session, SessionState, Sessions};
 use crate::protocol::{SendTarget, SessionId};
-use crate::spec::SessionKind;
+use crate::spec::{OptionKey, SessionKind};
 use crate::ui::format::byte_count;
 use crate::ui::{Panel, t, tf};
 
@@ -286,6 +286,16 @@ fn address_fields_ui(ui: &mut egui::Ui, form: &mut CreateForm) -> bool {
             Text::OptionsTip,
             &[&syntax],
         ));
+    }
+    if form.offers_reconnect() {
+        let mut reconnect = form.has_flag(OptionKey::Reconnect);
+        if ui
+            .checkbox(&mut reconnect, t(ui, Text::ClientReconnect))
+            .on_hover_text(t(ui, Text::ClientReconnectTip))
+            .changed()
+        {
+            form.set_flag(OptionKey::Reconnect, reconnect);
+        }
     }
     submit
 }

@@ -420,6 +420,23 @@ pub fn free_tcp_port() -> u16 {
     listener.local_addr().expect("local addr").port()
 }
 
+/// A TCP port bound on 127.0.0.1 but not listening: a connect to it is refused, and the
+/// socket, held by the test, keeps any other test from taking the port; `listen` on it makes
+/// it the server that was missing.
+#[allow(dead_code)] // not every test binary uses every helper
+pub fn bound_unlistened() -> (socket2::Socket, SocketAddr) {
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    let any: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    socket.bind(&any.into()).expect("bind");
+    let addr = socket
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("bound address");
+    (socket, addr)
+}
+
 /// A UDP port on 127.0.0.1 that was free a moment ago.
 pub fn free_udp_port() -> u16 {
     let socket = UdpSocket::bind("127.0.0.1:0").expect("bind an ephemeral port");

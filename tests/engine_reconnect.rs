@@ -1,0 +1,144 @@
+//! A TCP or TLS client with `reconnect`, over real loopback sockets: while its server is away
+//! it says why once (not every second), refuses sends, and connects when the server comes;
+//! when the server closes the connection it connects again (a new connection, a new run of
+//! the session); a stop while it
+//! waits ends it at once. Without `reconnect` a refused connect still fails the start.
+
+mod common;
+
+use std::io::Write;
+use std::net::TcpListener;
+
+use common::{Engine, QUIET, accept, bound_unlistened, read_exactly};
+use sockdbg::protocol::{Direction, Event, Note, Refusal, SendTarget, SessionId, Warning};
+
+const SERVER: SessionId = SessionId(1);
+const CLIENT: SessionId = SessionId(2);
+
+/// The `Reconnecting` notes of session `id` among the events received so far.
+fn reconnect_notes(engine: &Engine, id: SessionId) -> Vec<String> {
+    engine
+        .history()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Note {
+                id: i,
+                note: note @ Note::Reconnecting { .. },
+                ..
+            } if *i == id => Some(note.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_reconnect_client_waits_for_its_server_and_connects_again_after_a_close() {
+    let (holder, addr) = bound_unlistened();
+    let mut engine = Engine::spawn();
+    engine.start(CLIENT, &format!("tcp-client:{addr},reconnect"));
+
+    // The server is away: one note says why and how often it tries; no failed start.
+    let (_, note) = engine.note_with(CLIENT, "trying again every 1000 ms");
+    assert!(note.contains("connection refused"), "{note}");
+    // Two more tries pass (one a second) without another note.
+    engine.collect_for(std::time::Duration::from_millis(2500));
+    assert_eq!(reconnect_notes(&engine, CLIENT).len(), 1, "told once");
+    assert!(
+        !engine
+            .history()
+            .iter()
+            .any(|e| matches!(e, Event::StartFailed { .. } | Event::Stopped { .. })),
+        "the session waits: {:#?}",
+        engine.history()
+    );
+    // A send meanwhile is refused, saying why.
+    engine.send_bytes(CLIENT, SendTarget::All, b"early");
+    let refused = engine.warning_where(CLIENT, "not sent: reconnecting", |w| {
+        matches!(w, Warning::NotSent(Refusal::Reconnecting))
+    });
+    assert!(refused.contains("not connected"), "{refused}");
+
+    // The server comes: the client connects within a try or two, and its sends arrive.
+    holder.listen(8).expect("listen");
+    let listener: TcpListener = holder.into();
+    let (mut first, _) = accept(&listener);
+    let local = engine.started(CLIENT);
+    let first_peer = engine.peer_connected(CLIENT, addr);
+    assert_eq!(local, first.peer_addr().expect("peer"));
+    engine.send_bytes(CLIENT, SendTarget::All, b"hello");
+    assert_eq!(read_exactly(&mut first, 5), b"hello");
+    first.write_all(b"hi").expect("write");
+    assert_eq!(
+        engine.traffic_bytes(CLIENT, first_peer, Direction::Rx, 2).0,
+        b"hi"
+    );
+
+    // The server closes the connection: the client says so and connects again, a new peer.
+    drop(first);
+    engine.peer_disconnected(CLIENT, first_peer);
+    let (_, note) = engine.note_with(CLIENT, "closed by");
+    assert!(note.contains("trying again"), "{note}");
+    let (mut second, _) = accept(&listener);
+    let second_local = engine.started(CLIENT);
+    assert_ne!(second_local, local, "a new connection");
+    assert_eq!(second_local, second.peer_addr().expect("peer"));
+    engine.peer_connected(CLIENT, addr);
+    engine.send_bytes(CLIENT, SendTarget::All, b"again");
+    assert_eq!(read_exactly(&mut second, 5), b"again");
+
+    // Away again, then stopped while it waits: it stops at once, with no reason.
+    drop(second);
+    drop(listener);
+    engine.note_with(CLIENT, "closed by");
+    engine.stop(CLIENT);
+    assert_eq!(engine.stopped(CLIENT), None);
+    engine.shutdown();
+}
+
+#[test]
+fn without_reconnect_a_refused_connect_fails_the_start() {
+    let (_holder, addr) = bound_unlistened();
+    let mut engine = Engine::spawn();
+    engine.start(CLIENT, &format!("tcp-client:{addr}"));
+    let reason = engine.start_failed(CLIENT);
+    assert!(reason.contains("connection refused"), "{reason}");
+    engine.assert_no("a reconnect note", QUIET, |e| {
+        matches!(
+            e,
+            Event::Note {
+                note: Note::Reconnecting { .. },
+                ..
+            }
+        )
+    });
+    engine.shutdown();
+}
+
+/// A TLS client with `reconnect` against the engine's own TLS server: stopping the server
+/// ends the connection, the client waits, and connects again (a new handshake) when the
+/// server is started again on the same port.
+#[test]
+fn a_tls_client_reconnects_to_a_restarted_server() {
+    let mut engine = Engine::spawn();
+    engine.start(SERVER, "tls-server:127.0.0.1:0");
+    let server = engine.started(SERVER);
+    engine.start(CLIENT, &format!("tls-client:{server},insecure,reconnect"));
+    let first_local = engine.started(CLIENT);
+    let first = engine.peer_connected(CLIENT, server);
+    engine.any_peer(SERVER);
+    engine.stop(SERVER);
+    engine.stopped(SERVER);
+    engine.peer_disconnected(CLIENT, first);
+    engine.note_with(CLIENT, "trying again every 1000 ms");
+    engine.start(SERVER, &format!("tls-server:{server}"));
+    engine.started(SERVER);
+    let second_local = engine.started(CLIENT);
+    assert_ne!(second_local, first_local, "a new connection");
+    engine.peer_connected(CLIENT, server);
+    // The new connection carries bytes: the server sees the client's.
+    engine.send_bytes(CLIENT, SendTarget::All, b"after");
+    let (peer, _) = engine.any_peer(SERVER);
+    let (got, _) = engine.traffic_bytes(SERVER, peer, Direction::Rx, 5);
+    assert_eq!(got, b"after");
+    engine.shutdown();
+}
