@@ -349,6 +349,20 @@ fn a_client_with_reconnect_waits_for_its_server_and_connects_when_it_comes() {
     step_until(&mut harness, "the server's bytes", |app| {
         has_entry(only_session(app), EntryKind::Rx, b"up")
     });
+    assert!(matches!(
+        only_session(harness.state()).state,
+        SessionState::Running { .. }
+    ));
+
+    // The server closes the connection (and stops listening): the list says the client is
+    // connecting again, not the connection that ended.
+    drop(server_side);
+    drop(listener);
+    step_until(&mut harness, "connecting again", |app| {
+        only_session(app).state == SessionState::Starting
+    });
+    harness.run_steps(2);
+    assert!(any_label_contains(&harness, "连接中…"));
 }
 
 #[test]

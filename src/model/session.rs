@@ -9,7 +9,9 @@ use bytes::Bytes;
 use crate::model::log::{EntryKind, NO_PEER, SpillConfig, SpillProblem, TrafficLog};
 use crate::model::note::{LogNote, PeerRole};
 use crate::model::peers::PeerTable;
-use crate::protocol::{CloseReason, Direction, Event, PeerId, SessionId, StartFailure, Warning};
+use crate::protocol::{
+    CloseReason, Direction, Event, Note, PeerId, SessionId, StartFailure, Warning,
+};
 use crate::relay::{Leg, RelayFaults};
 use crate::serial::ModemLines;
 use crate::spec::{SessionKind, SessionSpec};
@@ -330,6 +332,11 @@ impl Session {
                 self.note(NO_PEER, at, &LogNote::Warning(warning));
             }
             Event::Note { peer, note, at, .. } => {
+                if matches!(note, Note::Reconnecting { .. }) {
+                    // Not connected until the next `Started`: the list says "connecting…",
+                    // not the connection that ended.
+                    self.state = SessionState::Starting;
+                }
                 let index = peer.and_then(|p| self.peers.index_of(p)).unwrap_or(NO_PEER);
                 self.note(index, at, &LogNote::Note(note));
             }
