@@ -33,9 +33,9 @@
 //! `close-after=BYTES`, `reset-after=BYTES`, `drop-after=BYTES`, `hold` (see
 //! [`crate::relay::faults`]). Serial ports take the line settings above (defaults 115200 8N1,
 //! no flow control, see [`crate::serial`]) and `reconnect` (reopen the port when its path
-//! comes back after the device went away); TCP and TLS clients take `reconnect` too (connect
-//! again every second when the connect fails or the connection ends, until stopped). A value
-//! ends at the next `,`.
+//! comes back after the device went away); TCP, TLS and WebSocket clients take `reconnect`
+//! too (connect again every second when the connect fails or the connection ends, until
+//! stopped). A value ends at the next `,`.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -215,6 +215,7 @@ impl SessionKind {
                 Ca,
                 Insecure,
                 HandshakeTimeout,
+                Reconnect,
             ],
             SessionKind::Relay => &[
                 To,
@@ -304,8 +305,8 @@ pub enum OptionKey {
     Stop,
     /// `flow=none|rtscts|xonxoff`: a serial port's flow control.
     Flow,
-    /// `reconnect`: a serial session reopens its port when the path comes back; a TCP or
-    /// TLS client connects again when its connect fails or its connection ends.
+    /// `reconnect`: a serial session reopens its port when the path comes back; a TCP, TLS
+    /// or WebSocket client connects again when its connect fails or its connection ends.
     Reconnect,
 }
 
@@ -488,8 +489,8 @@ pub struct SpecOptions {
     /// Serial ports: flow control; `None` for none.
     pub flow: Option<FlowControl>,
     /// Serial ports: when the device goes away, wait for its path to come back and reopen it
-    /// instead of ending the session. TCP and TLS clients: when the connect fails or the
-    /// connection ends, connect again (every second) instead of ending the session.
+    /// instead of ending the session. TCP, TLS and WebSocket clients: when the connect fails
+    /// or the connection ends, connect again (every second) instead of ending the session.
     pub reconnect: bool,
 }
 

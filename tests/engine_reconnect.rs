@@ -2,7 +2,8 @@
 //! it says why once (not every second), refuses sends, and connects when the server comes;
 //! when the server closes the connection it connects again (a new connection, a new run of
 //! the session); a stop while it
-//! waits ends it at once. Without `reconnect` a refused connect still fails the start.
+//! waits ends it at once. Without `reconnect` a refused connect still fails the start. TLS and
+//! WebSocket clients reconnect to their restarted server the same way.
 
 mod common;
 
@@ -136,6 +137,33 @@ fn a_tls_client_reconnects_to_a_restarted_server() {
     assert_ne!(second_local, first_local, "a new connection");
     engine.peer_connected(CLIENT, server);
     // The new connection carries bytes: the server sees the client's.
+    engine.send_bytes(CLIENT, SendTarget::All, b"after");
+    let (peer, _) = engine.any_peer(SERVER);
+    let (got, _) = engine.traffic_bytes(SERVER, peer, Direction::Rx, 5);
+    assert_eq!(got, b"after");
+    engine.shutdown();
+}
+
+/// A WebSocket client with `reconnect` against the engine's own WebSocket server: the same
+/// as the TLS client's, with a new upgrade each time.
+#[test]
+fn a_websocket_client_reconnects_to_a_restarted_server() {
+    let mut engine = Engine::spawn();
+    engine.start(SERVER, "ws-server:127.0.0.1:0/ws");
+    let server = engine.started(SERVER);
+    engine.start(CLIENT, &format!("ws://{server}/ws,reconnect"));
+    let first_local = engine.started(CLIENT);
+    let first = engine.peer_connected(CLIENT, server);
+    engine.any_peer(SERVER);
+    engine.stop(SERVER);
+    engine.stopped(SERVER);
+    engine.peer_disconnected(CLIENT, first);
+    engine.note_with(CLIENT, "trying again every 1000 ms");
+    engine.start(SERVER, &format!("ws-server:{server}/ws"));
+    engine.started(SERVER);
+    let second_local = engine.started(CLIENT);
+    assert_ne!(second_local, first_local, "a new connection");
+    engine.peer_connected(CLIENT, server);
     engine.send_bytes(CLIENT, SendTarget::All, b"after");
     let (peer, _) = engine.any_peer(SERVER);
     let (got, _) = engine.traffic_bytes(SERVER, peer, Direction::Rx, 5);

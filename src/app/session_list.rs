@@ -177,8 +177,8 @@ impl CreateForm {
         }
     }
 
-    /// Whether the form shows a client's `reconnect` as a box of its own (TCP and TLS
-    /// clients; a serial port's is among its line settings).
+    /// Whether the form shows a client's `reconnect` as a box of its own (TCP, TLS and
+    /// WebSocket clients; a serial port's is among its line settings).
     pub fn offers_reconnect(&self) -> bool {
         self.kind != SessionKind::Serial && self.kind.options().contains(&OptionKey::Reconnect)
     }
@@ -254,6 +254,7 @@ mod tests {
         form.set_flag(OptionKey::Reconnect, true);
         assert_eq!(form.options, "reconnect");
         assert!(CreateForm::new(SessionKind::TlsClient).offers_reconnect());
+        assert!(CreateForm::new(SessionKind::WsClient).offers_reconnect());
         assert!(!CreateForm::new(SessionKind::TcpServer).offers_reconnect());
         assert!(!CreateForm::new(SessionKind::Serial).offers_reconnect());
     }

@@ -2,7 +2,8 @@
 //! the peer closes it, it fails, or the user stops the session. With `reconnect`, a failed
 //! connect or an ended connection is followed by another connect every
 //! [`RECONNECT_INTERVAL`] (a note says why once, sends meanwhile are refused) until the user
-//! stops the session. The TLS client shares all but its connect ([`run_client`]).
+//! stops the session. The TLS and WebSocket clients share that loop ([`run_client`], each a
+//! [`Client`]).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -24,64 +25,111 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a `reconnect` client waits before it connects again.
 pub const RECONNECT_INTERVAL: Duration = Duration::from_secs(1);
 
-/// A client's open connection: the stream and its peer, the local address, and a note to
-/// show on the peer (what TLS negotiated).
+/// A kind of client session: how it opens its connection and how it serves one; the
+/// reconnect loop ([`run_client`]) is theirs in common.
+pub(super) trait Client {
+    /// An open connection and what the session reports about it.
+    type Connection: Send;
+
+    /// Opens a connection (resolve, connect, handshakes).
+    fn open(&self) -> impl Future<Output = Result<Self::Connection, StartFailure>> + Send;
+
+    /// Runs `connection` until it ends or the user stops the session (`context`'s token).
+    fn serve(
+        &self,
+        connection: Self::Connection,
+        context: &SessionContext,
+        commands: &mut mpsc::UnboundedReceiver<SessionCommand>,
+    ) -> impl Future<Output = Outcome> + Send;
+}
+
+/// A TCP or TLS client's open connection: the stream and its peer, the local address, and a
+/// note to show on the peer (what TLS negotiated).
 pub(super) type Opened = (Stream, SocketAddr, SocketAddr, Option<Note>);
+
+/// The TCP client.
+struct TcpClient<'a> {
+    spec: &'a SessionSpec,
+}
+
+impl Client for TcpClient<'_> {
+    type Connection = Opened;
+
+    async fn open(&self) -> Result<Opened, StartFailure> {
+        let addr = resolve(self.spec).await?;
+        let stream = connect(addr, connect_limit(self.spec)).await?;
+        let (Ok(local_addr), Ok(peer_addr)) = (stream.local_addr(), stream.peer_addr()) else {
+            return Err(StartFailure::ClosedWhileOpening);
+        };
+        Ok((Stream::Tcp(stream), peer_addr, local_addr, None))
+    }
+
+    async fn serve(
+        &self,
+        connection: Opened,
+        context: &SessionContext,
+        commands: &mut mpsc::UnboundedReceiver<SessionCommand>,
+    ) -> Outcome {
+        serve_opened(self.spec, connection, context, commands).await
+    }
+}
 
 pub(super) async fn run(
     context: &SessionContext,
     spec: &SessionSpec,
     commands: mpsc::UnboundedReceiver<SessionCommand>,
 ) -> Outcome {
-    run_client(context, spec, commands, || async {
-        let addr = resolve(spec).await?;
-        let stream = connect(addr, connect_limit(spec)).await?;
-        let (Ok(local_addr), Ok(peer_addr)) = (stream.local_addr(), stream.peer_addr()) else {
-            return Err(StartFailure::ClosedWhileOpening);
-        };
-        Ok((Stream::Tcp(stream), peer_addr, local_addr, None))
-    })
+    run_client(context, spec, commands, TcpClient { spec }).await
+}
+
+/// Serves a TCP or TLS client's open connection (see [`serve`]).
+pub(super) async fn serve_opened(
+    spec: &SessionSpec,
+    (stream, peer_addr, local_addr, note): Opened,
+    context: &SessionContext,
+    commands: &mut mpsc::UnboundedReceiver<SessionCommand>,
+) -> Outcome {
+    serve(
+        context,
+        spec,
+        commands,
+        (stream, peer_addr),
+        local_addr,
+        note,
+    )
     .await
 }
 
-/// Runs a client session whose connection `open` makes: serves it until it ends; with the
-/// spec's `reconnect`, opens another after a failed open or an ended connection, every
-/// [`RECONNECT_INTERVAL`], until the user stops the session.
-pub(super) async fn run_client<F, Fut>(
+/// Runs a client session: `client` opens its connection and serves it until it ends; with
+/// the spec's `reconnect`, another is opened after a failed open or an ended connection,
+/// every [`RECONNECT_INTERVAL`], until the user stops the session.
+pub(super) async fn run_client(
     context: &SessionContext,
     spec: &SessionSpec,
     commands: mpsc::UnboundedReceiver<SessionCommand>,
-    open: F,
-) -> Outcome
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Opened, StartFailure>>,
-{
-    let outcome = connect_and_serve(context, spec, commands, open).await;
+    client: impl Client,
+) -> Outcome {
+    let outcome = connect_and_serve(context, spec, commands, client).await;
     // The session's end (its jobs watch this token), as when its one connection ends.
     context.cancel.cancel();
     outcome
 }
 
-async fn connect_and_serve<F, Fut>(
+async fn connect_and_serve(
     context: &SessionContext,
     spec: &SessionSpec,
     mut commands: mpsc::UnboundedReceiver<SessionCommand>,
-    mut open: F,
-) -> Outcome
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Opened, StartFailure>>,
-{
+    client: impl Client,
+) -> Outcome {
     // What the last note said, so a server that stays away is told once, not every second.
     let mut told: Option<Disconnected> = None;
     loop {
         let opened = tokio::select! {
             () = context.cancel.cancelled() => return Outcome::Stopped,
-            result = open() => result,
+            result = client.open() => result,
         };
         let why = match opened {
-            Ok((stream, peer_addr, local_addr, note)) => {
+            Ok(opened) => {
                 told = None;
                 // This connection's own token: its end must not stop the session.
                 let connection = SessionContext {
@@ -90,8 +138,7 @@ where
                     cancel: context.cancel.child_token(),
                     reactions: context.reactions.clone(),
                 };
-                let stream = (stream, peer_addr);
-                match serve(&connection, spec, &mut commands, stream, local_addr, note).await {
+                match client.serve(opened, &connection, &mut commands).await {
                     Outcome::Ended(reason) if spec.options.reconnect => Disconnected::Ended(reason),
                     other => return other,
                 }

@@ -14,7 +14,7 @@ use tokio_rustls::client::TlsStream;
 use super::net::{client_handshake_limit, millis, resolve};
 use super::peers::Stream;
 use super::session::{Outcome, SessionCommand, SessionContext};
-use super::tcp_client::{connect, connect_limit, run_client};
+use super::tcp_client::{Client, Opened, connect, connect_limit, run_client, serve_opened};
 use super::tls;
 use crate::protocol::StartFailure;
 use crate::spec::SessionSpec;
@@ -28,18 +28,41 @@ pub(super) async fn run(
         Ok(made) => made,
         Err(reason) => return Outcome::StartFailed(StartFailure::TlsSetup(reason)),
     };
-    run_client(context, spec, commands, || async {
-        let limit = connect_limit(spec);
-        let (stream, local_addr, peer_addr) = open(spec, &connector, name.clone(), limit).await?;
+    let client = TlsClient {
+        spec,
+        connector,
+        name,
+    };
+    run_client(context, spec, commands, client).await
+}
+
+/// The TLS client: its connector and the server name it checks.
+struct TlsClient<'a> {
+    spec: &'a SessionSpec,
+    connector: TlsConnector,
+    name: ServerName<'static>,
+}
+
+impl Client for TlsClient<'_> {
+    type Connection = Opened;
+
+    async fn open(&self) -> Result<Opened, StartFailure> {
+        let limit = connect_limit(self.spec);
+        let (stream, local_addr, peer_addr) =
+            open(self.spec, &self.connector, self.name.clone(), limit).await?;
         let note = tls::established(stream.get_ref().1);
-        Ok((
-            Stream::Tls(Box::new(stream)),
-            peer_addr,
-            local_addr,
-            Some(note),
-        ))
-    })
-    .await
+        let stream = Stream::Tls(Box::new(stream));
+        Ok((stream, peer_addr, local_addr, Some(note)))
+    }
+
+    async fn serve(
+        &self,
+        connection: Opened,
+        context: &SessionContext,
+        commands: &mut mpsc::UnboundedReceiver<SessionCommand>,
+    ) -> Outcome {
+        serve_opened(self.spec, connection, context, commands).await
+    }
 }
 
 /// Connects to the spec's address and completes the TLS handshake with `connector`, both

@@ -1,7 +1,8 @@
 //! The WebSocket client session (`ws://`, `wss://`): connects within the spec's timeout,
 //! upgrades (TLS first for `wss`), notes the HTTP status and the subprotocol, then runs the
-//! one connection until the server closes it, it fails, or the user stops the session. A
-//! refused upgrade (404, 403, ...) is one line naming the status.
+//! one connection until the server closes it, it fails, or the user stops the session (with
+//! `reconnect`, connects again, as the TCP client does). A refused upgrade (404, 403, ...) is
+//! one line naming the status.
 
 use std::net::SocketAddr;
 
@@ -15,7 +16,7 @@ use tokio_tungstenite::tungstenite::http::{HeaderValue, header};
 use super::super::net::{client_handshake_limit, millis, resolve};
 use super::super::registry::Registry;
 use super::super::session::{Outcome, SessionCommand, SessionContext};
-use super::super::tcp_client::{connect, connect_limit, serve_one};
+use super::super::tcp_client::{Client, connect, connect_limit, run_client, serve_one};
 use super::super::tls;
 use super::connection::{self, Io, WsStream};
 use super::message::{config, fault};
@@ -40,25 +41,39 @@ pub(in crate::engine) async fn run(
     spec: &SessionSpec,
     commands: mpsc::UnboundedReceiver<SessionCommand>,
 ) -> Outcome {
-    let opened = tokio::select! {
-        () = context.cancel.cancelled() => return Outcome::Stopped,
-        result = open(spec) => match result {
-            Ok(opened) => opened,
-            Err(reason) => return Outcome::StartFailed(reason),
-        },
-    };
-    context.sink.started(context.id, opened.local_addr);
-    let (mut registry, closed) = Registry::new();
-    let ws = (opened.ws, opened.peer_addr);
-    connection::add(
-        &mut registry,
-        context,
-        ws,
-        opened.notes,
-        spec.options.binary,
-    );
-    let mut commands = commands;
-    serve_one(context, &mut commands, registry, closed).await
+    run_client(context, spec, commands, WsClient { spec }).await
+}
+
+/// The WebSocket client.
+struct WsClient<'a> {
+    spec: &'a SessionSpec,
+}
+
+impl Client for WsClient<'_> {
+    type Connection = Opened;
+
+    async fn open(&self) -> Result<Opened, StartFailure> {
+        open(self.spec).await
+    }
+
+    async fn serve(
+        &self,
+        opened: Opened,
+        context: &SessionContext,
+        commands: &mut mpsc::UnboundedReceiver<SessionCommand>,
+    ) -> Outcome {
+        context.sink.started(context.id, opened.local_addr);
+        let (mut registry, closed) = Registry::new();
+        let ws = (opened.ws, opened.peer_addr);
+        connection::add(
+            &mut registry,
+            context,
+            ws,
+            opened.notes,
+            self.spec.options.binary,
+        );
+        serve_one(context, commands, registry, closed).await
+    }
 }
 
 /// Connects within the spec's timeout, then upgrades within its handshake timeout (by
