@@ -194,6 +194,7 @@ Text {
     StateStopped => "stopped", "已停止";
     StateConnecting => "connecting…", "连接中…";
     StateStarting => "starting…", "启动中…";
+    StateOpeningPort => "opening the port…", "正在打开串口…";
     StateListening => "listening on {0}", "正在监听 {0}";
     StateConnectedFrom => "connected from {0}", "已连接，本地地址 {0}";
     StateBound => "bound to {0}", "已绑定 {0}";

@@ -332,9 +332,9 @@ impl Session {
                 self.note(NO_PEER, at, &LogNote::Warning(warning));
             }
             Event::Note { peer, note, at, .. } => {
-                if matches!(note, Note::Reconnecting { .. }) {
-                    // Not connected until the next `Started`: the list says "connecting…",
-                    // not the connection that ended.
+                if matches!(note, Note::Reconnecting { .. } | Note::SerialWaiting { .. }) {
+                    // Not connected (a serial device away) until the next `Started`: the
+                    // list says "connecting…", not the connection that ended.
                     self.state = SessionState::Starting;
                 }
                 let index = peer.and_then(|p| self.peers.index_of(p)).unwrap_or(NO_PEER);
@@ -488,6 +488,57 @@ mod tests {
 
     fn addr(port: u16) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    /// A client that waits to connect again (or a serial port whose device is away) is
+    /// `Starting` from its note until the next `Started`, not running on the connection that
+    /// ended; the note is in its log.
+    #[test]
+    fn a_reconnect_note_makes_the_session_connecting_until_it_starts_again() {
+        let mut sessions = Sessions::default();
+        let id = sessions.create(
+            "tcp-client:127.0.0.1:6001,reconnect"
+                .parse()
+                .expect("valid"),
+        );
+        let at = SystemTime::now();
+        let started = |sessions: &mut Sessions, port| {
+            sessions.apply(Event::Started {
+                id,
+                local_addr: addr(port),
+                at,
+            });
+        };
+        let state = |sessions: &Sessions| sessions.get(id).expect("session").state.clone();
+        started(&mut sessions, 50000);
+        let why = crate::protocol::Disconnected::Ended(CloseReason::ClosedByPeer);
+        sessions.apply(Event::Note {
+            id,
+            peer: None,
+            note: Note::Reconnecting {
+                why,
+                every_ms: 1000,
+            },
+            at,
+        });
+        assert_eq!(state(&sessions), SessionState::Starting);
+        started(&mut sessions, 50001);
+        assert_eq!(
+            state(&sessions),
+            SessionState::Running {
+                local_addr: addr(50001)
+            }
+        );
+        let path = "/dev/ttyUSB0".to_string();
+        sessions.apply(Event::Note {
+            id,
+            peer: None,
+            note: Note::SerialWaiting { path },
+            at,
+        });
+        assert_eq!(state(&sessions), SessionState::Starting);
+        let log = &sessions.get(id).expect("session").log;
+        assert_eq!(log.len(), 4, "two starts and two notes logged");
     }
 
     #[test]

@@ -82,6 +82,9 @@ pub fn state_text(language: Language, session: &Session) -> String {
         SessionState::Starting if session.spec.kind.is_tcp() && !session.spec.kind.is_server() => {
             tr(language, Text::StateConnecting).to_string()
         }
+        SessionState::Starting if session.spec.kind == SessionKind::Serial => {
+            tr(language, Text::StateOpeningPort).to_string()
+        }
         SessionState::Starting => tr(language, Text::StateStarting).to_string(),
         SessionState::Running { local_addr } => {
             running_text(language, session.spec.kind, local_addr)
