@@ -2,7 +2,7 @@
 //! the text is summarized instead of laid out in the editor, and its byte preview is made
 //! once. (How long a frame takes is measured by `benches/frame_cost.rs`, not asserted here.)
 
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use sockdbg::protocol::Command;
 
 mod ui_support;
@@ -156,4 +156,17 @@ fn the_status_bar_says_when_traffic_waits_for_a_stuck_disk() {
         harness.step();
         std::thread::sleep(Duration::from_millis(5));
     }
+    // The status bar tells the log's size, what is on disk among it, in the same words as a
+    // log held in memory only.
+    harness.run_steps(2);
+    let status = harness
+        .query_all_by_label_contains("entries held (")
+        .filter_map(|n| n.accesskit_node().value())
+        .collect::<Vec<_>>();
+    assert!(
+        status.iter().any(|l| l.contains(" in memory, ")
+            && l.contains(" on disk in ")
+            && l.contains(" of files)")),
+        "{status:?}"
+    );
 }
