@@ -8,7 +8,7 @@
 //! which may also be written `ws://HOST:PORT/PATH` or `wss://HOST:PORT/PATH`, and the relays
 //! `relay:[HOST:]PORT,to=HOST:PORT` (TCP) and `udp-relay:[HOST:]PORT,to=HOST:PORT`. HOST may
 //! be a name, an IPv4 address or `[v6]`. A serial port is
-//! `serial:PATH[,baud=N][,data=5|6|7|8][,parity=none|odd|even][,stop=1|2][,flow=none|rtscts|xonxoff][,reconnect]`
+//! `serial:PATH[,baud=N][,data=5|6|7|8][,parity=none|odd|even][,stop=1|2][,flow=none|rtscts|xonxoff][,reconnect[=MS]]`
 //! (`serial:/dev/ttyUSB0,baud=9600`, `serial:COM3`): PATH is everything up to the first `,`.
 //!
 //! Options (each kind accepts the ones that mean something for it, see [`OptionKey`]):
@@ -35,7 +35,7 @@
 //! no flow control, see [`crate::serial`]) and `reconnect` (reopen the port when its path
 //! comes back after the device went away); TCP, TLS and WebSocket clients take `reconnect`
 //! too (connect again every second when the connect fails or the connection ends, until
-//! stopped). A value ends at the next `,`.
+//! stopped); `reconnect=MS` sets how often either tries. A value ends at the next `,`.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -305,8 +305,9 @@ pub enum OptionKey {
     Stop,
     /// `flow=none|rtscts|xonxoff`: a serial port's flow control.
     Flow,
-    /// `reconnect`: a serial session reopens its port when the path comes back; a TCP, TLS
-    /// or WebSocket client connects again when its connect fails or its connection ends.
+    /// `reconnect[=MS]`: a serial session reopens its port when the path comes back; a TCP,
+    /// TLS or WebSocket client connects again when its connect fails or its connection ends;
+    /// MS sets how often they try.
     Reconnect,
 }
 
@@ -398,7 +399,7 @@ impl OptionKey {
             OptionKey::Parity => "parity=none|odd|even",
             OptionKey::Stop => "stop=1|2",
             OptionKey::Flow => "flow=none|rtscts|xonxoff",
-            OptionKey::Reconnect => "reconnect",
+            OptionKey::Reconnect => "reconnect[=MS]",
         }
     }
 
@@ -419,8 +420,12 @@ impl OptionKey {
                 | OptionKey::Binary
                 | OptionKey::HalfOpen
                 | OptionKey::ToTls
-                | OptionKey::Reconnect
         )
+    }
+
+    /// Options that are a flag alone or take a value (`reconnect`, `reconnect=MS`).
+    fn value_optional(self) -> bool {
+        self == OptionKey::Reconnect
     }
 }
 
@@ -492,6 +497,9 @@ pub struct SpecOptions {
     /// instead of ending the session. TCP, TLS and WebSocket clients: when the connect fails
     /// or the connection ends, connect again (every second) instead of ending the session.
     pub reconnect: bool,
+    /// `reconnect=MS`: how often to try, instead of the kind's default (a client's second, a
+    /// serial port's 250 ms).
+    pub reconnect_ms: Option<u64>,
 }
 
 /// Where a relay relays to.
@@ -590,6 +598,8 @@ impl SpecOptions {
             if value.is_some() {
                 return Err(invalid());
             }
+        } else if key.value_optional() {
+            // Alone or with a value, checked below.
         } else if !key.is_timeout() && value.is_none_or(str::is_empty) {
             return Err(invalid());
         }
@@ -657,7 +667,18 @@ impl SpecOptions {
                 let flow = serial::parse_word(text, &FlowControl::ALL, FlowControl::word);
                 self.flow = Some(flow.ok_or_else(invalid)?);
             }
-            OptionKey::Reconnect => self.reconnect = true,
+            OptionKey::Reconnect => {
+                self.reconnect = true;
+                self.reconnect_ms = match value {
+                    None => None,
+                    Some(_) => Some(
+                        text.parse::<u64>()
+                            .ok()
+                            .filter(|ms| RECONNECT_MS_RANGE.contains(ms))
+                            .ok_or_else(invalid)?,
+                    ),
+                };
+            }
         }
         Ok(())
     }
@@ -693,10 +714,16 @@ impl SpecOptions {
                 OptionKey::Parity => self.parity.map(|p| p.word().into()),
                 OptionKey::Stop => self.stop_bits.map(|b| b.word().into()),
                 OptionKey::Flow => self.flow.map(|f| f.word().into()),
-                OptionKey::Reconnect => self.reconnect.then(String::new),
+                OptionKey::Reconnect => self.reconnect.then(|| {
+                    self.reconnect_ms
+                        .map_or(String::new(), |ms| format!("={ms}"))
+                }),
             };
             match value {
-                Some(v) if key.is_flag() => words.push(format!("{}{v}", key.name())),
+                // A flag's value is empty; `reconnect`'s is empty or `=MS`.
+                Some(v) if key.is_flag() || key.value_optional() => {
+                    words.push(format!("{}{v}", key.name()));
+                }
                 Some(v) => words.push(format!("{}={v}", key.name())),
                 None => {}
             }
@@ -722,6 +749,9 @@ fn count(text: &str) -> Result<usize, BadValue> {
         .filter(|n| COUNT_LIMIT_RANGE.contains(n))
         .ok_or(BadValue::Malformed)
 }
+
+/// The intervals `reconnect=MS` may give: from a tenth of a second to an hour.
+pub const RECONNECT_MS_RANGE: std::ops::RangeInclusive<u64> = 100..=3_600_000;
 
 /// The baud rates `baud=N` may give.
 pub const BAUD_RANGE: std::ops::RangeInclusive<u32> = 1..=100_000_000;
@@ -1353,7 +1383,7 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "invalid option 'parity=mark' for serial (accepted: baud=N, data=5|6|7|8, \
-             parity=none|odd|even, stop=1|2, flow=none|rtscts|xonxoff, reconnect)"
+             parity=none|odd|even, stop=1|2, flow=none|rtscts|xonxoff, reconnect[=MS])"
         );
         let (_, column) = SessionSpec::parse_located("serial:COM3,parity=mark").expect_err("bad");
         assert_eq!(column, 13);
@@ -1669,6 +1699,48 @@ mod tests {
         ] {
             let parsed: SessionSpec = text.parse().expect("valid spec");
             assert_eq!(parsed.to_string(), text);
+        }
+    }
+
+    /// `reconnect` alone or with how often to try, for clients and serial ports; written back
+    /// as given; a value that is not a number of milliseconds in range is refused, as is the
+    /// option on a kind that does not reconnect.
+    #[test]
+    fn reconnect_takes_an_optional_interval_and_round_trips() {
+        for (text, every) in [
+            ("tcp-client:example.com:80,reconnect", None),
+            ("tcp-client:example.com:80,reconnect=2500", Some(2500)),
+            (
+                "tls-client:example.com:443,insecure,reconnect=100",
+                Some(100),
+            ),
+            ("ws-client:example.com:80/ws,reconnect", None),
+            ("serial:/dev/ttyUSB0,reconnect=1000", Some(1000)),
+        ] {
+            let parsed: SessionSpec = text.parse().expect(text);
+            assert!(parsed.options.reconnect, "{text}");
+            assert_eq!(parsed.options.reconnect_ms, every, "{text}");
+            let again: SessionSpec = parsed.to_string().parse().expect("written back");
+            assert_eq!(again, parsed, "{text} -> {parsed}");
+        }
+        assert!(
+            "tcp-client:h:80,reconnect=2500"
+                .parse::<SessionSpec>()
+                .is_ok_and(|s| s.to_string() == "tcp-client:h:80,reconnect=2500")
+        );
+        for bad in [
+            "tcp-client:h:80,reconnect=",
+            "tcp-client:h:80,reconnect=99",
+            "tcp-client:h:80,reconnect=3600001",
+            "tcp-client:h:80,reconnect=1s",
+            "tcp-server:80,reconnect",
+            "udp-client:h:80,reconnect",
+        ] {
+            let error = bad.parse::<SessionSpec>().expect_err(bad);
+            assert!(
+                matches!(error, SpecError::InvalidOption { .. }),
+                "{bad}: {error}"
+            );
         }
     }
 

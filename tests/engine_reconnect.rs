@@ -170,3 +170,19 @@ fn a_websocket_client_reconnects_to_a_restarted_server() {
     assert_eq!(got, b"after");
     engine.shutdown();
 }
+
+/// `reconnect=MS` sets how often the client tries, and its note says so.
+#[test]
+fn reconnect_ms_sets_how_often_it_tries() {
+    let (holder, addr) = bound_unlistened();
+    let mut engine = Engine::spawn();
+    engine.start(CLIENT, &format!("tcp-client:{addr},reconnect=200"));
+    let (_, note) = engine.note_with(CLIENT, "trying again every 200 ms");
+    assert!(note.contains("connection refused"), "{note}");
+    holder.listen(1).expect("listen");
+    let listener: TcpListener = holder.into();
+    let (_server_side, _) = accept(&listener);
+    engine.started(CLIENT);
+    engine.peer_connected(CLIENT, addr);
+    engine.shutdown();
+}

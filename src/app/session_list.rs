@@ -183,11 +183,10 @@ impl CreateForm {
         self.kind != SessionKind::Serial && self.kind.options().contains(&OptionKey::Reconnect)
     }
 
-    /// Whether the options field holds flag `key` (a word of its own, e.g. `reconnect`).
+    /// Whether the options field holds flag `key` (a word of its own, e.g. `reconnect`, or
+    /// with a value, `reconnect=5000`).
     pub fn has_flag(&self, key: OptionKey) -> bool {
-        self.options
-            .split(',')
-            .any(|word| word.trim() == key.name())
+        self.options.split(',').any(|word| is_option(word, key))
     }
 
     /// Adds flag `key` to the options field (at its end) or takes it out, leaving the other
@@ -207,7 +206,7 @@ impl CreateForm {
             let kept: Vec<&str> = self
                 .options
                 .split(',')
-                .filter(|word| word.trim() != key.name())
+                .filter(|word| !is_option(word, key))
                 .collect();
             self.options = kept.join(",");
         }
@@ -228,6 +227,15 @@ impl CreateForm {
         SessionSpec::from_form_with_options(self.kind, &self.host, &self.port, options)
             .map_err(Problem::Form)
     }
+}
+
+/// Whether option `word` (of an options field) is `key`, alone or with a value.
+fn is_option(word: &str, key: OptionKey) -> bool {
+    let word = word.trim();
+    word == key.name()
+        || word
+            .strip_prefix(key.name())
+            .is_some_and(|rest| rest.starts_with('='))
 }
 
 #[cfg(test)]
@@ -253,6 +261,15 @@ mod tests {
         form.options = String::new();
         form.set_flag(OptionKey::Reconnect, true);
         assert_eq!(form.options, "reconnect");
+        // With a value the box is ticked, and unticking takes the whole word out.
+        form.options = "reconnect=5000,timeout=300".to_string();
+        assert!(form.has_flag(OptionKey::Reconnect));
+        assert!(
+            form.spec()
+                .is_ok_and(|spec| spec.options.reconnect_ms == Some(5000))
+        );
+        form.set_flag(OptionKey::Reconnect, false);
+        assert_eq!(form.options, "timeout=300");
         assert!(CreateForm::new(SessionKind::TlsClient).offers_reconnect());
         assert!(CreateForm::new(SessionKind::WsClient).offers_reconnect());
         assert!(!CreateForm::new(SessionKind::TcpServer).offers_reconnect());

@@ -3,7 +3,8 @@
 //! connection's, so the log, sends, background jobs, auto-reply and scenarios work the same.
 //! When the device goes away (unplugged, or a pseudo-terminal's other side closed) the
 //! session ends with [`CloseReason::DeviceGone`], or with `reconnect` says it waits, tries to
-//! open the path again every [`REOPEN_INTERVAL`], and starts anew (a new peer) once it opens.
+//! open the path again every [`REOPEN_INTERVAL`] (or `reconnect=MS`), and starts anew (a new
+//! peer) once it opens.
 //!
 //! The control lines live here too, on a second handle to the open port (Unix): DTR and RTS
 //! are set and a break sent on [`SerialControl`] commands, and the inputs (CTS, DSR, CD, RI)
@@ -27,7 +28,8 @@ use crate::serial::{
 };
 use crate::spec::SessionSpec;
 
-/// How often a `reconnect` session tries to open its port again while the device is away.
+/// How often a `reconnect` session tries to open its port again while the device is away,
+/// unless `reconnect=MS` says.
 pub const REOPEN_INTERVAL: Duration = Duration::from_millis(250);
 
 /// How often an open port's input lines (CTS, DSR, CD, RI) are read.
@@ -64,7 +66,11 @@ pub(super) async fn run(
         }
         let waiting = Note::SerialWaiting { path: path.clone() };
         context.sink.note(context.id, None, waiting);
-        port = match reopen(context, &mut commands, &path, line).await {
+        let every = spec
+            .options
+            .reconnect_ms
+            .map_or(REOPEN_INTERVAL, Duration::from_millis);
+        port = match reopen(context, &mut commands, (&path, line), every).await {
             Some(port) => port,
             None => return Outcome::Stopped,
         };
@@ -246,15 +252,15 @@ fn read_inputs(port: &mut dyn SerialPort) -> Option<ModemInputs> {
     })
 }
 
-/// Waits for the port to come back (tries to open it every [`REOPEN_INTERVAL`]), refusing
+/// Waits for the port to come back (tries to open it every `every`), refusing
 /// sends meanwhile; `None` when the user stops the session first.
 async fn reopen(
     context: &SessionContext,
     commands: &mut mpsc::UnboundedReceiver<SessionCommand>,
-    path: &str,
-    line: SerialLine,
+    (path, line): (&str, SerialLine),
+    every: Duration,
 ) -> Option<OpenPort> {
-    let mut tick = tokio::time::interval(REOPEN_INTERVAL);
+    let mut tick = tokio::time::interval(every);
     loop {
         tokio::select! {
             biased;

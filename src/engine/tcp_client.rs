@@ -22,8 +22,15 @@ use crate::spec::SessionSpec;
 /// How long a connect may take before it is reported as timed out, unless the spec says.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long a `reconnect` client waits before it connects again.
+/// How long a `reconnect` client waits before it connects again, unless `reconnect=MS` says.
 pub const RECONNECT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How long a `reconnect` client of `spec` waits before it connects again.
+fn reconnect_interval(spec: &SessionSpec) -> Duration {
+    spec.options
+        .reconnect_ms
+        .map_or(RECONNECT_INTERVAL, Duration::from_millis)
+}
 
 /// A kind of client session: how it opens its connection and how it serves one; the
 /// reconnect loop ([`run_client`]) is theirs in common.
@@ -102,7 +109,7 @@ pub(super) async fn serve_opened(
 
 /// Runs a client session: `client` opens its connection and serves it until it ends; with
 /// the spec's `reconnect`, another is opened after a failed open or an ended connection,
-/// every [`RECONNECT_INTERVAL`], until the user stops the session.
+/// every [`RECONNECT_INTERVAL`] (or `reconnect=MS`), until the user stops the session.
 pub(super) async fn run_client(
     context: &SessionContext,
     spec: &SessionSpec,
@@ -149,24 +156,24 @@ async fn connect_and_serve(
         if told.as_ref() != Some(&why) {
             let note = Note::Reconnecting {
                 why: why.clone(),
-                every_ms: millis(RECONNECT_INTERVAL),
+                every_ms: millis(reconnect_interval(spec)),
             };
             context.sink.note(context.id, None, note);
             told = Some(why);
         }
-        if !wait_to_reconnect(context, &mut commands).await {
+        if !wait_to_reconnect(context, &mut commands, reconnect_interval(spec)).await {
             return Outcome::Stopped;
         }
     }
 }
 
-/// Waits [`RECONNECT_INTERVAL`], refusing sends meanwhile; false when the user stopped the
-/// session.
+/// Waits `interval`, refusing sends meanwhile; false when the user stopped the session.
 async fn wait_to_reconnect(
     context: &SessionContext,
     commands: &mut mpsc::UnboundedReceiver<SessionCommand>,
+    interval: Duration,
 ) -> bool {
-    let again = tokio::time::sleep(RECONNECT_INTERVAL);
+    let again = tokio::time::sleep(interval);
     tokio::pin!(again);
     loop {
         tokio::select! {
