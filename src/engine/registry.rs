@@ -6,6 +6,7 @@
 //! Each connection's send queue is bounded by bytes ([`SEND_QUEUE_LIMIT_BYTES`]): a peer that
 //! stops reading makes further sends refused with a warning instead of growing memory. The
 //! user's disconnect is a signal beside the queue, so it works even while a write is stuck.
+//! A session between connections refuses sends with a reason ([`refusing_sends`]).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -421,6 +422,32 @@ pub(super) fn refuse(context: &SessionContext, ack: Option<&SendAck>, refusal: R
     match ack {
         Some(ack) => ack.refuse(refusal),
         None => context.sink.warning(context.id, Warning::NotSent(refusal)),
+    }
+}
+
+/// Runs `until` while a session has nothing to send to (a client between connections, a
+/// serial port whose device is away): sends are refused with `refusal`, other commands
+/// dropped. `None` when the user stops the session first.
+pub(super) async fn refusing_sends<T>(
+    context: &SessionContext,
+    commands: &mut mpsc::UnboundedReceiver<SessionCommand>,
+    refusal: Refusal,
+    until: impl Future<Output = T>,
+) -> Option<T> {
+    tokio::pin!(until);
+    loop {
+        tokio::select! {
+            biased;
+            () = context.cancel.cancelled() => return None,
+            command = commands.recv() => match command {
+                None => return None,
+                Some(SessionCommand::Send { ack, .. }) => {
+                    refuse(context, ack.as_ref(), refusal.clone());
+                }
+                Some(_) => {}
+            },
+            done = &mut until => return Some(done),
+        }
     }
 }
 

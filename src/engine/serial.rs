@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use tokio_serial::{SerialPort, SerialStream};
 
 use super::peers::{self, AfterFin, Stream};
-use super::registry::{Registry, refuse};
+use super::registry::{Registry, refusing_sends};
 use super::session::{Outcome, SessionCommand, SessionContext};
 use crate::protocol::{CloseReason, Event, Note, Refusal, SerialFault, StartFailure, Warning};
 use crate::serial::{
@@ -260,25 +260,16 @@ async fn reopen(
     (path, line): (&str, SerialLine),
     every: Duration,
 ) -> Option<OpenPort> {
-    let mut tick = tokio::time::interval(every);
-    loop {
-        tokio::select! {
-            biased;
-            () = context.cancel.cancelled() => return None,
-            command = commands.recv() => match command {
-                None => return None,
-                Some(SessionCommand::Send { ack, .. }) => {
-                    refuse(context, ack.as_ref(), Refusal::DeviceAway);
-                }
-                Some(_) => {}
-            },
-            _ = tick.tick() => {
-                if let Ok(port) = open(path, line) {
-                    return Some(port);
-                }
+    let opened = async {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Ok(port) = open(path, line) {
+                break port;
             }
         }
-    }
+    };
+    refusing_sends(context, commands, Refusal::DeviceAway, opened).await
 }
 
 /// Opens the port at `path` with `line`'s settings, registered with the runtime, with a

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use super::net::{millis, resolve};
 use super::peers::{self, AfterFin, Stream};
-use super::registry::{ClosedReceiver, Registry, refuse};
+use super::registry::{ClosedReceiver, Registry, refusing_sends};
 use super::session::{Outcome, SessionCommand, SessionContext};
 use crate::protocol::{Disconnected, Note, OsError, Refusal, StartFailure};
 use crate::spec::SessionSpec;
@@ -77,7 +77,7 @@ impl Client for TcpClient<'_> {
         context: &SessionContext,
         commands: &mut mpsc::UnboundedReceiver<SessionCommand>,
     ) -> Outcome {
-        serve_opened(self.spec, connection, context, commands).await
+        serve(context, self.spec, commands, connection).await
     }
 }
 
@@ -87,24 +87,6 @@ pub(super) async fn run(
     commands: mpsc::UnboundedReceiver<SessionCommand>,
 ) -> Outcome {
     run_client(context, spec, commands, TcpClient { spec }).await
-}
-
-/// Serves a TCP or TLS client's open connection (see [`serve`]).
-pub(super) async fn serve_opened(
-    spec: &SessionSpec,
-    (stream, peer_addr, local_addr, note): Opened,
-    context: &SessionContext,
-    commands: &mut mpsc::UnboundedReceiver<SessionCommand>,
-) -> Outcome {
-    serve(
-        context,
-        spec,
-        commands,
-        (stream, peer_addr),
-        local_addr,
-        note,
-    )
-    .await
 }
 
 /// Runs a client session: `client` opens its connection and serves it until it ends; with
@@ -161,50 +143,29 @@ async fn connect_and_serve(
             context.sink.note(context.id, None, note);
             told = Some(why);
         }
-        if !wait_to_reconnect(context, &mut commands, reconnect_interval(spec)).await {
+        let again = tokio::time::sleep(reconnect_interval(spec));
+        if refusing_sends(context, &mut commands, Refusal::Reconnecting, again)
+            .await
+            .is_none()
+        {
             return Outcome::Stopped;
         }
     }
 }
 
-/// Waits `interval`, refusing sends meanwhile; false when the user stopped the session.
-async fn wait_to_reconnect(
-    context: &SessionContext,
-    commands: &mut mpsc::UnboundedReceiver<SessionCommand>,
-    interval: Duration,
-) -> bool {
-    let again = tokio::time::sleep(interval);
-    tokio::pin!(again);
-    loop {
-        tokio::select! {
-            biased;
-            () = context.cancel.cancelled() => return false,
-            command = commands.recv() => match command {
-                None => return false,
-                Some(SessionCommand::Send { ack, .. }) => {
-                    refuse(context, ack.as_ref(), Refusal::Reconnecting);
-                }
-                Some(_) => {}
-            },
-            () = &mut again => return true,
-        }
-    }
-}
-
-/// Runs a client's one open connection: reports `Started`, lists the server as its peer (with
-/// `note` on it), and forwards sends until the connection ends or the user stops the session.
+/// Runs a TCP or TLS client's one open connection: reports `Started`, lists the server as its
+/// peer (with the connection's note on it), and forwards sends until the connection ends or
+/// the user stops the session.
 pub(super) async fn serve(
     context: &SessionContext,
     spec: &SessionSpec,
     commands: &mut mpsc::UnboundedReceiver<SessionCommand>,
-    connection: (Stream, SocketAddr),
-    local_addr: SocketAddr,
-    note: Option<Note>,
+    (stream, peer_addr, local_addr, note): Opened,
 ) -> Outcome {
     context.sink.started(context.id, local_addr);
     let (mut registry, closed) = Registry::new();
     let after_fin = AfterFin::of(spec, true);
-    peers::add(&mut registry, context, connection, note, after_fin);
+    peers::add(&mut registry, context, (stream, peer_addr), note, after_fin);
     serve_one(context, commands, registry, closed).await
 }
 

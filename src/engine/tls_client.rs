@@ -14,7 +14,7 @@ use tokio_rustls::client::TlsStream;
 use super::net::{client_handshake_limit, millis, resolve};
 use super::peers::Stream;
 use super::session::{Outcome, SessionCommand, SessionContext};
-use super::tcp_client::{Client, Opened, connect, connect_limit, run_client, serve_opened};
+use super::tcp_client::{Client, Opened, connect, connect_limit, run_client, serve};
 use super::tls;
 use crate::protocol::StartFailure;
 use crate::spec::SessionSpec;
@@ -61,7 +61,7 @@ impl Client for TlsClient<'_> {
         context: &SessionContext,
         commands: &mut mpsc::UnboundedReceiver<SessionCommand>,
     ) -> Outcome {
-        serve_opened(self.spec, connection, context, commands).await
+        serve(context, self.spec, commands, connection).await
     }
 }
 
