@@ -8,7 +8,7 @@
 mod common;
 
 use std::io::Write;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 
 use common::{Engine, QUIET, accept, bound_unlistened, read_exactly};
 use sockdbg::protocol::{Direction, Event, Note, Refusal, SendTarget, SessionId, Warning};
@@ -115,27 +115,31 @@ fn without_reconnect_a_refused_connect_fails_the_start() {
     engine.shutdown();
 }
 
-/// A TLS client with `reconnect` against the engine's own TLS server: stopping the server
-/// ends the connection, the client waits, and connects again (a new handshake) when the
-/// server is started again on the same port.
-#[test]
-fn a_tls_client_reconnects_to_a_restarted_server() {
+/// A client with `reconnect` against the engine's own server of its protocol: stopping the
+/// server ends the connection, the client waits, and connects again (a new connection, with
+/// its handshake) when the server is started again on the same port; the new connection
+/// carries bytes. `server` and `client` give each spec from the server's address (port 0
+/// first).
+fn reconnects_to_a_restarted_server(
+    server: impl Fn(&str) -> String,
+    client: impl Fn(SocketAddr) -> String,
+) {
     let mut engine = Engine::spawn();
-    engine.start(SERVER, "tls-server:127.0.0.1:0");
-    let server = engine.started(SERVER);
-    engine.start(CLIENT, &format!("tls-client:{server},insecure,reconnect"));
+    engine.start(SERVER, &server("127.0.0.1:0"));
+    let addr = engine.started(SERVER);
+    engine.start(CLIENT, &client(addr));
     let first_local = engine.started(CLIENT);
-    let first = engine.peer_connected(CLIENT, server);
+    let first = engine.peer_connected(CLIENT, addr);
     engine.any_peer(SERVER);
     engine.stop(SERVER);
     engine.stopped(SERVER);
     engine.peer_disconnected(CLIENT, first);
     engine.note_with(CLIENT, "trying again every 1000 ms");
-    engine.start(SERVER, &format!("tls-server:{server}"));
+    engine.start(SERVER, &server(&addr.to_string()));
     engine.started(SERVER);
     let second_local = engine.started(CLIENT);
     assert_ne!(second_local, first_local, "a new connection");
-    engine.peer_connected(CLIENT, server);
+    engine.peer_connected(CLIENT, addr);
     // The new connection carries bytes: the server sees the client's.
     engine.send_bytes(CLIENT, SendTarget::All, b"after");
     let (peer, _) = engine.any_peer(SERVER);
@@ -144,31 +148,20 @@ fn a_tls_client_reconnects_to_a_restarted_server() {
     engine.shutdown();
 }
 
-/// A WebSocket client with `reconnect` against the engine's own WebSocket server: the same
-/// as the TLS client's, with a new upgrade each time.
+#[test]
+fn a_tls_client_reconnects_to_a_restarted_server() {
+    reconnects_to_a_restarted_server(
+        |addr| format!("tls-server:{addr}"),
+        |addr| format!("tls-client:{addr},insecure,reconnect"),
+    );
+}
+
 #[test]
 fn a_websocket_client_reconnects_to_a_restarted_server() {
-    let mut engine = Engine::spawn();
-    engine.start(SERVER, "ws-server:127.0.0.1:0/ws");
-    let server = engine.started(SERVER);
-    engine.start(CLIENT, &format!("ws://{server}/ws,reconnect"));
-    let first_local = engine.started(CLIENT);
-    let first = engine.peer_connected(CLIENT, server);
-    engine.any_peer(SERVER);
-    engine.stop(SERVER);
-    engine.stopped(SERVER);
-    engine.peer_disconnected(CLIENT, first);
-    engine.note_with(CLIENT, "trying again every 1000 ms");
-    engine.start(SERVER, &format!("ws-server:{server}/ws"));
-    engine.started(SERVER);
-    let second_local = engine.started(CLIENT);
-    assert_ne!(second_local, first_local, "a new connection");
-    engine.peer_connected(CLIENT, server);
-    engine.send_bytes(CLIENT, SendTarget::All, b"after");
-    let (peer, _) = engine.any_peer(SERVER);
-    let (got, _) = engine.traffic_bytes(SERVER, peer, Direction::Rx, 5);
-    assert_eq!(got, b"after");
-    engine.shutdown();
+    reconnects_to_a_restarted_server(
+        |addr| format!("ws-server:{addr}/ws"),
+        |addr| format!("ws://{addr}/ws,reconnect"),
+    );
 }
 
 /// `reconnect=MS` sets how often the client tries, and its note says so.

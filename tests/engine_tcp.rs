@@ -420,15 +420,8 @@ fn shutdown_is_prompt_and_releases_ports() {
     let mut client = tcp_connect(addr);
     engine.peer_connected(SERVER, client.local_addr().expect("local addr"));
     // Prompt: the session closed its sockets itself when told to and said so, instead of
-    // being dropped once the shutdown's 2 s grace ran out. (An event, not a timed bound,
-    // which a slow machine could break.)
-    let events = engine.shutdown_events();
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::Stopped { id, reason: None } if *id == SERVER)),
-        "the session did not stop by itself: {events:#?}"
-    );
+    // being dropped once the shutdown's 2 s grace ran out.
+    engine.shutdown_with_stopped(SERVER);
     assert_tcp_closed(&mut client);
     // std's TcpListener sets SO_REUSEADDR, like the engine, so TIME_WAIT does not count.
     let rebound = TcpListener::bind(addr);
