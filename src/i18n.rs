@@ -115,7 +115,7 @@ Text {
     RemoteHost => "Remote host", "远程主机";
     GroupAddress => "Group", "组播地址";
     Options => "Options", "选项";
-    ClientReconnect => "Reconnect when the connection ends", "连接断开后自动重连";
+    ClientReconnect => "Reconnect automatically", "自动重连";
     ClientReconnectTip => "When the connect fails or the server closes the connection, connect again every second until the session is stopped (the option reconnect; reconnect=MS for another interval); sends meanwhile are refused", "连接失败或服务器关闭连接时，每秒重新连接一次，直到停止会话（选项 reconnect；reconnect=毫秒数 可改间隔）；期间的发送会被拒绝";
     OptionsTip => "Comma-separated, as in a session spec: {0}", "逗号分隔，写法同会话描述：{0}";
     MoreKinds => "More transports…", "更多协议…";

@@ -308,9 +308,7 @@ fn a_client_with_reconnect_waits_for_its_server_and_connects_when_it_comes() {
     harness.get_by_label("Create TCP Client").click();
     harness.run_steps(2);
     replace_text(&harness, "6001", &port.to_string());
-    harness
-        .get_by_label("Reconnect when the connection ends")
-        .click();
+    harness.get_by_label("Reconnect automatically").click();
     harness.run_steps(2);
     assert_eq!(
         harness
