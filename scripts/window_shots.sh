@@ -51,7 +51,9 @@ for size in $sizes; do
     if [ "${SCENE:-main}" = relay ]; then
       target=$((tcp + 2))
       first="(spec: \"relay:127.0.0.1:$tcp,to=127.0.0.1:$target,down.delay=20\", running: true, framing: \"delim:0a\", name: \"\","
-      peers="sh -c 'python3 scripts/relay_target.py $target 70 & sleep 0.5; python3 scripts/demo_peers.py $tcp 60 /dev/null'"
+      # The demo clients wait for the target: the relay closes a client whose target is
+      # unreachable, and its 'hello' would never show.
+      peers="sh -c 'python3 scripts/relay_target.py $target 70 & python3 scripts/demo_peers.py $tcp 60 /dev/null $target'"
     fi
     hook_extra=""
     ready=127.0.0.1:$tcp
