@@ -196,9 +196,9 @@ Text {
     StateStarting => "starting…", "启动中…";
     StateOpeningPort => "opening the port…", "正在打开串口…";
     StateListening => "listening on {0}", "正在监听 {0}";
-    StateConnectedFrom => "connected from {0}", "已连接，本地地址 {0}";
+    StateConnectedFrom => "connected from {0}", "已连接，本机 {0}";
     StateBound => "bound to {0}", "已绑定 {0}";
-    StateReady => "ready on {0}", "就绪，本地地址 {0}";
+    StateReady => "ready on {0}", "就绪，本机 {0}";
     StateJoined => "joined, bound to {0}", "已加入组播，绑定 {0}";
     StateOpen => "port open", "串口已打开";
     StateFailed => "failed: {0}", "失败：{0}";

@@ -3,7 +3,8 @@
 //! when the server closes the connection it connects again (a new connection, a new run of
 //! the session); a stop while it
 //! waits ends it at once. Without `reconnect` a refused connect still fails the start. TLS and
-//! WebSocket clients reconnect to their restarted server the same way.
+//! WebSocket clients reconnect to their restarted server the same way. A periodic send waits
+//! while its client reconnects, and goes on once it is connected.
 
 mod common;
 
@@ -11,7 +12,11 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 
 use common::{Engine, QUIET, accept, bound_unlistened, read_exactly};
-use sockdbg::protocol::{Direction, Event, Note, Refusal, SendTarget, SessionId, Warning};
+use sockdbg::codec::send::SendOptions;
+use sockdbg::protocol::{
+    Command, Direction, Event, JobId, JobOutcome, Note, Refusal, SendTarget, SessionId, Warning,
+};
+use sockdbg::scenario::sending::SendPayload;
 
 const SERVER: SessionId = SessionId(1);
 const CLIENT: SessionId = SessionId(2);
@@ -177,5 +182,87 @@ fn reconnect_ms_sets_how_often_it_tries() {
     let (_server_side, _) = accept(&listener);
     engine.started(CLIENT);
     engine.peer_connected(CLIENT, addr);
+    engine.shutdown();
+}
+
+#[test]
+fn a_periodic_send_waits_for_a_reconnecting_client_and_counts_only_what_was_written() {
+    let (holder, addr) = bound_unlistened();
+    let mut engine = Engine::spawn();
+    engine.start(CLIENT, &format!("tcp-client:{addr},reconnect=100"));
+    engine.note_with(CLIENT, "trying again every 100 ms");
+
+    // Started while the server is away: the job waits (said once) instead of failing.
+    let job = JobId(4);
+    let options = SendOptions::default();
+    let payload = SendPayload::parse("N=${seq};", &options, &[]).expect("a template");
+    engine.send(Command::StartPeriodic {
+        id: CLIENT,
+        job,
+        target: SendTarget::All,
+        payload,
+        interval_ms: 50,
+        count: Some(5),
+    });
+    let (_, waits) = engine.note_with(CLIENT, "periodic send waits for the connection");
+    assert!(
+        waits.contains("goes on when a send goes through"),
+        "{waits}"
+    );
+    // A few ticks pass, each refused, none counted and no more notes.
+    engine.collect_for(std::time::Duration::from_millis(300));
+    let ended_early = engine
+        .history()
+        .iter()
+        .any(|e| matches!(e, Event::JobEnded { job: j, .. } if *j == job));
+    assert!(!ended_early, "the job waits: {:#?}", engine.history());
+
+    // The server comes: the job goes on, says how many ticks it skipped, and sends all five,
+    // `${seq}` from 1: the refused ticks used no number.
+    holder.listen(8).expect("listen");
+    let listener: TcpListener = holder.into();
+    let (mut server, _) = accept(&listener);
+    assert_eq!(read_exactly(&mut server, 20), b"N=1;N=2;N=3;N=4;N=5;");
+    let (_, resumed) = engine.note_with(CLIENT, "periodic send goes on");
+    let skipped: u64 = resumed
+        .trim_start_matches("periodic send goes on (")
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a count of skipped ticks in {resumed:?}"));
+    assert!(
+        skipped >= 3,
+        "300 ms of 50 ms ticks were skipped: {resumed}"
+    );
+    let ended = engine.wait_for(
+        "JobEnded",
+        |e| matches!(e, Event::JobEnded { job: j, .. } if *j == job),
+    );
+    assert!(
+        matches!(
+            ended,
+            Event::JobEnded {
+                done: 5,
+                outcome: JobOutcome::Completed,
+                ..
+            }
+        ),
+        "{ended:?}"
+    );
+    common::assert_tcp_silent(&mut server);
+    let paused = engine
+        .history()
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Event::Note {
+                    note: Note::PeriodicPaused { .. },
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(paused, 1, "the wait is told once");
     engine.shutdown();
 }

@@ -270,7 +270,7 @@ fn job_context(
         cancel,
         session_cancel: session.cancel.clone(),
         target,
-        refusal: Arc::default(),
+        refusals: Arc::default(),
     })
 }
 

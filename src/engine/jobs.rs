@@ -15,7 +15,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
-use super::session::{SendAck, SessionCommand};
+use super::session::{Refusals, SendAck, SessionCommand};
 use super::sink::EventSink;
 use crate::protocol::{
     Event, FileError, JobFailure, JobId, JobOutcome, Note, OsError, PeerId, Refusal, SendTarget,
@@ -49,9 +49,9 @@ pub(super) async fn send_and_wait(
     let Ok(permit) = Arc::clone(&written).try_acquire_owned() else {
         return Err(JobFailure::NotRunning); // a new semaphore always has its permit
     };
-    let refusal: Arc<OnceLock<Refusal>> = Arc::default();
+    let refusals: Arc<Refusals> = Arc::default();
     let lost: Arc<OnceLock<PeerId>> = Arc::default();
-    let ack = SendAck::new(permit, Arc::clone(&refusal), Arc::clone(&lost));
+    let ack = SendAck::new(permit, Arc::clone(&refusals), Arc::clone(&lost));
     let command = SessionCommand::Send {
         target,
         data,
@@ -65,7 +65,7 @@ pub(super) async fn send_and_wait(
     if let Some(peer) = lost.get() {
         return Err(JobFailure::Refused(Refusal::PeerGone { peer: *peer }));
     }
-    match refusal.get() {
+    match refusals.first() {
         Some(why) => Err(JobFailure::Refused(why.clone())),
         // Dropped unread with the session's queue.
         None if commands.is_closed() => Err(JobFailure::SessionStopped),
@@ -85,14 +85,14 @@ pub(super) struct JobContext {
     pub session_cancel: CancellationToken,
     pub target: SendTarget,
     /// Set by the session when a send of this job reached no one.
-    pub refusal: Arc<OnceLock<Refusal>>,
+    pub refusals: Arc<Refusals>,
 }
 
 impl JobContext {
     /// Why the job must stop because its sends reach no one, if they do not.
     fn refused(&self) -> Option<JobOutcome> {
-        self.refusal
-            .get()
+        self.refusals
+            .first()
             .map(|why| JobOutcome::Failed(JobFailure::Refused(why.clone())))
     }
 
@@ -120,7 +120,7 @@ impl JobContext {
             () = self.cancel.cancelled() => None,
             permit = room => permit
                 .ok()
-                .map(|p| SendAck::new(p, Arc::clone(&self.refusal), Arc::default())),
+                .map(|p| SendAck::new(p, Arc::clone(&self.refusals), Arc::default())),
         }
     }
 
@@ -185,8 +185,13 @@ impl Progress {
 /// Sends `payload` every `interval_ms`, `count` times (or until cancelled); a template is
 /// expanded here, per tick, with the job's own `${seq}` (1 on its first send), so the count
 /// does not depend on the window.
+///
+/// A session that waits for its peer (a `reconnect` client between connections, a serial
+/// port whose device is away) refuses sends meanwhile: the job then waits too, trying one
+/// send per tick, and goes on once one goes through. Only sends written count, and `${seq}`
+/// goes on from the last one written. Any other refusal ends it.
 pub(super) async fn periodic(
-    context: JobContext,
+    mut context: JobContext,
     payload: SendPayload,
     interval_ms: u64,
     count: Option<u64>,
@@ -207,48 +212,100 @@ pub(super) async fn periodic(
     });
     let in_flight = Arc::new(Semaphore::new(PERIODIC_IN_FLIGHT as usize));
     let mut progress = Progress::new(count);
-    let mut done = 0u64;
+    let mut sends = PeriodicSends::default();
     let outcome = loop {
-        if count.is_some_and(|c| done >= c) {
+        // What the session said of the sends before: refused for good ends the job; refused
+        // while the session waits for its peer makes the job wait too.
+        if let Some(why) = context.refusals.first().cloned() {
+            if !why.waits() {
+                break JobOutcome::Failed(JobFailure::Refused(why));
+            }
             context.drain(&in_flight, PERIODIC_IN_FLIGHT).await;
-            break if context.cancel.is_cancelled() {
-                context.cancelled()
-            } else {
-                context.refused().unwrap_or(JobOutcome::Completed)
-            };
+            if sends.skip(context.refusals.count()) {
+                context.note(Note::PeriodicPaused { why });
+            }
+            context.refusals = Arc::default();
+        }
+        if count.is_some_and(|c| sends.written() >= c) {
+            context.drain(&in_flight, PERIODIC_IN_FLIGHT).await;
+            if context.cancel.is_cancelled() {
+                break context.cancelled();
+            }
+            if context.refusals.first().is_some() {
+                continue; // the last ones were refused: they are tried again
+            }
+            break JobOutcome::Completed;
         }
         tokio::select! {
             biased;
             () = context.cancel.cancelled() => break context.cancelled(),
             _ = interval.tick() => {}
         }
-        if let Some(outcome) = context.refused() {
-            break outcome;
-        }
         let Some(ack) = context.slot(&in_flight).await else {
             break context.cancelled();
         };
-        let data = match payload.bytes(done + 1) {
+        let data = match payload.bytes(sends.written() + 1) {
             Ok(data) => data,
             Err(error) => break JobOutcome::Failed(JobFailure::Expand(error)),
         };
         if let Err(outcome) = context.send(data, ack) {
             break outcome;
         }
-        done += 1;
-        progress.report(&context, done);
-        // The first send is waited for: a target that refuses it (no client connected, the
-        // peer gone) ends the job after that one attempt, not after a pipeline's worth of
-        // sends that were in flight before the refusal came back.
-        if done == 1 {
+        sends.tried += 1;
+        progress.report(&context, sends.written());
+        // The first send, and each while waiting, is waited for: a target that refuses it
+        // (no client connected, the peer gone) ends the job after that one attempt, not
+        // after a pipeline's worth of sends that were in flight before the refusal came
+        // back; a waiting job learns at once that its peer is back.
+        if sends.tried == 1 || sends.waiting {
             context.drain(&in_flight, PERIODIC_IN_FLIGHT).await;
+            if sends.waiting && context.refusals.first().is_none() && !context.cancel.is_cancelled()
+            {
+                sends.waiting = false;
+                context.note(Note::PeriodicResumed {
+                    skipped: sends.skipped_while_waiting,
+                });
+            }
         }
     };
+    let sent = sends.written();
     context.note(Note::PeriodicEnded {
-        sent: done,
+        sent,
         outcome: outcome.clone(),
     });
-    context.end(done, outcome);
+    context.end(sent, outcome);
+}
+
+/// How a periodic send's ticks went: tried, refused, and whether it waits for its peer.
+#[derive(Debug, Default)]
+struct PeriodicSends {
+    /// Sends handed to the session.
+    tried: u64,
+    /// Of those, refused while the session waited for its peer (so not written).
+    skipped: u64,
+    /// Refused since the job began to wait, for the note when it goes on.
+    skipped_while_waiting: u64,
+    /// The session refused the last send because it waits for its peer.
+    waiting: bool,
+}
+
+impl PeriodicSends {
+    /// Sends written (or queued to be).
+    fn written(&self) -> u64 {
+        self.tried - self.skipped
+    }
+
+    /// Counts `refused` more sends as skipped; `true` when the job only now begins to wait.
+    fn skip(&mut self, refused: u64) -> bool {
+        self.skipped += refused;
+        let began = !self.waiting;
+        if began {
+            self.skipped_while_waiting = 0;
+            self.waiting = true;
+        }
+        self.skipped_while_waiting += refused;
+        began
+    }
 }
 
 /// Streams the file at `path` in chunks of `chunk_bytes`.

@@ -5,6 +5,7 @@
 //! ([`SendAck`]). The kinds and jobs depend on this module, the dispatcher depends on them,
 //! and this module on neither: the engine's imports run one way.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use tokio::sync::OwnedSemaphorePermit;
@@ -71,7 +72,7 @@ pub(super) struct SessionContext {
 #[derive(Clone, Debug)]
 pub(super) struct SendAck {
     _permit: Arc<OwnedSemaphorePermit>,
-    refusal: Arc<OnceLock<Refusal>>,
+    refusals: Arc<Refusals>,
     /// Set when a connection closed with the bytes still queued (only a scenario's send
     /// waits for this; a periodic send to all clients goes on when one of them leaves).
     lost: Arc<OnceLock<PeerId>>,
@@ -79,15 +80,15 @@ pub(super) struct SendAck {
 
 impl SendAck {
     /// An ack holding `permit` until the last clone is dropped; a refusal is recorded in
-    /// `refusal`, a connection that closed with the bytes unwritten in `lost`.
+    /// `refusals`, a connection that closed with the bytes unwritten in `lost`.
     pub(super) fn new(
         permit: OwnedSemaphorePermit,
-        refusal: Arc<OnceLock<Refusal>>,
+        refusals: Arc<Refusals>,
         lost: Arc<OnceLock<PeerId>>,
     ) -> Self {
         Self {
             _permit: Arc::new(permit),
-            refusal,
+            refusals,
             lost,
         }
     }
@@ -96,11 +97,32 @@ impl SendAck {
     /// ends with this reason at its next step, instead of the session logging one warning
     /// per tick: a 1 ms periodic send to nobody would flood the log.
     pub(super) fn refuse(&self, why: Refusal) {
-        self.refusal.get_or_init(|| why);
+        self.refusals.first.get_or_init(|| why);
+        self.refusals.count.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Records that `peer`'s connection closed before these bytes were written to it.
     pub(super) fn lost_by(&self, peer: PeerId) {
         self.lost.get_or_init(|| peer);
+    }
+}
+
+/// What the session said of a job's sends that went nowhere: the first reason, and how many
+/// were refused (a periodic send that waits for a reconnecting client counts what it skipped).
+#[derive(Debug, Default)]
+pub(super) struct Refusals {
+    first: OnceLock<Refusal>,
+    count: AtomicU64,
+}
+
+impl Refusals {
+    /// Why the first refused send went nowhere, if one was refused.
+    pub(super) fn first(&self) -> Option<&Refusal> {
+        self.first.get()
+    }
+
+    /// How many sends were refused.
+    pub(super) fn count(&self) -> u64 {
+        self.count.load(Ordering::Acquire)
     }
 }

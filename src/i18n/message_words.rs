@@ -256,6 +256,10 @@ Msg {
     TimesCount => "{0} times", "共 {0} 次";
     NotePeriodicFinished => "periodic send finished: {0} sent", "定时发送完成：已发送 {0} 次";
     NotePeriodicStopped => "periodic send stopped after {0} sends", "定时发送在 {0} 次后停止";
+    NotePeriodicWaitsToReconnect => "periodic send waits for the connection (reconnect); it tries once each interval and goes on when a send goes through", "定时发送等待重新连接（reconnect）；每个周期尝试一次，发送成功后继续";
+    NotePeriodicWaitsForDevice => "periodic send waits for the device to come back; it tries once each interval and goes on when a send goes through", "定时发送等待设备重新出现；每个周期尝试一次，发送成功后继续";
+    NotePeriodicPaused => "periodic send waits ({0}); it tries once each interval and goes on when a send goes through", "定时发送暂停（{0}）；每个周期尝试一次，发送成功后继续";
+    NotePeriodicResumed => "periodic send goes on ({0} skipped while waiting)", "定时发送已继续（等待期间跳过 {0} 次）";
     NotePeriodicEnded => "periodic send ended after {0} sends: {1}", "定时发送在 {0} 次后结束：{1}";
     NoteSendingFile => "sending file {0} ({1} bytes)", "正在发送文件 {0}（{1} 字节）";
     NoteSendingFileUnknownSize => "sending file {0} (unknown size bytes)", "正在发送文件 {0}（大小未知）";

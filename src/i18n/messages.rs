@@ -756,6 +756,12 @@ impl Render for Note {
                 };
                 trf(l, Msg::NotePeriodicStarted, &[bytes, interval_ms, &times])
             }
+            Self::PeriodicPaused { why } => match why {
+                Refusal::Reconnecting => tr(l, Msg::NotePeriodicWaitsToReconnect).to_string(),
+                Refusal::DeviceAway => tr(l, Msg::NotePeriodicWaitsForDevice).to_string(),
+                other => trf(l, Msg::NotePeriodicPaused, &[&other.render(l)]),
+            },
+            Self::PeriodicResumed { skipped } => trf(l, Msg::NotePeriodicResumed, &[skipped]),
             Self::PeriodicEnded { sent, outcome } => match outcome {
                 JobOutcome::Completed => trf(l, Msg::NotePeriodicFinished, &[sent]),
                 JobOutcome::Cancelled => trf(l, Msg::NotePeriodicStopped, &[sent]),
@@ -1116,6 +1122,18 @@ mod tests {
                 }
                 .to_string(),
                 "periodic send ended after 2 sends: not sent: no client is connected",
+            ),
+            (
+                Note::PeriodicPaused {
+                    why: Refusal::Reconnecting,
+                }
+                .to_string(),
+                "periodic send waits for the connection (reconnect); it tries once each \
+                 interval and goes on when a send goes through",
+            ),
+            (
+                Note::PeriodicResumed { skipped: 3 }.to_string(),
+                "periodic send goes on (3 skipped while waiting)",
             ),
             (
                 Note::FileEnded {

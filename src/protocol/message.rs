@@ -482,6 +482,15 @@ pub enum Refusal {
     NotASerialPort,
 }
 
+impl Refusal {
+    /// The session refuses only for now: it waits for its peer (a `reconnect` client between
+    /// connections, a serial port whose device is away) and takes sends again once it is back.
+    #[must_use]
+    pub fn waits(&self) -> bool {
+        matches!(self, Self::Reconnecting | Self::DeviceAway)
+    }
+}
+
 /// Some peers, named by id: all of them counted, the first few listed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeerList {
@@ -759,6 +768,16 @@ pub enum Note {
         interval_ms: u64,
         /// How many; `None` until stopped.
         count: Option<u64>,
+    },
+    /// A periodic send waits: its session refuses sends until its peer is back.
+    PeriodicPaused {
+        /// Why the session refused (one that [`Refusal::waits`]).
+        why: Refusal,
+    },
+    /// A periodic send that waited goes on: a send went through again.
+    PeriodicResumed {
+        /// Ticks whose send was refused while it waited.
+        skipped: u64,
     },
     /// A periodic send ended.
     PeriodicEnded {

@@ -395,7 +395,7 @@ impl Run {
             cancel: self.shared.cancel.clone(),
             session_cancel: attached.session_cancel.clone(),
             target: self.target(session),
-            refusal: Arc::default(),
+            refusals: Arc::default(),
         };
         let path = self.shared.base_dir.join(path);
         let name = path.display().to_string();
