@@ -724,6 +724,32 @@ fn repeat_sends_n_times_spaced_by_the_interval() {
 }
 
 #[test]
+fn repeat_is_per_connection_of_a_reconnecting_client() {
+    // Each connection gets its own --repeat from ${seq} = 1; the one before ends with its
+    // connection instead of going on into the next.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let spec = format!("tcp-client:{addr},reconnect=200");
+    let mut run = spawn(&[
+        &spec,
+        "--send",
+        "N=${seq};",
+        "--repeat",
+        "0",
+        "--interval-ms",
+        "100",
+    ]);
+    let mut first = accept(&listener);
+    assert_eq!(read_exact(&mut first, 8), b"N=1;N=2;");
+    drop(first);
+    run.wait_line("the first repeat's end", |l| {
+        l.contains("periodic send stopped after")
+    });
+    let mut second = accept(&listener);
+    assert_eq!(read_exact(&mut second, 12), b"N=1;N=2;N=3;");
+}
+
+#[test]
 fn reply_rules_answer_in_order_and_are_logged() {
     let mut run = spawn(&[
         "tcp-server:127.0.0.1:0",

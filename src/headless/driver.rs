@@ -21,7 +21,8 @@ use crate::engine::EngineHandle;
 use crate::intake::Intake;
 use crate::model::Sessions;
 use crate::protocol::{
-    Command, Direction, Event, FileError, JobId, JobOutcome, Reactions, SendTarget, SessionId,
+    Command, Direction, Event, FileError, JobId, JobOutcome, PeerId, Reactions, SendTarget,
+    SessionId,
 };
 use crate::scenario::sending::SendPayload;
 use crate::spec::{SessionKind, SessionSpec};
@@ -105,6 +106,9 @@ pub(super) struct Driver<W: Write> {
     peers_seen: HashSet<SessionId>,
     /// The last `--repeat` job id handed out.
     next_job: u64,
+    /// `--repeat` jobs by the connection they send to, cancelled when it closes: the repeat is
+    /// per connection, and a `reconnect` client's next connection starts its own.
+    repeat_jobs: HashMap<(SessionId, PeerId), JobId>,
     /// The engine's events, taken in as the window takes them (flow control, capture, model).
     intake: Intake,
     /// `--capture`: the pcapng writer thread, fed every event.
@@ -153,6 +157,7 @@ impl<W: Write> Driver<W> {
             file_repeats: Vec::new(),
             peers_seen: HashSet::new(),
             next_job: 0,
+            repeat_jobs: HashMap::new(),
             capture: None,
             scenario: None,
         }
@@ -439,8 +444,12 @@ impl<W: Write> Driver<W> {
                 if let Some(send) = self.file_jobs.remove(job) {
                     self.repeat_file(send, outcome);
                 }
+                self.repeat_jobs.retain(|_, j| j != job);
             }
             Event::PeerDisconnected { peer, .. } => {
+                if let Some(job) = self.repeat_jobs.remove(&(id, *peer)) {
+                    self.send(Command::CancelJob { id, job });
+                }
                 self.file_repeats
                     .retain(|(_, send)| (send.id, send.peer) != (id, *peer));
                 if once && kind.is_tcp() {
@@ -541,6 +550,9 @@ impl<W: Write> Driver<W> {
             interval_ms,
             count,
         });
+        if let SendTarget::Peer(peer) = target {
+            self.repeat_jobs.insert((id, peer), job);
+        }
         if self.plan.once && !kind.is_tcp() {
             // Forever never settles; --duration-ms ends such a run.
             *self.udp_pending_sends.entry(id).or_default() +=
