@@ -291,7 +291,8 @@ fn invalid_form_input_is_refused_inline() {
 
 /// A TCP client made with the form's Reconnect box: its server is away, so the log says it
 /// tries again (in English and Chinese) and the session waits instead of failing; when the
-/// server listens, it connects on its own.
+/// server listens, it connects on its own; after the server closes, a periodic send started
+/// meanwhile waits for the connection.
 #[test]
 fn a_client_with_reconnect_waits_for_its_server_and_connects_when_it_comes() {
     let holder =
@@ -361,6 +362,30 @@ fn a_client_with_reconnect_waits_for_its_server_and_connects_when_it_comes() {
     });
     harness.run_steps(2);
     assert!(any_label_contains(&harness, "连接中…"));
+
+    // A periodic send started meanwhile waits for the connection instead of failing.
+    let send_box = harness.get_by_role(egui::accesskit::Role::MultilineTextInput);
+    send_box.focus();
+    harness
+        .get_by_role(egui::accesskit::Role::MultilineTextInput)
+        .type_text("tick");
+    harness.run_steps(2);
+    harness.get_by_label("发送选项").click();
+    harness.run_steps(2);
+    harness.get_by_label("开始定时发送").click();
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while !any_label_contains(&harness, "定时发送等待重新连接") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log never said the periodic send waits"
+        );
+        harness.run_steps(1);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !any_label_contains(&harness, "定时发送在"),
+        "it did not end"
+    );
 }
 
 #[test]
