@@ -234,21 +234,7 @@ fn a_periodic_send_waits_for_a_reconnecting_client_and_counts_only_what_was_writ
         skipped >= 3,
         "300 ms of 50 ms ticks were skipped: {resumed}"
     );
-    let ended = engine.wait_for(
-        "JobEnded",
-        |e| matches!(e, Event::JobEnded { job: j, .. } if *j == job),
-    );
-    assert!(
-        matches!(
-            ended,
-            Event::JobEnded {
-                done: 5,
-                outcome: JobOutcome::Completed,
-                ..
-            }
-        ),
-        "{ended:?}"
-    );
+    assert_eq!(engine.job_ended(job), (5, JobOutcome::Completed));
     common::assert_tcp_silent(&mut server);
     let paused = engine
         .history()

@@ -18,16 +18,6 @@ use sockdbg::protocol::{
 };
 use sockdbg::scenario::sending::SendPayload;
 
-fn job_ended(engine: &mut Engine, job: JobId) -> (u64, JobOutcome) {
-    match engine.wait_for(
-        "JobEnded",
-        |e| matches!(e, Event::JobEnded { job: j, .. } if *j == job),
-    ) {
-        Event::JobEnded { done, outcome, .. } => (done, outcome),
-        _ => unreachable!("matched JobEnded"),
-    }
-}
-
 #[test]
 fn periodic_send_sends_count_times_at_about_the_interval() {
     let mut engine = Engine::spawn();
@@ -51,7 +41,7 @@ fn periodic_send_sends_count_times_at_about_the_interval() {
     let received = read_exactly(&mut client, 40);
     let elapsed = begun.elapsed();
     assert_eq!(received, b"tick".repeat(10));
-    assert_eq!(job_ended(&mut engine, job), (10, JobOutcome::Completed));
+    assert_eq!(engine.job_ended(job), (10, JobOutcome::Completed));
     // Nine intervals of 20 ms lie between ten sends. Only a lower bound: how much later the
     // ticks come depends on the machine's load (that they come at all, the reads' deadline
     // shows), and timing belongs in benchmarks.
@@ -111,13 +101,13 @@ fn periodic_send_counts_seq_per_tick_in_the_engine() {
     let want: String = (1..=12).map(|n| format!("N={n};")).collect();
     let received = read_exactly(&mut client, want.len());
     assert_eq!(String::from_utf8_lossy(&received), want);
-    assert_eq!(job_ended(&mut engine, job), (12, JobOutcome::Completed));
+    assert_eq!(engine.job_ended(job), (12, JobOutcome::Completed));
     common::assert_tcp_silent(&mut client);
     // A second job counts from 1 again: each periodic send is its own source.
     let job = JobId(4);
     periodic_seq(&engine, id, job, seq_payload("AA ${seq}", true), Some(3));
     assert_eq!(read_exactly(&mut client, 6), [0xAA, 1, 0xAA, 2, 0xAA, 3]);
-    assert_eq!(job_ended(&mut engine, job), (3, JobOutcome::Completed));
+    assert_eq!(engine.job_ended(job), (3, JobOutcome::Completed));
     engine.shutdown();
 }
 
@@ -129,7 +119,7 @@ fn periodic_seq_that_outgrows_its_byte_ends_the_job_with_the_reason() {
     // 1..=255 fit in one byte; the 256th send does not, and nothing is sent in its place.
     let received = read_exactly(&mut client, 255);
     assert_eq!(received, (1..=255u8).collect::<Vec<u8>>());
-    let (done, outcome) = job_ended(&mut engine, job);
+    let (done, outcome) = engine.job_ended(job);
     assert_eq!(done, 255);
     let JobOutcome::Failed(JobFailure::Expand(error)) = outcome else {
         panic!("{outcome:?}");
@@ -163,7 +153,7 @@ fn periodic_send_forever_until_cancelled_at_one_ms() {
         |e| matches!(e, Event::JobProgress { done, total: None, .. } if *done > 5),
     );
     engine.send(Command::CancelJob { id, job });
-    let (done, outcome) = job_ended(&mut engine, job);
+    let (done, outcome) = engine.job_ended(job);
     assert_eq!(outcome, JobOutcome::Cancelled);
     assert!(done > 5, "{done}");
     // Every send queued before the cancel arrives (all counted but perhaps the last), nothing
@@ -199,7 +189,7 @@ fn periodic_send_on_a_stopped_session_fails_cleanly() {
         interval_ms: 10,
         count: Some(3),
     });
-    let (done, outcome) = job_ended(&mut engine, job);
+    let (done, outcome) = engine.job_ended(job);
     assert_eq!(done, 0);
     assert!(
         matches!(outcome, JobOutcome::Failed(JobFailure::NotRunning)),
@@ -281,7 +271,7 @@ fn missing_file_is_reported() {
         target: SendTarget::All,
         path: "/nonexistent/sockdbg-test".into(),
     });
-    let (_, outcome) = job_ended(&mut engine, job);
+    let (_, outcome) = engine.job_ended(job);
     assert!(
         matches!(outcome, JobOutcome::FileFailed(FileError::Open { .. })),
         "{outcome:?}"
@@ -414,7 +404,7 @@ fn periodic_send_to_nobody_ends_with_the_reason_instead_of_a_warning_flood() {
         interval_ms: 1,
         count: None,
     });
-    let (done, outcome) = job_ended(&mut engine, job);
+    let (done, outcome) = engine.job_ended(job);
     assert_eq!(
         outcome,
         JobOutcome::Failed(JobFailure::Refused(Refusal::NoClient))

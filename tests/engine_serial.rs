@@ -219,21 +219,7 @@ fn a_periodic_send_reaches_the_device() {
         device.read_exactly(40),
         b"\x01\x03\x00\x00\x00\x01\x84\x0a".repeat(5)
     );
-    let ended = engine.wait_for(
-        "JobEnded",
-        |e| matches!(e, Event::JobEnded { job: j, .. } if *j == job),
-    );
-    assert!(
-        matches!(
-            ended,
-            Event::JobEnded {
-                done: 5,
-                outcome: JobOutcome::Completed,
-                ..
-            }
-        ),
-        "{ended:?}"
-    );
+    assert_eq!(engine.job_ended(job), (5, JobOutcome::Completed));
     engine.shutdown();
 }
 

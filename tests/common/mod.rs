@@ -20,7 +20,7 @@ use sockdbg::engine::{EngineHandle, EngineSettings, EventSink};
 use sockdbg::intake::Intake;
 use sockdbg::model::Sessions;
 use sockdbg::protocol::{
-    Command, Direction, Event, PeerId, Reactions, SendTarget, SessionId, Warning,
+    Command, Direction, Event, JobId, JobOutcome, PeerId, Reactions, SendTarget, SessionId, Warning,
 };
 use sockdbg::spec::SessionSpec;
 
@@ -295,6 +295,17 @@ impl Engine {
         ) {
             Event::Warning { warning, .. } => warning.to_string(),
             _ => unreachable!("matched Warning"),
+        }
+    }
+
+    /// Waits for `JobEnded` of `job` and returns how much it did and how it ended.
+    pub fn job_ended(&mut self, job: JobId) -> (u64, JobOutcome) {
+        match self.wait_for(
+            "JobEnded",
+            |e| matches!(e, Event::JobEnded { job: j, .. } if *j == job),
+        ) {
+            Event::JobEnded { done, outcome, .. } => (done, outcome),
+            _ => unreachable!("matched JobEnded"),
         }
     }
 
