@@ -241,6 +241,7 @@ Msg {
     WarnKernelDrops => "the kernel dropped {0} datagrams (receive buffer full); {1} in all", "内核丢弃了 {0} 个数据报（接收缓冲区已满）；累计 {1} 个";
     WarnReplyUnbuildable => "auto-reply rule {0} ({1}) matched but its reply cannot be built: {2}", "自动回复规则 {0}（{1}）已匹配，但无法生成其回复：{2}";
     WarnTlsClientDropped => "TLS handshake with {0} failed: {1}; client dropped", "与 {0} 的 TLS 握手失败：{1}；已断开该客户端";
+    WarnLogDiskFull => "the log's disk is full ({0}): from now on the log keeps what fits there, dropping its oldest entries to make room (counted as dropped); free some space, or lower 'Disk per session' in Settings", "日志所在磁盘已满（{0}）：此后日志只保留磁盘能容纳的部分，丢弃最早的记录腾出空间（计入丢弃数）；请释放磁盘空间，或在设置中调低「每个会话的磁盘上限」";
     WarnLogSpillFailed => "could not write the log to disk ({0}): {1} older entries dropped; the log goes on", "无法将日志写入磁盘（{0}）：已丢弃 {1} 条较早的记录；日志继续记录";
     WarnGroupLeft => "left {0}: {1}; joins again when it can", "已离开组播 {0}：{1}；条件允许时会重新加入";
     // Notes.

@@ -640,6 +640,7 @@ impl Render for Warning {
                 Msg::WarnLogSpillFailed,
                 &[&cause.render(l), lost_entries],
             ),
+            Self::LogDiskFull { cause } => trf(l, Msg::WarnLogDiskFull, &[&cause.render(l)]),
             Self::SerialControlFailed { control, fault } => trf(
                 l,
                 Msg::WarnSerialControlFailed,

@@ -190,19 +190,20 @@ impl Session {
         self.peers.prune(self.log.first_seq());
     }
 
-    /// Tells, in the log, of a failed write of its older part to disk.
+    /// Tells, in the log, of a failed write of its older part to disk, or of a full disk.
     fn note_spill_problem(&mut self) {
-        if let Some(SpillProblem::WriteFailed {
-            cause,
-            lost_entries,
-        }) = self.log.take_spill_problem()
-        {
-            let warning = Warning::LogSpillFailed {
+        let warning = match self.log.take_spill_problem() {
+            None => return,
+            Some(SpillProblem::DiskFull { cause }) => Warning::LogDiskFull { cause },
+            Some(SpillProblem::WriteFailed {
                 cause,
                 lost_entries,
-            };
-            self.note(NO_PEER, SystemTime::now(), &LogNote::Warning(warning));
-        }
+            }) => Warning::LogSpillFailed {
+                cause,
+                lost_entries,
+            },
+        };
+        self.note(NO_PEER, SystemTime::now(), &LogNote::Warning(warning));
     }
 
     /// Between frames: the log's disk upkeep (see [`TrafficLog::maintain`]), and a note

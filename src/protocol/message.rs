@@ -668,6 +668,12 @@ pub enum Warning {
         /// Entries dropped.
         lost_entries: u64,
     },
+    /// The disk the session's log spills to is full: from now on the log keeps what fits
+    /// there, dropping its oldest entries to make room (counted as dropped).
+    LogDiskFull {
+        /// The write's error.
+        cause: OsError,
+    },
 }
 
 /// What a WebSocket server's upgrade chose as subprotocol.

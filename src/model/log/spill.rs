@@ -12,9 +12,12 @@
 //! flood of it spills at the rate of memory rather than the disk's; bytes that do not compress
 //! (a sample of them is tried first) are written as they are and read in place (mapped). A
 //! compressed segment is decoded whole when first read. Reaching the
-//! quota drops the oldest segment (counted, as the memory bound's eviction is); a write that
-//! fails (disk full) drops the segment and every older one, so what the log holds stays one
-//! unbroken run, and leaves a [`SpillProblem`] for the session to tell the user.
+//! quota drops the oldest segment (counted, as the memory bound's eviction is). A full disk
+//! is a quota too: a write that fails for want of space drops the oldest segment and is tried
+//! again, so the log keeps what fits on the disk (said once). A write that fails otherwise, or
+//! with no older segment left to drop, drops the segment and every older one, so what the log
+//! holds stays one unbroken run. Both leave a [`SpillProblem`] for the session to tell the
+//! user.
 
 use std::collections::VecDeque;
 use std::fs::{self, File};
@@ -85,6 +88,12 @@ pub struct SpillConfig {
 /// What went wrong spilling a log to disk; the log went on, evicting as it does in memory.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SpillProblem {
+    /// The disk is full: from now on the log keeps what fits there, dropping its oldest
+    /// segments to make room as at its quota (told once per log).
+    DiskFull {
+        /// The write's error (no space, or the file system's quota).
+        cause: OsError,
+    },
     /// A segment could not be written (or its directory made); it and every older segment
     /// were dropped.
     WriteFailed {
@@ -233,6 +242,8 @@ pub(super) struct SegmentStore {
     mapped: AtomicUsize,
     lost: Lost,
     problem: Option<SpillProblem>,
+    /// The user was told the disk is full (once per log).
+    disk_full_told: bool,
 }
 
 impl SegmentStore {
@@ -255,6 +266,7 @@ impl SegmentStore {
             mapped: AtomicUsize::new(0),
             lost: Lost::default(),
             problem: None,
+            disk_full_told: false,
         }
     }
 
@@ -555,6 +567,14 @@ impl SegmentStore {
                 }
             }
             Err(error) => {
+                let cause = OsError::of(&error);
+                if cause == OsError::DiskFull && at > 0 && self.write_again(done.file) {
+                    if !self.disk_full_told {
+                        self.disk_full_told = true;
+                        self.problem = Some(SpillProblem::DiskFull { cause });
+                    }
+                    return;
+                }
                 // Keep what is held one unbroken run: the failed segment goes, and every
                 // older one with it.
                 let before = self.lost.entries;
@@ -563,11 +583,32 @@ impl SegmentStore {
                 }
                 let lost_entries = self.lost.entries - before;
                 self.problem = Some(SpillProblem::WriteFailed {
-                    cause: OsError::of(&error),
+                    cause,
                     lost_entries,
                 });
             }
         }
+    }
+
+    /// After a write of segment `file` failed for want of space: drops the oldest segment (an
+    /// older one, written: the writer answers in order) to free its space, and hands `file`
+    /// to the writer again, after that delete. False when it could not be handed over.
+    fn write_again(&mut self, file: u64) -> bool {
+        self.drop_front();
+        let Some(segment) = self.segments.iter().find(|s| s.file == file) else {
+            return false;
+        };
+        let Body::Pending { index, data } = &segment.body else {
+            return false;
+        };
+        let job = Job::Write {
+            file,
+            path: self.segment_path(file),
+            start: segment.start,
+            index: Arc::clone(index),
+            data: Arc::clone(data),
+        };
+        self.send(job)
     }
 
     fn segment_of_seq(&self, seq: u64) -> Option<&Segment> {
