@@ -13,7 +13,10 @@ Usage: check_layout.py TREE.jsonl [--allow KIND:SUBSTRING ...] [--json]
 Prints one line per problem and exits 1 if there is any, 0 otherwise. `--allow` exempts a
 problem kind for widgets whose name contains SUBSTRING (for a known, deliberate case).
 Rows of a scrolled list are exempt from `outside` vertically when their parent shows a
-scroll bar (they scroll into view).
+scroll bar (they scroll into view), and are checked for what shows of them: AT-SPI gives a
+row's whole box, so a row half scrolled out under the toolbar above the list is clipped to
+the list's viewport (the vertical scroll bar's extent) first, and one scrolled out entirely
+is not checked.
 
 A popup (a menu, a combo box's list, a window or dialog over the main view) covers what is
 under it: a widget of the main view under a popup is hidden, not overlapping; the popup's own
@@ -111,6 +114,23 @@ def covered(n, popup_list):
     return False
 
 
+def visible_part(n, viewports):
+    """Widget `n` clipped vertically to the viewport of the scrolled list holding it (a copy),
+    `n` itself when it is in none, None when none of it shows."""
+    viewport = viewports.get(n["parent"])
+    if viewport is None:
+        return n
+    top, bottom = max(n["y"], viewport[0]), min(n["y"] + n["h"], viewport[1])
+    if bottom - top <= SLACK:
+        return None
+    if (top, bottom) == (n["y"], n["y"] + n["h"]):
+        return n
+    clipped = dict(n)
+    clipped["y"], clipped["h"] = top, bottom - top
+    clipped["clipped"] = True
+    return clipped
+
+
 def check(nodes):
     frame = next((n for n in nodes if n["role"] == "frame" and has_box(n)), None)
     if frame is None:
@@ -118,11 +138,19 @@ def check(nodes):
     fx, fy, fw, fh = frame["x"], frame["y"], frame["w"], frame["h"]
     shown = [n for n in nodes if has_box(n) and n.get("showing", True)]
     popup_list = popups(nodes, {n["i"] for n in shown})
+    scrolled_parents = {n["parent"] for n in shown if n["role"] == "scroll bar"}
+    # What shows of a scrolled list: the extent of its vertical scroll bar.
+    viewports = {
+        n["parent"]: (n["y"], n["y"] + n["h"])
+        for n in shown
+        if n["role"] == "scroll bar" and n["h"] > n["w"]
+    }
     widgets = [
-        n for n in shown if n["role"] in CHECKED_ROLES and not covered(n, popup_list)
+        v for v in (visible_part(n, viewports) for n in shown
+                    if n["role"] in CHECKED_ROLES and not covered(n, popup_list))
+        if v is not None
     ]
     separators = [n for n in shown if n["role"] == "separator" and n.get("name") == "Resize panel"]
-    scrolled_parents = {n["parent"] for n in shown if n["role"] == "scroll bar"}
     problems = []
 
     for n in widgets:
@@ -164,7 +192,8 @@ def check(nodes):
 
     for n in widgets:
         name = n.get("name") or n.get("text") or ""
-        if not name.strip():
+        # A row half scrolled out is as high as it shows, not as it is.
+        if not name.strip() or n.get("clipped"):
             continue
         if n["role"] == "label" and n["h"] < MIN_LABEL_HEIGHT:
             problems.append(("small", label_of(n)))
