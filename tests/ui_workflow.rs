@@ -40,6 +40,17 @@ fn any_label_contains(harness: &Harness<'_, App>, text: &str) -> bool {
     harness.query_all_by_label_contains(text).next().is_some()
 }
 
+/// Steps the window until some label shows `text` (a real engine's answer, so in real time);
+/// fails saying `never` after [`DEADLINE`].
+fn step_until_shown(harness: &mut Harness<'_, App>, text: &str, never: &str) {
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while !any_label_contains(harness, text) {
+        assert!(std::time::Instant::now() < deadline, "{never}");
+        harness.run_steps(1);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn replace_text(harness: &Harness<'_, App>, current_value: &str, new_text: &str) {
     let field = harness
         .get_all_by_role(Role::TextInput)
@@ -322,15 +333,11 @@ fn a_client_with_reconnect_waits_for_its_server_and_connects_when_it_comes() {
         "the box writes the option"
     );
     harness.get_by_label("Create").click();
-    let deadline = std::time::Instant::now() + DEADLINE;
-    while !any_label_contains(&harness, "trying again every 1000 ms") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the log never said it tries again"
-        );
-        harness.run_steps(1);
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    step_until_shown(
+        &mut harness,
+        "trying again every 1000 ms",
+        "the log never said it tries again",
+    );
     assert!(only_session(harness.state()).spec.options.reconnect);
     assert!(any_label_contains(&harness, "connection refused"));
     assert_eq!(only_session(harness.state()).state, SessionState::Starting);
@@ -373,15 +380,11 @@ fn a_client_with_reconnect_waits_for_its_server_and_connects_when_it_comes() {
     harness.get_by_label("发送选项").click();
     harness.run_steps(2);
     harness.get_by_label("开始定时发送").click();
-    let deadline = std::time::Instant::now() + DEADLINE;
-    while !any_label_contains(&harness, "定时发送等待重新连接") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the log never said the periodic send waits"
-        );
-        harness.run_steps(1);
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    step_until_shown(
+        &mut harness,
+        "定时发送等待重新连接",
+        "the log never said the periodic send waits",
+    );
     assert!(
         !any_label_contains(&harness, "定时发送在"),
         "it did not end"
