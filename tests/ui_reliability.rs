@@ -2,7 +2,7 @@
 //! the text is summarized instead of laid out in the editor, and its byte preview is made
 //! once. (How long a frame takes is measured by `benches/frame_cost.rs`, not asserted here.)
 
-use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::kittest::Queryable;
 use sockdbg::protocol::Command;
 
 mod ui_support;
@@ -54,6 +54,7 @@ fn the_status_bar_says_when_traffic_waits_for_a_stuck_disk() {
     use std::time::{Duration, Instant, SystemTime};
 
     use bytes::Bytes;
+    use egui_kittest::kittest::NodeT;
     use sockdbg::model::Sessions;
     use sockdbg::protocol::{Direction, Event, PeerId};
 
