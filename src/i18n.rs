@@ -314,6 +314,8 @@ Text {
     SpillQuota => "Disk per session:", "每个会话的磁盘上限：";
     DiskWait => "waiting for the log's disk: no traffic taken for {0} s", "等待日志写入磁盘：已 {0} 秒未接收数据";
     DiskWaitHint => "A log that keeps traffic on disk is behind: the disk is slow, busy or stuck (a network drive). Until it catches up the window takes no traffic in: TCP peers are held back by flow control and lose nothing; UDP datagrams the system cannot queue are dropped (and counted). Settings > \"Keep what memory cannot hold on disk\" off keeps logs in memory only.", "一个保存到磁盘的日志跟不上：磁盘缓慢、繁忙或卡住（如网络驱动器）。在它赶上之前，窗口暂停接收数据：TCP 对端由流量控制挡住，不丢数据；系统来不及排队的 UDP 数据报会被丢弃（并计数）。在设置中关闭“内存放不下的部分保存到磁盘”，日志只保存在内存中。";
+    LogDiskFull => "disk full:", "磁盘已满：";
+    LogDiskFullHint => "The disk this log spills to filled up. Since then the log keeps what fits there, dropping its oldest entries to make room (counted as dropped). Free some space, or lower \"Disk per session\" in Settings.", "此日志保存到的磁盘已满。此后日志只保留磁盘能容纳的部分，丢弃最早的记录腾出空间（计入丢弃数）。请释放磁盘空间，或在设置中调低“每个会话的磁盘上限”。";
     LogHeldSpilled => "log: {0} entr{y|ies} held ({1} in memory, {3} on disk in {4} of files), {2} dropped", "日志：保留 {0} 条（内存 {1}，磁盘 {3}，文件占 {4}），丢弃 {2} 条";
     TextSizeKeys => "Ctrl+Plus / Ctrl+Minus / Ctrl+0", "Ctrl+加号 / Ctrl+减号 / Ctrl+0";
     PointSize => "{0} pt", "{0} 磅";

@@ -284,6 +284,7 @@ fn the_quota_drops_the_oldest_segments_and_counts_them() {
     let (mut log, reference) = spilled_and_reference(&dir, quota, 40_000, incompressible);
     let status = log.spill_status().expect("spilling");
     assert!(status.disk_bytes <= quota, "{status:?}");
+    assert!(!status.disk_full, "a quota is not a full disk: {status:?}");
     assert!(status.segments >= 4, "{status:?}");
     assert_eq!(segment_files(&status.dir), status.segments);
     assert!(log.evicted_entries() > 0, "the quota was reached");
@@ -310,6 +311,7 @@ fn the_quota_drops_the_oldest_segments_and_counts_them() {
     log.flush_spill();
     let status = log.spill_status().expect("spilling");
     assert!(status.disk_bytes <= 8 * MIB as u64, "{status:?}");
+    assert!(!status.disk_full, "a quota is not a full disk: {status:?}");
     assert_eq!(segment_files(&status.dir), status.segments);
     assert_same(&log, &reference, log.first_seq()..reference.len() as u64);
 }
@@ -332,6 +334,7 @@ fn compressible_traffic_takes_a_fraction_of_its_size_on_disk() {
     let status = log.spill_status().expect("spilling");
     assert!(status.segments >= 20, "{status:?}");
     assert!(status.disk_bytes <= quota, "{status:?}");
+    assert!(!status.disk_full, "a quota is not a full disk: {status:?}");
     let on_disk: u64 = std::fs::read_dir(&status.dir)
         .expect("log dir")
         .flatten()
@@ -445,6 +448,7 @@ fn a_full_disk_costs_entries_not_the_session_inner() {
     warnings.extend(spill_warnings_since(log, &mut seen));
     let status = log.spill_status().expect("still spilling");
     assert!(status.disk_bytes <= (TMPFS_MIB * MIB) as u64, "{status:?}");
+    assert!(status.disk_full, "the status bar's flag: {status:?}");
     // The disk is used as a quota: once full, the log keeps what fits there (segments of
     // bytes that do not compress, several to 16 MiB) at every point, not only what came after
     // the last failed write (which left it empty).

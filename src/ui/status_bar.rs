@@ -51,7 +51,12 @@ impl Panel<StatusBar<'_>> for RateMeter {
                 let held = log.len();
                 let memory = byte_count(log.memory_bytes() as u64);
                 let dropped = log.evicted_entries();
-                let text = match log.spill_status().filter(|s| s.disk_bytes > 0) {
+                let spill = log.spill_status();
+                if spill.as_ref().is_some_and(|s| s.disk_full) {
+                    ui.colored_label(ui.visuals().warn_fg_color, t(ui, Text::LogDiskFull))
+                        .on_hover_text(t(ui, Text::LogDiskFullHint));
+                }
+                let text = match spill.filter(|s| s.disk_bytes > 0) {
                     Some(status) => tf(
                         ui,
                         Text::LogHeldSpilled,

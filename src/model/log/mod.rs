@@ -750,6 +750,7 @@ impl TrafficLog {
             quota_bytes: store.quota_bytes(),
             mapped_segments: store.mapped_count(),
             dir: store.log_dir().to_path_buf(),
+            disk_full: store.disk_full(),
         })
     }
 
@@ -816,6 +817,9 @@ pub struct SpillStatus {
     pub mapped_segments: usize,
     /// The log's directory of segment files.
     pub dir: std::path::PathBuf,
+    /// The disk was found full: since then the log keeps what fits there, dropping its oldest
+    /// entries to make room.
+    pub disk_full: bool,
 }
 
 fn micros_since_epoch(at: SystemTime) -> i64 {

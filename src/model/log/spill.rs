@@ -242,8 +242,9 @@ pub(super) struct SegmentStore {
     mapped: AtomicUsize,
     lost: Lost,
     problem: Option<SpillProblem>,
-    /// The user was told the disk is full (once per log).
-    disk_full_told: bool,
+    /// The disk was found full (the user is told once): since then it bounds the log as
+    /// the quota does.
+    disk_full: bool,
 }
 
 impl SegmentStore {
@@ -266,7 +267,7 @@ impl SegmentStore {
             mapped: AtomicUsize::new(0),
             lost: Lost::default(),
             problem: None,
-            disk_full_told: false,
+            disk_full: false,
         }
     }
 
@@ -322,6 +323,11 @@ impl SegmentStore {
     /// Bytes of the segment files held (written or being written).
     pub(super) fn disk_bytes(&self) -> u64 {
         self.disk_bytes
+    }
+
+    /// Whether the disk was found full: since then it bounds the log as the quota does.
+    pub(super) fn disk_full(&self) -> bool {
+        self.disk_full
     }
 
     /// The quota.
@@ -569,8 +575,8 @@ impl SegmentStore {
             Err(error) => {
                 let cause = OsError::of(&error);
                 if cause == OsError::DiskFull && at > 0 && self.write_again(done.file) {
-                    if !self.disk_full_told {
-                        self.disk_full_told = true;
+                    if !self.disk_full {
+                        self.disk_full = true;
                         self.problem = Some(SpillProblem::DiskFull { cause });
                     }
                     return;
