@@ -318,6 +318,46 @@ fn with_reconnect_the_session_waits_for_the_device_and_opens_it_again() {
 }
 
 #[test]
+fn a_periodic_send_waits_while_the_device_is_away() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (near, far) = (dir.path().join("ttyNEAR"), dir.path().join("ttyFAR"));
+    let Some(mut pair) = PtyPair::open_linked(&near, &far) else {
+        return;
+    };
+    let mut engine = Engine::spawn();
+    let id = SessionId(1);
+    let first = open_session(
+        &mut engine,
+        id,
+        &format!("serial:{},reconnect", near.display()),
+    );
+    pair.close();
+    engine.peer_disconnected(id, first);
+    engine.note_with(id, "waiting for");
+
+    // Started while the device is away: it waits, and sends all three once it is back.
+    let job = JobId(5);
+    engine.send(Command::StartPeriodic {
+        id,
+        job,
+        target: SendTarget::All,
+        payload: Bytes::from_static(b"P").into(),
+        interval_ms: 50,
+        count: Some(3),
+    });
+    engine.note_with(id, "periodic send waits for the device to come back");
+    let Some(again) = PtyPair::open_linked(&near, &far) else {
+        return;
+    };
+    let mut device = again.device();
+    assert_eq!(device.read_exactly(3), b"PPP");
+    assert_eq!(engine.job_ended(job), (3, JobOutcome::Completed));
+    engine.note_with(id, "periodic send goes on");
+    device.assert_silent();
+    engine.shutdown();
+}
+
+#[test]
 fn a_capture_holds_the_serial_bytes_with_their_direction_for_tshark() {
     let id = SessionId(1);
     let Some(Opened {
