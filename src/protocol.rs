@@ -219,6 +219,30 @@ pub enum Gone {
     Stopped,
 }
 
+/// Why a session that waits for its peer (`reconnect`) is not connected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Waiting {
+    /// A client: why its last connect failed, or its connection ended.
+    Reconnect(Disconnected),
+    /// A serial port: its device is away.
+    Device {
+        /// The port's path.
+        path: String,
+    },
+}
+
+impl Waiting {
+    /// What `note` says a session waits for, if it says so.
+    #[must_use]
+    pub fn of(note: &Note) -> Option<Self> {
+        match note {
+            Note::Reconnecting { why, .. } => Some(Self::Reconnect(why.clone())),
+            Note::SerialWaiting { path } => Some(Self::Device { path: path.clone() }),
+            _ => None,
+        }
+    }
+}
+
 /// Why a step failed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum StepFailure {
@@ -259,6 +283,14 @@ pub enum StepFailure {
     File(FileError),
     /// The session is not running (it could not start, or stopped).
     SessionDown(Gone),
+    /// A session that waits for its peer (`reconnect`) had no connection yet within its
+    /// connect timeout.
+    NotConnected {
+        /// What it waits for, as it last said.
+        why: Waiting,
+        /// How long the step waited.
+        waited: Duration,
+    },
     /// The job was cancelled.
     Cancelled,
 }

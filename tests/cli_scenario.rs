@@ -331,6 +331,50 @@ fn an_unreachable_peer_exits_1() {
     );
 }
 
+/// A `reconnect` client whose server never comes: its first step waits the connect timeout
+/// (not forever), then fails saying why; one whose server comes within it passes.
+#[test]
+fn a_reconnect_client_waits_its_connect_timeout_for_the_server() {
+    let dir = Dir::new("cli-reconnect");
+    let (holder, addr) = bound_unlistened();
+    let never = dir.file(
+        "never.sdbg",
+        &format!("session tcp-client:{addr},reconnect=100,timeout=500\nsend text:x\n"),
+    );
+    let ended = test_files(&[&never], &[]);
+    assert_eq!(ended.code, Some(1), "{}", ended.stdout);
+    assert!(
+        ended
+            .stdout
+            .contains("not connected within 500 ms (its connect timeout): cannot connect to")
+            && ended.stdout.contains("connection refused"),
+        "{}",
+        ended.stdout
+    );
+
+    // The server comes while the first step waits.
+    let later = dir.file(
+        "later.sdbg",
+        &format!(
+            "session tcp-client:{addr},reconnect=100\ntimeout 5000\nsend text:ping\\n\n\
+             expect text:PING\\r\\n\n"
+        ),
+    );
+    let child = sockdbg(&["test", &later.display().to_string()]);
+    thread::sleep(Duration::from_millis(300));
+    holder.listen(1).expect("listen");
+    let listener: TcpListener = holder.into();
+    let (stream, _) = accept(&listener);
+    let mut writer = stream.try_clone().expect("clone");
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).expect("read");
+    writer
+        .write_all(format!("{}\r\n", line.trim_end().to_uppercase()).as_bytes())
+        .expect("write");
+    let ended = finish(child);
+    assert_eq!(ended.code, Some(0), "{}", ended.stdout);
+}
+
 #[test]
 fn headless_scenario_keeps_serving_every_client_as_a_device_simulator() {
     let dir = Dir::new("cli-sim");

@@ -34,6 +34,8 @@ struct RunningSession {
     cancel: CancellationToken,
     task: JoinHandle<()>,
     kind: SessionKind,
+    /// Its connect timeout: how long a scenario's step waits for a `reconnect` session.
+    connect_limit: Duration,
     /// Background sends, by id; a finished job's token is simply never used again.
     jobs: HashMap<JobId, CancellationToken>,
 }
@@ -334,6 +336,7 @@ fn start_scenario(
         attached.push(Attached {
             id: *session_id,
             kind: session.kind,
+            connect_limit: session.connect_limit,
             commands: session.commands.clone(),
             session_cancel: session.cancel.clone(),
         });
@@ -373,6 +376,7 @@ fn start_load(
     });
     let cancel = CancellationToken::new();
     let kind = plan.spec.kind;
+    let connect_limit = tcp_client::connect_limit(&plan.spec);
     let load_job = LoadJob {
         id,
         job,
@@ -388,6 +392,7 @@ fn start_load(
         cancel: cancel.clone(),
         task,
         kind,
+        connect_limit,
         jobs: HashMap::from([(job, cancel)]),
     }
 }
@@ -405,6 +410,7 @@ fn start(
     let (commands, command_rx) = mpsc::unbounded_channel();
     let cancel = context.cancel.clone();
     let kind = spec.kind;
+    let connect_limit = tcp_client::connect_limit(&spec);
     let task = tokio::spawn(async move {
         if let Some(old) = previous_task {
             old.await.ok(); // only its sockets matter, and they are closed either way
@@ -416,6 +422,7 @@ fn start(
         cancel,
         task,
         kind,
+        connect_limit,
         jobs: HashMap::new(),
     }
 }

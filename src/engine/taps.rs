@@ -2,7 +2,8 @@
 //! the [`EventSink`](super::EventSink) shows each event to the taps of its session right
 //! before delivering it, so a job sees received bytes and connects in the order the log
 //! does. The taps also keep each session's state (up or not, its peers), so a job attached
-//! to a session that is already running knows where it stands.
+//! to a session that is already running knows where it stands (a `reconnect` session
+//! waiting for its peer included).
 //!
 //! Cost when nothing watches: one atomic load per traffic event; lifecycle events (start,
 //! stop, connect, disconnect) take a lock to keep the state.
@@ -13,7 +14,7 @@ use std::sync::{Mutex, PoisonError};
 
 use tokio::sync::mpsc;
 
-use crate::protocol::{Direction, Event, Gone, JobId, PeerId, SessionId};
+use crate::protocol::{Direction, Event, Gone, JobId, PeerId, SessionId, Waiting};
 
 /// What a session is, as its events told.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -24,6 +25,8 @@ pub(crate) struct SessionState {
     pub ended: Option<Gone>,
     /// Connected peers (a client session's connection, a server's clients).
     pub peers: BTreeSet<PeerId>,
+    /// What a `reconnect` session waits for, since it said so and until it starts again.
+    pub waiting: Option<Waiting>,
 }
 
 impl SessionState {
@@ -33,16 +36,22 @@ impl SessionState {
             Event::Started { .. } => {
                 self.up = true;
                 self.ended = None;
+                self.waiting = None;
             }
             Event::StartFailed { reason, .. } => {
                 self.up = false;
                 self.peers.clear();
                 self.ended = Some(Gone::StartFailed(reason.clone()));
+                self.waiting = None;
+            }
+            Event::Note { note, .. } if Waiting::of(note).is_some() => {
+                self.waiting = Waiting::of(note);
             }
             Event::Stopped { reason, .. } => {
                 self.up = false;
                 self.peers.clear();
                 self.ended = Some(reason.clone().map_or(Gone::Stopped, Gone::Closed));
+                self.waiting = None;
             }
             Event::PeerConnected { peer, .. } => {
                 self.peers.insert(*peer);
@@ -81,14 +90,15 @@ impl Taps {
     /// Notes `event` in its session's state and hands it to the session's taps: received
     /// traffic and lifecycle events (sent traffic, notes and warnings are not needed).
     pub(crate) fn observe(&self, event: &Event) {
-        let lifecycle = matches!(
-            event,
+        let lifecycle = match event {
             Event::Started { .. }
-                | Event::StartFailed { .. }
-                | Event::Stopped { .. }
-                | Event::PeerConnected { .. }
-                | Event::PeerDisconnected { .. }
-        );
+            | Event::StartFailed { .. }
+            | Event::Stopped { .. }
+            | Event::PeerConnected { .. }
+            | Event::PeerDisconnected { .. } => true,
+            Event::Note { note, .. } => Waiting::of(note).is_some(),
+            _ => false,
+        };
         let received = matches!(
             event,
             Event::Traffic {

@@ -9,7 +9,7 @@ use super::messages::Render;
 use super::{Language, texts, tr, trf};
 use crate::codec::names::{NameKind, UnknownName};
 use crate::codec::reply::MatchError;
-use crate::protocol::{Gone, StepFailure};
+use crate::protocol::{Gone, StepFailure, Waiting};
 use crate::scenario::sending::PayloadError;
 use crate::scenario::vars::{ExpandError, VarError};
 use crate::scenario::{ErrorKind, Needed};
@@ -79,6 +79,8 @@ Sc {
     FailNotClosed => "the connection stayed open for {0}", "连接在 {0} 内一直没有关闭";
     FailNotSent => "not sent: {0}", "未发送：{0}";
     FailSessionDown => "the session is not running: {0}", "会话未在运行：{0}";
+    FailNotConnected => "not connected within {0} (its connect timeout): {1}; reconnect is still trying", "在 {0}（连接超时）内未连接：{1}；reconnect 仍在重试";
+    WaitingDevice => "the device {0} is away", "设备 {0} 不在";
     FailCancelled => "stopped before it ended", "在结束前被停止";
     GoneStopped => "the session was stopped", "会话已被停止";
     Forever => "forever", "无限期";
@@ -264,6 +266,13 @@ pub fn step_failure_text(language: Language, failure: &StepFailure) -> String {
         StepFailure::Expand(why) => expand_error_text(language, why),
         StepFailure::File(why) => why.render(language),
         StepFailure::SessionDown(why) => f(Sc::FailSessionDown, &[&gone_text(language, why)]),
+        StepFailure::NotConnected { why, waited } => {
+            let why = match why {
+                Waiting::Reconnect(why) => why.render(language),
+                Waiting::Device { path } => f(Sc::WaitingDevice, &[path]),
+            };
+            f(Sc::FailNotConnected, &[&wait_text(language, *waited), &why])
+        }
         StepFailure::Cancelled => sc(language, Sc::FailCancelled).to_string(),
     }
 }

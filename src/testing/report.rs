@@ -79,6 +79,10 @@ pub fn describe(failure: &StepFailure) -> FailureText {
             format!("the session is not running: {}", gone_text(why)),
             None,
         ),
+        StepFailure::NotConnected { .. } => (
+            crate::i18n::scenario::step_failure_text(crate::i18n::Language::English, failure),
+            None,
+        ),
         StepFailure::Cancelled => ("stopped before it ended".to_string(), None),
     };
     FailureText { reason, received }

@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 use crate::codec::framing::Framing;
 use crate::engine::reply_frames::{FrameCutter, cut_message, cuts};
-use crate::protocol::{Gone, PeerId};
+use crate::protocol::{Gone, PeerId, Waiting};
 use crate::scenario::{Expectation, Found};
 
 /// Most unmatched stream bytes kept.
@@ -37,6 +37,8 @@ pub(super) struct Inbox {
     pub closed: Option<Gone>,
     /// The connection's peer (a client session's server, or the run's client).
     pub peer: Option<PeerId>,
+    /// What a `reconnect` session waits for, while it does.
+    pub waiting: Option<Waiting>,
     stream: Vec<u8>,
     frames: VecDeque<Bytes>,
     /// `Some` when the framing cuts a byte stream (TCP, TLS).
@@ -57,6 +59,7 @@ impl Inbox {
             link: Link::Unknown,
             closed: None,
             peer: None,
+            waiting: None,
             stream: Vec::new(),
             frames: VecDeque::new(),
             cutter: (framed && !messages).then(|| FrameCutter::new(framing.clone())),

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -18,6 +19,8 @@ use crate::spec::SessionKind;
 pub(in crate::engine) struct Attached {
     pub id: SessionId,
     pub kind: SessionKind,
+    /// How long a step waits for a `reconnect` session's connection: its connect timeout.
+    pub connect_limit: Duration,
     pub commands: mpsc::UnboundedSender<SessionCommand>,
     /// The session's own token (to tell its stop from the job's cancel).
     pub session_cancel: CancellationToken,

@@ -18,7 +18,7 @@ use crate::engine::session::SessionCommand;
 use crate::engine::taps::SessionState;
 use crate::protocol::{
     Event, Gone, JobFailure, JobOutcome, PeerId, Refusal, ScenarioUpdate, SendTarget, StepFailure,
-    StepOutcome,
+    StepOutcome, Waiting,
 };
 use crate::scenario::{Action, ExpectSpec, Statement, Times, Vars, Wait};
 
@@ -82,6 +82,7 @@ impl Run {
                 } else if let Some(reason) = &state.ended {
                     inbox.link = Link::Down(reason.clone());
                 }
+                inbox.waiting = state.waiting;
                 inbox.peer = if index == 0 && peer.is_some() {
                     peer
                 } else if session.kind.is_server() {
@@ -318,17 +319,31 @@ impl Run {
         }
     }
 
-    /// Waits until `session` is known to be up; fails when it is down.
+    /// Waits until `session` is known to be up; fails when it is down, or when it waits for
+    /// its peer (`reconnect`) longer than its connect timeout.
     async fn ensure_up(&mut self, session: usize) -> Result<(), StepFailure> {
         self.take_ready();
+        let limit = self.shared.sessions[session].connect_limit;
+        let mut waiting_since: Option<Instant> = None;
         loop {
-            match &self.inboxes[session].link {
+            let inbox = &self.inboxes[session];
+            match &inbox.link {
                 Link::Up => return Ok(()),
                 Link::Down(reason) => return Err(StepFailure::SessionDown(reason.clone())),
                 Link::Unknown => {}
             }
-            if let Woke::Cancelled = self.wait(None).await {
-                return Err(StepFailure::Cancelled);
+            let deadline = inbox.waiting.as_ref().and_then(|_| {
+                let since = *waiting_since.get_or_insert_with(Instant::now);
+                since.checked_add(limit)
+            });
+            match self.wait(deadline).await {
+                Woke::Event => {}
+                Woke::Cancelled => return Err(StepFailure::Cancelled),
+                Woke::Deadline => {
+                    let why = self.inboxes[session].waiting.clone();
+                    let Some(why) = why else { continue }; // it started meanwhile
+                    return Err(StepFailure::NotConnected { why, waited: limit });
+                }
             }
         }
     }
@@ -606,7 +621,13 @@ impl Run {
         let own_client = index == 0 && self.peer.is_some();
         let inbox = &mut self.inboxes[index];
         match event {
-            Event::Started { .. } => inbox.link = Link::Up,
+            Event::Started { .. } => {
+                inbox.link = Link::Up;
+                inbox.waiting = None;
+            }
+            Event::Note { note, .. } if Waiting::of(&note).is_some() => {
+                inbox.waiting = Waiting::of(&note);
+            }
             Event::StartFailed { reason, .. } => inbox.link = Link::Down(Gone::StartFailed(reason)),
             Event::Stopped { reason, .. } => {
                 let gone = reason.map_or(Gone::Stopped, Gone::Closed);
