@@ -267,17 +267,53 @@ fn a_missing_or_busy_port_fails_to_start_with_a_clear_reason() {
     engine.shutdown();
 }
 
+/// Where a pty pair's ends are linked (in a temporary directory), so that after the pair is
+/// closed another can be made at the same paths: the device a `reconnect` serial session waits
+/// for comes back.
+struct LinkedPaths {
+    _dir: tempfile::TempDir,
+    near: std::path::PathBuf,
+    far: std::path::PathBuf,
+}
+
+impl LinkedPaths {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (near, far) = (dir.path().join("ttyNEAR"), dir.path().join("ttyFAR"));
+        Self {
+            _dir: dir,
+            near,
+            far,
+        }
+    }
+
+    /// A pty pair at these paths (`None`, having said why, where there are none).
+    fn open(&self) -> Option<PtyPair> {
+        PtyPair::open_linked(&self.near, &self.far)
+    }
+}
+
+/// A `serial:…,reconnect` session `id` open on a linked pair: the paths, the pair, and the
+/// device's peer id.
+fn reconnecting_serial(
+    engine: &mut Engine,
+    id: SessionId,
+) -> Option<(LinkedPaths, PtyPair, PeerId)> {
+    let paths = LinkedPaths::new();
+    let pair = paths.open()?;
+    let spec = format!("serial:{},reconnect", paths.near.display());
+    let peer = open_session(engine, id, &spec);
+    Some((paths, pair, peer))
+}
+
 #[test]
 fn with_reconnect_the_session_waits_for_the_device_and_opens_it_again() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (near, far) = (dir.path().join("ttyNEAR"), dir.path().join("ttyFAR"));
-    let Some(mut pair) = PtyPair::open_linked(&near, &far) else {
-        return;
-    };
     let mut engine = Engine::spawn();
     let id = SessionId(1);
-    let spec = format!("serial:{},reconnect", near.display());
-    let first = open_session(&mut engine, id, &spec);
+    let Some((paths, mut pair, first)) = reconnecting_serial(&mut engine, id) else {
+        return;
+    };
+    let near = &paths.near;
     let mut device = pair.device();
     device.write(b"before");
     engine.traffic_bytes(id, first, Direction::Rx, 6);
@@ -295,7 +331,7 @@ fn with_reconnect_the_session_waits_for_the_device_and_opens_it_again() {
     let warning = engine.warning_with(id, "not sent");
     assert!(warning.contains("the device is away"), "{warning}");
 
-    let Some(again) = PtyPair::open_linked(&near, &far) else {
+    let Some(again) = paths.open() else {
         return;
     };
     engine.started(id);
@@ -319,18 +355,11 @@ fn with_reconnect_the_session_waits_for_the_device_and_opens_it_again() {
 
 #[test]
 fn a_periodic_send_waits_while_the_device_is_away() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (near, far) = (dir.path().join("ttyNEAR"), dir.path().join("ttyFAR"));
-    let Some(mut pair) = PtyPair::open_linked(&near, &far) else {
-        return;
-    };
     let mut engine = Engine::spawn();
     let id = SessionId(1);
-    let first = open_session(
-        &mut engine,
-        id,
-        &format!("serial:{},reconnect", near.display()),
-    );
+    let Some((paths, mut pair, first)) = reconnecting_serial(&mut engine, id) else {
+        return;
+    };
     pair.close();
     engine.peer_disconnected(id, first);
     engine.note_with(id, "waiting for");
@@ -346,7 +375,7 @@ fn a_periodic_send_waits_while_the_device_is_away() {
         count: Some(3),
     });
     engine.note_with(id, "periodic send waits for the device to come back");
-    let Some(again) = PtyPair::open_linked(&near, &far) else {
+    let Some(again) = paths.open() else {
         return;
     };
     let mut device = again.device();
