@@ -241,6 +241,9 @@ pub(super) async fn periodic(
             () = context.cancel.cancelled() => break context.cancelled(),
             _ = interval.tick() => {}
         }
+        if context.refusals.first().is_some() {
+            continue; // refused meanwhile: settled above before anything more is sent
+        }
         let Some(ack) = context.slot(&in_flight).await else {
             break context.cancelled();
         };
