@@ -581,6 +581,10 @@ impl SegmentStore {
                     }
                     return;
                 }
+                // Where it is now (an older one may have gone to make room).
+                let Some(at) = self.segments.iter().position(|s| s.file == done.file) else {
+                    return;
+                };
                 // Keep what is held one unbroken run: the failed segment goes, and every
                 // older one with it.
                 let before = self.lost.entries;
@@ -600,20 +604,24 @@ impl SegmentStore {
     /// older one, written: the writer answers in order) to free its space, and hands `file`
     /// to the writer again, after that delete. False when it could not be handed over.
     fn write_again(&mut self, file: u64) -> bool {
+        let job = self
+            .segments
+            .iter()
+            .find(|s| s.file == file)
+            .and_then(|segment| match &segment.body {
+                Body::Pending { index, data } => Some(Job::Write {
+                    file,
+                    path: self.segment_path(file),
+                    start: segment.start,
+                    index: Arc::clone(index),
+                    data: Arc::clone(data),
+                }),
+                Body::Written { .. } => None,
+            });
+        let Some(job) = job else {
+            return false;
+        };
         self.drop_front();
-        let Some(segment) = self.segments.iter().find(|s| s.file == file) else {
-            return false;
-        };
-        let Body::Pending { index, data } = &segment.body else {
-            return false;
-        };
-        let job = Job::Write {
-            file,
-            path: self.segment_path(file),
-            start: segment.start,
-            index: Arc::clone(index),
-            data: Arc::clone(data),
-        };
         self.send(job)
     }
 
