@@ -44,8 +44,10 @@ impl SessionState {
                 self.ended = Some(Gone::StartFailed(reason.clone()));
                 self.waiting = None;
             }
-            Event::Note { note, .. } if Waiting::of(note).is_some() => {
-                self.waiting = Waiting::of(note);
+            Event::Note { note, .. } => {
+                if let Some(waiting) = Waiting::of(note) {
+                    self.waiting = Some(waiting);
+                }
             }
             Event::Stopped { reason, .. } => {
                 self.up = false;

@@ -10,7 +10,7 @@ use crate::model::log::{EntryKind, NO_PEER, SpillConfig, SpillProblem, TrafficLo
 use crate::model::note::{LogNote, PeerRole};
 use crate::model::peers::PeerTable;
 use crate::protocol::{
-    CloseReason, Direction, Event, Note, PeerId, SessionId, StartFailure, Warning,
+    CloseReason, Direction, Event, PeerId, SessionId, StartFailure, Waiting, Warning,
 };
 use crate::relay::{Leg, RelayFaults};
 use crate::serial::ModemLines;
@@ -333,7 +333,7 @@ impl Session {
                 self.note(NO_PEER, at, &LogNote::Warning(warning));
             }
             Event::Note { peer, note, at, .. } => {
-                if matches!(note, Note::Reconnecting { .. } | Note::SerialWaiting { .. }) {
+                if Waiting::of(&note).is_some() {
                     // Not connected (a serial device away) until the next `Started`: the
                     // list says "connecting…", not the connection that ended.
                     self.state = SessionState::Starting;
@@ -486,6 +486,8 @@ impl Sessions {
 mod tests {
     use super::*;
     use bytes::Bytes;
+
+    use crate::protocol::Note;
 
     fn addr(port: u16) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], port))

@@ -625,8 +625,10 @@ impl Run {
                 inbox.link = Link::Up;
                 inbox.waiting = None;
             }
-            Event::Note { note, .. } if Waiting::of(&note).is_some() => {
-                inbox.waiting = Waiting::of(&note);
+            Event::Note { note, .. } => {
+                if let Some(waiting) = Waiting::of(&note) {
+                    inbox.waiting = Some(waiting);
+                }
             }
             Event::StartFailed { reason, .. } => inbox.link = Link::Down(Gone::StartFailed(reason)),
             Event::Stopped { reason, .. } => {
