@@ -963,10 +963,7 @@ impl SessionSpec {
     }
 
     fn apply_option(&mut self, word: &str) -> Result<(), SpecError> {
-        let (name, value) = match word.split_once('=') {
-            Some((name, value)) => (name.trim(), Some(value)),
-            None => (word, None),
-        };
+        let (name, value) = option_parts(word);
         let accepted = self.kind.options();
         let wrong = || SpecError::InvalidOption {
             option: word.to_string(),
@@ -1193,6 +1190,16 @@ fn split_host_port(rest: &str) -> Result<(Option<&str>, &str), SpecError> {
     match rest.rsplit_once(':') {
         Some((host, port)) => Ok((Some(host), port)),
         None => Ok((None, rest)),
+    }
+}
+
+/// An option word (`reconnect`, `reconnect=5000`) as its name (trimmed) and its value, if it
+/// has one: how the spec's parser reads each word of the options.
+#[must_use]
+pub fn option_parts(word: &str) -> (&str, Option<&str>) {
+    match word.split_once('=') {
+        Some((name, value)) => (name.trim(), Some(value)),
+        None => (word.trim(), None),
     }
 }
 

@@ -6,7 +6,7 @@ use crate::app::Problem;
 use crate::app::worker::Worker;
 use crate::protocol::SessionId;
 use crate::serial::{DataBits, FlowControl, Parity, PortChoice, StopBits};
-use crate::spec::{OptionKey, SessionKind, SessionSpec};
+use crate::spec::{OptionKey, SessionKind, SessionSpec, option_parts};
 
 /// The left panel's state.
 #[derive(Debug, Default)]
@@ -229,13 +229,10 @@ impl CreateForm {
     }
 }
 
-/// Whether option `word` (of an options field) is `key`, alone or with a value.
+/// Whether option `word` (of an options field) is `key`, alone or with a value, as the
+/// spec's parser reads it.
 fn is_option(word: &str, key: OptionKey) -> bool {
-    let word = word.trim();
-    word == key.name()
-        || word
-            .strip_prefix(key.name())
-            .is_some_and(|rest| rest.starts_with('='))
+    option_parts(word).0 == key.name()
 }
 
 #[cfg(test)]
@@ -270,6 +267,13 @@ mod tests {
         );
         form.set_flag(OptionKey::Reconnect, false);
         assert_eq!(form.options, "timeout=300");
+        // Read as the spec's parser reads it (the name trimmed before its '=').
+        form.options = "timeout=300, reconnect =250".to_string();
+        assert!(form.has_flag(OptionKey::Reconnect));
+        assert!(
+            form.spec()
+                .is_ok_and(|spec| spec.options.reconnect_ms == Some(250))
+        );
         assert!(CreateForm::new(SessionKind::TlsClient).offers_reconnect());
         assert!(CreateForm::new(SessionKind::WsClient).offers_reconnect());
         assert!(!CreateForm::new(SessionKind::TcpServer).offers_reconnect());
